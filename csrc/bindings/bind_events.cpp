@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <cstdio>
+
+#include "bindings.hpp"
+
+namespace pcifilter::py_bindings {
+
+PyToneEvent to_py_event(const ToneEvent& e, const ScrubberParams& params) {
+    PyToneEvent p{e, params.sample_rate, "dtmf"};
+    if (e.kind == EventKind::Tone && e.tone_index >= 0 &&
+        static_cast<std::size_t>(e.tone_index) < params.tones.size())
+        p.name = params.tones[static_cast<std::size_t>(e.tone_index)].name;
+    return p;
+}
+
+py::list to_py_events(const std::vector<ToneEvent>& events, const ScrubberParams& params) {
+    py::list out;
+    for (const ToneEvent& e : events) out.append(to_py_event(e, params));
+    return out;
+}
+
+namespace {
+
+double ms(std::int64_t samples, int rate) { return double(samples) * 1000.0 / rate; }
+
+std::string describe(const PyToneEvent& p) {
+    // Never shows the digit: card data leaves only through `.digit`.
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "ToneEvent(kind='%s', name='%s', start_ms=%.1f, end_ms=%.1f, level_dbm0=%.1f)",
+                  p.event.kind == EventKind::Dtmf ? "dtmf" : "tone", p.name.c_str(),
+                  ms(p.event.start, p.sample_rate), ms(p.event.end, p.sample_rate),
+                  double(p.event.level_dbm0));
+    return buf;
+}
+
+}  // namespace
+
+void bind_events(py::module_& m) {
+    py::class_<PyToneEvent>(m, "ToneEvent",
+                            "A detected keypress or tone. `digit` is card data: it is never shown "
+                            "by repr() or str().")
+        .def_property_readonly("kind", [](const PyToneEvent& p) {
+            return p.event.kind == EventKind::Dtmf ? "dtmf" : "tone";
+        })
+        .def_property_readonly("name", [](const PyToneEvent& p) { return p.name; },
+                               "'dtmf' for keypresses, else the configured tone's name")
+        .def_property_readonly("digit", [](const PyToneEvent& p) -> py::object {
+            if (p.event.kind != EventKind::Dtmf) return py::none();
+            return py::str(std::string(1, p.event.digit));
+        }, "The key pressed ('0'-'9', '*', '#', 'A'-'D'), or None for tones. Card data.")
+        .def_property_readonly("start", [](const PyToneEvent& p) { return p.event.start; },
+                               "first sample of the tone (at sample_rate)")
+        .def_property_readonly("end", [](const PyToneEvent& p) { return p.event.end; },
+                               "one past the last sample of the tone (at sample_rate)")
+        .def_property_readonly("sample_rate", [](const PyToneEvent& p) { return p.sample_rate; })
+        .def_property_readonly("start_ms", [](const PyToneEvent& p) { return ms(p.event.start, p.sample_rate); })
+        .def_property_readonly("end_ms", [](const PyToneEvent& p) { return ms(p.event.end, p.sample_rate); })
+        .def_property_readonly("duration_ms", [](const PyToneEvent& p) {
+            return ms(p.event.end - p.event.start, p.sample_rate);
+        })
+        .def_property_readonly("level_dbm0", [](const PyToneEvent& p) { return double(p.event.level_dbm0); },
+                               "mean level per tone, dBm0")
+        .def_property_readonly("twist_db", [](const PyToneEvent& p) { return double(p.event.twist_db); },
+                               "high-group minus low-group level, dB (DTMF only)")
+        .def("__repr__", &describe)
+        .def("__str__", &describe);
+}
+
+}  // namespace pcifilter::py_bindings

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+
+#include "pcifilter/scrubber.hpp"
+
+namespace pcifilter::py_bindings {
+
+namespace py = pybind11;
+
+// A ToneEvent as Python sees it: times at the stream's rate plus the tone's name.
+struct PyToneEvent {
+    ToneEvent event;
+    int sample_rate = 8000;
+    std::string name;
+};
+
+PyToneEvent to_py_event(const ToneEvent& e, const ScrubberParams& params);
+py::list to_py_events(const std::vector<ToneEvent>& events, const ScrubberParams& params);
+
+// Checks a 1-D int16 array and returns it as C-contiguous.
+py::array_t<std::int16_t, py::array::c_style> as_pcm(const py::array& pcm, const char* what,
+                                                     bool allow_empty);
+
+void bind_g711(py::module_& m);
+void bind_events(py::module_& m);
+void bind_detectors(py::module_& m);
+void bind_scrubber(py::module_& m);
+
+}  // namespace pcifilter::py_bindings

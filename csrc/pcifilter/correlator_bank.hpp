@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// A bank of complex correlators (single-bin DFTs) over consecutive sub-blocks of audio.
+//
+// Each completed sub-block yields, for every configured frequency f, the complex sum
+// C(f) = Σ x[n]·e^{-j2πf n/fs} with n the *absolute* sample index, plus the sub-block energy.
+// Because the phase reference is absolute, the DFT of any run of consecutive sub-blocks is
+// just the sum of their C(f); detectors build overlapping windows and phase-difference
+// frequency estimates from that without touching the samples again. Results depend only on
+// the sample sequence, never on how it was chunked.
+#pragma once
+
+#include <array>
+#include <complex>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace pcifilter {
+
+constexpr int kBankMaxFreqs = 8;   // 16 float lanes: two AVX2 registers per sample
+constexpr int kBankLanes = 2 * kBankMaxFreqs;
+
+struct SubBlock {
+    std::array<std::complex<float>, kBankMaxFreqs> corr{};
+    float energy = 0.0f;  // Σ x² over the sub-block
+};
+
+// Immutable per-configuration tables, shared by every stream using the same frequencies.
+struct BankTables {
+    BankTables(const std::vector<double>& freqs_hz, int sub_block, double sample_rate);
+    int n_freqs;
+    int sub_block;
+    std::vector<float> basis;                           // [sub_block][kBankLanes]: cos, -sin
+    std::array<std::complex<double>, kBankMaxFreqs> step;  // e^{-jωS}
+};
+
+class CorrelatorBank {
+public:
+    explicit CorrelatorBank(std::shared_ptr<const BankTables> tables);
+
+    // Consumes samples up to the end of the current sub-block. Returns how many were used;
+    // when the sub-block completed, `ready()` is true and `last()` holds it.
+    std::size_t feed(const std::int16_t* x, std::size_t n) noexcept;
+    bool ready() const noexcept { return ready_; }
+    const SubBlock& last() const noexcept { return last_; }
+    std::int64_t blocks_done() const noexcept { return blocks_done_; }
+    const BankTables& tables() const noexcept { return *tables_; }
+    void reset() noexcept;
+
+private:
+    std::shared_ptr<const BankTables> tables_;
+    std::array<float, kBankLanes> acc_{};
+    float energy_ = 0.0f;
+    int fill_ = 0;
+    bool ready_ = false;
+    std::int64_t blocks_done_ = 0;
+    std::array<std::complex<double>, kBankMaxFreqs> phasor_{};
+    SubBlock last_{};
+};
+
+}  // namespace pcifilter

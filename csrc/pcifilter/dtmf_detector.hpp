@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// Streaming DTMF receiver for 8000 Hz linear audio.
+//
+// Meets ITU-T Q.24 (AT&T column) as tested in tests/test_dtmf_detector.py:
+//   frequency  accept both tones off by up to ±1.5 % at once; reject either off by ≥ ±3.5 %
+//              (phase-slope frequency estimate over the whole tone, limit ±2.5 %)
+//   level      accept 0 to -30 dBm0 per tone; reject ≤ -55 dBm0 (limit -40 dBm0 per tone)
+//   twist      accept -8 to +4 dB inclusive (high - low); reject beyond -12 / +10 dB
+//              (limits -10 / +7 dB after correcting the window's response for frequency error)
+//   duration   accept ≥ 40 ms, reject ≤ 23 ms (limit 31 ms on the estimated tone edges)
+//   pause      40 ms separates two presses of the same digit; a dropout of ≤ 10 ms does not
+//   noise      white noise at 15 dB SNR per tone: every digit still found
+//   edges      start/end within ±5 ms of the true tone edges
+//
+// How: a correlator bank gives 5 ms sub-blocks of single-bin DFTs at the eight DTMF
+// frequencies. Every 5 ms a 15 ms window (three sub-blocks, 120 samples: neighbouring row
+// frequencies fall near its spectral nulls) is tested for one dominant row and column tone
+// that hold most of the window's energy and are steady across its sub-blocks. Runs of valid
+// windows form a candidate digit; its frequency error, level, twist and duration are decided
+// over the whole run. The same windows, tested with looser limits, drive the masker's
+// `mask requests`, which arrive within 20 ms of a tone's onset.
+#pragma once
+
+#include <array>
+#include <complex>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "pcifilter/correlator_bank.hpp"
+#include "pcifilter/tone_event.hpp"
+
+namespace pcifilter {
+
+struct DtmfParams {
+    double min_level_dbm0 = -40.0;      // per tone, after frequency correction
+    double max_twist_db = 7.0;          // high group louder than low group
+    double max_reverse_twist_db = 10.0;  // low group louder than high group
+    double max_freq_error = 0.025;      // fraction of the nominal frequency
+    double min_duration_ms = 31.0;
+    double max_dropout_ms = 20.0;       // gaps of valid windows bridged inside one digit
+    double min_energy_ratio = 0.55;     // the two tones' share of the window energy
+    // Looser limits for mask requests: the masker would rather hide a little speech than
+    // let the onset of a keypress through.
+    double mask_min_level_dbm0 = -45.0;
+    double mask_min_energy_ratio = 0.30;
+
+    void validate() const;
+};
+
+// A request to mask [start, end) (sample indices at 8000 Hz).
+struct MaskRequest {
+    std::int64_t start = 0;
+    std::int64_t end = 0;
+};
+
+class DtmfDetector {
+public:
+    static constexpr int kSampleRate = 8000;
+    static constexpr int kSubBlock = 40;   // 5 ms
+    static constexpr int kWindowBlocks = 3;  // 15 ms window
+    static constexpr std::array<double, 8> kFreqs = {697, 770, 852, 941, 1209, 1336, 1477, 1633};
+    static constexpr char kDigits[4][4] = {
+        {'1', '2', '3', 'A'}, {'4', '5', '6', 'B'}, {'7', '8', '9', 'C'}, {'*', '0', '#', 'D'}};
+
+    explicit DtmfDetector(const DtmfParams& params = {});
+
+    // Feeds samples. Completed events are appended to `events`, mask requests to `masks`
+    // (either may be null). The vectors are only appended to; reserve them to avoid
+    // allocation. Returns nothing: the data path never throws.
+    void process(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
+                 std::vector<MaskRequest>* masks) noexcept;
+    // Ends the stream: emits a digit still in progress.
+    void flush(std::vector<ToneEvent>* events) noexcept;
+    void reset() noexcept;
+
+    std::int64_t samples_seen() const noexcept { return samples_; }
+    const DtmfParams& params() const noexcept { return params_; }
+    // Mask requests extend this many samples before a candidate window (one sub-block,
+    // where the onset may lie) and after the last one.
+    static constexpr int kMaskGuard = kSubBlock;
+
+private:
+    struct Run {
+        bool active = false;
+        int row = 0, col = 0;
+        std::int64_t start = 0, end = 0;  // refined edges
+        std::int64_t last_valid_block = 0;
+        int valid_windows = 0;
+        int gap_windows = 0;
+        bool end_refined = false;
+        std::complex<double> zr{}, zc{};  // Σ W_b·conj(W_{b-1}): phase slope
+        double pr = 0, pc = 0;            // Σ window powers
+    };
+
+    void on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* events,
+                      std::vector<MaskRequest>* masks) noexcept;
+    void finish_run(std::vector<ToneEvent>* events) noexcept;
+    const SubBlock& ring(std::int64_t block) const noexcept { return ring_[block & 3]; }
+    double coverage(std::int64_t block, int row, int col, double mr, double mc) const noexcept;
+
+    DtmfParams params_;
+    double min_power_, mask_min_power_;
+    int max_gap_windows_;
+    CorrelatorBank bank_;
+    std::array<SubBlock, 4> ring_{};
+    std::int64_t samples_ = 0;
+    std::int64_t block_ = -1;  // index of the last completed sub-block
+    Run run_;
+    // Mask request state: the last candidate windows.
+    std::int64_t cand_first_ = -1;  // first window block of the current candidate streak
+    std::int64_t cand_last_ = -10;  // last candidate window block
+    bool cand_confirmed_ = false;
+};
+
+std::shared_ptr<const BankTables> dtmf_bank_tables();
+
+}  // namespace pcifilter

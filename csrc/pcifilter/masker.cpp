@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pcifilter/masker.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "pcifilter/dtmf_detector.hpp"
+#include "pcifilter/levels.hpp"
+
+namespace pcifilter {
+
+void MaskerParams::validate() const {
+    if (!(tone_hz >= 100.0 && tone_hz <= 3800.0))
+        throw std::invalid_argument("tone_hz must be within [100, 3800] Hz");
+    // A masking tone must never be mistaken for (or mix into) a keypress.
+    for (double f : DtmfDetector::kFreqs)
+        if (std::fabs(tone_hz - f) <= 0.05 * f)
+            throw std::invalid_argument("tone_hz must be at least 5% away from every DTMF frequency");
+    if (!(tone_dbm0 >= -60.0 && tone_dbm0 <= -3.0))
+        throw std::invalid_argument("tone_dbm0 must be within [-60, -3]");
+    if (!(noise_max_dbm0 >= -90.0 && noise_max_dbm0 <= -10.0))
+        throw std::invalid_argument("noise_max_dbm0 must be within [-90, -10]");
+    if (!(ramp_ms >= 0.0 && ramp_ms <= 5.0))
+        throw std::invalid_argument("ramp_ms must be within [0, 5]");
+}
+
+Masker::Masker(int sample_rate, int delay, const MaskerParams& params)
+    : rate_(sample_rate), delay_(delay), params_(params) {
+    params_.validate();
+    if (sample_rate < 8000 || sample_rate > 48000)
+        throw std::invalid_argument("sample_rate must be within [8000, 48000]");
+    if (delay < 0 || delay > sample_rate) throw std::invalid_argument("delay must be within [0, 1 s]");
+    ramp_ = static_cast<int>(std::lround(params_.ramp_ms * sample_rate / 1000.0));
+    bg_block_ = sample_rate / 200;  // 5 ms
+    ring_.assign(static_cast<std::size_t>(delay_), 0);
+    done_.reserve(64);
+    const double w = 2.0 * M_PI * params_.tone_hz / sample_rate;
+    rot_re_ = std::cos(w);
+    rot_im_ = std::sin(w);
+    reset();
+}
+
+void Masker::reset() noexcept {
+    std::fill(ring_.begin(), ring_.end(), std::int16_t{0});
+    ring_pos_ = 0;
+    out_pos_ = -delay_;
+    n_spans_ = 0;
+    done_.clear();
+    last_done_ = MaskSpan{-1, -1};
+    late_ = 0;
+    bg_fill_ = 0;
+    bg_acc_ = 0;
+    bg_min_cur_ = bg_min_prev_ = 1e30;
+    bg_blocks_ = 0;
+    rng_ = 0x9E3779B9u;
+    osc_re_ = 1;
+    osc_im_ = 0;
+    osc_count_ = 0;
+}
+
+double Masker::background_dbm0() const noexcept {
+    return power_to_dbm0(std::min(bg_min_cur_, bg_min_prev_));
+}
+
+bool Masker::request(std::int64_t start, std::int64_t end) noexcept {
+    const std::int64_t first = std::max<std::int64_t>(out_pos_, 0);
+    bool on_time = true;
+    if (start < first) {
+        // Already output: fine if a span (still open, or the last one done) covered it.
+        const bool covered = (n_spans_ > 0 && spans_[0].start <= start) ||
+                             (last_done_.start <= start && last_done_.end >= first);
+        if (!covered && end > first && first > 0) {
+            ++late_;
+            on_time = false;
+        }
+        start = first;
+    }
+    if (end <= start) return on_time;
+    // Insert, merging anything that overlaps or nearly touches (5 ms): fewer edges.
+    const std::int64_t join = bg_block_;
+    MaskSpan s{start, end};
+    int i = 0, out = 0;
+    std::array<MaskSpan, kMaxSpans> merged{};
+    bool placed = false;
+    for (; i < n_spans_; ++i) {
+        const MaskSpan& cur = spans_[i];
+        if (cur.end + join < s.start) {
+            merged[out++] = cur;
+        } else if (s.end + join < cur.start) {
+            if (!placed) {
+                merged[out++] = s;
+                placed = true;
+            }
+            merged[out++] = cur;
+        } else {
+            s.start = std::min(s.start, cur.start);
+            s.end = std::max(s.end, cur.end);
+        }
+        if (out >= kMaxSpans - 1) {
+            ++i;
+            break;
+        }
+    }
+    // Too many spans: fold the rest into the new one (masks more, never less).
+    for (; i < n_spans_; ++i) {
+        s.start = std::min(s.start, spans_[i].start);
+        s.end = std::max(s.end, spans_[i].end);
+    }
+    if (!placed) merged[out++] = s;
+    std::sort(merged.begin(), merged.begin() + out,
+              [](const MaskSpan& a, const MaskSpan& b) { return a.start < b.start; });
+    spans_ = merged;
+    n_spans_ = out;
+    return on_time;
+}
+
+void Masker::track_background(std::int16_t v) noexcept {
+    bg_acc_ += double(v) * v;
+    if (++bg_fill_ < bg_block_) return;
+    const double p = bg_acc_ / bg_block_;
+    bg_acc_ = 0;
+    bg_fill_ = 0;
+    bg_min_cur_ = std::min(bg_min_cur_, p);
+    if (++bg_blocks_ == 200) {  // 1 s segments; the floor is the minimum over the last two
+        bg_min_prev_ = bg_min_cur_;
+        bg_min_cur_ = 1e30;
+        bg_blocks_ = 0;
+    }
+}
+
+std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::int64_t span_end,
+                                 std::int16_t original) noexcept {
+    double m = 0;
+    switch (params_.mode) {
+        case MaskMode::Silence:
+            break;
+        case MaskMode::Noise: {
+            double floor = std::min(bg_min_cur_, bg_min_prev_);
+            floor = std::min(floor, dbm0_to_power(params_.noise_max_dbm0));
+            rng_ ^= rng_ << 13;
+            rng_ ^= rng_ >> 17;
+            rng_ ^= rng_ << 5;
+            const double u = (double(rng_) / 4294967296.0) * 2.0 - 1.0;
+            m = u * std::sqrt(3.0 * floor);  // uniform noise with the floor's mean power
+            break;
+        }
+        case MaskMode::Tone: {
+            const double re = osc_re_ * rot_re_ - osc_im_ * rot_im_;
+            osc_im_ = osc_re_ * rot_im_ + osc_im_ * rot_re_;
+            osc_re_ = re;
+            if (++osc_count_ == 4096) {
+                const double norm = std::hypot(osc_re_, osc_im_);
+                osc_re_ /= norm;
+                osc_im_ /= norm;
+                osc_count_ = 0;
+            }
+            m = osc_im_ * dbm0_to_amplitude(params_.tone_dbm0);
+            break;
+        }
+    }
+    const std::int64_t edge = std::min(t - span_start, span_end - 1 - t);
+    if (edge < ramp_) {
+        const double w = 0.5 - 0.5 * std::cos(M_PI * (double(edge) + 0.5) / ramp_);
+        m = w * m + (1.0 - w) * original;
+    }
+    return static_cast<std::int16_t>(std::clamp(std::lround(m), -32768L, 32767L));
+}
+
+void Masker::process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
+    while (n > 0) {
+        std::size_t k = n;
+        if (delay_ == 0) {
+            std::memcpy(out, in, k * sizeof(std::int16_t));
+        } else {
+            k = std::min(n, ring_.size() - ring_pos_);
+            std::memcpy(out, ring_.data() + ring_pos_, k * sizeof(std::int16_t));
+            std::memcpy(ring_.data() + ring_pos_, in, k * sizeof(std::int16_t));
+            ring_pos_ = ring_pos_ + k == ring_.size() ? 0 : ring_pos_ + k;
+        }
+        for (std::size_t i = 0; i < k; ++i) track_background(in[i]);
+        const std::int64_t t0 = out_pos_, t1 = out_pos_ + static_cast<std::int64_t>(k);
+        if (t0 < 0) std::fill(out, out + std::min<std::int64_t>(t1, 0) - t0, std::int16_t{0});
+        while (n_spans_ > 0) {
+            const MaskSpan sp = spans_[0];
+            if (sp.start >= t1) break;
+            const std::int64_t a = std::max(sp.start, t0), b = std::min(sp.end, t1);
+            for (std::int64_t t = a; t < b; ++t) out[t - t0] = mask_sample(t, sp.start, sp.end, out[t - t0]);
+            if (sp.end > t1) break;
+            // Span complete: report it (joining an adjacent one) and drop it.
+            if (!done_.empty() && done_.back().end >= sp.start)
+                done_.back().end = std::max(done_.back().end, sp.end);
+            else
+                done_.push_back(sp);
+            last_done_ = done_.back();
+            for (int i = 1; i < n_spans_; ++i) spans_[i - 1] = spans_[i];
+            --n_spans_;
+        }
+        out_pos_ = t1;
+        in += k;
+        out += k;
+        n -= k;
+    }
+}
+
+}  // namespace pcifilter

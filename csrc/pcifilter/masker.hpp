@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+// Fixed-delay masker: replaces requested spans of a stream with a masking signal.
+//
+// The input is delayed by `delay` samples (the look-ahead); a span requested before the
+// delayed output reaches it is replaced from its first sample to its last, so a tone is
+// hidden from its onset even though it is only recognised some milliseconds later. Samples
+// outside masked spans pass bit-exact. A raised-cosine ramp of `ramp` samples, inside the
+// span, avoids a click at each edge (the detector's spans start and end one guard sub-block
+// away from the tone, so the ramps never carry tone).
+//
+// Modes: silence (G.711 idle, 0), noise (white comfort noise at the background level, found
+// by tracking the minimum 5 ms energy over the last ~2 s, capped at `noise_max_dbm0`), tone (a
+// steady sine, 400 Hz at -24 dBm0 by default; DTMF frequencies are refused).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "pcifilter/tone_event.hpp"
+
+namespace pcifilter {
+
+enum class MaskMode : std::uint8_t { Silence = 0, Noise = 1, Tone = 2 };
+
+struct MaskerParams {
+    MaskMode mode = MaskMode::Silence;
+    double tone_hz = 400.0;
+    double tone_dbm0 = -24.0;
+    double noise_max_dbm0 = -35.0;
+    double ramp_ms = 1.0;
+    void validate() const;
+};
+
+class Masker {
+public:
+    static constexpr int kMaxSpans = 16;
+
+    Masker(int sample_rate, int delay, const MaskerParams& params);
+
+    // Masks [start, end) of the input clock (clipped to what has not been output yet).
+    // Returns false when the span came too late to be masked whole.
+    bool request(std::int64_t start, std::int64_t end) noexcept;
+    // Pushes n input samples and writes n output samples, delayed by `delay()`.
+    void process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept;
+    // Spans whose output is complete are appended here; drain them with take_spans().
+    std::vector<MaskSpan>& finished_spans() noexcept { return done_; }
+    void reset() noexcept;
+
+    int delay() const noexcept { return delay_; }
+    std::int64_t output_position() const noexcept { return out_pos_; }
+    std::uint64_t late_requests() const noexcept { return late_; }
+    double background_dbm0() const noexcept;
+
+private:
+    std::int16_t mask_sample(std::int64_t t, std::int64_t span_start, std::int64_t span_end,
+                             std::int16_t original) noexcept;
+    void track_background(std::int16_t v) noexcept;
+
+    int rate_;
+    int delay_;
+    MaskerParams params_;
+    int ramp_;
+    std::vector<std::int16_t> ring_;
+    std::size_t ring_pos_ = 0;
+    std::int64_t out_pos_ = 0;  // input index of the next output sample (negative: pre-roll)
+    std::array<MaskSpan, kMaxSpans> spans_{};
+    int n_spans_ = 0;
+    std::vector<MaskSpan> done_;
+    MaskSpan last_done_{-1, -1};
+    std::uint64_t late_ = 0;
+    // Comfort noise: background tracker and generator.
+    int bg_block_;
+    int bg_fill_ = 0;
+    double bg_acc_ = 0;
+    double bg_min_cur_ = 1e30, bg_min_prev_ = 1e30;
+    int bg_blocks_ = 0;
+    std::uint32_t rng_ = 0x9E3779B9u;
+    // Tone generator: a unit phasor rotated every sample.
+    double osc_re_ = 1, osc_im_ = 0, rot_re_ = 1, rot_im_ = 0;
+    int osc_count_ = 0;
+};
+
+}  // namespace pcifilter

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pcifilter/scrubber.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace pcifilter {
+namespace {
+
+int extra_delay(int rate) {
+    if (rate == 8000) return 0;
+    const Decimator d(rate);
+    return d.delay() - (d.factor() - 1);  // the 8 kHz path lags the input by this much
+}
+
+}  // namespace
+
+void ScrubberParams::validate() const {
+    if (sample_rate != 8000 && sample_rate != 16000 && sample_rate != 48000)
+        throw std::invalid_argument("sample_rate must be 8000, 16000 or 48000");
+    if (!(lookahead_ms >= 0.0 && lookahead_ms <= 200.0))
+        throw std::invalid_argument("lookahead_ms must be within [0, 200]");
+    if (!(lead_ms >= 0.0 && lead_ms <= 50.0) || !(hangover_ms >= 0.0 && hangover_ms <= 200.0))
+        throw std::invalid_argument("lead_ms must be within [0, 50] and hangover_ms within [0, 200]");
+    masker.validate();
+    dtmf.validate();
+}
+
+Scrubber::Scrubber(const ScrubberParams& params)
+    : params_((params.validate(), params)),
+      factor_(params.sample_rate / 8000),
+      offset_(params.sample_rate == 8000 ? 0 : -extra_delay(params.sample_rate)),
+      dtmf_(params.dtmf),
+      masker_(params.sample_rate,
+              static_cast<int>(std::lround(params.lookahead_ms * params.sample_rate / 1000.0)) +
+                  extra_delay(params.sample_rate),
+              params.masker) {
+    lead_ = static_cast<std::int64_t>(std::lround(params_.lead_ms * params_.sample_rate / 1000.0));
+    hang_ = static_cast<std::int64_t>(std::lround(params_.hangover_ms * params_.sample_rate / 1000.0));
+    if (factor_ > 1) decimator_.emplace(params_.sample_rate);
+    if (!params_.tones.empty()) tone_.emplace(params_.tones);
+    narrow_.resize(DtmfDetector::kSubBlock + 1);
+    events_.reserve(32);
+    requests_.reserve(64);
+}
+
+void Scrubber::reset() noexcept {
+    if (decimator_) decimator_->reset();
+    dtmf_.reset();
+    if (tone_) tone_->reset();
+    masker_.reset();
+    consumed_ = 0;
+    events_.clear();
+    requests_.clear();
+    stats_ = ScrubberStats{};
+}
+
+void Scrubber::process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
+    // Pieces end on detector sub-block boundaries, so the masker never outputs a sample
+    // before every decision that could cover it was made, however the input is chunked.
+    const std::int64_t piece = std::int64_t(DtmfDetector::kSubBlock) * factor_;
+    while (n > 0) {
+        const std::size_t k =
+            std::min<std::size_t>(n, static_cast<std::size_t>(piece - consumed_ % piece));
+        run_piece(in, out, k);
+        in += k;
+        out += k;
+        n -= k;
+    }
+}
+
+void Scrubber::detect_piece(const std::int16_t* in, std::size_t n) noexcept {
+    const std::int16_t* narrow = in;
+    std::size_t n8 = n;
+    if (decimator_) {
+        n8 = decimator_->process(in, n, narrow_.data());
+        narrow = narrow_.data();
+    }
+    dtmf_.process(narrow, n8, &events_, &requests_);
+    if (tone_) tone_->process(narrow, n8, &events_, params_.mask_tones ? &requests_ : nullptr);
+}
+
+void Scrubber::run_piece(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
+    const std::size_t first_event = events_.size();
+    requests_.clear();
+    detect_piece(in, n);
+    if (masking_) {
+        for (const MaskRequest& r : requests_) {
+            const std::int64_t s = r.start * factor_ + offset_ - lead_;
+            const std::int64_t e = r.end * factor_ + offset_ + hang_;
+            if (!masker_.request(s, e)) ++stats_.late_masks;
+        }
+    }
+    forward(first_event);
+    const std::size_t spans_before = masker_.finished_spans().size();
+    masker_.process(in, out, n);
+    for (std::size_t i = spans_before; i < masker_.finished_spans().size(); ++i) {
+        const MaskSpan& s = masker_.finished_spans()[i];
+        stats_.masked_samples += static_cast<std::uint64_t>(s.end - s.start);
+    }
+    consumed_ += static_cast<std::int64_t>(n);
+    stats_.samples += n;
+}
+
+void Scrubber::analyse(const std::int16_t* in, std::size_t n) noexcept {
+    const std::int64_t piece = std::int64_t(DtmfDetector::kSubBlock) * factor_;
+    while (n > 0) {
+        const std::size_t k =
+            std::min<std::size_t>(n, static_cast<std::size_t>(piece - consumed_ % piece));
+        const std::size_t first_event = events_.size();
+        requests_.clear();
+        detect_piece(in, k);
+        forward(first_event);
+        consumed_ += static_cast<std::int64_t>(k);
+        stats_.samples += k;
+        in += k;
+        n -= k;
+    }
+}
+
+void Scrubber::finish_analysis() noexcept {
+    // Trailing silence lets the detectors decide on the last samples, as flush() does.
+    const std::int16_t zeros[64] = {};
+    for (int left = 40 * factor_ * 8; left > 0; left -= 64) analyse(zeros, std::min(left, 64));
+    const std::size_t first_event = events_.size();
+    dtmf_.flush(&events_);
+    if (tone_) tone_->flush(&events_);
+    forward(first_event);
+}
+
+void Scrubber::forward(std::size_t first_event) noexcept {
+    // Map event times from the 8 kHz detector clock to the input clock.
+    for (std::size_t i = first_event; i < events_.size(); ++i) {
+        ToneEvent& e = events_[i];
+        e.start = std::max<std::int64_t>(0, e.start * factor_ + offset_);
+        e.end = std::max<std::int64_t>(e.start, e.end * factor_ + offset_);
+        if (e.kind == EventKind::Dtmf)
+            ++stats_.digits;
+        else
+            ++stats_.tones;
+    }
+}
+
+void Scrubber::flush(std::int16_t* out) noexcept {
+    // Push silence through the look-ahead: it lets the detectors decide on the stream's last
+    // samples, and brings them out of the delay line.
+    const std::int16_t zeros[64] = {};
+    std::size_t left = static_cast<std::size_t>(delay());
+    while (left > 0) {
+        const std::size_t k = std::min<std::size_t>(left, 64);
+        process(zeros, out, k);
+        out += k;
+        left -= k;
+    }
+    const std::size_t first_event = events_.size();
+    dtmf_.flush(&events_);
+    if (tone_) tone_->flush(&events_);
+    forward(first_event);
+}
+
+}  // namespace pcifilter

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// One stream's scrubbing pipeline: (decimate to 8 kHz) → DTMF/tone detection → masker.
+//
+// Output is the input delayed by `delay()` samples, with every detected keypress replaced
+// from its first sample to its last. Masking can be switched on and off at any call
+// (a payment session starting or ending mid-call); detection always runs, so a keypress
+// already under way when masking is switched on is still hidden from its onset if that is
+// still inside the look-ahead.
+//
+// Mask timing at 8000 Hz: a keypress is recognised 15-20 ms after its onset (two candidate
+// 15 ms windows), and the span then requested starts one 5 ms sub-block plus `lead_ms`
+// before the first candidate window, so a look-ahead of 30 ms covers every onset; the span
+// ends `hangover_ms` after the last candidate window.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "pcifilter/decimator.hpp"
+#include "pcifilter/dtmf_detector.hpp"
+#include "pcifilter/masker.hpp"
+#include "pcifilter/tone_detector.hpp"
+
+namespace pcifilter {
+
+struct ScrubberParams {
+    int sample_rate = 8000;
+    double lookahead_ms = 40.0;
+    double lead_ms = 2.5;      // beyond the detector's 5 ms guard
+    double hangover_ms = 5.0;  // beyond the detector's 5 ms guard
+    bool mask_tones = false;   // also mask the configured (non-DTMF) tones
+    MaskerParams masker;
+    DtmfParams dtmf;
+    std::vector<ToneSpec> tones;  // empty: no tone detection
+
+    void validate() const;
+};
+
+struct ScrubberStats {
+    std::uint64_t samples = 0;
+    std::uint64_t digits = 0;
+    std::uint64_t tones = 0;
+    std::uint64_t masked_samples = 0;
+    std::uint64_t late_masks = 0;  // requests that came after their start was output
+};
+
+class Scrubber {
+public:
+    explicit Scrubber(const ScrubberParams& params);
+
+    // n samples in, n samples out (delayed by delay()).
+    void process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept;
+    // Writes the last delay() samples and emits digits still in progress.
+    void flush(std::int16_t* out) noexcept;
+    // Detection only (no masker, no delay): for callers that want events, not audio.
+    void analyse(const std::int16_t* in, std::size_t n) noexcept;
+    void finish_analysis() noexcept;
+    void reset() noexcept;
+    void set_masking(bool on) noexcept { masking_ = on; }
+    bool masking() const noexcept { return masking_; }
+
+    int delay() const noexcept { return masker_.delay(); }
+    int sample_rate() const noexcept { return params_.sample_rate; }
+    const ScrubberParams& params() const noexcept { return params_; }
+    const ScrubberStats& stats() const noexcept { return stats_; }
+    // Completed events and masked spans since the last call (sample indices at the input
+    // rate). The caller takes ownership by swapping or clearing them.
+    std::vector<ToneEvent>& events() noexcept { return events_; }
+    std::vector<MaskSpan>& spans() noexcept { return masker_.finished_spans(); }
+
+private:
+    void run_piece(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept;
+    void detect_piece(const std::int16_t* in, std::size_t n) noexcept;
+    void forward(std::size_t first_event) noexcept;
+
+    ScrubberParams params_;
+    int factor_;
+    int offset_;  // input index of 8 kHz sample t is t·factor + offset
+    std::int64_t lead_, hang_;
+    std::optional<Decimator> decimator_;
+    DtmfDetector dtmf_;
+    std::optional<ToneDetector> tone_;
+    Masker masker_;
+    bool masking_ = true;
+    std::int64_t consumed_ = 0;
+    std::vector<std::int16_t> narrow_;
+    std::vector<ToneEvent> events_;
+    std::vector<MaskRequest> requests_;
+    ScrubberStats stats_;
+};
+
+}  // namespace pcifilter

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+
+namespace pcifilter {
+
+enum class EventKind : std::uint8_t { Dtmf = 0, Tone = 1 };
+
+// A detected keypress or tone. Sample indices count from the start of the stream at the
+// detector's input rate; `end` is exclusive. `digit` is card data: it must only leave the
+// process through an explicit API.
+struct ToneEvent {
+    EventKind kind = EventKind::Dtmf;
+    char digit = 0;          // '0'-'9', '*', '#', 'A'-'D' for DTMF; 0 for tones
+    int tone_index = -1;     // index into the ToneDetector's tone list for tones
+    std::int64_t start = 0;  // first sample of the tone
+    std::int64_t end = 0;    // one past its last sample
+    float level_dbm0 = 0.0f;  // mean level per tone (dBm0)
+    float twist_db = 0.0f;    // high-group minus low-group level (DTMF only)
+};
+
+// A span of output replaced by the masking signal (input sample indices, end exclusive).
+struct MaskSpan {
+    std::int64_t start = 0;
+    std::int64_t end = 0;
+};
+
+}  // namespace pcifilter
