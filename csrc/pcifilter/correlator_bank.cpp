@@ -2,6 +2,7 @@
 #include "pcifilter/correlator_bank.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace pcifilter {
@@ -15,20 +16,39 @@ namespace pcifilter {
 
 namespace {
 
+using v8sf = float __attribute__((vector_size(32)));  // GCC/Clang vector extension
+
+// One whole sub-block: 16 correlator lanes and the energy. Four samples per step into four
+// independent accumulator pairs, so the FMA chains overlap instead of waiting on each other.
+// Always called on a full, buffered sub-block: the summation order never depends on how the
+// caller chunked its input, so results are bit-identical under any chunking.
 PCIFILTER_DISPATCH
-void accumulate(const float* __restrict basis, const std::int16_t* __restrict x, std::size_t n,
-                float* __restrict acc_out, float* __restrict energy_out) {
-    float acc[kBankLanes];
-    for (int k = 0; k < kBankLanes; ++k) acc[k] = acc_out[k];
-    float energy = *energy_out;
-    for (std::size_t i = 0; i < n; ++i) {
-        const float v = static_cast<float>(x[i]);
-        energy += v * v;
-        const float* b = basis + i * kBankLanes;
-        for (int k = 0; k < kBankLanes; ++k) acc[k] += v * b[k];
+void correlate_block(const float* __restrict basis, const std::int16_t* __restrict x, int n,
+                     float* __restrict out, float* __restrict energy_out) {
+    v8sf acc[8] = {};
+    v8sf e = {};
+    for (int i = 0; i < n; i += 4) {
+        for (int u = 0; u < 4; ++u) {
+            const float v = static_cast<float>(x[i + u]);
+            v8sf b0, b1;
+            std::memcpy(&b0, basis + (i + u) * kBankLanes, sizeof b0);
+            std::memcpy(&b1, basis + (i + u) * kBankLanes + 8, sizeof b1);
+            acc[2 * u] += v * b0;
+            acc[2 * u + 1] += v * b1;
+        }
     }
-    for (int k = 0; k < kBankLanes; ++k) acc_out[k] = acc[k];
-    *energy_out = energy;
+    for (int i = 0; i < n; i += 8) {
+        v8sf xv;
+        for (int k = 0; k < 8; ++k) xv[k] = static_cast<float>(x[i + k]);
+        e += xv * xv;
+    }
+    const v8sf lo = (acc[0] + acc[2]) + (acc[4] + acc[6]);
+    const v8sf hi = (acc[1] + acc[3]) + (acc[5] + acc[7]);
+    std::memcpy(out, &lo, sizeof lo);
+    std::memcpy(out + 8, &hi, sizeof hi);
+    float total = 0.0f;
+    for (int k = 0; k < 8; ++k) total += e[k];
+    *energy_out = total;
 }
 
 }  // namespace
@@ -37,51 +57,59 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
     : n_freqs(static_cast<int>(freqs_hz.size())), sub_block(sub_block_) {
     if (freqs_hz.empty() || freqs_hz.size() > kBankMaxFreqs)
         throw std::invalid_argument("correlator bank takes 1 to 8 frequencies");
-    if (sub_block < 8 || sub_block > 1024) throw std::invalid_argument("sub_block out of range");
+    if (sub_block < 8 || sub_block > 1024 || sub_block % 8 != 0)
+        throw std::invalid_argument("sub_block must be a multiple of 8 within [8, 1024]");
     basis.assign(static_cast<std::size_t>(sub_block) * kBankLanes, 0.0f);
-    step.fill({1.0, 0.0});
+    step_re.fill(1.0);
+    step_im.fill(0.0);
     for (int k = 0; k < n_freqs; ++k) {
         const double w = 2.0 * M_PI * freqs_hz[static_cast<std::size_t>(k)] / sample_rate;
         for (int n = 0; n < sub_block; ++n) {
             basis[static_cast<std::size_t>(n * kBankLanes + 2 * k)] = static_cast<float>(std::cos(w * n));
             basis[static_cast<std::size_t>(n * kBankLanes + 2 * k + 1)] = static_cast<float>(-std::sin(w * n));
         }
-        step[static_cast<std::size_t>(k)] = std::polar(1.0, -w * sub_block);
+        step_re[static_cast<std::size_t>(k)] = std::cos(w * sub_block);
+        step_im[static_cast<std::size_t>(k)] = -std::sin(w * sub_block);
     }
 }
 
-CorrelatorBank::CorrelatorBank(std::shared_ptr<const BankTables> tables) : tables_(std::move(tables)) {
+CorrelatorBank::CorrelatorBank(std::shared_ptr<const BankTables> tables)
+    : tables_(std::move(tables)), buf_(static_cast<std::size_t>(tables_->sub_block)) {
     reset();
 }
 
 void CorrelatorBank::reset() noexcept {
-    acc_.fill(0.0f);
-    energy_ = 0.0f;
     fill_ = 0;
     ready_ = false;
     blocks_done_ = 0;
-    phasor_.fill({1.0, 0.0});
+    phasor_re_.fill(1.0);
+    phasor_im_.fill(0.0);
     last_ = SubBlock{};
 }
 
 std::size_t CorrelatorBank::feed(const std::int16_t* x, std::size_t n) noexcept {
     const int S = tables_->sub_block;
     const std::size_t take = std::min<std::size_t>(n, static_cast<std::size_t>(S - fill_));
-    accumulate(tables_->basis.data() + static_cast<std::size_t>(fill_) * kBankLanes, x, take,
-               acc_.data(), &energy_);
+    std::memcpy(buf_.data() + fill_, x, take * sizeof(std::int16_t));
     fill_ += static_cast<int>(take);
     ready_ = fill_ == S;
     if (ready_) {
+        correlate_block(tables_->basis.data(), buf_.data(), S, acc_.data(), &energy_);
+        // Rotate each sum onto the absolute phase reference, then advance the reference.
+        // Written out by hand: std::complex's operator* calls __muldc3 (NaN handling).
         for (int k = 0; k < tables_->n_freqs; ++k) {
             const auto kk = static_cast<std::size_t>(k);
-            const std::complex<double> c(acc_[2 * kk], acc_[2 * kk + 1]);
-            last_.corr[kk] = std::complex<float>(c * phasor_[kk]);
-            phasor_[kk] *= tables_->step[kk];
-            phasor_[kk] /= std::abs(phasor_[kk]);  // keep the recurrence on the unit circle
+            const double re = acc_[2 * kk], im = acc_[2 * kk + 1];
+            const double pr = phasor_re_[kk], pi = phasor_im_[kk];
+            last_.corr[kk] = {static_cast<float>(re * pr - im * pi), static_cast<float>(re * pi + im * pr)};
+            const double sr = tables_->step_re[kk], si = tables_->step_im[kk];
+            double nr = pr * sr - pi * si, ni = pr * si + pi * sr;
+            // One Newton step towards |phasor| = 1 keeps the recurrence on the unit circle.
+            const double g = 1.5 - 0.5 * (nr * nr + ni * ni);
+            phasor_re_[kk] = nr * g;
+            phasor_im_[kk] = ni * g;
         }
         last_.energy = energy_;
-        acc_.fill(0.0f);
-        energy_ = 0.0f;
         fill_ = 0;
         ++blocks_done_;
     }

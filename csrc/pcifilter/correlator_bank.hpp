@@ -21,6 +21,12 @@ namespace pcifilter {
 constexpr int kBankMaxFreqs = 8;   // 16 float lanes: two AVX2 registers per sample
 constexpr int kBankLanes = 2 * kBankMaxFreqs;
 
+// |z|². libstdc++'s std::norm goes through hypot() unless -ffast-math: far too slow here.
+template <typename T>
+inline T sq_mag(std::complex<T> z) noexcept {
+    return z.real() * z.real() + z.imag() * z.imag();
+}
+
 struct SubBlock {
     std::array<std::complex<float>, kBankMaxFreqs> corr{};
     float energy = 0.0f;  // Σ x² over the sub-block
@@ -32,7 +38,7 @@ struct BankTables {
     int n_freqs;
     int sub_block;
     std::vector<float> basis;                           // [sub_block][kBankLanes]: cos, -sin
-    std::array<std::complex<double>, kBankMaxFreqs> step;  // e^{-jωS}
+    std::array<double, kBankMaxFreqs> step_re{}, step_im{};  // e^{-jωS}
 };
 
 class CorrelatorBank {
@@ -50,12 +56,13 @@ public:
 
 private:
     std::shared_ptr<const BankTables> tables_;
+    std::vector<std::int16_t> buf_;  // the sub-block being filled
     std::array<float, kBankLanes> acc_{};
     float energy_ = 0.0f;
     int fill_ = 0;
     bool ready_ = false;
     std::int64_t blocks_done_ = 0;
-    std::array<std::complex<double>, kBankMaxFreqs> phasor_{};
+    std::array<double, kBankMaxFreqs> phasor_re_{}, phasor_im_{};  // e^{-jω·n0}
     SubBlock last_{};
 };
 

@@ -62,6 +62,9 @@ DtmfDetector::DtmfDetector(const DtmfParams& params)
     mask_min_power_ = dbm0_to_power(params_.mask_min_level_dbm0);
     // A window step is one sub-block (5 ms); a gap of g ms of invalid windows spans g/5 steps.
     max_gap_windows_ = static_cast<int>(params_.max_dropout_ms / 5.0 + 0.5);
+    // Per-window twist limits are 4 dB looser than the final ones (frequency error, edges).
+    twist_hi_ = std::pow(10.0, (params_.max_twist_db + 4.0) / 10.0);
+    twist_lo_ = std::pow(10.0, (params_.max_reverse_twist_db + 4.0) / 10.0);
     reset();
 }
 
@@ -91,12 +94,18 @@ void DtmfDetector::flush(std::vector<ToneEvent>* events) noexcept {
     if (run_.active) finish_run(events);
 }
 
-double DtmfDetector::coverage(std::int64_t block, int row, int col, double mr,
-                              double mc) const noexcept {
-    if (block < 0 || block < block_ - 3 || mr <= 0 || mc <= 0) return 0.0;
+double DtmfDetector::pair_amplitude(std::int64_t block, int row, int col) const noexcept {
+    // Row and column together: in a 5 ms sub-block a strong tone leaks into the other
+    // group's bin at about -14 dB, so the weaker tone's own magnitude is not a steady
+    // measure at high twist; the pair's is.
+    if (block < 0 || block < block_ - 3) return 0.0;
     const SubBlock& s = ring(block);
-    const double c = 0.5 * (std::abs(s.corr[row]) / mr + std::abs(s.corr[col]) / mc);
-    return std::clamp(c, 0.0, 1.0);
+    return std::sqrt(double(sq_mag(s.corr[row])) + sq_mag(s.corr[col]));
+}
+
+double DtmfDetector::coverage(std::int64_t block, int row, int col, double ref) const noexcept {
+    if (ref <= 0) return 0.0;
+    return std::clamp(pair_amplitude(block, row, col) / ref, 0.0, 1.0);
 }
 
 void DtmfDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* events,
@@ -107,49 +116,54 @@ void DtmfDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* even
     if (b < kWindowBlocks - 1) return;
     constexpr std::int64_t S = kSubBlock;
 
-    // The 15 ms window ending with this sub-block.
-    std::array<std::complex<float>, 8> w;
-    std::array<double, 8> p;
-    for (int f = 0; f < 8; ++f) {
-        w[f] = ring(b - 2).corr[f] + ring(b - 1).corr[f] + ring(b).corr[f];
-        p[f] = 2.0 * std::norm(w[f]) / (double(kN) * kN);
-    }
-    const double mean_power =
-        (double(ring(b - 2).energy) + ring(b - 1).energy + ring(b).energy) / kN;
+    // The 15 ms window ending with this sub-block: |W|² per frequency, in float on the raw
+    // lanes (this runs every 5 ms on every stream; most windows fail the first test).
+    const float* s0 = reinterpret_cast<const float*>(ring(b - 2).corr.data());
+    const float* s1 = reinterpret_cast<const float*>(ring(b - 1).corr.data());
+    const float* s2 = reinterpret_cast<const float*>(ring(b).corr.data());
+    float wl[16];
+    for (int k = 0; k < 16; ++k) wl[k] = s0[k] + s1[k] + s2[k];
+    float q[8];
+    for (int f = 0; f < 8; ++f) q[f] = wl[2 * f] * wl[2 * f] + wl[2 * f + 1] * wl[2 * f + 1];
     int r = 0, c = 4;
     for (int f = 1; f < 4; ++f)
-        if (p[f] > p[r]) r = f;
+        if (q[f] > q[r]) r = f;
     for (int f = 5; f < 8; ++f)
-        if (p[f] > p[c]) c = f;
-    double r2 = 0, c2 = 0;
-    for (int f = 0; f < 4; ++f)
-        if (f != r) r2 = std::max(r2, p[f]);
-    for (int f = 4; f < 8; ++f)
-        if (f != c) c2 = std::max(c2, p[f]);
-    const double twist = db(p[c] / std::max(p[r], 1e-30));
-    const double ratio = mean_power > 0 ? (p[r] + p[c]) / mean_power : 0.0;
-
-    const bool cand = p[r] >= mask_min_power_ && p[c] >= mask_min_power_ && twist <= 14.0 &&
-                      twist >= -16.0 && r2 * 2.0 <= p[r] && c2 * 2.0 <= p[c] &&
-                      ratio >= params_.mask_min_energy_ratio;
-
+        if (q[f] > q[c]) c = f;
+    const float energy = ring(b - 2).energy + ring(b - 1).energy + ring(b).energy;
+    // Tone power is 2|W|²/N² and mean power E/N, so the share test is 2(|Wr|²+|Wc|²) ≥ ρ·E·N.
+    const bool share_ok =
+        2.0f * (q[r] + q[c]) >= static_cast<float>(params_.mask_min_energy_ratio) * energy * kN;
+    std::array<std::complex<float>, 8> w{};
+    std::array<double, 8> p{};
+    double mean_power = 0, r2 = 0, c2 = 0;
+    if (share_ok) {
+        for (int f = 0; f < 8; ++f) {
+            w[f] = {wl[2 * f], wl[2 * f + 1]};
+            p[f] = 2.0 * q[f] / (double(kN) * kN);
+        }
+        mean_power = double(energy) / kN;
+        for (int f = 0; f < 4; ++f)
+            if (f != r) r2 = std::max(r2, p[f]);
+        for (int f = 4; f < 8; ++f)
+            if (f != c) c2 = std::max(c2, p[f]);
+    }
+    // Limits compared as power ratios: no logarithms per window.
+    const double pr = p[r], pc = p[c], tones = pr + pc;
+    const bool cand = share_ok && pr >= mask_min_power_ && pc >= mask_min_power_ &&
+                      pc <= 25.1 * pr && pr <= 39.8 * pc && r2 * 2.0 <= pr &&
+                      c2 * 2.0 <= pc;  // twist within +14 / -16 dB
     bool valid = false;
     std::complex<double> zr{}, zc{};
-    double mr = 0, mc = 0;
     if (cand) {
         const double window_min = min_power_ * 0.4;  // -4 dB: frequency error and edges
+        double m = 0;
+        for (int i = 0; i < 3; ++i) m += pair_amplitude(b - i, r, c) / 3.0;
         bool steady = true;
-        for (int i = 0; i < 3; ++i) {
-            mr += std::abs(ring(b - i).corr[r]) / 3.0;
-            mc += std::abs(ring(b - i).corr[c]) / 3.0;
-        }
-        for (int i = 0; i < 3; ++i)
-            steady = steady && std::abs(ring(b - i).corr[r]) >= 0.55 * mr &&
-                     std::abs(ring(b - i).corr[c]) >= 0.55 * mc;
-        valid = steady && p[r] >= window_min && p[c] >= window_min &&
-                twist <= params_.max_twist_db + 4.0 &&
-                twist >= -(params_.max_reverse_twist_db + 4.0) && r2 * 4.0 <= p[r] &&
-                c2 * 4.0 <= p[c] && ratio >= params_.min_energy_ratio;
+        for (int i = 0; i < 3; ++i) steady = steady && pair_amplitude(b - i, r, c) >= 0.55 * m;
+        valid = steady && pr >= window_min && pc >= window_min && pc <= twist_hi_ * pr &&
+                pr <= twist_lo_ * pc && r2 * 4.0 <= pr && c2 * 4.0 <= pc &&
+                tones >= params_.min_energy_ratio * mean_power;
         if (valid && b >= kWindowBlocks) {
             const auto prev = [&](int f) {
                 return std::complex<double>(ring(b - 3).corr[f] + ring(b - 2).corr[f] +
@@ -185,37 +199,35 @@ void DtmfDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* even
             run_.row = r;
             run_.col = c;
             // Onset inside the window's first sub-block, or in the one before it.
-            double mr_late = 0.5 * (std::abs(ring(b - 1).corr[r]) + std::abs(ring(b).corr[r]));
-            double mc_late = 0.5 * (std::abs(ring(b - 1).corr[c]) + std::abs(ring(b).corr[c]));
-            const double c0 = coverage(b - 2, r, c, mr_late, mc_late);
+            const double ref = 0.5 * (pair_amplitude(b - 1, r, c) + pair_amplitude(b, r, c));
+            const double c0 = coverage(b - 2, r, c, ref);
             const std::int64_t ws = (b - 2) * S;
             run_.start = ws + static_cast<std::int64_t>(std::lround(S * (1.0 - c0)));
             if (c0 > 0.9 && b >= 3) {
-                const double cp = coverage(b - 3, r, c, mr_late, mc_late);
+                const double cp = coverage(b - 3, r, c, ref);
                 if (cp > 0.1) run_.start = ws - static_cast<std::int64_t>(std::lround(S * cp));
             }
         }
         ++run_.valid_windows;
+        run_.consecutive = run_.gap_windows == 0 ? run_.consecutive + 1 : 1;
+        run_.max_consecutive = std::max(run_.max_consecutive, run_.consecutive);
+        if (run_.valid_windows == 1) run_.first_valid_block = b;
         run_.gap_windows = 0;
         run_.last_valid_block = b;
         run_.zr += zr;
         run_.zc += zc;
         run_.pr += p[r];
         run_.pc += p[c];
-        double mr_early = 0.5 * (std::abs(ring(b - 2).corr[r]) + std::abs(ring(b - 1).corr[r]));
-        double mc_early = 0.5 * (std::abs(ring(b - 2).corr[c]) + std::abs(ring(b - 1).corr[c]));
-        run_.end = b * S + static_cast<std::int64_t>(
-                               std::lround(S * coverage(b, r, c, mr_early, mc_early)));
+        const double ref = 0.5 * (pair_amplitude(b - 2, r, c) + pair_amplitude(b - 1, r, c));
+        run_.end = b * S + static_cast<std::int64_t>(std::lround(S * coverage(b, r, c, ref)));
         run_.end_refined = false;
     } else if (run_.active) {
         ++run_.gap_windows;
         if (run_.gap_windows == 1 && run_.end == b * S) {
             // The tone filled the last valid window: its end may lie in this sub-block.
-            double mr_ref = 0.5 * (std::abs(ring(b - 2).corr[run_.row]) +
-                                   std::abs(ring(b - 1).corr[run_.row]));
-            double mc_ref = 0.5 * (std::abs(ring(b - 2).corr[run_.col]) +
-                                   std::abs(ring(b - 1).corr[run_.col]));
-            const double cn = coverage(b, run_.row, run_.col, mr_ref, mc_ref);
+            const double ref = 0.5 * (pair_amplitude(b - 2, run_.row, run_.col) +
+                                      pair_amplitude(b - 1, run_.row, run_.col));
+            const double cn = coverage(b, run_.row, run_.col, ref);
             if (cn > 0.1) run_.end += static_cast<std::int64_t>(std::lround(S * cn));
         }
         if (run_.gap_windows > max_gap_windows_) finish_run(events);
@@ -225,7 +237,11 @@ void DtmfDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* even
 void DtmfDetector::finish_run(std::vector<ToneEvent>* events) noexcept {
     const Run run = run_;
     run_ = Run{};
-    if (run.valid_windows < 2) return;
+    // A keypress is steady: some stretch of it must pass every test in consecutive windows,
+    // and most of its windows must pass. Speech and music build runs from scattered windows.
+    const std::int64_t span_windows = run.last_valid_block - run.first_valid_block + 1;
+    if (run.max_consecutive < kMinConsecutiveWindows) return;
+    if (run.valid_windows * 10 < span_windows * 6) return;
     const double duration_ms = double(run.end - run.start) * 1000.0 / kFs;
     if (duration_ms < params_.min_duration_ms) return;
     const double dr = offset_hz(run.zr), dc = offset_hz(run.zc);

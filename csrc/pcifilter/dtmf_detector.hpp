@@ -39,7 +39,7 @@ struct DtmfParams {
     double max_freq_error = 0.025;      // fraction of the nominal frequency
     double min_duration_ms = 31.0;
     double max_dropout_ms = 20.0;       // gaps of valid windows bridged inside one digit
-    double min_energy_ratio = 0.55;     // the two tones' share of the window energy
+    double min_energy_ratio = 0.80;     // the two tones' share of the window energy
     // Looser limits for mask requests: the masker would rather hide a little speech than
     // let the onset of a keypress through.
     double mask_min_level_dbm0 = -45.0;
@@ -79,13 +79,16 @@ public:
     // Mask requests extend this many samples before a candidate window (one sub-block,
     // where the onset may lie) and after the last one.
     static constexpr int kMaskGuard = kSubBlock;
+    // Consecutive valid 15 ms windows (5 ms apart) needed somewhere in a digit: 25 ms steady.
+    static constexpr int kMinConsecutiveWindows = 3;
 
 private:
     struct Run {
         bool active = false;
         int row = 0, col = 0;
         std::int64_t start = 0, end = 0;  // refined edges
-        std::int64_t last_valid_block = 0;
+        std::int64_t first_valid_block = 0, last_valid_block = 0;
+        int consecutive = 0, max_consecutive = 0;
         int valid_windows = 0;
         int gap_windows = 0;
         bool end_refined = false;
@@ -97,10 +100,11 @@ private:
                       std::vector<MaskRequest>* masks) noexcept;
     void finish_run(std::vector<ToneEvent>* events) noexcept;
     const SubBlock& ring(std::int64_t block) const noexcept { return ring_[block & 3]; }
-    double coverage(std::int64_t block, int row, int col, double mr, double mc) const noexcept;
+    double pair_amplitude(std::int64_t block, int row, int col) const noexcept;
+    double coverage(std::int64_t block, int row, int col, double ref) const noexcept;
 
     DtmfParams params_;
-    double min_power_, mask_min_power_;
+    double min_power_, mask_min_power_, twist_hi_, twist_lo_;
     int max_gap_windows_;
     CorrelatorBank bank_;
     std::array<SubBlock, 4> ring_{};

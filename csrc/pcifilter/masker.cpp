@@ -116,17 +116,25 @@ bool Masker::request(std::int64_t start, std::int64_t end) noexcept {
     return on_time;
 }
 
-void Masker::track_background(std::int16_t v) noexcept {
-    bg_acc_ += double(v) * v;
-    if (++bg_fill_ < bg_block_) return;
-    const double p = bg_acc_ / bg_block_;
-    bg_acc_ = 0;
-    bg_fill_ = 0;
-    bg_min_cur_ = std::min(bg_min_cur_, p);
-    if (++bg_blocks_ == 200) {  // 1 s segments; the floor is the minimum over the last two
-        bg_min_prev_ = bg_min_cur_;
-        bg_min_cur_ = 1e30;
-        bg_blocks_ = 0;
+void Masker::track_background(const std::int16_t* x, std::size_t n) noexcept {
+    while (n > 0) {
+        const std::size_t k = std::min<std::size_t>(n, static_cast<std::size_t>(bg_block_ - bg_fill_));
+        float acc = 0.0f;  // ≤ 240 squares of int16: exact enough in float, and vectorisable
+        for (std::size_t i = 0; i < k; ++i) acc += float(x[i]) * float(x[i]);
+        bg_acc_ += acc;
+        bg_fill_ += static_cast<int>(k);
+        x += k;
+        n -= k;
+        if (bg_fill_ < bg_block_) return;
+        const double p = bg_acc_ / bg_block_;
+        bg_acc_ = 0;
+        bg_fill_ = 0;
+        bg_min_cur_ = std::min(bg_min_cur_, p);
+        if (++bg_blocks_ == 200) {  // 1 s segments; the floor is the minimum over the last two
+            bg_min_prev_ = bg_min_cur_;
+            bg_min_cur_ = 1e30;
+            bg_blocks_ = 0;
+        }
     }
 }
 
@@ -179,7 +187,7 @@ void Masker::process(const std::int16_t* in, std::int16_t* out, std::size_t n) n
             std::memcpy(ring_.data() + ring_pos_, in, k * sizeof(std::int16_t));
             ring_pos_ = ring_pos_ + k == ring_.size() ? 0 : ring_pos_ + k;
         }
-        for (std::size_t i = 0; i < k; ++i) track_background(in[i]);
+        if (params_.mode == MaskMode::Noise) track_background(in, k);
         const std::int64_t t0 = out_pos_, t1 = out_pos_ + static_cast<std::int64_t>(k);
         if (t0 < 0) std::fill(out, out + std::min<std::int64_t>(t1, 0) - t0, std::int16_t{0});
         while (n_spans_ > 0) {

@@ -55,7 +55,7 @@ public:
 private:
     std::int16_t mask_sample(std::int64_t t, std::int64_t span_start, std::int64_t span_end,
                              std::int16_t original) noexcept;
-    void track_background(std::int16_t v) noexcept;
+    void track_background(const std::int16_t* x, std::size_t n) noexcept;
 
     int rate_;
     int delay_;

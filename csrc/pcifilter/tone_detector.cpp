@@ -113,12 +113,12 @@ void ToneDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* even
             const std::complex<double> w(at(b - 2).corr[idx] + at(b - 1).corr[idx] + at(b).corr[idx]);
             const std::complex<double> wp(at(b - 3).corr[idx] + at(b - 2).corr[idx] +
                                           at(b - 1).corr[idx]);
-            const double p = 2.0 * std::norm(w) / (double(kN) * kN);
+            const double p = 2.0 * sq_mag(w) / (double(kN) * kN);
             total += p;
             weakest = std::min(weakest, p);
             double m = 0;
-            for (int i = 0; i < 3; ++i) m += std::abs(at(b - i).corr[idx]) / 3.0;
-            for (int i = 0; i < 3; ++i) present = present && std::abs(at(b - i).corr[idx]) >= 0.55 * m;
+            for (int i = 0; i < 3; ++i) m += std::sqrt(sq_mag(at(b - i).corr[idx])) / 3.0;
+            for (int i = 0; i < 3; ++i) present = present && std::sqrt(sq_mag(at(b - i).corr[idx])) >= 0.55 * m;
             const double off = std::arg(w * std::conj(wp)) * kFs / (2.0 * M_PI * kS);
             present = present && std::fabs(off) <= spec.tolerance * freqs_[idx];
         }

@@ -2,10 +2,6 @@
 """pcifilter: detect and remove DTMF keypresses and tones from telephone audio."""
 
 from pcifilter._core import (
-    Config,
-    Detector,
-    Scrubber,
-    ScrubberBank,
     ToneEvent,
     ToneSpec,
     __version__,
@@ -15,18 +11,40 @@ from pcifilter._core import (
     ulaw_decode,
     ulaw_encode,
 )
+from pcifilter.api import (
+    OPTIONS,
+    ScrubberBank,
+    ScrubResult,
+    StreamDetector,
+    StreamScrubber,
+    detect,
+    detect_many,
+    digits_of,
+    event_record,
+    make_config,
+    scrub,
+    scrub_many,
+)
 
 __all__ = [
-    "Config",
-    "Detector",
-    "Scrubber",
+    "OPTIONS",
+    "ScrubResult",
     "ScrubberBank",
+    "StreamDetector",
+    "StreamScrubber",
     "ToneEvent",
     "ToneSpec",
     "__version__",
     "alaw_decode",
     "alaw_encode",
     "default_tones",
+    "detect",
+    "detect_many",
+    "digits_of",
+    "event_record",
+    "make_config",
+    "scrub",
+    "scrub_many",
     "ulaw_decode",
     "ulaw_encode",
 ]

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Mono WAV files holding 16-bit PCM, G.711 µ-law or G.711 A-law.
+
+Hand-written on purpose: the standard library's `wave` reads only PCM, and libraries that
+read µ-law/A-law WAV (libsndfile and its bindings) hand back decoded samples, not the codes.
+Scrubbing keeps every unmasked G.711 code bit-exact, which needs the codes themselves; the
+RIFF layout is small enough to parse here.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from pcifilter import _core
+
+FORMAT_PCM = 1
+FORMAT_ALAW = 6
+FORMAT_ULAW = 7
+_NAMES = {FORMAT_PCM: "pcm16", FORMAT_ALAW: "alaw", FORMAT_ULAW: "ulaw"}
+_EXTENSIBLE = 0xFFFE
+
+
+@dataclass
+class WavData:
+    """A mono WAV's samples (decoded to int16), its rate, and its codes if G.711."""
+
+    pcm: npt.NDArray[np.int16]
+    sample_rate: int
+    encoding: str  # "pcm16", "ulaw" or "alaw"
+    codes: npt.NDArray[np.uint8] | None = None
+
+    def __repr__(self) -> str:
+        return f"WavData({self.encoding}, {self.sample_rate} Hz, {len(self.pcm)} samples)"
+
+
+def read_wav(path: str | Path) -> WavData:
+    """Read a mono WAV (PCM 16-bit, µ-law or A-law); ValueError for anything else."""
+    data = Path(path).read_bytes()
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError(f"{path}: not a RIFF/WAVE file")
+    pos, fmt, body = 12, None, None
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        chunk = data[pos + 8 : pos + 8 + size]
+        if cid == b"fmt ":
+            if len(chunk) < 16:
+                raise ValueError(f"{path}: fmt chunk too short")
+            fmt = struct.unpack("<HHIIHH", chunk[:16])
+            if fmt[0] == _EXTENSIBLE and len(chunk) >= 26:
+                fmt = (struct.unpack("<H", chunk[24:26])[0], *fmt[1:])
+        elif cid == b"data":
+            body = chunk
+        pos += 8 + size + (size & 1)  # chunks are word-aligned
+    if fmt is None or body is None:
+        raise ValueError(f"{path}: missing fmt or data chunk")
+    tag, channels, rate, _, _, bits = fmt
+    if channels != 1:
+        raise ValueError(f"{path}: {channels} channels; only mono is supported")
+    if tag == FORMAT_PCM and bits == 16:
+        pcm = np.frombuffer(body[: len(body) // 2 * 2], dtype="<i2").astype(np.int16)
+        return WavData(pcm, rate, "pcm16")
+    if tag in (FORMAT_ULAW, FORMAT_ALAW) and bits == 8:
+        codes = np.frombuffer(body, dtype=np.uint8).copy()
+        decode = _core.ulaw_decode if tag == FORMAT_ULAW else _core.alaw_decode
+        return WavData(decode(codes), rate, _NAMES[tag], codes)
+    raise ValueError(f"{path}: unsupported format tag {tag} with {bits} bits "
+                     "(16-bit PCM, µ-law and A-law are supported)")
+
+
+def encode_like(src: WavData, pcm: npt.NDArray[np.int16]) -> bytes:
+    """Sample bytes of `pcm` in `src`'s encoding; unchanged samples keep their codes."""
+    if src.encoding == "pcm16":
+        return pcm.astype("<i2").tobytes()
+    assert src.codes is not None
+    encode = _core.ulaw_encode if src.encoding == "ulaw" else _core.alaw_encode
+    codes = np.where(pcm == src.pcm, src.codes, encode(pcm)).astype(np.uint8)
+    return codes.tobytes()
+
+
+def write_wav(path: str | Path, encoding: str, sample_rate: int, payload: bytes) -> None:
+    """Write mono sample bytes in `encoding` ("pcm16", "ulaw" or "alaw")."""
+    tag = {v: k for k, v in _NAMES.items()}[encoding]
+    bits = 16 if tag == FORMAT_PCM else 8
+    block = bits // 8
+    fmt = struct.pack("<HHIIHH", tag, 1, sample_rate, sample_rate * block, block, bits)
+    if tag != FORMAT_PCM:
+        fmt += struct.pack("<H", 0)  # cbSize: non-PCM formats carry it
+    chunks = b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    if tag != FORMAT_PCM:  # non-PCM WAVs carry a fact chunk with the sample count
+        chunks += b"fact" + struct.pack("<II", 4, len(payload))
+    chunks += b"data" + struct.pack("<I", len(payload)) + payload + (b"\0" if len(payload) & 1 else b"")
+    Path(path).write_bytes(b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks)
+
+
+def write_pcm_wav(path: str | Path, pcm: npt.NDArray[np.int16], sample_rate: int) -> None:
+    """Write 16-bit PCM mono."""
+    write_wav(path, "pcm16", sample_rate, pcm.astype("<i2").tobytes())

@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: Apache-2.0
+"""ITU-T Q.24 (AT&T column) test signals and detection-rate measurement, shared by the
+tests and `bench/q24_report.py`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+import pcifilter as pf
+from pcifilter import signals as sg
+
+Codec = Callable[[npt.NDArray[np.int16]], npt.NDArray[np.int16]]
+
+
+def identity(x: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
+    return x
+
+
+def ulaw_round_trip(x: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
+    return pf.ulaw_decode(pf.ulaw_encode(x))
+
+
+def alaw_round_trip(x: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
+    return pf.alaw_decode(pf.alaw_encode(x))
+
+
+CODECS: dict[str, Codec] = {"linear": identity, "ulaw": ulaw_round_trip, "alaw": alaw_round_trip}
+
+
+def trial_signal(
+    rng: np.random.Generator,
+    digit: str,
+    duration_ms: float = 50.0,
+    level_dbm0: float = -10.0,
+    twist_db: float = 0.0,
+    freq_error: tuple[float, float] = (0.0, 0.0),
+    snr_db: float | None = None,
+) -> tuple[npt.NDArray[np.float64], int, int]:
+    """A keypress at a random sub-millisecond onset between silences (or noise)."""
+    lead = int(rng.integers(400, 480))  # onset anywhere within the 5 ms analysis grid
+    tone = sg.dtmf(digit, duration_ms, level_dbm0, twist_db, freq_error,
+                   phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)))
+    x = np.concatenate([np.zeros(lead), tone, np.zeros(800)])
+    if snr_db is not None:
+        # SNR per tone: noise power relative to the weaker tone's power.
+        weaker = min(level_dbm0, level_dbm0 + twist_db)
+        x += sg.white_noise(len(x), weaker - snr_db, rng)
+    return x, lead, lead + len(tone)
+
+
+def detection_rate(
+    trials: int,
+    seed: int,
+    codec: Codec = identity,
+    digits: str = sg.DIGITS,
+    **signal: object,
+) -> tuple[float, list[tuple[int, int, list[pf.ToneEvent]]]]:
+    """Fraction of trials where exactly the keyed digit was found once, and the details."""
+    rng = np.random.default_rng(seed)
+    ok = 0
+    details = []
+    for i in range(trials):
+        digit = digits[i % len(digits)]
+        x, start, end = trial_signal(rng, digit, **signal)  # type: ignore[arg-type]
+        events = pf.detect(codec(sg.to_int16(x)))
+        if [e.digit for e in events] == [digit]:
+            ok += 1
+        details.append((start, end, events))
+    return ok / trials, details
+
+
+def any_detection_rate(trials: int, seed: int, codec: Codec = identity, **signal: object) -> float:
+    """Fraction of trials where anything at all was reported."""
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for i in range(trials):
+        x, _, _ = trial_signal(rng, sg.DIGITS[i % 16], **signal)  # type: ignore[arg-type]
+        hits += bool(pf.detect(codec(sg.to_int16(x))))
+    return hits / trials
+
+
+def talk_down_rate(
+    speech: npt.NDArray[np.int16],
+    tone_dbm0: float,
+    trials: int = 200,
+    seed: int = 0,
+    speech_dbm0: float = -12.0,
+    duration_ms: float = 60.0,
+    **options: object,
+) -> float:
+    """Keypresses over speech whose active level is `speech_dbm0`: fraction found exactly."""
+    rng = np.random.default_rng(seed)
+    a = np.abs(speech.astype(np.float64))
+    active = speech[a > 300].astype(np.float64)
+    gain = sg.dbm0_to_amplitude(speech_dbm0) / np.sqrt(2 * np.mean(active**2))
+    ok = 0
+    for i in range(trials):
+        digit = sg.DIGITS[i % 16]
+        at = int(rng.integers(0, len(speech) - 4000))
+        x = speech[at : at + 4000].astype(np.float64) * gain
+        t = sg.dtmf(digit, duration_ms, tone_dbm0,
+                    phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)))
+        onset = int(rng.integers(800, 1600))
+        x[onset : onset + len(t)] += t
+        events = pf.detect(sg.to_int16(x), **options)  # type: ignore[arg-type]
+        ok += [e.digit for e in events] == [digit]
+    return ok / trials
