@@ -109,6 +109,7 @@ void bind_detectors(py::module_& m) {
         PCIFILTER_FIELD(min_duration_ms, dtmf.min_duration_ms)
         PCIFILTER_FIELD(max_dropout_ms, dtmf.max_dropout_ms)
         PCIFILTER_FIELD(min_energy_ratio, dtmf.min_energy_ratio)
+        PCIFILTER_FIELD(max_harmonic_db, dtmf.max_harmonic_db)
         PCIFILTER_FIELD(mask_min_level_dbm0, dtmf.mask_min_level_dbm0)
         PCIFILTER_FIELD(mask_min_energy_ratio, dtmf.mask_min_energy_ratio)
 #undef PCIFILTER_FIELD

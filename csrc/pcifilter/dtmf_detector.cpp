@@ -43,6 +43,8 @@ void DtmfParams::validate() const {
     if (!(min_energy_ratio > 0.0 && min_energy_ratio <= 1.0) ||
         !(mask_min_energy_ratio > 0.0 && mask_min_energy_ratio <= 1.0))
         throw std::invalid_argument("energy ratios must be within (0, 1]");
+    if (!(max_harmonic_db >= -40.0 && max_harmonic_db <= 0.0))
+        throw std::invalid_argument("max_harmonic_db must be within [-40, 0]");
     if (!(mask_min_level_dbm0 >= -70.0 && mask_min_level_dbm0 <= 0.0))
         throw std::invalid_argument("mask_min_level_dbm0 must be within [-70, 0]");
 }
@@ -62,6 +64,19 @@ DtmfDetector::DtmfDetector(const DtmfParams& params)
     mask_min_power_ = dbm0_to_power(params_.mask_min_level_dbm0);
     // A window step is one sub-block (5 ms); a gap of g ms of invalid windows spans g/5 steps.
     max_gap_windows_ = static_cast<int>(params_.max_dropout_ms / 5.0 + 0.5);
+    const auto coeff = [](double hz) { return 2.0 * std::cos(2.0 * M_PI * hz / kFs); };
+    for (int f = 0; f < 8; ++f) {
+        coeff_double_[f] = coeff(2.0 * kFreqs[f]);
+        coeff_half_[f] = coeff(0.5 * kFreqs[f]);
+    }
+    for (int r = 0; r < 4; ++r)
+        for (int c = 0; c < 4; ++c) {
+            coeff_mid_[r][c] = coeff(0.5 * (kFreqs[r] + kFreqs[4 + c]));
+            coeff_diff_[r * 4 + c] = coeff(kFreqs[4 + c] - kFreqs[r]);
+            coeff_half_diff_[r * 4 + c] = coeff(0.5 * (kFreqs[4 + c] - kFreqs[r]));
+        }
+    harmonic_limit_ = std::pow(10.0, params_.max_harmonic_db / 10.0);
+    for (int i = 0; i < kN; ++i) hann_[i] = 0.5 - 0.5 * std::cos(2.0 * M_PI * (i + 0.5) / kN);
     // Per-window twist limits are 4 dB looser than the final ones (frequency error, edges).
     twist_hi_ = std::pow(10.0, (params_.max_twist_db + 4.0) / 10.0);
     twist_lo_ = std::pow(10.0, (params_.max_reverse_twist_db + 4.0) / 10.0);
@@ -71,6 +86,7 @@ DtmfDetector::DtmfDetector(const DtmfParams& params)
 void DtmfDetector::reset() noexcept {
     bank_.reset();
     ring_ = {};
+    history_ = {};
     samples_ = 0;
     block_ = -1;
     run_ = Run{};
@@ -86,8 +102,54 @@ void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<Ton
         x += used;
         n -= used;
         samples_ += static_cast<std::int64_t>(used);
+        // Sub-blocks end on multiples of 40 and the history holds 160: no wrap inside a copy.
+        std::copy(x - used, x, history_.begin() + ((samples_ - static_cast<std::int64_t>(used)) % 160));
         if (bank_.ready()) on_sub_block(bank_.last(), events, masks);
     }
+}
+
+double DtmfDetector::probe_power(double coeff, std::int64_t block) const noexcept {
+    // Hann-windowed Goertzel over the 120-sample window ending with `block`: its sidelobes
+    // (below -31 dB past two bins) keep the pair's own tones out of the probe. Scaled so a
+    // sine reads the same power as in the tone bins (Hann's coherent gain is 1/2).
+    double s1 = 0, s2 = 0;
+    int n = 0;
+    for (std::int64_t blk = block - 2; blk <= block; ++blk) {
+        const std::int16_t* h = history_.data() + (blk & 3) * kSubBlock;
+        for (int i = 0; i < kSubBlock; ++i, ++n) {
+            const double s0 = h[i] * hann_[n] + coeff * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+    }
+    return 8.0 * (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (double(kN) * kN);
+}
+
+bool DtmfDetector::harmonic_free(int row, int col, double weaker, std::int64_t block) const noexcept {
+    // Probes closer than two bins (133 Hz) to either tone would measure the tone itself
+    // (1336/2 = 668 Hz lies 29 Hz from 697 Hz): those are skipped.
+    // A window that reached full scale was clipped on the line: clipping makes harmonics and
+    // intermodulation products of the tones themselves, so the probes cannot judge it.
+    for (std::int64_t blk = block - 2; blk <= block; ++blk) {
+        const std::int16_t* h = history_.data() + (blk & 3) * kSubBlock;
+        for (int i = 0; i < kSubBlock; ++i)
+            if (h[i] >= 32000 || h[i] <= -32000) return true;
+    }
+    const double limit = weaker * harmonic_limit_;
+    const double fr = kFreqs[row], fc = kFreqs[col];
+    const auto clear_of_tones = [&](double hz) {
+        return std::fabs(hz - fr) >= 150.0 && std::fabs(hz - fc) >= 150.0;
+    };
+    const auto ok = [&](double hz, double coeff) {
+        return !clear_of_tones(hz) || probe_power(coeff, block) <= limit;
+    };
+    // Also the difference frequency and its half: when the two "tones" are harmonics of one
+    // voice (941 and 1209 Hz are the 7th and 9th of 134 Hz), its fundamental is there too.
+    const int pair = row * 4 + (col - 4);
+    return ok(2 * fr, coeff_double_[row]) && ok(2 * fc, coeff_double_[col]) &&
+           ok(fr / 2, coeff_half_[row]) && ok(fc / 2, coeff_half_[col]) &&
+           ok((fr + fc) / 2, coeff_mid_[row][col - 4]) && ok(fc - fr, coeff_diff_[pair]) &&
+           ok((fc - fr) / 2, coeff_half_diff_[pair]);
 }
 
 void DtmfDetector::flush(std::vector<ToneEvent>* events) noexcept {
@@ -161,20 +223,34 @@ void DtmfDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* even
         for (int i = 0; i < 3; ++i) m += pair_amplitude(b - i, r, c) / 3.0;
         bool steady = true;
         for (int i = 0; i < 3; ++i) steady = steady && pair_amplitude(b - i, r, c) >= 0.55 * m;
-        valid = steady && pr >= window_min && pc >= window_min && pc <= twist_hi_ * pr &&
-                pr <= twist_lo_ * pc && r2 * 4.0 <= pr && c2 * 4.0 <= pc &&
-                tones >= params_.min_energy_ratio * mean_power;
-        if (valid && b >= kWindowBlocks) {
-            const auto prev = [&](int f) {
-                return std::complex<double>(ring(b - 3).corr[f] + ring(b - 2).corr[f] +
-                                            ring(b - 1).corr[f]);
+        const bool shape_ok = steady && pr >= window_min && pc >= window_min &&
+                              pc <= twist_hi_ * pr && pr <= twist_lo_ * pc && r2 * 4.0 <= pr &&
+                              c2 * 4.0 <= pc;
+        if (shape_ok && b >= kWindowBlocks) {
+            // Phase slope between this window and the one a sub-block earlier.
+            const auto slope = [&](int f) {
+                const std::complex<float> prev =
+                    ring(b - 3).corr[f] + ring(b - 2).corr[f] + ring(b - 1).corr[f];
+                const double ar = w[f].real(), ai = w[f].imag(), br = prev.real(), bi = prev.imag();
+                return std::complex<double>(ar * br + ai * bi, ai * br - ar * bi);  // w·conj(prev)
             };
-            zr = std::complex<double>(w[r]) * std::conj(prev(r));
-            zc = std::complex<double>(w[c]) * std::conj(prev(c));
+            zr = slope(r);
+            zc = slope(c);
+            const double dr = offset_hz(zr), dc = offset_hz(zc);
             // A loose per-window frequency check keeps speech from building long runs; the
             // strict limit is applied to the estimate over the whole tone.
-            valid = std::fabs(offset_hz(zr)) <= 0.04 * kFreqs[r] &&
-                    std::fabs(offset_hz(zc)) <= 0.04 * kFreqs[c];
+            // A note and its octave (830 and 1661 Hz pass for 852 and 1633) are exactly 2:1;
+            // a real pair within ±1.5 % never comes closer to 2:1 than 1.975.
+            const double pair_ratio = (kFreqs[c] + dc) / (kFreqs[r] + dr);
+            const bool freq_ok = std::fabs(dr) <= 0.03 * kFreqs[r] &&
+                                 std::fabs(dc) <= 0.03 * kFreqs[c] && std::fabs(pair_ratio - 2.0) > 0.01;
+            // The share test uses powers corrected for the bin's response at the estimated
+            // frequency error: a tone 1.5 % off loses up to 2 dB in a 120-sample bin. Capped at
+            // 2.5 dB, so that off-frequency speech is not lifted over the limit.
+            const double gr = bin_gain(dr), gc = bin_gain(dc);
+            const double corrected = pr / std::max(gr * gr, 0.56) + pc / std::max(gc * gc, 0.56);
+            valid = freq_ok && corrected >= params_.min_energy_ratio * mean_power &&
+                    harmonic_free(r, c, std::min(pr, pc), b);
         }
     }
 

@@ -38,8 +38,13 @@ struct DtmfParams {
     double max_reverse_twist_db = 10.0;  // low group louder than high group
     double max_freq_error = 0.025;      // fraction of the nominal frequency
     double min_duration_ms = 31.0;
-    double max_dropout_ms = 20.0;       // gaps of valid windows bridged inside one digit
+    // Gaps in the run of valid windows bridged inside one digit: a 10 ms dropout leaves at
+    // most 6 invalid windows (5 ms apart), a 40 ms pause at least 9.
+    double max_dropout_ms = 35.0;
     double min_energy_ratio = 0.80;     // the two tones' share of the window energy
+    // Power at 2f, f/2 (each tone) and at the pair's midpoint, relative to the weaker tone,
+    // above which a window is taken for speech or music (harmonic series), not a keypress.
+    double max_harmonic_db = -12.0;
     // Looser limits for mask requests: the masker would rather hide a little speech than
     // let the onset of a keypress through.
     double mask_min_level_dbm0 = -45.0;
@@ -101,13 +106,25 @@ private:
     void finish_run(std::vector<ToneEvent>* events) noexcept;
     const SubBlock& ring(std::int64_t block) const noexcept { return ring_[block & 3]; }
     double pair_amplitude(std::int64_t block, int row, int col) const noexcept;
+    double probe_power(double coeff, std::int64_t block) const noexcept;
+    bool harmonic_free(int row, int col, double weaker, std::int64_t block) const noexcept;
     double coverage(std::int64_t block, int row, int col, double ref) const noexcept;
 
     DtmfParams params_;
-    double min_power_, mask_min_power_, twist_hi_, twist_lo_;
+    double min_power_, mask_min_power_, twist_hi_, twist_lo_, harmonic_limit_ = 0;
     int max_gap_windows_;
     CorrelatorBank bank_;
     std::array<SubBlock, 4> ring_{};
+    // The last four sub-blocks of samples, for the probes that run only on windows that
+    // already look like a keypress.
+    std::array<std::int16_t, 4 * kSubBlock> history_{};
+    // Goertzel coefficients 2cos(ω) of the probe frequencies: 2f and f/2 of each tone
+    // (a note or voice whose harmonics land on DTMF frequencies), and the midpoint of
+    // each row/column pair (the harmonic between two harmonics of one voice).
+    std::array<double, 8> coeff_double_{}, coeff_half_{};
+    std::array<std::array<double, 4>, 4> coeff_mid_{};
+    std::array<double, 16> coeff_diff_{}, coeff_half_diff_{};
+    std::array<double, kSubBlock * kWindowBlocks> hann_{};
     std::int64_t samples_ = 0;
     std::int64_t block_ = -1;  // index of the last completed sub-block
     Run run_;

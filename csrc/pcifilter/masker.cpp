@@ -71,7 +71,8 @@ bool Masker::request(std::int64_t start, std::int64_t end) noexcept {
         // Already output: fine if a span (still open, or the last one done) covered it.
         const bool covered = (n_spans_ > 0 && spans_[0].start <= start) ||
                              (last_done_.start <= start && last_done_.end >= first);
-        if (!covered && end > first && first > 0) {
+        // Real samples in [max(start, 0), first) went out unmasked.
+        if (!covered && first > 0 && std::max<std::int64_t>(start, 0) < first) {
             ++late_;
             on_time = false;
         }

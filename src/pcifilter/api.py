@@ -38,6 +38,7 @@ OPTIONS: tuple[str, ...] = (
     "min_duration_ms",
     "max_dropout_ms",
     "min_energy_ratio",
+    "max_harmonic_db",
     "mask_min_level_dbm0",
     "mask_min_energy_ratio",
     "tones",

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// G.711: every code decodes to a value that encodes back to it (µ-law -0 aside), encode is
+// monotonic, and the idle codes decode to silence.
+#include "check.hpp"
+#include "pcifilter/g711.hpp"
+
+using namespace pcifilter;
+
+int main() {
+    for (int c = 0; c < 256; ++c) {
+        const auto code = static_cast<std::uint8_t>(c);
+        if (code != 0x7F) CHECK(linear_to_ulaw(ulaw_to_linear(code)) == code);
+        CHECK(linear_to_alaw(alaw_to_linear(code)) == code);
+    }
+    CHECK(ulaw_to_linear(kUlawSilence) == 0);
+    CHECK(alaw_to_linear(kAlawSilence) == 8);
+    int prev_u = -40000, prev_a = -40000;
+    for (int x = -32768; x <= 32767; ++x) {
+        const int u = ulaw_to_linear(linear_to_ulaw(static_cast<std::int16_t>(x)));
+        const int a = alaw_to_linear(linear_to_alaw(static_cast<std::int16_t>(x)));
+        CHECK(u >= prev_u);  // quantisation is monotonic
+        CHECK(a >= prev_a);
+        prev_u = u;
+        prev_a = a;
+    }
+    return CHECK_DONE();
+}

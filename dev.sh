@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# One-step set-up and run, idempotent, for a fresh Debian 12 machine as root (or with sudo):
+#   ./dev.sh demo   set everything up, then run the main job (pcifilter demo)
+#   ./dev.sh test   set everything up, then run the whole test suite (lint, types, C++, pytest)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# System packages: compiler, Python venv/headers, libspandsp (reference decoder in tests and
+# bench), libopus (Opus work), espeak-ng + sox (speech corpora and the demo call).
+PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev espeak-ng sox)
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "dev.sh: installing ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" "numpy>=1.24" cmake ninja
+.venv/bin/python -m pip install -q --no-build-isolation -e ".[test]"
+
+case "${1:-}" in
+    demo)
+        shift
+        exec .venv/bin/pcifilter demo "$@"
+        ;;
+    test)
+        shift
+        echo "== ruff"; .venv/bin/ruff check src tests bench; .venv/bin/ruff format --check src tests bench
+        echo "== mypy --strict"; .venv/bin/mypy
+        echo "== C++ unit tests (CTest)"
+        .venv/bin/cmake -S csrc/tests -B build/ctest -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+        .venv/bin/cmake --build build/ctest >/dev/null
+        (cd build/ctest && ../../.venv/bin/ctest --output-on-failure)
+        echo "== pytest"; exec .venv/bin/python -m pytest "$@"
+        ;;
+    *)
+        echo "usage: ./dev.sh demo | ./dev.sh test [pytest args]" >&2
+        exit 2
+        ;;
+esac
