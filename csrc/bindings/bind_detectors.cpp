@@ -19,7 +19,7 @@ public:
             std::lock_guard<std::mutex> lock(mutex_);
             scrubber_.analyse(in.data(), static_cast<std::size_t>(in.size()));
             events.swap(scrubber_.events());
-            scrubber_.events().reserve(32);
+            scrubber_.events().reserve(4);
         }
         return to_py_events(events, scrubber_.params());
     }

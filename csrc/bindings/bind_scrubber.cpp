@@ -83,7 +83,7 @@ public:
         {
             std::lock_guard<std::mutex> lock(mutex_);
             ev.swap(s_.events());
-            s_.events().reserve(32);
+            s_.events().reserve(4);
         }
         return to_py_events(ev, s_.params());
     }
@@ -92,7 +92,7 @@ public:
         {
             std::lock_guard<std::mutex> lock(mutex_);
             sp.swap(s_.spans());
-            s_.spans().reserve(64);
+            s_.spans().reserve(8);
         }
         return to_py_spans(sp);
     }
@@ -176,6 +176,8 @@ void bind_scrubber(py::module_& m) {
                           s.raw().set_masking(on);
                       }, "Switch masking on or off; takes effect from the next sample.")
         .def_property_readonly("delay", [](PyScrubber& s) { return s.raw().delay(); })
+        .def_property_readonly("state_bytes", [](PyScrubber& s) { return s.raw().state_bytes(); },
+                               "Bytes of per-stream state, look-ahead included.")
         .def_property_readonly("sample_rate", [](PyScrubber& s) { return s.raw().sample_rate(); })
         .def_property_readonly("stats", [](PyScrubber& s) {
             std::lock_guard<std::mutex> lock(s.mutex());

@@ -53,6 +53,7 @@ public:
     std::int64_t blocks_done() const noexcept { return blocks_done_; }
     const BankTables& tables() const noexcept { return *tables_; }
     void reset() noexcept;
+    std::size_t heap_bytes() const noexcept { return buf_.capacity() * sizeof(std::int16_t); }
 
 private:
     std::shared_ptr<const BankTables> tables_;

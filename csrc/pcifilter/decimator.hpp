@@ -19,6 +19,9 @@ public:
     std::size_t process(const std::int16_t* in, std::size_t n, std::int16_t* out) noexcept;
     void reset() noexcept;
     int factor() const noexcept { return factor_; }
+    std::size_t state_bytes() const noexcept {
+        return sizeof(*this) + (taps_.capacity() + history_.capacity()) * sizeof(float);
+    }
     int delay() const noexcept { return static_cast<int>(taps_.size() - 1) / 2; }
     // The most outputs `n` inputs can give.
     std::size_t max_output(std::size_t n) const noexcept { return n / factor_ + 1; }

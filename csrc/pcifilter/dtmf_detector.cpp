@@ -28,6 +28,38 @@ double db(double ratio) { return 10.0 * std::log10(std::max(ratio, 1e-30)); }
 
 }  // namespace
 
+// Immutable probe tables shared by every detector. Goertzel coefficients 2cos(ω) of: 2f and
+// f/2 of each tone (a note or voice whose harmonics land on DTMF frequencies), the midpoint,
+// difference and half-difference of each row/column pair (harmonics of one voice), and the
+// Hann window the probes use.
+struct ProbeTables {
+    std::array<double, 8> coeff_double{}, coeff_half{};
+    std::array<double, 16> coeff_mid{}, coeff_diff{}, coeff_half_diff{};
+    std::array<double, kN> hann{};
+    ProbeTables() {
+        const auto coeff = [](double hz) { return 2.0 * std::cos(2.0 * M_PI * hz / kFs); };
+        const auto& f = DtmfDetector::kFreqs;
+        for (int i = 0; i < 8; ++i) {
+            coeff_double[i] = coeff(2.0 * f[i]);
+            coeff_half[i] = coeff(0.5 * f[i]);
+        }
+        for (int r = 0; r < 4; ++r)
+            for (int c = 0; c < 4; ++c) {
+                coeff_mid[r * 4 + c] = coeff(0.5 * (f[r] + f[4 + c]));
+                coeff_diff[r * 4 + c] = coeff(f[4 + c] - f[r]);
+                coeff_half_diff[r * 4 + c] = coeff(0.5 * (f[4 + c] - f[r]));
+            }
+        for (int i = 0; i < kN; ++i) hann[i] = 0.5 - 0.5 * std::cos(2.0 * M_PI * (i + 0.5) / kN);
+    }
+};
+
+namespace {
+std::shared_ptr<const ProbeTables> probe_tables() {
+    static const std::shared_ptr<const ProbeTables> tables = std::make_shared<const ProbeTables>();
+    return tables;
+}
+}  // namespace
+
 void DtmfParams::validate() const {
     if (!(min_level_dbm0 >= -70.0 && min_level_dbm0 <= 0.0))
         throw std::invalid_argument("min_level_dbm0 must be within [-70, 0]");
@@ -58,25 +90,13 @@ std::shared_ptr<const BankTables> dtmf_bank_tables() {
 }
 
 DtmfDetector::DtmfDetector(const DtmfParams& params)
-    : params_(params), bank_(dtmf_bank_tables()) {
+    : params_(params), bank_(dtmf_bank_tables()), probes_(probe_tables()) {
     params_.validate();
     min_power_ = dbm0_to_power(params_.min_level_dbm0);
     mask_min_power_ = dbm0_to_power(params_.mask_min_level_dbm0);
     // A window step is one sub-block (5 ms); a gap of g ms of invalid windows spans g/5 steps.
     max_gap_windows_ = static_cast<int>(params_.max_dropout_ms / 5.0 + 0.5);
-    const auto coeff = [](double hz) { return 2.0 * std::cos(2.0 * M_PI * hz / kFs); };
-    for (int f = 0; f < 8; ++f) {
-        coeff_double_[f] = coeff(2.0 * kFreqs[f]);
-        coeff_half_[f] = coeff(0.5 * kFreqs[f]);
-    }
-    for (int r = 0; r < 4; ++r)
-        for (int c = 0; c < 4; ++c) {
-            coeff_mid_[r][c] = coeff(0.5 * (kFreqs[r] + kFreqs[4 + c]));
-            coeff_diff_[r * 4 + c] = coeff(kFreqs[4 + c] - kFreqs[r]);
-            coeff_half_diff_[r * 4 + c] = coeff(0.5 * (kFreqs[4 + c] - kFreqs[r]));
-        }
     harmonic_limit_ = std::pow(10.0, params_.max_harmonic_db / 10.0);
-    for (int i = 0; i < kN; ++i) hann_[i] = 0.5 - 0.5 * std::cos(2.0 * M_PI * (i + 0.5) / kN);
     // Per-window twist limits are 4 dB looser than the final ones (frequency error, edges).
     twist_hi_ = std::pow(10.0, (params_.max_twist_db + 4.0) / 10.0);
     twist_lo_ = std::pow(10.0, (params_.max_reverse_twist_db + 4.0) / 10.0);
@@ -93,6 +113,9 @@ void DtmfDetector::reset() noexcept {
     cand_first_ = -1;
     cand_last_ = -10;
     cand_confirmed_ = false;
+    last_mask_end_ = -1;
+    track_row_ = track_col_ = -1;
+    track_amp_ = 0;
 }
 
 void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
@@ -117,7 +140,7 @@ double DtmfDetector::probe_power(double coeff, std::int64_t block) const noexcep
     for (std::int64_t blk = block - 2; blk <= block; ++blk) {
         const std::int16_t* h = history_.data() + (blk & 3) * kSubBlock;
         for (int i = 0; i < kSubBlock; ++i, ++n) {
-            const double s0 = h[i] * hann_[n] + coeff * s1 - s2;
+            const double s0 = h[i] * probes_->hann[n] + coeff * s1 - s2;
             s2 = s1;
             s1 = s0;
         }
@@ -146,10 +169,11 @@ bool DtmfDetector::harmonic_free(int row, int col, double weaker, std::int64_t b
     // Also the difference frequency and its half: when the two "tones" are harmonics of one
     // voice (941 and 1209 Hz are the 7th and 9th of 134 Hz), its fundamental is there too.
     const int pair = row * 4 + (col - 4);
-    return ok(2 * fr, coeff_double_[row]) && ok(2 * fc, coeff_double_[col]) &&
-           ok(fr / 2, coeff_half_[row]) && ok(fc / 2, coeff_half_[col]) &&
-           ok((fr + fc) / 2, coeff_mid_[row][col - 4]) && ok(fc - fr, coeff_diff_[pair]) &&
-           ok((fc - fr) / 2, coeff_half_diff_[pair]);
+    const ProbeTables& t = *probes_;
+    return ok(2 * fr, t.coeff_double[row]) && ok(2 * fc, t.coeff_double[col]) &&
+           ok(fr / 2, t.coeff_half[row]) && ok(fc / 2, t.coeff_half[col]) &&
+           ok((fr + fc) / 2, t.coeff_mid[pair]) && ok(fc - fr, t.coeff_diff[pair]) &&
+           ok((fc - fr) / 2, t.coeff_half_diff[pair]);
 }
 
 void DtmfDetector::flush(std::vector<ToneEvent>* events) noexcept {
@@ -254,16 +278,40 @@ void DtmfDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* even
         }
     }
 
-    // Mask requests: two candidate windows within three steps confirm a streak.
+    // Mask requests: two candidate windows within three steps confirm a streak. A candidate
+    // soon after a confirmed mask ended (speech broke the streak mid-tone) extends that mask
+    // at once, from where it ended, so no hole opens inside a keypress.
     if (cand || valid) {
+        const std::int64_t now_end = (b + 1) * S + kMaskGuard;
         if (b - cand_last_ > 2) {
             cand_first_ = b;
-            cand_confirmed_ = false;
+            cand_confirmed_ = last_mask_end_ >= 0 && (b - 2) * S - last_mask_end_ <= kBridge;
         }
         cand_last_ = b;
         if (b > cand_first_) cand_confirmed_ = true;
-        if (cand_confirmed_ && masks != nullptr)
-            masks->push_back({(cand_first_ - 2) * S - kMaskGuard, (b + 1) * S + kMaskGuard});
+        if (cand_confirmed_ && masks != nullptr) {
+            std::int64_t start = (cand_first_ - 2) * S - kMaskGuard;
+            if (last_mask_end_ >= 0 && start - last_mask_end_ <= kBridge)
+                start = std::min(start, last_mask_end_);
+            masks->push_back({start, now_end});
+        }
+        if (cand_confirmed_) {
+            last_mask_end_ = now_end;
+            track_row_ = r;
+            track_col_ = c;
+            track_amp_ = pair_amplitude(b, r, c);
+        }
+    } else if (track_row_ >= 0) {
+        // Follow a confirmed keypress through speech or music that hides it from the window
+        // tests: mask on while its own two bins keep half its amplitude (at most 100 ms).
+        if (b - cand_last_ <= kMaxTrackWindows &&
+            pair_amplitude(b, track_row_, track_col_) >= 0.5 * track_amp_) {
+            const std::int64_t now_end = (b + 1) * S + kMaskGuard;
+            if (masks != nullptr) masks->push_back({last_mask_end_ - kMaskGuard, now_end});
+            last_mask_end_ = now_end;
+        } else {
+            track_row_ = -1;
+        }
     }
 
     // Digit runs.

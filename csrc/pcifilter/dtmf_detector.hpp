@@ -78,6 +78,8 @@ public:
     // Ends the stream: emits a digit still in progress.
     void flush(std::vector<ToneEvent>* events) noexcept;
     void reset() noexcept;
+    // Bytes of per-stream state (shared read-only tables not counted).
+    std::size_t state_bytes() const noexcept { return sizeof(*this) + bank_.heap_bytes(); }
 
     std::int64_t samples_seen() const noexcept { return samples_; }
     const DtmfParams& params() const noexcept { return params_; }
@@ -118,13 +120,7 @@ private:
     // The last four sub-blocks of samples, for the probes that run only on windows that
     // already look like a keypress.
     std::array<std::int16_t, 4 * kSubBlock> history_{};
-    // Goertzel coefficients 2cos(ω) of the probe frequencies: 2f and f/2 of each tone
-    // (a note or voice whose harmonics land on DTMF frequencies), and the midpoint of
-    // each row/column pair (the harmonic between two harmonics of one voice).
-    std::array<double, 8> coeff_double_{}, coeff_half_{};
-    std::array<std::array<double, 4>, 4> coeff_mid_{};
-    std::array<double, 16> coeff_diff_{}, coeff_half_diff_{};
-    std::array<double, kSubBlock * kWindowBlocks> hann_{};
+    std::shared_ptr<const struct ProbeTables> probes_;
     std::int64_t samples_ = 0;
     std::int64_t block_ = -1;  // index of the last completed sub-block
     Run run_;
@@ -132,6 +128,11 @@ private:
     std::int64_t cand_first_ = -1;  // first window block of the current candidate streak
     std::int64_t cand_last_ = -10;  // last candidate window block
     bool cand_confirmed_ = false;
+    std::int64_t last_mask_end_ = -1;  // end of the last confirmed mask request
+    static constexpr std::int64_t kBridge = 240;  // 30 ms
+    int track_row_ = -1, track_col_ = -1;  // the keypress being followed after its windows fail
+    double track_amp_ = 0;
+    static constexpr int kMaxTrackWindows = 20;  // 100 ms
 };
 
 std::shared_ptr<const BankTables> dtmf_bank_tables();

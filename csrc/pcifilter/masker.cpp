@@ -33,9 +33,10 @@ Masker::Masker(int sample_rate, int delay, const MaskerParams& params)
         throw std::invalid_argument("sample_rate must be within [8000, 48000]");
     if (delay < 0 || delay > sample_rate) throw std::invalid_argument("delay must be within [0, 1 s]");
     ramp_ = static_cast<int>(std::lround(params_.ramp_ms * sample_rate / 1000.0));
-    bg_block_ = sample_rate / 200;  // 5 ms
+    bg_block_ = sample_rate / 50;  // 20 ms
+    join_ = sample_rate / 200;     // 5 ms
     ring_.assign(static_cast<std::size_t>(delay_), 0);
-    done_.reserve(64);
+    done_.reserve(8);
     const double w = 2.0 * M_PI * params_.tone_hz / sample_rate;
     rot_re_ = std::cos(w);
     rot_im_ = std::sin(w);
@@ -60,9 +61,14 @@ void Masker::reset() noexcept {
     osc_count_ = 0;
 }
 
-double Masker::background_dbm0() const noexcept {
-    return power_to_dbm0(std::min(bg_min_cur_, bg_min_prev_));
+double Masker::background_power() const noexcept {
+    // The minimum of ~50-100 block powers sits below the mean: for Gaussian noise a block of
+    // n samples varies by sqrt(2/n), and the minimum lands about 2.5 of those below.
+    const double bias = 1.0 / std::max(0.3, 1.0 - 2.5 * std::sqrt(2.0 / bg_block_));
+    return std::min(bg_min_cur_, bg_min_prev_) * bias;
 }
+
+double Masker::background_dbm0() const noexcept { return power_to_dbm0(background_power()); }
 
 bool Masker::request(std::int64_t start, std::int64_t end) noexcept {
     const std::int64_t first = std::max<std::int64_t>(out_pos_, 0);
@@ -80,7 +86,7 @@ bool Masker::request(std::int64_t start, std::int64_t end) noexcept {
     }
     if (end <= start) return on_time;
     // Insert, merging anything that overlaps or nearly touches (5 ms): fewer edges.
-    const std::int64_t join = bg_block_;
+    const std::int64_t join = join_;
     MaskSpan s{start, end};
     int i = 0, out = 0;
     std::array<MaskSpan, kMaxSpans> merged{};
@@ -117,6 +123,19 @@ bool Masker::request(std::int64_t start, std::int64_t end) noexcept {
     return on_time;
 }
 
+void Masker::close_spans() noexcept {
+    for (int i = 0; i < n_spans_; ++i) {
+        const MaskSpan sp{spans_[i].start, std::min(spans_[i].end, out_pos_)};
+        if (sp.end <= sp.start) continue;
+        if (!done_.empty() && done_.back().end >= sp.start)
+            done_.back().end = std::max(done_.back().end, sp.end);
+        else
+            done_.push_back(sp);
+        last_done_ = done_.back();
+    }
+    n_spans_ = 0;
+}
+
 void Masker::track_background(const std::int16_t* x, std::size_t n) noexcept {
     while (n > 0) {
         const std::size_t k = std::min<std::size_t>(n, static_cast<std::size_t>(bg_block_ - bg_fill_));
@@ -131,7 +150,7 @@ void Masker::track_background(const std::int16_t* x, std::size_t n) noexcept {
         bg_acc_ = 0;
         bg_fill_ = 0;
         bg_min_cur_ = std::min(bg_min_cur_, p);
-        if (++bg_blocks_ == 200) {  // 1 s segments; the floor is the minimum over the last two
+        if (++bg_blocks_ == 50) {  // 1 s segments; the floor is the minimum over the last two
             bg_min_prev_ = bg_min_cur_;
             bg_min_cur_ = 1e30;
             bg_blocks_ = 0;
@@ -146,8 +165,7 @@ std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::i
         case MaskMode::Silence:
             break;
         case MaskMode::Noise: {
-            double floor = std::min(bg_min_cur_, bg_min_prev_);
-            floor = std::min(floor, dbm0_to_power(params_.noise_max_dbm0));
+            const double floor = std::min(background_power(), dbm0_to_power(params_.noise_max_dbm0));
             rng_ ^= rng_ << 13;
             rng_ ^= rng_ >> 17;
             rng_ ^= rng_ << 5;
@@ -178,17 +196,21 @@ std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::i
 }
 
 void Masker::process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
+    const bool noise = params_.mode == MaskMode::Noise;
     while (n > 0) {
         std::size_t k = n;
+        // Comfort noise: the floor an output sample sees must not depend on how the caller
+        // chunked the input, so work in pieces that end on floor-block boundaries and update
+        // the floor only after the piece's outputs are made.
+        if (noise) k = std::min<std::size_t>(k, static_cast<std::size_t>(bg_block_ - bg_fill_));
         if (delay_ == 0) {
             std::memcpy(out, in, k * sizeof(std::int16_t));
         } else {
-            k = std::min(n, ring_.size() - ring_pos_);
+            k = std::min(k, ring_.size() - ring_pos_);
             std::memcpy(out, ring_.data() + ring_pos_, k * sizeof(std::int16_t));
             std::memcpy(ring_.data() + ring_pos_, in, k * sizeof(std::int16_t));
             ring_pos_ = ring_pos_ + k == ring_.size() ? 0 : ring_pos_ + k;
         }
-        if (params_.mode == MaskMode::Noise) track_background(in, k);
         const std::int64_t t0 = out_pos_, t1 = out_pos_ + static_cast<std::int64_t>(k);
         if (t0 < 0) std::fill(out, out + std::min<std::int64_t>(t1, 0) - t0, std::int16_t{0});
         while (n_spans_ > 0) {
@@ -206,6 +228,7 @@ void Masker::process(const std::int16_t* in, std::int16_t* out, std::size_t n) n
             for (int i = 1; i < n_spans_; ++i) spans_[i - 1] = spans_[i];
             --n_spans_;
         }
+        if (noise) track_background(in, k);
         out_pos_ = t1;
         in += k;
         out += k;

@@ -46,11 +46,17 @@ public:
     // Spans whose output is complete are appended here; drain them with take_spans().
     std::vector<MaskSpan>& finished_spans() noexcept { return done_; }
     void reset() noexcept;
+    // End of stream: report spans still open, cut at what has been output.
+    void close_spans() noexcept;
 
     int delay() const noexcept { return delay_; }
     std::int64_t output_position() const noexcept { return out_pos_; }
     std::uint64_t late_requests() const noexcept { return late_; }
     double background_dbm0() const noexcept;
+    double background_power() const noexcept;
+    std::size_t state_bytes() const noexcept {
+        return sizeof(*this) + ring_.capacity() * sizeof(std::int16_t) + done_.capacity() * sizeof(MaskSpan);
+    }
 
 private:
     std::int16_t mask_sample(std::int64_t t, std::int64_t span_start, std::int64_t span_end,
@@ -69,8 +75,10 @@ private:
     std::vector<MaskSpan> done_;
     MaskSpan last_done_{-1, -1};
     std::uint64_t late_ = 0;
-    // Comfort noise: background tracker and generator.
+    // Comfort noise: background tracker (minimum of 20 ms block powers over 1-2 s) and
+    // generator. The mask-join distance stays 5 ms (join_).
     int bg_block_;
+    int join_;
     int bg_fill_ = 0;
     double bg_acc_ = 0;
     double bg_min_cur_ = 1e30, bg_min_prev_ = 1e30;

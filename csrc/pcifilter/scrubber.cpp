@@ -20,8 +20,10 @@ void ScrubberParams::validate() const {
         throw std::invalid_argument("sample_rate must be 8000, 16000 or 48000");
     if (!(lookahead_ms >= 0.0 && lookahead_ms <= 200.0))
         throw std::invalid_argument("lookahead_ms must be within [0, 200]");
-    if (!(lead_ms >= 0.0 && lead_ms <= 50.0) || !(hangover_ms >= 0.0 && hangover_ms <= 200.0))
-        throw std::invalid_argument("lead_ms must be within [0, 50] and hangover_ms within [0, 200]");
+    if (!((lead_ms >= 0.0 && lead_ms <= 50.0) || lead_ms == -1.0) ||
+        !(hangover_ms >= 0.0 && hangover_ms <= 200.0))
+        throw std::invalid_argument(
+            "lead_ms must be -1 (automatic) or within [0, 50], hangover_ms within [0, 200]");
     masker.validate();
     dtmf.validate();
 }
@@ -35,13 +37,25 @@ Scrubber::Scrubber(const ScrubberParams& params)
               static_cast<int>(std::lround(params.lookahead_ms * params.sample_rate / 1000.0)) +
                   extra_delay(params.sample_rate),
               params.masker) {
-    lead_ = static_cast<std::int64_t>(std::lround(params_.lead_ms * params_.sample_rate / 1000.0));
+    const double lead_ms =
+        params_.lead_ms >= 0 ? params_.lead_ms : std::max(2.5, params_.lookahead_ms - 27.5);
+    lead_ = static_cast<std::int64_t>(std::lround(lead_ms * params_.sample_rate / 1000.0));
     hang_ = static_cast<std::int64_t>(std::lround(params_.hangover_ms * params_.sample_rate / 1000.0));
     if (factor_ > 1) decimator_.emplace(params_.sample_rate);
     if (!params_.tones.empty()) tone_.emplace(params_.tones);
     narrow_.resize(DtmfDetector::kSubBlock + 1);
-    events_.reserve(32);
-    requests_.reserve(64);
+    events_.reserve(4);
+    requests_.reserve(8);
+}
+
+std::size_t Scrubber::state_bytes() const noexcept {
+    std::size_t n = sizeof(*this) - sizeof(dtmf_) - sizeof(masker_) + dtmf_.state_bytes() +
+                    masker_.state_bytes() + narrow_.capacity() * sizeof(std::int16_t) +
+                    events_.capacity() * sizeof(ToneEvent) + requests_.capacity() * sizeof(MaskRequest) +
+                    params_.tones.capacity() * sizeof(ToneSpec);
+    if (decimator_) n += decimator_->state_bytes() - sizeof(Decimator);
+    if (tone_) n += tone_->state_bytes() - sizeof(ToneDetector);
+    return n;
 }
 
 void Scrubber::reset() noexcept {
@@ -152,6 +166,7 @@ void Scrubber::flush(std::int16_t* out) noexcept {
         out += k;
         left -= k;
     }
+    masker_.close_spans();
     const std::size_t first_event = events_.size();
     dtmf_.flush(&events_);
     if (tone_) tone_->flush(&events_);

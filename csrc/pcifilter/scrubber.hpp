@@ -10,7 +10,8 @@
 // Mask timing at 8000 Hz: a keypress is recognised 15-20 ms after its onset (two candidate
 // 15 ms windows), and the span then requested starts one 5 ms sub-block plus `lead_ms`
 // before the first candidate window, so a look-ahead of 30 ms covers every onset; the span
-// ends `hangover_ms` after the last candidate window.
+// ends `hangover_ms` after the last candidate window. Any look-ahead beyond 30 ms widens the
+// lead-in (lead_ms, automatic by default).
 #pragma once
 
 #include <memory>
@@ -27,7 +28,10 @@ namespace pcifilter {
 struct ScrubberParams {
     int sample_rate = 8000;
     double lookahead_ms = 40.0;
-    double lead_ms = 2.5;      // beyond the detector's 5 ms guard
+    // Extra mask before the first candidate window, beyond the detector's 5 ms guard. < 0:
+    // automatic, all the look-ahead that confirmation (27.5 ms worst case) leaves, at least
+    // 2.5 ms: a keypress whose first milliseconds are buried under speech is still covered.
+    double lead_ms = -1.0;
     double hangover_ms = 5.0;  // beyond the detector's 5 ms guard
     bool mask_tones = false;   // also mask the configured (non-DTMF) tones
     MaskerParams masker;
@@ -64,6 +68,8 @@ public:
     int sample_rate() const noexcept { return params_.sample_rate; }
     const ScrubberParams& params() const noexcept { return params_; }
     const ScrubberStats& stats() const noexcept { return stats_; }
+    // Bytes of per-stream state, look-ahead included (shared read-only tables excluded).
+    std::size_t state_bytes() const noexcept;
     // Completed events and masked spans since the last call (sample indices at the input
     // rate). The caller takes ownership by swapping or clearing them.
     std::vector<ToneEvent>& events() noexcept { return events_; }

@@ -40,6 +40,9 @@ public:
     void flush(std::vector<ToneEvent>* events) noexcept;
     void reset() noexcept;
     const std::vector<ToneSpec>& tones() const noexcept { return tones_; }
+    std::size_t state_bytes() const noexcept {
+        return sizeof(*this) + tracks_.capacity() * sizeof(Track) + freqs_.capacity() * sizeof(double);
+    }
 
 private:
     struct Track {

@@ -193,6 +193,11 @@ class StreamScrubber:
         self._s.masking = bool(on)
 
     @property
+    def state_bytes(self) -> int:
+        """Bytes of per-stream state in the core, look-ahead included."""
+        return int(self._s.state_bytes)
+
+    @property
     def stats(self) -> dict[str, int]:
         """Counters: samples, digits, tones, masked_samples, late_masks."""
         return dict(self._s.stats)

@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Leak-free masking, judged on the output: the projection criterion, an independent decoder
+(spandsp, lenient) finding nothing, bit-exact pass-through outside masked spans, chunking,
+switching on and off mid-call, and other rates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from leak import leak_case
+
+import pcifilter as pf
+from pcifilter import signals as sg
+from pcifilter import spandsp
+
+LEVELS = (-3.0, -10.0, -20.0, -25.0, -30.0)
+
+
+def _leak_sweep(bg: str, levels: tuple[float, ...], mode: str, lookahead_ms: float,
+                per_level: int, seed: int) -> tuple[float, float, str]:
+    rng = np.random.default_rng(seed)
+    worst, least_covered, recovered = -200.0, 1.0, ""
+    for level in levels:
+        for i in range(per_level):
+            digit = sg.DIGITS[i % 16]
+            res, _, out = leak_case(rng, bg, level, float(rng.uniform(40, 200)), digit, mode,
+                                    lookahead_ms, twist_db=float(rng.uniform(-4, 2)))
+            worst = max(worst, res.worst_db)
+            least_covered = min(least_covered, res.covered)
+            digits, hits = spandsp.spandsp_digits(out, lenient=True)
+            recovered += digits + ("?" * hits if bg in ("silence", "line_noise") else "")
+    return worst, least_covered, recovered
+
+
+@pytest.mark.parametrize("lookahead_ms", [30.0, 40.0])
+@pytest.mark.parametrize("bg", ["silence", "line_noise"])
+def test_no_leak_over_silence_and_line_noise(bg: str, lookahead_ms: float) -> None:
+    worst, covered, recovered = _leak_sweep(bg, LEVELS, "silence", lookahead_ms, 32, 21)
+    assert worst <= -40.0
+    assert covered == 1.0
+    assert recovered == ""
+
+
+@pytest.mark.parametrize("mode", ["noise", "tone"])
+def test_other_modes_cover_every_tone(mode: str) -> None:
+    worst, covered, recovered = _leak_sweep("line_noise", LEVELS, mode, 40.0, 16, 22)
+    assert covered == 1.0
+    assert recovered == ""
+
+
+@pytest.mark.parametrize("bg", ["speech", "music"])
+def test_no_leak_over_speech_and_music_down_to_5_db_above_them(bg: str) -> None:
+    # Backgrounds at -20 dBm0 (active level); tones from -3 to -15 dBm0 per tone.
+    worst, covered, recovered = _leak_sweep(bg, (-3.0, -10.0, -15.0), "silence", 40.0, 24, 23)
+    assert worst <= -40.0
+    assert covered == 1.0
+    assert recovered == ""
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: keypresses 5-10 dB below speech or music "
+                   "are not always found in time to mask (see README, 'Limits')")
+@pytest.mark.parametrize("bg", ["speech", "music"])
+def test_quiet_keypress_under_speech_and_music(bg: str) -> None:
+    worst, covered, _ = _leak_sweep(bg, (-25.0, -30.0), "silence", 40.0, 24, 24)
+    assert covered == 1.0 and worst <= -40.0
+
+
+def _keyed(seed: int, n: int = 24000) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = sg.white_noise(n, -45, rng)
+    for _ in range(3):
+        t = sg.dtmf(sg.DIGITS[int(rng.integers(16))], float(rng.uniform(40, 150)),
+                    float(rng.uniform(-25, -5)))
+        at = int(rng.integers(0, n - len(t)))
+        x[at : at + len(t)] += t
+    return sg.to_int16(x)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), mode=st.sampled_from(pf.api.MODES))
+def test_everything_outside_masked_spans_is_bit_exact(seed: int, mode: str) -> None:
+    pcm = _keyed(seed)
+    r = pf.scrub(pcm, mode=mode)
+    assert r.audio.shape == pcm.shape and r.audio.dtype == np.int16
+    outside = np.ones(len(pcm), bool)
+    for s, e in r.spans:
+        outside[s:e] = False
+    assert np.array_equal(r.audio[outside], pcm[outside])
+    assert len(r.events) >= 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1),
+       cuts=st.lists(st.integers(1, 2000), min_size=1, max_size=20),
+       mode=st.sampled_from(pf.api.MODES))
+def test_streaming_in_any_chunks_equals_whole_buffer(seed: int, cuts: list[int], mode: str) -> None:
+    pcm = _keyed(seed)
+    whole = pf.scrub(pcm, mode=mode)
+    s = pf.StreamScrubber(mode=mode)
+    outs, pos = [], 0
+    for c in cuts * 100:
+        if pos >= len(pcm):
+            break
+        outs.append(s.process(pcm[pos : pos + c]))
+        pos += c
+    outs += [s.process(pcm[pos:]), s.flush()]
+    streamed = np.concatenate(outs)[s.delay :]
+    assert np.array_equal(streamed, whole.audio)
+
+
+def test_switching_masking_on_and_off_mid_call() -> None:
+    x, spans = sg.keyed_sequence("1234", 80, 400, -10, lead_ms=200)
+    pcm = sg.to_int16(x)
+    s = pf.StreamScrubber()
+    d = s.delay
+    out = []
+    # Off for the first key; on 10 ms before the second key's onset (inside the look-ahead);
+    # off again after the third key; every call returns exactly what went in.
+    switches = {0: False, spans[1][0] - 80: True, spans[2][1] + 800: False}
+    pos = 0
+    for at in sorted(switches)[1:] + [len(pcm)]:
+        s.masking = switches[max(k for k in switches if k <= pos)]
+        chunk = pcm[pos:at]
+        got = s.process(chunk)
+        assert len(got) == len(chunk)
+        out.append(got)
+        pos = at
+    out.append(s.flush())
+    y = np.concatenate(out)[d:]
+    assert len(y) == len(pcm)
+    a, b = spans[0]
+    assert np.array_equal(y[a:b], pcm[a:b])  # masking off: untouched
+    for a, b in spans[1:3]:
+        assert not np.any(y[a:b])  # masked from the very first sample
+    a, b = spans[3]
+    assert np.array_equal(y[a:b], pcm[a:b])
+    assert len(s.take_events()) == 4  # detection runs whether masking is on or not
+
+
+@pytest.mark.parametrize("rate", [16000, 48000])
+def test_other_sample_rates_mask_whole_tone(rate: int) -> None:
+    rng = np.random.default_rng(5)
+    for i in range(16):
+        d = sg.DIGITS[i]
+        lead = int(rng.integers(rate // 20, rate // 10))
+        t = sg.dtmf(d, float(rng.uniform(40, 120)), float(rng.uniform(-25, -5)), sample_rate=rate)
+        x = np.concatenate([np.zeros(lead), t, np.zeros(rate // 5)]) + sg.white_noise(
+            lead + len(t) + rate // 5, -55, rng)
+        r = pf.scrub(sg.to_int16(x), rate)
+        assert [e.digit for e in r.events] == [d]
+        assert abs(r.events[0].start_ms - lead * 1000 / rate) <= 5.0
+        covered = np.zeros(len(x), bool)
+        for s, e in r.spans:
+            covered[s:e] = True
+        assert covered[lead : lead + len(t)].all()
+
+
+def test_flat_tone_mode_never_uses_a_dtmf_frequency() -> None:
+    with pytest.raises(ValueError, match="DTMF"):
+        pf.scrub(np.zeros(800, np.int16), mode="tone", tone_hz=770.0)
+    r = pf.scrub(sg.to_int16(sg.dtmf("5", 100, -10)), mode="tone", tone_hz=500.0)
+    spectrum = np.abs(np.fft.rfft(r.audio.astype(float)))
+    assert abs(np.argmax(spectrum) * 8000 / len(r.audio) - 500.0) < 20.0
+
+
+def test_noise_mode_follows_background_level() -> None:
+    rng = np.random.default_rng(8)
+    bg = sg.white_noise(16000, -50, rng)
+    t = sg.dtmf("7", 200, -10)
+    x = bg.copy()
+    x[12000 : 12000 + len(t)] += t
+    r = pf.scrub(sg.to_int16(x), mode="noise")
+    (s, e), = r.spans
+    masked = r.audio[s + 20 : e - 20].astype(float)
+    level = sg.power_to_dbm0(float(np.mean(masked**2)))
+    assert -53.0 < level < -47.0
+
+
+def test_state_per_stream_fits_4_kib_at_8_khz() -> None:
+    assert pf.StreamScrubber(8000, lookahead_ms=40).state_bytes <= 4096
