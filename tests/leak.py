@@ -17,8 +17,9 @@ from pcifilter import signals as sg
 BACKGROUNDS = ("silence", "line_noise", "music", "speech")
 
 
-def background(kind: str, n: int, rng: np.random.Generator, level_dbm0: float = -20.0
-               ) -> npt.NDArray[np.float64]:
+def background(
+    kind: str, n: int, rng: np.random.Generator, level_dbm0: float = -20.0
+) -> npt.NDArray[np.float64]:
     if kind == "silence":
         return np.zeros(n)
     if kind == "line_noise":
@@ -39,18 +40,30 @@ def projection(x: npt.NDArray[np.float64], freq: float, start: int) -> float:
 
 @dataclass
 class LeakResult:
-    worst_db: float        # worst 10 ms window, output projection relative to the tone's
-    covered: float         # fraction of tone samples inside masked spans
+    worst_db: float  # worst 10 ms window, output projection relative to the tone's
+    covered: float  # fraction of tone samples inside masked spans
     late_masks: int
 
 
-def leak_case(rng: np.random.Generator, bg: str, tone_dbm0: float, duration_ms: float,
-              digit: str, mode: str = "silence", lookahead_ms: float = 40.0,
-              twist_db: float = 0.0) -> tuple[LeakResult, npt.NDArray[np.int16], npt.NDArray[np.int16]]:
+def leak_case(
+    rng: np.random.Generator,
+    bg: str,
+    tone_dbm0: float,
+    duration_ms: float,
+    digit: str,
+    mode: str = "silence",
+    lookahead_ms: float = 40.0,
+    twist_db: float = 0.0,
+) -> tuple[LeakResult, npt.NDArray[np.int16], npt.NDArray[np.int16]]:
     n = 9600
     x = background(bg, n, rng)
-    t = sg.dtmf(digit, duration_ms, tone_dbm0, twist_db,
-                phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)))
+    t = sg.dtmf(
+        digit,
+        duration_ms,
+        tone_dbm0,
+        twist_db,
+        phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)),
+    )
     onset = int(rng.integers(2400, 4800))
     x[onset : onset + len(t)] += t
     pcm = sg.to_int16(x)

@@ -41,8 +41,14 @@ def trial_signal(
 ) -> tuple[npt.NDArray[np.float64], int, int]:
     """A keypress at a random sub-millisecond onset between silences (or noise)."""
     lead = int(rng.integers(400, 480))  # onset anywhere within the 5 ms analysis grid
-    tone = sg.dtmf(digit, duration_ms, level_dbm0, twist_db, freq_error,
-                   phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)))
+    tone = sg.dtmf(
+        digit,
+        duration_ms,
+        level_dbm0,
+        twist_db,
+        freq_error,
+        phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)),
+    )
     x = np.concatenate([np.zeros(lead), tone, np.zeros(800)])
     if snr_db is not None:
         # SNR per tone: noise power relative to the weaker tone's power.
@@ -101,8 +107,12 @@ def talk_down_rate(
         digit = sg.DIGITS[i % 16]
         at = int(rng.integers(0, len(speech) - 4000))
         x = speech[at : at + 4000].astype(np.float64) * gain
-        t = sg.dtmf(digit, duration_ms, tone_dbm0,
-                    phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)))
+        t = sg.dtmf(
+            digit,
+            duration_ms,
+            tone_dbm0,
+            phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)),
+        )
         onset = int(rng.integers(800, 1600))
         x[onset : onset + len(t)] += t
         events = pf.detect(sg.to_int16(x), **options)  # type: ignore[arg-type]

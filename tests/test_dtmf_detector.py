@@ -19,7 +19,9 @@ codecs = pytest.mark.parametrize("codec", list(CODECS))
 
 
 @codecs
-@pytest.mark.parametrize("err", [(0.015, 0.015), (-0.015, -0.015), (0.015, -0.015), (-0.015, 0.015)])
+@pytest.mark.parametrize(
+    "err", [(0.015, 0.015), (-0.015, -0.015), (0.015, -0.015), (-0.015, 0.015)]
+)
 def test_accepts_both_tones_off_by_1_5_percent(codec: str, err: tuple[float, float]) -> None:
     rate, _ = detection_rate(TRIALS, 1, CODECS[codec], freq_error=err)
     assert rate == 1.0
@@ -55,7 +57,9 @@ def test_accepts_twist_minus_8_to_plus_4_inclusive(codec: str, twist: float) -> 
 
 
 @codecs
-@pytest.mark.parametrize(("twist", "level"), [(-12.1, -5.0), (-14.0, -5.0), (10.1, -14.0), (12.0, -14.0)])
+@pytest.mark.parametrize(
+    ("twist", "level"), [(-12.1, -5.0), (-14.0, -5.0), (10.1, -14.0), (12.0, -14.0)]
+)
 def test_rejects_twist_beyond_minus_12_plus_10(codec: str, twist: float, level: float) -> None:
     assert any_detection_rate(TRIALS, 6, CODECS[codec], twist_db=twist, level_dbm0=level) == 0.0
 
@@ -81,8 +85,12 @@ def test_white_noise_at_15_db_snr_per_tone(codec: str, level: float) -> None:
 
 
 def _two_presses(rng: np.random.Generator, digit: str, gap_ms: float) -> np.ndarray:
-    a = sg.dtmf(digit, float(rng.uniform(40, 80)), -12, phases=(rng.uniform(0, 6), rng.uniform(0, 6)))
-    b = sg.dtmf(digit, float(rng.uniform(40, 80)), -12, phases=(rng.uniform(0, 6), rng.uniform(0, 6)))
+    a = sg.dtmf(
+        digit, float(rng.uniform(40, 80)), -12, phases=(rng.uniform(0, 6), rng.uniform(0, 6))
+    )
+    b = sg.dtmf(
+        digit, float(rng.uniform(40, 80)), -12, phases=(rng.uniform(0, 6), rng.uniform(0, 6))
+    )
     lead = np.zeros(int(rng.integers(400, 480)))
     return np.concatenate([lead, a, np.zeros(int(gap_ms * 8)), b, np.zeros(800)])
 
@@ -107,7 +115,9 @@ def test_dropout_up_to_10_ms_does_not_split(codec: str, gap_ms: float) -> None:
 
 
 @codecs
-@pytest.mark.parametrize(("level", "snr"), [(-3.0, None), (-20.0, None), (-30.0, None), (-20.0, 15.0)])
+@pytest.mark.parametrize(
+    ("level", "snr"), [(-3.0, None), (-20.0, None), (-30.0, None), (-20.0, 15.0)]
+)
 def test_event_edges_within_5_ms(codec: str, level: float, snr: float | None) -> None:
     rng = np.random.default_rng(12)
     for i in range(TRIALS):
@@ -124,12 +134,14 @@ def test_noise_alone_and_dial_tone_alone_give_nothing() -> None:
     for level in (-40.0, -20.0, -10.0):
         assert pf.detect(sg.to_int16(sg.white_noise(8000 * 30, level, rng))) == []
     for level in (-3.0, -13.0, -25.0):
-        dial = sg.tone((350.0, 440.0), (level, level), 8000 * 30) + sg.white_noise(8000 * 30, -50, rng)
+        dial = sg.tone((350.0, 440.0), (level, level), 8000 * 30) + sg.white_noise(
+            8000 * 30, -50, rng
+        )
         assert pf.detect(sg.to_int16(dial)) == []
 
 
 def test_all_sixteen_keys_in_sequence() -> None:
-    x, spans = sg.keyed_sequence(sg.DIGITS, 50, 50, -15)
+    x, _ = sg.keyed_sequence(sg.DIGITS, 50, 50, -15)
     events = pf.detect(sg.to_int16(x))
     assert "".join(e.digit for e in events) == sg.DIGITS
     assert all(e.kind == "dtmf" and e.name == "dtmf" for e in events)
@@ -139,8 +151,12 @@ def test_all_sixteen_keys_in_sequence() -> None:
 @given(seed=st.integers(0, 2**32 - 1), cuts=st.lists(st.integers(1, 3000), min_size=1, max_size=30))
 def test_chunking_never_changes_events(seed: int, cuts: list[int]) -> None:
     rng = np.random.default_rng(seed)
-    x, _ = sg.keyed_sequence("".join(rng.choice(list(sg.DIGITS), 5)),
-                             float(rng.uniform(40, 90)), float(rng.uniform(40, 90)), -18)
+    x, _ = sg.keyed_sequence(
+        "".join(rng.choice(list(sg.DIGITS), 5)),
+        float(rng.uniform(40, 90)),
+        float(rng.uniform(40, 90)),
+        -18,
+    )
     pcm = sg.to_int16(x + sg.white_noise(len(x), -45, rng))
     whole = [(e.digit, e.start, e.end, e.level_dbm0) for e in pf.detect(pcm)]
     det = pf.StreamDetector()

@@ -37,8 +37,9 @@ def test_alaw_encode_all_65536_inputs() -> None:
     assert np.array_equal(pf.alaw_encode(x), ref)
 
 
-@pytest.mark.parametrize(("decode", "ref"), [(pf.ulaw_decode, audioop.ulaw2lin),
-                                             (pf.alaw_decode, audioop.alaw2lin)])
+@pytest.mark.parametrize(
+    ("decode", "ref"), [(pf.ulaw_decode, audioop.ulaw2lin), (pf.alaw_decode, audioop.alaw2lin)]
+)
 def test_decode_all_256_codes(decode, ref) -> None:  # type: ignore[no-untyped-def]
     expect = np.frombuffer(ref(ALL_CODES.tobytes(), 2), np.int16)
     assert np.array_equal(decode(ALL_CODES), expect)

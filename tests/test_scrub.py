@@ -18,15 +18,24 @@ from pcifilter import spandsp
 LEVELS = (-3.0, -10.0, -20.0, -25.0, -30.0)
 
 
-def _leak_sweep(bg: str, levels: tuple[float, ...], mode: str, lookahead_ms: float,
-                per_level: int, seed: int) -> tuple[float, float, str]:
+def _leak_sweep(
+    bg: str, levels: tuple[float, ...], mode: str, lookahead_ms: float, per_level: int, seed: int
+) -> tuple[float, float, str]:
     rng = np.random.default_rng(seed)
     worst, least_covered, recovered = -200.0, 1.0, ""
     for level in levels:
         for i in range(per_level):
             digit = sg.DIGITS[i % 16]
-            res, _, out = leak_case(rng, bg, level, float(rng.uniform(40, 200)), digit, mode,
-                                    lookahead_ms, twist_db=float(rng.uniform(-4, 2)))
+            res, _, out = leak_case(
+                rng,
+                bg,
+                level,
+                float(rng.uniform(40, 200)),
+                digit,
+                mode,
+                lookahead_ms,
+                twist_db=float(rng.uniform(-4, 2)),
+            )
             worst = max(worst, res.worst_db)
             least_covered = min(least_covered, res.covered)
             digits, hits = spandsp.spandsp_digits(out, lenient=True)
@@ -45,7 +54,7 @@ def test_no_leak_over_silence_and_line_noise(bg: str, lookahead_ms: float) -> No
 
 @pytest.mark.parametrize("mode", ["noise", "tone"])
 def test_other_modes_cover_every_tone(mode: str) -> None:
-    worst, covered, recovered = _leak_sweep("line_noise", LEVELS, mode, 40.0, 16, 22)
+    _, covered, recovered = _leak_sweep("line_noise", LEVELS, mode, 40.0, 16, 22)
     assert covered == 1.0
     assert recovered == ""
 
@@ -59,8 +68,11 @@ def test_no_leak_over_speech_and_music_down_to_5_db_above_them(bg: str) -> None:
     assert recovered == ""
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: keypresses 5-10 dB below speech or music "
-                   "are not always found in time to mask (see README, 'Limits')")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: keypresses 5-10 dB below speech or music "
+    "are not always found in time to mask (see README, 'Limits')",
+)
 @pytest.mark.parametrize("bg", ["speech", "music"])
 def test_quiet_keypress_under_speech_and_music(bg: str) -> None:
     worst, covered, _ = _leak_sweep(bg, (-25.0, -30.0), "silence", 40.0, 24, 24)
@@ -71,8 +83,11 @@ def _keyed(seed: int, n: int = 24000) -> np.ndarray:
     rng = np.random.default_rng(seed)
     x = sg.white_noise(n, -45, rng)
     for _ in range(3):
-        t = sg.dtmf(sg.DIGITS[int(rng.integers(16))], float(rng.uniform(40, 150)),
-                    float(rng.uniform(-25, -5)))
+        t = sg.dtmf(
+            sg.DIGITS[int(rng.integers(16))],
+            float(rng.uniform(40, 150)),
+            float(rng.uniform(-25, -5)),
+        )
         at = int(rng.integers(0, n - len(t)))
         x[at : at + len(t)] += t
     return sg.to_int16(x)
@@ -92,9 +107,11 @@ def test_everything_outside_masked_spans_is_bit_exact(seed: int, mode: str) -> N
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1),
-       cuts=st.lists(st.integers(1, 2000), min_size=1, max_size=20),
-       mode=st.sampled_from(pf.api.MODES))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    cuts=st.lists(st.integers(1, 2000), min_size=1, max_size=20),
+    mode=st.sampled_from(pf.api.MODES),
+)
 def test_streaming_in_any_chunks_equals_whole_buffer(seed: int, cuts: list[int], mode: str) -> None:
     pcm = _keyed(seed)
     whole = pf.scrub(pcm, mode=mode)
@@ -120,7 +137,7 @@ def test_switching_masking_on_and_off_mid_call() -> None:
     # off again after the third key; every call returns exactly what went in.
     switches = {0: False, spans[1][0] - 80: True, spans[2][1] + 800: False}
     pos = 0
-    for at in sorted(switches)[1:] + [len(pcm)]:
+    for at in [*sorted(switches)[1:], len(pcm)]:
         s.masking = switches[max(k for k in switches if k <= pos)]
         chunk = pcm[pos:at]
         got = s.process(chunk)
@@ -147,7 +164,8 @@ def test_other_sample_rates_mask_whole_tone(rate: int) -> None:
         lead = int(rng.integers(rate // 20, rate // 10))
         t = sg.dtmf(d, float(rng.uniform(40, 120)), float(rng.uniform(-25, -5)), sample_rate=rate)
         x = np.concatenate([np.zeros(lead), t, np.zeros(rate // 5)]) + sg.white_noise(
-            lead + len(t) + rate // 5, -55, rng)
+            lead + len(t) + rate // 5, -55, rng
+        )
         r = pf.scrub(sg.to_int16(x), rate)
         assert [e.digit for e in r.events] == [d]
         assert abs(r.events[0].start_ms - lead * 1000 / rate) <= 5.0
@@ -172,7 +190,7 @@ def test_noise_mode_follows_background_level() -> None:
     x = bg.copy()
     x[12000 : 12000 + len(t)] += t
     r = pf.scrub(sg.to_int16(x), mode="noise")
-    (s, e), = r.spans
+    ((s, e),) = r.spans
     masked = r.audio[s + 20 : e - 20].astype(float)
     level = sg.power_to_dbm0(float(np.mean(masked**2)))
     assert -53.0 < level < -47.0

@@ -11,7 +11,7 @@ namespace {
 class PyDetector {
 public:
     explicit PyDetector(const ScrubberParams& p) : scrubber_(p) {}
-    py::list process(const py::array& pcm) {
+    PyEvents process(const py::array& pcm) {
         auto in = as_pcm(pcm, "pcm", true);
         std::vector<ToneEvent> events;
         {
@@ -23,7 +23,7 @@ public:
         }
         return to_py_events(events, scrubber_.params());
     }
-    py::list flush() {
+    PyEvents flush() {
         std::vector<ToneEvent> events;
         {
             py::gil_scoped_release release;
@@ -145,8 +145,8 @@ void bind_detectors(py::module_& m) {
             py::gil_scoped_release release;
             for (std::size_t r = 0; r < rows; ++r) all[r] = detect_one(p, in.data() + r * cols, cols);
         }
-        py::list out;
-        for (const auto& ev : all) out.append(to_py_events(ev, p));
+        std::vector<PyEvents> out;
+        for (const auto& ev : all) out.push_back(to_py_events(ev, p));
         return out;
     }, py::arg("pcm"), py::arg("config"));
 }

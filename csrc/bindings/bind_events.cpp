@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <cstdio>
+#include <optional>
 
 #include "bindings.hpp"
 
@@ -13,9 +14,10 @@ PyToneEvent to_py_event(const ToneEvent& e, const ScrubberParams& params) {
     return p;
 }
 
-py::list to_py_events(const std::vector<ToneEvent>& events, const ScrubberParams& params) {
-    py::list out;
-    for (const ToneEvent& e : events) out.append(to_py_event(e, params));
+PyEvents to_py_events(const std::vector<ToneEvent>& events, const ScrubberParams& params) {
+    PyEvents out;
+    out.reserve(events.size());
+    for (const ToneEvent& e : events) out.push_back(to_py_event(e, params));
     return out;
 }
 
@@ -44,9 +46,9 @@ void bind_events(py::module_& m) {
         })
         .def_property_readonly("name", [](const PyToneEvent& p) { return p.name; },
                                "'dtmf' for keypresses, else the configured tone's name")
-        .def_property_readonly("digit", [](const PyToneEvent& p) -> py::object {
-            if (p.event.kind != EventKind::Dtmf) return py::none();
-            return py::str(std::string(1, p.event.digit));
+        .def_property_readonly("digit", [](const PyToneEvent& p) -> std::optional<std::string> {
+            if (p.event.kind != EventKind::Dtmf) return std::nullopt;
+            return std::string(1, p.event.digit);
         }, "The key pressed ('0'-'9', '*', '#', 'A'-'D'), or None for tones. Card data.")
         .def_property_readonly("start", [](const PyToneEvent& p) { return p.event.start; },
                                "first sample of the tone (at sample_rate)")

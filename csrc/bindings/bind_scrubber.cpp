@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Scrubber (one stream), ScrubberBank (many streams, frame by frame) and whole-buffer scrubbing.
+#include <map>
 #include <memory>
+#include <tuple>
 #include <mutex>
 
 #include "bindings.hpp"
@@ -8,16 +10,16 @@
 namespace pcifilter::py_bindings {
 namespace {
 
-py::list to_py_spans(const std::vector<MaskSpan>& spans) {
-    py::list out;
-    for (const MaskSpan& s : spans) out.append(py::make_tuple(s.start, s.end));
+PySpans to_py_spans(const std::vector<MaskSpan>& spans) {
+    PySpans out;
+    for (const MaskSpan& s : spans) out.emplace_back(s.start, s.end);
     return out;
 }
 
-py::dict to_py_stats(const ScrubberStats& s) {
-    py::dict d;
+std::map<std::string, std::uint64_t> to_py_stats(const ScrubberStats& s) {
+    std::map<std::string, std::uint64_t> d;
     d["samples"] = s.samples;
-    d["digits"] = s.digits;
+    d["keypresses"] = s.keypresses;
     d["tones"] = s.tones;
     d["masked_samples"] = s.masked_samples;
     d["late_masks"] = s.late_masks;
@@ -78,7 +80,7 @@ public:
         }
         return out;
     }
-    py::list take_events() {
+    PyEvents take_events() {
         std::vector<ToneEvent> ev;
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -87,7 +89,7 @@ public:
         }
         return to_py_events(ev, s_.params());
     }
-    py::list take_spans() {
+    PySpans take_spans() {
         std::vector<MaskSpan> sp;
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -134,11 +136,11 @@ public:
         }
         return out;
     }
-    py::list take_events() {
+    std::vector<PyEvents> take_events() {
         std::lock_guard<std::mutex> lock(mutex_);
-        py::list out;
+        std::vector<PyEvents> out;
         for (auto& s : streams_) {
-            out.append(to_py_events(s->events(), s->params()));
+            out.push_back(to_py_events(s->events(), s->params()));
             s->events().clear();
             s->spans().clear();
         }
@@ -205,7 +207,7 @@ void bind_scrubber(py::module_& m) {
             std::vector<std::int16_t> scratch;
             r = scrub_one(s, src, dst, static_cast<std::size_t>(in.size()), scratch);
         }
-        return py::make_tuple(out, to_py_events(r.events, p), to_py_spans(r.spans), to_py_stats(r.stats));
+        return std::make_tuple(out, to_py_events(r.events, p), to_py_spans(r.spans), to_py_stats(r.stats));
     }, py::arg("pcm"), py::arg("config"));
 
     m.def("scrub_many", [](const py::array& pcm, const ScrubberParams& p) {
@@ -227,12 +229,13 @@ void bind_scrubber(py::module_& m) {
                 all[r] = scrub_one(s, src + r * cols, dst + r * cols, cols, scratch);
             }
         }
-        py::list events, spans;
+        std::vector<PyEvents> events;
+        std::vector<PySpans> spans;
         for (const Scrubbed& r : all) {
-            events.append(to_py_events(r.events, p));
-            spans.append(to_py_spans(r.spans));
+            events.push_back(to_py_events(r.events, p));
+            spans.push_back(to_py_spans(r.spans));
         }
-        return py::make_tuple(out, events, spans);
+        return std::make_tuple(out, events, spans);
     }, py::arg("pcm"), py::arg("config"));
 }
 

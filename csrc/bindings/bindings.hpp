@@ -21,7 +21,9 @@ struct PyToneEvent {
 };
 
 PyToneEvent to_py_event(const ToneEvent& e, const ScrubberParams& params);
-py::list to_py_events(const std::vector<ToneEvent>& events, const ScrubberParams& params);
+using PyEvents = std::vector<PyToneEvent>;
+using PySpans = std::vector<std::pair<std::int64_t, std::int64_t>>;
+PyEvents to_py_events(const std::vector<ToneEvent>& events, const ScrubberParams& params);
 
 // Checks a 1-D int16 array and returns it as C-contiguous.
 py::array_t<std::int16_t, py::array::c_style> as_pcm(const py::array& pcm, const char* what,

@@ -297,14 +297,19 @@ void DtmfDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* even
         }
         if (cand_confirmed_) {
             last_mask_end_ = now_end;
+            // Reference: the strongest whole window of this keypress (its last sub-block
+            // alone may already be past the tone's end).
+            const double amp = (pair_amplitude(b - 2, r, c) + pair_amplitude(b - 1, r, c) +
+                                pair_amplitude(b, r, c)) / 3.0;
+            if (track_row_ != r || track_col_ != c) track_amp_ = 0;
             track_row_ = r;
             track_col_ = c;
-            track_amp_ = pair_amplitude(b, r, c);
+            track_amp_ = std::max(track_amp_, amp);
         }
     } else if (track_row_ >= 0) {
         // Follow a confirmed keypress through speech or music that hides it from the window
         // tests: mask on while its own two bins keep half its amplitude (at most 100 ms).
-        if (b - cand_last_ <= kMaxTrackWindows &&
+        if (b - cand_last_ <= kMaxTrackWindows && track_amp_ > 0 &&
             pair_amplitude(b, track_row_, track_col_) >= 0.5 * track_amp_) {
             const std::int64_t now_end = (b + 1) * S + kMaskGuard;
             if (masks != nullptr) masks->push_back({last_mask_end_ - kMaskGuard, now_end});

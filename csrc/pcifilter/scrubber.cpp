@@ -149,7 +149,7 @@ void Scrubber::forward(std::size_t first_event) noexcept {
         e.start = std::max<std::int64_t>(0, e.start * factor_ + offset_);
         e.end = std::max<std::int64_t>(e.start, e.end * factor_ + offset_);
         if (e.kind == EventKind::Dtmf)
-            ++stats_.digits;
+            ++stats_.keypresses;
         else
             ++stats_.tones;
     }
@@ -166,7 +166,15 @@ void Scrubber::flush(std::int16_t* out) noexcept {
         out += k;
         left -= k;
     }
+    const std::size_t spans_before = masker_.finished_spans().size();
+    const std::int64_t open_end = spans_before ? masker_.finished_spans().back().end : 0;
     masker_.close_spans();
+    for (std::size_t i = spans_before ? spans_before - 1 : 0; i < masker_.finished_spans().size(); ++i) {
+        const MaskSpan& s = masker_.finished_spans()[i];
+        // A span closed now may have grown one already counted: count only the new part.
+        const std::int64_t from = (i + 1 == spans_before) ? open_end : s.start;
+        if (s.end > from) stats_.masked_samples += static_cast<std::uint64_t>(s.end - std::max(from, s.start));
+    }
     const std::size_t first_event = events_.size();
     dtmf_.flush(&events_);
     if (tone_) tone_->flush(&events_);

@@ -43,7 +43,7 @@ struct ScrubberParams {
 
 struct ScrubberStats {
     std::uint64_t samples = 0;
-    std::uint64_t digits = 0;
+    std::uint64_t keypresses = 0;
     std::uint64_t tones = 0;
     std::uint64_t masked_samples = 0;
     std::uint64_t late_masks = 0;  // requests that came after their start was output

@@ -62,8 +62,10 @@ def _tone_specs(tones: Any) -> list[ToneSpec]:
         elif isinstance(t, dict):
             specs.append(ToneSpec(**t))
         else:
-            raise ValueError(f"tones: expected 'default', a built-in name {sorted(builtin)}, "
-                             f"a ToneSpec or a dict, not {t!r}")
+            raise ValueError(
+                f"tones: expected 'default', a built-in name {sorted(builtin)}, "
+                f"a ToneSpec or a dict, not {t!r}"
+            )
     return specs
 
 
@@ -129,12 +131,10 @@ def scrub(
     """Mask every keypress in a mono int16 buffer; the result has the input's length."""
     cfg = make_config(sample_rate, mode=mode, **options)
     audio, events, spans, stats = _core.scrub_array(_pcm(pcm), cfg)
-    return ScrubResult(audio, list(events), [tuple(s) for s in spans], cfg.sample_rate, dict(stats))
+    return ScrubResult(audio, list(events), list(spans), cfg.sample_rate, dict(stats))
 
 
-def detect_many(
-    pcm: Int16Array, sample_rate: int = 8000, **options: Any
-) -> list[list[ToneEvent]]:
+def detect_many(pcm: Int16Array, sample_rate: int = 8000, **options: Any) -> list[list[ToneEvent]]:
     """`detect` over independent streams (2-D: streams × samples) in one call."""
     cfg = make_config(sample_rate, **options)
     return [list(e) for e in _core.detect_many(_pcm(pcm, 2), cfg)]
@@ -147,7 +147,7 @@ def scrub_many(
     cfg = make_config(sample_rate, mode=mode, **options)
     audio, events, spans = _core.scrub_many(_pcm(pcm, 2), cfg)
     return [
-        ScrubResult(audio[i], list(events[i]), [tuple(s) for s in spans[i]], cfg.sample_rate)
+        ScrubResult(audio[i], list(events[i]), list(spans[i]), cfg.sample_rate)
         for i in range(audio.shape[0])
     ]
 
@@ -199,7 +199,7 @@ class StreamScrubber:
 
     @property
     def stats(self) -> dict[str, int]:
-        """Counters: samples, digits, tones, masked_samples, late_masks."""
+        """Counters: samples, keypresses, tones, masked_samples, late_masks."""
         return dict(self._s.stats)
 
     def process(self, frame: Int16Array) -> Int16Array:
@@ -216,7 +216,7 @@ class StreamScrubber:
 
     def take_spans(self) -> list[tuple[int, int]]:
         """Masked (start, end) spans in input samples completed since the last call."""
-        return [tuple(s) for s in self._s.take_spans()]
+        return list(self._s.take_spans())
 
     def __repr__(self) -> str:
         return f"StreamScrubber(sample_rate={self.sample_rate}, delay={self.delay})"
@@ -225,8 +225,9 @@ class StreamScrubber:
 class ScrubberBank:
     """Many independent streams, one frame each per call (2-D: streams × samples)."""
 
-    def __init__(self, n_streams: int, sample_rate: int = 8000, mode: str = "silence",
-                 **options: Any) -> None:
+    def __init__(
+        self, n_streams: int, sample_rate: int = 8000, mode: str = "silence", **options: Any
+    ) -> None:
         self._bank = _core.ScrubberBank(n_streams, make_config(sample_rate, mode=mode, **options))
 
     def __len__(self) -> int:

@@ -55,8 +55,9 @@ def run(seconds: float = 60.0, streams: int = 64, repeats: int = 5) -> dict[str,
 
     # Batch: `streams` independent streams, one 160-sample frame each per call.
     n_frames = min(frames, 1500)
-    block = np.ascontiguousarray(np.stack([np.roll(x, 977 * i)[: n_frames * FRAME]
-                                           for i in range(streams)]))
+    block = np.ascontiguousarray(
+        np.stack([np.roll(x, 977 * i)[: n_frames * FRAME] for i in range(streams)])
+    )
 
     def batch() -> None:
         bank = _core.ScrubberBank(streams, scr_cfg)
@@ -66,11 +67,15 @@ def run(seconds: float = 60.0, streams: int = 64, repeats: int = 5) -> dict[str,
     res["batch_scrub_ns"] = _best(batch, max(1, repeats // 2)) / (n_frames * streams)
     one = pf.StreamScrubber()
     frames_list = [x[i * FRAME : (i + 1) * FRAME] for i in range(min(frames, 3000))]
-    res["frame_call_ns"] = _best(lambda: [one.process(f) for f in frames_list], repeats) / len(frames_list)
+    res["frame_call_ns"] = _best(lambda: [one.process(f) for f in frames_list], repeats) / len(
+        frames_list
+    )
     if spandsp.available():
+
         def sp() -> None:
             rx = spandsp.DtmfRx()
             rx.process(x)
+
         res["spandsp_ns"] = _best(sp, repeats) / frames
         res["detect_ratio"] = res["detect_ns"] / res["spandsp_ns"]
         res["scrub_ratio"] = res["scrub_ns"] / res["spandsp_ns"]
@@ -82,15 +87,24 @@ def run(seconds: float = 60.0, streams: int = 64, repeats: int = 5) -> dict[str,
 
 def format_report(res: dict[str, Any]) -> str:
     """A plain-text table of `run`'s results."""
-    lines = [f"audio: {res['seconds']:.0f} s of {res['source']}; batch of {res['streams']} streams",
-             f"{'path':<34}{'ns/frame':>10}{'streams/core':>14}{'x spandsp':>11}"]
-    for key, name in (("detect", "detect (one stream)"), ("scrub", "detect+mask (one stream)"),
-                      ("batch_scrub", "detect+mask (batch, per stream)")):
+    lines = [
+        f"audio: {res['seconds']:.0f} s of {res['source']}; batch of {res['streams']} streams",
+        f"{'path':<34}{'ns/frame':>10}{'streams/core':>14}{'x spandsp':>11}",
+    ]
+    for key, name in (
+        ("detect", "detect (one stream)"),
+        ("scrub", "detect+mask (one stream)"),
+        ("batch_scrub", "detect+mask (batch, per stream)"),
+    ):
         ratio = res.get(f"{key}_ratio")
-        lines.append(f"{name:<34}{res[key + '_ns']:>10.0f}{res[key + '_streams_per_core']:>14.0f}"
-                     f"{(f'{ratio:.2f}' if ratio is not None else '-'):>11}")
+        lines.append(
+            f"{name:<34}{res[key + '_ns']:>10.0f}{res[key + '_streams_per_core']:>14.0f}"
+            f"{(f'{ratio:.2f}' if ratio is not None else '-'):>11}"
+        )
     if "spandsp_ns" in res:
-        lines.append(f"{'spandsp 0.0.6 dtmf_rx (reference)':<34}{res['spandsp_ns']:>10.0f}"
-                     f"{FRAME_NS / res['spandsp_ns']:>14.0f}{'1.00':>11}")
+        lines.append(
+            f"{'spandsp 0.0.6 dtmf_rx (reference)':<34}{res['spandsp_ns']:>10.0f}"
+            f"{FRAME_NS / res['spandsp_ns']:>14.0f}{'1.00':>11}"
+        )
     lines.append(f"{'(one Python call per frame)':<34}{res['frame_call_ns']:>10.0f}")
     return "\n".join(lines)

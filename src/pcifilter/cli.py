@@ -23,8 +23,10 @@ def _scrub(a: argparse.Namespace) -> int:
         return 2
     wav = read_wav(src_path)
     if wav.sample_rate not in pf.api.SAMPLE_RATES:
-        print(f"pcifilter: {a.input}: {wav.sample_rate} Hz; supported: 8000, 16000, 48000",
-              file=sys.stderr)
+        print(
+            f"pcifilter: {a.input}: {wav.sample_rate} Hz; supported: 8000, 16000, 48000",
+            file=sys.stderr,
+        )
         return 2
     if len(wav.pcm) == 0:
         print(f"pcifilter: {a.input}: no samples", file=sys.stderr)
@@ -32,9 +34,11 @@ def _scrub(a: argparse.Namespace) -> int:
     result = pf.scrub(wav.pcm, wav.sample_rate, mode=a.mode, lookahead_ms=a.lookahead_ms)
     write_wav(a.output, wav.encoding, wav.sample_rate, encode_like(wav, result.audio))
     dtmf = [e for e in result.events if e.kind == "dtmf"]
-    print(f"{a.input}: {len(wav.pcm) / wav.sample_rate:.2f} s {wav.encoding} at "
-          f"{wav.sample_rate} Hz; {len(dtmf)} keypresses, {len(result.events) - len(dtmf)} "
-          f"other tones; {len(result.spans)} spans masked ({result.masked_ms:.0f} ms)")
+    print(
+        f"{a.input}: {len(wav.pcm) / wav.sample_rate:.2f} s {wav.encoding} at "
+        f"{wav.sample_rate} Hz; {len(dtmf)} keypresses, {len(result.events) - len(dtmf)} "
+        f"other tones; {len(result.spans)} spans masked ({result.masked_ms:.0f} ms)"
+    )
     for s, e in result.spans:
         print(f"  masked {s / wav.sample_rate:8.3f} s - {e / wav.sample_rate:8.3f} s")
     if a.events:
@@ -57,11 +61,15 @@ def _demo(a: argparse.Namespace) -> int:
 
     r = demo.run(a.out, mode=a.mode, plot=not a.no_plot)
     print(f"demo call: {r.keyed} keys pressed (test card, expiry, CVV) amid speech and noise")
-    print(f"scrubbed ({a.mode}): {r.events} keypresses found, {r.spans} spans masked, "
-          f"{r.masked_ms:.0f} ms in all")
+    print(
+        f"scrubbed ({a.mode}): {r.events} keypresses found, {r.spans} spans masked, "
+        f"{r.masked_ms:.0f} ms in all"
+    )
     if r.decoder_before is not None:
-        print(f"independent decoder (spandsp): {r.decoder_before} digits in the input, "
-              f"{r.decoder_after} in the output")
+        print(
+            f"independent decoder (spandsp): {r.decoder_before} digits in the input, "
+            f"{r.decoder_after} in the output"
+        )
     print(f"wrote {r.before}, {r.after}" + (f", {r.picture}" if r.picture else ""))
     return 0 if r.events == r.keyed and not r.decoder_after else 1
 
@@ -85,8 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument("--mode", choices=MODES, default="silence")
     s.add_argument("--lookahead-ms", type=float, default=40.0)
     s.add_argument("--events", metavar="FILE|-", help="write events as JSON lines")
-    s.add_argument("--reveal-digits", action="store_true",
-                   help="put the digits in --events (card data: handle with care)")
+    s.add_argument(
+        "--reveal-digits",
+        action="store_true",
+        help="put the digits in --events (card data: handle with care)",
+    )
     s.add_argument("--plot", metavar="FILE.png", help="draw before/after with masked spans")
     s.set_defaults(func=_scrub)
 

@@ -53,7 +53,10 @@ SENTENCES = {
         "Por favor, introduzca ahora el número de su tarjeta.",
         "Muchas gracias, el pago se ha realizado correctamente.",
     ],
-    "it": ["Buongiorno, in che cosa posso esserle utile oggi?", "Il pagamento è andato a buon fine."],
+    "it": [
+        "Buongiorno, in che cosa posso esserle utile oggi?",
+        "Il pagamento è andato a buon fine.",
+    ],
     "nl": ["Goedemiddag, waarmee kan ik u van dienst zijn?", "De betaling is gelukt, dank u wel."],
     "pt": ["Bom dia, em que posso ajudar?", "O pagamento foi processado com sucesso."],
     "pl": ["Dzień dobry, w czym mogę pomóc?", "Płatność została przyjęta, dziękuję."],
@@ -63,9 +66,42 @@ SENTENCES = {
     "ar": ["مرحبا، كيف يمكنني مساعدتك اليوم؟"],
     "ru": ["Здравствуйте, чем я могу вам помочь?", "Оплата прошла успешно, спасибо."],
 }
-VARIANTS = ["", "+m1", "+m3", "+m5", "+f1", "+f2", "+f3", "+f4", "+f5", "+klatt", "+whisper", "+croak"]
-_SYLLABLES = ["ka", "lo", "mi", "su", "ren", "ta", "vo", "sha", "pe", "dri", "nu", "gel", "ob", "ix",
-              "zu", "far", "hem", "wi", "tro", "bla"]
+VARIANTS = [
+    "",
+    "+m1",
+    "+m3",
+    "+m5",
+    "+f1",
+    "+f2",
+    "+f3",
+    "+f4",
+    "+f5",
+    "+klatt",
+    "+whisper",
+    "+croak",
+]
+_SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "su",
+    "ren",
+    "ta",
+    "vo",
+    "sha",
+    "pe",
+    "dri",
+    "nu",
+    "gel",
+    "ob",
+    "ix",
+    "zu",
+    "far",
+    "hem",
+    "wi",
+    "tro",
+    "bla",
+]
 
 
 def espeak_available() -> bool:
@@ -79,10 +115,28 @@ def speak(text: str, voice: str, speed: int = 160, pitch: int = 50) -> Int16Arra
         wav = Path(tmp) / "s.wav"
         subprocess.run(
             ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(wav), text],
-            check=True, capture_output=True)
+            check=True,
+            capture_output=True,
+        )
         raw = subprocess.run(
-            ["sox", str(wav), "-r", "8000", "-b", "16", "-c", "1", "-e", "signed", "-t", "raw", "-"],
-            check=True, capture_output=True).stdout
+            [
+                "sox",
+                str(wav),
+                "-r",
+                "8000",
+                "-b",
+                "16",
+                "-c",
+                "1",
+                "-e",
+                "signed",
+                "-t",
+                "raw",
+                "-",
+            ],
+            check=True,
+            capture_output=True,
+        ).stdout
     return np.frombuffer(raw, dtype=np.int16).copy()
 
 
@@ -92,7 +146,8 @@ def _normalise(x: npt.NDArray[np.float64], level_dbm0: float) -> npt.NDArray[np.
     active = x[a > a.max() * 10 ** (-50 / 20)] if a.max() > 0 else x
     p = float(np.mean(active.astype(np.float64) ** 2)) if active.size else 1.0
     target = sg.dbm0_to_amplitude(level_dbm0) ** 2 / 2
-    return x * np.sqrt(target / max(p, 1e-9))
+    gain = float(np.sqrt(target / max(p, 1e-9)))
+    return x * gain
 
 
 def speech(seconds: float, seed: int = 0, level_dbm0: float = -15.0) -> Int16Array:
@@ -104,10 +159,14 @@ def speech(seconds: float, seed: int = 0, level_dbm0: float = -15.0) -> Int16Arr
     while total < seconds * 8000:
         lang = langs[int(rng.integers(len(langs)))]
         if rng.random() < 0.5:
-            text = " ".join(SENTENCES[lang][int(rng.integers(len(SENTENCES[lang])))] for _ in range(3))
+            text = " ".join(
+                SENTENCES[lang][int(rng.integers(len(SENTENCES[lang])))] for _ in range(3)
+            )
         else:  # pseudo-words in that language's phonology
-            text = " ".join("".join(rng.choice(_SYLLABLES, int(rng.integers(1, 4))))
-                            for _ in range(int(rng.integers(8, 20))))
+            text = " ".join(
+                "".join(rng.choice(_SYLLABLES, int(rng.integers(1, 4))))
+                for _ in range(int(rng.integers(8, 20)))
+            )
         voice = lang + VARIANTS[int(rng.integers(len(VARIANTS)))]
         try:
             x = speak(text, voice, int(rng.integers(110, 230)), int(rng.integers(10, 90)))
@@ -130,7 +189,7 @@ def music(seconds: float, seed: int = 0, level_dbm0: float = -15.0) -> Int16Arra
         # One phrase: a tempo, a timbre (harmonic amplitudes), a key.
         beat = int(8000 * rng.uniform(0.12, 0.6))
         n_h = int(rng.integers(3, 10))
-        amps = (rng.uniform(0.2, 1.0, n_h) / np.arange(1, n_h + 1) ** rng.uniform(0.5, 1.5))
+        amps = rng.uniform(0.2, 1.0, n_h) / np.arange(1, n_h + 1) ** rng.uniform(0.5, 1.5)
         root = int(rng.integers(40, 70))  # MIDI note
         vibrato = rng.uniform(0, 0.01)
         for _ in range(int(rng.integers(8, 32))):
@@ -159,7 +218,8 @@ def music(seconds: float, seed: int = 0, level_dbm0: float = -15.0) -> Int16Arra
 def cache_dir() -> Path:
     """Where built corpora are kept ($PCIFILTER_CACHE or ~/.cache/pcifilter)."""
     base = os.environ.get("PCIFILTER_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "pcifilter")
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "pcifilter"
+    )
     return Path(base)
 
 

@@ -27,14 +27,21 @@ TEST_EXPIRY = "1228#"
 TEST_CVV = "123#"
 
 AGENT = [
-    ("en-gb", "Thank you. I am moving you to our secure payment line now. "
-              "Please key in your sixteen digit card number, followed by the hash key."),
+    (
+        "en-gb",
+        "Thank you. I am moving you to our secure payment line now. "
+        "Please key in your sixteen digit card number, followed by the hash key.",
+    ),
     ("en-gb", "Thank you. Now the expiry date, month and year, then hash."),
     ("en-gb", "And finally the three digit security code on the back of the card."),
     ("en-gb", "Lovely, that has all gone through. Is there anything else I can help with?"),
 ]
-CALLER = [("en-us+f3", "Okay, one moment, let me find my card."), ("en-us+f3", "Got it."),
-          ("en-us+f3", "Okay."), ("en-us+f3", "No, that's everything, thank you.")]
+CALLER = [
+    ("en-us+f3", "Okay, one moment, let me find my card."),
+    ("en-us+f3", "Got it."),
+    ("en-us+f3", "Okay."),
+    ("en-us+f3", "No, that's everything, thank you."),
+]
 
 
 @dataclass
@@ -56,8 +63,16 @@ def _keys(rng: np.random.Generator, digits: str) -> tuple[npt.NDArray[np.float64
         on = float(rng.uniform(70, 130))
         off = float(rng.uniform(90, 260)) + (450 if i % 4 == 3 else 0)  # pauses between groups
         lv = float(rng.uniform(-13, -7))
-        parts += [sg.dtmf(d, on, lv, twist_db=float(rng.uniform(-3, 2)),
-                          phases=(rng.uniform(0, 6.3), rng.uniform(0, 6.3))), np.zeros(int(off * 8))]
+        parts += [
+            sg.dtmf(
+                d,
+                on,
+                lv,
+                twist_db=float(rng.uniform(-3, 2)),
+                phases=(rng.uniform(0, 6.3), rng.uniform(0, 6.3)),
+            ),
+            np.zeros(int(off * 8)),
+        ]
     return np.concatenate(parts), len(digits)
 
 
@@ -69,7 +84,8 @@ def build_call(seed: int = 2026) -> tuple[npt.NDArray[np.int16], int]:
 
     def say(voice: str, text: str, level: float) -> npt.NDArray[np.float64]:
         x = corpus.speak(text, voice, 165).astype(np.float64)
-        return x * sg.dbm0_to_amplitude(level) / np.sqrt(2 * np.mean(x[np.abs(x) > 300] ** 2))
+        gain = sg.dbm0_to_amplitude(level) / float(np.sqrt(2 * np.mean(x[np.abs(x) > 300] ** 2)))
+        return x * gain
 
     parts: list[npt.NDArray[np.float64]] = [np.zeros(4000)]
     keyed = 0
@@ -106,5 +122,14 @@ def run(out_dir: str | Path = "out", mode: str = "noise", plot: bool = True) -> 
     if spandsp.available():
         dec_before = len(spandsp.spandsp_digits(call)[0])
         dec_after = len(spandsp.spandsp_digits(result.audio, lenient=True)[0])
-    return DemoResult(before, after, picture, keyed, len(result.events), len(result.spans),
-                      result.masked_ms, dec_before, dec_after)
+    return DemoResult(
+        before,
+        after,
+        picture,
+        keyed,
+        len(result.events),
+        len(result.spans),
+        result.masked_ms,
+        dec_before,
+        dec_after,
+    )

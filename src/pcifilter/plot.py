@@ -10,8 +10,14 @@ import numpy as np
 import numpy.typing as npt
 
 
-def plot_scrub(path: str | Path, before: npt.NDArray[np.int16], after: npt.NDArray[np.int16],
-               sample_rate: int, spans: Sequence[tuple[int, int]], title: str = "") -> None:
+def plot_scrub(
+    path: str | Path,
+    before: npt.NDArray[np.int16],
+    after: npt.NDArray[np.int16],
+    sample_rate: int,
+    spans: Sequence[tuple[int, int]],
+    title: str = "",
+) -> None:
     """Write a PNG: waveform and spectrogram of input and output, masked spans shaded."""
     try:
         import matplotlib
@@ -28,8 +34,15 @@ def plot_scrub(path: str | Path, before: npt.NDArray[np.int16], after: npt.NDArr
         ax_w.set_ylim(-32768, 32767)
         ax_w.set_ylabel(f"{name}\nsample")
         nfft = 256 if sample_rate <= 8000 else 512
-        ax_s.specgram(x.astype(np.float64) + 1e-3, NFFT=nfft, Fs=sample_rate, noverlap=nfft // 2,
-                      cmap="magma", vmin=-40)
+        with np.errstate(divide="ignore"):  # digital silence has zero power
+            ax_s.specgram(
+                x.astype(np.float64),
+                NFFT=nfft,
+                Fs=sample_rate,
+                noverlap=nfft // 2,
+                cmap="magma",
+                vmin=-40,
+            )
         ax_s.set_ylabel(f"{name}\nHz")
         ax_s.set_ylim(0, min(4000, sample_rate / 2))
         for ax in (ax_w, ax_s):

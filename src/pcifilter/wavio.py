@@ -68,8 +68,10 @@ def read_wav(path: str | Path) -> WavData:
         codes = np.frombuffer(body, dtype=np.uint8).copy()
         decode = _core.ulaw_decode if tag == FORMAT_ULAW else _core.alaw_decode
         return WavData(decode(codes), rate, _NAMES[tag], codes)
-    raise ValueError(f"{path}: unsupported format tag {tag} with {bits} bits "
-                     "(16-bit PCM, µ-law and A-law are supported)")
+    raise ValueError(
+        f"{path}: unsupported format tag {tag} with {bits} bits "
+        "(16-bit PCM, µ-law and A-law are supported)"
+    )
 
 
 def encode_like(src: WavData, pcm: npt.NDArray[np.int16]) -> bytes:
@@ -93,7 +95,9 @@ def write_wav(path: str | Path, encoding: str, sample_rate: int, payload: bytes)
     chunks = b"fmt " + struct.pack("<I", len(fmt)) + fmt
     if tag != FORMAT_PCM:  # non-PCM WAVs carry a fact chunk with the sample count
         chunks += b"fact" + struct.pack("<II", 4, len(payload))
-    chunks += b"data" + struct.pack("<I", len(payload)) + payload + (b"\0" if len(payload) & 1 else b"")
+    chunks += (
+        b"data" + struct.pack("<I", len(payload)) + payload + (b"\0" if len(payload) & 1 else b"")
+    )
     Path(path).write_bytes(b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks)
 
 

@@ -1,0 +1,316 @@
+"""
+pcifilter C++ core: G.711, DTMF/tone detection and leak-free masking
+"""
+
+from __future__ import annotations
+import collections.abc
+import numpy
+import numpy.typing
+import typing
+
+__all__: list[str] = [
+    "ALAW_SILENCE",
+    "Config",
+    "Detector",
+    "Scrubber",
+    "ScrubberBank",
+    "ToneEvent",
+    "ToneSpec",
+    "ULAW_SILENCE",
+    "alaw_decode",
+    "alaw_encode",
+    "default_tones",
+    "detect_array",
+    "detect_many",
+    "scrub_array",
+    "scrub_many",
+    "ulaw_decode",
+    "ulaw_encode",
+]
+
+class ToneEvent:
+    """
+    A detected keypress or tone. `digit` is card data: it is never shown by repr() or str().
+    """
+    def __repr__(self) -> str: ...
+    def __str__(self) -> str: ...
+    @property
+    def digit(self) -> str | None:
+        """
+        The key pressed ('0'-'9', '*', '#', 'A'-'D'), or None for tones. Card data.
+        """
+    @property
+    def duration_ms(self) -> float: ...
+    @property
+    def end(self) -> int:
+        """
+        one past the last sample of the tone (at sample_rate)
+        """
+    @property
+    def end_ms(self) -> float: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def level_dbm0(self) -> float:
+        """
+        mean level per tone, dBm0
+        """
+    @property
+    def name(self) -> str:
+        """
+        'dtmf' for keypresses, else the configured tone's name
+        """
+    @property
+    def sample_rate(self) -> int: ...
+    @property
+    def start(self) -> int:
+        """
+        first sample of the tone (at sample_rate)
+        """
+    @property
+    def start_ms(self) -> float: ...
+    @property
+    def twist_db(self) -> float:
+        """
+        high-group minus low-group level, dB (DTMF only)
+        """
+
+class ToneSpec:
+    """
+    A single- or dual-frequency tone to detect.
+    """
+    def __init__(
+        self,
+        name: str,
+        freq1_hz: typing.SupportsFloat | typing.SupportsIndex,
+        freq2_hz: typing.SupportsFloat | typing.SupportsIndex = 0.0,
+        min_duration_ms: typing.SupportsFloat | typing.SupportsIndex = 100.0,
+        min_level_dbm0: typing.SupportsFloat | typing.SupportsIndex = -40.0,
+        tolerance: typing.SupportsFloat | typing.SupportsIndex = 0.02,
+        max_dropout_ms: typing.SupportsFloat | typing.SupportsIndex = 30.0,
+    ) -> None: ...
+    def __repr__(self) -> str: ...
+    @property
+    def freq1_hz(self) -> float: ...
+    @property
+    def freq2_hz(self) -> float: ...
+    @property
+    def max_dropout_ms(self) -> float: ...
+    @property
+    def min_duration_ms(self) -> float: ...
+    @property
+    def min_level_dbm0(self) -> float: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def tolerance(self) -> float: ...
+
+class Config:
+    """
+    Every tunable of one stream. Checked when a stream is built.
+    """
+
+    mask_tones: bool
+    mode: str
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+    @property
+    def hangover_ms(self) -> float: ...
+    @hangover_ms.setter
+    def hangover_ms(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def lead_ms(self) -> float: ...
+    @lead_ms.setter
+    def lead_ms(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def lookahead_ms(self) -> float: ...
+    @lookahead_ms.setter
+    def lookahead_ms(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def mask_min_energy_ratio(self) -> float: ...
+    @mask_min_energy_ratio.setter
+    def mask_min_energy_ratio(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def mask_min_level_dbm0(self) -> float: ...
+    @mask_min_level_dbm0.setter
+    def mask_min_level_dbm0(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def max_dropout_ms(self) -> float: ...
+    @max_dropout_ms.setter
+    def max_dropout_ms(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def max_freq_error(self) -> float: ...
+    @max_freq_error.setter
+    def max_freq_error(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def max_harmonic_db(self) -> float: ...
+    @max_harmonic_db.setter
+    def max_harmonic_db(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def max_reverse_twist_db(self) -> float: ...
+    @max_reverse_twist_db.setter
+    def max_reverse_twist_db(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def max_twist_db(self) -> float: ...
+    @max_twist_db.setter
+    def max_twist_db(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def min_duration_ms(self) -> float: ...
+    @min_duration_ms.setter
+    def min_duration_ms(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def min_energy_ratio(self) -> float: ...
+    @min_energy_ratio.setter
+    def min_energy_ratio(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def min_level_dbm0(self) -> float: ...
+    @min_level_dbm0.setter
+    def min_level_dbm0(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def noise_max_dbm0(self) -> float: ...
+    @noise_max_dbm0.setter
+    def noise_max_dbm0(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def ramp_ms(self) -> float: ...
+    @ramp_ms.setter
+    def ramp_ms(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def sample_rate(self) -> int: ...
+    @sample_rate.setter
+    def sample_rate(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    @property
+    def tone_dbm0(self) -> float: ...
+    @tone_dbm0.setter
+    def tone_dbm0(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def tone_hz(self) -> float: ...
+    @tone_hz.setter
+    def tone_hz(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    @property
+    def tones(self) -> list[ToneSpec]: ...
+    @tones.setter
+    def tones(self, arg0: collections.abc.Sequence[ToneSpec]) -> None: ...
+
+class Detector:
+    """
+    Streaming detection of keypresses and tones (no audio out).
+    """
+    def __init__(self, config: Config) -> None: ...
+    def flush(self) -> list[ToneEvent]:
+        """
+        End the stream: returns the last events and resets.
+        """
+    def process(self, pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> list[ToneEvent]:
+        """
+        Feed int16 samples of any length; returns the events completed so far.
+        """
+    @property
+    def sample_rate(self) -> int: ...
+
+class Scrubber:
+    """
+    One stream's scrubber: int16 frames in, the same number of samples out, delayed by `delay` samples, with every keypress masked.
+    """
+    def __init__(self, config: Config) -> None: ...
+    def flush(self) -> numpy.typing.NDArray[numpy.int16]:
+        """
+        End the stream: returns the last `delay` samples.
+        """
+    def process(
+        self, pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]
+    ) -> numpy.typing.NDArray[numpy.int16]: ...
+    def reset(self) -> None: ...
+    def take_events(self) -> list[ToneEvent]:
+        """
+        Events completed since the last call.
+        """
+    def take_spans(self) -> list[tuple[int, int]]:
+        """
+        Masked spans (start, end) in input samples completed since the last call.
+        """
+    @property
+    def delay(self) -> int: ...
+    @property
+    def masking(self) -> bool:
+        """
+        Switch masking on or off; takes effect from the next sample.
+        """
+    @masking.setter
+    def masking(self, arg1: bool) -> None: ...
+    @property
+    def sample_rate(self) -> int: ...
+    @property
+    def state_bytes(self) -> int:
+        """
+        Bytes of per-stream state, look-ahead included.
+        """
+    @property
+    def stats(self) -> dict[str, int]: ...
+
+class ScrubberBank:
+    """
+    Many independent streams, one frame each per call.
+    """
+    def __init__(
+        self, n_streams: typing.SupportsInt | typing.SupportsIndex, config: Config
+    ) -> None: ...
+    def __len__(self) -> int: ...
+    def process(
+        self, frames: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]
+    ) -> numpy.typing.NDArray[numpy.int16]: ...
+    def set_masking(self, stream: typing.SupportsInt | typing.SupportsIndex, on: bool) -> None: ...
+    def take_events(self) -> list[list[ToneEvent]]:
+        """
+        Per stream: events since the last call.
+        """
+    @property
+    def delay(self) -> int: ...
+
+def alaw_decode(codes: typing.Any) -> numpy.typing.NDArray[numpy.int16]:
+    """
+    Decode G.711 A-law codes (uint8 array or bytes) to int16 PCM.
+    """
+
+def alaw_encode(
+    pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]],
+) -> numpy.typing.NDArray[numpy.uint8]:
+    """
+    Encode int16 PCM to G.711 A-law codes (ITU-T G.191 reference behaviour).
+    """
+
+def default_tones() -> list[ToneSpec]:
+    """
+    Fax CNG (1100 Hz) and CED/ANS (2100 Hz).
+    """
+
+def detect_array(
+    pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], config: Config
+) -> list[ToneEvent]: ...
+def detect_many(
+    pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], config: Config
+) -> list[list[ToneEvent]]: ...
+def scrub_array(
+    pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], config: Config
+) -> tuple[
+    numpy.typing.NDArray[numpy.int16], list[ToneEvent], list[tuple[int, int]], dict[str, int]
+]: ...
+def scrub_many(
+    pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], config: Config
+) -> tuple[
+    numpy.typing.NDArray[numpy.int16], list[list[ToneEvent]], list[list[tuple[int, int]]]
+]: ...
+def ulaw_decode(codes: typing.Any) -> numpy.typing.NDArray[numpy.int16]:
+    """
+    Decode G.711 µ-law codes (uint8 array or bytes) to int16 PCM.
+    """
+
+def ulaw_encode(
+    pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]],
+) -> numpy.typing.NDArray[numpy.uint8]:
+    """
+    Encode int16 PCM to G.711 µ-law codes (ITU-T G.191 reference behaviour).
+    """
+
+ALAW_SILENCE: int = 213
+ULAW_SILENCE: int = 255
+__version__: str = "0.1.0"

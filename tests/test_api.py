@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The Python API: validation, event privacy, batch = single, threads, other rates."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+
+import pcifilter as pf
+from pcifilter import signals as sg
+
+
+def _card(rate: int = 8000) -> np.ndarray:
+    x, _ = sg.keyed_sequence("4111111111111111", 70, 80, -12, sample_rate=rate)
+    return sg.to_int16(x)
+
+
+@pytest.mark.parametrize(
+    ("pcm", "message"),
+    [
+        (np.zeros(100, np.float32), "dtype int16"),
+        (np.zeros(100, np.int32), "dtype int16"),
+        (np.zeros((2, 100), np.int16), "1-D"),
+        (np.zeros(0, np.int16), "empty"),
+        ([0, 1, 2], "numpy int16 array"),
+        (b"\x00\x01", "numpy int16 array"),
+    ],
+)
+@pytest.mark.parametrize("fn", [pf.detect, pf.scrub])
+def test_bad_input_is_a_clear_value_error(fn, pcm, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match=message):
+        fn(pcm)
+
+
+@pytest.mark.parametrize("rate", [0, 11025, 44100, 96000, -8000, 8000.0, True])
+def test_bad_sample_rate(rate: object) -> None:
+    with pytest.raises(ValueError, match="sample_rate"):
+        pf.detect(np.zeros(800, np.int16), rate)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"mode": "mute"}, "mode must be"),
+        ({"lookahead_ms": 500.0}, "lookahead_ms"),
+        ({"lookahead_ms": -1.0}, "lookahead_ms"),
+        ({"tone_hz": 1209.0, "mode": "tone"}, "DTMF"),
+        ({"min_level_dbm0": 5.0}, "min_level_dbm0"),
+        ({"max_freq_error": 0.2}, "max_freq_error"),
+        ({"bogus": 1}, "unknown option 'bogus'"),
+        ({"min_duration_ms": "long"}, "min_duration_ms"),
+        ({"tones": ["fax"]}, "tones"),
+    ],
+)
+def test_bad_options(options: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        pf.scrub(np.zeros(800, np.int16), **options)  # type: ignore[arg-type]
+
+
+def test_huge_input_is_refused_before_work() -> None:
+    # A view of 2**31 + 1 samples over 2 bytes: refused on size, nothing read.
+    huge = np.lib.stride_tricks.as_strided(np.zeros(1, np.int16), shape=(2**31 + 1,), strides=(0,))
+    with pytest.raises(ValueError, match="too large"):
+        pf.detect(huge)
+
+
+def test_event_repr_and_str_never_show_the_digit() -> None:
+    events = pf.detect(_card())
+    assert pf.digits_of(events) == "4111111111111111"  # the explicit API
+    for e in events:
+        for text in (
+            repr(e),
+            str(e),
+            repr(events),
+            str(pf.scrub(_card())),
+            repr(pf.scrub(_card())),
+        ):
+            assert "'4'" not in text and "'1'" not in text and "digit" not in text
+        record = pf.event_record(e)
+        assert record["digit"] == "*"
+        assert pf.event_record(e, reveal_digits=True)["digit"] == e.digit
+        json.dumps(record)
+
+
+def test_event_fields() -> None:
+    (e,) = pf.detect(
+        sg.to_int16(np.concatenate([np.zeros(800), sg.dtmf("#", 80, -15), np.zeros(800)]))
+    )
+    assert (e.kind, e.name, e.digit, e.sample_rate) == ("dtmf", "dtmf", "#", 8000)
+    assert abs(e.start_ms - 100) <= 5 and abs(e.end_ms - 180) <= 5
+    assert abs(e.duration_ms - 80) <= 5
+    assert abs(e.level_dbm0 + 15) < 1 and abs(e.twist_db) < 1
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 48000])
+def test_rates(rate: int) -> None:
+    assert pf.digits_of(pf.detect(_card(rate), rate)) == "4111111111111111"
+    r = pf.scrub(_card(rate), rate)
+    assert len(r.audio) == len(_card(rate)) and len(r.spans) >= 1
+
+
+def test_batch_equals_one_by_one() -> None:
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(6):
+        x, _ = sg.keyed_sequence(sg.DIGITS[i : i + 4], 60, 70, -20 + i)
+        rows.append(sg.to_int16(np.pad(x, (0, 9000 - len(x))) + sg.white_noise(9000, -50, rng)))
+    pcm = np.stack(rows)
+    many = pf.scrub_many(pcm, mode="noise")
+    events = pf.detect_many(pcm)
+    for row, r, ev in zip(pcm, many, events, strict=True):
+        one = pf.scrub(row, mode="noise")
+        assert np.array_equal(r.audio, one.audio)
+        assert r.spans == one.spans
+        assert pf.digits_of(ev) == pf.digits_of(pf.detect(row)) == pf.digits_of(one.events)
+    with pytest.raises(ValueError, match="2-D"):
+        pf.scrub_many(pcm[0])
+
+
+def test_scrubber_bank_matches_single_streams() -> None:
+    pcm = np.stack([_card(), np.roll(_card(), 3000)])
+    bank = pf.ScrubberBank(2)
+    single = [pf.StreamScrubber(), pf.StreamScrubber()]
+    for f in range(0, pcm.shape[1] - 160, 160):
+        out = bank.process(np.ascontiguousarray(pcm[:, f : f + 160]))
+        for i in range(2):
+            assert np.array_equal(out[i], single[i].process(pcm[i, f : f + 160]))
+    got = bank.take_events()
+    for i in range(2):
+        assert [e.start for e in got[i]] == [e.start for e in single[i].take_events()]
+    assert len(got[0]) == 16
+    with pytest.raises(ValueError, match="n_streams"):
+        bank.process(np.zeros((3, 160), np.int16))
+
+
+def test_independent_objects_from_several_threads() -> None:
+    pcm = [sg.to_int16(np.roll(_card(), 1000 * i)) for i in range(8)]
+    expect = [pf.scrub(p).audio for p in pcm]
+    got: list[np.ndarray | None] = [None] * 8
+
+    def work(i: int) -> None:
+        s = pf.StreamScrubber()
+        out = [s.process(pcm[i][k : k + 160]) for k in range(0, len(pcm[i]), 160)] + [s.flush()]
+        got[i] = np.concatenate(out)[s.delay :]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e, g in zip(expect, got, strict=True):
+        assert g is not None and np.array_equal(e, g)
+
+
+def test_one_object_shared_by_threads_stays_consistent() -> None:
+    s = pf.StreamScrubber()
+    frame = _card()[:160]
+    outs: list[int] = []
+
+    def work() -> None:
+        outs.extend(len(s.process(frame)) for _ in range(200))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outs == [160] * 800
+    assert s.stats["samples"] == 800 * 160
+
+
+def test_streaming_detector_and_scrubber_repr() -> None:
+    assert "8000" in repr(pf.StreamDetector())
+    s = pf.StreamScrubber(lookahead_ms=30)
+    assert s.delay == 240 and "delay=240" in repr(s)
+    assert s.process(np.zeros(0, np.int16)).shape == (0,)

@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The `pcifilter` command: scrub WAV files (PCM, µ-law, A-law), events, plots, demo, bench."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pcifilter as pf
+from pcifilter import signals as sg
+from pcifilter import spandsp
+from pcifilter.cli import main
+from pcifilter.wavio import read_wav, write_wav
+
+CARD = "4111111111111111"
+
+
+def _call(rate: int = 8000) -> np.ndarray:
+    rng = np.random.default_rng(4)
+    x, _ = sg.keyed_sequence(CARD, 80, 90, -12, lead_ms=300, sample_rate=rate)
+    return sg.to_int16(x + sg.white_noise(len(x), -55, rng))
+
+
+def _write(path: Path, pcm: np.ndarray, rate: int, encoding: str) -> None:
+    if encoding == "pcm16":
+        payload = pcm.astype("<i2").tobytes()
+    else:
+        payload = (pf.ulaw_encode(pcm) if encoding == "ulaw" else pf.alaw_encode(pcm)).tobytes()
+    write_wav(path, encoding, rate, payload)
+
+
+@pytest.mark.parametrize("encoding", ["pcm16", "ulaw", "alaw"])
+def test_scrub_wav_keeps_format_and_unmasked_codes(
+    tmp_path: Path, encoding: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, dst = tmp_path / "in.wav", tmp_path / "out.wav"
+    _write(src, _call(), 8000, encoding)
+    assert main(["scrub", str(src), str(dst), "--events", str(tmp_path / "ev.jsonl")]) == 0
+    out = capsys.readouterr().out
+    assert "16 keypresses" in out and CARD not in out
+    a, b = read_wav(src), read_wav(dst)
+    assert (b.encoding, b.sample_rate, len(b.pcm)) == (encoding, 8000, len(a.pcm))
+    events = [json.loads(line) for line in (tmp_path / "ev.jsonl").read_text().splitlines()]
+    assert len(events) == 16 and {e["digit"] for e in events} == {"*"}
+    masked = np.zeros(len(a.pcm), bool)
+    for e in events:  # every keypress lies in what was changed
+        masked[int(e["start_ms"] * 8) : int(e["end_ms"] * 8)] = True
+    if encoding != "pcm16":
+        assert a.codes is not None and b.codes is not None
+        changed = a.codes != b.codes
+        assert 0.2 < changed.mean() < 0.7
+        # Silence mode writes G.711 idle (0xFF µ-law, 0xD5 A-law); an input µ-law "-0"
+        # (0x7F) decodes to the same 0 and is kept as it was.
+        assert np.all(b.pcm[masked] == (0 if encoding == "ulaw" else 8))
+    else:
+        assert not np.any(b.pcm[masked])
+    if spandsp.available():
+        assert spandsp.spandsp_digits(b.pcm, lenient=True)[0] == ""
+        assert spandsp.spandsp_digits(a.pcm)[0] == CARD
+
+
+def test_reveal_digits_and_stdout_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "in.wav"
+    _write(src, _call(16000), 16000, "pcm16")
+    assert (
+        main(
+            [
+                "scrub",
+                str(src),
+                str(tmp_path / "o.wav"),
+                "--events",
+                "-",
+                "--reveal-digits",
+                "--mode",
+                "tone",
+            ]
+        )
+        == 0
+    )
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    assert "".join(e["digit"] for e in lines) == CARD
+
+
+def test_plot(tmp_path: Path) -> None:
+    src, png = tmp_path / "in.wav", tmp_path / "p.png"
+    _write(src, _call(), 8000, "ulaw")
+    assert main(["scrub", str(src), str(tmp_path / "o.wav"), "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20000
+
+
+def test_bad_files_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    assert main(["scrub", str(bad), str(tmp_path / "o.wav")]) == 2
+    assert "missing fmt" in capsys.readouterr().err
+    assert main(["scrub", str(tmp_path / "none.wav"), str(tmp_path / "o.wav")]) == 2
+    stereo = tmp_path / "st.wav"
+    import struct
+
+    fmt = struct.pack("<HHIIHH", 1, 2, 8000, 32000, 4, 16)
+    stereo.write_bytes(
+        b"RIFF"
+        + struct.pack("<I", 36)
+        + b"WAVEfmt "
+        + struct.pack("<I", 16)
+        + fmt
+        + b"data"
+        + struct.pack("<I", 0)
+    )
+    assert main(["scrub", str(stereo), str(tmp_path / "o.wav")]) == 2
+    assert "mono" in capsys.readouterr().err
+    rate = tmp_path / "r.wav"
+    _write(rate, np.zeros(100, np.int16), 44100, "pcm16")
+    assert main(["scrub", str(rate), str(tmp_path / "o.wav")]) == 2
+
+
+def test_demo_runs_and_leaves_nothing_for_a_decoder(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pcifilter", "demo", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "26 keys pressed" in proc.stdout and "26 keypresses found" in proc.stdout
+    assert "in the output: 0" in proc.stdout.replace("0 in the output", "in the output: 0")
+    for name in ("demo_before.wav", "demo_after.wav", "demo.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    assert "4111" not in proc.stdout + proc.stderr
+
+
+def test_bench_command_reports_every_path(capsys: pytest.CaptureFixture[str]) -> None:
+    # Output format only: numbers are measured, never asserted (see bench/).
+    assert main(["bench", "--seconds", "2", "--streams", "4", "--repeats", "1", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    for key in ("detect_ns", "scrub_ns", "batch_scrub_ns", "detect_streams_per_core"):
+        assert res[key] > 0
+    if spandsp.available():
+        assert res["spandsp_ns"] > 0 and "scrub_ratio" in res

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Talk-off (an hour of speech and an hour of music: no digit) and talk-down (keypresses over
+speech at -12 dBm0: at least as often as spandsp 0.0.6's published curve). Marked slow; CI
+runs them. The corpora are built from espeak-ng and synthesis (pcifilter.corpus) and cached."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from q24 import talk_down_rate
+
+import pcifilter as pf
+from pcifilter import corpus
+
+pytestmark = pytest.mark.slow
+
+# spandsp 0.0.6 measured by the issue's author, for tones at -5 ... -25 dBm0 over speech.
+SPANDSP_TALK_DOWN = {-5.0: 0.90, -10.0: 0.64, -15.0: 0.51, -20.0: 0.41, -25.0: 0.33}
+
+
+@pytest.mark.parametrize("kind", ["speech", "music"])
+def test_no_digit_in_an_hour(kind: str) -> None:
+    x = corpus.cached(kind, 3600, seed=0)
+    assert len(x) == 3600 * 8000
+    assert pf.detect(x) == []
+
+
+@pytest.mark.parametrize("kind", ["speech", "music"])
+def test_masking_leaves_most_of_an_hour_untouched(kind: str) -> None:
+    x = corpus.cached(kind, 3600, seed=0)
+    r = pf.scrub(x)
+    assert r.masked_ms / (len(x) / 8) < 0.08  # measured 4-6 %: see bench/RESULTS.md
+    assert r.events == []
+
+
+def test_talk_down_beats_spandsp_reference(speech_10min: np.ndarray) -> None:
+    for level, reference in SPANDSP_TALK_DOWN.items():
+        assert talk_down_rate(speech_10min, level, trials=200, seed=1) >= reference
