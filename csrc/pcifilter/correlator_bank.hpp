@@ -20,6 +20,7 @@ namespace pcifilter {
 
 constexpr int kBankMaxFreqs = 8;   // 16 float lanes: two AVX2 registers per sample
 constexpr int kBankLanes = 2 * kBankMaxFreqs;
+constexpr int kMaxSubBlock = 256;
 
 // |z|². libstdc++'s std::norm goes through hypot() unless -ffast-math: far too slow here.
 template <typename T>
@@ -46,8 +47,9 @@ public:
     explicit CorrelatorBank(std::shared_ptr<const BankTables> tables);
 
     // Consumes samples up to the end of the current sub-block. Returns how many were used;
-    // when the sub-block completed, `ready()` is true and `last()` holds it.
-    std::size_t feed(const std::int16_t* x, std::size_t n) noexcept;
+    // when the sub-block completed, `ready()` is true and `out` (or `last()`) holds it.
+    std::size_t feed(const std::int16_t* x, std::size_t n, SubBlock* out) noexcept;
+    std::size_t feed(const std::int16_t* x, std::size_t n) noexcept { return feed(x, n, &last_); }
     bool ready() const noexcept { return ready_; }
     const SubBlock& last() const noexcept { return last_; }
     std::int64_t blocks_done() const noexcept { return blocks_done_; }

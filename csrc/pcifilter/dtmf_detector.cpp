@@ -121,13 +121,14 @@ void DtmfDetector::reset() noexcept {
 void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
                            std::vector<MaskRequest>* masks) noexcept {
     while (n > 0) {
-        const std::size_t used = bank_.feed(x, n);
+        // The bank writes a completed sub-block straight into its ring slot.
+        const std::size_t used = bank_.feed(x, n, &ring_[(block_ + 1) & 3]);
         x += used;
         n -= used;
         samples_ += static_cast<std::int64_t>(used);
         // Sub-blocks end on multiples of 40 and the history holds 160: no wrap inside a copy.
         std::copy(x - used, x, history_.begin() + ((samples_ - static_cast<std::int64_t>(used)) % 160));
-        if (bank_.ready()) on_sub_block(bank_.last(), events, masks);
+        if (bank_.ready()) on_sub_block(events, masks);
     }
 }
 
@@ -194,10 +195,9 @@ double DtmfDetector::coverage(std::int64_t block, int row, int col, double ref) 
     return std::clamp(pair_amplitude(block, row, col) / ref, 0.0, 1.0);
 }
 
-void DtmfDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* events,
+void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
                                 std::vector<MaskRequest>* masks) noexcept {
     ++block_;
-    ring_[block_ & 3] = sb;
     const std::int64_t b = block_;
     if (b < kWindowBlocks - 1) return;
     constexpr std::int64_t S = kSubBlock;

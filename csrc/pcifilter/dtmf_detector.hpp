@@ -103,8 +103,7 @@ private:
         double pr = 0, pc = 0;            // Σ window powers
     };
 
-    void on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* events,
-                      std::vector<MaskRequest>* masks) noexcept;
+    void on_sub_block(std::vector<ToneEvent>* events, std::vector<MaskRequest>* masks) noexcept;
     void finish_run(std::vector<ToneEvent>* events) noexcept;
     const SubBlock& ring(std::int64_t block) const noexcept { return ring_[block & 3]; }
     double pair_amplitude(std::int64_t block, int row, int col) const noexcept;
