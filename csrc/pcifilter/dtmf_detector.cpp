@@ -115,6 +115,7 @@ void DtmfDetector::reset() noexcept {
     cand_confirmed_ = false;
     last_mask_end_ = -1;
     track_row_ = track_col_ = -1;
+    streak_valid_ = 0;
     track_amp_ = 0;
 }
 
@@ -286,8 +287,10 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
         if (b - cand_last_ > 2) {
             cand_first_ = b;
             cand_confirmed_ = last_mask_end_ >= 0 && (b - 2) * S - last_mask_end_ <= kBridge;
+            streak_valid_ = 0;
         }
         cand_last_ = b;
+        streak_valid_ += valid ? 1 : 0;
         if (b > cand_first_) cand_confirmed_ = true;
         if (cand_confirmed_ && masks != nullptr) {
             std::int64_t start = (cand_first_ - 2) * S - kMaskGuard;
@@ -295,8 +298,9 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
                 start = std::min(start, last_mask_end_);
             masks->push_back({start, now_end});
         }
-        if (cand_confirmed_) {
-            last_mask_end_ = now_end;
+        if (cand_confirmed_ && streak_valid_ >= 2) {
+            // Only a streak that looked like a real keypress (two strictly valid windows) is
+            // followed past its windows: speech would otherwise be followed as a "tone".
             // Reference: the strongest whole window of this keypress (its last sub-block
             // alone may already be past the tone's end).
             const double amp = (pair_amplitude(b - 2, r, c) + pair_amplitude(b - 1, r, c) +
@@ -306,6 +310,7 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
             track_col_ = c;
             track_amp_ = std::max(track_amp_, amp);
         }
+        if (cand_confirmed_) last_mask_end_ = now_end;
     } else if (track_row_ >= 0) {
         // Follow a confirmed keypress through speech or music that hides it from the window
         // tests: mask on while its own two bins keep half its amplitude (at most 100 ms).

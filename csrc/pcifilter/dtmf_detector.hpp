@@ -129,6 +129,7 @@ private:
     bool cand_confirmed_ = false;
     std::int64_t last_mask_end_ = -1;  // end of the last confirmed mask request
     static constexpr std::int64_t kBridge = 240;  // 30 ms
+    int streak_valid_ = 0;  // strictly valid windows in the current candidate streak
     int track_row_ = -1, track_col_ = -1;  // the keypress being followed after its windows fail
     double track_amp_ = 0;
     static constexpr int kMaxTrackWindows = 20;  // 100 ms
