@@ -17,7 +17,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from leak import BACKGROUNDS, leak_case
-from q24 import talk_down_rate
+from q24 import talk_down_rate, talk_down_signals
 
 import pcifilter as pf
 from pcifilter import corpus, spandsp
@@ -28,21 +28,8 @@ LEVELS = (-5.0, -10.0, -15.0, -20.0, -25.0)
 
 def spandsp_talk_down(speech: np.ndarray, level: float, trials: int, seed: int) -> float:
     """The same signals as q24.talk_down_rate, through spandsp."""
-    rng = np.random.default_rng(seed)
-    active = speech[np.abs(speech.astype(np.float64)) > 300].astype(np.float64)
-    gain = sg.dbm0_to_amplitude(-12.0) / np.sqrt(2 * np.mean(active**2))
-    ok = 0
-    for i in range(trials):
-        digit = sg.DIGITS[i % 16]
-        at = int(rng.integers(0, len(speech) - 4000))
-        x = speech[at : at + 4000].astype(np.float64) * gain
-        t = sg.dtmf(
-            digit, 60.0, level, phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi))
-        )
-        onset = int(rng.integers(800, 1600))
-        x[onset : onset + len(t)] += t
-        ok += spandsp.spandsp_digits(sg.to_int16(x))[0] == digit
-    return ok / trials
+    cases = talk_down_signals(speech, level, trials, seed)
+    return sum(spandsp.spandsp_digits(x)[0] == d for d, x in cases) / trials
 
 
 def main() -> None:

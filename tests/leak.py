@@ -57,24 +57,18 @@ def leak_case(
 ) -> tuple[LeakResult, npt.NDArray[np.int16], npt.NDArray[np.int16]]:
     n = 9600
     x = background(bg, n, rng)
-    t = sg.dtmf(
-        digit,
-        duration_ms,
-        tone_dbm0,
-        twist_db,
-        phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)),
+    tone_full = np.zeros(n)
+    onset, end = sg.key_into(
+        tone_full, rng, digit, duration_ms, tone_dbm0, int(rng.integers(2400, 4800)), twist_db
     )
-    onset = int(rng.integers(2400, 4800))
-    x[onset : onset + len(t)] += t
+    x += tone_full
     pcm = sg.to_int16(x)
     r = pf.scrub(pcm, mode=mode, lookahead_ms=lookahead_ms)
     out = r.audio.astype(np.float64)
-    tone_full = np.zeros(n)
-    tone_full[onset : onset + len(t)] = t
     lo, hi = sg.digit_freqs(digit)
     worst = -200.0
-    for w in range(onset, onset + len(t), 80):
-        e = min(w + 80, onset + len(t))
+    for w in range(onset, end, 80):
+        e = min(w + 80, end)
         for f in (lo, hi):
             ref = projection(tone_full[w:e], f, w)
             if ref <= 0:
@@ -84,5 +78,5 @@ def leak_case(
     mask = np.zeros(n, bool)
     for s, e in r.spans:
         mask[s:e] = True
-    covered = float(mask[onset : onset + len(t)].mean())
+    covered = float(mask[onset:end].mean())
     return LeakResult(worst, covered, int(r.stats.get("late_masks", 0))), pcm, r.audio

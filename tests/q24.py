@@ -88,33 +88,36 @@ def any_detection_rate(trials: int, seed: int, codec: Codec = identity, **signal
     return hits / trials
 
 
-def talk_down_rate(
+def talk_down_signals(
     speech: npt.NDArray[np.int16],
     tone_dbm0: float,
     trials: int = 200,
     seed: int = 0,
     speech_dbm0: float = -12.0,
     duration_ms: float = 60.0,
-    **options: object,
-) -> float:
-    """Keypresses over speech whose active level is `speech_dbm0`: fraction found exactly."""
+) -> list[tuple[str, npt.NDArray[np.int16]]]:
+    """(digit, audio) pairs: a keypress over 0.5 s of speech at `speech_dbm0` active level."""
     rng = np.random.default_rng(seed)
-    a = np.abs(speech.astype(np.float64))
-    active = speech[a > 300].astype(np.float64)
+    active = speech[np.abs(speech.astype(np.float64)) > 300].astype(np.float64)
     gain = sg.dbm0_to_amplitude(speech_dbm0) / np.sqrt(2 * np.mean(active**2))
-    ok = 0
+    out = []
     for i in range(trials):
         digit = sg.DIGITS[i % 16]
         at = int(rng.integers(0, len(speech) - 4000))
         x = speech[at : at + 4000].astype(np.float64) * gain
-        t = sg.dtmf(
-            digit,
-            duration_ms,
-            tone_dbm0,
-            phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)),
-        )
-        onset = int(rng.integers(800, 1600))
-        x[onset : onset + len(t)] += t
-        events = pf.detect(sg.to_int16(x), **options)  # type: ignore[arg-type]
-        ok += [e.digit for e in events] == [digit]
+        sg.key_into(x, rng, digit, duration_ms, tone_dbm0, int(rng.integers(800, 1600)))
+        out.append((digit, sg.to_int16(x)))
+    return out
+
+
+def talk_down_rate(
+    speech: npt.NDArray[np.int16],
+    tone_dbm0: float,
+    trials: int = 200,
+    seed: int = 0,
+    **options: object,
+) -> float:
+    """Fraction of `talk_down_signals` where exactly the keyed digit is found."""
+    cases = talk_down_signals(speech, tone_dbm0, trials, seed)
+    ok = sum([e.digit for e in pf.detect(x, **options)] == [d] for d, x in cases)  # type: ignore[arg-type]
     return ok / trials

@@ -211,11 +211,8 @@ void bind_scrubber(py::module_& m) {
     }, py::arg("pcm"), py::arg("config"));
 
     m.def("scrub_many", [](const py::array& pcm, const ScrubberParams& p) {
-        if (!py::isinstance<py::array>(pcm) || !pcm.dtype().is(py::dtype::of<std::int16_t>()) || pcm.ndim() != 2)
-            throw py::value_error("pcm must be a 2-D int16 array (streams x samples)");
-        if (pcm.shape(0) == 0 || pcm.shape(1) == 0) throw py::value_error("pcm is empty");
+        auto in = as_pcm_2d(pcm);
         p.validate();
-        auto in = py::array_t<std::int16_t, py::array::c_style>::ensure(pcm);
         const auto rows = static_cast<std::size_t>(in.shape(0)), cols = static_cast<std::size_t>(in.shape(1));
         py::array_t<std::int16_t> out({in.shape(0), in.shape(1)});
         const auto* src = in.data();

@@ -29,6 +29,9 @@ PyEvents to_py_events(const std::vector<ToneEvent>& events, const ScrubberParams
 py::array_t<std::int16_t, py::array::c_style> as_pcm(const py::array& pcm, const char* what,
                                                      bool allow_empty);
 
+// Checks a 2-D (streams x samples) int16 array and returns it as C-contiguous.
+py::array_t<std::int16_t, py::array::c_style> as_pcm_2d(const py::array& pcm);
+
 void bind_g711(py::module_& m);
 void bind_events(py::module_& m);
 void bind_detectors(py::module_& m);

@@ -18,6 +18,14 @@ py::array_t<std::int16_t, py::array::c_style> as_pcm(const py::array& pcm, const
     return py::array_t<std::int16_t, py::array::c_style>::ensure(pcm);
 }
 
+py::array_t<std::int16_t, py::array::c_style> as_pcm_2d(const py::array& pcm) {
+    if (!py::isinstance<py::array>(pcm) || !pcm.dtype().is(py::dtype::of<std::int16_t>()) ||
+        pcm.ndim() != 2)
+        throw py::value_error("pcm must be a 2-D int16 array (streams x samples)");
+    if (pcm.shape(0) == 0 || pcm.shape(1) == 0) throw py::value_error("pcm is empty");
+    return py::array_t<std::int16_t, py::array::c_style>::ensure(pcm);
+}
+
 }  // namespace pcifilter::py_bindings
 
 PYBIND11_MODULE(_core, m) {

@@ -78,6 +78,27 @@ def dtmf(
     )
 
 
+def key_into(
+    x: FloatArray,
+    rng: np.random.Generator,
+    digit: str,
+    duration_ms: float,
+    level_dbm0: float,
+    onset: int,
+    twist_db: float = 0.0,
+) -> tuple[int, int]:
+    """Add a keypress (random phases) to `x` at `onset`, in place; returns its (start, end)."""
+    t = dtmf(
+        digit,
+        duration_ms,
+        level_dbm0,
+        twist_db,
+        phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)),
+    )
+    x[onset : onset + len(t)] += t
+    return onset, onset + len(t)
+
+
 def white_noise(n: int, level_dbm0: float, rng: np.random.Generator) -> FloatArray:
     """Gaussian white noise whose mean power is `level_dbm0`."""
     rms = dbm0_to_amplitude(level_dbm0) / np.sqrt(2.0)
