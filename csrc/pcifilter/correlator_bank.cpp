@@ -7,52 +7,84 @@
 
 namespace pcifilter {
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-// Runtime CPU dispatch: an AVX2+FMA clone is picked by the loader where the CPU has it.
-#define PCIFILTER_DISPATCH __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define PCIFILTER_DISPATCH
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define PCIFILTER_HAVE_AVX2_KERNEL 1
 #endif
 
 namespace {
 
-using v8sf = float __attribute__((vector_size(32)));  // GCC/Clang vector extension
+// The correlation is integer: int16 samples times a Q10 int16 basis, summed exactly in int32.
+// Bounds: |x·b| ≤ 2^15·2^10, and a sub-block of at most 64 samples sums to < 2^31 for any
+// input, full-scale square waves included. Integer sums are exact, so the portable and the
+// AVX2 kernels give identical results on every CPU, whatever the caller's chunking.
+constexpr double kBasisScale = 1024.0;
 
-// One whole sub-block: 16 correlator lanes and the energy. Four samples per step into four
-// independent accumulator pairs, so the FMA chains overlap instead of waiting on each other.
-// Always called on a full, buffered sub-block: the summation order never depends on how the
-// caller chunked its input, so results are bit-identical under any chunking.
-PCIFILTER_DISPATCH
-void correlate_block(const float* __restrict basis, const std::int16_t* __restrict x, int n,
-                     float* __restrict out, float* __restrict energy_out) {
-    // Convert the block to float eight samples at a time (and sum its energy), so that the
-    // correlation loop below broadcasts each sample straight from memory.
-    alignas(32) float xf[kMaxSubBlock];
-    v8sf e = {};
-    for (int i = 0; i < n; i += 8) {
-        v8sf xv;
-        for (int k = 0; k < 8; ++k) xv[k] = static_cast<float>(x[i + k]);
-        e += xv * xv;
-        std::memcpy(xf + i, &xv, sizeof xv);
+void correlate_portable(const std::int16_t* basis, const std::int16_t* x, int padded,
+                        std::int32_t* out, std::uint64_t* energy) {
+    std::uint64_t e = 0;
+    for (int n = 0; n < padded; ++n) e += static_cast<std::uint64_t>(std::int32_t(x[n]) * x[n]);
+    *energy = e;
+    for (int k = 0; k < kBankLanes; ++k) {
+        const std::int16_t* b = basis + k * padded;
+        std::int32_t acc = 0;
+        for (int n = 0; n < padded; ++n) acc += std::int32_t(x[n]) * b[n];
+        out[k] = acc;
     }
-    v8sf acc[8] = {};
-    for (int i = 0; i < n; i += 4) {
-        for (int u = 0; u < 4; ++u) {
-            const float v = xf[i + u];
-            v8sf b0, b1;
-            std::memcpy(&b0, basis + (i + u) * kBankLanes, sizeof b0);
-            std::memcpy(&b1, basis + (i + u) * kBankLanes + 8, sizeof b1);
-            acc[2 * u] += v * b0;
-            acc[2 * u + 1] += v * b1;
+}
+
+#ifdef PCIFILTER_HAVE_AVX2_KERNEL
+// 16 products per vpmaddwd; one load of the samples serves all 16 lanes.
+__attribute__((target("avx2"))) void correlate_avx2(const std::int16_t* basis,
+                                                    const std::int16_t* x, int padded,
+                                                    std::int32_t* out, std::uint64_t* energy) {
+    // Energy: vpmaddwd(x, x) sums two squares, at most 2^31: exact read as unsigned 32-bit.
+    __m256i e64 = _mm256_setzero_si256();
+    for (int c = 0; c < padded; c += 16) {
+        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c));
+        const __m256i sq = _mm256_madd_epi16(xv, xv);
+        e64 = _mm256_add_epi64(e64, _mm256_cvtepu32_epi64(_mm256_castsi256_si128(sq)));
+        e64 = _mm256_add_epi64(e64, _mm256_cvtepu32_epi64(_mm256_extracti128_si256(sq, 1)));
+    }
+    alignas(32) std::uint64_t e4[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(e4), e64);
+    *energy = e4[0] + e4[1] + e4[2] + e4[3];
+    // Eight lanes per pass: 8 accumulators, the samples and a basis vector fit the 16 ymm
+    // registers (all 16 lanes at once would spill).
+    __m256i acc[kBankLanes];
+    for (int half = 0; half < kBankLanes; half += 8) {
+        __m256i a[8];
+        for (__m256i& v : a) v = _mm256_setzero_si256();
+        for (int c = 0; c < padded; c += 16) {
+            const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c));
+            for (int k = 0; k < 8; ++k) {
+                const __m256i b = _mm256_loadu_si256(
+                    reinterpret_cast<const __m256i*>(basis + (half + k) * padded + c));
+                a[k] = _mm256_add_epi32(a[k], _mm256_madd_epi16(xv, b));
+            }
         }
+        for (int k = 0; k < 8; ++k) acc[half + k] = a[k];
     }
-    const v8sf lo = (acc[0] + acc[2]) + (acc[4] + acc[6]);
-    const v8sf hi = (acc[1] + acc[3]) + (acc[5] + acc[7]);
-    std::memcpy(out, &lo, sizeof lo);
-    std::memcpy(out + 8, &hi, sizeof hi);
-    float total = 0.0f;
-    for (int k = 0; k < 8; ++k) total += e[k];
-    *energy_out = total;
+    // Transposed reduction: 16 vectors of 8 partial sums to 16 totals.
+    __m256i h[8], g[4];
+    for (int j = 0; j < 8; ++j) h[j] = _mm256_hadd_epi32(acc[2 * j], acc[2 * j + 1]);
+    for (int j = 0; j < 4; ++j) g[j] = _mm256_hadd_epi32(h[2 * j], h[2 * j + 1]);
+    for (int j = 0; j < 4; j += 2) {
+        const __m256i lo = _mm256_permute2x128_si256(g[j], g[j + 1], 0x20);
+        const __m256i hi = _mm256_permute2x128_si256(g[j], g[j + 1], 0x31);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 4 * j), _mm256_add_epi32(lo, hi));
+    }
+}
+#endif
+
+using CorrelateFn = void (*)(const std::int16_t*, const std::int16_t*, int, std::int32_t*,
+                             std::uint64_t*);
+
+CorrelateFn pick_kernel() {
+#ifdef PCIFILTER_HAVE_AVX2_KERNEL
+    if (__builtin_cpu_supports("avx2")) return correlate_avx2;
+#endif
+    return correlate_portable;
 }
 
 }  // namespace
@@ -62,23 +94,49 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
     if (freqs_hz.empty() || freqs_hz.size() > kBankMaxFreqs)
         throw std::invalid_argument("correlator bank takes 1 to 8 frequencies");
     if (sub_block < 8 || sub_block > kMaxSubBlock || sub_block % 8 != 0)
-        throw std::invalid_argument("sub_block must be a multiple of 8 within [8, 256]");
-    basis.assign(static_cast<std::size_t>(sub_block) * kBankLanes, 0.0f);
+        throw std::invalid_argument("sub_block must be a multiple of 8 within [8, 64]");
+    padded = (sub_block + 15) / 16 * 16;
+    basis.assign(static_cast<std::size_t>(padded) * kBankLanes, 0);
+    kernel = reinterpret_cast<void*>(pick_kernel());
     step_re.fill(1.0);
     step_im.fill(0.0);
     for (int k = 0; k < n_freqs; ++k) {
         const double w = 2.0 * M_PI * freqs_hz[static_cast<std::size_t>(k)] / sample_rate;
         for (int n = 0; n < sub_block; ++n) {
-            basis[static_cast<std::size_t>(n * kBankLanes + 2 * k)] = static_cast<float>(std::cos(w * n));
-            basis[static_cast<std::size_t>(n * kBankLanes + 2 * k + 1)] = static_cast<float>(-std::sin(w * n));
+            const auto at = [&](int lane) { return static_cast<std::size_t>(lane * padded + n); };
+            basis[at(2 * k)] = static_cast<std::int16_t>(std::lround(kBasisScale * std::cos(w * n)));
+            basis[at(2 * k + 1)] = static_cast<std::int16_t>(std::lround(-kBasisScale * std::sin(w * n)));
         }
         step_re[static_cast<std::size_t>(k)] = std::cos(w * sub_block);
         step_im[static_cast<std::size_t>(k)] = -std::sin(w * sub_block);
     }
+    // When every frequency turns a whole number of times in P sub-blocks (DTMF at 8 kHz with
+    // S = 40: f·S/fs = f/200, so P = 200), the absolute phase reference repeats: tabulate it
+    // (scaled back from Q10) instead of running a recurrence.
+    for (int p = 1; p <= kMaxPeriod && period == 0; ++p) {
+        bool whole = true;
+        for (double f : freqs_hz) {
+            const double turns = f * sub_block * p / sample_rate;
+            whole = whole && std::fabs(turns - std::round(turns)) < 1e-9;
+        }
+        if (whole) period = p;
+    }
+    if (period > 0) {
+        phase_re.assign(static_cast<std::size_t>(period) * kBankMaxFreqs, 0.0f);
+        phase_im.assign(static_cast<std::size_t>(period) * kBankMaxFreqs, 0.0f);
+        for (int b = 0; b < period; ++b)
+            for (int k = 0; k < n_freqs; ++k) {
+                const double a = -2.0 * M_PI * freqs_hz[static_cast<std::size_t>(k)] / sample_rate *
+                                 double(sub_block) * b;
+                const auto at = static_cast<std::size_t>(b * kBankMaxFreqs + k);
+                phase_re[at] = static_cast<float>(std::cos(a) / kBasisScale);
+                phase_im[at] = static_cast<float>(std::sin(a) / kBasisScale);
+            }
+    }
 }
 
 CorrelatorBank::CorrelatorBank(std::shared_ptr<const BankTables> tables)
-    : tables_(std::move(tables)), buf_(static_cast<std::size_t>(tables_->sub_block)) {
+    : tables_(std::move(tables)), buf_(static_cast<std::size_t>(tables_->padded), 0) {
     reset();
 }
 
@@ -86,6 +144,7 @@ void CorrelatorBank::reset() noexcept {
     fill_ = 0;
     ready_ = false;
     blocks_done_ = 0;
+    phase_index_ = 0;
     phasor_re_.fill(1.0);
     phasor_im_.fill(0.0);
     last_ = SubBlock{};
@@ -98,12 +157,31 @@ std::size_t CorrelatorBank::feed(const std::int16_t* x, std::size_t n, SubBlock*
     fill_ += static_cast<int>(take);
     ready_ = fill_ == S;
     if (ready_) {
-        correlate_block(tables_->basis.data(), buf_.data(), S, acc_.data(), &out->energy);
+        std::int32_t acc[kBankLanes];
+        std::uint64_t energy = 0;
+        reinterpret_cast<CorrelateFn>(tables_->kernel)(tables_->basis.data(), buf_.data(),
+                                                       tables_->padded, acc, &energy);
+        out->energy = static_cast<float>(energy);
+        if (tables_->period > 0) {
+            const auto at = static_cast<std::size_t>(phase_index_) * kBankMaxFreqs;
+            if (++phase_index_ == tables_->period) phase_index_ = 0;  // no division per block
+            const float* pr = tables_->phase_re.data() + at;
+            const float* pi = tables_->phase_im.data() + at;
+            float* o = reinterpret_cast<float*>(out->corr.data());
+            for (int k = 0; k < kBankMaxFreqs; ++k) {
+                const float re = static_cast<float>(acc[2 * k]), im = static_cast<float>(acc[2 * k + 1]);
+                o[2 * k] = re * pr[k] - im * pi[k];
+                o[2 * k + 1] = re * pi[k] + im * pr[k];
+            }
+            fill_ = 0;
+            ++blocks_done_;
+            return take;
+        }
         // Rotate each sum onto the absolute phase reference, then advance the reference.
         // Written out by hand: std::complex's operator* calls __muldc3 (NaN handling).
         for (int k = 0; k < tables_->n_freqs; ++k) {
             const auto kk = static_cast<std::size_t>(k);
-            const double re = acc_[2 * kk], im = acc_[2 * kk + 1];
+            const double re = acc[2 * kk] / kBasisScale, im = acc[2 * kk + 1] / kBasisScale;
             const double pr = phasor_re_[kk], pi = phasor_im_[kk];
             out->corr[kk] = {static_cast<float>(re * pr - im * pi), static_cast<float>(re * pi + im * pr)};
             const double sr = tables_->step_re[kk], si = tables_->step_im[kk];

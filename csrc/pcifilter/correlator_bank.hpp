@@ -20,7 +20,7 @@ namespace pcifilter {
 
 constexpr int kBankMaxFreqs = 8;   // 16 float lanes: two AVX2 registers per sample
 constexpr int kBankLanes = 2 * kBankMaxFreqs;
-constexpr int kMaxSubBlock = 256;
+constexpr int kMaxSubBlock = 64;
 
 // |z|². libstdc++'s std::norm goes through hypot() unless -ffast-math: far too slow here.
 template <typename T>
@@ -38,7 +38,12 @@ struct BankTables {
     BankTables(const std::vector<double>& freqs_hz, int sub_block, double sample_rate);
     int n_freqs;
     int sub_block;
-    std::vector<float> basis;                           // [sub_block][kBankLanes]: cos, -sin
+    int padded;                      // sub_block rounded up to 16 (zeros past sub_block)
+    std::vector<std::int16_t> basis;  // [kBankLanes][padded], Q10: cos, -sin per frequency
+    void* kernel;                     // the correlation kernel picked for this CPU
+    static constexpr int kMaxPeriod = 400;
+    int period = 0;  // sub-blocks after which the phase reference repeats (0: it does not)
+    std::vector<float> phase_re, phase_im;  // [period][kBankMaxFreqs] e^{-jωSb} / 1024
     std::array<double, kBankMaxFreqs> step_re{}, step_im{};  // e^{-jωS}
 };
 
@@ -59,12 +64,11 @@ public:
 
 private:
     std::shared_ptr<const BankTables> tables_;
-    std::vector<std::int16_t> buf_;  // the sub-block being filled
-    std::array<float, kBankLanes> acc_{};
-    float energy_ = 0.0f;
+    std::vector<std::int16_t> buf_;  // the sub-block being filled (zero-padded to `padded`)
     int fill_ = 0;
     bool ready_ = false;
     std::int64_t blocks_done_ = 0;
+    int phase_index_ = 0;  // blocks_done_ modulo the table's period
     std::array<double, kBankMaxFreqs> phasor_re_{}, phasor_im_{};  // e^{-jω·n0}
     SubBlock last_{};
 };

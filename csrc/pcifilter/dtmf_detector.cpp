@@ -236,7 +236,7 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
             if (f != c) c2 = std::max(c2, p[f]);
     }
     // Limits compared as power ratios: no logarithms per window.
-    const double pr = p[r], pc = p[c], tones = pr + pc;
+    const double pr = p[r], pc = p[c];
     const bool cand = share_ok && pr >= mask_min_power_ && pc >= mask_min_power_ &&
                       pc <= 25.1 * pr && pr <= 39.8 * pc && r2 * 2.0 <= pr &&
                       c2 * 2.0 <= pc;  // twist within +14 / -16 dB
