@@ -36,5 +36,6 @@ void bind_g711(py::module_& m);
 void bind_events(py::module_& m);
 void bind_detectors(py::module_& m);
 void bind_scrubber(py::module_& m);
+void bind_rtp(py::module_& m);
 
 }  // namespace pcifilter::py_bindings

@@ -36,4 +36,5 @@ PYBIND11_MODULE(_core, m) {
     pb::bind_events(m);
     pb::bind_detectors(m);
     pb::bind_scrubber(m);
+    pb::bind_rtp(m);
 }

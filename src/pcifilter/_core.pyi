@@ -22,6 +22,8 @@ __all__: list[str] = [
     "default_tones",
     "detect_array",
     "detect_many",
+    "parse_rtp",
+    "rtp_drop_reasons",
     "scrub_array",
     "scrub_many",
     "ulaw_decode",
@@ -289,6 +291,16 @@ def detect_array(
 def detect_many(
     pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], config: Config
 ) -> list[list[ToneEvent]]: ...
+def parse_rtp(packet: bytes) -> dict[str, typing.Any]:
+    """
+    Parse and validate one RTP packet; ValueError says what is wrong.
+    """
+
+def rtp_drop_reasons() -> list[str]:
+    """
+    Names of the reasons a malformed packet is dropped (counters use them).
+    """
+
 def scrub_array(
     pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], config: Config
 ) -> tuple[

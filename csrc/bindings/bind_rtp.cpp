@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <string>
+
+#include <pybind11/typing.h>
+
+#include "bindings.hpp"
+#include "pcifilter/rtp.hpp"
+
+namespace pcifilter::py_bindings {
+namespace {
+
+std::string message(RtpDrop r, std::size_t len) {
+    switch (r) {
+        case RtpDrop::TooShort:
+            return "RTP packet too short: " + std::to_string(len) + " bytes, the fixed header needs 12";
+        case RtpDrop::BadVersion: return "RTP version must be 2";
+        case RtpDrop::Rtcp: return "RTCP packet (second byte 192-223), not RTP";
+        case RtpDrop::CsrcOverrun: return "RTP CSRC list runs past the end of the packet";
+        case RtpDrop::ExtensionOverrun: return "RTP header extension runs past the end of the packet";
+        case RtpDrop::BadExtension: return "RTP header extension element runs past the extension";
+        case RtpDrop::BadPadding: return "RTP padding length is 0 or larger than the payload";
+        default: return "RTP packet invalid";
+    }
+}
+
+}  // namespace
+
+void bind_rtp(py::module_& m) {
+    m.def("parse_rtp", [](const py::bytes& packet) {
+        const std::string_view v = packet;
+        const auto* data = reinterpret_cast<const std::uint8_t*>(v.data());
+        RtpHeader h;
+        const RtpDrop r = parse_rtp(data, v.size(), &h);
+        if (r != RtpDrop::None) throw py::value_error(message(r, v.size()));
+        std::vector<std::pair<int, py::bytes>> elements;
+        RtpExtensionElement el[64];
+        const int n = rtp_extension_elements(data, h, el, 64);
+        for (int i = 0; i < std::min(n, 64); ++i)
+            elements.emplace_back(el[i].id, py::bytes(v.data() + el[i].offset, el[i].length));
+        py::typing::Dict<py::str, py::object> d;
+        d["payload_type"] = h.payload_type;
+        d["marker"] = h.marker;
+        d["sequence_number"] = h.sequence;
+        d["timestamp"] = h.timestamp;
+        d["ssrc"] = h.ssrc;
+        d["csrc"] = std::vector<std::uint32_t>(h.csrc.begin(), h.csrc.begin() + h.csrc_count);
+        d["extension_profile"] = h.extension ? py::object(py::int_(h.extension_profile)) : py::none();
+        d["extension"] = py::bytes(v.data() + h.extension_offset, h.extension_length);
+        d["extension_elements"] = elements;
+        d["payload"] = py::bytes(v.data() + h.payload_offset, h.payload_length);
+        d["padding_size"] = h.padding_length;
+        return d;
+    }, py::arg("packet"), "Parse and validate one RTP packet; ValueError says what is wrong.");
+    m.def("rtp_drop_reasons", [] {
+        std::vector<std::string> names;
+        for (int i = 1; i < static_cast<int>(RtpDrop::Count); ++i)
+            names.emplace_back(rtp_drop_name(static_cast<RtpDrop>(i)));
+        return names;
+    }, "Names of the reasons a malformed packet is dropped (counters use them).");
+}
+
+}  // namespace pcifilter::py_bindings
