@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # System packages: compiler, Python venv/headers, libspandsp (reference decoder in tests and
-# bench), libopus (Opus work), espeak-ng + sox (speech corpora and the demo call).
-PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev espeak-ng sox)
+# bench), libopus (Opus work), espeak-ng + sox (speech corpora and the demo call), sip-tester
+# (sipp, whose shipped RTP captures are test fixtures).
+PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev espeak-ng sox sip-tester)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <optional>
 #include <string>
 
 #include <pybind11/typing.h>
 
 #include "bindings.hpp"
+#include "pcifilter/rfc4733.hpp"
 #include "pcifilter/rtp.hpp"
 
 namespace pcifilter::py_bindings {
@@ -51,6 +53,36 @@ void bind_rtp(py::module_& m) {
         d["padding_size"] = h.padding_length;
         return d;
     }, py::arg("packet"), "Parse and validate one RTP packet; ValueError says what is wrong.");
+    py::class_<TelephoneEventTracker>(
+        m, "TelephoneEventTracker",
+        "RFC 4733 keypress recognition: every packet classified, each keypress reported once.")
+        .def(py::init<std::uint32_t>(), py::arg("reorder_window") = 8000)
+        .def("on_packet",
+             [](TelephoneEventTracker& t, const py::bytes& payload, std::uint32_t timestamp,
+                int clock_rate) -> std::pair<std::string, std::optional<PyToneEvent>> {
+                 const std::string_view v = payload;
+                 TelephoneEvent e;
+                 if (!parse_telephone_event(reinterpret_cast<const std::uint8_t*>(v.data()), v.size(), &e))
+                     throw py::value_error("telephone-event payload shorter than 4 bytes");
+                 static const char* kNames[] = {"new", "update", "end_repeat", "continuation", "stale"};
+                 const auto kind = t.on_packet(timestamp, e);
+                 std::optional<PyToneEvent> report;
+                 if (kind == TelephoneEventTracker::Packet::NewEvent) {
+                     ToneEvent ev;
+                     ev.kind = EventKind::Dtmf;
+                     ev.digit = telephone_event_digit(e.code);
+                     ev.start = t.start_timestamp();
+                     ev.end = ev.start + static_cast<std::int64_t>(t.duration());
+                     ev.level_dbm0 = -float(e.volume);
+                     report = PyToneEvent{ev, clock_rate, "rfc4733"};
+                 }
+                 return {kNames[static_cast<int>(kind)], report};
+             },
+             py::arg("payload"), py::arg("timestamp"), py::arg("clock_rate") = 8000,
+             "Classify one telephone-event packet: ('new'|'update'|'end_repeat'|'continuation'|"
+             "'stale', the keypress if new).")
+        .def("reset", &TelephoneEventTracker::reset);
+
     m.def("rtp_drop_reasons", [] {
         std::vector<std::string> names;
         for (int i = 1; i < static_cast<int>(RtpDrop::Count); ++i)

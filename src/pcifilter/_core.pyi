@@ -14,6 +14,7 @@ __all__: list[str] = [
     "Detector",
     "Scrubber",
     "ScrubberBank",
+    "TelephoneEventTracker",
     "ToneEvent",
     "ToneSpec",
     "ULAW_SILENCE",
@@ -267,6 +268,24 @@ class ScrubberBank:
         """
     @property
     def delay(self) -> int: ...
+
+class TelephoneEventTracker:
+    """
+    RFC 4733 keypress recognition: every packet classified, each keypress reported once.
+    """
+    def __init__(
+        self, reorder_window: typing.SupportsInt | typing.SupportsIndex = 8000
+    ) -> None: ...
+    def on_packet(
+        self,
+        payload: bytes,
+        timestamp: typing.SupportsInt | typing.SupportsIndex,
+        clock_rate: typing.SupportsInt | typing.SupportsIndex = 8000,
+    ) -> tuple[str, ToneEvent | None]:
+        """
+        Classify one telephone-event packet: ('new'|'update'|'end_repeat'|'continuation'|'stale', the keypress if new).
+        """
+    def reset(self) -> None: ...
 
 def alaw_decode(codes: typing.Any) -> numpy.typing.NDArray[numpy.int16]:
     """

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+// RFC 4733 tracking: one report per keypress through updates, triple ends (same or new
+// sequence numbers), long-event segments, a missing marker, timestamp wrap and late packets.
+#include <vector>
+
+#include "check.hpp"
+#include "pcifilter/rfc4733.hpp"
+
+using namespace pcifilter;
+using P = TelephoneEventTracker::Packet;
+
+namespace {
+TelephoneEvent ev(std::uint8_t code, std::uint16_t dur, bool end = false) {
+    return TelephoneEvent{code, end, 10, dur};
+}
+}  // namespace
+
+int main() {
+    TelephoneEventTracker t;
+    int reports = 0;
+    const auto feed = [&](std::uint32_t ts, TelephoneEvent e) {
+        const P p = t.on_packet(ts, e);
+        reports += p == P::NewEvent;
+        return p;
+    };
+    // sipp's dtmf_2833_1.pcap: ts 13280, durations 0..1920 then end 2240 three times.
+    for (int d = 0; d <= 1920; d += 320) feed(13280, ev(1, static_cast<std::uint16_t>(d)));
+    for (int i = 0; i < 3; ++i) feed(13280, ev(1, 2240, true));
+    CHECK(reports == 1 && t.ended() && t.duration() == 2240);
+    // The same key again: a new timestamp is a new press, marker or not.
+    CHECK(feed(20000, ev(1, 160)) == P::NewEvent);
+    CHECK(feed(20000, ev(1, 320, true)) == P::Update);
+    CHECK(feed(20000, ev(1, 320, true)) == P::EndRepeat);
+    // A late packet of the first press is stale.
+    CHECK(feed(13280, ev(1, 2240, true)) == P::Stale);
+    // Long event: 65535 units, then a new segment at ts + 65535 without marker.
+    CHECK(feed(100000, ev(5, 65000)) == P::NewEvent);
+    CHECK(feed(100000, ev(5, 65535)) == P::Update);
+    CHECK(feed(100000 + 65535, ev(5, 1000)) == P::Continuation);
+    CHECK(feed(100000 + 65535, ev(5, 2000, true)) == P::Update);
+    CHECK(t.duration() == 65535u + 2000u && t.start_timestamp() == 100000u);
+    // A jump far back is a discontinuity, not a late packet: a new keypress.
+    CHECK(feed(50000, ev(3, 160)) == P::NewEvent);
+    t.reset();  // a new stream (SSRC) starts afresh
+    // Timestamp wrap inside an event and between events.
+    CHECK(feed(0xFFFFFF00u, ev(9, 320)) == P::NewEvent);
+    CHECK(feed(0xFFFFFF00u, ev(9, 640, true)) == P::Update);
+    CHECK(feed(0x00000100u, ev(9, 320)) == P::NewEvent);
+    CHECK(feed(0xFFFFFF00u, ev(9, 640, true)) == P::Stale);
+    CHECK(reports == 6);  // sipp, repeat, long, discontinuity, two around the wrap
+    CHECK(telephone_event_digit(10) == '*' && telephone_event_digit(11) == '#' &&
+          telephone_event_digit(15) == 'D' && telephone_event_digit(16) == '\0');
+    TelephoneEvent e;
+    const std::uint8_t payload[4] = {0x0b, 0x8a, 0x08, 0xc0};
+    CHECK(parse_telephone_event(payload, 4, &e) && e.code == 11 && e.end && e.volume == 10 &&
+          e.duration == 2240);
+    CHECK(!parse_telephone_event(payload, 3, &e));
+    return CHECK_DONE();
+}
