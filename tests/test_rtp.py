@@ -96,6 +96,7 @@ def test_drop_reasons_are_named() -> None:
         "extension_overrun",
         "bad_extension",
         "bad_padding",
+        "too_long",
     ]
 
 

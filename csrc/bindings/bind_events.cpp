@@ -7,7 +7,7 @@
 namespace pcifilter::py_bindings {
 
 PyToneEvent to_py_event(const ToneEvent& e, const ScrubberParams& params) {
-    PyToneEvent p{e, params.sample_rate, "dtmf"};
+    PyToneEvent p{e, params.sample_rate, e.rfc4733 ? "rfc4733" : "dtmf"};
     if (e.kind == EventKind::Tone && e.tone_index >= 0 &&
         static_cast<std::size_t>(e.tone_index) < params.tones.size())
         p.name = params.tones[static_cast<std::size_t>(e.tone_index)].name;

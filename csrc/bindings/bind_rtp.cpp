@@ -21,6 +21,7 @@ std::string message(RtpDrop r, std::size_t len) {
         case RtpDrop::ExtensionOverrun: return "RTP header extension runs past the end of the packet";
         case RtpDrop::BadExtension: return "RTP header extension element runs past the extension";
         case RtpDrop::BadPadding: return "RTP padding length is 0 or larger than the payload";
+        case RtpDrop::TooLong: return "RTP packet longer than 1500 bytes";
         default: return "RTP packet invalid";
     }
 }

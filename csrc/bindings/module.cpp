@@ -37,4 +37,5 @@ PYBIND11_MODULE(_core, m) {
     pb::bind_detectors(m);
     pb::bind_scrubber(m);
     pb::bind_rtp(m);
+    pb::bind_stream_filter(m);
 }

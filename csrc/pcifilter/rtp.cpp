@@ -29,6 +29,7 @@ const char* rtp_drop_name(RtpDrop reason) noexcept {
         case RtpDrop::ExtensionOverrun: return "extension_overrun";
         case RtpDrop::BadExtension: return "bad_extension";
         case RtpDrop::BadPadding: return "bad_padding";
+        case RtpDrop::TooLong: return "too_long";
         case RtpDrop::Count: break;
     }
     return "unknown";

@@ -25,6 +25,7 @@ enum class RtpDrop : std::uint8_t {
     ExtensionOverrun,   // header extension runs past the packet
     BadExtension,       // an RFC 8285 element runs past the extension
     BadPadding,         // P set but the padding count is 0 or larger than the payload
+    TooLong,            // larger than a stream filter's packet slot
     Count
 };
 

@@ -18,6 +18,7 @@ struct ToneEvent {
     std::int64_t end = 0;    // one past its last sample
     float level_dbm0 = 0.0f;  // mean level per tone (dBm0)
     float twist_db = 0.0f;    // high-group minus low-group level (DTMF only)
+    bool rfc4733 = false;     // from RTP telephone-events rather than the audio
 };
 
 // A span of output replaced by the masking signal (input sample indices, end exclusive).

@@ -25,9 +25,11 @@ from pcifilter.api import (
     scrub,
     scrub_many,
 )
+from pcifilter.stream import RtpStreamFilter
 
 __all__ = [
     "OPTIONS",
+    "RtpStreamFilter",
     "ScrubResult",
     "ScrubberBank",
     "StreamDetector",

@@ -14,6 +14,7 @@ __all__: list[str] = [
     "Detector",
     "Scrubber",
     "ScrubberBank",
+    "StreamFilter",
     "TelephoneEventTracker",
     "ToneEvent",
     "ToneSpec",
@@ -286,6 +287,37 @@ class TelephoneEventTracker:
         Classify one telephone-event packet: ('new'|'update'|'end_repeat'|'continuation'|'stale', the keypress if new).
         """
     def reset(self) -> None: ...
+
+class StreamFilter:
+    """
+    One direction of a call's RTP: G.711 scrubbed, RFC 4733 events captured and taken out while filtering is on.
+    """
+
+    filtering: bool
+    def __init__(
+        self,
+        config: Config,
+        telephone_event_pt: typing.SupportsInt | typing.SupportsIndex = 101,
+        pcmu_pt: typing.SupportsInt | typing.SupportsIndex = 0,
+        pcma_pt: typing.SupportsInt | typing.SupportsIndex = 8,
+        cn_pt: typing.SupportsInt | typing.SupportsIndex = 13,
+    ) -> None: ...
+    def flush(self) -> list[bytes]:
+        """
+        End of stream: every packet still held.
+        """
+    def process(self, packets: collections.abc.Sequence[bytes]) -> list[bytes]:
+        """
+        Packets in (a list of bytes); the packets that became ready, in order.
+        """
+    def take_events(self) -> list[ToneEvent]: ...
+    @property
+    def delay(self) -> int:
+        """
+        look-ahead delay in samples
+        """
+    @property
+    def stats(self) -> dict[str, int]: ...
 
 def alaw_decode(codes: typing.Any) -> numpy.typing.NDArray[numpy.int16]:
     """

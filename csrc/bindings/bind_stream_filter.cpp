@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "bindings.hpp"
+#include "pcifilter/stream_filter.hpp"
+
+namespace pcifilter::py_bindings {
+namespace {
+
+class PyStreamFilter {
+public:
+    PyStreamFilter(const ScrubberParams& scrub, int te_pt, int pcmu_pt, int pcma_pt, int cn_pt)
+        : params_(make_params(scrub, te_pt, pcmu_pt, pcma_pt, cn_pt)), f_(params_) {}
+
+    std::vector<py::bytes> process(const std::vector<py::bytes>& batch) {
+        std::vector<std::string> packets, out;  // copied while the GIL is held
+        packets.reserve(batch.size());
+        for (const py::bytes& b : batch) packets.emplace_back(b);
+        {
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(mutex_);
+            for (const std::string& p : packets) {
+                f_.push(reinterpret_cast<const std::uint8_t*>(p.data()), p.size());
+                drain(out);
+            }
+        }
+        return to_bytes(out);
+    }
+    std::vector<py::bytes> flush() {
+        std::vector<std::string> out;
+        {
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(mutex_);
+            f_.flush();
+            drain(out);
+        }
+        return to_bytes(out);
+    }
+    PyEvents take_events() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        PyEvents ev = to_py_events(f_.events(), params_.scrub);
+        f_.events().clear();
+        return ev;
+    }
+    std::map<std::string, std::uint64_t> stats() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const StreamFilterStats& s = f_.stats();
+        std::map<std::string, std::uint64_t> d{
+            {"packets_in", s.packets_in}, {"packets_out", s.packets_out},
+            {"audio_packets", s.audio_packets}, {"telephone_events_dropped", s.telephone_events_dropped},
+            {"duplicates", s.duplicates}, {"late", s.late}, {"gaps", s.gaps},
+            {"ssrc_changes", s.ssrc_changes}, {"keypresses_rfc4733", s.keypresses_rfc4733},
+            {"keypresses_inband", s.keypresses_inband}};
+        for (int r = 1; r < static_cast<int>(RtpDrop::Count); ++r)
+            d[std::string("malformed_") + rtp_drop_name(static_cast<RtpDrop>(r))] =
+                s.malformed.by_reason[static_cast<std::size_t>(r)];
+        return d;
+    }
+    void set_filtering(bool on) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        f_.set_filtering(on);
+    }
+    bool filtering() const { return f_.filtering(); }
+    int delay() const { return f_.delay_samples(); }
+
+private:
+    static StreamFilterParams make_params(const ScrubberParams& scrub, int te, int pcmu, int pcma, int cn) {
+        StreamFilterParams p;
+        p.payload_types.fill(PayloadKind::Other);
+        const auto set = [&](int pt, PayloadKind k) {
+            if (pt < -1 || pt > 127) throw py::value_error("payload types must be within [0, 127] (or -1: none)");
+            if (pt >= 0) {
+                if (p.payload_types[static_cast<std::size_t>(pt)] != PayloadKind::Other)
+                    throw py::value_error("payload type " + std::to_string(pt) + " given twice");
+                p.payload_types[static_cast<std::size_t>(pt)] = k;
+            }
+        };
+        set(pcmu, PayloadKind::Pcmu);
+        set(pcma, PayloadKind::Pcma);
+        set(cn, PayloadKind::ComfortNoise);
+        set(te, PayloadKind::TelephoneEvent);
+        p.scrub = scrub;
+        p.validate();
+        return p;
+    }
+    void drain(std::vector<std::string>& out) {
+        std::uint8_t buf[StreamFilter::kMaxPacket];
+        std::size_t n = 0;
+        while (f_.pop(buf, &n)) out.emplace_back(reinterpret_cast<const char*>(buf), n);
+    }
+    static std::vector<py::bytes> to_bytes(const std::vector<std::string>& v) {
+        std::vector<py::bytes> out;
+        out.reserve(v.size());
+        for (const std::string& s : v) out.emplace_back(s);
+        return out;
+    }
+
+    StreamFilterParams params_;
+    StreamFilter f_;
+    std::mutex mutex_;
+};
+
+}  // namespace
+
+void bind_stream_filter(py::module_& m) {
+    py::class_<PyStreamFilter>(m, "StreamFilter",
+                               "One direction of a call's RTP: G.711 scrubbed, RFC 4733 events "
+                               "captured and taken out while filtering is on.")
+        .def(py::init<const ScrubberParams&, int, int, int, int>(), py::arg("config"),
+             py::arg("telephone_event_pt") = 101, py::arg("pcmu_pt") = 0, py::arg("pcma_pt") = 8,
+             py::arg("cn_pt") = 13)
+        .def("process", &PyStreamFilter::process, py::arg("packets"),
+             "Packets in (a list of bytes); the packets that became ready, in order.")
+        .def("flush", &PyStreamFilter::flush, "End of stream: every packet still held.")
+        .def("take_events", &PyStreamFilter::take_events)
+        .def_property_readonly("stats", &PyStreamFilter::stats)
+        .def_property("filtering", &PyStreamFilter::filtering, &PyStreamFilter::set_filtering)
+        .def_property_readonly("delay", &PyStreamFilter::delay, "look-ahead delay in samples");
+}
+
+}  // namespace pcifilter::py_bindings

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pcifilter/stream_filter.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "pcifilter/g711.hpp"
+
+namespace pcifilter {
+namespace {
+
+constexpr std::size_t kRing = 1 << 14;  // scrubber output by timeline index: 2 s at 8 kHz
+constexpr std::size_t kRingMask = kRing - 1;
+constexpr std::int64_t kDedupeSlack = 400;  // 50 ms: in-band and RFC 4733 of one keypress
+
+}  // namespace
+
+StreamFilterParams::StreamFilterParams() {
+    payload_types.fill(PayloadKind::Other);
+    payload_types[0] = PayloadKind::Pcmu;  // RFC 3551 static payload types
+    payload_types[8] = PayloadKind::Pcma;
+    payload_types[13] = PayloadKind::ComfortNoise;
+    payload_types[101] = PayloadKind::TelephoneEvent;  // the usual dynamic choice
+}
+
+void StreamFilterParams::validate() const {
+    if (scrub.sample_rate != 8000) throw std::invalid_argument("G.711 streams run at 8000 Hz");
+    scrub.validate();
+    if (scrub.lookahead_ms > 500.0) throw std::invalid_argument("lookahead_ms too long for a stream");
+    if (max_gap_samples < 160 || max_gap_samples > 8000 * 60)
+        throw std::invalid_argument("max_gap_samples must be within [160, 480000]");
+}
+
+StreamFilter::StreamFilter(const StreamFilterParams& params)
+    : params_((params.validate(), params)), scrubber_(params.scrub) {
+    out_ring_.assign(kRing, 0);
+    pcm_.resize(kMaxPacket);
+    zeros_.assign(1024, 0);
+    tmp_.resize(std::max<std::size_t>(kMaxPacket, static_cast<std::size_t>(scrubber_.delay()) + 1024));
+    events_.reserve(16);
+}
+
+void StreamFilter::set_filtering(bool on) noexcept {
+    filtering_ = on;
+    scrubber_.set_masking(on);
+}
+
+void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept {
+    have_stream_ = true;
+    ssrc_ = ssrc;
+    base_ts_ = timestamp;
+    last_t_ = 0;
+    fed_ = 0;
+    out_until_ = -scrubber_.delay();
+    scrubber_.reset();
+    scrubber_.set_masking(filtering_);
+    last_rfc4733_start_ = last_rfc4733_end_ = -1;
+}
+
+StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t len) noexcept {
+    if (count_ == kSlots) return nullptr;
+    Slot& s = slots_[(head_ + count_) % kSlots];
+    ++count_;
+    std::memcpy(s.bytes.data(), data, len);
+    s.len = len;
+    s.audio = false;
+    s.ready = true;
+    // Sequence numbers stay contiguous across the telephone-event packets taken out.
+    const auto seq = static_cast<std::uint16_t>((data[2] << 8 | data[3]) - seq_offset_);
+    s.bytes[2] = static_cast<std::uint8_t>(seq >> 8);
+    s.bytes[3] = static_cast<std::uint8_t>(seq);
+    return &s;
+}
+
+void StreamFilter::on_inband_events(std::size_t first) noexcept {
+    // In-band detections of a keypress already reported from RFC 4733 are not repeated.
+    for (std::size_t i = first; i < events_.size();) {
+        const ToneEvent& e = events_[i];
+        const bool dup = e.kind == EventKind::Dtmf && last_rfc4733_start_ >= 0 &&
+                         e.end + kDedupeSlack >= last_rfc4733_start_ &&
+                         e.start - kDedupeSlack <= std::max(last_rfc4733_end_, last_rfc4733_start_ + 800);
+        if (dup) {
+            events_.erase(events_.begin() + static_cast<std::ptrdiff_t>(i));
+        } else {
+            if (e.kind == EventKind::Dtmf) ++stats_.keypresses_inband;
+            ++i;
+        }
+    }
+}
+
+void StreamFilter::feed(const std::int16_t* pcm, std::size_t n) noexcept {
+    while (n > 0) {
+        const std::size_t k = std::min<std::size_t>(n, 1024);
+        const std::size_t first_event = scrubber_.events().size();
+        scrubber_.process(pcm, tmp_.data(), k);
+        for (std::size_t i = 0; i < k; ++i) {
+            const std::int64_t t = out_until_ + static_cast<std::int64_t>(i);
+            if (t >= 0) out_ring_[static_cast<std::size_t>(t) & kRingMask] = tmp_[i];
+        }
+        out_until_ += static_cast<std::int64_t>(k);
+        fed_ += static_cast<std::int64_t>(k);
+        auto& ev = scrubber_.events();
+        const std::size_t before = events_.size();
+        events_.insert(events_.end(), ev.begin() + static_cast<std::ptrdiff_t>(first_event), ev.end());
+        ev.clear();
+        scrubber_.spans().clear();
+        on_inband_events(before);
+        pcm += k;
+        n -= k;
+    }
+}
+
+void StreamFilter::feed_until(std::int64_t t) noexcept {
+    while (fed_ < t) feed(zeros_.data(), static_cast<std::size_t>(std::min<std::int64_t>(t - fed_, 1024)));
+}
+
+void StreamFilter::mark_ready() noexcept {
+    for (std::size_t i = 0; i < count_; ++i) {
+        Slot& s = slots_[(head_ + i) % kSlots];
+        if (s.ready || !s.audio) continue;
+        if (out_until_ < s.t + static_cast<std::int64_t>(s.payload_samples)) break;
+        std::uint8_t* codes = s.bytes.data() + s.payload_offset;
+        for (std::size_t k = 0; k < s.payload_samples; ++k) {
+            const std::int16_t y = out_ring_[static_cast<std::size_t>(s.t + std::int64_t(k)) & kRingMask];
+            const std::int16_t x = s.alaw ? alaw_to_linear(codes[k]) : ulaw_to_linear(codes[k]);
+            if (x != y) codes[k] = s.alaw ? linear_to_alaw(y) : linear_to_ulaw(y);  // masked only
+        }
+        s.ready = true;
+    }
+}
+
+void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
+    ++stats_.packets_in;
+    if (len > kMaxPacket) {
+        stats_.malformed.count(RtpDrop::TooLong);
+        return;
+    }
+    RtpHeader h;
+    const RtpDrop r = parse_rtp(data, len, &h);
+    if (r != RtpDrop::None) {
+        stats_.malformed.count(r);
+        return;
+    }
+    if (!have_stream_ || h.ssrc != ssrc_) {
+        if (have_stream_) {
+            ++stats_.ssrc_changes;
+            flush();
+            seq_offset_ = 0;  // a new source numbers its own packets
+        }
+        tracker_.reset();
+        start_stream(h.ssrc, h.timestamp);
+    }
+    // Timeline position, wrap-safe: signed distance from the last audio timestamp.
+    const std::uint32_t last_ts = base_ts_ + static_cast<std::uint32_t>(last_t_);
+    const std::int64_t t = last_t_ + static_cast<std::int32_t>(h.timestamp - last_ts);
+    const PayloadKind kind = params_.payload_types[h.payload_type];
+
+    if (kind == PayloadKind::TelephoneEvent) {
+        TelephoneEvent e;
+        if (parse_telephone_event(data + h.payload_offset, h.payload_length, &e)) {
+            const auto k = tracker_.on_packet(h.timestamp, e);
+            if (k != TelephoneEventTracker::Packet::Stale) {
+                last_rfc4733_start_ =
+                    last_t_ + static_cast<std::int32_t>(tracker_.start_timestamp() - last_ts);
+                last_rfc4733_end_ = last_rfc4733_start_ + static_cast<std::int64_t>(tracker_.duration());
+            }
+            if (k == TelephoneEventTracker::Packet::NewEvent && telephone_event_digit(e.code) != 0) {
+                ToneEvent ev;
+                ev.kind = EventKind::Dtmf;
+                ev.digit = telephone_event_digit(e.code);
+                ev.start = t;
+                ev.end = t + e.duration;
+                ev.level_dbm0 = -float(e.volume);
+                ev.rfc4733 = true;
+                events_.push_back(ev);
+                ++stats_.keypresses_rfc4733;
+            }
+        }
+        if (filtering_) {  // never forwarded: taken out of the sequence
+            ++seq_offset_;
+            ++stats_.telephone_events_dropped;
+            return;
+        }
+        enqueue(data, len);
+        return;
+    }
+    if (kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma) {
+        const std::size_t n = h.payload_length;
+        if (t < fed_) {  // its slot on the timeline is already filled (as silence or audio)
+            if (t + static_cast<std::int64_t>(n) <= fed_ && t <= last_t_) {
+                (t == last_t_ ? stats_.duplicates : stats_.late) += 1;
+            } else {
+                ++stats_.late;
+            }
+            return;
+        }
+        if (t - fed_ > static_cast<std::int64_t>(params_.max_gap_samples)) {
+            // A jump this long (a hold, a timestamp reset): finish and restart the timeline.
+            flush();
+            start_stream(h.ssrc, h.timestamp);
+            --stats_.packets_in;  // counted again by the call below
+            return push(data, len);
+        }
+        Slot* s = enqueue(data, len);
+        if (s == nullptr) {
+            ++stats_.late;  // queue full: the caller is not popping; dropped, never leaked
+            return;
+        }
+        if (t > fed_) {
+            ++stats_.gaps;
+            feed_until(t);
+        }
+        s->audio = true;
+        s->ready = false;
+        s->alaw = kind == PayloadKind::Pcma;
+        s->payload_offset = h.payload_offset;
+        s->payload_samples = n;
+        s->t = t;
+        last_t_ = t;
+        ++stats_.audio_packets;
+        const std::uint8_t* codes = data + h.payload_offset;
+        if (s->alaw) decode_alaw(codes, pcm_.data(), n);
+        else decode_ulaw(codes, pcm_.data(), n);
+        feed(pcm_.data(), n);
+        mark_ready();
+        return;
+    }
+    enqueue(data, len);  // comfort noise and anything else pass in order
+}
+
+bool StreamFilter::pop(std::uint8_t* out, std::size_t* len) noexcept {
+    if (count_ == 0 || !slots_[head_].ready) return false;
+    const Slot& s = slots_[head_];
+    std::memcpy(out, s.bytes.data(), s.len);
+    *len = s.len;
+    head_ = (head_ + 1) % kSlots;
+    --count_;
+    ++stats_.packets_out;
+    return true;
+}
+
+void StreamFilter::flush() noexcept {
+    if (!have_stream_) return;
+    // Push silence through the look-ahead: the last samples get their decisions and output.
+    const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
+    const std::size_t first_event = scrubber_.events().size();
+    scrubber_.flush(tmp_.data());
+    for (std::size_t i = 0; i < d; ++i) {
+        const std::int64_t t = out_until_ + static_cast<std::int64_t>(i);
+        if (t >= 0) out_ring_[static_cast<std::size_t>(t) & kRingMask] = tmp_[i];
+    }
+    out_until_ += static_cast<std::int64_t>(d);
+    auto& ev = scrubber_.events();
+    const std::size_t before = events_.size();
+    events_.insert(events_.end(), ev.begin() + static_cast<std::ptrdiff_t>(first_event), ev.end());
+    ev.clear();
+    on_inband_events(before);
+    mark_ready();
+    scrubber_.reset();
+    scrubber_.set_masking(filtering_);
+    have_stream_ = false;
+}
+
+}  // namespace pcifilter

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+// One direction of a call's RTP: G.711 audio scrubbed with the look-ahead masker, RFC 4733
+// telephone-events captured and never forwarded while filtering is on.
+//
+// Packets come out in order, `delay` later than they went in (the look-ahead, the same
+// whether filtering is on or off, so switching never adds a gap, a click or a lost packet).
+// An audio packet's payload is re-encoded only where masked; every other code passes
+// bit-exact. Dropped telephone-event packets are taken out of the sequence: later sequence
+// numbers are renumbered to stay contiguous; timestamps stay on the sampling clock.
+// Timeline: RTP timestamps unwrapped to 64 bits. A gap (loss, DTX) feeds silence to the
+// detector and outputs nothing; a duplicate or a packet that comes after its slot was filled
+// is dropped and counted (its audio is never forwarded, so it cannot leak). A new SSRC flushes
+// the old stream and starts afresh. Malformed packets are counted by reason, never thrown.
+// No allocation per packet: output slots are preallocated.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "pcifilter/rfc4733.hpp"
+#include "pcifilter/rtp.hpp"
+#include "pcifilter/scrubber.hpp"
+
+namespace pcifilter {
+
+enum class PayloadKind : std::uint8_t { Other = 0, Pcmu, Pcma, ComfortNoise, TelephoneEvent };
+
+struct StreamFilterParams {
+    // Payload-type map (RFC 3551 static types by default; dynamic ones from SDP).
+    std::array<PayloadKind, 128> payload_types{};
+    ScrubberParams scrub;  // sample_rate must be 8000 (G.711)
+    std::uint32_t max_gap_samples = 8000 * 2;  // longer gaps restart the timeline
+    StreamFilterParams();
+    void validate() const;
+};
+
+struct StreamFilterStats {
+    std::uint64_t packets_in = 0, packets_out = 0;
+    std::uint64_t audio_packets = 0, telephone_events_dropped = 0;
+    std::uint64_t duplicates = 0, late = 0, gaps = 0, ssrc_changes = 0;
+    std::uint64_t keypresses_rfc4733 = 0, keypresses_inband = 0;
+    RtpDropCounters malformed;
+};
+
+class StreamFilter {
+public:
+    static constexpr std::size_t kMaxPacket = 1500;
+    static constexpr std::size_t kSlots = 32;
+
+    explicit StreamFilter(const StreamFilterParams& params);
+
+    // One packet in. Ready packets are then taken with pop().
+    void push(const std::uint8_t* data, std::size_t len) noexcept;
+    // Next ready packet into `out` (kMaxPacket bytes); false when none is ready.
+    bool pop(std::uint8_t* out, std::size_t* len) noexcept;
+    // End of stream: everything still held becomes ready.
+    void flush() noexcept;
+
+    void set_filtering(bool on) noexcept;
+    bool filtering() const noexcept { return filtering_; }
+    int delay_samples() const noexcept { return scrubber_.delay(); }
+    const StreamFilterStats& stats() const noexcept { return stats_; }
+    // Keypresses (in-band and RFC 4733, each reported once), times in samples on the
+    // stream's timeline; drained by the caller.
+    std::vector<ToneEvent>& events() noexcept { return events_; }
+
+private:
+    struct Slot {
+        std::array<std::uint8_t, kMaxPacket> bytes;
+        std::size_t len = 0;
+        bool audio = false;
+        bool alaw = false;
+        std::size_t payload_offset = 0, payload_samples = 0;
+        std::int64_t t = 0;  // timeline index of the first sample (audio)
+        bool ready = false;
+    };
+
+    void start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept;
+    void feed_until(std::int64_t t) noexcept;
+    void feed(const std::int16_t* pcm, std::size_t n) noexcept;
+    void mark_ready() noexcept;
+    Slot* enqueue(const std::uint8_t* data, std::size_t len) noexcept;
+    void on_inband_events(std::size_t first) noexcept;
+
+    StreamFilterParams params_;
+    Scrubber scrubber_;
+    TelephoneEventTracker tracker_;
+    bool filtering_ = true;
+    bool have_stream_ = false;
+    std::uint32_t ssrc_ = 0;
+    std::uint32_t base_ts_ = 0;
+    std::int64_t last_t_ = 0;      // unwrapped timestamp of the last audio packet
+    std::int64_t fed_ = 0;         // timeline samples given to the scrubber
+    std::uint16_t seq_offset_ = 0; // packets taken out of the sequence so far
+    std::array<Slot, kSlots> slots_;
+    std::size_t head_ = 0, count_ = 0;
+    std::vector<std::int16_t> out_ring_;  // scrubber output by timeline index
+    std::int64_t out_until_ = 0;          // timeline samples output by the scrubber
+    std::vector<std::int16_t> pcm_, zeros_, tmp_;
+    std::vector<ToneEvent> events_;
+    std::int64_t last_rfc4733_start_ = -1, last_rfc4733_end_ = -1;
+    StreamFilterStats stats_;
+};
+
+}  // namespace pcifilter

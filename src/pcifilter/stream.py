@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: Apache-2.0
+"""RTP stream filtering: one `RtpStreamFilter` per direction of a call.
+
+All packet work is one C++ call per batch (`process` takes a list of packets), with the GIL
+released; see `csrc/pcifilter/stream_filter.hpp` for what happens to each packet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pcifilter import _core
+from pcifilter._core import ToneEvent
+from pcifilter.api import make_config
+
+
+class RtpStreamFilter:
+    """G.711 RTP in, scrubbed RTP out (delayed by the look-ahead); RFC 4733 telephone-events
+    are captured and, while `filtering` is on, never forwarded (later sequence numbers are
+    renumbered to stay contiguous)."""
+
+    def __init__(
+        self,
+        telephone_event_pt: int = 101,
+        pcmu_pt: int = 0,
+        pcma_pt: int = 8,
+        cn_pt: int = 13,
+        **options: Any,
+    ) -> None:
+        self._f = _core.StreamFilter(
+            make_config(8000, **options), telephone_event_pt, pcmu_pt, pcma_pt, cn_pt
+        )
+
+    @property
+    def filtering(self) -> bool:
+        """Whether keypresses are removed (a payment session is on)."""
+        return bool(self._f.filtering)
+
+    @filtering.setter
+    def filtering(self, on: bool) -> None:
+        self._f.filtering = bool(on)
+
+    @property
+    def delay(self) -> int:
+        """Look-ahead in samples: packets come out this much later."""
+        return int(self._f.delay)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Packet counters, malformed packets by reason."""
+        return dict(self._f.stats)
+
+    def process(self, packets: bytes | Iterable[bytes]) -> list[bytes]:
+        """One packet or a batch in; the packets that became ready, in order."""
+        batch = [packets] if isinstance(packets, (bytes, bytearray)) else list(packets)
+        return list(self._f.process([bytes(p) for p in batch]))
+
+    def flush(self) -> list[bytes]:
+        """End of stream: every packet still held."""
+        return list(self._f.flush())
+
+    def take_events(self) -> list[ToneEvent]:
+        """Keypresses (name 'dtmf' in-band, 'rfc4733' from telephone-events), each once."""
+        return list(self._f.take_events())
+
+    def __repr__(self) -> str:
+        return f"RtpStreamFilter(filtering={self.filtering}, delay={self.delay})"

@@ -1,0 +1,252 @@
+# SPDX-License-Identifier: Apache-2.0
+"""RTP stream filtering: keypresses leave neither as audio nor as telephone-events, every
+other packet comes out in order with contiguous sequence numbers, and odd streams (loss,
+duplicates, reordering, SSRC change, wraps, DTX, any ptime, malformed packets) neither crash
+nor leak. Output audio is checked with spandsp."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pcifilter as pf
+from pcifilter import signals as sg
+from pcifilter import spandsp
+from pcifilter.rtp import RtpPacket
+
+CARD = "4111111111111111"
+
+
+def _call(seed: int = 1) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    rng = np.random.default_rng(seed)
+    x, spans = sg.keyed_sequence(CARD, 80, 90, -12, lead_ms=300)
+    return sg.to_int16(x + sg.white_noise(len(x), -50, rng)), spans
+
+
+def _packets(
+    pcm: np.ndarray,
+    ptime_ms: int = 20,
+    alaw: bool = False,
+    seq: int = 1000,
+    ts: int = 5000,
+    ssrc: int = 0x1234,
+) -> list[RtpPacket]:
+    n = 8 * ptime_ms
+    enc = pf.alaw_encode if alaw else pf.ulaw_encode
+    return [
+        RtpPacket(
+            8 if alaw else 0,
+            i == 0,
+            (seq + i // n) & 0xFFFF,
+            (ts + i) & 0xFFFFFFFF,
+            ssrc,
+            payload=enc(pcm[i : i + n]).tobytes(),
+        )
+        for i in range(0, len(pcm) - n + 1, n)
+    ]
+
+
+def _te_packets(spans: list[tuple[int, int]], digits: str, seq_of, ts0: int, ssrc: int) -> list:
+    """RFC 4733 packets for each keypress: updates every 20 ms and a triple end (sipp style)."""
+    codes = {d: i for i, d in enumerate("0123456789*#ABCD")}
+    out = []
+    for (s, e), d in zip(spans, digits, strict=True):
+        for k, at in enumerate(range(s, e, 160)):
+            payload = bytes([codes[d], 10]) + (at - s).to_bytes(2, "big")
+            out.append(
+                (at, RtpPacket(101, k == 0, 0, (ts0 + s) & 0xFFFFFFFF, ssrc, payload=payload))
+            )
+        end = bytes([codes[d], 0x80 | 10]) + (e - s).to_bytes(2, "big")
+        out += [(e, RtpPacket(101, False, 0, (ts0 + s) & 0xFFFFFFFF, ssrc, payload=end))] * 3
+    return out
+
+
+def _interleave(audio: list[RtpPacket], te: list, ts0: int) -> list[bytes]:
+    """Audio and telephone-event packets in send order, with one running sequence."""
+    timeline = [((p.timestamp - ts0) & 0xFFFFFFFF, 0, p) for p in audio]
+    timeline += [(at, 1, p) for at, p in te]
+    timeline.sort(key=lambda x: (x[0], x[1]))
+    out, seq = [], audio[0].sequence_number
+    for _, _, p in timeline:
+        q = RtpPacket(
+            p.payload_type, p.marker, seq & 0xFFFF, p.timestamp, p.ssrc, payload=p.payload
+        )
+        out.append(q.serialize())
+        seq += 1
+    return out
+
+
+def _reassemble(packets: list[bytes], ts0: int, n: int, alaw: bool = False) -> np.ndarray:
+    y = np.zeros(n, np.int16)
+    dec = pf.alaw_decode if alaw else pf.ulaw_decode
+    for raw in packets:
+        p = RtpPacket.parse(raw)
+        if p.payload_type in (0, 8):
+            at = (p.timestamp - ts0) & 0xFFFFFFFF
+            y[at : at + len(p.payload)] = dec(p.payload)[: max(0, n - at)]
+    return y
+
+
+def _seq_contiguous(packets: list[bytes]) -> bool:
+    seqs = [RtpPacket.parse(p).sequence_number for p in packets]
+    return all((b - a) & 0xFFFF == 1 for a, b in itertools.pairwise(seqs))
+
+
+def _assert_no_digit(y: np.ndarray) -> None:
+    digits, hits = spandsp.spandsp_digits(y, lenient=True)
+    assert digits == "" and hits == 0
+
+
+@pytest.mark.parametrize("alaw", [False, True])
+@pytest.mark.parametrize("ptime", [10, 20, 30, 40, 60])
+def test_inband_keypresses_are_masked_and_everything_else_passes(ptime: int, alaw: bool) -> None:
+    pcm, spans = _call()
+    audio = _packets(pcm, ptime, alaw)
+    f = pf.RtpStreamFilter()
+    out = f.process([p.serialize() for p in audio]) + f.flush()
+    assert len(out) == len(audio) and _seq_contiguous(out)
+    assert [RtpPacket.parse(p).timestamp for p in out] == [p.timestamp for p in audio]
+    n = len(audio) * 8 * ptime
+    y = _reassemble(out, 5000, n, alaw)
+    _assert_no_digit(y)
+    assert spandsp.spandsp_digits(pcm[:n])[0] == CARD
+    for a, b in zip(audio, out, strict=True):  # unmasked packets are bit-exact
+        if not any(
+            s - 800 < (a.timestamp - 5000) + 8 * ptime and (a.timestamp - 5000) < e + 800
+            for s, e in spans
+        ):
+            assert a.serialize() == b
+    assert pf.digits_of(f.take_events()) == CARD
+
+
+def test_rfc4733_events_are_taken_out_and_reported_once() -> None:
+    pcm, spans = _call()
+    audio = _packets(pcm, 20, seq=65500)  # the sequence wraps on the way
+    raw = _interleave(audio, _te_packets(spans, CARD, None, 5000, 0x1234), 5000)
+    f = pf.RtpStreamFilter()
+    out = f.process(raw) + f.flush()
+    assert all(RtpPacket.parse(p).payload_type != 101 for p in out)
+    assert len(out) == len(audio) and _seq_contiguous(out)
+    events = f.take_events()
+    assert pf.digits_of(events) == CARD  # once each: in-band duplicates suppressed
+    assert {e.name for e in events} == {"rfc4733"}
+    assert f.stats["telephone_events_dropped"] == len(raw) - len(audio)
+    _assert_no_digit(_reassemble(out, 5000, len(pcm)))
+
+
+def test_filtering_off_forwards_everything_untouched() -> None:
+    pcm, spans = _call()
+    audio = _packets(pcm)
+    raw = _interleave(audio, _te_packets(spans, CARD, None, 5000, 0x1234), 5000)
+    f = pf.RtpStreamFilter()
+    f.filtering = False
+    out = f.process(raw) + f.flush()
+    assert out == raw
+    assert pf.digits_of(f.take_events()) == CARD  # captured all the same
+
+
+def test_switching_on_and_off_mid_call_loses_nothing() -> None:
+    pcm, spans = _call()
+    audio = _packets(pcm)
+    raw = _interleave(audio, _te_packets(spans, CARD, None, 5000, 0x1234), 5000)
+    f = pf.RtpStreamFilter()
+    out: list[bytes] = []
+    for i, p in enumerate(raw):
+        if i % 37 == 0:
+            f.filtering = not f.filtering
+        out += f.process(p)
+    out += f.flush()
+    assert _seq_contiguous(out)
+    assert sum(RtpPacket.parse(p).payload_type == 0 for p in out) == len(audio)
+
+
+def test_loss_duplicates_reordering_ssrc_change_and_timestamp_wrap() -> None:
+    pcm, _ = _call()
+    first = _packets(pcm[:16000], ts=2**32 - 4000)  # timestamps wrap inside the first half
+    second = _packets(pcm[16000:], ts=77, ssrc=0x9999, seq=3)
+    raw = [p.serialize() for p in first + second]
+    del raw[10]  # loss
+    raw.insert(20, raw[19])  # duplicate
+    raw[30], raw[31] = raw[31], raw[30]  # reordering
+    f = pf.RtpStreamFilter()
+    out = f.process(raw) + f.flush()
+    s = f.stats
+    assert s["duplicates"] == 1 and s["late"] == 1 and s["gaps"] >= 1 and s["ssrc_changes"] == 1
+    assert len(out) == len(raw) - 2
+    y1 = _reassemble([p for p in out if RtpPacket.parse(p).ssrc == 0x1234], 2**32 - 4000, 16000)
+    y2 = _reassemble([p for p in out if RtpPacket.parse(p).ssrc == 0x9999], 77, len(pcm) - 16000)
+    _assert_no_digit(np.concatenate([y1, y2]))
+
+
+def test_comfort_noise_and_other_payload_types_pass_in_order() -> None:
+    pcm, _ = _call()
+    audio = _packets(pcm[:8000])
+    cn = RtpPacket(13, False, 0, audio[5].timestamp + 160, 0x1234, payload=b"\x40").serialize()
+    raw = [p.serialize() for p in audio[:6]]
+    raw.append(RtpPacket.parse(cn).serialize())
+    raw += [
+        RtpPacket(
+            0, False, p.sequence_number + 1, p.timestamp + 1600, p.ssrc, payload=p.payload
+        ).serialize()
+        for p in audio[6:]
+    ]
+    f = pf.RtpStreamFilter()
+    out = f.process(raw) + f.flush()
+    assert [RtpPacket.parse(p).payload_type for p in out] == [0] * 6 + [13] + [0] * (len(audio) - 6)
+
+
+def test_malformed_packets_are_counted_and_harmless() -> None:
+    pcm, _ = _call()
+    raw = [p.serialize() for p in _packets(pcm[:8000])]
+    junk = [
+        b"",
+        b"\x80",
+        b"\x00" * 12,
+        bytes([0x80, 200]) + b"\x00" * 10,
+        b"\x8f" + b"\x00" * 20,
+        b"\x80" * 2000,
+    ]
+    f = pf.RtpStreamFilter()
+    out = f.process(raw[:10] + junk + raw[10:]) + f.flush()
+    assert len(out) == len(raw) and f.process([]) == []
+    s = f.stats
+    assert s["malformed_too_short"] == 2 and s["malformed_bad_version"] == 1
+    assert (
+        s["malformed_rtcp"] == 1
+        and s["malformed_csrc_overrun"] == 1
+        and s["malformed_too_long"] == 1
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ops=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 255), st.integers(0, 60)), max_size=40)
+)
+def test_mutated_streams_never_crash_nor_forward_events(ops: list[tuple[int, int, int]]) -> None:
+    pcm, spans = _call()
+    audio = _packets(pcm[:12000])
+    raw = [
+        bytearray(p)
+        for p in _interleave(audio, _te_packets(spans[:2], CARD[:2], None, 5000, 0x1234), 5000)
+    ]
+    for op, value, at in ops:
+        i = at % len(raw)
+        if op == 0 and raw[i]:
+            raw[i][value % len(raw[i])] = value
+        elif op == 1:
+            del raw[i][value % (len(raw[i]) + 1) :]
+        elif op == 2:
+            raw.insert(i, bytearray(raw[i]))
+        elif op == 3 and len(raw) > 1:
+            del raw[i]
+        elif op == 4:
+            raw[i], raw[-1] = raw[-1], raw[i]
+    f = pf.RtpStreamFilter()
+    out = f.process([bytes(p) for p in raw]) + f.flush()
+    for p in out:
+        q = RtpPacket.parse(p)
+        assert q.payload_type != 101
