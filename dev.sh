@@ -40,6 +40,10 @@ case "${1:-}" in
         .venv/bin/cmake -S csrc/tests -B build/ctest -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
         .venv/bin/cmake --build build/ctest >/dev/null
         (cd build/ctest && ../../.venv/bin/ctest --output-on-failure)
+        echo "== C++ unit tests under ASan/UBSan"
+        .venv/bin/cmake -S csrc/tests -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPCIFILTER_SANITIZE=ON >/dev/null
+        .venv/bin/cmake --build build/asan >/dev/null
+        (cd build/asan && ../../.venv/bin/ctest --output-on-failure)
         echo "== pytest"; exec .venv/bin/python -m pytest "$@"
         ;;
     *)

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* pcifilter C API: scrub keypresses out of telephone audio and RTP, without Python.
+ *
+ * Two objects, each for one stream and not shared between threads without a lock of yours:
+ *   pcifilter_stream    one direction of a call's RTP (G.711 + RFC 4733), packets in and out;
+ *   pcifilter_scrubber  int16 audio frames in and out (8000, 16000 or 48000 Hz).
+ * Functions return 0 on success and a negative value on bad arguments; the data path never
+ * fails (malformed packets are counted and dropped). Digits leave only through
+ * pcifilter_stream_poll_event / pcifilter_scrubber_poll_event: card data, handle with care.
+ */
+#ifndef PCIFILTER_H
+#define PCIFILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define PCIFILTER_API __declspec(dllexport)
+#else
+#define PCIFILTER_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum pcifilter_mode { PCIFILTER_MODE_SILENCE = 0, PCIFILTER_MODE_NOISE = 1, PCIFILTER_MODE_TONE = 2 };
+
+typedef struct pcifilter_config {
+    int sample_rate;          /* scrubber only: 8000, 16000 or 48000 (streams are 8000) */
+    double lookahead_ms;      /* default 40 */
+    int mode;                 /* enum pcifilter_mode */
+    int telephone_event_pt;   /* stream only: default 101, -1 for none */
+    int pcmu_pt, pcma_pt, cn_pt; /* stream only: defaults 0, 8, 13 */
+} pcifilter_config;
+
+typedef struct pcifilter_event {
+    int rfc4733;              /* 1: from RTP telephone-events, 0: found in the audio */
+    char digit;               /* '0'-'9', '*', '#', 'A'-'D' */
+    int64_t start, end;       /* samples on the stream's timeline */
+    float level_dbm0;
+} pcifilter_event;
+
+PCIFILTER_API const char* pcifilter_version(void);
+PCIFILTER_API void pcifilter_config_init(pcifilter_config* config);
+
+typedef struct pcifilter_stream pcifilter_stream;
+/* NULL on a bad configuration; `error` (if not NULL) then gets the reason. */
+PCIFILTER_API pcifilter_stream* pcifilter_stream_create(const pcifilter_config* config,
+                                                        char* error, size_t error_len);
+PCIFILTER_API void pcifilter_stream_destroy(pcifilter_stream* s);
+PCIFILTER_API int pcifilter_stream_set_filtering(pcifilter_stream* s, int on);
+PCIFILTER_API int pcifilter_stream_push(pcifilter_stream* s, const uint8_t* packet, size_t len);
+/* 1 and the packet in `out` (capacity `cap`, 1500 is always enough) when one is ready, else 0. */
+PCIFILTER_API int pcifilter_stream_pop(pcifilter_stream* s, uint8_t* out, size_t cap, size_t* len);
+PCIFILTER_API int pcifilter_stream_flush(pcifilter_stream* s);
+/* 1 and the event when one is waiting, else 0. */
+PCIFILTER_API int pcifilter_stream_poll_event(pcifilter_stream* s, pcifilter_event* event);
+PCIFILTER_API int64_t pcifilter_stream_delay(const pcifilter_stream* s);
+
+typedef struct pcifilter_scrubber pcifilter_scrubber;
+PCIFILTER_API pcifilter_scrubber* pcifilter_scrubber_create(const pcifilter_config* config,
+                                                            char* error, size_t error_len);
+PCIFILTER_API void pcifilter_scrubber_destroy(pcifilter_scrubber* s);
+/* n samples in, n samples out, delayed by pcifilter_scrubber_delay(). */
+PCIFILTER_API int pcifilter_scrubber_process(pcifilter_scrubber* s, const int16_t* in, int16_t* out,
+                                             size_t n);
+PCIFILTER_API int pcifilter_scrubber_set_masking(pcifilter_scrubber* s, int on);
+PCIFILTER_API int pcifilter_scrubber_poll_event(pcifilter_scrubber* s, pcifilter_event* event);
+PCIFILTER_API int64_t pcifilter_scrubber_delay(const pcifilter_scrubber* s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PCIFILTER_H */

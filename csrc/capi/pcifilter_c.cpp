@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+// The C API over the C++ core: exceptions stop here, as error codes and messages.
+#include "pcifilter.h"
+
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <new>
+
+#include "pcifilter/scrubber.hpp"
+#include "pcifilter/stream_filter.hpp"
+
+using namespace pcifilter;
+
+struct pcifilter_stream {
+    StreamFilter filter;
+    std::size_t next_event = 0;
+};
+
+struct pcifilter_scrubber {
+    Scrubber scrubber;
+    std::size_t next_event = 0;
+};
+
+namespace {
+
+void set_error(char* error, std::size_t len, const char* message) {
+    if (error != nullptr && len > 0) {
+        std::strncpy(error, message, len - 1);
+        error[len - 1] = '\0';
+    }
+}
+
+ScrubberParams scrub_params(const pcifilter_config& c) {
+    ScrubberParams p;
+    p.sample_rate = c.sample_rate;
+    p.lookahead_ms = c.lookahead_ms;
+    if (c.mode < 0 || c.mode > 2) throw std::invalid_argument("mode must be 0, 1 or 2");
+    p.masker.mode = static_cast<MaskMode>(c.mode);
+    p.validate();
+    return p;
+}
+
+template <typename Source>
+int poll(std::vector<ToneEvent>& events, std::size_t& next, pcifilter_event* out) {
+    if (out == nullptr) return -1;
+    if (next >= events.size()) {
+        events.clear();
+        next = 0;
+        return 0;
+    }
+    const ToneEvent& e = events[next++];
+    out->rfc4733 = e.rfc4733 ? 1 : 0;
+    out->digit = e.digit;
+    out->start = e.start;
+    out->end = e.end;
+    out->level_dbm0 = e.level_dbm0;
+    return 1;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* pcifilter_version(void) { return PCIFILTER_VERSION; }
+
+void pcifilter_config_init(pcifilter_config* c) {
+    if (c == nullptr) return;
+    c->sample_rate = 8000;
+    c->lookahead_ms = 40.0;
+    c->mode = PCIFILTER_MODE_SILENCE;
+    c->telephone_event_pt = 101;
+    c->pcmu_pt = 0;
+    c->pcma_pt = 8;
+    c->cn_pt = 13;
+}
+
+pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error, std::size_t len) {
+    if (c == nullptr) {
+        set_error(error, len, "config is NULL");
+        return nullptr;
+    }
+    try {
+        StreamFilterParams p;
+        p.payload_types.fill(PayloadKind::Other);
+        const int pts[4] = {c->pcmu_pt, c->pcma_pt, c->cn_pt, c->telephone_event_pt};
+        const PayloadKind kinds[4] = {PayloadKind::Pcmu, PayloadKind::Pcma, PayloadKind::ComfortNoise,
+                                      PayloadKind::TelephoneEvent};
+        for (int i = 0; i < 4; ++i) {
+            if (pts[i] < -1 || pts[i] > 127) throw std::invalid_argument("payload types must be within [0, 127] or -1");
+            if (pts[i] >= 0) p.payload_types[static_cast<std::size_t>(pts[i])] = kinds[i];
+        }
+        pcifilter_config c8 = *c;
+        c8.sample_rate = 8000;
+        p.scrub = scrub_params(c8);
+        return new pcifilter_stream{StreamFilter(p), 0};
+    } catch (const std::exception& e) {
+        set_error(error, len, e.what());
+        return nullptr;
+    }
+}
+
+void pcifilter_stream_destroy(pcifilter_stream* s) { delete s; }
+
+int pcifilter_stream_set_filtering(pcifilter_stream* s, int on) {
+    if (s == nullptr) return -1;
+    s->filter.set_filtering(on != 0);
+    return 0;
+}
+
+int pcifilter_stream_push(pcifilter_stream* s, const uint8_t* packet, std::size_t len) {
+    if (s == nullptr || (packet == nullptr && len > 0)) return -1;
+    s->filter.push(packet, len);
+    return 0;
+}
+
+int pcifilter_stream_pop(pcifilter_stream* s, uint8_t* out, std::size_t cap, std::size_t* len) {
+    if (s == nullptr || out == nullptr || len == nullptr || cap < StreamFilter::kMaxPacket) return -1;
+    return s->filter.pop(out, len) ? 1 : 0;
+}
+
+int pcifilter_stream_flush(pcifilter_stream* s) {
+    if (s == nullptr) return -1;
+    s->filter.flush();
+    return 0;
+}
+
+int pcifilter_stream_poll_event(pcifilter_stream* s, pcifilter_event* event) {
+    if (s == nullptr) return -1;
+    return poll<pcifilter_stream>(s->filter.events(), s->next_event, event);
+}
+
+int64_t pcifilter_stream_delay(const pcifilter_stream* s) { return s ? s->filter.delay_samples() : -1; }
+
+pcifilter_scrubber* pcifilter_scrubber_create(const pcifilter_config* c, char* error, std::size_t len) {
+    if (c == nullptr) {
+        set_error(error, len, "config is NULL");
+        return nullptr;
+    }
+    try {
+        return new pcifilter_scrubber{Scrubber(scrub_params(*c)), 0};
+    } catch (const std::exception& e) {
+        set_error(error, len, e.what());
+        return nullptr;
+    }
+}
+
+void pcifilter_scrubber_destroy(pcifilter_scrubber* s) { delete s; }
+
+int pcifilter_scrubber_process(pcifilter_scrubber* s, const int16_t* in, int16_t* out, std::size_t n) {
+    if (s == nullptr || ((in == nullptr || out == nullptr) && n > 0)) return -1;
+    s->scrubber.process(in, out, n);
+    s->scrubber.spans().clear();
+    return 0;
+}
+
+int pcifilter_scrubber_set_masking(pcifilter_scrubber* s, int on) {
+    if (s == nullptr) return -1;
+    s->scrubber.set_masking(on != 0);
+    return 0;
+}
+
+int pcifilter_scrubber_poll_event(pcifilter_scrubber* s, pcifilter_event* event) {
+    if (s == nullptr) return -1;
+    return poll<pcifilter_scrubber>(s->scrubber.events(), s->next_event, event);
+}
+
+int64_t pcifilter_scrubber_delay(const pcifilter_scrubber* s) { return s ? s->scrubber.delay() : -1; }
+
+}  // extern "C"
