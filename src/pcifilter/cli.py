@@ -18,9 +18,8 @@ def _scrub(a: argparse.Namespace) -> int:
     from pcifilter.wavio import encode_like, read_wav, write_wav
 
     src_path = Path(a.input)
-    if src_path.suffix.lower() in (".pcap", ".pcapng"):
-        print("pcifilter: pcap scrubbing is not implemented yet", file=sys.stderr)
-        return 2
+    if src_path.suffix.lower() in (".pcap", ".pcapng", ".cap"):
+        return _scrub_pcap(a)
     wav = read_wav(src_path)
     if wav.sample_rate not in pf.api.SAMPLE_RATES:
         print(
@@ -56,6 +55,37 @@ def _scrub(a: argparse.Namespace) -> int:
     return 0
 
 
+def _scrub_pcap(a: argparse.Namespace) -> int:
+    from pcifilter.pcap import events_jsonl, scrub_pcap
+
+    r = scrub_pcap(
+        a.input,
+        a.output,
+        rtp_ports=a.rtp_port,
+        payload_types=a.pt,
+        reveal_digits=a.reveal_digits,
+        mode=a.mode,
+        lookahead_ms=a.lookahead_ms,
+    )
+    keys = sum(len(s.events) for s in r.streams)
+    print(
+        f"{a.input}: {r.frames_in} frames, {len(r.streams)} RTP streams, {keys} keypresses "
+        f"removed; {r.frames_out} frames written"
+    )
+    for s in r.streams:
+        print(
+            f"  {s.src} -> {s.dst} ssrc {s.ssrc:#010x}: {s.packets_in} packets in, "
+            f"{s.packets_out} out, {len(s.events)} keypresses"
+        )
+    if a.events:
+        text = events_jsonl(r)
+        if a.events == "-":
+            sys.stdout.write(text)
+        else:
+            Path(a.events).write_text(text)
+    return 0
+
+
 def _demo(a: argparse.Namespace) -> int:
     from pcifilter import demo
 
@@ -87,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--version", action="version", version=pf.__version__)
     sub = ap.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("scrub", help="mask every keypress in a WAV file")
+    s = sub.add_parser("scrub", help="mask every keypress in a WAV file or a pcap/pcapng capture")
     s.add_argument("input")
     s.add_argument("output")
     s.add_argument("--mode", choices=MODES, default="silence")
@@ -99,6 +129,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="put the digits in --events (card data: handle with care)",
     )
     s.add_argument("--plot", metavar="FILE.png", help="draw before/after with masked spans")
+    s.add_argument(
+        "--rtp-port",
+        type=int,
+        action="append",
+        default=[],
+        help="pcap: a UDP port carrying RTP (repeatable; SDP in the capture is used too)",
+    )
+    s.add_argument(
+        "--pt",
+        type=int,
+        action="append",
+        default=[],
+        help="pcap: an extra payload type to treat as RTP audio (repeatable)",
+    )
     s.set_defaults(func=_scrub)
 
     d = sub.add_parser("demo", help="build, scrub and check a realistic payment call")

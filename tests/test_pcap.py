@@ -1,0 +1,239 @@
+# SPDX-License-Identifier: Apache-2.0
+"""pcap scrubbing: captures built with dpkt (SIP with SDP, RTP both ways, other traffic; pcap
+and pcapng; Ethernet, Linux SLL and raw IPv6) and sipp's real captures. RTP keypresses leave
+neither as audio nor as telephone-events; everything else is written as it was; sequence
+numbers stay contiguous and UDP checksums valid."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+from pathlib import Path
+
+import dpkt
+import numpy as np
+import pytest
+
+import pcifilter as pf
+from pcifilter import signals as sg
+from pcifilter import spandsp
+from pcifilter.cli import main
+from pcifilter.pcap import _decode_link, scrub_pcap
+from pcifilter.rtp import RtpPacket
+
+CARD = "4111111111111111"
+A, B = "10.0.0.1", "10.0.0.2"  # addresses inside the capture file only: nothing is sent
+SDP = (
+    "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"
+    "m=audio {port} RTP/AVP 0 96\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:96 telephone-event/8000\r\n"
+)
+
+
+def _ip(src: str, dst: str, sport: int, dport: int, payload: bytes, v6: bool) -> dpkt.Packet:
+    udp = dpkt.udp.UDP(sport=sport, dport=dport, data=payload)
+    udp.ulen = 8 + len(payload)
+    if v6:
+        ip = dpkt.ip6.IP6(
+            src=socket.inet_pton(socket.AF_INET6, "fd00::" + src.split(".")[-1]),
+            dst=socket.inet_pton(socket.AF_INET6, "fd00::" + dst.split(".")[-1]),
+            nxt=17,
+            hlim=64,
+            data=udp,
+            plen=len(udp),
+        )
+    else:
+        ip = dpkt.ip.IP(src=socket.inet_aton(src), dst=socket.inet_aton(dst), p=17, data=udp)
+        ip.len = 20 + len(udp)
+    return ip
+
+
+def _frame(link: str, ip: dpkt.Packet) -> bytes:
+    if link == "ethernet":
+        etype = (
+            dpkt.ethernet.ETH_TYPE_IP6
+            if isinstance(ip, dpkt.ip6.IP6)
+            else dpkt.ethernet.ETH_TYPE_IP
+        )
+        return bytes(dpkt.ethernet.Ethernet(src=b"\x02" * 6, dst=b"\x04" * 6, type=etype, data=ip))
+    if link == "sll":
+        return bytes(
+            dpkt.sll.SLL(type=0, hrd=1, hlen=6, hdr=b"\x02" * 6 + b"\0\0", ethtype=0x0800, data=ip)
+        )
+    return bytes(ip)
+
+
+LINKTYPES = {"ethernet": 1, "sll": 113, "raw": 101}
+
+
+def _capture(path: Path, link: str = "ethernet", ng: bool = False, v6: bool = False) -> dict:
+    rng = np.random.default_rng(3)
+    x, spans = sg.keyed_sequence(CARD, 80, 90, -12, lead_ms=300)
+    caller = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+    callee = sg.to_int16(sg.white_noise(len(x), -40, rng))
+    frames: list[tuple[float, bytes]] = []
+    t = 1000.0
+
+    def add(src: str, dst: str, sp: int, dp: int, payload: bytes) -> None:
+        nonlocal t
+        frames.append((t, _frame(link, _ip(src, dst, sp, dp, payload, v6))))
+        t += 0.001
+
+    invite = (
+        f"INVITE sip:pay@{B} SIP/2.0\r\nContent-Type: application/sdp\r\n\r\n"
+        + SDP.format(a=A, port=40000)
+    ).encode()
+    ok = (
+        "SIP/2.0 200 OK\r\nContent-Type: application/sdp\r\n\r\n" + SDP.format(a=B, port=50000)
+    ).encode()
+    add(A, B, 5060, 5060, invite)
+    add(B, A, 5060, 5060, ok)
+    add(A, "10.0.0.53", 33333, 53, b"\x12\x34 not rtp at all")
+    seq_a = itertools.count(7)
+    codes = {d: i for i, d in enumerate("0123456789*#")}
+    for k in range(len(caller) // 160):
+        ts = 1000 + 160 * k
+        add(
+            A,
+            B,
+            40000,
+            50000,
+            RtpPacket(
+                0,
+                k == 0,
+                next(seq_a),
+                ts,
+                0xA,
+                payload=pf.ulaw_encode(caller[160 * k : 160 * k + 160]).tobytes(),
+            ).serialize(),
+        )
+        for (s, e), d in zip(spans, CARD, strict=True):
+            if s <= 160 * k < e:  # RFC 4733 beside the tone, sent as PT 96 (from the SDP)
+                end = 160 * (k + 1) >= e
+                for _ in range(3 if end else 1):
+                    ev = bytes([codes[d], (0x80 if end else 0) | 10]) + (
+                        160 * k + 160 - s
+                    ).to_bytes(2, "big")
+                    add(
+                        A,
+                        B,
+                        40000,
+                        50000,
+                        RtpPacket(
+                            96, 160 * k == s, next(seq_a), 1000 + s, 0xA, payload=ev
+                        ).serialize(),
+                    )
+        add(
+            B,
+            A,
+            50000,
+            40000,
+            RtpPacket(
+                0,
+                k == 0,
+                900 + k,
+                7 + 160 * k,
+                0xB,
+                payload=pf.ulaw_encode(callee[160 * k : 160 * k + 160]).tobytes(),
+            ).serialize(),
+        )
+    with path.open("wb") as f:
+        w = (
+            dpkt.pcapng.Writer(f, linktype=LINKTYPES[link])
+            if ng
+            else dpkt.pcap.Writer(f, linktype=LINKTYPES[link])
+        )
+        for ts, fr in frames:
+            w.writepkt(fr, ts=ts)
+    return {"caller": caller, "callee": callee, "frames": len(frames)}
+
+
+def _read(path: Path) -> tuple[int, list[bytes]]:
+    with path.open("rb") as f:
+        magic = f.read(4)
+        f.seek(0)
+        r = dpkt.pcapng.Reader(f) if magic == b"\x0a\x0d\x0d\x0a" else dpkt.pcap.Reader(f)
+        return r.datalink(), [bytes(b) for _, b in r]
+
+
+def _udp(link: int, frame: bytes) -> tuple[dpkt.Packet, dpkt.udp.UDP]:
+    ip = _decode_link(link, frame)
+    return ip, ip.data
+
+
+def _checksum_ok(ip: dpkt.Packet, udp: dpkt.udp.UDP) -> bool:
+    """Compare with the checksum dpkt computes for a fresh packet of the same datagram."""
+    if udp.sum == 0 and isinstance(ip, dpkt.ip.IP):
+        return True  # IPv4 without a checksum
+    fresh = dpkt.udp.UDP(sport=udp.sport, dport=udp.dport, ulen=udp.ulen, data=udp.data)
+    if isinstance(ip, dpkt.ip.IP):
+        pkt = dpkt.ip.IP(src=ip.src, dst=ip.dst, p=17, data=fresh)
+        pkt.len = 20 + len(fresh)
+        return bool(dpkt.ip.IP(bytes(pkt)).data.sum == udp.sum)
+    pkt6 = dpkt.ip6.IP6(src=ip.src, dst=ip.dst, nxt=17, hlim=64, data=fresh, plen=len(fresh))
+    return bool(dpkt.ip6.IP6(bytes(pkt6)).data.sum == udp.sum)
+
+
+@pytest.mark.parametrize(
+    ("link", "ng", "v6"),
+    [
+        ("ethernet", False, False),
+        ("ethernet", True, False),
+        ("sll", False, False),
+        ("raw", False, True),
+    ],
+)
+def test_capture_is_scrubbed(tmp_path: Path, link: str, ng: bool, v6: bool) -> None:
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    info = _capture(src, link, ng, v6)
+    r = scrub_pcap(src, dst)
+    assert r.frames_in == info["frames"]
+    lt, frames_in = _read(src)
+    _, frames_out = _read(dst)
+    streams: dict[int, list[RtpPacket]] = {}
+    for fr in frames_out:
+        ip, udp = _udp(lt, fr)
+        if udp.dport in (5060, 53):
+            assert fr in frames_in  # other traffic untouched
+            continue
+        assert _checksum_ok(ip, udp)
+        p = RtpPacket.parse(bytes(udp.data))
+        assert p.payload_type == 0  # no telephone-event left
+        streams.setdefault(p.ssrc, []).append(p)
+    for ssrc, packets in streams.items():
+        seqs = [p.sequence_number for p in packets]
+        assert all((b - a) & 0xFFFF == 1 for a, b in itertools.pairwise(seqs)), ssrc
+    caller = np.concatenate([pf.ulaw_decode(p.payload) for p in streams[0xA]])
+    digits, hits = spandsp.spandsp_digits(caller, lenient=True)
+    assert digits == "" and hits == 0
+    assert spandsp.spandsp_digits(info["caller"])[0] == CARD
+    callee_in = [
+        RtpPacket.parse(bytes(_udp(lt, fr)[1].data))
+        for fr in frames_in
+        if _udp(lt, fr)[1].sport == 50000
+    ]
+    assert [p.payload for p in streams[0xB]] == [p.payload for p in callee_in]  # bit-exact
+    keys = sum(len(s.events) for s in r.streams)
+    assert keys == len(CARD) and all(e["digit"] == "*" for s in r.streams for e in s.events)
+
+
+def test_cli_pcap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _capture(src)
+    assert main(["scrub", str(src), str(dst), "--events", "-"]) == 0
+    out = capsys.readouterr().out
+    assert "2 RTP streams, 16 keypresses removed" in out and CARD not in out
+    assert out.count('"digit": "*"') == 16
+
+
+@pytest.mark.peer
+def test_sipp_captures(tmp_path: Path) -> None:
+    sipp = Path("/usr/share/sip-tester")
+    r = scrub_pcap(sipp / "dtmf_2833_1.pcap", tmp_path / "te.pcap")
+    assert r.frames_out == 0 and len(r.streams) == 1  # only telephone-events: all removed
+    assert len(r.streams[0].events) == 1
+    r = scrub_pcap(sipp / "g711a.pcap", tmp_path / "a.pcap", reveal_digits=True)
+    _, a = _read(sipp / "g711a.pcap")
+    _, b = _read(tmp_path / "a.pcap")
+    assert r.frames_out == r.frames_in == len(a) == len(b)
+    same = sum(x == y for x, y in zip(a, b, strict=True))
+    assert same / len(a) > 0.9  # a voice recording: frames pass, bar any masked
