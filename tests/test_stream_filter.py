@@ -250,3 +250,19 @@ def test_mutated_streams_never_crash_nor_forward_events(ops: list[tuple[int, int
     for p in out:
         q = RtpPacket.parse(p)
         assert q.payload_type != 101
+
+
+def test_switching_on_removes_held_telephone_events() -> None:
+    # The caller presses a key a moment before the payment session starts: its
+    # telephone-events, still held in the look-ahead, are not forwarded either.
+    pcm, spans = _call()
+    audio = _packets(pcm)
+    raw = _interleave(audio, _te_packets(spans[:1], CARD[:1], None, 5000, 0x1234), 5000)
+    first_te = next(i for i, p in enumerate(raw) if RtpPacket.parse(p).payload_type == 101)
+    f = pf.RtpStreamFilter()
+    f.filtering = False
+    out = f.process(raw[: first_te + 2])  # the event's first packets go in while off
+    f.filtering = True
+    out += f.process(raw[first_te + 2 :]) + f.flush()
+    assert all(RtpPacket.parse(p).payload_type != 101 for p in out)
+    assert _seq_contiguous(out) and len(out) == len(audio)

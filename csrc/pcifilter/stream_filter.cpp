@@ -42,6 +42,28 @@ StreamFilter::StreamFilter(const StreamFilterParams& params)
 }
 
 void StreamFilter::set_filtering(bool on) noexcept {
+    if (on && !filtering_) {
+        // Take the telephone-events still held out of the queue, renumbering what follows.
+        std::size_t kept = 0;
+        std::uint16_t removed = 0;
+        for (std::size_t i = 0; i < count_; ++i) {
+            Slot& s = slots_[(head_ + i) % kSlots];
+            if (s.telephone_event) {
+                ++removed;
+                ++stats_.telephone_events_dropped;
+                continue;
+            }
+            if (removed != 0) {
+                const auto seq = static_cast<std::uint16_t>((s.bytes[2] << 8 | s.bytes[3]) - removed);
+                s.bytes[2] = static_cast<std::uint8_t>(seq >> 8);
+                s.bytes[3] = static_cast<std::uint8_t>(seq);
+            }
+            if (kept != i) std::swap(slots_[(head_ + kept) % kSlots], s);
+            ++kept;
+        }
+        count_ = kept;
+        seq_offset_ = static_cast<std::uint16_t>(seq_offset_ + removed);
+    }
     filtering_ = on;
     scrubber_.set_masking(on);
 }
@@ -65,6 +87,7 @@ StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t 
     std::memcpy(s.bytes.data(), data, len);
     s.len = len;
     s.audio = false;
+    s.telephone_event = false;
     s.ready = true;
     // Sequence numbers stay contiguous across the telephone-event packets taken out.
     const auto seq = static_cast<std::uint16_t>((data[2] << 8 | data[3]) - seq_offset_);
@@ -182,7 +205,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
             ++stats_.telephone_events_dropped;
             return;
         }
-        enqueue(data, len);
+        if (Slot* s = enqueue(data, len)) s->telephone_event = true;
         return;
     }
     if (kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma) {

@@ -11,6 +11,8 @@
 // detector and outputs nothing; a duplicate or a packet that comes after its slot was filled
 // is dropped and counted (its audio is never forwarded, so it cannot leak). A new SSRC flushes
 // the old stream and starts afresh. Malformed packets are counted by reason, never thrown.
+// Switching filtering on also removes telephone-events still held in the look-ahead queue
+// (a keypress a moment before the payment session started is not forwarded either).
 // No allocation per packet: output slots are preallocated.
 #pragma once
 
@@ -70,6 +72,7 @@ private:
         std::array<std::uint8_t, kMaxPacket> bytes;
         std::size_t len = 0;
         bool audio = false;
+        bool telephone_event = false;
         bool alaw = false;
         std::size_t payload_offset = 0, payload_samples = 0;
         std::int64_t t = 0;  // timeline index of the first sample (audio)

@@ -57,8 +57,14 @@ struct Harness {
         while (filter.pop(out, &n)) {
             ++outputs;
             RtpHeader h;
-            if (n > StreamFilter::kMaxPacket || parse_rtp(out, n, &h) != RtpDrop::None) std::abort();
-            if (filter.filtering() && h.payload_type == 101) std::abort();
+            if (n > StreamFilter::kMaxPacket || parse_rtp(out, n, &h) != RtpDrop::None) {
+                std::fprintf(stderr, "fuzz: an output packet does not parse (%zu bytes)\n", n);
+                std::abort();
+            }
+            if (filter.filtering() && h.payload_type == 101) {
+                std::fprintf(stderr, "fuzz: a telephone-event left while filtering was on\n");
+                std::abort();
+            }
         }
     }
 };
