@@ -171,12 +171,15 @@ def test_loss_duplicates_reordering_ssrc_change_and_timestamp_wrap() -> None:
     raw = [p.serialize() for p in first + second]
     del raw[10]  # loss
     raw.insert(20, raw[19])  # duplicate
-    raw[30], raw[31] = raw[31], raw[30]  # reordering
+    raw[30], raw[31] = raw[31], raw[30]  # reordering within the window: nothing lost
+    raw[40], raw[43] = raw[43], raw[40]  # beyond it: the late packet is dropped, never leaked
     f = pf.RtpStreamFilter()
     out = f.process(raw) + f.flush()
     s = f.stats
     assert s["duplicates"] == 1 and s["late"] == 1 and s["gaps"] >= 1 and s["ssrc_changes"] == 1
     assert len(out) == len(raw) - 2
+    ts = [RtpPacket.parse(p).timestamp for p in out if RtpPacket.parse(p).ssrc == 0x1234]
+    assert ts == sorted(ts, key=lambda x: (x - (2**32 - 4000)) & 0xFFFFFFFF)
     y1 = _reassemble([p for p in out if RtpPacket.parse(p).ssrc == 0x1234], 2**32 - 4000, 16000)
     y2 = _reassemble([p for p in out if RtpPacket.parse(p).ssrc == 0x9999], 77, len(pcm) - 16000)
     _assert_no_digit(np.concatenate([y1, y2]))

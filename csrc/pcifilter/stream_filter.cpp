@@ -88,6 +88,7 @@ StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t 
     s.len = len;
     s.audio = false;
     s.telephone_event = false;
+    s.fed = true;
     s.ready = true;
     // Sequence numbers stay contiguous across the telephone-event packets taken out.
     const auto seq = static_cast<std::uint16_t>((data[2] << 8 | data[3]) - seq_offset_);
@@ -210,12 +211,15 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
     }
     if (kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma) {
         const std::size_t n = h.payload_length;
-        if (t < fed_) {  // its slot on the timeline is already filled (as silence or audio)
-            if (t + static_cast<std::int64_t>(n) <= fed_ && t <= last_t_) {
-                (t == last_t_ ? stats_.duplicates : stats_.late) += 1;
-            } else {
-                ++stats_.late;
+        for (std::size_t i = 0; i < count_; ++i) {  // a copy of a packet still queued
+            const Slot& q = slots_[(head_ + i) % kSlots];
+            if (q.audio && q.t == t) {
+                ++stats_.duplicates;
+                return;
             }
+        }
+        if (t < fed_) {  // its place on the timeline is filled already (as silence or audio)
+            ++stats_.late;
             return;
         }
         if (t - fed_ > static_cast<std::int64_t>(params_.max_gap_samples)) {
@@ -230,26 +234,54 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
             ++stats_.late;  // queue full: the caller is not popping; dropped, never leaked
             return;
         }
-        if (t > fed_) {
-            ++stats_.gaps;
-            feed_until(t);
-        }
         s->audio = true;
+        s->fed = false;
         s->ready = false;
         s->alaw = kind == PayloadKind::Pcma;
         s->payload_offset = h.payload_offset;
         s->payload_samples = n;
         s->t = t;
-        last_t_ = t;
+        last_t_ = std::max(last_t_, t);
         ++stats_.audio_packets;
-        const std::uint8_t* codes = data + h.payload_offset;
-        if (s->alaw) decode_alaw(codes, pcm_.data(), n);
-        else decode_ulaw(codes, pcm_.data(), n);
-        feed(pcm_.data(), n);
-        mark_ready();
+        // Keep held audio in timestamp order: a packet that overtook this one waits behind it.
+        for (std::size_t i = count_ - 1; i > 0; --i) {
+            Slot& cur = slots_[(head_ + i) % kSlots];
+            Slot& prev = slots_[(head_ + i - 1) % kSlots];
+            if (!prev.audio || prev.fed || prev.t < cur.t) break;
+            std::swap(prev, cur);
+        }
+        feed_held(false);
         return;
     }
     enqueue(data, len);  // comfort noise and anything else pass in order
+}
+
+void StreamFilter::feed_held(bool force) noexcept {
+    // Feed held audio in timestamp order. Before a gap, wait while the audio held beyond it
+    // is within the reorder window (the missing packet may still come); then, or when
+    // forced, the gap becomes silence.
+    for (;;) {
+        Slot* next = nullptr;
+        std::int64_t held = 0;
+        for (std::size_t i = 0; i < count_; ++i) {
+            Slot& q = slots_[(head_ + i) % kSlots];
+            if (!q.audio || q.fed) continue;
+            if (next == nullptr) next = &q;
+            held += static_cast<std::int64_t>(q.payload_samples);
+        }
+        if (next == nullptr) break;
+        if (next->t > fed_) {
+            if (!force && held <= static_cast<std::int64_t>(params_.reorder_window_samples)) break;
+            ++stats_.gaps;
+            feed_until(next->t);
+        }
+        const std::uint8_t* codes = next->bytes.data() + next->payload_offset;
+        if (next->alaw) decode_alaw(codes, pcm_.data(), next->payload_samples);
+        else decode_ulaw(codes, pcm_.data(), next->payload_samples);
+        next->fed = true;
+        feed(pcm_.data(), next->payload_samples);
+    }
+    mark_ready();
 }
 
 bool StreamFilter::pop(std::uint8_t* out, std::size_t* len) noexcept {
@@ -265,6 +297,7 @@ bool StreamFilter::pop(std::uint8_t* out, std::size_t* len) noexcept {
 
 void StreamFilter::flush() noexcept {
     if (!have_stream_) return;
+    feed_held(true);
     // Push silence through the look-ahead: the last samples get their decisions and output.
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
     const std::size_t first_event = scrubber_.events().size();

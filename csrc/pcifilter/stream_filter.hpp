@@ -7,9 +7,10 @@
 // An audio packet's payload is re-encoded only where masked; every other code passes
 // bit-exact. Dropped telephone-event packets are taken out of the sequence: later sequence
 // numbers are renumbered to stay contiguous; timestamps stay on the sampling clock.
-// Timeline: RTP timestamps unwrapped to 64 bits. A gap (loss, DTX) feeds silence to the
-// detector and outputs nothing; a duplicate or a packet that comes after its slot was filled
-// is dropped and counted (its audio is never forwarded, so it cannot leak). A new SSRC flushes
+// Timeline: RTP timestamps unwrapped to 64 bits. Audio arriving ahead of a gap is held (in
+// timestamp order) until the gap is filled or the reorder window is exceeded; a gap (loss,
+// DTX) then feeds silence to the detector and outputs nothing; a duplicate or a packet that
+// comes after its slot was filled is dropped and counted (its audio never leaves: no leak). A new SSRC flushes
 // the old stream and starts afresh. Malformed packets are counted by reason, never thrown.
 // Switching filtering on also removes telephone-events still held in the look-ahead queue
 // (a keypress a moment before the payment session started is not forwarded either).
@@ -33,6 +34,9 @@ struct StreamFilterParams {
     std::array<PayloadKind, 128> payload_types{};
     ScrubberParams scrub;  // sample_rate must be 8000 (G.711)
     std::uint32_t max_gap_samples = 8000 * 2;  // longer gaps restart the timeline
+    // Audio that arrives ahead of a gap is held until the gap is filled or this much audio
+    // is held beyond it (then the gap is taken for lost): reordering within it loses nothing.
+    std::uint32_t reorder_window_samples = 160;
     StreamFilterParams();
     void validate() const;
 };
@@ -73,6 +77,7 @@ private:
         std::size_t len = 0;
         bool audio = false;
         bool telephone_event = false;
+        bool fed = true;  // audio given to the scrubber (false: held for reordering)
         bool alaw = false;
         std::size_t payload_offset = 0, payload_samples = 0;
         std::int64_t t = 0;  // timeline index of the first sample (audio)
@@ -82,6 +87,7 @@ private:
     void start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept;
     void feed_until(std::int64_t t) noexcept;
     void feed(const std::int16_t* pcm, std::size_t n) noexcept;
+    void feed_held(bool force) noexcept;
     void mark_ready() noexcept;
     Slot* enqueue(const std::uint8_t* data, std::size_t len) noexcept;
     void on_inband_events(std::size_t first) noexcept;
