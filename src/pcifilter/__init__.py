@@ -25,10 +25,12 @@ from pcifilter.api import (
     scrub,
     scrub_many,
 )
+from pcifilter.session import RtpSession
 from pcifilter.stream import RtpStreamFilter
 
 __all__ = [
     "OPTIONS",
+    "RtpSession",
     "RtpStreamFilter",
     "ScrubResult",
     "ScrubberBank",

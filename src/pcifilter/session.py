@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A call's RTP through the filter, set up from its SDP offer and answer (RFC 3264).
+
+Packets sent to an endpoint carry the payload types of that endpoint's SDP: the offerer's
+packets (to the answerer) are read with the answer's map, and the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pcifilter._core import ToneEvent
+from pcifilter.sdp import AudioMedia, SessionDescription
+from pcifilter.stream import RtpStreamFilter
+
+DIRECTIONS = ("offerer", "answerer")  # who sent the packets
+
+
+def _filter_for(receiver: AudioMedia, **options: Any) -> RtpStreamFilter:
+    audio = [c for c in receiver.codecs.values() if c.kind in ("pcmu", "pcma")]
+    if not audio:
+        names = ", ".join(sorted({c.name for c in receiver.codecs.values()})) or "none"
+        raise ValueError(f"no G.711 codec negotiated (offered: {names}); Opus is issue 4")
+
+    def pt(kind: str) -> int:  # -1: not negotiated (payload type 0 is a real one)
+        found = receiver.payload_type_of(kind, 8000)
+        return -1 if found is None else found
+
+    return RtpStreamFilter(
+        telephone_event_pt=pt("telephone-event"),
+        pcmu_pt=pt("pcmu"),
+        pcma_pt=pt("pcma"),
+        cn_pt=pt("cn"),
+        **options,
+    )
+
+
+class RtpSession:
+    """Both directions of one call's first audio stream, each with its own filter."""
+
+    def __init__(
+        self, offer: str | SessionDescription, answer: str | SessionDescription, **options: Any
+    ) -> None:
+        self.offer = (
+            offer if isinstance(offer, SessionDescription) else SessionDescription.parse(offer)
+        )
+        self.answer = (
+            answer if isinstance(answer, SessionDescription) else SessionDescription.parse(answer)
+        )
+        self._filters = {
+            "offerer": _filter_for(self.answer.audio[0], **options),  # offerer -> answerer
+            "answerer": _filter_for(self.offer.audio[0], **options),
+        }
+
+    def _filter(self, sender: str) -> RtpStreamFilter:
+        if sender not in self._filters:
+            raise ValueError(f"sender must be one of {DIRECTIONS}, not {sender!r}")
+        return self._filters[sender]
+
+    def process(self, packets: bytes | Iterable[bytes], sender: str) -> list[bytes]:
+        """Packets from `sender` ('offerer' or 'answerer') in; the ready packets out."""
+        return self._filter(sender).process(packets)
+
+    def flush(self, sender: str) -> list[bytes]:
+        """End of the `sender`'s stream."""
+        return self._filter(sender).flush()
+
+    @property
+    def filtering(self) -> bool:
+        """Whether a payment session is on (both directions)."""
+        return all(f.filtering for f in self._filters.values())
+
+    @filtering.setter
+    def filtering(self, on: bool) -> None:
+        for f in self._filters.values():
+            f.filtering = on
+
+    def take_events(self, sender: str) -> list[ToneEvent]:
+        """Keypresses found in `sender`'s stream since the last call."""
+        return self._filter(sender).take_events()
+
+    def __repr__(self) -> str:
+        return f"RtpSession(filtering={self.filtering})"

@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: Apache-2.0
+"""SDP audio parts: typed, checked, written back."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pcifilter.sdp import SessionDescription
+
+OFFER = (
+    "v=0\r\no=- 20518 0 IN IP4 203.0.113.1\r\ns=-\r\nc=IN IP4 203.0.113.1\r\nt=0 0\r\n"
+    "m=audio 54400 RTP/AVP 0 8 96 13\r\na=rtpmap:96 telephone-event/8000\r\na=fmtp:96 0-16\r\n"
+    "a=ptime:20\r\na=sendrecv\r\na=rtcp:54401\r\n"
+    "m=video 0 RTP/AVP 31\r\n"
+)
+OPUS = (
+    "v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nt=0 0\r\n"
+    "m=audio 40000 RTP/AVP 111 110\r\nc=IN IP6 2001:db8::2\r\na=rtpmap:111 opus/48000/2\r\n"
+    "a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:110 telephone-event/48000\r\n"
+    "a=rtcp-mux\r\na=sendonly\r\n"
+)
+
+
+def test_offer() -> None:
+    (a,) = SessionDescription.parse(OFFER).audio
+    assert (a.port, a.protocol, a.payload_types, a.address) == (
+        54400,
+        "RTP/AVP",
+        [0, 8, 96, 13],
+        "203.0.113.1",
+    )
+    assert {pt: c.kind for pt, c in a.codecs.items()} == {
+        0: "pcmu",
+        8: "pcma",
+        96: "telephone-event",
+        13: "cn",
+    }
+    assert a.codecs[96].fmtp == "0-16" and a.ptime == 20 and a.rtcp_port == 54401
+    assert a.payload_type_of("telephone-event") == 96 and a.payload_type_of("pcmu") == 0
+
+
+def test_opus_and_ipv6_media_address() -> None:
+    (a,) = SessionDescription.parse(OPUS).audio
+    assert a.address == "2001:db8::2" and a.direction == "sendonly" and a.rtcp_mux
+    assert a.codecs[111].clock_rate == 48000 and a.codecs[111].channels == 2
+    assert a.payload_type_of("telephone-event", 48000) == 110
+    assert a.codecs[111].fmtp == "minptime=10;useinbandfec=1"
+
+
+@pytest.mark.parametrize("text", [OFFER, OPUS])
+def test_round_trip(text: str) -> None:
+    d = SessionDescription.parse(text)
+    again = SessionDescription.parse(d.serialize())
+    assert [vars(a) | {"_raw": None} for a in again.audio] == [
+        vars(a) | {"_raw": None} for a in d.audio
+    ]
+
+
+def test_rewriting_the_media_line() -> None:
+    d = SessionDescription.parse(OFFER)
+    d.audio[0].port, d.audio[0].address, d.audio[0].direction = 30000, "198.51.100.7", "recvonly"
+    text = d.serialize()
+    assert "m=audio 30000 RTP/AVP 0 8 96 13" in text and "c=IN IP4 198.51.100.7" in text
+    assert "a=recvonly" in text and "m=video 0" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "v= line"),
+        ("hello", "v= line"),
+        ("v=1\r\n", "version must be 0"),
+        ("v=0\r\ns=-\r\nm=video 1 RTP/AVP 31\r\n", "no m=audio"),
+        ("v=0\r\nm=audio 70000 RTP/AVP 0\r\n", "port must be 0-65535"),
+        ("v=0\r\nm=audio 4000 RTP/AVP x\r\n", "payload types must be numbers"),
+        ("v=0\r\nm=audio 4000 RTP/AVP 0 300\r\n", "payload types must be numbers"),
+        ("v=0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:96 telephone-event/8000\r\n", "does not list"),
+    ],
+)
+def test_odd_sdp_is_a_precise_value_error(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SessionDescription.parse(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_arbitrary_text_parses_or_is_a_value_error(text: str) -> None:
+    with contextlib.suppress(ValueError):  # anything else (or a crash) fails the test
+        d = SessionDescription.parse("v=0\r\n" + text)
+        assert d.audio and all(0 <= a.port <= 65535 for a in d.audio)
