@@ -8,8 +8,9 @@ cd "$(dirname "$0")"
 
 # System packages: compiler, Python venv/headers, libspandsp (reference decoder in tests and
 # bench), libopus (Opus work), espeak-ng + sox (speech corpora and the demo call), sip-tester
-# (sipp, whose shipped RTP captures are test fixtures).
-PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev espeak-ng sox sip-tester)
+# (sipp: its RTP captures are fixtures, and it makes test calls on 127.0.0.1), tshark (captures
+# those calls on loopback and analyses the scrubbed result).
+PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev espeak-ng sox sip-tester tshark)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,6 +18,8 @@ done
 if ((${#missing[@]})); then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     echo "dev.sh: installing ${missing[*]}"
+    # tshark asks whether non-root users may capture: no.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
