@@ -118,10 +118,7 @@ void StreamFilter::feed(const std::int16_t* pcm, std::size_t n) noexcept {
         const std::size_t k = std::min<std::size_t>(n, 1024);
         const std::size_t first_event = scrubber_.events().size();
         scrubber_.process(pcm, tmp_.data(), k);
-        for (std::size_t i = 0; i < k; ++i) {
-            const std::int64_t t = out_until_ + static_cast<std::int64_t>(i);
-            if (t >= 0) out_ring_[static_cast<std::size_t>(t) & kRingMask] = tmp_[i];
-        }
+        copy_to_ring(out_until_, tmp_.data(), k);
         out_until_ += static_cast<std::int64_t>(k);
         fed_ += static_cast<std::int64_t>(k);
         auto& ev = scrubber_.events();
@@ -139,16 +136,51 @@ void StreamFilter::feed_until(std::int64_t t) noexcept {
     while (fed_ < t) feed(zeros_.data(), static_cast<std::size_t>(std::min<std::int64_t>(t - fed_, 1024)));
 }
 
+void StreamFilter::copy_to_ring(std::int64_t t, const std::int16_t* y, std::size_t n) noexcept {
+    if (t < 0) {  // the delay line's pre-roll has no place on the timeline
+        const auto skip = static_cast<std::size_t>(std::min<std::int64_t>(-t, static_cast<std::int64_t>(n)));
+        y += skip;
+        n -= skip;
+        t += static_cast<std::int64_t>(skip);
+    }
+    while (n > 0) {
+        const std::size_t at = static_cast<std::size_t>(t) & kRingMask;
+        const std::size_t k = std::min(n, kRing - at);
+        std::memcpy(out_ring_.data() + at, y, k * sizeof(std::int16_t));
+        y += k;
+        n -= k;
+        t += static_cast<std::int64_t>(k);
+    }
+}
+
+void StreamFilter::copy_from_ring(std::int64_t t, std::size_t n, std::int16_t* y) const noexcept {
+    while (n > 0) {
+        const std::size_t at = static_cast<std::size_t>(t) & kRingMask;
+        const std::size_t k = std::min(n, kRing - at);
+        std::memcpy(y, out_ring_.data() + at, k * sizeof(std::int16_t));
+        y += k;
+        n -= k;
+        t += static_cast<std::int64_t>(k);
+    }
+}
+
 void StreamFilter::mark_ready() noexcept {
     for (std::size_t i = 0; i < count_; ++i) {
         Slot& s = slots_[(head_ + i) % kSlots];
         if (s.ready || !s.audio) continue;
         if (out_until_ < s.t + static_cast<std::int64_t>(s.payload_samples)) break;
+        // Unchanged audio (nearly every packet) is found with one decode and one compare;
+        // only a masked packet is re-encoded, and only where it differs.
         std::uint8_t* codes = s.bytes.data() + s.payload_offset;
-        for (std::size_t k = 0; k < s.payload_samples; ++k) {
-            const std::int16_t y = out_ring_[static_cast<std::size_t>(s.t + std::int64_t(k)) & kRingMask];
-            const std::int16_t x = s.alaw ? alaw_to_linear(codes[k]) : ulaw_to_linear(codes[k]);
-            if (x != y) codes[k] = s.alaw ? linear_to_alaw(y) : linear_to_ulaw(y);  // masked only
+        const std::size_t n = s.payload_samples;
+        std::int16_t* y = tmp_.data();
+        std::int16_t* x = pcm_.data();
+        copy_from_ring(s.t, n, y);
+        if (s.alaw) decode_alaw(codes, x, n);
+        else decode_ulaw(codes, x, n);
+        if (std::memcmp(x, y, n * sizeof(std::int16_t)) != 0) {
+            for (std::size_t k = 0; k < n; ++k)
+                if (x[k] != y[k]) codes[k] = s.alaw ? linear_to_alaw(y[k]) : linear_to_ulaw(y[k]);
         }
         s.ready = true;
     }
@@ -302,10 +334,7 @@ void StreamFilter::flush() noexcept {
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
     const std::size_t first_event = scrubber_.events().size();
     scrubber_.flush(tmp_.data());
-    for (std::size_t i = 0; i < d; ++i) {
-        const std::int64_t t = out_until_ + static_cast<std::int64_t>(i);
-        if (t >= 0) out_ring_[static_cast<std::size_t>(t) & kRingMask] = tmp_[i];
-    }
+    copy_to_ring(out_until_, tmp_.data(), d);
     out_until_ += static_cast<std::int64_t>(d);
     auto& ev = scrubber_.events();
     const std::size_t before = events_.size();

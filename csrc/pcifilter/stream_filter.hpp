@@ -89,6 +89,8 @@ private:
     void feed(const std::int16_t* pcm, std::size_t n) noexcept;
     void feed_held(bool force) noexcept;
     void mark_ready() noexcept;
+    void copy_to_ring(std::int64_t t, const std::int16_t* y, std::size_t n) noexcept;
+    void copy_from_ring(std::int64_t t, std::size_t n, std::int16_t* y) const noexcept;
     Slot* enqueue(const std::uint8_t* data, std::size_t len) noexcept;
     void on_inband_events(std::size_t first) noexcept;
 
