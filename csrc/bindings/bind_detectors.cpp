@@ -112,6 +112,7 @@ void bind_detectors(py::module_& m) {
         PCIFILTER_FIELD(max_harmonic_db, dtmf.max_harmonic_db)
         PCIFILTER_FIELD(mask_min_level_dbm0, dtmf.mask_min_level_dbm0)
         PCIFILTER_FIELD(mask_min_energy_ratio, dtmf.mask_min_energy_ratio)
+        PCIFILTER_FIELD(mask_weak_energy_ratio, dtmf.mask_weak_energy_ratio)
 #undef PCIFILTER_FIELD
         .def("validate", [](const P& p) { p.validate(); });
 

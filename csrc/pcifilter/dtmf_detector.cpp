@@ -77,6 +77,8 @@ void DtmfParams::validate() const {
         throw std::invalid_argument("energy ratios must be within (0, 1]");
     if (!(max_harmonic_db >= -40.0 && max_harmonic_db <= 0.0))
         throw std::invalid_argument("max_harmonic_db must be within [-40, 0]");
+    if (!(mask_weak_energy_ratio >= 0.0 && mask_weak_energy_ratio <= 1.0))
+        throw std::invalid_argument("mask_weak_energy_ratio must be within [0, 1]");
     if (!(mask_min_level_dbm0 >= -70.0 && mask_min_level_dbm0 <= 0.0))
         throw std::invalid_argument("mask_min_level_dbm0 must be within [-70, 0]");
 }
@@ -94,6 +96,7 @@ DtmfDetector::DtmfDetector(const DtmfParams& params)
     params_.validate();
     min_power_ = dbm0_to_power(params_.min_level_dbm0);
     mask_min_power_ = dbm0_to_power(params_.mask_min_level_dbm0);
+    mask_min_q_ = static_cast<float>(mask_min_power_ * kN * kN / 2.0);
     // A window step is one sub-block (5 ms); a gap of g ms of invalid windows spans g/5 steps.
     max_gap_windows_ = static_cast<int>(params_.max_dropout_ms / 5.0 + 0.5);
     harmonic_limit_ = std::pow(10.0, params_.max_harmonic_db / 10.0);
@@ -221,10 +224,24 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
     // Tone power is 2|W|²/N² and mean power E/N, so the share test is 2(|Wr|²+|Wc|²) ≥ ρ·E·N.
     const bool share_ok =
         2.0f * (q[r] + q[c]) >= static_cast<float>(params_.mask_min_energy_ratio) * energy * kN;
+    const bool share_weak =
+        2.0f * (q[r] + q[c]) >= static_cast<float>(params_.mask_weak_energy_ratio) * energy * kN;
+    // Shape tests in float on |W|² (tone power is 2|W|²/N²: the limits are scaled once):
+    // most windows that pass a share test are speech and stop here.
+    bool shape = false;
+    if (share_ok || share_weak) {
+        float r2q = 0, c2q = 0;
+        for (int f = 0; f < 4; ++f)
+            if (f != r) r2q = std::max(r2q, q[f]);
+        for (int f = 4; f < 8; ++f)
+            if (f != c) c2q = std::max(c2q, q[f]);
+        shape = q[r] >= mask_min_q_ && q[c] >= mask_min_q_ && q[c] <= 25.1f * q[r] &&
+                q[r] <= 39.8f * q[c] && r2q * 2.0f <= q[r] && c2q * 2.0f <= q[c];  // +14/-16 dB
+    }
     std::array<std::complex<float>, 8> w{};
     std::array<double, 8> p{};
     double mean_power = 0, r2 = 0, c2 = 0;
-    if (share_ok) {
+    if (shape) {
         for (int f = 0; f < 8; ++f) {
             w[f] = {wl[2 * f], wl[2 * f + 1]};
             p[f] = 2.0 * q[f] / (double(kN) * kN);
@@ -235,11 +252,22 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
         for (int f = 4; f < 8; ++f)
             if (f != c) c2 = std::max(c2, p[f]);
     }
-    // Limits compared as power ratios: no logarithms per window.
     const double pr = p[r], pc = p[c];
-    const bool cand = share_ok && pr >= mask_min_power_ && pc >= mask_min_power_ &&
-                      pc <= 25.1 * pr && pr <= 39.8 * pc && r2 * 2.0 <= pr &&
-                      c2 * 2.0 <= pc;  // twist within +14 / -16 dB
+    bool cand = share_ok && shape;
+    if (!cand && share_weak && shape && b >= kWindowBlocks) {
+        // A keypress quieter than the speech over it holds little of the window's energy, but
+        // it is steady and on frequency, which speech seldom is in both bins at once.
+        double m = 0;
+        for (int i = 0; i < 3; ++i) m += pair_amplitude(b - i, r, c) / 3.0;
+        bool steady = true;
+        for (int i = 0; i < 3; ++i) steady = steady && pair_amplitude(b - i, r, c) >= 0.55 * m;
+        const auto drift = [&](int f) {
+            const std::complex<float> prev = ring(b - 3).corr[f] + ring(b - 2).corr[f] + ring(b - 1).corr[f];
+            const double ar = w[f].real(), ai = w[f].imag(), br = prev.real(), bi = prev.imag();
+            return std::fabs(offset_hz(std::complex<double>(ar * br + ai * bi, ai * br - ar * bi)));
+        };
+        cand = steady && drift(r) <= 0.02 * kFreqs[r] && drift(c) <= 0.02 * kFreqs[c];
+    }
     bool valid = false;
     std::complex<double> zr{}, zc{};
     if (cand) {

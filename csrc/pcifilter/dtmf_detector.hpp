@@ -48,7 +48,10 @@ struct DtmfParams {
     // Looser limits for mask requests: the masker would rather hide a little speech than
     // let the onset of a keypress through.
     double mask_min_level_dbm0 = -45.0;
-    double mask_min_energy_ratio = 0.30;
+    double mask_min_energy_ratio = 0.40;
+    // Below that share, a window still starts a mask if both tones are steady and within 2 %
+    // of their frequencies (a keypress under louder speech). 1 disables this path.
+    double mask_weak_energy_ratio = 0.12;
 
     void validate() const;
 };
@@ -113,6 +116,7 @@ private:
 
     DtmfParams params_;
     double min_power_, mask_min_power_, twist_hi_, twist_lo_, harmonic_limit_ = 0;
+    float mask_min_q_ = 0;  // mask_min_power_ on the |W|² scale
     int max_gap_windows_;
     CorrelatorBank bank_;
     std::array<SubBlock, 4> ring_{};

@@ -41,6 +41,7 @@ OPTIONS: tuple[str, ...] = (
     "max_harmonic_db",
     "mask_min_level_dbm0",
     "mask_min_energy_ratio",
+    "mask_weak_energy_ratio",
     "tones",
 )
 
