@@ -147,7 +147,11 @@ def mask_ratio_sweep() -> None:
                 cells.append(", ".join(parts))
         finally:
             leak.pf.scrub = plain  # type: ignore[assignment]
-        print(f"| {ratio:g} | {masked[0]:.2f} % | {masked[1]:.2f} % | " + " | ".join(cells) + " |")
+        print(
+            f"| {ratio:g} | {weak:g} | {masked[0]:.2f} % | {masked[1]:.2f} % | "
+            + " | ".join(cells)
+            + " |"
+        )
 
 
 def lookahead_sweep() -> None:
