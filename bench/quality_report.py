@@ -110,13 +110,12 @@ def mask_ratio_sweep() -> None:
     print("|---|---|---|---|---|---|")
     sp, mu = corpus.cached("speech", 600, 7), corpus.cached("music", 600, 7)
     plain = pf.scrub
-    for ratio in (0.3, 0.4, 0.5):
-        masked = [
-            100 * plain(x, mask_min_energy_ratio=ratio).masked_ms / (len(x) / 8) for x in (sp, mu)
-        ]
+    for ratio, weak in ((0.3, 1.0), (0.4, 1.0), (0.4, 0.12), (0.5, 0.12)):
+        opts = {"mask_min_energy_ratio": ratio, "mask_weak_energy_ratio": weak}
+        masked = [100 * plain(x, **opts).masked_ms / (len(x) / 8) for x in (sp, mu)]
 
-        def scrub_with(pcm, mode="silence", lookahead_ms=40.0, _r=ratio):  # type: ignore[no-untyped-def]
-            return plain(pcm, mode=mode, lookahead_ms=lookahead_ms, mask_min_energy_ratio=_r)
+        def scrub_with(pcm, mode="silence", lookahead_ms=40.0, _o=opts):  # type: ignore[no-untyped-def]
+            return plain(pcm, mode=mode, lookahead_ms=lookahead_ms, **_o)
 
         leak.pf.scrub = scrub_with  # type: ignore[assignment]
         cells = []
