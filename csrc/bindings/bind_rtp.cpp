@@ -5,6 +5,7 @@
 #include <pybind11/typing.h>
 
 #include "bindings.hpp"
+#include "pcifilter/opus_packet.hpp"
 #include "pcifilter/rfc4733.hpp"
 #include "pcifilter/rtp.hpp"
 
@@ -83,6 +84,28 @@ void bind_rtp(py::module_& m) {
              "Classify one telephone-event packet: ('new'|'update'|'end_repeat'|'continuation'|"
              "'stale', the keypress if new).")
         .def("reset", &TelephoneEventTracker::reset);
+
+    m.def("parse_opus_packet", [](const py::bytes& packet) {
+        const std::string_view v = packet;
+        OpusPacketInfo info;
+        if (!parse_opus_packet(reinterpret_cast<const std::uint8_t*>(v.data()), v.size(), &info))
+            throw py::value_error("invalid Opus packet (RFC 6716 section 3.4)");
+        static const char* kModes[] = {"silk", "hybrid", "celt"};
+        py::typing::Dict<py::str, py::object> d;
+        d["config"] = info.config;
+        d["mode"] = kModes[static_cast<int>(info.mode)];
+        d["bandwidth_hz"] = info.bandwidth_hz;
+        d["stereo"] = info.stereo;
+        d["code"] = info.code;
+        d["samples_per_frame"] = info.samples_per_frame;
+        d["padding"] = info.padding;
+        std::vector<std::pair<std::size_t, int>> frames;
+        for (int i = 0; i < info.frame_count; ++i)
+            frames.emplace_back(info.frame_offset[static_cast<std::size_t>(i)],
+                                info.frame_size[static_cast<std::size_t>(i)]);
+        d["frames"] = frames;
+        return d;
+    }, py::arg("packet"), "The TOC and frame layout of an Opus packet (RFC 6716 section 3).");
 
     m.def("rtp_drop_reasons", [] {
         std::vector<std::string> names;

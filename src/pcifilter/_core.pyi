@@ -24,6 +24,7 @@ __all__: list[str] = [
     "default_tones",
     "detect_array",
     "detect_many",
+    "parse_opus_packet",
     "parse_rtp",
     "rtp_drop_reasons",
     "scrub_array",
@@ -346,6 +347,11 @@ def detect_array(
 def detect_many(
     pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], config: Config
 ) -> list[list[ToneEvent]]: ...
+def parse_opus_packet(packet: bytes) -> dict[str, typing.Any]:
+    """
+    The TOC and frame layout of an Opus packet (RFC 6716 section 3).
+    """
+
 def parse_rtp(packet: bytes) -> dict[str, typing.Any]:
     """
     Parse and validate one RTP packet; ValueError says what is wrong.
