@@ -175,5 +175,5 @@ def test_one_object_shared_by_threads_stays_consistent() -> None:
 def test_streaming_detector_and_scrubber_repr() -> None:
     assert "8000" in repr(pf.StreamDetector())
     s = pf.StreamScrubber(lookahead_ms=30)
-    assert s.delay == 240 and "delay=240" in repr(s)
+    assert s.delay == 280 and "delay=280" in repr(s)  # look-ahead + one 5 ms piece
     assert s.process(np.zeros(0, np.int16)).shape == (0,)

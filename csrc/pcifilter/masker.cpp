@@ -70,8 +70,8 @@ double Masker::background_power() const noexcept {
 
 double Masker::background_dbm0() const noexcept { return power_to_dbm0(background_power()); }
 
-bool Masker::request(std::int64_t start, std::int64_t end) noexcept {
-    const std::int64_t first = std::max<std::int64_t>(out_pos_, 0);
+bool Masker::request(std::int64_t start, std::int64_t end, std::int64_t not_before) noexcept {
+    const std::int64_t first = std::max<std::int64_t>({out_pos_, not_before, 0});
     bool on_time = true;
     if (start < first) {
         // Already output: fine if a span (still open, or the last one done) covered it.

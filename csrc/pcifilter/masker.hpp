@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <vector>
 
@@ -38,9 +39,12 @@ public:
 
     Masker(int sample_rate, int delay, const MaskerParams& params);
 
-    // Masks [start, end) of the input clock (clipped to what has not been output yet).
-    // Returns false when the span came too late to be masked whole.
-    bool request(std::int64_t start, std::int64_t end) noexcept;
+    // Masks [start, end) of the input clock, from `not_before` on at the earliest (the caller
+    // passes a point that does not depend on how its input was chunked; the masker never
+    // masks what it has output already). Returns false when the span came too late to be
+    // masked whole.
+    bool request(std::int64_t start, std::int64_t end,
+                 std::int64_t not_before = INT64_MIN) noexcept;
     // Pushes n input samples and writes n output samples, delayed by `delay()`.
     void process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept;
     // Spans whose output is complete are appended here; drain them with take_spans().

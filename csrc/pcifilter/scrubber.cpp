@@ -33,9 +33,13 @@ Scrubber::Scrubber(const ScrubberParams& params)
       factor_(params.sample_rate / 8000),
       offset_(params.sample_rate == 8000 ? 0 : -extra_delay(params.sample_rate)),
       dtmf_(params.dtmf),
+      // The delay line holds one 5 ms analysis piece more than the look-ahead, so that the
+      // chunking-independent cut of late requests (run_piece) still lets them reach as far
+      // back as a whole-piece run could: the look-ahead setting stays the guaranteed margin.
       masker_(params.sample_rate,
               static_cast<int>(std::lround(params.lookahead_ms * params.sample_rate / 1000.0)) +
-                  extra_delay(params.sample_rate),
+                  extra_delay(params.sample_rate) +
+                  DtmfDetector::kSubBlock * (params.sample_rate / 8000),
               params.masker) {
     const double lead_ms =
         params_.lead_ms >= 0 ? params_.lead_ms : std::max(2.5, params_.lookahead_ms - 27.5);
@@ -99,10 +103,15 @@ void Scrubber::run_piece(const std::int16_t* in, std::int16_t* out, std::size_t 
     requests_.clear();
     detect_piece(in, n);
     if (masking_) {
+        // Requests were made at the boundary T ending this piece. Whatever the chunking, the
+        // masker has output less than T - delay by now (whole pieces: T - piece - delay; one
+        // sample at a time: T - 1 - delay): cutting late requests at T - delay, not at its
+        // current output position, keeps the output independent of chunking.
+        const std::int64_t not_before = consumed_ + static_cast<std::int64_t>(n) - masker_.delay();
         for (const MaskRequest& r : requests_) {
             const std::int64_t s = r.start * factor_ + offset_ - lead_;
             const std::int64_t e = r.end * factor_ + offset_ + hang_;
-            if (!masker_.request(s, e)) ++stats_.late_masks;
+            if (!masker_.request(s, e, not_before)) ++stats_.late_masks;
         }
     }
     forward(first_event);
