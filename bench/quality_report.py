@@ -102,12 +102,12 @@ def mask_ratio_sweep() -> None:
     """Over-masking of continuous audio against keypresses covered, per mask_min_energy_ratio."""
     import leak
 
-    print("\n### Over-masking against sensitivity (mask_min_energy_ratio, 30 ms look-ahead)\n")
+    print("\n### Over-masking against sensitivity (30 ms look-ahead)\n")
     print(
-        "| ratio | speech masked | music masked | line noise -3..-30 | speech/music -3..-15 "
-        "| speech -20/-25/-30 |"
+        "| mask_min_energy_ratio | mask_weak_energy_ratio | speech masked | music masked "
+        "| line noise -3..-30 | speech/music -3..-15 | speech -20/-25/-30 |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     sp, mu = corpus.cached("speech", 600, 7), corpus.cached("music", 600, 7)
     plain = pf.scrub
     for ratio, weak in ((0.3, 1.0), (0.4, 1.0), (0.4, 0.12), (0.5, 0.12)):
