@@ -5,14 +5,13 @@
 namespace pcifilter::py_bindings {
 namespace {
 
-using Encode = void (*)(const std::int16_t*, std::uint8_t*, std::size_t) noexcept;
-using Decode = void (*)(const std::uint8_t*, std::int16_t*, std::size_t) noexcept;
-
-py::array_t<std::uint8_t> encode(const py::array& pcm, Encode f) {
-    auto in = as_pcm(pcm, "pcm", true);
-    py::array_t<std::uint8_t> out(in.size());
-    const auto* src = in.data();
-    auto* dst = out.mutable_data();
+// One G.711 conversion over a whole array, with the GIL released.
+template <typename In, typename Out>
+py::array_t<Out> convert(const py::array_t<In, py::array::c_style>& in,
+                         void (*f)(const In*, Out*, std::size_t) noexcept) {
+    py::array_t<Out> out(in.size());
+    const In* src = in.data();
+    Out* dst = out.mutable_data();
     const auto n = static_cast<std::size_t>(in.size());
     {
         py::gil_scoped_release release;
@@ -21,20 +20,17 @@ py::array_t<std::uint8_t> encode(const py::array& pcm, Encode f) {
     return out;
 }
 
-py::array_t<std::int16_t> decode(const py::buffer& codes, Decode f) {
+py::array_t<std::uint8_t> encode(const py::array& pcm,
+                                 void (*f)(const std::int16_t*, std::uint8_t*, std::size_t) noexcept) {
+    return convert<std::int16_t, std::uint8_t>(as_pcm(pcm, "pcm", true), f);
+}
+
+py::array_t<std::int16_t> decode(const py::buffer& codes,
+                                 void (*f)(const std::uint8_t*, std::int16_t*, std::size_t) noexcept) {
     py::array arr = py::array::ensure(codes);
     if (!arr || !arr.dtype().is(py::dtype::of<std::uint8_t>()) || arr.ndim() != 1)
         throw py::value_error("codes must be a 1-D uint8 array or bytes");
-    auto in = py::array_t<std::uint8_t, py::array::c_style>::ensure(arr);
-    py::array_t<std::int16_t> out(in.size());
-    const auto* src = in.data();
-    auto* dst = out.mutable_data();
-    const auto n = static_cast<std::size_t>(in.size());
-    {
-        py::gil_scoped_release release;
-        f(src, dst, n);
-    }
-    return out;
+    return convert<std::uint8_t, std::int16_t>(py::array_t<std::uint8_t, py::array::c_style>::ensure(arr), f);
 }
 
 py::array as_codes(const py::object& o) {
