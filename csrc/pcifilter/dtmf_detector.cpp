@@ -194,6 +194,30 @@ double DtmfDetector::pair_amplitude(std::int64_t block, int row, int col) const 
     return std::sqrt(double(sq_mag(s.corr[row])) + sq_mag(s.corr[col]));
 }
 
+double DtmfDetector::window_amplitude(std::int64_t b, int row, int col) const noexcept {
+    double m = 0;
+    for (int i = 0; i < 3; ++i) m += pair_amplitude(b - i, row, col) / 3.0;
+    return m;
+}
+
+bool DtmfDetector::steady(std::int64_t b, int row, int col) const noexcept {
+    // Every sub-block of the window holds at least 55 % of the pair's mean amplitude: a window
+    // half over a tone's edge, or speech that comes and goes, is not steady.
+    const double m = window_amplitude(b, row, col);
+    for (int i = 0; i < 3; ++i)
+        if (pair_amplitude(b - i, row, col) < 0.55 * m) return false;
+    return true;
+}
+
+std::complex<double> DtmfDetector::phase_slope(std::int64_t b, int f) const noexcept {
+    // W_b · conj(W_{b-1}) for the windows ending with sub-blocks b and b-1: its angle is the
+    // tone's frequency error times one sub-block.
+    const std::complex<float> now = ring(b - 2).corr[f] + ring(b - 1).corr[f] + ring(b).corr[f];
+    const std::complex<float> prev = ring(b - 3).corr[f] + ring(b - 2).corr[f] + ring(b - 1).corr[f];
+    const double ar = now.real(), ai = now.imag(), br = prev.real(), bi = prev.imag();
+    return {ar * br + ai * bi, ai * br - ar * bi};  // written out: std::complex's * is slow
+}
+
 double DtmfDetector::coverage(std::int64_t block, int row, int col, double ref) const noexcept {
     if (ref <= 0) return 0.0;
     return std::clamp(pair_amplitude(block, row, col) / ref, 0.0, 1.0);
@@ -228,9 +252,9 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
         2.0f * (q[r] + q[c]) >= static_cast<float>(params_.mask_weak_energy_ratio) * energy * kN;
     // Shape tests in float on |W|² (tone power is 2|W|²/N²: the limits are scaled once):
     // most windows that pass a share test are speech and stop here.
+    float r2q = 0, c2q = 0;  // the runner-up row and column
     bool shape = false;
     if (share_ok || share_weak) {
-        float r2q = 0, c2q = 0;
         for (int f = 0; f < 4; ++f)
             if (f != r) r2q = std::max(r2q, q[f]);
         for (int f = 4; f < 8; ++f)
@@ -238,57 +262,31 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
         shape = q[r] >= mask_min_q_ && q[c] >= mask_min_q_ && q[c] <= 25.1f * q[r] &&
                 q[r] <= 39.8f * q[c] && r2q * 2.0f <= q[r] && c2q * 2.0f <= q[c];  // +14/-16 dB
     }
-    std::array<std::complex<float>, 8> w{};
-    std::array<double, 8> p{};
-    double mean_power = 0, r2 = 0, c2 = 0;
-    if (shape) {
-        for (int f = 0; f < 8; ++f) {
-            w[f] = {wl[2 * f], wl[2 * f + 1]};
-            p[f] = 2.0 * q[f] / (double(kN) * kN);
-        }
-        mean_power = double(energy) / kN;
-        for (int f = 0; f < 4; ++f)
-            if (f != r) r2 = std::max(r2, p[f]);
-        for (int f = 4; f < 8; ++f)
-            if (f != c) c2 = std::max(c2, p[f]);
-    }
-    const double pr = p[r], pc = p[c];
+    const auto power = [](float qf) { return 2.0 * qf / (double(kN) * kN); };  // |W|² to tone power
+    const double pr = shape ? power(q[r]) : 0.0, pc = shape ? power(q[c]) : 0.0;
+    // Steadiness is needed by the weak candidate path and by the valid test: once at most.
+    int is_steady = -1;
+    const auto steady_now = [&] {
+        if (is_steady < 0) is_steady = steady(b, r, c) ? 1 : 0;
+        return is_steady == 1;
+    };
     bool cand = share_ok && shape;
     if (!cand && share_weak && shape && b >= kWindowBlocks) {
         // A keypress quieter than the speech over it holds little of the window's energy, but
         // it is steady and on frequency, which speech seldom is in both bins at once.
-        double m = 0;
-        for (int i = 0; i < 3; ++i) m += pair_amplitude(b - i, r, c) / 3.0;
-        bool steady = true;
-        for (int i = 0; i < 3; ++i) steady = steady && pair_amplitude(b - i, r, c) >= 0.55 * m;
-        const auto drift = [&](int f) {
-            const std::complex<float> prev = ring(b - 3).corr[f] + ring(b - 2).corr[f] + ring(b - 1).corr[f];
-            const double ar = w[f].real(), ai = w[f].imag(), br = prev.real(), bi = prev.imag();
-            return std::fabs(offset_hz(std::complex<double>(ar * br + ai * bi, ai * br - ar * bi)));
-        };
-        cand = steady && drift(r) <= 0.02 * kFreqs[r] && drift(c) <= 0.02 * kFreqs[c];
+        cand = steady_now() && std::fabs(offset_hz(phase_slope(b, r))) <= 0.02 * kFreqs[r] &&
+               std::fabs(offset_hz(phase_slope(b, c))) <= 0.02 * kFreqs[c];
     }
     bool valid = false;
     std::complex<double> zr{}, zc{};
     if (cand) {
         const double window_min = min_power_ * 0.4;  // -4 dB: frequency error and edges
-        double m = 0;
-        for (int i = 0; i < 3; ++i) m += pair_amplitude(b - i, r, c) / 3.0;
-        bool steady = true;
-        for (int i = 0; i < 3; ++i) steady = steady && pair_amplitude(b - i, r, c) >= 0.55 * m;
-        const bool shape_ok = steady && pr >= window_min && pc >= window_min &&
-                              pc <= twist_hi_ * pr && pr <= twist_lo_ * pc && r2 * 4.0 <= pr &&
-                              c2 * 4.0 <= pc;
+        const bool shape_ok = pr >= window_min && pc >= window_min && pc <= twist_hi_ * pr &&
+                              pr <= twist_lo_ * pc && power(r2q) * 4.0 <= pr &&
+                              power(c2q) * 4.0 <= pc && steady_now();
         if (shape_ok && b >= kWindowBlocks) {
-            // Phase slope between this window and the one a sub-block earlier.
-            const auto slope = [&](int f) {
-                const std::complex<float> prev =
-                    ring(b - 3).corr[f] + ring(b - 2).corr[f] + ring(b - 1).corr[f];
-                const double ar = w[f].real(), ai = w[f].imag(), br = prev.real(), bi = prev.imag();
-                return std::complex<double>(ar * br + ai * bi, ai * br - ar * bi);  // w·conj(prev)
-            };
-            zr = slope(r);
-            zc = slope(c);
+            zr = phase_slope(b, r);
+            zc = phase_slope(b, c);
             const double dr = offset_hz(zr), dc = offset_hz(zc);
             // A loose per-window frequency check keeps speech from building long runs; the
             // strict limit is applied to the estimate over the whole tone.
@@ -302,6 +300,7 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
             // 2.5 dB, so that off-frequency speech is not lifted over the limit.
             const double gr = bin_gain(dr), gc = bin_gain(dc);
             const double corrected = pr / std::max(gr * gr, 0.56) + pc / std::max(gc * gc, 0.56);
+            const double mean_power = double(energy) / kN;
             valid = freq_ok && corrected >= params_.min_energy_ratio * mean_power &&
                     harmonic_free(r, c, std::min(pr, pc), b);
         }
@@ -331,12 +330,10 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
             // followed past its windows: speech would otherwise be followed as a "tone".
             // Reference: the strongest whole window of this keypress (its last sub-block
             // alone may already be past the tone's end).
-            const double amp = (pair_amplitude(b - 2, r, c) + pair_amplitude(b - 1, r, c) +
-                                pair_amplitude(b, r, c)) / 3.0;
             if (track_row_ != r || track_col_ != c) track_amp_ = 0;
             track_row_ = r;
             track_col_ = c;
-            track_amp_ = std::max(track_amp_, amp);
+            track_amp_ = std::max(track_amp_, window_amplitude(b, r, c));
         }
         if (cand_confirmed_) last_mask_end_ = now_end;
     } else if (track_row_ >= 0) {
@@ -378,11 +375,10 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
         run_.last_valid_block = b;
         run_.zr += zr;
         run_.zc += zc;
-        run_.pr += p[r];
-        run_.pc += p[c];
+        run_.pr += pr;
+        run_.pc += pc;
         const double ref = 0.5 * (pair_amplitude(b - 2, r, c) + pair_amplitude(b - 1, r, c));
         run_.end = b * S + static_cast<std::int64_t>(std::lround(S * coverage(b, r, c, ref)));
-        run_.end_refined = false;
     } else if (run_.active) {
         ++run_.gap_windows;
         if (run_.gap_windows == 1 && run_.end == b * S) {

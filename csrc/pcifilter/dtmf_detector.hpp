@@ -101,7 +101,6 @@ private:
         int consecutive = 0, max_consecutive = 0;
         int valid_windows = 0;
         int gap_windows = 0;
-        bool end_refined = false;
         std::complex<double> zr{}, zc{};  // Σ W_b·conj(W_{b-1}): phase slope
         double pr = 0, pc = 0;            // Σ window powers
     };
@@ -113,6 +112,9 @@ private:
     double probe_power(double coeff, std::int64_t block) const noexcept;
     bool harmonic_free(int row, int col, double weaker, std::int64_t block) const noexcept;
     double coverage(std::int64_t block, int row, int col, double ref) const noexcept;
+    double window_amplitude(std::int64_t b, int row, int col) const noexcept;
+    bool steady(std::int64_t b, int row, int col) const noexcept;
+    std::complex<double> phase_slope(std::int64_t b, int f) const noexcept;
 
     DtmfParams params_;
     double min_power_, mask_min_power_, twist_hi_, twist_lo_, harmonic_limit_ = 0;
