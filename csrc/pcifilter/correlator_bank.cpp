@@ -77,10 +77,7 @@ __attribute__((target("avx2"))) void correlate_avx2(const std::int16_t* basis,
 }
 #endif
 
-using CorrelateFn = void (*)(const std::int16_t*, const std::int16_t*, int, std::int32_t*,
-                             std::uint64_t*);
-
-CorrelateFn pick_kernel() {
+BankTables::Kernel pick_kernel() {
 #ifdef PCIFILTER_HAVE_AVX2_KERNEL
     if (__builtin_cpu_supports("avx2")) return correlate_avx2;
 #endif
@@ -97,7 +94,7 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
         throw std::invalid_argument("sub_block must be a multiple of 8 within [8, 64]");
     padded = (sub_block + 15) / 16 * 16;
     basis.assign(static_cast<std::size_t>(padded) * kBankLanes, 0);
-    kernel = reinterpret_cast<void*>(pick_kernel());
+    kernel = pick_kernel();
     step_re.fill(1.0);
     step_im.fill(0.0);
     for (int k = 0; k < n_freqs; ++k) {
@@ -159,8 +156,7 @@ std::size_t CorrelatorBank::feed(const std::int16_t* x, std::size_t n, SubBlock*
     if (ready_) {
         std::int32_t acc[kBankLanes];
         std::uint64_t energy = 0;
-        reinterpret_cast<CorrelateFn>(tables_->kernel)(tables_->basis.data(), buf_.data(),
-                                                       tables_->padded, acc, &energy);
+        tables_->kernel(tables_->basis.data(), buf_.data(), tables_->padded, acc, &energy);
         out->energy = static_cast<float>(energy);
         if (tables_->period > 0) {
             const auto at = static_cast<std::size_t>(phase_index_) * kBankMaxFreqs;
@@ -173,28 +169,30 @@ std::size_t CorrelatorBank::feed(const std::int16_t* x, std::size_t n, SubBlock*
                 o[2 * k] = re * pr[k] - im * pi[k];
                 o[2 * k + 1] = re * pi[k] + im * pr[k];
             }
-            fill_ = 0;
-            ++blocks_done_;
-            return take;
-        }
-        // Rotate each sum onto the absolute phase reference, then advance the reference.
-        // Written out by hand: std::complex's operator* calls __muldc3 (NaN handling).
-        for (int k = 0; k < tables_->n_freqs; ++k) {
-            const auto kk = static_cast<std::size_t>(k);
-            const double re = acc[2 * kk] / kBasisScale, im = acc[2 * kk + 1] / kBasisScale;
-            const double pr = phasor_re_[kk], pi = phasor_im_[kk];
-            out->corr[kk] = {static_cast<float>(re * pr - im * pi), static_cast<float>(re * pi + im * pr)};
-            const double sr = tables_->step_re[kk], si = tables_->step_im[kk];
-            double nr = pr * sr - pi * si, ni = pr * si + pi * sr;
-            // One Newton step towards |phasor| = 1 keeps the recurrence on the unit circle.
-            const double g = 1.5 - 0.5 * (nr * nr + ni * ni);
-            phasor_re_[kk] = nr * g;
-            phasor_im_[kk] = ni * g;
+        } else {
+            rotate_by_recurrence(acc, out);
         }
         fill_ = 0;
         ++blocks_done_;
     }
     return take;
+}
+
+void CorrelatorBank::rotate_by_recurrence(const std::int32_t* acc, SubBlock* out) noexcept {
+    // Rotate each sum onto the absolute phase reference, then advance the reference.
+    // Written out by hand: std::complex's operator* calls __muldc3 (NaN handling).
+    for (int k = 0; k < tables_->n_freqs; ++k) {
+        const auto kk = static_cast<std::size_t>(k);
+        const double re = acc[2 * kk] / kBasisScale, im = acc[2 * kk + 1] / kBasisScale;
+        const double pr = phasor_re_[kk], pi = phasor_im_[kk];
+        out->corr[kk] = {static_cast<float>(re * pr - im * pi), static_cast<float>(re * pi + im * pr)};
+        const double sr = tables_->step_re[kk], si = tables_->step_im[kk];
+        double nr = pr * sr - pi * si, ni = pr * si + pi * sr;
+        // One Newton step towards |phasor| = 1 keeps the recurrence on the unit circle.
+        const double g = 1.5 - 0.5 * (nr * nr + ni * ni);
+        phasor_re_[kk] = nr * g;
+        phasor_im_[kk] = ni * g;
+    }
 }
 
 }  // namespace pcifilter

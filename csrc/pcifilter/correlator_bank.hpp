@@ -40,7 +40,11 @@ struct BankTables {
     int sub_block;
     int padded;                      // sub_block rounded up to 16 (zeros past sub_block)
     std::vector<std::int16_t> basis;  // [kBankLanes][padded], Q10: cos, -sin per frequency
-    void* kernel;                     // the correlation kernel picked for this CPU
+    // The correlation kernel picked for this CPU: basis, samples, padded length, 16 sums out,
+    // energy out.
+    using Kernel = void (*)(const std::int16_t*, const std::int16_t*, int, std::int32_t*,
+                            std::uint64_t*);
+    Kernel kernel;
     static constexpr int kMaxPeriod = 400;
     int period = 0;  // sub-blocks after which the phase reference repeats (0: it does not)
     std::vector<float> phase_re, phase_im;  // [period][kBankMaxFreqs] e^{-jωSb} / 1024
@@ -63,6 +67,8 @@ public:
     std::size_t heap_bytes() const noexcept { return buf_.capacity() * sizeof(std::int16_t); }
 
 private:
+    void rotate_by_recurrence(const std::int32_t* acc, SubBlock* out) noexcept;
+
     std::shared_ptr<const BankTables> tables_;
     std::vector<std::int16_t> buf_;  // the sub-block being filled (zero-padded to `padded`)
     int fill_ = 0;
