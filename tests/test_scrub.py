@@ -196,5 +196,15 @@ def test_noise_mode_follows_background_level() -> None:
     assert -53.0 < level < -47.0
 
 
+def test_masked_samples_counts_every_masked_span() -> None:
+    # Close keypresses make spans that join; the counter must follow them.
+    for seed in range(8):
+        r = pf.scrub(_keyed(seed))
+        assert r.spans and r.stats["masked_samples"] == sum(e - s for s, e in r.spans)
+    x, _ = sg.keyed_sequence("123456", 60, 45, -10)
+    r = pf.scrub(sg.to_int16(x))
+    assert r.stats["masked_samples"] == sum(e - s for s, e in r.spans)
+
+
 def test_state_per_stream_fits_4_kib_at_8_khz() -> None:
     assert pf.StreamScrubber(8000, lookahead_ms=40).state_bytes <= 4096

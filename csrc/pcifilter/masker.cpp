@@ -51,6 +51,7 @@ void Masker::reset() noexcept {
     done_.clear();
     last_done_ = MaskSpan{-1, -1};
     late_ = 0;
+    masked_ = 0;
     bg_fill_ = 0;
     bg_acc_ = 0;
     bg_min_cur_ = bg_min_prev_ = 1e30;
@@ -123,15 +124,20 @@ bool Masker::request(std::int64_t start, std::int64_t end, std::int64_t not_befo
     return on_time;
 }
 
+void Masker::finish_span(const MaskSpan& sp) noexcept {
+    // Report a completed span, joining it to the last one when they touch.
+    if (!done_.empty() && done_.back().end >= sp.start)
+        done_.back().end = std::max(done_.back().end, sp.end);
+    else
+        done_.push_back(sp);
+    last_done_ = done_.back();
+}
+
 void Masker::close_spans() noexcept {
     for (int i = 0; i < n_spans_; ++i) {
         const MaskSpan sp{spans_[i].start, std::min(spans_[i].end, out_pos_)};
         if (sp.end <= sp.start) continue;
-        if (!done_.empty() && done_.back().end >= sp.start)
-            done_.back().end = std::max(done_.back().end, sp.end);
-        else
-            done_.push_back(sp);
-        last_done_ = done_.back();
+        finish_span(sp);
     }
     n_spans_ = 0;
 }
@@ -218,13 +224,9 @@ void Masker::process(const std::int16_t* in, std::int16_t* out, std::size_t n) n
             if (sp.start >= t1) break;
             const std::int64_t a = std::max(sp.start, t0), b = std::min(sp.end, t1);
             for (std::int64_t t = a; t < b; ++t) out[t - t0] = mask_sample(t, sp.start, sp.end, out[t - t0]);
+            if (b > a) masked_ += static_cast<std::uint64_t>(b - a);
             if (sp.end > t1) break;
-            // Span complete: report it (joining an adjacent one) and drop it.
-            if (!done_.empty() && done_.back().end >= sp.start)
-                done_.back().end = std::max(done_.back().end, sp.end);
-            else
-                done_.push_back(sp);
-            last_done_ = done_.back();
+            finish_span(sp);
             for (int i = 1; i < n_spans_; ++i) spans_[i - 1] = spans_[i];
             --n_spans_;
         }

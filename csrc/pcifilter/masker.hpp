@@ -56,6 +56,8 @@ public:
     int delay() const noexcept { return delay_; }
     std::int64_t output_position() const noexcept { return out_pos_; }
     std::uint64_t late_requests() const noexcept { return late_; }
+    // Output samples replaced by the masking signal so far.
+    std::uint64_t masked_samples() const noexcept { return masked_; }
     double background_dbm0() const noexcept;
     double background_power() const noexcept;
     std::size_t state_bytes() const noexcept {
@@ -66,6 +68,7 @@ private:
     std::int16_t mask_sample(std::int64_t t, std::int64_t span_start, std::int64_t span_end,
                              std::int16_t original) noexcept;
     void track_background(const std::int16_t* x, std::size_t n) noexcept;
+    void finish_span(const MaskSpan& sp) noexcept;
 
     int rate_;
     int delay_;
@@ -79,6 +82,7 @@ private:
     std::vector<MaskSpan> done_;
     MaskSpan last_done_{-1, -1};
     std::uint64_t late_ = 0;
+    std::uint64_t masked_ = 0;
     // Comfort noise: background tracker (minimum of 20 ms block powers over 1-2 s) and
     // generator. The mask-join distance stays 5 ms (join_).
     int bg_block_;

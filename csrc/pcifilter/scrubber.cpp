@@ -115,12 +115,8 @@ void Scrubber::run_piece(const std::int16_t* in, std::int16_t* out, std::size_t 
         }
     }
     forward(first_event);
-    const std::size_t spans_before = masker_.finished_spans().size();
     masker_.process(in, out, n);
-    for (std::size_t i = spans_before; i < masker_.finished_spans().size(); ++i) {
-        const MaskSpan& s = masker_.finished_spans()[i];
-        stats_.masked_samples += static_cast<std::uint64_t>(s.end - s.start);
-    }
+    stats_.masked_samples = masker_.masked_samples();
     consumed_ += static_cast<std::int64_t>(n);
     stats_.samples += n;
 }
@@ -175,15 +171,7 @@ void Scrubber::flush(std::int16_t* out) noexcept {
         out += k;
         left -= k;
     }
-    const std::size_t spans_before = masker_.finished_spans().size();
-    const std::int64_t open_end = spans_before ? masker_.finished_spans().back().end : 0;
     masker_.close_spans();
-    for (std::size_t i = spans_before ? spans_before - 1 : 0; i < masker_.finished_spans().size(); ++i) {
-        const MaskSpan& s = masker_.finished_spans()[i];
-        // A span closed now may have grown one already counted: count only the new part.
-        const std::int64_t from = (i + 1 == spans_before) ? open_end : s.start;
-        if (s.end > from) stats_.masked_samples += static_cast<std::uint64_t>(s.end - std::max(from, s.start));
-    }
     const std::size_t first_event = events_.size();
     dtmf_.flush(&events_);
     if (tone_) tone_->flush(&events_);
