@@ -74,6 +74,12 @@ void Scrubber::reset() noexcept {
 }
 
 void Scrubber::process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
+    run(in, out, n);
+}
+
+void Scrubber::analyse(const std::int16_t* in, std::size_t n) noexcept { run(in, nullptr, n); }
+
+void Scrubber::run(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
     // Pieces end on detector sub-block boundaries, so the masker never outputs a sample
     // before every decision that could cover it was made, however the input is chunked.
     const std::int64_t piece = std::int64_t(DtmfDetector::kSubBlock) * factor_;
@@ -82,12 +88,14 @@ void Scrubber::process(const std::int16_t* in, std::int16_t* out, std::size_t n)
             std::min<std::size_t>(n, static_cast<std::size_t>(piece - consumed_ % piece));
         run_piece(in, out, k);
         in += k;
-        out += k;
+        if (out != nullptr) out += k;
         n -= k;
     }
 }
 
-void Scrubber::detect_piece(const std::int16_t* in, std::size_t n) noexcept {
+void Scrubber::run_piece(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
+    const std::size_t first_event = events_.size();
+    requests_.clear();
     const std::int16_t* narrow = in;
     std::size_t n8 = n;
     if (decimator_) {
@@ -96,13 +104,7 @@ void Scrubber::detect_piece(const std::int16_t* in, std::size_t n) noexcept {
     }
     dtmf_.process(narrow, n8, &events_, &requests_);
     if (tone_) tone_->process(narrow, n8, &events_, params_.mask_tones ? &requests_ : nullptr);
-}
-
-void Scrubber::run_piece(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
-    const std::size_t first_event = events_.size();
-    requests_.clear();
-    detect_piece(in, n);
-    if (masking_) {
+    if (out != nullptr && masking_) {
         // Requests were made at the boundary T ending this piece. Whatever the chunking, the
         // masker has output less than T - delay by now (whole pieces: T - piece - delay; one
         // sample at a time: T - 1 - delay): cutting late requests at T - delay, not at its
@@ -115,32 +117,19 @@ void Scrubber::run_piece(const std::int16_t* in, std::int16_t* out, std::size_t 
         }
     }
     forward(first_event);
-    masker_.process(in, out, n);
-    stats_.masked_samples = masker_.masked_samples();
+    if (out != nullptr) {
+        masker_.process(in, out, n);
+        stats_.masked_samples = masker_.masked_samples();
+    }
     consumed_ += static_cast<std::int64_t>(n);
     stats_.samples += n;
-}
-
-void Scrubber::analyse(const std::int16_t* in, std::size_t n) noexcept {
-    const std::int64_t piece = std::int64_t(DtmfDetector::kSubBlock) * factor_;
-    while (n > 0) {
-        const std::size_t k =
-            std::min<std::size_t>(n, static_cast<std::size_t>(piece - consumed_ % piece));
-        const std::size_t first_event = events_.size();
-        requests_.clear();
-        detect_piece(in, k);
-        forward(first_event);
-        consumed_ += static_cast<std::int64_t>(k);
-        stats_.samples += k;
-        in += k;
-        n -= k;
-    }
 }
 
 void Scrubber::finish_analysis() noexcept {
     // Trailing silence lets the detectors decide on the last samples, as flush() does.
     const std::int16_t zeros[64] = {};
-    for (int left = 40 * factor_ * 8; left > 0; left -= 64) analyse(zeros, std::min(left, 64));
+    for (int left = DtmfDetector::kSubBlock * 8 * factor_; left > 0; left -= 64)  // 40 ms
+        analyse(zeros, static_cast<std::size_t>(std::min(left, 64)));
     const std::size_t first_event = events_.size();
     dtmf_.flush(&events_);
     if (tone_) tone_->flush(&events_);

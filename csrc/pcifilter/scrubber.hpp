@@ -76,8 +76,9 @@ public:
     std::vector<MaskSpan>& spans() noexcept { return masker_.finished_spans(); }
 
 private:
+    // Detection, and masking into `out` unless it is null (analysis only).
+    void run(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept;
     void run_piece(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept;
-    void detect_piece(const std::int16_t* in, std::size_t n) noexcept;
     void forward(std::size_t first_event) noexcept;
 
     ScrubberParams params_;
