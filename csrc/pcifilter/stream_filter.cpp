@@ -97,8 +97,13 @@ StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t 
     return &s;
 }
 
-void StreamFilter::on_inband_events(std::size_t first) noexcept {
-    // In-band detections of a keypress already reported from RFC 4733 are not repeated.
+void StreamFilter::take_inband_events() noexcept {
+    // The scrubber's new events, except in-band detections of a keypress already reported
+    // from RFC 4733.
+    auto& found = scrubber_.events();
+    const std::size_t first = events_.size();
+    events_.insert(events_.end(), found.begin(), found.end());
+    found.clear();
     for (std::size_t i = first; i < events_.size();) {
         const ToneEvent& e = events_[i];
         const bool dup = e.kind == EventKind::Dtmf && last_rfc4733_start_ >= 0 &&
@@ -116,17 +121,12 @@ void StreamFilter::on_inband_events(std::size_t first) noexcept {
 void StreamFilter::feed(const std::int16_t* pcm, std::size_t n) noexcept {
     while (n > 0) {
         const std::size_t k = std::min<std::size_t>(n, 1024);
-        const std::size_t first_event = scrubber_.events().size();
         scrubber_.process(pcm, tmp_.data(), k);
         copy_to_ring(out_until_, tmp_.data(), k);
         out_until_ += static_cast<std::int64_t>(k);
         fed_ += static_cast<std::int64_t>(k);
-        auto& ev = scrubber_.events();
-        const std::size_t before = events_.size();
-        events_.insert(events_.end(), ev.begin() + static_cast<std::ptrdiff_t>(first_event), ev.end());
-        ev.clear();
         scrubber_.spans().clear();
-        on_inband_events(before);
+        take_inband_events();
         pcm += k;
         n -= k;
     }
@@ -186,6 +186,12 @@ void StreamFilter::mark_ready() noexcept {
     }
 }
 
+std::int64_t StreamFilter::unwrap(std::uint32_t timestamp) const noexcept {
+    // Timeline position, wrap-safe: signed distance from the last audio timestamp.
+    const std::uint32_t last_ts = base_ts_ + static_cast<std::uint32_t>(last_t_);
+    return last_t_ + static_cast<std::int32_t>(timestamp - last_ts);
+}
+
 void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
     ++stats_.packets_in;
     if (len > kMaxPacket) {
@@ -207,9 +213,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         tracker_.reset();
         start_stream(h.ssrc, h.timestamp);
     }
-    // Timeline position, wrap-safe: signed distance from the last audio timestamp.
-    const std::uint32_t last_ts = base_ts_ + static_cast<std::uint32_t>(last_t_);
-    const std::int64_t t = last_t_ + static_cast<std::int32_t>(h.timestamp - last_ts);
+    const std::int64_t t = unwrap(h.timestamp);
     const PayloadKind kind = params_.payload_types[h.payload_type];
 
     if (kind == PayloadKind::TelephoneEvent) {
@@ -217,8 +221,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         if (parse_telephone_event(data + h.payload_offset, h.payload_length, &e)) {
             const auto k = tracker_.on_packet(h.timestamp, e);
             if (k != TelephoneEventTracker::Packet::Stale) {
-                last_rfc4733_start_ =
-                    last_t_ + static_cast<std::int32_t>(tracker_.start_timestamp() - last_ts);
+                last_rfc4733_start_ = unwrap(tracker_.start_timestamp());
                 last_rfc4733_end_ = last_rfc4733_start_ + static_cast<std::int64_t>(tracker_.duration());
             }
             if (k == TelephoneEventTracker::Packet::NewEvent && telephone_event_digit(e.code) != 0) {
@@ -332,19 +335,12 @@ void StreamFilter::flush() noexcept {
     feed_held(true);
     // Push silence through the look-ahead: the last samples get their decisions and output.
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
-    const std::size_t first_event = scrubber_.events().size();
     scrubber_.flush(tmp_.data());
     copy_to_ring(out_until_, tmp_.data(), d);
     out_until_ += static_cast<std::int64_t>(d);
-    auto& ev = scrubber_.events();
-    const std::size_t before = events_.size();
-    events_.insert(events_.end(), ev.begin() + static_cast<std::ptrdiff_t>(first_event), ev.end());
-    ev.clear();
-    on_inband_events(before);
+    take_inband_events();
     mark_ready();
-    scrubber_.reset();
-    scrubber_.set_masking(filtering_);
-    have_stream_ = false;
+    have_stream_ = false;  // the next packet starts a stream afresh (start_stream)
 }
 
 }  // namespace pcifilter

@@ -85,6 +85,7 @@ private:
     };
 
     void start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept;
+    std::int64_t unwrap(std::uint32_t timestamp) const noexcept;
     void feed_until(std::int64_t t) noexcept;
     void feed(const std::int16_t* pcm, std::size_t n) noexcept;
     void feed_held(bool force) noexcept;
@@ -92,7 +93,7 @@ private:
     void copy_to_ring(std::int64_t t, const std::int16_t* y, std::size_t n) noexcept;
     void copy_from_ring(std::int64_t t, std::size_t n, std::int16_t* y) const noexcept;
     Slot* enqueue(const std::uint8_t* data, std::size_t len) noexcept;
-    void on_inband_events(std::size_t first) noexcept;
+    void take_inband_events() noexcept;
 
     StreamFilterParams params_;
     Scrubber scrubber_;
