@@ -216,6 +216,16 @@ def test_capture_is_scrubbed(tmp_path: Path, link: str, ng: bool, v6: bool) -> N
     assert keys == len(CARD) and all(e["digit"] == "*" for s in r.streams for e in s.events)
 
 
+def test_unsupported_link_type_is_an_error_not_a_copy(tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    with src.open("wb") as f:
+        dpkt.pcap.Writer(f, linktype=105).writepkt(b"\x00" * 40, ts=1.0)  # IEEE 802.11
+    with pytest.raises(ValueError, match="unsupported link type 105"):
+        scrub_pcap(src, dst)
+    assert not dst.exists()  # nothing written unscrubbed
+    assert main(["scrub", str(src), str(dst)]) == 2
+
+
 def test_cli_pcap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     _capture(src)

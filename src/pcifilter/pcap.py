@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ class _Frame:
     raw: bytes
     ip: Any = None  # dpkt IP/IP6 object, when UDP
     udp: Any = None
+    sip: bool = False  # a SIP message: its SDP tells where RTP goes
     key: tuple[Any, ...] | None = None  # stream key when RTP
     rtp: RtpPacket | None = None
 
@@ -61,6 +63,9 @@ class PcapResult:
     streams: list[StreamReport]
 
 
+_LINKS = (_LINK_ETHERNET, _LINK_SLL, _LINK_SLL2, *_LINK_RAW, _LINK_IPV4, _LINK_IPV6)
+
+
 def _decode_link(link: int, buf: bytes) -> Any:
     if link == _LINK_ETHERNET:
         return dpkt.ethernet.Ethernet(buf).data
@@ -76,8 +81,6 @@ def _decode_link(link: int, buf: bytes) -> Any:
 
 
 def _addr(ip: Any, raw: bytes) -> str:
-    import socket
-
     return socket.inet_ntop(socket.AF_INET if isinstance(ip, dpkt.ip.IP) else socket.AF_INET6, raw)
 
 
@@ -137,6 +140,8 @@ def scrub_pcap(
     extra_pts = set(payload_types)
     with open(src, "rb") as f:
         reader, link, ng = _read(f)
+        if link not in _LINKS:  # never write a capture we could not look into
+            raise ValueError(f"{src}: unsupported link type {link}")
         frames: list[_Frame] = []
         for ts, buf in reader:
             fr = _Frame(ts, bytes(buf))
@@ -146,19 +151,17 @@ def scrub_pcap(
                 ip = None
             if isinstance(ip, (dpkt.ip.IP, dpkt.ip6.IP6)) and isinstance(ip.data, dpkt.udp.UDP):
                 fr.ip, fr.udp = ip, ip.data
+                fr.sip = bool(_SIP_START.match(bytes(ip.data.data)))
             frames.append(fr)
     # SDP first: which (address, port) carry RTP, and their telephone-event payload type.
     sdp_ports: dict[int, int | None] = {
-        port: te
-        for fr in frames
-        if fr.udp is not None and _SIP_START.match(bytes(fr.udp.data))
-        for _, port, te in _sdp_streams(bytes(fr.udp.data))
+        port: te for fr in frames if fr.sip for _, port, te in _sdp_streams(bytes(fr.udp.data))
     }
     te_pts = {telephone_event_pt} | {p for p in sdp_ports.values() if p is not None}
     known_pts = {0, 8, 13} | te_pts | extra_pts
     flows: dict[tuple[Any, ...], list[_Frame]] = defaultdict(list)
     for fr in frames:
-        if fr.udp is None or _SIP_START.match(bytes(fr.udp.data)):
+        if fr.udp is None or fr.sip:
             continue
         udp = fr.udp
         by_sdp = udp.dport in sdp_ports or udp.sport in sdp_ports
