@@ -19,6 +19,7 @@ from pcifilter import signals as sg
 from pcifilter import spandsp
 from pcifilter.cli import main
 from pcifilter.pcap import _decode_link, scrub_pcap
+from pcifilter.pcap import _read as read_capture
 from pcifilter.rtp import RtpPacket
 
 CARD = "4111111111111111"
@@ -149,10 +150,8 @@ def _capture(path: Path, link: str = "ethernet", ng: bool = False, v6: bool = Fa
 
 def _read(path: Path) -> tuple[int, list[bytes]]:
     with path.open("rb") as f:
-        magic = f.read(4)
-        f.seek(0)
-        r = dpkt.pcapng.Reader(f) if magic == b"\x0a\x0d\x0d\x0a" else dpkt.pcap.Reader(f)
-        return r.datalink(), [bytes(b) for _, b in r]
+        reader, link, _ = read_capture(f)
+        return link, [bytes(b) for _, b in reader]
 
 
 def _udp(link: int, frame: bytes) -> tuple[dpkt.Packet, dpkt.udp.UDP]:
