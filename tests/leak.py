@@ -5,6 +5,7 @@ own, and no independent decoder may recover a digit. Shared by tests and bench r
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,12 +25,17 @@ def background(
         return np.zeros(n)
     if kind == "line_noise":
         return sg.white_noise(n, -60.0, rng)
-    src = corpus.cached("speech" if kind == "speech" else "music", 600, seed=7)
+    src, active = _corpus(kind)
     at = int(rng.integers(0, len(src) - n))
     x = src[at : at + n].astype(np.float64)
-    ref = corpus.cached("speech" if kind == "speech" else "music", 600, seed=7).astype(np.float64)
-    active = ref[np.abs(ref) > 300]
-    return x * sg.dbm0_to_amplitude(level_dbm0) / np.sqrt(2 * np.mean(active**2))
+    return x * sg.dbm0_to_amplitude(level_dbm0) / active
+
+
+@functools.cache
+def _corpus(kind: str) -> tuple[npt.NDArray[np.int16], float]:
+    """The 10-minute corpus a background is cut from, and its active level: read once."""
+    src = corpus.cached("speech" if kind == "speech" else "music", 600, seed=7)
+    return src, sg.active_amplitude(src)
 
 
 def projection(x: npt.NDArray[np.float64], freq: float, start: int) -> float:

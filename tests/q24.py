@@ -98,8 +98,7 @@ def talk_down_signals(
 ) -> list[tuple[str, npt.NDArray[np.int16]]]:
     """(digit, audio) pairs: a keypress over 0.5 s of speech at `speech_dbm0` active level."""
     rng = np.random.default_rng(seed)
-    active = speech[np.abs(speech.astype(np.float64)) > 300].astype(np.float64)
-    gain = sg.dbm0_to_amplitude(speech_dbm0) / np.sqrt(2 * np.mean(active**2))
+    gain = sg.dbm0_to_amplitude(speech_dbm0) / sg.active_amplitude(speech)
     out = []
     for i in range(trials):
         digit = sg.DIGITS[i % 16]

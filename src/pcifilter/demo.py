@@ -84,7 +84,7 @@ def build_call(seed: int = 2026) -> tuple[npt.NDArray[np.int16], int]:
 
     def say(voice: str, text: str, level: float) -> npt.NDArray[np.float64]:
         x = corpus.speak(text, voice, 165).astype(np.float64)
-        gain = sg.dbm0_to_amplitude(level) / float(np.sqrt(2 * np.mean(x[np.abs(x) > 300] ** 2)))
+        gain = sg.dbm0_to_amplitude(level) / sg.active_amplitude(x)
         return x * gain
 
     parts: list[npt.NDArray[np.float64]] = [np.zeros(4000)]

@@ -99,6 +99,13 @@ def key_into(
     return onset, onset + len(t)
 
 
+def active_amplitude(x: npt.ArrayLike) -> float:
+    """Peak amplitude of a sine as loud as the active part of `x` (samples above 300, about
+    -40 dBm0): the level speech is quoted at, pauses left out."""
+    xf = np.asarray(x, dtype=np.float64)
+    return float(np.sqrt(2 * np.mean(xf[np.abs(xf) > 300] ** 2)))
+
+
 def white_noise(n: int, level_dbm0: float, rng: np.random.Generator) -> FloatArray:
     """Gaussian white noise whose mean power is `level_dbm0`."""
     rms = dbm0_to_amplitude(level_dbm0) / np.sqrt(2.0)
