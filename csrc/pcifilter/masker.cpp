@@ -35,6 +35,11 @@ Masker::Masker(int sample_rate, int delay, const MaskerParams& params)
     ramp_ = static_cast<int>(std::lround(params_.ramp_ms * sample_rate / 1000.0));
     bg_block_ = sample_rate / 50;  // 20 ms
     join_ = sample_rate / 200;     // 5 ms
+    // The minimum of ~50-100 block powers sits below the mean: for Gaussian noise a block of
+    // n samples varies by sqrt(2/n), and the minimum lands about 2.5 of those below.
+    bg_bias_ = 1.0 / std::max(0.3, 1.0 - 2.5 * std::sqrt(2.0 / bg_block_));
+    noise_cap_ = dbm0_to_power(params_.noise_max_dbm0);
+    tone_amplitude_ = dbm0_to_amplitude(params_.tone_dbm0);
     ring_.assign(static_cast<std::size_t>(delay_), 0);
     done_.reserve(8);
     const double w = 2.0 * M_PI * params_.tone_hz / sample_rate;
@@ -63,10 +68,7 @@ void Masker::reset() noexcept {
 }
 
 double Masker::background_power() const noexcept {
-    // The minimum of ~50-100 block powers sits below the mean: for Gaussian noise a block of
-    // n samples varies by sqrt(2/n), and the minimum lands about 2.5 of those below.
-    const double bias = 1.0 / std::max(0.3, 1.0 - 2.5 * std::sqrt(2.0 / bg_block_));
-    return std::min(bg_min_cur_, bg_min_prev_) * bias;
+    return std::min(bg_min_cur_, bg_min_prev_) * bg_bias_;
 }
 
 double Masker::background_dbm0() const noexcept { return power_to_dbm0(background_power()); }
@@ -171,7 +173,7 @@ std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::i
         case MaskMode::Silence:
             break;
         case MaskMode::Noise: {
-            const double floor = std::min(background_power(), dbm0_to_power(params_.noise_max_dbm0));
+            const double floor = std::min(background_power(), noise_cap_);
             rng_ ^= rng_ << 13;
             rng_ ^= rng_ >> 17;
             rng_ ^= rng_ << 5;
@@ -189,7 +191,7 @@ std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::i
                 osc_im_ /= norm;
                 osc_count_ = 0;
             }
-            m = osc_im_ * dbm0_to_amplitude(params_.tone_dbm0);
+            m = osc_im_ * tone_amplitude_;
             break;
         }
     }

@@ -87,6 +87,7 @@ private:
     // generator. The mask-join distance stays 5 ms (join_).
     int bg_block_;
     int join_;
+    double bg_bias_, noise_cap_, tone_amplitude_;  // from the parameters, once
     int bg_fill_ = 0;
     double bg_acc_ = 0;
     double bg_min_cur_ = 1e30, bg_min_prev_ = 1e30;
