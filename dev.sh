@@ -9,8 +9,9 @@ cd "$(dirname "$0")"
 # System packages: compiler, Python venv/headers, libspandsp (reference decoder in tests and
 # bench), libopus (Opus work), espeak-ng + sox (speech corpora and the demo call), sip-tester
 # (sipp: its RTP captures are fixtures, and it makes test calls on 127.0.0.1), tshark (captures
-# those calls on loopback and analyses the scrubbed result).
-PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev espeak-ng sox sip-tester tshark)
+# those calls on loopback and analyses the scrubbed result), clang + its runtime (libFuzzer:
+# coverage-guided fuzzing of the stream filter).
+PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev espeak-ng sox sip-tester tshark clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -47,6 +48,17 @@ case "${1:-}" in
         .venv/bin/cmake -S csrc/tests -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPCIFILTER_SANITIZE=ON >/dev/null
         .venv/bin/cmake --build build/asan >/dev/null
         (cd build/asan && ../../.venv/bin/ctest --output-on-failure)
+        echo "== coverage-guided fuzzing (libFuzzer + ASan/UBSan, 60 s)"
+        CXX=clang++-14 .venv/bin/cmake -S csrc/tests -B build/libfuzzer -G Ninja \
+            -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPCIFILTER_LIBFUZZER=ON >/dev/null
+        .venv/bin/cmake --build build/libfuzzer >/dev/null
+        rm -rf build/libfuzzer/seeds && mkdir -p build/libfuzzer/seeds build/libfuzzer/corpus
+        build/ctest/fuzz_stream_filter --write-seeds build/libfuzzer/seeds
+        if ! build/libfuzzer/fuzz_stream_filter_libfuzzer -max_total_time=60 -seed=1 -max_len=1600 \
+            -print_final_stats=1 build/libfuzzer/corpus build/libfuzzer/seeds >build/libfuzzer/fuzz.log 2>&1; then
+            tail -60 build/libfuzzer/fuzz.log; exit 1
+        fi
+        grep -E "^Done|stat::number_of_executed_units" build/libfuzzer/fuzz.log
         echo "== pytest"; exec .venv/bin/python -m pytest "$@"
         ;;
     *)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import shutil
 import subprocess
 import sys
@@ -61,3 +62,68 @@ def test_only_the_api_is_exported(build: Path) -> None:
     assert text and all(name.startswith("pcifilter_") for name in text)
     assert (build / "inst" / "include" / "pcifilter.h").exists()
     assert (build / "inst" / "lib" / "libpcifilter.a").exists()
+
+
+class _Config(ctypes.Structure):
+    _fields_ = [
+        ("sample_rate", ctypes.c_int),
+        ("lookahead_ms", ctypes.c_double),
+        ("mode", ctypes.c_int),
+        ("telephone_event_pt", ctypes.c_int),
+        ("pcmu_pt", ctypes.c_int),
+        ("pcma_pt", ctypes.c_int),
+        ("cn_pt", ctypes.c_int),
+        ("telephone_events", ctypes.c_int),
+    ]
+
+
+def test_telephone_event_replacement_through_the_c_api(build: Path) -> None:
+    # The C ABI gives what the Python layer gives, packet for packet.
+    from test_stream_filter import _call, _gateway_stream
+
+    import pcifilter as pf
+
+    lib = ctypes.CDLL(str(build / "libpcifilter.so"))
+    lib.pcifilter_stream_create.restype = ctypes.c_void_p
+    lib.pcifilter_stream_create.argtypes = [
+        ctypes.POINTER(_Config),
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+    ]
+    lib.pcifilter_stream_push.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+    lib.pcifilter_stream_pop.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+        ctypes.POINTER(ctypes.c_size_t),
+    ]
+    lib.pcifilter_stream_flush.argtypes = [ctypes.c_void_p]
+    lib.pcifilter_stream_destroy.argtypes = [ctypes.c_void_p]
+    cfg = _Config()
+    lib.pcifilter_config_init(ctypes.byref(cfg))
+    assert cfg.telephone_events == 0  # PCIFILTER_TE_DROP by default
+    err = ctypes.create_string_buffer(200)
+    cfg.telephone_events = 7
+    assert lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200) is None
+    assert b"telephone_events" in err.value
+    cfg.telephone_events = 1  # PCIFILTER_TE_REPLACE
+    s = lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200)
+    assert s, err.value
+    pcm, spans = _call()
+    raw = _gateway_stream(pcm, spans, onset_ms=20)
+    out: list[bytes] = []
+    buf, n = ctypes.create_string_buffer(1500), ctypes.c_size_t()
+
+    def drain() -> None:
+        while lib.pcifilter_stream_pop(s, buf, 1500, ctypes.byref(n)) == 1:
+            out.append(buf.raw[: n.value])
+
+    for p in raw:
+        assert lib.pcifilter_stream_push(s, p, len(p)) == 0
+        drain()
+    lib.pcifilter_stream_flush(s)
+    drain()
+    lib.pcifilter_stream_destroy(s)
+    f = pf.RtpStreamFilter(telephone_events="replace")
+    assert out == f.process(raw) + f.flush()
+    assert f.stats["telephone_events_replaced"] > 0

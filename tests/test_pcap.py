@@ -232,6 +232,9 @@ def test_cli_pcap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "2 RTP streams, 16 keypresses removed" in out and CARD not in out
     assert out.count('"digit": "*"') == 16
+    assert main(["scrub", str(src), str(dst), "--telephone-events", "replace"]) == 0
+    _, frames = _read(dst)
+    assert all(RtpPacket.parse(bytes(_udp(1, f)[1].data)).payload_type != 96 for f in frames[3:])
 
 
 @pytest.mark.peer

@@ -269,3 +269,99 @@ def test_switching_on_removes_held_telephone_events() -> None:
     out += f.process(raw[first_te + 2 :]) + f.flush()
     assert all(RtpPacket.parse(p).payload_type != 101 for p in out)
     assert _seq_contiguous(out) and len(out) == len(audio)
+
+
+def _gateway_stream(pcm: np.ndarray, spans: list[tuple[int, int]], onset_ms: int) -> list[bytes]:
+    """A gateway that sends telephone-events *instead of* audio (RFC 4733 §2.2), but only
+    after its own detector caught up: the first `onset_ms` of each tone still go out as
+    audio; the events carry the tone's true start timestamp."""
+    audio = _packets(pcm)
+    keep = [
+        p for p in audio if not any(s + 8 * onset_ms <= p.timestamp - 5000 < e for s, e in spans)
+    ]
+    return _interleave(keep, _te_packets(spans, CARD, None, 5000, 0x1234), 5000)
+
+
+def _coverage(packets: list[bytes], n: int) -> np.ndarray:
+    hits = np.zeros(n, np.int32)
+    for raw in packets:
+        p = RtpPacket.parse(raw)
+        at = (p.timestamp - 5000) & 0xFFFFFFFF
+        hits[at : at + len(p.payload)] += 1
+    return hits
+
+
+def test_telephone_events_replaced_by_masking_audio() -> None:
+    pcm, spans = _call()
+    raw = _gateway_stream(pcm, spans, onset_ms=20)
+    f = pf.RtpStreamFilter(telephone_events="replace")
+    out = f.process(raw) + f.flush()
+    parsed = [RtpPacket.parse(p) for p in out]
+    assert all(p.payload_type == 0 for p in parsed)  # no telephone-event; audio in its place
+    assert _seq_contiguous(out)
+    n = len(pcm) // 160 * 160
+    # Every sample the gateway sent, as audio or as an event, comes out once as audio.
+    sent = _coverage([p for p in raw if RtpPacket.parse(p).payload_type == 0], n)
+    for st_, en in spans:
+        sent[st_:en] = 1
+    assert np.array_equal(_coverage(out, n), np.minimum(sent, 1))
+    s = f.stats
+    assert s["telephone_events_replaced"] > 0
+    assert s["telephone_events_replaced"] + s["telephone_events_dropped"] == len(raw) - sum(
+        RtpPacket.parse(p).payload_type == 0 for p in raw
+    )
+    assert pf.digits_of(f.take_events()) == CARD
+    y = _reassemble(out, 5000, n)
+    _assert_no_digit(y)
+    for st_, en in spans:  # the keypress is silence, its in-band onset included
+        assert not y[st_:en].any()
+    # The audio the gateway sent outside the keypresses (and the masks' margins) is bit-exact.
+    x = _reassemble([p for p in raw if RtpPacket.parse(p).payload_type == 0], 5000, n)
+    outside = np.ones(n, bool)
+    for st_, en in spans:
+        outside[max(0, st_ - 400) : en + 400] = False
+    assert np.array_equal(x[outside], y[outside])
+
+
+@pytest.mark.parametrize("mode", ["drop", "replace"])
+def test_rfc4733_keypress_onset_leaked_in_band_is_masked(mode: str) -> None:
+    # 30 ms of each tone go out as audio before the gateway switches to events: too short
+    # for any detector to confirm, masked because the events say a keypress started there.
+    pcm, spans = _call()
+    raw = _gateway_stream(pcm, spans, onset_ms=30)
+    f = pf.RtpStreamFilter(telephone_events=mode)
+    y = _reassemble(f.process(raw) + f.flush(), 5000, len(pcm))
+    for st_, _ in spans:
+        assert not y[st_ : st_ + 240].any()
+
+
+def test_replace_with_a_sender_of_both_audio_and_events_matches_drop() -> None:
+    # Audio always covers the events' time first: nothing to replace, everything as "drop".
+    pcm, spans = _call()
+    raw = _interleave(_packets(pcm), _te_packets(spans, CARD, None, 5000, 0x1234), 5000)
+    outs = []
+    for mode in ("drop", "replace"):
+        f = pf.RtpStreamFilter(telephone_events=mode)
+        outs.append(f.process(raw) + f.flush())
+    assert outs[0] == outs[1]
+
+
+def test_replace_falls_back_to_drop_when_audio_follows_its_events() -> None:
+    # A sender whose audio for a keypress's time arrives after the events: the replaced
+    # time's audio is dropped (never leaked, later packets renumbered), and later events
+    # are dropped.
+    pcm, spans = _call()
+    te = [(at - 320, p) for at, p in _te_packets(spans, CARD, None, 5000, 0x1234)]
+    raw = _interleave(_packets(pcm), te, 5000)
+    f = pf.RtpStreamFilter(telephone_events="replace")
+    out = f.process(raw) + f.flush()
+    assert all(RtpPacket.parse(p).payload_type == 0 for p in out)
+    s = f.stats
+    assert 0 < s["telephone_events_replaced"] < len(CARD) and s["late"] > 0
+    assert (_coverage(out, len(pcm) // 160 * 160) <= 1).all() and _seq_contiguous(out)
+    _assert_no_digit(_reassemble(out, 5000, len(pcm)))
+
+
+def test_telephone_events_option_is_checked() -> None:
+    with pytest.raises(ValueError, match="telephone_events"):
+        pf.RtpStreamFilter(telephone_events="forward")

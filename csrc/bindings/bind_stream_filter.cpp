@@ -11,8 +11,9 @@ namespace {
 
 class PyStreamFilter {
 public:
-    PyStreamFilter(const ScrubberParams& scrub, int te_pt, int pcmu_pt, int pcma_pt, int cn_pt)
-        : params_(make_params(scrub, te_pt, pcmu_pt, pcma_pt, cn_pt)), f_(params_) {}
+    PyStreamFilter(const ScrubberParams& scrub, int te_pt, int pcmu_pt, int pcma_pt, int cn_pt,
+                   const std::string& telephone_events)
+        : params_(make_params(scrub, te_pt, pcmu_pt, pcma_pt, cn_pt, telephone_events)), f_(params_) {}
 
     std::vector<py::bytes> process(const std::vector<py::bytes>& batch) {
         std::vector<std::string> packets, out;  // copied while the GIL is held
@@ -50,6 +51,7 @@ public:
         std::map<std::string, std::uint64_t> d{
             {"packets_in", s.packets_in}, {"packets_out", s.packets_out},
             {"audio_packets", s.audio_packets}, {"telephone_events_dropped", s.telephone_events_dropped},
+            {"telephone_events_replaced", s.telephone_events_replaced},
             {"duplicates", s.duplicates}, {"late", s.late}, {"gaps", s.gaps},
             {"ssrc_changes", s.ssrc_changes}, {"keypresses_rfc4733", s.keypresses_rfc4733},
             {"keypresses_inband", s.keypresses_inband}};
@@ -66,8 +68,12 @@ public:
     int delay() const { return f_.delay_samples(); }
 
 private:
-    static StreamFilterParams make_params(const ScrubberParams& scrub, int te, int pcmu, int pcma, int cn) {
+    static StreamFilterParams make_params(const ScrubberParams& scrub, int te, int pcmu, int pcma, int cn,
+                                          const std::string& telephone_events) {
         StreamFilterParams p;
+        if (telephone_events == "drop") p.telephone_events = TelephoneEventAction::Drop;
+        else if (telephone_events == "replace") p.telephone_events = TelephoneEventAction::Replace;
+        else throw py::value_error("telephone_events must be 'drop' or 'replace'");
         p.payload_types.fill(PayloadKind::Other);
         const auto set = [&](int pt, PayloadKind k) {
             if (pt < -1 || pt > 127) throw py::value_error("payload types must be within [0, 127] (or -1: none)");
@@ -108,9 +114,9 @@ void bind_stream_filter(py::module_& m) {
     py::class_<PyStreamFilter>(m, "StreamFilter",
                                "One direction of a call's RTP: G.711 scrubbed, RFC 4733 events "
                                "captured and taken out while filtering is on.")
-        .def(py::init<const ScrubberParams&, int, int, int, int>(), py::arg("config"),
+        .def(py::init<const ScrubberParams&, int, int, int, int, const std::string&>(), py::arg("config"),
              py::arg("telephone_event_pt") = 101, py::arg("pcmu_pt") = 0, py::arg("pcma_pt") = 8,
-             py::arg("cn_pt") = 13)
+             py::arg("cn_pt") = 13, py::arg("telephone_events") = "drop")
         .def("process", &PyStreamFilter::process, py::arg("packets"),
              "Packets in (a list of bytes); the packets that became ready, in order.")
         .def("flush", &PyStreamFilter::flush, "End of stream: every packet still held.")

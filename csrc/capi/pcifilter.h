@@ -25,6 +25,9 @@ extern "C" {
 #endif
 
 enum pcifilter_mode { PCIFILTER_MODE_SILENCE = 0, PCIFILTER_MODE_NOISE = 1, PCIFILTER_MODE_TONE = 2 };
+/* Telephone-event packets while filtering is on: dropped (later sequence numbers renumbered)
+ * or replaced by audio packets of the masking signal. */
+enum pcifilter_te_action { PCIFILTER_TE_DROP = 0, PCIFILTER_TE_REPLACE = 1 };
 
 typedef struct pcifilter_config {
     int sample_rate;          /* scrubber only: 8000, 16000 or 48000 (streams are 8000) */
@@ -32,6 +35,7 @@ typedef struct pcifilter_config {
     int mode;                 /* enum pcifilter_mode */
     int telephone_event_pt;   /* stream only: default 101, -1 for none */
     int pcmu_pt, pcma_pt, cn_pt; /* stream only: defaults 0, 8, 13 */
+    int telephone_events;     /* stream only: enum pcifilter_te_action, default DROP */
 } pcifilter_config;
 
 typedef struct pcifilter_event {

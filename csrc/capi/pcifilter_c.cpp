@@ -73,6 +73,7 @@ void pcifilter_config_init(pcifilter_config* c) {
     c->pcmu_pt = 0;
     c->pcma_pt = 8;
     c->cn_pt = 13;
+    c->telephone_events = PCIFILTER_TE_DROP;
 }
 
 pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error, std::size_t len) {
@@ -90,6 +91,10 @@ pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error
             if (pts[i] < -1 || pts[i] > 127) throw std::invalid_argument("payload types must be within [0, 127] or -1");
             if (pts[i] >= 0) p.payload_types[static_cast<std::size_t>(pts[i])] = kinds[i];
         }
+        if (c->telephone_events != PCIFILTER_TE_DROP && c->telephone_events != PCIFILTER_TE_REPLACE)
+            throw std::invalid_argument("telephone_events must be PCIFILTER_TE_DROP or PCIFILTER_TE_REPLACE");
+        p.telephone_events = c->telephone_events == PCIFILTER_TE_REPLACE ? TelephoneEventAction::Replace
+                                                                         : TelephoneEventAction::Drop;
         pcifilter_config c8 = *c;
         c8.sample_rate = 8000;
         p.scrub = scrub_params(c8);

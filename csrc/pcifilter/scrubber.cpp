@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pcifilter/scrubber.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -123,6 +124,16 @@ void Scrubber::run_piece(const std::int16_t* in, std::int16_t* out, std::size_t 
     }
     consumed_ += static_cast<std::int64_t>(n);
     stats_.samples += n;
+}
+
+bool Scrubber::mask(std::int64_t start, std::int64_t end) noexcept {
+    if (!masking_) return false;
+    end += hang_;
+    // Best effort for the part already output: clipped here, not counted as a late mask.
+    start = std::max(start, masker_.output_position());
+    if (end <= start) return false;
+    masker_.request(start, end);
+    return true;
 }
 
 void Scrubber::finish_analysis() noexcept {

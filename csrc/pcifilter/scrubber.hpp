@@ -62,6 +62,10 @@ public:
     void finish_analysis() noexcept;
     void reset() noexcept;
     void set_masking(bool on) noexcept { masking_ = on; }
+    // Masks [start, end) of the input clock as far as it is not output yet (a keypress known
+    // from elsewhere, e.g. RFC 4733 telephone-events), plus the hang-over. Only while
+    // masking is on; returns whether anything of the span was still ahead of the output.
+    bool mask(std::int64_t start, std::int64_t end) noexcept;
     bool masking() const noexcept { return masking_; }
 
     int delay() const noexcept { return masker_.delay(); }

@@ -39,6 +39,10 @@ StreamFilter::StreamFilter(const StreamFilterParams& params)
     zeros_.assign(1024, 0);
     tmp_.resize(std::max<std::size_t>(kMaxPacket, static_cast<std::size_t>(scrubber_.delay()) + 1024));
     events_.reserve(16);
+    for (int pt = 127; pt >= 0; --pt)  // until audio arrives: the lowest PCMU type, else PCMA
+        if (params_.payload_types[static_cast<std::size_t>(pt)] == PayloadKind::Pcma) audio_pt_ = pt;
+    for (int pt = 127; pt >= 0; --pt)
+        if (params_.payload_types[static_cast<std::size_t>(pt)] == PayloadKind::Pcmu) audio_pt_ = pt;
 }
 
 void StreamFilter::set_filtering(bool on) noexcept {
@@ -78,6 +82,9 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     scrubber_.reset();
     scrubber_.set_masking(filtering_);
     last_rfc4733_start_ = last_rfc4733_end_ = -1;
+    replaced_until_ = 0;
+    replacing_ = true;
+    seq_seen_ = false;
 }
 
 StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t len) noexcept {
@@ -88,6 +95,7 @@ StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t 
     s.len = len;
     s.audio = false;
     s.telephone_event = false;
+    s.replacement = false;
     s.fed = true;
     s.ready = true;
     // Sequence numbers stay contiguous across the telephone-event packets taken out.
@@ -213,14 +221,24 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         tracker_.reset();
         start_stream(h.ssrc, h.timestamp);
     }
+    // A packet newer (RFC 3550 sequence order) than every one before it: when such a packet
+    // is dropped, the packets after it can be renumbered to keep the output contiguous;
+    // dropping an older one (a copy, a reordered packet whose place was filled) cannot.
+    const bool newest = !seq_seen_ || static_cast<std::int16_t>(h.sequence - max_seq_) > 0;
+    if (newest) {
+        max_seq_ = h.sequence;
+        seq_seen_ = true;
+    }
     const std::int64_t t = unwrap(h.timestamp);
     const PayloadKind kind = params_.payload_types[h.payload_type];
 
     if (kind == PayloadKind::TelephoneEvent) {
         TelephoneEvent e;
+        bool current = false;  // a packet of the keypress under way (not stale, not malformed)
         if (parse_telephone_event(data + h.payload_offset, h.payload_length, &e)) {
             const auto k = tracker_.on_packet(h.timestamp, e);
-            if (k != TelephoneEventTracker::Packet::Stale) {
+            current = k != TelephoneEventTracker::Packet::Stale;
+            if (current) {
                 last_rfc4733_start_ = unwrap(tracker_.start_timestamp());
                 last_rfc4733_end_ = last_rfc4733_start_ + static_cast<std::int64_t>(tracker_.duration());
             }
@@ -236,25 +254,45 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
                 ++stats_.keypresses_rfc4733;
             }
         }
-        if (filtering_) {  // never forwarded: taken out of the sequence
-            ++seq_offset_;
-            ++stats_.telephone_events_dropped;
+        if (!filtering_) {
+            if (Slot* s = enqueue(data, len)) s->telephone_event = true;
             return;
         }
-        if (Slot* s = enqueue(data, len)) s->telephone_event = true;
+        if (current) {
+            // Mask the keypress in the audio too, from a whole look-ahead before its start.
+            scrubber_.mask(last_rfc4733_start_ - scrubber_.delay(), last_rfc4733_end_);
+            if (params_.telephone_events == TelephoneEventAction::Replace && replace_event(data, h))
+                return;
+        }
+        ++seq_offset_;  // never forwarded: taken out of the sequence
+        ++stats_.telephone_events_dropped;
         return;
     }
     if (kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma) {
         const std::size_t n = h.payload_length;
-        for (std::size_t i = 0; i < count_; ++i) {  // a copy of a packet still queued
+        const auto drop = [&](std::uint64_t& counter) {
+            ++counter;
+            if (newest) ++seq_offset_;  // nothing after it was numbered yet: keep contiguous
+        };
+        for (std::size_t i = 0; i < count_; ++i) {
             const Slot& q = slots_[(head_ + i) % kSlots];
-            if (q.audio && q.t == t) {
-                ++stats_.duplicates;
+            if (q.audio && q.t == t) {  // a copy of a packet still queued
+                drop(stats_.duplicates);
+                return;
+            }
+            if (q.replacement && t < q.t + static_cast<std::int64_t>(q.payload_samples) &&
+                t + static_cast<std::int64_t>(n) > q.t) {
+                // Audio for time that replacement audio holds: the sender sends both, so
+                // its telephone-events are dropped from now on.
+                replacing_ = false;
+                drop(stats_.late);
                 return;
             }
         }
         if (t < fed_) {  // its place on the timeline is filled already (as silence or audio)
-            ++stats_.late;
+            if (t < replaced_until_ && t + static_cast<std::int64_t>(n) > last_rfc4733_start_)
+                replacing_ = false;  // as above, the replacement already fed
+            drop(stats_.late);
             return;
         }
         if (t - fed_ > static_cast<std::int64_t>(params_.max_gap_samples)) {
@@ -266,7 +304,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         }
         Slot* s = enqueue(data, len);
         if (s == nullptr) {
-            ++stats_.late;  // queue full: the caller is not popping; dropped, never leaked
+            drop(stats_.late);  // queue full: the caller is not popping; dropped, never leaked
             return;
         }
         s->audio = true;
@@ -277,18 +315,76 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         s->payload_samples = n;
         s->t = t;
         last_t_ = std::max(last_t_, t);
+        audio_pt_ = h.payload_type;
         ++stats_.audio_packets;
-        // Keep held audio in timestamp order: a packet that overtook this one waits behind it.
-        for (std::size_t i = count_ - 1; i > 0; --i) {
-            Slot& cur = slots_[(head_ + i) % kSlots];
-            Slot& prev = slots_[(head_ + i - 1) % kSlots];
-            if (!prev.audio || prev.fed || prev.t < cur.t) break;
-            std::swap(prev, cur);
-        }
+        sort_held();
         feed_held(false);
         return;
     }
     enqueue(data, len);  // comfort noise and anything else pass in order
+}
+
+void StreamFilter::sort_held() noexcept {
+    // Keep held audio in timestamp order: a packet that overtook the last one waits behind
+    // it. Sequence numbers stay in output order: a reordered packet brings its own lower
+    // number along; replacement audio, numbered when its event packet arrived, takes the
+    // lower number of the packet it moves ahead of.
+    for (std::size_t i = count_ - 1; i > 0; --i) {
+        Slot& cur = slots_[(head_ + i) % kSlots];
+        Slot& prev = slots_[(head_ + i - 1) % kSlots];
+        if (!prev.audio || prev.fed || prev.t < cur.t) break;
+        std::swap(prev, cur);
+        const auto seq = [](const Slot& s) { return static_cast<std::uint16_t>(s.bytes[2] << 8 | s.bytes[3]); };
+        if (static_cast<std::int16_t>(seq(cur) - seq(prev)) < 0) {
+            std::swap(prev.bytes[2], cur.bytes[2]);
+            std::swap(prev.bytes[3], cur.bytes[3]);
+        }
+    }
+}
+
+bool StreamFilter::replace_event(const std::uint8_t* data, const RtpHeader& h) noexcept {
+    // Audio of the masking signal for the time this event packet newly covers; false: none
+    // (nothing new, no audio payload type, or the sender sends audio as well).
+    if (!replacing_ || audio_pt_ < 0) return false;
+    std::int64_t start = std::max({replaced_until_, last_rfc4733_start_, fed_});
+    std::int64_t end = last_rfc4733_end_;
+    for (std::size_t i = 0; i < count_; ++i) {  // never over audio held (in timestamp order)
+        const Slot& q = slots_[(head_ + i) % kSlots];
+        if (!q.audio || q.fed || q.t + static_cast<std::int64_t>(q.payload_samples) <= start) continue;
+        if (q.t <= start) {
+            start = q.t + static_cast<std::int64_t>(q.payload_samples);
+            continue;
+        }
+        end = std::min(end, q.t);
+        break;
+    }
+    const std::size_t header = 12 + 4 * static_cast<std::size_t>(h.csrc_count);
+    end = std::min<std::int64_t>(end, start + static_cast<std::int64_t>(kMaxPacket - header));
+    if (end <= start || start - fed_ > static_cast<std::int64_t>(params_.max_gap_samples)) return false;
+    Slot* s = enqueue(data, header);  // the event packet's header, sequence renumbered
+    if (s == nullptr) return false;
+    const auto n = static_cast<std::size_t>(end - start);
+    const bool alaw = params_.payload_types[static_cast<std::size_t>(audio_pt_)] == PayloadKind::Pcma;
+    const std::uint32_t ts = base_ts_ + static_cast<std::uint32_t>(start);
+    s->bytes[0] &= 0xCF;  // no padding, no extension
+    s->bytes[1] = static_cast<std::uint8_t>(audio_pt_);  // no marker
+    for (int b = 0; b < 4; ++b) s->bytes[4 + b] = static_cast<std::uint8_t>(ts >> (24 - 8 * b));
+    std::memset(s->bytes.data() + header, alaw ? 0xD5 : 0xFF, n);  // G.711 idle; masked anyway
+    s->len = header + n;
+    s->audio = true;
+    s->replacement = true;
+    s->fed = false;
+    s->ready = false;
+    s->alaw = alaw;
+    s->payload_offset = header;
+    s->payload_samples = n;
+    s->t = start;
+    replaced_until_ = end;
+    last_t_ = std::max(last_t_, start);
+    ++stats_.telephone_events_replaced;
+    sort_held();
+    feed_held(false);
+    return true;
 }
 
 void StreamFilter::feed_held(bool force) noexcept {

@@ -14,6 +14,17 @@
 // the old stream and starts afresh. Malformed packets are counted by reason, never thrown.
 // Switching filtering on also removes telephone-events still held in the look-ahead queue
 // (a keypress a moment before the payment session started is not forwarded either).
+// While filtering is on, every RFC 4733 keypress is also masked in the audio, from a whole
+// look-ahead before its start to its end: a gateway that lets the first tens of
+// milliseconds of a tone through in-band before it switches to telephone-events (too short
+// for any detector to confirm) leaks nothing either.
+// TelephoneEventAction::Replace sends, instead of dropping them, audio packets of the
+// masking signal in the telephone-events' place (same sequence numbers, the stream's audio
+// payload type, timestamps of the time each event packet newly covers): for receivers
+// that expect continuous audio. Event packets that cover no new time (the repeated end
+// packets) are still dropped and renumbered. It suits senders that send telephone-events
+// instead of audio (the usual practice, RFC 4733 §2.2); a stream found sending audio for
+// the same time as well falls back to dropping.
 // No allocation per packet: output slots are preallocated.
 #pragma once
 
@@ -28,6 +39,8 @@
 namespace pcifilter {
 
 enum class PayloadKind : std::uint8_t { Other = 0, Pcmu, Pcma, ComfortNoise, TelephoneEvent };
+// What becomes of telephone-event packets while filtering is on.
+enum class TelephoneEventAction : std::uint8_t { Drop = 0, Replace = 1 };
 
 struct StreamFilterParams {
     // Payload-type map (RFC 3551 static types by default; dynamic ones from SDP).
@@ -37,13 +50,14 @@ struct StreamFilterParams {
     // Audio that arrives ahead of a gap is held until the gap is filled or this much audio
     // is held beyond it (then the gap is taken for lost): reordering within it loses nothing.
     std::uint32_t reorder_window_samples = 160;
+    TelephoneEventAction telephone_events = TelephoneEventAction::Drop;
     StreamFilterParams();
     void validate() const;
 };
 
 struct StreamFilterStats {
     std::uint64_t packets_in = 0, packets_out = 0;
-    std::uint64_t audio_packets = 0, telephone_events_dropped = 0;
+    std::uint64_t audio_packets = 0, telephone_events_dropped = 0, telephone_events_replaced = 0;
     std::uint64_t duplicates = 0, late = 0, gaps = 0, ssrc_changes = 0;
     std::uint64_t keypresses_rfc4733 = 0, keypresses_inband = 0;
     RtpDropCounters malformed;
@@ -77,6 +91,7 @@ private:
         std::size_t len = 0;
         bool audio = false;
         bool telephone_event = false;
+        bool replacement = false;  // masking audio in place of telephone-events
         bool fed = true;  // audio given to the scrubber (false: held for reordering)
         bool alaw = false;
         std::size_t payload_offset = 0, payload_samples = 0;
@@ -93,6 +108,8 @@ private:
     void copy_to_ring(std::int64_t t, const std::int16_t* y, std::size_t n) noexcept;
     void copy_from_ring(std::int64_t t, std::size_t n, std::int16_t* y) const noexcept;
     Slot* enqueue(const std::uint8_t* data, std::size_t len) noexcept;
+    void sort_held() noexcept;
+    bool replace_event(const std::uint8_t* data, const RtpHeader& h) noexcept;
     void take_inband_events() noexcept;
 
     StreamFilterParams params_;
@@ -112,6 +129,11 @@ private:
     std::vector<std::int16_t> pcm_, zeros_, tmp_;
     std::vector<ToneEvent> events_;
     std::int64_t last_rfc4733_start_ = -1, last_rfc4733_end_ = -1;
+    int audio_pt_ = -1;              // payload type of replacement audio: the last audio seen
+    std::int64_t replaced_until_ = 0;  // timeline end of the replacement audio sent
+    bool replacing_ = true;            // false once the sender was found sending both
+    bool seq_seen_ = false;
+    std::uint16_t max_seq_ = 0;        // newest sequence number received
     StreamFilterStats stats_;
 };
 

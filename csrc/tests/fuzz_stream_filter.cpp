@@ -7,13 +7,16 @@
 // Seeds are real packets (sipp's g711a.pcap and dtmf_2833_1.pcap) and generated PCMU and
 // telephone-event packets; each input is a seed with 1-4 mutations (bit flips, byte writes,
 // truncation, random extension, splicing). Invariants checked on every output packet: it
-// parses, it is no longer than a slot, and no telephone-event leaves while filtering is on.
-// A coverage-guided build can use LLVMFuzzerTestOneInput (clang -fsanitize=fuzzer).
+// parses, it is no longer than a slot, and no telephone-event leaves while filtering is on,
+// with telephone-events dropped and replaced (alternate filters).
+// The coverage-guided build (clang -fsanitize=fuzzer, `fuzz_stream_filter_libfuzzer`, run by
+// ./dev.sh test when clang is installed) uses LLVMFuzzerTestOneInput instead of main.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "pcifilter/g711.hpp"
@@ -43,8 +46,15 @@ std::vector<std::vector<std::uint8_t>> seeds() {
     return s;
 }
 
+StreamFilterParams params_for(TelephoneEventAction action) {
+    StreamFilterParams p;
+    p.telephone_events = action;
+    return p;
+}
+
 struct Harness {
-    StreamFilter filter{StreamFilterParams{}};
+    explicit Harness(TelephoneEventAction action) : filter(params_for(action)) {}
+    StreamFilter filter;
     std::uint8_t out[StreamFilter::kMaxPacket];
     std::uint64_t outputs = 0;
 
@@ -72,16 +82,41 @@ struct Harness {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static Harness* h = new Harness;
-    h->push(data, size);
+    // The first byte steers: which filter (telephone-events dropped or replaced), filtering
+    // on or off; the rest is the packet. The filters live on: stream state is fuzzed too.
+    static Harness* drop = new Harness(TelephoneEventAction::Drop);
+    static Harness* replace = new Harness(TelephoneEventAction::Replace);
+    if (size == 0) return 0;
+    Harness* h = (data[0] & 1) != 0 ? replace : drop;
+    if ((data[0] & 0x80) != 0) h->filter.set_filtering(!h->filter.filtering());
+    h->push(data + 1, size - 1);
     return 0;
 }
 
+#ifndef PCIFILTER_LIBFUZZER
 int main(int argc, char** argv) {
+    if (argc == 3 && std::strcmp(argv[1], "--write-seeds") == 0) {
+        // The seed corpus of the coverage-guided run: steering byte 0 (drop) and 1 (replace).
+        int k = 0;
+        for (const auto& seed : seeds())
+            for (std::uint8_t steer : {0, 1}) {
+                const std::string path = std::string(argv[2]) + "/seed" + std::to_string(k++);
+                std::FILE* f = std::fopen(path.c_str(), "wb");
+                if (f == nullptr) return 1;
+                std::fwrite(&steer, 1, 1, f);
+                std::fwrite(seed.data(), 1, seed.size(), f);
+                std::fclose(f);
+            }
+        return 0;
+    }
     const long inputs = argc > 1 ? std::atol(argv[1]) : 1000000;
     std::mt19937_64 rng(argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1);
     const auto pool = seeds();
-    Harness* h = new Harness;
+    long fresh = 0;  // alternately dropping and replacing telephone-events
+    const auto make = [&fresh] {
+        return new Harness(fresh++ % 2 == 0 ? TelephoneEventAction::Drop : TelephoneEventAction::Replace);
+    };
+    Harness* h = make();
     std::vector<std::uint8_t> buf;
     std::uint16_t seq = 0;
     std::uint32_t ts = 0;
@@ -91,7 +126,7 @@ int main(int argc, char** argv) {
             outputs += h->outputs;
             malformed += h->filter.stats().malformed.total();
             delete h;
-            h = new Harness;
+            h = make();
         }
         if (rng() % 97 == 0) h->filter.set_filtering(!h->filter.filtering());
         buf = pool[rng() % pool.size()];
@@ -140,3 +175,4 @@ int main(int argc, char** argv) {
     delete h;
     return 0;
 }
+#endif  // PCIFILTER_LIBFUZZER

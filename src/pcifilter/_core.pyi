@@ -306,6 +306,7 @@ class StreamFilter:
         pcmu_pt: typing.SupportsInt | typing.SupportsIndex = 0,
         pcma_pt: typing.SupportsInt | typing.SupportsIndex = 8,
         cn_pt: typing.SupportsInt | typing.SupportsIndex = 13,
+        telephone_events: str = "drop",
     ) -> None: ...
     def flush(self) -> list[bytes]:
         """

@@ -66,6 +66,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         reveal_digits=a.reveal_digits,
         mode=a.mode,
         lookahead_ms=a.lookahead_ms,
+        telephone_events=a.telephone_events,
     )
     keys = sum(len(s.events) for s in r.streams)
     print(
@@ -142,6 +143,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         default=[],
         help="pcap: an extra payload type to treat as RTP audio (repeatable)",
+    )
+    s.add_argument(
+        "--telephone-events",
+        choices=("drop", "replace"),
+        default="drop",
+        help="pcap: drop RFC 4733 packets (renumbering the rest) or replace them with "
+        "audio of the masking signal",
     )
     s.set_defaults(func=_scrub)
 

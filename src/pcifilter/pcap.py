@@ -126,6 +126,15 @@ def _read(f: BinaryIO) -> tuple[Any, int, bool]:
     return r, r.datalink(), False
 
 
+def _replaces(out: RtpPacket, event: RtpPacket) -> bool:
+    """Whether `out` is the masking audio sent in place of telephone-event packet `event`
+    (telephone_events="replace"): audio for time inside the event."""
+    if out.payload_type == event.payload_type or len(event.payload) < 4:
+        return False
+    duration = int.from_bytes(event.payload[2:4], "big")
+    return (out.timestamp - event.timestamp) % (1 << 32) < duration
+
+
 def scrub_pcap(
     src: str | Path,
     dst: str | Path,
@@ -175,6 +184,11 @@ def scrub_pcap(
         fr.rtp = rtp
         fr.key = (_addr(fr.ip, fr.ip.src), udp.sport, _addr(fr.ip, fr.ip.dst), udp.dport, rtp.ssrc)
         flows[fr.key].append(fr)
+    # G.711 types seen on each path: a flow of telephone-events only (its own SSRC) gets
+    # replacement audio ("replace") in the codec the path carries.
+    path_audio: dict[tuple[Any, ...], set[int]] = defaultdict(set)
+    for key, flow in flows.items():
+        path_audio[key[:4]] |= {fr.rtp.payload_type for fr in flow if fr.rtp} & {0, 8}
     reports: list[StreamReport] = []
     keep: dict[int, bytes | None] = {}  # id(frame) -> new UDP payload, None: remove the frame
     for key, flow in flows.items():
@@ -182,15 +196,17 @@ def scrub_pcap(
             continue  # heuristics need a stream, not a stray datagram
         te_from_sdp = [sdp_ports[p] for p in (key[1], key[3]) if sdp_ports.get(p) is not None]
         te = next((t for t in te_from_sdp if t is not None), telephone_event_pt)
-        filt = RtpStreamFilter(telephone_event_pt=te, **options)
+        pcmu = -1 if path_audio[key[:4]] == {8} else 0
+        filt = RtpStreamFilter(telephone_event_pt=te, pcmu_pt=pcmu, **options)
         out = filt.process([bytes(fr.udp.data) for fr in flow]) + filt.flush()
         parsed = [RtpPacket.parse(p) for p in out]
         j = 0
         for fr in flow:
             assert fr.rtp is not None
-            if j < len(parsed) and (parsed[j].payload_type, parsed[j].timestamp) == (
-                fr.rtp.payload_type,
-                fr.rtp.timestamp,
+            if j < len(parsed) and (
+                (parsed[j].payload_type, parsed[j].timestamp)
+                == (fr.rtp.payload_type, fr.rtp.timestamp)
+                or (fr.rtp.payload_type == te and _replaces(parsed[j], fr.rtp))
             ):
                 keep[id(fr)] = out[j]
                 j += 1

@@ -14,11 +14,17 @@ from pcifilter import _core
 from pcifilter._core import ToneEvent
 from pcifilter.api import make_config
 
+TELEPHONE_EVENT_ACTIONS = ("drop", "replace")
+
 
 class RtpStreamFilter:
     """G.711 RTP in, scrubbed RTP out (delayed by the look-ahead); RFC 4733 telephone-events
-    are captured and, while `filtering` is on, never forwarded (later sequence numbers are
-    renumbered to stay contiguous)."""
+    are captured and, while `filtering` is on, never forwarded and masked in the audio too.
+
+    `telephone_events="drop"` (default) takes the event packets out and renumbers later
+    sequence numbers to stay contiguous; `"replace"` sends audio packets of the masking
+    signal in their place (for receivers that expect continuous audio; the repeated end
+    packets, which cover no new time, are still dropped)."""
 
     def __init__(
         self,
@@ -26,10 +32,21 @@ class RtpStreamFilter:
         pcmu_pt: int = 0,
         pcma_pt: int = 8,
         cn_pt: int = 13,
+        telephone_events: str = "drop",
         **options: Any,
     ) -> None:
+        if telephone_events not in TELEPHONE_EVENT_ACTIONS:
+            raise ValueError(
+                f"telephone_events must be one of {TELEPHONE_EVENT_ACTIONS}, "
+                f"not {telephone_events!r}"
+            )
         self._f = _core.StreamFilter(
-            make_config(8000, **options), telephone_event_pt, pcmu_pt, pcma_pt, cn_pt
+            make_config(8000, **options),
+            telephone_event_pt,
+            pcmu_pt,
+            pcma_pt,
+            cn_pt,
+            telephone_events,
         )
 
     @property
