@@ -365,3 +365,30 @@ def test_replace_falls_back_to_drop_when_audio_follows_its_events() -> None:
 def test_telephone_events_option_is_checked() -> None:
     with pytest.raises(ValueError, match="telephone_events"):
         pf.RtpStreamFilter(telephone_events="forward")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    jitter=st.lists(st.integers(-120, 120), min_size=150, max_size=150),
+    swaps=st.lists(st.integers(0, 148), max_size=20),
+)
+def test_overlapping_and_reordered_timestamps_never_leak(
+    jitter: list[int], swaps: list[int]
+) -> None:
+    # Broken or hostile senders: timestamps that make packets overlap, and reordering. Whatever
+    # the timeline makes of them, every payload that leaves is scrubbed audio.
+    x, _ = sg.keyed_sequence("1593", 100, 100, -10, lead_ms=200)
+    pcm = sg.to_int16(np.concatenate([x, np.zeros(24000 - len(x))]))
+    audio = _packets(pcm)[:150]
+    raw = [
+        RtpPacket(
+            0, False, p.sequence_number, (p.timestamp + j) & 0xFFFFFFFF, p.ssrc, payload=p.payload
+        ).serialize()
+        for p, j in zip(audio, jitter, strict=True)
+    ]
+    for i in swaps:
+        raw[i], raw[i + 1] = raw[i + 1], raw[i]
+    f = pf.RtpStreamFilter()
+    out = f.process(raw) + f.flush()
+    heard = np.concatenate([pf.ulaw_decode(RtpPacket.parse(p).payload) for p in out])
+    _assert_no_digit(heard)

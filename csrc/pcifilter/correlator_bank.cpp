@@ -20,23 +20,87 @@ namespace {
 // AVX2 kernels give identical results on every CPU, whatever the caller's chunking.
 constexpr double kBasisScale = 1024.0;
 
-void correlate_portable(const std::int16_t* basis, const std::int16_t* x, int padded,
+void correlate_portable(const std::int16_t* basis, const std::int16_t* x, int n, int padded,
                         std::int32_t* out, std::uint64_t* energy) {
     std::uint64_t e = 0;
-    for (int n = 0; n < padded; ++n) e += static_cast<std::uint64_t>(std::int32_t(x[n]) * x[n]);
+    for (int i = 0; i < n; ++i) e += static_cast<std::uint64_t>(std::int32_t(x[i]) * x[i]);
     *energy = e;
     for (int k = 0; k < kBankLanes; ++k) {
         const std::int16_t* b = basis + k * padded;
         std::int32_t acc = 0;
-        for (int n = 0; n < padded; ++n) acc += std::int32_t(x[n]) * b[n];
+        for (int i = 0; i < n; ++i) acc += std::int32_t(x[i]) * b[i];
         out[k] = acc;
     }
 }
 
+void rotate_portable(const std::int32_t* acc, const float* a, const float* b, float* out) {
+    for (int k = 0; k < kBankLanes; k += 2) {
+        const float re = static_cast<float>(acc[k]), im = static_cast<float>(acc[k + 1]);
+        out[k] = re * a[k] + im * b[k];
+        out[k + 1] = im * a[k + 1] + re * b[k + 1];
+    }
+}
+
 #ifdef PCIFILTER_HAVE_AVX2_KERNEL
-// 16 products per vpmaddwd; one load of the samples serves all 16 lanes.
+// Transposed reduction: 16 vectors of 8 partial sums to 16 totals.
+__attribute__((target("avx2"))) inline void reduce16(const __m256i* acc, std::int32_t* out) {
+    __m256i h[8], g[4];
+    for (int j = 0; j < 8; ++j) h[j] = _mm256_hadd_epi32(acc[2 * j], acc[2 * j + 1]);
+    for (int j = 0; j < 4; ++j) g[j] = _mm256_hadd_epi32(h[2 * j], h[2 * j + 1]);
+    for (int j = 0; j < 4; j += 2) {
+        const __m256i lo = _mm256_permute2x128_si256(g[j], g[j + 1], 0x20);
+        const __m256i hi = _mm256_permute2x128_si256(g[j], g[j + 1], 0x31);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 4 * j), _mm256_add_epi32(lo, hi));
+    }
+}
+
+// The DTMF case, 40-sample sub-blocks (5 ms at 8 kHz): two 16-sample loads and one of 8,
+// so exactly the sub-block is read; fully unrolled.
+__attribute__((target("avx2"))) void correlate40_avx2(const std::int16_t* basis,
+                                                      const std::int16_t* x, int, int padded,
+                                                      std::int32_t* out, std::uint64_t* energy) {
+    const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+    const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16));
+    const __m256i x2 = _mm256_inserti128_si256(
+        _mm256_setzero_si256(), _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 32)), 0);
+    // Energy: each vpmaddwd lane sums two squares (< 2^31): exact read as unsigned 32-bit.
+    __m256i e64 = _mm256_setzero_si256();
+    for (const __m256i& v : {x0, x1, x2}) {
+        const __m256i sq = _mm256_madd_epi16(v, v);
+        e64 = _mm256_add_epi64(e64, _mm256_cvtepu32_epi64(_mm256_castsi256_si128(sq)));
+        e64 = _mm256_add_epi64(e64, _mm256_cvtepu32_epi64(_mm256_extracti128_si256(sq, 1)));
+    }
+    alignas(32) std::uint64_t e4[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(e4), e64);
+    *energy = e4[0] + e4[1] + e4[2] + e4[3];
+    __m256i acc[kBankLanes];
+    for (int k = 0; k < kBankLanes; ++k) {
+        const std::int16_t* b = basis + k * padded;  // zeros past 40: x2's zeros meet them
+        const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+        const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16));
+        const __m256i b2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32));
+        acc[k] = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(x0, b0), _mm256_madd_epi16(x1, b1)),
+                                  _mm256_madd_epi16(x2, b2));
+    }
+    reduce16(acc, out);
+}
+
+// (re, im)·a + (im, re)·b on 16 interleaved lanes: the same products and sums as the
+// portable loop, in the same order, so the same floats.
+__attribute__((target("avx2"))) void rotate_avx2(const std::int32_t* acc, const float* a,
+                                                 const float* b, float* out) {
+    for (int k = 0; k < kBankLanes; k += 8) {
+        const __m256 v = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + k)));
+        const __m256 sw = _mm256_permute_ps(v, 0xB1);  // (im, re) pairs
+        _mm256_storeu_ps(out + k, _mm256_add_ps(_mm256_mul_ps(v, _mm256_loadu_ps(a + k)),
+                                                _mm256_mul_ps(sw, _mm256_loadu_ps(b + k))));
+    }
+}
+
+// Any sub-block length: 16 products per vpmaddwd; one load of the samples serves all 16
+// lanes. Reads `padded` samples.
 __attribute__((target("avx2"))) void correlate_avx2(const std::int16_t* basis,
-                                                    const std::int16_t* x, int padded,
+                                                    const std::int16_t* x, int, int padded,
                                                     std::int32_t* out, std::uint64_t* energy) {
     // Energy: vpmaddwd(x, x) sums two squares, at most 2^31: exact read as unsigned 32-bit.
     __m256i e64 = _mm256_setzero_si256();
@@ -65,23 +129,16 @@ __attribute__((target("avx2"))) void correlate_avx2(const std::int16_t* basis,
         }
         for (int k = 0; k < 8; ++k) acc[half + k] = a[k];
     }
-    // Transposed reduction: 16 vectors of 8 partial sums to 16 totals.
-    __m256i h[8], g[4];
-    for (int j = 0; j < 8; ++j) h[j] = _mm256_hadd_epi32(acc[2 * j], acc[2 * j + 1]);
-    for (int j = 0; j < 4; ++j) g[j] = _mm256_hadd_epi32(h[2 * j], h[2 * j + 1]);
-    for (int j = 0; j < 4; j += 2) {
-        const __m256i lo = _mm256_permute2x128_si256(g[j], g[j + 1], 0x20);
-        const __m256i hi = _mm256_permute2x128_si256(g[j], g[j + 1], 0x31);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 4 * j), _mm256_add_epi32(lo, hi));
-    }
+    reduce16(acc, out);
 }
 #endif
 
-BankTables::Kernel pick_kernel() {
+bool have_avx2() {
 #ifdef PCIFILTER_HAVE_AVX2_KERNEL
-    if (__builtin_cpu_supports("avx2")) return correlate_avx2;
+    return __builtin_cpu_supports("avx2");
+#else
+    return false;
 #endif
-    return correlate_portable;
 }
 
 }  // namespace
@@ -94,7 +151,15 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
         throw std::invalid_argument("sub_block must be a multiple of 8 within [8, 64]");
     padded = (sub_block + 15) / 16 * 16;
     basis.assign(static_cast<std::size_t>(padded) * kBankLanes, 0);
-    kernel = pick_kernel();
+    kernel = exact_kernel = correlate_portable;
+    rotate = rotate_portable;
+#ifdef PCIFILTER_HAVE_AVX2_KERNEL
+    if (have_avx2()) {
+        kernel = sub_block == 40 ? correlate40_avx2 : correlate_avx2;
+        if (sub_block == 40) exact_kernel = correlate40_avx2;
+        rotate = rotate_avx2;
+    }
+#endif
     step_re.fill(1.0);
     step_im.fill(0.0);
     for (int k = 0; k < n_freqs; ++k) {
@@ -119,21 +184,24 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
         if (whole) period = p;
     }
     if (period > 0) {
-        phase_re.assign(static_cast<std::size_t>(period) * kBankMaxFreqs, 0.0f);
-        phase_im.assign(static_cast<std::size_t>(period) * kBankMaxFreqs, 0.0f);
+        rot_a.assign(static_cast<std::size_t>(period) * kBankLanes, 0.0f);
+        rot_b.assign(static_cast<std::size_t>(period) * kBankLanes, 0.0f);
         for (int b = 0; b < period; ++b)
             for (int k = 0; k < n_freqs; ++k) {
                 const double a = -2.0 * M_PI * freqs_hz[static_cast<std::size_t>(k)] / sample_rate *
                                  double(sub_block) * b;
-                const auto at = static_cast<std::size_t>(b * kBankMaxFreqs + k);
-                phase_re[at] = static_cast<float>(std::cos(a) / kBasisScale);
-                phase_im[at] = static_cast<float>(std::sin(a) / kBasisScale);
+                const auto at = static_cast<std::size_t>(b * kBankLanes + 2 * k);
+                const auto c = static_cast<float>(std::cos(a) / kBasisScale);
+                const auto s = static_cast<float>(std::sin(a) / kBasisScale);
+                rot_a[at] = rot_a[at + 1] = c;
+                rot_b[at] = -s;
+                rot_b[at + 1] = s;
             }
     }
 }
 
-CorrelatorBank::CorrelatorBank(std::shared_ptr<const BankTables> tables)
-    : tables_(std::move(tables)), buf_(static_cast<std::size_t>(tables_->padded), 0) {
+CorrelatorBank::CorrelatorBank(std::shared_ptr<const BankTables> tables, bool buffered)
+    : tables_(std::move(tables)), buf_(buffered ? static_cast<std::size_t>(tables_->padded) : 0, 0) {
     reset();
 }
 
@@ -156,26 +224,32 @@ std::size_t CorrelatorBank::feed(const std::int16_t* x, std::size_t n, SubBlock*
     if (ready_) {
         std::int32_t acc[kBankLanes];
         std::uint64_t energy = 0;
-        tables_->kernel(tables_->basis.data(), buf_.data(), tables_->padded, acc, &energy);
-        out->energy = static_cast<float>(energy);
-        if (tables_->period > 0) {
-            const auto at = static_cast<std::size_t>(phase_index_) * kBankMaxFreqs;
-            if (++phase_index_ == tables_->period) phase_index_ = 0;  // no division per block
-            const float* pr = tables_->phase_re.data() + at;
-            const float* pi = tables_->phase_im.data() + at;
-            float* o = reinterpret_cast<float*>(out->corr.data());
-            for (int k = 0; k < kBankMaxFreqs; ++k) {
-                const float re = static_cast<float>(acc[2 * k]), im = static_cast<float>(acc[2 * k + 1]);
-                o[2 * k] = re * pr[k] - im * pi[k];
-                o[2 * k + 1] = re * pi[k] + im * pr[k];
-            }
-        } else {
-            rotate_by_recurrence(acc, out);
-        }
+        tables_->kernel(tables_->basis.data(), buf_.data(), S, tables_->padded, acc, &energy);
+        finish_block(acc, energy, out);
         fill_ = 0;
-        ++blocks_done_;
     }
     return take;
+}
+
+void CorrelatorBank::block(const std::int16_t* x, SubBlock* out) noexcept {
+    std::int32_t acc[kBankLanes];
+    std::uint64_t energy = 0;
+    tables_->exact_kernel(tables_->basis.data(), x, tables_->sub_block, tables_->padded, acc, &energy);
+    finish_block(acc, energy, out);
+    ready_ = true;
+}
+
+void CorrelatorBank::finish_block(const std::int32_t* acc, std::uint64_t energy, SubBlock* out) noexcept {
+    out->energy = static_cast<float>(energy);
+    if (tables_->period > 0) {
+        const auto at = static_cast<std::size_t>(phase_index_) * kBankLanes;
+        if (++phase_index_ == tables_->period) phase_index_ = 0;  // no division per block
+        tables_->rotate(acc, tables_->rot_a.data() + at, tables_->rot_b.data() + at,
+                        reinterpret_cast<float*>(out->corr.data()));
+    } else {
+        rotate_by_recurrence(acc, out);
+    }
+    ++blocks_done_;
 }
 
 void CorrelatorBank::rotate_by_recurrence(const std::int32_t* acc, SubBlock* out) noexcept {

@@ -40,25 +40,37 @@ struct BankTables {
     int sub_block;
     int padded;                      // sub_block rounded up to 16 (zeros past sub_block)
     std::vector<std::int16_t> basis;  // [kBankLanes][padded], Q10: cos, -sin per frequency
-    // The correlation kernel picked for this CPU: basis, samples, padded length, 16 sums out,
-    // energy out.
-    using Kernel = void (*)(const std::int16_t*, const std::int16_t*, int, std::int32_t*,
+    // Correlation kernels picked for this CPU: basis, samples, sub-block length, padded
+    // length (the basis stride), 16 sums out, energy out. `kernel` may read `padded`
+    // samples (the bank's zero-padded buffer); `exact_kernel` reads exactly `sub_block`
+    // (samples in the caller's memory). Both give the same, exact integer sums.
+    using Kernel = void (*)(const std::int16_t*, const std::int16_t*, int, int, std::int32_t*,
                             std::uint64_t*);
     Kernel kernel;
+    Kernel exact_kernel;
     static constexpr int kMaxPeriod = 400;
     int period = 0;  // sub-blocks after which the phase reference repeats (0: it does not)
-    std::vector<float> phase_re, phase_im;  // [period][kBankMaxFreqs] e^{-jωSb} / 1024
+    // [period][kBankLanes], interleaved like the sums: (cos, cos) and (-sin, sin) of the
+    // phase -ωSb, over 1024 (the basis scale); a sum (re, im) rotates to
+    // (re, im)·rot_a + (im, re)·rot_b.
+    std::vector<float> rot_a, rot_b;
+    using Rotate = void (*)(const std::int32_t*, const float*, const float*, float*);
+    Rotate rotate;
     std::array<double, kBankMaxFreqs> step_re{}, step_im{};  // e^{-jωS}
 };
 
 class CorrelatorBank {
 public:
-    explicit CorrelatorBank(std::shared_ptr<const BankTables> tables);
+    // `buffered`: false when only block() is used (no sub-block buffer is kept).
+    explicit CorrelatorBank(std::shared_ptr<const BankTables> tables, bool buffered = true);
 
     // Consumes samples up to the end of the current sub-block. Returns how many were used;
     // when the sub-block completed, `ready()` is true and `out` (or `last()`) holds it.
     std::size_t feed(const std::int16_t* x, std::size_t n, SubBlock* out) noexcept;
     std::size_t feed(const std::int16_t* x, std::size_t n) noexcept { return feed(x, n, &last_); }
+    // One whole sub-block straight from the caller's memory (exactly `sub_block` samples
+    // are read), for callers that keep the samples anyway. Do not mix with feed().
+    void block(const std::int16_t* x, SubBlock* out) noexcept;
     bool ready() const noexcept { return ready_; }
     const SubBlock& last() const noexcept { return last_; }
     std::int64_t blocks_done() const noexcept { return blocks_done_; }
@@ -68,6 +80,7 @@ public:
 
 private:
     void rotate_by_recurrence(const std::int32_t* acc, SubBlock* out) noexcept;
+    void finish_block(const std::int32_t* acc, std::uint64_t energy, SubBlock* out) noexcept;
 
     std::shared_ptr<const BankTables> tables_;
     std::vector<std::int16_t> buf_;  // the sub-block being filled (zero-padded to `padded`)

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include "pcifilter/levels.hpp"
@@ -92,7 +93,7 @@ std::shared_ptr<const BankTables> dtmf_bank_tables() {
 }
 
 DtmfDetector::DtmfDetector(const DtmfParams& params)
-    : params_(params), bank_(dtmf_bank_tables()), probes_(probe_tables()) {
+    : params_(params), bank_(dtmf_bank_tables(), false), probes_(probe_tables()) {
     params_.validate();
     min_power_ = dbm0_to_power(params_.min_level_dbm0);
     mask_min_power_ = dbm0_to_power(params_.mask_min_level_dbm0);
@@ -125,14 +126,18 @@ void DtmfDetector::reset() noexcept {
 void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
                            std::vector<MaskRequest>* masks) noexcept {
     while (n > 0) {
-        // The bank writes a completed sub-block straight into its ring slot.
-        const std::size_t used = bank_.feed(x, n, &ring_[(block_ + 1) & 3]);
+        // Samples go to the history (four sub-blocks; sub-blocks end on multiples of 40, so
+        // no copy wraps); a completed sub-block is correlated there, into its ring slot.
+        const auto at = static_cast<std::size_t>(samples_ % (4 * kSubBlock));
+        const std::size_t used = std::min<std::size_t>(n, kSubBlock - at % kSubBlock);
+        std::memcpy(history_.data() + at, x, used * sizeof(std::int16_t));
         x += used;
         n -= used;
         samples_ += static_cast<std::int64_t>(used);
-        // Sub-blocks end on multiples of 40 and the history holds 160: no wrap inside a copy.
-        std::copy(x - used, x, history_.begin() + ((samples_ - static_cast<std::int64_t>(used)) % 160));
-        if (bank_.ready()) on_sub_block(events, masks);
+        if ((at + used) % kSubBlock == 0) {
+            bank_.block(history_.data() + (at + used - kSubBlock), &ring_[(block_ + 1) & 3]);
+            on_sub_block(events, masks);
+        }
     }
 }
 

@@ -203,6 +203,39 @@ std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::i
     return static_cast<std::int16_t>(std::clamp(std::lround(m), -32768L, 32767L));
 }
 
+void Masker::mask_run(std::int16_t* out, std::int64_t a, std::int64_t b, const MaskSpan& sp) noexcept {
+    // Samples [a, b) of span `sp`, in order (the noise and tone generators advance per
+    // sample). The ramps go through mask_sample; the span's inside is made in one loop per
+    // mode, with the same arithmetic, so the output is the same as sample by sample.
+    const std::int64_t in_a = std::clamp(sp.start + ramp_, a, b);
+    const std::int64_t in_b = std::clamp(sp.end - ramp_, in_a, b);
+    for (std::int64_t t = a; t < in_a; ++t) out[t - a] = mask_sample(t, sp.start, sp.end, out[t - a]);
+    std::int16_t* o = out + (in_a - a);
+    const std::int64_t n = in_b - in_a;
+    const auto to_pcm = [](double m) {
+        return static_cast<std::int16_t>(std::clamp(std::lround(m), -32768L, 32767L));
+    };
+    switch (params_.mode) {
+        case MaskMode::Silence:
+            std::fill(o, o + n, std::int16_t{0});
+            break;
+        case MaskMode::Noise: {
+            const double scale = std::sqrt(3.0 * std::min(background_power(), noise_cap_));
+            for (std::int64_t i = 0; i < n; ++i) {
+                rng_ ^= rng_ << 13;
+                rng_ ^= rng_ >> 17;
+                rng_ ^= rng_ << 5;
+                o[i] = to_pcm(((double(rng_) / 4294967296.0) * 2.0 - 1.0) * scale);
+            }
+            break;
+        }
+        case MaskMode::Tone:
+            for (std::int64_t i = 0; i < n; ++i) o[i] = mask_sample(in_a + i, sp.start, sp.end, 0);
+            break;
+    }
+    for (std::int64_t t = in_b; t < b; ++t) out[t - a] = mask_sample(t, sp.start, sp.end, out[t - a]);
+}
+
 void Masker::process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
     const bool noise = params_.mode == MaskMode::Noise;
     while (n > 0) {
@@ -225,7 +258,7 @@ void Masker::process(const std::int16_t* in, std::int16_t* out, std::size_t n) n
             const MaskSpan sp = spans_[0];
             if (sp.start >= t1) break;
             const std::int64_t a = std::max(sp.start, t0), b = std::min(sp.end, t1);
-            for (std::int64_t t = a; t < b; ++t) out[t - t0] = mask_sample(t, sp.start, sp.end, out[t - t0]);
+            if (b > a) mask_run(out + (a - t0), a, b, sp);
             if (b > a) masked_ += static_cast<std::uint64_t>(b - a);
             if (sp.end > t1) break;
             finish_span(sp);

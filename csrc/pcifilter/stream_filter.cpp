@@ -85,6 +85,7 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     replaced_until_ = 0;
     replacing_ = true;
     seq_seen_ = false;
+    masked_granules_.fill(~std::uint64_t{0});  // until written: compare everything
 }
 
 StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t len) noexcept {
@@ -126,11 +127,40 @@ void StreamFilter::take_inband_events() noexcept {
     }
 }
 
+void StreamFilter::mark_masked(std::int64_t t, std::size_t n, bool masked) noexcept {
+    // Granules of output that may hold masked samples: set for any output chunk the masker
+    // touched, cleared where an untouched chunk covers a granule whole (a stale bit from
+    // the ring's previous turn, or a granule shared with a masked chunk, stays set: that
+    // only costs a comparison).
+    std::int64_t a = std::max<std::int64_t>(t, 0), b = t + static_cast<std::int64_t>(n);
+    if (b <= a) return;
+    if (!masked) {
+        a = (a + kGranule - 1) / kGranule * kGranule;
+        b = b / kGranule * kGranule;
+    }
+    for (std::int64_t g = a / kGranule; g * kGranule < b; ++g) {
+        const auto i = static_cast<std::size_t>(g) % kGranules;
+        if (masked) masked_granules_[i / 64] |= std::uint64_t{1} << (i % 64);
+        else masked_granules_[i / 64] &= ~(std::uint64_t{1} << (i % 64));
+    }
+}
+
+bool StreamFilter::maybe_masked(std::int64_t t, std::size_t n) const noexcept {
+    const std::int64_t b = t + static_cast<std::int64_t>(n);
+    for (std::int64_t g = std::max<std::int64_t>(t, 0) / kGranule; g * kGranule < b; ++g) {
+        const auto i = static_cast<std::size_t>(g) % kGranules;
+        if ((masked_granules_[i / 64] >> (i % 64)) & 1) return true;
+    }
+    return false;
+}
+
 void StreamFilter::feed(const std::int16_t* pcm, std::size_t n) noexcept {
     while (n > 0) {
         const std::size_t k = std::min<std::size_t>(n, 1024);
+        const std::uint64_t masked_before = scrubber_.stats().masked_samples;
         scrubber_.process(pcm, tmp_.data(), k);
         copy_to_ring(out_until_, tmp_.data(), k);
+        mark_masked(out_until_, k, scrubber_.stats().masked_samples != masked_before);
         out_until_ += static_cast<std::int64_t>(k);
         fed_ += static_cast<std::int64_t>(k);
         scrubber_.spans().clear();
@@ -177,10 +207,12 @@ void StreamFilter::mark_ready() noexcept {
         Slot& s = slots_[(head_ + i) % kSlots];
         if (s.ready || !s.audio) continue;
         if (out_until_ < s.t + static_cast<std::int64_t>(s.payload_samples)) break;
-        // Unchanged audio (nearly every packet) is found with one decode and one compare;
-        // only a masked packet is re-encoded, and only where it differs.
-        std::uint8_t* codes = s.bytes.data() + s.payload_offset;
+        // Audio the masker did not touch (nearly every packet) passes as it is; elsewhere
+        // one decode and one compare find what changed, and only that is re-encoded.
+        s.ready = true;
         const std::size_t n = s.payload_samples;
+        if (!maybe_masked(s.t, n)) continue;
+        std::uint8_t* codes = s.bytes.data() + s.payload_offset;
         std::int16_t* y = tmp_.data();
         std::int16_t* x = pcm_.data();
         copy_from_ring(s.t, n, y);
@@ -190,7 +222,6 @@ void StreamFilter::mark_ready() noexcept {
             for (std::size_t k = 0; k < n; ++k)
                 if (x[k] != y[k]) codes[k] = s.alaw ? linear_to_alaw(y[k]) : linear_to_ulaw(y[k]);
         }
-        s.ready = true;
     }
 }
 
@@ -406,6 +437,9 @@ void StreamFilter::feed_held(bool force) noexcept {
             ++stats_.gaps;
             feed_until(next->t);
         }
+        // A packet overlapping one fed before it (hostile or broken timestamps) goes on the
+        // timeline where its audio actually goes, so that its output is its own scrubbed audio.
+        next->t = std::max(next->t, fed_);
         const std::uint8_t* codes = next->bytes.data() + next->payload_offset;
         if (next->alaw) decode_alaw(codes, pcm_.data(), next->payload_samples);
         else decode_ulaw(codes, pcm_.data(), next->payload_samples);
@@ -433,6 +467,7 @@ void StreamFilter::flush() noexcept {
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
     scrubber_.flush(tmp_.data());
     copy_to_ring(out_until_, tmp_.data(), d);
+    mark_masked(out_until_, d, true);
     out_until_ += static_cast<std::int64_t>(d);
     take_inband_events();
     mark_ready();

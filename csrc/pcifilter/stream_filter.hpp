@@ -107,6 +107,8 @@ private:
     void mark_ready() noexcept;
     void copy_to_ring(std::int64_t t, const std::int16_t* y, std::size_t n) noexcept;
     void copy_from_ring(std::int64_t t, std::size_t n, std::int16_t* y) const noexcept;
+    void mark_masked(std::int64_t t, std::size_t n, bool masked) noexcept;
+    bool maybe_masked(std::int64_t t, std::size_t n) const noexcept;
     Slot* enqueue(const std::uint8_t* data, std::size_t len) noexcept;
     void sort_held() noexcept;
     bool replace_event(const std::uint8_t* data, const RtpHeader& h) noexcept;
@@ -126,6 +128,9 @@ private:
     std::size_t head_ = 0, count_ = 0;
     std::vector<std::int16_t> out_ring_;  // scrubber output by timeline index
     std::int64_t out_until_ = 0;          // timeline samples output by the scrubber
+    static constexpr std::int64_t kGranule = 16;
+    static constexpr std::size_t kGranules = (1 << 14) / kGranule;  // over the output ring
+    std::array<std::uint64_t, kGranules / 64> masked_granules_{};  // may hold masked output
     std::vector<std::int16_t> pcm_, zeros_, tmp_;
     std::vector<ToneEvent> events_;
     std::int64_t last_rfc4733_start_ = -1, last_rfc4733_end_ = -1;
