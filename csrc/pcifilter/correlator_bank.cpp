@@ -41,7 +41,27 @@ void rotate_portable(const std::int32_t* acc, const float* a, const float* b, fl
     }
 }
 
+void powers3_portable(const float* s0, const float* s1, const float* s2, float* q) {
+    float w[kBankLanes];
+    for (int k = 0; k < kBankLanes; ++k) w[k] = s0[k] + s1[k] + s2[k];
+    for (int f = 0; f < kBankMaxFreqs; ++f) q[f] = w[2 * f] * w[2 * f] + w[2 * f + 1] * w[2 * f + 1];
+}
+
 #ifdef PCIFILTER_HAVE_AVX2_KERNEL
+// The same sums and products as the portable loop, in the same order: the same floats.
+__attribute__((target("avx2"))) void powers3_avx2(const float* s0, const float* s1, const float* s2,
+                                                  float* q) {
+    __m256 sq[2];
+    for (int h = 0; h < 2; ++h) {
+        const __m256 w = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(s0 + 8 * h), _mm256_loadu_ps(s1 + 8 * h)),
+                                       _mm256_loadu_ps(s2 + 8 * h));
+        sq[h] = _mm256_mul_ps(w, w);
+    }
+    // re² + im² pairwise: (q0 q1 q4 q5 | q2 q3 q6 q7), then into order.
+    const __m256 pairs = _mm256_hadd_ps(sq[0], sq[1]);
+    _mm256_storeu_ps(q, _mm256_permutevar8x32_ps(pairs, _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7)));
+}
+
 // Transposed reduction: 16 vectors of 8 partial sums to 16 totals.
 __attribute__((target("avx2"))) inline void reduce16(const __m256i* acc, std::int32_t* out) {
     __m256i h[8], g[4];
@@ -153,11 +173,13 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
     basis.assign(static_cast<std::size_t>(padded) * kBankLanes, 0);
     kernel = exact_kernel = correlate_portable;
     rotate = rotate_portable;
+    powers3 = powers3_portable;
 #ifdef PCIFILTER_HAVE_AVX2_KERNEL
     if (have_avx2()) {
         kernel = sub_block == 40 ? correlate40_avx2 : correlate_avx2;
         if (sub_block == 40) exact_kernel = correlate40_avx2;
         rotate = rotate_avx2;
+        powers3 = powers3_avx2;
     }
 #endif
     step_re.fill(1.0);

@@ -56,6 +56,10 @@ struct BankTables {
     std::vector<float> rot_a, rot_b;
     using Rotate = void (*)(const std::int32_t*, const float*, const float*, float*);
     Rotate rotate;
+    // |Σ C(f)|² over three sub-blocks, per frequency: the power of a 3-sub-block window
+    // (first, second, third sub-block's 16 lanes in; 8 powers out).
+    using Powers3 = void (*)(const float*, const float*, const float*, float*);
+    Powers3 powers3;
     std::array<double, kBankMaxFreqs> step_re{}, step_im{};  // e^{-jωS}
 };
 

@@ -130,7 +130,10 @@ void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<Ton
         // no copy wraps); a completed sub-block is correlated there, into its ring slot.
         const auto at = static_cast<std::size_t>(samples_ % (4 * kSubBlock));
         const std::size_t used = std::min<std::size_t>(n, kSubBlock - at % kSubBlock);
-        std::memcpy(history_.data() + at, x, used * sizeof(std::int16_t));
+        if (used == kSubBlock)  // whole sub-blocks (the usual case): a fixed-size copy, in
+            std::memcpy(history_.data() + at, x, kSubBlock * sizeof(std::int16_t));  // vectors
+        else
+            std::memcpy(history_.data() + at, x, used * sizeof(std::int16_t));
         x += used;
         n -= used;
         samples_ += static_cast<std::int64_t>(used);
@@ -237,13 +240,10 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
 
     // The 15 ms window ending with this sub-block: |W|² per frequency, in float on the raw
     // lanes (this runs every 5 ms on every stream; most windows fail the first test).
-    const float* s0 = reinterpret_cast<const float*>(ring(b - 2).corr.data());
-    const float* s1 = reinterpret_cast<const float*>(ring(b - 1).corr.data());
-    const float* s2 = reinterpret_cast<const float*>(ring(b).corr.data());
-    float wl[16];
-    for (int k = 0; k < 16; ++k) wl[k] = s0[k] + s1[k] + s2[k];
     float q[8];
-    for (int f = 0; f < 8; ++f) q[f] = wl[2 * f] * wl[2 * f] + wl[2 * f + 1] * wl[2 * f + 1];
+    bank_.tables().powers3(reinterpret_cast<const float*>(ring(b - 2).corr.data()),
+                           reinterpret_cast<const float*>(ring(b - 1).corr.data()),
+                           reinterpret_cast<const float*>(ring(b).corr.data()), q);
     int r = 0, c = 4;
     for (int f = 1; f < 4; ++f)
         if (q[f] > q[r]) r = f;
