@@ -30,12 +30,16 @@ enum pcifilter_mode { PCIFILTER_MODE_SILENCE = 0, PCIFILTER_MODE_NOISE = 1, PCIF
 enum pcifilter_te_action { PCIFILTER_TE_DROP = 0, PCIFILTER_TE_REPLACE = 1 };
 
 typedef struct pcifilter_config {
-    int sample_rate;          /* scrubber only: 8000, 16000 or 48000 (streams are 8000) */
+    int sample_rate;          /* scrubber: 8000, 16000 or 48000; Opus stream: the decode rate */
     double lookahead_ms;      /* default 40 */
     int mode;                 /* enum pcifilter_mode */
     int telephone_event_pt;   /* stream only: default 101, -1 for none */
     int pcmu_pt, pcma_pt, cn_pt; /* stream only: defaults 0, 8, 13 */
     int telephone_events;     /* stream only: enum pcifilter_te_action, default DROP */
+    int opus_pt;              /* stream only: Opus payload type (RFC 7587), -1 (default): a
+                                 G.711 stream. An Opus stream is decoded at sample_rate (8000
+                                 or 16000); its RTP clock and its telephone-events' are 48 kHz */
+    int opus_bitrate;         /* stream only: bitrate of re-encoded Opus packets, default 16000 */
 } pcifilter_config;
 
 typedef struct pcifilter_event {

@@ -74,6 +74,8 @@ void pcifilter_config_init(pcifilter_config* c) {
     c->pcma_pt = 8;
     c->cn_pt = 13;
     c->telephone_events = PCIFILTER_TE_DROP;
+    c->opus_pt = -1;
+    c->opus_bitrate = 16000;
 }
 
 pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error, std::size_t len) {
@@ -84,10 +86,12 @@ pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error
     try {
         StreamFilterParams p;
         p.payload_types.fill(PayloadKind::Other);
-        const int pts[4] = {c->pcmu_pt, c->pcma_pt, c->cn_pt, c->telephone_event_pt};
-        const PayloadKind kinds[4] = {PayloadKind::Pcmu, PayloadKind::Pcma, PayloadKind::ComfortNoise,
-                                      PayloadKind::TelephoneEvent};
-        for (int i = 0; i < 4; ++i) {
+        const bool opus = c->opus_pt >= 0;  // an Opus stream maps no G.711 type
+        const int pts[5] = {opus ? -1 : c->pcmu_pt, opus ? -1 : c->pcma_pt, c->cn_pt,
+                            c->telephone_event_pt, c->opus_pt};
+        const PayloadKind kinds[5] = {PayloadKind::Pcmu, PayloadKind::Pcma, PayloadKind::ComfortNoise,
+                                      PayloadKind::TelephoneEvent, PayloadKind::Opus};
+        for (int i = 0; i < 5; ++i) {
             if (pts[i] < -1 || pts[i] > 127) throw std::invalid_argument("payload types must be within [0, 127] or -1");
             if (pts[i] >= 0) p.payload_types[static_cast<std::size_t>(pts[i])] = kinds[i];
         }
@@ -95,8 +99,9 @@ pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error
             throw std::invalid_argument("telephone_events must be PCIFILTER_TE_DROP or PCIFILTER_TE_REPLACE");
         p.telephone_events = c->telephone_events == PCIFILTER_TE_REPLACE ? TelephoneEventAction::Replace
                                                                          : TelephoneEventAction::Drop;
+        p.opus_bitrate = c->opus_bitrate;
         pcifilter_config c8 = *c;
-        c8.sample_rate = 8000;
+        if (!opus) c8.sample_rate = 8000;
         p.scrub = scrub_params(c8);
         return new pcifilter_stream{StreamFilter(p), 0};
     } catch (const std::exception& e) {

@@ -57,6 +57,7 @@ void Masker::reset() noexcept {
     last_done_ = MaskSpan{-1, -1};
     late_ = 0;
     masked_ = 0;
+    n_runs_ = 0;
     bg_fill_ = 0;
     bg_acc_ = 0;
     bg_min_cur_ = bg_min_prev_ = 1e30;
@@ -258,8 +259,13 @@ void Masker::process(const std::int16_t* in, std::int16_t* out, std::size_t n) n
             const MaskSpan sp = spans_[0];
             if (sp.start >= t1) break;
             const std::int64_t a = std::max(sp.start, t0), b = std::min(sp.end, t1);
-            if (b > a) mask_run(out + (a - t0), a, b, sp);
-            if (b > a) masked_ += static_cast<std::uint64_t>(b - a);
+            if (b > a) {
+                mask_run(out + (a - t0), a, b, sp);
+                masked_ += static_cast<std::uint64_t>(b - a);
+                if (n_runs_ > 0 && runs_[n_runs_ - 1].end >= a - 1) runs_[n_runs_ - 1].end = b;
+                else if (n_runs_ == kMaxRuns) runs_[kMaxRuns - 1].end = b;
+                else runs_[static_cast<std::size_t>(n_runs_++)] = MaskSpan{a, b};
+            }
             if (sp.end > t1) break;
             finish_span(sp);
             for (int i = 1; i < n_spans_; ++i) spans_[i - 1] = spans_[i];

@@ -58,6 +58,12 @@ public:
     std::uint64_t late_requests() const noexcept { return late_; }
     // Output samples replaced by the masking signal so far.
     std::uint64_t masked_samples() const noexcept { return masked_; }
+    // Where output was masked since clear_runs() (output clock, merged; when more runs come
+    // than fit, the last one stretches over them: it may cover more, never less).
+    static constexpr int kMaxRuns = 4;
+    void clear_runs() noexcept { n_runs_ = 0; }
+    int run_count() const noexcept { return n_runs_; }
+    const MaskSpan& run(int i) const noexcept { return runs_[static_cast<std::size_t>(i)]; }
     double background_dbm0() const noexcept;
     double background_power() const noexcept;
     std::size_t state_bytes() const noexcept {
@@ -84,6 +90,8 @@ private:
     MaskSpan last_done_{-1, -1};
     std::uint64_t late_ = 0;
     std::uint64_t masked_ = 0;
+    std::array<MaskSpan, kMaxRuns> runs_{};
+    int n_runs_ = 0;
     // Comfort noise: background tracker (minimum of 20 ms block powers over 1-2 s) and
     // generator. The mask-join distance stays 5 ms (join_).
     int bg_block_;

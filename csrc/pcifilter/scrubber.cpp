@@ -75,6 +75,7 @@ void Scrubber::reset() noexcept {
 }
 
 void Scrubber::process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
+    masker_.clear_runs();
     run(in, out, n);
 }
 
@@ -165,9 +166,10 @@ void Scrubber::flush(std::int16_t* out) noexcept {
     // samples, and brings them out of the delay line.
     const std::int16_t zeros[64] = {};
     std::size_t left = static_cast<std::size_t>(delay());
+    masker_.clear_runs();
     while (left > 0) {
         const std::size_t k = std::min<std::size_t>(left, 64);
-        process(zeros, out, k);
+        run(zeros, out, k);
         out += k;
         left -= k;
     }

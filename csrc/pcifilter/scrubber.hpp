@@ -78,6 +78,8 @@ public:
     // rate). The caller takes ownership by swapping or clearing them.
     std::vector<ToneEvent>& events() noexcept { return events_; }
     std::vector<MaskSpan>& spans() noexcept { return masker_.finished_spans(); }
+    // Where the output of the last process() call was masked (input clock, see Masker).
+    const Masker& masker() const noexcept { return masker_; }
 
 private:
     // Detection, and masking into `out` unless it is null (analysis only).

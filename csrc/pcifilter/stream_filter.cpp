@@ -6,15 +6,28 @@
 #include <stdexcept>
 
 #include "pcifilter/g711.hpp"
+#include "pcifilter/opus_packet.hpp"
 
 namespace pcifilter {
 namespace {
 
 constexpr std::size_t kRing = 1 << 14;  // scrubber output by timeline index: 2 s at 8 kHz
 constexpr std::size_t kRingMask = kRing - 1;
-constexpr std::int64_t kDedupeSlack = 400;  // 50 ms: in-band and RFC 4733 of one keypress
+
+// An Opus packet of `samples` (a multiple of 2.5 ms, at most 120 ms, at `rate`) whose frames
+// are all empty (RFC 6716 §3.2.1: a receiver conceals them): code 3, CBR, 2.5 ms CELT frames.
+// The replacement of last resort, should the encoder fail: it carries nothing.
+std::size_t write_empty_opus(int samples, int rate, std::uint8_t* out) noexcept {
+    out[0] = (16 << 3) | 3;
+    out[1] = static_cast<std::uint8_t>(samples / (rate / 400));
+    return 2;
+}
 
 }  // namespace
+
+bool StreamFilterParams::opus() const noexcept {
+    return std::find(payload_types.begin(), payload_types.end(), PayloadKind::Opus) != payload_types.end();
+}
 
 StreamFilterParams::StreamFilterParams() {
     payload_types.fill(PayloadKind::Other);
@@ -25,7 +38,17 @@ StreamFilterParams::StreamFilterParams() {
 }
 
 void StreamFilterParams::validate() const {
-    if (scrub.sample_rate != 8000) throw std::invalid_argument("G.711 streams run at 8000 Hz");
+    if (opus()) {
+        for (PayloadKind k : payload_types)
+            if (k == PayloadKind::Pcmu || k == PayloadKind::Pcma)
+                throw std::invalid_argument("a stream filter carries either G.711 or Opus, not both");
+        if (scrub.sample_rate != 8000 && scrub.sample_rate != 16000)
+            throw std::invalid_argument("Opus streams are decoded at 8000 or 16000 Hz");
+        if (opus_bitrate < 6000 || opus_bitrate > 128000)
+            throw std::invalid_argument("opus_bitrate must be within [6000, 128000]");
+    } else if (scrub.sample_rate != 8000) {
+        throw std::invalid_argument("G.711 streams run at 8000 Hz");
+    }
     scrub.validate();
     if (scrub.lookahead_ms > 500.0) throw std::invalid_argument("lookahead_ms too long for a stream");
     if (max_gap_samples < 160 || max_gap_samples > 8000 * 60)
@@ -34,11 +57,17 @@ void StreamFilterParams::validate() const {
 
 StreamFilter::StreamFilter(const StreamFilterParams& params)
     : params_((params.validate(), params)), scrubber_(params.scrub) {
+    if (params_.opus()) {
+        opus_ = std::make_unique<OpusCodec>(params_.scrub.sample_rate, params_.opus_bitrate);
+        clock_div_ = 48000 / params_.scrub.sample_rate;
+    }
     out_ring_.assign(kRing, 0);
-    pcm_.resize(kMaxPacket);
+    pcm_.resize(kMaxPcm);
     zeros_.assign(1024, 0);
-    tmp_.resize(std::max<std::size_t>(kMaxPacket, static_cast<std::size_t>(scrubber_.delay()) + 1024));
+    tmp_.resize(std::max<std::size_t>(kMaxPcm, static_cast<std::size_t>(scrubber_.delay()) + 1024));
     events_.reserve(16);
+    for (int pt = 127; pt >= 0; --pt)
+        if (params_.payload_types[static_cast<std::size_t>(pt)] == PayloadKind::Opus) audio_pt_ = pt;
     for (int pt = 127; pt >= 0; --pt)  // until audio arrives: the lowest PCMU type, else PCMA
         if (params_.payload_types[static_cast<std::size_t>(pt)] == PayloadKind::Pcma) audio_pt_ = pt;
     for (int pt = 127; pt >= 0; --pt)
@@ -76,7 +105,7 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     have_stream_ = true;
     ssrc_ = ssrc;
     base_ts_ = timestamp;
-    last_t_ = 0;
+    last_rtp_ = 0;
     fed_ = 0;
     out_until_ = -scrubber_.delay();
     scrubber_.reset();
@@ -85,7 +114,17 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     replaced_until_ = 0;
     replacing_ = true;
     seq_seen_ = false;
-    masked_granules_.fill(~std::uint64_t{0});  // until written: compare everything
+    masked_granules_.fill(0);
+    last_reencoded_end_ = last_masked_end_ = -1;
+    if (opus_) {
+        opus_->reset_decoder();
+        opus_->reset_encoder();
+    }
+}
+
+std::int64_t StreamFilter::to_timeline(std::int64_t rtp) const noexcept {
+    // RTP clock units to timeline samples, rounding down (also for negative values).
+    return rtp >= 0 ? rtp / clock_div_ : -((-rtp + clock_div_ - 1) / clock_div_);
 }
 
 StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t len) noexcept {
@@ -97,6 +136,7 @@ StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t 
     s.audio = false;
     s.telephone_event = false;
     s.replacement = false;
+    s.undecodable = false;
     s.fed = true;
     s.ready = true;
     // Sequence numbers stay contiguous across the telephone-event packets taken out.
@@ -115,9 +155,11 @@ void StreamFilter::take_inband_events() noexcept {
     found.clear();
     for (std::size_t i = first; i < events_.size();) {
         const ToneEvent& e = events_[i];
+        // In-band and RFC 4733 of one keypress: within 50 ms of each other.
+        const std::int64_t slack = params_.scrub.sample_rate / 20;
         const bool dup = e.kind == EventKind::Dtmf && last_rfc4733_start_ >= 0 &&
-                         e.end + kDedupeSlack >= last_rfc4733_start_ &&
-                         e.start - kDedupeSlack <= std::max(last_rfc4733_end_, last_rfc4733_start_ + 800);
+                         e.end + slack >= last_rfc4733_start_ &&
+                         e.start - slack <= std::max(last_rfc4733_end_, last_rfc4733_start_ + 2 * slack);
         if (dup) {
             events_.erase(events_.begin() + static_cast<std::ptrdiff_t>(i));
         } else {
@@ -128,21 +170,24 @@ void StreamFilter::take_inband_events() noexcept {
 }
 
 void StreamFilter::mark_masked(std::int64_t t, std::size_t n, bool masked) noexcept {
-    // Granules of output that may hold masked samples: set for any output chunk the masker
-    // touched, cleared where an untouched chunk covers a granule whole (a stale bit from
-    // the ring's previous turn, or a granule shared with a masked chunk, stays set: that
-    // only costs a comparison).
-    std::int64_t a = std::max<std::int64_t>(t, 0), b = t + static_cast<std::int64_t>(n);
-    if (b <= a) return;
-    if (!masked) {
-        a = (a + kGranule - 1) / kGranule * kGranule;
-        b = b / kGranule * kGranule;
-    }
+    // Granules of output that hold masked samples. Output [t, t+n) just made: a granule is
+    // cleared when the output reaches its start (what the ring held there before is gone),
+    // then set for each run the masker masked.
+    const std::int64_t b = t + static_cast<std::int64_t>(n);
+    std::int64_t a = std::max<std::int64_t>(t, 0);
+    if (!masked) a = (a + kGranule - 1) / kGranule * kGranule;  // granules starting in it
     for (std::int64_t g = a / kGranule; g * kGranule < b; ++g) {
         const auto i = static_cast<std::size_t>(g) % kGranules;
         if (masked) masked_granules_[i / 64] |= std::uint64_t{1} << (i % 64);
         else masked_granules_[i / 64] &= ~(std::uint64_t{1} << (i % 64));
     }
+}
+
+void StreamFilter::mark_runs(std::int64_t t, std::size_t n) noexcept {
+    mark_masked(t, n, false);
+    const Masker& m = scrubber_.masker();
+    for (int r = 0; r < m.run_count(); ++r)
+        mark_masked(m.run(r).start, static_cast<std::size_t>(m.run(r).end - m.run(r).start), true);
 }
 
 bool StreamFilter::maybe_masked(std::int64_t t, std::size_t n) const noexcept {
@@ -157,10 +202,9 @@ bool StreamFilter::maybe_masked(std::int64_t t, std::size_t n) const noexcept {
 void StreamFilter::feed(const std::int16_t* pcm, std::size_t n) noexcept {
     while (n > 0) {
         const std::size_t k = std::min<std::size_t>(n, 1024);
-        const std::uint64_t masked_before = scrubber_.stats().masked_samples;
         scrubber_.process(pcm, tmp_.data(), k);
         copy_to_ring(out_until_, tmp_.data(), k);
-        mark_masked(out_until_, k, scrubber_.stats().masked_samples != masked_before);
+        mark_runs(out_until_, k);
         out_until_ += static_cast<std::int64_t>(k);
         fed_ += static_cast<std::int64_t>(k);
         scrubber_.spans().clear();
@@ -211,24 +255,65 @@ void StreamFilter::mark_ready() noexcept {
         // one decode and one compare find what changed, and only that is re-encoded.
         s.ready = true;
         const std::size_t n = s.payload_samples;
+        if (s.codec == PayloadKind::Opus) {
+            if (s.replacement || s.undecodable || maybe_masked(s.t, n)) {
+                reencode(s);
+                last_masked_end_ = s.t + static_cast<std::int64_t>(n);
+            } else if (carries_masked_audio(s)) {
+                reencode(s);
+            }
+            continue;
+        }
         if (!maybe_masked(s.t, n)) continue;
+        const bool alaw = s.codec == PayloadKind::Pcma;
         std::uint8_t* codes = s.bytes.data() + s.payload_offset;
         std::int16_t* y = tmp_.data();
         std::int16_t* x = pcm_.data();
         copy_from_ring(s.t, n, y);
-        if (s.alaw) decode_alaw(codes, x, n);
+        if (alaw) decode_alaw(codes, x, n);
         else decode_ulaw(codes, x, n);
         if (std::memcmp(x, y, n * sizeof(std::int16_t)) != 0) {
             for (std::size_t k = 0; k < n; ++k)
-                if (x[k] != y[k]) codes[k] = s.alaw ? linear_to_alaw(y[k]) : linear_to_ulaw(y[k]);
+                if (x[k] != y[k]) codes[k] = alaw ? linear_to_alaw(y[k]) : linear_to_ulaw(y[k]);
         }
     }
 }
 
+bool StreamFilter::carries_masked_audio(const Slot& s) const noexcept {
+    // An Opus packet can carry audio from before it: in-band FEC (LBRR) holds the previous
+    // 20 ms frame, and Opus 1.5's deep redundancy (DRED, in the padding) up to a second.
+    // After a re-encoded (masked) packet, the next packets could so bring back what was
+    // masked: the one right after is re-encoded, and for a second any that has padding.
+    if (last_masked_end_ < 0 || s.t < last_masked_end_) return false;
+    const std::int64_t rate = params_.scrub.sample_rate;
+    if (s.t - last_masked_end_ < rate / 50) return true;
+    if (s.t - last_masked_end_ >= rate) return false;
+    OpusPacketInfo info;
+    return parse_opus_packet(s.bytes.data() + s.payload_offset, s.payload_bytes, &info) && info.padding > 0;
+}
+
+void StreamFilter::reencode(Slot& s) noexcept {
+    // The packet's samples as the masker left them, encoded into one packet of the same
+    // duration; a run of consecutive re-encoded packets shares the encoder's state.
+    const auto n = static_cast<int>(s.payload_samples);
+    std::int16_t* y = tmp_.data();
+    copy_from_ring(s.t, s.payload_samples, y);
+    if (s.t != last_reencoded_end_) opus_->reset_encoder();
+    std::uint8_t* payload = s.bytes.data() + s.payload_offset;
+    const int room = static_cast<int>(kMaxPacket - s.payload_offset);
+    int bytes = opus_->encode(y, n, payload, room);
+    if (bytes <= 0) bytes = static_cast<int>(write_empty_opus(n, params_.scrub.sample_rate, payload));
+    s.bytes[0] &= 0xDF;  // the original's RTP padding went with its payload
+    s.len = s.payload_offset + static_cast<std::size_t>(bytes);
+    last_reencoded_end_ = s.t + n;
+    ++stats_.reencoded;
+}
+
 std::int64_t StreamFilter::unwrap(std::uint32_t timestamp) const noexcept {
-    // Timeline position, wrap-safe: signed distance from the last audio timestamp.
-    const std::uint32_t last_ts = base_ts_ + static_cast<std::uint32_t>(last_t_);
-    return last_t_ + static_cast<std::int32_t>(timestamp - last_ts);
+    // RTP clock position since the stream's first timestamp, wrap-safe: signed distance from
+    // the last audio timestamp.
+    const std::uint32_t last_ts = base_ts_ + static_cast<std::uint32_t>(last_rtp_);
+    return last_rtp_ + static_cast<std::int32_t>(timestamp - last_ts);
 }
 
 void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
@@ -260,7 +345,8 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         max_seq_ = h.sequence;
         seq_seen_ = true;
     }
-    const std::int64_t t = unwrap(h.timestamp);
+    const std::int64_t rtp = unwrap(h.timestamp);
+    const std::int64_t t = to_timeline(rtp);
     const PayloadKind kind = params_.payload_types[h.payload_type];
 
     if (kind == PayloadKind::TelephoneEvent) {
@@ -270,15 +356,16 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
             const auto k = tracker_.on_packet(h.timestamp, e);
             current = k != TelephoneEventTracker::Packet::Stale;
             if (current) {
-                last_rfc4733_start_ = unwrap(tracker_.start_timestamp());
-                last_rfc4733_end_ = last_rfc4733_start_ + static_cast<std::int64_t>(tracker_.duration());
+                last_rfc4733_start_ = to_timeline(unwrap(tracker_.start_timestamp()));
+                last_rfc4733_end_ =
+                    last_rfc4733_start_ + static_cast<std::int64_t>(tracker_.duration()) / clock_div_;
             }
             if (k == TelephoneEventTracker::Packet::NewEvent && telephone_event_digit(e.code) != 0) {
                 ToneEvent ev;
                 ev.kind = EventKind::Dtmf;
                 ev.digit = telephone_event_digit(e.code);
                 ev.start = t;
-                ev.end = t + e.duration;
+                ev.end = t + e.duration / clock_div_;
                 ev.level_dbm0 = -float(e.volume);
                 ev.rfc4733 = true;
                 events_.push_back(ev);
@@ -299,12 +386,20 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         ++stats_.telephone_events_dropped;
         return;
     }
-    if (kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma) {
-        const std::size_t n = h.payload_length;
+    if (kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma || kind == PayloadKind::Opus) {
         const auto drop = [&](std::uint64_t& counter) {
             ++counter;
             if (newest) ++seq_offset_;  // nothing after it was numbered yet: keep contiguous
         };
+        std::size_t n = h.payload_length;
+        if (kind == PayloadKind::Opus) {
+            const int samples = opus_->packet_samples(data + h.payload_offset, h.payload_length);
+            if (samples <= 0) {  // not a packet libopus takes (RFC 6716 §3.4): never forwarded
+                drop(stats_.bad_payloads);
+                return;
+            }
+            n = static_cast<std::size_t>(samples);
+        }
         for (std::size_t i = 0; i < count_; ++i) {
             const Slot& q = slots_[(head_ + i) % kSlots];
             if (q.audio && q.t == t) {  // a copy of a packet still queued
@@ -341,11 +436,12 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         s->audio = true;
         s->fed = false;
         s->ready = false;
-        s->alaw = kind == PayloadKind::Pcma;
+        s->codec = kind;
         s->payload_offset = h.payload_offset;
+        s->payload_bytes = h.payload_length;
         s->payload_samples = n;
         s->t = t;
-        last_t_ = std::max(last_t_, t);
+        last_rtp_ = std::max(last_rtp_, rtp);
         audio_pt_ = h.payload_type;
         ++stats_.audio_packets;
         sort_held();
@@ -390,32 +486,58 @@ bool StreamFilter::replace_event(const std::uint8_t* data, const RtpHeader& h) n
         break;
     }
     const std::size_t header = 12 + 4 * static_cast<std::size_t>(h.csrc_count);
-    end = std::min<std::int64_t>(end, start + static_cast<std::int64_t>(kMaxPacket - header));
+    const PayloadKind codec = params_.payload_types[static_cast<std::size_t>(audio_pt_)];
+    if (codec == PayloadKind::Opus) {  // whole 2.5 ms units, at most 120 ms: an Opus duration
+        const std::int64_t unit = params_.scrub.sample_rate / 400;
+        end = start + std::min<std::int64_t>((end - start) / unit * unit, 48 * unit);
+    } else {
+        end = std::min<std::int64_t>(end, start + static_cast<std::int64_t>(kMaxPacket - header));
+    }
     if (end <= start || start - fed_ > static_cast<std::int64_t>(params_.max_gap_samples)) return false;
     Slot* s = enqueue(data, header);  // the event packet's header, sequence renumbered
     if (s == nullptr) return false;
     const auto n = static_cast<std::size_t>(end - start);
-    const bool alaw = params_.payload_types[static_cast<std::size_t>(audio_pt_)] == PayloadKind::Pcma;
-    const std::uint32_t ts = base_ts_ + static_cast<std::uint32_t>(start);
+    const std::uint32_t ts = base_ts_ + static_cast<std::uint32_t>(start * clock_div_);
     s->bytes[0] &= 0xCF;  // no padding, no extension
     s->bytes[1] = static_cast<std::uint8_t>(audio_pt_);  // no marker
     for (int b = 0; b < 4; ++b) s->bytes[4 + b] = static_cast<std::uint8_t>(ts >> (24 - 8 * b));
-    std::memset(s->bytes.data() + header, alaw ? 0xD5 : 0xFF, n);  // G.711 idle; masked anyway
-    s->len = header + n;
+    // G.711: idle codes, masked anyway; Opus: encoded from the masked output when ready.
+    const std::size_t bytes = codec == PayloadKind::Opus ? 0 : n;
+    std::memset(s->bytes.data() + header, codec == PayloadKind::Pcma ? 0xD5 : 0xFF, bytes);
+    s->len = header + bytes;
     s->audio = true;
     s->replacement = true;
     s->fed = false;
     s->ready = false;
-    s->alaw = alaw;
+    s->codec = codec;
     s->payload_offset = header;
+    s->payload_bytes = bytes;
     s->payload_samples = n;
     s->t = start;
     replaced_until_ = end;
-    last_t_ = std::max(last_t_, start);
+    last_rtp_ = std::max(last_rtp_, start * clock_div_);
     ++stats_.telephone_events_replaced;
     sort_held();
     feed_held(false);
     return true;
+}
+
+void StreamFilter::conceal_until(const Slot& next) noexcept {
+    // Audio missing before `next` (loss or DTX). Opus: libopus conceals it, and recovers the
+    // last frame from `next`'s in-band FEC where it has some, when the gap is whole 2.5 ms
+    // units up to 120 ms (libopus's limits); anything else, and G.711, is silence to the
+    // detector. Nothing is output for the gap.
+    const std::int64_t gap = next.t - fed_;
+    const std::int64_t unit = params_.scrub.sample_rate / 400;
+    if (opus_ && next.codec == PayloadKind::Opus && !next.replacement && gap % unit == 0 &&
+        gap <= 48 * unit) {
+        opus_->decode(next.bytes.data() + next.payload_offset, next.payload_bytes, pcm_.data(),
+                      static_cast<int>(gap), true);
+        stats_.concealed_samples += static_cast<std::uint64_t>(gap);
+        feed(pcm_.data(), static_cast<std::size_t>(gap));
+        return;
+    }
+    feed_until(next.t);
 }
 
 void StreamFilter::feed_held(bool force) noexcept {
@@ -435,14 +557,23 @@ void StreamFilter::feed_held(bool force) noexcept {
         if (next->t > fed_) {
             if (!force && held <= static_cast<std::int64_t>(params_.reorder_window_samples)) break;
             ++stats_.gaps;
-            feed_until(next->t);
+            conceal_until(*next);
         }
         // A packet overlapping one fed before it (hostile or broken timestamps) goes on the
         // timeline where its audio actually goes, so that its output is its own scrubbed audio.
         next->t = std::max(next->t, fed_);
-        const std::uint8_t* codes = next->bytes.data() + next->payload_offset;
-        if (next->alaw) decode_alaw(codes, pcm_.data(), next->payload_samples);
-        else decode_ulaw(codes, pcm_.data(), next->payload_samples);
+        const std::uint8_t* payload = next->bytes.data() + next->payload_offset;
+        const std::size_t n = next->payload_samples;
+        if (next->codec == PayloadKind::Pcma) {
+            decode_alaw(payload, pcm_.data(), n);
+        } else if (next->codec == PayloadKind::Pcmu) {
+            decode_ulaw(payload, pcm_.data(), n);
+        } else if (next->replacement) {  // Opus in a telephone-event's place: masked anyway
+            std::fill(pcm_.begin(), pcm_.begin() + static_cast<std::ptrdiff_t>(n), std::int16_t{0});
+        } else if (!opus_->decode(payload, next->payload_bytes, pcm_.data(), static_cast<int>(n), false)) {
+            ++stats_.bad_payloads;  // decoded as silence; the packet itself is re-encoded
+            next->undecodable = true;
+        }
         next->fed = true;
         feed(pcm_.data(), next->payload_samples);
     }
@@ -467,7 +598,7 @@ void StreamFilter::flush() noexcept {
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
     scrubber_.flush(tmp_.data());
     copy_to_ring(out_until_, tmp_.data(), d);
-    mark_masked(out_until_, d, true);
+    mark_runs(out_until_, d);
     out_until_ += static_cast<std::int64_t>(d);
     take_inband_events();
     mark_ready();

@@ -29,16 +29,18 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <cstdint>
 #include <vector>
 
+#include "pcifilter/opus_codec.hpp"
 #include "pcifilter/rfc4733.hpp"
 #include "pcifilter/rtp.hpp"
 #include "pcifilter/scrubber.hpp"
 
 namespace pcifilter {
 
-enum class PayloadKind : std::uint8_t { Other = 0, Pcmu, Pcma, ComfortNoise, TelephoneEvent };
+enum class PayloadKind : std::uint8_t { Other = 0, Pcmu, Pcma, ComfortNoise, TelephoneEvent, Opus };
 // What becomes of telephone-event packets while filtering is on.
 enum class TelephoneEventAction : std::uint8_t { Drop = 0, Replace = 1 };
 
@@ -51,6 +53,11 @@ struct StreamFilterParams {
     // is held beyond it (then the gap is taken for lost): reordering within it loses nothing.
     std::uint32_t reorder_window_samples = 160;
     TelephoneEventAction telephone_events = TelephoneEventAction::Drop;
+    // Opus (RFC 7587): a stream filter carries either G.711 or Opus. An Opus stream's RTP
+    // clock is 48000 Hz (its telephone-events' too); it is decoded at scrub.sample_rate
+    // (8000 or 16000) and masked packets are re-encoded at this bitrate.
+    int opus_bitrate = 16000;
+    bool opus() const noexcept;
     StreamFilterParams();
     void validate() const;
 };
@@ -60,6 +67,10 @@ struct StreamFilterStats {
     std::uint64_t audio_packets = 0, telephone_events_dropped = 0, telephone_events_replaced = 0;
     std::uint64_t duplicates = 0, late = 0, gaps = 0, ssrc_changes = 0;
     std::uint64_t keypresses_rfc4733 = 0, keypresses_inband = 0;
+    // Opus: packets libopus refused (dropped, or re-encoded when only decoding failed),
+    // packets re-encoded, missing audio concealed or recovered from in-band FEC (samples at
+    // the decode rate).
+    std::uint64_t bad_payloads = 0, reencoded = 0, concealed_samples = 0;
     RtpDropCounters malformed;
 };
 
@@ -67,6 +78,7 @@ class StreamFilter {
 public:
     static constexpr std::size_t kMaxPacket = 1500;
     static constexpr std::size_t kSlots = 32;
+    static constexpr std::size_t kMaxPcm = 1920;  // an Opus packet's longest audio: 120 ms at 16 kHz
 
     explicit StreamFilter(const StreamFilterParams& params);
 
@@ -90,11 +102,12 @@ private:
         std::array<std::uint8_t, kMaxPacket> bytes;
         std::size_t len = 0;
         bool audio = false;
+        PayloadKind codec = PayloadKind::Other;  // of audio: Pcmu, Pcma or Opus
         bool telephone_event = false;
         bool replacement = false;  // masking audio in place of telephone-events
+        bool undecodable = false;  // Opus that libopus refused to decode: re-encoded
         bool fed = true;  // audio given to the scrubber (false: held for reordering)
-        bool alaw = false;
-        std::size_t payload_offset = 0, payload_samples = 0;
+        std::size_t payload_offset = 0, payload_bytes = 0, payload_samples = 0;
         std::int64_t t = 0;  // timeline index of the first sample (audio)
         bool ready = false;
     };
@@ -104,24 +117,33 @@ private:
     void feed_until(std::int64_t t) noexcept;
     void feed(const std::int16_t* pcm, std::size_t n) noexcept;
     void feed_held(bool force) noexcept;
+    void conceal_until(const Slot& next) noexcept;
     void mark_ready() noexcept;
     void copy_to_ring(std::int64_t t, const std::int16_t* y, std::size_t n) noexcept;
     void copy_from_ring(std::int64_t t, std::size_t n, std::int16_t* y) const noexcept;
     void mark_masked(std::int64_t t, std::size_t n, bool masked) noexcept;
+    void mark_runs(std::int64_t t, std::size_t n) noexcept;
     bool maybe_masked(std::int64_t t, std::size_t n) const noexcept;
     Slot* enqueue(const std::uint8_t* data, std::size_t len) noexcept;
     void sort_held() noexcept;
     bool replace_event(const std::uint8_t* data, const RtpHeader& h) noexcept;
     void take_inband_events() noexcept;
+    void reencode(Slot& s) noexcept;
+    bool carries_masked_audio(const Slot& s) const noexcept;
+    std::int64_t to_timeline(std::int64_t rtp) const noexcept;
 
     StreamFilterParams params_;
     Scrubber scrubber_;
+    std::unique_ptr<OpusCodec> opus_;  // Opus streams only
+    std::int64_t clock_div_ = 1;       // RTP clock units per timeline sample
+    std::int64_t last_reencoded_end_ = -1;  // timeline end of the last re-encoded packet
+    std::int64_t last_masked_end_ = -1;     // ... of the last one re-encoded for masked audio
     TelephoneEventTracker tracker_;
     bool filtering_ = true;
     bool have_stream_ = false;
     std::uint32_t ssrc_ = 0;
     std::uint32_t base_ts_ = 0;
-    std::int64_t last_t_ = 0;      // unwrapped timestamp of the last audio packet
+    std::int64_t last_rtp_ = 0;    // unwrapped RTP timestamp of the last audio packet
     std::int64_t fed_ = 0;         // timeline samples given to the scrubber
     std::uint16_t seq_offset_ = 0; // packets taken out of the sequence so far
     std::array<Slot, kSlots> slots_;

@@ -307,6 +307,8 @@ class StreamFilter:
         pcma_pt: typing.SupportsInt | typing.SupportsIndex = 8,
         cn_pt: typing.SupportsInt | typing.SupportsIndex = 13,
         telephone_events: str = "drop",
+        opus_pt: typing.SupportsInt | typing.SupportsIndex = -1,
+        opus_bitrate: typing.SupportsInt | typing.SupportsIndex = 16000,
     ) -> None: ...
     def flush(self) -> list[bytes]:
         """

@@ -18,8 +18,14 @@ TELEPHONE_EVENT_ACTIONS = ("drop", "replace")
 
 
 class RtpStreamFilter:
-    """G.711 RTP in, scrubbed RTP out (delayed by the look-ahead); RFC 4733 telephone-events
-    are captured and, while `filtering` is on, never forwarded and masked in the audio too.
+    """G.711 or Opus RTP in, scrubbed RTP out (delayed by the look-ahead); RFC 4733
+    telephone-events are captured and, while `filtering` is on, never forwarded and masked in
+    the audio too.
+
+    Opus (`opus_pt` set, RFC 7587): the stream is decoded at `decode_rate` (8000 or 16000 Hz)
+    with packet-loss concealment and in-band FEC; a packet that carries any masked audio is
+    replaced by one encoded (at `opus_bitrate`) from the masked audio, of the same duration;
+    every other packet passes bit-exact. Its RTP clock, and its telephone-events', is 48 kHz.
 
     `telephone_events="drop"` (default) takes the event packets out and renumbers later
     sequence numbers to stay contiguous; `"replace"` sends audio packets of the masking
@@ -33,6 +39,9 @@ class RtpStreamFilter:
         pcma_pt: int = 8,
         cn_pt: int = 13,
         telephone_events: str = "drop",
+        opus_pt: int = -1,
+        opus_bitrate: int = 16000,
+        decode_rate: int = 8000,
         **options: Any,
     ) -> None:
         if telephone_events not in TELEPHONE_EVENT_ACTIONS:
@@ -40,13 +49,18 @@ class RtpStreamFilter:
                 f"telephone_events must be one of {TELEPHONE_EVENT_ACTIONS}, "
                 f"not {telephone_events!r}"
             )
+        opus = opus_pt >= 0
+        if not opus and decode_rate != 8000:
+            raise ValueError("decode_rate is for Opus streams; G.711 runs at 8000 Hz")
         self._f = _core.StreamFilter(
-            make_config(8000, **options),
+            make_config(decode_rate, **options),
             telephone_event_pt,
-            pcmu_pt,
-            pcma_pt,
+            -1 if opus else pcmu_pt,  # a filter carries G.711 or Opus
+            -1 if opus else pcma_pt,
             cn_pt,
             telephone_events,
+            opus_pt,
+            opus_bitrate,
         )
 
     @property

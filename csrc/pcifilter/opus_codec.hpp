@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// One Opus stream's libopus state: a decoder (with packet-loss concealment and in-band FEC)
+// and an encoder for the packets that replace masked ones. Mono at 8000 or 16000 Hz: the
+// rate detection runs at (a DTMF tone lies below 1.7 kHz), far cheaper than 48 kHz; a stereo
+// packet decodes to its downmix. Everything is allocated once, at construction: no
+// allocation per packet.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+struct OpusDecoder;
+struct OpusEncoder;
+struct OpusRepacketizer;
+
+namespace pcifilter {
+
+class OpusCodec {
+public:
+    // Throws std::invalid_argument for a rate other than 8000/16000 or a bad bitrate.
+    OpusCodec(int sample_rate, int bitrate);
+    ~OpusCodec();
+    OpusCodec(const OpusCodec&) = delete;
+    OpusCodec& operator=(const OpusCodec&) = delete;
+
+    int sample_rate() const noexcept { return rate_; }
+    // Samples (at sample_rate) a packet decodes to; -1 for an invalid packet or one longer
+    // than 120 ms.
+    int packet_samples(const std::uint8_t* packet, std::size_t len) const noexcept;
+    // Decodes one packet into `out` (room for `samples`, from packet_samples); with `fec`, the
+    // redundancy it carries for the `samples` before it instead (concealment if it has
+    // none). Returns false (and fills silence) on a decoder error.
+    bool decode(const std::uint8_t* packet, std::size_t len, std::int16_t* out, int samples,
+                bool fec) noexcept;
+    // Concealment (PLC) for lost audio: `samples` a multiple of 2.5 ms, up to 120 ms.
+    bool conceal(std::int16_t* out, int samples) noexcept;
+    // Encodes `samples` (2.5 ms to 120 ms, a multiple of 2.5 ms) into one packet of at most
+    // `max_bytes`; returns its length, or -1. Durations the encoder does not take in one go
+    // (30, 50, ... ms) are encoded as equal frames and joined into one packet.
+    int encode(const std::int16_t* pcm, int samples, std::uint8_t* out, int max_bytes) noexcept;
+    void reset_decoder() noexcept;
+    void reset_encoder() noexcept;
+    std::size_t state_bytes() const noexcept;
+
+private:
+    int rate_;
+    OpusDecoder* dec_ = nullptr;
+    OpusEncoder* enc_ = nullptr;
+    OpusRepacketizer* rp_ = nullptr;
+    std::uint8_t* frames_ = nullptr;  // encoded frames being joined into one packet
+};
+
+}  // namespace pcifilter

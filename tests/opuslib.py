@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: Apache-2.0
+"""libopus through ctypes, for the tests only: an encoder that makes the Opus streams the
+filter is fed (any mode, frame size, bitrate, FEC) and an independent decoder that listens to
+what the filter put out."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+import numpy as np
+import numpy.typing as npt
+
+_lib = ctypes.CDLL(ctypes.util.find_library("opus") or "libopus.so.0")
+_lib.opus_encoder_create.restype = ctypes.c_void_p
+_lib.opus_encoder_create.argtypes = [
+    ctypes.c_int,
+    ctypes.c_int,
+    ctypes.c_int,
+    ctypes.POINTER(ctypes.c_int),
+]
+_lib.opus_encode.argtypes = [
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_int,
+    ctypes.c_char_p,
+    ctypes.c_int,
+]
+_lib.opus_decoder_create.restype = ctypes.c_void_p
+_lib.opus_decoder_create.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
+_lib.opus_decode.argtypes = [
+    ctypes.c_void_p,
+    ctypes.c_char_p,
+    ctypes.c_int,
+    ctypes.c_void_p,
+    ctypes.c_int,
+    ctypes.c_int,
+]
+_lib.opus_encoder_destroy.argtypes = [ctypes.c_void_p]
+_lib.opus_decoder_destroy.argtypes = [ctypes.c_void_p]
+
+APPLICATION_VOIP, APPLICATION_AUDIO = 2048, 2049
+SET_BITRATE, SET_INBAND_FEC, SET_PACKET_LOSS_PERC = 4002, 4012, 4014
+SET_FORCE_MODE = 11002  # libopus's private control: SILK, hybrid or CELT on demand
+MODES = {"silk": 1000, "hybrid": 1001, "celt": 1002}
+
+
+class Encoder:
+    def __init__(
+        self, mode: str, bitrate: int, rate: int = 48000, fec: bool = False, channels: int = 1
+    ) -> None:
+        err = ctypes.c_int()
+        self._e = _lib.opus_encoder_create(rate, channels, APPLICATION_VOIP, ctypes.byref(err))
+        assert err.value == 0
+        self.rate, self.channels = rate, channels
+        ctl = _lib.opus_encoder_ctl
+        ctl(ctypes.c_void_p(self._e), SET_BITRATE, ctypes.c_int(bitrate))
+        ctl(ctypes.c_void_p(self._e), SET_FORCE_MODE, ctypes.c_int(MODES[mode]))
+        if fec:
+            ctl(ctypes.c_void_p(self._e), SET_INBAND_FEC, ctypes.c_int(1))
+            ctl(ctypes.c_void_p(self._e), SET_PACKET_LOSS_PERC, ctypes.c_int(20))
+
+    def encode(self, pcm: npt.NDArray[np.int16]) -> bytes:
+        pcm = np.ascontiguousarray(pcm, dtype=np.int16)
+        out = ctypes.create_string_buffer(4000)
+        n = _lib.opus_encode(self._e, pcm.ctypes.data, len(pcm) // self.channels, out, 4000)
+        assert n > 0, n
+        return out.raw[:n]
+
+    def __del__(self) -> None:
+        _lib.opus_encoder_destroy(self._e)
+
+
+class Decoder:
+    def __init__(self, rate: int = 48000, channels: int = 1) -> None:
+        err = ctypes.c_int()
+        self._d = _lib.opus_decoder_create(rate, channels, ctypes.byref(err))
+        assert err.value == 0
+        self.rate, self.channels = rate, channels
+
+    def decode(
+        self, packet: bytes | None, samples: int, fec: bool = False
+    ) -> npt.NDArray[np.int16]:
+        """One packet's audio (with `fec`: the `samples` before it, from its in-band FEC);
+        raises on a decoder error (the stream would be invalid)."""
+        out = np.zeros(samples * self.channels, np.int16)
+        n = _lib.opus_decode(
+            self._d, packet, len(packet) if packet else 0, out.ctypes.data, samples, int(fec)
+        )
+        if n < 0:
+            raise ValueError(f"libopus refused a packet (error {n})")
+        return out[: n * self.channels]
+
+    def __del__(self) -> None:
+        _lib.opus_decoder_destroy(self._d)

@@ -1,0 +1,218 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Opus RTP streams (RFC 7587): keypresses coded in SILK, hybrid and CELT at 10-60 ms frames
+are found and removed; what the filter puts out is a valid Opus stream (an independent libopus
+decoder takes every packet) in which neither spandsp nor the tone projections find any trace of
+a keypress; packets away from keypresses pass bit-exact; RFC 4733 events at 48 kHz, loss with
+concealment and in-band FEC, and malformed packets are handled."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from leak import projection
+from opuslib import Decoder, Encoder
+
+import pcifilter as pf
+from pcifilter import signals as sg
+from pcifilter import spandsp
+from pcifilter.rtp import RtpPacket
+
+CARD = "4111111111111111"
+PT = 111
+TS0 = 90000
+
+
+def _call(
+    digits: str = CARD, level: float = -10.0, rate: int = 48000, seed: int = 1
+) -> tuple[npt.NDArray[np.int16], list[tuple[int, int]]]:
+    rng = np.random.default_rng(seed)
+    x, spans = sg.keyed_sequence(digits, 80, 90, level, lead_ms=300, sample_rate=rate)
+    x = np.concatenate([x, np.zeros(rate // 2)])
+    return sg.to_int16(x + sg.white_noise(len(x), -50, rng)), spans
+
+
+def _stream(
+    pcm: npt.NDArray[np.int16], mode: str, frame_ms: int, bitrate: int = 24000, fec: bool = False
+) -> list[bytes]:
+    enc = Encoder(mode, bitrate, fec=fec)
+    n = 48 * frame_ms
+    return [
+        RtpPacket(
+            PT,
+            i == 0,
+            (7 + i) & 0xFFFF,
+            TS0 + i * n,
+            0x51,
+            payload=enc.encode(pcm[i * n : (i + 1) * n]),
+        ).serialize()
+        for i in range(len(pcm) // n)
+    ]
+
+
+def _listen(packets: list[bytes], rate: int = 8000) -> npt.NDArray[np.int16]:
+    """The stream as a receiver hears it: every Opus packet decoded in timestamp order, at
+    its place on the timeline; a gap is recovered from the next packet's in-band FEC (libopus
+    conceals what FEC does not cover). Raises if any packet does not decode."""
+    dec = Decoder(rate)
+    div = 48000 // rate
+    out: list[npt.NDArray[np.int16]] = []
+    at = 0
+    for raw in packets:
+        p = RtpPacket.parse(raw)
+        if p.payload_type != PT:
+            continue
+        t = ((p.timestamp - TS0) & 0xFFFFFFFF) // div
+        if t > at:
+            out.append(dec.decode(p.payload, t - at, fec=True))
+            at = t
+        y = dec.decode(p.payload, 120 * rate // 1000)
+        out.append(y)
+        at += len(y)
+    return np.concatenate(out)
+
+
+def _assert_no_trace(y: npt.NDArray[np.int16], spans: list[tuple[int, int]], digits: str) -> None:
+    """spandsp (lenient) hears no digit, and in every 10 ms from each tone's onset to 10 ms
+    past its end (Opus delays by a few ms) the output's projection on the tone's frequencies
+    is 40 dB below the tone's own."""
+    assert spandsp.spandsp_digits(y, lenient=True) == ("", 0)
+    for (s48, e48), d in zip(spans, digits, strict=True):
+        s, e = s48 // 6, e48 // 6
+        tone = sg.dtmf(d, 10.0, -10.0)  # the keyed tone's 10 ms projection: the reference
+        for f in sg.digit_freqs(d):
+            ref = projection(tone, f, 0)
+            for w in range(s, e + 80, 80):
+                leak = projection(y[w : w + 80].astype(np.float64), f, w) / ref
+                assert 10 * np.log10(max(leak, 1e-20)) <= -40.0, (d, w - s)
+
+
+@pytest.mark.parametrize("frame_ms", [10, 20, 40, 60])
+@pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])
+def test_keypresses_in_opus_are_found_and_removed(mode: str, frame_ms: int) -> None:
+    pcm, spans = _call()
+    raw = _stream(pcm, mode, frame_ms)
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+    out = f.process(raw) + f.flush()
+    assert pf.digits_of(f.take_events()) == CARD
+    assert spandsp.spandsp_digits(_listen(raw))[0] == CARD  # the input carries them
+    assert len(out) == len(raw)
+    assert [RtpPacket.parse(p).timestamp for p in out] == [
+        RtpPacket.parse(p).timestamp for p in raw
+    ]
+    _assert_no_trace(_listen(out), spans, CARD)
+    # Packets well away from every keypress pass bit-exact; the rest were re-encoded.
+    n = 48 * frame_ms
+    away = 0
+    for a, b in zip(raw, out, strict=True):
+        t = RtpPacket.parse(a).timestamp - TS0
+        if all(t + n < s - 48 * 100 or t > e + 48 * 100 for s, e in spans):
+            assert a == b
+            away += 1
+    assert away >= 600 // frame_ms - 4  # the lead-in and the tail, 100 ms from any keypress
+    assert 0 < f.stats["reencoded"] < len(raw) - away + 1
+
+
+def test_output_decodes_with_an_independent_decoder_at_48_khz() -> None:
+    pcm, _ = _call("159", rate=48000)
+    raw = _stream(pcm, "hybrid", 20)
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1, mode="noise")
+    y = _listen(f.process(raw) + f.flush(), rate=48000)  # raises on any bad packet
+    assert len(y) >= len(pcm) - 48 * 20
+
+
+@pytest.mark.parametrize("decode_rate", [8000, 16000])
+def test_decode_rate_16k_finds_the_same(decode_rate: int) -> None:
+    pcm, spans = _call("0*#D")
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1, decode_rate=decode_rate)
+    out = f.process(_stream(pcm, "celt", 20)) + f.flush()
+    assert pf.digits_of(f.take_events()) == "0*#D"
+    _assert_no_trace(_listen(out), spans, "0*#D")
+
+
+def test_rfc4733_at_48_khz_beside_opus() -> None:
+    pcm, spans = _call("12")
+    raw = _stream(pcm, "silk", 20)
+    # Telephone-events (PT 101, 48 kHz clock, durations in 48 kHz units) beside the audio.
+    codes = {"1": 1, "2": 2}
+    packets = [(RtpPacket.parse(p).timestamp - TS0, 0, RtpPacket.parse(p)) for p in raw]
+    for (s, e), d in zip(spans, "12", strict=True):
+        for at in range(s, e, 960):
+            ev = bytes([codes[d], 10]) + (at + 960 - s).to_bytes(2, "big")
+            packets.append((at + 960, 1, RtpPacket(101, at == s, 0, TS0 + s, 0x51, payload=ev)))
+        end = bytes([codes[d], 0x80 | 10]) + (e - s).to_bytes(2, "big")
+        packets += [(e, 1, RtpPacket(101, False, 0, TS0 + s, 0x51, payload=end))] * 3
+    packets.sort(key=lambda x: (x[0], x[1]))
+    stream = [
+        RtpPacket(
+            p.payload_type, p.marker, (100 + i) & 0xFFFF, p.timestamp, p.ssrc, payload=p.payload
+        ).serialize()
+        for i, (_, _, p) in enumerate(packets)
+    ]
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=101)
+    out = f.process(stream) + f.flush()
+    assert all(RtpPacket.parse(p).payload_type == PT for p in out)
+    seqs = [RtpPacket.parse(p).sequence_number for p in out]
+    assert all((b - a) & 0xFFFF == 1 for a, b in itertools.pairwise(seqs))
+    events = f.take_events()
+    assert pf.digits_of(events) == "12" and {e.name for e in events} == {"rfc4733"}
+    for ev, (s, _) in zip(events, spans, strict=True):  # 48 kHz units read as such
+        assert ev.start_ms == s / 48 and ev.end_ms == s / 48 + 20  # the first packet's 960
+
+
+def test_loss_is_concealed_and_fec_never_brings_a_keypress_back() -> None:
+    # In-band FEC carries each frame again in the next packet: after a masked run, the
+    # next packet's copy of the last masked frame must not reach the receiver.
+    pcm, spans = _call("8", level=-5.0)
+    raw = _stream(pcm, "silk", 20, fec=True)
+    lost = {10, 11, 30}
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+    out = f.process([p for i, p in enumerate(raw) if i not in lost]) + f.flush()
+    assert f.stats["concealed_samples"] >= 3 * 160 and f.stats["gaps"] == 2
+    assert pf.digits_of(f.take_events()) == "8"
+    # A receiver that loses a packet recovers it from the next one's FEC: whichever it
+    # loses, no trace of the keypress comes back.
+    for drop in range(len(out)):
+        _assert_no_trace(_listen([p for i, p in enumerate(out) if i != drop]), spans, "8")
+
+
+def test_malformed_and_refused_opus_packets_never_pass() -> None:
+    pcm, _ = _call("5")
+    raw = _stream(pcm, "celt", 20)
+    bad = RtpPacket(
+        PT, False, 0, TS0, 0x51, payload=b"\xff\xff\xff"
+    ).serialize()  # code 3, bad count
+    empty = RtpPacket(PT, False, 0, TS0, 0x51, payload=b"").serialize()
+    stream = [*raw[:20], bad, empty, *raw[20:]]
+    stream = [
+        RtpPacket.parse(p)
+        .__class__(
+            RtpPacket.parse(p).payload_type,
+            False,
+            i & 0xFFFF,
+            RtpPacket.parse(p).timestamp,
+            0x51,
+            payload=RtpPacket.parse(p).payload,
+        )
+        .serialize()
+        for i, p in enumerate(stream)
+    ]
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+    out = f.process(stream) + f.flush()
+    assert f.stats["bad_payloads"] == 2 and len(out) == len(raw)
+    seqs = [RtpPacket.parse(p).sequence_number for p in out]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    _listen(out)
+
+
+def test_a_filter_carries_g711_or_opus() -> None:
+    from pcifilter import _core
+
+    with pytest.raises(ValueError, match=r"either G\.711 or Opus"):
+        _core.StreamFilter(pf.make_config(8000), 101, 0, 8, 13, "drop", 111, 16000)
+    with pytest.raises(ValueError, match="decode_rate"):
+        pf.RtpStreamFilter(decode_rate=16000)
+    with pytest.raises(ValueError, match="8000 or 16000"):
+        pf.RtpStreamFilter(opus_pt=PT, decode_rate=48000)
