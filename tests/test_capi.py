@@ -74,6 +74,8 @@ class _Config(ctypes.Structure):
         ("pcma_pt", ctypes.c_int),
         ("cn_pt", ctypes.c_int),
         ("telephone_events", ctypes.c_int),
+        ("opus_pt", ctypes.c_int),
+        ("opus_bitrate", ctypes.c_int),
     ]
 
 
@@ -127,3 +129,47 @@ def test_telephone_event_replacement_through_the_c_api(build: Path) -> None:
     f = pf.RtpStreamFilter(telephone_events="replace")
     assert out == f.process(raw) + f.flush()
     assert f.stats["telephone_events_replaced"] > 0
+
+
+def test_opus_stream_through_the_c_api(build: Path) -> None:
+    import pcifilter as pf
+    from test_opus_stream import PT, _call, _stream
+
+    lib = ctypes.CDLL(str(build / "libpcifilter.so"))
+    lib.pcifilter_stream_create.restype = ctypes.c_void_p
+    lib.pcifilter_stream_create.argtypes = [
+        ctypes.POINTER(_Config),
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+    ]
+    lib.pcifilter_stream_push.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+    lib.pcifilter_stream_pop.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+        ctypes.POINTER(ctypes.c_size_t),
+    ]
+    lib.pcifilter_stream_flush.argtypes = [ctypes.c_void_p]
+    lib.pcifilter_stream_destroy.argtypes = [ctypes.c_void_p]
+    cfg = _Config()
+    lib.pcifilter_config_init(ctypes.byref(cfg))
+    assert (cfg.opus_pt, cfg.opus_bitrate) == (-1, 16000)
+    cfg.opus_pt, cfg.telephone_event_pt, cfg.sample_rate = PT, -1, 16000
+    err = ctypes.create_string_buffer(200)
+    s = lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200)
+    assert s, err.value
+    pcm, _ = _call("369")
+    raw = _stream(pcm, "celt", 20)
+    out: list[bytes] = []
+    buf, n = ctypes.create_string_buffer(1500), ctypes.c_size_t()
+    for p in raw:
+        assert lib.pcifilter_stream_push(s, p, len(p)) == 0
+        while lib.pcifilter_stream_pop(s, buf, 1500, ctypes.byref(n)) == 1:
+            out.append(buf.raw[: n.value])
+    lib.pcifilter_stream_flush(s)
+    while lib.pcifilter_stream_pop(s, buf, 1500, ctypes.byref(n)) == 1:
+        out.append(buf.raw[: n.value])
+    lib.pcifilter_stream_destroy(s)
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1, decode_rate=16000)
+    assert out == f.process(raw) + f.flush()
+    assert f.stats["reencoded"] > 0

@@ -249,3 +249,73 @@ def test_sipp_captures(tmp_path: Path) -> None:
     assert r.frames_out == r.frames_in == len(a) == len(b)
     same = sum(x == y for x, y in zip(a, b, strict=True))
     assert same / len(a) > 0.9  # a voice recording: frames pass, bar any masked
+
+
+def test_opus_capture_is_scrubbed(tmp_path: Path) -> None:
+    from opuslib import Decoder, Encoder
+
+    sdp = (
+        "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"
+        "m=audio {port} RTP/AVP 111 101\r\na=rtpmap:111 opus/48000/2\r\n"
+        "a=rtpmap:101 telephone-event/48000\r\n"
+    )
+    x, _ = sg.keyed_sequence("2468", 80, 90, -10, lead_ms=300, sample_rate=48000)
+    pcm = sg.to_int16(np.concatenate([x, np.zeros(24000)]))
+    enc = Encoder("hybrid", 24000)
+    frames = [
+        (
+            1000.0,
+            _frame(
+                "ethernet",
+                _ip(
+                    A,
+                    B,
+                    5060,
+                    5060,
+                    ("INVITE sip:b@x SIP/2.0\r\n\r\n" + sdp.format(a=A, port=42000)).encode(),
+                    False,
+                ),
+            ),
+        ),
+        (
+            1000.1,
+            _frame(
+                "ethernet",
+                _ip(
+                    B,
+                    A,
+                    5060,
+                    5060,
+                    ("SIP/2.0 200 OK\r\n\r\n" + sdp.format(a=B, port=52000)).encode(),
+                    False,
+                ),
+            ),
+        ),
+    ]
+    for i in range(len(pcm) // 960):
+        rtp = RtpPacket(
+            111, i == 0, 500 + i, 960 * i, 0xC, payload=enc.encode(pcm[960 * i : 960 * i + 960])
+        )
+        frames.append(
+            (1001 + 0.02 * i, _frame("ethernet", _ip(A, B, 42000, 52000, rtp.serialize(), False)))
+        )
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    with src.open("wb") as f:
+        w = dpkt.pcap.Writer(f)
+        for ts, fr in frames:
+            w.writepkt(fr, ts=ts)
+    r = scrub_pcap(src, dst)
+    assert sum(len(s.events) for s in r.streams) == 4
+    lt, out = _read(dst)
+    dec = Decoder(8000)
+    audio, seqs = [], []
+    for fr in out[2:]:
+        ip, udp = _udp(lt, fr)
+        assert _checksum_ok(ip, udp) and udp.ulen == 8 + len(udp.data) == ip.len - 20
+        hdr = bytes(fr)[14:34]  # the IPv4 header's own checksum
+        assert sum(int.from_bytes(hdr[i : i + 2], "big") for i in range(0, 20, 2)) % 0xFFFF == 0
+        p = RtpPacket.parse(bytes(udp.data))
+        seqs.append(p.sequence_number)
+        audio.append(dec.decode(p.payload, 960))
+    assert seqs == list(range(500, 500 + len(pcm) // 960))
+    assert spandsp.spandsp_digits(np.concatenate(audio), lenient=True) == ("", 0)

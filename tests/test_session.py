@@ -46,11 +46,46 @@ def test_each_direction_uses_the_receivers_payload_types() -> None:
     assert not s.filtering
 
 
+OPUS_OFFER = (
+    "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+    "m=audio 4000 RTP/AVP 111 0 101\r\na=rtpmap:111 opus/48000/2\r\n"
+    "a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:101 telephone-event/48000\r\n"
+    "a=fmtp:101 0-16\r\n"
+)
+OPUS_ANSWER = (
+    "v=0\r\no=- 2 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\n"
+    "m=audio 5000 RTP/AVP 109 100\r\na=rtpmap:109 opus/48000/2\r\n"
+    "a=rtpmap:100 telephone-event/48000\r\n"
+)
+
+
+def test_an_opus_call_from_its_sdp() -> None:
+    from opuslib import Encoder
+
+    s = pf.RtpSession(OPUS_OFFER, OPUS_ANSWER)
+    x, _ = sg.keyed_sequence("7", 100, 100, -10, lead_ms=200, sample_rate=48000)
+    pcm = sg.to_int16(np.concatenate([x, np.zeros(9600)]))
+    enc = Encoder("silk", 24000)
+    packets = [
+        RtpPacket(pt, False, i, 960 * i, 1, payload=enc.encode(pcm[960 * i : 960 * i + 960]))
+        for i in range(len(pcm) // 960)
+        for pt in (109,)  # the answer's Opus type: what the offerer sends
+    ]
+    te = RtpPacket(100, True, 0, 9600, 1, payload=bytes([7, 10, 3, 192])).serialize()  # 960
+    raw = [p.serialize() for p in packets]
+    raw.insert(12, te)  # sent with the audio of the keypress's first 20 ms
+    out = s.process(raw, "offerer") + s.flush("offerer")
+    assert 100 not in {RtpPacket.parse(p).payload_type for p in out}
+    assert pf.digits_of(s.take_events("offerer")) == "7"  # in-band and RFC 4733: once
+
+
 def test_refusals() -> None:
-    opus = ANSWER.replace("RTP/AVP 8 96", "RTP/AVP 111").replace(
-        "a=rtpmap:96 telephone-event/8000", "a=rtpmap:111 opus/48000/2"
+    speex = ANSWER.replace("RTP/AVP 8 96", "RTP/AVP 98").replace(
+        "a=rtpmap:96 telephone-event/8000", "a=rtpmap:98 speex/8000"
     )
-    with pytest.raises(ValueError, match=r"no G\.711 codec negotiated"):
-        pf.RtpSession(OFFER, opus)
+    with pytest.raises(ValueError, match=r"no G\.711 or Opus codec negotiated"):
+        pf.RtpSession(OFFER, speex)
+    with pytest.raises(ValueError, match="did not list"):
+        pf.RtpSession(OFFER, OPUS_ANSWER)
     with pytest.raises(ValueError, match="sender must be"):
         pf.RtpSession(OFFER, ANSWER).process(b"", "agent")

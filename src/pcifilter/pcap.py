@@ -84,13 +84,15 @@ def _addr(ip: Any, raw: bytes) -> str:
     return socket.inet_ntop(socket.AF_INET if isinstance(ip, dpkt.ip.IP) else socket.AF_INET6, raw)
 
 
-def _sdp_streams(payload: bytes) -> list[tuple[str | None, int, int | None]]:
-    """(address, port, telephone-event PT) of each m=audio in a SIP message's SDP."""
+def _sdp_streams(payload: bytes) -> list[tuple[str | None, int, int | None, int | None]]:
+    """(address, port, telephone-event PT, Opus PT) of each m=audio in a SIP message's SDP.
+    Read line by line (not with pcifilter.sdp): a capture's SIP bodies may be cut short."""
     text = payload.decode("latin-1", "replace")
-    out: list[tuple[str | None, int, int | None]] = []
+    out: list[tuple[str | None, int, int | None, int | None]] = []
     session_addr = None
     media: tuple[str | None, int] | None = None
     te_pt: int | None = None
+    opus_pt: int | None = None
     for line in text.replace("\r", "").split("\n"):
         if line.startswith("c=") and len(line.split()) >= 3:
             addr = line.split()[2].split("/")[0]
@@ -100,19 +102,24 @@ def _sdp_streams(payload: bytes) -> list[tuple[str | None, int, int | None]]:
                 media = (addr, media[1])
         elif line.startswith("m="):
             if media is not None:
-                out.append((media[0], media[1], te_pt))
+                out.append((media[0], media[1], te_pt, opus_pt))
             parts = line[2:].split()
             media = (
                 (session_addr, int(parts[1]))
                 if parts[0] == "audio" and len(parts) > 1 and parts[1].isdigit()
                 else None
             )
-            te_pt = None
-        elif line.startswith("a=rtpmap:") and "telephone-event" in line.lower():
-            pt = line[len("a=rtpmap:") :].split()[0]
-            te_pt = int(pt) if pt.isdigit() else None
+            te_pt = opus_pt = None
+        elif line.startswith("a=rtpmap:"):
+            pt, _, name = line[len("a=rtpmap:") :].partition(" ")
+            if not pt.isdigit():
+                continue
+            if "telephone-event" in name.lower():
+                te_pt = int(pt)
+            elif name.lower().startswith("opus/48000"):
+                opus_pt = int(pt)
     if media is not None:
-        out.append((media[0], media[1], te_pt))
+        out.append((media[0], media[1], te_pt, opus_pt))
     return out
 
 
@@ -163,11 +170,15 @@ def scrub_pcap(
                 fr.sip = bool(_SIP_START.match(bytes(ip.data.data)))
             frames.append(fr)
     # SDP first: which (address, port) carry RTP, and their telephone-event payload type.
-    sdp_ports: dict[int, int | None] = {
-        port: te for fr in frames if fr.sip for _, port, te in _sdp_streams(bytes(fr.udp.data))
+    sdp_ports: dict[int, tuple[int | None, int | None]] = {
+        port: (te, opus)
+        for fr in frames
+        if fr.sip
+        for _, port, te, opus in _sdp_streams(bytes(fr.udp.data))
     }
-    te_pts = {telephone_event_pt} | {p for p in sdp_ports.values() if p is not None}
-    known_pts = {0, 8, 13} | te_pts | extra_pts
+    te_pts = {telephone_event_pt} | {te for te, _ in sdp_ports.values() if te is not None}
+    opus_pts = {opus for _, opus in sdp_ports.values() if opus is not None}
+    known_pts = {0, 8, 13} | te_pts | opus_pts | extra_pts
     flows: dict[tuple[Any, ...], list[_Frame]] = defaultdict(list)
     for fr in frames:
         if fr.udp is None or fr.sip:
@@ -194,10 +205,14 @@ def scrub_pcap(
     for key, flow in flows.items():
         if len(flow) < 3 and not any(k in sdp_ports or k in ports for k in (key[1], key[3])):
             continue  # heuristics need a stream, not a stray datagram
-        te_from_sdp = [sdp_ports[p] for p in (key[1], key[3]) if sdp_ports.get(p) is not None]
-        te = next((t for t in te_from_sdp if t is not None), telephone_event_pt)
-        pcmu = -1 if path_audio[key[:4]] == {8} else 0
-        filt = RtpStreamFilter(telephone_event_pt=te, pcmu_pt=pcmu, **options)
+        from_sdp = [sdp_ports[p] for p in (key[1], key[3]) if p in sdp_ports]
+        te = next((t for t, _ in from_sdp if t is not None), telephone_event_pt)
+        opus = next((o for _, o in from_sdp if o is not None), None)
+        if opus is not None and any(fr.rtp and fr.rtp.payload_type == opus for fr in flow):
+            filt = RtpStreamFilter(telephone_event_pt=te, opus_pt=opus, **options)
+        else:
+            pcmu = -1 if path_audio[key[:4]] == {8} else 0
+            filt = RtpStreamFilter(telephone_event_pt=te, pcmu_pt=pcmu, **options)
         out = filt.process([bytes(fr.udp.data) for fr in flow]) + filt.flush()
         parsed = [RtpPacket.parse(p) for p in out]
         j = 0
@@ -239,21 +254,28 @@ def scrub_pcap(
 
 
 def _rewrite(link: int, fr: _Frame, payload: bytes) -> bytes:
-    """The frame with a new UDP payload (same length) and a valid UDP checksum."""
+    """The frame with a new UDP payload (a re-encoded Opus packet may differ in length):
+    UDP and IP lengths, the IPv4 header checksum and the UDP checksum made valid again."""
     udp, ip = fr.udp, fr.ip
+    raw = bytes(fr.raw)
+    old_ip = bytes(ip)
+    start = raw.find(old_ip[:12])  # link header length
+    if start < 0:
+        raise ValueError("could not locate the IP header in the frame")
+    grow = len(payload) - len(udp.data)
     had_sum = udp.sum != 0 or isinstance(ip, dpkt.ip6.IP6)
     udp.data = payload
     udp.ulen = 8 + len(payload)
     udp.sum = 0
+    if isinstance(ip, dpkt.ip.IP):
+        ip.len += grow
+        ip.sum = 0  # dpkt computes the header checksum when it writes a zero one
+    else:
+        ip.plen += grow
     if had_sum:  # IPv4 may leave it 0 (none); IPv6 never does
         udp.sum = _udp_checksum(ip, udp)
     ip.data = udp
-    raw = bytes(fr.raw)
-    ip_bytes = bytes(ip)
-    start = raw.find(ip_bytes[:12])  # link header length
-    if start < 0:
-        raise ValueError("could not locate the IP header in the frame")
-    return raw[:start] + ip_bytes + raw[start + len(ip_bytes) :]
+    return raw[:start] + bytes(ip) + raw[start + len(old_ip) :]
 
 
 def _udp_checksum(ip: Any, udp: Any) -> int:

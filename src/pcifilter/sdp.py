@@ -39,9 +39,9 @@ class Codec:
 
     @property
     def kind(self) -> str:
-        """'pcmu', 'pcma', 'cn', 'telephone-event' or 'other'."""
+        """'pcmu', 'pcma', 'cn', 'telephone-event', 'opus' or 'other'."""
         n = self.name.lower()
-        if n in ("pcmu", "pcma", "cn", "telephone-event"):
+        if n in ("pcmu", "pcma", "cn", "telephone-event", "opus"):
             return n
         return "other"
 

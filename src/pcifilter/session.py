@@ -2,7 +2,8 @@
 """A call's RTP through the filter, set up from its SDP offer and answer (RFC 3264).
 
 Packets sent to an endpoint carry the payload types of that endpoint's SDP: the offerer's
-packets (to the answerer) are read with the answer's map, and the other way round.
+packets (to the answerer) are read with the answer's map, and the other way round. The call
+runs G.711 or Opus, as the answer's first audio codec says (a filter scrubs one of them).
 """
 
 from __future__ import annotations
@@ -17,16 +18,15 @@ from pcifilter.stream import RtpStreamFilter
 DIRECTIONS = ("offerer", "answerer")  # who sent the packets
 
 
-def _filter_for(receiver: AudioMedia, **options: Any) -> RtpStreamFilter:
-    audio = [c for c in receiver.codecs.values() if c.kind in ("pcmu", "pcma")]
-    if not audio:
-        names = ", ".join(sorted({c.name for c in receiver.codecs.values()})) or "none"
-        raise ValueError(f"no G.711 codec negotiated (offered: {names}); Opus is issue 4")
-
-    def pt(kind: str) -> int:  # -1: not negotiated (payload type 0 is a real one)
-        found = receiver.payload_type_of(kind, 8000)
+def _filter_for(receiver: AudioMedia, opus: bool, **options: Any) -> RtpStreamFilter:
+    def pt(kind: str, rate: int = 8000) -> int:  # -1: not negotiated (0 is a real one)
+        found = receiver.payload_type_of(kind, rate)
         return -1 if found is None else found
 
+    if opus:  # RFC 7587: Opus, and the telephone-events beside it, at 48 kHz
+        return RtpStreamFilter(
+            opus_pt=pt("opus", 48000), telephone_event_pt=pt("telephone-event", 48000), **options
+        )
     return RtpStreamFilter(
         telephone_event_pt=pt("telephone-event"),
         pcmu_pt=pt("pcmu"),
@@ -34,6 +34,16 @@ def _filter_for(receiver: AudioMedia, **options: Any) -> RtpStreamFilter:
         cn_pt=pt("cn"),
         **options,
     )
+
+
+def _codec_family(answer: AudioMedia) -> bool:
+    """Whether the call runs Opus (else G.711): the answer's first audio codec of either."""
+    for p in answer.payload_types:
+        c = answer.codecs.get(p)
+        if c is not None and c.kind in ("pcmu", "pcma", "opus"):
+            return c.kind == "opus"
+    names = ", ".join(sorted({c.name for c in answer.codecs.values()})) or "none"
+    raise ValueError(f"no G.711 or Opus codec negotiated (answered: {names})")
 
 
 class RtpSession:
@@ -48,9 +58,12 @@ class RtpSession:
         self.answer = (
             answer if isinstance(answer, SessionDescription) else SessionDescription.parse(answer)
         )
+        opus = _codec_family(self.answer.audio[0])
+        if opus and self.offer.audio[0].payload_type_of("opus", 48000) is None:
+            raise ValueError("the answer chose Opus, which the offer did not list")
         self._filters = {
-            "offerer": _filter_for(self.answer.audio[0], **options),  # offerer -> answerer
-            "answerer": _filter_for(self.offer.audio[0], **options),
+            "offerer": _filter_for(self.answer.audio[0], opus, **options),  # offerer -> answerer
+            "answerer": _filter_for(self.offer.audio[0], opus, **options),
         }
 
     def _filter(self, sender: str) -> RtpStreamFilter:
