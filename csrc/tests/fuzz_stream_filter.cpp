@@ -8,7 +8,7 @@
 // telephone-event packets; each input is a seed with 1-4 mutations (bit flips, byte writes,
 // truncation, random extension, splicing). Invariants checked on every output packet: it
 // parses, it is no longer than a slot, and no telephone-event leaves while filtering is on,
-// with telephone-events dropped and replaced (alternate filters).
+// with telephone-events dropped and replaced, and on Opus streams (filters in turn).
 // The coverage-guided build (clang -fsanitize=fuzzer, `fuzz_stream_filter_libfuzzer`, run by
 // ./dev.sh test when clang is installed) uses LLVMFuzzerTestOneInput instead of main.
 #include <cmath>
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "pcifilter/g711.hpp"
+#include "pcifilter/opus_codec.hpp"
 #include "pcifilter/rtp.hpp"
 #include "pcifilter/stream_filter.hpp"
 
@@ -43,17 +44,35 @@ std::vector<std::vector<std::uint8_t>> seeds() {
         pcmu.push_back(linear_to_ulaw(static_cast<std::int16_t>(v)));
     }
     s.push_back(pcmu);
+    // Opus (PT 111): 20 ms of the same tone, encoded by libopus.
+    std::vector<std::int16_t> tone(160);
+    for (int i = 0; i < 160; ++i)
+        tone[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(
+            8000 * (std::sin(2 * M_PI * 770 * i / 8000.0) + std::sin(2 * M_PI * 1336 * i / 8000.0)));
+    OpusCodec codec(8000, 16000);
+    std::vector<std::uint8_t> opus = {0x80, 0x6f, 0x00, 0x01, 0x00, 0x00, 0x03, 0xc0, 0x0a, 0x0b, 0x0c, 0x0d};
+    opus.resize(12 + 400);
+    const int n = codec.encode(tone.data(), 160, opus.data() + 12, 400);
+    opus.resize(12 + static_cast<std::size_t>(n > 0 ? n : 0));
+    s.push_back(opus);
     return s;
 }
 
-StreamFilterParams params_for(TelephoneEventAction action) {
+enum class Kind { Drop, Replace, Opus };
+
+StreamFilterParams params_for(Kind kind) {
     StreamFilterParams p;
-    p.telephone_events = action;
+    p.telephone_events = kind == Kind::Replace ? TelephoneEventAction::Replace : TelephoneEventAction::Drop;
+    if (kind == Kind::Opus) {  // G.711 or Opus: the Opus filter maps no G.711 type
+        p.payload_types[0] = p.payload_types[8] = PayloadKind::Other;
+        p.payload_types[111] = PayloadKind::Opus;
+    }
     return p;
 }
 
 struct Harness {
-    explicit Harness(TelephoneEventAction action) : filter(params_for(action)) {}
+    explicit Harness(Kind k) : kind(k), filter(params_for(k)) {}
+    Kind kind;
     StreamFilter filter;
     std::uint8_t out[StreamFilter::kMaxPacket];
     std::uint64_t outputs = 0;
@@ -82,12 +101,12 @@ struct Harness {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    // The first byte steers: which filter (telephone-events dropped or replaced), filtering
+    // The first byte steers: which filter (G.711 dropping or replacing telephone-events, Opus), filtering
     // on or off; the rest is the packet. The filters live on: stream state is fuzzed too.
-    static Harness* drop = new Harness(TelephoneEventAction::Drop);
-    static Harness* replace = new Harness(TelephoneEventAction::Replace);
+    static Harness* harnesses[3] = {new Harness(Kind::Drop), new Harness(Kind::Replace),
+                                    new Harness(Kind::Opus)};
     if (size == 0) return 0;
-    Harness* h = (data[0] & 1) != 0 ? replace : drop;
+    Harness* h = harnesses[(data[0] & 3) % 3];
     if ((data[0] & 0x80) != 0) h->filter.set_filtering(!h->filter.filtering());
     h->push(data + 1, size - 1);
     return 0;
@@ -99,7 +118,7 @@ int main(int argc, char** argv) {
         // The seed corpus of the coverage-guided run: steering byte 0 (drop) and 1 (replace).
         int k = 0;
         for (const auto& seed : seeds())
-            for (std::uint8_t steer : {0, 1}) {
+            for (std::uint8_t steer : {0, 1, 2}) {
                 const std::string path = std::string(argv[2]) + "/seed" + std::to_string(k++);
                 std::FILE* f = std::fopen(path.c_str(), "wb");
                 if (f == nullptr) return 1;
@@ -112,9 +131,10 @@ int main(int argc, char** argv) {
     const long inputs = argc > 1 ? std::atol(argv[1]) : 1000000;
     std::mt19937_64 rng(argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1);
     const auto pool = seeds();
-    long fresh = 0;  // alternately dropping and replacing telephone-events
+    long fresh = 0;  // in turn: G.711 dropping and replacing telephone-events, Opus
     const auto make = [&fresh] {
-        return new Harness(fresh++ % 2 == 0 ? TelephoneEventAction::Drop : TelephoneEventAction::Replace);
+        const Kind kinds[3] = {Kind::Drop, Kind::Replace, Kind::Opus};
+        return new Harness(kinds[fresh++ % 3]);
     };
     Harness* h = make();
     std::vector<std::uint8_t> buf;
@@ -133,7 +153,7 @@ int main(int argc, char** argv) {
         // Keep most inputs in sequence, so the stream logic (not only parsing) is exercised.
         if (buf.size() >= 12 && rng() % 4 != 0) {
             seq = static_cast<std::uint16_t>(seq + 1);
-            ts += 160;
+            ts += h->kind == Kind::Opus ? 960 : 160;
             buf[2] = static_cast<std::uint8_t>(seq >> 8), buf[3] = static_cast<std::uint8_t>(seq);
             buf[4] = static_cast<std::uint8_t>(ts >> 24), buf[5] = static_cast<std::uint8_t>(ts >> 16);
             buf[6] = static_cast<std::uint8_t>(ts >> 8), buf[7] = static_cast<std::uint8_t>(ts);
