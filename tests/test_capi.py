@@ -132,8 +132,9 @@ def test_telephone_event_replacement_through_the_c_api(build: Path) -> None:
 
 
 def test_opus_stream_through_the_c_api(build: Path) -> None:
-    import pcifilter as pf
     from test_opus_stream import PT, _call, _stream
+
+    import pcifilter as pf
 
     lib = ctypes.CDLL(str(build / "libpcifilter.so"))
     lib.pcifilter_stream_create.restype = ctypes.c_void_p

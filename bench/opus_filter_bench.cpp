@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+// Per-packet cost of filtering an Opus stream that carries no keypress, against a plain
+// libopus decode of the same packets at 48 kHz, side by side in one run (issue 4's target:
+// ≤ 1.0×); and the cost of a stream whose keypresses are all masked (re-encoding).
+//
+//   .venv/bin/python -m pcifilter.corpus --minutes 1 --out build/corpus
+//   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/opus_filter_bench.cpp \
+//       csrc/pcifilter/*.cpp -lopus -o build/opusbench
+//   build/opusbench build/corpus/speech-60s-seed0.raw
+#include <opus.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+#include "pcifilter/stream_filter.hpp"
+
+using namespace pcifilter;
+
+namespace {
+
+using Packets = std::vector<std::vector<std::uint8_t>>;
+
+// 20 ms packets of 48 kHz audio (8 kHz speech, upsampled by repetition: the codec does not
+// care), encoded by libopus in the given mode at 24 kbit/s, with RTP headers.
+Packets encode(const std::vector<std::int16_t>& x8, int application) {
+    int err = 0;
+    OpusEncoder* enc = opus_encoder_create(48000, 1, application, &err);
+    opus_encoder_ctl(enc, OPUS_SET_BITRATE(24000));
+    Packets out;
+    std::vector<std::int16_t> frame(960);
+    for (std::size_t i = 0; i + 160 <= x8.size(); i += 160) {
+        for (int k = 0; k < 960; ++k) frame[static_cast<std::size_t>(k)] = x8[i + static_cast<std::size_t>(k / 6)];
+        std::vector<std::uint8_t> p(12 + 1500);
+        const auto seq = static_cast<std::uint16_t>(i / 160);
+        const auto ts = static_cast<std::uint32_t>(i * 6);
+        p[0] = 0x80, p[1] = 111, p[2] = seq >> 8, p[3] = seq & 0xFF, p[11] = 7;
+        p[4] = ts >> 24, p[5] = (ts >> 16) & 0xFF, p[6] = (ts >> 8) & 0xFF, p[7] = ts & 0xFF;
+        const int n = opus_encode(enc, frame.data(), 960, p.data() + 12, 1500);
+        p.resize(12 + static_cast<std::size_t>(n));
+        out.push_back(p);
+    }
+    opus_encoder_destroy(enc);
+    return out;
+}
+
+double best_of(int reps, const std::function<void()>& f) {
+    double best = 1e30;
+    for (int r = 0; r < reps; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        f();
+        best = std::min(best, std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: %s SPEECH.raw (8 kHz int16)\n", argv[0]);
+        return 2;
+    }
+    FILE* fp = std::fopen(argv[1], "rb");
+    if (fp == nullptr) return 2;
+    std::vector<std::int16_t> x(8000 * 60);
+    x.resize(std::fread(x.data(), 2, x.size(), fp));
+    std::fclose(fp);
+    // A keypress every 2 s (100 ms, -10 dBm0 per tone) for the masking case.
+    std::vector<std::int16_t> keyed = x;
+    for (std::size_t at = 8000; at + 800 < keyed.size(); at += 16000)
+        for (std::size_t i = 0; i < 800; ++i) {
+            const double v = 2300.0 * (std::sin(2 * M_PI * 852 * i / 8000.0) + std::sin(2 * M_PI * 1477 * i / 8000.0));
+            keyed[at + i] = static_cast<std::int16_t>(std::clamp(keyed[at + i] * 0.1 + v, -32768.0, 32767.0));
+        }
+    std::printf("%-34s %12s %10s\n", "path (20 ms packets, 24 kbit/s)", "ns/packet", "x decode");
+    for (auto [name, app] : {std::pair{"voip (SILK/hybrid)", OPUS_APPLICATION_VOIP},
+                             std::pair{"restricted low delay (CELT)", OPUS_APPLICATION_RESTRICTED_LOWDELAY}}) {
+        const Packets packets = encode(x, app), keyed_packets = encode(keyed, app);
+        const double n = static_cast<double>(packets.size());
+        std::vector<std::int16_t> pcm(5760);
+        const double decode = best_of(5, [&] {
+            int err = 0;
+            OpusDecoder* dec = opus_decoder_create(48000, 1, &err);
+            for (const auto& p : packets)
+                opus_decode(dec, p.data() + 12, static_cast<opus_int32>(p.size() - 12), pcm.data(), 5760, 0);
+            opus_decoder_destroy(dec);
+        });
+        std::uint64_t reencoded = 0;
+        const auto filter = [&](const Packets& in, int rate) {
+            return best_of(5, [&] {
+                StreamFilterParams params;
+                params.payload_types.fill(PayloadKind::Other);
+                params.payload_types[111] = PayloadKind::Opus;
+                params.scrub.sample_rate = rate;
+                StreamFilter f(params);
+                std::uint8_t out[StreamFilter::kMaxPacket];
+                std::size_t len = 0;
+                for (const auto& p : in) {
+                    f.push(p.data(), p.size());
+                    while (f.pop(out, &len)) {
+                    }
+                    f.events().clear();
+                }
+                reencoded = f.stats().reencoded;
+            });
+        };
+        std::printf("%s\n", name);
+        std::printf("  %-32s %12.0f %10.2f\n", "libopus decode at 48 kHz", decode / n, 1.0);
+        for (int rate : {8000, 16000}) {
+            const double plain = filter(packets, rate);
+            const std::uint64_t plain_re = reencoded;
+            const double masking = filter(keyed_packets, rate);
+            std::printf("  filter, decode at %5d Hz        %12.0f %10.2f   (%llu of %zu packets re-encoded)\n",
+                        rate, plain / n, plain / decode, static_cast<unsigned long long>(plain_re), packets.size());
+            std::printf("  ... with a keypress every 2 s     %12.0f %10.2f   (%llu re-encoded)\n", masking / n,
+                        masking / decode, static_cast<unsigned long long>(reencoded));
+        }
+    }
+}

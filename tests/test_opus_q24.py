@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The ITU-T Q.24 rows of the core, on keypresses that went through Opus the way a gateway
+codes them: 48 kHz, SILK, hybrid and CELT, 10/20/40/60 ms frames, at 16 kbit/s (the lowest
+rate the rows must hold at), decoded at 8 kHz as the stream filter decodes (libopus). Each row
+keys all sixteen digits (random onsets and tone phases) in one stream per mode and frame size;
+an accept row passes only if every keypress gives exactly its digit once, a reject row only if
+none gives anything. Lower bitrates: `bench/opus_q24_report.py` (in bench/RESULTS.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from opuslib import round_trip
+from q24 import trial_signal
+
+import pcifilter as pf
+from pcifilter import signals as sg
+
+BITRATE = 16000
+MODES = [(m, f) for m in ("silk", "hybrid", "celt") for f in (10, 20, 40, 60)]
+configs = pytest.mark.parametrize(("mode", "frame_ms"), MODES)
+# CELT with 10 ms frames at 16 kbit/s (20 bytes a frame) moves a tone's level enough that a
+# few keypresses at the twist and frequency limits are lost (95-97 % in 64 trials at 16 and
+# 20 kbit/s; 100 % from 24 kbit/s): a known gap, kept visible.
+CELT10_GAP = pytest.mark.xfail(
+    strict=True,
+    reason="CELT 10 ms at 16 kbit/s: a few keypresses at the twist/frequency limits are lost",
+)
+edge_configs = pytest.mark.parametrize(
+    ("mode", "frame_ms"),
+    [pytest.param(*c, marks=CELT10_GAP) if c == ("celt", 10) else c for c in MODES],
+)
+
+
+def _through_opus(
+    parts: list[npt.NDArray[np.float64]], mode: str, frame_ms: int, bitrate: int = BITRATE
+) -> tuple[list[pf.ToneEvent], list[tuple[float, float]]]:
+    """The parts in one stream through Opus; the events and each part's span in ms."""
+    spans, at = [], 0
+    for p in parts:
+        spans.append((at / 8, (at + len(p)) / 8))
+        at += len(p)
+    y = round_trip(sg.to_int16(np.concatenate(parts)), mode, frame_ms, bitrate)
+    return pf.detect(y), spans
+
+
+def _digits_per_part(
+    mode: str, frame_ms: int, seed: int, bitrate: int = BITRATE, **signal: object
+) -> list[tuple[str, list[str]]]:
+    rng = np.random.default_rng(seed)
+    keyed = [(d, trial_signal(rng, d, **signal)[0]) for d in sg.DIGITS]  # type: ignore[arg-type]
+    events, spans = _through_opus([x for _, x in keyed], mode, frame_ms, bitrate)
+    return [
+        (d, [e.digit for e in events if a <= e.start_ms < b])
+        for (d, _), (a, b) in zip(keyed, spans, strict=True)
+    ]
+
+
+def _accept(mode: str, frame_ms: int, bitrate: int = BITRATE, **signal: object) -> None:
+    seed = MODES.index((mode, frame_ms))
+    for d, got in _digits_per_part(mode, frame_ms, seed, bitrate, **signal):
+        assert got == [d], (d, got)
+
+
+def _reject(mode: str, frame_ms: int, **signal: object) -> None:
+    seed = MODES.index((mode, frame_ms))
+    for d, got in _digits_per_part(mode, frame_ms, seed, **signal):
+        assert got == [], (d, got)
+
+
+@edge_configs
+def test_frequency_rows(mode: str, frame_ms: int) -> None:
+    for err in [(0.015, 0.015), (-0.015, -0.015), (0.015, -0.015), (-0.015, 0.015)]:
+        _accept(mode, frame_ms, freq_error=err)
+    for err in [(0.035, 0.0), (-0.035, 0.0), (0.0, 0.035), (0.0, -0.035)]:
+        _reject(mode, frame_ms, freq_error=err)
+
+
+@configs
+def test_level_rows(mode: str, frame_ms: int) -> None:
+    for level in (0.0, -10.0, -25.0, -30.0):
+        _accept(mode, frame_ms, level_dbm0=level)
+    _reject(mode, frame_ms, level_dbm0=-55.0)
+
+
+@edge_configs
+def test_twist_rows(mode: str, frame_ms: int) -> None:
+    for twist in (-8.0, 4.0):
+        _accept(mode, frame_ms, twist_db=twist, level_dbm0=-10.0)
+    for twist in (-12.1, 10.1):
+        _reject(mode, frame_ms, twist_db=twist, level_dbm0=-10.0)
+
+
+@configs
+def test_duration_and_noise_rows(mode: str, frame_ms: int) -> None:
+    _accept(mode, frame_ms, duration_ms=40.0)
+    _accept(mode, frame_ms, level_dbm0=-20.0, snr_db=15.0)
+    _reject(mode, frame_ms, duration_ms=23.0)
+
+
+@configs
+def test_pause_and_dropout_rows(mode: str, frame_ms: int) -> None:
+    rng = np.random.default_rng(7)
+
+    def two(d: str, gap_ms: float) -> npt.NDArray[np.float64]:
+        a = sg.dtmf(d, 60.0, -10.0, phases=(rng.uniform(0, 6.28), rng.uniform(0, 6.28)))
+        b = sg.dtmf(d, 60.0, -10.0, phases=(rng.uniform(0, 6.28), rng.uniform(0, 6.28)))
+        lead = np.zeros(int(rng.integers(400, 480)))
+        return np.concatenate([lead, a, np.zeros(int(gap_ms * 8)), b, np.zeros(800)])
+
+    for gap_ms, presses in ((40.0, 2), (10.0, 1)):
+        events, spans = _through_opus([two(d, gap_ms) for d in sg.DIGITS], mode, frame_ms)
+        for d, (a, b) in zip(sg.DIGITS, spans, strict=True):
+            assert [e.digit for e in events if a <= e.start_ms < b] == [d] * presses, (d, gap_ms)
+
+
+@pytest.mark.parametrize("mode", ["silk", "celt"])
+def test_noise_and_dial_tone_alone_give_nothing(mode: str) -> None:
+    rng = np.random.default_rng(3)
+    noise = sg.white_noise(8000 * 10, -20.0, rng)
+    dial = sg.tone((350.0, 440.0), (-13.0, -13.0), 8000 * 10)
+    for x in (noise, dial):
+        assert pf.detect(round_trip(sg.to_int16(x), mode, 20, BITRATE)) == []
+
+
+def test_celt_10_ms_holds_the_edge_rows_at_24_kbit_s() -> None:
+    for err in [(0.015, 0.015), (-0.015, -0.015), (0.015, -0.015), (-0.015, 0.015)]:
+        _accept("celt", 10, 24000, freq_error=err)
+    for twist in (-8.0, 4.0):
+        _accept("celt", 10, 24000, twist_db=twist, level_dbm0=-10.0)
