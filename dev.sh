@@ -28,7 +28,9 @@ fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" "numpy>=1.24" cmake ninja
+# cython, setuptools: build requirements of pesq (test-only, built from source), installed
+# here because the package install below runs without build isolation.
+.venv/bin/python -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" "numpy>=1.24" cmake ninja cython setuptools wheel
 .venv/bin/python -m pip install -q --no-build-isolation -e ".[test]"
 
 case "${1:-}" in

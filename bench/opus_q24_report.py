@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: Apache-2.0
+"""How detection holds up through Opus as the bitrate drops: the share of 64 keypresses (all
+sixteen digits, random onsets and phases) found exactly, per mode, frame size and bitrate,
+for the nominal keypress and the Q.24 edge rows. Gateways code at 6-12 kbit/s too; the rows
+must hold from 16 kbit/s (tests/test_opus_q24.py).
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/opus_q24_report.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from opuslib import round_trip  # noqa: E402
+from q24 import trial_signal  # noqa: E402
+
+import pcifilter as pf  # noqa: E402
+from pcifilter import signals as sg  # noqa: E402
+
+ROWS = {
+    "-10 dBm0": {},
+    "-25 dBm0": {"level_dbm0": -25.0},
+    "±1.5 %": {"freq_error": (0.015, -0.015)},
+    "twist -8": {"twist_db": -8.0},
+    "twist +4": {"twist_db": 4.0},
+    "40 ms": {"duration_ms": 40.0},
+}
+TRIALS = 64
+
+
+def rate(mode: str, frame_ms: int, bitrate: int, seed: int, **signal: object) -> float:
+    rng = np.random.default_rng(seed)
+    parts, wins, at = [], [], 0
+    for i in range(TRIALS):
+        d = sg.DIGITS[i % 16]
+        x, _, _ = trial_signal(rng, d, **signal)  # type: ignore[arg-type]
+        parts.append(x)
+        wins.append((at / 8, (at + len(x)) / 8, d))
+        at += len(x)
+    events = pf.detect(round_trip(sg.to_int16(np.concatenate(parts)), mode, frame_ms, bitrate))
+    found = sum([e.digit for e in events if a <= e.start_ms < b] == [d] for a, b, d in wins)
+    return found / TRIALS
+
+
+def main() -> None:
+    print("| mode | frame | kbit/s | " + " | ".join(ROWS) + " |")
+    print("|---|---|---|" + "---|" * len(ROWS))
+    for mode in ("silk", "hybrid", "celt"):
+        for frame_ms in (10, 20, 40, 60):
+            for bitrate in (6000, 8000, 10000, 12000, 16000):
+                cells = [
+                    f"{100 * rate(mode, frame_ms, bitrate, seed, **sig):.0f}"
+                    for seed, sig in enumerate(ROWS.values())
+                ]
+                print(f"| {mode} | {frame_ms} ms | {bitrate // 1000} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
