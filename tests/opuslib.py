@@ -41,8 +41,13 @@ _lib.opus_decoder_destroy.argtypes = [ctypes.c_void_p]
 
 APPLICATION_VOIP, APPLICATION_AUDIO = 2048, 2049
 SET_BITRATE, SET_INBAND_FEC, SET_PACKET_LOSS_PERC = 4002, 4012, 4014
+SET_BANDWIDTH = 4008
 SET_FORCE_MODE = 11002  # libopus's private control: SILK, hybrid or CELT on demand
 MODES = {"silk": 1000, "hybrid": 1001, "celt": 1002}
+# Hybrid exists only above wideband: SILK wideband, hybrid super-wideband, CELT as libopus
+# picks for the bitrate (forcing fullband on a 16 kbit/s CELT stream is a gateway's worst case).
+BANDWIDTHS = {"silk": 1103, "hybrid": 1104, "celt": -1000}
+TOC_MODES = {"silk": range(0, 12), "hybrid": range(12, 16), "celt": range(16, 32)}
 
 
 class Encoder:
@@ -56,6 +61,8 @@ class Encoder:
         ctl = _lib.opus_encoder_ctl
         ctl(ctypes.c_void_p(self._e), SET_BITRATE, ctypes.c_int(bitrate))
         ctl(ctypes.c_void_p(self._e), SET_FORCE_MODE, ctypes.c_int(MODES[mode]))
+        ctl(ctypes.c_void_p(self._e), SET_BANDWIDTH, ctypes.c_int(BANDWIDTHS[mode]))  # -1000: auto
+        self.mode = mode
         if fec:
             ctl(ctypes.c_void_p(self._e), SET_INBAND_FEC, ctypes.c_int(1))
             ctl(ctypes.c_void_p(self._e), SET_PACKET_LOSS_PERC, ctypes.c_int(20))
@@ -65,6 +72,7 @@ class Encoder:
         out = ctypes.create_string_buffer(4000)
         n = _lib.opus_encode(self._e, pcm.ctypes.data, len(pcm) // self.channels, out, 4000)
         assert n > 0, n
+        assert out.raw[0] >> 3 in TOC_MODES[self.mode], (self.mode, out.raw[0] >> 3)
         return out.raw[:n]
 
     def __del__(self) -> None:
