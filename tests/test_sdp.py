@@ -49,6 +49,7 @@ def test_opus_and_ipv6_media_address() -> None:
     assert a.codecs[111].clock_rate == 48000 and a.codecs[111].channels == 2
     assert a.payload_type_of("telephone-event", 48000) == 110
     assert a.codecs[111].fmtp == "minptime=10;useinbandfec=1"
+    assert a.codecs[111].kind == "opus" and a.payload_type_of("opus", 48000) == 111
 
 
 @pytest.mark.parametrize("text", [OFFER, OPUS])
