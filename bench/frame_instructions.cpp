@@ -3,13 +3,10 @@
 // binary and input whatever else the machine is doing (this VM's timings vary by ±30 %).
 // One path per run; divide the path function's inclusive count by the frames.
 //
-//   g++ -O3 -g -std=c++17 -Icsrc bench/frame_instructions.cpp csrc/pcifilter/*.cpp \
-//       -lspandsp -o build/frame_instructions
+//   g++ -O3 -g -std=c++17 -Icsrc -I/usr/include/opus bench/frame_instructions.cpp csrc/pcifilter/*.cpp -lspandsp -lopus -o build/frame_instructions
 //   for path in detect scrub stream spandsp; do
-//     valgrind --tool=callgrind --callgrind-out-file=build/cg.$path \
-//       build/frame_instructions build/corpus/speech-60s-seed0.raw $path
-//     callgrind_annotate --inclusive=yes build/cg.$path | grep -E "$(
-//       echo 'Scrubber::analyse|Scrubber::process|StreamFilter::push|StreamFilter::pop|dtmf_rx \[')"
+//     valgrind --tool=callgrind --callgrind-out-file=build/cg.$path build/frame_instructions build/corpus/speech-60s-seed0.raw $path
+//     callgrind_annotate --inclusive=yes build/cg.$path | grep -E 'Scrubber::(analyse|process)\(|StreamFilter::(push|pop)\(|dtmf_rx \['
 //   done
 #include <spandsp.h>
 
@@ -17,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "pcifilter/g711.hpp"
 #include "pcifilter/scrubber.hpp"
 #include "pcifilter/stream_filter.hpp"
@@ -28,11 +26,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: %s SPEECH.raw detect|scrub|stream|spandsp\n", argv[0]);
         return 2;
     }
-    FILE* fp = std::fopen(argv[1], "rb");
-    if (fp == nullptr) return 2;
-    std::vector<std::int16_t> x(8000 * 60);
-    x.resize(std::fread(x.data(), 2, x.size(), fp));
-    std::fclose(fp);
+    const std::vector<std::int16_t> x = bench::read_speech(argv[1]);
+    if (x.empty()) return 2;
     const std::string path = argv[2];
     const std::size_t frames = x.size() / 160;
     std::vector<std::int16_t> y(160);
@@ -49,10 +44,7 @@ int main(int argc, char** argv) {
         std::vector<std::vector<std::uint8_t>> packets(frames, std::vector<std::uint8_t>(172, 0));
         for (std::size_t i = 0; i < frames; ++i) {
             std::uint8_t* p = packets[i].data();
-            const auto seq = static_cast<std::uint16_t>(i);
-            const auto ts = static_cast<std::uint32_t>(160 * i);
-            p[0] = 0x80, p[2] = seq >> 8, p[3] = seq & 0xFF, p[11] = 7;
-            p[4] = ts >> 24, p[5] = (ts >> 16) & 0xFF, p[6] = (ts >> 8) & 0xFF, p[7] = ts & 0xFF;
+            bench::rtp_header(p, 0, static_cast<std::uint16_t>(i), static_cast<std::uint32_t>(160 * i));
             encode_ulaw(&x[160 * i], p + 12, 160);
         }
         StreamFilter f{StreamFilterParams{}};

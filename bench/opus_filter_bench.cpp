@@ -4,8 +4,7 @@
 // ≤ 1.0×); and the cost of a stream whose keypresses are all masked (re-encoding).
 //
 //   .venv/bin/python -m pcifilter.corpus --minutes 1 --out build/corpus
-//   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/opus_filter_bench.cpp \
-//       csrc/pcifilter/*.cpp -lopus -o build/opusbench
+//   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/opus_filter_bench.cpp csrc/pcifilter/*.cpp -lopus -o build/opusbench
 //   build/opusbench build/corpus/speech-60s-seed0.raw
 #include <opus.h>
 
@@ -13,9 +12,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "pcifilter/stream_filter.hpp"
 
 using namespace pcifilter;
@@ -35,10 +36,7 @@ Packets encode(const std::vector<std::int16_t>& x8, int application) {
     for (std::size_t i = 0; i + 160 <= x8.size(); i += 160) {
         for (int k = 0; k < 960; ++k) frame[static_cast<std::size_t>(k)] = x8[i + static_cast<std::size_t>(k / 6)];
         std::vector<std::uint8_t> p(12 + 1500);
-        const auto seq = static_cast<std::uint16_t>(i / 160);
-        const auto ts = static_cast<std::uint32_t>(i * 6);
-        p[0] = 0x80, p[1] = 111, p[2] = seq >> 8, p[3] = seq & 0xFF, p[11] = 7;
-        p[4] = ts >> 24, p[5] = (ts >> 16) & 0xFF, p[6] = (ts >> 8) & 0xFF, p[7] = ts & 0xFF;
+        bench::rtp_header(p.data(), 111, static_cast<std::uint16_t>(i / 160), static_cast<std::uint32_t>(i * 6));
         const int n = opus_encode(enc, frame.data(), 960, p.data() + 12, 1500);
         p.resize(12 + static_cast<std::size_t>(n));
         out.push_back(p);
@@ -64,11 +62,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: %s SPEECH.raw (8 kHz int16)\n", argv[0]);
         return 2;
     }
-    FILE* fp = std::fopen(argv[1], "rb");
-    if (fp == nullptr) return 2;
-    std::vector<std::int16_t> x(8000 * 60);
-    x.resize(std::fread(x.data(), 2, x.size(), fp));
-    std::fclose(fp);
+    const std::vector<std::int16_t> x = bench::read_speech(argv[1]);
+    if (x.empty()) return 2;
     // A keypress every 2 s (100 ms, -10 dBm0 per tone) for the masking case.
     std::vector<std::int16_t> keyed = x;
     for (std::size_t at = 8000; at + 800 < keyed.size(); at += 16000)
@@ -86,7 +81,8 @@ int main(int argc, char** argv) {
             int err = 0;
             OpusDecoder* dec = opus_decoder_create(48000, 1, &err);
             for (const auto& p : packets)
-                opus_decode(dec, p.data() + 12, static_cast<opus_int32>(p.size() - 12), pcm.data(), 5760, 0);
+                if (opus_decode(dec, p.data() + 12, static_cast<opus_int32>(p.size() - 12), pcm.data(), 5760, 0) < 0)
+                    std::abort();  // the bench's own packets always decode
             opus_decoder_destroy(dec);
         });
         std::uint64_t reencoded = 0;

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from opuslib import round_trip  # noqa: E402
-from q24 import trial_signal  # noqa: E402
+from opuslib import round_trip
+from q24 import trial_signal
 
-import pcifilter as pf  # noqa: E402
-from pcifilter import signals as sg  # noqa: E402
+import pcifilter as pf
+from pcifilter import signals as sg
 
 ROWS = {
     "-10 dBm0": {},

@@ -3,7 +3,7 @@
 // audio, filtering on, best of 7.
 //
 //   .venv/bin/python -m pcifilter.corpus --minutes 1 --out build/corpus
-//   g++ -O3 -std=c++17 -Icsrc bench/stream_filter_bench.cpp csrc/pcifilter/*.cpp -o build/sfbench
+//   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/stream_filter_bench.cpp csrc/pcifilter/*.cpp -lopus -o build/sfbench
 //   build/sfbench build/corpus/speech-60s-seed0.raw
 #include <algorithm>
 #include <chrono>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pcifilter/g711.hpp"
+#include "bench_common.hpp"
 #include "pcifilter/stream_filter.hpp"
 
 using namespace pcifilter;
@@ -20,18 +21,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: %s SPEECH.raw (8 kHz int16)\n", argv[0]);
         return 2;
     }
-    FILE* fp = std::fopen(argv[1], "rb");
-    if (fp == nullptr) return 2;
-    std::vector<std::int16_t> x(8000 * 60);
-    x.resize(std::fread(x.data(), 2, x.size(), fp));
-    std::fclose(fp);
+    const std::vector<std::int16_t> x = bench::read_speech(argv[1]);
+    if (x.empty()) return 2;
     std::vector<std::vector<std::uint8_t>> packets;
     for (std::size_t i = 0; i + 160 <= x.size(); i += 160) {
         std::vector<std::uint8_t> p(12 + 160, 0);
-        const auto seq = static_cast<std::uint16_t>(i / 160);
-        const auto ts = static_cast<std::uint32_t>(i);
-        p[0] = 0x80, p[2] = seq >> 8, p[3] = seq & 0xFF, p[11] = 7;
-        p[4] = ts >> 24, p[5] = (ts >> 16) & 0xFF, p[6] = (ts >> 8) & 0xFF, p[7] = ts & 0xFF;
+        bench::rtp_header(p.data(), 0, static_cast<std::uint16_t>(i / 160), static_cast<std::uint32_t>(i));
         encode_ulaw(&x[i], p.data() + 12, 160);
         packets.push_back(p);
     }

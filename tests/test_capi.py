@@ -79,12 +79,7 @@ class _Config(ctypes.Structure):
     ]
 
 
-def test_telephone_event_replacement_through_the_c_api(build: Path) -> None:
-    # The C ABI gives what the Python layer gives, packet for packet.
-    from test_stream_filter import _call, _gateway_stream
-
-    import pcifilter as pf
-
+def _api(build: Path) -> ctypes.CDLL:
     lib = ctypes.CDLL(str(build / "libpcifilter.so"))
     lib.pcifilter_stream_create.restype = ctypes.c_void_p
     lib.pcifilter_stream_create.argtypes = [
@@ -101,18 +96,20 @@ def test_telephone_event_replacement_through_the_c_api(build: Path) -> None:
     ]
     lib.pcifilter_stream_flush.argtypes = [ctypes.c_void_p]
     lib.pcifilter_stream_destroy.argtypes = [ctypes.c_void_p]
+    return lib
+
+
+def _config(lib: ctypes.CDLL) -> _Config:
     cfg = _Config()
     lib.pcifilter_config_init(ctypes.byref(cfg))
-    assert cfg.telephone_events == 0  # PCIFILTER_TE_DROP by default
+    return cfg
+
+
+def _filter_through_c(lib: ctypes.CDLL, cfg: _Config, raw: list[bytes]) -> list[bytes]:
+    """Every packet through a C stream filter made from `cfg`; what came out."""
     err = ctypes.create_string_buffer(200)
-    cfg.telephone_events = 7
-    assert lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200) is None
-    assert b"telephone_events" in err.value
-    cfg.telephone_events = 1  # PCIFILTER_TE_REPLACE
     s = lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200)
     assert s, err.value
-    pcm, spans = _call()
-    raw = _gateway_stream(pcm, spans, onset_ms=20)
     out: list[bytes] = []
     buf, n = ctypes.create_string_buffer(1500), ctypes.c_size_t()
 
@@ -126,6 +123,26 @@ def test_telephone_event_replacement_through_the_c_api(build: Path) -> None:
     lib.pcifilter_stream_flush(s)
     drain()
     lib.pcifilter_stream_destroy(s)
+    return out
+
+
+def test_telephone_event_replacement_through_the_c_api(build: Path) -> None:
+    # The C ABI gives what the Python layer gives, packet for packet.
+    from test_stream_filter import _call, _gateway_stream
+
+    import pcifilter as pf
+
+    lib = _api(build)
+    cfg = _config(lib)
+    assert cfg.telephone_events == 0  # PCIFILTER_TE_DROP by default
+    err = ctypes.create_string_buffer(200)
+    cfg.telephone_events = 7
+    assert lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200) is None
+    assert b"telephone_events" in err.value
+    cfg.telephone_events = 1  # PCIFILTER_TE_REPLACE
+    pcm, spans = _call()
+    raw = _gateway_stream(pcm, spans, onset_ms=20)
+    out = _filter_through_c(lib, cfg, raw)
     f = pf.RtpStreamFilter(telephone_events="replace")
     assert out == f.process(raw) + f.flush()
     assert f.stats["telephone_events_replaced"] > 0
@@ -136,41 +153,13 @@ def test_opus_stream_through_the_c_api(build: Path) -> None:
 
     import pcifilter as pf
 
-    lib = ctypes.CDLL(str(build / "libpcifilter.so"))
-    lib.pcifilter_stream_create.restype = ctypes.c_void_p
-    lib.pcifilter_stream_create.argtypes = [
-        ctypes.POINTER(_Config),
-        ctypes.c_char_p,
-        ctypes.c_size_t,
-    ]
-    lib.pcifilter_stream_push.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
-    lib.pcifilter_stream_pop.argtypes = [
-        ctypes.c_void_p,
-        ctypes.c_char_p,
-        ctypes.c_size_t,
-        ctypes.POINTER(ctypes.c_size_t),
-    ]
-    lib.pcifilter_stream_flush.argtypes = [ctypes.c_void_p]
-    lib.pcifilter_stream_destroy.argtypes = [ctypes.c_void_p]
-    cfg = _Config()
-    lib.pcifilter_config_init(ctypes.byref(cfg))
+    lib = _api(build)
+    cfg = _config(lib)
     assert (cfg.opus_pt, cfg.opus_bitrate) == (-1, 16000)
     cfg.opus_pt, cfg.telephone_event_pt, cfg.sample_rate = PT, -1, 16000
-    err = ctypes.create_string_buffer(200)
-    s = lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200)
-    assert s, err.value
     pcm, _ = _call("369")
     raw = _stream(pcm, "celt", 20)
-    out: list[bytes] = []
-    buf, n = ctypes.create_string_buffer(1500), ctypes.c_size_t()
-    for p in raw:
-        assert lib.pcifilter_stream_push(s, p, len(p)) == 0
-        while lib.pcifilter_stream_pop(s, buf, 1500, ctypes.byref(n)) == 1:
-            out.append(buf.raw[: n.value])
-    lib.pcifilter_stream_flush(s)
-    while lib.pcifilter_stream_pop(s, buf, 1500, ctypes.byref(n)) == 1:
-        out.append(buf.raw[: n.value])
-    lib.pcifilter_stream_destroy(s)
+    out = _filter_through_c(lib, cfg, raw)
     f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1, decode_rate=16000)
     assert out == f.process(raw) + f.flush()
     assert f.stats["reencoded"] > 0
