@@ -76,6 +76,7 @@ class _Config(ctypes.Structure):
         ("telephone_events", ctypes.c_int),
         ("opus_pt", ctypes.c_int),
         ("opus_bitrate", ctypes.c_int),
+        ("pass_unknown_payloads", ctypes.c_int),
     ]
 
 

@@ -392,3 +392,31 @@ def test_overlapping_and_reordered_timestamps_never_leak(
     out = f.process(raw) + f.flush()
     heard = np.concatenate([pf.ulaw_decode(RtpPacket.parse(p).payload) for p in out])
     _assert_no_digit(heard)
+
+
+def test_unknown_payload_types_are_dropped_while_filtering() -> None:
+    # RED (RFC 2198) or an unnegotiated codec could carry a keypress the filter cannot scrub.
+    pcm, _ = _call()
+    audio = [p.serialize() for p in _packets(pcm[:8000])]
+    red = RtpPacket(99, False, 0, 5000 + 800, 0x1234, payload=b"\x80" * 40).serialize()
+    raw = [*audio[:5], red, *audio[5:]]
+    raw = [
+        RtpPacket(
+            RtpPacket.parse(p).payload_type,
+            False,
+            1000 + i,
+            RtpPacket.parse(p).timestamp,
+            0x1234,
+            payload=RtpPacket.parse(p).payload,
+        ).serialize()
+        for i, p in enumerate(raw)
+    ]
+    f = pf.RtpStreamFilter()
+    out = f.process(raw) + f.flush()
+    assert [RtpPacket.parse(p).payload_type for p in out] == [0] * len(audio)
+    assert f.stats["unknown_dropped"] == 1 and _seq_contiguous(out)
+    f = pf.RtpStreamFilter(pass_unknown_payloads=True)
+    assert 99 in [RtpPacket.parse(p).payload_type for p in f.process(raw) + f.flush()]
+    f = pf.RtpStreamFilter()
+    f.filtering = False  # no payment session: everything passes
+    assert f.process(raw) + f.flush() == raw

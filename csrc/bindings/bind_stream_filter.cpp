@@ -12,9 +12,10 @@ namespace {
 class PyStreamFilter {
 public:
     PyStreamFilter(const ScrubberParams& scrub, int te_pt, int pcmu_pt, int pcma_pt, int cn_pt,
-                   const std::string& telephone_events, int opus_pt, int opus_bitrate)
+                   const std::string& telephone_events, int opus_pt, int opus_bitrate,
+                   bool pass_unknown_payloads)
         : params_(make_params(scrub, te_pt, pcmu_pt, pcma_pt, cn_pt, telephone_events, opus_pt, opus_bitrate)),
-          f_(params_) {}
+          f_((params_.pass_unknown_payloads = pass_unknown_payloads, params_)) {}
 
     std::vector<py::bytes> process(const std::vector<py::bytes>& batch) {
         std::vector<std::string> packets, out;  // copied while the GIL is held
@@ -56,7 +57,8 @@ public:
             {"duplicates", s.duplicates}, {"late", s.late}, {"gaps", s.gaps},
             {"ssrc_changes", s.ssrc_changes}, {"keypresses_rfc4733", s.keypresses_rfc4733},
             {"keypresses_inband", s.keypresses_inband}, {"bad_payloads", s.bad_payloads},
-            {"reencoded", s.reencoded}, {"concealed_samples", s.concealed_samples}};
+            {"reencoded", s.reencoded}, {"concealed_samples", s.concealed_samples},
+            {"unknown_dropped", s.unknown_dropped}};
         for (int r = 1; r < static_cast<int>(RtpDrop::Count); ++r)
             d[std::string("malformed_") + rtp_drop_name(static_cast<RtpDrop>(r))] =
                 s.malformed.by_reason[static_cast<std::size_t>(r)];
@@ -118,10 +120,11 @@ void bind_stream_filter(py::module_& m) {
     py::class_<PyStreamFilter>(m, "StreamFilter",
                                "One direction of a call's RTP: G.711 scrubbed, RFC 4733 events "
                                "captured and taken out while filtering is on.")
-        .def(py::init<const ScrubberParams&, int, int, int, int, const std::string&, int, int>(),
+        .def(py::init<const ScrubberParams&, int, int, int, int, const std::string&, int, int, bool>(),
              py::arg("config"), py::arg("telephone_event_pt") = 101, py::arg("pcmu_pt") = 0,
              py::arg("pcma_pt") = 8, py::arg("cn_pt") = 13, py::arg("telephone_events") = "drop",
-             py::arg("opus_pt") = -1, py::arg("opus_bitrate") = 16000)
+             py::arg("opus_pt") = -1, py::arg("opus_bitrate") = 16000,
+             py::arg("pass_unknown_payloads") = false)
         .def("process", &PyStreamFilter::process, py::arg("packets"),
              "Packets in (a list of bytes); the packets that became ready, in order.")
         .def("flush", &PyStreamFilter::flush, "End of stream: every packet still held.")

@@ -40,6 +40,8 @@ typedef struct pcifilter_config {
                                  G.711 stream. An Opus stream is decoded at sample_rate (8000
                                  or 16000); its RTP clock and its telephone-events' are 48 kHz */
     int opus_bitrate;         /* stream only: bitrate of re-encoded Opus packets, default 16000 */
+    int pass_unknown_payloads; /* stream only: 0 (default): payload types the filter does not
+                                  know are dropped while filtering is on; 1: they pass */
 } pcifilter_config;
 
 typedef struct pcifilter_event {

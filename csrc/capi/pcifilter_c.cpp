@@ -76,6 +76,7 @@ void pcifilter_config_init(pcifilter_config* c) {
     c->telephone_events = PCIFILTER_TE_DROP;
     c->opus_pt = -1;
     c->opus_bitrate = 16000;
+    c->pass_unknown_payloads = 0;
 }
 
 pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error, std::size_t len) {
@@ -100,6 +101,7 @@ pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error
         p.telephone_events = c->telephone_events == PCIFILTER_TE_REPLACE ? TelephoneEventAction::Replace
                                                                          : TelephoneEventAction::Drop;
         p.opus_bitrate = c->opus_bitrate;
+        p.pass_unknown_payloads = c->pass_unknown_payloads != 0;
         pcifilter_config c8 = *c;
         if (!opus) c8.sample_rate = 8000;
         p.scrub = scrub_params(c8);

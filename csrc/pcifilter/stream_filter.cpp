@@ -448,7 +448,14 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         feed_held(false);
         return;
     }
-    enqueue(data, len);  // comfort noise and anything else pass in order
+    if (kind == PayloadKind::Other && filtering_ && !params_.pass_unknown_payloads) {
+        // A payload the filter cannot scrub (an unnegotiated codec, RED redundancy, ...)
+        // could carry a keypress: while filtering is on it is not forwarded.
+        ++stats_.unknown_dropped;
+        if (newest) ++seq_offset_;
+        return;
+    }
+    enqueue(data, len);  // comfort noise (and, when allowed, anything else) passes in order
 }
 
 void StreamFilter::sort_held() noexcept {

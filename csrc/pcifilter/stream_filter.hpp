@@ -57,6 +57,10 @@ struct StreamFilterParams {
     // clock is 48000 Hz (its telephone-events' too); it is decoded at scrub.sample_rate
     // (8000 or 16000) and masked packets are re-encoded at this bitrate.
     int opus_bitrate = 16000;
+    // Payload types the filter does not know (not audio it decodes, comfort noise or
+    // telephone-event) are dropped while filtering is on, as they could carry a keypress;
+    // true lets them pass.
+    bool pass_unknown_payloads = false;
     bool opus() const noexcept;
     StreamFilterParams();
     void validate() const;
@@ -71,6 +75,7 @@ struct StreamFilterStats {
     // packets re-encoded, missing audio concealed or recovered from in-band FEC (samples at
     // the decode rate).
     std::uint64_t bad_payloads = 0, reencoded = 0, concealed_samples = 0;
+    std::uint64_t unknown_dropped = 0;  // unknown payload types not forwarded while filtering
     RtpDropCounters malformed;
 };
 

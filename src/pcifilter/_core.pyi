@@ -309,6 +309,7 @@ class StreamFilter:
         telephone_events: str = "drop",
         opus_pt: typing.SupportsInt | typing.SupportsIndex = -1,
         opus_bitrate: typing.SupportsInt | typing.SupportsIndex = 16000,
+        pass_unknown_payloads: bool = False,
     ) -> None: ...
     def flush(self) -> list[bytes]:
         """

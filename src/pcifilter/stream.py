@@ -27,6 +27,10 @@ class RtpStreamFilter:
     replaced by one encoded (at `opus_bitrate`) from the masked audio, of the same duration;
     every other packet passes bit-exact. Its RTP clock, and its telephone-events', is 48 kHz.
 
+    Payload types the filter does not know (an unnegotiated codec, RED redundancy, ...) could
+    carry a keypress: while filtering is on they are dropped (counted, later sequence numbers
+    renumbered) unless `pass_unknown_payloads`.
+
     `telephone_events="drop"` (default) takes the event packets out and renumbers later
     sequence numbers to stay contiguous; `"replace"` sends audio packets of the masking
     signal in their place (for receivers that expect continuous audio; the repeated end
@@ -42,6 +46,7 @@ class RtpStreamFilter:
         opus_pt: int = -1,
         opus_bitrate: int = 16000,
         decode_rate: int = 8000,
+        pass_unknown_payloads: bool = False,
         **options: Any,
     ) -> None:
         if telephone_events not in TELEPHONE_EVENT_ACTIONS:
@@ -61,6 +66,7 @@ class RtpStreamFilter:
             telephone_events,
             opus_pt,
             opus_bitrate,
+            pass_unknown_payloads,
         )
 
     @property
