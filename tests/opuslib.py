@@ -132,3 +132,63 @@ def round_trip(
     y = np.concatenate([dec.decode(enc.encode(x[i : i + n]), n // 6) for i in range(0, len(x), n)])
     skip = look.value // 6
     return y[skip : skip + len(x8)]
+
+
+# Ogg Opus (RFC 7845) through libogg, so that opus-tools' `opusdec` can read a stream.
+_ogg = ctypes.CDLL(ctypes.util.find_library("ogg") or "libogg.so.0")
+
+
+class _OggPacket(ctypes.Structure):
+    _fields_ = [  # noqa: RUF012  (ctypes' own protocol)
+        ("packet", ctypes.c_void_p),
+        ("bytes", ctypes.c_long),
+        ("b_o_s", ctypes.c_long),
+        ("e_o_s", ctypes.c_long),
+        ("granulepos", ctypes.c_int64),
+        ("packetno", ctypes.c_int64),
+    ]
+
+
+class _OggPage(ctypes.Structure):
+    _fields_ = [  # noqa: RUF012
+        ("header", ctypes.POINTER(ctypes.c_ubyte)),
+        ("header_len", ctypes.c_long),
+        ("body", ctypes.POINTER(ctypes.c_ubyte)),
+        ("body_len", ctypes.c_long),
+    ]
+
+
+def write_ogg_opus(path: str, packets: list[bytes], samples_48k: list[int]) -> None:
+    """An Ogg Opus file of mono `packets` (each `samples_48k` long at 48 kHz)."""
+    state = ctypes.create_string_buffer(4096)  # ogg_stream_state, opaque here
+    assert _ogg.ogg_stream_init(state, 0x5049) == 0
+    head = b"OpusHead" + bytes([1, 1]) + (0).to_bytes(2, "little")
+    head += (48000).to_bytes(4, "little") + (0).to_bytes(2, "little") + bytes([0])
+    vendor = b"pcifilter tests"
+    tags = b"OpusTags" + len(vendor).to_bytes(4, "little") + vendor + (0).to_bytes(4, "little")
+    out = bytearray()
+    granule = 0
+    keep = []  # the packet buffers must live until libogg has copied them out
+
+    def put(data: bytes, bos: bool, eos: bool, packetno: int, flush: bool) -> None:
+        buf = ctypes.create_string_buffer(data, len(data))
+        keep.append(buf)
+        op = _OggPacket(
+            ctypes.cast(buf, ctypes.c_void_p), len(data), int(bos), int(eos), granule, packetno
+        )
+        assert _ogg.ogg_stream_packetin(state, ctypes.byref(op)) == 0
+        page = _OggPage()
+        out_fn = _ogg.ogg_stream_flush if flush else _ogg.ogg_stream_pageout
+        while out_fn(state, ctypes.byref(page)) != 0:
+            out.extend(ctypes.string_at(page.header, page.header_len))
+            out.extend(ctypes.string_at(page.body, page.body_len))
+
+    put(head, True, False, 0, True)
+    put(tags, False, False, 1, True)
+    for i, (p, n) in enumerate(zip(packets, samples_48k, strict=True)):
+        granule += n
+        last = i == len(packets) - 1
+        put(p, False, last, i + 2, last)
+    _ogg.ogg_stream_clear(state)
+    with open(path, "wb") as f:
+        f.write(out)

@@ -8,17 +8,21 @@ concealment and in-band FEC, and malformed packets are handled."""
 from __future__ import annotations
 
 import itertools
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 from leak import projection
-from opuslib import Decoder, Encoder
+from opuslib import Decoder, Encoder, write_ogg_opus
 
 import pcifilter as pf
 from pcifilter import signals as sg
 from pcifilter import spandsp
 from pcifilter.rtp import RtpPacket
+from pcifilter.wavio import read_wav
 
 CARD = "4111111111111111"
 PT = 111
@@ -216,3 +220,27 @@ def test_a_filter_carries_g711_or_opus() -> None:
         pf.RtpStreamFilter(decode_rate=16000)
     with pytest.raises(ValueError, match="8000 or 16000"):
         pf.RtpStreamFilter(opus_pt=PT, decode_rate=48000)
+
+
+def test_opusdec_decodes_the_output(tmp_path: Path) -> None:
+    # opus-tools' opusdec, a standard decoder outside our code, reads the filtered stream.
+    if shutil.which("opusdec") is None:
+        pytest.fail("opusdec missing: run ./dev.sh test, which installs opus-tools")
+    pcm, spans = _call("0852")
+    raw = _stream(pcm, "hybrid", 20)
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+    out = [RtpPacket.parse(p).payload for p in f.process(raw) + f.flush()]
+    assert f.stats["reencoded"] > 0
+    ogg, wav = tmp_path / "out.opus", tmp_path / "out.wav"
+    write_ogg_opus(str(ogg), out, [960] * len(out))
+    proc = subprocess.run(
+        ["opusdec", "--rate", "8000", str(ogg), str(wav)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "error" not in proc.stderr.lower() and "corrupt" not in proc.stderr.lower()
+    y = read_wav(wav).pcm
+    assert abs(len(y) - len(out) * 160) <= 160
+    assert spandsp.spandsp_digits(y, lenient=True) == ("", 0)
