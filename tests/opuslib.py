@@ -139,7 +139,7 @@ _ogg = ctypes.CDLL(ctypes.util.find_library("ogg") or "libogg.so.0")
 
 
 class _OggPacket(ctypes.Structure):
-    _fields_ = [  # noqa: RUF012  (ctypes' own protocol)
+    _fields_ = [
         ("packet", ctypes.c_void_p),
         ("bytes", ctypes.c_long),
         ("b_o_s", ctypes.c_long),
@@ -150,7 +150,7 @@ class _OggPacket(ctypes.Structure):
 
 
 class _OggPage(ctypes.Structure):
-    _fields_ = [  # noqa: RUF012
+    _fields_ = [
         ("header", ctypes.POINTER(ctypes.c_ubyte)),
         ("header_len", ctypes.c_long),
         ("body", ctypes.POINTER(ctypes.c_ubyte)),

@@ -226,7 +226,7 @@ def test_opusdec_decodes_the_output(tmp_path: Path) -> None:
     # opus-tools' opusdec, a standard decoder outside our code, reads the filtered stream.
     if shutil.which("opusdec") is None:
         pytest.fail("opusdec missing: run ./dev.sh test, which installs opus-tools")
-    pcm, spans = _call("0852")
+    pcm, _ = _call("0852")
     raw = _stream(pcm, "hybrid", 20)
     f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
     out = [RtpPacket.parse(p).payload for p in f.process(raw) + f.flush()]
