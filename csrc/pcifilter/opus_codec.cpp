@@ -34,7 +34,9 @@ OpusCodec::OpusCodec(int sample_rate, int bitrate) : rate_(sample_rate) {
     opus_encoder_ctl(enc_, OPUS_SET_BITRATE(bitrate));
     opus_encoder_ctl(enc_, OPUS_SET_INBAND_FEC(0));
     opus_encoder_ctl(enc_, OPUS_SET_DTX(0));
-    opus_encoder_ctl(enc_, OPUS_SET_COMPLEXITY(5));
+    // Complexity 0: what is re-encoded is mostly the masking signal, and the encoder is the
+    // filter's largest cost after the decoder (SILK streams 1.03x -> 0.93x a 48 kHz decode).
+    opus_encoder_ctl(enc_, OPUS_SET_COMPLEXITY(0));
     opus_encoder_ctl(enc_, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
 }
 
