@@ -147,3 +147,32 @@ def test_celt_10_ms_holds_the_edge_rows_at_24_kbit_s() -> None:
 
 def test_hybrid_10_ms_holds_the_pause_row_at_24_kbit_s() -> None:
     _pause_and_dropout("hybrid", 10, 24000)
+
+
+@pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])
+def test_the_stream_filter_finds_what_these_rows_measure(mode: str) -> None:
+    # The rows above run pf.detect on audio libopus decoded at 8 kHz; the Opus stream filter
+    # decodes the same way and runs the same detector: same digits, and durations within the
+    # detector's 5 ms edge tolerance (the two see the audio on grids offset by the codec's
+    # look-ahead, which the rows remove).
+    from opuslib import Encoder, upsample6
+
+    from pcifilter.rtp import RtpPacket
+
+    rng = np.random.default_rng(5)
+    parts = [trial_signal(rng, d, twist_db=-8.0, freq_error=(0.015, -0.015))[0] for d in sg.DIGITS]
+    x8 = sg.to_int16(np.concatenate(parts))
+    x48 = upsample6(x8)
+    enc = Encoder(mode, BITRATE)
+    packets = [
+        RtpPacket(111, False, i, 960 * i, 1, payload=enc.encode(x48[960 * i : 960 * i + 960]))
+        for i in range(len(x48) // 960)
+    ]
+    f = pf.RtpStreamFilter(opus_pt=111, telephone_event_pt=-1)
+    f.process([p.serialize() for p in packets])
+    f.flush()
+    by_filter = f.take_events()
+    by_detect = pf.detect(round_trip(x8, mode, 20, BITRATE))
+    assert [e.digit for e in by_filter] == [e.digit for e in by_detect] == list(sg.DIGITS)
+    for a, b in zip(by_filter, by_detect, strict=True):
+        assert abs((a.end_ms - a.start_ms) - (b.end_ms - b.start_ms)) <= 5.0
