@@ -152,9 +152,9 @@ def test_hybrid_10_ms_holds_the_pause_row_at_24_kbit_s() -> None:
 @pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])
 def test_the_stream_filter_finds_what_these_rows_measure(mode: str) -> None:
     # The rows above run pf.detect on audio libopus decoded at 8 kHz; the Opus stream filter
-    # decodes the same way and runs the same detector: same digits, and durations within the
-    # detector's 5 ms edge tolerance (the two see the audio on grids offset by the codec's
-    # look-ahead, which the rows remove).
+    # decodes the same way and runs the same detector: same digits, and durations that agree
+    # within twice the detector's ±5 ms edge tolerance (the two see the audio on analysis
+    # grids offset by the codec's look-ahead, which the rows remove).
     from opuslib import Encoder, upsample6
 
     from pcifilter.rtp import RtpPacket
@@ -175,4 +175,4 @@ def test_the_stream_filter_finds_what_these_rows_measure(mode: str) -> None:
     by_detect = pf.detect(round_trip(x8, mode, 20, BITRATE))
     assert [e.digit for e in by_filter] == [e.digit for e in by_detect] == list(sg.DIGITS)
     for a, b in zip(by_filter, by_detect, strict=True):
-        assert abs((a.end_ms - a.start_ms) - (b.end_ms - b.start_ms)) <= 5.0
+        assert abs((a.end_ms - a.start_ms) - (b.end_ms - b.start_ms)) <= 10.0
