@@ -19,6 +19,17 @@ inline std::vector<std::int16_t> read_speech(const char* path) {
     return x;
 }
 
+// The speech file named first on the command line; empty, after a usage line, when fewer
+// than `args` arguments came (`more` describes the others).
+inline std::vector<std::int16_t> speech_from_args(int argc, char** argv, int args = 1,
+                                                  const char* more = "") {
+    if (argc < args + 1) {
+        std::fprintf(stderr, "usage: %s SPEECH.raw (8 kHz int16)%s\n", argv[0], more);
+        return {};
+    }
+    return read_speech(argv[1]);
+}
+
 // A 12-byte RTP header (version 2, SSRC 7) at `p`.
 inline void rtp_header(std::uint8_t* p, std::uint8_t pt, std::uint16_t seq, std::uint32_t ts) {
     p[0] = 0x80, p[1] = pt, p[2] = seq >> 8, p[3] = seq & 0xFF;

@@ -22,11 +22,7 @@
 using namespace pcifilter;
 
 int main(int argc, char** argv) {
-    if (argc < 3) {
-        std::fprintf(stderr, "usage: %s SPEECH.raw detect|scrub|stream|spandsp\n", argv[0]);
-        return 2;
-    }
-    const std::vector<std::int16_t> x = bench::read_speech(argv[1]);
+    const std::vector<std::int16_t> x = bench::speech_from_args(argc, argv, 2, " detect|scrub|stream|spandsp");
     if (x.empty()) return 2;
     const std::string path = argv[2];
     const std::size_t frames = x.size() / 160;

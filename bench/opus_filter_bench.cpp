@@ -59,11 +59,7 @@ double best_of(int reps, const std::function<void()>& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: %s SPEECH.raw (8 kHz int16)\n", argv[0]);
-        return 2;
-    }
-    const std::vector<std::int16_t> x = bench::read_speech(argv[1]);
+    const std::vector<std::int16_t> x = bench::speech_from_args(argc, argv);
     if (x.empty()) return 2;
     // A keypress every 2 s (100 ms, -10 dBm0 per tone) for the masking case.
     std::vector<std::int16_t> keyed = x;

@@ -17,11 +17,7 @@
 using namespace pcifilter;
 
 int main(int argc, char** argv) {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: %s SPEECH.raw (8 kHz int16)\n", argv[0]);
-        return 2;
-    }
-    const std::vector<std::int16_t> x = bench::read_speech(argv[1]);
+    const std::vector<std::int16_t> x = bench::speech_from_args(argc, argv);
     if (x.empty()) return 2;
     std::vector<std::vector<std::uint8_t>> packets;
     for (std::size_t i = 0; i + 160 <= x.size(); i += 160) {

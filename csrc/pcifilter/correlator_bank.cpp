@@ -48,6 +48,20 @@ void powers3_portable(const float* s0, const float* s1, const float* s2, float* 
 }
 
 #ifdef PCIFILTER_HAVE_AVX2_KERNEL
+// Energy: each vpmaddwd lane sums two squares (< 2^31), exact read as unsigned 32-bit and
+// summed in 64-bit lanes.
+__attribute__((target("avx2"))) inline __m256i add_squares(__m256i e64, __m256i x) {
+    const __m256i sq = _mm256_madd_epi16(x, x);
+    e64 = _mm256_add_epi64(e64, _mm256_cvtepu32_epi64(_mm256_castsi256_si128(sq)));
+    return _mm256_add_epi64(e64, _mm256_cvtepu32_epi64(_mm256_extracti128_si256(sq, 1)));
+}
+
+__attribute__((target("avx2"))) inline std::uint64_t sum_lanes(__m256i e64) {
+    alignas(32) std::uint64_t e4[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(e4), e64);
+    return e4[0] + e4[1] + e4[2] + e4[3];
+}
+
 // The same sums and products as the portable loop, in the same order: the same floats.
 __attribute__((target("avx2"))) void powers3_avx2(const float* s0, const float* s1, const float* s2,
                                                   float* q) {
@@ -83,16 +97,7 @@ __attribute__((target("avx2"))) void correlate40_avx2(const std::int16_t* basis,
     const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16));
     const __m256i x2 = _mm256_inserti128_si256(
         _mm256_setzero_si256(), _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 32)), 0);
-    // Energy: each vpmaddwd lane sums two squares (< 2^31): exact read as unsigned 32-bit.
-    __m256i e64 = _mm256_setzero_si256();
-    for (const __m256i& v : {x0, x1, x2}) {
-        const __m256i sq = _mm256_madd_epi16(v, v);
-        e64 = _mm256_add_epi64(e64, _mm256_cvtepu32_epi64(_mm256_castsi256_si128(sq)));
-        e64 = _mm256_add_epi64(e64, _mm256_cvtepu32_epi64(_mm256_extracti128_si256(sq, 1)));
-    }
-    alignas(32) std::uint64_t e4[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(e4), e64);
-    *energy = e4[0] + e4[1] + e4[2] + e4[3];
+    *energy = sum_lanes(add_squares(add_squares(add_squares(_mm256_setzero_si256(), x0), x1), x2));
     __m256i acc[kBankLanes];
     for (int k = 0; k < kBankLanes; ++k) {
         const std::int16_t* b = basis + k * padded;  // zeros past 40: x2's zeros meet them
@@ -122,17 +127,10 @@ __attribute__((target("avx2"))) void rotate_avx2(const std::int32_t* acc, const 
 __attribute__((target("avx2"))) void correlate_avx2(const std::int16_t* basis,
                                                     const std::int16_t* x, int, int padded,
                                                     std::int32_t* out, std::uint64_t* energy) {
-    // Energy: vpmaddwd(x, x) sums two squares, at most 2^31: exact read as unsigned 32-bit.
     __m256i e64 = _mm256_setzero_si256();
-    for (int c = 0; c < padded; c += 16) {
-        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c));
-        const __m256i sq = _mm256_madd_epi16(xv, xv);
-        e64 = _mm256_add_epi64(e64, _mm256_cvtepu32_epi64(_mm256_castsi256_si128(sq)));
-        e64 = _mm256_add_epi64(e64, _mm256_cvtepu32_epi64(_mm256_extracti128_si256(sq, 1)));
-    }
-    alignas(32) std::uint64_t e4[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(e4), e64);
-    *energy = e4[0] + e4[1] + e4[2] + e4[3];
+    for (int c = 0; c < padded; c += 16)
+        e64 = add_squares(e64, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c)));
+    *energy = sum_lanes(e64);
     // Eight lanes per pass: 8 accumulators, the samples and a basis vector fit the 16 ymm
     // registers (all 16 lanes at once would spill).
     __m256i acc[kBankLanes];
