@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// One direction of a call's RTP: G.711 audio scrubbed with the look-ahead masker, RFC 4733
-// telephone-events captured and never forwarded while filtering is on.
+// One direction of a call's RTP: G.711 or Opus audio scrubbed with the look-ahead masker,
+// RFC 4733 telephone-events captured and never forwarded while filtering is on.
 //
 // Packets come out in order, `delay` later than they went in (the look-ahead, the same
 // whether filtering is on or off, so switching never adds a gap, a click or a lost packet).
-// An audio packet's payload is re-encoded only where masked; every other code passes
-// bit-exact. Dropped telephone-event packets are taken out of the sequence: later sequence
-// numbers are renumbered to stay contiguous; timestamps stay on the sampling clock.
-// Timeline: RTP timestamps unwrapped to 64 bits. Audio arriving ahead of a gap is held (in
-// timestamp order) until the gap is filled or the reorder window is exceeded; a gap (loss,
-// DTX) then feeds silence to the detector and outputs nothing; a duplicate or a packet that
-// comes after its slot was filled is dropped and counted (its audio never leaves: no leak). A new SSRC flushes
-// the old stream and starts afresh. Malformed packets are counted by reason, never thrown.
+// G.711: a payload is re-encoded only where masked; every other code passes bit-exact.
+// Opus: a packet that carries any masked sample is replaced by one re-encoded from the masked
+// audio (see carries_masked_audio for the packets after it); every other passes bit-exact.
+// Dropped packets are taken out of the sequence: later sequence numbers are renumbered to
+// stay contiguous; timestamps stay on the sampling clock.
+// Timeline: RTP timestamps unwrapped to 64 bits, in samples of the decoded audio (G.711: the
+// RTP clock; Opus: 48 kHz over 6 or 3). Audio arriving ahead of a gap is held (in timestamp
+// order) until the gap is filled or the reorder window is exceeded; a gap (loss, DTX) then
+// feeds the detector silence (Opus: libopus's concealment and FEC) and outputs nothing; a
+// duplicate or a packet that comes after its slot was filled is dropped and counted (its
+// audio never leaves: no leak). A new SSRC flushes the old stream and starts afresh.
+// Malformed packets are counted by reason, never thrown; payload types the filter does not
+// know are dropped while filtering is on (they could carry a keypress).
 // Switching filtering on also removes telephone-events still held in the look-ahead queue
 // (a keypress a moment before the payment session started is not forwarded either).
 // While filtering is on, every RFC 4733 keypress is also masked in the audio, from a whole
@@ -25,12 +30,12 @@
 // packets) are still dropped and renumbered. It suits senders that send telephone-events
 // instead of audio (the usual practice, RFC 4733 §2.2); a stream found sending audio for
 // the same time as well falls back to dropping.
-// No allocation per packet: output slots are preallocated.
+// No allocation per packet: output slots and the Opus codec are allocated once.
 #pragma once
 
 #include <array>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "pcifilter/opus_codec.hpp"
@@ -47,7 +52,7 @@ enum class TelephoneEventAction : std::uint8_t { Drop = 0, Replace = 1 };
 struct StreamFilterParams {
     // Payload-type map (RFC 3551 static types by default; dynamic ones from SDP).
     std::array<PayloadKind, 128> payload_types{};
-    ScrubberParams scrub;  // sample_rate must be 8000 (G.711)
+    ScrubberParams scrub;  // sample_rate: 8000 for G.711; 8000 or 16000 (the decode rate) for Opus
     std::uint32_t max_gap_samples = 8000 * 2;  // longer gaps restart the timeline
     // Audio that arrives ahead of a gap is held until the gap is filled or this much audio
     // is held beyond it (then the gap is taken for lost): reordering within it loses nothing.
