@@ -118,8 +118,8 @@ private:
 
 void bind_stream_filter(py::module_& m) {
     py::class_<PyStreamFilter>(m, "StreamFilter",
-                               "One direction of a call's RTP: G.711 scrubbed, RFC 4733 events "
-                               "captured and taken out while filtering is on.")
+                               "One direction of a call's RTP: G.711 or Opus scrubbed, RFC 4733 "
+                               "events captured and taken out while filtering is on.")
         .def(py::init<const ScrubberParams&, int, int, int, int, const std::string&, int, int, bool>(),
              py::arg("config"), py::arg("telephone_event_pt") = 101, py::arg("pcmu_pt") = 0,
              py::arg("pcma_pt") = 8, py::arg("cn_pt") = 13, py::arg("telephone_events") = "drop",

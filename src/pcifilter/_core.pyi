@@ -295,7 +295,7 @@ class TelephoneEventTracker:
 
 class StreamFilter:
     """
-    One direction of a call's RTP: G.711 scrubbed, RFC 4733 events captured and taken out while filtering is on.
+    One direction of a call's RTP: G.711 or Opus scrubbed, RFC 4733 events captured and taken out while filtering is on.
     """
 
     filtering: bool
