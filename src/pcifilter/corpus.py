@@ -110,7 +110,8 @@ def espeak_available() -> bool:
 
 
 def speak(text: str, voice: str, speed: int = 160, pitch: int = 50) -> Int16Array:
-    """espeak-ng speech resampled to 8 kHz by sox."""
+    """espeak-ng speech resampled to 8 kHz by sox (without dither: sox's default dither is
+    random, and a corpus must come out the same on every build)."""
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "s.wav"
         subprocess.run(
@@ -121,6 +122,7 @@ def speak(text: str, voice: str, speed: int = 160, pitch: int = 50) -> Int16Arra
         raw = subprocess.run(
             [
                 "sox",
+                "-D",  # no dither
                 str(wav),
                 "-r",
                 "8000",
