@@ -11,6 +11,15 @@
 namespace pcifilter {
 namespace {
 
+std::uint16_t sequence_of(const std::uint8_t* packet) noexcept {
+    return static_cast<std::uint16_t>(packet[2] << 8 | packet[3]);
+}
+
+void set_sequence(std::uint8_t* packet, std::uint16_t seq) noexcept {
+    packet[2] = static_cast<std::uint8_t>(seq >> 8);
+    packet[3] = static_cast<std::uint8_t>(seq);
+}
+
 constexpr std::size_t kRing = 1 << 14;  // scrubber output by timeline index: 2 s at 8 kHz
 constexpr std::size_t kRingMask = kRing - 1;
 
@@ -66,12 +75,15 @@ StreamFilter::StreamFilter(const StreamFilterParams& params)
     zeros_.assign(1024, 0);
     tmp_.resize(std::max<std::size_t>(kMaxPcm, static_cast<std::size_t>(scrubber_.delay()) + 1024));
     events_.reserve(16);
-    for (int pt = 127; pt >= 0; --pt)
-        if (params_.payload_types[static_cast<std::size_t>(pt)] == PayloadKind::Opus) audio_pt_ = pt;
-    for (int pt = 127; pt >= 0; --pt)  // until audio arrives: the lowest PCMU type, else PCMA
-        if (params_.payload_types[static_cast<std::size_t>(pt)] == PayloadKind::Pcma) audio_pt_ = pt;
-    for (int pt = 127; pt >= 0; --pt)
-        if (params_.payload_types[static_cast<std::size_t>(pt)] == PayloadKind::Pcmu) audio_pt_ = pt;
+    // Until audio arrives, replacement audio takes the lowest PCMU type, else PCMA, else Opus.
+    const auto& types = params_.payload_types;
+    for (PayloadKind k : {PayloadKind::Pcmu, PayloadKind::Pcma, PayloadKind::Opus}) {
+        const auto at = std::find(types.begin(), types.end(), k);
+        if (at != types.end()) {
+            audio_pt_ = static_cast<int>(at - types.begin());
+            break;
+        }
+    }
 }
 
 void StreamFilter::set_filtering(bool on) noexcept {
@@ -86,11 +98,8 @@ void StreamFilter::set_filtering(bool on) noexcept {
                 ++stats_.telephone_events_dropped;
                 continue;
             }
-            if (removed != 0) {
-                const auto seq = static_cast<std::uint16_t>((s.bytes[2] << 8 | s.bytes[3]) - removed);
-                s.bytes[2] = static_cast<std::uint8_t>(seq >> 8);
-                s.bytes[3] = static_cast<std::uint8_t>(seq);
-            }
+            if (removed != 0)
+                set_sequence(s.bytes.data(), static_cast<std::uint16_t>(sequence_of(s.bytes.data()) - removed));
             if (kept != i) std::swap(slots_[(head_ + kept) % kSlots], s);
             ++kept;
         }
@@ -139,10 +148,8 @@ StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t 
     s.undecodable = false;
     s.fed = true;
     s.ready = true;
-    // Sequence numbers stay contiguous across the telephone-event packets taken out.
-    const auto seq = static_cast<std::uint16_t>((data[2] << 8 | data[3]) - seq_offset_);
-    s.bytes[2] = static_cast<std::uint8_t>(seq >> 8);
-    s.bytes[3] = static_cast<std::uint8_t>(seq);
+    // Sequence numbers stay contiguous across the packets taken out.
+    set_sequence(s.bytes.data(), static_cast<std::uint16_t>(sequence_of(data) - seq_offset_));
     return &s;
 }
 
@@ -153,10 +160,9 @@ void StreamFilter::take_inband_events() noexcept {
     const std::size_t first = events_.size();
     events_.insert(events_.end(), found.begin(), found.end());
     found.clear();
+    const std::int64_t slack = params_.scrub.sample_rate / 20;  // one keypress: within 50 ms
     for (std::size_t i = first; i < events_.size();) {
         const ToneEvent& e = events_[i];
-        // In-band and RFC 4733 of one keypress: within 50 ms of each other.
-        const std::int64_t slack = params_.scrub.sample_rate / 20;
         const bool dup = e.kind == EventKind::Dtmf && last_rfc4733_start_ >= 0 &&
                          e.end + slack >= last_rfc4733_start_ &&
                          e.start - slack <= std::max(last_rfc4733_end_, last_rfc4733_start_ + 2 * slack);
@@ -433,19 +439,9 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
             drop(stats_.late);  // queue full: the caller is not popping; dropped, never leaked
             return;
         }
-        s->audio = true;
-        s->fed = false;
-        s->ready = false;
-        s->codec = kind;
-        s->payload_offset = h.payload_offset;
-        s->payload_bytes = h.payload_length;
-        s->payload_samples = n;
-        s->t = t;
-        last_rtp_ = std::max(last_rtp_, rtp);
         audio_pt_ = h.payload_type;
         ++stats_.audio_packets;
-        sort_held();
-        feed_held(false);
+        hold_audio(*s, kind, h.payload_offset, h.payload_length, n, t, rtp);
         return;
     }
     if (kind == PayloadKind::Other && filtering_ && !params_.pass_unknown_payloads) {
@@ -458,6 +454,23 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
     enqueue(data, len);  // comfort noise (and, when allowed, anything else) passes in order
 }
 
+void StreamFilter::hold_audio(Slot& s, PayloadKind codec, std::size_t payload_offset,
+                              std::size_t payload_bytes, std::size_t samples, std::int64_t t,
+                              std::int64_t rtp) noexcept {
+    // An audio slot just enqueued: held until its turn on the timeline comes, then fed.
+    s.audio = true;
+    s.fed = false;
+    s.ready = false;
+    s.codec = codec;
+    s.payload_offset = payload_offset;
+    s.payload_bytes = payload_bytes;
+    s.payload_samples = samples;
+    s.t = t;
+    last_rtp_ = std::max(last_rtp_, rtp);
+    sort_held();
+    feed_held(false);
+}
+
 void StreamFilter::sort_held() noexcept {
     // Keep held audio in timestamp order: a packet that overtook the last one waits behind
     // it. Sequence numbers stay in output order: a reordered packet brings its own lower
@@ -468,8 +481,7 @@ void StreamFilter::sort_held() noexcept {
         Slot& prev = slots_[(head_ + i - 1) % kSlots];
         if (!prev.audio || prev.fed || prev.t < cur.t) break;
         std::swap(prev, cur);
-        const auto seq = [](const Slot& s) { return static_cast<std::uint16_t>(s.bytes[2] << 8 | s.bytes[3]); };
-        if (static_cast<std::int16_t>(seq(cur) - seq(prev)) < 0) {
+        if (static_cast<std::int16_t>(sequence_of(cur.bytes.data()) - sequence_of(prev.bytes.data())) < 0) {
             std::swap(prev.bytes[2], cur.bytes[2]);
             std::swap(prev.bytes[3], cur.bytes[3]);
         }
@@ -512,20 +524,10 @@ bool StreamFilter::replace_event(const std::uint8_t* data, const RtpHeader& h) n
     const std::size_t bytes = codec == PayloadKind::Opus ? 0 : n;
     std::memset(s->bytes.data() + header, codec == PayloadKind::Pcma ? 0xD5 : 0xFF, bytes);
     s->len = header + bytes;
-    s->audio = true;
     s->replacement = true;
-    s->fed = false;
-    s->ready = false;
-    s->codec = codec;
-    s->payload_offset = header;
-    s->payload_bytes = bytes;
-    s->payload_samples = n;
-    s->t = start;
     replaced_until_ = end;
-    last_rtp_ = std::max(last_rtp_, start * clock_div_);
     ++stats_.telephone_events_replaced;
-    sort_held();
-    feed_held(false);
+    hold_audio(*s, codec, header, bytes, n, start, start * clock_div_);
     return true;
 }
 

@@ -135,6 +135,8 @@ private:
     void mark_runs(std::int64_t t, std::size_t n) noexcept;
     bool maybe_masked(std::int64_t t, std::size_t n) const noexcept;
     Slot* enqueue(const std::uint8_t* data, std::size_t len) noexcept;
+    void hold_audio(Slot& s, PayloadKind codec, std::size_t payload_offset, std::size_t payload_bytes,
+                    std::size_t samples, std::int64_t t, std::int64_t rtp) noexcept;
     void sort_held() noexcept;
     bool replace_event(const std::uint8_t* data, const RtpHeader& h) noexcept;
     void take_inband_events() noexcept;
