@@ -103,6 +103,35 @@ class Decoder:
         _lib.opus_decoder_destroy(self._d)
 
 
+def rtp_stream(
+    pcm48: npt.NDArray[np.int16],
+    mode: str,
+    frame_ms: int,
+    bitrate: int,
+    pt: int = 111,
+    ts0: int = 0,
+    seq0: int = 0,
+    ssrc: int = 1,
+    fec: bool = False,
+) -> list[bytes]:
+    """48 kHz audio as an Opus RTP stream: one packet per `frame_ms`, marker on the first."""
+    from pcifilter.rtp import RtpPacket
+
+    enc = Encoder(mode, bitrate, fec=fec)
+    n = 48 * frame_ms
+    return [
+        RtpPacket(
+            pt,
+            i == 0,
+            (seq0 + i) & 0xFFFF,
+            (ts0 + i * n) & 0xFFFFFFFF,
+            ssrc,
+            payload=enc.encode(pcm48[i * n : (i + 1) * n]),
+        ).serialize()
+        for i in range(len(pcm48) // n)
+    ]
+
+
 _lib.opus_encoder_ctl.restype = ctypes.c_int
 GET_LOOKAHEAD = 4027
 

@@ -155,21 +155,13 @@ def test_the_stream_filter_finds_what_these_rows_measure(mode: str) -> None:
     # decodes the same way and runs the same detector: same digits, and durations that agree
     # within twice the detector's ±5 ms edge tolerance (the two see the audio on analysis
     # grids offset by the codec's look-ahead, which the rows remove).
-    from opuslib import Encoder, upsample6
-
-    from pcifilter.rtp import RtpPacket
+    from opuslib import rtp_stream, upsample6
 
     rng = np.random.default_rng(5)
     parts = [trial_signal(rng, d, twist_db=-8.0)[0] for d in sg.DIGITS]
     x8 = sg.to_int16(np.concatenate([np.zeros(1600), *parts]))  # 200 ms for the codec to settle
-    x48 = upsample6(x8)
-    enc = Encoder(mode, BITRATE)
-    packets = [
-        RtpPacket(111, False, i, 960 * i, 1, payload=enc.encode(x48[960 * i : 960 * i + 960]))
-        for i in range(len(x48) // 960)
-    ]
     f = pf.RtpStreamFilter(opus_pt=111, telephone_event_pt=-1)
-    f.process([p.serialize() for p in packets])
+    f.process(rtp_stream(upsample6(x8), mode, 20, BITRATE))
     f.flush()
     by_filter = f.take_events()
     by_detect = pf.detect(round_trip(x8, mode, 20, BITRATE))

@@ -11,7 +11,7 @@ import functools
 import numpy as np
 import numpy.typing as npt
 import pytest
-from opuslib import Decoder, Encoder, upsample6
+from opuslib import Decoder, rtp_stream, upsample6
 from pesq import pesq
 
 import pcifilter as pf
@@ -33,20 +33,14 @@ def _call() -> npt.NDArray[np.int16]:
 
 def _through(mode: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[int]]:
     """Decoded input, decoded output (8 kHz) and the indices of the packets re-encoded."""
-    x48 = _call()
-    enc = Encoder(mode, 24000)
-    raw = [
-        RtpPacket(111, False, i, 960 * i, 1, payload=enc.encode(x48[960 * i : 960 * i + 960]))
-        for i in range(len(x48) // 960)
-    ]
-    raw_bytes = [p.serialize() for p in raw]
+    raw = rtp_stream(_call(), mode, 20, 24000)
     f = pf.RtpStreamFilter(opus_pt=111, telephone_event_pt=-1)
-    out = f.process(raw_bytes) + f.flush()
+    out = f.process(raw) + f.flush()
     di, do = Decoder(8000), Decoder(8000)
-    yi = np.concatenate([di.decode(p.payload, 160) for p in raw]).astype(np.float64)
+    yi = np.concatenate([di.decode(RtpPacket.parse(p).payload, 160) for p in raw])
     yo = np.concatenate([do.decode(RtpPacket.parse(p).payload, 160) for p in out])
-    changed = [i for i, (a, b) in enumerate(zip(raw_bytes, out, strict=True)) if a != b]
-    return yi, yo.astype(np.float64), changed
+    changed = [i for i, (a, b) in enumerate(zip(raw, out, strict=True)) if a != b]
+    return yi.astype(np.float64), yo.astype(np.float64), changed
 
 
 @pytest.mark.parametrize("mode", ["silk", "celt"])

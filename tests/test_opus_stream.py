@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from leak import projection
-from opuslib import Decoder, Encoder, write_ogg_opus
+from opuslib import Decoder, rtp_stream, write_ogg_opus
 
 import pcifilter as pf
 from pcifilter import signals as sg
@@ -41,19 +41,7 @@ def _call(
 def _stream(
     pcm: npt.NDArray[np.int16], mode: str, frame_ms: int, bitrate: int = 24000, fec: bool = False
 ) -> list[bytes]:
-    enc = Encoder(mode, bitrate, fec=fec)
-    n = 48 * frame_ms
-    return [
-        RtpPacket(
-            PT,
-            i == 0,
-            (7 + i) & 0xFFFF,
-            TS0 + i * n,
-            0x51,
-            payload=enc.encode(pcm[i * n : (i + 1) * n]),
-        ).serialize()
-        for i in range(len(pcm) // n)
-    ]
+    return rtp_stream(pcm, mode, frame_ms, bitrate, PT, ts0=TS0, seq0=7, ssrc=0x51, fec=fec)
 
 
 def _listen(packets: list[bytes], rate: int = 8000) -> npt.NDArray[np.int16]:

@@ -252,7 +252,7 @@ def test_sipp_captures(tmp_path: Path) -> None:
 
 
 def test_opus_capture_is_scrubbed(tmp_path: Path) -> None:
-    from opuslib import Decoder, Encoder
+    from opuslib import Decoder, rtp_stream
 
     sdp = (
         "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"
@@ -261,7 +261,6 @@ def test_opus_capture_is_scrubbed(tmp_path: Path) -> None:
     )
     x, _ = sg.keyed_sequence("2468", 80, 90, -10, lead_ms=300, sample_rate=48000)
     pcm = sg.to_int16(np.concatenate([x, np.zeros(24000)]))
-    enc = Encoder("hybrid", 24000)
     frames = [
         (
             1000.0,
@@ -292,13 +291,8 @@ def test_opus_capture_is_scrubbed(tmp_path: Path) -> None:
             ),
         ),
     ]
-    for i in range(len(pcm) // 960):
-        rtp = RtpPacket(
-            111, i == 0, 500 + i, 960 * i, 0xC, payload=enc.encode(pcm[960 * i : 960 * i + 960])
-        )
-        frames.append(
-            (1001 + 0.02 * i, _frame("ethernet", _ip(A, B, 42000, 52000, rtp.serialize(), False)))
-        )
+    for i, rtp in enumerate(rtp_stream(pcm, "hybrid", 20, 24000, seq0=500, ssrc=0xC)):
+        frames.append((1001 + 0.02 * i, _frame("ethernet", _ip(A, B, 42000, 52000, rtp, False))))
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     with src.open("wb") as f:
         w = dpkt.pcap.Writer(f)

@@ -65,19 +65,15 @@ OPUS_ANSWER = (
 
 
 def test_an_opus_call_from_its_sdp() -> None:
-    from opuslib import Encoder
+    from opuslib import rtp_stream
 
     s = pf.RtpSession(OPUS_OFFER, OPUS_ANSWER)
     x, _ = sg.keyed_sequence("7", 100, 100, -10, lead_ms=200, sample_rate=48000)
     pcm = sg.to_int16(np.concatenate([x, np.zeros(9600)]))
-    enc = Encoder("silk", 24000)
-    packets = [
-        RtpPacket(pt, False, i, 960 * i, 1, payload=enc.encode(pcm[960 * i : 960 * i + 960]))
-        for i in range(len(pcm) // 960)
-        for pt in (109,)  # the answer's Opus type: what the offerer sends
-    ]
+    raw = rtp_stream(
+        pcm, "silk", 20, 24000, pt=109
+    )  # the answer's Opus type: what the offerer sends
     te = RtpPacket(100, True, 0, 9600, 1, payload=bytes([7, 10, 3, 192])).serialize()  # 960
-    raw = [p.serialize() for p in packets]
     raw.insert(12, te)  # sent with the audio of the keypress's first 20 ms
     out = s.process(raw, "offerer") + s.flush("offerer")
     assert 100 not in {RtpPacket.parse(p).payload_type for p in out}
