@@ -3,11 +3,13 @@
 
 Reading and writing are dpkt's (classic pcap and pcapng; Ethernet, Linux SLL/SLL2, raw
 IPv4/IPv6; UDP). Streams are found from SDP in SIP packets of the capture (m=audio port,
-c= address, rtpmap for telephone-event), else by payload type on UDP ports given with
-`rtp_ports`, else by heuristics (RTP v2 with a G.711 or telephone-event payload type, one
-SSRC, at least 3 packets). Each stream (direction and SSRC) keeps its frames' capture times;
-telephone-event frames and duplicates are removed, audio payloads are masked, sequence
-numbers stay contiguous and UDP checksums are recomputed. Everything else is written as it was.
+c= address, rtpmap for telephone-event and opus/48000), else by payload type on UDP ports
+given with `rtp_ports`, else by heuristics (RTP v2 with a G.711 or telephone-event payload
+type, one SSRC, at least 3 packets). Each stream (direction and SSRC) keeps its frames' capture
+times; telephone-event frames (or, with telephone_events="replace", their payloads turned into
+masking audio) and duplicates are removed, G.711 payloads are masked and Opus packets with
+masked audio re-encoded, sequence numbers stay contiguous, and UDP/IP lengths and checksums
+are made valid. Everything else is written as it was.
 """
 
 from __future__ import annotations
