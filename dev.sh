@@ -7,11 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # System packages: compiler, Python venv/headers, libspandsp (reference decoder in tests and
-# bench), libopus (Opus work), espeak-ng + sox (speech corpora and the demo call), sip-tester
+# bench), libopus (Opus work), libpcap (reads and writes captures), espeak-ng + sox (speech
+# corpora and the demo call), sip-tester
 # (sipp: its RTP captures are fixtures, and it makes test calls on 127.0.0.1), tshark (captures
 # those calls on loopback and analyses the scrubbed result), clang + its runtime (libFuzzer:
 # coverage-guided fuzzing of the stream filter), opus-tools (opusdec reads filtered Opus).
-PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev espeak-ng sox sip-tester tshark clang-14 libclang-rt-14-dev opus-tools)
+PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev libpcap-dev espeak-ng sox sip-tester tshark clang-14 libclang-rt-14-dev opus-tools)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

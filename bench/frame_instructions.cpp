@@ -3,7 +3,7 @@
 // binary and input whatever else the machine is doing (this VM's timings vary by ±30 %).
 // One path per run; divide the path function's inclusive count by the frames.
 //
-//   g++ -O3 -g -std=c++17 -Icsrc -I/usr/include/opus bench/frame_instructions.cpp csrc/pcifilter/*.cpp -lspandsp -lopus -o build/frame_instructions
+//   g++ -O3 -g -std=c++17 -Icsrc -I/usr/include/opus bench/frame_instructions.cpp csrc/pcifilter/*.cpp -lspandsp -lopus -lpcap -o build/frame_instructions
 //   for path in detect scrub stream spandsp; do
 //     valgrind --tool=callgrind --callgrind-out-file=build/cg.$path build/frame_instructions build/corpus/speech-60s-seed0.raw $path
 //     callgrind_annotate --inclusive=yes build/cg.$path | grep -E 'Scrubber::(analyse|process)\(|StreamFilter::(push|pop)\(|dtmf_rx \['

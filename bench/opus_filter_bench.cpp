@@ -5,7 +5,7 @@
 // take turns, nine rounds, best of each.
 //
 //   .venv/bin/python -m pcifilter.corpus --minutes 1 --out build/corpus
-//   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/opus_filter_bench.cpp csrc/pcifilter/*.cpp -lopus -o build/opusbench
+//   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/opus_filter_bench.cpp csrc/pcifilter/*.cpp -lopus -lpcap -o build/opusbench
 //   build/opusbench build/corpus/speech-60s-seed0.raw
 #include <opus.h>
 

@@ -3,7 +3,7 @@
 // audio, filtering on, best of 7.
 //
 //   .venv/bin/python -m pcifilter.corpus --minutes 1 --out build/corpus
-//   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/stream_filter_bench.cpp csrc/pcifilter/*.cpp -lopus -o build/sfbench
+//   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/stream_filter_bench.cpp csrc/pcifilter/*.cpp -lopus -lpcap -o build/sfbench
 //   build/sfbench build/corpus/speech-60s-seed0.raw
 #include <algorithm>
 #include <chrono>

@@ -18,8 +18,7 @@ import pcifilter as pf
 from pcifilter import signals as sg
 from pcifilter import spandsp
 from pcifilter.cli import main
-from pcifilter.pcap import _decode_link, scrub_pcap
-from pcifilter.pcap import _read as read_capture
+from pcifilter.pcap import scrub_pcap
 from pcifilter.rtp import RtpPacket
 
 CARD = "4111111111111111"
@@ -60,10 +59,33 @@ def _frame(link: str, ip: dpkt.Packet) -> bytes:
         return bytes(
             dpkt.sll.SLL(type=0, hrd=1, hlen=6, hdr=b"\x02" * 6 + b"\0\0", ethtype=0x0800, data=ip)
         )
+    v6 = isinstance(ip, dpkt.ip6.IP6)
+    if link == "vlan":  # Ethernet with an 802.1Q tag (VLAN 42)
+        return (
+            b"\x04" * 6
+            + b"\x02" * 6
+            + b"\x81\x00\x00\x2a"
+            + (b"\x86\xdd" if v6 else b"\x08\x00")
+            + bytes(ip)
+        )
+    if link == "sll2":  # protocol, reserved, ifindex, ARPHRD_ETHER, packet type, address
+        proto = b"\x86\xdd" if v6 else b"\x08\x00"
+        return (
+            proto
+            + b"\0\0"
+            + b"\0\0\0\x02"
+            + b"\0\x01"
+            + b"\x04\x06"
+            + b"\x02" * 6
+            + b"\0\0"
+            + bytes(ip)
+        )
+    if link == "null":  # BSD loopback: the address family in the capturing host's order
+        return (30 if v6 else 2).to_bytes(4, "little") + bytes(ip)
     return bytes(ip)
 
 
-LINKTYPES = {"ethernet": 1, "sll": 113, "raw": 101}
+LINKTYPES = {"ethernet": 1, "vlan": 1, "sll": 113, "sll2": 276, "null": 0, "raw": 101}
 
 
 def _capture(path: Path, link: str = "ethernet", ng: bool = False, v6: bool = False) -> dict:
@@ -149,13 +171,25 @@ def _capture(path: Path, link: str = "ethernet", ng: bool = False, v6: bool = Fa
 
 
 def _read(path: Path) -> tuple[int, list[bytes]]:
+    """The frames of a capture, read with dpkt (independent of libpcap, which scrubs)."""
     with path.open("rb") as f:
-        reader, link, _ = read_capture(f)
-        return link, [bytes(b) for _, b in reader]
+        ng = f.read(4) == b"\x0a\x0d\x0d\x0a"
+        f.seek(0)
+        reader = dpkt.pcapng.Reader(f) if ng else dpkt.pcap.Reader(f)
+        return reader.datalink(), [bytes(b) for _, b in reader]
 
 
 def _udp(link: int, frame: bytes) -> tuple[dpkt.Packet, dpkt.udp.UDP]:
-    ip = _decode_link(link, frame)
+    if link == 1:
+        ip = dpkt.ethernet.Ethernet(frame).data  # 802.1Q tags too
+    elif link == 113:
+        ip = dpkt.sll.SLL(frame).data
+    elif link == 276:
+        ip = dpkt.sll2.SLL2(frame).data
+    elif link == 0:
+        ip = dpkt.loopback.Loopback(frame).data
+    else:
+        ip = dpkt.ip.IP(frame) if frame[0] >> 4 == 4 else dpkt.ip6.IP6(frame)
     return ip, ip.data
 
 
@@ -179,6 +213,9 @@ def _checksum_ok(ip: dpkt.Packet, udp: dpkt.udp.UDP) -> bool:
         ("ethernet", True, False),
         ("sll", False, False),
         ("raw", False, True),
+        ("vlan", True, True),
+        ("sll2", False, False),
+        ("null", False, True),
     ],
 )
 def test_capture_is_scrubbed(tmp_path: Path, link: str, ng: bool, v6: bool) -> None:
@@ -313,3 +350,77 @@ def test_opus_capture_is_scrubbed(tmp_path: Path) -> None:
         audio.append(dec.decode(p.payload, 960))
     assert seqs == list(range(500, 500 + len(pcm) // 960))
     assert spandsp.spandsp_digits(np.concatenate(audio), lenient=True) == ("", 0)
+
+
+@pytest.mark.parametrize("ng", [False, True])
+def test_frames_keep_their_place_and_time(tmp_path: Path, ng: bool) -> None:
+    """Each packet out goes back to its own frame: capture times (to the nanosecond) and order
+    are kept through reordering; a duplicate is removed; an IPv4 fragment is left alone."""
+    x, _ = sg.keyed_sequence("5555", 80, 90, -10, lead_ms=200)
+    pcm = sg.to_int16(x)
+    sdp = SDP.format(a=A, port=40000)
+    frames = [
+        (
+            _frame(
+                "ethernet", _ip(A, B, 5060, 5060, f"INVITE x SIP/2.0\r\n\r\n{sdp}".encode(), False)
+            )
+        )
+    ]
+    rtp = [
+        RtpPacket(
+            0,
+            k == 0,
+            k,
+            160 * k,
+            0xA,
+            payload=pf.ulaw_encode(pcm[160 * k : 160 * k + 160]).tobytes(),
+        ).serialize()
+        for k in range(len(pcm) // 160)
+    ]
+    rtp[20], rtp[21] = rtp[21], rtp[20]  # reordered on the way
+    rtp.insert(31, rtp[30])  # and a duplicate
+    frames += [_frame("ethernet", _ip(A, B, 40000, 50000, p, False)) for p in rtp]
+    frag = _ip(A, B, 40000, 50000, rtp[5], False)
+    frag.mf = 1  # the first fragment of a larger datagram: not read as UDP
+    frames.insert(40, _frame("ethernet", frag))
+    times = [1000 + 0.020 * i + 1.23456789e-7 for i in range(len(frames))]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    with src.open("wb") as f:
+        w = dpkt.pcapng.Writer(f) if ng else dpkt.pcap.Writer(f, nano=True)
+        for ts, fr in zip(times, frames, strict=True):
+            w.writepkt(fr, ts=ts)
+    r = scrub_pcap(src, dst)
+    assert (r.frames_in, r.frames_out) == (len(frames), len(frames) - 1)
+    with dst.open("rb") as f:
+        out = list(dpkt.pcapng.Reader(f) if ng else dpkt.pcap.Reader(f))
+    kept_times = times[:32] + times[33:]  # the duplicate's frame (the later one) is gone
+    resolution = 1e-6 if ng else 1e-9  # dpkt writes pcapng in microseconds
+    got = [float(t) for t, _ in out]
+    assert all(abs(t - u) < resolution / 2 for t, u in zip(got, kept_times, strict=True))
+    assert out[39][1] == frames[40]  # the fragment, as it was
+    rtp_out = [
+        RtpPacket.parse(bytes(_udp(1, b)[1].data)) for i, (_, b) in enumerate(out) if 0 < i != 39
+    ]
+    expect = [RtpPacket.parse(p) for p in rtp[:31] + rtp[32:]]
+    assert [p.timestamp for p in rtp_out] == [p.timestamp for p in expect]  # order kept
+    assert [p.sequence_number for p in rtp_out] == [p.sequence_number for p in expect]
+    audio = np.concatenate(
+        [pf.ulaw_decode(p.payload) for p in sorted(rtp_out, key=lambda p: p.timestamp)]
+    )
+    assert spandsp.spandsp_digits(audio, lenient=True) == ("", 0)
+    assert len(r.streams[0].events) == 4
+
+
+def test_truncated_capture_is_an_error_not_a_copy(tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _capture(src)
+    data = src.read_bytes()
+    src.write_bytes(data[: len(data) - 50])  # the last record cut short
+    with pytest.raises(ValueError, match="truncated"):
+        scrub_pcap(src, dst)
+    assert not dst.exists()
+    src.write_bytes(b"not a capture at all")
+    with pytest.raises(ValueError, match=r"in\.pcap"):
+        scrub_pcap(src, dst)
+    with pytest.raises(FileNotFoundError):
+        scrub_pcap(tmp_path / "missing.pcap", dst)

@@ -38,4 +38,5 @@ PYBIND11_MODULE(_core, m) {
     pb::bind_scrubber(m);
     pb::bind_rtp(m);
     pb::bind_stream_filter(m);
+    pb::bind_capture(m);
 }

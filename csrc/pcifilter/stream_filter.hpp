@@ -103,6 +103,7 @@ public:
     bool filtering() const noexcept { return filtering_; }
     int delay_samples() const noexcept { return scrubber_.delay(); }
     const StreamFilterStats& stats() const noexcept { return stats_; }
+    const StreamFilterParams& params() const noexcept { return params_; }
     // Keypresses (in-band and RFC 4733, each reported once), times in samples on the
     // stream's timeline; drained by the caller.
     std::vector<ToneEvent>& events() noexcept { return events_; }

@@ -10,6 +10,8 @@ import typing
 
 __all__: list[str] = [
     "ALAW_SILENCE",
+    "Capture",
+    "CaptureFlow",
     "Config",
     "Detector",
     "Scrubber",
@@ -327,6 +329,66 @@ class StreamFilter:
         """
     @property
     def stats(self) -> dict[str, int]: ...
+
+class CaptureFlow:
+    """
+    One RTP flow of a capture: addresses, ports, SSRC.
+    """
+    def __len__(self) -> int: ...
+    @property
+    def dport(self) -> int: ...
+    @property
+    def dst(self) -> bytes: ...
+    @property
+    def family(self) -> int:
+        """
+        4 or 6
+        """
+    @property
+    def payload_types(self) -> list[int]:
+        """
+        frames of each payload type (128 counts)
+        """
+    @property
+    def sport(self) -> int: ...
+    @property
+    def src(self) -> bytes: ...
+    @property
+    def ssrc(self) -> int: ...
+
+class Capture:
+    """
+    A pcap/pcapng capture read into memory (libpcap): UDP datagrams located, SIP messages marked, RTP grouped into flows; flows scrubbed and the capture written back in its own format.
+    """
+    def __init__(self, path: str) -> None: ...
+    def __len__(self) -> int: ...
+    def flows(self) -> list[CaptureFlow]:
+        """
+        RTP flows (one direction of one SSRC), in order of their first frame.
+        """
+    def scrub(
+        self,
+        flow: typing.SupportsInt | typing.SupportsIndex,
+        filter: StreamFilter,
+        payload_types: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex],
+    ) -> tuple[int, int]:
+        """
+        Runs the flow's frames of these payload types through the filter (then flushes it); returns (packets in, packets out).
+        """
+    def sip_payloads(self) -> list[bytes]:
+        """
+        The UDP payloads of the SIP messages, in capture order.
+        """
+    def write(self, path: str) -> int:
+        """
+        Writes the capture, scrubbed flows replaced; returns the frames written.
+        """
+    @property
+    def linktype(self) -> int: ...
+    @property
+    def pcapng(self) -> bool: ...
+    @property
+    def udp_frames(self) -> int: ...
 
 def alaw_decode(codes: typing.Any) -> numpy.typing.NDArray[numpy.int16]:
     """

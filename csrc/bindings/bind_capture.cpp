@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <memory>
+
+#include "pcifilter/capture.hpp"
+#include "py_stream_filter.hpp"
+
+namespace pcifilter::py_bindings {
+
+void bind_capture(py::module_& m) {
+    const auto address = [](const CaptureFlow& f, const std::array<std::uint8_t, 16>& a) {
+        return py::bytes(reinterpret_cast<const char*>(a.data()), f.family == 4 ? 4 : 16);
+    };
+    py::class_<CaptureFlow>(m, "CaptureFlow", "One RTP flow of a capture: addresses, ports, SSRC.")
+        .def_readonly("family", &CaptureFlow::family, "4 or 6")
+        .def_property_readonly("src", [address](const CaptureFlow& f) { return address(f, f.src); })
+        .def_readonly("sport", &CaptureFlow::sport)
+        .def_property_readonly("dst", [address](const CaptureFlow& f) { return address(f, f.dst); })
+        .def_readonly("dport", &CaptureFlow::dport)
+        .def_readonly("ssrc", &CaptureFlow::ssrc)
+        .def_property_readonly(
+            "payload_types",
+            [](const CaptureFlow& f) {
+                return std::vector<std::uint32_t>(f.payload_types.begin(), f.payload_types.end());
+            },
+            "frames of each payload type (128 counts)")
+        .def("__len__", [](const CaptureFlow& f) { return f.frames.size(); });
+    py::class_<Capture>(m, "Capture",
+                        "A pcap/pcapng capture read into memory (libpcap): UDP datagrams located, SIP "
+                        "messages marked, RTP grouped into flows; flows scrubbed and the capture "
+                        "written back in its own format.")
+        .def(py::init([](const std::string& path) {
+                 py::gil_scoped_release release;
+                 return std::make_unique<Capture>(path);
+             }),
+             py::arg("path"))
+        .def_property_readonly("linktype", &Capture::linktype)
+        .def_property_readonly("pcapng", &Capture::pcapng)
+        .def_property_readonly("udp_frames", &Capture::udp_frames)
+        .def("__len__", &Capture::size)
+        .def(
+            "sip_payloads",
+            [](const Capture& c) {
+                std::vector<py::bytes> out;
+                for (std::uint32_t i : c.sip_frames()) {
+                    const auto [p, n] = c.udp_payload(i);
+                    out.emplace_back(reinterpret_cast<const char*>(p), n);
+                }
+                return out;
+            },
+            "The UDP payloads of the SIP messages, in capture order.")
+        .def(
+            "flows", [](const Capture& c) { return c.flows(); },
+            "RTP flows (one direction of one SSRC), in order of their first frame.")
+        .def(
+            "scrub",
+            [](Capture& c, std::size_t flow, PyStreamFilter& filter, const std::vector<int>& payload_types) {
+                std::array<bool, 128> members{};
+                for (int pt : payload_types) {
+                    if (pt < 0 || pt > 127) throw py::value_error("payload types must be within [0, 127]");
+                    members[static_cast<std::size_t>(pt)] = true;
+                }
+                FlowScrubResult r;
+                {
+                    py::gil_scoped_release release;
+                    r = filter.with_filter([&](StreamFilter& f) { return c.scrub(flow, members, f); });
+                }
+                return py::make_tuple(r.packets_in, r.packets_out);
+            },
+            py::arg("flow"), py::arg("filter"), py::arg("payload_types"),
+            "Runs the flow's frames of these payload types through the filter (then flushes it); "
+            "returns (packets in, packets out).")
+        .def(
+            "write",
+            [](const Capture& c, const std::string& path) {
+                py::gil_scoped_release release;
+                return c.write(path);
+            },
+            py::arg("path"), "Writes the capture, scrubbed flows replaced; returns the frames written.");
+}
+
+}  // namespace pcifilter::py_bindings

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Python StreamFilter: a C++ StreamFilter behind a mutex (calls release the GIL).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bindings.hpp"
+#include "pcifilter/stream_filter.hpp"
+
+namespace pcifilter::py_bindings {
+
+class PyStreamFilter {
+public:
+    PyStreamFilter(const ScrubberParams& scrub, int te_pt, int pcmu_pt, int pcma_pt, int cn_pt,
+                   const std::string& telephone_events, int opus_pt, int opus_bitrate,
+                   bool pass_unknown_payloads)
+        : params_(make_params(scrub, te_pt, pcmu_pt, pcma_pt, cn_pt, telephone_events, opus_pt, opus_bitrate)),
+          f_((params_.pass_unknown_payloads = pass_unknown_payloads, params_)) {}
+
+    std::vector<py::bytes> process(const std::vector<py::bytes>& batch) {
+        std::vector<std::string> packets, out;  // copied while the GIL is held
+        packets.reserve(batch.size());
+        for (const py::bytes& b : batch) packets.emplace_back(b);
+        {
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(mutex_);
+            for (const std::string& p : packets) {
+                f_.push(reinterpret_cast<const std::uint8_t*>(p.data()), p.size());
+                drain(out);
+            }
+        }
+        return to_bytes(out);
+    }
+    std::vector<py::bytes> flush() {
+        std::vector<std::string> out;
+        {
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(mutex_);
+            f_.flush();
+            drain(out);
+        }
+        return to_bytes(out);
+    }
+    PyEvents take_events() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        PyEvents ev = to_py_events(f_.events(), params_.scrub);
+        f_.events().clear();
+        return ev;
+    }
+    std::map<std::string, std::uint64_t> stats() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const StreamFilterStats& s = f_.stats();
+        std::map<std::string, std::uint64_t> d{
+            {"packets_in", s.packets_in}, {"packets_out", s.packets_out},
+            {"audio_packets", s.audio_packets}, {"telephone_events_dropped", s.telephone_events_dropped},
+            {"telephone_events_replaced", s.telephone_events_replaced},
+            {"duplicates", s.duplicates}, {"late", s.late}, {"gaps", s.gaps},
+            {"ssrc_changes", s.ssrc_changes}, {"keypresses_rfc4733", s.keypresses_rfc4733},
+            {"keypresses_inband", s.keypresses_inband}, {"bad_payloads", s.bad_payloads},
+            {"reencoded", s.reencoded}, {"concealed_samples", s.concealed_samples},
+            {"unknown_dropped", s.unknown_dropped}};
+        for (int r = 1; r < static_cast<int>(RtpDrop::Count); ++r)
+            d[std::string("malformed_") + rtp_drop_name(static_cast<RtpDrop>(r))] =
+                s.malformed.by_reason[static_cast<std::size_t>(r)];
+        return d;
+    }
+    void set_filtering(bool on) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        f_.set_filtering(on);
+    }
+    bool filtering() const { return f_.filtering(); }
+    // The filter itself, for C++ work done under the same lock (capture scrubbing).
+    template <class Fn>
+    auto with_filter(Fn&& fn) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return fn(f_);
+    }
+    int delay() const { return f_.delay_samples(); }
+
+private:
+    static StreamFilterParams make_params(const ScrubberParams& scrub, int te, int pcmu, int pcma, int cn,
+                                          const std::string& telephone_events, int opus, int opus_bitrate) {
+        StreamFilterParams p;
+        if (telephone_events == "drop") p.telephone_events = TelephoneEventAction::Drop;
+        else if (telephone_events == "replace") p.telephone_events = TelephoneEventAction::Replace;
+        else throw py::value_error("telephone_events must be 'drop' or 'replace'");
+        p.payload_types.fill(PayloadKind::Other);
+        const auto set = [&](int pt, PayloadKind k) {
+            if (pt < -1 || pt > 127) throw py::value_error("payload types must be within [0, 127] (or -1: none)");
+            if (pt >= 0) {
+                if (p.payload_types[static_cast<std::size_t>(pt)] != PayloadKind::Other)
+                    throw py::value_error("payload type " + std::to_string(pt) + " given twice");
+                p.payload_types[static_cast<std::size_t>(pt)] = k;
+            }
+        };
+        set(pcmu, PayloadKind::Pcmu);
+        set(pcma, PayloadKind::Pcma);
+        set(cn, PayloadKind::ComfortNoise);
+        set(te, PayloadKind::TelephoneEvent);
+        set(opus, PayloadKind::Opus);
+        p.opus_bitrate = opus_bitrate;
+        p.scrub = scrub;
+        p.validate();
+        return p;
+    }
+    void drain(std::vector<std::string>& out) {
+        std::uint8_t buf[StreamFilter::kMaxPacket];
+        std::size_t n = 0;
+        while (f_.pop(buf, &n)) out.emplace_back(reinterpret_cast<const char*>(buf), n);
+    }
+    static std::vector<py::bytes> to_bytes(const std::vector<std::string>& v) {
+        std::vector<py::bytes> out;
+        out.reserve(v.size());
+        for (const std::string& s : v) out.emplace_back(s);
+        return out;
+    }
+
+    StreamFilterParams params_;
+    StreamFilter f_;
+    std::mutex mutex_;
+};
+
+
+}  // namespace pcifilter::py_bindings

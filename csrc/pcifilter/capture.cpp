@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pcifilter/capture.hpp"
+
+#include <pcap/pcap.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+
+namespace pcifilter {
+namespace {
+
+constexpr int kLinkNull = 0, kLinkEthernet = 1, kLinkRaw = 12, kLinkRawBsd = 14, kLinkRawOpenBsd = 101,
+              kLinkLoop = 108, kLinkSll = 113, kLinkIpv4 = 228, kLinkIpv6 = 229, kLinkSll2 = 276;
+
+std::uint16_t rd16(const std::uint8_t* p) noexcept { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint32_t rd32(const std::uint8_t* p) noexcept {
+    return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
+}
+void wr16(std::uint8_t* p, std::uint32_t v) noexcept {
+    p[0] = static_cast<std::uint8_t>(v >> 8);
+    p[1] = static_cast<std::uint8_t>(v);
+}
+
+bool supported_link(int link) noexcept {
+    switch (link) {
+    case kLinkNull: case kLinkEthernet: case kLinkRaw: case kLinkRawBsd: case kLinkRawOpenBsd:
+    case kLinkLoop: case kLinkSll: case kLinkIpv4: case kLinkIpv6: case kLinkSll2: return true;
+    default: return false;
+    }
+}
+
+// Offset of the IP header in a frame, or -1 when the frame carries no IP.
+long ip_offset(int link, const std::uint8_t* p, std::size_t n) noexcept {
+    std::size_t off = 0;
+    std::uint16_t type = 0;
+    switch (link) {
+    case kLinkEthernet:
+        if (n < 14) return -1;
+        type = rd16(p + 12);
+        off = 14;
+        while ((type == 0x8100 || type == 0x88A8 || type == 0x9100) && n >= off + 4) {  // VLAN tags
+            type = rd16(p + off + 2);
+            off += 4;
+        }
+        break;
+    case kLinkSll:
+        if (n < 16) return -1;
+        type = rd16(p + 14);
+        off = 16;
+        break;
+    case kLinkSll2:
+        if (n < 20) return -1;
+        type = rd16(p);
+        off = 20;
+        break;
+    case kLinkNull:
+    case kLinkLoop:  // a 4-byte address family (in either byte order): the IP version says
+        off = 4;
+        break;
+    default:  // raw IP
+        break;
+    }
+    if (type != 0 && type != 0x0800 && type != 0x86DD) return -1;
+    if (n <= off) return -1;
+    const int version = p[off] >> 4;
+    if ((type == 0x0800 && version != 4) || (type == 0x86DD && version != 6)) return -1;
+    if (version != 4 && version != 6) return -1;
+    return static_cast<long>(off);
+}
+
+// RFC 1071 sum of 16-bit big-endian words (not yet folded or complemented).
+std::uint64_t sum16(const std::uint8_t* p, std::size_t n) noexcept {
+    std::uint64_t s = 0;
+    for (; n >= 2; p += 2, n -= 2) s += rd16(p);
+    if (n) s += std::uint32_t{p[0]} << 8;
+    return s;
+}
+std::uint16_t fold(std::uint64_t s) noexcept {
+    while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
+    return static_cast<std::uint16_t>(~s & 0xFFFF);
+}
+
+bool starts_sip(const std::uint8_t* p, std::size_t n) noexcept {
+    if (n < 4 || p[0] < 'A' || p[0] > 'U') return false;  // RTP starts 0x80-0xBF
+    static constexpr const char* kStarts[] = {
+        "SIP/2.0 ", "INVITE ", "ACK ", "BYE ", "CANCEL ", "OPTIONS ", "UPDATE ", "PRACK ",
+        "REGISTER ", "INFO ", "NOTIFY ", "SUBSCRIBE ", "REFER ", "MESSAGE ", "PUBLISH "};
+    for (const char* s : kStarts) {
+        const std::size_t k = std::strlen(s);
+        if (n >= k && std::memcmp(p, s, k) == 0) return true;
+    }
+    return false;
+}
+
+struct FlowKey {
+    std::array<std::uint8_t, 16> src{}, dst{};
+    std::uint16_t sport = 0, dport = 0;
+    std::uint32_t ssrc = 0;
+    std::uint8_t family = 0;
+    bool operator==(const FlowKey& o) const noexcept {
+        return src == o.src && dst == o.dst && sport == o.sport && dport == o.dport && ssrc == o.ssrc &&
+               family == o.family;
+    }
+};
+struct FlowKeyHash {
+    std::size_t operator()(const FlowKey& k) const noexcept {  // 64-bit words, multiply-mixed
+        std::uint64_t w[4];
+        std::memcpy(w, k.src.data(), 16);
+        std::memcpy(w + 2, k.dst.data(), 16);
+        std::uint64_t h = (std::uint64_t{k.sport} << 48 | std::uint64_t{k.dport} << 32 | k.ssrc) ^ k.family;
+        for (std::uint64_t x : w) h = (h ^ x) * 0x9E3779B97F4A7C15ull;
+        return static_cast<std::size_t>(h ^ (h >> 29));
+    }
+};
+
+struct PcapCloser {
+    void operator()(pcap_t* p) const noexcept { pcap_close(p); }
+};
+struct DumperCloser {
+    void operator()(pcap_dumper_t* d) const noexcept { pcap_dump_close(d); }
+};
+struct FileCloser {
+    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+};
+
+}  // namespace
+
+Capture::Capture(const std::string& path) {
+    char err[PCAP_ERRBUF_SIZE] = {0};
+    std::unique_ptr<pcap_t, PcapCloser> pc(
+        pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err));
+    if (!pc) throw std::invalid_argument(path + ": " + err);
+    linktype_ = pcap_datalink(pc.get());
+    if (!supported_link(linktype_))  // never write a capture we could not look into
+        throw std::invalid_argument(path + ": unsupported link type " + std::to_string(linktype_));
+    snaplen_ = pcap_snapshot(pc.get());
+    {  // the format, and a classic file's timestamp resolution, kept for writing
+        std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
+        std::uint8_t magic[4] = {0};
+        if (!f || std::fread(magic, 1, 4, f.get()) != 4) throw std::invalid_argument(path + ": cannot read");
+        if (std::fseek(f.get(), 0, SEEK_END) == 0 && std::ftell(f.get()) > 0) {
+            const auto size = static_cast<std::size_t>(std::ftell(f.get()));
+            bytes_.reserve(size);
+            frames_.reserve(size / 64);  // a guess: RTP frames are 60-250 bytes
+        }
+        const std::uint32_t le = std::uint32_t{magic[0]} | std::uint32_t{magic[1]} << 8 |
+                                 std::uint32_t{magic[2]} << 16 | std::uint32_t{magic[3]} << 24;
+        pcapng_ = le == 0x0A0D0D0A;
+        nanosecond_ = le == 0xA1B23C4D || le == 0x4D3CB2A1;
+    }
+    std::unordered_map<FlowKey, std::uint32_t, FlowKeyHash> flow_of;
+    pcap_pkthdr* h = nullptr;
+    const u_char* data = nullptr;
+    int rc = 0;
+    while ((rc = pcap_next_ex(pc.get(), &h, &data)) == 1) {
+        Frame f;
+        f.ts_ns = static_cast<std::int64_t>(h->ts.tv_sec) * 1000000000 + h->ts.tv_usec;
+        f.offset = bytes_.size();
+        f.caplen = h->caplen;
+        f.origlen = h->len;
+        bytes_.insert(bytes_.end(), data, data + h->caplen);
+        frames_.push_back(f);
+        const auto n = static_cast<std::uint32_t>(frames_.size() - 1);
+        index(n, bytes_.data() + f.offset, f.caplen);
+        const Frame& fr = frames_.back();
+        if (!fr.udp) continue;
+        ++udp_frames_;
+        const std::uint8_t* payload = bytes_.data() + fr.offset + fr.udp + 8;
+        if (starts_sip(payload, fr.payload_len)) {
+            sip_frames_.push_back(n);
+            continue;
+        }
+        RtpHeader rtp;
+        if (parse_rtp(payload, fr.payload_len, &rtp) != RtpDrop::None) continue;
+        FlowKey key;
+        key.family = fr.family;
+        const std::uint8_t* ip = bytes_.data() + fr.offset + fr.ip;
+        const std::size_t alen = fr.family == 4 ? 4 : 16;
+        std::memcpy(key.src.data(), ip + (fr.family == 4 ? 12 : 8), alen);
+        std::memcpy(key.dst.data(), ip + (fr.family == 4 ? 16 : 24), alen);
+        const std::uint8_t* udp = bytes_.data() + fr.offset + fr.udp;
+        key.sport = rd16(udp);
+        key.dport = rd16(udp + 2);
+        key.ssrc = rtp.ssrc;
+        auto [it, added] = flow_of.try_emplace(key, static_cast<std::uint32_t>(flows_.size()));
+        if (added) {
+            CaptureFlow flow;
+            flow.family = key.family;
+            flow.src = key.src;
+            flow.dst = key.dst;
+            flow.sport = key.sport;
+            flow.dport = key.dport;
+            flow.ssrc = key.ssrc;
+            flows_.push_back(std::move(flow));
+        }
+        CaptureFlow& flow = flows_[it->second];
+        ++flow.payload_types[rtp.payload_type];
+        flow.frames.push_back(n);
+    }
+    if (rc == PCAP_ERROR)  // a truncated or corrupt file: nothing half-scrubbed is written
+        throw std::invalid_argument(path + ": " + pcap_geterr(pc.get()));
+    flow_scrubbed_.assign(flows_.size(), false);
+}
+
+// Finds the UDP datagram of frame n, if any (fills ip/udp/family/ip_end/payload_len).
+void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen) {
+    Frame& f = frames_[n];
+    const long ipo = ip_offset(linktype_, p, caplen);
+    if (ipo < 0) return;
+    const auto ip = static_cast<std::size_t>(ipo);
+    const std::size_t avail = caplen - ip;
+    std::size_t udp = 0, end = 0;  // offsets within the frame
+    std::uint8_t family = 0;
+    if (p[ip] >> 4 == 4) {
+        if (avail < 20) return;
+        const std::size_t ihl = (p[ip] & 0x0F) * 4u;
+        const std::size_t total = rd16(p + ip + 2);
+        if (ihl < 20 || ihl > avail || total < ihl) return;
+        if ((rd16(p + ip + 6) & 0x3FFF) != 0 || p[ip + 9] != 17) return;  // a fragment, or not UDP
+        udp = ip + ihl;
+        end = ip + total;
+        family = 4;
+    } else {
+        if (avail < 40) return;
+        const std::size_t plen = rd16(p + ip + 4);
+        if (plen == 0) return;  // a jumbogram
+        std::uint8_t next = p[ip + 6];
+        std::size_t off = ip + 40;
+        for (int k = 0; k < 8 && next != 17; ++k) {  // extension headers (RFC 8200 §4)
+            if (off + 8 > caplen) return;
+            const std::uint8_t after = p[off];
+            if (next == 0 || next == 43 || next == 60) off += (p[off + 1] + 1u) * 8u;
+            else if (next == 51) off += (p[off + 1] + 2u) * 4u;  // AH (RFC 4302)
+            else return;  // a fragment (44) or something other than UDP
+            next = after;
+        }
+        if (next != 17) return;
+        udp = off;
+        end = ip + 40 + plen;
+        family = 6;
+    }
+    if (udp + 8 > caplen || udp + 8 > end || udp > 0xFFFF) return;
+    const std::size_t ulen = rd16(p + udp + 4);
+    if (ulen < 8 || udp + ulen > end) return;  // a UDP length the IP datagram cannot hold
+    // A datagram cut short by the capture's snap length is taken as captured.
+    const std::size_t payload_end = std::min<std::size_t>(udp + ulen, caplen);
+    f.ip = static_cast<std::uint16_t>(ip);
+    f.udp = static_cast<std::uint16_t>(udp);
+    f.family = family;
+    f.ip_end = static_cast<std::uint32_t>(std::min<std::size_t>(end, caplen));
+    f.payload_len = static_cast<std::uint32_t>(payload_end - udp - 8);
+    f.udp_checksum = family == 6 || rd16(p + udp + 6) != 0;
+}
+
+std::pair<const std::uint8_t*, std::size_t> Capture::udp_payload(std::size_t frame) const {
+    const Frame& f = frames_.at(frame);
+    if (!f.udp) return {nullptr, 0};
+    return {bytes_.data() + f.offset + f.udp + 8, f.payload_len};
+}
+
+FlowScrubResult Capture::scrub(std::size_t flow_index, const std::array<bool, 128>& members,
+                               StreamFilter& filter) {
+    if (flow_index >= flows_.size()) throw std::out_of_range("no such flow");
+    if (flow_scrubbed_[flow_index]) throw std::invalid_argument("this flow was scrubbed already");
+    flow_scrubbed_[flow_index] = true;
+    const CaptureFlow& flow = flows_[flow_index];
+    FlowScrubResult r;
+    std::vector<std::uint32_t> in;  // the member frames, and their (payload type, timestamp)
+    std::vector<std::uint64_t> keys;
+    const auto key_of = [](const std::uint8_t* q) {
+        return std::uint64_t{static_cast<std::uint8_t>(q[1] & 0x7F)} << 32 | rd32(q + 4);
+    };
+    for (std::uint32_t i : flow.frames) {
+        const std::uint8_t* payload = bytes_.data() + frames_[i].offset + frames_[i].udp + 8;
+        if (!members[payload[1] & 0x7F]) continue;
+        in.push_back(i);
+        keys.push_back(key_of(payload));
+        frames_[i].scrubbed = true;
+    }
+    r.packets_in = in.size();
+    if (in.empty()) return r;
+
+    // Each packet out goes back to the frame it came from: the first unused member frame of
+    // the same payload type and timestamp (the filter keeps both; duplicates it took out
+    // leave their frames unused), or, for masking audio sent in place of telephone-events,
+    // the first unused event frame whose duration covers its timestamp. A packet with
+    // neither (none is expected) follows the last one placed: no audio is lost. A packet
+    // out comes after the packet it came from went in, and the frame it goes to is never
+    // a later one, so it is written over that frame's payload when it fits (the usual case:
+    // same length); only longer ones (a re-encoded Opus packet) are kept aside.
+    // Usually the next packet out is the next member frame (the cursor); the search by key
+    // is built only when it is not.
+    std::vector<std::uint32_t> order;  // member positions by key, once needed
+    std::vector<bool> used(in.size(), false);
+    const auto& kinds = filter.params().payload_types;
+    std::uint32_t last = in.front();
+    std::size_t cursor = 0, te_from = 0, pushed = 0;  // only frames pushed are written over
+    const auto place = [&](const std::uint8_t* q, std::size_t len) {
+        const std::uint64_t key = key_of(q);
+        long found = -1;
+        for (std::size_t k = cursor; k < std::min(in.size(), cursor + 4) && found < 0; ++k)
+            if (!used[k] && keys[k] == key) found = static_cast<long>(k);
+        if (found < 0) {
+            if (order.empty()) {
+                order.resize(in.size());
+                for (std::uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+                std::stable_sort(order.begin(), order.end(),
+                                 [&](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; });
+            }
+            auto it = std::lower_bound(order.begin(), order.end(), key,
+                                       [&](std::uint32_t k, std::uint64_t v) { return keys[k] < v; });
+            for (; it != order.end() && keys[*it] == key; ++it)
+                if (!used[*it]) {
+                    found = *it;
+                    break;
+                }
+        }
+        if (found < 0) {  // masking audio in telephone-events' place?
+            // Event frames come in timeline order: the search starts after the last one
+            // used and looks a bounded way ahead (repeated end packets stay unused).
+            const std::size_t stop = std::min<std::size_t>(in.size(), te_from + 256);
+            for (std::size_t k = te_from; k < stop && found < 0; ++k) {
+                const Frame& e = frames_[in[k]];
+                const std::uint8_t* ev = bytes_.data() + e.offset + e.udp + 8;
+                RtpHeader h;
+                if (used[k] || parse_rtp(ev, e.payload_len, &h) != RtpDrop::None ||
+                    kinds[h.payload_type] != PayloadKind::TelephoneEvent || h.payload_length < 4)
+                    continue;
+                const std::uint32_t duration = rd16(ev + h.payload_offset + 2);
+                if (rd32(q + 4) - h.timestamp < duration) {
+                    found = static_cast<long>(k);
+                    te_from = k + 1;
+                }
+            }
+        }
+        Placement pl{last, 0, static_cast<std::uint32_t>(len), Placement::Aside};
+        if (found >= 0) {
+            const auto k = static_cast<std::size_t>(found);
+            used[k] = true;
+            cursor = std::max(cursor, k + 1);
+            pl.frame = last = in[k];
+            Frame& f = frames_[pl.frame];
+            std::uint8_t* own = bytes_.data() + f.offset + f.udp + 8;
+            if (k < pushed && len == f.payload_len && std::memcmp(own, q, len) == 0) {
+                pl.where = Placement::Same;  // passed unchanged: the frame is written as it was
+            } else if (k < pushed && len <= f.payload_len) {
+                std::memcpy(own, q, len);
+                pl.where = Placement::InPlace;
+            }
+        }
+        if (pl.where == Placement::Aside) {
+            pl.offset = static_cast<std::uint32_t>(out_bytes_.size());
+            out_bytes_.insert(out_bytes_.end(), q, q + len);
+        }
+        placements_.push_back(pl);
+        ++r.packets_out;
+    };
+    std::uint8_t buf[StreamFilter::kMaxPacket];
+    std::size_t len = 0;
+    for (std::uint32_t i : in) {
+        const auto [payload, n] = udp_payload(i);
+        filter.push(payload, n);
+        ++pushed;
+        while (filter.pop(buf, &len)) place(buf, len);
+    }
+    filter.flush();
+    while (filter.pop(buf, &len)) place(buf, len);
+    return r;
+}
+
+// The bytes of frame f carrying placement p's packet: the frame's headers, the packet, and
+// whatever the frame held after its IP datagram (Ethernet padding), lengths and checksums
+// made valid.
+std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const {
+    const std::uint8_t* src = bytes_.data() + f.offset;
+    const std::size_t head = f.udp + 8u, tail = f.caplen - f.ip_end;
+    buf.resize(head + p.len + tail);
+    std::uint8_t* b = buf.data();
+    std::memcpy(b, src, head);
+    std::memcpy(b + head, p.where == Placement::Aside ? out_bytes_.data() + p.offset : src + head, p.len);
+    std::memcpy(b + head + p.len, src + f.ip_end, tail);
+    const std::size_t ulen = 8u + p.len;
+    wr16(b + f.udp + 4, static_cast<std::uint32_t>(ulen));
+    std::uint64_t pseudo = 0;
+    if (f.family == 4) {
+        const std::size_t ihl = (b[f.ip] & 0x0F) * 4u;
+        wr16(b + f.ip + 2, static_cast<std::uint32_t>(f.udp - f.ip + ulen));
+        wr16(b + f.ip + 10, 0);
+        wr16(b + f.ip + 10, fold(sum16(b + f.ip, ihl)));
+        pseudo = sum16(b + f.ip + 12, 8) + 17 + ulen;
+    } else {
+        wr16(b + f.ip + 4, static_cast<std::uint32_t>(f.udp - f.ip - 40 + ulen));
+        pseudo = sum16(b + f.ip + 8, 32) + 17 + ulen;
+    }
+    wr16(b + f.udp + 6, 0);
+    if (f.udp_checksum) {
+        const std::uint16_t c = fold(pseudo + sum16(b + f.udp, ulen));
+        wr16(b + f.udp + 6, c ? c : 0xFFFF);  // RFC 768: a computed 0 is sent as all ones
+    }
+    return buf.size();
+}
+
+std::size_t Capture::write(const std::string& path) const {
+    std::vector<Placement> placed(placements_);
+    std::stable_sort(placed.begin(), placed.end(),
+                     [](const Placement& a, const Placement& b) { return a.frame < b.frame; });
+    // The output: classic pcap through libpcap (its resolution kept); pcapng written here,
+    // as libpcap 1.10 writes only classic pcap: a section header, one interface (the
+    // capture's link type, nanosecond timestamps) and an enhanced packet block per frame
+    // (pcapng spec, draft-ietf-opsawg-pcapng §4.1, §4.2, §4.3).
+    std::unique_ptr<pcap_t, PcapCloser> dead;
+    std::unique_ptr<pcap_dumper_t, DumperCloser> dumper;
+    std::unique_ptr<std::FILE, FileCloser> ng;
+    if (pcapng_) {
+        ng.reset(std::fopen(path.c_str(), "wb"));
+        if (!ng) throw std::runtime_error(path + ": " + std::strerror(errno));
+        std::setvbuf(ng.get(), nullptr, _IOFBF, 1 << 20);
+    } else {
+        dead.reset(pcap_open_dead_with_tstamp_precision(
+            linktype_, snaplen_, nanosecond_ ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO));
+        if (!dead) throw std::runtime_error("libpcap: cannot open a capture for writing");
+        std::FILE* fp = std::fopen(path.c_str(), "wb");
+        if (!fp) throw std::runtime_error(path + ": " + std::strerror(errno));
+        std::setvbuf(fp, nullptr, _IOFBF, 1 << 20);
+        dumper.reset(pcap_dump_fopen(dead.get(), fp));  // closes fp when closed
+        if (!dumper) {
+            std::fclose(fp);
+            throw std::runtime_error(path + ": " + pcap_geterr(dead.get()));
+        }
+    }
+    const auto put32 = [](std::vector<std::uint8_t>& v, std::uint32_t x) {
+        const std::uint8_t b[4] = {static_cast<std::uint8_t>(x), static_cast<std::uint8_t>(x >> 8),
+                                   static_cast<std::uint8_t>(x >> 16), static_cast<std::uint8_t>(x >> 24)};
+        v.insert(v.end(), b, b + 4);
+    };
+    std::vector<std::uint8_t> block;
+    if (ng) {
+        // Section header: byte-order magic, version 1.0, section length unknown (-1).
+        for (std::uint32_t x : {0x0A0D0D0Au, 28u, 0x1A2B3C4Du, 0x00000001u, 0xFFFFFFFFu, 0xFFFFFFFFu, 28u})
+            put32(block, x);
+        // Interface description: link type, snap length, option if_tsresol = 9 (ns).
+        for (std::uint32_t x : {1u, 32u, static_cast<std::uint32_t>(linktype_ & 0xFFFF),
+                                static_cast<std::uint32_t>(snaplen_), 0x00010009u, 9u, 0u, 32u})
+            put32(block, x);
+        if (std::fwrite(block.data(), 1, block.size(), ng.get()) != block.size())
+            throw std::runtime_error(path + ": write failed");
+    }
+    std::vector<std::uint8_t> buf;
+    std::size_t written = 0;
+    auto next = placed.begin();
+    const auto emit = [&](const Frame& f, const std::uint8_t* data, std::size_t caplen, std::size_t origlen) {
+        ++written;
+        if (!ng) {
+            pcap_pkthdr h{};
+            h.ts.tv_sec = static_cast<time_t>(f.ts_ns / 1000000000);
+            const std::int64_t sub = f.ts_ns % 1000000000;
+            h.ts.tv_usec = static_cast<suseconds_t>(nanosecond_ ? sub : sub / 1000);
+            h.caplen = static_cast<bpf_u_int32>(caplen);
+            h.len = static_cast<bpf_u_int32>(origlen);
+            pcap_dump(reinterpret_cast<u_char*>(dumper.get()), &h, data);
+            return;
+        }
+        const std::size_t padded = (caplen + 3) & ~std::size_t{3};
+        block.clear();
+        const auto total = static_cast<std::uint32_t>(32 + padded);
+        const auto ts = static_cast<std::uint64_t>(f.ts_ns);
+        for (std::uint32_t x : {6u, total, 0u, static_cast<std::uint32_t>(ts >> 32),
+                                static_cast<std::uint32_t>(ts), static_cast<std::uint32_t>(caplen),
+                                static_cast<std::uint32_t>(origlen)})
+            put32(block, x);
+        block.insert(block.end(), data, data + caplen);
+        block.resize(28 + padded, 0);
+        put32(block, total);
+        if (std::fwrite(block.data(), 1, block.size(), ng.get()) != block.size())
+            throw std::runtime_error(path + ": write failed");
+    };
+    for (std::uint32_t i = 0; i < frames_.size(); ++i) {
+        const Frame& f = frames_[i];
+        if (!f.scrubbed) {
+            emit(f, bytes_.data() + f.offset, f.caplen, f.origlen);
+            continue;
+        }
+        for (; next != placed.end() && next->frame == i; ++next) {
+            if (next->where == Placement::Same) {
+                emit(f, bytes_.data() + f.offset, f.caplen, f.origlen);
+                continue;
+            }
+            const std::size_t n = build(f, *next, buf);
+            emit(f, buf.data(), n, f.origlen - f.caplen + n);  // what was not captured stays so
+        }
+    }
+    if (ng && std::fflush(ng.get()) != 0) throw std::runtime_error(path + ": write failed");
+    if (dumper && pcap_dump_flush(dumper.get()) != 0) throw std::runtime_error(path + ": write failed");
+    return written;
+}
+
+}  // namespace pcifilter

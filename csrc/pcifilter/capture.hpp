@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+// Capture files (classic pcap and pcapng) scrubbed in C++, with no per-packet Python.
+//
+// Reading is libpcap's (both formats, any timestamp resolution). Each frame's UDP datagram
+// is located (Ethernet with VLAN tags, Linux SLL and SLL2, BSD loopback, raw IPv4/IPv6;
+// IPv6 extension headers; fragments are left alone), SIP messages are marked, and every
+// datagram that parses as RTP is put in a flow: (addresses, ports, SSRC). Which flows are
+// scrubbed, as what, is the caller's choice (pcifilter.pcap reads the capture's SDP):
+// scrub() runs a flow's packets through a StreamFilter and puts each packet that comes out
+// back in the frame it came from (same capture time and link/IP/UDP headers); frames whose
+// packet the filter took out are removed. write() then writes the capture in its own format
+// and link type, with UDP/IP lengths and the IPv4 header and UDP checksums made valid.
+//
+// The whole capture is held in memory: its bytes plus about 40 bytes per frame.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pcifilter/stream_filter.hpp"
+
+namespace pcifilter {
+
+// One RTP flow: one direction of one stream (a new SSRC is a new flow).
+struct CaptureFlow {
+    int family = 4;  // 4 or 6
+    std::array<std::uint8_t, 16> src{}, dst{};  // IPv4 addresses in the first 4 bytes
+    std::uint16_t sport = 0, dport = 0;
+    std::uint32_t ssrc = 0;
+    std::array<std::uint32_t, 128> payload_types{};  // frames of each payload type
+    std::vector<std::uint32_t> frames;  // frame indices, in capture order
+};
+
+struct FlowScrubResult {
+    std::uint64_t packets_in = 0, packets_out = 0;
+};
+
+class Capture {
+public:
+    // Reads the whole file. Throws std::invalid_argument for a file libpcap cannot read
+    // (its message), a truncated one, or an unsupported link type: nothing is half-read.
+    explicit Capture(const std::string& path);
+
+    int linktype() const noexcept { return linktype_; }
+    bool pcapng() const noexcept { return pcapng_; }
+    std::size_t size() const noexcept { return frames_.size(); }
+    std::size_t udp_frames() const noexcept { return udp_frames_; }
+    // Frames that hold a SIP message (a request line or status line starts the datagram).
+    const std::vector<std::uint32_t>& sip_frames() const noexcept { return sip_frames_; }
+    // A frame's UDP payload as captured (empty if the frame is not UDP).
+    std::pair<const std::uint8_t*, std::size_t> udp_payload(std::size_t frame) const;
+    const std::vector<CaptureFlow>& flows() const noexcept { return flows_; }
+
+    // Runs the frames of `flow` whose payload type is in `members` through `filter` (then
+    // flushes it) and places what comes out. A flow is scrubbed at most once.
+    FlowScrubResult scrub(std::size_t flow, const std::array<bool, 128>& members, StreamFilter& filter);
+
+    // Writes every frame, scrubbed ones replaced; returns how many frames were written.
+    // Throws std::runtime_error when the file cannot be written.
+    std::size_t write(const std::string& path) const;
+
+private:
+    struct Frame {
+        std::int64_t ts_ns = 0;
+        std::uint64_t offset = 0;  // into bytes_
+        std::uint32_t caplen = 0, origlen = 0;
+        std::uint32_t ip_end = 0;  // end of the IP datagram within the captured bytes
+        std::uint32_t payload_len = 0;  // UDP payload bytes captured
+        std::uint16_t ip = 0, udp = 0;  // offsets of the IP and UDP headers (udp 0: not UDP)
+        std::uint8_t family = 0;
+        bool scrubbed = false;  // in a scrubbed flow: written as its placements
+        bool udp_checksum = false;  // the UDP checksum was set (IPv4 may leave it 0)
+    };
+    // A packet out of a filter, to be written in a frame's place: the frame's own payload
+    // unchanged (Same), written over it (InPlace), or kept in out_bytes_ (Aside).
+    struct Placement {
+        enum Where : std::uint8_t { Same, InPlace, Aside };
+        std::uint32_t frame = 0;
+        std::uint32_t offset = 0, len = 0;  // into out_bytes_ when Aside
+        Where where = Aside;
+    };
+
+    void index(std::uint32_t n, const std::uint8_t* data, std::uint32_t caplen);
+    std::size_t build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const;
+
+    int linktype_ = 0;
+    int snaplen_ = 0;
+    bool pcapng_ = false, nanosecond_ = false;
+    std::vector<std::uint8_t> bytes_;
+    std::vector<Frame> frames_;
+    std::size_t udp_frames_ = 0;
+    std::vector<std::uint32_t> sip_frames_;
+    std::vector<CaptureFlow> flows_;
+    std::vector<bool> flow_scrubbed_;
+    std::vector<std::uint8_t> out_bytes_;
+    std::vector<Placement> placements_;
+};
+
+}  // namespace pcifilter
