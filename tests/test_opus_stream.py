@@ -210,6 +210,48 @@ def test_a_filter_carries_g711_or_opus() -> None:
         pf.RtpStreamFilter(opus_pt=PT, decode_rate=48000)
 
 
+def _ffmpeg_decode(path: Path) -> tuple[npt.NDArray[np.int16], list[str]]:
+    """FFmpeg's own Opus decoder (not libopus: an independent implementation, through PyAV),
+    resampled to 8 kHz mono; with every message FFmpeg logged at warning level or worse."""
+    import av
+    import av.logging
+
+    chunks = []
+    with av.logging.Capture() as logs, av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        assert stream.codec_context.codec.name == "opus"  # the native decoder, not libopus
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=8000)
+        for frame in container.decode(stream):
+            chunks += [f.to_ndarray().ravel() for f in resampler.resample(frame)]
+        chunks += [f.to_ndarray().ravel() for f in resampler.resample(None)]
+    problems = [m for level, _, m in logs if level <= av.logging.WARNING]
+    return np.concatenate(chunks).astype(np.int16), problems
+
+
+@pytest.mark.parametrize(
+    ("mode", "frame_ms"), [("silk", 20), ("hybrid", 20), ("celt", 20), ("celt", 10), ("silk", 60)]
+)
+def test_ffmpeg_decodes_the_output(tmp_path: Path, mode: str, frame_ms: int) -> None:
+    """FFmpeg reads the filtered stream, re-encoded packets included, without a complaint,
+    and hears no keypress in it; it hears every one in the unfiltered stream."""
+    pcm, _ = _call("0852")
+    raw = _stream(pcm, mode, frame_ms)
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+    out = [RtpPacket.parse(p).payload for p in f.process(raw) + f.flush()]
+    assert f.stats["reencoded"] > 0
+    samples = 48 * frame_ms
+    for name, payloads, digits in (
+        ("in", [RtpPacket.parse(p).payload for p in raw], "0852"),
+        ("out", out, ""),
+    ):
+        ogg = tmp_path / f"{name}.opus"
+        write_ogg_opus(str(ogg), payloads, [samples] * len(payloads))
+        y, problems = _ffmpeg_decode(ogg)
+        assert problems == [], problems
+        assert abs(len(y) - len(payloads) * samples // 6) <= 2 * samples // 6
+        assert spandsp.spandsp_digits(y, lenient=name == "out")[0] == digits
+
+
 def test_opusdec_decodes_the_output(tmp_path: Path) -> None:
     # opus-tools' opusdec, a standard decoder outside our code, reads the filtered stream.
     if shutil.which("opusdec") is None:
