@@ -19,7 +19,7 @@ from test_opus_quality import away_from, boundary_peak_db, runs_of, through
 def main() -> None:
     print("| mode | packets re-encoded | PESQ away from them | peak at a mask boundary vs input |")
     print("|---|---|---|---|")
-    for mode in ("silk", "celt"):
+    for mode in ("silk", "hybrid", "celt"):
         yi, yo, changed = through(mode)
         keep = away_from(changed, len(yi))
         runs = runs_of(changed)

@@ -36,8 +36,11 @@ public:
     bool conceal(std::int16_t* out, int samples) noexcept;
     // Encodes `samples` (2.5 ms to 120 ms, a multiple of 2.5 ms) into one packet of at most
     // `max_bytes`; returns its length, or -1. Durations the encoder does not take in one go
-    // (30, 50, ... ms) are encoded as equal frames and joined into one packet.
-    int encode(const std::int16_t* pcm, int samples, std::uint8_t* out, int max_bytes) noexcept;
+    // (30, 50, ... ms) are encoded as equal frames and joined into one packet. `celt`: with
+    // the CELT-only encoder (the way back into a CELT stream, see StreamFilter::reencode),
+    // else with the voice encoder (SILK at the replacement bitrates).
+    int encode(const std::int16_t* pcm, int samples, std::uint8_t* out, int max_bytes,
+               bool celt = false) noexcept;
     void reset_decoder() noexcept;
     void reset_encoder() noexcept;
     std::size_t state_bytes() const noexcept;
@@ -45,7 +48,8 @@ public:
 private:
     int rate_;
     OpusDecoder* dec_ = nullptr;
-    OpusEncoder* enc_ = nullptr;
+    OpusEncoder* enc_ = nullptr;   // voice (OPUS_APPLICATION_VOIP)
+    OpusEncoder* celt_ = nullptr;  // CELT only (OPUS_APPLICATION_RESTRICTED_LOWDELAY)
     OpusRepacketizer* rp_ = nullptr;
     std::uint8_t* frames_ = nullptr;  // encoded frames being joined into one packet
 };

@@ -141,7 +141,7 @@ private:
     void sort_held() noexcept;
     bool replace_event(const std::uint8_t* data, const RtpHeader& h) noexcept;
     void take_inband_events() noexcept;
-    void reencode(Slot& s) noexcept;
+    void reencode(Slot& s, bool masked) noexcept;
     bool carries_masked_audio(const Slot& s) const noexcept;
     std::int64_t to_timeline(std::int64_t rtp) const noexcept;
 
