@@ -13,6 +13,8 @@ from pathlib import Path
 import dpkt
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import pcifilter as pf
 from pcifilter import signals as sg
@@ -424,3 +426,42 @@ def test_truncated_capture_is_an_error_not_a_copy(tmp_path: Path) -> None:
         scrub_pcap(src, dst)
     with pytest.raises(FileNotFoundError):
         scrub_pcap(tmp_path / "missing.pcap", dst)
+
+
+@pytest.fixture(scope="module")
+def small_capture(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path = tmp_path_factory.mktemp("cap") / "in.pcap"
+    _capture(path, "vlan", ng=False, v6=False)
+    data = path.read_bytes()
+    end = 24
+    for _ in range(40):  # the file header and the first 40 records (SIP, RTP, DNS)
+        end += 16 + int.from_bytes(data[end + 8 : end + 12], "little")
+    return data[:end]
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(st.integers(24, 7000), st.integers(0, 255)), max_size=8))
+def test_hostile_captures_are_refused_or_scrubbed(
+    small_capture: bytes, tmp_path: Path, edits: list[tuple[int, int]]
+) -> None:
+    """Bytes changed anywhere past the file header (record lengths, link, IP and UDP headers,
+    SIP bodies, RTP): a clean ValueError or a scrubbed capture dpkt can read, never a crash."""
+    data = bytearray(small_capture)
+    for at, value in edits:
+        if at < len(data):
+            data[at] = value
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    src.write_bytes(bytes(data))
+    dst.unlink(missing_ok=True)
+    try:
+        r = scrub_pcap(src, dst)
+    except ValueError:
+        assert not dst.exists()
+        return
+    assert r.frames_out <= r.frames_in
+    _, frames = _read(dst)
+    assert len(frames) == r.frames_out
+    if not edits:
+        assert r.frames_in == 40 and len(r.streams) == 2
