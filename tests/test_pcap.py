@@ -465,3 +465,20 @@ def test_hostile_captures_are_refused_or_scrubbed(
     assert len(frames) == r.frames_out
     if not edits:
         assert r.frames_in == 40 and len(r.streams) == 2
+
+
+def test_unwritable_output_is_an_error(tmp_path: Path) -> None:
+    src = tmp_path / "in.pcap"
+    _capture(src)
+    with pytest.raises(RuntimeError, match="no-such-dir"):
+        scrub_pcap(src, tmp_path / "no-such-dir" / "out.pcap")
+    assert main(["scrub", str(src), str(tmp_path / "no-such-dir" / "out.pcap")]) == 2
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_failed_write_is_an_error(tmp_path: Path) -> None:
+    src = tmp_path / "in.pcap"
+    _capture(src)
+    with pytest.raises(RuntimeError, match="No space left"):
+        scrub_pcap(src, "/dev/full")  # every write fails: the error is reported
+    assert Path("/dev/full").exists()  # and the device is left alone

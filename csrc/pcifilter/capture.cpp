@@ -493,8 +493,10 @@ std::size_t Capture::write(const std::string& path) const {
             emit(f, buf.data(), n, f.origlen - f.caplen + n);  // what was not captured stays so
         }
     }
-    if (ng && std::fflush(ng.get()) != 0) throw std::runtime_error(path + ": write failed");
-    if (dumper && pcap_dump_flush(dumper.get()) != 0) throw std::runtime_error(path + ": write failed");
+    // libpcap does not report a failed write per packet: the stream's error flag does.
+    std::FILE* out = ng ? ng.get() : pcap_dump_file(dumper.get());
+    if (std::fflush(out) != 0 || std::ferror(out))
+        throw std::runtime_error(path + ": write failed: " + std::strerror(errno));
     return written;
 }
 

@@ -152,7 +152,12 @@ def scrub_pcap(
                 [event_record(e, reveal_digits) for e in filt.take_events()],
             )
         )
-    written = capture.write(str(dst))
+    try:
+        written = capture.write(str(dst))
+    except RuntimeError:
+        if Path(dst).is_file():  # never leave half a capture behind (a device or pipe stays)
+            Path(dst).unlink()
+        raise
     return PcapResult(len(capture), written, reports)
 
 
