@@ -337,7 +337,7 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, const std::array<bool, 12
                 }
             }
         }
-        Placement pl{last, 0, static_cast<std::uint32_t>(len), Placement::Aside};
+        Placement pl{last, static_cast<std::uint32_t>(len), 0, Placement::Aside};
         if (found >= 0) {
             const auto k = static_cast<std::size_t>(found);
             used[k] = true;
@@ -353,7 +353,7 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, const std::array<bool, 12
             }
         }
         if (pl.where == Placement::Aside) {
-            pl.offset = static_cast<std::uint32_t>(out_bytes_.size());
+            pl.offset = out_bytes_.size();
             out_bytes_.insert(out_bytes_.end(), q, q + len);
         }
         placements_.push_back(pl);

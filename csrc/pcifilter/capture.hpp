@@ -80,7 +80,8 @@ private:
     struct Placement {
         enum Where : std::uint8_t { Same, InPlace, Aside };
         std::uint32_t frame = 0;
-        std::uint32_t offset = 0, len = 0;  // into out_bytes_ when Aside
+        std::uint32_t len = 0;
+        std::uint64_t offset = 0;  // into out_bytes_ when Aside
         Where where = Aside;
     };
 
