@@ -110,6 +110,18 @@ __attribute__((target("avx2"))) inline __m256i apply_sign(__m256i mag, __m256i n
     return _mm256_sub_epi16(_mm256_xor_si256(mag, negative), negative);
 }
 
+// 16 codes widened to 16-bit lanes, with the line's bit inversion (`flip`) undone: the
+// exponent (bits 4-6) and mantissa (bits 0-3) of each, and whether its sign bit is clear.
+struct Codes {
+    __m256i exponent, mantissa, sign_clear;
+};
+__attribute__((target("avx2"))) inline Codes load_codes(const std::uint8_t* in, short flip) {
+    const __m256i y = _mm256_xor_si256(
+        _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in))), _mm256_set1_epi16(flip));
+    return {_mm256_and_si256(_mm256_srli_epi16(y, 4), _mm256_set1_epi16(7)),
+            _mm256_and_si256(y, _mm256_set1_epi16(0x0F)), _mm256_cmpgt_epi16(_mm256_set1_epi16(0x80), y)};
+}
+
 __attribute__((target("avx2"))) void decode_ulaw_avx2(const std::uint8_t* in, std::int16_t* out,
                                                       std::size_t n) noexcept {
     const __m256i pow2 = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, static_cast<char>(128), 0, 0, 0, 0, 0, 0, 0, 0,
@@ -117,13 +129,11 @@ __attribute__((target("avx2"))) void decode_ulaw_avx2(const std::uint8_t* in, st
     const __m256i bias = _mm256_set1_epi16(0x84);
     std::size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        const __m256i y = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i)));
-        const __m256i inv = _mm256_xor_si256(y, _mm256_set1_epi16(0xFF));
-        const __m256i e = _mm256_and_si256(_mm256_srli_epi16(inv, 4), _mm256_set1_epi16(7));
-        const __m256i m = _mm256_and_si256(inv, _mm256_set1_epi16(0x0F));
+        const Codes c = load_codes(in + i, 0xFF);  // inverted: the sign bit set means negative
         const __m256i mag = _mm256_sub_epi16(
-            _mm256_mullo_epi16(_mm256_add_epi16(_mm256_slli_epi16(m, 3), bias), pow2_of(e, pow2)), bias);
-        const __m256i negative = _mm256_cmpgt_epi16(_mm256_set1_epi16(0x80), y);  // y < 0x80
+            _mm256_mullo_epi16(_mm256_add_epi16(_mm256_slli_epi16(c.mantissa, 3), bias), pow2_of(c.exponent, pow2)),
+            bias);
+        const __m256i negative = _mm256_xor_si256(c.sign_clear, _mm256_set1_epi16(-1));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), apply_sign(mag, negative));
     }
     decode_ulaw_table(in + i, out + i, n - i);
@@ -135,16 +145,13 @@ __attribute__((target("avx2"))) void decode_alaw_avx2(const std::uint8_t* in, st
                                           1, 1, 2, 4, 8, 16, 32, 64, 0, 0, 0, 0, 0, 0, 0, 0);
     std::size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        const __m256i y = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i)));
-        const __m256i ix = _mm256_xor_si256(y, _mm256_set1_epi16(0x55));
-        const __m256i e = _mm256_and_si256(_mm256_srli_epi16(ix, 4), _mm256_set1_epi16(7));
-        const __m256i m = _mm256_and_si256(ix, _mm256_set1_epi16(0x0F));
-        const __m256i segment = _mm256_and_si256(_mm256_cmpgt_epi16(e, _mm256_setzero_si256()),
+        const Codes c = load_codes(in + i, 0x55);  // even bits inverted: sign bit clear, negative
+        const __m256i segment = _mm256_and_si256(_mm256_cmpgt_epi16(c.exponent, _mm256_setzero_si256()),
                                                  _mm256_set1_epi16(0x100));
-        const __m256i base = _mm256_add_epi16(_mm256_add_epi16(_mm256_slli_epi16(m, 4), _mm256_set1_epi16(8)), segment);
-        const __m256i mag = _mm256_mullo_epi16(base, pow2_of(e, pow2));
-        const __m256i negative = _mm256_cmpgt_epi16(_mm256_set1_epi16(0x80), ix);  // ix < 0x80
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), apply_sign(mag, negative));
+        const __m256i base =
+            _mm256_add_epi16(_mm256_add_epi16(_mm256_slli_epi16(c.mantissa, 4), _mm256_set1_epi16(8)), segment);
+        const __m256i mag = _mm256_mullo_epi16(base, pow2_of(c.exponent, pow2));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), apply_sign(mag, c.sign_clear));
     }
     decode_alaw_table(in + i, out + i, n - i);
 }
