@@ -140,7 +140,15 @@ def test_bench_command_reports_every_path(capsys: pytest.CaptureFixture[str]) ->
     # Output format only: numbers are measured, never asserted (see bench/).
     assert main(["bench", "--seconds", "2", "--streams", "4", "--repeats", "1", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    for key in ("detect_ns", "scrub_ns", "batch_scrub_ns", "detect_streams_per_core"):
+    for key in (
+        "detect_ns",
+        "scrub_ns",
+        "batch_scrub_ns",
+        "detect_streams_per_core",
+        "rtp_packet_ns",
+        "pcap_packets_per_s",
+    ):
         assert res[key] > 0
+    assert res["pcap_rtp_packets"] == 16 * 100  # 2 s of 20 ms packets, 16 streams
     if spandsp.available():
         assert res["spandsp_ns"] > 0 and "scrub_ratio" in res

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <pybind11/typing.h>
+
 #include "bindings.hpp"
 #include "pcifilter/stream_filter.hpp"
 
@@ -20,29 +22,39 @@ public:
         : params_(make_params(scrub, te_pt, pcmu_pt, pcma_pt, cn_pt, telephone_events, opus_pt, opus_bitrate)),
           f_((params_.pass_unknown_payloads = pass_unknown_payloads, params_)) {}
 
-    std::vector<py::bytes> process(const std::vector<py::bytes>& batch) {
-        std::vector<std::string> packets, out;  // copied while the GIL is held
+    // The packets are read in place: the batch holds a reference to each (immutable) bytes
+    // object while the GIL is released. What comes out is gathered in one buffer per call
+    // (no allocation per packet) and turned into bytes objects once the GIL is back.
+    py::typing::List<py::bytes> process(const std::vector<py::bytes>& batch) {
+        std::vector<std::pair<const std::uint8_t*, std::size_t>> packets;
         packets.reserve(batch.size());
-        for (const py::bytes& b : batch) packets.emplace_back(b);
+        for (const py::bytes& b : batch) {
+            char* data = nullptr;
+            Py_ssize_t len = 0;
+            if (PyBytes_AsStringAndSize(b.ptr(), &data, &len) != 0) throw py::error_already_set();
+            packets.emplace_back(reinterpret_cast<const std::uint8_t*>(data), static_cast<std::size_t>(len));
+        }
+        Output out;
         {
             py::gil_scoped_release release;
             std::lock_guard<std::mutex> lock(mutex_);
-            for (const std::string& p : packets) {
-                f_.push(reinterpret_cast<const std::uint8_t*>(p.data()), p.size());
+            out.reserve(packets.size());
+            for (const auto& [data, len] : packets) {
+                f_.push(data, len);
                 drain(out);
             }
         }
-        return to_bytes(out);
+        return out.to_list();
     }
-    std::vector<py::bytes> flush() {
-        std::vector<std::string> out;
+    py::typing::List<py::bytes> flush() {
+        Output out;
         {
             py::gil_scoped_release release;
             std::lock_guard<std::mutex> lock(mutex_);
             f_.flush();
             drain(out);
         }
-        return to_bytes(out);
+        return out.to_list();
     }
     PyEvents take_events() {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -106,16 +118,31 @@ private:
         p.validate();
         return p;
     }
-    void drain(std::vector<std::string>& out) {
+    // Packets out, back to back in one buffer.
+    struct Output {
+        std::vector<std::uint8_t> bytes;
+        std::vector<std::size_t> ends;
+        void reserve(std::size_t packets) {
+            ends.reserve(packets + 8);
+            bytes.reserve((packets + 8) * 200);  // a 20 ms G.711 packet is 172 bytes
+        }
+        py::typing::List<py::bytes> to_list() const {
+            py::typing::List<py::bytes> l;
+            std::size_t start = 0;
+            for (std::size_t end : ends) {
+                l.append(py::bytes(reinterpret_cast<const char*>(bytes.data() + start), end - start));
+                start = end;
+            }
+            return l;
+        }
+    };
+    void drain(Output& out) {
         std::uint8_t buf[StreamFilter::kMaxPacket];
         std::size_t n = 0;
-        while (f_.pop(buf, &n)) out.emplace_back(reinterpret_cast<const char*>(buf), n);
-    }
-    static std::vector<py::bytes> to_bytes(const std::vector<std::string>& v) {
-        std::vector<py::bytes> out;
-        out.reserve(v.size());
-        for (const std::string& s : v) out.emplace_back(s);
-        return out;
+        while (f_.pop(buf, &n)) {
+            out.bytes.insert(out.bytes.end(), buf, buf + n);
+            out.ends.push_back(out.bytes.size());
+        }
     }
 
     StreamFilterParams params_;
