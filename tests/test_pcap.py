@@ -482,3 +482,82 @@ def test_failed_write_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="No space left"):
         scrub_pcap(src, "/dev/full")  # every write fails: the error is reported
     assert Path("/dev/full").exists()  # and the device is left alone
+
+
+INFO = (
+    "INFO sip:pay@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1\r\nCSeq: {n} INFO\r\n"
+    "Content-Type: {ctype}\r\nContent-Length: {length}\r\n\r\n{body}"
+)
+
+
+def _info(ctype: str, body: str, n: int = 2) -> bytes:
+    return INFO.format(n=n, ctype=ctype, length=len(body), body=body).encode()
+
+
+@pytest.mark.parametrize(
+    ("ctype", "body", "redacted"),
+    [
+        ("application/dtmf-relay", "Signal=4\r\nDuration=160\r\n", "Signal=X\r\nDuration=160\r\n"),
+        (
+            "application/dtmf-relay",
+            "signal = 11\r\nDuration=250\r\n",
+            "signal = XX\r\nDuration=250\r\n",
+        ),
+        ("Application/DTMF", "#\r\n", "X\r\n"),
+        (
+            "application/kpml-response+xml",
+            '<response version="1.0" code="200" text="OK" digits="4111" tag="card"/>',
+            '<response version="1.0" code="200" text="OK" digits="XXXX" tag="card"/>',
+        ),
+    ],
+)
+def test_sip_dtmf_bodies_are_redacted(ctype: str, body: str, redacted: str) -> None:
+    from pcifilter.pcap import sip_without_dtmf
+
+    out = sip_without_dtmf(_info(ctype, body))
+    assert out == _info(ctype, redacted)  # same length: Content-Length still right
+
+
+def test_other_sip_bodies_are_left_alone() -> None:
+    from pcifilter.pcap import sip_without_dtmf
+
+    assert sip_without_dtmf(_info("application/sdp", SDP.format(a=A, port=4000))) is None
+    assert sip_without_dtmf(b"BYE sip:x SIP/2.0\r\nCSeq: 3 BYE\r\n\r\n") is None
+    assert sip_without_dtmf(_info("application/dtmf-relay", "Duration=160\r\n")) is None
+
+
+def test_capture_with_sip_info_dtmf_leaves_no_digit(tmp_path: Path) -> None:
+    """Keypresses signalled in SIP INFO are card data too: the scrubbed capture holds none;
+    every frame keeps a valid checksum; --keep-sip-dtmf writes them as they were."""
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    info = _capture(src)
+    with src.open("rb") as f:
+        frames = [(ts, bytes(buf)) for ts, buf in dpkt.pcap.Reader(f)]
+    extra = [
+        _frame(
+            "ethernet",
+            _ip(
+                A,
+                B,
+                5060,
+                5060,
+                _info("application/dtmf-relay", f"Signal={d}\r\nDuration=160\r\n", 10 + i),
+                False,
+            ),
+        )
+        for i, d in enumerate(CARD[:8])
+    ]
+    with src.open("wb") as f:
+        w = dpkt.pcap.Writer(f)
+        for ts, fr in frames[:3] + [(2000.0 + i, e) for i, e in enumerate(extra)] + frames[3:]:
+            w.writepkt(fr, ts=ts)
+    r = scrub_pcap(src, dst)
+    assert r.sip_dtmf_redacted == 8 and r.frames_out <= info["frames"] + 8
+    _, out = _read(dst)
+    sip = [(ip, udp) for ip, udp in (_udp(1, fr) for fr in out) if udp.dport == 5060]
+    infos = [bytes(udp.data) for _, udp in sip if bytes(udp.data).startswith(b"INFO")]
+    assert len(infos) == 8 and all(b"Signal=X\r\n" in m for m in infos)
+    assert all(_checksum_ok(ip, udp) for ip, udp in sip)
+    assert main(["scrub", str(src), str(dst), "--keep-sip-dtmf"]) == 0
+    _, kept = _read(dst)
+    assert sum(b"Signal=4\r\n" in fr for fr in kept) == 1

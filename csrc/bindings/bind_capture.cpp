@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <memory>
+#include <string_view>
 
 #include "pcifilter/capture.hpp"
 #include "py_stream_filter.hpp"
@@ -38,16 +39,25 @@ void bind_capture(py::module_& m) {
         .def_property_readonly("udp_frames", &Capture::udp_frames)
         .def("__len__", &Capture::size)
         .def(
-            "sip_payloads",
+            "sip_messages",
             [](const Capture& c) {
-                std::vector<py::bytes> out;
+                std::vector<std::pair<std::uint32_t, py::bytes>> out;
                 for (std::uint32_t i : c.sip_frames()) {
                     const auto [p, n] = c.udp_payload(i);
-                    out.emplace_back(reinterpret_cast<const char*>(p), n);
+                    out.emplace_back(i, py::bytes(reinterpret_cast<const char*>(p), n));
                 }
                 return out;
             },
-            "The UDP payloads of the SIP messages, in capture order.")
+            "(frame index, UDP payload) of each SIP message, in capture order.")
+        .def(
+            "replace_payload",
+            [](Capture& c, std::size_t frame, const py::bytes& payload) {
+                const std::string_view v = payload;
+                c.replace_payload(frame, reinterpret_cast<const std::uint8_t*>(v.data()), v.size());
+            },
+            py::arg("frame"), py::arg("payload"),
+            "A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are "
+            "made valid when written).")
         .def(
             "flows", [](const Capture& c) { return c.flows(); },
             "RTP flows (one direction of one SSRC), in order of their first frame.")

@@ -372,6 +372,23 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, const std::array<bool, 12
     return r;
 }
 
+void Capture::replace_payload(std::size_t frame, const std::uint8_t* data, std::size_t len) {
+    if (frame >= frames_.size() || !frames_[frame].udp) throw std::out_of_range("no such UDP frame");
+    Frame& f = frames_[frame];
+    if (f.scrubbed) throw std::invalid_argument("this frame was replaced already");
+    if (len > 0xFFFF - 8 - (f.udp - f.ip)) throw std::invalid_argument("payload too long for one datagram");
+    f.scrubbed = true;
+    Placement pl{static_cast<std::uint32_t>(frame), static_cast<std::uint32_t>(len), 0, Placement::InPlace};
+    if (len <= f.payload_len) {
+        std::memcpy(bytes_.data() + f.offset + f.udp + 8, data, len);
+    } else {
+        pl.where = Placement::Aside;
+        pl.offset = out_bytes_.size();
+        out_bytes_.insert(out_bytes_.end(), data, data + len);
+    }
+    placements_.push_back(pl);
+}
+
 // The bytes of frame f carrying placement p's packet: the frame's headers, the packet, and
 // whatever the frame held after its IP datagram (Ethernet padding), lengths and checksums
 // made valid.

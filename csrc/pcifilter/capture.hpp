@@ -59,6 +59,10 @@ public:
     // flushes it) and places what comes out. A flow is scrubbed at most once.
     FlowScrubResult scrub(std::size_t flow, const std::array<bool, 128>& members, StreamFilter& filter);
 
+    // Replaces the UDP payload of one frame that no scrubbed flow holds (a SIP message whose
+    // body was redacted): written with its lengths and checksums made valid.
+    void replace_payload(std::size_t frame, const std::uint8_t* data, std::size_t len);
+
     // Writes every frame, scrubbed ones replaced; returns how many frames were written.
     // Throws std::runtime_error when the file cannot be written.
     std::size_t write(const std::string& path) const;

@@ -138,6 +138,22 @@ int main() {
     std::size_t n_in = 0, n_out = 0;
     CHECK(round_trip(in, out, &n_in, &n_out) && n_in == 18 && n_out == 18);
     CHECK(out.read() == file);  // nothing to mask: the same bytes
+    {  // a new, longer payload for the SIP frame: the UDP and IP lengths follow it
+        Capture c(in.path);
+        const std::string longer = "INFO sip:pay@10.0.0.2 SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+        c.replace_payload(c.sip_frames()[0], reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
+        CHECK(c.write(out.path) == 18);
+        Capture back(out.path);
+        const auto [p, len] = back.udp_payload(back.sip_frames()[0]);
+        CHECK(std::string(reinterpret_cast<const char*>(p), len) == longer);
+        bool refused = false;
+        try {
+            c.replace_payload(c.sip_frames()[0], p, len);
+        } catch (const std::invalid_argument&) {
+            refused = true;  // once only
+        }
+        CHECK(refused);
+    }
 
     int refused = 0, read = 0;
     for (std::size_t n = 0; n < file.size(); ++n) {  // every truncation: refused or read whole

@@ -366,6 +366,12 @@ class Capture:
         """
         RTP flows (one direction of one SSRC), in order of their first frame.
         """
+    def replace_payload(
+        self, frame: typing.SupportsInt | typing.SupportsIndex, payload: bytes
+    ) -> None:
+        """
+        A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are made valid when written).
+        """
     def scrub(
         self,
         flow: typing.SupportsInt | typing.SupportsIndex,
@@ -375,9 +381,9 @@ class Capture:
         """
         Runs the flow's frames of these payload types through the filter (then flushes it); returns (packets in, packets out).
         """
-    def sip_payloads(self) -> list[bytes]:
+    def sip_messages(self) -> list[tuple[int, bytes]]:
         """
-        The UDP payloads of the SIP messages, in capture order.
+        (frame index, UDP payload) of each SIP message, in capture order.
         """
     def write(self, path: str) -> int:
         """

@@ -67,11 +67,13 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         mode=a.mode,
         lookahead_ms=a.lookahead_ms,
         telephone_events=a.telephone_events,
+        redact_sip_dtmf=not a.keep_sip_dtmf,
     )
     keys = sum(len(s.events) for s in r.streams)
     print(
         f"{a.input}: {r.frames_in} frames, {len(r.streams)} RTP streams, {keys} keypresses "
-        f"removed; {r.frames_out} frames written"
+        f"removed; {r.sip_dtmf_redacted} SIP messages with DTMF redacted; "
+        f"{r.frames_out} frames written"
     )
     for s in r.streams:
         print(
@@ -150,6 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="drop",
         help="pcap: drop RFC 4733 packets (renumbering the rest) or replace them with "
         "audio of the masking signal",
+    )
+    s.add_argument(
+        "--keep-sip-dtmf",
+        action="store_true",
+        help="pcap: leave keypresses in SIP bodies (INFO dtmf-relay, KPML) as they are",
     )
     s.set_defaults(func=_scrub)
 

@@ -13,13 +13,16 @@ and every packet out goes back to the frame it came from (its capture time and h
 telephone-event frames (or, with telephone_events="replace", their payloads turned into
 masking audio) and duplicates are removed, G.711 payloads are masked and Opus packets with
 masked audio re-encoded, sequence numbers stay contiguous, and UDP/IP lengths and checksums
-are made valid. Everything else is written as it was, in the input's format and link type.
+are made valid. Everything else is written as it was, in the input's format and link type,
+except keypresses in SIP bodies (INFO with application/dtmf-relay or application/dtmf, KPML
+reports), which are card data as much as the tones: replaced by 'X', same length.
 The capture is held in memory (its size plus about 40 bytes per frame).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections import defaultdict
 from collections.abc import Iterable
@@ -49,6 +52,37 @@ class PcapResult:
     frames_in: int
     frames_out: int
     streams: list[StreamReport]
+    sip_dtmf_redacted: int = 0  # SIP messages whose DTMF body was redacted
+
+
+# Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
+# ("Signal=5") or application/dtmf ("5"), and KPML reports (RFC 4730, digits="...").
+_DTMF_BODIES = {
+    "application/dtmf-relay": re.compile(rb"(?im)^[ \t]*signal[ \t]*=[ \t]*([^\r\n]*?)[ \t]*\r?$"),
+    "application/dtmf": re.compile(rb"(\S+)"),
+    "application/kpml-response+xml": re.compile(rb"(?i)\bdigits[ \t]*=[ \t]*[\"']([^\"']*)[\"']"),
+}
+_CONTENT_TYPE = re.compile(rb"(?im)^(?:content-type|c)[ \t]*:[ \t]*([^;\r\n]+)")
+
+
+def sip_without_dtmf(message: bytes) -> bytes | None:
+    """The SIP message with the keypresses in its body replaced by 'X' (same length, so its
+    Content-Length stays right), or None if its body carries none."""
+    head, sep, body = message.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, body = message.partition(b"\n\n")
+    ctype = _CONTENT_TYPE.search(head)
+    if not sep or not body or ctype is None:
+        return None
+    pattern = _DTMF_BODIES.get(ctype.group(1).strip().lower().decode("latin-1"))
+    if pattern is None:
+        return None
+    redacted = bytearray(body)
+    for m in pattern.finditer(body):
+        redacted[m.start(1) : m.end(1)] = b"X" * (m.end(1) - m.start(1))
+    if redacted == body:
+        return None
+    return head + sep + bytes(redacted)
 
 
 def _sdp_streams(payload: bytes) -> list[tuple[str | None, int, int | None, int | None]]:
@@ -97,20 +131,28 @@ def scrub_pcap(
     payload_types: Iterable[int] = (),
     telephone_event_pt: int = 101,
     reveal_digits: bool = False,
+    redact_sip_dtmf: bool = True,
     **options: Any,
 ) -> PcapResult:
-    """Scrub every RTP stream of `src` into `dst` (same format and link type)."""
+    """Scrub every RTP stream of `src` into `dst` (same format and link type). SIP messages
+    that carry keypresses in their body (INFO with application/dtmf-relay or application/dtmf,
+    KPML reports) have them replaced by 'X' unless `redact_sip_dtmf` is False."""
     ports = set(rtp_ports)
     extra_pts = set(payload_types)
     with open(src, "rb"):  # a missing or unreadable file is an OSError, as for any file
         pass
     capture = _core.Capture(str(src))  # ValueError: not a capture, truncated, unknown link
     # SDP first: which ports carry RTP, and their telephone-event and Opus payload types.
+    sip = capture.sip_messages()
     sdp_ports: dict[int, tuple[int | None, int | None]] = {
-        port: (te, opus)
-        for payload in capture.sip_payloads()
-        for _, port, te, opus in _sdp_streams(payload)
+        port: (te, opus) for _, payload in sip for _, port, te, opus in _sdp_streams(payload)
     }
+    redacted = 0
+    for frame, payload in sip if redact_sip_dtmf else []:
+        new = sip_without_dtmf(payload)
+        if new is not None:
+            capture.replace_payload(frame, new)
+            redacted += 1
     te_pts = {telephone_event_pt} | {te for te, _ in sdp_ports.values() if te is not None}
     opus_pts = {opus for _, opus in sdp_ports.values() if opus is not None}
     known_pts = {0, 8, 13} | te_pts | opus_pts | extra_pts
@@ -158,7 +200,7 @@ def scrub_pcap(
         if Path(dst).is_file():  # never leave half a capture behind (a device or pipe stays)
             Path(dst).unlink()
         raise
-    return PcapResult(len(capture), written, reports)
+    return PcapResult(len(capture), written, reports, redacted)
 
 
 def events_jsonl(result: PcapResult) -> str:
