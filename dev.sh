@@ -51,7 +51,7 @@ case "${1:-}" in
         .venv/bin/cmake -S csrc/tests -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPCIFILTER_SANITIZE=ON >/dev/null
         .venv/bin/cmake --build build/asan >/dev/null
         (cd build/asan && ../../.venv/bin/ctest --output-on-failure)
-        echo "== coverage-guided fuzzing (libFuzzer + ASan/UBSan, 60 s)"
+        echo "== coverage-guided fuzzing of the stream filter (libFuzzer + ASan/UBSan, 60 s)"
         CXX=clang++-14 .venv/bin/cmake -S csrc/tests -B build/libfuzzer -G Ninja \
             -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPCIFILTER_LIBFUZZER=ON >/dev/null
         .venv/bin/cmake --build build/libfuzzer >/dev/null
@@ -62,6 +62,14 @@ case "${1:-}" in
             tail -60 build/libfuzzer/fuzz.log; exit 1
         fi
         grep -E "^Done|stat::number_of_executed_units" build/libfuzzer/fuzz.log
+        echo "== coverage-guided fuzzing of capture files (libFuzzer + ASan/UBSan, 30 s)"
+        rm -rf build/libfuzzer/capture-seeds && mkdir -p build/libfuzzer/capture-seeds build/libfuzzer/capture-corpus
+        build/ctest/test_capture --write-seed build/libfuzzer/capture-seeds/seed.pcap
+        if ! build/libfuzzer/fuzz_capture_libfuzzer -max_total_time=30 -seed=1 -max_len=20000 \
+            -print_final_stats=1 build/libfuzzer/capture-corpus build/libfuzzer/capture-seeds >build/libfuzzer/fuzz-capture.log 2>&1; then
+            tail -60 build/libfuzzer/fuzz-capture.log; exit 1
+        fi
+        grep -E "^Done|stat::number_of_executed_units" build/libfuzzer/fuzz-capture.log
         echo "== pytest"; exec .venv/bin/python -m pytest "$@"
         ;;
     *)

@@ -3,7 +3,8 @@
 // IPv6 with an extension header, an IPv4 fragment) is indexed as such and, holding no
 // tone, written back byte for byte; then every truncation and thousands of byte mutations
 // of the file are read, scrubbed and written without a crash or a read out of bounds
-// (run under ASan/UBSan too) and without losing a frame.
+// (run under ASan/UBSan too) and without losing a frame. `--write-seed FILE` writes the
+// capture as the seed of the coverage-guided fuzzer (fuzz_capture.cpp).
 #include <unistd.h>
 
 #include <cstdint>
@@ -124,8 +125,13 @@ bool round_trip(const TempFile& in, const TempFile& out, std::size_t* frames_in,
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
     const Bytes file = capture();
+    if (argc == 3 && std::string(argv[1]) == "--write-seed") {  // for the coverage-guided fuzzer
+        std::ofstream(argv[2], std::ios::binary)
+            .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+        return 0;
+    }
     TempFile in(".pcap"), out(".out.pcap");
     in.write(file);
     {
