@@ -561,3 +561,61 @@ def test_capture_with_sip_info_dtmf_leaves_no_digit(tmp_path: Path) -> None:
     assert main(["scrub", str(src), str(dst), "--keep-sip-dtmf"]) == 0
     _, kept = _read(dst)
     assert sum(b"Signal=4\r\n" in fr for fr in kept) == 1
+
+
+def _sipless_capture(path: Path, te_pt: int) -> tuple[np.ndarray, int]:
+    """PCMU on ports no SDP names, RFC 4733 beside it as `te_pt`, one SSRC, and a UDP flow
+    of something else whose bytes happen to parse as RTP."""
+    rng = np.random.default_rng(9)
+    x, spans = sg.keyed_sequence("2580", 80, 90, -12, lead_ms=300)
+    pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+    frames, seq, t = [], itertools.count(100), 1000.0
+    codes = {d: i for i, d in enumerate("0123456789*#")}
+    for k in range(len(pcm) // 160):
+        rtp = RtpPacket(
+            0,
+            k == 0,
+            next(seq),
+            160 * k,
+            0x77,
+            payload=pf.ulaw_encode(pcm[160 * k : 160 * k + 160]).tobytes(),
+        )
+        frames.append(_frame("ethernet", _ip(A, B, 31000, 32000, rtp.serialize(), False)))
+        for (s, e), d in zip(spans, "2580", strict=True):
+            if s <= 160 * k < e:
+                ev = bytes([codes[d], 10]) + (160 * k + 160 - s).to_bytes(2, "big")
+                te = RtpPacket(te_pt, 160 * k == s, next(seq), s, 0x77, payload=ev).serialize()
+                frames.append(_frame("ethernet", _ip(A, B, 31000, 32000, te, False)))
+    other = [
+        bytes([0x80, int(rng.integers(0, 128))]) + bytes(6) + b"\x00\x00\x00\x05" + rng.bytes(30)
+        for _ in range(40)
+    ]  # v2-looking datagrams, a fixed "SSRC", scattered payload types
+    frames += [_frame("ethernet", _ip(A, "10.0.0.9", 7000, 7001, o, False)) for o in other]
+    with path.open("wb") as f:
+        w = dpkt.pcap.Writer(f)
+        for fr in frames:
+            w.writepkt(fr, ts=t)
+            t += 0.001
+    return pcm, len(other)
+
+
+@pytest.mark.parametrize("declared", [False, True])
+def test_streams_without_sdp_are_found_and_taken_whole(tmp_path: Path, declared: bool) -> None:
+    """No SIP in the capture: the PCMU stream is found by heuristics and scrubbed whole; its
+    telephone-events (PT 96, not the default 101) leave with it, and are reported as
+    keypresses when declared (--te-pt 96); the other UDP flow is written as it was."""
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    pcm, n_other = _sipless_capture(src, 96)
+    args = ["scrub", str(src), str(dst), "--events", str(tmp_path / "ev.jsonl")]
+    assert main([*args, "--te-pt", "96"] if declared else args) == 0
+    _, out = _read(dst)
+    rtp = [
+        RtpPacket.parse(bytes(_udp(1, fr)[1].data)) for fr in out if _udp(1, fr)[1].dport == 32000
+    ]
+    assert {p.payload_type for p in rtp} == {0}  # no telephone-event left, declared or not
+    assert sum(_udp(1, fr)[1].dport == 7001 for fr in out) == n_other  # untouched
+    audio = np.concatenate([pf.ulaw_decode(p.payload) for p in rtp])
+    assert spandsp.spandsp_digits(audio, lenient=True) == ("", 0)
+    assert spandsp.spandsp_digits(pcm)[0] == "2580"
+    events = (tmp_path / "ev.jsonl").read_text().splitlines()
+    assert len(events) == 4  # in-band and RFC 4733 of each keypress, reported once

@@ -68,6 +68,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         lookahead_ms=a.lookahead_ms,
         telephone_events=a.telephone_events,
         redact_sip_dtmf=not a.keep_sip_dtmf,
+        telephone_event_pt=a.te_pt,
     )
     keys = sum(len(s.events) for s in r.streams)
     print(
@@ -144,7 +145,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         action="append",
         default=[],
-        help="pcap: an extra payload type to treat as RTP audio (repeatable)",
+        help="pcap: an extra payload type to look for RTP streams by, beside G.711, CN and "
+        "telephone-event (repeatable; one the filter cannot decode is removed, not passed)",
+    )
+    s.add_argument(
+        "--te-pt",
+        type=int,
+        default=101,
+        help="pcap: the telephone-event payload type of streams no SDP in the capture "
+        "describes (default 101)",
     )
     s.add_argument(
         "--telephone-events",

@@ -7,9 +7,11 @@ packet: libpcap reads the file (classic pcap or pcapng), each frame's UDP datagr
 marked and RTP datagrams grouped into flows (addresses, ports, SSRC). This module decides,
 per flow, what to scrub: streams are found from SDP in the capture's SIP messages (m=audio
 port, rtpmap for telephone-event and opus/48000), else by payload type on UDP ports given
-with `rtp_ports`, else by heuristics (RTP v2 with a G.711 or telephone-event payload type,
-one SSRC, at least 3 packets). Each flow's packets then run through a filter in one C++ call
-and every packet out goes back to the frame it came from (its capture time and headers);
+with `rtp_ports`, else by heuristics (RTP v2, one SSRC, at least 3 packets and most of them
+of G.711, comfort-noise or telephone-event payload types); a stream is taken whole, every
+payload type of its SSRC (one the filter cannot decode is removed). Each flow's packets then
+run through a filter in one C++ call and every packet out goes back to the frame it came from
+(its capture time and headers);
 telephone-event frames (or, with telephone_events="replace", their payloads turned into
 masking audio) and duplicates are removed, G.711 payloads are masked and Opus packets with
 masked audio re-encoded, sequence numbers stay contiguous, and UDP/IP lengths and checksums
@@ -160,10 +162,15 @@ def scrub_pcap(
     # (flow index, (src, sport, dst, dport, ssrc), member payload types, frames per type)
     for i, flow in enumerate(capture.flows()):
         listed = any(p in sdp_ports or p in ports for p in (flow.sport, flow.dport))
-        members = set(range(128)) if listed else known_pts
         counts = flow.payload_types
-        if sum(counts[pt] for pt in members) < (1 if listed else 3):
-            continue  # heuristics need a stream, not a stray datagram
+        known = sum(counts[pt] for pt in known_pts)
+        # Heuristics need a stream, not a stray datagram, and mostly payload types we know
+        # (other UDP traffic that happens to parse as RTP has them scattered). A stream found
+        # is taken whole, every payload type of its SSRC: a telephone-event or codec type the
+        # capture did not declare is then removed by the filter, never written as it was.
+        if not listed and (known < 3 or 2 * known < len(flow)):
+            continue
+        members = set(range(128))
         af = socket.AF_INET if flow.family == 4 else socket.AF_INET6
         src_addr, dst_addr = socket.inet_ntop(af, flow.src), socket.inet_ntop(af, flow.dst)
         key = (src_addr, flow.sport, dst_addr, flow.dport, flow.ssrc)
