@@ -289,11 +289,11 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, const std::array<bool, 12
     // leave their frames unused), or, for masking audio sent in place of telephone-events,
     // the first unused event frame whose duration covers its timestamp. A packet with
     // neither (none is expected) follows the last one placed: no audio is lost. A packet
-    // out comes after the packet it came from went in, and the frame it goes to is never
-    // a later one, so it is written over that frame's payload when it fits (the usual case:
-    // same length); only longer ones (a re-encoded Opus packet) are kept aside.
-    // Usually the next packet out is the next member frame (the cursor); the search by key
-    // is built only when it is not.
+    // out is written over its frame's payload when it fits (the usual case: same length)
+    // and that frame's own packet went into the filter already; otherwise (a longer,
+    // re-encoded Opus packet) it is kept aside. Usually the packet out belongs to one of
+    // the few member frames after the last one placed (the cursor); the search by key is
+    // built only when it does not.
     std::vector<std::uint32_t> order;  // member positions by key, once needed
     std::vector<bool> used(in.size(), false);
     const auto& kinds = filter.params().payload_types;
