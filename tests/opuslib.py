@@ -36,6 +36,7 @@ _lib.opus_decode.argtypes = [
     ctypes.c_int,
     ctypes.c_int,
 ]
+_lib.opus_packet_pad.argtypes = [ctypes.c_char_p, ctypes.c_int32, ctypes.c_int32]
 _lib.opus_encoder_destroy.argtypes = [ctypes.c_void_p]
 _lib.opus_decoder_destroy.argtypes = [ctypes.c_void_p]
 
@@ -134,6 +135,15 @@ def rtp_stream(
 
 _lib.opus_encoder_ctl.restype = ctypes.c_int
 GET_LOOKAHEAD = 4027
+
+
+def pad(packet: bytes, extra: int) -> bytes:
+    """The packet with `extra` bytes of Opus padding (libopus's opus_packet_pad: code 3),
+    where Opus 1.5 carries deep redundancy (DRED)."""
+    buf = ctypes.create_string_buffer(packet, len(packet) + extra)
+    if _lib.opus_packet_pad(buf, len(packet), len(packet) + extra) != 0:
+        raise ValueError("opus_packet_pad refused the packet")
+    return buf.raw
 
 
 def upsample6(x: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:

@@ -107,6 +107,11 @@ int OpusCodec::encode(const std::int16_t* pcm, int samples, std::uint8_t* out, i
     return n > 0 ? static_cast<int>(n) : -1;
 }
 
+void OpusCodec::prime_celt(const std::int16_t* pcm, int samples) noexcept {
+    // Into the arena, free between calls; a failure leaves the encoder as reset (no harm).
+    static_cast<void>(opus_encode(celt_, pcm, samples, frames_, kArena) > 0);
+}
+
 void OpusCodec::reset_decoder() noexcept { opus_decoder_ctl(dec_, OPUS_RESET_STATE); }
 void OpusCodec::reset_encoder() noexcept {
     opus_encoder_ctl(enc_, OPUS_RESET_STATE);

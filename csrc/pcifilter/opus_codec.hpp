@@ -37,10 +37,13 @@ public:
     // Encodes `samples` (2.5 ms to 120 ms, a multiple of 2.5 ms) into one packet of at most
     // `max_bytes`; returns its length, or -1. Durations the encoder does not take in one go
     // (30, 50, ... ms) are encoded as equal frames and joined into one packet. `celt`: with
-    // the CELT-only encoder (the way back into a CELT stream, see StreamFilter::reencode),
+    // the CELT-only encoder (replacements in a CELT stream, see StreamFilter::reencode),
     // else with the voice encoder (SILK at the replacement bitrates).
     int encode(const std::int16_t* pcm, int samples, std::uint8_t* out, int max_bytes,
                bool celt = false) noexcept;
+    // Runs `samples` (10 ms or a libopus frame size) through the CELT-only encoder, output
+    // discarded: its state then follows this audio (see StreamFilter::reencode).
+    void prime_celt(const std::int16_t* pcm, int samples) noexcept;
     void reset_decoder() noexcept;
     void reset_encoder() noexcept;
     std::size_t state_bytes() const noexcept;

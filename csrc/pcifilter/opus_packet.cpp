@@ -31,17 +31,15 @@ bool parse_opus_packet(const std::uint8_t* data, std::size_t len, OpusPacketInfo
     // §3.1 Table 2: configurations to mode, bandwidth and frame duration.
     static const int kSilkBw[3] = {4000, 6000, 8000};
     static const int kCeltBw[4] = {4000, 8000, 12000, 20000};
-    if (info.config < 12) {
-        info.mode = OpusMode::Silk;
+    info.mode = opus_toc_mode(toc);
+    if (info.mode == OpusMode::Silk) {
         info.bandwidth_hz = kSilkBw[info.config / 4];
         static const int kSilk[4] = {480, 960, 1920, 2880};
         info.samples_per_frame = kSilk[info.config & 3];
-    } else if (info.config < 16) {
-        info.mode = OpusMode::Hybrid;
+    } else if (info.mode == OpusMode::Hybrid) {
         info.bandwidth_hz = info.config < 14 ? 12000 : 20000;
         info.samples_per_frame = (info.config & 1) ? 960 : 480;
     } else {
-        info.mode = OpusMode::Celt;
         info.bandwidth_hz = kCeltBw[(info.config - 16) / 4];
         info.samples_per_frame = 120 << (info.config & 3);
     }

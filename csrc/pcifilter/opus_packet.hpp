@@ -28,6 +28,12 @@ struct OpusPacketInfo {
     std::array<std::size_t, 48> frame_offset{};
 };
 
+// The coding mode a TOC byte names (§3.1 Table 2: configurations 0-11 SILK, 12-15 hybrid,
+// 16-31 CELT).
+constexpr OpusMode opus_toc_mode(std::uint8_t toc) noexcept {
+    return (toc >> 3) < 12 ? OpusMode::Silk : (toc >> 3) < 16 ? OpusMode::Hybrid : OpusMode::Celt;
+}
+
 // True and `out` filled for a valid packet; false for an invalid one.
 bool parse_opus_packet(const std::uint8_t* data, std::size_t len, OpusPacketInfo* out) noexcept;
 

@@ -263,10 +263,10 @@ void StreamFilter::mark_ready() noexcept {
         const std::size_t n = s.payload_samples;
         if (s.codec == PayloadKind::Opus) {
             if (s.replacement || s.undecodable || maybe_masked(s.t, n)) {
-                reencode(s, true);
+                reencode(s);
                 last_masked_end_ = s.t + static_cast<std::int64_t>(n);
             } else if (carries_masked_audio(s)) {
-                reencode(s, false);
+                reencode(s);
             }
             continue;
         }
@@ -290,31 +290,41 @@ bool StreamFilter::carries_masked_audio(const Slot& s) const noexcept {
     // 20 ms frame, and Opus 1.5's deep redundancy (DRED, in the padding) up to a second.
     // After a re-encoded (masked) packet, the next packets could so bring back what was
     // masked: the one right after is re-encoded, and for a second any that has padding.
+    // A CELT-only packet has no LBRR: without padding it carries nothing from before it.
     if (last_masked_end_ < 0 || s.t < last_masked_end_) return false;
     const std::int64_t rate = params_.scrub.sample_rate;
-    if (s.t - last_masked_end_ < rate / 50) return true;
     if (s.t - last_masked_end_ >= rate) return false;
     OpusPacketInfo info;
-    return parse_opus_packet(s.bytes.data() + s.payload_offset, s.payload_bytes, &info) && info.padding > 0;
+    if (!parse_opus_packet(s.bytes.data() + s.payload_offset, s.payload_bytes, &info)) return true;
+    if (info.padding > 0) return true;
+    return s.t - last_masked_end_ < rate / 50 && info.mode != OpusMode::Celt;
 }
 
-void StreamFilter::reencode(Slot& s, bool masked) noexcept {
+void StreamFilter::reencode(Slot& s) noexcept {
     // The packet's samples as the masker left them, encoded into one packet of the same
     // duration; a run of consecutive re-encoded packets shares the encoder's state.
-    // Masked audio goes through the voice encoder (SILK). A packet re-encoded only because of
-    // what it could carry (carries_masked_audio) leads back into the original stream: when
-    // that stream is CELT, it is encoded CELT-only, so that the receiver's CELT decoder
-    // comes out of the run with band energies of this very audio for the original packets'
-    // inter-frame prediction to build on (after SILK packets it would restart from a reset
-    // state: up to 6.3 dB too loud for a few frames; 2.5 dB this way; bench/RESULTS.md).
+    // In a SILK or hybrid stream the voice encoder (SILK) makes them. In a CELT stream they
+    // are CELT-only, from an encoder primed with the 10 ms the receiver heard just before
+    // the run: its decoder then goes into the run and back out of it with band energies and
+    // filter states that follow the audio (the original packets' inter-frame prediction
+    // builds on them). SILK packets there made the decoder restart from a reset state (up
+    // to 6.3 dB too loud after a mask), an unprimed CELT encoder 9-11 dB; primed, the worst
+    // boundary is 1.5 dB, and the CELT encoder costs a third of the voice encoder
+    // (bench/RESULTS.md).
     const auto n = static_cast<int>(s.payload_samples);
     std::int16_t* y = tmp_.data();
     copy_from_ring(s.t, s.payload_samples, y);
-    if (s.t != last_reencoded_end_) opus_->reset_encoder();
+    if (s.t != last_reencoded_end_) {
+        opus_->reset_encoder();
+        const std::int64_t prime = params_.scrub.sample_rate / 100;  // 10 ms
+        if (celt_stream_ && s.t >= prime) {
+            copy_from_ring(s.t - prime, static_cast<std::size_t>(prime), pcm_.data());
+            opus_->prime_celt(pcm_.data(), static_cast<int>(prime));
+        }
+    }
     std::uint8_t* payload = s.bytes.data() + s.payload_offset;
     const int room = static_cast<int>(kMaxPacket - s.payload_offset);
-    const bool into_celt = !masked && s.payload_bytes > 0 && (payload[0] >> 3) >= 16;  // TOC config
-    int bytes = opus_->encode(y, n, payload, room, into_celt);
+    int bytes = opus_->encode(y, n, payload, room, celt_stream_);
     if (bytes <= 0) bytes = static_cast<int>(write_empty_opus(n, params_.scrub.sample_rate, payload));
     s.bytes[0] &= 0xDF;  // the original's RTP padding went with its payload
     s.len = s.payload_offset + static_cast<std::size_t>(bytes);
@@ -412,6 +422,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
                 return;
             }
             n = static_cast<std::size_t>(samples);
+            celt_stream_ = opus_toc_mode(data[h.payload_offset]) == OpusMode::Celt;
         }
         for (std::size_t i = 0; i < count_; ++i) {
             const Slot& q = slots_[(head_ + i) % kSlots];

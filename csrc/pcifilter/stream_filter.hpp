@@ -141,7 +141,7 @@ private:
     void sort_held() noexcept;
     bool replace_event(const std::uint8_t* data, const RtpHeader& h) noexcept;
     void take_inband_events() noexcept;
-    void reencode(Slot& s, bool masked) noexcept;
+    void reencode(Slot& s) noexcept;
     bool carries_masked_audio(const Slot& s) const noexcept;
     std::int64_t to_timeline(std::int64_t rtp) const noexcept;
 
@@ -151,6 +151,7 @@ private:
     std::int64_t clock_div_ = 1;       // RTP clock units per timeline sample
     std::int64_t last_reencoded_end_ = -1;  // timeline end of the last re-encoded packet
     std::int64_t last_masked_end_ = -1;     // ... of the last one re-encoded for masked audio
+    bool celt_stream_ = false;  // the last Opus packet was CELT-only: replacements are too
     TelephoneEventTracker tracker_;
     bool filtering_ = true;
     bool have_stream_ = false;
