@@ -13,8 +13,10 @@
 namespace pcifilter {
 namespace {
 
-constexpr int kLinkNull = 0, kLinkEthernet = 1, kLinkRaw = 12, kLinkRawBsd = 14, kLinkRawOpenBsd = 101,
-              kLinkLoop = 108, kLinkSll = 113, kLinkIpv4 = 228, kLinkIpv6 = 229, kLinkSll2 = 276;
+// libpcap's DLT values as pcap_datalink() gives them (LINKTYPE_RAW, 101 in a file, reads as
+// DLT_RAW, 12); each is one libpcap can also write (OpenBSD's raw 14 is not, so it is refused).
+constexpr int kLinkNull = 0, kLinkEthernet = 1, kLinkRaw = 12, kLinkRawFile = 101, kLinkLoop = 108,
+              kLinkSll = 113, kLinkIpv4 = 228, kLinkIpv6 = 229, kLinkSll2 = 276;
 
 std::uint16_t rd16(const std::uint8_t* p) noexcept { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 std::uint32_t rd32(const std::uint8_t* p) noexcept {
@@ -27,8 +29,8 @@ void wr16(std::uint8_t* p, std::uint32_t v) noexcept {
 
 bool supported_link(int link) noexcept {
     switch (link) {
-    case kLinkNull: case kLinkEthernet: case kLinkRaw: case kLinkRawBsd: case kLinkRawOpenBsd:
-    case kLinkLoop: case kLinkSll: case kLinkIpv4: case kLinkIpv6: case kLinkSll2: return true;
+    case kLinkNull: case kLinkEthernet: case kLinkRaw: case kLinkRawFile: case kLinkLoop:
+    case kLinkSll: case kLinkIpv4: case kLinkIpv6: case kLinkSll2: return true;
     default: return false;
     }
 }

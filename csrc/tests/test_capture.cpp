@@ -161,6 +161,19 @@ int main(int argc, char** argv) {
         CHECK(refused);
     }
 
+    {  // a link type libpcap reads but cannot write (OpenBSD's raw IP, 14): refused when read
+        Bytes other = file;
+        other[20] = 14;
+        in.write(other);
+        bool refused14 = false;
+        try {
+            Capture c(in.path);
+        } catch (const std::invalid_argument&) {
+            refused14 = true;
+        }
+        CHECK(refused14);
+        in.write(file);
+    }
     int refused = 0, read = 0;
     for (std::size_t n = 0; n < file.size(); ++n) {  // every truncation: refused or read whole
         in.write(Bytes(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(n)));
