@@ -215,6 +215,7 @@ def _checksum_ok(ip: dpkt.Packet, udp: dpkt.udp.UDP) -> bool:
         ("ethernet", True, False),
         ("sll", False, False),
         ("raw", False, True),
+        ("raw", True, True),
         ("vlan", True, True),
         ("sll2", False, False),
         ("null", False, True),
@@ -226,7 +227,8 @@ def test_capture_is_scrubbed(tmp_path: Path, link: str, ng: bool, v6: bool) -> N
     r = scrub_pcap(src, dst)
     assert r.frames_in == info["frames"]
     lt, frames_in = _read(src)
-    _, frames_out = _read(dst)
+    lt_out, frames_out = _read(dst)
+    assert lt_out == lt == LINKTYPES[link]  # the same link type, as files number it
     streams: dict[int, list[RtpPacket]] = {}
     for fr in frames_out:
         ip, udp = _udp(lt, fr)

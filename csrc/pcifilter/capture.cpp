@@ -461,8 +461,10 @@ std::size_t Capture::write(const std::string& path) const {
         // Section header: byte-order magic, version 1.0, section length unknown (-1).
         for (std::uint32_t x : {0x0A0D0D0Au, 28u, 0x1A2B3C4Du, 0x00000001u, 0xFFFFFFFFu, 0xFFFFFFFFu, 28u})
             put32(block, x);
-        // Interface description: link type, snap length, option if_tsresol = 9 (ns).
-        for (std::uint32_t x : {1u, 32u, static_cast<std::uint32_t>(linktype_ & 0xFFFF),
+        // Interface description: link type (the file's LINKTYPE value, not libpcap's DLT:
+        // raw IP is 101 in files), snap length, option if_tsresol = 9 (ns).
+        const int file_linktype = linktype_ == kLinkRaw ? kLinkRawFile : linktype_;
+        for (std::uint32_t x : {1u, 32u, static_cast<std::uint32_t>(file_linktype & 0xFFFF),
                                 static_cast<std::uint32_t>(snaplen_), 0x00010009u, 9u, 0u, 32u})
             put32(block, x);
         if (std::fwrite(block.data(), 1, block.size(), ng.get()) != block.size())
