@@ -10,6 +10,9 @@
 #include <memory>
 #include <stdexcept>
 
+#include "pcifilter/byte_order.hpp"
+#include "pcifilter/rfc4733.hpp"
+
 namespace pcifilter {
 namespace {
 
@@ -18,14 +21,6 @@ namespace {
 constexpr int kLinkNull = 0, kLinkEthernet = 1, kLinkRaw = 12, kLinkRawFile = 101, kLinkLoop = 108,
               kLinkSll = 113, kLinkIpv4 = 228, kLinkIpv6 = 229, kLinkSll2 = 276;
 
-std::uint16_t rd16(const std::uint8_t* p) noexcept { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-std::uint32_t rd32(const std::uint8_t* p) noexcept {
-    return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
-}
-void wr16(std::uint8_t* p, std::uint32_t v) noexcept {
-    p[0] = static_cast<std::uint8_t>(v >> 8);
-    p[1] = static_cast<std::uint8_t>(v);
-}
 
 bool supported_link(int link) noexcept {
     switch (link) {
@@ -42,21 +37,21 @@ long ip_offset(int link, const std::uint8_t* p, std::size_t n) noexcept {
     switch (link) {
     case kLinkEthernet:
         if (n < 14) return -1;
-        type = rd16(p + 12);
+        type = be16(p + 12);
         off = 14;
         while ((type == 0x8100 || type == 0x88A8 || type == 0x9100) && n >= off + 4) {  // VLAN tags
-            type = rd16(p + off + 2);
+            type = be16(p + off + 2);
             off += 4;
         }
         break;
     case kLinkSll:
         if (n < 16) return -1;
-        type = rd16(p + 14);
+        type = be16(p + 14);
         off = 16;
         break;
     case kLinkSll2:
         if (n < 20) return -1;
-        type = rd16(p);
+        type = be16(p);
         off = 20;
         break;
     case kLinkNull:
@@ -77,7 +72,7 @@ long ip_offset(int link, const std::uint8_t* p, std::size_t n) noexcept {
 // RFC 1071 sum of 16-bit big-endian words (not yet folded or complemented).
 std::uint64_t sum16(const std::uint8_t* p, std::size_t n) noexcept {
     std::uint64_t s = 0;
-    for (; n >= 2; p += 2, n -= 2) s += rd16(p);
+    for (; n >= 2; p += 2, n -= 2) s += be16(p);
     if (n) s += std::uint32_t{p[0]} << 8;
     return s;
 }
@@ -185,8 +180,8 @@ Capture::Capture(const std::string& path) {
         std::memcpy(key.src.data(), ip + (fr.family == 4 ? 12 : 8), alen);
         std::memcpy(key.dst.data(), ip + (fr.family == 4 ? 16 : 24), alen);
         const std::uint8_t* udp = bytes_.data() + fr.offset + fr.udp;
-        key.sport = rd16(udp);
-        key.dport = rd16(udp + 2);
+        key.sport = be16(udp);
+        key.dport = be16(udp + 2);
         key.ssrc = rtp.ssrc;
         auto [it, added] = flow_of.try_emplace(key, static_cast<std::uint32_t>(flows_.size()));
         if (added) {
@@ -220,15 +215,15 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
     if (p[ip] >> 4 == 4) {
         if (avail < 20) return;
         const std::size_t ihl = (p[ip] & 0x0F) * 4u;
-        const std::size_t total = rd16(p + ip + 2);
+        const std::size_t total = be16(p + ip + 2);
         if (ihl < 20 || ihl > avail || total < ihl) return;
-        if ((rd16(p + ip + 6) & 0x3FFF) != 0 || p[ip + 9] != 17) return;  // a fragment, or not UDP
+        if ((be16(p + ip + 6) & 0x3FFF) != 0 || p[ip + 9] != 17) return;  // a fragment, or not UDP
         udp = ip + ihl;
         end = ip + total;
         family = 4;
     } else {
         if (avail < 40) return;
-        const std::size_t plen = rd16(p + ip + 4);
+        const std::size_t plen = be16(p + ip + 4);
         if (plen == 0) return;  // a jumbogram
         std::uint8_t next = p[ip + 6];
         std::size_t off = ip + 40;
@@ -246,7 +241,7 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
         family = 6;
     }
     if (udp + 8 > caplen || udp + 8 > end || udp > 0xFFFF) return;
-    const std::size_t ulen = rd16(p + udp + 4);
+    const std::size_t ulen = be16(p + udp + 4);
     if (ulen < 8 || udp + ulen > end) return;  // a UDP length the IP datagram cannot hold
     // A datagram cut short by the capture's snap length is taken as captured.
     const std::size_t payload_end = std::min<std::size_t>(udp + ulen, caplen);
@@ -255,7 +250,7 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
     f.family = family;
     f.ip_end = static_cast<std::uint32_t>(std::min<std::size_t>(end, caplen));
     f.payload_len = static_cast<std::uint32_t>(payload_end - udp - 8);
-    f.udp_checksum = family == 6 || rd16(p + udp + 6) != 0;
+    f.udp_checksum = family == 6 || be16(p + udp + 6) != 0;
 }
 
 std::pair<const std::uint8_t*, std::size_t> Capture::udp_payload(std::size_t frame) const {
@@ -274,7 +269,7 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, const std::array<bool, 12
     std::vector<std::uint32_t> in;  // the member frames, and their (payload type, timestamp)
     std::vector<std::uint64_t> keys;
     const auto key_of = [](const std::uint8_t* q) {
-        return std::uint64_t{static_cast<std::uint8_t>(q[1] & 0x7F)} << 32 | rd32(q + 4);
+        return std::uint64_t{static_cast<std::uint8_t>(q[1] & 0x7F)} << 32 | be32(q + 4);
     };
     for (std::uint32_t i : flow.frames) {
         const std::uint8_t* payload = bytes_.data() + frames_[i].offset + frames_[i].udp + 8;
@@ -329,11 +324,12 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, const std::array<bool, 12
                 const Frame& e = frames_[in[k]];
                 const std::uint8_t* ev = bytes_.data() + e.offset + e.udp + 8;
                 RtpHeader h;
+                TelephoneEvent te;
                 if (used[k] || parse_rtp(ev, e.payload_len, &h) != RtpDrop::None ||
-                    kinds[h.payload_type] != PayloadKind::TelephoneEvent || h.payload_length < 4)
+                    kinds[h.payload_type] != PayloadKind::TelephoneEvent ||
+                    !parse_telephone_event(ev + h.payload_offset, h.payload_length, &te))
                     continue;
-                const std::uint32_t duration = rd16(ev + h.payload_offset + 2);
-                if (rd32(q + 4) - h.timestamp < duration) {
+                if (be32(q + 4) - h.timestamp < te.duration) {
                     found = static_cast<long>(k);
                     te_from = k + 1;
                 }
@@ -378,7 +374,7 @@ void Capture::replace_payload(std::size_t frame, const std::uint8_t* data, std::
     if (frame >= frames_.size() || !frames_[frame].udp) throw std::out_of_range("no such UDP frame");
     Frame& f = frames_[frame];
     if (f.scrubbed) throw std::invalid_argument("this frame was replaced already");
-    if (len > 0xFFFF - 8 - (f.udp - f.ip)) throw std::invalid_argument("payload too long for one datagram");
+    if (len > 0xFFFFu - 8u - static_cast<std::size_t>(f.udp - f.ip)) throw std::invalid_argument("payload too long for one datagram");
     f.scrubbed = true;
     Placement pl{static_cast<std::uint32_t>(frame), static_cast<std::uint32_t>(len), 0, Placement::InPlace};
     if (len <= f.payload_len) {
@@ -403,22 +399,22 @@ std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::
     std::memcpy(b + head, p.where == Placement::Aside ? out_bytes_.data() + p.offset : src + head, p.len);
     std::memcpy(b + head + p.len, src + f.ip_end, tail);
     const std::size_t ulen = 8u + p.len;
-    wr16(b + f.udp + 4, static_cast<std::uint32_t>(ulen));
+    put_be16(b + f.udp + 4, static_cast<std::uint16_t>(ulen));
     std::uint64_t pseudo = 0;
     if (f.family == 4) {
         const std::size_t ihl = (b[f.ip] & 0x0F) * 4u;
-        wr16(b + f.ip + 2, static_cast<std::uint32_t>(f.udp - f.ip + ulen));
-        wr16(b + f.ip + 10, 0);
-        wr16(b + f.ip + 10, fold(sum16(b + f.ip, ihl)));
+        put_be16(b + f.ip + 2, static_cast<std::uint16_t>(f.udp - f.ip + ulen));
+        put_be16(b + f.ip + 10, 0);
+        put_be16(b + f.ip + 10, fold(sum16(b + f.ip, ihl)));
         pseudo = sum16(b + f.ip + 12, 8) + 17 + ulen;
     } else {
-        wr16(b + f.ip + 4, static_cast<std::uint32_t>(f.udp - f.ip - 40 + ulen));
+        put_be16(b + f.ip + 4, static_cast<std::uint16_t>(f.udp - f.ip - 40 + ulen));
         pseudo = sum16(b + f.ip + 8, 32) + 17 + ulen;
     }
-    wr16(b + f.udp + 6, 0);
+    put_be16(b + f.udp + 6, 0);
     if (f.udp_checksum) {
         const std::uint16_t c = fold(pseudo + sum16(b + f.udp, ulen));
-        wr16(b + f.udp + 6, c ? c : 0xFFFF);  // RFC 768: a computed 0 is sent as all ones
+        put_be16(b + f.udp + 6, c ? c : std::uint16_t{0xFFFF});  // RFC 768: a computed 0 is sent as all ones
     }
     return buf.size();
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pcifilter/rfc4733.hpp"
 
+#include "pcifilter/byte_order.hpp"
+
 namespace pcifilter {
 
 bool parse_telephone_event(const std::uint8_t* p, std::size_t len, TelephoneEvent* out) noexcept {
@@ -9,7 +11,7 @@ bool parse_telephone_event(const std::uint8_t* p, std::size_t len, TelephoneEven
     out->code = p[0];
     out->end = (p[1] & 0x80) != 0;
     out->volume = p[1] & 0x3F;
-    out->duration = static_cast<std::uint16_t>(p[2] << 8 | p[3]);
+    out->duration = be16(p + 2);
     return true;
 }
 

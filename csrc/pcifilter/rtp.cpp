@@ -1,23 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pcifilter/rtp.hpp"
 
+#include "pcifilter/byte_order.hpp"
+
 namespace pcifilter {
-namespace {
-
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-std::uint32_t be32(const std::uint8_t* p) {
-    return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
-}
-void put16(std::uint8_t* p, std::uint16_t v) {
-    p[0] = static_cast<std::uint8_t>(v >> 8);
-    p[1] = static_cast<std::uint8_t>(v);
-}
-void put32(std::uint8_t* p, std::uint32_t v) {
-    put16(p, static_cast<std::uint16_t>(v >> 16));
-    put16(p + 2, static_cast<std::uint16_t>(v));
-}
-
-}  // namespace
 
 const char* rtp_drop_name(RtpDrop reason) noexcept {
     switch (reason) {
@@ -111,9 +97,9 @@ int rtp_extension_elements(const std::uint8_t* data, const RtpHeader& h,
 
 void rewrite_rtp_fixed_header(std::uint8_t* data, const RtpHeader& h) noexcept {
     data[1] = static_cast<std::uint8_t>((h.marker ? 0x80 : 0) | (h.payload_type & 0x7F));
-    put16(data + 2, h.sequence);
-    put32(data + 4, h.timestamp);
-    put32(data + 8, h.ssrc);
+    put_be16(data + 2, h.sequence);
+    put_be32(data + 4, h.timestamp);
+    put_be32(data + 8, h.ssrc);
 }
 
 }  // namespace pcifilter

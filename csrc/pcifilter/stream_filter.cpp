@@ -5,20 +5,15 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "pcifilter/byte_order.hpp"
 #include "pcifilter/g711.hpp"
 #include "pcifilter/opus_packet.hpp"
 
 namespace pcifilter {
 namespace {
 
-std::uint16_t sequence_of(const std::uint8_t* packet) noexcept {
-    return static_cast<std::uint16_t>(packet[2] << 8 | packet[3]);
-}
-
-void set_sequence(std::uint8_t* packet, std::uint16_t seq) noexcept {
-    packet[2] = static_cast<std::uint8_t>(seq >> 8);
-    packet[3] = static_cast<std::uint8_t>(seq);
-}
+std::uint16_t sequence_of(const std::uint8_t* packet) noexcept { return be16(packet + 2); }
+void set_sequence(std::uint8_t* packet, std::uint16_t seq) noexcept { put_be16(packet + 2, seq); }
 
 constexpr std::size_t kRing = 1 << 14;  // scrubber output by timeline index: 2 s at 8 kHz
 constexpr std::size_t kRingMask = kRing - 1;
