@@ -167,21 +167,24 @@ void Masker::track_background(const std::int16_t* x, std::size_t n) noexcept {
     }
 }
 
+double Masker::next_uniform() noexcept {
+    // Comfort noise: xorshift32, uniform in [-1, 1); times sqrt(3·floor) it has the floor's
+    // mean power.
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 17;
+    rng_ ^= rng_ << 5;
+    return (double(rng_) / 4294967296.0) * 2.0 - 1.0;
+}
+
 std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::int64_t span_end,
                                  std::int16_t original) noexcept {
     double m = 0;
     switch (params_.mode) {
         case MaskMode::Silence:
             break;
-        case MaskMode::Noise: {
-            const double floor = std::min(background_power(), noise_cap_);
-            rng_ ^= rng_ << 13;
-            rng_ ^= rng_ >> 17;
-            rng_ ^= rng_ << 5;
-            const double u = (double(rng_) / 4294967296.0) * 2.0 - 1.0;
-            m = u * std::sqrt(3.0 * floor);  // uniform noise with the floor's mean power
+        case MaskMode::Noise:
+            m = next_uniform() * std::sqrt(3.0 * std::min(background_power(), noise_cap_));
             break;
-        }
         case MaskMode::Tone: {
             const double re = osc_re_ * rot_re_ - osc_im_ * rot_im_;
             osc_im_ = osc_re_ * rot_im_ + osc_im_ * rot_re_;
@@ -222,12 +225,7 @@ void Masker::mask_run(std::int16_t* out, std::int64_t a, std::int64_t b, const M
             break;
         case MaskMode::Noise: {
             const double scale = std::sqrt(3.0 * std::min(background_power(), noise_cap_));
-            for (std::int64_t i = 0; i < n; ++i) {
-                rng_ ^= rng_ << 13;
-                rng_ ^= rng_ >> 17;
-                rng_ ^= rng_ << 5;
-                o[i] = to_pcm(((double(rng_) / 4294967296.0) * 2.0 - 1.0) * scale);
-            }
+            for (std::int64_t i = 0; i < n; ++i) o[i] = to_pcm(next_uniform() * scale);
             break;
         }
         case MaskMode::Tone:

@@ -74,6 +74,7 @@ private:
     std::int16_t mask_sample(std::int64_t t, std::int64_t span_start, std::int64_t span_end,
                              std::int16_t original) noexcept;
     void mask_run(std::int16_t* out, std::int64_t a, std::int64_t b, const MaskSpan& sp) noexcept;
+    double next_uniform() noexcept;
     void track_background(const std::int16_t* x, std::size_t n) noexcept;
     void finish_span(const MaskSpan& sp) noexcept;
 
