@@ -37,21 +37,9 @@ int main(int argc, char** argv) {
         }
     } else if (path == "stream") {
         // Packets are made before the filter runs: only push/pop are the stream's cost.
-        std::vector<std::vector<std::uint8_t>> packets(frames, std::vector<std::uint8_t>(172, 0));
-        for (std::size_t i = 0; i < frames; ++i) {
-            std::uint8_t* p = packets[i].data();
-            bench::rtp_header(p, 0, static_cast<std::uint16_t>(i), static_cast<std::uint32_t>(160 * i));
-            encode_ulaw(&x[160 * i], p + 12, 160);
-        }
+        const bench::Packets packets = bench::pcmu_packets(x);
         StreamFilter f{StreamFilterParams{}};
-        std::uint8_t out[StreamFilter::kMaxPacket];
-        std::size_t n = 0;
-        for (const auto& p : packets) {
-            f.push(p.data(), p.size());
-            while (f.pop(out, &n)) {
-            }
-            f.events().clear();
-        }
+        bench::run_through(f, packets);
     } else if (path == "spandsp") {
         dtmf_rx_state_t* s = dtmf_rx_init(nullptr, nullptr, nullptr);
         for (std::size_t i = 0; i < frames; ++i) dtmf_rx(s, &x[160 * i], 160);

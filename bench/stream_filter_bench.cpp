@@ -19,24 +19,12 @@ using namespace pcifilter;
 int main(int argc, char** argv) {
     const std::vector<std::int16_t> x = bench::speech_from_args(argc, argv);
     if (x.empty()) return 2;
-    std::vector<std::vector<std::uint8_t>> packets;
-    for (std::size_t i = 0; i + 160 <= x.size(); i += 160) {
-        std::vector<std::uint8_t> p(12 + 160, 0);
-        bench::rtp_header(p.data(), 0, static_cast<std::uint16_t>(i / 160), static_cast<std::uint32_t>(i));
-        encode_ulaw(&x[i], p.data() + 12, 160);
-        packets.push_back(p);
-    }
+    const bench::Packets packets = bench::pcmu_packets(x);
     double best = 1e30;
     for (int rep = 0; rep < 7; ++rep) {
         StreamFilter f{StreamFilterParams{}};
-        std::uint8_t out[StreamFilter::kMaxPacket];
-        std::size_t n = 0;
         const auto t0 = std::chrono::steady_clock::now();
-        for (const auto& p : packets) {
-            f.push(p.data(), p.size());
-            while (f.pop(out, &n)) {
-            }
-        }
+        bench::run_through(f, packets);
         best = std::min(best, std::chrono::duration<double, std::nano>(
                                   std::chrono::steady_clock::now() - t0).count());
     }
