@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // pcap scrubbing in C++ alone (no Python): read a capture, run every RTP flow through a
 // default StreamFilter (PCMU, telephone-event 101), write it back; time of each phase and
-// RTP packets per second, best of 7. Any capture works; bench/test_bench_pcap.py makes the
-// one its benchmark uses (8 calls, 48,000 RTP packets).
+// RTP packets per second, best of 7. Any capture works; bench/test_bench_pcap.py writes the
+// one its benchmark and `pcifilter bench` use (16 streams, 48,000 RTP packets).
 //
 //   .venv/bin/python bench/test_bench_pcap.py build/calls.pcap
 //   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/pcap_bench.cpp csrc/pcifilter/*.cpp -lopus -lpcap -o build/pcapbench

@@ -92,7 +92,7 @@ def run(seconds: float = 60.0, streams: int = 64, repeats: int = 5) -> dict[str,
     return res
 
 
-def _pcmu_packets(x: npt.NDArray[np.int16], ssrc: int) -> list[bytes]:
+def pcmu_packets(x: npt.NDArray[np.int16], ssrc: int) -> list[bytes]:
     codes = pf.ulaw_encode(x).tobytes()
     return [
         RtpPacket(
@@ -102,31 +102,28 @@ def _pcmu_packets(x: npt.NDArray[np.int16], ssrc: int) -> list[bytes]:
     ]
 
 
-def _write_capture(path: Path, streams: list[list[bytes]]) -> None:
+def capture_streams(x: npt.NDArray[np.int16], count: int = 16) -> list[list[bytes]]:
+    """The streams of the benchmark capture: the speech, shifted for each, as PCMU."""
+    return [pcmu_packets(np.roll(x, 7919 * i), 100 + i) for i in range(count)]
+
+
+def write_capture(path: Path, streams: list[list[bytes]]) -> None:
     """A classic pcap of the streams, interleaved as on the wire: Ethernet, IPv4 and UDP
-    headers around each packet (checksums left 0, which IPv4 allows). Written by hand: the
-    benchmark must not need a test-only pcap library."""
+    headers around each packet, with their checksums. Written by hand: the benchmark must not
+    need a test-only pcap library."""
     records = []
     for k in range(max(len(s) for s in streams)):
         for i, s in enumerate(streams):
             if k >= len(s):
                 continue
             payload = s[k]
-            udp = struct.pack("!HHHH", 40000 + 2 * i, 50000 + 2 * i, 8 + len(payload), 0)
-            ip = struct.pack(
-                "!BBHHHBBH4s4s",
-                0x45,
-                0,
-                28 + len(payload),
-                0,
-                0,
-                64,
-                17,
-                0,
-                bytes([10, 0, i, 1]),
-                bytes([10, 0, i, 2]),
-            )
-            ip = ip[:10] + _ipv4_checksum(ip).to_bytes(2, "big") + ip[12:]
+            src, dst = bytes([10, 0, i, 1]), bytes([10, 0, i, 2])
+            ulen = 8 + len(payload)
+            udp = struct.pack("!HHH", 40000 + 2 * i, 50000 + 2 * i, ulen)
+            pseudo = src + dst + struct.pack("!BBH", 0, 17, ulen)
+            udp += (_checksum(pseudo + udp + b"\0\0" + payload) or 0xFFFF).to_bytes(2, "big")
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, 0, 0, 64, 17, 0, src, dst)
+            ip = ip[:10] + _checksum(ip).to_bytes(2, "big") + ip[12:]
             frame = b"\x04" * 6 + b"\x02" * 6 + b"\x08\x00" + ip + udp + payload
             t = 20_000 * k + i
             records.append(
@@ -137,8 +134,11 @@ def _write_capture(path: Path, streams: list[list[bytes]]) -> None:
     path.write_bytes(header + b"".join(records))
 
 
-def _ipv4_checksum(header: bytes) -> int:
-    s = sum(int(v) for v in struct.unpack("!10H", header))
+def _checksum(data: bytes) -> int:
+    """RFC 1071: the one's complement of the one's complement sum of 16-bit words."""
+    if len(data) % 2:
+        data += b"\0"
+    s = int(np.frombuffer(data, dtype=">u2").sum(dtype=np.uint64))
     while s >> 16:
         s = (s & 0xFFFF) + (s >> 16)
     return ~s & 0xFFFF
@@ -149,7 +149,7 @@ def _rtp_paths(x: npt.NDArray[np.int16], repeats: int) -> dict[str, Any]:
     16 streams of the same speech (each shifted), in the same run."""
     from pcifilter.pcap import scrub_pcap
 
-    packets = _pcmu_packets(x, 7)
+    packets = pcmu_packets(x, 7)
 
     def stream() -> None:
         f = pf.RtpStreamFilter()
@@ -157,11 +157,11 @@ def _rtp_paths(x: npt.NDArray[np.int16], repeats: int) -> dict[str, Any]:
         f.flush()
 
     res: dict[str, Any] = {"rtp_packet_ns": _best(stream, repeats) / len(packets)}
-    streams = [_pcmu_packets(np.roll(x, 7919 * i), 100 + i) for i in range(16)]
+    streams = capture_streams(x)
     total = sum(len(s) for s in streams)
     with tempfile.TemporaryDirectory(prefix="pcifilter-bench-") as tmp:
         src, dst = Path(tmp) / "in.pcap", Path(tmp) / "out.pcap"
-        _write_capture(src, streams)
+        write_capture(src, streams)
         res["pcap_seconds"] = _best(lambda: scrub_pcap(src, dst), repeats) / 1e9
     res["pcap_rtp_packets"] = total
     res["pcap_packets_per_s"] = total / res["pcap_seconds"]
