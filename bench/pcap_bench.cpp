@@ -31,14 +31,12 @@ int main(int argc, char** argv) {
         const auto t0 = clk::now();
         Capture c(argv[1]);
         const auto t1 = clk::now();
-        std::array<bool, 128> members{};
-        members[0] = members[13] = members[101] = true;
         packets = 0;
         for (std::size_t i = 0; i < c.flows().size(); ++i) {
             StreamFilterParams params;
             params.payload_types[101] = PayloadKind::TelephoneEvent;
             StreamFilter f(params);
-            packets += c.scrub(i, members, f).packets_in;
+            packets += c.scrub(i, f).packets_in;
         }
         const auto t2 = clk::now();
         c.write(argv[2]);

@@ -63,22 +63,17 @@ void bind_capture(py::module_& m) {
             "RTP flows (one direction of one SSRC), in order of their first frame.")
         .def(
             "scrub",
-            [](Capture& c, std::size_t flow, PyStreamFilter& filter, const std::vector<int>& payload_types) {
-                std::array<bool, 128> members{};
-                for (int pt : payload_types) {
-                    if (pt < 0 || pt > 127) throw py::value_error("payload types must be within [0, 127]");
-                    members[static_cast<std::size_t>(pt)] = true;
-                }
+            [](Capture& c, std::size_t flow, PyStreamFilter& filter) {
                 FlowScrubResult r;
                 {
                     py::gil_scoped_release release;
-                    r = filter.with_filter([&](StreamFilter& f) { return c.scrub(flow, members, f); });
+                    r = filter.with_filter([&](StreamFilter& f) { return c.scrub(flow, f); });
                 }
                 return py::make_tuple(r.packets_in, r.packets_out);
             },
-            py::arg("flow"), py::arg("filter"), py::arg("payload_types"),
-            "Runs the flow's frames of these payload types through the filter (then flushes it); "
-            "returns (packets in, packets out).")
+            py::arg("flow"), py::arg("filter"),
+            "Runs the flow's frames through the filter (then flushes it); returns (packets in, "
+            "packets out).")
         .def(
             "write",
             [](const Capture& c, const std::string& path) {

@@ -259,29 +259,26 @@ std::pair<const std::uint8_t*, std::size_t> Capture::udp_payload(std::size_t fra
     return {bytes_.data() + f.offset + f.udp + 8, f.payload_len};
 }
 
-FlowScrubResult Capture::scrub(std::size_t flow_index, const std::array<bool, 128>& members,
-                               StreamFilter& filter) {
+FlowScrubResult Capture::scrub(std::size_t flow_index, StreamFilter& filter) {
     if (flow_index >= flows_.size()) throw std::out_of_range("no such flow");
     if (flow_scrubbed_[flow_index]) throw std::invalid_argument("this flow was scrubbed already");
     flow_scrubbed_[flow_index] = true;
     const CaptureFlow& flow = flows_[flow_index];
     FlowScrubResult r;
-    std::vector<std::uint32_t> in;  // the member frames, and their (payload type, timestamp)
+    const std::vector<std::uint32_t>& in = flow.frames;  // and their (payload type, timestamp):
     std::vector<std::uint64_t> keys;
+    keys.reserve(in.size());
     const auto key_of = [](const std::uint8_t* q) {
         return std::uint64_t{static_cast<std::uint8_t>(q[1] & 0x7F)} << 32 | be32(q + 4);
     };
-    for (std::uint32_t i : flow.frames) {
-        const std::uint8_t* payload = bytes_.data() + frames_[i].offset + frames_[i].udp + 8;
-        if (!members[payload[1] & 0x7F]) continue;
-        in.push_back(i);
-        keys.push_back(key_of(payload));
+    for (std::uint32_t i : in) {
+        keys.push_back(key_of(bytes_.data() + frames_[i].offset + frames_[i].udp + 8));
         frames_[i].scrubbed = true;
     }
     r.packets_in = in.size();
     if (in.empty()) return r;
 
-    // Each packet out goes back to the frame it came from: the first unused member frame of
+    // Each packet out goes back to the frame it came from: the first unused frame of
     // the same payload type and timestamp (the filter keeps both; duplicates it took out
     // leave their frames unused), or, for masking audio sent in place of telephone-events,
     // the first unused event frame whose duration covers its timestamp. A packet with
@@ -289,9 +286,9 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, const std::array<bool, 12
     // out is written over its frame's payload when it fits (the usual case: same length)
     // and that frame's own packet went into the filter already; otherwise (a longer,
     // re-encoded Opus packet) it is kept aside. Usually the packet out belongs to one of
-    // the few member frames after the last one placed (the cursor); the search by key is
+    // the few frames after the last one placed (the cursor); the search by key is
     // built only when it does not.
-    std::vector<std::uint32_t> order;  // member positions by key, once needed
+    std::vector<std::uint32_t> order;  // positions in `in` by key, once needed
     std::vector<bool> used(in.size(), false);
     const auto& kinds = filter.params().payload_types;
     std::uint32_t last = in.front();

@@ -55,9 +55,9 @@ public:
     std::pair<const std::uint8_t*, std::size_t> udp_payload(std::size_t frame) const;
     const std::vector<CaptureFlow>& flows() const noexcept { return flows_; }
 
-    // Runs the frames of `flow` whose payload type is in `members` through `filter` (then
-    // flushes it) and places what comes out. A flow is scrubbed at most once.
-    FlowScrubResult scrub(std::size_t flow, const std::array<bool, 128>& members, StreamFilter& filter);
+    // Runs every frame of `flow` through `filter` (then flushes it) and places what comes
+    // out. A flow is scrubbed at most once.
+    FlowScrubResult scrub(std::size_t flow, StreamFilter& filter);
 
     // Replaces the UDP payload of one frame that no scrubbed flow holds (a SIP message whose
     // body was redacted): written with its lengths and checksums made valid.

@@ -22,14 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::fclose(f);
     try {
         Capture c(in);
-        std::array<bool, 128> all{};
-        all.fill(true);
         for (std::size_t i = 0; i < c.flows().size(); ++i) {
             StreamFilterParams params;
             params.payload_types[101] = PayloadKind::TelephoneEvent;
             params.telephone_events = i % 2 ? TelephoneEventAction::Replace : TelephoneEventAction::Drop;
             StreamFilter filter(params);
-            c.scrub(i, all, filter);
+            c.scrub(i, filter);
         }
         for (std::uint32_t s : c.sip_frames()) {
             const auto [p, n] = c.udp_payload(s);

@@ -373,13 +373,10 @@ class Capture:
         A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are made valid when written).
         """
     def scrub(
-        self,
-        flow: typing.SupportsInt | typing.SupportsIndex,
-        filter: StreamFilter,
-        payload_types: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex],
+        self, flow: typing.SupportsInt | typing.SupportsIndex, filter: StreamFilter
     ) -> tuple[int, int]:
         """
-        Runs the flow's frames of these payload types through the filter (then flushes it); returns (packets in, packets out).
+        Runs the flow's frames through the filter (then flushes it); returns (packets in, packets out).
         """
     def sip_messages(self) -> list[tuple[int, bytes]]:
         """

@@ -158,8 +158,8 @@ def scrub_pcap(
     te_pts = {telephone_event_pt} | {te for te, _ in sdp_ports.values() if te is not None}
     opus_pts = {opus for _, opus in sdp_ports.values() if opus is not None}
     known_pts = {0, 8, 13} | te_pts | opus_pts | extra_pts
-    flows: list[tuple[int, tuple[Any, ...], set[int], list[int]]] = []
-    # (flow index, (src, sport, dst, dport, ssrc), member payload types, frames per type)
+    flows: list[tuple[int, tuple[Any, ...], list[int]]] = []
+    # (flow index, (src, sport, dst, dport, ssrc), frames per payload type)
     for i, flow in enumerate(capture.flows()):
         listed = any(p in sdp_ports or p in ports for p in (flow.sport, flow.dport))
         counts = flow.payload_types
@@ -170,18 +170,17 @@ def scrub_pcap(
         # capture did not declare is then removed by the filter, never written as it was.
         if not listed and (known < 3 or 2 * known < len(flow)):
             continue
-        members = set(range(128))
         af = socket.AF_INET if flow.family == 4 else socket.AF_INET6
         src_addr, dst_addr = socket.inet_ntop(af, flow.src), socket.inet_ntop(af, flow.dst)
         key = (src_addr, flow.sport, dst_addr, flow.dport, flow.ssrc)
-        flows.append((i, key, members, counts))
+        flows.append((i, key, counts))
     # G.711 types seen on each path: a flow of telephone-events only (its own SSRC) gets
     # replacement audio ("replace") in the codec the path carries.
     path_audio: dict[tuple[Any, ...], set[int]] = defaultdict(set)
-    for _, key, members, counts in flows:
-        path_audio[key[:4]] |= {pt for pt in (0, 8) if pt in members and counts[pt]}
+    for _, key, counts in flows:
+        path_audio[key[:4]] |= {pt for pt in (0, 8) if counts[pt]}
     reports: list[StreamReport] = []
-    for i, key, members, counts in flows:
+    for i, key, counts in flows:
         from_sdp = [sdp_ports[p] for p in (key[1], key[3]) if p in sdp_ports]
         te = next((t for t, _ in from_sdp if t is not None), telephone_event_pt)
         opus = next((o for _, o in from_sdp if o is not None), None)
@@ -190,7 +189,7 @@ def scrub_pcap(
         else:
             pcmu = -1 if path_audio[key[:4]] == {8} else 0
             filt = RtpStreamFilter(telephone_event_pt=te, pcmu_pt=pcmu, **options)
-        packets_in, packets_out = capture.scrub(i, filt._f, sorted(members))
+        packets_in, packets_out = capture.scrub(i, filt._f)
         reports.append(
             StreamReport(
                 f"{key[0]}:{key[1]}",
