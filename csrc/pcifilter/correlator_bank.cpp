@@ -20,8 +20,10 @@ namespace {
 // AVX2 kernels give identical results on every CPU, whatever the caller's chunking.
 constexpr double kBasisScale = 1024.0;
 
-void correlate_portable(const std::int16_t* basis, const std::int16_t* x, int n, int padded,
-                        std::int32_t* out, std::uint64_t* energy) {
+void correlate_portable(const BankTables& t, const std::int16_t* x, std::int32_t* out,
+                        std::uint64_t* energy) {
+    const int n = t.sub_block, padded = t.padded;
+    const std::int16_t* basis = t.basis.data();
     std::uint64_t e = 0;
     for (int i = 0; i < n; ++i) e += static_cast<std::uint64_t>(std::int32_t(x[i]) * x[i]);
     *energy = e;
@@ -41,10 +43,17 @@ void rotate_portable(const std::int32_t* acc, const float* a, const float* b, fl
     }
 }
 
-void powers3_portable(const float* s0, const float* s1, const float* s2, float* q) {
+void powers3_portable(const float* s0, const float* s1, const float* s2, float* q, int* low,
+                      int* high) {
     float w[kBankLanes];
     for (int k = 0; k < kBankLanes; ++k) w[k] = s0[k] + s1[k] + s2[k];
     for (int f = 0; f < kBankMaxFreqs; ++f) q[f] = w[2 * f] * w[2 * f] + w[2 * f + 1] * w[2 * f + 1];
+    *low = 0;
+    *high = 4;
+    for (int f = 1; f < 4; ++f)
+        if (q[f] > q[*low]) *low = f;
+    for (int f = 5; f < 8; ++f)
+        if (q[f] > q[*high]) *high = f;
 }
 
 #ifdef PCIFILTER_HAVE_AVX2_KERNEL
@@ -64,7 +73,7 @@ __attribute__((target("avx2"))) inline std::uint64_t sum_lanes(__m256i e64) {
 
 // The same sums and products as the portable loop, in the same order: the same floats.
 __attribute__((target("avx2"))) void powers3_avx2(const float* s0, const float* s1, const float* s2,
-                                                  float* q) {
+                                                  float* q, int* low, int* high) {
     __m256 sq[2];
     for (int h = 0; h < 2; ++h) {
         const __m256 w = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(s0 + 8 * h), _mm256_loadu_ps(s1 + 8 * h)),
@@ -73,7 +82,15 @@ __attribute__((target("avx2"))) void powers3_avx2(const float* s0, const float* 
     }
     // re² + im² pairwise: (q0 q1 q4 q5 | q2 q3 q6 q7), then into order.
     const __m256 pairs = _mm256_hadd_ps(sq[0], sq[1]);
-    _mm256_storeu_ps(q, _mm256_permutevar8x32_ps(pairs, _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7)));
+    const __m256 p = _mm256_permutevar8x32_ps(pairs, _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7));
+    _mm256_storeu_ps(q, p);
+    // Each group's maximum in all its lanes, then the first lane equal to it: no branches
+    // (which of four bins is strongest changes at random over speech).
+    const __m256 m1 = _mm256_max_ps(p, _mm256_permute_ps(p, 0xB1));
+    const __m256 m2 = _mm256_max_ps(m1, _mm256_permute_ps(m1, 0x4E));
+    const auto at_max = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(p, m2, _CMP_EQ_OQ)));
+    *low = __builtin_ctz(at_max | 0x10u);
+    *high = 4 + __builtin_ctz((at_max >> 4) | 0x10u);
 }
 
 // Transposed reduction: 16 vectors of 8 partial sums to 16 totals.
@@ -88,26 +105,31 @@ __attribute__((target("avx2"))) inline void reduce16(const __m256i* acc, std::in
     }
 }
 
-// The DTMF case, 40-sample sub-blocks (5 ms at 8 kHz): two 16-sample loads and one of 8,
-// so exactly the sub-block is read; fully unrolled.
-__attribute__((target("avx2"))) void correlate40_avx2(const std::int16_t* basis,
-                                                      const std::int16_t* x, int, int padded,
+// The DTMF case, 40-sample sub-blocks (5 ms at 8 kHz), exactly the sub-block read. Each pair
+// of samples is broadcast and multiplied against the pair basis: one vpmaddwd gives eight
+// lanes' two products summed, so the 16 sums come out in lane order with no reduction.
+// Four accumulators (two per half) keep the additions off one dependency chain.
+__attribute__((target("avx2"))) void correlate40_avx2(const BankTables& t, const std::int16_t* x,
                                                       std::int32_t* out, std::uint64_t* energy) {
     const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
     const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16));
     const __m256i x2 = _mm256_inserti128_si256(
         _mm256_setzero_si256(), _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 32)), 0);
     *energy = sum_lanes(add_squares(add_squares(add_squares(_mm256_setzero_si256(), x0), x1), x2));
-    __m256i acc[kBankLanes];
-    for (int k = 0; k < kBankLanes; ++k) {
-        const std::int16_t* b = basis + k * padded;  // zeros past 40: x2's zeros meet them
-        const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
-        const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16));
-        const __m256i b2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32));
-        acc[k] = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(x0, b0), _mm256_madd_epi16(x1, b1)),
-                                  _mm256_madd_epi16(x2, b2));
+    const auto* b = reinterpret_cast<const __m256i*>(t.pair_basis.data());
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (int p = 0; p < 20; p += 2) {
+        std::int32_t two0, two1;  // samples 2p, 2p+1 and 2p+2, 2p+3 as one 32-bit word each
+        std::memcpy(&two0, x + 2 * p, sizeof two0);
+        std::memcpy(&two1, x + 2 * p + 2, sizeof two1);
+        const __m256i v0 = _mm256_set1_epi32(two0), v1 = _mm256_set1_epi32(two1);
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(v0, _mm256_loadu_si256(b + 2 * p)));
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(v0, _mm256_loadu_si256(b + 2 * p + 1)));
+        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(v1, _mm256_loadu_si256(b + 2 * p + 2)));
+        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(v1, _mm256_loadu_si256(b + 2 * p + 3)));
     }
-    reduce16(acc, out);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_add_epi32(a0, a2));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), _mm256_add_epi32(a1, a3));
 }
 
 // (re, im)·a + (im, re)·b on 16 interleaved lanes: the same products and sums as the
@@ -124,9 +146,10 @@ __attribute__((target("avx2"))) void rotate_avx2(const std::int32_t* acc, const 
 
 // Any sub-block length: 16 products per vpmaddwd; one load of the samples serves all 16
 // lanes. Reads `padded` samples.
-__attribute__((target("avx2"))) void correlate_avx2(const std::int16_t* basis,
-                                                    const std::int16_t* x, int, int padded,
+__attribute__((target("avx2"))) void correlate_avx2(const BankTables& t, const std::int16_t* x,
                                                     std::int32_t* out, std::uint64_t* energy) {
+    const int padded = t.padded;
+    const std::int16_t* basis = t.basis.data();
     __m256i e64 = _mm256_setzero_si256();
     for (int c = 0; c < padded; c += 16)
         e64 = add_squares(e64, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c)));
@@ -192,6 +215,12 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
         step_re[static_cast<std::size_t>(k)] = std::cos(w * sub_block);
         step_im[static_cast<std::size_t>(k)] = -std::sin(w * sub_block);
     }
+    pair_basis.assign(static_cast<std::size_t>(sub_block) * kBankLanes, 0);
+    for (int p = 0; p < sub_block / 2; ++p)
+        for (int lane = 0; lane < kBankLanes; ++lane)
+            for (int j = 0; j < 2; ++j)
+                pair_basis[static_cast<std::size_t>((p * kBankLanes + lane) * 2 + j)] =
+                    basis[static_cast<std::size_t>(lane * padded + 2 * p + j)];
     // When every frequency turns a whole number of times in P sub-blocks (DTMF at 8 kHz with
     // S = 40: f·S/fs = f/200, so P = 200), the absolute phase reference repeats: tabulate it
     // (scaled back from Q10) instead of running a recurrence.
@@ -244,7 +273,7 @@ std::size_t CorrelatorBank::feed(const std::int16_t* x, std::size_t n, SubBlock*
     if (ready_) {
         std::int32_t acc[kBankLanes];
         std::uint64_t energy = 0;
-        tables_->kernel(tables_->basis.data(), buf_.data(), S, tables_->padded, acc, &energy);
+        tables_->kernel(*tables_, buf_.data(), acc, &energy);
         finish_block(acc, energy, out);
         fill_ = 0;
     }
@@ -254,7 +283,7 @@ std::size_t CorrelatorBank::feed(const std::int16_t* x, std::size_t n, SubBlock*
 void CorrelatorBank::block(const std::int16_t* x, SubBlock* out) noexcept {
     std::int32_t acc[kBankLanes];
     std::uint64_t energy = 0;
-    tables_->exact_kernel(tables_->basis.data(), x, tables_->sub_block, tables_->padded, acc, &energy);
+    tables_->exact_kernel(*tables_, x, acc, &energy);
     finish_block(acc, energy, out);
     ready_ = true;
 }

@@ -40,12 +40,14 @@ struct BankTables {
     int sub_block;
     int padded;                      // sub_block rounded up to 16 (zeros past sub_block)
     std::vector<std::int16_t> basis;  // [kBankLanes][padded], Q10: cos, -sin per frequency
-    // Correlation kernels picked for this CPU: basis, samples, sub-block length, padded
-    // length (the basis stride), 16 sums out, energy out. `kernel` may read `padded`
-    // samples (the bank's zero-padded buffer); `exact_kernel` reads exactly `sub_block`
-    // (samples in the caller's memory). Both give the same, exact integer sums.
-    using Kernel = void (*)(const std::int16_t*, const std::int16_t*, int, int, std::int32_t*,
-                            std::uint64_t*);
+    // The same basis by sample pairs: [sub_block / 2][kBankLanes][2], lane k holding
+    // (b_k[2p], b_k[2p+1]), for kernels that broadcast two samples against all 16 lanes.
+    std::vector<std::int16_t> pair_basis;
+    // Correlation kernels picked for this CPU: tables, samples, 16 sums out, energy out.
+    // `kernel` may read `padded` samples (the bank's zero-padded buffer); `exact_kernel`
+    // reads exactly `sub_block` (samples in the caller's memory). Both give the same, exact
+    // integer sums.
+    using Kernel = void (*)(const BankTables&, const std::int16_t*, std::int32_t*, std::uint64_t*);
     Kernel kernel;
     Kernel exact_kernel;
     static constexpr int kMaxPeriod = 400;
@@ -57,8 +59,9 @@ struct BankTables {
     using Rotate = void (*)(const std::int32_t*, const float*, const float*, float*);
     Rotate rotate;
     // |Σ C(f)|² over three sub-blocks, per frequency: the power of a 3-sub-block window
-    // (first, second, third sub-block's 16 lanes in; 8 powers out).
-    using Powers3 = void (*)(const float*, const float*, const float*, float*);
+    // (first, second, third sub-block's 16 lanes in; 8 powers out), and the strongest of
+    // frequencies 0-3 and of 4-7 (DTMF's row and column; the first index among equals).
+    using Powers3 = void (*)(const float*, const float*, const float*, float*, int*, int*);
     Powers3 powers3;
     std::array<double, kBankMaxFreqs> step_re{}, step_im{};  // e^{-jωS}
 };

@@ -112,6 +112,7 @@ void DtmfDetector::reset() noexcept {
     ring_ = {};
     history_ = {};
     samples_ = 0;
+    fill_ = 0;
     block_ = -1;
     run_ = Run{};
     cand_first_ = -1;
@@ -125,20 +126,25 @@ void DtmfDetector::reset() noexcept {
 
 void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
                            std::vector<MaskRequest>* masks) noexcept {
+    // Samples go to the history (four sub-block slots, the one being filled is `block_ + 1`'s);
+    // a completed sub-block is correlated there, into its ring slot.
     while (n > 0) {
-        // Samples go to the history (four sub-blocks; sub-blocks end on multiples of 40, so
-        // no copy wraps); a completed sub-block is correlated there, into its ring slot.
-        const auto at = static_cast<std::size_t>(samples_ % (4 * kSubBlock));
-        const std::size_t used = std::min<std::size_t>(n, kSubBlock - at % kSubBlock);
-        if (used == kSubBlock)  // whole sub-blocks (the usual case): a fixed-size copy, in
-            std::memcpy(history_.data() + at, x, kSubBlock * sizeof(std::int16_t));  // vectors
-        else
-            std::memcpy(history_.data() + at, x, used * sizeof(std::int16_t));
+        std::int16_t* slot = history_.data() + ((block_ + 1) & 3) * kSubBlock;
+        std::size_t used;
+        if (fill_ == 0 && n >= kSubBlock) {  // a whole sub-block (the usual case): a fixed-size
+            std::memcpy(slot, x, kSubBlock * sizeof(std::int16_t));  // copy, in vectors
+            used = kSubBlock;
+        } else {
+            used = std::min<std::size_t>(n, static_cast<std::size_t>(kSubBlock - fill_));
+            std::memcpy(slot + fill_, x, used * sizeof(std::int16_t));
+        }
         x += used;
         n -= used;
         samples_ += static_cast<std::int64_t>(used);
-        if ((at + used) % kSubBlock == 0) {
-            bank_.block(history_.data() + (at + used - kSubBlock), &ring_[(block_ + 1) & 3]);
+        fill_ += static_cast<int>(used);
+        if (fill_ == kSubBlock) {
+            fill_ = 0;
+            bank_.block(slot, &ring_[(block_ + 1) & 3]);
             on_sub_block(events, masks);
         }
     }
@@ -241,14 +247,10 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
     // The 15 ms window ending with this sub-block: |W|² per frequency, in float on the raw
     // lanes (this runs every 5 ms on every stream; most windows fail the first test).
     float q[8];
+    int r = 0, c = 4;  // the strongest row and column
     bank_.tables().powers3(reinterpret_cast<const float*>(ring(b - 2).corr.data()),
                            reinterpret_cast<const float*>(ring(b - 1).corr.data()),
-                           reinterpret_cast<const float*>(ring(b).corr.data()), q);
-    int r = 0, c = 4;
-    for (int f = 1; f < 4; ++f)
-        if (q[f] > q[r]) r = f;
-    for (int f = 5; f < 8; ++f)
-        if (q[f] > q[c]) c = f;
+                           reinterpret_cast<const float*>(ring(b).corr.data()), q, &r, &c);
     const float energy = ring(b - 2).energy + ring(b - 1).energy + ring(b).energy;
     // Tone power is 2|W|²/N² and mean power E/N, so the share test is 2(|Wr|²+|Wc|²) ≥ ρ·E·N.
     const bool share_ok =

@@ -128,6 +128,7 @@ private:
     std::shared_ptr<const struct ProbeTables> probes_;
     std::int64_t samples_ = 0;
     std::int64_t block_ = -1;  // index of the last completed sub-block
+    int fill_ = 0;             // samples of the next sub-block already in the history
     Run run_;
     // Mask request state: the last candidate windows.
     std::int64_t cand_first_ = -1;  // first window block of the current candidate streak

@@ -92,6 +92,8 @@ private:
     std::uint64_t late_ = 0;
     std::uint64_t masked_ = 0;
     std::array<MaskSpan, kMaxRuns> runs_{};
+    // The scrubber's 5 ms piece at 8 kHz, copied through the delay line with fixed sizes.
+    static constexpr std::size_t kPiece = 40;
     int n_runs_ = 0;
     // Comfort noise: background tracker (minimum of 20 ms block powers over 1-2 s) and
     // generator. The mask-join distance stays 5 ms (join_).

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// CorrelatorBank: the kernels picked for this CPU (AVX2 where present) give exactly the
+// integer sums of the basis written out, for random, full-scale and extreme sub-blocks, read
+// both in place (exact_kernel) and from the bank's padded buffer (kernel); the window powers
+// and their strongest row and column are the scalar ones, ties included.
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "check.hpp"
+#include "pcifilter/correlator_bank.hpp"
+#include "pcifilter/dtmf_detector.hpp"
+
+using namespace pcifilter;
+
+namespace {
+
+void reference(const BankTables& t, const std::int16_t* x, std::int32_t* out, std::uint64_t* energy) {
+    std::uint64_t e = 0;
+    for (int i = 0; i < t.sub_block; ++i) e += static_cast<std::uint64_t>(std::int64_t(x[i]) * x[i]);
+    *energy = e;
+    for (int k = 0; k < kBankLanes; ++k) {
+        std::int64_t acc = 0;
+        for (int i = 0; i < t.sub_block; ++i)
+            acc += std::int64_t(x[i]) * t.basis[static_cast<std::size_t>(k * t.padded + i)];
+        CHECK(acc >= INT32_MIN && acc <= INT32_MAX);  // the bound the kernels rely on
+        out[k] = static_cast<std::int32_t>(acc);
+    }
+}
+
+void check_tables(const BankTables& t, std::mt19937& rng) {
+    std::uniform_int_distribution<int> any(-32768, 32767), pick(0, 3);
+    // Room for the padded kernel's over-read and for every start alignment.
+    std::vector<std::int16_t> buf(static_cast<std::size_t>(t.padded) + 64, 0);
+    for (int trial = 0; trial < 4000; ++trial) {
+        const int offset = trial % 16;
+        std::int16_t* x = buf.data() + offset;
+        const int kind = pick(rng);
+        for (int i = 0; i < t.sub_block; ++i) {
+            if (kind == 0) x[i] = static_cast<std::int16_t>(any(rng));
+            else if (kind == 1) x[i] = (i & 1) ? 32767 : -32768;  // full-scale square
+            else if (kind == 2) x[i] = -32768;
+            else x[i] = static_cast<std::int16_t>(any(rng) / 256);
+        }
+        std::int32_t want[kBankLanes], got[kBankLanes];
+        std::uint64_t e_want = 0, e_got = 0;
+        reference(t, x, want, &e_want);
+        t.exact_kernel(t, x, got, &e_got);
+        CHECK(e_got == e_want);
+        for (int k = 0; k < kBankLanes; ++k) CHECK(got[k] == want[k]);
+        // The padded kernel reads zeros past the sub-block, as the bank's buffer holds.
+        std::vector<std::int16_t> padded(x, x + t.sub_block);
+        padded.resize(static_cast<std::size_t>(t.padded), 0);
+        t.kernel(t, padded.data(), got, &e_got);
+        CHECK(e_got == e_want);
+        for (int k = 0; k < kBankLanes; ++k) CHECK(got[k] == want[k]);
+    }
+}
+
+void check_powers3(const BankTables& t, std::mt19937& rng) {
+    std::uniform_real_distribution<float> any(-1e5f, 1e5f);
+    std::uniform_int_distribution<int> pick(0, 7);
+    for (int trial = 0; trial < 20000; ++trial) {
+        float s[3][kBankLanes];
+        for (auto& sub : s)
+            for (float& v : sub) v = any(rng);
+        if (trial % 3 == 0) {  // ties: a second bin with the same lanes as the first
+            const int a = pick(rng), b = pick(rng);
+            for (auto& sub : s) {
+                sub[2 * b] = sub[2 * a];
+                sub[2 * b + 1] = sub[2 * a + 1];
+            }
+        }
+        if (trial % 7 == 0)
+            for (auto& sub : s)
+                for (float& v : sub) v = 0.0f;  // all equal: the first of each group
+        float want[kBankMaxFreqs], got[kBankMaxFreqs];
+        int want_low = 0, want_high = 4;
+        for (int f = 0; f < kBankMaxFreqs; ++f) {
+            const float re = s[0][2 * f] + s[1][2 * f] + s[2][2 * f];
+            const float im = s[0][2 * f + 1] + s[1][2 * f + 1] + s[2][2 * f + 1];
+            want[f] = re * re + im * im;
+        }
+        for (int f = 1; f < 4; ++f)
+            if (want[f] > want[want_low]) want_low = f;
+        for (int f = 5; f < 8; ++f)
+            if (want[f] > want[want_high]) want_high = f;
+        int low = -1, high = -1;
+        t.powers3(s[0], s[1], s[2], got, &low, &high);
+        for (int f = 0; f < kBankMaxFreqs; ++f) CHECK(got[f] == want[f]);
+        CHECK(low == want_low);
+        CHECK(high == want_high);
+    }
+}
+
+}  // namespace
+
+int main() {
+    std::mt19937 rng(1234);
+    check_tables(*dtmf_bank_tables(), rng);  // 40-sample sub-blocks, 8 frequencies
+    check_powers3(*dtmf_bank_tables(), rng);
+    check_tables(BankTables({1100.0, 2100.0}, 64, 8000.0), rng);
+    check_tables(BankTables({440.0, 350.0, 480.0}, 24, 8000.0), rng);
+    return CHECK_DONE();
+}
