@@ -43,17 +43,16 @@ void rotate_portable(const std::int32_t* acc, const float* a, const float* b, fl
     }
 }
 
-void powers3_portable(const float* s0, const float* s1, const float* s2, float* q, int* low,
-                      int* high) {
+WindowPeaks powers3_portable(const float* s0, const float* s1, const float* s2, float* q) {
     float w[kBankLanes];
     for (int k = 0; k < kBankLanes; ++k) w[k] = s0[k] + s1[k] + s2[k];
     for (int f = 0; f < kBankMaxFreqs; ++f) q[f] = w[2 * f] * w[2 * f] + w[2 * f + 1] * w[2 * f + 1];
-    *low = 0;
-    *high = 4;
+    int low = 0, high = 4;
     for (int f = 1; f < 4; ++f)
-        if (q[f] > q[*low]) *low = f;
+        if (q[f] > q[low]) low = f;
     for (int f = 5; f < 8; ++f)
-        if (q[f] > q[*high]) *high = f;
+        if (q[f] > q[high]) high = f;
+    return {q[low], q[high], low, high};
 }
 
 #ifdef PCIFILTER_HAVE_AVX2_KERNEL
@@ -71,28 +70,6 @@ __attribute__((target("avx2"))) inline std::uint64_t sum_lanes(__m256i e64) {
     return e4[0] + e4[1] + e4[2] + e4[3];
 }
 
-// The same sums and products as the portable loop, in the same order: the same floats.
-__attribute__((target("avx2"))) void powers3_avx2(const float* s0, const float* s1, const float* s2,
-                                                  float* q, int* low, int* high) {
-    __m256 sq[2];
-    for (int h = 0; h < 2; ++h) {
-        const __m256 w = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(s0 + 8 * h), _mm256_loadu_ps(s1 + 8 * h)),
-                                       _mm256_loadu_ps(s2 + 8 * h));
-        sq[h] = _mm256_mul_ps(w, w);
-    }
-    // re² + im² pairwise: (q0 q1 q4 q5 | q2 q3 q6 q7), then into order.
-    const __m256 pairs = _mm256_hadd_ps(sq[0], sq[1]);
-    const __m256 p = _mm256_permutevar8x32_ps(pairs, _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7));
-    _mm256_storeu_ps(q, p);
-    // Each group's maximum in all its lanes, then the first lane equal to it: no branches
-    // (which of four bins is strongest changes at random over speech).
-    const __m256 m1 = _mm256_max_ps(p, _mm256_permute_ps(p, 0xB1));
-    const __m256 m2 = _mm256_max_ps(m1, _mm256_permute_ps(m1, 0x4E));
-    const auto at_max = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(p, m2, _CMP_EQ_OQ)));
-    *low = __builtin_ctz(at_max | 0x10u);
-    *high = 4 + __builtin_ctz((at_max >> 4) | 0x10u);
-}
-
 // Transposed reduction: 16 vectors of 8 partial sums to 16 totals.
 __attribute__((target("avx2"))) inline void reduce16(const __m256i* acc, std::int32_t* out) {
     __m256i h[8], g[4];
@@ -108,16 +85,22 @@ __attribute__((target("avx2"))) inline void reduce16(const __m256i* acc, std::in
 // The DTMF case, 40-sample sub-blocks (5 ms at 8 kHz), exactly the sub-block read. Each pair
 // of samples is broadcast and multiplied against the pair basis: one vpmaddwd gives eight
 // lanes' two products summed, so the 16 sums come out in lane order with no reduction.
-// Four accumulators (two per half) keep the additions off one dependency chain.
-__attribute__((target("avx2"))) void correlate40_avx2(const BankTables& t, const std::int16_t* x,
-                                                      std::int32_t* out, std::uint64_t* energy) {
+// Four accumulators (two per half) keep the additions off one dependency chain. Lanes 0-7
+// and 8-15 are returned in `lo` and `hi`.
+__attribute__((target("avx2"))) inline std::uint64_t correlate40_lanes(const BankTables& t,
+                                                                      const std::int16_t* x,
+                                                                      __m256i* lo, __m256i* hi) {
     const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
     const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16));
     const __m256i x2 = _mm256_inserti128_si256(
         _mm256_setzero_si256(), _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 32)), 0);
-    *energy = sum_lanes(add_squares(add_squares(add_squares(_mm256_setzero_si256(), x0), x1), x2));
+    const std::uint64_t energy =
+        sum_lanes(add_squares(add_squares(add_squares(_mm256_setzero_si256(), x0), x1), x2));
     const auto* b = reinterpret_cast<const __m256i*>(t.pair_basis.data());
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    // Not unrolled further: fully unrolled, GCC computes all 40 products before summing
+    // them and spills most of them to the stack.
+#pragma GCC unroll 1
     for (int p = 0; p < 20; p += 2) {
         std::int32_t two0, two1;  // samples 2p, 2p+1 and 2p+2, 2p+3 as one 32-bit word each
         std::memcpy(&two0, x + 2 * p, sizeof two0);
@@ -128,20 +111,78 @@ __attribute__((target("avx2"))) void correlate40_avx2(const BankTables& t, const
         a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(v1, _mm256_loadu_si256(b + 2 * p + 2)));
         a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(v1, _mm256_loadu_si256(b + 2 * p + 3)));
     }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_add_epi32(a0, a2));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), _mm256_add_epi32(a1, a3));
+    *lo = _mm256_add_epi32(a0, a2);
+    *hi = _mm256_add_epi32(a1, a3);
+    return energy;
+}
+
+__attribute__((target("avx2"))) void correlate40_avx2(const BankTables& t, const std::int16_t* x,
+                                                      std::int32_t* out, std::uint64_t* energy) {
+    __m256i lo, hi;
+    *energy = correlate40_lanes(t, x, &lo, &hi);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), lo);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), hi);
+}
+
+// (re, im)·a + (im, re)·b on 8 interleaved lanes: the same products and sums as the
+// portable loop, in the same order, so the same floats.
+__attribute__((target("avx2"))) inline __m256 rotate8(__m256i acc, const float* a, const float* b) {
+    const __m256 v = _mm256_cvtepi32_ps(acc);
+    const __m256 sw = _mm256_permute_ps(v, 0xB1);  // (im, re) pairs
+    return _mm256_add_ps(_mm256_mul_ps(v, _mm256_loadu_ps(a)), _mm256_mul_ps(sw, _mm256_loadu_ps(b)));
+}
+
+// Window powers from the window's 16 summed lanes, and each group's strongest.
+__attribute__((target("avx2"))) inline WindowPeaks powers_peaks(__m256 w0, __m256 w1, float* q) {
+    // re² + im² pairwise: (q0 q1 q4 q5 | q2 q3 q6 q7), then into order.
+    const __m256 pairs = _mm256_hadd_ps(_mm256_mul_ps(w0, w0), _mm256_mul_ps(w1, w1));
+    const __m256 p = _mm256_permutevar8x32_ps(pairs, _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7));
+    _mm256_storeu_ps(q, p);
+    // Each group's maximum in all its lanes, then the first lane equal to it: no branches
+    // (which of four bins is strongest changes at random over speech).
+    const __m256 m1 = _mm256_max_ps(p, _mm256_permute_ps(p, 0xB1));
+    const __m256 m2 = _mm256_max_ps(m1, _mm256_permute_ps(m1, 0x4E));
+    const auto at_max = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(p, m2, _CMP_EQ_OQ)));
+    return {_mm256_cvtss_f32(m2), _mm_cvtss_f32(_mm256_extractf128_ps(m2, 1)),
+            __builtin_ctz(at_max | 0x10u), 4 + __builtin_ctz((at_max >> 4) | 0x10u)};
+}
+
+// correlate40_avx2, rotate_avx2 and powers3_avx2 in one pass: the same operations in the same
+// order (the window is (first + second) + new), kept in registers.
+__attribute__((target("avx2"))) WindowPeaks fused40_avx2(const BankTables& t, const std::int16_t* x,
+                                                        std::size_t rot, const SubBlock& first,
+                                                        const SubBlock& second, SubBlock* out, float* q) {
+    __m256i lo, hi;
+    const std::uint64_t energy = correlate40_lanes(t, x, &lo, &hi);
+    out->energy = static_cast<float>(energy);
+    const __m256 c0 = rotate8(lo, t.rot_a.data() + rot, t.rot_b.data() + rot);
+    const __m256 c1 = rotate8(hi, t.rot_a.data() + rot + 8, t.rot_b.data() + rot + 8);
+    auto* corr = reinterpret_cast<float*>(out->corr.data());
+    _mm256_storeu_ps(corr, c0);
+    _mm256_storeu_ps(corr + 8, c1);
+    const auto* f = reinterpret_cast<const float*>(first.corr.data());
+    const auto* s = reinterpret_cast<const float*>(second.corr.data());
+    const __m256 w0 = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(f), _mm256_loadu_ps(s)), c0);
+    const __m256 w1 = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(f + 8), _mm256_loadu_ps(s + 8)), c1);
+    return powers_peaks(w0, w1, q);
+}
+
+// The same sums and products as the portable loop, in the same order: the same floats.
+__attribute__((target("avx2"))) WindowPeaks powers3_avx2(const float* s0, const float* s1,
+                                                         const float* s2, float* q) {
+    const __m256 w0 = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(s0), _mm256_loadu_ps(s1)), _mm256_loadu_ps(s2));
+    const __m256 w1 =
+        _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(s0 + 8), _mm256_loadu_ps(s1 + 8)), _mm256_loadu_ps(s2 + 8));
+    return powers_peaks(w0, w1, q);
 }
 
 // (re, im)·a + (im, re)·b on 16 interleaved lanes: the same products and sums as the
 // portable loop, in the same order, so the same floats.
 __attribute__((target("avx2"))) void rotate_avx2(const std::int32_t* acc, const float* a,
                                                  const float* b, float* out) {
-    for (int k = 0; k < kBankLanes; k += 8) {
-        const __m256 v = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + k)));
-        const __m256 sw = _mm256_permute_ps(v, 0xB1);  // (im, re) pairs
-        _mm256_storeu_ps(out + k, _mm256_add_ps(_mm256_mul_ps(v, _mm256_loadu_ps(a + k)),
-                                                _mm256_mul_ps(sw, _mm256_loadu_ps(b + k))));
-    }
+    for (int k = 0; k < kBankLanes; k += 8)
+        _mm256_storeu_ps(out + k, rotate8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + k)),
+                                          a + k, b + k));
 }
 
 // Any sub-block length: 16 products per vpmaddwd; one load of the samples serves all 16
@@ -199,6 +240,7 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
     if (have_avx2()) {
         kernel = sub_block == 40 ? correlate40_avx2 : correlate_avx2;
         if (sub_block == 40) exact_kernel = correlate40_avx2;
+        if (sub_block == 40 && n_freqs == kBankMaxFreqs) fused = fused40_avx2;
         rotate = rotate_avx2;
         powers3 = powers3_avx2;
     }
@@ -286,6 +328,22 @@ void CorrelatorBank::block(const std::int16_t* x, SubBlock* out) noexcept {
     tables_->exact_kernel(*tables_, x, acc, &energy);
     finish_block(acc, energy, out);
     ready_ = true;
+}
+
+WindowPeaks CorrelatorBank::block_window(const std::int16_t* x, const SubBlock& first,
+                                         const SubBlock& second, SubBlock* out, float* q) noexcept {
+    const BankTables& t = *tables_;
+    if (t.fused != nullptr && t.period > 0) {
+        const auto at = static_cast<std::size_t>(phase_index_) * kBankLanes;
+        if (++phase_index_ == t.period) phase_index_ = 0;
+        ++blocks_done_;
+        ready_ = true;
+        return t.fused(t, x, at, first, second, out, q);
+    }
+    block(x, out);
+    return t.powers3(reinterpret_cast<const float*>(first.corr.data()),
+                     reinterpret_cast<const float*>(second.corr.data()),
+                     reinterpret_cast<const float*>(out->corr.data()), q);
 }
 
 void CorrelatorBank::finish_block(const std::int32_t* acc, std::uint64_t energy, SubBlock* out) noexcept {

@@ -33,6 +33,12 @@ struct SubBlock {
     float energy = 0.0f;  // Σ x² over the sub-block
 };
 
+// The strongest of frequencies 0-3 and of 4-7 in a window, and their |W|².
+struct WindowPeaks {
+    float low_q, high_q;
+    int low, high;
+};
+
 // Immutable per-configuration tables, shared by every stream using the same frequencies.
 struct BankTables {
     BankTables(const std::vector<double>& freqs_hz, int sub_block, double sample_rate);
@@ -60,9 +66,17 @@ struct BankTables {
     Rotate rotate;
     // |Σ C(f)|² over three sub-blocks, per frequency: the power of a 3-sub-block window
     // (first, second, third sub-block's 16 lanes in; 8 powers out), and the strongest of
-    // frequencies 0-3 and of 4-7 (DTMF's row and column; the first index among equals).
-    using Powers3 = void (*)(const float*, const float*, const float*, float*, int*, int*);
+    // frequencies 0-3 and of 4-7 (DTMF's row and column; the first index among equals),
+    // returned in registers: the caller tests them at once.
+    using Powers3 = WindowPeaks (*)(const float*, const float*, const float*, float*);
     Powers3 powers3;
+    // exact_kernel, the tabulated rotation and powers3 in one pass (where the CPU has one for
+    // this configuration, else null): tables, samples, rotation lanes (rot_a + offset), the
+    // window's first two sub-blocks, the new sub-block out, 8 powers out. The same floats as
+    // the three steps; no store and reload between them.
+    using Fused = WindowPeaks (*)(const BankTables&, const std::int16_t*, std::size_t, const SubBlock&,
+                                  const SubBlock&, SubBlock*, float*);
+    Fused fused = nullptr;
     std::array<double, kBankMaxFreqs> step_re{}, step_im{};  // e^{-jωS}
 };
 
@@ -78,6 +92,10 @@ public:
     // One whole sub-block straight from the caller's memory (exactly `sub_block` samples
     // are read), for callers that keep the samples anyway. Do not mix with feed().
     void block(const std::int16_t* x, SubBlock* out) noexcept;
+    // block(), then the powers of the window of sub-blocks `first`, `second` and the new one
+    // (BankTables::powers3): in one pass where the CPU allows. 8 frequencies only.
+    WindowPeaks block_window(const std::int16_t* x, const SubBlock& first, const SubBlock& second,
+                             SubBlock* out, float* q) noexcept;
     bool ready() const noexcept { return ready_; }
     const SubBlock& last() const noexcept { return last_; }
     std::int64_t blocks_done() const noexcept { return blocks_done_; }

@@ -98,6 +98,8 @@ DtmfDetector::DtmfDetector(const DtmfParams& params)
     min_power_ = dbm0_to_power(params_.min_level_dbm0);
     mask_min_power_ = dbm0_to_power(params_.mask_min_level_dbm0);
     mask_min_q_ = static_cast<float>(mask_min_power_ * kN * kN / 2.0);
+    share_min_ = static_cast<float>(params_.mask_min_energy_ratio);
+    share_weak_ = static_cast<float>(params_.mask_weak_energy_ratio);
     // A window step is one sub-block (5 ms); a gap of g ms of invalid windows spans g/5 steps.
     max_gap_windows_ = static_cast<int>(params_.max_dropout_ms / 5.0 + 0.5);
     harmonic_limit_ = std::pow(10.0, params_.max_harmonic_db / 10.0);
@@ -131,8 +133,10 @@ void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<Ton
     while (n > 0) {
         std::int16_t* slot = history_.data() + ((block_ + 1) & 3) * kSubBlock;
         std::size_t used;
-        if (fill_ == 0 && n >= kSubBlock) {  // a whole sub-block (the usual case): a fixed-size
-            std::memcpy(slot, x, kSubBlock * sizeof(std::int16_t));  // copy, in vectors
+        const std::int16_t* whole = nullptr;  // a whole sub-block in the caller's memory
+        if (fill_ == 0 && n >= kSubBlock) {  // the usual case: a fixed-size copy, in vectors
+            std::memcpy(slot, x, kSubBlock * sizeof(std::int16_t));
+            whole = x;
             used = kSubBlock;
         } else {
             used = std::min<std::size_t>(n, static_cast<std::size_t>(kSubBlock - fill_));
@@ -144,8 +148,14 @@ void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<Ton
         fill_ += static_cast<int>(used);
         if (fill_ == kSubBlock) {
             fill_ = 0;
-            bank_.block(slot, &ring_[(block_ + 1) & 3]);
-            on_sub_block(events, masks);
+            // Correlated from the caller's samples when whole: loads right after the copy's
+            // stores to the history would wait for them. The window ending with it is
+            // measured in the same pass.
+            const std::int64_t b = block_ + 1;
+            float q[8];
+            const WindowPeaks peak =
+                bank_.block_window(whole != nullptr ? whole : slot, ring(b - 2), ring(b - 1), &ring_[b & 3], q);
+            on_sub_block(events, masks, peak, q);
         }
     }
 }
@@ -237,26 +247,21 @@ double DtmfDetector::coverage(std::int64_t block, int row, int col, double ref) 
     return std::clamp(pair_amplitude(block, row, col) / ref, 0.0, 1.0);
 }
 
-void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events,
-                                std::vector<MaskRequest>* masks) noexcept {
+void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<MaskRequest>* masks,
+                                const WindowPeaks& peak, const float* q) noexcept {
     ++block_;
     const std::int64_t b = block_;
     if (b < kWindowBlocks - 1) return;
     constexpr std::int64_t S = kSubBlock;
 
-    // The 15 ms window ending with this sub-block: |W|² per frequency, in float on the raw
-    // lanes (this runs every 5 ms on every stream; most windows fail the first test).
-    float q[8];
-    int r = 0, c = 4;  // the strongest row and column
-    bank_.tables().powers3(reinterpret_cast<const float*>(ring(b - 2).corr.data()),
-                           reinterpret_cast<const float*>(ring(b - 1).corr.data()),
-                           reinterpret_cast<const float*>(ring(b).corr.data()), q, &r, &c);
+    // The 15 ms window ending with this sub-block: |W|² per frequency (q), in float on the
+    // raw lanes (this runs every 5 ms on every stream; most windows fail the first test).
+    const int r = peak.low, c = peak.high;  // the strongest row and column
     const float energy = ring(b - 2).energy + ring(b - 1).energy + ring(b).energy;
     // Tone power is 2|W|²/N² and mean power E/N, so the share test is 2(|Wr|²+|Wc|²) ≥ ρ·E·N.
-    const bool share_ok =
-        2.0f * (q[r] + q[c]) >= static_cast<float>(params_.mask_min_energy_ratio) * energy * kN;
-    const bool share_weak =
-        2.0f * (q[r] + q[c]) >= static_cast<float>(params_.mask_weak_energy_ratio) * energy * kN;
+    const float pair_q = 2.0f * (peak.low_q + peak.high_q);
+    const bool share_ok = pair_q >= share_min_ * energy * kN;
+    const bool share_weak = pair_q >= share_weak_ * energy * kN;
     // Shape tests in float on |W|² (tone power is 2|W|²/N²: the limits are scaled once):
     // most windows that pass a share test are speech and stop here.
     float r2q = 0, c2q = 0;  // the runner-up row and column

@@ -105,7 +105,10 @@ private:
         double pr = 0, pc = 0;            // Σ window powers
     };
 
-    void on_sub_block(std::vector<ToneEvent>* events, std::vector<MaskRequest>* masks) noexcept;
+    // The window ending with the sub-block just completed: its powers `q` (|W|² per
+    // frequency) and strongest row and column come with it.
+    void on_sub_block(std::vector<ToneEvent>* events, std::vector<MaskRequest>* masks,
+                      const WindowPeaks& peak, const float* q) noexcept;
     void finish_run(std::vector<ToneEvent>* events) noexcept;
     const SubBlock& ring(std::int64_t block) const noexcept { return ring_[block & 3]; }
     double pair_amplitude(std::int64_t block, int row, int col) const noexcept;
@@ -119,6 +122,7 @@ private:
     DtmfParams params_;
     double min_power_, mask_min_power_, twist_hi_, twist_lo_, harmonic_limit_ = 0;
     float mask_min_q_ = 0;  // mask_min_power_ on the |W|² scale
+    float share_min_ = 0, share_weak_ = 0;  // the mask energy ratios, as the tests use them
     int max_gap_windows_;
     CorrelatorBank bank_;
     std::array<SubBlock, 4> ring_{};

@@ -25,7 +25,9 @@ RtpDrop parse_rtp(const std::uint8_t* data, std::size_t len, RtpHeader* out) noe
     if (len < kRtpFixedHeader) return RtpDrop::TooShort;
     if ((data[0] >> 6) != 2) return RtpDrop::BadVersion;
     if (data[1] >= 192 && data[1] <= 223) return RtpDrop::Rtcp;  // RFC 5761 §4
-    RtpHeader h;
+    // Fields are written into *out one by one: a local header copied out whole made the
+    // copy's vector loads wait on the field stores (no store forwarding), on every packet.
+    RtpHeader& h = *out;
     h.padding = (data[0] & 0x20) != 0;
     h.extension = (data[0] & 0x10) != 0;
     h.csrc_count = data[0] & 0x0F;
@@ -34,6 +36,9 @@ RtpDrop parse_rtp(const std::uint8_t* data, std::size_t len, RtpHeader* out) noe
     h.sequence = be16(data + 2);
     h.timestamp = be32(data + 4);
     h.ssrc = be32(data + 8);
+    h.extension_profile = 0;
+    h.extension_offset = h.extension_length = 0;
+    h.padding_length = 0;
     std::size_t pos = kRtpFixedHeader;
     if (len < pos + 4u * h.csrc_count) return RtpDrop::CsrcOverrun;
     for (int i = 0; i < h.csrc_count; ++i, pos += 4) h.csrc[static_cast<std::size_t>(i)] = be32(data + pos);
@@ -56,7 +61,6 @@ RtpDrop parse_rtp(const std::uint8_t* data, std::size_t len, RtpHeader* out) noe
     h.payload_offset = pos;
     h.payload_length = end - pos;
     if (h.extension && rtp_extension_elements(data, h, nullptr, 0) < 0) return RtpDrop::BadExtension;
-    *out = h;
     return RtpDrop::None;
 }
 

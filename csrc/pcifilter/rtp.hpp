@@ -40,7 +40,8 @@ struct RtpHeader {
     std::uint16_t sequence = 0;
     std::uint32_t timestamp = 0;
     std::uint32_t ssrc = 0;
-    std::array<std::uint32_t, 15> csrc{};
+    // Set for i < csrc_count only: not zeroed on construction (a header is made per packet).
+    std::array<std::uint32_t, 15> csrc;
     std::uint16_t extension_profile = 0;
     std::size_t extension_offset = 0;  // extension data (after its 4-byte header)
     std::size_t extension_length = 0;  // bytes
@@ -49,7 +50,8 @@ struct RtpHeader {
     std::uint8_t padding_length = 0;
 };
 
-// Decodes and checks a packet; on success returns RtpDrop::None.
+// Decodes and checks a packet; on success returns RtpDrop::None. On failure *out holds a
+// partly decoded header (not to be used); csrc[i] is set for i < csrc_count only.
 RtpDrop parse_rtp(const std::uint8_t* data, std::size_t len, RtpHeader* out) noexcept;
 
 // One RFC 8285 element.

@@ -69,6 +69,7 @@ void Scrubber::reset() noexcept {
     if (tone_) tone_->reset();
     masker_.reset();
     consumed_ = 0;
+    piece_fill_ = 0;
     events_.clear();
     requests_.clear();
     stats_ = ScrubberStats{};
@@ -84,11 +85,12 @@ void Scrubber::analyse(const std::int16_t* in, std::size_t n) noexcept { run(in,
 void Scrubber::run(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
     // Pieces end on detector sub-block boundaries, so the masker never outputs a sample
     // before every decision that could cover it was made, however the input is chunked.
-    const std::int64_t piece = std::int64_t(DtmfDetector::kSubBlock) * factor_;
+    const int piece = DtmfDetector::kSubBlock * factor_;
     while (n > 0) {
-        const std::size_t k =
-            std::min<std::size_t>(n, static_cast<std::size_t>(piece - consumed_ % piece));
+        const std::size_t k = std::min<std::size_t>(n, static_cast<std::size_t>(piece - piece_fill_));
         run_piece(in, out, k);
+        piece_fill_ += static_cast<int>(k);  // kept, not consumed_ % piece: no division per piece
+        if (piece_fill_ == piece) piece_fill_ = 0;
         in += k;
         if (out != nullptr) out += k;
         n -= k;

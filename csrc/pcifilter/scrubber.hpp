@@ -96,6 +96,7 @@ private:
     std::optional<ToneDetector> tone_;
     Masker masker_;
     bool masking_ = true;
+    int piece_fill_ = 0;  // consumed_ modulo the piece length
     std::int64_t consumed_ = 0;
     std::vector<std::int16_t> narrow_;
     std::vector<ToneEvent> events_;

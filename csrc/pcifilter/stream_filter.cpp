@@ -127,7 +127,9 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
 }
 
 std::int64_t StreamFilter::to_timeline(std::int64_t rtp) const noexcept {
-    // RTP clock units to timeline samples, rounding down (also for negative values).
+    // RTP clock units to timeline samples, rounding down (also for negative values). G.711
+    // runs the timeline on the RTP clock: no 64-bit division on every packet.
+    if (clock_div_ == 1) return rtp;
     return rtp >= 0 ? rtp / clock_div_ : -((-rtp + clock_div_ - 1) / clock_div_);
 }
 

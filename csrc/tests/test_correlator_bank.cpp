@@ -2,7 +2,9 @@
 // CorrelatorBank: the kernels picked for this CPU (AVX2 where present) give exactly the
 // integer sums of the basis written out, for random, full-scale and extreme sub-blocks, read
 // both in place (exact_kernel) and from the bank's padded buffer (kernel); the window powers
-// and their strongest row and column are the scalar ones, ties included.
+// and their strongest row and column are the scalar ones, ties included; and the fused pass
+// (block_window) gives the same sub-blocks and window powers as the steps written out, over
+// more sub-blocks than the phase table's period.
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -85,12 +87,60 @@ void check_powers3(const BankTables& t, std::mt19937& rng) {
             if (want[f] > want[want_low]) want_low = f;
         for (int f = 5; f < 8; ++f)
             if (want[f] > want[want_high]) want_high = f;
-        int low = -1, high = -1;
-        t.powers3(s[0], s[1], s[2], got, &low, &high);
+        const WindowPeaks peak = t.powers3(s[0], s[1], s[2], got);
         for (int f = 0; f < kBankMaxFreqs; ++f) CHECK(got[f] == want[f]);
-        CHECK(low == want_low);
-        CHECK(high == want_high);
+        CHECK(peak.low == want_low);
+        CHECK(peak.high == want_high);
+        CHECK(peak.low_q == want[want_low]);
+        CHECK(peak.high_q == want[want_high]);
     }
+}
+
+void check_block_window(const std::shared_ptr<const BankTables>& tables, std::mt19937& rng) {
+    const BankTables& t = *tables;
+    CorrelatorBank bank(tables, false);
+    std::uniform_int_distribution<int> any(-32768, 32767);
+    std::vector<std::int16_t> x(static_cast<std::size_t>(t.sub_block));
+    SubBlock ring[3] = {};  // the window's first two sub-blocks and the new one
+    const int blocks = 2 * t.period + 37;
+    for (int b = 0; b < blocks; ++b) {
+        for (auto& v : x) v = static_cast<std::int16_t>(b % 50 == 7 ? -32768 : any(rng) >> (b % 9));
+        // Written out: the sums, rotated onto the absolute phase of sub-block b, then the
+        // window (first + second) + new.
+        std::int32_t acc[kBankLanes];
+        std::uint64_t energy = 0;
+        reference(t, x.data(), acc, &energy);
+        SubBlock want;
+        want.energy = static_cast<float>(energy);
+        const float* a = t.rot_a.data() + static_cast<std::size_t>(b % t.period) * kBankLanes;
+        const float* c = t.rot_b.data() + static_cast<std::size_t>(b % t.period) * kBankLanes;
+        auto* w = reinterpret_cast<float*>(want.corr.data());
+        for (int k = 0; k < kBankLanes; k += 2) {
+            const float re = static_cast<float>(acc[k]), im = static_cast<float>(acc[k + 1]);
+            w[k] = re * a[k] + im * c[k];
+            w[k + 1] = im * a[k + 1] + re * c[k + 1];
+        }
+        float want_q[kBankMaxFreqs];
+        const auto* f0 = reinterpret_cast<const float*>(ring[0].corr.data());
+        const auto* f1 = reinterpret_cast<const float*>(ring[1].corr.data());
+        for (int f = 0; f < kBankMaxFreqs; ++f) {
+            const float re = f0[2 * f] + f1[2 * f] + w[2 * f];
+            const float im = f0[2 * f + 1] + f1[2 * f + 1] + w[2 * f + 1];
+            want_q[f] = re * re + im * im;
+        }
+        float q[kBankMaxFreqs];
+        const WindowPeaks peak = bank.block_window(x.data(), ring[0], ring[1], &ring[2], q);
+        CHECK(ring[2].energy == want.energy);
+        for (int k = 0; k < kBankLanes; ++k)
+            CHECK(reinterpret_cast<const float*>(ring[2].corr.data())[k] == w[k]);
+        for (int f = 0; f < kBankMaxFreqs; ++f) CHECK(q[f] == want_q[f]);
+        CHECK(peak.low_q == q[peak.low] && peak.high_q == q[peak.high]);
+        for (int f = 0; f < 4; ++f) CHECK(q[f] <= q[peak.low]);
+        for (int f = 4; f < 8; ++f) CHECK(q[f] <= q[peak.high]);
+        ring[0] = ring[1];
+        ring[1] = ring[2];
+    }
+    CHECK(bank.blocks_done() == blocks);
 }
 
 }  // namespace
@@ -99,6 +149,7 @@ int main() {
     std::mt19937 rng(1234);
     check_tables(*dtmf_bank_tables(), rng);  // 40-sample sub-blocks, 8 frequencies
     check_powers3(*dtmf_bank_tables(), rng);
+    check_block_window(dtmf_bank_tables(), rng);
     check_tables(BankTables({1100.0, 2100.0}, 64, 8000.0), rng);
     check_tables(BankTables({440.0, 350.0, 480.0}, 24, 8000.0), rng);
     return CHECK_DONE();
