@@ -2,6 +2,7 @@
 #include "pcifilter/scrubber.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <stdexcept>
 
@@ -35,7 +36,7 @@ Scrubber::Scrubber(const ScrubberParams& params)
       offset_(params.sample_rate == 8000 ? 0 : -extra_delay(params.sample_rate)),
       dtmf_(params.dtmf),
       // The delay line holds one 5 ms analysis piece more than the look-ahead, so that the
-      // chunking-independent cut of late requests (run_piece) still lets them reach as far
+      // chunking-independent cut of late requests (run) still lets them reach as far
       // back as a whole-piece run could: the look-ahead setting stays the guaranteed margin.
       masker_(params.sample_rate,
               static_cast<int>(std::lround(params.lookahead_ms * params.sample_rate / 1000.0)) +
@@ -50,7 +51,7 @@ Scrubber::Scrubber(const ScrubberParams& params)
     if (!params_.tones.empty()) tone_.emplace(params_.tones);
     narrow_.resize(DtmfDetector::kSubBlock + 1);
     events_.reserve(4);
-    requests_.reserve(8);
+    requests_.reserve(2 * kBatch);
 }
 
 std::size_t Scrubber::state_bytes() const noexcept {
@@ -83,23 +84,68 @@ void Scrubber::process(const std::int16_t* in, std::int16_t* out, std::size_t n)
 void Scrubber::analyse(const std::int16_t* in, std::size_t n) noexcept { run(in, nullptr, n); }
 
 void Scrubber::run(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
-    // Pieces end on detector sub-block boundaries, so the masker never outputs a sample
-    // before every decision that could cover it was made, however the input is chunked.
+    // Detection runs in pieces that end on detector sub-block boundaries, so the masker never
+    // outputs a sample before every decision that could cover it was made, however the input
+    // is chunked. Up to kBatch pieces are detected first; the masker then outputs them,
+    // taking each piece's requests just before that piece's samples: the same output as
+    // piece by piece, in one masker call when no request came (nearly always).
     const int piece = DtmfDetector::kSubBlock * factor_;
+    // The pieces that made requests: where the piece starts in the batch, its requests, and
+    // the input position ending it.
+    struct Cut {
+        std::size_t at, first, last;
+        std::int64_t boundary;
+    };
+    std::array<Cut, kBatch> cuts;
     while (n > 0) {
-        const std::size_t k = std::min<std::size_t>(n, static_cast<std::size_t>(piece - piece_fill_));
-        run_piece(in, out, k);
-        piece_fill_ += static_cast<int>(k);  // kept, not consumed_ % piece: no division per piece
-        if (piece_fill_ == piece) piece_fill_ = 0;
-        in += k;
-        if (out != nullptr) out += k;
-        n -= k;
+        requests_.clear();
+        int n_cuts = 0;
+        const std::size_t first_event = events_.size();
+        std::size_t done = 0;
+        for (int p = 0; p < kBatch && done < n; ++p) {
+            const std::size_t k = std::min<std::size_t>(n - done, static_cast<std::size_t>(piece - piece_fill_));
+            const std::size_t before = requests_.size();
+            detect_piece(in + done, k);
+            if (requests_.size() > before)
+                cuts[static_cast<std::size_t>(n_cuts++)] = {done, before, requests_.size(),
+                                                             consumed_ + static_cast<std::int64_t>(done + k)};
+            done += k;
+            piece_fill_ += static_cast<int>(k);  // kept, not consumed_ % piece: no division
+            if (piece_fill_ == piece) piece_fill_ = 0;
+        }
+        forward(first_event);
+        if (out != nullptr) {
+            std::size_t at = 0;
+            for (int c = 0; c < n_cuts; ++c) {
+                const Cut& cut = cuts[static_cast<std::size_t>(c)];
+                if (cut.at > at) masker_.process(in + at, out + at, cut.at - at);
+                at = cut.at;
+                if (!masking_) continue;
+                // Requests were made at the boundary T ending their piece. Whatever the
+                // chunking, the masker has output less than T - delay by then (whole pieces:
+                // T - piece - delay; one sample at a time: T - 1 - delay): cutting late
+                // requests at T - delay, not at its current output position, keeps the
+                // output independent of chunking.
+                const std::int64_t not_before = cut.boundary - masker_.delay();
+                for (std::size_t i = cut.first; i < cut.last; ++i) {
+                    const MaskRequest& r = requests_[i];
+                    const std::int64_t s = r.start * factor_ + offset_ - lead_;
+                    const std::int64_t e = r.end * factor_ + offset_ + hang_;
+                    if (!masker_.request(s, e, not_before)) ++stats_.late_masks;
+                }
+            }
+            masker_.process(in + at, out + at, done - at);
+            stats_.masked_samples = masker_.masked_samples();
+        }
+        consumed_ += static_cast<std::int64_t>(done);
+        stats_.samples += done;
+        in += done;
+        if (out != nullptr) out += done;
+        n -= done;
     }
 }
 
-void Scrubber::run_piece(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
-    const std::size_t first_event = events_.size();
-    requests_.clear();
+void Scrubber::detect_piece(const std::int16_t* in, std::size_t n) noexcept {
     const std::int16_t* narrow = in;
     std::size_t n8 = n;
     if (decimator_) {
@@ -108,25 +154,6 @@ void Scrubber::run_piece(const std::int16_t* in, std::int16_t* out, std::size_t 
     }
     dtmf_.process(narrow, n8, &events_, &requests_);
     if (tone_) tone_->process(narrow, n8, &events_, params_.mask_tones ? &requests_ : nullptr);
-    if (out != nullptr && masking_) {
-        // Requests were made at the boundary T ending this piece. Whatever the chunking, the
-        // masker has output less than T - delay by now (whole pieces: T - piece - delay; one
-        // sample at a time: T - 1 - delay): cutting late requests at T - delay, not at its
-        // current output position, keeps the output independent of chunking.
-        const std::int64_t not_before = consumed_ + static_cast<std::int64_t>(n) - masker_.delay();
-        for (const MaskRequest& r : requests_) {
-            const std::int64_t s = r.start * factor_ + offset_ - lead_;
-            const std::int64_t e = r.end * factor_ + offset_ + hang_;
-            if (!masker_.request(s, e, not_before)) ++stats_.late_masks;
-        }
-    }
-    forward(first_event);
-    if (out != nullptr) {
-        masker_.process(in, out, n);
-        stats_.masked_samples = masker_.masked_samples();
-    }
-    consumed_ += static_cast<std::int64_t>(n);
-    stats_.samples += n;
 }
 
 bool Scrubber::mask(std::int64_t start, std::int64_t end) noexcept {

@@ -84,7 +84,8 @@ public:
 private:
     // Detection, and masking into `out` unless it is null (analysis only).
     void run(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept;
-    void run_piece(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept;
+    // Detection of one piece (ending at most on a sub-block boundary): events and requests.
+    void detect_piece(const std::int16_t* in, std::size_t n) noexcept;
     void forward(std::size_t first_event) noexcept;
 
     ScrubberParams params_;
@@ -101,6 +102,9 @@ private:
     std::vector<std::int16_t> narrow_;
     std::vector<ToneEvent> events_;
     std::vector<MaskRequest> requests_;
+    // Pieces detected before the masker outputs them: one 20 ms frame. Each piece makes at
+    // most one request per detector, so `requests_` keeps its capacity (state stays small).
+    static constexpr int kBatch = 4;
     ScrubberStats stats_;
 };
 
