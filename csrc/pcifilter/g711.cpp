@@ -42,15 +42,12 @@ constexpr std::array<std::int16_t, 256> make_table() {
 constexpr auto kUlawTable = make_table<ulaw_expand>();
 constexpr auto kAlawTable = make_table<alaw_expand>();
 
-inline int bit_length(unsigned v) { return v == 0 ? 0 : 32 - __builtin_clz(v); }
-
-}  // namespace
-
-std::uint8_t linear_to_ulaw(std::int16_t x) noexcept {
+constexpr std::uint8_t ulaw_compress(std::int16_t x) {
     // 14-bit magnitude plus the µ-law bias of 33 (G.191 ulaw_compress).
     unsigned absno = x < 0 ? static_cast<unsigned>((~x) >> 2) + 33u : static_cast<unsigned>(x >> 2) + 33u;
     if (absno > 0x1FFF) absno = 0x1FFF;
-    const int segno = bit_length(absno >> 6) + 1;
+    const unsigned top = absno >> 6;
+    const int segno = (top == 0 ? 0 : 32 - __builtin_clz(top)) + 1;  // its bit length, plus one
     const unsigned high = static_cast<unsigned>(8 - segno);
     const unsigned low = 0x0F - ((absno >> segno) & 0x0F);
     unsigned y = (high << 4) | low;
@@ -58,7 +55,7 @@ std::uint8_t linear_to_ulaw(std::int16_t x) noexcept {
     return static_cast<std::uint8_t>(y);
 }
 
-std::uint8_t linear_to_alaw(std::int16_t x) noexcept {
+constexpr std::uint8_t alaw_compress(std::int16_t x) {
     // 12-bit magnitude (G.191 alaw_compress).
     unsigned ix = x < 0 ? static_cast<unsigned>((~x) >> 4) : static_cast<unsigned>(x >> 4);
     if (ix > 15) {
@@ -74,14 +71,33 @@ std::uint8_t linear_to_alaw(std::int16_t x) noexcept {
     return static_cast<std::uint8_t>(ix ^ 0x55);
 }
 
+// Encoding tables: µ-law depends only on x >> 2 (14 bits), A-law on x >> 4 (12 bits), the
+// one's-complement folding of negative inputs included. Made from the functions above at
+// compile time; a lookup per sample instead of a segment search.
+template <std::size_t N, int Shift, std::uint8_t (*F)(std::int16_t)>
+constexpr std::array<std::uint8_t, N> make_encode_table() {
+    std::array<std::uint8_t, N> t{};
+    for (std::size_t i = 0; i < N; ++i)
+        t[i] = F(static_cast<std::int16_t>((static_cast<int>(i) - static_cast<int>(N / 2)) * (1 << Shift)));
+    return t;
+}
+
+constexpr auto kUlawEncode = make_encode_table<16384, 2, ulaw_compress>();
+constexpr auto kAlawEncode = make_encode_table<4096, 4, alaw_compress>();
+
+}  // namespace
+
+std::uint8_t linear_to_ulaw(std::int16_t x) noexcept { return kUlawEncode[(x >> 2) + 8192]; }
+std::uint8_t linear_to_alaw(std::int16_t x) noexcept { return kAlawEncode[(x >> 4) + 2048]; }
+
 std::int16_t ulaw_to_linear(std::uint8_t code) noexcept { return kUlawTable[code]; }
 std::int16_t alaw_to_linear(std::uint8_t code) noexcept { return kAlawTable[code]; }
 
 void encode_ulaw(const std::int16_t* in, std::uint8_t* out, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) out[i] = linear_to_ulaw(in[i]);
+    for (std::size_t i = 0; i < n; ++i) out[i] = kUlawEncode[static_cast<std::size_t>((in[i] >> 2) + 8192)];
 }
 void encode_alaw(const std::int16_t* in, std::uint8_t* out, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) out[i] = linear_to_alaw(in[i]);
+    for (std::size_t i = 0; i < n; ++i) out[i] = kAlawEncode[static_cast<std::size_t>((in[i] >> 4) + 2048)];
 }
 namespace {
 

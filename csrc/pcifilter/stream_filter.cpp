@@ -275,9 +275,17 @@ void StreamFilter::mark_ready() noexcept {
         copy_from_ring(s.t, n, y);
         if (alaw) decode_alaw(codes, x, n);
         else decode_ulaw(codes, x, n);
-        if (std::memcmp(x, y, n * sizeof(std::int16_t)) != 0) {
-            for (std::size_t k = 0; k < n; ++k)
-                if (x[k] != y[k]) codes[k] = alaw ? linear_to_alaw(y[k]) : linear_to_ulaw(y[k]);
+        if (std::memcmp(x, y, n * sizeof(std::int16_t)) == 0) continue;
+        for (std::size_t k = 0; k < n;) {  // the changed samples come in runs: one call each
+            if (x[k] == y[k]) {
+                ++k;
+                continue;
+            }
+            std::size_t e = k + 1;
+            while (e < n && x[e] != y[e]) ++e;
+            if (alaw) encode_alaw(y + k, codes + k, e - k);
+            else encode_ulaw(y + k, codes + k, e - k);
+            k = e;
         }
     }
 }
