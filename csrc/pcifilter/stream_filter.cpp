@@ -179,11 +179,11 @@ void StreamFilter::mark_masked(std::int64_t t, std::size_t n, bool masked) noexc
     const std::int64_t b = t + static_cast<std::int64_t>(n);
     std::int64_t a = std::max<std::int64_t>(t, 0);
     if (!masked) a = (a + kGranule - 1) / kGranule * kGranule;  // granules starting in it
-    for (std::int64_t g = a / kGranule; g * kGranule < b; ++g) {
-        const auto i = static_cast<std::size_t>(g) % kGranules;
-        if (masked) masked_granules_[i / 64] |= std::uint64_t{1} << (i % 64);
-        else masked_granules_[i / 64] &= ~(std::uint64_t{1} << (i % 64));
-    }
+    for_granules(a, b, [&](std::size_t word, std::uint64_t bits) {
+        if (masked) masked_granules_[word] |= bits;
+        else masked_granules_[word] &= ~bits;
+        return false;
+    });
 }
 
 void StreamFilter::mark_runs(std::int64_t t, std::size_t n) noexcept {
@@ -194,12 +194,8 @@ void StreamFilter::mark_runs(std::int64_t t, std::size_t n) noexcept {
 }
 
 bool StreamFilter::maybe_masked(std::int64_t t, std::size_t n) const noexcept {
-    const std::int64_t b = t + static_cast<std::int64_t>(n);
-    for (std::int64_t g = std::max<std::int64_t>(t, 0) / kGranule; g * kGranule < b; ++g) {
-        const auto i = static_cast<std::size_t>(g) % kGranules;
-        if ((masked_granules_[i / 64] >> (i % 64)) & 1) return true;
-    }
-    return false;
+    return for_granules(std::max<std::int64_t>(t, 0), t + static_cast<std::int64_t>(n),
+                        [&](std::size_t word, std::uint64_t bits) { return (masked_granules_[word] & bits) != 0; });
 }
 
 void StreamFilter::feed(const std::int16_t* pcm, std::size_t n) noexcept {

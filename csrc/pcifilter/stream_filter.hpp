@@ -167,6 +167,22 @@ private:
     static constexpr std::int64_t kGranule = 16;
     static constexpr std::size_t kGranules = (1 << 14) / kGranule;  // over the output ring
     std::array<std::uint64_t, kGranules / 64> masked_granules_{};  // may hold masked output
+    // Calls f(word, bits) for the granules that start before `b`, from the one holding `a`
+    // (a >= 0) on: a word's worth at a time, not one granule at a time. Stops when f returns
+    // true, and returns whether it did.
+    template <typename F>
+    static bool for_granules(std::int64_t a, std::int64_t b, F&& f) noexcept {
+        const std::int64_t end = (b + kGranule - 1) / kGranule;
+        for (std::int64_t g = a / kGranule; g < end;) {
+            const auto i = static_cast<std::size_t>(g) % kGranules;
+            const std::size_t bit = i % 64;
+            const auto len = static_cast<std::size_t>(std::min<std::int64_t>(end - g, static_cast<std::int64_t>(64 - bit)));
+            const std::uint64_t bits = (len == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << len) - 1) << bit;
+            if (f(i / 64, bits)) return true;
+            g += static_cast<std::int64_t>(len);
+        }
+        return false;
+    }
     std::vector<std::int16_t> pcm_, zeros_, tmp_;
     std::vector<ToneEvent> events_;
     std::int64_t last_rfc4733_start_ = -1, last_rfc4733_end_ = -1;
