@@ -420,3 +420,27 @@ def test_unknown_payload_types_are_dropped_while_filtering() -> None:
     f = pf.RtpStreamFilter()
     f.filtering = False  # no payment session: everything passes
     assert f.process(raw) + f.flush() == raw
+
+
+def test_process_takes_one_packet_or_any_iterable_of_bytes_like() -> None:
+    pcm, _ = _call()
+    raw = [p.serialize() for p in _packets(pcm[:8000])]
+
+    def run(feed) -> list[bytes]:
+        f = pf.RtpStreamFilter()
+        out = []
+        for chunk in feed:
+            out += f.process(chunk)
+        return out + f.flush()
+
+    whole = run([raw])
+    assert len(whole) == len(raw)
+    assert run(raw) == whole  # one bytes packet per call
+    assert run([[bytearray(p) for p in raw]]) == whole
+    assert run([tuple(memoryview(p) for p in raw)]) == whole
+    assert run([iter(raw)]) == whole  # a generator
+    assert run([bytearray(p) for p in raw]) == whole
+    f = pf.RtpStreamFilter()
+    for bad in ("text", [raw[0], "text"], 7, [3]):
+        with pytest.raises(TypeError):
+            f.process(bad)

@@ -13,7 +13,8 @@ void bind_stream_filter(py::module_& m) {
              py::arg("opus_pt") = -1, py::arg("opus_bitrate") = 16000,
              py::arg("pass_unknown_payloads") = false)
         .def("process", &PyStreamFilter::process, py::arg("packets"),
-             "Packets in (a list of bytes); the packets that became ready, in order.")
+             "Packets in (one bytes-like packet or an iterable of them); the packets that became "
+             "ready, in order.")
         .def("flush", &PyStreamFilter::flush, "End of stream: every packet still held.")
         .def("take_events", &PyStreamFilter::take_events)
         .def_property_readonly("stats", &PyStreamFilter::stats)

@@ -22,24 +22,44 @@ public:
         : params_(make_params(scrub, te_pt, pcmu_pt, pcma_pt, cn_pt, telephone_events, opus_pt, opus_bitrate)),
           f_((params_.pass_unknown_payloads = pass_unknown_payloads, params_)) {}
 
-    // The packets are read in place: the batch holds a reference to each (immutable) bytes
-    // object while the GIL is released. What comes out is gathered in one buffer per call
-    // (no allocation per packet) and turned into bytes objects once the GIL is back.
-    py::typing::List<py::bytes> process(const std::vector<py::bytes>& batch) {
-        std::vector<std::pair<const std::uint8_t*, std::size_t>> packets;
-        packets.reserve(batch.size());
-        for (const py::bytes& b : batch) {
-            char* data = nullptr;
-            Py_ssize_t len = 0;
-            if (PyBytes_AsStringAndSize(b.ptr(), &data, &len) != 0) throw py::error_already_set();
-            packets.emplace_back(reinterpret_cast<const std::uint8_t*>(data), static_cast<std::size_t>(len));
+    // One packet (bytes-like) or an iterable of them. The packets are read in place: each is
+    // held (bytes as they are; bytearray, memoryview, ... copied into bytes once) while the
+    // GIL is released. What comes out is gathered in one buffer per call (no allocation per
+    // packet) and turned into bytes objects once the GIL is back. CPython calls, not
+    // pybind11 casters: this is the per-packet path.
+    py::typing::List<py::bytes> process(const py::object& packets) {
+        std::vector<py::object> held;
+        const auto hold = [&](PyObject* item) {
+            if (PyBytes_CheckExact(item)) {
+                held.push_back(py::reinterpret_borrow<py::object>(item));
+                return;
+            }
+            PyObject* b = PyBytes_FromObject(item);  // a buffer or bytes-like; TypeError else
+            if (b == nullptr) throw py::error_already_set();
+            held.push_back(py::reinterpret_steal<py::object>(b));
+        };
+        if (PyBytes_Check(packets.ptr()) || PyByteArray_Check(packets.ptr()) || PyMemoryView_Check(packets.ptr())) {
+            hold(packets.ptr());
+        } else {
+            const py::object seq = py::reinterpret_steal<py::object>(
+                PySequence_Fast(packets.ptr(), "packets must be bytes or an iterable of bytes"));
+            if (!seq) throw py::error_already_set();
+            const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
+            PyObject** items = PySequence_Fast_ITEMS(seq.ptr());
+            held.reserve(static_cast<std::size_t>(n));
+            for (Py_ssize_t i = 0; i < n; ++i) hold(items[i]);
         }
+        std::vector<std::pair<const std::uint8_t*, std::size_t>> in;
+        in.reserve(held.size());
+        for (const py::object& b : held)
+            in.emplace_back(reinterpret_cast<const std::uint8_t*>(PyBytes_AS_STRING(b.ptr())),
+                            static_cast<std::size_t>(PyBytes_GET_SIZE(b.ptr())));
         Output out;
         {
             py::gil_scoped_release release;
             std::lock_guard<std::mutex> lock(mutex_);
-            out.reserve(packets.size());
-            for (const auto& [data, len] : packets) {
+            out.reserve(in.size());
+            for (const auto& [data, len] : in) {
                 f_.push(data, len);
                 drain(out);
             }
@@ -127,13 +147,18 @@ private:
             bytes.reserve((packets + 8) * 200);  // a 20 ms G.711 packet is 172 bytes
         }
         py::typing::List<py::bytes> to_list() const {
-            py::typing::List<py::bytes> l;
+            PyObject* l = PyList_New(static_cast<Py_ssize_t>(ends.size()));
+            if (l == nullptr) throw py::error_already_set();
+            auto list = py::reinterpret_steal<py::typing::List<py::bytes>>(l);
             std::size_t start = 0;
-            for (std::size_t end : ends) {
-                l.append(py::bytes(reinterpret_cast<const char*>(bytes.data() + start), end - start));
-                start = end;
+            for (std::size_t i = 0; i < ends.size(); ++i) {
+                PyObject* b = PyBytes_FromStringAndSize(reinterpret_cast<const char*>(bytes.data() + start),
+                                                        static_cast<Py_ssize_t>(ends[i] - start));
+                if (b == nullptr) throw py::error_already_set();
+                PyList_SET_ITEM(l, static_cast<Py_ssize_t>(i), b);  // steals the reference
+                start = ends[i];
             }
-            return l;
+            return list;
         }
     };
     void drain(Output& out) {

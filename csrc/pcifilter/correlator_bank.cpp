@@ -330,22 +330,6 @@ void CorrelatorBank::block(const std::int16_t* x, SubBlock* out) noexcept {
     ready_ = true;
 }
 
-WindowPeaks CorrelatorBank::block_window(const std::int16_t* x, const SubBlock& first,
-                                         const SubBlock& second, SubBlock* out, float* q) noexcept {
-    const BankTables& t = *tables_;
-    if (t.fused != nullptr && t.period > 0) {
-        const auto at = static_cast<std::size_t>(phase_index_) * kBankLanes;
-        if (++phase_index_ == t.period) phase_index_ = 0;
-        ++blocks_done_;
-        ready_ = true;
-        return t.fused(t, x, at, first, second, out, q);
-    }
-    block(x, out);
-    return t.powers3(reinterpret_cast<const float*>(first.corr.data()),
-                     reinterpret_cast<const float*>(second.corr.data()),
-                     reinterpret_cast<const float*>(out->corr.data()), q);
-}
-
 void CorrelatorBank::finish_block(const std::int32_t* acc, std::uint64_t energy, SubBlock* out) noexcept {
     out->energy = static_cast<float>(energy);
     if (tables_->period > 0) {

@@ -95,7 +95,20 @@ public:
     // block(), then the powers of the window of sub-blocks `first`, `second` and the new one
     // (BankTables::powers3): in one pass where the CPU allows. 8 frequencies only.
     WindowPeaks block_window(const std::int16_t* x, const SubBlock& first, const SubBlock& second,
-                             SubBlock* out, float* q) noexcept;
+                             SubBlock* out, float* q) noexcept {
+        const BankTables& t = *tables_;
+        if (t.fused != nullptr && t.period > 0) {
+            const auto at = static_cast<std::size_t>(phase_index_) * kBankLanes;
+            if (++phase_index_ == t.period) phase_index_ = 0;
+            ++blocks_done_;
+            ready_ = true;
+            return t.fused(t, x, at, first, second, out, q);
+        }
+        block(x, out);
+        return t.powers3(reinterpret_cast<const float*>(first.corr.data()),
+                         reinterpret_cast<const float*>(second.corr.data()),
+                         reinterpret_cast<const float*>(out->corr.data()), q);
+    }
     bool ready() const noexcept { return ready_; }
     const SubBlock& last() const noexcept { return last_; }
     std::int64_t blocks_done() const noexcept { return blocks_done_; }

@@ -37,6 +37,9 @@ struct ProbeTables {
     std::array<double, 8> coeff_double{}, coeff_half{};
     std::array<double, 16> coeff_mid{}, coeff_diff{}, coeff_half_diff{};
     std::array<double, kN> hann{};
+    // tan of the largest phase step per sub-block of a tone within 2 % of each frequency
+    // (below π/2 for every DTMF frequency): the weak-candidate frequency test without atan2.
+    std::array<double, 8> tan_weak{};
     ProbeTables() {
         const auto coeff = [](double hz) { return 2.0 * std::cos(2.0 * M_PI * hz / kFs); };
         const auto& f = DtmfDetector::kFreqs;
@@ -51,6 +54,8 @@ struct ProbeTables {
                 coeff_half_diff[r * 4 + c] = coeff(0.5 * (f[4 + c] - f[r]));
             }
         for (int i = 0; i < kN; ++i) hann[i] = 0.5 - 0.5 * std::cos(2.0 * M_PI * (i + 0.5) / kN);
+        for (int i = 0; i < 8; ++i)
+            tan_weak[i] = std::tan(2.0 * M_PI * 0.02 * f[i] * DtmfDetector::kSubBlock / kFs);
     }
 };
 
@@ -218,6 +223,13 @@ double DtmfDetector::pair_amplitude(std::int64_t block, int row, int col) const 
     return std::sqrt(double(sq_mag(s.corr[row])) + sq_mag(s.corr[col]));
 }
 
+bool DtmfDetector::within_weak_tolerance(std::complex<double> z, int f) const noexcept {
+    // |offset_hz(z)| <= 2 % of the frequency, i.e. |arg z| <= θ with θ < π/2: the real part
+    // positive and |imag| <= tan θ · real (arg 0 = 0 counts as on frequency, as atan2 has it).
+    if (z.real() > 0) return std::fabs(z.imag()) <= probes_->tan_weak[static_cast<std::size_t>(f)] * z.real();
+    return z.real() == 0 && z.imag() == 0;
+}
+
 double DtmfDetector::window_amplitude(std::int64_t b, int row, int col) const noexcept {
     double m = 0;
     for (int i = 0; i < 3; ++i) m += pair_amplitude(b - i, row, col) / 3.0;
@@ -227,10 +239,12 @@ double DtmfDetector::window_amplitude(std::int64_t b, int row, int col) const no
 bool DtmfDetector::steady(std::int64_t b, int row, int col) const noexcept {
     // Every sub-block of the window holds at least 55 % of the pair's mean amplitude: a window
     // half over a tone's edge, or speech that comes and goes, is not steady.
-    const double m = window_amplitude(b, row, col);
-    for (int i = 0; i < 3; ++i)
-        if (pair_amplitude(b - i, row, col) < 0.55 * m) return false;
-    return true;
+    double a[3], m = 0;  // window_amplitude(), with each sub-block's amplitude kept
+    for (int i = 0; i < 3; ++i) {
+        a[i] = pair_amplitude(b - i, row, col);
+        m += a[i] / 3.0;
+    }
+    return a[0] >= 0.55 * m && a[1] >= 0.55 * m && a[2] >= 0.55 * m;
 }
 
 std::complex<double> DtmfDetector::phase_slope(std::int64_t b, int f) const noexcept {
@@ -286,8 +300,8 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<Mask
     if (!cand && share_weak && shape && b >= kWindowBlocks) {
         // A keypress quieter than the speech over it holds little of the window's energy, but
         // it is steady and on frequency, which speech seldom is in both bins at once.
-        cand = steady_now() && std::fabs(offset_hz(phase_slope(b, r))) <= 0.02 * kFreqs[r] &&
-               std::fabs(offset_hz(phase_slope(b, c))) <= 0.02 * kFreqs[c];
+        cand = steady_now() && within_weak_tolerance(phase_slope(b, r), r) &&
+               within_weak_tolerance(phase_slope(b, c), c);
     }
     bool valid = false;
     std::complex<double> zr{}, zc{};

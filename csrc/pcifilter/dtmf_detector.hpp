@@ -117,6 +117,7 @@ private:
     double coverage(std::int64_t block, int row, int col, double ref) const noexcept;
     double window_amplitude(std::int64_t b, int row, int col) const noexcept;
     bool steady(std::int64_t b, int row, int col) const noexcept;
+    bool within_weak_tolerance(std::complex<double> z, int f) const noexcept;
     std::complex<double> phase_slope(std::int64_t b, int f) const noexcept;
 
     DtmfParams params_;

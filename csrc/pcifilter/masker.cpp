@@ -250,13 +250,15 @@ void Masker::process(const std::int16_t* in, std::int16_t* out, std::size_t n) n
             // The delayed samples out, the new ones in: one pass (vectorised), not two
             // library calls per 5 ms piece.
             std::int16_t* r = ring_.data() + ring_pos_;
-            if (k == kPiece) {
-                // A whole 5 ms detector piece (the scrubber's usual call): fixed-size copies,
-                // a few vector moves with no loop or overlap checks; `out` may be `in`.
-                std::int16_t delayed[kPiece];
-                std::memcpy(delayed, r, sizeof delayed);
-                std::memcpy(r, in, sizeof delayed);
-                std::memcpy(out, delayed, sizeof delayed);
+            if (k % kPiece == 0) {
+                // Whole 5 ms detector pieces (the scrubber's usual calls): fixed-size copies,
+                // a few vector moves each with no overlap checks; `out` may be `in`.
+                for (std::size_t j = 0; j < k; j += kPiece) {
+                    std::int16_t delayed[kPiece];
+                    std::memcpy(delayed, r + j, sizeof delayed);
+                    std::memcpy(r + j, in + j, sizeof delayed);
+                    std::memcpy(out + j, delayed, sizeof delayed);
+                }
             } else {
                 for (std::size_t i = 0; i < k; ++i) {
                     const std::int16_t delayed = r[i];

@@ -317,9 +317,9 @@ class StreamFilter:
         """
         End of stream: every packet still held.
         """
-    def process(self, packets: collections.abc.Sequence[bytes]) -> list[bytes]:
+    def process(self, packets: typing.Any) -> list[bytes]:
         """
-        Packets in (a list of bytes); the packets that became ready, in order.
+        Packets in (one bytes-like packet or an iterable of them); the packets that became ready, in order.
         """
     def take_events(self) -> list[ToneEvent]: ...
     @property

@@ -90,8 +90,7 @@ class RtpStreamFilter:
 
     def process(self, packets: bytes | Iterable[bytes]) -> list[bytes]:
         """One packet or a batch in; the packets that became ready, in order."""
-        batch = [packets] if isinstance(packets, (bytes, bytearray)) else list(packets)
-        return list(self._f.process([bytes(p) for p in batch]))
+        return self._f.process(packets)  # one packet or many: taken apart in C++
 
     def flush(self) -> list[bytes]:
         """End of stream: every packet still held."""
