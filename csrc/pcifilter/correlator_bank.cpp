@@ -98,9 +98,10 @@ __attribute__((target("avx2"))) inline std::uint64_t correlate40_lanes(const Ban
         sum_lanes(add_squares(add_squares(add_squares(_mm256_setzero_si256(), x0), x1), x2));
     const auto* b = reinterpret_cast<const __m256i*>(t.pair_basis.data());
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-    // Not unrolled further: fully unrolled, GCC computes all 40 products before summing
-    // them and spills most of them to the stack.
-#pragma GCC unroll 1
+    // Unrolled twice, not fully: fully unrolled, GCC computes all 40 products before
+    // summing them and spills most of them to the stack; not unrolled, it copies each
+    // accumulator between registers every iteration.
+#pragma GCC unroll 2
     for (int p = 0; p < 20; p += 2) {
         std::int32_t two0, two1;  // samples 2p, 2p+1 and 2p+2, 2p+3 as one 32-bit word each
         std::memcpy(&two0, x + 2 * p, sizeof two0);
@@ -154,7 +155,7 @@ __attribute__((target("avx2"))) WindowPeaks fused40_avx2(const BankTables& t, co
                                                         const SubBlock& second, SubBlock* out, float* q) {
     __m256i lo, hi;
     const std::uint64_t energy = correlate40_lanes(t, x, &lo, &hi);
-    out->energy = static_cast<float>(energy);
+    out->energy = static_cast<float>(static_cast<std::int64_t>(energy));  // < 2^37: the same value
     const __m256 c0 = rotate8(lo, t.rot_a.data() + rot, t.rot_b.data() + rot);
     const __m256 c1 = rotate8(hi, t.rot_a.data() + rot + 8, t.rot_b.data() + rot + 8);
     auto* corr = reinterpret_cast<float*>(out->corr.data());

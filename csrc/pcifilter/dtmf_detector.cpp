@@ -349,7 +349,7 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<Mask
             std::int64_t start = (cand_first_ - 2) * S - kMaskGuard;
             if (last_mask_end_ >= 0 && start - last_mask_end_ <= kBridge)
                 start = std::min(start, last_mask_end_);
-            masks->push_back({start, now_end});
+            masks->push_back({start, now_end, samples_});
         }
         if (cand_confirmed_ && streak_valid_ >= 2) {
             // Only a streak that looked like a real keypress (two strictly valid windows) is
@@ -368,7 +368,7 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<Mask
         if (b - cand_last_ <= kMaxTrackWindows && track_amp_ > 0 &&
             pair_amplitude(b, track_row_, track_col_) >= 0.5 * track_amp_) {
             const std::int64_t now_end = (b + 1) * S + kMaskGuard;
-            if (masks != nullptr) masks->push_back({last_mask_end_ - kMaskGuard, now_end});
+            if (masks != nullptr) masks->push_back({last_mask_end_ - kMaskGuard, now_end, samples_});
             last_mask_end_ = now_end;
         } else {
             track_row_ = -1;

@@ -60,6 +60,7 @@ struct DtmfParams {
 struct MaskRequest {
     std::int64_t start = 0;
     std::int64_t end = 0;
+    std::int64_t decided = 0;  // samples the detector had seen when it made the request
 };
 
 class DtmfDetector {

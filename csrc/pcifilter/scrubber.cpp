@@ -51,7 +51,7 @@ Scrubber::Scrubber(const ScrubberParams& params)
     if (!params_.tones.empty()) tone_.emplace(params_.tones);
     narrow_.resize(DtmfDetector::kSubBlock + 1);
     events_.reserve(4);
-    requests_.reserve(2 * kBatch);
+    requests_.reserve(kBatch);  // the DTMF detector makes at most one per sub-block
 }
 
 std::size_t Scrubber::state_bytes() const noexcept {
@@ -102,16 +102,35 @@ void Scrubber::run(const std::int16_t* in, std::int16_t* out, std::size_t n) noe
         int n_cuts = 0;
         const std::size_t first_event = events_.size();
         std::size_t done = 0;
-        for (int p = 0; p < kBatch && done < n; ++p) {
-            const std::size_t k = std::min<std::size_t>(n - done, static_cast<std::size_t>(piece - piece_fill_));
-            const std::size_t before = requests_.size();
-            detect_piece(in + done, k);
-            if (requests_.size() > before)
-                cuts[static_cast<std::size_t>(n_cuts++)] = {done, before, requests_.size(),
-                                                             consumed_ + static_cast<std::int64_t>(done + k)};
-            done += k;
-            piece_fill_ += static_cast<int>(k);  // kept, not consumed_ % piece: no division
-            if (piece_fill_ == piece) piece_fill_ = 0;
+        if (factor_ == 1 && !tone_) {
+            // 8 kHz, DTMF only (the usual stream): the detector takes the whole batch in one
+            // call; each request says at which sub-block end (the piece's end) it was made.
+            done = std::min<std::size_t>(n, static_cast<std::size_t>(kBatch * piece - piece_fill_));
+            dtmf_.process(in, done, &events_, &requests_);
+            for (std::size_t i = 0; i < requests_.size(); ++i) {
+                const std::int64_t boundary = requests_[i].decided;
+                if (n_cuts > 0 && cuts[static_cast<std::size_t>(n_cuts - 1)].boundary == boundary) {
+                    cuts[static_cast<std::size_t>(n_cuts - 1)].last = i + 1;
+                    continue;
+                }
+                const std::int64_t start = std::max(boundary - piece, consumed_);
+                cuts[static_cast<std::size_t>(n_cuts++)] = {static_cast<std::size_t>(start - consumed_), i, i + 1,
+                                                             boundary};
+            }
+            piece_fill_ = static_cast<int>((static_cast<std::size_t>(piece_fill_) + done) % DtmfDetector::kSubBlock);
+        } else {
+            for (int p = 0; p < kBatch && done < n; ++p) {
+                const std::size_t k =
+                    std::min<std::size_t>(n - done, static_cast<std::size_t>(piece - piece_fill_));
+                const std::size_t before = requests_.size();
+                detect_piece(in + done, k);
+                if (requests_.size() > before)
+                    cuts[static_cast<std::size_t>(n_cuts++)] = {done, before, requests_.size(),
+                                                                 consumed_ + static_cast<std::int64_t>(done + k)};
+                done += k;
+                piece_fill_ += static_cast<int>(k);
+                if (piece_fill_ == piece) piece_fill_ = 0;
+            }
         }
         forward(first_event);
         if (out != nullptr) {

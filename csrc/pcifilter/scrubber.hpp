@@ -102,8 +102,9 @@ private:
     std::vector<std::int16_t> narrow_;
     std::vector<ToneEvent> events_;
     std::vector<MaskRequest> requests_;
-    // Pieces detected before the masker outputs them: one 20 ms frame. Each piece makes at
-    // most one request per detector, so `requests_` keeps its capacity (state stays small).
+    // Pieces detected before the masker outputs them: one 20 ms frame. The DTMF detector
+    // makes at most one request per piece, within the capacity reserved for `requests_`
+    // (masked tones may grow it once).
     static constexpr int kBatch = 4;
     ScrubberStats stats_;
 };

@@ -127,7 +127,7 @@ void ToneDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* even
             if (b - tr.cand_last > 2) tr.cand_first = b;
             tr.cand_last = b;
             if (masks != nullptr && b > tr.cand_first)
-                masks->push_back({(tr.cand_first - 2) * kS - kS, (b + 1) * kS + kS});
+                masks->push_back({(tr.cand_first - 2) * kS - kS, (b + 1) * kS + kS, (b + 1) * kS});
             if (!tr.active) {
                 tr.active = true;
                 tr.start = (b - 2) * kS;
