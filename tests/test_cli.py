@@ -146,6 +146,7 @@ def test_bench_command_reports_every_path(capsys: pytest.CaptureFixture[str]) ->
         "batch_scrub_ns",
         "detect_streams_per_core",
         "rtp_packet_ns",
+        "rtp_python_packet_ns",
         "pcap_packets_per_s",
     ):
         assert res[key] > 0
