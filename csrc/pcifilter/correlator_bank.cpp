@@ -56,12 +56,12 @@ WindowPeaks powers3_portable(const float* s0, const float* s1, const float* s2, 
 }
 
 #ifdef PCIFILTER_HAVE_AVX2_KERNEL
-// Energy: each vpmaddwd lane sums two squares (< 2^31), exact read as unsigned 32-bit and
-// summed in 64-bit lanes.
+// Energy: each vpmaddwd lane sums two squares (at most 2^31), exact read as unsigned 32-bit;
+// its even and odd lanes are summed in 64-bit lanes.
 __attribute__((target("avx2"))) inline __m256i add_squares(__m256i e64, __m256i x) {
     const __m256i sq = _mm256_madd_epi16(x, x);
-    e64 = _mm256_add_epi64(e64, _mm256_cvtepu32_epi64(_mm256_castsi256_si128(sq)));
-    return _mm256_add_epi64(e64, _mm256_cvtepu32_epi64(_mm256_extracti128_si256(sq, 1)));
+    const __m256i even = _mm256_and_si256(sq, _mm256_set1_epi64x(0xFFFFFFFF));
+    return _mm256_add_epi64(e64, _mm256_add_epi64(even, _mm256_srli_epi64(sq, 32)));
 }
 
 __attribute__((target("avx2"))) inline std::uint64_t sum_lanes(__m256i e64) {

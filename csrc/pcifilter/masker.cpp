@@ -252,12 +252,18 @@ void Masker::process(const std::int16_t* in, std::int16_t* out, std::size_t n) n
             std::int16_t* r = ring_.data() + ring_pos_;
             if (k % kPiece == 0) {
                 // Whole 5 ms detector pieces (the scrubber's usual calls): fixed-size copies,
-                // a few vector moves each with no overlap checks; `out` may be `in`.
+                // a few vector moves each with no overlap checks. In place (`out` is `in`)
+                // the delayed samples go through a buffer; else straight out.
                 for (std::size_t j = 0; j < k; j += kPiece) {
-                    std::int16_t delayed[kPiece];
-                    std::memcpy(delayed, r + j, sizeof delayed);
-                    std::memcpy(r + j, in + j, sizeof delayed);
-                    std::memcpy(out + j, delayed, sizeof delayed);
+                    if (out == in) {
+                        std::int16_t delayed[kPiece];
+                        std::memcpy(delayed, r + j, sizeof delayed);
+                        std::memcpy(r + j, in + j, sizeof delayed);
+                        std::memcpy(out + j, delayed, sizeof delayed);
+                    } else {
+                        std::memcpy(out + j, r + j, kPiece * sizeof(std::int16_t));
+                        std::memcpy(r + j, in + j, kPiece * sizeof(std::int16_t));
+                    }
                 }
             } else {
                 for (std::size_t i = 0; i < k; ++i) {

@@ -45,7 +45,8 @@ public:
     // masked whole.
     bool request(std::int64_t start, std::int64_t end,
                  std::int64_t not_before = INT64_MIN) noexcept;
-    // Pushes n input samples and writes n output samples, delayed by `delay()`.
+    // Pushes n input samples and writes n output samples, delayed by `delay()`. `out` may be
+    // `in` (in place); the two must not overlap otherwise.
     void process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept;
     // Spans whose output is complete are appended here; drain them with take_spans().
     std::vector<MaskSpan>& finished_spans() noexcept { return done_; }
