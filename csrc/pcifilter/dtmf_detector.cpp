@@ -160,7 +160,14 @@ void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<Ton
             float q[8];
             const WindowPeaks peak =
                 bank_.block_window(whole != nullptr ? whole : slot, ring(b - 2), ring(b - 1), &ring_[b & 3], q);
-            on_sub_block(events, masks, peak, q);
+            // Most windows of speech fail both share tests with no keypress or digit run to
+            // follow: nothing would change but the block count, so no call.
+            const float energy = ring(b - 2).energy + ring(b - 1).energy + ring(b).energy;
+            const float pair_q = 2.0f * (peak.low_q + peak.high_q);
+            if (pair_q < std::min(share_min_, share_weak_) * energy * kN && track_row_ < 0 && !run_.active)
+                ++block_;
+            else
+                on_sub_block(events, masks, peak, q);
         }
     }
 }
