@@ -133,8 +133,8 @@ void DtmfDetector::reset() noexcept {
 
 void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
                            std::vector<MaskRequest>* masks) noexcept {
-    // Samples go to the history (four sub-block slots, the one being filled is `block_ + 1`'s);
-    // a completed sub-block is correlated there, into its ring slot.
+    // Samples go to the history (four sub-block slots, the one being filled is `block_ + 1`'s;
+    // the harmonic probes read them); a completed sub-block is correlated into its ring slot.
     while (n > 0) {
         std::int16_t* slot = history_.data() + ((block_ + 1) & 3) * kSubBlock;
         std::size_t used;
@@ -161,7 +161,8 @@ void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<Ton
             const WindowPeaks peak =
                 bank_.block_window(whole != nullptr ? whole : slot, ring(b - 2), ring(b - 1), &ring_[b & 3], q);
             // Most windows of speech fail both share tests with no keypress or digit run to
-            // follow: nothing would change but the block count, so no call.
+            // follow: nothing would change but the block count, so no call (the same share
+            // tests as on_sub_block's first ones; keep the two alike).
             const float energy = ring(b - 2).energy + ring(b - 1).energy + ring(b).energy;
             const float pair_q = 2.0f * (peak.low_q + peak.high_q);
             if (pair_q < std::min(share_min_, share_weak_) * energy * kN && track_row_ < 0 && !run_.active)
@@ -280,6 +281,7 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<Mask
     const int r = peak.low, c = peak.high;  // the strongest row and column
     const float energy = ring(b - 2).energy + ring(b - 1).energy + ring(b).energy;
     // Tone power is 2|W|²/N² and mean power E/N, so the share test is 2(|Wr|²+|Wc|²) ≥ ρ·E·N.
+    // (process() skips the call for windows failing both, with nothing to follow.)
     const float pair_q = 2.0f * (peak.low_q + peak.high_q);
     const bool share_ok = pair_q >= share_min_ * energy * kN;
     const bool share_weak = pair_q >= share_weak_ * energy * kN;
