@@ -621,3 +621,93 @@ def test_streams_without_sdp_are_found_and_taken_whole(tmp_path: Path, declared:
     assert spandsp.spandsp_digits(pcm)[0] == "2580"
     events = (tmp_path / "ev.jsonl").read_text().splitlines()
     assert len(events) == 4  # in-band and RFC 4733 of each keypress, reported once
+
+
+KEY = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"  # 40 base64 characters (30 bytes)
+SRTP_SDP = (
+    "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"
+    "m=audio {port} RTP/SAVP 0 96\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:96 telephone-event/8000\r\n"
+    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{key}|2^20|1:32\r\n"
+    "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:{key};inline:{key}|2^20\r\n"
+)
+
+
+def test_srtp_keys_in_sdp_are_redacted() -> None:
+    from pcifilter.pcap import sip_without_srtp_keys
+
+    body = (
+        SRTP_SDP.format(a=A, port=4000, key=KEY)
+        + "a=key-mgmt:mikey AQAFgM0XflABAAAAAAAAAAAAAAsA\r\n"
+    )
+    out = sip_without_srtp_keys(_info("application/sdp", body))
+    assert out is not None and len(out) == len(_info("application/sdp", body))
+    assert KEY.encode() not in out and b"AQAFgM0X" not in out
+    assert b"inline:" + b"X" * len(KEY) + b"|2^20|1:32\r\n" in out  # lifetime and MKI stay
+    assert b"a=key-mgmt:mikey " + b"X" * 28 + b"\r\n" in out
+    assert sip_without_srtp_keys(_info("application/sdp", SDP.format(a=A, port=4000))) is None
+
+
+def _srtp_capture(path: Path) -> list[bytes]:
+    """A call that negotiates SRTP (SDES keys in its SDP), its encrypted-looking packets both
+    ways, and a plain RTP/AVP stream beside it on other ports; returns the SRTP datagrams."""
+    rng = np.random.default_rng(5)
+    frames, srtp = [], []
+    invite = (
+        f"INVITE sip:pay@{B} SIP/2.0\r\nContent-Type: application/sdp\r\n\r\n"
+        + SRTP_SDP.format(a=A, port=40000, key=KEY)
+    ).encode()
+    ok = (
+        "SIP/2.0 200 OK\r\nContent-Type: application/sdp\r\n\r\n"
+        + SRTP_SDP.format(a=B, port=50000, key=KEY[::-1])
+    ).encode()
+    frames += [_frame("ethernet", _ip(A, B, 5060, 5060, m, False)) for m in (invite, ok)]
+    pcm = sg.to_int16(sg.white_noise(8000, -30, rng))
+    for k in range(50):
+        for sp, dp, ssrc in ((40000, 50000, 0x5A), (50000, 40000, 0x5B)):
+            packet = RtpPacket(0, k == 0, k, 160 * k, ssrc, payload=rng.bytes(170)).serialize()
+            srtp.append(packet)
+            frames.append(
+                _frame(
+                    "ethernet",
+                    _ip(A if sp == 40000 else B, B if sp == 40000 else A, sp, dp, packet, False),
+                )
+            )
+        plain = RtpPacket(
+            0,
+            k == 0,
+            k,
+            160 * k,
+            0xC,
+            payload=pf.ulaw_encode(pcm[160 * k : 160 * k + 160]).tobytes(),
+        )
+        frames.append(_frame("ethernet", _ip(A, B, 41000, 51000, plain.serialize(), False)))
+    with path.open("wb") as f:
+        w = dpkt.pcap.Writer(f)
+        for i, fr in enumerate(frames):
+            w.writepkt(fr, ts=1000.0 + 0.001 * i)
+    return srtp
+
+
+def test_srtp_streams_are_left_out_and_their_keys_redacted(tmp_path: Path) -> None:
+    """SRTP's audio is encrypted, so it cannot be scrubbed; with its keys in the SDP the
+    capture could decrypt it: the streams are left out (or kept with --keep-srtp), the keys
+    are replaced by 'X' either way, and a plain stream beside them is scrubbed as usual."""
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    srtp = _srtp_capture(src)
+    r = scrub_pcap(src, dst)
+    assert r.srtp_keys_redacted == 2
+    enc = [s for s in r.streams if s.encrypted]
+    assert len(enc) == 2 and all(s.packets_in == 50 and s.packets_out == 0 for s in enc)
+    assert [s.packets_out for s in r.streams if not s.encrypted] == [50]
+    _, out = _read(dst)
+    udp = [u for _, u in (_udp(1, fr) for fr in out)]
+    assert not any(u.sport in (40000, 50000) for u in udp)  # no SRTP frame written
+    assert sum(u.sport == 41000 for u in udp) == 50
+    sip = [bytes(u.data) for u in udp if u.dport == 5060]
+    assert len(sip) == 2 and not any(KEY.encode() in m or KEY[::-1].encode() in m for m in sip)
+    assert all(_checksum_ok(ip, u) for ip, u in (_udp(1, fr) for fr in out) if u.dport == 5060)
+    assert main(["scrub", str(src), str(dst), "--keep-srtp"]) == 0
+    _, kept = _read(dst)
+    kept_udp = [u for _, u in (_udp(1, fr) for fr in kept)]
+    assert [bytes(u.data) for u in kept_udp if u.sport in (40000, 50000)] == srtp  # as they were
+    assert not any(KEY.encode() in bytes(u.data) for u in kept_udp)

@@ -68,18 +68,23 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         lookahead_ms=a.lookahead_ms,
         telephone_events=a.telephone_events,
         redact_sip_dtmf=not a.keep_sip_dtmf,
+        keep_srtp=a.keep_srtp,
         telephone_event_pt=a.te_pt,
     )
     keys = sum(len(s.events) for s in r.streams)
+    srtp = sum(s.encrypted for s in r.streams)
     print(
         f"{a.input}: {r.frames_in} frames, {len(r.streams)} RTP streams, {keys} keypresses "
         f"removed; {r.sip_dtmf_redacted} SIP messages with DTMF redacted; "
+        f"{srtp} SRTP streams {'kept as they were' if a.keep_srtp else 'left out'}, "
+        f"{r.srtp_keys_redacted} SIP messages with SRTP keys redacted; "
         f"{r.frames_out} frames written"
     )
     for s in r.streams:
+        what = "SRTP, not scrubbed" if s.encrypted else f"{len(s.events)} keypresses"
         print(
             f"  {s.src} -> {s.dst} ssrc {s.ssrc:#010x}: {s.packets_in} packets in, "
-            f"{s.packets_out} out, {len(s.events)} keypresses"
+            f"{s.packets_out} out, {what}"
         )
     if a.events:
         text = events_jsonl(r)
@@ -166,6 +171,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--keep-sip-dtmf",
         action="store_true",
         help="pcap: leave keypresses in SIP bodies (INFO dtmf-relay, KPML) as they are",
+    )
+    s.add_argument(
+        "--keep-srtp",
+        action="store_true",
+        help="pcap: write SRTP streams (encrypted, so not scrubbed) as they were instead of "
+        "leaving them out (their SDP keys are redacted either way)",
     )
     s.set_defaults(func=_scrub)
 

@@ -18,6 +18,10 @@ masked audio re-encoded, sequence numbers stay contiguous, and UDP/IP lengths an
 are made valid. Everything else is written as it was, in the input's format and link type,
 except keypresses in SIP bodies (INFO with application/dtmf-relay or application/dtmf, KPML
 reports), which are card data as much as the tones: replaced by 'X', same length.
+SRTP streams (an SDP m= line with a SAVP profile) cannot be scrubbed, their audio being
+encrypted: their packets are left out of the output (or, with `keep_srtp`, written as they
+were), and SRTP keys in SDP (a=crypto inline keys, a=key-mgmt data) are replaced by 'X', so
+that the capture alone cannot decrypt what it holds.
 The capture is held in memory (its size plus about 40 bytes per frame).
 """
 
@@ -47,6 +51,7 @@ class StreamReport:
     packets_in: int
     packets_out: int
     events: list[dict[str, Any]] = field(default_factory=list)
+    encrypted: bool = False  # SRTP: not scrubbed (left out, or kept as it was)
 
 
 @dataclass
@@ -55,6 +60,7 @@ class PcapResult:
     frames_out: int
     streams: list[StreamReport]
     sip_dtmf_redacted: int = 0  # SIP messages whose DTMF body was redacted
+    srtp_keys_redacted: int = 0  # SIP messages whose SDP SRTP keys were redacted
 
 
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
@@ -87,42 +93,76 @@ def sip_without_dtmf(message: bytes) -> bytes | None:
     return head + sep + bytes(redacted)
 
 
-def _sdp_streams(payload: bytes) -> list[tuple[str | None, int, int | None, int | None]]:
-    """(address, port, telephone-event PT, Opus PT) of each m=audio in a SIP message's SDP.
-    Read line by line (not with pcifilter.sdp): a capture's SIP bodies may be cut short."""
-    text = payload.decode("latin-1", "replace")
-    out: list[tuple[str | None, int, int | None, int | None]] = []
-    session_addr = None
-    media: tuple[str | None, int] | None = None
+# SRTP keys in SDP: SDES (RFC 4568) "a=crypto:<tag> <suite> inline:<key>[|...][;inline:...]"
+# and MIKEY (RFC 4567) "a=key-mgmt:<protocol> <data>".
+_SDES_KEY = re.compile(rb"(?i)inline:([^|;\s]+)")
+_CRYPTO_LINE = re.compile(rb"(?im)^a=crypto:[^\r\n]*")
+_KEY_MGMT = re.compile(rb"(?im)^a=key-mgmt:[ \t]*\S+[ \t]+([^\r\n]*?)[ \t]*\r?$")
+
+
+def sip_without_srtp_keys(message: bytes) -> bytes | None:
+    """The SIP message with the SRTP keys in its SDP (a=crypto inline keys, a=key-mgmt
+    data) replaced by 'X' (same length), or None if it holds none."""
+    head, sep, body = message.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, body = message.partition(b"\n\n")
+    if not sep or not body:
+        return None
+    redacted = bytearray(body)
+    for line in _CRYPTO_LINE.finditer(body):
+        for key in _SDES_KEY.finditer(body, line.start(), line.end()):
+            redacted[key.start(1) : key.end(1)] = b"X" * (key.end(1) - key.start(1))
+    for m in _KEY_MGMT.finditer(body):
+        redacted[m.start(1) : m.end(1)] = b"X" * (m.end(1) - m.start(1))
+    if redacted == body:
+        return None
+    return head + sep + bytes(redacted)
+
+
+@dataclass
+class _SdpStream:
+    address: str | None
+    port: int
     te_pt: int | None = None
     opus_pt: int | None = None
+    srtp: bool = False  # a SAVP profile (RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP...)
+
+
+def _sdp_streams(payload: bytes) -> list[_SdpStream]:
+    """Each m=audio in a SIP message's SDP. Read line by line (not with pcifilter.sdp): a
+    capture's SIP bodies may be cut short."""
+    text = payload.decode("latin-1", "replace")
+    out: list[_SdpStream] = []
+    session_addr = None
+    media: _SdpStream | None = None
     for line in text.replace("\r", "").split("\n"):
         if line.startswith("c=") and len(line.split()) >= 3:
             addr = line.split()[2].split("/")[0]
             if media is None:
                 session_addr = addr
             else:
-                media = (addr, media[1])
+                media.address = addr
         elif line.startswith("m="):
             if media is not None:
-                out.append((media[0], media[1], te_pt, opus_pt))
+                out.append(media)
             parts = line[2:].split()
             media = (
-                (session_addr, int(parts[1]))
+                _SdpStream(
+                    session_addr, int(parts[1]), srtp=len(parts) > 2 and "SAVP" in parts[2].upper()
+                )
                 if parts[0] == "audio" and len(parts) > 1 and parts[1].isdigit()
                 else None
             )
-            te_pt = opus_pt = None
-        elif line.startswith("a=rtpmap:"):
+        elif line.startswith("a=rtpmap:") and media is not None:
             pt, _, name = line[len("a=rtpmap:") :].partition(" ")
             if not pt.isdigit():
                 continue
             if "telephone-event" in name.lower():
-                te_pt = int(pt)
+                media.te_pt = int(pt)
             elif name.lower().startswith("opus/48000"):
-                opus_pt = int(pt)
+                media.opus_pt = int(pt)
     if media is not None:
-        out.append((media[0], media[1], te_pt, opus_pt))
+        out.append(media)
     return out
 
 
@@ -134,11 +174,14 @@ def scrub_pcap(
     telephone_event_pt: int = 101,
     reveal_digits: bool = False,
     redact_sip_dtmf: bool = True,
+    keep_srtp: bool = False,
     **options: Any,
 ) -> PcapResult:
     """Scrub every RTP stream of `src` into `dst` (same format and link type). SIP messages
     that carry keypresses in their body (INFO with application/dtmf-relay or application/dtmf,
-    KPML reports) have them replaced by 'X' unless `redact_sip_dtmf` is False."""
+    KPML reports) have them replaced by 'X' unless `redact_sip_dtmf` is False. SRTP streams
+    (declared so in the SDP) cannot be scrubbed: their packets are left out unless
+    `keep_srtp`; the SDP's SRTP keys are always replaced by 'X'."""
     ports = set(rtp_ports)
     extra_pts = set(payload_types)
     with open(src, "rb"):  # a missing or unreadable file is an OSError, as for any file
@@ -146,17 +189,20 @@ def scrub_pcap(
     capture = _core.Capture(str(src))  # ValueError: not a capture, truncated, unknown link
     # SDP first: which ports carry RTP, and their telephone-event and Opus payload types.
     sip = capture.sip_messages()
-    sdp_ports: dict[int, tuple[int | None, int | None]] = {
-        port: (te, opus) for _, payload in sip for _, port, te, opus in _sdp_streams(payload)
-    }
-    redacted = 0
-    for frame, payload in sip if redact_sip_dtmf else []:
-        new = sip_without_dtmf(payload)
-        if new is not None:
-            capture.replace_payload(frame, new)
+    sdp_ports = {m.port: m for _, payload in sip for m in _sdp_streams(payload)}
+    redacted = keys_redacted = 0
+    for frame, payload in sip:
+        message = payload
+        if redact_sip_dtmf and (no_dtmf := sip_without_dtmf(message)) is not None:
+            message = no_dtmf
             redacted += 1
-    te_pts = {telephone_event_pt} | {te for te, _ in sdp_ports.values() if te is not None}
-    opus_pts = {opus for _, opus in sdp_ports.values() if opus is not None}
+        if (no_keys := sip_without_srtp_keys(message)) is not None:
+            message = no_keys
+            keys_redacted += 1
+        if message is not payload:
+            capture.replace_payload(frame, message)
+    te_pts = {telephone_event_pt} | {m.te_pt for m in sdp_ports.values() if m.te_pt is not None}
+    opus_pts = {m.opus_pt for m in sdp_ports.values() if m.opus_pt is not None}
     known_pts = {0, 8, 13} | te_pts | opus_pts | extra_pts
     flows: list[tuple[int, tuple[Any, ...], list[int]]] = []
     # (flow index, (src, sport, dst, dport, ssrc), frames per payload type)
@@ -182,8 +228,26 @@ def scrub_pcap(
     reports: list[StreamReport] = []
     for i, key, counts in flows:
         from_sdp = [sdp_ports[p] for p in (key[1], key[3]) if p in sdp_ports]
-        te = next((t for t, _ in from_sdp if t is not None), telephone_event_pt)
-        opus = next((o for _, o in from_sdp if o is not None), None)
+        if any(m.srtp for m in from_sdp):
+            # Encrypted audio: nothing to scrub. Left out (a filter that knows no payload
+            # type drops every packet), or kept as it was.
+            packets_in = packets_out = sum(counts)
+            if not keep_srtp:
+                drop_all = RtpStreamFilter(telephone_event_pt=-1, pcmu_pt=-1, pcma_pt=-1, cn_pt=-1)
+                packets_in, packets_out = capture.scrub(i, drop_all._f)
+            reports.append(
+                StreamReport(
+                    f"{key[0]}:{key[1]}",
+                    f"{key[2]}:{key[3]}",
+                    key[4],
+                    packets_in,
+                    packets_out,
+                    encrypted=True,
+                )
+            )
+            continue
+        te = next((m.te_pt for m in from_sdp if m.te_pt is not None), telephone_event_pt)
+        opus = next((m.opus_pt for m in from_sdp if m.opus_pt is not None), None)
         if opus is not None and counts[opus]:
             filt = RtpStreamFilter(telephone_event_pt=te, opus_pt=opus, **options)
         else:
@@ -206,7 +270,7 @@ def scrub_pcap(
         if Path(dst).is_file():  # never leave half a capture behind (a device or pipe stays)
             Path(dst).unlink()
         raise
-    return PcapResult(len(capture), written, reports, redacted)
+    return PcapResult(len(capture), written, reports, redacted, keys_redacted)
 
 
 def events_jsonl(result: PcapResult) -> str:
