@@ -711,3 +711,82 @@ def test_srtp_streams_are_left_out_and_their_keys_redacted(tmp_path: Path) -> No
     kept_udp = [u for _, u in (_udp(1, fr) for fr in kept)]
     assert [bytes(u.data) for u in kept_udp if u.sport in (40000, 50000)] == srtp  # as they were
     assert not any(KEY.encode() in bytes(u.data) for u in kept_udp)
+
+
+def _tcp_frame(src: str, dst: str, payload: bytes, seq: int, v6: bool = False) -> bytes:
+    tcp = dpkt.tcp.TCP(
+        sport=5060,
+        dport=5060,
+        seq=seq,
+        ack=1,
+        flags=dpkt.tcp.TH_ACK | dpkt.tcp.TH_PUSH,
+        data=payload,
+    )
+    if v6:
+        ip6 = dpkt.ip6.IP6(
+            src=socket.inet_pton(socket.AF_INET6, "fd00::" + src.split(".")[-1]),
+            dst=socket.inet_pton(socket.AF_INET6, "fd00::" + dst.split(".")[-1]),
+            nxt=6,
+            hlim=64,
+            data=tcp,
+            plen=len(bytes(tcp)),
+        )
+        return _frame("ethernet", dpkt.ip6.IP6(bytes(ip6)))
+    ip = dpkt.ip.IP(src=socket.inet_aton(src), dst=socket.inet_aton(dst), p=6, data=tcp)
+    return _frame("ethernet", dpkt.ip.IP(bytes(ip)))  # serialised: lengths and checksums set
+
+
+def _tcp_checksum_ok(frame: bytes) -> bool:
+    ip = dpkt.ethernet.Ethernet(frame).data
+    tcp = ip.data
+    fresh = dpkt.tcp.TCP(
+        sport=tcp.sport,
+        dport=tcp.dport,
+        seq=tcp.seq,
+        ack=tcp.ack,
+        flags=tcp.flags,
+        win=tcp.win,
+        data=tcp.data,
+    )
+    if isinstance(ip, dpkt.ip.IP):
+        again = dpkt.ip.IP(bytes(dpkt.ip.IP(src=ip.src, dst=ip.dst, p=6, data=fresh)))
+    else:
+        again = dpkt.ip6.IP6(
+            bytes(
+                dpkt.ip6.IP6(
+                    src=ip.src, dst=ip.dst, nxt=6, hlim=64, data=fresh, plen=len(bytes(fresh))
+                )
+            )
+        )
+    return bool(again.data.sum == tcp.sum)
+
+
+@pytest.mark.parametrize("v6", [False, True])
+def test_sip_over_tcp_is_redacted_too(tmp_path: Path, v6: bool) -> None:
+    """SIP over TCP (a message in one segment): keypresses in INFO bodies and SRTP keys in SDP
+    are replaced by 'X' as over UDP, the segment keeps its length (the stream's sequence
+    numbers stay right) and gets a valid checksum; other TCP traffic is left alone."""
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    info = _info("application/dtmf-relay", "Signal=7\r\nDuration=160\r\n")
+    invite = (
+        f"INVITE sip:pay@{B} SIP/2.0\r\nContent-Type: application/sdp\r\n\r\n"
+        + SRTP_SDP.format(a=A, port=40000, key=KEY)
+    ).encode()
+    other = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nSignal=7 inline:" + KEY.encode()
+    frames = [
+        _tcp_frame(A, B, invite, 1, v6),
+        _tcp_frame(A, B, info, 1 + len(invite), v6),
+        _tcp_frame(A, B, other, 9000, v6),
+    ]
+    with src.open("wb") as f:
+        w = dpkt.pcap.Writer(f)
+        for i, fr in enumerate(frames):
+            w.writepkt(fr, ts=1000.0 + i)
+    r = scrub_pcap(src, dst)
+    assert r.sip_dtmf_redacted == 1 and r.srtp_keys_redacted == 1
+    _, out = _read(dst)
+    assert len(out) == 3 and [len(fr) for fr in out] == [len(fr) for fr in frames]
+    assert b"Signal=X\r\n" in out[1] and b"Signal=7" not in out[1]
+    assert KEY.encode() not in out[0] and b"inline:" + b"X" * len(KEY) in out[0]
+    assert out[2] == frames[2]  # not SIP: untouched
+    assert all(_tcp_checksum_ok(fr) for fr in out)

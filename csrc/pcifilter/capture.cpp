@@ -164,6 +164,7 @@ Capture::Capture(const std::string& path) {
         const auto n = static_cast<std::uint32_t>(frames_.size() - 1);
         index(n, bytes_.data() + f.offset, f.caplen);
         const Frame& fr = frames_.back();
+        if (fr.tcp) sip_frames_.push_back(n);  // located only when it starts a SIP message
         if (!fr.udp) continue;
         ++udp_frames_;
         const std::uint8_t* payload = bytes_.data() + fr.offset + fr.udp + 8;
@@ -211,13 +212,14 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
     const auto ip = static_cast<std::size_t>(ipo);
     const std::size_t avail = caplen - ip;
     std::size_t udp = 0, end = 0;  // offsets within the frame
-    std::uint8_t family = 0;
+    std::uint8_t family = 0, proto = 0;
     if (p[ip] >> 4 == 4) {
         if (avail < 20) return;
         const std::size_t ihl = (p[ip] & 0x0F) * 4u;
         const std::size_t total = be16(p + ip + 2);
         if (ihl < 20 || ihl > avail || total < ihl) return;
-        if ((be16(p + ip + 6) & 0x3FFF) != 0 || p[ip + 9] != 17) return;  // a fragment, or not UDP
+        proto = p[ip + 9];
+        if ((be16(p + ip + 6) & 0x3FFF) != 0 || (proto != 17 && proto != 6)) return;  // a fragment
         udp = ip + ihl;
         end = ip + total;
         family = 4;
@@ -227,18 +229,33 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
         if (plen == 0) return;  // a jumbogram
         std::uint8_t next = p[ip + 6];
         std::size_t off = ip + 40;
-        for (int k = 0; k < 8 && next != 17; ++k) {  // extension headers (RFC 8200 §4)
+        for (int k = 0; k < 8 && next != 17 && next != 6; ++k) {  // extension headers (RFC 8200 §4)
             if (off + 8 > caplen) return;
             const std::uint8_t after = p[off];
             if (next == 0 || next == 43 || next == 60) off += (p[off + 1] + 1u) * 8u;
             else if (next == 51) off += (p[off + 1] + 2u) * 4u;  // AH (RFC 4302)
-            else return;  // a fragment (44) or something other than UDP
+            else return;  // a fragment (44) or something other than UDP and TCP
             next = after;
         }
-        if (next != 17) return;
+        if (next != 17 && next != 6) return;
+        proto = next;
         udp = off;
         end = ip + 40 + plen;
         family = 6;
+    }
+    if (proto == 6) {  // TCP: kept only when its payload starts a SIP message
+        if (udp + 20 > caplen || udp + 20 > end || udp > 0xFFFF) return;
+        const std::size_t header = (p[udp + 12] >> 4) * 4u;
+        if (header < 20 || udp + header > end || udp + header > caplen) return;
+        const std::size_t payload_end = std::min(end, static_cast<std::size_t>(caplen));
+        if (!starts_sip(p + udp + header, payload_end - udp - header)) return;
+        f.ip = static_cast<std::uint16_t>(ip);
+        f.tcp = static_cast<std::uint16_t>(udp);
+        f.tcp_header = static_cast<std::uint8_t>(header);
+        f.family = family;
+        f.ip_end = static_cast<std::uint32_t>(payload_end);
+        f.payload_len = static_cast<std::uint32_t>(payload_end - udp - header);
+        return;
     }
     if (udp + 8 > caplen || udp + 8 > end || udp > 0xFFFF) return;
     const std::size_t ulen = be16(p + udp + 4);
@@ -255,6 +272,7 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
 
 std::pair<const std::uint8_t*, std::size_t> Capture::udp_payload(std::size_t frame) const {
     const Frame& f = frames_.at(frame);
+    if (f.tcp) return {bytes_.data() + f.offset + f.tcp + f.tcp_header, f.payload_len};
     if (!f.udp) return {nullptr, 0};
     return {bytes_.data() + f.offset + f.udp + 8, f.payload_len};
 }
@@ -368,9 +386,18 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, StreamFilter& filter) {
 }
 
 void Capture::replace_payload(std::size_t frame, const std::uint8_t* data, std::size_t len) {
-    if (frame >= frames_.size() || !frames_[frame].udp) throw std::out_of_range("no such UDP frame");
+    if (frame >= frames_.size() || !(frames_[frame].udp || frames_[frame].tcp))
+        throw std::out_of_range("no such UDP frame or SIP-carrying TCP segment");
     Frame& f = frames_[frame];
     if (f.scrubbed) throw std::invalid_argument("this frame was replaced already");
+    if (f.tcp) {
+        if (len != f.payload_len)
+            throw std::invalid_argument("a TCP segment's payload can only be replaced by one of the same length");
+        f.scrubbed = true;
+        std::memcpy(bytes_.data() + f.offset + f.tcp + f.tcp_header, data, len);
+        placements_.push_back({static_cast<std::uint32_t>(frame), static_cast<std::uint32_t>(len), 0, Placement::InPlace});
+        return;
+    }
     if (len > 0xFFFFu - 8u - static_cast<std::size_t>(f.udp - f.ip)) throw std::invalid_argument("payload too long for one datagram");
     f.scrubbed = true;
     Placement pl{static_cast<std::uint32_t>(frame), static_cast<std::uint32_t>(len), 0, Placement::InPlace};
@@ -389,6 +416,18 @@ void Capture::replace_payload(std::size_t frame, const std::uint8_t* data, std::
 // made valid.
 std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const {
     const std::uint8_t* src = bytes_.data() + f.offset;
+    if (f.tcp) {  // same length, changed in place: only the TCP checksum to make valid
+        buf.assign(src, src + f.caplen);
+        std::uint8_t* b = buf.data();
+        const std::size_t end = f.family == 4 ? f.ip + be16(b + f.ip + 2) : f.ip + 40u + be16(b + f.ip + 4);
+        if (end > f.caplen) return buf.size();  // cut short by the snap length: cannot be summed
+        const std::size_t tlen = end - f.tcp;
+        const std::uint64_t pseudo =
+            (f.family == 4 ? sum16(b + f.ip + 12, 8) : sum16(b + f.ip + 8, 32)) + 6 + tlen;
+        put_be16(b + f.tcp + 16, 0);
+        put_be16(b + f.tcp + 16, fold(pseudo + sum16(b + f.tcp, tlen)));
+        return buf.size();
+    }
     const std::size_t head = f.udp + 8u, tail = f.caplen - f.ip_end;
     buf.resize(head + p.len + tail);
     std::uint8_t* b = buf.data();

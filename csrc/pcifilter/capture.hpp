@@ -4,14 +4,16 @@
 // Reading is libpcap's (both formats, any timestamp resolution). Each frame's UDP datagram
 // is located (Ethernet with VLAN tags, Linux SLL and SLL2, BSD loopback, raw IPv4/IPv6;
 // IPv6 extension headers; fragments are left alone), SIP messages are marked, and every
-// datagram that parses as RTP is put in a flow: (addresses, ports, SSRC). Which flows are
+// datagram that parses as RTP is put in a flow: (addresses, ports, SSRC). TCP segments are
+// located too, only to mark those that start a SIP message (SIP over TCP: a message in one
+// segment; one split over segments is not reassembled). Which flows are
 // scrubbed, as what, is the caller's choice (pcifilter.pcap reads the capture's SDP):
 // scrub() runs a flow's packets through a StreamFilter and puts each packet that comes out
 // back in the frame it came from (same capture time and link/IP/UDP headers); frames whose
 // packet the filter took out are removed. write() then writes the capture in its own format
 // and link type, with UDP/IP lengths and the IPv4 header and UDP checksums made valid.
 //
-// The whole capture is held in memory: its bytes plus about 40 bytes per frame.
+// The whole capture is held in memory: its bytes plus about 48 bytes per frame.
 #pragma once
 
 #include <array>
@@ -49,9 +51,10 @@ public:
     bool pcapng() const noexcept { return pcapng_; }
     std::size_t size() const noexcept { return frames_.size(); }
     std::size_t udp_frames() const noexcept { return udp_frames_; }
-    // Frames that hold a SIP message (a request line or status line starts the datagram).
+    // Frames that hold a SIP message (a request line or status line starts the UDP datagram
+    // or the TCP segment's payload).
     const std::vector<std::uint32_t>& sip_frames() const noexcept { return sip_frames_; }
-    // A frame's UDP payload as captured (empty if the frame is not UDP).
+    // A frame's UDP payload as captured, or a SIP-carrying TCP segment's (else empty).
     std::pair<const std::uint8_t*, std::size_t> udp_payload(std::size_t frame) const;
     const std::vector<CaptureFlow>& flows() const noexcept { return flows_; }
 
@@ -60,7 +63,10 @@ public:
     FlowScrubResult scrub(std::size_t flow, StreamFilter& filter);
 
     // Replaces the UDP payload of one frame that no scrubbed flow holds (a SIP message whose
-    // body was redacted): written with its lengths and checksums made valid.
+    // body was redacted): written with its lengths and checksums made valid. A TCP segment's
+    // payload (SIP over TCP) can be replaced only by one of the same length (the stream's
+    // sequence numbers stay right); its checksum is made valid when the segment was
+    // captured whole.
     void replace_payload(std::size_t frame, const std::uint8_t* data, std::size_t len);
 
     // Writes every frame, scrubbed ones replaced; returns how many frames were written.
@@ -75,6 +81,8 @@ private:
         std::uint32_t ip_end = 0;  // end of the IP datagram within the captured bytes
         std::uint32_t payload_len = 0;  // UDP payload bytes captured
         std::uint16_t ip = 0, udp = 0;  // offsets of the IP and UDP headers (udp 0: not UDP)
+        std::uint16_t tcp = 0;          // offset of a SIP-carrying TCP segment's header (or 0)
+        std::uint8_t tcp_header = 0;    // its length in bytes
         std::uint8_t family = 0;
         bool scrubbed = false;  // in a scrubbed flow: written as its placements
         bool udp_checksum = false;  // the UDP checksum was set (IPv4 may leave it 0)

@@ -4,7 +4,8 @@
 The packet work is C++ (`_core.Capture`, csrc/pcifilter/capture.hpp), with no Python per
 packet: libpcap reads the file (classic pcap or pcapng), each frame's UDP datagram is found
 (Ethernet with VLAN tags, Linux SLL/SLL2, BSD loopback, raw IPv4/IPv6), SIP messages are
-marked and RTP datagrams grouped into flows (addresses, ports, SSRC). This module decides,
+marked (over UDP, and over TCP where a segment starts one) and RTP datagrams grouped into
+flows (addresses, ports, SSRC). This module decides,
 per flow, what to scrub: streams are found from SDP in the capture's SIP messages (m=audio
 port, rtpmap for telephone-event and opus/48000), else by payload type on UDP ports given
 with `rtp_ports`, else by heuristics (RTP v2, one SSRC, at least 3 packets and most of them
@@ -22,7 +23,7 @@ SRTP streams (an SDP m= line with a SAVP profile) cannot be scrubbed, their audi
 encrypted: their packets are left out of the output (or, with `keep_srtp`, written as they
 were), and SRTP keys in SDP (a=crypto inline keys, a=key-mgmt data) are replaced by 'X', so
 that the capture alone cannot decrypt what it holds.
-The capture is held in memory (its size plus about 40 bytes per frame).
+The capture is held in memory (its size plus about 48 bytes per frame).
 """
 
 from __future__ import annotations
