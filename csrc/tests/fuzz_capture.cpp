@@ -29,10 +29,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             StreamFilter filter(params);
             c.scrub(i, filter);
         }
+        std::size_t k = 0;
         for (std::uint32_t s : c.sip_frames()) {
+            // Every other SIP message one byte longer (UDP), the rest as long as they were
+            // (what TCP segments take): both paths of replace_payload and of write.
             const auto [p, n] = c.udp_payload(s);
-            const std::string longer = std::string(reinterpret_cast<const char*>(p), n) + "X";
-            c.replace_payload(s, reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
+            std::string body(reinterpret_cast<const char*>(p), n);
+            if (k++ % 2) body += "X";
+            else if (!body.empty()) body.back() = 'X';
+            try {
+                c.replace_payload(s, reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
+            } catch (const std::invalid_argument&) {  // a longer TCP payload: refused
+            }
         }
         if (c.write(out) > c.size() + c.flows().size() * StreamFilter::kSlots) __builtin_trap();
     } catch (const std::invalid_argument&) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Capture files: a small classic pcap (SIP behind a VLAN tag, two RTP flows over IPv4 and
-// IPv6 with an extension header, an IPv4 fragment) is indexed as such and, holding no
-// tone, written back byte for byte; then every truncation and thousands of byte mutations
+// IPv6 with an extension header, an IPv4 fragment, SIP over TCP) is indexed as such and,
+// holding no tone, written back byte for byte; a TCP segment's SIP payload is replaced only
+// by one of the same length and written with a valid checksum; then every truncation and thousands of byte mutations
 // of the file are read, scrubbed and written without a crash or a read out of bounds
 // (run under ASan/UBSan too) and without losing a frame. `--write-seed FILE` writes the
 // capture as the seed of the coverage-guided fuzzer (fuzz_capture.cpp).
@@ -35,10 +36,19 @@ Bytes udp(std::uint16_t sport, std::uint16_t dport, const Bytes& payload) {
     return u;
 }
 
-Bytes ipv4(const Bytes& body, std::uint16_t frag = 0) {
+Bytes tcp(const Bytes& payload) {  // SIP over TCP: ports 5060, PSH+ACK, checksum left 0
+    Bytes t;
+    put(t, 5060, 2), put(t, 5060, 2), put(t, 1000, 4), put(t, 1, 4);
+    t.insert(t.end(), {0x50, 0x18});
+    put(t, 65535, 2), put(t, 0, 2), put(t, 0, 2);
+    t.insert(t.end(), payload.begin(), payload.end());
+    return t;
+}
+
+Bytes ipv4(const Bytes& body, std::uint16_t frag = 0, std::uint8_t proto = 17) {
     Bytes ip = {0x45, 0};
     put(ip, static_cast<std::uint32_t>(20 + body.size()), 2), put(ip, 1, 2), put(ip, frag, 2);
-    ip.insert(ip.end(), {64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2});
+    ip.insert(ip.end(), {64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2});
     ip.insert(ip.end(), body.begin(), body.end());
     return ip;
 }
@@ -85,7 +95,19 @@ Bytes capture() {
         record(ethernet(ipv6(udp(40002, 50002, rtp(k, 0xB))), true, false));
     }
     record(ethernet(ipv4(udp(40000, 50000, rtp(9, 0xA)), 0x2000), false, false));  // a fragment
+    const std::string info = "INFO sip:pay@10.0.0.2 SIP/2.0\r\n\r\nSignal=5\r\n";
+    record(ethernet(ipv4(tcp(Bytes(info.begin(), info.end())), 0, 6), false, false));  // SIP over TCP
     return f;
+}
+
+// RFC 1071 over the IPv4 pseudo-header and a TCP segment that starts `tcp` bytes into the
+// frame: 0xFFFF when its checksum is valid.
+std::uint32_t tcp_sum(const std::uint8_t* frame, std::size_t ip, std::size_t tcp, std::size_t end) {
+    std::uint64_t s = 6 + (end - tcp);
+    for (std::size_t i = ip + 12; i < ip + 20; i += 2) s += (frame[i] << 8) | frame[i + 1];
+    for (std::size_t i = tcp; i < end; i += 2) s += (frame[i] << 8) | (i + 1 < end ? frame[i + 1] : 0);
+    while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
+    return static_cast<std::uint32_t>(s);
 }
 
 struct TempFile {
@@ -134,19 +156,19 @@ int main(int argc, char** argv) {
     in.write(file);
     {
         Capture c(in.path);
-        CHECK(c.size() == 18 && c.sip_frames().size() == 1 && c.flows().size() == 2);
+        CHECK(c.size() == 19 && c.sip_frames().size() == 2 && c.flows().size() == 2);
         CHECK(c.udp_frames() == 17);  // the fragment is not read as UDP
         CHECK(c.flows()[0].family == 4 && c.flows()[0].ssrc == 0xA && c.flows()[0].frames.size() == 8);
         CHECK(c.flows()[1].family == 6 && c.flows()[1].sport == 40002 && c.flows()[1].payload_types[0] == 8);
     }
     std::size_t n_in = 0, n_out = 0;
-    CHECK(round_trip(in, out, &n_in, &n_out) && n_in == 18 && n_out == 18);
+    CHECK(round_trip(in, out, &n_in, &n_out) && n_in == 19 && n_out == 19);
     CHECK(out.read() == file);  // nothing to mask: the same bytes
     {  // a new, longer payload for the SIP frame: the UDP and IP lengths follow it
         Capture c(in.path);
         const std::string longer = "INFO sip:pay@10.0.0.2 SIP/2.0\r\nContent-Length: 0\r\n\r\n";
         c.replace_payload(c.sip_frames()[0], reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
-        CHECK(c.write(out.path) == 18);
+        CHECK(c.write(out.path) == 19);
         Capture back(out.path);
         const auto [p, len] = back.udp_payload(back.sip_frames()[0]);
         CHECK(std::string(reinterpret_cast<const char*>(p), len) == longer);
@@ -157,6 +179,33 @@ int main(int argc, char** argv) {
             refused = true;  // once only
         }
         CHECK(refused);
+    }
+
+    {  // SIP over TCP: its payload is found, replaced only by one of the same length, and
+       // written with a valid TCP checksum (the input's was left 0)
+        Capture c(in.path);
+        const std::uint32_t seg = c.sip_frames()[1];
+        const auto [p, len] = c.udp_payload(seg);
+        std::string body(reinterpret_cast<const char*>(p), len);
+        CHECK(body.find("Signal=5") != std::string::npos);
+        bool refused_longer = false;
+        try {
+            const std::string longer = body + "X";
+            c.replace_payload(seg, reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
+        } catch (const std::invalid_argument&) {
+            refused_longer = true;
+        }
+        CHECK(refused_longer);
+        body.replace(body.find("Signal=5") + 7, 1, "X");
+        c.replace_payload(seg, reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
+        CHECK(c.write(out.path) == 19);
+        const Bytes written = out.read();
+        const Bytes original = file;
+        CHECK(written.size() == original.size());
+        const std::size_t frame_len = 14 + 20 + 20 + body.size();
+        const std::uint8_t* frame = written.data() + written.size() - frame_len;
+        CHECK(std::string(reinterpret_cast<const char*>(frame) + 54, body.size()) == body);
+        CHECK(tcp_sum(frame, 14, 34, frame_len) == 0xFFFF);
     }
 
     {  // a link type libpcap reads but cannot write (OpenBSD's raw IP, 14): refused when read
