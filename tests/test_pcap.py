@@ -34,18 +34,22 @@ SDP = (
 def _ip(src: str, dst: str, sport: int, dport: int, payload: bytes, v6: bool) -> dpkt.Packet:
     udp = dpkt.udp.UDP(sport=sport, dport=dport, data=payload)
     udp.ulen = 8 + len(payload)
+    return _over_ip(src, dst, udp, 17, v6)
+
+
+def _over_ip(src: str, dst: str, transport: dpkt.Packet, proto: int, v6: bool) -> dpkt.Packet:
+    """A UDP datagram or TCP segment in IPv4, or IPv6 (fd00::<last byte of the v4 address>)."""
     if v6:
-        ip = dpkt.ip6.IP6(
+        return dpkt.ip6.IP6(
             src=socket.inet_pton(socket.AF_INET6, "fd00::" + src.split(".")[-1]),
             dst=socket.inet_pton(socket.AF_INET6, "fd00::" + dst.split(".")[-1]),
-            nxt=17,
+            nxt=proto,
             hlim=64,
-            data=udp,
-            plen=len(udp),
+            data=transport,
+            plen=len(bytes(transport)),
         )
-    else:
-        ip = dpkt.ip.IP(src=socket.inet_aton(src), dst=socket.inet_aton(dst), p=17, data=udp)
-        ip.len = 20 + len(udp)
+    ip = dpkt.ip.IP(src=socket.inet_aton(src), dst=socket.inet_aton(dst), p=proto, data=transport)
+    ip.len = 20 + len(bytes(transport))
     return ip
 
 
@@ -722,18 +726,9 @@ def _tcp_frame(src: str, dst: str, payload: bytes, seq: int, v6: bool = False) -
         flags=dpkt.tcp.TH_ACK | dpkt.tcp.TH_PUSH,
         data=payload,
     )
-    if v6:
-        ip6 = dpkt.ip6.IP6(
-            src=socket.inet_pton(socket.AF_INET6, "fd00::" + src.split(".")[-1]),
-            dst=socket.inet_pton(socket.AF_INET6, "fd00::" + dst.split(".")[-1]),
-            nxt=6,
-            hlim=64,
-            data=tcp,
-            plen=len(bytes(tcp)),
-        )
-        return _frame("ethernet", dpkt.ip6.IP6(bytes(ip6)))
-    ip = dpkt.ip.IP(src=socket.inet_aton(src), dst=socket.inet_aton(dst), p=6, data=tcp)
-    return _frame("ethernet", dpkt.ip.IP(bytes(ip)))  # serialised: lengths and checksums set
+    ip = _over_ip(src, dst, tcp, 6, v6)
+    again = dpkt.ip6.IP6(bytes(ip)) if v6 else dpkt.ip.IP(bytes(ip))  # checksums computed
+    return _frame("ethernet", again)
 
 
 def _tcp_checksum_ok(frame: bytes) -> bool:

@@ -229,41 +229,28 @@ def scrub_pcap(
     reports: list[StreamReport] = []
     for i, key, counts in flows:
         from_sdp = [sdp_ports[p] for p in (key[1], key[3]) if p in sdp_ports]
-        if any(m.srtp for m in from_sdp):
-            # Encrypted audio: nothing to scrub. Left out (a filter that knows no payload
-            # type drops every packet), or kept as it was.
+        encrypted = any(m.srtp for m in from_sdp)
+        events: list[dict[str, Any]] = []
+        if encrypted:
+            # SRTP: encrypted audio, nothing to scrub. Left out (a filter that knows no
+            # payload type drops every packet), or kept as it was.
             packets_in = packets_out = sum(counts)
             if not keep_srtp:
                 drop_all = RtpStreamFilter(telephone_event_pt=-1, pcmu_pt=-1, pcma_pt=-1, cn_pt=-1)
                 packets_in, packets_out = capture.scrub(i, drop_all._f)
-            reports.append(
-                StreamReport(
-                    f"{key[0]}:{key[1]}",
-                    f"{key[2]}:{key[3]}",
-                    key[4],
-                    packets_in,
-                    packets_out,
-                    encrypted=True,
-                )
-            )
-            continue
-        te = next((m.te_pt for m in from_sdp if m.te_pt is not None), telephone_event_pt)
-        opus = next((m.opus_pt for m in from_sdp if m.opus_pt is not None), None)
-        if opus is not None and counts[opus]:
-            filt = RtpStreamFilter(telephone_event_pt=te, opus_pt=opus, **options)
         else:
-            pcmu = -1 if path_audio[key[:4]] == {8} else 0
-            filt = RtpStreamFilter(telephone_event_pt=te, pcmu_pt=pcmu, **options)
-        packets_in, packets_out = capture.scrub(i, filt._f)
+            te = next((m.te_pt for m in from_sdp if m.te_pt is not None), telephone_event_pt)
+            opus = next((m.opus_pt for m in from_sdp if m.opus_pt is not None), None)
+            if opus is not None and counts[opus]:
+                filt = RtpStreamFilter(telephone_event_pt=te, opus_pt=opus, **options)
+            else:
+                pcmu = -1 if path_audio[key[:4]] == {8} else 0
+                filt = RtpStreamFilter(telephone_event_pt=te, pcmu_pt=pcmu, **options)
+            packets_in, packets_out = capture.scrub(i, filt._f)
+            events = [event_record(e, reveal_digits) for e in filt.take_events()]
+        src_s, dst_s = f"{key[0]}:{key[1]}", f"{key[2]}:{key[3]}"
         reports.append(
-            StreamReport(
-                f"{key[0]}:{key[1]}",
-                f"{key[2]}:{key[3]}",
-                key[4],
-                packets_in,
-                packets_out,
-                [event_record(e, reveal_digits) for e in filt.take_events()],
-            )
+            StreamReport(src_s, dst_s, key[4], packets_in, packets_out, events, encrypted)
         )
     try:
         written = capture.write(str(dst))
