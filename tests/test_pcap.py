@@ -763,9 +763,10 @@ def test_sip_over_tcp_is_redacted_too(tmp_path: Path, v6: bool) -> None:
     numbers stay right) and gets a valid checksum; other TCP traffic is left alone."""
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     info = _info("application/dtmf-relay", "Signal=7\r\nDuration=160\r\n")
+    sdp = SRTP_SDP.format(a=A, port=40000, key=KEY)
     invite = (
-        f"INVITE sip:pay@{B} SIP/2.0\r\nContent-Type: application/sdp\r\n\r\n"
-        + SRTP_SDP.format(a=A, port=40000, key=KEY)
+        f"INVITE sip:pay@{B} SIP/2.0\r\nContent-Type: application/sdp\r\n"
+        f"Content-Length: {len(sdp)}\r\n\r\n{sdp}"
     ).encode()
     other = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nSignal=7 inline:" + KEY.encode()
     frames = [
@@ -784,4 +785,54 @@ def test_sip_over_tcp_is_redacted_too(tmp_path: Path, v6: bool) -> None:
     assert b"Signal=X\r\n" in out[1] and b"Signal=7" not in out[1]
     assert KEY.encode() not in out[0] and b"inline:" + b"X" * len(KEY) in out[0]
     assert out[2] == frames[2]  # not SIP: untouched
+    assert all(_tcp_checksum_ok(fr) for fr in out)
+
+
+def test_sip_over_tcp_is_reassembled_before_redaction(tmp_path: Path) -> None:
+    """Messages split over TCP segments, out of order and retransmitted: the keypress and
+    the SRTP keys are found across segment boundaries; a connection whose first segment was
+    not captured still has its keys redacted; the SDP read from the reassembled INVITE puts
+    its SRTP stream out of the capture."""
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    sdp = SRTP_SDP.format(a=A, port=40000, key=KEY)
+    invite = (
+        f"INVITE sip:pay@{B} SIP/2.0\r\nContent-Type: application/sdp\r\n"
+        f"Content-Length: {len(sdp)}\r\n\r\n{sdp}"
+    ).encode()
+    info = _info("application/dtmf-relay", "Signal=7\r\nDuration=160\r\n")
+    stream = b"\r\n" + invite + info  # a CRLF keep-alive first
+    key_at = stream.index(KEY.encode()) + 10  # cut inside the first key
+    sig_at = stream.index(b"Signal=7") + 3  # and inside "Signal=7"
+    cuts = [0, key_at, sig_at, len(stream)]
+    seq0 = 2**32 - 50  # the sequence numbers wrap inside the stream
+    segs = [((seq0 + a) % 2**32, stream[a:b]) for a, b in itertools.pairwise(cuts)]
+    order = [segs[1], segs[0], segs[2], segs[1]]  # out of order, one retransmitted
+    lost_start = (b"\r\n" + sdp.encode())[30:]  # its connection's earlier segments not captured
+    frames = [_tcp_frame(A, B, p, seq) for seq, p in order]
+    frames.append(_tcp_frame(B, A, lost_start, 777))
+    frames.append(
+        _tcp_frame(
+            B, A, b"REGISTER sip:x SIP/2.0\r\nContent-Length: 0\r\n\r\n", 777 + len(lost_start)
+        )
+    )
+    rtp = [RtpPacket(0, k == 0, k, 160 * k, 0x5A, payload=bytes(160)).serialize() for k in range(5)]
+    frames += [_frame("ethernet", _ip(A, B, 40000, 50000, r, False)) for r in rtp]
+    with src.open("wb") as f:
+        w = dpkt.pcap.Writer(f)
+        for i, fr in enumerate(frames):
+            w.writepkt(fr, ts=1000.0 + i)
+    r = scrub_pcap(src, dst)
+    assert r.sip_dtmf_redacted == 1 and r.srtp_keys_redacted >= 2
+    assert [s.encrypted for s in r.streams] == [True] and r.streams[0].packets_out == 0
+    _, out = _read(dst)
+    assert len(out) == len(frames) - len(rtp)  # the SRTP stream left out, no TCP frame lost
+    assert [len(fr) for fr in out] == [len(fr) for fr in frames[: len(out)]]
+    tcp_out = [dpkt.ethernet.Ethernet(fr).data.data for fr in out]
+    by_seq = {t.seq: bytes(t.data) for t in tcp_out[:4]}
+    rebuilt = b"".join(by_seq[seq] for seq, _ in segs)
+    assert len(rebuilt) == len(stream)
+    assert KEY.encode()[:10] not in rebuilt and KEY.encode()[10:] not in rebuilt
+    assert b"Signal=X\r\n" in rebuilt and b"Signal=7" not in rebuilt
+    assert bytes(tcp_out[0].data) == by_seq[segs[1][0]] == bytes(tcp_out[3].data)  # both copies
+    assert KEY.encode() not in bytes(tcp_out[4].data) and b"inline:XXXX" in bytes(tcp_out[4].data)
     assert all(_tcp_checksum_ok(fr) for fr in out)

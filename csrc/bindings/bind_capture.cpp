@@ -48,7 +48,19 @@ void bind_capture(py::module_& m) {
                 }
                 return out;
             },
-            "(frame index, UDP payload) of each SIP message, in capture order.")
+            "(frame index, payload) of each UDP datagram or TCP segment that starts a SIP "
+            "message, in capture order.")
+        .def(
+            "sip_tcp_segments",
+            [](const Capture& c) {
+                std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, py::bytes>> out;
+                for (const TcpSegment& s : c.sip_tcp_segments())
+                    out.emplace_back(s.frame, s.connection, s.seq,
+                                     py::bytes(reinterpret_cast<const char*>(s.payload), s.len));
+                return out;
+            },
+            "(frame index, connection number, sequence number, payload) of every payload-carrying "
+            "segment of each TCP connection (one direction) that carries SIP, in capture order.")
         .def(
             "replace_payload",
             [](Capture& c, std::size_t frame, const py::bytes& payload) {
@@ -57,7 +69,7 @@ void bind_capture(py::module_& m) {
             },
             py::arg("frame"), py::arg("payload"),
             "A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are "
-            "made valid when written).")
+            "made valid when written), or a TCP segment's new payload of the same length.")
         .def(
             "flows", [](const Capture& c) { return c.flows(); },
             "RTP flows (one direction of one SSRC), in order of their first frame.")

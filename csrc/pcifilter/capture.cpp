@@ -93,6 +93,12 @@ bool starts_sip(const std::uint8_t* p, std::size_t n) noexcept {
     return false;
 }
 
+// SIP over TCP may send CRLF keep-alives (RFC 5626 §3.5.1) before a message.
+bool starts_sip_after_crlfs(const std::uint8_t* p, std::size_t n) noexcept {
+    while (n >= 2 && p[0] == '\r' && p[1] == '\n') p += 2, n -= 2;
+    return starts_sip(p, n);
+}
+
 struct FlowKey {
     std::array<std::uint8_t, 16> src{}, dst{};
     std::uint16_t sport = 0, dport = 0;
@@ -164,7 +170,8 @@ Capture::Capture(const std::string& path) {
         const auto n = static_cast<std::uint32_t>(frames_.size() - 1);
         index(n, bytes_.data() + f.offset, f.caplen);
         const Frame& fr = frames_.back();
-        if (fr.tcp) sip_frames_.push_back(n);  // located only when it starts a SIP message
+        if (fr.tcp && starts_sip_after_crlfs(bytes_.data() + fr.offset + fr.tcp + fr.tcp_header, fr.payload_len))
+            sip_frames_.push_back(n);
         if (!fr.udp) continue;
         ++udp_frames_;
         const std::uint8_t* payload = bytes_.data() + fr.offset + fr.udp + 8;
@@ -243,12 +250,12 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
         end = ip + 40 + plen;
         family = 6;
     }
-    if (proto == 6) {  // TCP: kept only when its payload starts a SIP message
+    if (proto == 6) {  // TCP: segments with a payload (SIP over TCP is looked for in them)
         if (udp + 20 > caplen || udp + 20 > end || udp > 0xFFFF) return;
         const std::size_t header = (p[udp + 12] >> 4) * 4u;
         if (header < 20 || udp + header > end || udp + header > caplen) return;
         const std::size_t payload_end = std::min(end, static_cast<std::size_t>(caplen));
-        if (!starts_sip(p + udp + header, payload_end - udp - header)) return;
+        if (payload_end == udp + header) return;
         f.ip = static_cast<std::uint16_t>(ip);
         f.tcp = static_cast<std::uint16_t>(udp);
         f.tcp_header = static_cast<std::uint8_t>(header);
@@ -275,6 +282,30 @@ std::pair<const std::uint8_t*, std::size_t> Capture::udp_payload(std::size_t fra
     if (f.tcp) return {bytes_.data() + f.offset + f.tcp + f.tcp_header, f.payload_len};
     if (!f.udp) return {nullptr, 0};
     return {bytes_.data() + f.offset + f.udp + 8, f.payload_len};
+}
+
+std::vector<TcpSegment> Capture::sip_tcp_segments() const {
+    // Connections by (family, addresses, ports); those with a segment that starts SIP kept.
+    std::vector<bool> carries_sip;
+    std::unordered_map<std::string, std::uint32_t> index_of;
+    std::vector<TcpSegment> all;
+    for (std::uint32_t i = 0; i < frames_.size(); ++i) {
+        const Frame& f = frames_[i];
+        if (!f.tcp) continue;
+        const std::uint8_t* b = bytes_.data() + f.offset;
+        std::string key(1, static_cast<char>(f.family));
+        key.append(reinterpret_cast<const char*>(b + f.ip + (f.family == 4 ? 12 : 8)), f.family == 4 ? 8 : 32);
+        key.append(reinterpret_cast<const char*>(b + f.tcp), 4);  // both ports
+        const auto [it, added] = index_of.try_emplace(key, static_cast<std::uint32_t>(carries_sip.size()));
+        if (added) carries_sip.push_back(false);
+        const std::uint8_t* payload = b + f.tcp + f.tcp_header;
+        if (starts_sip_after_crlfs(payload, f.payload_len)) carries_sip[it->second] = true;
+        all.push_back({i, it->second, be32(b + f.tcp + 4), payload, f.payload_len});
+    }
+    std::vector<TcpSegment> out;
+    for (const TcpSegment& s : all)
+        if (carries_sip[s.connection]) out.push_back(s);
+    return out;
 }
 
 FlowScrubResult Capture::scrub(std::size_t flow_index, StreamFilter& filter) {
@@ -387,7 +418,7 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, StreamFilter& filter) {
 
 void Capture::replace_payload(std::size_t frame, const std::uint8_t* data, std::size_t len) {
     if (frame >= frames_.size() || !(frames_[frame].udp || frames_[frame].tcp))
-        throw std::out_of_range("no such UDP frame or SIP-carrying TCP segment");
+        throw std::out_of_range("no such UDP frame or TCP segment");
     Frame& f = frames_[frame];
     if (f.scrubbed) throw std::invalid_argument("this frame was replaced already");
     if (f.tcp) {

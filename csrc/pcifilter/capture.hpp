@@ -5,8 +5,8 @@
 // is located (Ethernet with VLAN tags, Linux SLL and SLL2, BSD loopback, raw IPv4/IPv6;
 // IPv6 extension headers; fragments are left alone), SIP messages are marked, and every
 // datagram that parses as RTP is put in a flow: (addresses, ports, SSRC). TCP segments are
-// located too, only to mark those that start a SIP message (SIP over TCP: a message in one
-// segment; one split over segments is not reassembled). Which flows are
+// located too: those that start a SIP message are marked, and the segments of every TCP
+// connection that carries SIP are listed, for the caller to reassemble (SIP over TCP). Which flows are
 // scrubbed, as what, is the caller's choice (pcifilter.pcap reads the capture's SDP):
 // scrub() runs a flow's packets through a StreamFilter and puts each packet that comes out
 // back in the frame it came from (same capture time and link/IP/UDP headers); frames whose
@@ -37,6 +37,15 @@ struct CaptureFlow {
     std::vector<std::uint32_t> frames;  // frame indices, in capture order
 };
 
+// A payload-carrying segment of a TCP connection (one direction) that carries SIP.
+struct TcpSegment {
+    std::uint32_t frame = 0;
+    std::uint32_t connection = 0;  // the same number for the same addresses and ports
+    std::uint32_t seq = 0;         // sequence number of the payload's first byte
+    const std::uint8_t* payload = nullptr;
+    std::size_t len = 0;
+};
+
 struct FlowScrubResult {
     std::uint64_t packets_in = 0, packets_out = 0;
 };
@@ -54,8 +63,11 @@ public:
     // Frames that hold a SIP message (a request line or status line starts the UDP datagram
     // or the TCP segment's payload).
     const std::vector<std::uint32_t>& sip_frames() const noexcept { return sip_frames_; }
-    // A frame's UDP payload as captured, or a SIP-carrying TCP segment's (else empty).
+    // A frame's UDP or TCP payload as captured (else empty).
     std::pair<const std::uint8_t*, std::size_t> udp_payload(std::size_t frame) const;
+    // The payload-carrying segments of each TCP connection (one direction) in which some
+    // segment starts a SIP message, in capture order.
+    std::vector<TcpSegment> sip_tcp_segments() const;
     const std::vector<CaptureFlow>& flows() const noexcept { return flows_; }
 
     // Runs every frame of `flow` through `filter` (then flushes it) and places what comes
@@ -64,9 +76,8 @@ public:
 
     // Replaces the UDP payload of one frame that no scrubbed flow holds (a SIP message whose
     // body was redacted): written with its lengths and checksums made valid. A TCP segment's
-    // payload (SIP over TCP) can be replaced only by one of the same length (the stream's
-    // sequence numbers stay right); its checksum is made valid when the segment was
-    // captured whole.
+    // payload can be replaced only by one of the same length (the stream's sequence numbers
+    // stay right); its checksum is made valid when the segment was captured whole.
     void replace_payload(std::size_t frame, const std::uint8_t* data, std::size_t len);
 
     // Writes every frame, scrubbed ones replaced; returns how many frames were written.
@@ -81,7 +92,7 @@ private:
         std::uint32_t ip_end = 0;  // end of the IP datagram within the captured bytes
         std::uint32_t payload_len = 0;  // UDP payload bytes captured
         std::uint16_t ip = 0, udp = 0;  // offsets of the IP and UDP headers (udp 0: not UDP)
-        std::uint16_t tcp = 0;          // offset of a SIP-carrying TCP segment's header (or 0)
+        std::uint16_t tcp = 0;          // offset of a TCP segment's header (or 0)
         std::uint8_t tcp_header = 0;    // its length in bytes
         std::uint8_t family = 0;
         bool scrubbed = false;  // in a scrubbed flow: written as its placements

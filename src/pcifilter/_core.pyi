@@ -371,7 +371,7 @@ class Capture:
         self, frame: typing.SupportsInt | typing.SupportsIndex, payload: bytes
     ) -> None:
         """
-        A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are made valid when written).
+        A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are made valid when written), or a TCP segment's new payload of the same length.
         """
     def scrub(
         self, flow: typing.SupportsInt | typing.SupportsIndex, filter: StreamFilter
@@ -381,7 +381,11 @@ class Capture:
         """
     def sip_messages(self) -> list[tuple[int, bytes]]:
         """
-        (frame index, UDP payload) of each SIP message, in capture order.
+        (frame index, payload) of each UDP datagram or TCP segment that starts a SIP message, in capture order.
+        """
+    def sip_tcp_segments(self) -> list[tuple[int, int, int, bytes]]:
+        """
+        (frame index, connection number, sequence number, payload) of every payload-carrying segment of each TCP connection (one direction) that carries SIP, in capture order.
         """
     def write(self, path: str) -> int:
         """

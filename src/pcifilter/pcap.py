@@ -4,8 +4,8 @@
 The packet work is C++ (`_core.Capture`, csrc/pcifilter/capture.hpp), with no Python per
 packet: libpcap reads the file (classic pcap or pcapng), each frame's UDP datagram is found
 (Ethernet with VLAN tags, Linux SLL/SLL2, BSD loopback, raw IPv4/IPv6), SIP messages are
-marked (over UDP, and over TCP where a segment starts one) and RTP datagrams grouped into
-flows (addresses, ports, SSRC). This module decides,
+marked (over UDP; over TCP, each connection's stream is reassembled from its segments) and
+RTP datagrams grouped into flows (addresses, ports, SSRC). This module decides,
 per flow, what to scrub: streams are found from SDP in the capture's SIP messages (m=audio
 port, rtpmap for telephone-event and opus/48000), else by payload type on UDP ports given
 with `rtp_ports`, else by heuristics (RTP v2, one SSRC, at least 3 packets and most of them
@@ -120,6 +120,83 @@ def sip_without_srtp_keys(message: bytes) -> bytes | None:
     return head + sep + bytes(redacted)
 
 
+_CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)")
+
+
+def _message_spans(stream: bytes) -> list[tuple[int, int]]:
+    """Where each SIP message of a TCP byte stream lies: headers up to the blank line, then
+    Content-Length bytes of body (RFC 3261 §18.3); CRLF keep-alives between them skipped.
+    What cannot be cut (no blank line: the capture ends inside the headers) is one span."""
+    spans, pos = [], 0
+    while pos < len(stream):
+        while stream.startswith(b"\r\n", pos):
+            pos += 2
+        if pos >= len(stream):
+            break
+        head_end = stream.find(b"\r\n\r\n", pos)
+        if head_end < 0:
+            spans.append((pos, len(stream)))
+            break
+        length = _CONTENT_LENGTH.search(stream, pos, head_end)
+        end = min(len(stream), head_end + 4 + (int(length.group(1)) if length else 0))
+        spans.append((pos, end))
+        pos = end
+    return spans
+
+
+def _sip_over_tcp(capture: _core.Capture, redact_dtmf: bool) -> tuple[list[bytes], int, int]:
+    """SIP over TCP, reassembled: each connection's segments are put back in stream order
+    (by sequence number; a retransmission overlays what it repeats), each contiguous run is
+    cut into messages, and each message is redacted as over UDP (DTMF bodies unless
+    `redact_dtmf` is False, SRTP keys always; keys also anywhere in a run whose start was
+    not captured). Segments holding changed bytes get their payloads back with them, same
+    length. Returns the messages as captured (for their SDP) and the two counts."""
+    by_connection: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
+    for frame, connection, seq, payload in capture.sip_tcp_segments():
+        by_connection[connection].append((frame, seq, payload))
+    messages: list[bytes] = []
+    dtmf = keys = 0
+    for segments in by_connection.values():
+        base = segments[0][1]
+        # Offsets from the first segment's sequence number, wrap-safe (RFC 9293 arithmetic).
+        placed = sorted(
+            (((seq - base + 2**31) % 2**32) - 2**31, frame, payload)
+            for frame, seq, payload in segments
+        )
+        runs: list[list[tuple[int, int, bytes]]] = []
+        for seg in placed:
+            if runs and seg[0] <= runs[-1][-1][0] + len(runs[-1][-1][2]):
+                runs[-1].append(seg)
+            else:
+                runs.append([seg])
+        for run in runs:
+            start = run[0][0]
+            stream = bytearray(max(off + len(p) for off, _, p in run) - start)
+            for off, _, payload in reversed(run):  # the first capture of each byte wins
+                stream[off - start : off - start + len(payload)] = payload
+            redacted = bytearray(stream)
+            for a, b in _message_spans(bytes(stream)):
+                message = bytes(stream[a:b])
+                messages.append(message)
+                if redact_dtmf and (no_dtmf := sip_without_dtmf(message)) is not None:
+                    message = no_dtmf
+                    dtmf += 1
+                if (no_keys := sip_without_srtp_keys(message)) is not None:
+                    message = no_keys
+                    keys += 1
+                redacted[a:b] = message
+            # Keys in a part whose message start was not captured have no headers to go by.
+            no_keys = sip_without_srtp_keys(b"\r\n\r\n" + bytes(redacted))
+            if no_keys is not None:
+                redacted[:] = no_keys[4:]
+                keys += 1
+            for off, frame, payload in run:
+                new = bytes(redacted[off - start : off - start + len(payload)])
+                if new != payload:
+                    capture.replace_payload(frame, new)
+    return messages, dtmf, keys
+
+
 @dataclass
 class _SdpStream:
     address: str | None
@@ -189,9 +266,13 @@ def scrub_pcap(
         pass
     capture = _core.Capture(str(src))  # ValueError: not a capture, truncated, unknown link
     # SDP first: which ports carry RTP, and their telephone-event and Opus payload types.
-    sip = capture.sip_messages()
-    sdp_ports = {m.port: m for _, payload in sip for m in _sdp_streams(payload)}
-    redacted = keys_redacted = 0
+    # SIP over TCP is reassembled and redacted first (its segments are handled there).
+    tcp_frames = {frame for frame, *_ in capture.sip_tcp_segments()}
+    tcp_messages, redacted, keys_redacted = _sip_over_tcp(capture, redact_sip_dtmf)
+    sip = [(frame, payload) for frame, payload in capture.sip_messages() if frame not in tcp_frames]
+    sdp_ports = {
+        m.port: m for payload in [p for _, p in sip] + tcp_messages for m in _sdp_streams(payload)
+    }
     for frame, payload in sip:
         message = payload
         if redact_sip_dtmf and (no_dtmf := sip_without_dtmf(message)) is not None:
