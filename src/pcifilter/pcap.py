@@ -144,16 +144,21 @@ def _message_spans(stream: bytes) -> list[tuple[int, int]]:
     return spans
 
 
-def _sip_over_tcp(capture: _core.Capture, redact_dtmf: bool) -> tuple[list[bytes], int, int]:
+def _sip_over_tcp(
+    capture: _core.Capture, redact_dtmf: bool
+) -> tuple[set[int], list[bytes], int, int]:
     """SIP over TCP, reassembled: each connection's segments are put back in stream order
     (by sequence number; a retransmission overlays what it repeats), each contiguous run is
     cut into messages, and each message is redacted as over UDP (DTMF bodies unless
     `redact_dtmf` is False, SRTP keys always; keys also anywhere in a run whose start was
     not captured). Segments holding changed bytes get their payloads back with them, same
-    length. Returns the messages as captured (for their SDP) and the two counts."""
+    length. Returns the segments' frames, the messages as captured (for their SDP) and the
+    two counts."""
     by_connection: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
+    frames: set[int] = set()
     for frame, connection, seq, payload in capture.sip_tcp_segments():
         by_connection[connection].append((frame, seq, payload))
+        frames.add(frame)
     messages: list[bytes] = []
     dtmf = keys = 0
     for segments in by_connection.values():
@@ -194,7 +199,7 @@ def _sip_over_tcp(capture: _core.Capture, redact_dtmf: bool) -> tuple[list[bytes
                 new = bytes(redacted[off - start : off - start + len(payload)])
                 if new != payload:
                     capture.replace_payload(frame, new)
-    return messages, dtmf, keys
+    return frames, messages, dtmf, keys
 
 
 @dataclass
@@ -267,8 +272,7 @@ def scrub_pcap(
     capture = _core.Capture(str(src))  # ValueError: not a capture, truncated, unknown link
     # SDP first: which ports carry RTP, and their telephone-event and Opus payload types.
     # SIP over TCP is reassembled and redacted first (its segments are handled there).
-    tcp_frames = {frame for frame, *_ in capture.sip_tcp_segments()}
-    tcp_messages, redacted, keys_redacted = _sip_over_tcp(capture, redact_sip_dtmf)
+    tcp_frames, tcp_messages, redacted, keys_redacted = _sip_over_tcp(capture, redact_sip_dtmf)
     sip = [(frame, payload) for frame, payload in capture.sip_messages() if frame not in tcp_frames]
     sdp_ports = {
         m.port: m for payload in [p for _, p in sip] + tcp_messages for m in _sdp_streams(payload)
