@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Per-packet cost of the C++ stream filter alone (no Python): 20 ms PCMU packets of 60 s of
-// audio, filtering on, best of 7.
+// audio, filtering on, best of 7; then the same speech with a keypress every 2 s, sent both
+// in-band (80 ms at -10 dBm0 per tone) and as RFC 4733 events beside it (an update every
+// 20 ms, the end packet three times), as a gateway sends them: the events dropped, the
+// sequence renumbered, the tones masked and re-encoded.
 //
 //   .venv/bin/python -m pcifilter.corpus --minutes 1 --out build/corpus
 //   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/stream_filter_bench.cpp csrc/pcifilter/*.cpp -lopus -lpcap -o build/sfbench
 //   build/sfbench build/corpus/speech-60s-seed0.raw
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -16,18 +20,72 @@
 
 using namespace pcifilter;
 
-int main(int argc, char** argv) {
-    const std::vector<std::int16_t> x = bench::speech_from_args(argc, argv);
-    if (x.empty()) return 2;
-    const bench::Packets packets = bench::pcmu_packets(x);
+namespace {
+
+// The speech with a keypress every 2 s in-band, as 20 ms PCMU packets with the RFC 4733
+// packets of each keypress among them (one running sequence).
+bench::Packets keyed_packets(std::vector<std::int16_t> x, std::size_t* audio) {
+    const double rows[4] = {697, 770, 852, 941}, cols[4] = {1209, 1336, 1477, 1633};
+    const double a = 32768 * std::pow(10.0, (-10.0 - 3.14) / 20.0);
+    constexpr std::size_t kEvery = 16000, kOn = 640, kAt = 4000;  // 2 s, 80 ms
+    for (std::size_t k = 0, at = kAt; at + kOn < x.size(); at += kEvery, ++k)
+        for (std::size_t i = 0; i < kOn; ++i) {
+            const double v = x[at + i] + a * std::sin(2 * M_PI * rows[k % 4] * double(i) / 8000) +
+                             a * std::sin(2 * M_PI * cols[(k / 4) % 4] * double(i) / 8000);
+            x[at + i] = static_cast<std::int16_t>(std::clamp(std::round(v), -32768.0, 32767.0));
+        }
+    bench::Packets out;
+    std::uint16_t seq = 0;
+    *audio = 0;
+    for (std::size_t i = 0; i + 160 <= x.size(); i += 160) {
+        std::vector<std::uint8_t> p(12 + 160, 0);
+        bench::rtp_header(p.data(), 0, seq++, static_cast<std::uint32_t>(i));
+        encode_ulaw(&x[i], p.data() + 12, 160);
+        out.push_back(p);
+        ++*audio;
+        const std::size_t into = (i + 160 + kEvery - kAt) % kEvery;  // samples into a keypress
+        if (i + 160 < kAt || into == 0 || into > kOn) continue;
+        const std::size_t start = i + 160 - into;
+        const bool end = into == kOn;
+        for (int copy = 0; copy < (end ? 3 : 1); ++copy) {
+            std::vector<std::uint8_t> e(12 + 4, 0);
+            bench::rtp_header(e.data(), 101, seq++, static_cast<std::uint32_t>(start));
+            e[1] |= into == 160 ? 0x80 : 0;  // marker on the first packet
+            e[12] = static_cast<std::uint8_t>((start / kEvery) % 16);
+            e[13] = static_cast<std::uint8_t>((end ? 0x80 : 0) | 10);
+            e[14] = static_cast<std::uint8_t>(into >> 8), e[15] = static_cast<std::uint8_t>(into & 0xFF);
+            out.push_back(e);
+        }
+    }
+    return out;
+}
+
+double best_ns(const bench::Packets& packets, StreamFilterParams params) {
     double best = 1e30;
     for (int rep = 0; rep < 7; ++rep) {
-        StreamFilter f{StreamFilterParams{}};
+        StreamFilter f{params};
         const auto t0 = std::chrono::steady_clock::now();
         bench::run_through(f, packets);
         best = std::min(best, std::chrono::duration<double, std::nano>(
                                   std::chrono::steady_clock::now() - t0).count());
     }
+    return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::vector<std::int16_t> x = bench::speech_from_args(argc, argv);
+    if (x.empty()) return 2;
+    const bench::Packets packets = bench::pcmu_packets(x);
     std::printf("stream filter: %.0f ns per 20 ms PCMU packet (C++ only, %zu packets)\n",
-                best / double(packets.size()), packets.size());
+                best_ns(packets, StreamFilterParams{}) / double(packets.size()), packets.size());
+    std::size_t audio = 0;
+    const bench::Packets keyed = keyed_packets(x, &audio);
+    StreamFilterParams params;
+    params.payload_types[101] = PayloadKind::TelephoneEvent;
+    const double ns = best_ns(keyed, params);
+    std::printf("  with a keypress every 2 s, in-band and RFC 4733: %.0f ns per audio packet "
+                "(%zu audio and %zu RFC 4733 packets; %.0f ns per packet in)\n",
+                ns / double(audio), audio, keyed.size() - audio, ns / double(keyed.size()));
 }

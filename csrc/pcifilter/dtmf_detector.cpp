@@ -173,21 +173,27 @@ void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<Ton
     }
 }
 
-double DtmfDetector::probe_power(double coeff, std::int64_t block) const noexcept {
-    // Hann-windowed Goertzel over the 120-sample window ending with `block`: its sidelobes
-    // (below -31 dB past two bins) keep the pair's own tones out of the probe. Scaled so a
-    // sine reads the same power as in the tone bins (Hann's coherent gain is 1/2).
-    double s1 = 0, s2 = 0;
+void DtmfDetector::probe_powers(const double* coeffs, int k, std::int64_t block, double* out) const noexcept {
+    // Hann-windowed Goertzel filters over the 120-sample window ending with `block`: their
+    // sidelobes (below -31 dB past two bins) keep the pair's own tones out of the probes.
+    // Scaled so a sine reads the same power as in the tone bins (Hann's coherent gain is
+    // 1/2). All k run side by side over the samples (independent chains the CPU overlaps);
+    // each does exactly what it would alone.
+    double s1[kMaxProbes] = {}, s2[kMaxProbes] = {};
     int n = 0;
     for (std::int64_t blk = block - 2; blk <= block; ++blk) {
         const std::int16_t* h = history_.data() + (blk & 3) * kSubBlock;
         for (int i = 0; i < kSubBlock; ++i, ++n) {
-            const double s0 = h[i] * probes_->hann[n] + coeff * s1 - s2;
-            s2 = s1;
-            s1 = s0;
+            const double x = h[i] * probes_->hann[n];
+            for (int j = 0; j < k; ++j) {
+                const double s0 = x + coeffs[j] * s1[j] - s2[j];
+                s2[j] = s1[j];
+                s1[j] = s0;
+            }
         }
     }
-    return 8.0 * (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (double(kN) * kN);
+    for (int j = 0; j < k; ++j)
+        out[j] = 8.0 * (s1[j] * s1[j] + s2[j] * s2[j] - coeffs[j] * s1[j] * s2[j]) / (double(kN) * kN);
 }
 
 bool DtmfDetector::harmonic_free(int row, int col, double weaker, std::int64_t block) const noexcept {
@@ -202,20 +208,22 @@ bool DtmfDetector::harmonic_free(int row, int col, double weaker, std::int64_t b
     }
     const double limit = weaker * harmonic_limit_;
     const double fr = kFreqs[row], fc = kFreqs[col];
-    const auto clear_of_tones = [&](double hz) {
-        return std::fabs(hz - fr) >= 150.0 && std::fabs(hz - fc) >= 150.0;
-    };
-    const auto ok = [&](double hz, double coeff) {
-        return !clear_of_tones(hz) || probe_power(coeff, block) <= limit;
-    };
     // Also the difference frequency and its half: when the two "tones" are harmonics of one
     // voice (941 and 1209 Hz are the 7th and 9th of 134 Hz), its fundamental is there too.
     const int pair = row * 4 + (col - 4);
     const ProbeTables& t = *probes_;
-    return ok(2 * fr, t.coeff_double[row]) && ok(2 * fc, t.coeff_double[col]) &&
-           ok(fr / 2, t.coeff_half[row]) && ok(fc / 2, t.coeff_half[col]) &&
-           ok((fr + fc) / 2, t.coeff_mid[pair]) && ok(fc - fr, t.coeff_diff[pair]) &&
-           ok((fc - fr) / 2, t.coeff_half_diff[pair]);
+    const std::pair<double, double> probes[kMaxProbes] = {
+        {2 * fr, t.coeff_double[row]}, {2 * fc, t.coeff_double[col]}, {fr / 2, t.coeff_half[row]},
+        {fc / 2, t.coeff_half[col]},   {(fr + fc) / 2, t.coeff_mid[pair]}, {fc - fr, t.coeff_diff[pair]},
+        {(fc - fr) / 2, t.coeff_half_diff[pair]}};
+    double coeffs[kMaxProbes], power[kMaxProbes];
+    int k = 0;
+    for (const auto& [hz, coeff] : probes)
+        if (std::fabs(hz - fr) >= 150.0 && std::fabs(hz - fc) >= 150.0) coeffs[k++] = coeff;
+    probe_powers(coeffs, k, block, power);
+    for (int j = 0; j < k; ++j)
+        if (power[j] > limit) return false;
+    return true;
 }
 
 void DtmfDetector::flush(std::vector<ToneEvent>* events) noexcept {

@@ -113,7 +113,9 @@ private:
     void finish_run(std::vector<ToneEvent>* events) noexcept;
     const SubBlock& ring(std::int64_t block) const noexcept { return ring_[block & 3]; }
     double pair_amplitude(std::int64_t block, int row, int col) const noexcept;
-    double probe_power(double coeff, std::int64_t block) const noexcept;
+    static constexpr int kMaxProbes = 7;
+    // Hann-windowed powers at k (<= kMaxProbes) Goertzel coefficients over a window.
+    void probe_powers(const double* coeffs, int k, std::int64_t block, double* out) const noexcept;
     bool harmonic_free(int row, int col, double weaker, std::int64_t block) const noexcept;
     double coverage(std::int64_t block, int row, int col, double ref) const noexcept;
     double window_amplitude(std::int64_t b, int row, int col) const noexcept;
