@@ -32,7 +32,7 @@ import json
 import re
 import socket
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,24 +74,34 @@ _DTMF_BODIES = {
 _CONTENT_TYPE = re.compile(rb"(?im)^(?:content-type|c)[ \t]*:[ \t]*([^;\r\n]+)")
 
 
-def sip_without_dtmf(message: bytes) -> bytes | None:
-    """The SIP message with the keypresses in its body replaced by 'X' (same length, so its
-    Content-Length stays right), or None if its body carries none."""
+def _redact_body(
+    message: bytes, spans: Callable[[bytes, bytes], Iterable[tuple[int, int]]]
+) -> bytes | None:
+    """The SIP message with the body's bytes in `spans(head, body)` replaced by 'X' (same
+    length, so its Content-Length stays right), or None if nothing changed."""
     head, sep, body = message.partition(b"\r\n\r\n")
     if not sep:
         head, sep, body = message.partition(b"\n\n")
-    ctype = _CONTENT_TYPE.search(head)
-    if not sep or not body or ctype is None:
-        return None
-    pattern = _DTMF_BODIES.get(ctype.group(1).strip().lower().decode("latin-1"))
-    if pattern is None:
+    if not sep or not body:
         return None
     redacted = bytearray(body)
-    for m in pattern.finditer(body):
-        redacted[m.start(1) : m.end(1)] = b"X" * (m.end(1) - m.start(1))
+    for a, b in spans(head, body):
+        redacted[a:b] = b"X" * (b - a)
     if redacted == body:
         return None
     return head + sep + bytes(redacted)
+
+
+def _dtmf_spans(head: bytes, body: bytes) -> Iterable[tuple[int, int]]:
+    ctype = _CONTENT_TYPE.search(head)
+    pattern = ctype and _DTMF_BODIES.get(ctype.group(1).strip().lower().decode("latin-1"))
+    return [m.span(1) for m in pattern.finditer(body)] if pattern else []
+
+
+def sip_without_dtmf(message: bytes) -> bytes | None:
+    """The SIP message with the keypresses in its body replaced by 'X' (same length, so its
+    Content-Length stays right), or None if its body carries none."""
+    return _redact_body(message, _dtmf_spans)
 
 
 # SRTP keys in SDP: SDES (RFC 4568) "a=crypto:<tag> <suite> inline:<key>[|...][;inline:...]"
@@ -101,23 +111,16 @@ _CRYPTO_LINE = re.compile(rb"(?im)^a=crypto:[^\r\n]*")
 _KEY_MGMT = re.compile(rb"(?im)^a=key-mgmt:[ \t]*\S+[ \t]+([^\r\n]*?)[ \t]*\r?$")
 
 
+def _key_spans(head: bytes, body: bytes) -> Iterator[tuple[int, int]]:
+    for line in _CRYPTO_LINE.finditer(body):
+        yield from (key.span(1) for key in _SDES_KEY.finditer(body, line.start(), line.end()))
+    yield from (m.span(1) for m in _KEY_MGMT.finditer(body))
+
+
 def sip_without_srtp_keys(message: bytes) -> bytes | None:
     """The SIP message with the SRTP keys in its SDP (a=crypto inline keys, a=key-mgmt
     data) replaced by 'X' (same length), or None if it holds none."""
-    head, sep, body = message.partition(b"\r\n\r\n")
-    if not sep:
-        head, sep, body = message.partition(b"\n\n")
-    if not sep or not body:
-        return None
-    redacted = bytearray(body)
-    for line in _CRYPTO_LINE.finditer(body):
-        for key in _SDES_KEY.finditer(body, line.start(), line.end()):
-            redacted[key.start(1) : key.end(1)] = b"X" * (key.end(1) - key.start(1))
-    for m in _KEY_MGMT.finditer(body):
-        redacted[m.start(1) : m.end(1)] = b"X" * (m.end(1) - m.start(1))
-    if redacted == body:
-        return None
-    return head + sep + bytes(redacted)
+    return _redact_body(message, _key_spans)
 
 
 _CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)")
