@@ -123,6 +123,16 @@ def sip_without_srtp_keys(message: bytes) -> bytes | None:
     return _redact_body(message, _key_spans)
 
 
+def _redact_sip(message: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool]:
+    """The message with its DTMF body (unless not `redact_dtmf`) and SRTP keys redacted,
+    and whether each of the two changed it."""
+    no_dtmf = sip_without_dtmf(message) if redact_dtmf else None
+    if no_dtmf is not None:
+        message = no_dtmf
+    no_keys = sip_without_srtp_keys(message)
+    return (no_keys if no_keys is not None else message), no_dtmf is not None, no_keys is not None
+
+
 _CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)")
 
 
@@ -186,13 +196,9 @@ def _sip_over_tcp(
             for a, b in _message_spans(bytes(stream)):
                 message = bytes(stream[a:b])
                 messages.append(message)
-                if redact_dtmf and (no_dtmf := sip_without_dtmf(message)) is not None:
-                    message = no_dtmf
-                    dtmf += 1
-                if (no_keys := sip_without_srtp_keys(message)) is not None:
-                    message = no_keys
-                    keys += 1
-                redacted[a:b] = message
+                redacted[a:b], had_dtmf, had_keys = _redact_sip(message, redact_dtmf)
+                dtmf += had_dtmf
+                keys += had_keys
             # Keys in a part whose message start was not captured have no headers to go by.
             no_keys = sip_without_srtp_keys(b"\r\n\r\n" + bytes(redacted))
             if no_keys is not None:
@@ -281,14 +287,10 @@ def scrub_pcap(
         m.port: m for payload in [p for _, p in sip] + tcp_messages for m in _sdp_streams(payload)
     }
     for frame, payload in sip:
-        message = payload
-        if redact_sip_dtmf and (no_dtmf := sip_without_dtmf(message)) is not None:
-            message = no_dtmf
-            redacted += 1
-        if (no_keys := sip_without_srtp_keys(message)) is not None:
-            message = no_keys
-            keys_redacted += 1
-        if message is not payload:
+        message, had_dtmf, had_keys = _redact_sip(payload, redact_sip_dtmf)
+        redacted += had_dtmf
+        keys_redacted += had_keys
+        if had_dtmf or had_keys:
             capture.replace_payload(frame, message)
     te_pts = {telephone_event_pt} | {m.te_pt for m in sdp_ports.values() if m.te_pt is not None}
     opus_pts = {m.opus_pt for m in sdp_ports.values() if m.opus_pt is not None}
