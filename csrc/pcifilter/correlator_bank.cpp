@@ -148,8 +148,8 @@ __attribute__((target("avx2"))) inline WindowPeaks powers_peaks(__m256 w0, __m25
             __builtin_ctz(at_max | 0x10u), 4 + __builtin_ctz((at_max >> 4) | 0x10u)};
 }
 
-// correlate40_avx2, rotate_avx2 and powers3_avx2 in one pass: the same operations in the same
-// order (the window is (first + second) + new), kept in registers.
+// correlate40_avx2, rotate_avx2 and powers3_portable in one pass: the same operations in the
+// same order (the window is (first + second) + new), kept in registers.
 __attribute__((target("avx2"))) WindowPeaks fused40_avx2(const BankTables& t, const std::int16_t* x,
                                                         std::size_t rot, const SubBlock& first,
                                                         const SubBlock& second, SubBlock* out, float* q) {
@@ -165,15 +165,6 @@ __attribute__((target("avx2"))) WindowPeaks fused40_avx2(const BankTables& t, co
     const auto* s = reinterpret_cast<const float*>(second.corr.data());
     const __m256 w0 = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(f), _mm256_loadu_ps(s)), c0);
     const __m256 w1 = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(f + 8), _mm256_loadu_ps(s + 8)), c1);
-    return powers_peaks(w0, w1, q);
-}
-
-// The same sums and products as the portable loop, in the same order: the same floats.
-__attribute__((target("avx2"))) WindowPeaks powers3_avx2(const float* s0, const float* s1,
-                                                         const float* s2, float* q) {
-    const __m256 w0 = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(s0), _mm256_loadu_ps(s1)), _mm256_loadu_ps(s2));
-    const __m256 w1 =
-        _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(s0 + 8), _mm256_loadu_ps(s1 + 8)), _mm256_loadu_ps(s2 + 8));
     return powers_peaks(w0, w1, q);
 }
 
@@ -242,8 +233,7 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
         kernel = sub_block == 40 ? correlate40_avx2 : correlate_avx2;
         if (sub_block == 40) exact_kernel = correlate40_avx2;
         if (sub_block == 40 && n_freqs == kBankMaxFreqs) fused = fused40_avx2;
-        rotate = rotate_avx2;
-        powers3 = powers3_avx2;
+        rotate = rotate_avx2;  // powers3 stays portable: with AVX2, `fused` does its work
     }
 #endif
     step_re.fill(1.0);
@@ -334,8 +324,7 @@ void CorrelatorBank::block(const std::int16_t* x, SubBlock* out) noexcept {
 void CorrelatorBank::finish_block(const std::int32_t* acc, std::uint64_t energy, SubBlock* out) noexcept {
     out->energy = static_cast<float>(energy);
     if (tables_->period > 0) {
-        const auto at = static_cast<std::size_t>(phase_index_) * kBankLanes;
-        if (++phase_index_ == tables_->period) phase_index_ = 0;  // no division per block
+        const std::size_t at = next_phase();
         tables_->rotate(acc, tables_->rot_a.data() + at, tables_->rot_b.data() + at,
                         reinterpret_cast<float*>(out->corr.data()));
     } else {

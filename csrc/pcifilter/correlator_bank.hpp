@@ -98,8 +98,7 @@ public:
                              SubBlock* out, float* q) noexcept {
         const BankTables& t = *tables_;
         if (t.fused != nullptr && t.period > 0) {
-            const auto at = static_cast<std::size_t>(phase_index_) * kBankLanes;
-            if (++phase_index_ == t.period) phase_index_ = 0;
+            const std::size_t at = next_phase();
             ++blocks_done_;
             ready_ = true;
             return t.fused(t, x, at, first, second, out, q);
@@ -117,6 +116,13 @@ public:
     std::size_t heap_bytes() const noexcept { return buf_.capacity() * sizeof(std::int16_t); }
 
 private:
+    // The tabulated phase of the sub-block being finished (its offset into rot_a/rot_b),
+    // and the next one's: no division per block.
+    std::size_t next_phase() noexcept {
+        const auto at = static_cast<std::size_t>(phase_index_) * kBankLanes;
+        if (++phase_index_ == tables_->period) phase_index_ = 0;
+        return at;
+    }
     void rotate_by_recurrence(const std::int32_t* acc, SubBlock* out) noexcept;
     void finish_block(const std::int32_t* acc, std::uint64_t energy, SubBlock* out) noexcept;
 

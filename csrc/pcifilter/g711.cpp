@@ -94,10 +94,10 @@ std::int16_t ulaw_to_linear(std::uint8_t code) noexcept { return kUlawTable[code
 std::int16_t alaw_to_linear(std::uint8_t code) noexcept { return kAlawTable[code]; }
 
 void encode_ulaw(const std::int16_t* in, std::uint8_t* out, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) out[i] = kUlawEncode[static_cast<std::size_t>((in[i] >> 2) + 8192)];
+    for (std::size_t i = 0; i < n; ++i) out[i] = linear_to_ulaw(in[i]);
 }
 void encode_alaw(const std::int16_t* in, std::uint8_t* out, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) out[i] = kAlawEncode[static_cast<std::size_t>((in[i] >> 4) + 2048)];
+    for (std::size_t i = 0; i < n; ++i) out[i] = linear_to_alaw(in[i]);
 }
 namespace {
 

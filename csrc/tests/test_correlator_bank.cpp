@@ -5,6 +5,7 @@
 // and their strongest row and column are the scalar ones, ties included; and the fused pass
 // (block_window) gives the same sub-blocks and window powers as the steps written out, over
 // more sub-blocks than the phase table's period.
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -141,6 +142,12 @@ void check_block_window(const std::shared_ptr<const BankTables>& tables, std::mt
         ring[1] = ring[2];
     }
     CHECK(bank.blocks_done() == blocks);
+    // All bins equal (silence): the first of each group, as the scalar search has it.
+    std::fill(x.begin(), x.end(), std::int16_t{0});
+    const SubBlock silent{};
+    float q[kBankMaxFreqs];
+    const WindowPeaks peak = bank.block_window(x.data(), silent, silent, &ring[2], q);
+    CHECK(peak.low == 0 && peak.high == 4 && peak.low_q == 0.0f && peak.high_q == 0.0f);
 }
 
 }  // namespace
