@@ -157,18 +157,21 @@ void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<Ton
             // stores to the history would wait for them. The window ending with it is
             // measured in the same pass.
             const std::int64_t b = block_ + 1;
-            float q[8];
-            const WindowPeaks peak =
-                bank_.block_window(whole != nullptr ? whole : slot, ring(b - 2), ring(b - 1), &ring_[b & 3], q);
+            Window w;
+            w.peak = bank_.block_window(whole != nullptr ? whole : slot, ring(b - 2), ring(b - 1),
+                                        &ring_[b & 3], w.q);
+            w.energy = ring(b - 2).energy + ring(b - 1).energy + ring(b).energy;
+            // Tone power is 2|W|²/N² and mean power E/N, so the share test is
+            // 2(|Wr|²+|Wc|²) ≥ ρ·E·N.
+            const float pair_q = 2.0f * (w.peak.low_q + w.peak.high_q);
+            w.share_ok = pair_q >= share_min_ * w.energy * kN;
+            w.share_weak = pair_q >= share_weak_ * w.energy * kN;
             // Most windows of speech fail both share tests with no keypress or digit run to
-            // follow: nothing would change but the block count, so no call (the same share
-            // tests as on_sub_block's first ones; keep the two alike).
-            const float energy = ring(b - 2).energy + ring(b - 1).energy + ring(b).energy;
-            const float pair_q = 2.0f * (peak.low_q + peak.high_q);
-            if (pair_q < std::min(share_min_, share_weak_) * energy * kN && track_row_ < 0 && !run_.active)
+            // follow: nothing would change but the block count, so no call.
+            if (!w.share_ok && !w.share_weak && track_row_ < 0 && !run_.active)
                 ++block_;
             else
-                on_sub_block(events, masks, peak, q);
+                on_sub_block(events, masks, w);
         }
     }
 }
@@ -278,21 +281,17 @@ double DtmfDetector::coverage(std::int64_t block, int row, int col, double ref) 
 }
 
 void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<MaskRequest>* masks,
-                                const WindowPeaks& peak, const float* q) noexcept {
+                                const Window& w) noexcept {
     ++block_;
     const std::int64_t b = block_;
     if (b < kWindowBlocks - 1) return;
     constexpr std::int64_t S = kSubBlock;
 
-    // The 15 ms window ending with this sub-block: |W|² per frequency (q), in float on the
-    // raw lanes (this runs every 5 ms on every stream; most windows fail the first test).
-    const int r = peak.low, c = peak.high;  // the strongest row and column
-    const float energy = ring(b - 2).energy + ring(b - 1).energy + ring(b).energy;
-    // Tone power is 2|W|²/N² and mean power E/N, so the share test is 2(|Wr|²+|Wc|²) ≥ ρ·E·N.
-    // (process() skips the call for windows failing both, with nothing to follow.)
-    const float pair_q = 2.0f * (peak.low_q + peak.high_q);
-    const bool share_ok = pair_q >= share_min_ * energy * kN;
-    const bool share_weak = pair_q >= share_weak_ * energy * kN;
+    // The 15 ms window ending with this sub-block, measured and share-tested by process().
+    const float* q = w.q;
+    const int r = w.peak.low, c = w.peak.high;  // the strongest row and column
+    const float energy = w.energy;
+    const bool share_ok = w.share_ok, share_weak = w.share_weak;
     // Shape tests in float on |W|² (tone power is 2|W|²/N²: the limits are scaled once):
     // most windows that pass a share test are speech and stop here.
     float r2q = 0, c2q = 0;  // the runner-up row and column

@@ -106,10 +106,17 @@ private:
         double pr = 0, pc = 0;            // Σ window powers
     };
 
-    // The window ending with the sub-block just completed: its powers `q` (|W|² per
-    // frequency) and strongest row and column come with it.
+    // The 15 ms window ending with the sub-block just completed: |W|² per frequency in float
+    // on the raw lanes, its strongest row and column, its energy and the two share tests
+    // (the tones' part of the energy, for candidate and weak-candidate windows).
+    struct Window {
+        WindowPeaks peak;
+        float q[8];
+        float energy;
+        bool share_ok, share_weak;
+    };
     void on_sub_block(std::vector<ToneEvent>* events, std::vector<MaskRequest>* masks,
-                      const WindowPeaks& peak, const float* q) noexcept;
+                      const Window& w) noexcept;
     void finish_run(std::vector<ToneEvent>* events) noexcept;
     const SubBlock& ring(std::int64_t block) const noexcept { return ring_[block & 3]; }
     double pair_amplitude(std::int64_t block, int row, int col) const noexcept;

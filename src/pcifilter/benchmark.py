@@ -33,12 +33,7 @@ FRAME_NS = 20_000_000  # 20 ms of audio
 
 
 def _best(fn: Callable[[], Any], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter_ns()
-        fn()
-        best = min(best, time.perf_counter_ns() - t)
-    return best
+    return _best_of_turns({"": fn}, repeats)[""]
 
 
 def _best_of_turns(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
