@@ -45,16 +45,31 @@ public:
     // discarded: its state then follows this audio (see StreamFilter::reencode).
     void prime_celt(const std::int16_t* pcm, int samples) noexcept;
     void reset_decoder() noexcept;
-    void reset_encoder() noexcept;
+    void reset_encoder() noexcept;  // both
+    void reset_encoder(bool celt) noexcept;  // the one encode(..., celt) uses
     std::size_t state_bytes() const noexcept;
 
 private:
+    bool finish_decode(int got, std::int16_t* out, int samples, bool soft_clip) noexcept;
+    int encode_with(OpusEncoder* enc, const std::int16_t* pcm, int samples, std::uint8_t* out,
+                    int max_bytes) noexcept;
+
+    static constexpr int kSilenceBytes = 64;
     int rate_;
     OpusDecoder* dec_ = nullptr;
     OpusEncoder* enc_ = nullptr;   // voice (OPUS_APPLICATION_VOIP)
     OpusEncoder* celt_ = nullptr;  // CELT only (OPUS_APPLICATION_RESTRICTED_LOWDELAY)
     OpusRepacketizer* rp_ = nullptr;
     std::uint8_t* frames_ = nullptr;  // encoded frames being joined into one packet
+    float* fpcm_ = nullptr;           // a decoded packet (120 ms at most) before conversion
+    float softclip_[2] = {0, 0};      // opus_pcm_soft_clip's state, as opus_decode keeps it
+    // The CELT-only encoder: whether the last 2.5 ms it was given were digital silence, and
+    // whether silence frames went out since without it (see encode()).
+    bool celt_quiet_tail_ = true;
+    bool celt_behind_ = false;
+    // A CELT silence packet of `silence_samples_` (0: none yet), made by the encoder.
+    int silence_samples_ = 0, silence_bytes_ = 0;
+    std::uint8_t silence_[kSilenceBytes] = {};
 };
 
 }  // namespace pcifilter

@@ -316,7 +316,7 @@ void StreamFilter::reencode(Slot& s) noexcept {
     std::int16_t* y = tmp_.data();
     copy_from_ring(s.t, s.payload_samples, y);
     if (s.t != last_reencoded_end_) {
-        opus_->reset_encoder();
+        opus_->reset_encoder(celt_stream_);
         const std::int64_t prime = params_.scrub.sample_rate / 100;  // 10 ms
         if (celt_stream_ && s.t >= prime) {
             copy_from_ring(s.t - prime, static_cast<std::size_t>(prime), pcm_.data());
