@@ -151,5 +151,10 @@ def test_bench_command_reports_every_path(capsys: pytest.CaptureFixture[str]) ->
     ):
         assert res[key] > 0
     assert res["pcap_rtp_packets"] == 16 * 100  # 2 s of 20 ms packets, 16 streams
+    for app in ("opus_celt", "opus_voip"):
+        o = res[app]
+        assert o["packets"] == 100 and 0 <= o["reencoded"] <= 100
+        assert o["filter_ns"] > 0 and o["decode_48k_ns"] > 0 and o["decode_8k_ns"] > 0
+        assert o["ratio"] == pytest.approx(o["filter_ns"] / o["decode_48k_ns"])
     if spandsp.available():
         assert res["spandsp_ns"] > 0 and "scrub_ratio" in res

@@ -38,6 +38,7 @@ void bind_detectors(py::module_& m);
 void bind_scrubber(py::module_& m);
 void bind_rtp(py::module_& m);
 void bind_stream_filter(py::module_& m);
+void bind_bench(py::module_& m);
 void bind_capture(py::module_& m);
 
 }  // namespace pcifilter::py_bindings

@@ -39,4 +39,5 @@ PYBIND11_MODULE(_core, m) {
     pb::bind_rtp(m);
     pb::bind_stream_filter(m);
     pb::bind_capture(m);
+    pb::bind_bench(m);
 }

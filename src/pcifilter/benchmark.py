@@ -3,7 +3,8 @@
 spandsp's `dtmf_rx` on the same samples, measured in the same run; then the RTP paths of
 issue 3: a 20 ms PCMU packet through the stream filter (target <= 400 ns; timed in C++, and
 through Python in one batch call) and pcap scrubbing of a capture of 16 such streams
-(target >= 500,000 RTP packets/s).
+(target >= 500,000 RTP packets/s); and issue 4's Opus stream against a plain libopus decode
+at 48 kHz of the same packets (target <= 1.0x).
 
 Every path is timed over a whole buffer in one C++ call (the core walks it in 5 ms
 sub-blocks exactly as it walks 20 ms frames), best of `repeats` (detect, detect+mask and
@@ -103,6 +104,7 @@ def run(seconds: float = 60.0, streams: int = 64, repeats: int = 5) -> dict[str,
     for k in ("detect", "scrub", "batch_scrub"):
         res[f"{k}_streams_per_core"] = FRAME_NS / res[f"{k}_ns"]
     res.update(_rtp_paths(x, repeats))
+    res.update(_opus_paths(x, repeats))
     return res
 
 
@@ -185,6 +187,17 @@ def _rtp_paths(x: npt.NDArray[np.int16], repeats: int) -> dict[str, Any]:
     return res
 
 
+def _opus_paths(x: npt.NDArray[np.int16], repeats: int) -> dict[str, Any]:
+    """Issue 4: per-packet cost of the stream filter on an Opus stream with no keypress
+    (20 ms, 24 kbit/s, CELT-only and SILK/hybrid), against a plain libopus decode of the same
+    packets at 48 kHz, timed in turns in C++."""
+    res: dict[str, Any] = {}
+    for app in ("celt", "voip"):
+        t = _core.time_opus_filter(_core.opus_rtp_packets(x, app), max(repeats, 5))
+        res[f"opus_{app}"] = {**t, "ratio": t["filter_ns"] / t["decode_48k_ns"]}
+    return res
+
+
 def format_report(res: dict[str, Any]) -> str:
     """A plain-text table of `run`'s results."""
     lines = [
@@ -216,4 +229,15 @@ def format_report(res: dict[str, Any]) -> str:
         f"pcap scrubbing, {res['pcap_rtp_packets']} RTP packets in 16 streams: "
         f"{res['pcap_packets_per_s']:,.0f} packets/s (target: >= 500,000)"
     )
+    lines.append(
+        "Opus stream filter, 20 ms packets at 24 kbit/s, no keypress, against a plain libopus "
+        "decode at 48 kHz (issue 4's target: <= 1.0x):"
+    )
+    for app, name in (("celt", "CELT-only"), ("voip", "SILK/hybrid")):
+        o = res[f"opus_{app}"]
+        lines.append(
+            f"  {name:<12}{o['filter_ns']:>9.0f} ns vs {o['decode_48k_ns']:.0f} ns = "
+            f"{o['ratio']:.2f}x ({o['reencoded']} of {o['packets']} packets re-encoded; "
+            f"decode at 8 kHz alone {o['decode_8k_ns'] / o['decode_48k_ns']:.2f}x)"
+        )
     return "\n".join(lines)
