@@ -237,7 +237,7 @@ def format_report(res: dict[str, Any]) -> str:
         o = res[f"opus_{app}"]
         lines.append(
             f"  {name:<12}{o['filter_ns']:>9.0f} ns vs {o['decode_48k_ns']:.0f} ns = "
-            f"{o['ratio']:.2f}x ({o['reencoded']} of {o['packets']} packets re-encoded; "
+            f"{o['ratio']:.2f}x ({o['reencoded']:.0f} of {o['packets']:.0f} packets re-encoded; "
             f"decode at 8 kHz alone {o['decode_8k_ns'] / o['decode_48k_ns']:.2f}x)"
         )
     return "\n".join(lines)
