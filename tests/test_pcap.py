@@ -717,10 +717,12 @@ def test_srtp_streams_are_left_out_and_their_keys_redacted(tmp_path: Path) -> No
     assert not any(KEY.encode() in bytes(u.data) for u in kept_udp)
 
 
-def _tcp_frame(src: str, dst: str, payload: bytes, seq: int, v6: bool = False) -> bytes:
+def _tcp_frame(
+    src: str, dst: str, payload: bytes, seq: int, v6: bool = False, port: int = 5060
+) -> bytes:
     tcp = dpkt.tcp.TCP(
-        sport=5060,
-        dport=5060,
+        sport=port,
+        dport=port,
         seq=seq,
         ack=1,
         flags=dpkt.tcp.TH_ACK | dpkt.tcp.TH_PUSH,
@@ -772,7 +774,7 @@ def test_sip_over_tcp_is_redacted_too(tmp_path: Path, v6: bool) -> None:
     frames = [
         _tcp_frame(A, B, invite, 1, v6),
         _tcp_frame(A, B, info, 1 + len(invite), v6),
-        _tcp_frame(A, B, other, 9000, v6),
+        _tcp_frame(A, B, other, 9000, v6, port=8080),  # another connection, not SIP
     ]
     with src.open("wb") as f:
         w = dpkt.pcap.Writer(f)
@@ -836,3 +838,44 @@ def test_sip_over_tcp_is_reassembled_before_redaction(tmp_path: Path) -> None:
     assert bytes(tcp_out[0].data) == by_seq[segs[1][0]] == bytes(tcp_out[3].data)  # both copies
     assert KEY.encode() not in bytes(tcp_out[4].data) and b"inline:XXXX" in bytes(tcp_out[4].data)
     assert all(_tcp_checksum_ok(fr) for fr in out)
+
+
+@pytest.mark.parametrize(
+    ("tail", "secret"),
+    [
+        (b"Signal=5\r\nDuration=160\r\n", b"Signal=5"),  # application/dtmf-relay
+        (b'<Response code="200" digits="4111"/>\r\n', b'digits="4111"'),  # KPML
+        (b"5\r\n", b"\r\n5\r\n"),  # application/dtmf: a bare digit
+    ],
+)
+def test_sip_over_tcp_caught_mid_message_keeps_no_keypress(
+    tmp_path: Path, tail: bytes, secret: bytes
+) -> None:
+    """A long-lived SIP connection whose capture starts inside a message: the tail before
+    the first captured message start has no headers to tell its body's type, so every body
+    form of a keypress is looked for there; the messages after it are cut and redacted as
+    usual, and a harmless tail is left as it was."""
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    info = _info("application/dtmf-relay", "Signal=9\r\nDuration=160\r\n")
+    register = b"REGISTER sip:x SIP/2.0\r\nContent-Length: 0\r\n\r\n"
+    harmless = b"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    frames = [
+        _tcp_frame(A, B, b"\r\n" + tail, 5000),
+        _tcp_frame(A, B, info, 5002 + len(tail)),
+        _tcp_frame(B, A, harmless + register, 9000),
+    ]
+    with src.open("wb") as f:
+        w = dpkt.pcap.Writer(f)
+        for i, fr in enumerate(frames):
+            w.writepkt(fr, ts=1000.0 + i)
+    r = scrub_pcap(src, dst)
+    assert r.sip_dtmf_redacted == 2
+    _, out = _read(dst)
+    assert [len(fr) for fr in out] == [len(fr) for fr in frames]
+    assert secret not in out[0] and b"X" in out[0]
+    assert b"Signal=X\r\n" in out[1] and b"Signal=9" not in out[1]
+    assert out[2] == frames[2]
+    assert all(_tcp_checksum_ok(fr) for fr in out)
+    assert main(["scrub", str(src), str(dst), "--keep-sip-dtmf"]) == 0
+    _, kept = _read(dst)
+    assert kept == frames

@@ -157,16 +157,35 @@ def _message_spans(stream: bytes) -> list[tuple[int, int]]:
     return spans
 
 
+# A SIP message's first line (RFC 3261 §7.1, §7.2), at a line start.
+_START_LINE = re.compile(rb"(?m)^(?:[A-Za-z]+ [^ \r\n]+ SIP/2\.0|SIP/2\.0 \d{3} )")
+_DTMF_SYMBOLS = re.compile(rb"[0-9A-Da-d*#]{1,16}")
+
+
+def _orphan_dtmf_spans(fragment: bytes) -> list[tuple[int, int]]:
+    """Keypresses in the part of a TCP stream before its first captured message start (the
+    tail of a message whose headers were not captured): there is no Content-Type to go by, so
+    every body form is looked for: "Signal=" lines, KPML digits="...", and a fragment that is
+    nothing but DTMF symbols (an application/dtmf body)."""
+    spans = [m.span(1) for m in _DTMF_BODIES["application/dtmf-relay"].finditer(fragment)]
+    spans += [m.span(1) for m in _DTMF_BODIES["application/kpml-response+xml"].finditer(fragment)]
+    bare = fragment.strip()
+    if _DTMF_SYMBOLS.fullmatch(bare):
+        at = fragment.index(bare)
+        spans.append((at, at + len(bare)))
+    return spans
+
+
 def _sip_over_tcp(
     capture: _core.Capture, redact_dtmf: bool
 ) -> tuple[set[int], list[bytes], int, int]:
     """SIP over TCP, reassembled: each connection's segments are put back in stream order
     (by sequence number; a retransmission overlays what it repeats), each contiguous run is
     cut into messages, and each message is redacted as over UDP (DTMF bodies unless
-    `redact_dtmf` is False, SRTP keys always; keys also anywhere in a run whose start was
-    not captured). Segments holding changed bytes get their payloads back with them, same
-    length. Returns the segments' frames, the messages as captured (for their SDP) and the
-    two counts."""
+    `redact_dtmf` is False, SRTP keys always; in a run whose start was not captured, keys
+    anywhere and, before its first message start, keypresses in any body form). Segments
+    holding changed bytes get their payloads back with them, same length. Returns the
+    segments' frames, the messages as captured (for their SDP) and the two counts."""
     by_connection: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
     frames: set[int] = set()
     for frame, connection, seq, payload in capture.sip_tcp_segments():
@@ -193,7 +212,18 @@ def _sip_over_tcp(
             for off, _, payload in reversed(run):  # the first capture of each byte wins
                 stream[off - start : off - start + len(payload)] = payload
             redacted = bytearray(stream)
-            for a, b in _message_spans(bytes(stream)):
+            # Before the first message start: the tail of a message whose start was not
+            # captured (a long-lived connection caught mid-message).
+            first = _START_LINE.search(stream)
+            orphan = first.start() if first else len(stream)
+            if stream[:orphan].strip(b"\r\n"):
+                messages.append(bytes(stream[:orphan]))  # its SDP lines, if any, still count
+            if redact_dtmf and stream[:orphan].strip(b"\r\n"):
+                for a, b in _orphan_dtmf_spans(bytes(stream[:orphan])):
+                    redacted[a:b] = b"X" * (b - a)
+                dtmf += redacted[:orphan] != stream[:orphan]
+            for a, b in _message_spans(bytes(stream[orphan:])):
+                a, b = a + orphan, b + orphan
                 message = bytes(stream[a:b])
                 messages.append(message)
                 redacted[a:b], had_dtmf, had_keys = _redact_sip(message, redact_dtmf)
