@@ -209,6 +209,30 @@ def test_celt_packet_after_a_mask_passes_unless_it_has_padding() -> None:
         assert set(range(last + 1, min(last + 50, len(raw)))) <= set(changed[True])
 
 
+def test_celt_masked_silence_goes_out_as_one_silence_packet() -> None:
+    """In a CELT stream the packets masked whole (silence mode) go out as one CELT silence
+    packet, made once, not re-encoded each time: a receiver decodes them to digital silence,
+    and the stream around them as before (no trace, valid everywhere)."""
+    pcm, spans = _call("85", level=-5.0)
+    raw = _stream(pcm, "celt", 20)
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+    out = f.process(raw) + f.flush()
+    assert pf.digits_of(f.take_events()) == "85"
+    changed = [i for i, (a, b) in enumerate(zip(raw, out, strict=True)) if a != b]
+    payloads = [RtpPacket.parse(out[i]).payload for i in changed]
+    silence = max(set(payloads), key=payloads.count)
+    inner = [i for i, p in zip(changed, payloads, strict=True) if p == silence]
+    assert len(inner) >= 4  # two or more per keypress
+    assert len(silence) <= 8 and silence[0] >> 3 >= 16  # tiny, CELT-only
+    y = _listen(out)
+    for i in inner:
+        t = (RtpPacket.parse(out[i]).timestamp - TS0) // 6
+        # The first 2.5 ms hold the tail of the packet before (CELT's overlap), at most
+        # the masked audio's own low level; then digital silence.
+        assert not y[t + 20 : t + 160].any() and np.abs(y[t : t + 20]).max() < 100
+    _assert_no_trace(y, spans, "85")
+
+
 def _with_padding(packet: bytes, pad: object) -> bytes:
     p = RtpPacket.parse(packet)
     return RtpPacket(
