@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import socket
+import struct
 from pathlib import Path
 
 import dpkt
@@ -879,3 +880,101 @@ def test_sip_over_tcp_caught_mid_message_keeps_no_keypress(
     assert main(["scrub", str(src), str(dst), "--keep-sip-dtmf"]) == 0
     _, kept = _read(dst)
     assert kept == frames
+
+
+def _fragmented(
+    src: str, dst: str, payload: bytes, v6: bool, size: int, ident: int
+) -> tuple[list[tuple[int, bytes]], bytes]:
+    """A SIP datagram (5060 -> 5060, checksum by dpkt) cut into IP fragments of `size` data
+    bytes (a multiple of 8): [(offset, Ethernet frame)], and the whole UDP datagram."""
+    whole = bytes(_ip(src, dst, 5060, 5060, payload, v6))
+    udp = whole[40 if v6 else 20 :]
+    frames = []
+    for at in range(0, len(udp), size):
+        chunk, more = udp[at : at + size], at + size < len(udp)
+        if v6:
+            ip6 = dpkt.ip6.IP6(whole)
+            ip = (
+                struct.pack("!IHBB", 0x60000000, 8 + len(chunk), 44, 64)
+                + ip6.src
+                + ip6.dst
+                + struct.pack("!BBHI", 17, 0, (at // 8) << 3 | more, ident)
+                + chunk
+            )
+            frames.append((at, b"\x04" * 6 + b"\x02" * 6 + b"\x86\xdd" + ip))
+        else:
+            ip4 = dpkt.ip.IP(
+                src=socket.inet_aton(src),
+                dst=socket.inet_aton(dst),
+                p=17,
+                id=ident,
+                data=chunk,
+            )
+            ip4.mf, ip4.offset = int(more), at // 8  # dpkt: in 8-byte units
+            ip4.len = 20 + len(chunk)
+            frames.append((at, _frame("ethernet", dpkt.ip.IP(bytes(ip4)))))
+    return frames, udp
+
+
+def _reassembled(frames: list[bytes], v6: bool) -> bytes:
+    """The UDP datagram back from its fragments, read from the frames' bytes."""
+    parts = []
+    for fr in frames:
+        ip = fr[14:]
+        if v6:
+            offset, data = (struct.unpack("!H", ip[42:44])[0] >> 3) * 8, ip[48:]
+        else:
+            offset, data = (struct.unpack("!H", ip[6:8])[0] & 0x1FFF) * 8, ip[20:]
+        parts.append((offset, data))
+    return b"".join(d for _, d in sorted(parts))
+
+
+@pytest.mark.parametrize("v6", [False, True])
+def test_fragmented_sip_over_udp_is_reassembled_and_redacted(tmp_path: Path, v6: bool) -> None:
+    """An INVITE whose SDP does not fit one packet arrives in IP fragments (out of order
+    here), and so may an INFO: they are reassembled, the SDP is read (its SRTP stream left
+    out), its keys and the keypress replaced by 'X' across fragment boundaries, every
+    fragment keeps its length and the datagram's UDP checksum is made valid; an unrelated
+    datagram reusing an identification later is not mixed in."""
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    sdp = SRTP_SDP.format(a=A, port=40000, key=KEY) + "a=x-filler:" + "f" * 900 + "\r\n"
+    invite = (
+        f"INVITE sip:pay@{B} SIP/2.0\r\nContent-Type: application/sdp\r\n"
+        f"Content-Length: {len(sdp)}\r\n\r\n{sdp}"
+    ).encode()
+    info = _info("application/dtmf-relay", "Signal=7\r\nDuration=160\r\n")
+    inv_frames, inv_udp = _fragmented(A, B, invite, v6, 512, 0x1234)
+    cut = info.index(b"Signal=7") + 8 + 5  # "Signal=7" ends inside the first fragment's data
+    info_frames, info_udp = _fragmented(A, B, info, v6, cut // 8 * 8, 0x1235)
+    assert len(inv_frames) >= 3 and len(info_frames) >= 2
+    # The same identification again later: another datagram (not SIP, not to be touched).
+    other_frames, _ = _fragmented(A, B, b"not sip " * 200, v6, 512, 0x1234)
+    rtp = [RtpPacket(0, k == 0, k, 160 * k, 0x5A, payload=bytes(160)).serialize() for k in range(5)]
+    frames = [fr for _, fr in reversed(inv_frames)] + [fr for _, fr in info_frames]
+    frames += [fr for _, fr in other_frames]
+    frames += [_frame("ethernet", _ip(A, B, 40000, 50000, r, v6)) for r in rtp]
+    with src.open("wb") as f:
+        w = dpkt.pcap.Writer(f)
+        for i, fr in enumerate(frames):
+            w.writepkt(fr, ts=1000.0 + i)
+    r = scrub_pcap(src, dst)
+    assert r.sip_dtmf_redacted == 1 and r.srtp_keys_redacted == 1
+    assert [s.encrypted for s in r.streams] == [True] and r.streams[0].packets_out == 0
+    _, out = _read(dst)
+    n_inv, n_info = len(inv_frames), len(info_frames)
+    assert [len(fr) for fr in out] == [len(fr) for fr in frames[: len(out)]]
+    assert len(out) == len(frames) - len(rtp)
+    inv_out = _reassembled(out[:n_inv], v6)
+    info_out = _reassembled(out[n_inv : n_inv + n_info], v6)
+    assert len(inv_out) == len(inv_udp) and len(info_out) == len(info_udp)
+    assert KEY.encode() not in inv_out and b"inline:" + b"X" * len(KEY) in inv_out
+    assert b"Signal=X\r\n" in info_out and b"Signal=7" not in info_out
+    assert out[n_inv + n_info :] == frames[n_inv + n_info : len(out)]  # the other datagram
+    whole = _ip(A, B, 5060, 5060, b"", v6)
+    for datagram in (inv_out, info_out):
+        u = dpkt.udp.UDP(datagram)
+        assert _checksum_ok(whole, u)
+    assert main(["scrub", str(src), str(dst), "--keep-sip-dtmf"]) == 0
+    _, kept = _read(dst)
+    assert b"Signal=7" in _reassembled(kept[n_inv : n_inv + n_info], v6)
+    assert KEY.encode() not in _reassembled(kept[:n_inv], v6)

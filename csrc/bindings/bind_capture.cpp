@@ -62,6 +62,23 @@ void bind_capture(py::module_& m) {
             "(frame index, connection number, sequence number, payload) of every payload-carrying "
             "segment of each TCP connection (one direction) that carries SIP, in capture order.")
         .def(
+            "udp_fragments",
+            [](const Capture& c) {
+                using Row = std::tuple<std::uint32_t, int, py::bytes, py::bytes, std::uint32_t, std::uint32_t,
+                                       bool, py::bytes>;
+                std::vector<Row> out;
+                for (const UdpFragment& u : c.udp_fragments()) {
+                    const std::size_t alen = u.family == 4 ? 4 : 16;
+                    out.emplace_back(u.frame, u.family, py::bytes(reinterpret_cast<const char*>(u.src.data()), alen),
+                                     py::bytes(reinterpret_cast<const char*>(u.dst.data()), alen), u.id, u.offset,
+                                     u.more, py::bytes(reinterpret_cast<const char*>(u.data), u.len));
+                }
+                return out;
+            },
+            "(frame index, family, source, destination, identification, offset, more fragments, "
+            "data) of every fragment of a fragmented UDP datagram, in capture order; the data of "
+            "the fragment at offset 0 begins with the UDP header.")
+        .def(
             "replace_payload",
             [](Capture& c, std::size_t frame, const py::bytes& payload) {
                 const std::string_view v = payload;
@@ -69,7 +86,8 @@ void bind_capture(py::module_& m) {
             },
             py::arg("frame"), py::arg("payload"),
             "A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are "
-            "made valid when written), or a TCP segment's new payload of the same length.")
+            "made valid when written), or a TCP segment's new payload of the same length, or a "
+            "UDP fragment's new data of the same length (written as given).")
         .def(
             "flows", [](const Capture& c) { return c.flows(); },
             "RTP flows (one direction of one SSRC), in order of their first frame.")

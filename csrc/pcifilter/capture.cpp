@@ -226,7 +226,13 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
         const std::size_t total = be16(p + ip + 2);
         if (ihl < 20 || ihl > avail || total < ihl) return;
         proto = p[ip + 9];
-        if ((be16(p + ip + 6) & 0x3FFF) != 0 || (proto != 17 && proto != 6)) return;  // a fragment
+        const std::uint16_t frag = be16(p + ip + 6);
+        if ((frag & 0x3FFF) != 0) {  // a fragment: a UDP one is listed for reassembly
+            if (proto == 17) note_fragment(f, ip, ip + ihl, ip + total, caplen, 4, (frag & 0x1FFF) * 8u,
+                                           (frag & 0x2000) != 0, be16(p + ip + 4));
+            return;
+        }
+        if (proto != 17 && proto != 6) return;
         udp = ip + ihl;
         end = ip + total;
         family = 4;
@@ -241,7 +247,13 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
             const std::uint8_t after = p[off];
             if (next == 0 || next == 43 || next == 60) off += (p[off + 1] + 1u) * 8u;
             else if (next == 51) off += (p[off + 1] + 2u) * 4u;  // AH (RFC 4302)
-            else return;  // a fragment (44) or something other than UDP and TCP
+            else if (next == 44) {  // a fragment (RFC 8200 §4.5): a UDP one is listed
+                const std::uint16_t frag = be16(p + off + 2);
+                if (after == 17)
+                    note_fragment(f, ip, off + 8, ip + 40 + plen, caplen, 6, (frag >> 3) * 8u, (frag & 1) != 0,
+                                  be32(p + off + 4));
+                return;
+            } else return;  // something other than UDP and TCP
             next = after;
         }
         if (next != 17 && next != 6) return;
@@ -275,6 +287,43 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
     f.ip_end = static_cast<std::uint32_t>(std::min<std::size_t>(end, caplen));
     f.payload_len = static_cast<std::uint32_t>(payload_end - udp - 8);
     f.udp_checksum = family == 6 || be16(p + udp + 6) != 0;
+}
+
+void Capture::note_fragment(Frame& f, std::size_t ip, std::size_t data, std::size_t end, std::size_t caplen,
+                            std::uint8_t family, std::uint32_t offset, bool more, std::uint32_t id) noexcept {
+    // Its data as captured (a snap length may cut it short: reassembly then finds a gap).
+    const std::size_t data_end = std::min(end, caplen);
+    if (data >= data_end || data > 0xFFFF || offset + (data_end - data) > 0xFFFF) return;
+    f.ip = static_cast<std::uint16_t>(ip);
+    f.frag = static_cast<std::uint16_t>(data);
+    f.family = family;
+    f.ip_end = static_cast<std::uint32_t>(data_end);
+    f.payload_len = static_cast<std::uint32_t>(data_end - data);
+    f.frag_offset = static_cast<std::uint16_t>(offset);
+    f.frag_more = more;
+    f.frag_id = id;
+}
+
+std::vector<UdpFragment> Capture::udp_fragments() const {
+    std::vector<UdpFragment> out;
+    for (std::uint32_t i = 0; i < frames_.size(); ++i) {
+        const Frame& f = frames_[i];
+        if (!f.frag) continue;
+        const std::uint8_t* b = bytes_.data() + f.offset;
+        UdpFragment u;
+        u.frame = i;
+        u.family = f.family;
+        const std::size_t alen = f.family == 4 ? 4 : 16;
+        std::memcpy(u.src.data(), b + f.ip + (f.family == 4 ? 12 : 8), alen);
+        std::memcpy(u.dst.data(), b + f.ip + (f.family == 4 ? 16 : 24), alen);
+        u.id = f.frag_id;
+        u.offset = f.frag_offset;
+        u.more = f.frag_more;
+        u.data = b + f.frag;
+        u.len = f.payload_len;
+        out.push_back(u);
+    }
+    return out;
 }
 
 std::pair<const std::uint8_t*, std::size_t> Capture::udp_payload(std::size_t frame) const {
@@ -417,15 +466,16 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, StreamFilter& filter) {
 }
 
 void Capture::replace_payload(std::size_t frame, const std::uint8_t* data, std::size_t len) {
-    if (frame >= frames_.size() || !(frames_[frame].udp || frames_[frame].tcp))
-        throw std::out_of_range("no such UDP frame or TCP segment");
+    if (frame >= frames_.size() || !(frames_[frame].udp || frames_[frame].tcp || frames_[frame].frag))
+        throw std::out_of_range("no such UDP frame, TCP segment or UDP fragment");
     Frame& f = frames_[frame];
     if (f.scrubbed) throw std::invalid_argument("this frame was replaced already");
-    if (f.tcp) {
+    if (f.tcp || f.frag) {
         if (len != f.payload_len)
-            throw std::invalid_argument("a TCP segment's payload can only be replaced by one of the same length");
+            throw std::invalid_argument(
+                "a TCP segment's or IP fragment's payload can only be replaced by one of the same length");
         f.scrubbed = true;
-        std::memcpy(bytes_.data() + f.offset + f.tcp + f.tcp_header, data, len);
+        std::memcpy(bytes_.data() + f.offset + (f.tcp ? f.tcp + f.tcp_header : f.frag), data, len);
         placements_.push_back({static_cast<std::uint32_t>(frame), static_cast<std::uint32_t>(len), 0, Placement::InPlace});
         return;
     }
@@ -447,6 +497,10 @@ void Capture::replace_payload(std::size_t frame, const std::uint8_t* data, std::
 // made valid.
 std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const {
     const std::uint8_t* src = bytes_.data() + f.offset;
+    if (f.frag) {  // same length, changed in place: the IP header stays valid (the UDP
+        buf.assign(src, src + f.caplen);  // checksum, in the first fragment, is the caller's)
+        return buf.size();
+    }
     if (f.tcp) {  // same length, changed in place: only the TCP checksum to make valid
         buf.assign(src, src + f.caplen);
         std::uint8_t* b = buf.data();

@@ -3,7 +3,8 @@
 //
 // Reading is libpcap's (both formats, any timestamp resolution). Each frame's UDP datagram
 // is located (Ethernet with VLAN tags, Linux SLL and SLL2, BSD loopback, raw IPv4/IPv6;
-// IPv6 extension headers; fragments are left alone), SIP messages are marked, and every
+// IPv6 extension headers; UDP fragments are listed for the caller to reassemble), SIP
+// messages are marked, and every
 // datagram that parses as RTP is put in a flow: (addresses, ports, SSRC). TCP segments are
 // located too: those that start a SIP message are marked, and the segments of every TCP
 // connection that carries SIP are listed, for the caller to reassemble (SIP over TCP). Which flows are
@@ -13,7 +14,7 @@
 // packet the filter took out are removed. write() then writes the capture in its own format
 // and link type, with UDP/IP lengths and the IPv4 header and UDP checksums made valid.
 //
-// The whole capture is held in memory: its bytes plus about 48 bytes per frame.
+// The whole capture is held in memory: its bytes plus about 56 bytes per frame.
 #pragma once
 
 #include <array>
@@ -46,6 +47,19 @@ struct TcpSegment {
     std::size_t len = 0;
 };
 
+// A fragment of a UDP datagram (IPv4, or IPv6 with a Fragment header), for the caller to
+// reassemble (a SIP INVITE with a large SDP often spans two).
+struct UdpFragment {
+    std::uint32_t frame = 0;
+    int family = 4;
+    std::array<std::uint8_t, 16> src{}, dst{};  // IPv4 addresses in the first 4 bytes
+    std::uint32_t id = 0;       // identification: with the addresses, the datagram
+    std::uint32_t offset = 0;   // of this fragment's data in the datagram (UDP header on)
+    bool more = false;          // more fragments follow
+    const std::uint8_t* data = nullptr;
+    std::size_t len = 0;        // as captured
+};
+
 struct FlowScrubResult {
     std::uint64_t packets_in = 0, packets_out = 0;
 };
@@ -68,6 +82,8 @@ public:
     // The payload-carrying segments of each TCP connection (one direction) in which some
     // segment starts a SIP message, in capture order.
     std::vector<TcpSegment> sip_tcp_segments() const;
+    // Every fragment of a fragmented UDP datagram, in capture order.
+    std::vector<UdpFragment> udp_fragments() const;
     const std::vector<CaptureFlow>& flows() const noexcept { return flows_; }
 
     // Runs every frame of `flow` through `filter` (then flushes it) and places what comes
@@ -77,7 +93,9 @@ public:
     // Replaces the UDP payload of one frame that no scrubbed flow holds (a SIP message whose
     // body was redacted): written with its lengths and checksums made valid. A TCP segment's
     // payload can be replaced only by one of the same length (the stream's sequence numbers
-    // stay right); its checksum is made valid when the segment was captured whole.
+    // stay right); its checksum is made valid when the segment was captured whole. A UDP
+    // fragment's data too, same length, written as given (the datagram's UDP checksum, in
+    // its first fragment, is the caller's to make valid).
     void replace_payload(std::size_t frame, const std::uint8_t* data, std::size_t len);
 
     // Writes every frame, scrubbed ones replaced; returns how many frames were written.
@@ -94,6 +112,10 @@ private:
         std::uint16_t ip = 0, udp = 0;  // offsets of the IP and UDP headers (udp 0: not UDP)
         std::uint16_t tcp = 0;          // offset of a TCP segment's header (or 0)
         std::uint8_t tcp_header = 0;    // its length in bytes
+        std::uint16_t frag = 0;         // offset of a UDP fragment's data (or 0)
+        std::uint16_t frag_offset = 0;  // ... its place in the datagram, in bytes
+        bool frag_more = false;         // ... more fragments follow
+        std::uint32_t frag_id = 0;      // ... the datagram's identification
         std::uint8_t family = 0;
         bool scrubbed = false;  // in a scrubbed flow: written as its placements
         bool udp_checksum = false;  // the UDP checksum was set (IPv4 may leave it 0)
@@ -109,6 +131,8 @@ private:
     };
 
     void index(std::uint32_t n, const std::uint8_t* data, std::uint32_t caplen);
+    static void note_fragment(Frame& f, std::size_t ip, std::size_t data, std::size_t end, std::size_t caplen,
+                              std::uint8_t family, std::uint32_t offset, bool more, std::uint32_t id) noexcept;
     std::size_t build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const;
 
     int linktype_ = 0;

@@ -63,6 +63,17 @@ Bytes ipv6(const Bytes& body) {  // with a hop-by-hop options header (8 bytes) b
     return ip;
 }
 
+Bytes ipv6_fragment(const Bytes& data, std::uint16_t offset, bool more, std::uint32_t id) {
+    Bytes ip = {0x60, 0, 0, 0};
+    put(ip, static_cast<std::uint32_t>(8 + data.size()), 2);
+    ip.insert(ip.end(), {44, 64});
+    for (int i = 0; i < 32; ++i) ip.push_back(static_cast<std::uint8_t>(i < 16 ? 0xfd : i));
+    ip.insert(ip.end(), {17, 0});
+    put(ip, static_cast<std::uint32_t>(offset / 8 << 3 | (more ? 1 : 0)), 2), put(ip, id, 4);
+    ip.insert(ip.end(), data.begin(), data.end());
+    return ip;
+}
+
 Bytes ethernet(const Bytes& ip, bool v6, bool vlan) {
     Bytes e(12, 0x02);
     if (vlan) put(e, 0x8100, 2), put(e, 42, 2);
@@ -95,6 +106,7 @@ Bytes capture() {
         record(ethernet(ipv6(udp(40002, 50002, rtp(k, 0xB))), true, false));
     }
     record(ethernet(ipv4(udp(40000, 50000, rtp(9, 0xA)), 0x2000), false, false));  // a fragment
+    record(ethernet(ipv6_fragment(Bytes(40, 0x33), 1480, false, 0xABCDEF01), true, false));  // the last one
     const std::string info = "INFO sip:pay@10.0.0.2 SIP/2.0\r\n\r\nSignal=5\r\n";
     record(ethernet(ipv4(tcp(Bytes(info.begin(), info.end())), 0, 6), false, false));  // SIP over TCP
     return f;
@@ -156,19 +168,29 @@ int main(int argc, char** argv) {
     in.write(file);
     {
         Capture c(in.path);
-        CHECK(c.size() == 19 && c.sip_frames().size() == 2 && c.flows().size() == 2);
-        CHECK(c.udp_frames() == 17);  // the fragment is not read as UDP
+        CHECK(c.size() == 20 && c.sip_frames().size() == 2 && c.flows().size() == 2);
+        CHECK(c.udp_frames() == 17);  // the fragments are not read as UDP, but listed:
+        const std::vector<UdpFragment> frags = c.udp_fragments();
+        CHECK(frags.size() == 2);
+        if (frags.size() == 2) {
+            CHECK(frags[0].frame == 17 && frags[0].family == 4 && frags[0].id == 1 && frags[0].offset == 0);
+            CHECK(frags[0].more && frags[0].len == 8 + 172 && frags[0].data[0] == 40000 >> 8);
+            CHECK(frags[0].src[0] == 10 && frags[0].dst[3] == 2);
+            CHECK(frags[1].frame == 18 && frags[1].family == 6 && frags[1].id == 0xABCDEF01);
+            CHECK(frags[1].offset == 1480 && !frags[1].more && frags[1].len == 40 && frags[1].data[0] == 0x33);
+            CHECK(frags[1].src[0] == 0xfd && frags[1].dst[15] == 31);
+        }
         CHECK(c.flows()[0].family == 4 && c.flows()[0].ssrc == 0xA && c.flows()[0].frames.size() == 8);
         CHECK(c.flows()[1].family == 6 && c.flows()[1].sport == 40002 && c.flows()[1].payload_types[0] == 8);
     }
     std::size_t n_in = 0, n_out = 0;
-    CHECK(round_trip(in, out, &n_in, &n_out) && n_in == 19 && n_out == 19);
+    CHECK(round_trip(in, out, &n_in, &n_out) && n_in == 20 && n_out == 20);
     CHECK(out.read() == file);  // nothing to mask: the same bytes
     {  // a new, longer payload for the SIP frame: the UDP and IP lengths follow it
         Capture c(in.path);
         const std::string longer = "INFO sip:pay@10.0.0.2 SIP/2.0\r\nContent-Length: 0\r\n\r\n";
         c.replace_payload(c.sip_frames()[0], reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
-        CHECK(c.write(out.path) == 19);
+        CHECK(c.write(out.path) == 20);
         Capture back(out.path);
         const auto [p, len] = back.udp_payload(back.sip_frames()[0]);
         CHECK(std::string(reinterpret_cast<const char*>(p), len) == longer);
@@ -198,7 +220,7 @@ int main(int argc, char** argv) {
         CHECK(refused_longer);
         body.replace(body.find("Signal=5") + 7, 1, "X");
         c.replace_payload(seg, reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
-        CHECK(c.write(out.path) == 19);
+        CHECK(c.write(out.path) == 20);
         const Bytes written = out.read();
         const Bytes original = file;
         CHECK(written.size() == original.size());
@@ -206,6 +228,30 @@ int main(int argc, char** argv) {
         const std::uint8_t* frame = written.data() + written.size() - frame_len;
         CHECK(std::string(reinterpret_cast<const char*>(frame) + 54, body.size()) == body);
         CHECK(tcp_sum(frame, 14, 34, frame_len) == 0xFFFF);
+    }
+
+    {  // a UDP fragment's data: replaced only by as much, written as given, nothing else moved
+        Capture c(in.path);
+        const UdpFragment frag = c.udp_fragments().at(1);
+        const Bytes longer(frag.len + 1, 0x44);
+        bool refused_longer = false;
+        try {
+            c.replace_payload(frag.frame, longer.data(), longer.size());
+        } catch (const std::invalid_argument&) {
+            refused_longer = true;
+        }
+        CHECK(refused_longer);
+        const Bytes same(frag.len, 0x44);
+        c.replace_payload(frag.frame, same.data(), same.size());
+        CHECK(c.write(out.path) == 20);
+        const Bytes written = out.read();
+        CHECK(written.size() == file.size());
+        std::size_t differ = 0, at = 0;
+        for (std::size_t i = 0; i < file.size() && i < written.size(); ++i)
+            if (written[i] != file[i]) ++differ, at = i;
+        CHECK(differ == frag.len && at < written.size() && written[at] == 0x44);
+        Capture back(out.path);
+        CHECK(back.udp_fragments().at(1).data[0] == 0x44 && back.udp_fragments().at(1).data[frag.len - 1] == 0x44);
     }
 
     {  // a link type libpcap reads but cannot write (OpenBSD's raw IP, 14): refused when read

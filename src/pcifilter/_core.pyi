@@ -374,7 +374,7 @@ class Capture:
         self, frame: typing.SupportsInt | typing.SupportsIndex, payload: bytes
     ) -> None:
         """
-        A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are made valid when written), or a TCP segment's new payload of the same length.
+        A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are made valid when written), or a TCP segment's new payload of the same length, or a UDP fragment's new data of the same length (written as given).
         """
     def scrub(
         self, flow: typing.SupportsInt | typing.SupportsIndex, filter: StreamFilter
@@ -389,6 +389,10 @@ class Capture:
     def sip_tcp_segments(self) -> list[tuple[int, int, int, bytes]]:
         """
         (frame index, connection number, sequence number, payload) of every payload-carrying segment of each TCP connection (one direction) that carries SIP, in capture order.
+        """
+    def udp_fragments(self) -> list[tuple[int, int, bytes, bytes, int, int, bool, bytes]]:
+        """
+        (frame index, family, source, destination, identification, offset, more fragments, data) of every fragment of a fragmented UDP datagram, in capture order; the data of the fragment at offset 0 begins with the UDP header.
         """
     def write(self, path: str) -> int:
         """

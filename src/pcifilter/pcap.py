@@ -4,7 +4,8 @@
 The packet work is C++ (`_core.Capture`, csrc/pcifilter/capture.hpp), with no Python per
 packet: libpcap reads the file (classic pcap or pcapng), each frame's UDP datagram is found
 (Ethernet with VLAN tags, Linux SLL/SLL2, BSD loopback, raw IPv4/IPv6), SIP messages are
-marked (over UDP; over TCP, each connection's stream is reassembled from its segments) and
+marked (over UDP, fragmented datagrams reassembled; over TCP, each connection's stream is
+reassembled from its segments) and
 RTP datagrams grouped into flows (addresses, ports, SSRC). This module decides,
 per flow, what to scrub: streams are found from SDP in the capture's SIP messages (m=audio
 port, rtpmap for telephone-event and opus/48000), else by payload type on UDP ports given
@@ -23,7 +24,7 @@ SRTP streams (an SDP m= line with a SAVP profile) cannot be scrubbed, their audi
 encrypted: their packets are left out of the output (or, with `keep_srtp`, written as they
 were), and SRTP keys in SDP (a=crypto inline keys, a=key-mgmt data) are replaced by 'X', so
 that the capture alone cannot decrypt what it holds.
-The capture is held in memory (its size plus about 48 bytes per frame).
+The capture is held in memory (its size plus about 56 bytes per frame).
 """
 
 from __future__ import annotations
@@ -31,11 +32,14 @@ from __future__ import annotations
 import json
 import re
 import socket
+import struct
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from pcifilter import _core
 from pcifilter.api import event_record
@@ -241,6 +245,97 @@ def _sip_over_tcp(
     return frames, messages, dtmf, keys
 
 
+def _udp_checksum(family: int, src: bytes, dst: bytes, datagram: bytes) -> int:
+    """RFC 768 (IPv6: RFC 8200 §8.1) checksum of a whole UDP datagram, its own checksum
+    field taken as 0; a computed 0 is sent as all ones."""
+    n = len(datagram)
+    pseudo = (
+        src + dst + (struct.pack("!BBH", 0, 17, n) if family == 4 else struct.pack("!I3xB", n, 17))
+    )
+    data = pseudo + datagram[:6] + b"\0\0" + datagram[8:] + b"\0" * (n % 2)
+    total = int(np.frombuffer(data, dtype=">u2").sum(dtype=np.uint64))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return (~total & 0xFFFF) or 0xFFFF
+
+
+def _datagrams(
+    fragments: list[tuple[int, int, bool, bytes]],
+) -> Iterator[list[tuple[int, int, bytes]]]:
+    """The whole datagrams among one (addresses, identification)'s fragments, each as its
+    fragments [(frame, offset, data)], in capture order. A datagram is whole when its
+    fragments cover it from offset 0 to the one without "more fragments" with no hole; an
+    identification used again later (IPv4's 16 bits wrap) starts a new datagram once the
+    last one was whole or a fragment contradicts it."""
+    parts: list[tuple[int, int, bool, bytes]] = []
+
+    def whole() -> bool:
+        ends = [off + len(d) for _, off, more, d in parts if not more]
+        if not ends:
+            return False
+        covered = 0
+        for _, off, _, d in sorted(parts, key=lambda x: x[1]):
+            if off > covered:
+                return False
+            covered = max(covered, off + len(d))
+        return covered >= ends[0]
+
+    def contradicts(off: int, data: bytes) -> bool:
+        for _, o, _, d in parts:
+            a, b = max(o, off), min(o + len(d), off + len(data))
+            if a < b and d[a - o : b - o] != data[a - off : b - off]:
+                return True
+        return False
+
+    for frame, off, more, data in fragments:
+        if parts and (contradicts(off, data) or whole()):
+            if whole():
+                yield [(f, o, d) for f, o, _, d in parts]
+            parts = []
+        parts.append((frame, off, more, data))
+    if parts and whole():
+        yield [(f, o, d) for f, o, _, d in parts]
+
+
+def _sip_over_udp_fragments(
+    capture: _core.Capture, redact_dtmf: bool
+) -> tuple[list[bytes], int, int]:
+    """SIP messages in fragmented UDP datagrams (an INVITE whose SDP does not fit one
+    packet), reassembled and redacted as any other (DTMF bodies unless `redact_dtmf` is
+    False, SRTP keys always); the changed bytes go back into the fragments that held them
+    (same lengths), and the UDP checksum in the first fragment is made valid. Returns the
+    messages as captured (for their SDP) and the two counts."""
+    by_datagram: dict[tuple[int, bytes, bytes, int], list[tuple[int, int, bool, bytes]]]
+    by_datagram = defaultdict(list)
+    for frame, family, src, dst, ident, offset, more, data in capture.udp_fragments():
+        by_datagram[(family, src, dst, ident)].append((frame, offset, more, data))
+    messages: list[bytes] = []
+    dtmf = keys = 0
+    for (family, src, dst, _), fragments in by_datagram.items():
+        for parts in _datagrams(fragments):
+            size = max(off + len(d) for _, off, d in parts)
+            datagram = bytearray(size)
+            for _, off, d in reversed(parts):  # the first capture of each byte wins
+                datagram[off : off + len(d)] = d
+            ulen = int.from_bytes(datagram[4:6], "big")
+            payload = bytes(datagram[8:ulen])
+            if size < 8 or ulen != size or not _START_LINE.match(payload.lstrip(b"\r\n")):
+                continue
+            messages.append(payload)
+            redacted, had_dtmf, had_keys = _redact_sip(payload, redact_dtmf)
+            dtmf += had_dtmf
+            keys += had_keys
+            if redacted == payload:
+                continue
+            new = bytearray(datagram[:8] + redacted)
+            if family == 6 or datagram[6:8] != b"\0\0":  # IPv4 may send no checksum
+                new[6:8] = _udp_checksum(family, src, dst, bytes(new)).to_bytes(2, "big")
+            for frame, off, d in parts:
+                if new[off : off + len(d)] != d:
+                    capture.replace_payload(frame, bytes(new[off : off + len(d)]))
+    return messages, dtmf, keys
+
+
 @dataclass
 class _SdpStream:
     address: str | None
@@ -312,9 +407,13 @@ def scrub_pcap(
     # SDP first: which ports carry RTP, and their telephone-event and Opus payload types.
     # SIP over TCP is reassembled and redacted first (its segments are handled there).
     tcp_frames, tcp_messages, redacted, keys_redacted = _sip_over_tcp(capture, redact_sip_dtmf)
+    frag_messages, frag_dtmf, frag_keys = _sip_over_udp_fragments(capture, redact_sip_dtmf)
+    redacted, keys_redacted = redacted + frag_dtmf, keys_redacted + frag_keys
     sip = [(frame, payload) for frame, payload in capture.sip_messages() if frame not in tcp_frames]
     sdp_ports = {
-        m.port: m for payload in [p for _, p in sip] + tcp_messages for m in _sdp_streams(payload)
+        m.port: m
+        for payload in [p for _, p in sip] + tcp_messages + frag_messages
+        for m in _sdp_streams(payload)
     }
     for frame, payload in sip:
         message, had_dtmf, had_keys = _redact_sip(payload, redact_sip_dtmf)
