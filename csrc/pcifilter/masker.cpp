@@ -27,7 +27,7 @@ void MaskerParams::validate() const {
 }
 
 Masker::Masker(int sample_rate, int delay, const MaskerParams& params)
-    : rate_(sample_rate), delay_(delay), params_(params) {
+    : delay_(delay), params_(params) {
     params_.validate();
     if (sample_rate < 8000 || sample_rate > 48000)
         throw std::invalid_argument("sample_rate must be within [8000, 48000]");

@@ -79,7 +79,6 @@ private:
     void track_background(const std::int16_t* x, std::size_t n) noexcept;
     void finish_span(const MaskSpan& sp) noexcept;
 
-    int rate_;
     int delay_;
     MaskerParams params_;
     int ramp_;
