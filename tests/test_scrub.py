@@ -79,6 +79,24 @@ def test_quiet_keypress_under_speech_and_music(bg: str) -> None:
     assert covered == 1.0 and worst <= -40.0
 
 
+def test_quiet_keypress_stays_masked_when_another_bin_rises_beside_it() -> None:
+    """A quiet keypress under a voice (a steady partial at 600 Hz, half the keypress's low
+    tone: the keypress is a mask candidate but never passes the strict tests, so it is not
+    tracked as a digit), then a partial louder than its tone comes up in another row's bin
+    (795 Hz, near 770 Hz but off it): the keypress is followed in its own bins to its end,
+    its tail not let out."""
+    rng = np.random.default_rng(5)
+    n, onset, dur = 8000, 2000, 1200  # a 150 ms keypress
+    x = sg.white_noise(n, -50, rng) + sg.tone([600.0], [-25.0], n)
+    start, end = sg.key_into(x, rng, "*", dur / 8, -25.0, onset)  # 941 + 1209 Hz
+    x[onset + 400 : end + 400] += sg.tone([795.0], [-22.0], end - onset)  # from 50 ms in
+    r = pf.scrub(sg.to_int16(x))
+    covered = np.zeros(n, bool)
+    for a, b in r.spans:
+        covered[a:b] = True
+    assert covered[start:end].all()
+
+
 def _keyed(seed: int, n: int = 24000) -> np.ndarray:
     rng = np.random.default_rng(seed)
     x = sg.white_noise(n, -45, rng)

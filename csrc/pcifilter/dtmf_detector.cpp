@@ -125,6 +125,7 @@ void DtmfDetector::reset() noexcept {
     cand_first_ = -1;
     cand_last_ = -10;
     cand_confirmed_ = false;
+    cand_row_ = cand_col_ = -1;
     last_mask_end_ = -1;
     track_row_ = track_col_ = -1;
     streak_valid_ = 0;
@@ -249,6 +250,16 @@ bool DtmfDetector::within_weak_tolerance(std::complex<double> z, int f) const no
     return z.real() == 0 && z.imag() == 0;
 }
 
+bool DtmfDetector::pair_still_there(const Window& w, std::int64_t b, int row, int col) const noexcept {
+    // The weak candidate tests on a given pair, the dominance in its groups left out: both
+    // tones at the mask level, within the twist limits, a share of the window's energy, steady
+    // and within 2 % of their frequencies.
+    const float qr = w.q[row], qc = w.q[col];
+    return qr >= mask_min_q_ && qc >= mask_min_q_ && qc <= 25.1f * qr && qr <= 39.8f * qc &&
+           2.0f * (qr + qc) >= share_weak_ * w.energy * kN && steady(b, row, col) &&
+           within_weak_tolerance(phase_slope(b, row), row) && within_weak_tolerance(phase_slope(b, col), col);
+}
+
 double DtmfDetector::window_amplitude(std::int64_t b, int row, int col) const noexcept {
     double m = 0;
     for (int i = 0; i < 3; ++i) m += pair_amplitude(b - i, row, col) / 3.0;
@@ -348,6 +359,19 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<Mask
         }
     }
 
+    // A confirmed streak goes on while its own pair holds in its bins, even when speech or
+    // music puts as much into another row or column bin (the candidate tests want the pair
+    // to stand out in its groups): a quiet keypress's tail is not let out then.
+    int mr = r, mc = c;  // the pair the mask follows
+    if (cand) {
+        cand_row_ = static_cast<std::int8_t>(r);
+        cand_col_ = static_cast<std::int8_t>(c);
+    } else if (cand_confirmed_ && b - cand_last_ <= 2 && cand_row_ >= 0 && b >= kWindowBlocks &&
+               !valid) {
+        cand = pair_still_there(w, b, cand_row_, cand_col_);
+        mr = cand_row_, mc = cand_col_;
+    }
+
     // Mask requests: two candidate windows within three steps confirm a streak. A candidate
     // soon after a confirmed mask ended (speech broke the streak mid-tone) extends that mask
     // at once, from where it ended, so no hole opens inside a keypress.
@@ -372,10 +396,10 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<Mask
             // followed past its windows: speech would otherwise be followed as a "tone".
             // Reference: the strongest whole window of this keypress (its last sub-block
             // alone may already be past the tone's end).
-            if (track_row_ != r || track_col_ != c) track_amp_ = 0;
-            track_row_ = r;
-            track_col_ = c;
-            track_amp_ = std::max(track_amp_, window_amplitude(b, r, c));
+            if (track_row_ != mr || track_col_ != mc) track_amp_ = 0;
+            track_row_ = mr;
+            track_col_ = mc;
+            track_amp_ = std::max(track_amp_, window_amplitude(b, mr, mc));
         }
         if (cand_confirmed_) last_mask_end_ = now_end;
     } else if (track_row_ >= 0) {

@@ -18,7 +18,9 @@
 // that hold most of the window's energy and are steady across its sub-blocks. Runs of valid
 // windows form a candidate digit; its frequency error, level, twist and duration are decided
 // over the whole run. The same windows, tested with looser limits, drive the masker's
-// `mask requests`, which arrive within 20 ms of a tone's onset.
+// `mask requests`, which arrive within 20 ms of a tone's onset; a confirmed streak of them
+// is followed in its own pair's bins while they stay steady and on frequency, even when
+// speech or music puts as much into another row or column bin.
 #pragma once
 
 #include <array>
@@ -128,6 +130,7 @@ private:
     double window_amplitude(std::int64_t b, int row, int col) const noexcept;
     bool steady(std::int64_t b, int row, int col) const noexcept;
     bool within_weak_tolerance(std::complex<double> z, int f) const noexcept;
+    bool pair_still_there(const Window& w, std::int64_t b, int row, int col) const noexcept;
     std::complex<double> phase_slope(std::int64_t b, int f) const noexcept;
 
     DtmfParams params_;
@@ -149,6 +152,7 @@ private:
     std::int64_t cand_first_ = -1;  // first window block of the current candidate streak
     std::int64_t cand_last_ = -10;  // last candidate window block
     bool cand_confirmed_ = false;
+    std::int8_t cand_row_ = -1, cand_col_ = -1;  // the pair of the streak's last candidate window
     std::int64_t last_mask_end_ = -1;  // end of the last confirmed mask request
     static constexpr std::int64_t kBridge = 240;  // 30 ms
     int streak_valid_ = 0;  // strictly valid windows in the current candidate streak
