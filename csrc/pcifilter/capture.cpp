@@ -242,16 +242,20 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
         if (plen == 0) return;  // a jumbogram
         std::uint8_t next = p[ip + 6];
         std::size_t off = ip + 40;
+        std::size_t final_dst = 0;  // where a Routing header holds the final destination
         for (int k = 0; k < 8 && next != 17 && next != 6; ++k) {  // extension headers (RFC 8200 §4)
             if (off + 8 > caplen) return;
             const std::uint8_t after = p[off];
+            if (next == 43 && p[off + 3] > 0) final_dst = routing_final_destination(p, off, caplen);
             if (next == 0 || next == 43 || next == 60) off += (p[off + 1] + 1u) * 8u;
             else if (next == 51) off += (p[off + 1] + 2u) * 4u;  // AH (RFC 4302)
             else if (next == 44) {  // a fragment (RFC 8200 §4.5): a UDP one is listed
                 const std::uint16_t frag = be16(p + off + 2);
-                if (after == 17)
+                if (after == 17) {
                     note_fragment(f, ip, off + 8, ip + 40 + plen, caplen, 6, (frag >> 3) * 8u, (frag & 1) != 0,
                                   be32(p + off + 4));
+                    f.dst6 = static_cast<std::uint16_t>(final_dst);
+                }
                 return;
             } else return;  // something other than UDP and TCP
             next = after;
@@ -261,6 +265,7 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
         udp = off;
         end = ip + 40 + plen;
         family = 6;
+        f.dst6 = static_cast<std::uint16_t>(final_dst);
     }
     if (proto == 6) {  // TCP: segments with a payload (SIP over TCP is looked for in them)
         if (udp + 20 > caplen || udp + 20 > end || udp > 0xFFFF) return;
@@ -289,6 +294,19 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
     f.udp_checksum = family == 6 || be16(p + udp + 6) != 0;
 }
 
+std::size_t Capture::routing_final_destination(const std::uint8_t* p, std::size_t rh, std::size_t caplen) noexcept {
+    // RFC 8200 §8.1: with a Routing header, UDP and TCP checksums use the final destination,
+    // which a packet in flight (segments left > 0) holds there: the last address of a type 0
+    // or type 2 header, the first entry of a Segment Routing header (type 4, RFC 8754 §2).
+    // Other types (RPL's compressed addresses) keep the IPv6 header's. 0: none found.
+    const std::size_t len = (p[rh + 1] + 1u) * 8u;
+    const std::uint8_t type = p[rh + 2];
+    std::size_t at = 0;
+    if ((type == 0 || type == 2) && len >= 24) at = rh + 8 + (len - 8) / 16 * 16 - 16;
+    else if (type == 4 && len >= 24) at = rh + 8;
+    return at != 0 && at + 16 <= rh + len && at + 16 <= caplen && at <= 0xFFFF ? at : 0;
+}
+
 void Capture::note_fragment(Frame& f, std::size_t ip, std::size_t data, std::size_t end, std::size_t caplen,
                             std::uint8_t family, std::uint32_t offset, bool more, std::uint32_t id) noexcept {
     // Its data as captured (a snap length may cut it short: reassembly then finds a gap).
@@ -315,7 +333,7 @@ std::vector<UdpFragment> Capture::udp_fragments() const {
         u.family = f.family;
         const std::size_t alen = f.family == 4 ? 4 : 16;
         std::memcpy(u.src.data(), b + f.ip + (f.family == 4 ? 12 : 8), alen);
-        std::memcpy(u.dst.data(), b + f.ip + (f.family == 4 ? 16 : 24), alen);
+        std::memcpy(u.dst.data(), b + (f.family == 4 ? f.ip + 16u : f.dst6 ? f.dst6 : f.ip + 24u), alen);
         u.id = f.frag_id;
         u.offset = f.frag_offset;
         u.more = f.frag_more;
@@ -492,6 +510,11 @@ void Capture::replace_payload(std::size_t frame, const std::uint8_t* data, std::
     placements_.push_back(pl);
 }
 
+std::uint64_t Capture::ipv6_pseudo_addresses(const Frame& f, const std::uint8_t* b) noexcept {
+    // Source and (final) destination of an IPv6 pseudo-header, summed.
+    return sum16(b + f.ip + 8, 16) + sum16(b + (f.dst6 ? f.dst6 : f.ip + 24u), 16);
+}
+
 // The bytes of frame f carrying placement p's packet: the frame's headers, the packet, and
 // whatever the frame held after its IP datagram (Ethernet padding), lengths and checksums
 // made valid.
@@ -508,7 +531,7 @@ std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::
         if (end > f.caplen) return buf.size();  // cut short by the snap length: cannot be summed
         const std::size_t tlen = end - f.tcp;
         const std::uint64_t pseudo =
-            (f.family == 4 ? sum16(b + f.ip + 12, 8) : sum16(b + f.ip + 8, 32)) + 6 + tlen;
+            (f.family == 4 ? sum16(b + f.ip + 12, 8) : ipv6_pseudo_addresses(f, b)) + 6 + tlen;
         put_be16(b + f.tcp + 16, 0);
         put_be16(b + f.tcp + 16, fold(pseudo + sum16(b + f.tcp, tlen)));
         return buf.size();
@@ -530,7 +553,7 @@ std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::
         pseudo = sum16(b + f.ip + 12, 8) + 17 + ulen;
     } else {
         put_be16(b + f.ip + 4, static_cast<std::uint16_t>(f.udp - f.ip - 40 + ulen));
-        pseudo = sum16(b + f.ip + 8, 32) + 17 + ulen;
+        pseudo = ipv6_pseudo_addresses(f, b) + 17 + ulen;
     }
     put_be16(b + f.udp + 6, 0);
     if (f.udp_checksum) {

@@ -12,7 +12,8 @@
 // scrub() runs a flow's packets through a StreamFilter and puts each packet that comes out
 // back in the frame it came from (same capture time and link/IP/UDP headers); frames whose
 // packet the filter took out are removed. write() then writes the capture in its own format
-// and link type, with UDP/IP lengths and the IPv4 header and UDP checksums made valid.
+// and link type, with UDP/IP lengths and the IPv4 header and UDP checksums made valid (IPv6
+// with a Routing header: with the final destination it holds, RFC 8200 §8.1).
 //
 // The whole capture is held in memory: its bytes plus about 56 bytes per frame.
 #pragma once
@@ -52,7 +53,7 @@ struct TcpSegment {
 struct UdpFragment {
     std::uint32_t frame = 0;
     int family = 4;
-    std::array<std::uint8_t, 16> src{}, dst{};  // IPv4 addresses in the first 4 bytes
+    std::array<std::uint8_t, 16> src{}, dst{};  // IPv4 in the first 4 bytes; dst: the final one
     std::uint32_t id = 0;       // identification: with the addresses, the datagram
     std::uint32_t offset = 0;   // of this fragment's data in the datagram (UDP header on)
     bool more = false;          // more fragments follow
@@ -115,6 +116,8 @@ private:
         std::uint16_t frag = 0;         // offset of a UDP fragment's data (or 0)
         std::uint16_t frag_offset = 0;  // ... its place in the datagram, in bytes
         bool frag_more = false;         // ... more fragments follow
+        std::uint16_t dst6 = 0;         // IPv6: offset of the final destination in a Routing
+                                        // header (0: the IPv6 header's destination)
         std::uint32_t frag_id = 0;      // ... the datagram's identification
         std::uint8_t family = 0;
         bool scrubbed = false;  // in a scrubbed flow: written as its placements
@@ -131,6 +134,8 @@ private:
     };
 
     void index(std::uint32_t n, const std::uint8_t* data, std::uint32_t caplen);
+    static std::size_t routing_final_destination(const std::uint8_t* p, std::size_t rh, std::size_t caplen) noexcept;
+    static std::uint64_t ipv6_pseudo_addresses(const Frame& f, const std::uint8_t* b) noexcept;
     static void note_fragment(Frame& f, std::size_t ip, std::size_t data, std::size_t end, std::size_t caplen,
                               std::uint8_t family, std::uint32_t offset, bool more, std::uint32_t id) noexcept;
     std::size_t build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const;

@@ -122,6 +122,32 @@ std::uint32_t tcp_sum(const std::uint8_t* frame, std::size_t ip, std::size_t tcp
     return static_cast<std::uint32_t>(s);
 }
 
+// An IPv6 packet with a Segment Routing header (RFC 8754; two segments, one left: the final
+// destination fd00::99 is Segment List[0], the header's destination the current segment).
+Bytes ipv6_srh(const Bytes& body) {
+    Bytes ip = {0x60, 0, 0, 0};
+    put(ip, static_cast<std::uint32_t>(40 + body.size()), 2);
+    ip.insert(ip.end(), {43, 64});
+    for (int i = 0; i < 32; ++i) ip.push_back(static_cast<std::uint8_t>(i < 16 ? 0xfd : i));
+    ip.insert(ip.end(), {17, 4, 4, 1, 1, 0, 0, 0});  // next, length (40 bytes), type 4, left 1, last 1
+    for (int i = 0; i < 16; ++i) ip.push_back(static_cast<std::uint8_t>(i == 0 ? 0xfd : i == 15 ? 0x99 : 0));
+    for (int i = 0; i < 16; ++i) ip.push_back(static_cast<std::uint8_t>(ip[24 + i]));  // the current one
+    ip.insert(ip.end(), body.begin(), body.end());
+    return ip;
+}
+
+// RFC 1071 over an IPv6 pseudo-header (source at `ip` + 8, destination `dst`) and a UDP
+// datagram from `udp` to `end`: 0xFFFF when its checksum is valid.
+std::uint32_t udp6_sum(const std::uint8_t* frame, std::size_t ip, const std::uint8_t* dst, std::size_t udp,
+                       std::size_t end) {
+    std::uint64_t s = 17 + (end - udp);
+    for (std::size_t i = 0; i < 16; i += 2) s += (frame[ip + 8 + i] << 8) | frame[ip + 9 + i];
+    for (std::size_t i = 0; i < 16; i += 2) s += (dst[i] << 8) | dst[i + 1];
+    for (std::size_t i = udp; i < end; i += 2) s += (frame[i] << 8) | (i + 1 < end ? frame[i + 1] : 0);
+    while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
+    return static_cast<std::uint32_t>(s);
+}
+
 struct TempFile {
     std::string path;
     explicit TempFile(const char* name) {
@@ -252,6 +278,32 @@ int main(int argc, char** argv) {
         CHECK(differ == frag.len && at < written.size() && written[at] == 0x44);
         Capture back(out.path);
         CHECK(back.udp_fragments().at(1).data[0] == 0x44 && back.udp_fragments().at(1).data[frag.len - 1] == 0x44);
+    }
+
+    {  // IPv6 with a Segment Routing header: the UDP checksum of a rewritten SIP message is
+       // made with the final destination (RFC 8200 §8.1), not the header's current one
+        Bytes f;
+        put(f, 0xA1B2C3D4, 4, false), put(f, 2, 2, false), put(f, 4, 2, false);
+        put(f, 0, 4, false), put(f, 0, 4, false), put(f, 65535, 4, false), put(f, 1, 4, false);
+        const std::string msg = "MESSAGE sip:a@b SIP/2.0\r\n\r\n";
+        const Bytes frame = ethernet(ipv6_srh(udp(5060, 5060, Bytes(msg.begin(), msg.end()))), true, false);
+        put(f, 1000, 4, false), put(f, 0, 4, false);
+        put(f, static_cast<std::uint32_t>(frame.size()), 4, false), put(f, static_cast<std::uint32_t>(frame.size()), 4, false);
+        f.insert(f.end(), frame.begin(), frame.end());
+        TempFile srh(".pcap"), srh_out(".out.pcap");
+        srh.write(f);
+        Capture c(srh.path);
+        CHECK(c.sip_frames().size() == 1);
+        const std::string longer = msg + "Subject: x\r\n";
+        c.replace_payload(c.sip_frames().at(0), reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
+        CHECK(c.write(srh_out.path) == 1);
+        const Bytes w = srh_out.read();
+        const std::uint8_t* fr = w.data() + 24 + 16;
+        const std::size_t fl = w.size() - 40, ip = 14, u = ip + 40 + 40;
+        const std::uint8_t final_dst[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x99};
+        CHECK(fl == u + 8 + longer.size());
+        CHECK(udp6_sum(fr, ip, final_dst, u, fl) == 0xFFFF);
+        CHECK(udp6_sum(fr, ip, fr + ip + 24, u, fl) != 0xFFFF);  // not with the current segment
     }
 
     {  // a link type libpcap reads but cannot write (OpenBSD's raw IP, 14): refused when read
