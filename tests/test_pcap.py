@@ -186,6 +186,21 @@ def _read(path: Path) -> tuple[int, list[bytes]]:
         return reader.datalink(), [bytes(b) for _, b in reader]
 
 
+def _write_pcap(path: Path, frames: list[bytes]) -> None:
+    """Ethernet frames into a classic pcap (dpkt), one a second from t = 1000 s."""
+    with path.open("wb") as f:
+        w = dpkt.pcap.Writer(f)
+        for i, fr in enumerate(frames):
+            w.writepkt(fr, ts=1000.0 + i)
+
+
+def _plain_rtp_frames(v6: bool = False) -> list[bytes]:
+    """Five RTP packets 10.0.0.1:40000 -> 10.0.0.2:50000 (an SDP of the tests names the port
+    SRTP), as Ethernet frames."""
+    rtp = [RtpPacket(0, k == 0, k, 160 * k, 0x5A, payload=bytes(160)).serialize() for k in range(5)]
+    return [_frame("ethernet", _ip(A, B, 40000, 50000, r, v6)) for r in rtp]
+
+
 def _udp(link: int, frame: bytes) -> tuple[dpkt.Packet, dpkt.udp.UDP]:
     if link == 1:
         ip = dpkt.ethernet.Ethernet(frame).data  # 802.1Q tags too
@@ -777,10 +792,7 @@ def test_sip_over_tcp_is_redacted_too(tmp_path: Path, v6: bool) -> None:
         _tcp_frame(A, B, info, 1 + len(invite), v6),
         _tcp_frame(A, B, other, 9000, v6, port=8080),  # another connection, not SIP
     ]
-    with src.open("wb") as f:
-        w = dpkt.pcap.Writer(f)
-        for i, fr in enumerate(frames):
-            w.writepkt(fr, ts=1000.0 + i)
+    _write_pcap(src, frames)
     r = scrub_pcap(src, dst)
     assert r.sip_dtmf_redacted == 1 and r.srtp_keys_redacted == 1
     _, out = _read(dst)
@@ -818,12 +830,9 @@ def test_sip_over_tcp_is_reassembled_before_redaction(tmp_path: Path) -> None:
             B, A, b"REGISTER sip:x SIP/2.0\r\nContent-Length: 0\r\n\r\n", 777 + len(lost_start)
         )
     )
-    rtp = [RtpPacket(0, k == 0, k, 160 * k, 0x5A, payload=bytes(160)).serialize() for k in range(5)]
-    frames += [_frame("ethernet", _ip(A, B, 40000, 50000, r, False)) for r in rtp]
-    with src.open("wb") as f:
-        w = dpkt.pcap.Writer(f)
-        for i, fr in enumerate(frames):
-            w.writepkt(fr, ts=1000.0 + i)
+    rtp = _plain_rtp_frames()
+    frames += rtp
+    _write_pcap(src, frames)
     r = scrub_pcap(src, dst)
     assert r.sip_dtmf_redacted == 1 and r.srtp_keys_redacted >= 2
     assert [s.encrypted for s in r.streams] == [True] and r.streams[0].packets_out == 0
@@ -865,10 +874,7 @@ def test_sip_over_tcp_caught_mid_message_keeps_no_keypress(
         _tcp_frame(A, B, info, 5002 + len(tail)),
         _tcp_frame(B, A, harmless + register, 9000),
     ]
-    with src.open("wb") as f:
-        w = dpkt.pcap.Writer(f)
-        for i, fr in enumerate(frames):
-            w.writepkt(fr, ts=1000.0 + i)
+    _write_pcap(src, frames)
     r = scrub_pcap(src, dst)
     assert r.sip_dtmf_redacted == 2
     _, out = _read(dst)
@@ -949,14 +955,10 @@ def test_fragmented_sip_over_udp_is_reassembled_and_redacted(tmp_path: Path, v6:
     assert len(inv_frames) >= 3 and len(info_frames) >= 2
     # The same identification again later: another datagram (not SIP, not to be touched).
     other_frames, _ = _fragmented(A, B, b"not sip " * 200, v6, 512, 0x1234)
-    rtp = [RtpPacket(0, k == 0, k, 160 * k, 0x5A, payload=bytes(160)).serialize() for k in range(5)]
+    rtp = _plain_rtp_frames(v6)
     frames = [fr for _, fr in reversed(inv_frames)] + [fr for _, fr in info_frames]
-    frames += [fr for _, fr in other_frames]
-    frames += [_frame("ethernet", _ip(A, B, 40000, 50000, r, v6)) for r in rtp]
-    with src.open("wb") as f:
-        w = dpkt.pcap.Writer(f)
-        for i, fr in enumerate(frames):
-            w.writepkt(fr, ts=1000.0 + i)
+    frames += [fr for _, fr in other_frames] + rtp
+    _write_pcap(src, frames)
     r = scrub_pcap(src, dst)
     assert r.sip_dtmf_redacted == 1 and r.srtp_keys_redacted == 1
     assert [s.encrypted for s in r.streams] == [True] and r.streams[0].packets_out == 0
