@@ -456,7 +456,7 @@ def scrub_pcap(
             packets_in = packets_out = sum(counts)
             if not keep_srtp:
                 drop_all = RtpStreamFilter(telephone_event_pt=-1, pcmu_pt=-1, pcma_pt=-1, cn_pt=-1)
-                packets_in, packets_out = capture.scrub(i, drop_all._f)
+                packets_in, packets_out = capture.scrub(i, drop_all.core)
         else:
             te = next((m.te_pt for m in from_sdp if m.te_pt is not None), telephone_event_pt)
             opus = next((m.opus_pt for m in from_sdp if m.opus_pt is not None), None)
@@ -465,7 +465,7 @@ def scrub_pcap(
             else:
                 pcmu = -1 if path_audio[key[:4]] == {8} else 0
                 filt = RtpStreamFilter(telephone_event_pt=te, pcmu_pt=pcmu, **options)
-            packets_in, packets_out = capture.scrub(i, filt._f)
+            packets_in, packets_out = capture.scrub(i, filt.core)
             events = [event_record(e, reveal_digits) for e in filt.take_events()]
         src_s, dst_s = f"{key[0]}:{key[1]}", f"{key[2]}:{key[3]}"
         reports.append(

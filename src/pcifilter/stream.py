@@ -70,6 +70,12 @@ class RtpStreamFilter:
         )
 
     @property
+    def core(self) -> _core.StreamFilter:
+        """The C++ filter underneath, for C++ callers that run packets through it without
+        Python per packet (`_core.Capture.scrub`, as `pcifilter.pcap` does)."""
+        return self._f
+
+    @property
     def filtering(self) -> bool:
         """Whether keypresses are removed (a payment session is on)."""
         return bool(self._f.filtering)
