@@ -44,6 +44,14 @@ def projection(x: npt.NDArray[np.float64], freq: float, start: int) -> float:
     return float(abs(np.sum(x * np.exp(-2j * np.pi * freq * n / 8000))) ** 2)
 
 
+def masked(spans: list[tuple[int, int]], n: int) -> npt.NDArray[np.bool_]:
+    """Which of n samples the spans [start, end) cover."""
+    mask = np.zeros(n, bool)
+    for s, e in spans:
+        mask[s:e] = True
+    return mask
+
+
 @dataclass
 class LeakResult:
     worst_db: float  # worst 10 ms window, output projection relative to the tone's
@@ -81,8 +89,5 @@ def leak_case(
                 continue
             leak = projection(out[w:e], f, w) / ref
             worst = max(worst, 10 * np.log10(max(leak, 1e-20)))
-    mask = np.zeros(n, bool)
-    for s, e in r.spans:
-        mask[s:e] = True
-    covered = float(mask[onset:end].mean())
+    covered = float(masked(r.spans, n)[onset:end].mean())
     return LeakResult(worst, covered, int(r.stats.get("late_masks", 0))), pcm, r.audio

@@ -215,17 +215,24 @@ def _udp(link: int, frame: bytes) -> tuple[dpkt.Packet, dpkt.udp.UDP]:
     return ip, ip.data
 
 
+def _fresh_sum(ip: dpkt.Packet, fresh: dpkt.Packet, proto: int) -> int:
+    """The checksum dpkt computes for `fresh` (a UDP datagram or TCP segment whose own sum is
+    unset) between the addresses of `ip`."""
+    n = len(bytes(fresh))
+    if isinstance(ip, dpkt.ip.IP):
+        pkt = dpkt.ip.IP(src=ip.src, dst=ip.dst, p=proto, data=fresh)
+        pkt.len = 20 + n
+        return int(dpkt.ip.IP(bytes(pkt)).data.sum)
+    pkt6 = dpkt.ip6.IP6(src=ip.src, dst=ip.dst, nxt=proto, hlim=64, data=fresh, plen=n)
+    return int(dpkt.ip6.IP6(bytes(pkt6)).data.sum)
+
+
 def _checksum_ok(ip: dpkt.Packet, udp: dpkt.udp.UDP) -> bool:
     """Compare with the checksum dpkt computes for a fresh packet of the same datagram."""
     if udp.sum == 0 and isinstance(ip, dpkt.ip.IP):
         return True  # IPv4 without a checksum
     fresh = dpkt.udp.UDP(sport=udp.sport, dport=udp.dport, ulen=udp.ulen, data=udp.data)
-    if isinstance(ip, dpkt.ip.IP):
-        pkt = dpkt.ip.IP(src=ip.src, dst=ip.dst, p=17, data=fresh)
-        pkt.len = 20 + len(fresh)
-        return bool(dpkt.ip.IP(bytes(pkt)).data.sum == udp.sum)
-    pkt6 = dpkt.ip6.IP6(src=ip.src, dst=ip.dst, nxt=17, hlim=64, data=fresh, plen=len(fresh))
-    return bool(dpkt.ip6.IP6(bytes(pkt6)).data.sum == udp.sum)
+    return _fresh_sum(ip, fresh, 17) == udp.sum
 
 
 @pytest.mark.parametrize(
@@ -750,6 +757,7 @@ def _tcp_frame(
 
 
 def _tcp_checksum_ok(frame: bytes) -> bool:
+    """The same for the TCP segment of an Ethernet frame."""
     ip = dpkt.ethernet.Ethernet(frame).data
     tcp = ip.data
     fresh = dpkt.tcp.TCP(
@@ -761,17 +769,7 @@ def _tcp_checksum_ok(frame: bytes) -> bool:
         win=tcp.win,
         data=tcp.data,
     )
-    if isinstance(ip, dpkt.ip.IP):
-        again = dpkt.ip.IP(bytes(dpkt.ip.IP(src=ip.src, dst=ip.dst, p=6, data=fresh)))
-    else:
-        again = dpkt.ip6.IP6(
-            bytes(
-                dpkt.ip6.IP6(
-                    src=ip.src, dst=ip.dst, nxt=6, hlim=64, data=fresh, plen=len(bytes(fresh))
-                )
-            )
-        )
-    return bool(again.data.sum == tcp.sum)
+    return _fresh_sum(ip, fresh, 6) == tcp.sum
 
 
 @pytest.mark.parametrize("v6", [False, True])

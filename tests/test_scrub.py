@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from leak import leak_case
+from leak import leak_case, masked
 
 import pcifilter as pf
 from pcifilter import signals as sg
@@ -91,10 +91,7 @@ def test_quiet_keypress_stays_masked_when_another_bin_rises_beside_it() -> None:
     start, end = sg.key_into(x, rng, "*", dur / 8, -25.0, onset)  # 941 + 1209 Hz
     x[onset + 400 : end + 400] += sg.tone([795.0], [-22.0], end - onset)  # from 50 ms in
     r = pf.scrub(sg.to_int16(x))
-    covered = np.zeros(n, bool)
-    for a, b in r.spans:
-        covered[a:b] = True
-    assert covered[start:end].all()
+    assert masked(r.spans, n)[start:end].all()
 
 
 def test_off_frequency_keypresses_an_independent_decoder_hears_are_masked() -> None:
@@ -135,9 +132,7 @@ def test_everything_outside_masked_spans_is_bit_exact(seed: int, mode: str) -> N
     pcm = _keyed(seed)
     r = pf.scrub(pcm, mode=mode)
     assert r.audio.shape == pcm.shape and r.audio.dtype == np.int16
-    outside = np.ones(len(pcm), bool)
-    for s, e in r.spans:
-        outside[s:e] = False
+    outside = ~masked(r.spans, len(pcm))
     assert np.array_equal(r.audio[outside], pcm[outside])
     assert len(r.events) >= 1
 
@@ -205,10 +200,7 @@ def test_other_sample_rates_mask_whole_tone(rate: int) -> None:
         r = pf.scrub(sg.to_int16(x), rate)
         assert [e.digit for e in r.events] == [d]
         assert abs(r.events[0].start_ms - lead * 1000 / rate) <= 5.0
-        covered = np.zeros(len(x), bool)
-        for s, e in r.spans:
-            covered[s:e] = True
-        assert covered[lead : lead + len(t)].all()
+        assert masked(r.spans, len(x))[lead : lead + len(t)].all()
 
 
 def test_flat_tone_mode_never_uses_a_dtmf_frequency() -> None:

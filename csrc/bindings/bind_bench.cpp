@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bindings.hpp"
+#include "pcifilter/rtp.hpp"
 #include "pcifilter/stream_filter.hpp"
 
 namespace pcifilter::py_bindings {
@@ -94,16 +95,16 @@ std::vector<py::bytes> opus_rtp_packets(const py::array& pcm_in, const std::stri
     const std::int16_t* x = pcm.data();
     std::vector<py::bytes> out;
     std::int16_t frame[960];
-    std::uint8_t p[12 + 1500];
+    std::uint8_t p[12 + 1500] = {0x80};  // RTP version 2, no padding, extension or CSRC
+    RtpHeader h;
+    h.payload_type = static_cast<std::uint8_t>(payload_type);
+    h.ssrc = 7;
     for (py::ssize_t i = 0; i + 160 <= pcm.size(); i += 160) {
         // 8 kHz repeated to 48 kHz (the codec does not care), as bench/opus_filter_bench.cpp.
         for (int k = 0; k < 960; ++k) frame[k] = x[i + k / 6];
-        const auto seq = static_cast<std::uint32_t>(i / 160), ts = static_cast<std::uint32_t>(i * 6);
-        p[0] = 0x80, p[1] = static_cast<std::uint8_t>(payload_type);
-        p[2] = static_cast<std::uint8_t>(seq >> 8), p[3] = static_cast<std::uint8_t>(seq);
-        p[4] = static_cast<std::uint8_t>(ts >> 24), p[5] = static_cast<std::uint8_t>(ts >> 16);
-        p[6] = static_cast<std::uint8_t>(ts >> 8), p[7] = static_cast<std::uint8_t>(ts);
-        p[8] = p[9] = p[10] = 0, p[11] = 7;
+        h.sequence = static_cast<std::uint16_t>(i / 160);
+        h.timestamp = static_cast<std::uint32_t>(i * 6);
+        rewrite_rtp_fixed_header(p, h);
         const int n = opus_encode(enc, frame, 960, p + 12, 1500);
         if (n <= 0) {
             opus_encoder_destroy(enc);

@@ -331,9 +331,8 @@ std::vector<UdpFragment> Capture::udp_fragments() const {
         UdpFragment u;
         u.frame = i;
         u.family = f.family;
-        const std::size_t alen = f.family == 4 ? 4 : 16;
-        std::memcpy(u.src.data(), b + f.ip + (f.family == 4 ? 12 : 8), alen);
-        std::memcpy(u.dst.data(), b + (f.family == 4 ? f.ip + 16u : f.dst6 ? f.dst6 : f.ip + 24u), alen);
+        std::memcpy(u.src.data(), b + src_at(f), address_bytes(f));
+        std::memcpy(u.dst.data(), b + dst_at(f), address_bytes(f));
         u.id = f.frag_id;
         u.offset = f.frag_offset;
         u.more = f.frag_more;
@@ -361,7 +360,7 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         if (!f.tcp) continue;
         const std::uint8_t* b = bytes_.data() + f.offset;
         std::string key(1, static_cast<char>(f.family));
-        key.append(reinterpret_cast<const char*>(b + f.ip + (f.family == 4 ? 12 : 8)), f.family == 4 ? 8 : 32);
+        key.append(reinterpret_cast<const char*>(b + src_at(f)), 2 * address_bytes(f));  // both addresses
         key.append(reinterpret_cast<const char*>(b + f.tcp), 4);  // both ports
         const auto [it, added] = index_of.try_emplace(key, static_cast<std::uint32_t>(carries_sip.size()));
         if (added) carries_sip.push_back(false);
@@ -510,9 +509,9 @@ void Capture::replace_payload(std::size_t frame, const std::uint8_t* data, std::
     placements_.push_back(pl);
 }
 
-std::uint64_t Capture::ipv6_pseudo_addresses(const Frame& f, const std::uint8_t* b) noexcept {
-    // Source and (final) destination of an IPv6 pseudo-header, summed.
-    return sum16(b + f.ip + 8, 16) + sum16(b + (f.dst6 ? f.dst6 : f.ip + 24u), 16);
+std::uint64_t Capture::pseudo_addresses(const Frame& f, const std::uint8_t* b) noexcept {
+    // Source and (final) destination of the pseudo-header, summed.
+    return sum16(b + src_at(f), address_bytes(f)) + sum16(b + dst_at(f), address_bytes(f));
 }
 
 // The bytes of frame f carrying placement p's packet: the frame's headers, the packet, and
@@ -530,8 +529,7 @@ std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::
         const std::size_t end = f.family == 4 ? f.ip + be16(b + f.ip + 2) : f.ip + 40u + be16(b + f.ip + 4);
         if (end > f.caplen) return buf.size();  // cut short by the snap length: cannot be summed
         const std::size_t tlen = end - f.tcp;
-        const std::uint64_t pseudo =
-            (f.family == 4 ? sum16(b + f.ip + 12, 8) : ipv6_pseudo_addresses(f, b)) + 6 + tlen;
+        const std::uint64_t pseudo = pseudo_addresses(f, b) + 6 + tlen;
         put_be16(b + f.tcp + 16, 0);
         put_be16(b + f.tcp + 16, fold(pseudo + sum16(b + f.tcp, tlen)));
         return buf.size();
@@ -544,20 +542,17 @@ std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::
     std::memcpy(b + head + p.len, src + f.ip_end, tail);
     const std::size_t ulen = 8u + p.len;
     put_be16(b + f.udp + 4, static_cast<std::uint16_t>(ulen));
-    std::uint64_t pseudo = 0;
     if (f.family == 4) {
         const std::size_t ihl = (b[f.ip] & 0x0F) * 4u;
         put_be16(b + f.ip + 2, static_cast<std::uint16_t>(f.udp - f.ip + ulen));
         put_be16(b + f.ip + 10, 0);
         put_be16(b + f.ip + 10, fold(sum16(b + f.ip, ihl)));
-        pseudo = sum16(b + f.ip + 12, 8) + 17 + ulen;
     } else {
         put_be16(b + f.ip + 4, static_cast<std::uint16_t>(f.udp - f.ip - 40 + ulen));
-        pseudo = ipv6_pseudo_addresses(f, b) + 17 + ulen;
     }
     put_be16(b + f.udp + 6, 0);
     if (f.udp_checksum) {
-        const std::uint16_t c = fold(pseudo + sum16(b + f.udp, ulen));
+        const std::uint16_t c = fold(pseudo_addresses(f, b) + 17 + ulen + sum16(b + f.udp, ulen));
         put_be16(b + f.udp + 6, c ? c : std::uint16_t{0xFFFF});  // RFC 768: a computed 0 is sent as all ones
     }
     return buf.size();

@@ -111,13 +111,13 @@ private:
         std::uint32_t ip_end = 0;  // end of the IP datagram within the captured bytes
         std::uint32_t payload_len = 0;  // UDP payload bytes captured
         std::uint16_t ip = 0, udp = 0;  // offsets of the IP and UDP headers (udp 0: not UDP)
+        std::uint16_t dst6 = 0;         // IPv6: offset of the final destination in a Routing
+                                        // header (0: the IPv6 header's destination)
         std::uint16_t tcp = 0;          // offset of a TCP segment's header (or 0)
         std::uint8_t tcp_header = 0;    // its length in bytes
         std::uint16_t frag = 0;         // offset of a UDP fragment's data (or 0)
         std::uint16_t frag_offset = 0;  // ... its place in the datagram, in bytes
         bool frag_more = false;         // ... more fragments follow
-        std::uint16_t dst6 = 0;         // IPv6: offset of the final destination in a Routing
-                                        // header (0: the IPv6 header's destination)
         std::uint32_t frag_id = 0;      // ... the datagram's identification
         std::uint8_t family = 0;
         bool scrubbed = false;  // in a scrubbed flow: written as its placements
@@ -135,7 +135,14 @@ private:
 
     void index(std::uint32_t n, const std::uint8_t* data, std::uint32_t caplen);
     static std::size_t routing_final_destination(const std::uint8_t* p, std::size_t rh, std::size_t caplen) noexcept;
-    static std::uint64_t ipv6_pseudo_addresses(const Frame& f, const std::uint8_t* b) noexcept;
+    // Where a frame's source and (final) destination addresses lie, and their length.
+    static std::size_t address_bytes(const Frame& f) noexcept { return f.family == 4 ? 4 : 16; }
+    static std::size_t src_at(const Frame& f) noexcept { return f.ip + (f.family == 4 ? 12u : 8u); }
+    static std::size_t dst_at(const Frame& f) noexcept {
+        return f.family == 4 ? f.ip + 16u : f.dst6 != 0 ? f.dst6 : f.ip + 24u;
+    }
+    // The addresses' part of a UDP or TCP pseudo-header sum (RFC 768, RFC 8200 §8.1).
+    static std::uint64_t pseudo_addresses(const Frame& f, const std::uint8_t* b) noexcept;
     static void note_fragment(Frame& f, std::size_t ip, std::size_t data, std::size_t end, std::size_t caplen,
                               std::uint8_t family, std::uint32_t offset, bool more, std::uint32_t id) noexcept;
     std::size_t build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const;

@@ -250,14 +250,22 @@ bool DtmfDetector::within_weak_tolerance(std::complex<double> z, int f) const no
     return z.real() == 0 && z.imag() == 0;
 }
 
+bool DtmfDetector::mask_levels(const float* q, int row, int col) const noexcept {
+    // Both tones at the mask level, the twist within +14 / -16 dB (on |W|²).
+    return q[row] >= mask_min_q_ && q[col] >= mask_min_q_ && q[col] <= 25.1f * q[row] &&
+           q[row] <= 39.8f * q[col];
+}
+
+bool DtmfDetector::on_frequency(std::int64_t b, int row, int col) const noexcept {
+    return within_weak_tolerance(phase_slope(b, row), row) && within_weak_tolerance(phase_slope(b, col), col);
+}
+
 bool DtmfDetector::pair_still_there(const Window& w, std::int64_t b, int row, int col) const noexcept {
-    // The weak candidate tests on a given pair, the dominance in its groups left out: both
-    // tones at the mask level, within the twist limits, a share of the window's energy, steady
-    // and within 2 % of their frequencies.
-    const float qr = w.q[row], qc = w.q[col];
-    return qr >= mask_min_q_ && qc >= mask_min_q_ && qc <= 25.1f * qr && qr <= 39.8f * qc &&
-           2.0f * (qr + qc) >= share_weak_ * w.energy * kN && steady(b, row, col) &&
-           within_weak_tolerance(phase_slope(b, row), row) && within_weak_tolerance(phase_slope(b, col), col);
+    // The weak candidate tests on a given pair, the dominance in its groups left out: mask
+    // levels and twist, a share of the window's energy, steady and within 2 % of its
+    // frequencies.
+    return mask_levels(w.q, row, col) && 2.0f * (w.q[row] + w.q[col]) >= share_weak_ * w.energy * kN &&
+           steady(b, row, col) && on_frequency(b, row, col);
 }
 
 double DtmfDetector::window_amplitude(std::int64_t b, int row, int col) const noexcept {
@@ -312,8 +320,7 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<Mask
             if (f != r) r2q = std::max(r2q, q[f]);
         for (int f = 4; f < 8; ++f)
             if (f != c) c2q = std::max(c2q, q[f]);
-        shape = q[r] >= mask_min_q_ && q[c] >= mask_min_q_ && q[c] <= 25.1f * q[r] &&
-                q[r] <= 39.8f * q[c] && r2q * 2.0f <= q[r] && c2q * 2.0f <= q[c];  // +14/-16 dB
+        shape = mask_levels(q, r, c) && r2q * 2.0f <= q[r] && c2q * 2.0f <= q[c];
     }
     const auto power = [](float qf) { return 2.0 * qf / (double(kN) * kN); };  // |W|² to tone power
     const double pr = shape ? power(q[r]) : 0.0, pc = shape ? power(q[c]) : 0.0;
@@ -327,8 +334,7 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<Mask
     if (!cand && share_weak && shape && b >= kWindowBlocks) {
         // A keypress quieter than the speech over it holds little of the window's energy, but
         // it is steady and on frequency, which speech seldom is in both bins at once.
-        cand = steady_now() && within_weak_tolerance(phase_slope(b, r), r) &&
-               within_weak_tolerance(phase_slope(b, c), c);
+        cand = steady_now() && on_frequency(b, r, c);
     }
     bool valid = false;
     std::complex<double> zr{}, zc{};

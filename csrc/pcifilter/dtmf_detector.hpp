@@ -130,6 +130,8 @@ private:
     double window_amplitude(std::int64_t b, int row, int col) const noexcept;
     bool steady(std::int64_t b, int row, int col) const noexcept;
     bool within_weak_tolerance(std::complex<double> z, int f) const noexcept;
+    bool mask_levels(const float* q, int row, int col) const noexcept;
+    bool on_frequency(std::int64_t b, int row, int col) const noexcept;  // both within 2 %
     bool pair_still_there(const Window& w, std::int64_t b, int row, int col) const noexcept;
     std::complex<double> phase_slope(std::int64_t b, int f) const noexcept;
 

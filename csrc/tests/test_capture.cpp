@@ -112,12 +112,15 @@ Bytes capture() {
     return f;
 }
 
-// RFC 1071 over the IPv4 pseudo-header and a TCP segment that starts `tcp` bytes into the
-// frame: 0xFFFF when its checksum is valid.
-std::uint32_t tcp_sum(const std::uint8_t* frame, std::size_t ip, std::size_t tcp, std::size_t end) {
-    std::uint64_t s = 6 + (end - tcp);
-    for (std::size_t i = ip + 12; i < ip + 20; i += 2) s += (frame[i] << 8) | frame[i + 1];
-    for (std::size_t i = tcp; i < end; i += 2) s += (frame[i] << 8) | (i + 1 < end ? frame[i + 1] : 0);
+// RFC 1071 over a pseudo-header (addresses `src` and `dst`, `alen` bytes each; protocol
+// `proto`) and the UDP datagram or TCP segment from `at` to `end` of the frame: 0xFFFF when
+// its checksum is valid.
+std::uint32_t transport_sum(const std::uint8_t* frame, const std::uint8_t* src, const std::uint8_t* dst,
+                            std::size_t alen, unsigned proto, std::size_t at, std::size_t end) {
+    std::uint64_t s = proto + (end - at);
+    for (std::size_t i = 0; i < alen; i += 2) s += (src[i] << 8) | src[i + 1];
+    for (std::size_t i = 0; i < alen; i += 2) s += (dst[i] << 8) | dst[i + 1];
+    for (std::size_t i = at; i < end; i += 2) s += (frame[i] << 8) | (i + 1 < end ? frame[i + 1] : 0);
     while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
     return static_cast<std::uint32_t>(s);
 }
@@ -134,18 +137,6 @@ Bytes ipv6_srh(const Bytes& body) {
     for (int i = 0; i < 16; ++i) ip.push_back(static_cast<std::uint8_t>(ip[24 + i]));  // the current one
     ip.insert(ip.end(), body.begin(), body.end());
     return ip;
-}
-
-// RFC 1071 over an IPv6 pseudo-header (source at `ip` + 8, destination `dst`) and a UDP
-// datagram from `udp` to `end`: 0xFFFF when its checksum is valid.
-std::uint32_t udp6_sum(const std::uint8_t* frame, std::size_t ip, const std::uint8_t* dst, std::size_t udp,
-                       std::size_t end) {
-    std::uint64_t s = 17 + (end - udp);
-    for (std::size_t i = 0; i < 16; i += 2) s += (frame[ip + 8 + i] << 8) | frame[ip + 9 + i];
-    for (std::size_t i = 0; i < 16; i += 2) s += (dst[i] << 8) | dst[i + 1];
-    for (std::size_t i = udp; i < end; i += 2) s += (frame[i] << 8) | (i + 1 < end ? frame[i + 1] : 0);
-    while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
-    return static_cast<std::uint32_t>(s);
 }
 
 struct TempFile {
@@ -253,7 +244,7 @@ int main(int argc, char** argv) {
         const std::size_t frame_len = 14 + 20 + 20 + body.size();
         const std::uint8_t* frame = written.data() + written.size() - frame_len;
         CHECK(std::string(reinterpret_cast<const char*>(frame) + 54, body.size()) == body);
-        CHECK(tcp_sum(frame, 14, 34, frame_len) == 0xFFFF);
+        CHECK(transport_sum(frame, frame + 14 + 12, frame + 14 + 16, 4, 6, 34, frame_len) == 0xFFFF);
     }
 
     {  // a UDP fragment's data: replaced only by as much, written as given, nothing else moved
@@ -302,8 +293,8 @@ int main(int argc, char** argv) {
         const std::size_t fl = w.size() - 40, ip = 14, u = ip + 40 + 40;
         const std::uint8_t final_dst[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x99};
         CHECK(fl == u + 8 + longer.size());
-        CHECK(udp6_sum(fr, ip, final_dst, u, fl) == 0xFFFF);
-        CHECK(udp6_sum(fr, ip, fr + ip + 24, u, fl) != 0xFFFF);  // not with the current segment
+        CHECK(transport_sum(fr, fr + ip + 8, final_dst, 16, 17, u, fl) == 0xFFFF);
+        CHECK(transport_sum(fr, fr + ip + 8, fr + ip + 24, 16, 17, u, fl) != 0xFFFF);  // not with the current segment
     }
 
     {  // a link type libpcap reads but cannot write (OpenBSD's raw IP, 14): refused when read

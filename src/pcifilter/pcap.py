@@ -180,6 +180,26 @@ def _orphan_dtmf_spans(fragment: bytes) -> list[tuple[int, int]]:
     return spans
 
 
+def _assemble(pieces: list[tuple[int, int, bytes]], start: int = 0) -> bytearray:
+    """The bytes that pieces (offset, frame, data) of one stream or datagram hold from
+    `start` on; where pieces overlap (retransmissions, duplicates) the first captured wins."""
+    out = bytearray(max(off + len(d) for off, _, d in pieces) - start)
+    for off, _, d in reversed(pieces):
+        out[off - start : off - start + len(d)] = d
+    return out
+
+
+def _put_back(
+    capture: _core.Capture, pieces: list[tuple[int, int, bytes]], new: bytearray, start: int = 0
+) -> None:
+    """Each piece's bytes of `new` (what `_assemble` gave, changed in place) written back
+    into its frame where they differ (same length)."""
+    for off, frame, d in pieces:
+        part = bytes(new[off - start : off - start + len(d)])
+        if part != d:
+            capture.replace_payload(frame, part)
+
+
 def _sip_over_tcp(
     capture: _core.Capture, redact_dtmf: bool
 ) -> tuple[set[int], list[bytes], int, int]:
@@ -212,9 +232,7 @@ def _sip_over_tcp(
                 runs.append([seg])
         for run in runs:
             start = run[0][0]
-            stream = bytearray(max(off + len(p) for off, _, p in run) - start)
-            for off, _, payload in reversed(run):  # the first capture of each byte wins
-                stream[off - start : off - start + len(payload)] = payload
+            stream = _assemble(run, start)
             redacted = bytearray(stream)
             # Before the first message start: the tail of a message whose start was not
             # captured (a long-lived connection caught mid-message).
@@ -222,10 +240,10 @@ def _sip_over_tcp(
             orphan = first.start() if first else len(stream)
             if stream[:orphan].strip(b"\r\n"):
                 messages.append(bytes(stream[:orphan]))  # its SDP lines, if any, still count
-            if redact_dtmf and stream[:orphan].strip(b"\r\n"):
-                for a, b in _orphan_dtmf_spans(bytes(stream[:orphan])):
-                    redacted[a:b] = b"X" * (b - a)
-                dtmf += redacted[:orphan] != stream[:orphan]
+                if redact_dtmf:
+                    for a, b in _orphan_dtmf_spans(bytes(stream[:orphan])):
+                        redacted[a:b] = b"X" * (b - a)
+                    dtmf += redacted[:orphan] != stream[:orphan]
             for a, b in _message_spans(bytes(stream[orphan:])):
                 a, b = a + orphan, b + orphan
                 message = bytes(stream[a:b])
@@ -238,10 +256,7 @@ def _sip_over_tcp(
             if no_keys is not None:
                 redacted[:] = no_keys[4:]
                 keys += 1
-            for off, frame, payload in run:
-                new = bytes(redacted[off - start : off - start + len(payload)])
-                if new != payload:
-                    capture.replace_payload(frame, new)
+            _put_back(capture, run, redacted, start)
     return frames, messages, dtmf, keys
 
 
@@ -262,11 +277,11 @@ def _udp_checksum(family: int, src: bytes, dst: bytes, datagram: bytes) -> int:
 def _datagrams(
     fragments: list[tuple[int, int, bool, bytes]],
 ) -> Iterator[list[tuple[int, int, bytes]]]:
-    """The whole datagrams among one (addresses, identification)'s fragments, each as its
-    fragments [(frame, offset, data)], in capture order. A datagram is whole when its
-    fragments cover it from offset 0 to the one without "more fragments" with no hole; an
-    identification used again later (IPv4's 16 bits wrap) starts a new datagram once the
-    last one was whole or a fragment contradicts it."""
+    """The whole datagrams among one (addresses, identification)'s fragments (frame, offset,
+    more, data), each as its fragments [(offset, frame, data)], in capture order. A datagram
+    is whole when its fragments cover it from offset 0 to the one without "more fragments"
+    with no hole; an identification used again later (IPv4's 16 bits wrap) starts a new
+    datagram once the last one was whole or a fragment contradicts it."""
     parts: list[tuple[int, int, bool, bytes]] = []
 
     def whole() -> bool:
@@ -290,11 +305,11 @@ def _datagrams(
     for frame, off, more, data in fragments:
         if parts and (contradicts(off, data) or whole()):
             if whole():
-                yield [(f, o, d) for f, o, _, d in parts]
+                yield [(o, f, d) for f, o, _, d in parts]
             parts = []
         parts.append((frame, off, more, data))
     if parts and whole():
-        yield [(f, o, d) for f, o, _, d in parts]
+        yield [(o, f, d) for f, o, _, d in parts]
 
 
 def _sip_over_udp_fragments(
@@ -313,10 +328,8 @@ def _sip_over_udp_fragments(
     dtmf = keys = 0
     for (family, src, dst, _), fragments in by_datagram.items():
         for parts in _datagrams(fragments):
-            size = max(off + len(d) for _, off, d in parts)
-            datagram = bytearray(size)
-            for _, off, d in reversed(parts):  # the first capture of each byte wins
-                datagram[off : off + len(d)] = d
+            datagram = _assemble(parts)
+            size = len(datagram)
             ulen = int.from_bytes(datagram[4:6], "big")
             payload = bytes(datagram[8:ulen])
             if size < 8 or ulen != size or not _START_LINE.match(payload.lstrip(b"\r\n")):
@@ -330,9 +343,7 @@ def _sip_over_udp_fragments(
             new = bytearray(datagram[:8] + redacted)
             if family == 6 or datagram[6:8] != b"\0\0":  # IPv4 may send no checksum
                 new[6:8] = _udp_checksum(family, src, dst, bytes(new)).to_bytes(2, "big")
-            for frame, off, d in parts:
-                if new[off : off + len(d)] != d:
-                    capture.replace_payload(frame, bytes(new[off : off + len(d)]))
+            _put_back(capture, parts, new)
     return messages, dtmf, keys
 
 
