@@ -7,6 +7,12 @@
 //   .venv/bin/python -m pcifilter.corpus --minutes 1 --out build/corpus
 //   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/opus_filter_bench.cpp csrc/pcifilter/*.cpp -lopus -lpcap -o build/opusbench
 //   build/opusbench build/corpus/speech-60s-seed0.raw
+//
+// With a path after the speech (celt-filter, celt-decode48, voip-filter, voip-decode48) it runs
+// that path once and nothing else, for counting instructions (timings vary, counts do not):
+//   valgrind --tool=callgrind --callgrind-out-file=build/cg.celt-filter \
+//       build/opusbench build/corpus/speech-60s-seed0.raw celt-filter
+//   callgrind_annotate --inclusive=yes build/cg.celt-filter | grep -E 'StreamFilter::(push|pop)\(|opus_decode \['
 #include <opus.h>
 
 #include <algorithm>
@@ -15,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "bench_common.hpp"
@@ -68,6 +75,32 @@ int main(int argc, char** argv) {
             const double v = 2300.0 * (std::sin(2 * M_PI * 852 * i / 8000.0) + std::sin(2 * M_PI * 1477 * i / 8000.0));
             keyed[at + i] = static_cast<std::int16_t>(std::clamp(keyed[at + i] * 0.1 + v, -32768.0, 32767.0));
         }
+    if (argc > 2) {  // one path, once: see the top of the file
+        const std::string path = argv[2];
+        const bool celt = path.rfind("celt-", 0) == 0;
+        const Packets packets =
+            encode(x, celt ? OPUS_APPLICATION_RESTRICTED_LOWDELAY : OPUS_APPLICATION_VOIP);
+        if (path == "celt-filter" || path == "voip-filter") {
+            StreamFilterParams params;
+            params.payload_types.fill(PayloadKind::Other);
+            params.payload_types[111] = PayloadKind::Opus;
+            StreamFilter f(params);
+            bench::run_through(f, packets);
+        } else if (path == "celt-decode48" || path == "voip-decode48") {
+            int err = 0;
+            OpusDecoder* dec = opus_decoder_create(48000, 1, &err);
+            std::vector<std::int16_t> pcm(5760);
+            for (const auto& p : packets)
+                if (opus_decode(dec, p.data() + 12, static_cast<opus_int32>(p.size() - 12), pcm.data(), 5760, 0) < 0)
+                    std::abort();
+            opus_decoder_destroy(dec);
+        } else {
+            std::fprintf(stderr, "unknown path %s\n", path.c_str());
+            return 2;
+        }
+        std::printf("%zu packets\n", packets.size());
+        return 0;
+    }
     std::printf("%-34s %12s %10s\n", "path (20 ms packets, 24 kbit/s)", "ns/packet", "x decode");
     for (auto [name, app] : {std::pair{"voip (SILK/hybrid)", OPUS_APPLICATION_VOIP},
                              std::pair{"restricted low delay (CELT)", OPUS_APPLICATION_RESTRICTED_LOWDELAY}}) {
