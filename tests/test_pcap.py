@@ -386,7 +386,9 @@ def test_opus_capture_is_scrubbed(tmp_path: Path) -> None:
 @pytest.mark.parametrize("ng", [False, True])
 def test_frames_keep_their_place_and_time(tmp_path: Path, ng: bool) -> None:
     """Each packet out goes back to its own frame: capture times (to the nanosecond) and order
-    are kept through reordering; a duplicate is removed; an IPv4 fragment is left alone."""
+    are kept through reordering; a duplicate is removed; the first IPv4 fragment of an RTP
+    datagram whose other fragment was not captured is left out (its audio cannot be
+    scrubbed), or kept as it was with keep_fragments."""
     x, _ = sg.keyed_sequence("5555", 80, 90, -10, lead_ms=200)
     pcm = sg.to_int16(x)
     sdp = SDP.format(a=A, port=40000)
@@ -420,18 +422,20 @@ def test_frames_keep_their_place_and_time(tmp_path: Path, ng: bool) -> None:
         w = dpkt.pcapng.Writer(f) if ng else dpkt.pcap.Writer(f, nano=True)
         for ts, fr in zip(times, frames, strict=True):
             w.writepkt(fr, ts=ts)
+    r = scrub_pcap(src, dst, keep_fragments=True)
+    assert (r.frames_in, r.frames_out, r.fragments_unscrubbed) == (len(frames), len(frames) - 1, 1)
+    with dst.open("rb") as f:
+        assert list(dpkt.pcapng.Reader(f) if ng else dpkt.pcap.Reader(f))[39][1] == frames[40]
     r = scrub_pcap(src, dst)
-    assert (r.frames_in, r.frames_out) == (len(frames), len(frames) - 1)
+    assert (r.frames_in, r.frames_out, r.fragments_unscrubbed) == (len(frames), len(frames) - 2, 1)
     with dst.open("rb") as f:
         out = list(dpkt.pcapng.Reader(f) if ng else dpkt.pcap.Reader(f))
-    kept_times = times[:32] + times[33:]  # the duplicate's frame (the later one) is gone
+    # The duplicate's frame (the later one) is gone, and so is the fragment.
+    kept_times = times[:32] + times[33:40] + times[41:]
     resolution = 1e-6 if ng else 1e-9  # dpkt writes pcapng in microseconds
     got = [float(t) for t, _ in out]
     assert all(abs(t - u) < resolution / 2 for t, u in zip(got, kept_times, strict=True))
-    assert out[39][1] == frames[40]  # the fragment, as it was
-    rtp_out = [
-        RtpPacket.parse(bytes(_udp(1, b)[1].data)) for i, (_, b) in enumerate(out) if 0 < i != 39
-    ]
+    rtp_out = [RtpPacket.parse(bytes(_udp(1, b)[1].data)) for _, b in out[1:]]
     expect = [RtpPacket.parse(p) for p in rtp[:31] + rtp[32:]]
     assert [p.timestamp for p in rtp_out] == [p.timestamp for p in expect]  # order kept
     assert [p.sequence_number for p in rtp_out] == [p.sequence_number for p in expect]
@@ -887,11 +891,17 @@ def test_sip_over_tcp_caught_mid_message_keeps_no_keypress(
 
 
 def _fragmented(
-    src: str, dst: str, payload: bytes, v6: bool, size: int, ident: int
+    src: str,
+    dst: str,
+    payload: bytes,
+    v6: bool,
+    size: int,
+    ident: int,
+    ports: tuple[int, int] = (5060, 5060),
 ) -> tuple[list[tuple[int, bytes]], bytes]:
-    """A SIP datagram (5060 -> 5060, checksum by dpkt) cut into IP fragments of `size` data
-    bytes (a multiple of 8): [(offset, Ethernet frame)], and the whole UDP datagram."""
-    whole = bytes(_ip(src, dst, 5060, 5060, payload, v6))
+    """A UDP datagram (SIP's ports unless told, checksum by dpkt) cut into IP fragments of
+    `size` data bytes (a multiple of 8): [(offset, Ethernet frame)], and the whole datagram."""
+    whole = bytes(_ip(src, dst, *ports, payload, v6))
     udp = whole[40 if v6 else 20 :]
     frames = []
     for at in range(0, len(udp), size):
@@ -978,3 +988,75 @@ def test_fragmented_sip_over_udp_is_reassembled_and_redacted(tmp_path: Path, v6:
     _, kept = _read(dst)
     assert b"Signal=7" in _reassembled(kept[n_inv : n_inv + n_info], v6)
     assert KEY.encode() not in _reassembled(kept[:n_inv], v6)
+
+
+def _is_fragment(frame: bytes, v6: bool) -> bool:
+    ip = frame[14:]
+    return ip[6] == 44 if v6 else struct.unpack("!H", ip[6:8])[0] & 0x3FFF != 0
+
+
+@pytest.mark.parametrize("v6", [False, True])
+def test_rtp_in_ip_fragments_is_left_out_not_leaked(tmp_path: Path, v6: bool) -> None:
+    """RTP datagrams cut into IP fragments (a keypress's packets here) cannot go through the
+    stream filter: they are left out, and so is a fragment of a datagram whose other
+    fragments were not captured (what it holds cannot be examined); a fragmented datagram
+    that is not RTP is written as it was. Listening to the output, with the fragments'
+    audio put back in its place, an independent decoder hears no digit; with
+    keep_fragments it hears the one that came in fragments."""
+    x, spans = sg.keyed_sequence("58", 120, 300, -10, lead_ms=300)
+    pcm = sg.to_int16(np.concatenate([x, np.zeros(2400)]))
+    sdp = SDP.format(a=A, port=40000)
+    frames = [
+        _frame("ethernet", _ip(A, B, 5060, 5060, f"INVITE x SIP/2.0\r\n\r\n{sdp}".encode(), v6))
+    ]
+    first = range(spans[0][0] // 160 - 1, spans[0][1] // 160 + 2)  # the packets of the "5"
+    for k in range(len(pcm) // 160):
+        rtp = RtpPacket(
+            0,
+            k == 0,
+            k,
+            160 * k,
+            0xA,
+            payload=pf.ulaw_encode(pcm[160 * k : 160 * k + 160]).tobytes(),
+        )
+        if k in first:  # 172 bytes of UDP payload: fragments of 96 and 84 data bytes
+            parts, _ = _fragmented(A, B, rtp.serialize(), v6, 96, 0x100 + k, (40000, 50000))
+            frames += [fr for _, fr in parts]
+        else:
+            frames.append(_frame("ethernet", _ip(A, B, 40000, 50000, rtp.serialize(), v6)))
+    lone, _ = _fragmented(A, B, bytes(range(200)) * 2, v6, 96, 0x999, (40000, 50000))
+    frames.append(lone[1][1])  # its first fragment was never captured
+    other, _ = _fragmented(A, B, b"not rtp " * 40, v6, 96, 0x777, (5353, 5353))
+    frames += [fr for _, fr in other]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+
+    def heard(out: list[bytes]) -> int:
+        audio = np.zeros(len(pcm), np.int16)
+        whole = [fr for fr in out if not _is_fragment(fr, v6)]
+        pieces = [fr for fr in out if _is_fragment(fr, v6)]
+        datagrams = [bytes(_udp(1, fr)[1]) for fr in whole[1:]]
+        for ident in {fr[18:20] if not v6 else fr[14 + 44 : 14 + 48] for fr in pieces}:
+            same = [
+                fr for fr in pieces if (fr[18:20] if not v6 else fr[14 + 44 : 14 + 48]) == ident
+            ]
+            datagrams.append(_reassembled(same, v6))
+        for d in datagrams:
+            if struct.unpack("!H", d[2:4])[0] != 50000 or len(d) != 8 + 172:
+                continue
+            p = RtpPacket.parse(d[8:])
+            audio[p.timestamp : p.timestamp + 160] = pf.ulaw_decode(p.payload)
+        return spandsp.spandsp_digits(audio, lenient=True)[1]
+
+    n_first = 2 * len(first)
+    r = scrub_pcap(src, dst, keep_fragments=True)
+    assert r.fragments_unscrubbed == n_first + 1
+    _, kept = _read(dst)
+    assert heard(kept) == 1  # the "5" in fragments, unscrubbed; the "8" masked
+    assert kept[-len(other) :] == [fr for _, fr in other]
+    r = scrub_pcap(src, dst)
+    assert r.fragments_unscrubbed == n_first + 1 and r.frames_out == len(frames) - n_first - 1
+    _, out = _read(dst)
+    assert heard(out) == 0
+    assert [fr for fr in out if _is_fragment(fr, v6)] == [fr for _, fr in other]
+    assert len(r.streams) == 1 and len(r.streams[0].events) == 1  # the "8"

@@ -88,6 +88,8 @@ void bind_capture(py::module_& m) {
             "A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are "
             "made valid when written), or a TCP segment's new payload of the same length, or a "
             "UDP fragment's new data of the same length (written as given).")
+        .def("remove_fragment", &Capture::remove_fragment, py::arg("frame"),
+             "Leaves a UDP fragment (a frame listed by udp_fragments) out of the output.")
         .def(
             "flows", [](const Capture& c) { return c.flows(); },
             "RTP flows (one direction of one SSRC), in order of their first frame.")

@@ -509,6 +509,13 @@ void Capture::replace_payload(std::size_t frame, const std::uint8_t* data, std::
     placements_.push_back(pl);
 }
 
+void Capture::remove_fragment(std::size_t frame) {
+    if (frame >= frames_.size() || !frames_[frame].frag) throw std::out_of_range("no such UDP fragment");
+    Frame& f = frames_[frame];
+    if (f.scrubbed) throw std::invalid_argument("this frame was replaced already");
+    f.scrubbed = true;  // scrubbed with no placement: not written
+}
+
 std::uint64_t Capture::pseudo_addresses(const Frame& f, const std::uint8_t* b) noexcept {
     // Source and (final) destination of the pseudo-header, summed.
     return sum16(b + src_at(f), address_bytes(f)) + sum16(b + dst_at(f), address_bytes(f));

@@ -99,6 +99,11 @@ public:
     // its first fragment, is the caller's to make valid).
     void replace_payload(std::size_t frame, const std::uint8_t* data, std::size_t len);
 
+    // Leaves one UDP fragment out of the output (RTP in IP fragments, or a fragment of a
+    // datagram the capture does not hold whole: what cannot be scrubbed is not written). A
+    // fragment whose data was replaced already cannot be removed.
+    void remove_fragment(std::size_t frame);
+
     // Writes every frame, scrubbed ones replaced; returns how many frames were written.
     // Throws std::runtime_error when the file cannot be written.
     std::size_t write(const std::string& path) const;

@@ -271,6 +271,30 @@ int main(int argc, char** argv) {
         CHECK(back.udp_fragments().at(1).data[0] == 0x44 && back.udp_fragments().at(1).data[frag.len - 1] == 0x44);
     }
 
+    {  // a UDP fragment removed: not written, nothing else changed; a non-fragment refused
+        Capture c(in.path);
+        const UdpFragment frag = c.udp_fragments().at(0);
+        bool refused = false;
+        try {
+            c.remove_fragment(c.sip_frames().at(0));
+        } catch (const std::out_of_range&) {
+            refused = true;
+        }
+        CHECK(refused);
+        c.remove_fragment(frag.frame);
+        refused = false;
+        try {
+            c.remove_fragment(frag.frame);
+        } catch (const std::invalid_argument&) {
+            refused = true;
+        }
+        CHECK(refused);
+        CHECK(c.write(out.path) == 19);
+        Capture back(out.path);
+        CHECK(back.size() == 19 && back.udp_fragments().size() == 1 && back.udp_fragments()[0].family == 6);
+        CHECK(back.flows().size() == 2 && back.sip_frames().size() == 2);
+    }
+
     {  // IPv6 with a Segment Routing header: the UDP checksum of a rewritten SIP message is
        // made with the final destination (RFC 8200 §8.1), not the header's current one
         Bytes f;

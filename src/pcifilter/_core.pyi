@@ -370,6 +370,10 @@ class Capture:
         """
         RTP flows (one direction of one SSRC), in order of their first frame.
         """
+    def remove_fragment(self, frame: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Leaves a UDP fragment (a frame listed by udp_fragments) out of the output.
+        """
     def replace_payload(
         self, frame: typing.SupportsInt | typing.SupportsIndex, payload: bytes
     ) -> None:

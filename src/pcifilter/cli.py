@@ -69,6 +69,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         telephone_events=a.telephone_events,
         redact_sip_dtmf=not a.keep_sip_dtmf,
         keep_srtp=a.keep_srtp,
+        keep_fragments=a.keep_fragments,
         telephone_event_pt=a.te_pt,
     )
     keys = sum(len(s.events) for s in r.streams)
@@ -78,6 +79,8 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         f"removed; {r.sip_dtmf_redacted} SIP messages with DTMF redacted; "
         f"{srtp} SRTP streams {'kept as they were' if a.keep_srtp else 'left out'}, "
         f"{r.srtp_keys_redacted} SIP messages with SRTP keys redacted; "
+        f"{r.fragments_unscrubbed} IP fragments of RTP or of incomplete datagrams "
+        f"{'kept as they were' if a.keep_fragments else 'left out'}; "
         f"{r.frames_out} frames written"
     )
     for s in r.streams:
@@ -177,6 +180,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="pcap: write SRTP streams (encrypted, so not scrubbed) as they were instead of "
         "leaving them out (their SDP keys are redacted either way)",
+    )
+    s.add_argument(
+        "--keep-fragments",
+        action="store_true",
+        help="pcap: write RTP in IP fragments, and fragments of datagrams the capture does "
+        "not hold whole, as they were instead of leaving them out (they cannot be scrubbed)",
     )
     s.set_defaults(func=_scrub)
 

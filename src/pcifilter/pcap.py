@@ -23,7 +23,9 @@ reports), which are card data as much as the tones: replaced by 'X', same length
 SRTP streams (an SDP m= line with a SAVP profile) cannot be scrubbed, their audio being
 encrypted: their packets are left out of the output (or, with `keep_srtp`, written as they
 were), and SRTP keys in SDP (a=crypto inline keys, a=key-mgmt data) are replaced by 'X', so
-that the capture alone cannot decrypt what it holds.
+that the capture alone cannot decrypt what it holds. RTP in IP fragments cannot go through a
+stream filter either, and fragments of a datagram the capture does not hold whole cannot be
+examined: both are left out (or, with `keep_fragments`, written as they were).
 The capture is held in memory (its size plus about 56 bytes per frame).
 """
 
@@ -66,6 +68,9 @@ class PcapResult:
     streams: list[StreamReport]
     sip_dtmf_redacted: int = 0  # SIP messages whose DTMF body was redacted
     srtp_keys_redacted: int = 0  # SIP messages whose SDP SRTP keys were redacted
+    # IP fragments that could not be scrubbed (RTP, or of no whole datagram): left out, or
+    # with keep_fragments written as they were
+    fragments_unscrubbed: int = 0
 
 
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
@@ -312,39 +317,87 @@ def _datagrams(
         yield [(o, f, d) for f, o, _, d in parts]
 
 
-def _sip_over_udp_fragments(
-    capture: _core.Capture, redact_dtmf: bool
-) -> tuple[list[bytes], int, int]:
-    """SIP messages in fragmented UDP datagrams (an INVITE whose SDP does not fit one
-    packet), reassembled and redacted as any other (DTMF bodies unless `redact_dtmf` is
-    False, SRTP keys always); the changed bytes go back into the fragments that held them
-    (same lengths), and the UDP checksum in the first fragment is made valid. Returns the
-    messages as captured (for their SDP) and the two counts."""
+@dataclass
+class _Datagram:
+    """A UDP datagram the capture holds whole in IP fragments."""
+
+    family: int
+    src: bytes
+    dst: bytes
+    parts: list[tuple[int, int, bytes]]  # (offset, frame, data), in capture order
+    data: bytearray  # the datagram, UDP header on
+
+    @property
+    def payload(self) -> bytes:
+        return bytes(self.data[8:])
+
+    @property
+    def ports(self) -> tuple[int, int]:
+        return int.from_bytes(self.data[0:2], "big"), int.from_bytes(self.data[2:4], "big")
+
+    @property
+    def is_sip(self) -> bool:
+        ulen = int.from_bytes(self.data[4:6], "big")
+        return (
+            len(self.data) >= 8
+            and ulen == len(self.data)
+            and bool(_START_LINE.match(self.payload.lstrip(b"\r\n")))
+        )
+
+
+def _fragmented_udp(capture: _core.Capture) -> tuple[list[_Datagram], list[int]]:
+    """UDP datagrams in IP fragments: the whole ones, and the frames of the fragments that
+    make up no whole datagram (a fragment lost, or never captured)."""
     by_datagram: dict[tuple[int, bytes, bytes, int], list[tuple[int, int, bool, bytes]]]
     by_datagram = defaultdict(list)
     for frame, family, src, dst, ident, offset, more, data in capture.udp_fragments():
         by_datagram[(family, src, dst, ident)].append((frame, offset, more, data))
+    whole: list[_Datagram] = []
+    partial: list[int] = []
+    for (family, src, dst, _), fragments in by_datagram.items():
+        used: set[int] = set()
+        for parts in _datagrams(fragments):
+            whole.append(_Datagram(family, src, dst, parts, _assemble(parts)))
+            used.update(frame for _, frame, _ in parts)
+        partial += [frame for frame, *_ in fragments if frame not in used]
+    return whole, partial
+
+
+def _sip_over_udp_fragments(
+    capture: _core.Capture, datagrams: list[_Datagram], redact_dtmf: bool
+) -> tuple[list[bytes], int, int]:
+    """SIP messages in fragmented UDP datagrams (an INVITE whose SDP does not fit one
+    packet), redacted as any other (DTMF bodies unless `redact_dtmf` is False, SRTP keys
+    always); the changed bytes go back into the fragments that held them (same lengths), and
+    the UDP checksum in the first fragment is made valid. Returns the messages as captured
+    (for their SDP) and the two counts."""
     messages: list[bytes] = []
     dtmf = keys = 0
-    for (family, src, dst, _), fragments in by_datagram.items():
-        for parts in _datagrams(fragments):
-            datagram = _assemble(parts)
-            size = len(datagram)
-            ulen = int.from_bytes(datagram[4:6], "big")
-            payload = bytes(datagram[8:ulen])
-            if size < 8 or ulen != size or not _START_LINE.match(payload.lstrip(b"\r\n")):
-                continue
-            messages.append(payload)
-            redacted, had_dtmf, had_keys = _redact_sip(payload, redact_dtmf)
-            dtmf += had_dtmf
-            keys += had_keys
-            if redacted == payload:
-                continue
-            new = bytearray(datagram[:8] + redacted)
-            if family == 6 or datagram[6:8] != b"\0\0":  # IPv4 may send no checksum
-                new[6:8] = _udp_checksum(family, src, dst, bytes(new)).to_bytes(2, "big")
-            _put_back(capture, parts, new)
+    for d in datagrams:
+        if not d.is_sip:
+            continue
+        payload = d.payload
+        messages.append(payload)
+        redacted, had_dtmf, had_keys = _redact_sip(payload, redact_dtmf)
+        dtmf += had_dtmf
+        keys += had_keys
+        if redacted == payload:
+            continue
+        new = bytearray(d.data[:8] + redacted)
+        if d.family == 6 or d.data[6:8] != b"\0\0":  # IPv4 may send no checksum
+            new[6:8] = _udp_checksum(d.family, d.src, d.dst, bytes(new)).to_bytes(2, "big")
+        _put_back(capture, d.parts, new)
     return messages, dtmf, keys
+
+
+def _could_be_rtp(d: _Datagram, ports: set[int], pts: set[int]) -> bool:
+    """RTP version 2 on a port that carries RTP (SDP, `rtp_ports`, a stream found) or with a
+    payload type a scrubbed stream may use: in fragments it cannot go through a stream filter
+    (which takes whole packets in order), so it is left out rather than written unscrubbed."""
+    p = d.payload
+    if d.is_sip or len(p) < 12 or p[0] >> 6 != 2:
+        return False
+    return any(port in ports for port in d.ports) or p[1] & 0x7F in pts
 
 
 @dataclass
@@ -403,13 +456,16 @@ def scrub_pcap(
     reveal_digits: bool = False,
     redact_sip_dtmf: bool = True,
     keep_srtp: bool = False,
+    keep_fragments: bool = False,
     **options: Any,
 ) -> PcapResult:
     """Scrub every RTP stream of `src` into `dst` (same format and link type). SIP messages
     that carry keypresses in their body (INFO with application/dtmf-relay or application/dtmf,
     KPML reports) have them replaced by 'X' unless `redact_sip_dtmf` is False. SRTP streams
     (declared so in the SDP) cannot be scrubbed: their packets are left out unless
-    `keep_srtp`; the SDP's SRTP keys are always replaced by 'X'."""
+    `keep_srtp`; the SDP's SRTP keys are always replaced by 'X'. RTP in IP fragments, and
+    fragments of datagrams the capture does not hold whole, cannot be scrubbed either: they
+    are left out unless `keep_fragments`."""
     ports = set(rtp_ports)
     extra_pts = set(payload_types)
     with open(src, "rb"):  # a missing or unreadable file is an OSError, as for any file
@@ -418,7 +474,10 @@ def scrub_pcap(
     # SDP first: which ports carry RTP, and their telephone-event and Opus payload types.
     # SIP over TCP is reassembled and redacted first (its segments are handled there).
     tcp_frames, tcp_messages, redacted, keys_redacted = _sip_over_tcp(capture, redact_sip_dtmf)
-    frag_messages, frag_dtmf, frag_keys = _sip_over_udp_fragments(capture, redact_sip_dtmf)
+    fragmented, partial = _fragmented_udp(capture)
+    frag_messages, frag_dtmf, frag_keys = _sip_over_udp_fragments(
+        capture, fragmented, redact_sip_dtmf
+    )
     redacted, keys_redacted = redacted + frag_dtmf, keys_redacted + frag_keys
     sip = [(frame, payload) for frame, payload in capture.sip_messages() if frame not in tcp_frames]
     sdp_ports = {
@@ -482,13 +541,26 @@ def scrub_pcap(
         reports.append(
             StreamReport(src_s, dst_s, key[4], packets_in, packets_out, events, encrypted)
         )
+    # Fragmented UDP: SIP was redacted above; RTP cannot go through a stream filter (it
+    # takes whole packets, in order), and what a lost fragment leaves cannot be examined at
+    # all (it may be G.711 audio): left out, counted, as SRTP is.
+    rtp_ports = set(sdp_ports) | ports | {p for _, key, _ in flows for p in (key[1], key[3])}
+    unscrubbed = partial + [
+        frame
+        for d in fragmented
+        if _could_be_rtp(d, rtp_ports, known_pts)
+        for _, frame, _ in d.parts
+    ]
+    if not keep_fragments:
+        for frame in unscrubbed:
+            capture.remove_fragment(frame)
     try:
         written = capture.write(str(dst))
     except RuntimeError:
         if Path(dst).is_file():  # never leave half a capture behind (a device or pipe stays)
             Path(dst).unlink()
         raise
-    return PcapResult(len(capture), written, reports, redacted, keys_redacted)
+    return PcapResult(len(capture), written, reports, redacted, keys_redacted, len(unscrubbed))
 
 
 def events_jsonl(result: PcapResult) -> str:
