@@ -1060,3 +1060,50 @@ def test_rtp_in_ip_fragments_is_left_out_not_leaked(tmp_path: Path, v6: bool) ->
     assert heard(out) == 0
     assert [fr for fr in out if _is_fragment(fr, v6)] == [fr for _, fr in other]
     assert len(r.streams) == 1 and len(r.streams[0].events) == 1  # the "8"
+
+
+def test_rtp_over_tcp_is_left_out(tmp_path: Path) -> None:
+    """RTP over TCP (RFC 4571: each packet after a 2-byte length, in a byte stream) cannot
+    have packets taken out: the segments of a stream the SDP declares TCP/RTP/AVP are left
+    out, counted; other TCP is written as it was. An independent decoder hears the keypress
+    in the input's stream and nothing in the output."""
+    x, _ = sg.keyed_sequence("3", 120, 100, -10, lead_ms=200)
+    pcm = sg.to_int16(x)
+    sdp = SDP.format(a=A, port=40000).replace("RTP/AVP", "TCP/RTP/AVP")
+    invite = f"INVITE x SIP/2.0\r\n\r\n{sdp}".encode()
+    frames = [_frame("ethernet", _ip(A, B, 5060, 5060, invite, False))]
+    stream = b""
+    for k in range(len(pcm) // 160):
+        codes = pf.ulaw_encode(pcm[160 * k : 160 * k + 160]).tobytes()
+        rtp = RtpPacket(0, k == 0, k, 160 * k, 0xA, payload=codes).serialize()
+        stream += struct.pack("!H", len(rtp)) + rtp
+    # Segments that do not follow packet boundaries.
+    segments = [
+        _tcp_frame(A, B, stream[at : at + 500], 1000 + at, port=40000)
+        for at in range(0, len(stream), 500)
+    ]
+    frames += segments
+    web = _tcp_frame(A, B, b"GET / HTTP/1.1\r\n\r\n", 7, port=80)
+    frames.append(web)
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+
+    def heard(out: list[bytes]) -> int:
+        data = b"".join(
+            bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in out if fr in segments
+        )
+        audio, at = [], 0
+        while at + 2 <= len(data):
+            n = struct.unpack("!H", data[at : at + 2])[0]
+            audio.append(pf.ulaw_decode(RtpPacket.parse(data[at + 2 : at + 2 + n]).payload))
+            at += 2 + n
+        return spandsp.spandsp_digits(
+            np.concatenate(audio or [np.zeros(0, np.int16)]), lenient=True
+        )[1]
+
+    assert heard(frames) == 1
+    r = scrub_pcap(src, dst)
+    assert r.rtp_over_tcp_segments == len(segments)
+    assert r.frames_out == len(frames) - len(segments)
+    _, out = _read(dst)
+    assert heard(out) == 0 and out[-1] == web

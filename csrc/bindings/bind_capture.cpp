@@ -90,6 +90,9 @@ void bind_capture(py::module_& m) {
             "UDP fragment's new data of the same length (written as given).")
         .def("remove_fragment", &Capture::remove_fragment, py::arg("frame"),
              "Leaves a UDP fragment (a frame listed by udp_fragments) out of the output.")
+        .def("remove_tcp_port", &Capture::remove_tcp_port, py::arg("port"),
+             "Leaves out every TCP segment with a payload from or to the port (RTP over TCP), "
+             "but those replaced already; returns how many.")
         .def(
             "flows", [](const Capture& c) { return c.flows(); },
             "RTP flows (one direction of one SSRC), in order of their first frame.")

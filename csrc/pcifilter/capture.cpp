@@ -516,6 +516,18 @@ void Capture::remove_fragment(std::size_t frame) {
     f.scrubbed = true;  // scrubbed with no placement: not written
 }
 
+std::size_t Capture::remove_tcp_port(std::uint16_t port) {
+    std::size_t n = 0;
+    for (Frame& f : frames_) {
+        if (!f.tcp || f.scrubbed) continue;
+        const std::uint8_t* t = bytes_.data() + f.offset + f.tcp;
+        if (be16(t) != port && be16(t + 2) != port) continue;
+        f.scrubbed = true;  // scrubbed with no placement: not written
+        ++n;
+    }
+    return n;
+}
+
 std::uint64_t Capture::pseudo_addresses(const Frame& f, const std::uint8_t* b) noexcept {
     // Source and (final) destination of the pseudo-header, summed.
     return sum16(b + src_at(f), address_bytes(f)) + sum16(b + dst_at(f), address_bytes(f));

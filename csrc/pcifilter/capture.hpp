@@ -103,6 +103,10 @@ public:
     // datagram the capture does not hold whole: what cannot be scrubbed is not written). A
     // fragment whose data was replaced already cannot be removed.
     void remove_fragment(std::size_t frame);
+    // Leaves out every TCP segment with a payload from or to `port` (RTP over TCP, RFC 4571,
+    // declared in SDP: its packets cannot be taken out of a byte stream, so it is not
+    // scrubbed), except those replaced already; returns how many.
+    std::size_t remove_tcp_port(std::uint16_t port);
 
     // Writes every frame, scrubbed ones replaced; returns how many frames were written.
     // Throws std::runtime_error when the file cannot be written.

@@ -295,6 +295,22 @@ int main(int argc, char** argv) {
         CHECK(back.flows().size() == 2 && back.sip_frames().size() == 2);
     }
 
+    {  // TCP segments of a port left out (RTP over TCP): only those, and not once replaced
+        Capture c(in.path);
+        CHECK(c.remove_tcp_port(5061) == 0);
+        CHECK(c.remove_tcp_port(5060) == 1);  // the SIP-over-TCP frame of the fixture
+        CHECK(c.remove_tcp_port(5060) == 0);
+        CHECK(c.write(out.path) == 19);
+        Capture back(out.path);
+        CHECK(back.size() == 19 && back.sip_frames().size() == 1 && back.sip_tcp_segments().empty());
+        Capture again(in.path);
+        const std::uint32_t seg = again.sip_frames()[1];
+        const auto [p, len] = again.udp_payload(seg);
+        const Bytes same(p, p + len);
+        again.replace_payload(seg, same.data(), same.size());
+        CHECK(again.remove_tcp_port(5060) == 0);  // redacted SIP stays
+    }
+
     {  // IPv6 with a Segment Routing header: the UDP checksum of a rewritten SIP message is
        // made with the final destination (RFC 8200 §8.1), not the header's current one
         Bytes f;

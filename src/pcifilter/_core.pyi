@@ -374,6 +374,10 @@ class Capture:
         """
         Leaves a UDP fragment (a frame listed by udp_fragments) out of the output.
         """
+    def remove_tcp_port(self, port: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        Leaves out every TCP segment with a payload from or to the port (RTP over TCP), but those replaced already; returns how many.
+        """
     def replace_payload(
         self, frame: typing.SupportsInt | typing.SupportsIndex, payload: bytes
     ) -> None:

@@ -81,6 +81,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         f"{r.srtp_keys_redacted} SIP messages with SRTP keys redacted; "
         f"{r.fragments_unscrubbed} IP fragments of RTP or of incomplete datagrams "
         f"{'kept as they were' if a.keep_fragments else 'left out'}; "
+        f"{r.rtp_over_tcp_segments} TCP segments of RTP over TCP left out; "
         f"{r.frames_out} frames written"
     )
     for s in r.streams:

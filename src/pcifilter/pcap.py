@@ -25,7 +25,9 @@ encrypted: their packets are left out of the output (or, with `keep_srtp`, writt
 were), and SRTP keys in SDP (a=crypto inline keys, a=key-mgmt data) are replaced by 'X', so
 that the capture alone cannot decrypt what it holds. RTP in IP fragments cannot go through a
 stream filter either, and fragments of a datagram the capture does not hold whole cannot be
-examined: both are left out (or, with `keep_fragments`, written as they were).
+examined: both are left out (or, with `keep_fragments`, written as they were). RTP over TCP
+(RFC 4571, an SDP TCP/RTP/... profile, or TCP on an `rtp_ports` port) is a byte stream whose
+packets cannot be taken out: its segments are left out.
 The capture is held in memory (its size plus about 56 bytes per frame).
 """
 
@@ -71,6 +73,8 @@ class PcapResult:
     # IP fragments that could not be scrubbed (RTP, or of no whole datagram): left out, or
     # with keep_fragments written as they were
     fragments_unscrubbed: int = 0
+    # TCP segments of RTP over TCP (SDP TCP/RTP/...: a byte stream, not scrubbed): left out
+    rtp_over_tcp_segments: int = 0
 
 
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
@@ -407,6 +411,7 @@ class _SdpStream:
     te_pt: int | None = None
     opus_pt: int | None = None
     srtp: bool = False  # a SAVP profile (RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP...)
+    tcp: bool = False  # RTP over TCP (RFC 4571: TCP/RTP/AVP, TCP/TLS/RTP/SAVP...)
 
 
 def _sdp_streams(payload: bytes) -> list[_SdpStream]:
@@ -427,9 +432,13 @@ def _sdp_streams(payload: bytes) -> list[_SdpStream]:
             if media is not None:
                 out.append(media)
             parts = line[2:].split()
+            proto = parts[2].upper() if len(parts) > 2 else ""
             media = (
                 _SdpStream(
-                    session_addr, int(parts[1]), srtp=len(parts) > 2 and "SAVP" in parts[2].upper()
+                    session_addr,
+                    int(parts[1]),
+                    srtp="SAVP" in proto,
+                    tcp=proto.startswith("TCP/"),
                 )
                 if parts[0] == "audio" and len(parts) > 1 and parts[1].isdigit()
                 else None
@@ -465,7 +474,7 @@ def scrub_pcap(
     (declared so in the SDP) cannot be scrubbed: their packets are left out unless
     `keep_srtp`; the SDP's SRTP keys are always replaced by 'X'. RTP in IP fragments, and
     fragments of datagrams the capture does not hold whole, cannot be scrubbed either: they
-    are left out unless `keep_fragments`."""
+    are left out unless `keep_fragments`; so are the segments of RTP over TCP (RFC 4571)."""
     ports = set(rtp_ports)
     extra_pts = set(payload_types)
     with open(src, "rb"):  # a missing or unreadable file is an OSError, as for any file
@@ -554,13 +563,20 @@ def scrub_pcap(
     if not keep_fragments:
         for frame in unscrubbed:
             capture.remove_fragment(frame)
+    # RTP over TCP (RFC 4571): packets in a byte stream cannot be taken out or shortened
+    # without rewriting every later sequence number, so it is not scrubbed: left out. Port 9
+    # is the discard port an active (connecting) end declares.
+    tcp_ports = {m.port for m in sdp_ports.values() if m.tcp and m.port not in (0, 9)} | ports
+    on_tcp = sum(capture.remove_tcp_port(p) for p in sorted(tcp_ports))
     try:
         written = capture.write(str(dst))
     except RuntimeError:
         if Path(dst).is_file():  # never leave half a capture behind (a device or pipe stays)
             Path(dst).unlink()
         raise
-    return PcapResult(len(capture), written, reports, redacted, keys_redacted, len(unscrubbed))
+    return PcapResult(
+        len(capture), written, reports, redacted, keys_redacted, len(unscrubbed), on_tcp
+    )
 
 
 def events_jsonl(result: PcapResult) -> str:
