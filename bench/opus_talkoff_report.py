@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Talk-off through Opus: digits the detector reports on 20 minutes of speech and of music
 (the corpora of tests/test_talkoff.py, first 20 minutes of each hour) after an Opus round trip
-at 16 kbit/s, per mode and frame size; and what relaxing the harmonic test (the knob that
-would recover the 10 ms rows at 16 kbit/s, tests/test_opus_q24.py) would cost, raw and coded.
+at 16 kbit/s, per mode and frame size; and what relaxing the harmonic test (the knob that was
+weighed, before the probes' peak test, for the 10 ms rows at 16 kbit/s of
+tests/test_opus_q24.py) would cost, raw and coded.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/opus_talkoff_report.py
 """

@@ -29,30 +29,14 @@ double db(double ratio) { return 10.0 * std::log10(std::max(ratio, 1e-30)); }
 
 }  // namespace
 
-// Immutable probe tables shared by every detector. Goertzel coefficients 2cos(ω) of: 2f and
-// f/2 of each tone (a note or voice whose harmonics land on DTMF frequencies), the midpoint,
-// difference and half-difference of each row/column pair (harmonics of one voice), and the
-// Hann window the probes use.
+// Immutable probe tables shared by every detector: the Hann window the harmonic probes use.
 struct ProbeTables {
-    std::array<double, 8> coeff_double{}, coeff_half{};
-    std::array<double, 16> coeff_mid{}, coeff_diff{}, coeff_half_diff{};
     std::array<double, kN> hann{};
     // tan of the largest phase step per sub-block of a tone within 2 % of each frequency
     // (below π/2 for every DTMF frequency): the weak-candidate frequency test without atan2.
     std::array<double, 8> tan_weak{};
     ProbeTables() {
-        const auto coeff = [](double hz) { return 2.0 * std::cos(2.0 * M_PI * hz / kFs); };
         const auto& f = DtmfDetector::kFreqs;
-        for (int i = 0; i < 8; ++i) {
-            coeff_double[i] = coeff(2.0 * f[i]);
-            coeff_half[i] = coeff(0.5 * f[i]);
-        }
-        for (int r = 0; r < 4; ++r)
-            for (int c = 0; c < 4; ++c) {
-                coeff_mid[r * 4 + c] = coeff(0.5 * (f[r] + f[4 + c]));
-                coeff_diff[r * 4 + c] = coeff(f[4 + c] - f[r]);
-                coeff_half_diff[r * 4 + c] = coeff(0.5 * (f[4 + c] - f[r]));
-            }
         for (int i = 0; i < kN; ++i) hann[i] = 0.5 - 0.5 * std::cos(2.0 * M_PI * (i + 0.5) / kN);
         for (int i = 0; i < 8; ++i)
             tan_weak[i] = std::tan(2.0 * M_PI * 0.02 * f[i] * DtmfDetector::kSubBlock / kFs);
@@ -200,9 +184,8 @@ void DtmfDetector::probe_powers(const double* coeffs, int k, std::int64_t block,
         out[j] = 8.0 * (s1[j] * s1[j] + s2[j] * s2[j] - coeffs[j] * s1[j] * s2[j]) / (double(kN) * kN);
 }
 
-bool DtmfDetector::harmonic_free(int row, int col, double weaker, std::int64_t block) const noexcept {
-    // Probes closer than two bins (133 Hz) to either tone would measure the tone itself
-    // (1336/2 = 668 Hz lies 29 Hz from 697 Hz): those are skipped.
+bool DtmfDetector::harmonic_free(int row, int col, double weaker, std::int64_t block, double fr,
+                                 double fc) const noexcept {
     // A window that reached full scale was clipped on the line: clipping makes harmonics and
     // intermodulation products of the tones themselves, so the probes cannot judge it.
     for (std::int64_t blk = block - 2; blk <= block; ++blk) {
@@ -210,23 +193,38 @@ bool DtmfDetector::harmonic_free(int row, int col, double weaker, std::int64_t b
         for (int i = 0; i < kSubBlock; ++i)
             if (h[i] >= 32000 || h[i] <= -32000) return true;
     }
-    const double limit = weaker * harmonic_limit_;
-    const double fr = kFreqs[row], fc = kFreqs[col];
-    // Also the difference frequency and its half: when the two "tones" are harmonics of one
-    // voice (941 and 1209 Hz are the 7th and 9th of 134 Hz), its fundamental is there too.
-    const int pair = row * 4 + (col - 4);
-    const ProbeTables& t = *probes_;
-    const std::pair<double, double> probes[kMaxProbes] = {
-        {2 * fr, t.coeff_double[row]}, {2 * fc, t.coeff_double[col]}, {fr / 2, t.coeff_half[row]},
-        {fc / 2, t.coeff_half[col]},   {(fr + fc) / 2, t.coeff_mid[pair]}, {fc - fr, t.coeff_diff[pair]},
-        {(fc - fr) / 2, t.coeff_half_diff[pair]}};
-    double coeffs[kMaxProbes], power[kMaxProbes];
+    // Where a voice or a note whose harmonics are the two "tones" has more of them: 2f and f/2
+    // of each tone, the pair's midpoint, and its difference and half-difference (941 and 1209
+    // Hz are the 7th and 9th of 134 Hz: the 8th and the fundamental are there too). Probes
+    // closer than two bins (133 Hz) to either tone would measure the tone itself (1336/2 = 668
+    // Hz lies 29 Hz from 697 Hz): those are skipped. The probes sit where the tones' *measured*
+    // frequencies put those harmonics: a harmonic series is exact there.
+    const double nr = kFreqs[row], nc = kFreqs[col];
+    const std::array<std::pair<double, double>, kMaxProbes> places = {{
+        {2 * nr, 2 * fr}, {2 * nc, 2 * fc}, {nr / 2, fr / 2}, {nc / 2, fc / 2},
+        {(nr + nc) / 2, (fr + fc) / 2}, {nc - nr, fc - fr}, {(nc - nr) / 2, (fc - fr) / 2}}};
+    const auto coeff = [](double hz) { return 2.0 * std::cos(2.0 * M_PI * hz / kFs); };
+    double hz[kMaxProbes], coeffs[kMaxProbes], power[kMaxProbes];
     int k = 0;
-    for (const auto& [hz, coeff] : probes)
-        if (std::fabs(hz - fr) >= 150.0 && std::fabs(hz - fc) >= 150.0) coeffs[k++] = coeff;
+    for (const auto& [nominal, measured] : places)
+        if (std::fabs(nominal - nr) >= 150.0 && std::fabs(nominal - nc) >= 150.0) {
+            hz[k] = measured;
+            coeffs[k++] = coeff(measured);
+        }
     probe_powers(coeffs, k, block, power);
-    for (int j = 0; j < k; ++j)
-        if (power[j] > limit) return false;
+    const double limit = weaker * harmonic_limit_;
+    for (int j = 0; j < k; ++j) {
+        if (power[j] <= limit) continue;
+        // A probe's main lobe is ±133 Hz wide: a partial of speech anywhere near it lifts it,
+        // and under speech a real keypress was taken for a harmonic series (talk-down 78 % at
+        // -10 dBm0 where spandsp found 84 %). A harmonic of the series lies on the probe; a
+        // partial that is merely near lies off it, and then one of the probes 20 Hz either
+        // side reads more: only a peak within about 10 Hz of the place counts.
+        const double side[2] = {coeff(hz[j] - kPeakHz), coeff(hz[j] + kPeakHz)};
+        double beside[2];
+        probe_powers(side, 2, block, beside);
+        if (power[j] >= beside[0] && power[j] >= beside[1]) return false;
+    }
     return true;
 }
 
@@ -361,7 +359,7 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<Mask
             const double corrected = pr / std::max(gr * gr, 0.56) + pc / std::max(gc * gc, 0.56);
             const double mean_power = double(energy) / kN;
             valid = freq_ok && corrected >= params_.min_energy_ratio * mean_power &&
-                    harmonic_free(r, c, std::min(pr, pc), b);
+                    harmonic_free(r, c, std::min(pr, pc), b, kFreqs[r] + dr, kFreqs[c] + dc);
         }
     }
 

@@ -44,8 +44,10 @@ struct DtmfParams {
     // most 6 invalid windows (5 ms apart), a 40 ms pause at least 9.
     double max_dropout_ms = 35.0;
     double min_energy_ratio = 0.80;     // the two tones' share of the window energy
-    // Power at 2f, f/2 (each tone) and at the pair's midpoint, relative to the weaker tone,
-    // above which a window is taken for speech or music (harmonic series), not a keypress.
+    // Power of a peak where the pair's harmonic series has more harmonics (2f, f/2 of each
+    // tone, the midpoint, difference and half-difference, at the measured frequencies),
+    // relative to the weaker tone, above which a window is taken for speech or music, not a
+    // keypress.
     double max_harmonic_db = -12.0;
     // Looser limits for mask requests: the masker would rather hide a little speech than
     // let the onset of a keypress through.
@@ -123,9 +125,11 @@ private:
     const SubBlock& ring(std::int64_t block) const noexcept { return ring_[block & 3]; }
     double pair_amplitude(std::int64_t block, int row, int col) const noexcept;
     static constexpr int kMaxProbes = 7;
+    static constexpr double kPeakHz = 20.0;  // a probe counts when no probe this far beside it reads more
     // Hann-windowed powers at k (<= kMaxProbes) Goertzel coefficients over a window.
     void probe_powers(const double* coeffs, int k, std::int64_t block, double* out) const noexcept;
-    bool harmonic_free(int row, int col, double weaker, std::int64_t block) const noexcept;
+    // No harmonic series around the pair measured at fr and fc Hz (see the .cpp).
+    bool harmonic_free(int row, int col, double weaker, std::int64_t block, double fr, double fc) const noexcept;
     double coverage(std::int64_t block, int row, int col, double ref) const noexcept;
     double window_amplitude(std::int64_t b, int row, int col) const noexcept;
     bool steady(std::int64_t b, int row, int col) const noexcept;
