@@ -61,7 +61,7 @@ def test_talk_down_matches_spandsp_on_the_same_signals(speech_10min: np.ndarray)
 def test_no_digit_through_opus_20_ms(kind: str, mode: str) -> None:
     # Gateways code Opus too; 10 minutes through 20 ms frames at 16 kbit/s, decoded at 8 kHz
     # as the stream filter decodes: no digit. (Through 10 ms hybrid frames at 16 kbit/s the
-    # detector reports one digit in 20 minutes: bench/opus_talkoff_report.py.)
+    # detector reports one digit in 20 minutes of music: bench/opus_talkoff_report.py.)
     from opuslib import round_trip
 
     x = corpus.cached(kind, 3600, seed=0)[: 8000 * 600]
