@@ -7,12 +7,15 @@ must hold from 16 kbit/s (tests/test_opus_q24.py).
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/opus_q24_report.py
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/opus_q24_report.py --pause-sweep
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/opus_q24_report.py --row-sweep
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/opus_q24_report.py --twist-sweep
 
 `--pause-sweep`: the 40 ms pause row through hybrid 10 ms frames at 16 kbit/s (once a strict
 xfail) over 16 seeds, each pair of presses counted as found twice, merged into one, or with
 one press lost. `--row-sweep`: the pause and the 10 ms dropout rows through SILK, hybrid and
 CELT 10 ms frames at 16 kbit/s over 16 other seeds (100-115), pairs as the row wants them
-(two presses, one), and the ones that are not.
+(two presses, one), and the ones that are not. `--twist-sweep`: the -8 dB twist accept row
+and the -12.1 dB reject row at 16 kbit/s over 8 seeds (200-207), failures per reverse-twist
+limit of the detector: whether any limit holds both through the codec.
 """
 
 from __future__ import annotations
@@ -107,12 +110,44 @@ def row_sweep() -> None:
                     if got == [d] * presses:
                         ok += 1
                     else:  # a test signal's digits, not card data
-                        wrong.append(f"seed {seed} key {d}: {''.join(got) or 'nothing'}")
+                        keys = "".join(g or "?" for g in got) or "nothing"
+                        wrong.append(f"seed {seed} key {d}: {keys}")
             row = "40 ms pause" if presses == 2 else "10 ms dropout"
             print(f"{mode} 10 ms, 16 kbit/s, {row}: {ok}/256 as the row wants; {wrong}")
 
 
+def twist_sweep() -> None:
+    limits = (10.0, 10.2, 10.3, 10.4, 10.5, 10.6)
+    for mode, frame_ms in (("celt", 10), ("celt", 20), ("celt", 60), ("hybrid", 10), ("silk", 10)):
+        failures = {lim: [0, 0] for lim in limits}
+        for seed in range(200, 208):
+            for row, (twist, accept) in enumerate(((-8.0, True), (-12.1, False))):
+                rng = np.random.default_rng(seed)
+                keyed = [
+                    (d, trial_signal(rng, d, twist_db=twist, level_dbm0=-10.0)[0])
+                    for d in sg.DIGITS
+                ]
+                spans, at = [], 0
+                for _, x in keyed:
+                    spans.append((at / 8, (at + len(x)) / 8))
+                    at += len(x)
+                pcm = sg.to_int16(np.concatenate([x for _, x in keyed]))
+                y = round_trip(pcm, mode, frame_ms, 16000)
+                for lim in limits:
+                    events = pf.detect(y, max_reverse_twist_db=lim)
+                    for (d, _), (a, b) in zip(keyed, spans, strict=True):
+                        got = [e.digit for e in events if a <= e.start_ms < b]
+                        failures[lim][row] += got != ([d] if accept else [])
+        cells = ", ".join(f"{lim:g} dB: {a}/{r}" for lim, (a, r) in failures.items())
+        print(
+            f"{mode} {frame_ms} ms, 16 kbit/s, failures of 128 (accept -8 / reject -12.1): {cells}"
+        )
+
+
 def main() -> None:
+    if "--twist-sweep" in sys.argv[1:]:
+        twist_sweep()
+        return
     if "--pause-sweep" in sys.argv[1:]:
         pause_sweep()
         return
