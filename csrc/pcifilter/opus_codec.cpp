@@ -81,6 +81,23 @@ bool OpusCodec::conceal(std::int16_t* out, int samples) noexcept {
     return finish_decode(opus_decode_float(dec_, nullptr, 0, fpcm_, samples, 0), out, samples, false);
 }
 
+namespace {
+// Every |x| <= 1 (a NaN counts as within, as opus_pcm_soft_clip treats it).
+bool within_unit(const float* x, int n) noexcept {
+    int i = 0;
+#if defined(__SSE2__)
+    const __m128 magnitude = _mm_castsi128_ps(_mm_set1_epi32(0x7FFFFFFF)), one = _mm_set1_ps(1.0f);
+    __m128 over = _mm_setzero_ps();
+    for (; i + 4 <= n; i += 4)
+        over = _mm_or_ps(over, _mm_cmpgt_ps(_mm_and_ps(_mm_loadu_ps(x + i), magnitude), one));
+    if (_mm_movemask_ps(over) != 0) return false;
+#endif
+    for (; i < n; ++i)
+        if (std::fabs(x[i]) > 1.0f) return false;
+    return true;
+}
+}  // namespace
+
 bool OpusCodec::finish_decode(int got, std::int16_t* out, int samples, bool soft_clip) noexcept {
     // What opus_decode() does around its float decode (libopus 1.3, float build): soft
     // clipping, with its state kept across packets, of a packet's own audio (concealment and
@@ -91,7 +108,11 @@ bool OpusCodec::finish_decode(int got, std::int16_t* out, int samples, bool soft
         std::fill(out, out + samples, std::int16_t{0});
         return false;
     }
-    if (soft_clip) opus_pcm_soft_clip(fpcm_, samples, 1, softclip_);
+    // Soft clipping changes nothing when no sample is beyond ±1 and no clipping is carried
+    // over from the packet before (its state 0): then it is not called (it costs ~19
+    // instructions a sample, a tenth of what this filter adds to the decode).
+    if (soft_clip && (softclip_[0] != 0.0f || !within_unit(fpcm_, samples)))
+        opus_pcm_soft_clip(fpcm_, samples, 1, softclip_);
     int i = 0;
 #if defined(__SSE2__)
     const __m128 scale = _mm_set1_ps(32768.0f), lo = _mm_set1_ps(-32768.0f), hi = _mm_set1_ps(32767.0f);
