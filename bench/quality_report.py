@@ -44,7 +44,15 @@ def main() -> None:
         action="store_true",
         help="only the quiet keypresses under speech and music (64 per cell) and masked shares",
     )
+    ap.add_argument(
+        "--g711-talkoff",
+        action="store_true",
+        help="only talk-off on four hours of speech and of music, linear and through G.711",
+    )
     a = ap.parse_args()
+    if a.g711_talkoff:
+        g711_talkoff()
+        return
     if a.mask_sweep:
         mask_ratio_sweep()
         return
@@ -104,6 +112,21 @@ def main() -> None:
                 lv_text = "/".join(f"{v:g}" for v in levels)
                 print(f"| {bg} | {la:g} ms | {lv_text} | {full}/{n} | {worst:.1f} |")
     lookahead_sweep()
+
+
+def g711_talkoff() -> None:
+    """Digits reported on the hours of speech and music of seeds 0-3 (seeds 0 and 1 are the
+    tuning hours), as they are and after a µ-law or A-law round trip (the PSTN's coding)."""
+    print("| corpus | linear | µ-law | A-law | spandsp, linear |")
+    print("|---|---|---|---|---|")
+    for seed in range(4):
+        for kind in ("speech", "music"):
+            x = corpus.cached(kind, 3600, seed)
+            mu = pf.ulaw_decode(pf.ulaw_encode(x))
+            a = pf.alaw_decode(pf.alaw_encode(x))
+            counts = [len(pf.detect(y)) for y in (x, mu, a)]
+            sp = len(spandsp.spandsp_digits(x)[0]) if spandsp.available() else "-"
+            print(f"| {kind}, 1 h, seed {seed} | " + " | ".join(map(str, counts)) + f" | {sp} |")
 
 
 def quiet_sweep() -> None:
