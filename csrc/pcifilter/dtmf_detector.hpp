@@ -105,6 +105,7 @@ private:
         std::int64_t first_valid_block = 0, last_valid_block = 0;
         int consecutive = 0, max_consecutive = 0;
         int valid_windows = 0;
+        int voiced_windows = 0;  // valid, with a harmonic peak below the limit (kVoicedDb)
         int gap_windows = 0;
         std::complex<double> zr{}, zc{};  // Σ W_b·conj(W_{b-1}): phase slope
         double pr = 0, pc = 0;            // Σ window powers
@@ -126,10 +127,16 @@ private:
     double pair_amplitude(std::int64_t block, int row, int col) const noexcept;
     static constexpr int kMaxProbes = 7;
     static constexpr double kPeakHz = 20.0;  // a probe counts when no probe this far beside it reads more
+    // A run is a voice, not a keypress, when at least kVoicedShare of its valid windows have
+    // a harmonic peak above kVoicedDb (re the weaker tone), though below max_harmonic_db.
+    static constexpr double kVoicedDb = -15.0;
+    static constexpr double kVoicedShare = 0.9;
     // Hann-windowed powers at k (<= kMaxProbes) Goertzel coefficients over a window.
     void probe_powers(const double* coeffs, int k, std::int64_t block, double* out) const noexcept;
     // No harmonic series around the pair measured at fr and fc Hz (see the .cpp).
-    bool harmonic_free(int row, int col, double weaker, std::int64_t block, double fr, double fc) const noexcept;
+    // `voiced` is set when a harmonic peak lies above kVoicedDb though below the limit.
+    bool harmonic_free(int row, int col, double weaker, std::int64_t block, double fr, double fc,
+                       bool* voiced) const noexcept;
     double coverage(std::int64_t block, int row, int col, double ref) const noexcept;
     double window_amplitude(std::int64_t b, int row, int col) const noexcept;
     bool steady(std::int64_t b, int row, int col) const noexcept;
@@ -140,7 +147,7 @@ private:
     std::complex<double> phase_slope(std::int64_t b, int f) const noexcept;
 
     DtmfParams params_;
-    double min_power_, mask_min_power_, twist_hi_, twist_lo_, harmonic_limit_ = 0;
+    double min_power_, mask_min_power_, twist_hi_, twist_lo_, harmonic_limit_ = 0, voiced_ratio_ = 0;
     float mask_min_q_ = 0;  // mask_min_power_ on the |W|² scale
     float share_min_ = 0, share_weak_ = 0;  // the mask energy ratios, as the tests use them
     int max_gap_windows_;
