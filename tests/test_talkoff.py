@@ -39,10 +39,10 @@ def test_talk_down_beats_spandsp_reference(speech_10min: np.ndarray) -> None:
         assert talk_down_rate(speech_10min, level, trials=200, seed=1) >= reference
 
 
-def test_talk_down_matches_spandsp_on_the_same_signals(speech_10min: np.ndarray) -> None:
-    """spandsp 0.0.6 on the very signals: pcifilter finds as many keypresses, within one in
-    200 (measured: 97.5/85.5/70.5/57/43 % against 97.5/85/71/54/43.5 %), with no talk-off on
-    the hours above where spandsp reports several digits."""
+def test_talk_down_at_least_spandsps_on_the_same_signals(speech_10min: np.ndarray) -> None:
+    """spandsp 0.0.6 on the very signals (400 keypresses per level): pcifilter finds at least
+    as many at every level (measured: 97/85.5/71.5/60.75/46.25 % against 96/84/71.5/57/45 %),
+    with no talk-off on the hours above where spandsp reports several digits."""
     from pcifilter import spandsp
 
     if not spandsp.available():
@@ -50,10 +50,10 @@ def test_talk_down_matches_spandsp_on_the_same_signals(speech_10min: np.ndarray)
     from q24 import talk_down_signals
 
     for level in SPANDSP_TALK_DOWN:
-        cases = talk_down_signals(speech_10min, level, trials=200, seed=1)
+        cases = talk_down_signals(speech_10min, level, trials=400, seed=1)
         ours = sum([e.digit for e in pf.detect(x)] == [d] for d, x in cases)
         theirs = sum(spandsp.spandsp_digits(x)[0] == d for d, x in cases)
-        assert ours >= theirs - 1, (level, ours, theirs)
+        assert ours >= theirs, (level, ours, theirs)
 
 
 @pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])

@@ -43,7 +43,7 @@ struct DtmfParams {
     // Gaps in the run of valid windows bridged inside one digit: a 10 ms dropout leaves at
     // most 6 invalid windows (5 ms apart), a 40 ms pause at least 9.
     double max_dropout_ms = 35.0;
-    double min_energy_ratio = 0.80;     // the two tones' share of the window energy
+    double min_energy_ratio = 0.78;     // the two tones' share of the window energy
     // Power of a peak where the pair's harmonic series has more harmonics (2f, f/2 of each
     // tone, the midpoint, difference and half-difference, at the measured frequencies),
     // relative to the weaker tone, above which a window is taken for speech or music, not a
