@@ -15,9 +15,11 @@
 // How: a correlator bank gives 5 ms sub-blocks of single-bin DFTs at the eight DTMF
 // frequencies. Every 5 ms a 15 ms window (three sub-blocks, 120 samples: neighbouring row
 // frequencies fall near its spectral nulls) is tested for one dominant row and column tone
-// that hold most of the window's energy and are steady across its sub-blocks. Runs of valid
-// windows form a candidate digit; its frequency error, level, twist and duration are decided
-// over the whole run. The same windows, tested with looser limits, drive the masker's
+// that hold most of the window's energy and are steady across its sub-blocks, with no peak
+// where a harmonic series through the two would have more harmonics (speech, music). Runs of
+// valid windows form a candidate digit; its frequency error, level, twist and duration are
+// decided over the whole run, and a run whose windows nearly all show such a peak a little
+// under the limit is a voice, not a keypress. The same windows, tested with looser limits, drive the masker's
 // `mask requests`, which arrive within 20 ms of a tone's onset; a confirmed streak of them
 // is followed in its own pair's bins while they stay steady and on frequency, even when
 // speech or music puts as much into another row or column bin.
