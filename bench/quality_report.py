@@ -16,12 +16,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from leak import BACKGROUNDS, leak_case
+from leak import BACKGROUNDS, sweep_case
 from q24 import talk_down_rate, talk_down_signals
 
 import pcifilter as pf
 from pcifilter import corpus, spandsp
-from pcifilter import signals as sg
 
 LEVELS = (-5.0, -10.0, -15.0, -20.0, -25.0)
 
@@ -97,15 +96,7 @@ def main() -> None:
                 worst = -200.0
                 for lv in levels:
                     for i in range(48):
-                        res, _, _ = leak_case(
-                            rng,
-                            bg,
-                            lv,
-                            float(rng.uniform(40, 200)),
-                            sg.DIGITS[i % 16],
-                            "silence",
-                            la,
-                        )
+                        res, _, _ = sweep_case(rng, bg, lv, i, lookahead_ms=la, random_twist=False)
                         n += 1
                         full += res.covered == 1.0
                         worst = max(worst, res.worst_db)
@@ -141,16 +132,7 @@ def quiet_sweep() -> None:
             rng = np.random.default_rng(24)
             full = 0
             for i in range(64):
-                res, _, _ = leak_case(
-                    rng,
-                    bg,
-                    level,
-                    float(rng.uniform(40, 200)),
-                    sg.DIGITS[i % 16],
-                    "silence",
-                    40.0,
-                    twist_db=float(rng.uniform(-4, 2)),
-                )
+                res, _, _ = sweep_case(rng, bg, level, i)
                 full += res.covered == 1.0
             cells.append(full)
     print("| speech masked | music masked | speech −25 / −30 dBm0 | music −25 / −30 dBm0 |")
@@ -194,14 +176,8 @@ def mask_ratio_sweep() -> None:
                     full = n = 0
                     for lv in levels:
                         for i in range(32):
-                            res, _, _ = leak_case(
-                                rng,
-                                bg,
-                                float(lv),
-                                float(rng.uniform(40, 200)),
-                                sg.DIGITS[i % 16],
-                                "silence",
-                                30.0,
+                            res, _, _ = sweep_case(
+                                rng, bg, float(lv), i, lookahead_ms=30.0, random_twist=False
                             )
                             n += 1
                             full += res.covered == 1.0
@@ -231,9 +207,7 @@ def lookahead_sweep() -> None:
             full = n = 0
             for i in range(48):
                 lv = (-3.0, -10.0, -20.0, -25.0, -30.0)[i % 5] if bg == "line_noise" else -10.0
-                res, _, _ = leak_case(
-                    rng, bg, lv, float(rng.uniform(40, 200)), sg.DIGITS[i % 16], "silence", la
-                )
+                res, _, _ = sweep_case(rng, bg, lv, i, lookahead_ms=la, random_twist=False)
                 n += 1
                 full += res.covered == 1.0
             cells.append(f"{full}/{n}")

@@ -91,3 +91,21 @@ def leak_case(
             worst = max(worst, 10 * np.log10(max(leak, 1e-20)))
     covered = float(masked(r.spans, n)[onset:end].mean())
     return LeakResult(worst, covered, int(r.stats.get("late_masks", 0))), pcm, r.audio
+
+
+def sweep_case(
+    rng: np.random.Generator,
+    bg: str,
+    tone_dbm0: float,
+    i: int,
+    mode: str = "silence",
+    lookahead_ms: float = 40.0,
+    random_twist: bool = True,
+) -> tuple[LeakResult, npt.NDArray[np.int16], npt.NDArray[np.int16]]:
+    """The i-th keypress of a leak sweep: digit i % 16, 40-200 ms long and, with
+    `random_twist`, a twist from -4 to +2 dB, drawn from `rng` in that order."""
+    duration_ms = float(rng.uniform(40, 200))
+    twist_db = float(rng.uniform(-4, 2)) if random_twist else 0.0
+    return leak_case(
+        rng, bg, tone_dbm0, duration_ms, sg.DIGITS[i % 16], mode, lookahead_ms, twist_db
+    )
