@@ -43,37 +43,54 @@ ROWS = {
 TRIALS = 64
 
 
+def _in_one_stream(parts: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """The parts one after another as int16, and each part's span in ms."""
+    spans, at = [], 0
+    for x in parts:
+        spans.append((at / 8, (at + len(x)) / 8))
+        at += len(x)
+    return sg.to_int16(np.concatenate(parts)), spans
+
+
+def _press_pairs(
+    rng: np.random.Generator, gap_ms: float
+) -> tuple[np.ndarray, list[tuple[float, float, str, float]]]:
+    """Every digit pressed twice, 60 ms each, `gap_ms` apart, after a random 50-60 ms lead,
+    as tests/test_opus_q24.py's pause and dropout rows: one stream, and each pair's span,
+    digit and first onset in ms."""
+    parts, onsets = [], []
+    for d in sg.DIGITS:
+        a = sg.dtmf(d, 60.0, -10.0, phases=(rng.uniform(0, 6.28), rng.uniform(0, 6.28)))
+        b = sg.dtmf(d, 60.0, -10.0, phases=(rng.uniform(0, 6.28), rng.uniform(0, 6.28)))
+        lead = int(rng.integers(400, 480))
+        parts.append(
+            np.concatenate([np.zeros(lead), a, np.zeros(int(gap_ms * 8)), b, np.zeros(800)])
+        )
+        onsets.append(lead / 8)
+    pcm, spans = _in_one_stream(parts)
+    return pcm, [(a, b, d, a + on) for (a, b), d, on in zip(spans, sg.DIGITS, onsets, strict=True)]
+
+
 def rate(mode: str, frame_ms: int, bitrate: int, seed: int, **signal: object) -> float:
     rng = np.random.default_rng(seed)
-    parts, wins, at = [], [], 0
-    for i in range(TRIALS):
-        d = sg.DIGITS[i % 16]
-        x, _, _ = trial_signal(rng, d, **signal)  # type: ignore[arg-type]
-        parts.append(x)
-        wins.append((at / 8, (at + len(x)) / 8, d))
-        at += len(x)
-    events = pf.detect(round_trip(sg.to_int16(np.concatenate(parts)), mode, frame_ms, bitrate))
-    found = sum([e.digit for e in events if a <= e.start_ms < b] == [d] for a, b, d in wins)
+    digits = [sg.DIGITS[i % 16] for i in range(TRIALS)]
+    parts = [trial_signal(rng, d, **signal)[0] for d in digits]  # type: ignore[arg-type]
+    pcm, spans = _in_one_stream(parts)
+    events = pf.detect(round_trip(pcm, mode, frame_ms, bitrate))
+    found = sum(
+        [e.digit for e in events if a <= e.start_ms < b] == [d]
+        for (a, b), d in zip(spans, digits, strict=True)
+    )
     return found / TRIALS
 
 
 def pause_sweep(mode: str = "hybrid", frame_ms: int = 10, bitrate: int = 16000) -> None:
     ok = merged = lost = other = 0
     for seed in range(16):
-        rng = np.random.default_rng(seed)
-        parts, pairs, at = [], [], 0
-        for d in sg.DIGITS:  # as tests/test_opus_q24.py's pause row: 60 ms, 40 ms, 60 ms
-            a = sg.dtmf(d, 60.0, -10.0, phases=(rng.uniform(0, 6.28), rng.uniform(0, 6.28)))
-            b = sg.dtmf(d, 60.0, -10.0, phases=(rng.uniform(0, 6.28), rng.uniform(0, 6.28)))
-            lead = int(rng.integers(400, 480))
-            x = np.concatenate([np.zeros(lead), a, np.zeros(320), b, np.zeros(800)])
-            parts.append(x)
-            first_end, second = (at + lead + 480) / 8, (at + lead + 800) / 8
-            pairs.append((at / 8, (at + len(x)) / 8, d, first_end, second))
-            at += len(x)
-        y = round_trip(sg.to_int16(np.concatenate(parts)), mode, frame_ms, bitrate)
-        events = pf.detect(y)
-        for a0, b0, d, first_end, second in pairs:
+        pcm, pairs = _press_pairs(np.random.default_rng(seed), 40.0)
+        events = pf.detect(round_trip(pcm, mode, frame_ms, bitrate))
+        for a0, b0, d, onset in pairs:
+            first_end, second = onset + 60, onset + 100
             es = [e for e in events if a0 <= e.start_ms < b0]
             if [e.digit for e in es] == [d, d]:
                 ok += 1
@@ -94,18 +111,9 @@ def row_sweep() -> None:
         for gap_ms, presses in ((40.0, 2), (10.0, 1)):
             ok, wrong = 0, []
             for seed in range(100, 116):
-                rng = np.random.default_rng(seed)
-                parts, spans, at = [], [], 0
-                for d in sg.DIGITS:  # as tests/test_opus_q24.py's rows: 60 ms, gap, 60 ms
-                    a = sg.dtmf(d, 60.0, -10.0, phases=(rng.uniform(0, 6.28), rng.uniform(0, 6.28)))
-                    b = sg.dtmf(d, 60.0, -10.0, phases=(rng.uniform(0, 6.28), rng.uniform(0, 6.28)))
-                    lead = np.zeros(int(rng.integers(400, 480)))
-                    x = np.concatenate([lead, a, np.zeros(int(gap_ms * 8)), b, np.zeros(800)])
-                    parts.append(x)
-                    spans.append((at / 8, (at + len(x)) / 8, d))
-                    at += len(x)
-                events = pf.detect(round_trip(sg.to_int16(np.concatenate(parts)), mode, 10, 16000))
-                for a0, b0, d in spans:
+                pcm, pairs = _press_pairs(np.random.default_rng(seed), gap_ms)
+                events = pf.detect(round_trip(pcm, mode, 10, 16000))
+                for a0, b0, d, _ in pairs:
                     got = [e.digit for e in events if a0 <= e.start_ms < b0]
                     if got == [d] * presses:
                         ok += 1
@@ -123,19 +131,14 @@ def twist_sweep() -> None:
         for seed in range(200, 208):
             for row, (twist, accept) in enumerate(((-8.0, True), (-12.1, False))):
                 rng = np.random.default_rng(seed)
-                keyed = [
-                    (d, trial_signal(rng, d, twist_db=twist, level_dbm0=-10.0)[0])
-                    for d in sg.DIGITS
+                parts = [
+                    trial_signal(rng, d, twist_db=twist, level_dbm0=-10.0)[0] for d in sg.DIGITS
                 ]
-                spans, at = [], 0
-                for _, x in keyed:
-                    spans.append((at / 8, (at + len(x)) / 8))
-                    at += len(x)
-                pcm = sg.to_int16(np.concatenate([x for _, x in keyed]))
+                pcm, spans = _in_one_stream(parts)
                 y = round_trip(pcm, mode, frame_ms, 16000)
                 for lim in limits:
                     events = pf.detect(y, max_reverse_twist_db=lim)
-                    for (d, _), (a, b) in zip(keyed, spans, strict=True):
+                    for d, (a, b) in zip(sg.DIGITS, spans, strict=True):
                         got = [e.digit for e in events if a <= e.start_ms < b]
                         failures[lim][row] += got != ([d] if accept else [])
         cells = ", ".join(f"{lim:g} dB: {a}/{r}" for lim, (a, r) in failures.items())
