@@ -1036,11 +1036,14 @@ def test_rtp_in_ip_fragments_is_left_out_not_leaked(tmp_path: Path, v6: bool) ->
         whole = [fr for fr in out if not _is_fragment(fr, v6)]
         pieces = [fr for fr in out if _is_fragment(fr, v6)]
         datagrams = [bytes(_udp(1, fr)[1]) for fr in whole[1:]]
-        for ident in {fr[18:20] if not v6 else fr[14 + 44 : 14 + 48] for fr in pieces}:
-            same = [
-                fr for fr in pieces if (fr[18:20] if not v6 else fr[14 + 44 : 14 + 48]) == ident
-            ]
-            datagrams.append(_reassembled(same, v6))
+
+        def ident(fr: bytes) -> bytes:  # IPv4's identification, or the Fragment header's
+            return fr[14 + 44 : 14 + 48] if v6 else fr[18:20]
+
+        datagrams += [
+            _reassembled([fr for fr in pieces if ident(fr) == i], v6)
+            for i in {ident(fr) for fr in pieces}
+        ]
         for d in datagrams:
             if struct.unpack("!H", d[2:4])[0] != 50000 or len(d) != 8 + 172:
                 continue

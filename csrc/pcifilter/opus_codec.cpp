@@ -18,6 +18,27 @@ namespace {
 
 constexpr int kArena = 1500;  // the frames being joined: a packet never holds more
 
+// Every |x| <= 1 (a NaN counts as within, as opus_pcm_soft_clip treats it).
+bool within_unit(const float* x, int n) noexcept {
+    int i = 0;
+#if defined(__SSE2__)
+    const __m128 magnitude = _mm_castsi128_ps(_mm_set1_epi32(0x7FFFFFFF)), one = _mm_set1_ps(1.0f);
+    __m128 over = _mm_setzero_ps();
+    for (; i + 4 <= n; i += 4)
+        over = _mm_or_ps(over, _mm_cmpgt_ps(_mm_and_ps(_mm_loadu_ps(x + i), magnitude), one));
+    if (_mm_movemask_ps(over) != 0) return false;
+#endif
+    for (; i < n; ++i)
+        if (std::fabs(x[i]) > 1.0f) return false;
+    return true;
+}
+
+bool all_zero(const std::int16_t* x, int n) noexcept {
+    std::int16_t any = 0;
+    for (int i = 0; i < n; ++i) any |= x[i];
+    return any == 0;
+}
+
 }  // namespace
 
 OpusCodec::OpusCodec(int sample_rate, int bitrate) : rate_(sample_rate) {
@@ -81,23 +102,6 @@ bool OpusCodec::conceal(std::int16_t* out, int samples) noexcept {
     return finish_decode(opus_decode_float(dec_, nullptr, 0, fpcm_, samples, 0), out, samples, false);
 }
 
-namespace {
-// Every |x| <= 1 (a NaN counts as within, as opus_pcm_soft_clip treats it).
-bool within_unit(const float* x, int n) noexcept {
-    int i = 0;
-#if defined(__SSE2__)
-    const __m128 magnitude = _mm_castsi128_ps(_mm_set1_epi32(0x7FFFFFFF)), one = _mm_set1_ps(1.0f);
-    __m128 over = _mm_setzero_ps();
-    for (; i + 4 <= n; i += 4)
-        over = _mm_or_ps(over, _mm_cmpgt_ps(_mm_and_ps(_mm_loadu_ps(x + i), magnitude), one));
-    if (_mm_movemask_ps(over) != 0) return false;
-#endif
-    for (; i < n; ++i)
-        if (std::fabs(x[i]) > 1.0f) return false;
-    return true;
-}
-}  // namespace
-
 bool OpusCodec::finish_decode(int got, std::int16_t* out, int samples, bool soft_clip) noexcept {
     // What opus_decode() does around its float decode (libopus 1.3, float build): soft
     // clipping, with its state kept across packets, of a packet's own audio (concealment and
@@ -126,14 +130,6 @@ bool OpusCodec::finish_decode(int got, std::int16_t* out, int samples, bool soft
         out[i] = static_cast<std::int16_t>(std::lrint(std::clamp(fpcm_[i] * 32768.0f, -32768.0f, 32767.0f)));
     return true;
 }
-
-namespace {
-bool all_zero(const std::int16_t* x, int n) noexcept {
-    std::int16_t any = 0;
-    for (int i = 0; i < n; ++i) any |= x[i];
-    return any == 0;
-}
-}  // namespace
 
 int OpusCodec::encode(const std::int16_t* pcm, int samples, std::uint8_t* out, int max_bytes,
                       bool celt) noexcept {

@@ -553,11 +553,11 @@ def scrub_pcap(
     # Fragmented UDP: SIP was redacted above; RTP cannot go through a stream filter (it
     # takes whole packets, in order), and what a lost fragment leaves cannot be examined at
     # all (it may be G.711 audio): left out, counted, as SRTP is.
-    rtp_ports = set(sdp_ports) | ports | {p for _, key, _ in flows for p in (key[1], key[3])}
+    media_ports = set(sdp_ports) | ports | {p for _, key, _ in flows for p in (key[1], key[3])}
     unscrubbed = partial + [
         frame
         for d in fragmented
-        if _could_be_rtp(d, rtp_ports, known_pts)
+        if _could_be_rtp(d, media_ports, known_pts)
         for _, frame, _ in d.parts
     ]
     if not keep_fragments:
