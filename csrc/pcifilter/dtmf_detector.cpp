@@ -81,9 +81,20 @@ std::shared_ptr<const BankTables> dtmf_bank_tables() {
     return tables;
 }
 
-DtmfDetector::DtmfDetector(const DtmfParams& params)
+DtmfDetector::DtmfDetector(const DtmfParams& params, int backtrack_blocks)
     : params_(params), bank_(dtmf_bank_tables(), false), probes_(probe_tables()) {
     params_.validate();
+    if (backtrack_blocks < 0 || backtrack_blocks > 64)
+        throw std::invalid_argument("backtrack_blocks must be within [0, 64]");
+    backtrack_blocks_ = static_cast<std::int16_t>(backtrack_blocks);
+    if (backtrack_blocks_ > 0) {
+        // A streak is confirmed at most 2 sub-blocks after its first window, whose window
+        // reaches 2 back: backtrack() reads `backtrack_blocks + 5` sub-blocks at most.
+        std::size_t size = 8;
+        while (size < static_cast<std::size_t>(backtrack_blocks_) + 5) size *= 2;
+        back_.resize(size);
+        back_mask_ = static_cast<std::int32_t>(size) - 1;
+    }
     min_power_ = dbm0_to_power(params_.min_level_dbm0);
     mask_min_power_ = dbm0_to_power(params_.mask_min_level_dbm0);
     mask_min_q_ = static_cast<float>(mask_min_power_ * kN * kN / 2.0);
@@ -102,6 +113,7 @@ DtmfDetector::DtmfDetector(const DtmfParams& params)
 void DtmfDetector::reset() noexcept {
     bank_.reset();
     ring_ = {};
+    std::fill(back_.begin(), back_.end(), std::array<float, 8>{});
     history_ = {};
     samples_ = 0;
     fill_ = 0;
@@ -112,6 +124,7 @@ void DtmfDetector::reset() noexcept {
     cand_confirmed_ = false;
     cand_row_ = cand_col_ = -1;
     last_mask_end_ = -1;
+    back_start_ = -1;
     track_row_ = track_col_ = -1;
     streak_valid_ = 0;
     track_amp_ = 0;
@@ -119,6 +132,16 @@ void DtmfDetector::reset() noexcept {
 
 void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
                            std::vector<MaskRequest>* masks) noexcept {
+    // One test per call, none per sub-block, for the usual detector that keeps no history.
+    if (back_.empty())
+        process_blocks<false>(x, n, events, masks);
+    else
+        process_blocks<true>(x, n, events, masks);
+}
+
+template <bool kKeepHistory>
+void DtmfDetector::process_blocks(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
+                                  std::vector<MaskRequest>* masks) noexcept {
     // Samples go to the history (four sub-block slots, the one being filled is `block_ + 1`'s;
     // the harmonic probes read them); a completed sub-block is correlated into its ring slot.
     while (n > 0) {
@@ -146,6 +169,10 @@ void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<Ton
             Window w;
             w.peak = bank_.block_window(whole != nullptr ? whole : slot, ring(b - 2), ring(b - 1),
                                         &ring_[b & 3], w.q);
+            if constexpr (kKeepHistory) {
+                auto& q = back_[static_cast<std::size_t>(b & back_mask_)];
+                for (int f = 0; f < 8; ++f) q[f] = sq_mag(ring(b).corr[f]);
+            }
             w.energy = ring(b - 2).energy + ring(b - 1).energy + ring(b).energy;
             // Tone power is 2|W|²/N² and mean power E/N, so the share test is
             // 2(|Wr|²+|Wc|²) ≥ ρ·E·N.
@@ -271,6 +298,29 @@ bool DtmfDetector::pair_still_there(const Window& w, std::int64_t b, int row, in
            steady(b, row, col) && on_frequency(b, row, col);
 }
 
+std::int64_t DtmfDetector::backtrack(std::int64_t first, int row, int col) const noexcept {
+    // A keypress under louder speech or music is often found only when the speech dips, tens
+    // of milliseconds after its onset; before that its own two bins already hold it. Walk
+    // back window by window while both bins together keep half the pair's amplitude in the
+    // streak's first window. Amplitude alone: under speech the buried tone's phase slope is
+    // not steady, and a frequency test stopped the walk at the first window (measured,
+    // bench/RESULTS.md). Speech that happens to fill both bins only costs more masking.
+    const auto window = [&](std::int64_t b) {  // window_amplitude() on the longer ring
+        double m = 0;
+        for (std::int64_t i = b - 2; i <= b; ++i) {
+            const auto& q = back_[static_cast<std::size_t>(i & back_mask_)];
+            m += std::sqrt(double(q[static_cast<std::size_t>(row)]) + q[static_cast<std::size_t>(col)]) / 3.0;
+        }
+        return m;
+    };
+    const double ref = kBacktrackShare * window(first);
+    const std::int64_t oldest =
+        std::max<std::int64_t>({first - backtrack_blocks_, block_ - back_mask_ + 2, std::int64_t{2}});
+    std::int64_t k = first;
+    while (k - 1 >= oldest && window(k - 1) >= ref) --k;
+    return (k - 2) * kSubBlock - kMaskGuard;
+}
+
 double DtmfDetector::window_amplitude(std::int64_t b, int row, int col) const noexcept {
     double m = 0;
     for (int i = 0; i < 3; ++i) m += pair_amplitude(b - i, row, col) / 3.0;
@@ -390,14 +440,19 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<Mask
             cand_first_ = b;
             cand_confirmed_ = last_mask_end_ >= 0 && (b - 2) * S - last_mask_end_ <= kBridge;
             streak_valid_ = 0;
+            back_start_ = -1;
         }
         cand_last_ = b;
         streak_valid_ += valid ? 1 : 0;
         if (b > cand_first_) cand_confirmed_ = true;
         if (cand_confirmed_ && masks != nullptr) {
             std::int64_t start = (cand_first_ - 2) * S - kMaskGuard;
-            if (last_mask_end_ >= 0 && start - last_mask_end_ <= kBridge)
+            if (last_mask_end_ >= 0 && start - last_mask_end_ <= kBridge) {
                 start = std::min(start, last_mask_end_);
+            } else if (backtrack_blocks_ > 0) {
+                if (back_start_ < 0) back_start_ = backtrack(cand_first_, mr, mc);
+                start = std::min(start, back_start_);
+            }
             masks->push_back({start, now_end, samples_});
         }
         if (cand_confirmed_ && streak_valid_ >= 2) {

@@ -78,7 +78,10 @@ public:
     static constexpr char kDigits[4][4] = {
         {'1', '2', '3', 'A'}, {'4', '5', '6', 'B'}, {'7', '8', '9', 'C'}, {'*', '0', '#', 'D'}};
 
-    explicit DtmfDetector(const DtmfParams& params = {});
+    // `backtrack_blocks` > 0: when a new mask streak is confirmed, its start is carried back
+    // over up to that many earlier sub-blocks (5 ms) while its pair still shows there (see
+    // backtrack()); a scrubber with more look-ahead than detection needs sets it.
+    explicit DtmfDetector(const DtmfParams& params = {}, int backtrack_blocks = 0);
 
     // Feeds samples. Completed events are appended to `events`, mask requests to `masks`
     // (either may be null). The vectors are only appended to; reserve them to avoid
@@ -89,7 +92,9 @@ public:
     void flush(std::vector<ToneEvent>* events) noexcept;
     void reset() noexcept;
     // Bytes of per-stream state (shared read-only tables not counted).
-    std::size_t state_bytes() const noexcept { return sizeof(*this) + bank_.heap_bytes(); }
+    std::size_t state_bytes() const noexcept {
+        return sizeof(*this) + bank_.heap_bytes() + back_.capacity() * sizeof(back_[0]);
+    }
 
     std::int64_t samples_seen() const noexcept { return samples_; }
     const DtmfParams& params() const noexcept { return params_; }
@@ -122,6 +127,9 @@ private:
         float energy;
         bool share_ok, share_weak;
     };
+    template <bool kKeepHistory>  // back_ is written (backtracking is on)
+    void process_blocks(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
+                        std::vector<MaskRequest>* masks) noexcept;
     void on_sub_block(std::vector<ToneEvent>* events, std::vector<MaskRequest>* masks,
                       const Window& w) noexcept;
     void finish_run(std::vector<ToneEvent>* events) noexcept;
@@ -146,6 +154,10 @@ private:
     bool mask_levels(const float* q, int row, int col) const noexcept;
     bool on_frequency(std::int64_t b, int row, int col) const noexcept;  // both within 2 %
     bool pair_still_there(const Window& w, std::int64_t b, int row, int col) const noexcept;
+    // The first sample of the windows before `first` (a new streak's first candidate window)
+    // in which the pair still shows, as far back as backtrack_blocks_ and the ring reach.
+    std::int64_t backtrack(std::int64_t first, int row, int col) const noexcept;
+    static constexpr double kBacktrackShare = 0.5;  // of the pair's amplitude (-6 dB)
     std::complex<double> phase_slope(std::int64_t b, int f) const noexcept;
 
     DtmfParams params_;
@@ -155,6 +167,10 @@ private:
     int max_gap_windows_;
     CorrelatorBank bank_;
     std::array<SubBlock, 4> ring_{};
+    // When new streaks may be carried back (backtrack_blocks_ > 0): |W|² of the eight bins of
+    // the last sub-blocks (a power of two of them), else empty.
+    std::vector<std::array<float, 8>> back_;
+    std::int32_t back_mask_ = 0;
     // The last four sub-blocks of samples, for the probes that run only on windows that
     // already look like a keypress.
     std::array<std::int16_t, 4 * kSubBlock> history_{};
@@ -168,7 +184,9 @@ private:
     std::int64_t cand_last_ = -10;  // last candidate window block
     bool cand_confirmed_ = false;
     std::int8_t cand_row_ = -1, cand_col_ = -1;  // the pair of the streak's last candidate window
+    std::int16_t backtrack_blocks_;
     std::int64_t last_mask_end_ = -1;  // end of the last confirmed mask request
+    std::int64_t back_start_ = -1;     // the current streak's start carried back (-1: not yet)
     static constexpr std::int64_t kBridge = 240;  // 30 ms
     int streak_valid_ = 0;  // strictly valid windows in the current candidate streak
     int track_row_ = -1, track_col_ = -1;  // the keypress being followed after its windows fail

@@ -10,8 +10,10 @@
 // Mask timing at 8000 Hz: a keypress is recognised 15-20 ms after its onset (two candidate
 // 15 ms windows), and the span then requested starts one 5 ms sub-block plus `lead_ms`
 // before the first candidate window, so a look-ahead of 30 ms covers every onset; the span
-// ends `hangover_ms` after the last candidate window. Any look-ahead beyond 30 ms widens the
-// lead-in (lead_ms, automatic by default).
+// ends `hangover_ms` after the last candidate window. Look-ahead beyond 30 ms widens the
+// lead-in (lead_ms, automatic by default) up to 12.5 ms; beyond 40 ms a new mask is also
+// carried back, window by window, while the keypress's pair still shows in its bins (a
+// keypress under louder speech is often found only tens of milliseconds after its onset).
 #pragma once
 
 #include <memory>
@@ -29,8 +31,9 @@ struct ScrubberParams {
     int sample_rate = 8000;
     double lookahead_ms = 40.0;
     // Extra mask before the first candidate window, beyond the detector's 5 ms guard. < 0:
-    // automatic, all the look-ahead that confirmation (27.5 ms worst case) leaves, at least
-    // 2.5 ms: a keypress whose first milliseconds are buried under speech is still covered.
+    // automatic, the look-ahead that confirmation (27.5 ms worst case) leaves, from 2.5 to
+    // 12.5 ms: a keypress whose first milliseconds are buried under speech is still covered.
+    // Whatever look-ahead is left after the lead goes to carrying new masks back.
     double lead_ms = -1.0;
     double hangover_ms = 5.0;  // beyond the detector's 5 ms guard
     bool mask_tones = false;   // also mask the configured (non-DTMF) tones
