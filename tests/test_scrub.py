@@ -89,8 +89,10 @@ def test_a_longer_lookahead_covers_more_quiet_keypresses_under_speech() -> None:
 
 
 def test_a_long_lookahead_carries_masks_back_only_where_the_pair_shows() -> None:
-    """The walk back stops where the pair's bins fall: with 160 ms of look-ahead, speech is
-    masked 1.4 times as much as with 40 ms (a fixed 132.5 ms lead-in would be 2.6 times)."""
+    """The walk back stops where the pair's bins fall: with 160 ms of look-ahead, two minutes
+    of speech are masked 1.38 times as much as with 40 ms (when written). A lead-in as long
+    as the look-ahead allows, as before, masked ten minutes of it 2.0 times as much at 120 ms
+    and 2.9 times at 200 ms (bench/RESULTS.md)."""
     speech = corpus.cached("speech", 600, seed=7)[: 8000 * 120]
     short, long = (pf.scrub(speech, lookahead_ms=la).masked_ms for la in (40.0, 160.0))
     assert short < long < 1.7 * short

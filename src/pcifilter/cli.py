@@ -134,7 +134,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument("input")
     s.add_argument("output")
     s.add_argument("--mode", choices=MODES, default="silence")
-    s.add_argument("--lookahead-ms", type=float, default=40.0)
+    s.add_argument(
+        "--lookahead-ms",
+        type=float,
+        default=40.0,
+        help="delay, 0-200 ms (default 40); more covers more keypresses hidden under louder "
+        "speech (README, 'Limits')",
+    )
     s.add_argument("--events", metavar="FILE|-", help="write events as JSON lines")
     s.add_argument(
         "--reveal-digits",
