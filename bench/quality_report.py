@@ -128,21 +128,35 @@ def g711_talkoff() -> None:
             print(f"| {kind}, 1 h, seed {seed} | " + " | ".join(map(str, counts)) + f" | {sp} |")
 
 
+def _quiet_cells(lookahead_ms: float, seeds: tuple[int, ...]) -> list[int]:
+    """Keypresses at -25/-30 dBm0 under speech and music at -20 dBm0 fully covered, 64 per
+    seed: speech -25, speech -30, music -25, music -30."""
+    cells = []
+    for bg in ("speech", "music"):
+        for level in (-25.0, -30.0):
+            full = 0
+            for seed in seeds:
+                rng = np.random.default_rng(seed)
+                for i in range(64):
+                    res, _, _ = sweep_case(rng, bg, level, i, lookahead_ms=lookahead_ms)
+                    full += res.covered == 1.0
+            cells.append(full)
+    return cells
+
+
+def _masked_shares(lookahead_ms: float) -> list[float]:
+    """Percent of ten minutes of speech and of music (seed 7) masked."""
+    return [
+        100 * pf.scrub(x, lookahead_ms=lookahead_ms).masked_ms / (len(x) / 8)
+        for x in (corpus.cached("speech", 600, 7), corpus.cached("music", 600, 7))
+    ]
+
+
 def quiet_sweep() -> None:
     """Ten minutes of speech and of music (seed 7) masked, and keypresses at -25/-30 dBm0
     under each at -20 dBm0 fully covered (64 per cell, seed 24, 40 ms look-ahead): the cases
     of the strict xfail test_quiet_keypress_under_speech_and_music, four times as many."""
-    sp, mu = corpus.cached("speech", 600, 7), corpus.cached("music", 600, 7)
-    shares = [100 * pf.scrub(x).masked_ms / (len(x) / 8) for x in (sp, mu)]
-    cells = []
-    for bg in ("speech", "music"):
-        for level in (-25.0, -30.0):
-            rng = np.random.default_rng(24)
-            full = 0
-            for i in range(64):
-                res, _, _ = sweep_case(rng, bg, level, i)
-                full += res.covered == 1.0
-            cells.append(full)
+    shares, cells = _masked_shares(40.0), _quiet_cells(40.0, (24,))
     print("| speech masked | music masked | speech −25 / −30 dBm0 | music −25 / −30 dBm0 |")
     print("|---|---|---|---|")
     print(
@@ -153,26 +167,14 @@ def quiet_sweep() -> None:
 
 def quiet_lookahead_sweep() -> None:
     """What look-ahead buys against quiet keypresses: the cells of quiet_sweep over four seeds
-    (24-27, 256 keypresses per cell), and the shares of ten minutes of speech and of music
-    (seed 7) masked, per look-ahead."""
-    sp, mu = corpus.cached("speech", 600, 7), corpus.cached("music", 600, 7)
+    (24-27, 256 keypresses per cell), and the masked shares, per look-ahead."""
     print(
         "| look-ahead | speech masked | music masked | speech −25 / −30 dBm0 "
         "| music −25 / −30 dBm0 |"
     )
     print("|---|---|---|---|---|")
     for la in (40.0, 60.0, 80.0, 120.0, 160.0, 200.0):
-        shares = [100 * pf.scrub(x, lookahead_ms=la).masked_ms / (len(x) / 8) for x in (sp, mu)]
-        cells = []
-        for bg in ("speech", "music"):
-            for level in (-25.0, -30.0):
-                full = 0
-                for seed in (24, 25, 26, 27):
-                    rng = np.random.default_rng(seed)
-                    for i in range(64):
-                        res, _, _ = sweep_case(rng, bg, level, i, lookahead_ms=la)
-                        full += res.covered == 1.0
-                cells.append(full)
+        shares, cells = _masked_shares(la), _quiet_cells(la, (24, 25, 26, 27))
         print(
             f"| {la:g} ms | {shares[0]:.2f} % | {shares[1]:.2f} % | {cells[0]} / {cells[1]} "
             f"| {cells[2]} / {cells[3]} |",
