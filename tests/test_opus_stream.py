@@ -81,12 +81,16 @@ def _assert_no_trace(y: npt.NDArray[np.int16], spans: list[tuple[int, int]], dig
                 assert 10 * np.log10(max(leak, 1e-20)) <= -40.0, (d, w - s)
 
 
-@pytest.mark.parametrize("frame_ms", [10, 20, 40, 60])
+@pytest.mark.parametrize(
+    ("frame_ms", "lookahead_ms"), [(10, 40.0), (20, 40.0), (40, 40.0), (60, 40.0), (20, 160.0)]
+)
 @pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])
-def test_keypresses_in_opus_are_found_and_removed(mode: str, frame_ms: int) -> None:
+def test_keypresses_in_opus_are_found_and_removed(
+    mode: str, frame_ms: int, lookahead_ms: float
+) -> None:
     pcm, spans = _call()
     raw = _stream(pcm, mode, frame_ms)
-    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1, lookahead_ms=lookahead_ms)
     out = f.process(raw) + f.flush()
     assert pf.digits_of(f.take_events()) == CARD
     assert spandsp.spandsp_digits(_listen(raw))[0] == CARD  # the input carries them

@@ -101,12 +101,16 @@ def _assert_no_digit(y: np.ndarray) -> None:
     assert digits == "" and hits == 0
 
 
-@pytest.mark.parametrize("alaw", [False, True])
+@pytest.mark.parametrize(
+    ("alaw", "lookahead_ms"), [(False, 40.0), (True, 40.0), (False, 160.0), (False, 200.0)]
+)
 @pytest.mark.parametrize("ptime", [10, 20, 30, 40, 60])
-def test_inband_keypresses_are_masked_and_everything_else_passes(ptime: int, alaw: bool) -> None:
+def test_inband_keypresses_are_masked_and_everything_else_passes(
+    ptime: int, alaw: bool, lookahead_ms: float
+) -> None:
     pcm, spans = _call()
     audio = _packets(pcm, ptime, alaw)
-    f = pf.RtpStreamFilter()
+    f = pf.RtpStreamFilter(lookahead_ms=lookahead_ms)
     out = f.process([p.serialize() for p in audio]) + f.flush()
     assert len(out) == len(audio) and _seq_contiguous(out)
     assert [RtpPacket.parse(p).timestamp for p in out] == [p.timestamp for p in audio]
