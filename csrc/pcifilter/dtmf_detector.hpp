@@ -184,7 +184,7 @@ private:
     std::int64_t cand_last_ = -10;  // last candidate window block
     bool cand_confirmed_ = false;
     std::int8_t cand_row_ = -1, cand_col_ = -1;  // the pair of the streak's last candidate window
-    std::int16_t backtrack_blocks_;
+    std::int16_t backtrack_blocks_ = 0;  // see the constructor
     std::int64_t last_mask_end_ = -1;  // end of the last confirmed mask request
     std::int64_t back_start_ = -1;     // the current streak's start carried back (-1: not yet)
     static constexpr std::int64_t kBridge = 240;  // 30 ms
