@@ -8,7 +8,8 @@
 // telephone-event packets; each input is a seed with 1-4 mutations (bit flips, byte writes,
 // truncation, random extension, splicing). Invariants checked on every output packet: it
 // parses, it is no longer than a slot, and no telephone-event leaves while filtering is on,
-// with telephone-events dropped and replaced, and on Opus streams (filters in turn).
+// with telephone-events dropped and replaced, on Opus streams, and with a 200 ms look-ahead
+// (masks carried back; filters in turn).
 // The coverage-guided build (clang -fsanitize=fuzzer, `fuzz_stream_filter_libfuzzer`, run by
 // ./dev.sh test when clang is installed) uses LLVMFuzzerTestOneInput instead of main.
 #include <cmath>
@@ -58,7 +59,7 @@ std::vector<std::vector<std::uint8_t>> seeds() {
     return s;
 }
 
-enum class Kind { Drop, Replace, Opus };
+enum class Kind { Drop, Replace, Opus, LongLookahead };
 
 StreamFilterParams params_for(Kind kind) {
     StreamFilterParams p;
@@ -67,6 +68,7 @@ StreamFilterParams params_for(Kind kind) {
         p.payload_types[0] = p.payload_types[8] = PayloadKind::Other;
         p.payload_types[111] = PayloadKind::Opus;
     }
+    if (kind == Kind::LongLookahead) p.scrub.lookahead_ms = 200.0;
     return p;
 }
 
@@ -101,12 +103,13 @@ struct Harness {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    // The first byte steers: which filter (G.711 dropping or replacing telephone-events, Opus), filtering
-    // on or off; the rest is the packet. The filters live on: stream state is fuzzed too.
-    static Harness* harnesses[3] = {new Harness(Kind::Drop), new Harness(Kind::Replace),
-                                    new Harness(Kind::Opus)};
+    // The first byte steers: which filter (G.711 dropping or replacing telephone-events, Opus,
+    // G.711 with a 200 ms look-ahead), filtering on or off; the rest is the packet. The
+    // filters live on: stream state is fuzzed too.
+    static Harness* harnesses[4] = {new Harness(Kind::Drop), new Harness(Kind::Replace),
+                                    new Harness(Kind::Opus), new Harness(Kind::LongLookahead)};
     if (size == 0) return 0;
-    Harness* h = harnesses[(data[0] & 3) % 3];
+    Harness* h = harnesses[data[0] & 3];
     if ((data[0] & 0x80) != 0) h->filter.set_filtering(!h->filter.filtering());
     h->push(data + 1, size - 1);
     return 0;
@@ -115,10 +118,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 #ifndef PCIFILTER_LIBFUZZER
 int main(int argc, char** argv) {
     if (argc == 3 && std::strcmp(argv[1], "--write-seeds") == 0) {
-        // The seed corpus of the coverage-guided run: steering byte 0 (drop) and 1 (replace).
+        // The seed corpus of the coverage-guided run: each seed with each steering byte.
         int k = 0;
         for (const auto& seed : seeds())
-            for (std::uint8_t steer : {0, 1, 2}) {
+            for (std::uint8_t steer : {0, 1, 2, 3}) {
                 const std::string path = std::string(argv[2]) + "/seed" + std::to_string(k++);
                 std::FILE* f = std::fopen(path.c_str(), "wb");
                 if (f == nullptr) return 1;
@@ -131,10 +134,10 @@ int main(int argc, char** argv) {
     const long inputs = argc > 1 ? std::atol(argv[1]) : 1000000;
     std::mt19937_64 rng(argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1);
     const auto pool = seeds();
-    long fresh = 0;  // in turn: G.711 dropping and replacing telephone-events, Opus
+    long fresh = 0;  // in turn: G.711 dropping and replacing telephone-events, Opus, 200 ms
     const auto make = [&fresh] {
-        const Kind kinds[3] = {Kind::Drop, Kind::Replace, Kind::Opus};
-        return new Harness(kinds[fresh++ % 3]);
+        const Kind kinds[4] = {Kind::Drop, Kind::Replace, Kind::Opus, Kind::LongLookahead};
+        return new Harness(kinds[fresh++ % 4]);
     };
     Harness* h = make();
     std::vector<std::uint8_t> buf;
