@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from pesq import pesq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
@@ -167,36 +168,59 @@ def quiet_sweep() -> None:
 
 def quiet_lookahead_sweep() -> None:
     """What look-ahead buys against quiet keypresses: the cells of quiet_sweep over four seeds
-    (24-27, 256 keypresses per cell), and the masked shares, per look-ahead."""
+    (24-27, 256 keypresses per cell), and the masked shares and the masked speech's PESQ
+    (speech_pesq), per look-ahead."""
     print(
-        "| look-ahead | speech masked | music masked | speech −25 / −30 dBm0 "
+        "| look-ahead | speech masked | its PESQ | music masked | speech −25 / −30 dBm0 "
         "| music −25 / −30 dBm0 |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
+    sp = corpus.cached("speech", 600, 7)
     for la in (40.0, 60.0, 80.0, 120.0, 160.0, 200.0):
         shares, cells = _masked_shares(la), _quiet_cells(la, (24, 25, 26, 27))
+        quality = speech_pesq(sp, pf.scrub(sp, lookahead_ms=la).audio)
         print(
-            f"| {la:g} ms | {shares[0]:.2f} % | {shares[1]:.2f} % | {cells[0]} / {cells[1]} "
-            f"| {cells[2]} / {cells[3]} |",
+            f"| {la:g} ms | {shares[0]:.2f} % | {quality:.2f} | {shares[1]:.2f} % "
+            f"| {cells[0]} / {cells[1]} | {cells[2]} / {cells[3]} |",
             flush=True,
         )
 
 
+def speech_pesq(x: np.ndarray, y: np.ndarray) -> float:
+    """Mean PESQ (P.862, narrowband) of y against x over consecutive 8 s excerpts."""
+    n = 8 * 8000
+    scores = [
+        pesq(8000, x[i : i + n].astype(np.float32), y[i : i + n].astype(np.float32), "nb")
+        for i in range(0, len(x) - n + 1, n)
+    ]
+    return float(np.mean(scores))
+
+
 def mask_ratio_sweep() -> None:
-    """Over-masking of continuous audio against keypresses covered, per mask_min_energy_ratio."""
+    """Over-masking of continuous audio against keypresses covered, per mask_min_energy_ratio:
+    what the speech masked costs a listener (spans, PESQ of the masked speech against the
+    speech, 8 s excerpts of ten minutes with no keypress in them)."""
     import leak
 
     print("\n### Over-masking against sensitivity (30 ms look-ahead)\n")
     print(
-        "| mask_min_energy_ratio | mask_weak_energy_ratio | speech masked | music masked "
+        "| mask_min_energy_ratio | mask_weak_energy_ratio | speech masked | spans a minute, "
+        "mean length | PESQ | music masked "
         "| line noise -3..-30 | speech/music -3..-15 | speech -20/-25/-30 |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     sp, mu = corpus.cached("speech", 600, 7), corpus.cached("music", 600, 7)
     plain = pf.scrub
     for ratio, weak in ((0.3, 1.0), (0.4, 1.0), (0.4, 0.12), (0.5, 0.12)):
         opts = {"mask_min_energy_ratio": ratio, "mask_weak_energy_ratio": weak}
-        masked = [100 * plain(x, **opts).masked_ms / (len(x) / 8) for x in (sp, mu)]
+        rs = [plain(x, **opts) for x in (sp, mu)]
+        masked = [100 * r.masked_ms / (len(x) / 8) for r, x in zip(rs, (sp, mu), strict=True)]
+        spans = rs[0].spans
+        span_text = (
+            f"{len(spans) / (len(sp) / 8000 / 60):.0f}, "
+            f"{np.mean([(e - s) / 8 for s, e in spans]):.0f} ms"
+        )
+        quality = speech_pesq(sp, rs[0].audio)
 
         def scrub_with(pcm, mode="silence", lookahead_ms=40.0, _o=opts):  # type: ignore[no-untyped-def]
             return plain(pcm, mode=mode, lookahead_ms=lookahead_ms, **_o)
@@ -225,9 +249,8 @@ def mask_ratio_sweep() -> None:
         finally:
             leak.pf.scrub = plain  # type: ignore[assignment]
         print(
-            f"| {ratio:g} | {weak:g} | {masked[0]:.2f} % | {masked[1]:.2f} % | "
-            + " | ".join(cells)
-            + " |"
+            f"| {ratio:g} | {weak:g} | {masked[0]:.2f} % | {span_text} | {quality:.2f} | "
+            f"{masked[1]:.2f} % | " + " | ".join(cells) + " |"
         )
 
 
