@@ -25,6 +25,20 @@ void bind_capture(py::module_& m) {
             },
             "frames of each payload type (128 counts)")
         .def("__len__", [](const CaptureFlow& f) { return f.frames.size(); });
+    m.def(
+        "udp_checksum",
+        [](py::bytes src, py::bytes dst, py::bytes datagram) {
+            const std::string_view s(src), d(dst), u(datagram);
+            if (s.size() != d.size() || (s.size() != 4 && s.size() != 16))
+                throw py::value_error("src and dst must both be 4 (IPv4) or 16 (IPv6) bytes");
+            if (u.size() < 8 || u.size() > 0xFFFF)
+                throw py::value_error("a UDP datagram is 8 to 65535 bytes");
+            const auto bytes = [](std::string_view v) { return reinterpret_cast<const std::uint8_t*>(v.data()); };
+            return udp_checksum(bytes(s), bytes(d), s.size(), bytes(u), u.size());
+        },
+        py::arg("src"), py::arg("dst"), py::arg("datagram"),
+        "RFC 768 checksum of a whole UDP datagram (its own checksum field counted as zero) with "
+        "the pseudo-header of its addresses; a computed 0 is returned as 0xFFFF.");
     py::class_<Capture>(m, "Capture",
                         "A pcap/pcapng capture read into memory (libpcap): UDP datagrams located, SIP "
                         "messages marked, RTP grouped into flows; flows scrubbed and the capture "

@@ -528,6 +528,15 @@ std::size_t Capture::remove_tcp_port(std::uint16_t port) {
     return n;
 }
 
+std::uint16_t udp_checksum(const std::uint8_t* src, const std::uint8_t* dst, std::size_t address_bytes,
+                           const std::uint8_t* datagram, std::size_t len) noexcept {
+    // The pseudo-header's length field: 16 bits (IPv4) or 32 (IPv6), the same sum either way.
+    const std::uint64_t pseudo = sum16(src, address_bytes) + sum16(dst, address_bytes) + 17 + (len >> 16) + (len & 0xFFFF);
+    const std::uint64_t body = sum16(datagram, std::min<std::size_t>(len, 6)) + (len > 8 ? sum16(datagram + 8, len - 8) : 0);
+    const std::uint16_t c = fold(pseudo + body);
+    return c ? c : std::uint16_t{0xFFFF};  // RFC 768: a computed 0 is sent as all ones
+}
+
 std::uint64_t Capture::pseudo_addresses(const Frame& f, const std::uint8_t* b) noexcept {
     // Source and (final) destination of the pseudo-header, summed.
     return sum16(b + src_at(f), address_bytes(f)) + sum16(b + dst_at(f), address_bytes(f));
@@ -569,11 +578,8 @@ std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::
     } else {
         put_be16(b + f.ip + 4, static_cast<std::uint16_t>(f.udp - f.ip - 40 + ulen));
     }
-    put_be16(b + f.udp + 6, 0);
-    if (f.udp_checksum) {
-        const std::uint16_t c = fold(pseudo_addresses(f, b) + 17 + ulen + sum16(b + f.udp, ulen));
-        put_be16(b + f.udp + 6, c ? c : std::uint16_t{0xFFFF});  // RFC 768: a computed 0 is sent as all ones
-    }
+    put_be16(b + f.udp + 6,
+             f.udp_checksum ? udp_checksum(b + src_at(f), b + dst_at(f), address_bytes(f), b + f.udp, ulen) : 0);
     return buf.size();
 }
 

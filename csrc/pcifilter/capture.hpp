@@ -65,6 +65,14 @@ struct FlowScrubResult {
     std::uint64_t packets_in = 0, packets_out = 0;
 };
 
+// RFC 768 checksum of a whole UDP datagram of `len` bytes (its own checksum field, bytes 6-7,
+// counted as zero) with the pseudo-header of its source and destination addresses (4 bytes
+// each for IPv4, 16 for IPv6, RFC 8200 §8.1: the final destination); a computed 0 is
+// returned as 0xFFFF, as it is sent. For the capture writer and for pcifilter.pcap, which
+// puts reassembled SIP datagrams back into their fragments.
+std::uint16_t udp_checksum(const std::uint8_t* src, const std::uint8_t* dst, std::size_t address_bytes,
+                           const std::uint8_t* datagram, std::size_t len) noexcept;
+
 class Capture {
 public:
     // Reads the whole file. Throws std::invalid_argument for a file libpcap cannot read

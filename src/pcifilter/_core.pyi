@@ -35,6 +35,7 @@ __all__: list[str] = [
     "scrub_many",
     "time_opus_filter",
     "time_stream_filter",
+    "udp_checksum",
     "ulaw_decode",
     "ulaw_encode",
 ]
@@ -493,6 +494,11 @@ def time_stream_filter(
 ) -> float:
     """
     Best time in ns per packet of a fresh C++ StreamFilter (defaults: PCMU 0, telephone-event 101, filtering on) over the packets, timed in C++ with the GIL released: the filter's own cost, for `pcifilter bench`.
+    """
+
+def udp_checksum(src: bytes, dst: bytes, datagram: bytes) -> int:
+    """
+    RFC 768 checksum of a whole UDP datagram (its own checksum field counted as zero) with the pseudo-header of its addresses; a computed 0 is returned as 0xFFFF.
     """
 
 def ulaw_decode(codes: typing.Any) -> numpy.typing.NDArray[numpy.int16]:

@@ -36,14 +36,11 @@ from __future__ import annotations
 import json
 import re
 import socket
-import struct
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from pcifilter import _core
 from pcifilter.api import event_record
@@ -269,20 +266,6 @@ def _sip_over_tcp(
     return frames, messages, dtmf, keys
 
 
-def _udp_checksum(family: int, src: bytes, dst: bytes, datagram: bytes) -> int:
-    """RFC 768 (IPv6: RFC 8200 §8.1) checksum of a whole UDP datagram, its own checksum
-    field taken as 0; a computed 0 is sent as all ones."""
-    n = len(datagram)
-    pseudo = (
-        src + dst + (struct.pack("!BBH", 0, 17, n) if family == 4 else struct.pack("!I3xB", n, 17))
-    )
-    data = pseudo + datagram[:6] + b"\0\0" + datagram[8:] + b"\0" * (n % 2)
-    total = int(np.frombuffer(data, dtype=">u2").sum(dtype=np.uint64))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return (~total & 0xFFFF) or 0xFFFF
-
-
 def _datagrams(
     fragments: list[tuple[int, int, bool, bytes]],
 ) -> Iterator[list[tuple[int, int, bytes]]]:
@@ -389,7 +372,7 @@ def _sip_over_udp_fragments(
             continue
         new = bytearray(d.data[:8] + redacted)
         if d.family == 6 or d.data[6:8] != b"\0\0":  # IPv4 may send no checksum
-            new[6:8] = _udp_checksum(d.family, d.src, d.dst, bytes(new)).to_bytes(2, "big")
+            new[6:8] = _core.udp_checksum(d.src, d.dst, bytes(new)).to_bytes(2, "big")
         _put_back(capture, d.parts, new)
     return messages, dtmf, keys
 
