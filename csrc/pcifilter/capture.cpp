@@ -81,6 +81,20 @@ std::uint16_t fold(std::uint64_t s) noexcept {
     return static_cast<std::uint16_t>(~s & 0xFFFF);
 }
 
+// The RFC 1071 checksum of a UDP datagram or TCP segment (`protocol` 17 or 6) of `len` bytes,
+// its own checksum field at `field` counted as zero, with the pseudo-header of its addresses
+// (RFC 768, RFC 9293; RFC 8200 §8.1: the final destination). The pseudo-header's length
+// field is 16 bits (IPv4) or 32 (IPv6): the same sum either way.
+std::uint16_t transport_checksum(const std::uint8_t* src, const std::uint8_t* dst, std::size_t address_bytes,
+                                 std::uint8_t protocol, const std::uint8_t* data, std::size_t len,
+                                 std::size_t field) noexcept {
+    const std::uint64_t pseudo =
+        sum16(src, address_bytes) + sum16(dst, address_bytes) + protocol + (len >> 16) + (len & 0xFFFF);
+    const std::uint64_t body =
+        sum16(data, std::min(len, field)) + (len > field + 2 ? sum16(data + field + 2, len - field - 2) : 0);
+    return fold(pseudo + body);
+}
+
 bool starts_sip(const std::uint8_t* p, std::size_t n) noexcept {
     if (n < 4 || p[0] < 'A' || p[0] > 'U') return false;  // RTP starts 0x80-0xBF
     static constexpr const char* kStarts[] = {
@@ -530,16 +544,8 @@ std::size_t Capture::remove_tcp_port(std::uint16_t port) {
 
 std::uint16_t udp_checksum(const std::uint8_t* src, const std::uint8_t* dst, std::size_t address_bytes,
                            const std::uint8_t* datagram, std::size_t len) noexcept {
-    // The pseudo-header's length field: 16 bits (IPv4) or 32 (IPv6), the same sum either way.
-    const std::uint64_t pseudo = sum16(src, address_bytes) + sum16(dst, address_bytes) + 17 + (len >> 16) + (len & 0xFFFF);
-    const std::uint64_t body = sum16(datagram, std::min<std::size_t>(len, 6)) + (len > 8 ? sum16(datagram + 8, len - 8) : 0);
-    const std::uint16_t c = fold(pseudo + body);
+    const std::uint16_t c = transport_checksum(src, dst, address_bytes, 17, datagram, len, 6);
     return c ? c : std::uint16_t{0xFFFF};  // RFC 768: a computed 0 is sent as all ones
-}
-
-std::uint64_t Capture::pseudo_addresses(const Frame& f, const std::uint8_t* b) noexcept {
-    // Source and (final) destination of the pseudo-header, summed.
-    return sum16(b + src_at(f), address_bytes(f)) + sum16(b + dst_at(f), address_bytes(f));
 }
 
 // The bytes of frame f carrying placement p's packet: the frame's headers, the packet, and
@@ -557,9 +563,8 @@ std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::
         const std::size_t end = f.family == 4 ? f.ip + be16(b + f.ip + 2) : f.ip + 40u + be16(b + f.ip + 4);
         if (end > f.caplen) return buf.size();  // cut short by the snap length: cannot be summed
         const std::size_t tlen = end - f.tcp;
-        const std::uint64_t pseudo = pseudo_addresses(f, b) + 6 + tlen;
-        put_be16(b + f.tcp + 16, 0);
-        put_be16(b + f.tcp + 16, fold(pseudo + sum16(b + f.tcp, tlen)));
+        put_be16(b + f.tcp + 16,
+                 transport_checksum(b + src_at(f), b + dst_at(f), address_bytes(f), 6, b + f.tcp, tlen, 16));
         return buf.size();
     }
     const std::size_t head = f.udp + 8u, tail = f.caplen - f.ip_end;

@@ -158,8 +158,6 @@ private:
     static std::size_t dst_at(const Frame& f) noexcept {
         return f.family == 4 ? f.ip + 16u : f.dst6 != 0 ? f.dst6 : f.ip + 24u;
     }
-    // The addresses' part of a UDP or TCP pseudo-header sum (RFC 768, RFC 8200 §8.1).
-    static std::uint64_t pseudo_addresses(const Frame& f, const std::uint8_t* b) noexcept;
     static void note_fragment(Frame& f, std::size_t ip, std::size_t data, std::size_t end, std::size_t caplen,
                               std::uint8_t family, std::uint32_t offset, bool more, std::uint32_t id) noexcept;
     std::size_t build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const;
