@@ -145,19 +145,21 @@ def _quiet_cells(lookahead_ms: float, seeds: tuple[int, ...]) -> list[int]:
     return cells
 
 
-def _masked_shares(lookahead_ms: float) -> list[float]:
-    """Percent of ten minutes of speech and of music (seed 7) masked."""
-    return [
-        100 * pf.scrub(x, lookahead_ms=lookahead_ms).masked_ms / (len(x) / 8)
-        for x in (corpus.cached("speech", 600, 7), corpus.cached("music", 600, 7))
-    ]
+def _scrub_continuous(**options: float) -> tuple[list[pf.ScrubResult], list[float]]:
+    """Ten minutes of speech and of music (seed 7), with no keypress in them, scrubbed: the
+    results and the percent of each masked."""
+    sources = (corpus.cached("speech", 600, 7), corpus.cached("music", 600, 7))
+    results = [pf.scrub(x, **options) for x in sources]
+    shares = [100 * r.masked_ms / (len(x) / 8) for r, x in zip(results, sources, strict=True)]
+    return results, shares
 
 
 def quiet_sweep() -> None:
     """Ten minutes of speech and of music (seed 7) masked, and keypresses at -25/-30 dBm0
     under each at -20 dBm0 fully covered (64 per cell, seed 24, 40 ms look-ahead): the cases
     of the strict xfail test_quiet_keypress_under_speech_and_music, four times as many."""
-    shares, cells = _masked_shares(40.0), _quiet_cells(40.0, (24,))
+    _, shares = _scrub_continuous()
+    cells = _quiet_cells(40.0, (24,))
     print("| speech masked | music masked | speech −25 / −30 dBm0 | music −25 / −30 dBm0 |")
     print("|---|---|---|---|")
     print(
@@ -177,8 +179,9 @@ def quiet_lookahead_sweep() -> None:
     print("|---|---|---|---|---|---|")
     sp = corpus.cached("speech", 600, 7)
     for la in (40.0, 60.0, 80.0, 120.0, 160.0, 200.0):
-        shares, cells = _masked_shares(la), _quiet_cells(la, (24, 25, 26, 27))
-        quality = speech_pesq(sp, pf.scrub(sp, lookahead_ms=la).audio)
+        results, shares = _scrub_continuous(lookahead_ms=la)
+        cells = _quiet_cells(la, (24, 25, 26, 27))
+        quality = speech_pesq(sp, results[0].audio)
         print(
             f"| {la:g} ms | {shares[0]:.2f} % | {quality:.2f} | {shares[1]:.2f} % "
             f"| {cells[0]} / {cells[1]} | {cells[2]} / {cells[3]} |",
@@ -209,12 +212,11 @@ def mask_ratio_sweep() -> None:
         "| line noise -3..-30 | speech/music -3..-15 | speech -20/-25/-30 |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    sp, mu = corpus.cached("speech", 600, 7), corpus.cached("music", 600, 7)
+    sp = corpus.cached("speech", 600, 7)
     plain = pf.scrub
     for ratio, weak in ((0.3, 1.0), (0.4, 1.0), (0.4, 0.12), (0.5, 0.12)):
         opts = {"mask_min_energy_ratio": ratio, "mask_weak_energy_ratio": weak}
-        rs = [plain(x, **opts) for x in (sp, mu)]
-        masked = [100 * r.masked_ms / (len(x) / 8) for r, x in zip(rs, (sp, mu), strict=True)]
+        rs, masked = _scrub_continuous(**opts)
         spans = rs[0].spans
         span_text = (
             f"{len(spans) / (len(sp) / 8000 / 60):.0f}, "
