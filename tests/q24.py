@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 import pcifilter as pf
 from pcifilter import signals as sg
+from pcifilter import spandsp
 
 Codec = Callable[[npt.NDArray[np.int16]], npt.NDArray[np.int16]]
 
@@ -120,3 +121,12 @@ def talk_down_rate(
     cases = talk_down_signals(speech, tone_dbm0, trials, seed)
     ok = sum([e.digit for e in pf.detect(x, **options)] == [d] for d, x in cases)  # type: ignore[arg-type]
     return ok / trials
+
+
+def spandsp_talk_down_rate(
+    speech: npt.NDArray[np.int16], tone_dbm0: float, trials: int = 200, seed: int = 0
+) -> float:
+    """The same as `talk_down_rate`, through spandsp 0.0.6 (the caller checks
+    `spandsp.available()`)."""
+    cases = talk_down_signals(speech, tone_dbm0, trials, seed)
+    return sum(spandsp.spandsp_digits(x)[0] == d for d, x in cases) / trials
