@@ -8,6 +8,7 @@ must hold from 16 kbit/s (tests/test_opus_q24.py).
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/opus_q24_report.py --pause-sweep
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/opus_q24_report.py --row-sweep
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/opus_q24_report.py --twist-sweep
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/opus_q24_report.py --twist-delivered
 
 `--pause-sweep`: the 40 ms pause row through hybrid 10 ms frames at 16 kbit/s (once a strict
 xfail) over 16 seeds, each pair of presses counted as found twice, merged into one, or with
@@ -15,7 +16,11 @@ one press lost. `--row-sweep`: the pause and the 10 ms dropout rows through SILK
 CELT 10 ms frames at 16 kbit/s over 16 other seeds (100-115), pairs as the row wants them
 (two presses, one), and the ones that are not. `--twist-sweep`: the -8 dB twist accept row
 and the -12.1 dB reject row at 16 kbit/s over 8 seeds (200-207), failures per reverse-twist
-limit of the detector: whether any limit holds both through the codec.
+limit of the detector: whether any limit holds both through the codec. `--twist-delivered`:
+the twist the codec delivers (both tones fitted by least squares over each keypress, as
+received) for keypresses keyed at the four twist rows, 16 seeds (200-215) of all sixteen
+digits, and the detector's decisions judged on that delivered twist: whether the codec,
+not the detector, moves keypresses across the Q.24 gap.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from opuslib import round_trip
-from q24 import trial_signal
+from q24 import delivered_twist_db, trial_signal
 
 import pcifilter as pf
 from pcifilter import signals as sg
@@ -147,7 +152,60 @@ def twist_sweep() -> None:
         )
 
 
+TWIST_ROWS = (-8.0, -12.1, 4.0, 10.1)  # keyed: accept, reject, accept, reject
+
+
+def _spread(values: list[float]) -> str:
+    v = np.array(values)
+    return f"{v.min():.1f} / {np.median(v):.1f} / {v.max():.1f}"
+
+
+def twist_delivered() -> None:
+    print(
+        "| coding | keyed -8 dB: delivered min / median / max | keyed -12.1 dB: "
+        "delivered min / median / max | keyed +4: delivered max; keyed +10.1: delivered min | "
+        "delivered within [-8, +4]: found | delivered beyond -12 / +10: not found |"
+    )
+    print("|---|---|---|---|---|---|")
+    for mode, frame_ms, kbps in (
+        ("celt", 10, 16), ("celt", 20, 16), ("celt", 60, 16), ("hybrid", 10, 16),
+        ("silk", 10, 16), ("celt", 10, 24),
+    ):  # fmt: skip
+        delivered: dict[float, list[float]] = {t: [] for t in TWIST_ROWS}
+        inside = [0, 0]  # found, of
+        beyond = [0, 0]  # not found, of
+        for twist in TWIST_ROWS:
+            for seed in range(200, 216):
+                rng = np.random.default_rng(seed)
+                keyed = [
+                    (d, *trial_signal(rng, d, twist_db=twist, level_dbm0=-10.0)) for d in sg.DIGITS
+                ]
+                pcm, spans = _in_one_stream([x for _, x, _, _ in keyed])
+                y = round_trip(pcm, mode, frame_ms, kbps * 1000)
+                events = pf.detect(y)
+                for (d, _, on, off), (a, b) in zip(keyed, spans, strict=True):
+                    got = [e.digit for e in events if a <= e.start_ms < b]
+                    tw = delivered_twist_db(y, int(a * 8) + on, int(a * 8) + off, d)
+                    delivered[twist].append(tw)
+                    if -8.0 <= tw <= 4.0:
+                        inside[0] += got == [d]
+                        inside[1] += 1
+                    elif tw < -12.0 or tw > 10.0:
+                        beyond[0] += got == []
+                        beyond[1] += 1
+
+        print(
+            f"| {mode} {frame_ms} ms, {kbps} kbit/s | {_spread(delivered[-8.0])} | "
+            f"{_spread(delivered[-12.1])} | "
+            f"{max(delivered[4.0]):.1f} / {min(delivered[10.1]):.1f} | "
+            f"{inside[0]} / {inside[1]} | {beyond[0]} / {beyond[1]} |"
+        )
+
+
 def main() -> None:
+    if "--twist-delivered" in sys.argv[1:]:
+        twist_delivered()
+        return
     if "--twist-sweep" in sys.argv[1:]:
         twist_sweep()
         return

@@ -58,6 +58,20 @@ def trial_signal(
     return x, lead, lead + len(tone)
 
 
+def delivered_twist_db(y: npt.ArrayLike, start: int, end: int, digit: str) -> float:
+    """The twist (high - low, dB) a keypress keyed at [start, end) has in the audio `y` as
+    delivered (after a codec): both tones' amplitudes fitted by least squares at their nominal
+    frequencies over the keypress less 5 ms at each end (where a codec smears the edges).
+    What a receiver is given to judge, whatever the twist keyed was."""
+    low, high = sg.digit_freqs(digit)
+    t = np.arange(start + 40, end - 40) / 8000.0
+    basis = np.stack([f(2 * np.pi * hz * t) for hz in (low, high) for f in (np.cos, np.sin)], 1)
+    c, *_ = np.linalg.lstsq(
+        basis, np.asarray(y, dtype=np.float64)[start + 40 : end - 40], rcond=None
+    )
+    return float(10 * np.log10((c[2] ** 2 + c[3] ** 2) / (c[0] ** 2 + c[1] ** 2)))
+
+
 def detection_rate(
     trials: int,
     seed: int,

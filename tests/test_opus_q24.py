@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from opuslib import round_trip
-from q24 import trial_signal
+from q24 import delivered_twist_db, trial_signal
 
 import pcifilter as pf
 from pcifilter import signals as sg
@@ -22,7 +22,8 @@ MODES = [(m, f) for m in ("silk", "hybrid", "celt") for f in (10, 20, 40, 60)]
 configs = pytest.mark.parametrize(("mode", "frame_ms"), MODES)
 # CELT with 10 ms frames at 16 kbit/s (20 bytes a frame) moves a tone's level enough that a
 # few keypresses at the twist limit are lost (a -8 dB twist comes out near -10 dB; 100 % from
-# 24 kbit/s): a known gap, kept visible.
+# 24 kbit/s): a known gap, kept visible. It is the codec's: the twist it delivers for a -8 dB
+# keypress can lie below that of a -12.1 dB one (test_celt_twist_rows_hold_on_the_twist_...).
 CELT10_GAP = pytest.mark.xfail(
     strict=True,
     reason="CELT 10 ms at 16 kbit/s: a few keypresses at the twist limit are lost",
@@ -33,15 +34,22 @@ twist_configs = pytest.mark.parametrize(
 )
 
 
-def _through_opus(
+def _coded(
     parts: list[npt.NDArray[np.float64]], mode: str, frame_ms: int, bitrate: int = BITRATE
-) -> tuple[list[pf.ToneEvent], list[tuple[float, float]]]:
-    """The parts in one stream through Opus; the events and each part's span in ms."""
+) -> tuple[npt.NDArray[np.int16], list[tuple[float, float]]]:
+    """The parts in one stream through Opus, decoded; and each part's span in ms."""
     spans, at = [], 0
     for p in parts:
         spans.append((at / 8, (at + len(p)) / 8))
         at += len(p)
-    y = round_trip(sg.to_int16(np.concatenate(parts)), mode, frame_ms, bitrate)
+    return round_trip(sg.to_int16(np.concatenate(parts)), mode, frame_ms, bitrate), spans
+
+
+def _through_opus(
+    parts: list[npt.NDArray[np.float64]], mode: str, frame_ms: int, bitrate: int = BITRATE
+) -> tuple[list[pf.ToneEvent], list[tuple[float, float]]]:
+    """The parts in one stream through Opus; the events and each part's span in ms."""
+    y, spans = _coded(parts, mode, frame_ms, bitrate)
     return pf.detect(y), spans
 
 
@@ -90,6 +98,36 @@ def test_twist_rows(mode: str, frame_ms: int) -> None:
         _accept(mode, frame_ms, twist_db=twist, level_dbm0=-10.0)
     for twist in (-12.1, 10.1):
         _reject(mode, frame_ms, twist_db=twist, level_dbm0=-10.0)
+
+
+@pytest.mark.parametrize("frame_ms", [10, 20, 60])
+def test_celt_twist_rows_hold_on_the_twist_the_codec_delivers(frame_ms: int) -> None:
+    """Why the CELT 10 ms twist row above is a strict xfail and not a detector flaw: at
+    16 kbit/s CELT moves each tone's level by up to 2-3 dB, so the twist it delivers for a
+    keypress keyed at -8 dB can lie below the twist it delivers for one keyed at -12.1 dB (and
+    at 20 and 60 ms nearly so; `opus_q24_report.py --twist-delivered`): no receiver of the
+    decoded audio can accept the one and reject the other. Judged on the twist delivered
+    (both tones fitted over the keypress), every keypress within [-8, +4] dB is found and
+    none beyond -12 / +10 dB."""
+    delivered: dict[float, list[float]] = {}
+    for twist in (-8.0, -12.1, 4.0, 10.1):
+        for seed in range(200, 204):
+            rng = np.random.default_rng(seed)
+            keyed = [
+                (d, *trial_signal(rng, d, twist_db=twist, level_dbm0=-10.0)) for d in sg.DIGITS
+            ]
+            y, spans = _coded([x for _, x, _, _ in keyed], "celt", frame_ms)
+            events = pf.detect(y)
+            for (d, _, on, off), (a, b) in zip(keyed, spans, strict=True):
+                got = [e.digit for e in events if a <= e.start_ms < b]
+                tw = delivered_twist_db(y, int(a * 8) + on, int(a * 8) + off, d)
+                delivered.setdefault(twist, []).append(tw)
+                if -8.0 <= tw <= 4.0:
+                    assert got == [d], (d, tw)
+                elif tw < -12.0 or tw > 10.0:
+                    assert got == [], (d, tw)
+    if frame_ms == 10:
+        assert min(delivered[-8.0]) < max(delivered[-12.1])
 
 
 @configs
