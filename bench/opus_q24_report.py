@@ -14,7 +14,9 @@ must hold from 16 kbit/s (tests/test_opus_q24.py).
 xfail) over 16 seeds, each pair of presses counted as found twice, merged into one, or with
 one press lost. `--row-sweep`: the pause and the 10 ms dropout rows through SILK, hybrid and
 CELT 10 ms frames at 16 kbit/s over 16 other seeds (100-115), pairs as the row wants them
-(two presses, one), and the ones that are not. `--twist-sweep`: the -8 dB twist accept row
+(two presses, one), and the ones that are not. Both sweeps also say how clean the pairs
+arrive: the pair fitted in each 10 ms, its energy over the rest's (`q24.delivered_snr_db`;
+Q.24's noise row is 15 dB per tone, about 18 dB for the pair). `--twist-sweep`: the -8 dB twist accept row
 and the -12.1 dB reject row at 16 kbit/s over 8 seeds (200-207), failures per reverse-twist
 limit of the detector: whether any limit holds both through the codec. `--twist-delivered`:
 the twist the codec delivers (both tones fitted by least squares over each keypress, as
@@ -32,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from opuslib import round_trip
-from q24 import delivered_twist_db, trial_signal
+from q24 import delivered_snr_db, delivered_twist_db, trial_signal
 
 import pcifilter as pf
 from pcifilter import signals as sg
@@ -91,42 +93,67 @@ def rate(mode: str, frame_ms: int, bitrate: int, seed: int, **signal: object) ->
 
 def pause_sweep(mode: str = "hybrid", frame_ms: int = 10, bitrate: int = 16000) -> None:
     ok = merged = lost = other = 0
+    missed_snr = []  # how clean the pairs not found twice arrived (the lower press's)
     for seed in range(16):
         pcm, pairs = _press_pairs(np.random.default_rng(seed), 40.0)
-        events = pf.detect(round_trip(pcm, mode, frame_ms, bitrate))
+        y = round_trip(pcm, mode, frame_ms, bitrate)
+        events = pf.detect(y)
         for a0, b0, d, onset in pairs:
             first_end, second = onset + 60, onset + 100
             es = [e for e in events if a0 <= e.start_ms < b0]
             if [e.digit for e in es] == [d, d]:
                 ok += 1
-            elif len(es) == 1 and es[0].digit == d:
+                continue
+            at = int(onset * 8)
+            missed_snr.append(
+                min(
+                    delivered_snr_db(y, at, at + 480, d),
+                    delivered_snr_db(y, at + 800, at + 1280, d),
+                )
+            )
+            if len(es) == 1 and es[0].digit == d:
                 spans_both = es[0].start_ms < first_end - 20 and es[0].end_ms > second + 20
                 merged += spans_both
                 lost += not spans_both
             else:
                 other += 1
+    snrs = ", ".join(f"{v:.1f}" for v in missed_snr)
     print(
         f"{mode} {frame_ms} ms, {bitrate // 1000} kbit/s, 40 ms pause, 256 pairs: {ok} found "
-        f"twice, {merged} merged, {lost} with one press lost, {other} otherwise"
+        f"twice, {merged} merged, {lost} with one press lost, {other} otherwise; "
+        f"those arrived at SNR [{snrs}] dB"
     )
 
 
 def row_sweep() -> None:
+    """Also how clean each pair arrives (`delivered_snr_db` over both presses, the lower):
+    the median over the pairs, and each wrong pair's."""
     for mode in ("silk", "hybrid", "celt"):
         for gap_ms, presses in ((40.0, 2), (10.0, 1)):
-            ok, wrong = 0, []
+            ok, wrong, snrs = 0, [], []
             for seed in range(100, 116):
                 pcm, pairs = _press_pairs(np.random.default_rng(seed), gap_ms)
-                events = pf.detect(round_trip(pcm, mode, 10, 16000))
-                for a0, b0, d, _ in pairs:
+                y = round_trip(pcm, mode, 10, 16000)
+                events = pf.detect(y)
+                for a0, b0, d, onset in pairs:
+                    first = int(onset * 8)
+                    second = first + 480 + int(gap_ms * 8)
+                    snr = min(
+                        delivered_snr_db(y, first, first + 480, d),
+                        delivered_snr_db(y, second, second + 480, d),
+                    )
+                    snrs.append(snr)
                     got = [e.digit for e in events if a0 <= e.start_ms < b0]
                     if got == [d] * presses:
                         ok += 1
                     else:  # a test signal's digits, not card data
                         keys = "".join(g or "?" for g in got) or "nothing"
-                        wrong.append(f"seed {seed} key {d}: {keys}")
+                        wrong.append(f"seed {seed} key {d}: {keys} at {snr:.1f} dB")
             row = "40 ms pause" if presses == 2 else "10 ms dropout"
-            print(f"{mode} 10 ms, 16 kbit/s, {row}: {ok}/256 as the row wants; {wrong}")
+            print(
+                f"{mode} 10 ms, 16 kbit/s, {row}: {ok}/256 as the row wants (pairs arrive at "
+                f"{np.median(snrs):.1f} dB SNR, median); {wrong}"
+            )
 
 
 def twist_sweep() -> None:
