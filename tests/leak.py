@@ -16,6 +16,8 @@ from pcifilter import corpus
 from pcifilter import signals as sg
 
 BACKGROUNDS = ("silence", "line_noise", "music", "speech")
+# Backgrounds cut from recordings (pcifilter.corpus.recorded) rather than espeak-ng and synthesis.
+RECORDED = ("recorded_speech", "recorded_music")
 
 
 def background(
@@ -33,8 +35,12 @@ def background(
 
 @functools.cache
 def _corpus(kind: str) -> tuple[npt.NDArray[np.int16], float]:
-    """The 10-minute corpus a background is cut from, and its active level: read once."""
-    src = corpus.cached("speech" if kind == "speech" else "music", 600, seed=7)
+    """The corpus a background is cut from (ten minutes of espeak-ng speech or synthesised
+    music, or a recorded one), and its active level: read once."""
+    if kind in RECORDED:
+        src = corpus.recorded(kind.removeprefix("recorded_"))
+    else:
+        src = corpus.cached("speech" if kind == "speech" else "music", 600, seed=7)
     return src, sg.active_amplitude(src)
 
 

@@ -59,9 +59,62 @@ def test_talk_down_at_least_spandsps_on_the_same_signals(speech_10min: np.ndarra
 @pytest.mark.parametrize("kind", ["speech", "music"])
 def test_no_digit_through_opus_20_ms(kind: str, mode: str) -> None:
     # Gateways code Opus too; 10 minutes through 20 ms frames at 16 kbit/s, decoded at 8 kHz
-    # as the stream filter decodes: no digit. (Through 10 ms hybrid frames at 16 kbit/s the
-    # detector reports one digit in 20 minutes of music: bench/opus_talkoff_report.py.)
+    # as the stream filter decodes: no digit. (20 minutes, 10 ms frames too, and recorded
+    # speech and music: bench/opus_talkoff_report.py.)
     from opuslib import round_trip
 
     x = corpus.cached(kind, 3600, seed=0)[: 8000 * 600]
     assert pf.detect(round_trip(x, mode, 20, 16000)) == []
+
+
+# Recorded telephone speech (131 minutes of prompts: five voices, four women and a man, in
+# English, Spanish, French, Italian and Russian) and 18 minutes of music on hold, from Debian's
+# asterisk sound packages (pcifilter.corpus.recorded; ./dev.sh installs them).
+
+
+@pytest.mark.parametrize("kind", ["speech", "music"])
+def test_no_digit_in_recorded_speech_and_music(kind: str) -> None:
+    x = corpus.recorded(kind)
+    assert len(x) > 8000 * 60 * (120 if kind == "speech" else 15)
+    for y in (x, pf.ulaw_decode(pf.ulaw_encode(x)), pf.alaw_decode(pf.alaw_encode(x))):
+        assert pf.detect(y) == []
+
+
+@pytest.mark.parametrize("kind", ["speech", "music"])
+def test_masking_leaves_most_of_recorded_speech_and_music_untouched(kind: str) -> None:
+    x = corpus.recorded(kind)
+    r = pf.scrub(x)
+    assert r.masked_ms / (len(x) / 8) < 0.05  # measured 3.4 % and 1.8 %: bench/RESULTS.md
+    assert r.events == []
+
+
+def test_talk_down_over_recorded_speech() -> None:
+    """Keypresses over recorded speech at its own -12 dBm0 (400 per level): pcifilter finds at
+    least as many as spandsp 0.0.6 on the very signals at every level, and more than the
+    figures the issue quotes for spandsp, which spandsp comes close to here (measured:
+    95.8/72.2/54.8/43.8/37.2 % against spandsp's 95.2/69.2/51.5/42.8/35.5 %)."""
+    from q24 import spandsp_talk_down_rate
+
+    from pcifilter import spandsp
+
+    speech = corpus.recorded("speech")
+    for level, reference in SPANDSP_TALK_DOWN.items():
+        ours = talk_down_rate(speech, level, trials=400, seed=1)
+        assert ours >= reference, (level, ours)
+        if spandsp.available():
+            theirs = spandsp_talk_down_rate(speech, level, trials=400, seed=1)
+            assert ours >= theirs, (level, ours, theirs)
+
+
+@pytest.mark.parametrize("bg", ["recorded_speech", "recorded_music"])
+def test_keypresses_over_recorded_speech_and_music_are_masked_whole(bg: str) -> None:
+    """The leak criterion over recordings at -20 dBm0, for keypresses from -3 to -20 dBm0
+    (quieter ones under louder speech or music: the strict xfail in test_scrub.py; over the
+    recordings 61/64 at -25 and 48-50/64 at -30 dBm0 are covered, bench/RESULTS.md)."""
+    from leak import sweep_case
+
+    rng = np.random.default_rng(24)
+    for level in (-3.0, -10.0, -15.0, -20.0):
+        for i in range(48):
+            res, _, _ = sweep_case(rng, bg, level, i)
+            assert res.covered == 1.0 and res.worst_db <= -40.0, (level, i, res)

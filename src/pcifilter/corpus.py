@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Speech and music corpora for talk-off, talk-down and leak tests, built from what a Debian
 machine can install: espeak-ng voices in many languages and variants, and music synthesised
-here (harmonic timbres, chords, vibrato, percussion).
+here (harmonic timbres, chords, vibrato, percussion); and, recorded, the telephone prompts of
+Debian's asterisk-core-sounds-*-wav packages (five voices, four women and a man, in English,
+Spanish, French, Italian and Russian: 131 minutes at 8 kHz) and the music on hold of
+asterisk-moh-opsound-wav (18 minutes), through `recorded()`.
 
 `python -m pcifilter.corpus --minutes 60 --out DIR` writes them as 8 kHz int16 raw files;
 the tests build them into a cache directory on first use (deterministic for a seed).
@@ -14,6 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -236,6 +240,52 @@ def cached(kind: str, seconds: float, seed: int = 0) -> Int16Array:
     x.tofile(tmp)
     tmp.replace(path)
     return x
+
+
+# Recorded telephone speech (each voice's prompts) and music on hold, as Debian installs them.
+ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds")
+RECORDED_VOICES = (
+    "en_US_f_Allison",
+    "es_MX_f_Allison",
+    "fr_CA_f_June",
+    "it_IT_m_Carlo",
+    "ru_RU_f_IvrvoiceRU",
+)
+ASTERISK_MOH = Path("/usr/share/asterisk/moh")
+
+
+def _recorded_files(kind: str) -> list[Path]:
+    if kind == "speech":
+        dirs = [ASTERISK_SOUNDS / v for v in RECORDED_VOICES]
+    elif kind == "music":
+        dirs = [ASTERISK_MOH]
+    else:
+        raise ValueError(f"kind must be 'speech' or 'music', not {kind!r}")
+    return sorted(p for d in dirs for p in d.rglob("*.wav"))
+
+
+def recorded_available() -> bool:
+    """Whether the recorded corpora's Debian packages are installed."""
+    return all((ASTERISK_SOUNDS / v).is_dir() for v in RECORDED_VOICES) and any(
+        ASTERISK_MOH.glob("*.wav")
+    )
+
+
+def recorded(kind: str) -> Int16Array:
+    """Recorded speech (every prompt of the five voices, in path order, each followed by
+    0.1 s of silence) or music (the music-on-hold pieces), at the level they were recorded:
+    8 kHz int16, checked file by file."""
+    parts = []
+    for path in _recorded_files(kind):
+        with wave.open(str(path)) as w:
+            if (w.getframerate(), w.getsampwidth(), w.getnchannels()) != (8000, 2, 1):
+                raise ValueError(f"{path}: not 8 kHz 16-bit mono")
+            parts.append(np.frombuffer(w.readframes(w.getnframes()), dtype="<i2"))
+        if kind == "speech":
+            parts.append(np.zeros(800, np.int16))
+    if not parts:
+        raise FileNotFoundError(f"no recorded {kind}: install Debian's asterisk sound packages")
+    return np.concatenate(parts).astype(np.int16)
 
 
 def main() -> None:
