@@ -97,18 +97,8 @@ def main() -> None:
                 f"{100 * r.masked_ms / (len(x) / 8):.2f} % |"
             )
 
-    speech = corpus.cached("speech", 600, 7)
     print("\n### Talk-down: keypresses (60 ms) over speech at -12 dBm0, found exactly\n")
-    print("| tone level (dBm0 per tone) | " + " | ".join(f"{lv:g}" for lv in LEVELS) + " |")
-    print("|---|" + "---|" * len(LEVELS))
-    ours = [talk_down_rate(speech, lv, a.trials, 1) for lv in LEVELS]
-    print("| pcifilter | " + " | ".join(f"{100 * v:.1f} %" for v in ours) + " |")
-    if spandsp.available():
-        ref = [spandsp_talk_down_rate(speech, lv, a.trials, 1) for lv in LEVELS]
-        print(
-            "| spandsp 0.0.6, same signals | " + " | ".join(f"{100 * v:.1f} %" for v in ref) + " |"
-        )
-    print("| spandsp 0.0.6, issue's figures | 90 % | 64 % | 51 % | 41 % | 33 % |")
+    talk_down_table(corpus.cached("speech", 600, 7), a.trials)
 
     print("\n### Leak sweep (silence mode): tones 40-200 ms, any onset, 48 per level\n")
     print("| background | look-ahead | tone levels | fully covered | worst 10 ms (dB re tone) |")
@@ -128,6 +118,20 @@ def main() -> None:
                 lv_text = "/".join(f"{v:g}" for v in levels)
                 print(f"| {bg} | {la:g} ms | {lv_text} | {full}/{n} | {worst:.1f} |")
     lookahead_sweep()
+
+
+def talk_down_table(speech: np.ndarray, trials: int) -> None:
+    """The talk-down curve over `speech`: pcifilter, spandsp on the same signals, the issue's."""
+    print("| tone level (dBm0 per tone) | " + " | ".join(f"{lv:g}" for lv in LEVELS) + " |")
+    print("|---|" + "---|" * len(LEVELS))
+    ours = [talk_down_rate(speech, lv, trials, 1) for lv in LEVELS]
+    print("| pcifilter | " + " | ".join(f"{100 * v:.1f} %" for v in ours) + " |")
+    if spandsp.available():
+        ref = [spandsp_talk_down_rate(speech, lv, trials, 1) for lv in LEVELS]
+        print(
+            "| spandsp 0.0.6, same signals | " + " | ".join(f"{100 * v:.1f} %" for v in ref) + " |"
+        )
+    print("| spandsp 0.0.6, issue's figures | 90 % | 64 % | 51 % | 41 % | 33 % |")
 
 
 def g711_talkoff() -> None:
@@ -170,16 +174,7 @@ def recorded_report(trials: int) -> None:
         )
 
     print("\n### Talk-down over recorded speech at -12 dBm0 (60 ms keypresses, found exactly)\n")
-    print("| tone level (dBm0 per tone) | " + " | ".join(f"{lv:g}" for lv in LEVELS) + " |")
-    print("|---|" + "---|" * len(LEVELS))
-    ours = [talk_down_rate(speech, lv, trials, 1) for lv in LEVELS]
-    print("| pcifilter | " + " | ".join(f"{100 * v:.1f} %" for v in ours) + " |")
-    if spandsp.available():
-        ref = [spandsp_talk_down_rate(speech, lv, trials, 1) for lv in LEVELS]
-        print(
-            "| spandsp 0.0.6, same signals | " + " | ".join(f"{100 * v:.1f} %" for v in ref) + " |"
-        )
-    print("| spandsp 0.0.6, issue's figures | 90 % | 64 % | 51 % | 41 % | 33 % |")
+    talk_down_table(speech, trials)
 
     print("\n### Leak sweep over recorded backgrounds at -20 dBm0 (64 per cell, 40 ms)\n")
     print("| background | -3/-10/-15 dBm0 | -20 dBm0 | -25 dBm0 | -30 dBm0 |")
