@@ -33,6 +33,7 @@ The capture is held in memory (its size plus about 56 bytes per frame).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import socket
@@ -322,7 +323,7 @@ class _Datagram:
     def ports(self) -> tuple[int, int]:
         return int.from_bytes(self.data[0:2], "big"), int.from_bytes(self.data[2:4], "big")
 
-    @property
+    @functools.cached_property  # asked for SIP and again for RTP: the match once
     def is_sip(self) -> bool:
         ulen = int.from_bytes(self.data[4:6], "big")
         return (
