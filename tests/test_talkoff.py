@@ -6,6 +6,9 @@ runs them. The corpora are built from espeak-ng and synthesis (pcifilter.corpus)
 
 from __future__ import annotations
 
+import wave
+from pathlib import Path
+
 import numpy as np
 import pytest
 from q24 import talk_down_rate
@@ -118,3 +121,19 @@ def test_keypresses_over_recorded_speech_and_music_are_masked_whole(bg: str) -> 
         for i in range(48):
             res, _, _ = sweep_case(rng, bg, level, i)
             assert res.covered == 1.0 and res.worst_db <= -40.0, (level, i, res)
+
+
+def test_recorded_corpus_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="kind"):
+        corpus.recorded("noise")
+    monkeypatch.setattr(corpus, "ASTERISK_MOH", tmp_path / "moh")
+    with pytest.raises(FileNotFoundError, match="asterisk-moh-opsound-wav"):
+        corpus.recorded("music")
+    (tmp_path / "moh").mkdir()
+    with wave.open(str(tmp_path / "moh" / "a.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\0" * 160)
+    with pytest.raises(ValueError, match="not 8 kHz"):
+        corpus.recorded("music")

@@ -261,14 +261,13 @@ def _recorded_files(kind: str) -> list[Path]:
         dirs = [ASTERISK_MOH]
     else:
         raise ValueError(f"kind must be 'speech' or 'music', not {kind!r}")
+    for d in dirs:  # all of them or none: a corpus with a voice missing is another corpus
+        if not d.is_dir():
+            raise FileNotFoundError(
+                f"{d} is missing: install Debian's asterisk-core-sounds-{{en,es,fr,it,ru}}-wav "
+                "and asterisk-moh-opsound-wav (./dev.sh does)"
+            )
     return sorted(p for d in dirs for p in d.rglob("*.wav"))
-
-
-def recorded_available() -> bool:
-    """Whether the recorded corpora's Debian packages are installed."""
-    return all((ASTERISK_SOUNDS / v).is_dir() for v in RECORDED_VOICES) and any(
-        ASTERISK_MOH.glob("*.wav")
-    )
 
 
 def recorded(kind: str) -> Int16Array:
@@ -284,7 +283,7 @@ def recorded(kind: str) -> Int16Array:
         if kind == "speech":
             parts.append(np.zeros(800, np.int16))
     if not parts:
-        raise FileNotFoundError(f"no recorded {kind}: install Debian's asterisk sound packages")
+        raise FileNotFoundError(f"no recorded {kind} found: are the asterisk sound packages whole?")
     return np.concatenate(parts).astype(np.int16)
 
 
