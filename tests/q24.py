@@ -58,35 +58,36 @@ def trial_signal(
     return x, lead, lead + len(tone)
 
 
+def _pair_fit(
+    y: npt.ArrayLike, start: int, end: int, digit: str
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """A digit's two tones fitted by least squares (at their nominal frequencies) to
+    y[start:end]: the cos/sin amplitudes (low tone first), the fit and the samples."""
+    low, high = sg.digit_freqs(digit)
+    t = np.arange(start, end) / 8000.0
+    basis = np.stack([f(2 * np.pi * hz * t) for hz in (low, high) for f in (np.cos, np.sin)], 1)
+    z = np.asarray(y, dtype=np.float64)[start:end]
+    c, *_ = np.linalg.lstsq(basis, z, rcond=None)
+    return c, basis @ c, z
+
+
 def delivered_twist_db(y: npt.ArrayLike, start: int, end: int, digit: str) -> float:
     """The twist (high - low, dB) a keypress keyed at [start, end) has in the audio `y` as
-    delivered (after a codec): both tones' amplitudes fitted by least squares at their nominal
-    frequencies over the keypress less 5 ms at each end (where a codec smears the edges).
-    What a receiver is given to judge, whatever the twist keyed was."""
-    low, high = sg.digit_freqs(digit)
-    t = np.arange(start + 40, end - 40) / 8000.0
-    basis = np.stack([f(2 * np.pi * hz * t) for hz in (low, high) for f in (np.cos, np.sin)], 1)
-    c, *_ = np.linalg.lstsq(
-        basis, np.asarray(y, dtype=np.float64)[start + 40 : end - 40], rcond=None
-    )
+    delivered (after a codec): both tones fitted over the keypress less 5 ms at each end
+    (where a codec smears the edges). What a receiver is given to judge, whatever the twist
+    keyed was."""
+    c, _, _ = _pair_fit(y, start + 40, end - 40, digit)
     return float(10 * np.log10((c[2] ** 2 + c[3] ** 2) / (c[0] ** 2 + c[1] ** 2)))
 
 
 def delivered_snr_db(y: npt.ArrayLike, start: int, end: int, digit: str) -> float:
-    """How clean a keypress keyed at [start, end) arrives in `y`: the pair fitted by least
-    squares in each 10 ms inside it, the fit's energy over the rest's, in dB, the median over
-    the windows (Q.24's noise row is 15 dB per tone, about 18 dB for the pair)."""
-    low, high = sg.digit_freqs(digit)
-    z = np.asarray(y, dtype=np.float64)
+    """How clean a keypress keyed at [start, end) arrives in `y`: the pair fitted in each
+    10 ms inside it, the fit's energy over the rest's, in dB, the median over the windows
+    (Q.24's noise row is 15 dB per tone, about 18 dB for the pair)."""
     snr = []
     for at in range(start, end - 79, 80):
-        t = np.arange(at, at + 80) / 8000.0
-        basis = np.stack([f(2 * np.pi * hz * t) for hz in (low, high) for f in (np.cos, np.sin)], 1)
-        c, *_ = np.linalg.lstsq(basis, z[at : at + 80], rcond=None)
-        fit = basis @ c
-        snr.append(
-            10 * np.log10(np.sum(fit**2) / max(float(np.sum((z[at : at + 80] - fit) ** 2)), 1e-9))
-        )
+        _, fit, z = _pair_fit(y, at, at + 80, digit)
+        snr.append(10 * np.log10(np.sum(fit**2) / max(float(np.sum((z - fit) ** 2)), 1e-9)))
     return float(np.median(snr))
 
 
