@@ -19,11 +19,10 @@ arrive: the pair fitted in each 10 ms, its energy over the rest's (`q24.delivere
 Q.24's noise row is 15 dB per tone, about 18 dB for the pair). `--twist-sweep`: the -8 dB
 twist accept row and the -12.1 dB reject row at 16 kbit/s over 8 seeds (200-207), failures
 per reverse-twist limit of the detector: whether any limit holds both through the codec.
-`--twist-delivered`:
-the twist the codec delivers (both tones fitted by least squares over each keypress, as
-received) for keypresses keyed at the four twist rows, 16 seeds (200-215) of all sixteen
-digits, and the detector's decisions judged on that delivered twist: whether the codec,
-not the detector, moves keypresses across the Q.24 gap.
+`--twist-delivered`: the twist the codec delivers (both tones fitted by least squares over
+each keypress, as received) for keypresses keyed at the four twist rows, 16 seeds (200-215)
+of all sixteen digits, and the detector's decisions judged on that delivered twist: whether
+the codec, not the detector, moves keypresses across the Q.24 gap.
 """
 
 from __future__ import annotations
