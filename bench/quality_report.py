@@ -230,7 +230,7 @@ def onset_bound() -> None:
     digit, twist -4 … +2 dB, frequencies within ±1.5 %, phases), against the default
     scrubber's share there and the keypresses it covers whole (64 per cell, leak sweep), and
     what the idealised detector catches when it masks no more than the scrubber."""
-    freqs = [697.0, 770.0, 852.0, 941.0, 1209.0, 1336.0, 1477.0, 1633.0]
+    freqs = [*sg.ROW_HZ, *sg.COL_HZ]
     pairs = [(r, c) for r in range(4) for c in range(4, 8)]
     thetas = np.geomspace(1e-3, 100.0, 100)  # of a -30 dBm0 tone's coherent power
     ref = (sg.dbm0_to_amplitude(-30.0) * ONSET_WINDOW / 2) ** 2
