@@ -43,6 +43,7 @@ _lib.opus_decoder_destroy.argtypes = [ctypes.c_void_p]
 APPLICATION_VOIP, APPLICATION_AUDIO = 2048, 2049
 SET_BITRATE, SET_INBAND_FEC, SET_PACKET_LOSS_PERC = 4002, 4012, 4014
 SET_BANDWIDTH = 4008
+SET_DTX = 4016
 SET_FORCE_MODE = 11002  # libopus's private control: SILK, hybrid or CELT on demand
 MODES = {"silk": 1000, "hybrid": 1001, "celt": 1002}
 # Hybrid exists only above wideband: SILK wideband, hybrid super-wideband, CELT as libopus
@@ -53,7 +54,13 @@ TOC_MODES = {"silk": range(0, 12), "hybrid": range(12, 16), "celt": range(16, 32
 
 class Encoder:
     def __init__(
-        self, mode: str, bitrate: int, rate: int = 48000, fec: bool = False, channels: int = 1
+        self,
+        mode: str,
+        bitrate: int,
+        rate: int = 48000,
+        fec: bool = False,
+        channels: int = 1,
+        dtx: bool = False,
     ) -> None:
         err = ctypes.c_int()
         self._e = _lib.opus_encoder_create(rate, channels, APPLICATION_VOIP, ctypes.byref(err))
@@ -67,6 +74,8 @@ class Encoder:
         if fec:
             ctl(ctypes.c_void_p(self._e), SET_INBAND_FEC, ctypes.c_int(1))
             ctl(ctypes.c_void_p(self._e), SET_PACKET_LOSS_PERC, ctypes.c_int(20))
+        if dtx:  # after 200 ms of silence, 1-byte frames (a TOC alone), a real one every 400 ms
+            ctl(ctypes.c_void_p(self._e), SET_DTX, ctypes.c_int(1))
 
     def encode(self, pcm: npt.NDArray[np.int16]) -> bytes:
         pcm = np.ascontiguousarray(pcm, dtype=np.int16)
@@ -114,23 +123,29 @@ def rtp_stream(
     seq0: int = 0,
     ssrc: int = 1,
     fec: bool = False,
+    dtx: str = "",
 ) -> list[bytes]:
-    """48 kHz audio as an Opus RTP stream: one packet per `frame_ms`, marker on the first."""
+    """48 kHz audio as an Opus RTP stream: one packet per `frame_ms`, marker on the first.
+    `dtx`: "send" codes silence with DTX and sends its 1-byte frames; "skip" does not send
+    them, as most senders do (a gap in the timestamps, none in the sequence numbers, and the
+    marker bit on the packet after it, RFC 3551)."""
     from pcifilter.rtp import RtpPacket
 
-    enc = Encoder(mode, bitrate, fec=fec)
+    enc = Encoder(mode, bitrate, fec=fec, dtx=bool(dtx))
     n = 48 * frame_ms
-    return [
-        RtpPacket(
-            pt,
-            i == 0,
-            (seq0 + i) & 0xFFFF,
-            (ts0 + i * n) & 0xFFFFFFFF,
-            ssrc,
-            payload=enc.encode(pcm48[i * n : (i + 1) * n]),
-        ).serialize()
-        for i in range(len(pcm48) // n)
-    ]
+    out: list[bytes] = []
+    gap = True
+    for i in range(len(pcm48) // n):
+        payload = enc.encode(pcm48[i * n : (i + 1) * n])
+        if dtx == "skip" and len(payload) <= 2:
+            gap = True
+            continue
+        seq = (seq0 + len(out)) & 0xFFFF
+        out.append(
+            RtpPacket(pt, gap, seq, (ts0 + i * n) & 0xFFFFFFFF, ssrc, payload=payload).serialize()
+        )
+        gap = False
+    return out
 
 
 _lib.opus_encoder_ctl.restype = ctypes.c_int

@@ -158,6 +158,35 @@ def test_leak_sweep_through_opus(mode: str, frame_ms: int, bg: str) -> None:
                 assert 10 * np.log10(max(leak, 1e-20)) <= -40.0, (digit, level, w - s)
 
 
+@pytest.mark.parametrize("dtx", ["send", "skip"])
+@pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])
+def test_dtx_silences_between_keypresses(mode: str, dtx: str) -> None:
+    """A sender with DTX: the silences between keypresses go out as 1-byte frames, or not at
+    all (a gap in the timestamps); each keypress then starts in the first packet after one.
+    Every keypress is found and removed, the DTX frames away from them pass as they were (the
+    one a mask's lead-in reaches is re-encoded), and every packet of the output decodes."""
+    x, spans = sg.keyed_sequence("159#", 100, 800, -10.0, lead_ms=600, sample_rate=48000)
+    raw = rtp_stream(sg.to_int16(x), mode, 20, 24000, PT, ts0=TS0, seq0=7, ssrc=0x51, dtx=dtx)
+    sizes = [len(RtpPacket.parse(p).payload) for p in raw]
+    if dtx == "send":
+        assert sizes.count(1) >= 60  # the encoder did use DTX
+    else:
+        assert len(raw) < len(x) // 960 - 60 and min(sizes) > 2
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+    out = f.process(raw) + f.flush()
+    assert pf.digits_of(f.take_events()) == "159#"
+    assert len(out) == len(raw)
+    assert [RtpPacket.parse(p).timestamp for p in out] == [
+        RtpPacket.parse(p).timestamp for p in raw
+    ]
+    for a, b in zip(raw, out, strict=True):  # DTX frames away from the masks pass as they were
+        p = RtpPacket.parse(a)
+        t = p.timestamp - TS0
+        if len(p.payload) == 1 and all(t + 960 < s - 4800 or t > e + 4800 for s, e in spans):
+            assert a == b
+    _assert_no_trace(_listen(out), spans, "159#")
+
+
 def test_output_decodes_with_an_independent_decoder_at_48_khz() -> None:
     pcm, _ = _call("159", rate=48000)
     raw = _stream(pcm, "hybrid", 20)
