@@ -17,11 +17,11 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from leak import background, projection
-from opuslib import Decoder, rtp_stream, upsample6, write_ogg_opus
+from opuslib import Decoder, Encoder, rtp_stream, upsample6, write_ogg_opus
 
 import pcifilter as pf
+from pcifilter import _core, spandsp
 from pcifilter import signals as sg
-from pcifilter import spandsp
 from pcifilter.rtp import RtpPacket
 from pcifilter.wavio import read_wav
 
@@ -185,6 +185,37 @@ def test_dtx_silences_between_keypresses(mode: str, dtx: str) -> None:
         if len(p.payload) == 1 and all(t + 960 < s - 4800 or t > e + 4800 for s, e in spans):
             assert a == b
     _assert_no_trace(_listen(out), spans, "159#")
+
+
+@pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])
+def test_stereo_stream_with_keypresses_in_one_channel(mode: str) -> None:
+    """opus/48000/2 carrying stereo: keypresses in the right channel only (the left quiet
+    noise). The filter decodes to mono (the keypress at half amplitude there) and replaces the
+    packets they touch with mono ones, which a stereo decoder plays on both channels: neither
+    channel of the output keeps a trace, and every packet decodes."""
+    right, spans = sg.keyed_sequence("159", 80, 200, -10.0, lead_ms=300, sample_rate=48000)
+    left = sg.white_noise(len(right), -50, np.random.default_rng(4))
+    stereo = np.stack([sg.to_int16(left), sg.to_int16(right)], 1).reshape(-1)
+    enc = Encoder(mode, 32000, channels=2)
+    raw = [
+        RtpPacket(
+            PT,
+            i == 0,
+            i,
+            TS0 + 960 * i,
+            0x51,
+            payload=enc.encode(stereo[2 * 960 * i : 2 * 960 * (i + 1)]),
+        ).serialize()
+        for i in range(len(right) // 960)
+    ]
+    assert all(_core.parse_opus_packet(RtpPacket.parse(p).payload)["stereo"] for p in raw)
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+    out = f.process(raw) + f.flush()
+    assert pf.digits_of(f.take_events()) == "159"
+    dec = Decoder(8000, channels=2)
+    y = np.concatenate([dec.decode(RtpPacket.parse(p).payload, 160) for p in out]).reshape(-1, 2)
+    for channel in (0, 1):
+        _assert_no_trace(y[:, channel], spans, "159")
 
 
 def test_output_decodes_with_an_independent_decoder_at_48_khz() -> None:
