@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The leak criterion through Opus by bitrate and filter setting: keypresses whose tone
+survives anywhere in the decoded output (`tests/test_opus_stream.py::opus_leak_sweep`: 24
+keypresses per stream, -3 to -30 dBm0 over silence and line noise, -3 to -15 dBm0 over speech
+and music at -20 dBm0), over SILK 20 ms, hybrid 10/20 ms and CELT 10/20 ms streams and four
+seeds, at 16 and 24 kbit/s, for the stream filter's look-ahead and hang-over.
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/opus_leak_report.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from test_opus_stream import opus_leak_sweep
+
+CODINGS = (("silk", 20), ("hybrid", 10), ("hybrid", 20), ("celt", 10), ("celt", 20))
+BACKGROUNDS = ("silence", "line_noise", "speech", "music")
+SETTINGS = (
+    {"lookahead_ms": 40.0, "hangover_ms": 5.0},
+    {"lookahead_ms": 40.0, "hangover_ms": 15.0},
+    {"lookahead_ms": 50.0, "hangover_ms": 15.0},
+    {"lookahead_ms": 60.0, "hangover_ms": 15.0},
+)
+
+
+def main() -> None:
+    seeds = range(int(sys.argv[1]) if len(sys.argv) > 1 else 4)
+    print(
+        "| look-ahead, hang-over | kbit/s | keypresses with a trace (of "
+        f"{24 * len(CODINGS) * len(BACKGROUNDS) * len(seeds)}) | worst (dB re tone) "
+        "| at the onset / inside / past the end | spandsp heard |"
+    )
+    print("|---|---|---|---|---|---|")
+    for options in SETTINGS:
+        for kbps in (16, 24):
+            leaks, heard = [], 0
+            for mode, frame_ms in CODINGS:
+                for bg in BACKGROUNDS:
+                    for seed in seeds:
+                        found, unheard = opus_leak_sweep(
+                            mode, frame_ms, bg, kbps * 1000, seed, **options
+                        )
+                        leaks += found
+                        heard += not unheard
+            worst = max((db for *_, db in leaks), default=-200.0)
+            onset = sum(off < 80 for _, _, off, _ in leaks)
+            print(
+                f"| {options['lookahead_ms']:g} ms, {options['hangover_ms']:g} ms | {kbps} | "
+                f"{len(leaks)} | {worst:.1f} | {onset} / {len(leaks) - onset} (inside or past) "
+                f"| {heard} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
