@@ -31,7 +31,7 @@ def main() -> None:
     print(
         "| look-ahead, hang-over | kbit/s | keypresses with a trace (of "
         f"{24 * len(CODINGS) * len(BACKGROUNDS) * len(seeds)}) | worst (dB re tone) "
-        "| at the onset / inside / past the end | spandsp heard |"
+        "| in the first 10 ms / later | streams spandsp heard a digit in |"
     )
     print("|---|---|---|---|---|---|")
     for options in SETTINGS:
@@ -49,8 +49,7 @@ def main() -> None:
             onset = sum(off < 80 for _, _, off, _ in leaks)
             print(
                 f"| {options['lookahead_ms']:g} ms, {options['hangover_ms']:g} ms | {kbps} | "
-                f"{len(leaks)} | {worst:.1f} | {onset} / {len(leaks) - onset} (inside or past) "
-                f"| {heard} |",
+                f"{len(leaks)} | {worst:.1f} | {onset} / {len(leaks) - onset} | {heard} |",
                 flush=True,
             )
 
