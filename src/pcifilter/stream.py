@@ -25,7 +25,9 @@ class RtpStreamFilter:
     Opus (`opus_pt` set, RFC 7587): the stream is decoded at `decode_rate` (8000 or 16000 Hz)
     with packet-loss concealment and in-band FEC; a packet that carries any masked audio is
     replaced by one encoded (at `opus_bitrate`) from the masked audio, of the same duration;
-    every other packet passes bit-exact. Its RTP clock, and its telephone-events', is 48 kHz.
+    every other packet passes bit-exact. Masks hang over 10 ms longer than `hangover_ms` (the
+    codec carries a keypress past its end). Its RTP clock, and its telephone-events', is
+    48 kHz.
 
     Payload types the filter does not know (an unnegotiated codec, RED redundancy, ...) could
     carry a keypress: while filtering is on they are dropped (counted, later sequence numbers
