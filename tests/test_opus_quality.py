@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Opus quality around masks: away from masked packets the decoded output is the decoded
 input (PESQ, ITU-T P.862, ≥ 4.4), and no transition into or out of a mask clicks (the decoded
-output never peaks more than 6 dB above the input around a boundary: SILK 1.3 dB, hybrid 2.4 dB,
-CELT 1.5 dB, see bench/RESULTS.md)."""
+output never peaks more than 6 dB above the input around a boundary: at most 1.5 dB, see
+bench/RESULTS.md); on espeak-ng and on recorded speech."""
 
 from __future__ import annotations
 
