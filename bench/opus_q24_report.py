@@ -27,6 +27,7 @@ the codec, not the detector, moves keypresses across the Q.24 gap.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -34,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from opuslib import round_trip
-from q24 import delivered_snr_db, delivered_twist_db, trial_signal
+from q24 import delivered_snr_db, delivered_twist_trials, trial_signal
 
 import pcifilter as pf
 from pcifilter import signals as sg
@@ -203,16 +204,10 @@ def twist_delivered() -> None:
         beyond = [0, 0]  # not found, of
         for twist in TWIST_ROWS:
             for seed in range(200, 216):
-                rng = np.random.default_rng(seed)
-                keyed = [
-                    (d, *trial_signal(rng, d, twist_db=twist, level_dbm0=-10.0)) for d in sg.DIGITS
-                ]
-                pcm, spans = _in_one_stream([x for _, x, _, _ in keyed])
-                y = round_trip(pcm, mode, frame_ms, kbps * 1000)
-                events = pf.detect(y)
-                for (d, _, on, off), (a, b) in zip(keyed, spans, strict=True):
-                    got = [e.digit for e in events if a <= e.start_ms < b]
-                    tw = delivered_twist_db(y, int(a * 8) + on, int(a * 8) + off, d)
+                codec = functools.partial(
+                    round_trip, mode=mode, frame_ms=frame_ms, bitrate=kbps * 1000
+                )
+                for d, tw, got in delivered_twist_trials(codec, twist, seed):
                     delivered[twist].append(tw)
                     if -8.0 <= tw <= 4.0:
                         inside[0] += got == [d]

@@ -91,6 +91,25 @@ def delivered_snr_db(y: npt.ArrayLike, start: int, end: int, digit: str) -> floa
     return float(np.median(snr))
 
 
+def delivered_twist_trials(
+    codec: Codec, twist_db: float, seed: int
+) -> list[tuple[str, float, list[str]]]:
+    """All sixteen digits keyed at `twist_db` (-10 dBm0, `trial_signal`'s random onsets and
+    phases from `seed`), one after another in one stream through `codec`: for each keypress
+    its digit, the twist it arrives with (`delivered_twist_db`) and the digits the detector
+    reports for it."""
+    rng = np.random.default_rng(seed)
+    keyed = [(d, *trial_signal(rng, d, twist_db=twist_db, level_dbm0=-10.0)) for d in sg.DIGITS]
+    y = codec(sg.to_int16(np.concatenate([x for _, x, _, _ in keyed])))
+    events = pf.detect(y)
+    trials, at = [], 0
+    for d, x, on, off in keyed:
+        got = [e.digit for e in events if at <= e.start_ms * 8 < at + len(x)]
+        trials.append((d, delivered_twist_db(y, at + on, at + off, d), got))
+        at += len(x)
+    return trials
+
+
 def detection_rate(
     trials: int,
     seed: int,

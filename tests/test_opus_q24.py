@@ -8,11 +8,13 @@ none gives anything. Lower bitrates: `bench/opus_q24_report.py` (in bench/RESULT
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import numpy.typing as npt
 import pytest
 from opuslib import round_trip
-from q24 import delivered_twist_db, trial_signal
+from q24 import delivered_twist_trials, trial_signal
 
 import pcifilter as pf
 from pcifilter import signals as sg
@@ -112,15 +114,8 @@ def test_celt_twist_rows_hold_on_the_twist_the_codec_delivers(frame_ms: int) -> 
     delivered: dict[float, list[float]] = {}
     for twist in (-8.0, -12.1, 4.0, 10.1):
         for seed in range(200, 204):
-            rng = np.random.default_rng(seed)
-            keyed = [
-                (d, *trial_signal(rng, d, twist_db=twist, level_dbm0=-10.0)) for d in sg.DIGITS
-            ]
-            y, spans = _coded([x for _, x, _, _ in keyed], "celt", frame_ms)
-            events = pf.detect(y)
-            for (d, _, on, off), (a, b) in zip(keyed, spans, strict=True):
-                got = [e.digit for e in events if a <= e.start_ms < b]
-                tw = delivered_twist_db(y, int(a * 8) + on, int(a * 8) + off, d)
+            codec = functools.partial(round_trip, mode="celt", frame_ms=frame_ms, bitrate=BITRATE)
+            for d, tw, got in delivered_twist_trials(codec, twist, seed):
                 delivered.setdefault(twist, []).append(tw)
                 if -8.0 <= tw <= 4.0:
                     assert got == [d], (d, tw)
