@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import leak
 from leak import BACKGROUNDS, RECORDED, sweep_case
-from q24 import spandsp_talk_down_rate, talk_down_rate
+from q24 import CODECS, spandsp_talk_down_rate, talk_down_rate
 
 import pcifilter as pf
 from pcifilter import corpus, spandsp
@@ -152,9 +152,7 @@ def g711_talkoff() -> None:
     for seed in range(4):
         for kind in ("speech", "music"):
             x = corpus.cached(kind, 3600, seed)
-            mu = pf.ulaw_decode(pf.ulaw_encode(x))
-            a = pf.alaw_decode(pf.alaw_encode(x))
-            counts = [len(pf.detect(y)) for y in (x, mu, a)]
+            counts = [len(pf.detect(codec(x))) for codec in CODECS.values()]
             sp = len(spandsp.spandsp_digits(x)[0]) if spandsp.available() else "-"
             print(f"| {kind}, 1 h, seed {seed} | " + " | ".join(map(str, counts)) + f" | {sp} |")
 
@@ -170,8 +168,7 @@ def recorded_report(trials: int) -> None:
     )
     print("|---|---|---|---|---|---|")
     for kind, x in (("speech", speech), ("music", music)):
-        coded = (x, pf.ulaw_decode(pf.ulaw_encode(x)), pf.alaw_decode(pf.alaw_encode(x)))
-        digits = " / ".join(str(len(pf.detect(y))) for y in coded)
+        digits = " / ".join(str(len(pf.detect(codec(x)))) for codec in CODECS.values())
         sp = len(spandsp.spandsp_digits(x)[0]) if spandsp.available() else "-"
         r = pf.scrub(x)
         minutes = len(x) / 8000 / 60
@@ -283,11 +280,7 @@ def onset_bound() -> None:
             cells.append(" / ".join(shares))
             within = [k for k in range(len(thetas)) if masked[k] <= ours]
             at_ours.append(f"{100 * max(caught[k] for k in within):.0f} %" if within else "-")
-        covered = []
-        for level in (-25.0, -30.0):
-            rng = np.random.default_rng(24)
-            full = sum(sweep_case(rng, bg, level, i)[0].covered == 1.0 for i in range(64))
-            covered.append(f"{full}/64")
+        covered = [f"{full}/64" for full in _quiet_cells(40.0, (24,), (bg,))]
         print(
             f"| {bg.replace('_', ' ')} | {cells[0]} | {cells[1]} | {100 * ours:.1f} % | "
             f"{' / '.join(covered)} | {' / '.join(at_ours)} |",
@@ -295,11 +288,13 @@ def onset_bound() -> None:
         )
 
 
-def _quiet_cells(lookahead_ms: float, seeds: tuple[int, ...]) -> list[int]:
-    """Keypresses at -25/-30 dBm0 under speech and music at -20 dBm0 fully covered, 64 per
-    seed: speech -25, speech -30, music -25, music -30."""
+def _quiet_cells(
+    lookahead_ms: float, seeds: tuple[int, ...], backgrounds: tuple[str, ...] = ("speech", "music")
+) -> list[int]:
+    """Keypresses at -25/-30 dBm0 under each background at -20 dBm0 fully covered, 64 per
+    seed: speech -25, speech -30, music -25, music -30 by default."""
     cells = []
-    for bg in ("speech", "music"):
+    for bg in backgrounds:
         for level in (-25.0, -30.0):
             full = 0
             for seed in seeds:
