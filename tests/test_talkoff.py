@@ -6,12 +6,13 @@ runs them. The corpora are built from espeak-ng and synthesis (pcifilter.corpus)
 
 from __future__ import annotations
 
+import functools
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
-from q24 import talk_down_rate
+from q24 import CODECS, talk_down_rate
 
 import pcifilter as pf
 from pcifilter import corpus
@@ -73,19 +74,21 @@ def test_no_digit_through_opus_20_ms(kind: str, mode: str) -> None:
 # Recorded telephone speech (131 minutes of prompts: five voices, four women and a man, in
 # English, Spanish, French, Italian and Russian) and 18 minutes of music on hold, from Debian's
 # asterisk sound packages (pcifilter.corpus.recorded; ./dev.sh installs them).
+# Read once for the tests below (a few seconds each time: thousands of WAV files).
+_recorded = functools.cache(corpus.recorded)
 
 
 @pytest.mark.parametrize("kind", ["speech", "music"])
 def test_no_digit_in_recorded_speech_and_music(kind: str) -> None:
-    x = corpus.recorded(kind)
+    x = _recorded(kind)
     assert len(x) > 8000 * 60 * (120 if kind == "speech" else 15)
-    for y in (x, pf.ulaw_decode(pf.ulaw_encode(x)), pf.alaw_decode(pf.alaw_encode(x))):
-        assert pf.detect(y) == []
+    for codec in CODECS.values():
+        assert pf.detect(codec(x)) == []
 
 
 @pytest.mark.parametrize("kind", ["speech", "music"])
 def test_masking_leaves_most_of_recorded_speech_and_music_untouched(kind: str) -> None:
-    x = corpus.recorded(kind)
+    x = _recorded(kind)
     r = pf.scrub(x)
     assert r.masked_ms / (len(x) / 8) < 0.05  # measured 3.4 % and 1.8 %: bench/RESULTS.md
     assert r.events == []
@@ -100,7 +103,7 @@ def test_talk_down_over_recorded_speech() -> None:
 
     from pcifilter import spandsp
 
-    speech = corpus.recorded("speech")
+    speech = _recorded("speech")
     for level, reference in SPANDSP_TALK_DOWN.items():
         ours = talk_down_rate(speech, level, trials=400, seed=1)
         assert ours >= reference, (level, ours)
