@@ -124,19 +124,21 @@ def rtp_stream(
     ssrc: int = 1,
     fec: bool = False,
     dtx: str = "",
+    channels: int = 1,
 ) -> list[bytes]:
-    """48 kHz audio as an Opus RTP stream: one packet per `frame_ms`, marker on the first.
+    """48 kHz audio (interleaved if `channels` is 2) as an Opus RTP stream: one packet per
+    `frame_ms`, marker on the first.
     `dtx`: "send" codes silence with DTX and sends its 1-byte frames; "skip" does not send
     them, as most senders do (a gap in the timestamps, none in the sequence numbers, and the
     marker bit on the packet after it, RFC 3551)."""
     from pcifilter.rtp import RtpPacket
 
-    enc = Encoder(mode, bitrate, fec=fec, dtx=bool(dtx))
+    enc = Encoder(mode, bitrate, fec=fec, dtx=bool(dtx), channels=channels)
     n = 48 * frame_ms
     out: list[bytes] = []
     gap = True
-    for i in range(len(pcm48) // n):
-        payload = enc.encode(pcm48[i * n : (i + 1) * n])
+    for i in range(len(pcm48) // (n * channels)):
+        payload = enc.encode(pcm48[i * n * channels : (i + 1) * n * channels])
         if dtx == "skip" and len(payload) <= 2:
             gap = True
             continue

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from leak import background, projection
-from opuslib import Decoder, Encoder, rtp_stream, upsample6, write_ogg_opus
+from opuslib import Decoder, rtp_stream, upsample6, write_ogg_opus
 
 import pcifilter as pf
 from pcifilter import _core, spandsp
@@ -219,18 +219,7 @@ def test_stereo_stream_with_keypresses_in_one_channel(mode: str) -> None:
     right, spans = sg.keyed_sequence("159", 80, 200, -10.0, lead_ms=300, sample_rate=48000)
     left = sg.white_noise(len(right), -50, np.random.default_rng(4))
     stereo = np.stack([sg.to_int16(left), sg.to_int16(right)], 1).reshape(-1)
-    enc = Encoder(mode, 32000, channels=2)
-    raw = [
-        RtpPacket(
-            PT,
-            i == 0,
-            i,
-            TS0 + 960 * i,
-            0x51,
-            payload=enc.encode(stereo[2 * 960 * i : 2 * 960 * (i + 1)]),
-        ).serialize()
-        for i in range(len(right) // 960)
-    ]
+    raw = rtp_stream(stereo, mode, 20, 32000, PT, ts0=TS0, ssrc=0x51, channels=2)
     assert all(_core.parse_opus_packet(RtpPacket.parse(p).payload)["stereo"] for p in raw)
     f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
     out = f.process(raw) + f.flush()
