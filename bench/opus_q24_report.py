@@ -92,6 +92,14 @@ def rate(mode: str, frame_ms: int, bitrate: int, seed: int, **signal: object) ->
     return found / TRIALS
 
 
+def _pair_snr_db(y: np.ndarray, onset_ms: float, gap_ms: float, digit: str) -> float:
+    """How clean a `_press_pairs` pair arrives: the lower `delivered_snr_db` of its two
+    60 ms presses."""
+    first = int(onset_ms * 8)
+    second = first + 480 + int(gap_ms * 8)
+    return min(delivered_snr_db(y, at, at + 480, digit) for at in (first, second))
+
+
 def pause_sweep(mode: str = "hybrid", frame_ms: int = 10, bitrate: int = 16000) -> None:
     ok = merged = lost = other = 0
     missed_snr = []  # how clean the pairs not found twice arrived (the lower press's)
@@ -105,13 +113,7 @@ def pause_sweep(mode: str = "hybrid", frame_ms: int = 10, bitrate: int = 16000) 
             if [e.digit for e in es] == [d, d]:
                 ok += 1
                 continue
-            at = int(onset * 8)
-            missed_snr.append(
-                min(
-                    delivered_snr_db(y, at, at + 480, d),
-                    delivered_snr_db(y, at + 800, at + 1280, d),
-                )
-            )
+            missed_snr.append(_pair_snr_db(y, onset, 40.0, d))
             if len(es) == 1 and es[0].digit == d:
                 spans_both = es[0].start_ms < first_end - 20 and es[0].end_ms > second + 20
                 merged += spans_both
@@ -137,12 +139,7 @@ def row_sweep() -> None:
                 y = round_trip(pcm, mode, 10, 16000)
                 events = pf.detect(y)
                 for a0, b0, d, onset in pairs:
-                    first = int(onset * 8)
-                    second = first + 480 + int(gap_ms * 8)
-                    snr = min(
-                        delivered_snr_db(y, first, first + 480, d),
-                        delivered_snr_db(y, second, second + 480, d),
-                    )
+                    snr = _pair_snr_db(y, onset, gap_ms, d)
                     snrs.append(snr)
                     got = [e.digit for e in events if a0 <= e.start_ms < b0]
                     if got == [d] * presses:
