@@ -448,3 +448,80 @@ def test_process_takes_one_packet_or_any_iterable_of_bytes_like() -> None:
     for bad in ("text", [raw[0], "text"], 7, [3]):
         with pytest.raises(TypeError):
             f.process(bad)
+
+
+def test_masked_spans_are_reported_on_the_rtp_clock() -> None:
+    """`take_masked` says where the output was masked, as RTP timestamps and durations:
+    one span over each keypress (from a little before it to a little after), drained by each
+    call; nothing while filtering is off."""
+    pcm, spans = _call()
+    audio = [p.serialize() for p in _packets(pcm, ts=0xFFFFF000)]  # the clock wraps mid-call
+    f = pf.RtpStreamFilter()
+    out = f.process(audio) + f.flush()
+    masked = f.take_masked()
+    assert f.take_masked() == []
+    assert len(masked) == len(spans)
+    y = _reassemble(out, 0xFFFFF000, len(pcm))
+    for (ts, duration), (s, e) in zip(masked, spans, strict=True):
+        start = (ts - 0xFFFFF000) & 0xFFFFFFFF
+        assert s - 240 <= start <= s and e <= start + duration <= e + 320  # lead-in, hang-over
+        assert not y[start + 8 : start + duration - 8].any()  # idle inside the 1 ms ramps
+    g = pf.RtpStreamFilter()
+    g.filtering = False
+    g.process(audio)
+    g.flush()
+    assert g.take_masked() == []
+
+
+def test_mask_removes_exactly_the_span_asked_for() -> None:
+    """`mask(timestamp, duration)` masks that span whether or not a keypress is there (a
+    keypress known from elsewhere, a prompt muted whole), as long as it has not gone out:
+    exactly it is idle in the output, everything else passes bit-exact. Too late, before the
+    stream's first packet, or with filtering off: nothing is masked, and it says so."""
+    rng = np.random.default_rng(3)
+    pcm = sg.to_int16(sg.white_noise(8000, -55, rng))  # one second, nothing to mask
+    audio = [p.serialize() for p in _packets(pcm, ts=1000)]
+    f = pf.RtpStreamFilter()
+    assert not f.mask(1000, 80)  # no stream yet
+    out = f.process(audio[:5])
+    assert f.mask(1000 + 1000, 1234) and f.mask(1000 + 6000, 50)  # ahead of the output
+    assert not f.mask(1000 + 100, 400)  # partly gone out already: the rest is masked
+    out += f.process(audio[5:]) + f.flush()
+    y = _reassemble(out, 1000, len(pcm))
+    asked = np.zeros(len(pcm), bool)
+    asked[1000:2234] = asked[6000:6050] = True
+    assert not y[1008:2226].any() and not y[6008:6042].any()  # idle inside the 1 ms ramps
+    passed = ~asked
+    passed[100:500] = False  # the late one: what had not gone out yet may be masked
+    assert np.array_equal(y[passed], pf.ulaw_decode(pf.ulaw_encode(pcm))[passed])
+    assert not np.array_equal(y[asked], pf.ulaw_decode(pf.ulaw_encode(pcm))[asked])
+    assert f.take_masked()[-2:] == [(2000, 1234), (7000, 50)]
+    g = pf.RtpStreamFilter()
+    g.filtering = False
+    g.process(audio[:3])
+    assert not g.mask(1000 + 2000, 80)
+    with pytest.raises(ValueError, match="32-bit"):
+        f.mask(-1, 80)
+    with pytest.raises(ValueError, match="32-bit"):
+        f.mask(0, 1 << 32)
+
+
+def test_masked_spans_left_undrained_stay_bounded() -> None:
+    """300 masked spans and no `take_masked` call: the filter keeps 256 and stretches the
+    last over the rest (it may say more was masked, never less)."""
+    pcm = sg.to_int16(sg.white_noise(8000 * 13, -55, np.random.default_rng(4)))  # never masked
+    audio = [p.serialize() for p in _packets(pcm, ts=0)]
+    f = pf.RtpStreamFilter()
+    f.process(audio[:1])
+    asked = [(40 + 320 * k, 40) for k in range(300)]  # 5 ms every 40 ms
+    for k, p in enumerate(audio):
+        if k > 0:
+            f.process(p)
+        for ts, d in asked:
+            if k * 160 <= ts < (k + 1) * 160:
+                assert f.mask(ts, d)
+    f.flush()
+    masked = f.take_masked()
+    assert len(masked) == 256
+    assert masked[:255] == asked[:255]
+    assert masked[255] == (asked[255][0], asked[-1][0] + 40 - asked[255][0])

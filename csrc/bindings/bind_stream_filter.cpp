@@ -17,6 +17,12 @@ void bind_stream_filter(py::module_& m) {
              "ready, in order.")
         .def("flush", &PyStreamFilter::flush, "End of stream: every packet still held.")
         .def("take_events", &PyStreamFilter::take_events)
+        .def("mask", &PyStreamFilter::mask, py::arg("timestamp"), py::arg("duration"),
+             "Masks the audio from RTP timestamp `timestamp` for `duration` RTP clock units, "
+             "exactly, as far as it has not gone out yet (only while filtering, once a stream "
+             "has started); whether all of it was still ahead of the output.")
+        .def("take_masked", &PyStreamFilter::take_masked,
+             "Where the output was masked since the last call: (RTP timestamp, duration) pairs.")
         .def_property_readonly("stats", &PyStreamFilter::stats)
         .def_property("filtering", &PyStreamFilter::filtering, &PyStreamFilter::set_filtering)
         .def_property_readonly("delay", &PyStreamFilter::delay, "look-ahead delay in samples");

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <pybind11/typing.h>
@@ -98,6 +99,18 @@ public:
             d[std::string("malformed_") + rtp_drop_name(static_cast<RtpDrop>(r))] =
                 s.malformed.by_reason[static_cast<std::size_t>(r)];
         return d;
+    }
+    bool mask(std::uint32_t timestamp, std::uint32_t duration) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return f_.mask(timestamp, duration);
+    }
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> take_masked() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+        out.reserve(f_.masked_spans().size());
+        for (const StreamFilter::MaskedSpan& m : f_.masked_spans()) out.emplace_back(m.timestamp, m.duration);
+        f_.masked_spans().clear();
+        return out;
     }
     void set_filtering(bool on) {
         std::lock_guard<std::mutex> lock(mutex_);

@@ -176,6 +176,38 @@ double Masker::next_uniform() noexcept {
     return (double(rng_) / 4294967296.0) * 2.0 - 1.0;
 }
 
+double Masker::next_tone() noexcept {
+    const double re = osc_re_ * rot_re_ - osc_im_ * rot_im_;
+    osc_im_ = osc_re_ * rot_im_ + osc_im_ * rot_re_;
+    osc_re_ = re;
+    if (++osc_count_ == 4096) {
+        const double norm = std::hypot(osc_re_, osc_im_);
+        osc_re_ /= norm;
+        osc_im_ /= norm;
+        osc_count_ = 0;
+    }
+    return osc_im_ * tone_amplitude_;
+}
+
+void Masker::synthesize(std::int16_t* out, std::size_t n) noexcept {
+    const auto to_pcm = [](double m) {
+        return static_cast<std::int16_t>(std::clamp(std::lround(m), -32768L, 32767L));
+    };
+    switch (params_.mode) {
+        case MaskMode::Silence:
+            std::fill(out, out + n, std::int16_t{0});
+            break;
+        case MaskMode::Noise: {
+            const double scale = std::sqrt(3.0 * std::min(background_power(), noise_cap_));
+            for (std::size_t i = 0; i < n; ++i) out[i] = to_pcm(next_uniform() * scale);
+            break;
+        }
+        case MaskMode::Tone:
+            for (std::size_t i = 0; i < n; ++i) out[i] = to_pcm(next_tone());
+            break;
+    }
+}
+
 std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::int64_t span_end,
                                  std::int16_t original) noexcept {
     double m = 0;
@@ -185,19 +217,9 @@ std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::i
         case MaskMode::Noise:
             m = next_uniform() * std::sqrt(3.0 * std::min(background_power(), noise_cap_));
             break;
-        case MaskMode::Tone: {
-            const double re = osc_re_ * rot_re_ - osc_im_ * rot_im_;
-            osc_im_ = osc_re_ * rot_im_ + osc_im_ * rot_re_;
-            osc_re_ = re;
-            if (++osc_count_ == 4096) {
-                const double norm = std::hypot(osc_re_, osc_im_);
-                osc_re_ /= norm;
-                osc_im_ /= norm;
-                osc_count_ = 0;
-            }
-            m = osc_im_ * tone_amplitude_;
+        case MaskMode::Tone:
+            m = next_tone();
             break;
-        }
     }
     const std::int64_t edge = std::min(t - span_start, span_end - 1 - t);
     if (edge < ramp_) {
@@ -209,29 +231,12 @@ std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::i
 
 void Masker::mask_run(std::int16_t* out, std::int64_t a, std::int64_t b, const MaskSpan& sp) noexcept {
     // Samples [a, b) of span `sp`, in order (the noise and tone generators advance per
-    // sample). The ramps go through mask_sample; the span's inside is made in one loop per
-    // mode, with the same arithmetic, so the output is the same as sample by sample.
+    // sample). The ramps go through mask_sample; the span's inside is made in one loop
+    // (synthesize), with the same arithmetic, so the output is the same as sample by sample.
     const std::int64_t in_a = std::clamp(sp.start + ramp_, a, b);
     const std::int64_t in_b = std::clamp(sp.end - ramp_, in_a, b);
     for (std::int64_t t = a; t < in_a; ++t) out[t - a] = mask_sample(t, sp.start, sp.end, out[t - a]);
-    std::int16_t* o = out + (in_a - a);
-    const std::int64_t n = in_b - in_a;
-    const auto to_pcm = [](double m) {
-        return static_cast<std::int16_t>(std::clamp(std::lround(m), -32768L, 32767L));
-    };
-    switch (params_.mode) {
-        case MaskMode::Silence:
-            std::fill(o, o + n, std::int16_t{0});
-            break;
-        case MaskMode::Noise: {
-            const double scale = std::sqrt(3.0 * std::min(background_power(), noise_cap_));
-            for (std::int64_t i = 0; i < n; ++i) o[i] = to_pcm(next_uniform() * scale);
-            break;
-        }
-        case MaskMode::Tone:
-            for (std::int64_t i = 0; i < n; ++i) o[i] = mask_sample(in_a + i, sp.start, sp.end, 0);
-            break;
-    }
+    synthesize(out + (in_a - a), static_cast<std::size_t>(in_b - in_a));
     for (std::int64_t t = in_b; t < b; ++t) out[t - a] = mask_sample(t, sp.start, sp.end, out[t - a]);
 }
 

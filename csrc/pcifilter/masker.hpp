@@ -53,6 +53,11 @@ public:
     void reset() noexcept;
     // End of stream: report spans still open, cut at what has been output.
     void close_spans() noexcept;
+    // n samples of the masking signal alone (no ramps), from the same generators: for a
+    // caller that masks whole codec packets around the spans (StreamFilter, Opus).
+    void synthesize(std::int16_t* out, std::size_t n) noexcept;
+    // The raised-cosine ramp at each edge of a span, in samples.
+    int ramp() const noexcept { return ramp_; }
 
     int delay() const noexcept { return delay_; }
     std::int64_t output_position() const noexcept { return out_pos_; }
@@ -76,6 +81,7 @@ private:
                              std::int16_t original) noexcept;
     void mask_run(std::int16_t* out, std::int64_t a, std::int64_t b, const MaskSpan& sp) noexcept;
     double next_uniform() noexcept;
+    double next_tone() noexcept;  // the masking tone's next sample
     void track_background(const std::int16_t* x, std::size_t n) noexcept;
     void finish_span(const MaskSpan& sp) noexcept;
 

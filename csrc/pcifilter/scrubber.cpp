@@ -192,13 +192,13 @@ void Scrubber::detect_piece(const std::int16_t* in, std::size_t n) noexcept {
 }
 
 bool Scrubber::mask(std::int64_t start, std::int64_t end) noexcept {
-    if (!masking_) return false;
-    end += hang_;
+    if (!masking_ || end <= start) return false;
     // Best effort for the part already output: clipped here, not counted as a late mask.
+    const bool whole = start >= masker_.output_position();
     start = std::max(start, masker_.output_position());
     if (end <= start) return false;
     masker_.request(start, end);
-    return true;
+    return whole;
 }
 
 void Scrubber::finish_analysis() noexcept {

@@ -66,9 +66,11 @@ public:
     void reset() noexcept;
     void set_masking(bool on) noexcept { masking_ = on; }
     // Masks [start, end) of the input clock as far as it is not output yet (a keypress known
-    // from elsewhere, e.g. RFC 4733 telephone-events), plus the hang-over. Only while
-    // masking is on; returns whether anything of the span was still ahead of the output.
+    // from elsewhere, e.g. RFC 4733 telephone-events; add hangover() for its tail). Only
+    // while masking is on; returns whether all of the span was still ahead of the output.
     bool mask(std::int64_t start, std::int64_t end) noexcept;
+    // The hang-over the detector's masks get after a keypress, in input samples.
+    std::int64_t hangover() const noexcept { return hang_; }
     bool masking() const noexcept { return masking_; }
 
     int delay() const noexcept { return masker_.delay(); }
@@ -83,6 +85,8 @@ public:
     std::vector<MaskSpan>& spans() noexcept { return masker_.finished_spans(); }
     // Where the output of the last process() call was masked (input clock, see Masker).
     const Masker& masker() const noexcept { return masker_; }
+    // n samples of the masking signal (Masker::synthesize).
+    void masking_signal(std::int16_t* out, std::size_t n) noexcept { masker_.synthesize(out, n); }
 
 private:
     // Detection, and masking into `out` unless it is null (analysis only).

@@ -84,6 +84,7 @@ StreamFilter::StreamFilter(const StreamFilterParams& params)
     zeros_.assign(1024, 0);
     tmp_.resize(std::max<std::size_t>(kMaxPcm, static_cast<std::size_t>(scrubber_.delay()) + 1024));
     events_.reserve(16);
+    masked_.reserve(kMaxMaskedSpans);
     // Until audio arrives, replacement audio takes the lowest PCMU type, else PCMA, else Opus.
     const auto& types = params_.payload_types;
     for (PayloadKind k : {PayloadKind::Pcmu, PayloadKind::Pcma, PayloadKind::Opus}) {
@@ -220,11 +221,34 @@ void StreamFilter::feed(const std::int16_t* pcm, std::size_t n) noexcept {
         mark_runs(out_until_, k);
         out_until_ += static_cast<std::int64_t>(k);
         fed_ += static_cast<std::int64_t>(k);
-        scrubber_.spans().clear();
+        collect_spans();
         take_inband_events();
         pcm += k;
         n -= k;
     }
+}
+
+void StreamFilter::collect_spans() noexcept {
+    for (const MaskSpan& sp : scrubber_.spans()) {
+        const std::int64_t start = std::max<std::int64_t>(sp.start, 0);
+        if (sp.end <= start) continue;
+        MaskedSpan m{base_ts_ + static_cast<std::uint32_t>(start * clock_div_),
+                     static_cast<std::uint32_t>((sp.end - start) * clock_div_)};
+        if (masked_.size() < kMaxMaskedSpans) {
+            masked_.push_back(m);
+        } else {  // not drained: the last span stretches (wrap-safe) to cover this one too
+            MaskedSpan& last = masked_.back();
+            last.duration = m.timestamp - last.timestamp + m.duration;
+        }
+    }
+    scrubber_.spans().clear();
+}
+
+bool StreamFilter::mask(std::uint32_t timestamp, std::uint32_t duration) noexcept {
+    if (!have_stream_ || !filtering_ || duration == 0) return false;
+    const std::int64_t start = to_timeline(unwrap(timestamp));
+    const std::int64_t end = start + (static_cast<std::int64_t>(duration) + clock_div_ - 1) / clock_div_;
+    return scrubber_.mask(start, end);
 }
 
 void StreamFilter::feed_until(std::int64_t t) noexcept {
@@ -270,10 +294,10 @@ void StreamFilter::mark_ready() noexcept {
         const std::size_t n = s.payload_samples;
         if (s.codec == PayloadKind::Opus) {
             if (s.replacement || s.undecodable || maybe_masked(s.t, n)) {
-                reencode(s);
+                reencode(s, maybe_masked(s.t, n));
                 last_masked_end_ = s.t + static_cast<std::int64_t>(n);
             } else if (carries_masked_audio(s)) {
-                reencode(s);
+                reencode(s, false);
             }
             continue;
         }
@@ -315,20 +339,31 @@ bool StreamFilter::carries_masked_audio(const Slot& s) const noexcept {
     return s.t - last_masked_end_ < rate / 50 && info.mode != OpusMode::Celt;
 }
 
-void StreamFilter::reencode(Slot& s) noexcept {
-    // The packet's samples as the masker left them, encoded into one packet of the same
-    // duration; a run of consecutive re-encoded packets shares the encoder's state.
+void StreamFilter::reencode(Slot& s, bool masked) noexcept {
+    // The packet's samples as the masker left them (`masked`: the masking signal alone, see
+    // below), encoded into one packet of the same duration; a run of consecutive re-encoded
+    // packets shares the encoder's state.
     // In a SILK or hybrid stream the voice encoder (SILK) makes them. In a CELT stream they
     // are CELT-only, from an encoder primed with the 10 ms the receiver heard just before
     // the run: its decoder then goes into the run and back out of it with band energies and
     // filter states that follow the audio (the original packets' inter-frame prediction
     // builds on them). SILK packets there made the decoder restart from a reset state (up
     // to 6.3 dB too loud after a mask), an unprimed CELT encoder 9-11 dB; primed, the worst
-    // boundary is 1.5 dB, and the CELT encoder costs a third of the voice encoder
-    // (bench/RESULTS.md).
+    // boundary was 1.5 dB (with masks ending and starting inside packets), and the CELT
+    // encoder costs a third of the voice encoder (bench/RESULTS.md).
     const auto n = static_cast<int>(s.payload_samples);
     std::int16_t* y = tmp_.data();
-    copy_from_ring(s.t, s.payload_samples, y);
+    // A packet that carries masked audio goes out masked whole, as the masking signal alone.
+    // The codec smears a tone over the milliseconds around it (through hybrid 10 ms at
+    // 16 kbit/s its decoded onset has pre-echo 24-30 dB under the tone 5-15 ms ahead of it),
+    // and the part of a packet left unmasked before a mask carried that into the mask's
+    // first milliseconds (bench/RESULTS.md, "Opus streams"). It costs no delay: the packet
+    // waits for its last sample anyway. No ramps: a voice encoder that starts afresh on a
+    // millisecond of audio before silence makes a burst tens of milliseconds long of it (as
+    // loud as the speech around); on silence alone it makes silence, and the decoder goes
+    // into and out of the run without a click (tests/test_opus_quality.py).
+    if (masked) scrubber_.masking_signal(y, s.payload_samples);
+    else copy_from_ring(s.t, s.payload_samples, y);
     if (s.t != last_reencoded_end_) {
         opus_->reset_encoder(celt_stream_);
         const std::int64_t prime = params_.scrub.sample_rate / 100;  // 10 ms
@@ -416,7 +451,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         }
         if (current) {
             // Mask the keypress in the audio too, from a whole look-ahead before its start.
-            scrubber_.mask(last_rfc4733_start_ - scrubber_.delay(), last_rfc4733_end_);
+            scrubber_.mask(last_rfc4733_start_ - scrubber_.delay(), last_rfc4733_end_ + scrubber_.hangover());
             if (params_.telephone_events == TelephoneEventAction::Replace && replace_event(data, h))
                 return;
         }
@@ -642,6 +677,7 @@ void StreamFilter::flush() noexcept {
     copy_to_ring(out_until_, tmp_.data(), d);
     mark_runs(out_until_, d);
     out_until_ += static_cast<std::int64_t>(d);
+    collect_spans();
     take_inband_events();
     mark_ready();
     have_stream_ = false;  // the next packet starts a stream afresh (start_stream)

@@ -108,6 +108,23 @@ public:
     // stream's timeline; drained by the caller.
     std::vector<ToneEvent>& events() noexcept { return events_; }
 
+    // Masks the audio from RTP timestamp `timestamp` for `duration` RTP clock units, whether
+    // or not a keypress is found there, as far as it has not gone out yet: a keypress known
+    // from elsewhere (SIP INFO, the other leg's telephone-events), a prompt for card data
+    // muted whole. Exact: no lead-in or hang-over is added. Only while filtering is on and
+    // a stream has started; returns whether all of it was still ahead of the output.
+    bool mask(std::uint32_t timestamp, std::uint32_t duration) noexcept;
+    // Where the output was masked, as RTP timestamp and duration (RTP clock units), for
+    // spans whose output is complete; drained by the caller. At most kMaxMaskedSpans are
+    // kept undrained: past that the last one stretches over the rest (covering more, never
+    // less).
+    struct MaskedSpan {
+        std::uint32_t timestamp = 0;
+        std::uint32_t duration = 0;
+    };
+    static constexpr std::size_t kMaxMaskedSpans = 256;
+    std::vector<MaskedSpan>& masked_spans() noexcept { return masked_; }
+
 private:
     struct Slot {
         std::array<std::uint8_t, kMaxPacket> bytes;
@@ -127,6 +144,7 @@ private:
     std::int64_t unwrap(std::uint32_t timestamp) const noexcept;
     void feed_until(std::int64_t t) noexcept;
     void feed(const std::int16_t* pcm, std::size_t n) noexcept;
+    void collect_spans() noexcept;
     void feed_held(bool force) noexcept;
     void conceal_until(const Slot& next) noexcept;
     void mark_ready() noexcept;
@@ -141,7 +159,8 @@ private:
     void sort_held() noexcept;
     bool replace_event(const std::uint8_t* data, const RtpHeader& h) noexcept;
     void take_inband_events() noexcept;
-    void reencode(Slot& s) noexcept;
+    // Opus: the packet's audio from the output ring, masked whole when `masked`, encoded.
+    void reencode(Slot& s, bool masked) noexcept;
     bool carries_masked_audio(const Slot& s) const noexcept;
     std::int64_t to_timeline(std::int64_t rtp) const noexcept;
 
@@ -185,6 +204,7 @@ private:
     }
     std::vector<std::int16_t> pcm_, zeros_, tmp_;
     std::vector<ToneEvent> events_;
+    std::vector<MaskedSpan> masked_;
     std::int64_t last_rfc4733_start_ = -1, last_rfc4733_end_ = -1;
     int audio_pt_ = -1;              // payload type of replacement audio: the last audio seen
     std::int64_t replaced_until_ = 0;  // timeline end of the replacement audio sent

@@ -9,7 +9,7 @@
 // truncation, random extension, splicing). Invariants checked on every output packet: it
 // parses, it is no longer than a slot, and no telephone-event leaves while filtering is on,
 // with telephone-events dropped and replaced, on Opus streams, and with a 200 ms look-ahead
-// (masks carried back; filters in turn).
+// (masks carried back; filters in turn); masks asked for at any time and of any length.
 // The coverage-guided build (clang -fsanitize=fuzzer, `fuzz_stream_filter_libfuzzer`, run by
 // ./dev.sh test when clang is installed) uses LLVMFuzzerTestOneInput instead of main.
 #include <cmath>
@@ -111,6 +111,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size == 0) return 0;
     Harness* h = harnesses[data[0] & 3];
     if ((data[0] & 0x80) != 0) h->filter.set_filtering(!h->filter.filtering());
+    if ((data[0] & 0x40) != 0 && size >= 9) {  // a mask asked for: any timestamp, any length
+        std::uint32_t ts, duration;
+        std::memcpy(&ts, data + 1, 4);
+        std::memcpy(&duration, data + 5, 4);
+        (void)h->filter.mask(ts, duration);
+        h->filter.masked_spans().clear();
+    }
     h->push(data + 1, size - 1);
     return 0;
 }
@@ -152,6 +159,12 @@ int main(int argc, char** argv) {
             h = make();
         }
         if (rng() % 97 == 0) h->filter.set_filtering(!h->filter.filtering());
+        if (rng() % 89 == 0) {  // a mask asked for: near the stream's clock, or anywhere
+            const std::uint32_t at = rng() % 2 == 0 ? ts + static_cast<std::uint32_t>(rng() % 4000) - 2000
+                                                    : static_cast<std::uint32_t>(rng());
+            (void)h->filter.mask(at, static_cast<std::uint32_t>(rng() % 3 == 0 ? rng() : rng() % 8000));
+        }
+        if (rng() % 7 == 0) h->filter.masked_spans().clear();  // drained now and then
         buf = pool[rng() % pool.size()];
         // Keep most inputs in sequence, so the stream logic (not only parsing) is exercised.
         if (buf.size() >= 12 && rng() % 4 != 0) {

@@ -322,11 +322,23 @@ class StreamFilter:
         """
         End of stream: every packet still held.
         """
+    def mask(
+        self,
+        timestamp: typing.SupportsInt | typing.SupportsIndex,
+        duration: typing.SupportsInt | typing.SupportsIndex,
+    ) -> bool:
+        """
+        Masks the audio from RTP timestamp `timestamp` for `duration` RTP clock units, exactly, as far as it has not gone out yet (only while filtering, once a stream has started); whether all of it was still ahead of the output.
+        """
     def process(self, packets: typing.Any) -> list[bytes]:
         """
         Packets in (one bytes-like packet or an iterable of them); the packets that became ready, in order.
         """
     def take_events(self) -> list[ToneEvent]: ...
+    def take_masked(self) -> list[tuple[int, int]]:
+        """
+        Where the output was masked since the last call: (RTP timestamp, duration) pairs.
+        """
     @property
     def delay(self) -> int:
         """

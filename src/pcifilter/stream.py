@@ -108,5 +108,22 @@ class RtpStreamFilter:
         """Keypresses (name 'dtmf' in-band, 'rfc4733' from telephone-events), each once."""
         return list(self._f.take_events())
 
+    def mask(self, timestamp: int, duration: int) -> bool:
+        """Masks the audio from RTP `timestamp` for `duration` RTP clock units, whether or
+        not a keypress is found there: a keypress known from elsewhere (SIP INFO, the other
+        leg's telephone-events), or a prompt for card data muted whole. Exactly that span, as
+        far as it has not gone out yet (the look-ahead: up to `delay` samples before the
+        newest packet, or any time later); only while `filtering` is on and once the stream's
+        first packet has come. Returns whether all of it was still ahead of the output."""
+        if not (0 <= timestamp < 1 << 32 and 0 <= duration < 1 << 32):
+            raise ValueError("timestamp and duration are 32-bit RTP clock values")
+        return bool(self._f.mask(timestamp, duration))
+
+    def take_masked(self) -> list[tuple[int, int]]:
+        """Where the output was masked since the last call, for spans that have gone out
+        whole: (RTP timestamp, duration in RTP clock units), in order. Keypresses found
+        in-band, telephone-events' audio, `mask` calls and false alarms alike; no digits."""
+        return list(self._f.take_masked())
+
     def __repr__(self) -> str:
         return f"RtpStreamFilter(filtering={self.filtering}, delay={self.delay})"
