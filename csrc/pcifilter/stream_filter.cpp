@@ -354,10 +354,11 @@ void StreamFilter::reencode(Slot& s, bool masked) noexcept {
     const auto n = static_cast<int>(s.payload_samples);
     std::int16_t* y = tmp_.data();
     // A packet that carries masked audio goes out masked whole, as the masking signal alone.
-    // The codec smears a tone over the milliseconds around it (through hybrid 10 ms at
-    // 16 kbit/s its decoded onset has pre-echo 24-30 dB under the tone 5-15 ms ahead of it),
-    // and the part of a packet left unmasked before a mask carried that into the mask's
-    // first milliseconds (bench/RESULTS.md, "Opus streams"). It costs no delay: the packet
+    // The coded audio ahead of a keypress already carries some of it (hybrid 10 ms at
+    // 16 kbit/s: in the 10 ms that end 5 ms before the onset, a median 34-40 dB under the
+    // tone, up to 18 dB), and the part of a packet left unmasked before a mask carried that
+    // into the mask's first milliseconds (bench/RESULTS.md, "Opus streams"). It costs no
+    // delay: the packet
     // waits for its last sample anyway. No ramps: a voice encoder that starts afresh on a
     // millisecond of audio before silence makes a burst tens of milliseconds long of it (as
     // loud as the speech around); on silence alone it makes silence, and the decoder goes
