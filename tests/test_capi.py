@@ -164,3 +164,46 @@ def test_opus_stream_through_the_c_api(build: Path) -> None:
     f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1, decode_rate=16000)
     assert out == f.process(raw) + f.flush()
     assert f.stats["reencoded"] > 0
+
+
+def test_masks_asked_for_and_reported_through_the_c_api(build: Path) -> None:
+    """`pcifilter_stream_mask` and `pcifilter_stream_poll_masked` do what `mask` and
+    `take_masked` do in Python, on the same packets."""
+    from test_stream_filter import _call, _packets
+
+    import pcifilter as pf
+
+    lib = _api(build)
+    lib.pcifilter_stream_mask.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
+    lib.pcifilter_stream_poll_masked.argtypes = [
+        ctypes.c_void_p,
+        ctypes.POINTER(ctypes.c_uint32),
+        ctypes.POINTER(ctypes.c_uint32),
+    ]
+    pcm, _ = _call()
+    raw = [p.serialize() for p in _packets(pcm, ts=1000)]
+    err = ctypes.create_string_buffer(200)
+    s = lib.pcifilter_stream_create(ctypes.byref(_config(lib)), err, 200)
+    f = pf.RtpStreamFilter()
+    assert lib.pcifilter_stream_mask(s, 1000, 80) == 0 and not f.mask(1000, 80)  # no stream
+    buf, n = ctypes.create_string_buffer(1500), ctypes.c_size_t()
+    out_c: list[bytes] = []
+    out_py: list[bytes] = []
+    for i, p in enumerate(raw):
+        if i == 3:  # ahead of the output
+            assert lib.pcifilter_stream_mask(s, 1000 + 400, 400) == 1
+            assert f.mask(1000 + 400, 400)
+        lib.pcifilter_stream_push(s, p, len(p))
+        while lib.pcifilter_stream_pop(s, buf, 1500, ctypes.byref(n)) == 1:
+            out_c.append(buf.raw[: n.value])
+        out_py += f.process(p)
+    lib.pcifilter_stream_flush(s)
+    while lib.pcifilter_stream_pop(s, buf, 1500, ctypes.byref(n)) == 1:
+        out_c.append(buf.raw[: n.value])
+    out_py += f.flush()
+    assert out_c == out_py
+    spans, ts, d = [], ctypes.c_uint32(), ctypes.c_uint32()
+    while lib.pcifilter_stream_poll_masked(s, ctypes.byref(ts), ctypes.byref(d)) == 1:
+        spans.append((ts.value, d.value))
+    assert spans == f.take_masked() and spans[0] == (1400, 400)
+    lib.pcifilter_stream_destroy(s)

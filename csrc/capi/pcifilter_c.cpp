@@ -15,6 +15,7 @@ using namespace pcifilter;
 struct pcifilter_stream {
     StreamFilter filter;
     std::size_t next_event = 0;
+    std::size_t next_masked = 0;
 };
 
 struct pcifilter_scrubber {
@@ -143,6 +144,25 @@ int pcifilter_stream_poll_event(pcifilter_stream* s, pcifilter_event* event) {
 }
 
 int64_t pcifilter_stream_delay(const pcifilter_stream* s) { return s ? s->filter.delay_samples() : -1; }
+
+int pcifilter_stream_mask(pcifilter_stream* s, uint32_t timestamp, uint32_t duration) {
+    if (s == nullptr) return -1;
+    return s->filter.mask(timestamp, duration) ? 1 : 0;
+}
+
+int pcifilter_stream_poll_masked(pcifilter_stream* s, uint32_t* timestamp, uint32_t* duration) {
+    if (s == nullptr || timestamp == nullptr || duration == nullptr) return -1;
+    std::vector<StreamFilter::MaskedSpan>& spans = s->filter.masked_spans();
+    if (s->next_masked >= spans.size()) {
+        spans.clear();
+        s->next_masked = 0;
+        return 0;
+    }
+    const StreamFilter::MaskedSpan& m = spans[s->next_masked++];
+    *timestamp = m.timestamp;
+    *duration = m.duration;
+    return 1;
+}
 
 pcifilter_scrubber* pcifilter_scrubber_create(const pcifilter_config* c, char* error, std::size_t len) {
     if (c == nullptr) {
