@@ -293,8 +293,9 @@ void StreamFilter::mark_ready() noexcept {
         s.ready = true;
         const std::size_t n = s.payload_samples;
         if (s.codec == PayloadKind::Opus) {
-            if (s.replacement || s.undecodable || maybe_masked(s.t, n)) {
-                reencode(s, maybe_masked(s.t, n));
+            const bool masked = maybe_masked(s.t, n);
+            if (s.replacement || s.undecodable || masked) {
+                reencode(s, masked);
                 last_masked_end_ = s.t + static_cast<std::int64_t>(n);
             } else if (carries_masked_audio(s)) {
                 reencode(s, false);
@@ -358,11 +359,11 @@ void StreamFilter::reencode(Slot& s, bool masked) noexcept {
     // 16 kbit/s: in the 10 ms that end 5 ms before the onset, a median 34-40 dB under the
     // tone, up to 18 dB), and the part of a packet left unmasked before a mask carried that
     // into the mask's first milliseconds (bench/RESULTS.md, "Opus streams"). It costs no
-    // delay: the packet
-    // waits for its last sample anyway. No ramps: a voice encoder that starts afresh on a
-    // millisecond of audio before silence makes a burst tens of milliseconds long of it (as
-    // loud as the speech around); on silence alone it makes silence, and the decoder goes
-    // into and out of the run without a click (tests/test_opus_quality.py).
+    // delay: the packet waits for its last sample anyway. No ramps: a voice encoder that
+    // starts afresh on a millisecond of audio before silence makes a burst tens of
+    // milliseconds long of it (as loud as the speech around); on silence alone it makes
+    // silence, and the decoder goes into and out of the run without a click
+    // (tests/test_opus_quality.py).
     if (masked) scrubber_.masking_signal(y, s.payload_samples);
     else copy_from_ring(s.t, s.payload_samples, y);
     if (s.t != last_reencoded_end_) {

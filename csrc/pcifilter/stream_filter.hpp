@@ -5,8 +5,9 @@
 // Packets come out in order, `delay` later than they went in (the look-ahead, the same
 // whether filtering is on or off, so switching never adds a gap, a click or a lost packet).
 // G.711: a payload is re-encoded only where masked; every other code passes bit-exact.
-// Opus: a packet that carries any masked sample is replaced by one re-encoded from the masked
-// audio (see carries_masked_audio for the packets after it); every other passes bit-exact.
+// Opus: a packet that carries any masked sample is replaced by one that decodes to the masking
+// signal over its whole duration (see reencode; carries_masked_audio for the packets after
+// it); every other passes bit-exact.
 // Dropped packets are taken out of the sequence: later sequence numbers are renumbered to
 // stay contiguous; timestamps stay on the sampling clock.
 // Timeline: RTP timestamps unwrapped to 64 bits, in samples of the decoded audio (G.711: the
