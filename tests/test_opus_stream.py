@@ -282,6 +282,28 @@ def test_a_packet_that_carries_masked_audio_is_masked_whole(mode: str) -> None:
     assert len(changed) <= sum((b - a) // 160 + 1 for a, b in runs)
 
 
+@pytest.mark.parametrize("decode_rate", [8000, 16000])
+def test_mask_asked_for_in_an_opus_stream(decode_rate: int) -> None:
+    """`mask` on an Opus stream (RTP clock 48 kHz): the span, rounded outward to whole
+    samples of the decoded audio, is masked and reported so; the packets it touches are
+    re-encoded as silence whole, the rest pass bit-exact."""
+    rng = np.random.default_rng(5)
+    pcm = sg.to_int16(sg.white_noise(48000, -25, rng))  # one second, no keypress
+    raw = _stream(pcm, "celt", 20)
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1, decode_rate=decode_rate)
+    out = f.process(raw[:2])
+    div = 48000 // decode_rate
+    assert f.mask(TS0 + 9600, 4800)  # 200-300 ms: whole 20 ms packets
+    assert f.mask(TS0 + 24001, 900)  # inside the packet at 500 ms, not on the decode clock
+    out += f.process(raw[2:]) + f.flush()
+    start = 24001 // div * div
+    assert f.take_masked() == [(TS0 + 9600, 4800), (TS0 + start, -(-(24901 - start) // div) * div)]
+    changed = [RtpPacket.parse(p).timestamp - TS0 for p, q in zip(raw, out, strict=True) if p != q]
+    assert changed == [*range(9600, 14400, 960), 24000]  # CELT: nothing after a run
+    y = _listen(out).astype(np.float64)
+    assert sg.power_to_dbm0(float(np.mean(y[1600 + 80 : 2400] ** 2))) < -50.0
+
+
 @pytest.mark.parametrize("dtx", ["send", "skip"])
 @pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])
 def test_dtx_silences_between_keypresses(mode: str, dtx: str) -> None:

@@ -246,9 +246,9 @@ void StreamFilter::collect_spans() noexcept {
 
 bool StreamFilter::mask(std::uint32_t timestamp, std::uint32_t duration) noexcept {
     if (!have_stream_ || !filtering_ || duration == 0) return false;
-    const std::int64_t start = to_timeline(unwrap(timestamp));
-    const std::int64_t end = start + (static_cast<std::int64_t>(duration) + clock_div_ - 1) / clock_div_;
-    return scrubber_.mask(start, end);
+    // Rounded outward to whole samples of the timeline.
+    const std::int64_t rtp = unwrap(timestamp);
+    return scrubber_.mask(to_timeline(rtp), -to_timeline(-(rtp + static_cast<std::int64_t>(duration))));
 }
 
 void StreamFilter::feed_until(std::int64_t t) noexcept {

@@ -112,8 +112,9 @@ public:
     // Masks the audio from RTP timestamp `timestamp` for `duration` RTP clock units, whether
     // or not a keypress is found there, as far as it has not gone out yet: a keypress known
     // from elsewhere (SIP INFO, the other leg's telephone-events), a prompt for card data
-    // muted whole. Exact: no lead-in or hang-over is added. Only while filtering is on and
-    // a stream has started; returns whether all of it was still ahead of the output.
+    // muted whole. Exact (rounded outward to whole samples of the timeline): no lead-in or
+    // hang-over is added. Only while filtering is on and a stream has started; returns
+    // whether all of it was still ahead of the output.
     bool mask(std::uint32_t timestamp, std::uint32_t duration) noexcept;
     // Where the output was masked, as RTP timestamp and duration (RTP clock units), for
     // spans whose output is complete; drained by the caller. At most kMaxMaskedSpans are
