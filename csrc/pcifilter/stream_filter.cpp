@@ -121,6 +121,7 @@ void StreamFilter::set_filtering(bool on) noexcept {
 }
 
 void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept {
+    close_masked_run();  // on the old stream's clock
     have_stream_ = true;
     ssrc_ = ssrc;
     base_ts_ = timestamp;
@@ -229,19 +230,31 @@ void StreamFilter::feed(const std::int16_t* pcm, std::size_t n) noexcept {
 }
 
 void StreamFilter::collect_spans() noexcept {
-    for (const MaskSpan& sp : scrubber_.spans()) {
-        const std::int64_t start = std::max<std::int64_t>(sp.start, 0);
-        if (sp.end <= start) continue;
-        MaskedSpan m{base_ts_ + static_cast<std::uint32_t>(start * clock_div_),
-                     static_cast<std::uint32_t>((sp.end - start) * clock_div_)};
-        if (masked_.size() < kMaxMaskedSpans) {
-            masked_.push_back(m);
-        } else {  // not drained: the last span stretches (wrap-safe) to cover this one too
-            MaskedSpan& last = masked_.back();
-            last.duration = m.timestamp - last.timestamp + m.duration;
+    // G.711: the output is masked where the masker masked. Opus: over the whole packets
+    // re-encoded as the masking signal, reported from mark_ready instead.
+    if (!opus_) {
+        for (const MaskSpan& sp : scrubber_.spans()) {
+            const std::int64_t start = std::max<std::int64_t>(sp.start, 0);
+            if (sp.end > start) report_masked(start, sp.end - start);
         }
     }
     scrubber_.spans().clear();
+}
+
+void StreamFilter::report_masked(std::int64_t t, std::int64_t n) noexcept {
+    const MaskedSpan m{base_ts_ + static_cast<std::uint32_t>(t * clock_div_),
+                       static_cast<std::uint32_t>(n * clock_div_)};
+    if (masked_.size() < kMaxMaskedSpans) {
+        masked_.push_back(m);
+    } else {  // not drained: the last span stretches (wrap-safe) to cover this one too
+        MaskedSpan& last = masked_.back();
+        last.duration = m.timestamp - last.timestamp + m.duration;
+    }
+}
+
+void StreamFilter::close_masked_run() noexcept {
+    if (masked_run_end_ > masked_run_start_) report_masked(masked_run_start_, masked_run_end_ - masked_run_start_);
+    masked_run_start_ = masked_run_end_ = 0;
 }
 
 bool StreamFilter::mask(std::uint32_t timestamp, std::uint32_t duration) noexcept {
@@ -294,9 +307,17 @@ void StreamFilter::mark_ready() noexcept {
         const std::size_t n = s.payload_samples;
         if (s.codec == PayloadKind::Opus) {
             const bool masked = maybe_masked(s.t, n);
+            const std::int64_t end = s.t + static_cast<std::int64_t>(n);
+            if (masked && s.t != masked_run_end_) close_masked_run();
+            if (masked) {
+                if (masked_run_end_ == masked_run_start_) masked_run_start_ = s.t;
+                masked_run_end_ = end;
+            } else {
+                close_masked_run();
+            }
             if (s.replacement || s.undecodable || masked) {
                 reencode(s, masked);
-                last_masked_end_ = s.t + static_cast<std::int64_t>(n);
+                last_masked_end_ = end;
             } else if (carries_masked_audio(s)) {
                 reencode(s, false);
             }
@@ -682,6 +703,7 @@ void StreamFilter::flush() noexcept {
     collect_spans();
     take_inband_events();
     mark_ready();
+    close_masked_run();
     have_stream_ = false;  // the next packet starts a stream afresh (start_stream)
 }
 

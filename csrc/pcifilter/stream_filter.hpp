@@ -117,9 +117,9 @@ public:
     // whether all of it was still ahead of the output.
     bool mask(std::uint32_t timestamp, std::uint32_t duration) noexcept;
     // Where the output was masked, as RTP timestamp and duration (RTP clock units), for
-    // spans whose output is complete; drained by the caller. At most kMaxMaskedSpans are
-    // kept undrained: past that the last one stretches over the rest (covering more, never
-    // less).
+    // spans whose output is complete (Opus: the packets re-encoded as the masking signal,
+    // whole); drained by the caller. At most kMaxMaskedSpans are kept undrained: past that
+    // the last one stretches over the rest (covering more, never less).
     struct MaskedSpan {
         std::uint32_t timestamp = 0;
         std::uint32_t duration = 0;
@@ -147,6 +147,8 @@ private:
     void feed_until(std::int64_t t) noexcept;
     void feed(const std::int16_t* pcm, std::size_t n) noexcept;
     void collect_spans() noexcept;
+    void report_masked(std::int64_t t, std::int64_t n) noexcept;
+    void close_masked_run() noexcept;
     void feed_held(bool force) noexcept;
     void conceal_until(const Slot& next) noexcept;
     void mark_ready() noexcept;
@@ -207,6 +209,9 @@ private:
     std::vector<std::int16_t> pcm_, zeros_, tmp_;
     std::vector<ToneEvent> events_;
     std::vector<MaskedSpan> masked_;
+    // Opus: the run of packets re-encoded as the masking signal so far (timeline), reported
+    // when a packet that is not masked follows, or at the end of the stream.
+    std::int64_t masked_run_start_ = 0, masked_run_end_ = 0;
     std::int64_t last_rfc4733_start_ = -1, last_rfc4733_end_ = -1;
     int audio_pt_ = -1;              // payload type of replacement audio: the last audio seen
     std::int64_t replaced_until_ = 0;  // timeline end of the replacement audio sent

@@ -122,7 +122,8 @@ class RtpStreamFilter:
 
     def take_masked(self) -> list[tuple[int, int]]:
         """Where the output was masked since the last call, for spans that have gone out
-        whole: (RTP timestamp, duration in RTP clock units), in order. Keypresses found
+        whole: (RTP timestamp, duration in RTP clock units), in order; in an Opus stream the
+        packets re-encoded as the masking signal, whole. Keypresses found
         in-band, telephone-events' audio, `mask` calls and false alarms alike; no digits."""
         return list(self._f.take_masked())
 
