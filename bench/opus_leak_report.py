@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import numpy as np
-from leak import projection
+from leak import window_db
 from opuslib import rtp_stream, upsample6
 from test_opus_stream import PT, TS0, _listen, keyed_sweep, opus_leak_sweep
 
@@ -65,17 +65,7 @@ def pre_echo() -> None:
                 part = (y[0] - y[1]) / 2
                 for (digit, level), (s, _) in zip(keys, spans, strict=True):
                     for before, db in found.items():
-                        w = s - before
-                        db.append(
-                            max(
-                                10
-                                * np.log10(
-                                    max(projection(part[w : w + 80], f, w), 1e-20)
-                                    / projection(sg.tone([f], [level], 80), f, 0)
-                                )
-                                for f in sg.digit_freqs(digit)
-                            )
-                        )
+                        db.append(window_db(part, s - before, digit, level))
             for before, db in found.items():
                 print(f"| {kbps} | {bg} | {before / 8:g} | {np.median(db):.1f} | {max(db):.1f} |")
 

@@ -50,6 +50,19 @@ def projection(x: npt.NDArray[np.float64], freq: float, start: int) -> float:
     return float(abs(np.sum(x * np.exp(-2j * np.pi * freq * n / 8000))) ** 2)
 
 
+def window_db(y: npt.NDArray[np.float64], w: int, digit: str, level_dbm0: float) -> float:
+    """The louder of `digit`'s two tones in the 10 ms y[w : w + 80] (projection), in dB
+    relative to 10 ms of that tone alone at `level_dbm0`."""
+    return max(
+        10.0
+        * np.log10(
+            max(projection(y[w : w + 80], f, w), 1e-20)
+            / projection(sg.tone([f], [level_dbm0], 80), f, 0)
+        )
+        for f in sg.digit_freqs(digit)
+    )
+
+
 def masked(spans: list[tuple[int, int]], n: int) -> npt.NDArray[np.bool_]:
     """Which of n samples the spans [start, end) cover."""
     mask = np.zeros(n, bool)
