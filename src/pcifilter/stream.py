@@ -24,7 +24,8 @@ class RtpStreamFilter:
 
     Opus (`opus_pt` set, RFC 7587): the stream is decoded at `decode_rate` (8000 or 16000 Hz)
     with packet-loss concealment and in-band FEC; a packet that carries any masked audio is
-    replaced by one encoded (at `opus_bitrate`) from the masked audio, of the same duration;
+    replaced by one of the same duration, encoded (at `opus_bitrate`) from the masking signal
+    over its whole duration (the codec carries a little of a keypress ahead of its onset);
     every other packet passes bit-exact. Masks hang over 10 ms longer than `hangover_ms` (the
     codec carries a keypress past its end). Its RTP clock, and its telephone-events', is
     48 kHz.
