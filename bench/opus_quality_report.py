@@ -6,6 +6,13 @@ output is inside the masked packets (from 20 ms into a run); on 20 s of espeak-n
 of recorded speech.
 
     .venv/bin/python bench/opus_quality_report.py
+
+`--masked-share RAW`: how much of plain speech (8 kHz int16, e.g. the 60 s benchmark speech:
+`.venv/bin/python -m pcifilter.corpus --minutes 1 --out build/corpus`) goes out masked, in
+G.711 (the masker's own spans) and through Opus at 24 kbit/s (the packets those spans
+touch, masked whole), and how many packets are re-encoded.
+
+    .venv/bin/python bench/opus_quality_report.py --masked-share build/corpus/speech-60s-seed0.raw
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import numpy as np
+from opuslib import rtp_stream, upsample6
 from pesq import pesq
 from test_opus_quality import (
     SOURCES,
@@ -23,9 +32,37 @@ from test_opus_quality import (
     runs_of,
     through,
 )
+from test_stream_filter import _packets
+
+import pcifilter as pf
+
+
+def masked_share(path: str) -> None:
+    pcm = np.fromfile(path, np.int16)
+    g = pf.RtpStreamFilter()
+    g.process([p.serialize() for p in _packets(pcm)])
+    g.flush()
+    share = sum(d for _, d in g.take_masked()) / len(pcm)
+    print("| stream | masked | packets re-encoded |")
+    print("|---|---|---|")
+    print(f"| G.711, 20 ms | {100 * share:.1f} % | |")
+    for mode in ("silk", "hybrid", "celt"):
+        for frame_ms in (10, 20):
+            raw = rtp_stream(upsample6(pcm), mode, frame_ms, 24000, 111)
+            f = pf.RtpStreamFilter(opus_pt=111, telephone_event_pt=-1)
+            f.process(raw)
+            f.flush()
+            share = sum(d for _, d in f.take_masked()) / 6 / len(pcm)
+            print(
+                f"| {mode} {frame_ms} ms | {100 * share:.1f} % "
+                f"| {f.stats['reencoded']} of {len(raw)} |"
+            )
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--masked-share"]:
+        masked_share(sys.argv[2])
+        return
     print(
         "| speech | mode | packets re-encoded | PESQ away from them "
         "| peak at a mask boundary vs input | inside masks, loudest (dBm0) |"
