@@ -281,7 +281,8 @@ def test_a_packet_that_carries_masked_audio_is_masked_whole(mode: str) -> None:
 @pytest.mark.parametrize("decode_rate", [8000, 16000])
 def test_mask_asked_for_in_an_opus_stream(decode_rate: int) -> None:
     """`mask` on an Opus stream (RTP clock 48 kHz): the packets the span touches are
-    re-encoded as silence whole and reported so, the rest pass bit-exact."""
+    re-encoded as silence whole and reported so; in this CELT stream the packet after each
+    run is re-encoded from its own audio; the rest pass bit-exact."""
     rng = np.random.default_rng(5)
     pcm = sg.to_int16(sg.white_noise(48000, -25, rng))  # one second, no keypress
     raw = _stream(pcm, "celt", 20)
@@ -292,7 +293,7 @@ def test_mask_asked_for_in_an_opus_stream(decode_rate: int) -> None:
     out += f.process(raw[2:]) + f.flush()
     assert f.take_masked() == [(TS0 + 9600, 4800), (TS0 + 24000, 960)]
     changed = [RtpPacket.parse(p).timestamp - TS0 for p, q in zip(raw, out, strict=True) if p != q]
-    assert changed == [*range(9600, 14400, 960), 24000]  # CELT: nothing after a run
+    assert changed == [*range(9600, 14400, 960), 14400, 24000, 24960]  # and one after each
     y = _listen(out).astype(np.float64)
     assert sg.power_to_dbm0(float(np.mean(y[1600 + 80 : 2400] ** 2))) < -50.0
 
@@ -419,11 +420,13 @@ def _runs(indices: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def test_celt_packet_after_a_mask_passes_unless_it_has_padding() -> None:
-    """A CELT-only packet carries nothing from before it (no in-band FEC): the one after a
-    masked run passes bit-exact. With padding, where Opus 1.5 carries deep redundancy, the
-    packets of the second after a mask are re-encoded. No trace either way, whichever packet
-    a receiver loses."""
+def test_celt_packets_after_a_mask_pass_unless_they_have_padding() -> None:
+    """A CELT-only packet carries nothing from before it (no in-band FEC): after a masked
+    run only the first packet is re-encoded, from its own audio (so the receiver's decoder
+    comes out of the run's silence with the band energies of the audio, see
+    tests/test_opus_quality.py), and the rest pass bit-exact. With padding, where Opus 1.5
+    carries deep redundancy, the packets of the second after a mask are re-encoded. No trace
+    either way, whichever packet a receiver loses."""
     from opuslib import pad
 
     pcm, spans = _call("8", level=-5.0)
@@ -443,7 +446,8 @@ def test_celt_packet_after_a_mask_passes_unless_it_has_padding() -> None:
     masked = [
         k for k in range(len(raw)) if any(a < 160 * k + 160 and b > 160 * k for a, b in spans8)
     ]
-    assert masked and changed[False] == masked  # and not one packet more
+    after = [last + 1 for _, last in _runs(masked)]
+    assert masked and changed[False] == sorted(masked + after)  # and not one packet more
     for _, last in _runs(masked):  # padded: everything for a second after a mask re-encoded
         assert set(range(last + 1, min(last + 50, len(raw)))) <= set(changed[True])
 

@@ -318,7 +318,7 @@ void StreamFilter::mark_ready() noexcept {
             if (s.replacement || s.undecodable || masked) {
                 reencode(s, masked);
                 last_masked_end_ = end;
-            } else if (carries_masked_audio(s)) {
+            } else if (reencoded_after_mask(s)) {
                 reencode(s, false);
             }
             continue;
@@ -346,13 +346,19 @@ void StreamFilter::mark_ready() noexcept {
     }
 }
 
-bool StreamFilter::carries_masked_audio(const Slot& s) const noexcept {
+bool StreamFilter::reencoded_after_mask(const Slot& s) const noexcept {
     // An Opus packet can carry audio from before it: in-band FEC (LBRR) holds the previous
     // 20 ms frame, and Opus 1.5's deep redundancy (DRED, in the padding) up to a second.
     // After a re-encoded (masked) packet, the next packets could so bring back what was
     // masked: the one right after is re-encoded, and for a second any that has padding.
-    // A CELT-only packet has no LBRR: without padding it carries nothing from before it.
+    // A CELT-only packet has no LBRR: without padding it carries nothing from before it,
+    // but the one right after a run is re-encoded all the same (from its own audio): after
+    // packets of silence the receiver's CELT decoder predicts the band energies of the next
+    // original packet from silence, and the speech after every mask came out muted for
+    // ~80 ms (35 dB under the input in its first packet); re-encoded by the encoder that
+    // made the run, it brings them back up (bench/RESULTS.md).
     if (last_masked_end_ < 0 || s.t < last_masked_end_) return false;
+    if (s.t == last_masked_end_) return true;
     const std::int64_t rate = params_.scrub.sample_rate;
     if (s.t - last_masked_end_ >= rate) return false;
     OpusPacketInfo info;

@@ -6,7 +6,7 @@
 // whether filtering is on or off, so switching never adds a gap, a click or a lost packet).
 // G.711: a payload is re-encoded only where masked; every other code passes bit-exact.
 // Opus: a packet that carries any masked sample is replaced by one that decodes to the masking
-// signal over its whole duration (see reencode; carries_masked_audio for the packets after
+// signal over its whole duration (see reencode; reencoded_after_mask for the packets after
 // it); every other passes bit-exact.
 // Dropped packets are taken out of the sequence: later sequence numbers are renumbered to
 // stay contiguous; timestamps stay on the sampling clock.
@@ -165,7 +165,7 @@ private:
     void take_inband_events() noexcept;
     // Opus: the packet's audio from the output ring, masked whole when `masked`, encoded.
     void reencode(Slot& s, bool masked) noexcept;
-    bool carries_masked_audio(const Slot& s) const noexcept;
+    bool reencoded_after_mask(const Slot& s) const noexcept;
     std::int64_t to_timeline(std::int64_t rtp) const noexcept;
 
     StreamFilterParams params_;
