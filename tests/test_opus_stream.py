@@ -110,7 +110,7 @@ def test_keypresses_in_opus_are_found_and_removed(
 
 
 def _masked_as(
-    raw: list[bytes], masked: list[tuple[int, int]], **options: float
+    raw: list[bytes], masked: list[tuple[int, int]], **options: float | str
 ) -> npt.NDArray[np.float64]:
     """`raw` through a filter that finds nothing itself (no window reaches its 0 dBm0 mask
     level) and masks exactly `masked` (RFC 7587 timestamps and durations, as `take_masked`
@@ -157,7 +157,12 @@ def keyed_sweep(
 
 
 def opus_leak_sweep(
-    mode: str, frame_ms: int, bg: str, bitrate: int = 24000, seed: int = 0, **options: float
+    coding: str,
+    frame_ms: int,
+    bg: str,
+    bitrate: int = 24000,
+    seed: int = 0,
+    **options: float | str,
 ) -> tuple[list[tuple[str, float, int, float]], bool]:
     """The core's leak criterion on the decoded output of a filtered Opus stream: 24
     keypresses of 40-200 ms at any onset, -3 to -30 dBm0 over silence and line noise, -3 to
@@ -175,11 +180,11 @@ def opus_leak_sweep(
     where the two masked differently: a re-encoded packet carries a little of the audio before
     its mask, and a mask that began a packet earlier in one run carried less; and it halved
     a leak of one run only, 6 dB too low.)"""
-    keys, spans, back, tones = keyed_sweep(mode, frame_ms, bg, seed)
+    keys, spans, back, tones = keyed_sweep(coding, frame_ms, bg, seed)
     raws = [
         rtp_stream(
             upsample6(sg.to_int16(back + sign * tones)),
-            mode,
+            coding,
             frame_ms,
             bitrate,
             PT,
@@ -217,6 +222,31 @@ def test_leak_sweep_through_opus(mode: str, frame_ms: int, bg: str) -> None:
     leaks, unheard = opus_leak_sweep(mode, frame_ms, bg)
     assert unheard
     assert leaks == []
+
+
+@pytest.mark.parametrize("masking", ["noise", "tone"])
+@pytest.mark.parametrize(("mode", "frame_ms"), [("hybrid", 20), ("celt", 20)])
+def test_other_masking_signals_through_opus(mode: str, frame_ms: int, masking: str) -> None:
+    """Comfort noise and the flat tone in place of silence: the sweep's keypresses leave no
+    trace (the masking signal is the same in both runs set against each other, so what is
+    left is the tones'; the comfort noise at its cap, -70 dBm0: at the level of the decoded
+    background it would differ between the two runs by what the codec made of it), and in
+    tone mode the masked packets carry the 400 Hz tone at its level."""
+    options: dict[str, float | str] = {"mode": masking}
+    if masking == "noise":
+        options["noise_max_dbm0"] = -70.0
+    assert opus_leak_sweep(mode, frame_ms, "line_noise", **options) == ([], True)
+    if masking == "tone":
+        pcm, _ = _call("5")
+        f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1, mode="tone")
+        y = _listen(f.process(_stream(pcm, mode, frame_ms)) + f.flush()).astype(np.float64)
+        ((t, d),) = f.take_masked()
+        inside = y[(t - TS0) // 6 + 160 : (t + d - TS0) // 6]  # from 20 ms into the run
+        tone = sg.tone([400.0], [-24.0], len(inside))  # the masker's default flat tone
+        level = sg.power_to_dbm0(float(np.mean(inside**2)))
+        assert abs(level - sg.power_to_dbm0(float(np.mean(tone**2)))) < 3.0
+        spectrum = np.abs(np.fft.rfft(inside * np.hanning(len(inside))))
+        assert abs(np.argmax(spectrum) * 8000 / len(inside) - 400.0) < 20.0
 
 
 @pytest.mark.parametrize("seed", [1, 3])
