@@ -38,10 +38,12 @@ def _call(source: str = "espeak") -> npt.NDArray[np.int16]:
     return upsample6(sg.to_int16(x))
 
 
-def through(
+@functools.cache
+def filtered(
     mode: str, source: str = "espeak"
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[int]]:
-    """Decoded input, decoded output (8 kHz) and the indices of the packets re-encoded."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[int], list[tuple[int, int]]]:
+    """Decoded input, decoded output (8 kHz), the indices of the packets re-encoded, and the
+    masked spans (`take_masked`: whole 20 ms packets) as 8 kHz sample indices."""
     raw = rtp_stream(_call(source), mode, 20, 24000)
     f = pf.RtpStreamFilter(opus_pt=111, telephone_event_pt=-1)
     out = f.process(raw) + f.flush()
@@ -49,7 +51,15 @@ def through(
     yi = np.concatenate([di.decode(RtpPacket.parse(p).payload, 160) for p in raw])
     yo = np.concatenate([do.decode(RtpPacket.parse(p).payload, 160) for p in out])
     changed = [i for i, (a, b) in enumerate(zip(raw, out, strict=True)) if a != b]
-    return yi.astype(np.float64), yo.astype(np.float64), changed
+    spans = [(t // 6, (t + d) // 6) for t, d in f.take_masked()]  # RTP clock from 0
+    return yi.astype(np.float64), yo.astype(np.float64), changed, spans
+
+
+def through(
+    mode: str, source: str = "espeak"
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[int]]:
+    """Decoded input, decoded output (8 kHz) and the indices of the packets re-encoded."""
+    return filtered(mode, source)[:3]
 
 
 def away_from(changed: list[int], n: int) -> npt.NDArray[np.bool_]:
@@ -102,25 +112,10 @@ def test_no_click_into_or_out_of_a_mask(mode: str, source: str) -> None:
         assert boundary_peak_db(yi, yo, a, b) <= 6.0, (a, b)
 
 
-def _filtered(
-    mode: str, source: str
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[tuple[int, int]]]:
-    """Decoded input, decoded output (8 kHz) and the masked spans (`take_masked`, whole
-    20 ms packets) as 8 kHz sample indices."""
-    raw = rtp_stream(_call(source), mode, 20, 24000)
-    f = pf.RtpStreamFilter(opus_pt=111, telephone_event_pt=-1)
-    out = f.process(raw) + f.flush()
-    di, do = Decoder(8000), Decoder(8000)
-    yi = np.concatenate([di.decode(RtpPacket.parse(p).payload, 160) for p in raw])
-    yo = np.concatenate([do.decode(RtpPacket.parse(p).payload, 160) for p in out])
-    spans = [(t // 6, (t + d) // 6) for t, d in f.take_masked()]  # RTP clock from 0
-    return yi.astype(np.float64), yo.astype(np.float64), spans
-
-
 def level_after_masks_db(mode: str, source: str = "espeak") -> list[float]:
     """For each masked span followed by 60 ms of speech unmasked, the output's level there
     against the input's (dB)."""
-    yi, yo, spans = _filtered(mode, source)
+    yi, yo, _, spans = filtered(mode, source)
     levels = []
     for i, (_, end) in enumerate(spans):
         after = slice(end, end + 480)
@@ -133,7 +128,7 @@ def level_after_masks_db(mode: str, source: str = "espeak") -> list[float]:
 def inside_masks_dbm0(mode: str, source: str = "espeak") -> list[float]:
     """For each masked span (whole packets), the output's level over it from 20 ms in (the
     decoder's way out of the audio before) to its end; spans of one packet left out."""
-    _, yo, spans = _filtered(mode, source)
+    _, yo, _, spans = filtered(mode, source)
     return [
         sg.power_to_dbm0(float(np.mean(yo[start + 160 : end] ** 2)))
         for start, end in spans
