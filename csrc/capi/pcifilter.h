@@ -68,12 +68,13 @@ PCIFILTER_API int pcifilter_stream_flush(pcifilter_stream* s);
 PCIFILTER_API int pcifilter_stream_poll_event(pcifilter_stream* s, pcifilter_event* event);
 PCIFILTER_API int64_t pcifilter_stream_delay(const pcifilter_stream* s);
 /* Masks the audio from RTP timestamp `timestamp` for `duration` RTP clock units, exactly
-   (Opus: rounded outward to whole samples at sample_rate), whatever is found in it, as far as it has not gone out yet (only while filtering is on and
-   once the stream's first packet has come): 1 when all of it was still ahead of the output,
-   else 0; -1 on a NULL stream. */
+   (Opus: rounded outward to whole samples at sample_rate), whatever is found in it, as far
+   as it has not gone out yet (only while filtering is on and once the stream's first packet
+   has come): 1 when all of it was still ahead of the output, else 0; -1 on a NULL stream. */
 PCIFILTER_API int pcifilter_stream_mask(pcifilter_stream* s, uint32_t timestamp, uint32_t duration);
 /* 1 and the next span where the output was masked (RTP timestamp and duration; Opus: whole
-   packets) when one is waiting, else 0. 256 are kept undrained; past that the last stretches over the rest. */
+   packets) when one is waiting, else 0. 256 are kept undrained; past that the last
+   stretches over the rest. */
 PCIFILTER_API int pcifilter_stream_poll_masked(pcifilter_stream* s, uint32_t* timestamp,
                                                uint32_t* duration);
 

@@ -10,6 +10,13 @@
 #include "pcifilter/levels.hpp"
 
 namespace pcifilter {
+namespace {
+
+std::int16_t to_pcm(double m) noexcept {
+    return static_cast<std::int16_t>(std::clamp(std::lround(m), -32768L, 32767L));
+}
+
+}  // namespace
 
 void MaskerParams::validate() const {
     if (!(tone_hz >= 100.0 && tone_hz <= 3800.0))
@@ -189,16 +196,15 @@ double Masker::next_tone() noexcept {
     return osc_im_ * tone_amplitude_;
 }
 
+double Masker::noise_scale() const noexcept { return std::sqrt(3.0 * std::min(background_power(), noise_cap_)); }
+
 void Masker::synthesize(std::int16_t* out, std::size_t n) noexcept {
-    const auto to_pcm = [](double m) {
-        return static_cast<std::int16_t>(std::clamp(std::lround(m), -32768L, 32767L));
-    };
     switch (params_.mode) {
         case MaskMode::Silence:
             std::fill(out, out + n, std::int16_t{0});
             break;
         case MaskMode::Noise: {
-            const double scale = std::sqrt(3.0 * std::min(background_power(), noise_cap_));
+            const double scale = noise_scale();
             for (std::size_t i = 0; i < n; ++i) out[i] = to_pcm(next_uniform() * scale);
             break;
         }
@@ -215,7 +221,7 @@ std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::i
         case MaskMode::Silence:
             break;
         case MaskMode::Noise:
-            m = next_uniform() * std::sqrt(3.0 * std::min(background_power(), noise_cap_));
+            m = next_uniform() * noise_scale();
             break;
         case MaskMode::Tone:
             m = next_tone();
@@ -226,7 +232,7 @@ std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::i
         const double w = 0.5 - 0.5 * std::cos(M_PI * (double(edge) + 0.5) / ramp_);
         m = w * m + (1.0 - w) * original;
     }
-    return static_cast<std::int16_t>(std::clamp(std::lround(m), -32768L, 32767L));
+    return to_pcm(m);
 }
 
 void Masker::mask_run(std::int16_t* out, std::int64_t a, std::int64_t b, const MaskSpan& sp) noexcept {

@@ -56,8 +56,6 @@ public:
     // n samples of the masking signal alone (no ramps), from the same generators: for a
     // caller that masks whole codec packets around the spans (StreamFilter, Opus).
     void synthesize(std::int16_t* out, std::size_t n) noexcept;
-    // The raised-cosine ramp at each edge of a span, in samples.
-    int ramp() const noexcept { return ramp_; }
 
     int delay() const noexcept { return delay_; }
     std::int64_t output_position() const noexcept { return out_pos_; }
@@ -82,6 +80,8 @@ private:
     void mask_run(std::int16_t* out, std::int64_t a, std::int64_t b, const MaskSpan& sp) noexcept;
     double next_uniform() noexcept;
     double next_tone() noexcept;  // the masking tone's next sample
+    // Comfort noise's scale: uniform in [-1, 1) times this has the background's power.
+    double noise_scale() const noexcept;
     void track_background(const std::int16_t* x, std::size_t n) noexcept;
     void finish_span(const MaskSpan& sp) noexcept;
 

@@ -192,7 +192,7 @@ void Scrubber::detect_piece(const std::int16_t* in, std::size_t n) noexcept {
 }
 
 bool Scrubber::mask(std::int64_t start, std::int64_t end) noexcept {
-    if (!masking_ || end <= start) return false;
+    if (!masking_) return false;
     // Best effort for the part already output: clipped here, not counted as a late mask.
     const bool whole = start >= masker_.output_position();
     start = std::max(start, masker_.output_position());

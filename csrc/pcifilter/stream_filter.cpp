@@ -121,7 +121,6 @@ void StreamFilter::set_filtering(bool on) noexcept {
 }
 
 void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept {
-    close_masked_run();  // on the old stream's clock
     have_stream_ = true;
     ssrc_ = ssrc;
     base_ts_ = timestamp;
@@ -258,7 +257,7 @@ void StreamFilter::close_masked_run() noexcept {
 }
 
 bool StreamFilter::mask(std::uint32_t timestamp, std::uint32_t duration) noexcept {
-    if (!have_stream_ || !filtering_ || duration == 0) return false;
+    if (!have_stream_) return false;  // no clock yet (the scrubber masks only while filtering)
     // Rounded outward to whole samples of the timeline.
     const std::int64_t rtp = unwrap(timestamp);
     return scrubber_.mask(to_timeline(rtp), -to_timeline(-(rtp + static_cast<std::int64_t>(duration))));
@@ -308,12 +307,10 @@ void StreamFilter::mark_ready() noexcept {
         if (s.codec == PayloadKind::Opus) {
             const bool masked = maybe_masked(s.t, n);
             const std::int64_t end = s.t + static_cast<std::int64_t>(n);
-            if (masked && s.t != masked_run_end_) close_masked_run();
+            if (!masked || s.t != masked_run_end_) close_masked_run();
             if (masked) {
                 if (masked_run_end_ == masked_run_start_) masked_run_start_ = s.t;
                 masked_run_end_ = end;
-            } else {
-                close_masked_run();
             }
             if (s.replacement || s.undecodable || masked) {
                 reencode(s, masked);

@@ -210,7 +210,8 @@ private:
     std::vector<ToneEvent> events_;
     std::vector<MaskedSpan> masked_;
     // Opus: the run of packets re-encoded as the masking signal so far (timeline), reported
-    // when a packet that is not masked follows, or at the end of the stream.
+    // when a packet that is not masked follows, or at the end of the stream (flush, which a
+    // new stream always follows).
     std::int64_t masked_run_start_ = 0, masked_run_end_ = 0;
     std::int64_t last_rfc4733_start_ = -1, last_rfc4733_end_ = -1;
     int audio_pt_ = -1;              // payload type of replacement audio: the last audio seen
