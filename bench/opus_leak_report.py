@@ -25,10 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import numpy as np
 from leak import window_db
-from opuslib import rtp_stream, upsample6
-from test_opus_stream import PT, TS0, _listen, keyed_sweep, opus_leak_sweep
-
-from pcifilter import signals as sg
+from test_opus_stream import _listen, keyed_streams, opus_leak_sweep
 
 CODINGS = (("silk", 20), ("hybrid", 10), ("hybrid", 20), ("celt", 10), ("celt", 20))
 BACKGROUNDS = ("silence", "line_noise", "speech", "music")
@@ -48,20 +45,8 @@ def pre_echo() -> None:
         for bg in ("speech", "music"):
             found: dict[int, list[float]] = {40: [], 80: [], 120: []}
             for seed in range(4):
-                keys, spans, back, tones = keyed_sweep("hybrid", 10, bg, seed)
-                y = [
-                    _listen(
-                        rtp_stream(
-                            upsample6(sg.to_int16(back + sign * tones)),
-                            "hybrid",
-                            10,
-                            kbps * 1000,
-                            PT,
-                            ts0=TS0,
-                        )
-                    ).astype(np.float64)
-                    for sign in (1.0, -1.0)
-                ]
+                keys, spans, raws = keyed_streams("hybrid", 10, bg, kbps * 1000, seed)
+                y = [_listen(raw).astype(np.float64) for raw in raws]
                 part = (y[0] - y[1]) / 2
                 for (digit, level), (s, _) in zip(keys, spans, strict=True):
                     for before, db in found.items():

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Opus quality around masks: away from masked packets the decoded output is the decoded
 input (PESQ, ITU-T P.862, ≥ 4.4), and no transition into or out of a mask clicks (the decoded
-output never peaks more than 6 dB above the input around a boundary: at most 1.5 dB, see
-bench/RESULTS.md); on espeak-ng and on recorded speech."""
+output never peaks more than 6 dB above the input around a boundary: at most 2.8 dB, see
+bench/RESULTS.md), the masked packets decode to the masking signal whole, and the speech
+after a mask comes back at its level; on espeak-ng and on recorded speech."""
 
 from __future__ import annotations
 

@@ -131,18 +131,14 @@ def _masked_as(
     return _listen(out).astype(np.float64)
 
 
-def keyed_sweep(
-    mode: str, frame_ms: int, bg: str, seed: int
-) -> tuple[
-    list[tuple[str, float]],
-    list[tuple[int, int]],
-    npt.NDArray[np.float64],
-    npt.NDArray[np.float64],
-]:
-    """`opus_leak_sweep`'s keypresses (digit, level), their spans (8 kHz), the background and
-    the keypresses alone: 24 of 40-200 ms at any onset, -3 to -30 dBm0 over silence and line
-    noise, -3 to -15 dBm0 over speech and music at -20 dBm0, drawn from the stream's name."""
-    rng = np.random.default_rng(zlib.crc32(f"{mode} {frame_ms} {bg} {seed}".encode()))
+def keyed_streams(
+    coding: str, frame_ms: int, bg: str, bitrate: int, seed: int
+) -> tuple[list[tuple[str, float]], list[tuple[int, int]], list[list[bytes]]]:
+    """`opus_leak_sweep`'s keypresses (digit, level), their spans (8 kHz), and the two Opus
+    streams of background and keypresses, keyed and keyed inverted: 24 keypresses of
+    40-200 ms at any onset, -3 to -30 dBm0 over silence and line noise, -3 to -15 dBm0 over
+    speech and music at -20 dBm0, drawn from the stream's name."""
+    rng = np.random.default_rng(zlib.crc32(f"{coding} {frame_ms} {bg} {seed}".encode()))
     quiet = bg in ("silence", "line_noise")
     levels = (-3.0, -10.0, -15.0, -20.0, -25.0, -30.0) if quiet else (-3.0, -10.0, -15.0)
     keys = [(sg.DIGITS[i % 16], levels[i % len(levels)]) for i in range(24)]
@@ -153,7 +149,21 @@ def keyed_sweep(
         at += int(rng.integers(0, 800))
         spans.append(sg.key_into(tones, rng, digit, float(rng.uniform(40, 200)), level, at))
         at = spans[-1][1] + 1600
-    return keys, spans, background(bg, n, rng), tones
+    back = background(bg, n, rng)
+    raws = [
+        rtp_stream(
+            upsample6(sg.to_int16(back + sign * tones)),
+            coding,
+            frame_ms,
+            bitrate,
+            PT,
+            ts0=TS0,
+            seq0=7,
+            ssrc=0x51,
+        )
+        for sign in (1.0, -1.0)
+    ]
+    return keys, spans, raws
 
 
 def opus_leak_sweep(
@@ -180,20 +190,7 @@ def opus_leak_sweep(
     where the two masked differently: a re-encoded packet carries a little of the audio before
     its mask, and a mask that began a packet earlier in one run carried less; and it halved
     a leak of one run only, 6 dB too low.)"""
-    keys, spans, back, tones = keyed_sweep(coding, frame_ms, bg, seed)
-    raws = [
-        rtp_stream(
-            upsample6(sg.to_int16(back + sign * tones)),
-            coding,
-            frame_ms,
-            bitrate,
-            PT,
-            ts0=TS0,
-            seq0=7,
-            ssrc=0x51,
-        )
-        for sign in (1.0, -1.0)
-    ]
+    keys, spans, raws = keyed_streams(coding, frame_ms, bg, bitrate, seed)
     tone_parts, heard = [], False
     for own, other in ((0, 1), (1, 0)):
         f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1, **options)
@@ -303,7 +300,7 @@ def test_a_packet_that_carries_masked_audio_is_masked_whole(mode: str) -> None:
     changed = [
         (RtpPacket.parse(p).timestamp - TS0) // 6 for p, q in zip(raw, out, strict=True) if p != q
     ]
-    for t in changed:  # re-encoded: the runs, and one packet after each (in-band FEC)
+    for t in changed:  # re-encoded: the runs, and one packet after each (see reencoded_after_mask)
         assert any(a <= t <= b for a, b in runs)
     assert len(changed) <= sum((b - a) // 160 + 1 for a, b in runs)
 

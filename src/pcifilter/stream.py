@@ -114,9 +114,9 @@ class RtpStreamFilter:
         not a keypress is found there: a keypress known from elsewhere (SIP INFO, the other
         leg's telephone-events), or a prompt for card data muted whole. Exactly that span
         (Opus: rounded outward to whole samples at `decode_rate`), as far as it has not gone
-        out yet (the look-ahead: up to `delay` samples before the
-        newest packet, or any time later); only while `filtering` is on and once the stream's
-        first packet has come. Returns whether all of it was still ahead of the output."""
+        out yet (the look-ahead: up to `delay` samples before the newest packet, or any time
+        later); only while `filtering` is on and once the stream's first packet has come.
+        Returns whether all of it was still ahead of the output."""
         if not (0 <= timestamp < 1 << 32 and 0 <= duration < 1 << 32):
             raise ValueError("timestamp and duration are 32-bit RTP clock values")
         return bool(self._f.mask(timestamp, duration))
