@@ -3,7 +3,8 @@
 re-encoded, PESQ (P.862 nb) of the decoded output against the decoded input away from them,
 the highest peak of the output over the input around a mask boundary, the loudest the output
 is inside the masked packets (from 20 ms into a run), and how loud the 60 ms after a mask come
-out against the input; on 20 s of espeak-ng speech and of recorded speech.
+out against the input, also when the packet right after each masked run is lost (the 60 ms
+after that packet); on 20 s of espeak-ng speech and of recorded speech.
 
     .venv/bin/python bench/opus_quality_report.py
 
@@ -29,6 +30,7 @@ from test_opus_quality import (
     away_from,
     boundary_peak_db,
     inside_masks_dbm0,
+    level_after_masks_and_a_loss_db,
     level_after_masks_db,
     runs_of,
     through,
@@ -67,9 +69,9 @@ def main() -> None:
     print(
         "| speech | mode | packets re-encoded | PESQ away from them "
         "| peak at a mask boundary vs input | inside masks, loudest (dBm0) "
-        "| 60 ms after a mask vs input, median (lowest) |"
+        "| 60 ms after a mask vs input, median (lowest) | ... after a mask and a lost packet |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for source in SOURCES:
         for mode in ("silk", "hybrid", "celt"):
             yi, yo, changed = through(mode, source)
@@ -78,10 +80,12 @@ def main() -> None:
             worst = max(boundary_peak_db(yi, yo, a, b) for a, b in runs)
             score = pesq(8000, yi[keep], yo[keep], "nb")
             after = level_after_masks_db(mode, source)
+            lossy = level_after_masks_and_a_loss_db(mode, source)
             print(
                 f"| {source} | {mode} | {len(changed)} of {len(yi) // 160} ({len(runs)} runs) "
                 f"| {score:.2f} | {worst:+.1f} dB | {max(inside_masks_dbm0(mode, source)):.1f} "
-                f"| {np.median(after):+.1f} dB ({min(after):+.1f}) |"
+                f"| {np.median(after):+.1f} dB ({min(after):+.1f}) "
+                f"| {np.median(lossy):+.1f} dB ({min(lossy):+.1f}) |"
             )
 
 

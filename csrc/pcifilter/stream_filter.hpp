@@ -174,6 +174,7 @@ private:
     std::int64_t clock_div_ = 1;       // RTP clock units per timeline sample
     std::int64_t last_reencoded_end_ = -1;  // timeline end of the last re-encoded packet
     std::int64_t last_masked_end_ = -1;     // ... of the last one re-encoded for masked audio
+    bool after_run_ = false;  // no audio packet has gone out since that one
     bool celt_stream_ = false;  // the last Opus packet was CELT-only: replacements are too
     TelephoneEventTracker tracker_;
     bool filtering_ = true;
