@@ -77,6 +77,7 @@ class _Config(ctypes.Structure):
         ("opus_pt", ctypes.c_int),
         ("opus_bitrate", ctypes.c_int),
         ("pass_unknown_payloads", ctypes.c_int),
+        ("telephone_event_8000_pt", ctypes.c_int),
     ]
 
 
@@ -164,6 +165,44 @@ def test_opus_stream_through_the_c_api(build: Path) -> None:
     f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1, decode_rate=16000)
     assert out == f.process(raw) + f.flush()
     assert f.stats["reencoded"] > 0
+
+
+def test_opus_with_telephone_events_at_8_khz_through_the_c_api(build: Path) -> None:
+    """Telephone-events declared at 8000 Hz beside Opus (`telephone_event_8000_pt`) from a
+    gateway that sends no audio while they last, replaced by Opus audio for their duration:
+    the C ABI gives what the Python layer gives, packet for packet."""
+    from test_opus_stream import PT, TS0, _call, _stream, _with_events
+
+    import pcifilter as pf
+    from pcifilter import _core
+    from pcifilter.rtp import RtpPacket
+
+    lib = _api(build)
+    cfg = _config(lib)
+    assert cfg.telephone_event_8000_pt == -1
+    cfg.opus_pt, cfg.telephone_event_pt, cfg.telephone_event_8000_pt = PT, -1, 96
+    cfg.telephone_events = 1  # PCIFILTER_TE_REPLACE
+    pcm, spans = _call("58")
+    audio = [
+        p
+        for p in _stream(pcm, "silk", 20)
+        if not any(s <= RtpPacket.parse(p).timestamp - TS0 <= e - 960 for s, e in spans)
+    ]
+    raw = _with_events(audio, spans, "58", pt=96, rate=8000)
+    out = _filter_through_c(lib, cfg, raw)
+    f = pf.RtpStreamFilter(
+        opus_pt=PT, telephone_event_pt=-1, telephone_event_8000_pt=96, telephone_events="replace"
+    )
+    assert out == f.process(raw) + f.flush()
+    assert [e.name for e in f.take_events()] == ["rfc4733"] * 2
+    assert f.stats["telephone_events_replaced"] > 0
+    # Durations read at 8 kHz: the replacements fill each keypress's time, no gap is left.
+    end = TS0
+    for p in map(RtpPacket.parse, out):
+        info = _core.parse_opus_packet(p.payload)
+        assert p.timestamp == end
+        end += info["samples_per_frame"] * len(info["frames"])
+    assert end - TS0 == len(pcm) // 960 * 960
 
 
 def test_masks_asked_for_and_reported_through_the_c_api(build: Path) -> None:

@@ -2,8 +2,9 @@
 """Opus RTP streams (RFC 7587): keypresses coded in SILK, hybrid and CELT at 10-60 ms frames
 are found and removed; what the filter puts out is a valid Opus stream (an independent libopus
 decoder takes every packet) in which neither spandsp nor the tone projections find any trace of
-a keypress; packets away from keypresses pass bit-exact; RFC 4733 events at 48 kHz, loss with
-concealment and in-band FEC, and malformed packets are handled."""
+a keypress; packets away from keypresses pass bit-exact; RFC 4733 events at 48 kHz (and at
+8 kHz, as some endpoints declare them), loss with concealment and in-band FEC, and malformed
+packets are handled."""
 
 from __future__ import annotations
 
@@ -391,25 +392,33 @@ def test_decode_rate_16k_finds_the_same(decode_rate: int) -> None:
     _assert_no_trace(_listen(out), spans, "0*#D")
 
 
-def test_rfc4733_at_48_khz_beside_opus() -> None:
-    pcm, spans = _call("12")
-    raw = _stream(pcm, "silk", 20)
-    # Telephone-events (PT 101, 48 kHz clock, durations in 48 kHz units) beside the audio.
-    codes = {"1": 1, "2": 2}
+def _with_events(
+    raw: list[bytes], spans: list[tuple[int, int]], digits: str, pt: int = 101, rate: int = 48000
+) -> list[bytes]:
+    """The stream with RFC 4733 packets (payload type `pt`) for each keypress in `spans`
+    (48 kHz samples from TS0) beside its audio: one every 20 ms, the end three times, all
+    with the keypress's start timestamp; durations counted at `rate`. Renumbered in order."""
+    codes = {d: "0123456789*#ABCD".index(d) for d in digits}
     packets = [(RtpPacket.parse(p).timestamp - TS0, 0, RtpPacket.parse(p)) for p in raw]
-    for (s, e), d in zip(spans, "12", strict=True):
+    for (s, e), d in zip(spans, digits, strict=True):
         for at in range(s, e, 960):
-            ev = bytes([codes[d], 10]) + (at + 960 - s).to_bytes(2, "big")
-            packets.append((at + 960, 1, RtpPacket(101, at == s, 0, TS0 + s, 0x51, payload=ev)))
-        end = bytes([codes[d], 0x80 | 10]) + (e - s).to_bytes(2, "big")
-        packets += [(e, 1, RtpPacket(101, False, 0, TS0 + s, 0x51, payload=end))] * 3
+            ev = bytes([codes[d], 10]) + ((at + 960 - s) * rate // 48000).to_bytes(2, "big")
+            packets.append((at + 960, 1, RtpPacket(pt, at == s, 0, TS0 + s, 0x51, payload=ev)))
+        end = bytes([codes[d], 0x80 | 10]) + ((e - s) * rate // 48000).to_bytes(2, "big")
+        packets += [(e, 1, RtpPacket(pt, False, 0, TS0 + s, 0x51, payload=end))] * 3
     packets.sort(key=lambda x: (x[0], x[1]))
-    stream = [
+    return [
         RtpPacket(
             p.payload_type, p.marker, (100 + i) & 0xFFFF, p.timestamp, p.ssrc, payload=p.payload
         ).serialize()
         for i, (_, _, p) in enumerate(packets)
     ]
+
+
+def test_rfc4733_at_48_khz_beside_opus() -> None:
+    pcm, spans = _call("12")
+    # Telephone-events (PT 101, 48 kHz clock, durations in 48 kHz units) beside the audio.
+    stream = _with_events(_stream(pcm, "silk", 20), spans, "12")
     f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=101)
     out = f.process(stream) + f.flush()
     assert all(RtpPacket.parse(p).payload_type == PT for p in out)
@@ -419,6 +428,35 @@ def test_rfc4733_at_48_khz_beside_opus() -> None:
     assert pf.digits_of(events) == "12" and {e.name for e in events} == {"rfc4733"}
     for ev, (s, _) in zip(events, spans, strict=True):  # 48 kHz units read as such
         assert ev.start_ms == s / 48 and ev.end_ms == s / 48 + 20  # the first packet's 960
+
+
+@pytest.mark.parametrize("counted_at", [8000, 48000])
+def test_rfc4733_declared_at_8_khz_beside_opus(counted_at: int) -> None:
+    """Endpoints that answer Opus with telephone-event/8000 (RFC 7587 has 48000; Asterisk
+    does, WebRTC offers both): timestamps on the stream's 48 kHz clock, durations read in
+    8 kHz units. No tone in the audio here: the masks come from the events alone, and cover
+    each keypress whole; a sender that counts at 48 kHz all the same gets them six times too
+    long, never too short."""
+    _, spans = _call("12")
+    rng = np.random.default_rng(5)
+    pcm = sg.to_int16(sg.white_noise(spans[-1][1] + 48000, -40, rng))
+    stream = _with_events(_stream(pcm, "silk", 20), spans, "12", pt=96, rate=counted_at)
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=101, telephone_event_8000_pt=96)
+    out = f.process(stream) + f.flush()
+    assert {RtpPacket.parse(p).payload_type for p in out} == {PT}
+    assert f.stats["telephone_events_dropped"] == len(stream) - len(out)
+    events = f.take_events()
+    assert pf.digits_of(events) == "12" and {e.name for e in events} == {"rfc4733"}
+    first = 20 * counted_at // 8000  # the first packet's duration, read at 8 kHz (ms)
+    for ev, (s, _) in zip(events, spans, strict=True):
+        assert ev.start_ms == s / 48 and ev.end_ms == s / 48 + first
+    masked = [(t - TS0, t - TS0 + d) for t, d in f.take_masked()]
+    for s, e in spans:
+        length = (e - s) * counted_at // 8000  # as read: 8 kHz units
+        cover = [m for m in masked if m[0] <= s < m[1]]
+        assert cover and cover[0][1] >= s + length, (s, e, masked)
+    if counted_at == 8000:  # the keypress, its hang-over, to the end of a 20 ms packet
+        assert sum(b - a for a, b in masked) < sum(e - s + 48 * 80 for s, e in spans)
 
 
 def test_loss_is_concealed_and_fec_never_brings_a_keypress_back() -> None:

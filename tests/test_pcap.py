@@ -350,15 +350,19 @@ def test_sipp_captures(tmp_path: Path) -> None:
     assert same / len(a) > 0.9  # a voice recording: frames pass, bar any masked
 
 
-def test_opus_capture_is_scrubbed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("te_rate", [48000, 8000])
+def test_opus_capture_is_scrubbed(tmp_path: Path, te_rate: int) -> None:
+    """An Opus call with keypresses in-band and as telephone-events, declared at 48000 Hz
+    (RFC 7587) or at 8000 (as some endpoints do): the events' durations are read at the
+    declared rate."""
     from opuslib import Decoder, rtp_stream
 
     sdp = (
         "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"
         "m=audio {port} RTP/AVP 111 101\r\na=rtpmap:111 opus/48000/2\r\n"
-        "a=rtpmap:101 telephone-event/48000\r\n"
+        f"a=rtpmap:101 telephone-event/{te_rate}\r\n"
     )
-    x, _ = sg.keyed_sequence("2468", 80, 90, -10, lead_ms=300, sample_rate=48000)
+    x, spans = sg.keyed_sequence("2468", 80, 90, -10, lead_ms=300, sample_rate=48000)
     pcm = sg.to_int16(np.concatenate([x, np.zeros(24000)]))
     frames = [
         (
@@ -390,15 +394,24 @@ def test_opus_capture_is_scrubbed(tmp_path: Path) -> None:
             ),
         ),
     ]
-    for i, rtp in enumerate(rtp_stream(pcm, "hybrid", 20, 24000, seq0=500, ssrc=0xC)):
-        frames.append((1001 + 0.02 * i, _frame("ethernet", _ip(A, B, 42000, 52000, rtp, False))))
+    rtp = [RtpPacket.parse(p) for p in rtp_stream(pcm, "hybrid", 20, 24000, ssrc=0xC)]
+    for (s, _), d in zip(spans, "2468", strict=True):  # each keypress's first 20 ms, as an event
+        payload = bytes([int(d), 10]) + (te_rate // 50).to_bytes(2, "big")
+        rtp.append(RtpPacket(101, True, 0, s, 0xC, payload=payload))
+    rtp.sort(key=lambda p: p.timestamp)  # stable: an event after the audio packet it starts in
+    for i, p in enumerate(rtp):
+        p = RtpPacket(p.payload_type, p.marker, 500 + i, p.timestamp, 0xC, payload=p.payload)
+        sent = 1001 + p.timestamp / 48000
+        frames.append((sent, _frame("ethernet", _ip(A, B, 42000, 52000, p.serialize(), False))))
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     with src.open("wb") as f:
         w = dpkt.pcap.Writer(f)
         for ts, fr in frames:
             w.writepkt(fr, ts=ts)
     r = scrub_pcap(src, dst)
-    assert sum(len(s.events) for s in r.streams) == 4
+    (stream,) = r.streams
+    lengths = [(e["name"], e["end_ms"] - e["start_ms"]) for e in stream.events]
+    assert lengths == [("rfc4733", 20)] * 4  # the first packet's, read at the declared rate
     lt, out = _read(dst)
     dec = Decoder(8000)
     audio, seqs = [], []

@@ -80,6 +80,24 @@ def test_an_opus_call_from_its_sdp() -> None:
     assert pf.digits_of(s.take_events("offerer")) == "7"  # in-band and RFC 4733: once
 
 
+def test_an_opus_call_with_telephone_events_at_8_khz() -> None:
+    """An answer of Opus with telephone-event/8000 (RFC 7587 has 48000, but Asterisk
+    answers so): the events are taken, their durations read in 8 kHz units."""
+    from opuslib import rtp_stream
+
+    answer = OPUS_ANSWER.replace("telephone-event/48000", "telephone-event/8000")
+    s = pf.RtpSession(OPUS_OFFER, answer)
+    raw = rtp_stream(np.zeros(48000, np.int16), "silk", 20, 24000, pt=109)
+    for k, d in enumerate((160, 320, 480)):  # 20, 40, 60 ms at 8 kHz; the last the end
+        payload = bytes([3, 10 | (0x80 if k == 2 else 0)]) + d.to_bytes(2, "big")
+        raw.insert(12 + k, RtpPacket(100, k == 0, 0, 9600, 1, payload=payload).serialize())
+    out = s.process(raw, "offerer") + s.flush("offerer")
+    assert 100 not in {RtpPacket.parse(p).payload_type for p in out}
+    (event,) = s.take_events("offerer")
+    assert event.name == "rfc4733" and event.digit == "3"
+    assert event.start_ms == 200 and event.end_ms == 220
+
+
 def test_refusals() -> None:
     speex = ANSWER.replace("RTP/AVP 8 96", "RTP/AVP 98").replace(
         "a=rtpmap:96 telephone-event/8000", "a=rtpmap:98 speex/8000"

@@ -19,8 +19,9 @@ class PyStreamFilter {
 public:
     PyStreamFilter(const ScrubberParams& scrub, int te_pt, int pcmu_pt, int pcma_pt, int cn_pt,
                    const std::string& telephone_events, int opus_pt, int opus_bitrate,
-                   bool pass_unknown_payloads)
-        : params_(make_params(scrub, te_pt, pcmu_pt, pcma_pt, cn_pt, telephone_events, opus_pt, opus_bitrate)),
+                   bool pass_unknown_payloads, int te_8000_pt)
+        : params_(make_params(scrub, te_pt, pcmu_pt, pcma_pt, cn_pt, telephone_events, opus_pt, opus_bitrate,
+                              te_8000_pt)),
           f_((params_.pass_unknown_payloads = pass_unknown_payloads, params_)) {}
 
     // One packet (bytes-like) or an iterable of them. The packets are read in place: each is
@@ -127,7 +128,8 @@ public:
 
 private:
     static StreamFilterParams make_params(const ScrubberParams& scrub, int te, int pcmu, int pcma, int cn,
-                                          const std::string& telephone_events, int opus, int opus_bitrate) {
+                                          const std::string& telephone_events, int opus, int opus_bitrate,
+                                          int te_8000) {
         StreamFilterParams p;
         if (telephone_events == "drop") p.telephone_events = TelephoneEventAction::Drop;
         else if (telephone_events == "replace") p.telephone_events = TelephoneEventAction::Replace;
@@ -145,6 +147,7 @@ private:
         set(pcma, PayloadKind::Pcma);
         set(cn, PayloadKind::ComfortNoise);
         set(te, PayloadKind::TelephoneEvent);
+        set(te_8000, PayloadKind::TelephoneEvent8000);
         set(opus, PayloadKind::Opus);
         p.opus_bitrate = opus_bitrate;
         p.scrub = scrub;

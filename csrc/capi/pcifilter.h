@@ -42,6 +42,9 @@ typedef struct pcifilter_config {
     int opus_bitrate;         /* stream only: bitrate of re-encoded Opus packets, default 16000 */
     int pass_unknown_payloads; /* stream only: 0 (default): payload types the filter does not
                                   know are dropped while filtering is on; 1: they pass */
+    int telephone_event_8000_pt; /* stream only: telephone-events at 8000 Hz beside Opus (SDP
+                                    telephone-event/8000 where RFC 7587 has 48000): durations
+                                    read in 8 kHz units; -1 (default) for none */
 } pcifilter_config;
 
 typedef struct pcifilter_event {

@@ -78,6 +78,7 @@ void pcifilter_config_init(pcifilter_config* c) {
     c->opus_pt = -1;
     c->opus_bitrate = 16000;
     c->pass_unknown_payloads = 0;
+    c->telephone_event_8000_pt = -1;
 }
 
 pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error, std::size_t len) {
@@ -89,11 +90,12 @@ pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error
         StreamFilterParams p;
         p.payload_types.fill(PayloadKind::Other);
         const bool opus = c->opus_pt >= 0;  // an Opus stream maps no G.711 type
-        const int pts[5] = {opus ? -1 : c->pcmu_pt, opus ? -1 : c->pcma_pt, c->cn_pt,
-                            c->telephone_event_pt, c->opus_pt};
-        const PayloadKind kinds[5] = {PayloadKind::Pcmu, PayloadKind::Pcma, PayloadKind::ComfortNoise,
-                                      PayloadKind::TelephoneEvent, PayloadKind::Opus};
-        for (int i = 0; i < 5; ++i) {
+        const int pts[6] = {opus ? -1 : c->pcmu_pt, opus ? -1 : c->pcma_pt, c->cn_pt,
+                            c->telephone_event_pt, c->opus_pt, c->telephone_event_8000_pt};
+        const PayloadKind kinds[6] = {PayloadKind::Pcmu, PayloadKind::Pcma, PayloadKind::ComfortNoise,
+                                      PayloadKind::TelephoneEvent, PayloadKind::Opus,
+                                      PayloadKind::TelephoneEvent8000};
+        for (int i = 0; i < 6; ++i) {
             if (pts[i] < -1 || pts[i] > 127) throw std::invalid_argument("payload types must be within [0, 127] or -1");
             if (pts[i] >= 0) p.payload_types[static_cast<std::size_t>(pts[i])] = kinds[i];
         }

@@ -419,7 +419,8 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, StreamFilter& filter) {
     // built only when it does not.
     std::vector<std::uint32_t> order;  // positions in `in` by key, once needed
     std::vector<bool> used(in.size(), false);
-    const auto& kinds = filter.params().payload_types;
+    const StreamFilterParams& params = filter.params();
+    const auto& kinds = params.payload_types;
     std::uint32_t last = in.front();
     std::size_t cursor = 0, te_from = 0, pushed = 0;  // only frames pushed are written over
     const auto place = [&](const std::uint8_t* q, std::size_t len) {
@@ -452,10 +453,10 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, StreamFilter& filter) {
                 RtpHeader h;
                 TelephoneEvent te;
                 if (used[k] || parse_rtp(ev, e.payload_len, &h) != RtpDrop::None ||
-                    kinds[h.payload_type] != PayloadKind::TelephoneEvent ||
+                    params.event_duration_unit(h.payload_type) == 0 ||
                     !parse_telephone_event(ev + h.payload_offset, h.payload_length, &te))
                     continue;
-                if (be32(q + 4) - h.timestamp < te.duration) {
+                if (be32(q + 4) - h.timestamp < te.duration * params.event_duration_unit(h.payload_type)) {
                     found = static_cast<long>(k);
                     te_from = k + 1;
                 }

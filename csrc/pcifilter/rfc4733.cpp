@@ -20,24 +20,25 @@ char telephone_event_digit(std::uint8_t code) noexcept {
     return code < 16 ? kDigits[code] : '\0';
 }
 
-TelephoneEventTracker::Packet TelephoneEventTracker::on_packet(std::uint32_t ts,
-                                                               const TelephoneEvent& e) noexcept {
+TelephoneEventTracker::Packet TelephoneEventTracker::on_packet(std::uint32_t ts, const TelephoneEvent& e,
+                                                               std::uint32_t unit) noexcept {
+    const std::uint32_t duration = e.duration * unit;
     if (active_) {
         // Signed distance on the 32-bit timestamp circle: wrap-safe.
         const auto since_segment = static_cast<std::int32_t>(ts - segment_ts_);
         const auto since_start = static_cast<std::int32_t>(ts - start_ts_);
         if (ts == segment_ts_ && e.code == code_) {
             if (ended_) return Packet::EndRepeat;
-            if (e.duration >= last_duration_) last_duration_ = e.duration;
+            if (duration >= last_duration_) last_duration_ = duration;
             ended_ = e.end;
             return Packet::Update;
         }
         // §2.5.1.5: the next segment starts where the previous one's duration ended.
         if (e.code == code_ && !ended_ && since_segment > 0 &&
-            static_cast<std::uint32_t>(since_segment) <= std::uint32_t(last_duration_) + 1600u) {
+            static_cast<std::uint32_t>(since_segment) <= last_duration_ + 1600u) {
             done_segments_ += static_cast<std::uint32_t>(since_segment);
             segment_ts_ = ts;
-            last_duration_ = e.duration;
+            last_duration_ = duration;
             ended_ = e.end;
             return Packet::Continuation;
         }
@@ -49,7 +50,7 @@ TelephoneEventTracker::Packet TelephoneEventTracker::on_packet(std::uint32_t ts,
     code_ = e.code;
     volume_ = e.volume;
     start_ts_ = segment_ts_ = ts;
-    last_duration_ = e.duration;
+    last_duration_ = duration;
     done_segments_ = 0;
     return Packet::NewEvent;
 }

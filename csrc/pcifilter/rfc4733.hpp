@@ -43,7 +43,8 @@ public:
     explicit TelephoneEventTracker(std::uint32_t reorder_window = 8000) noexcept
         : reorder_window_(reorder_window) {}
 
-    Packet on_packet(std::uint32_t timestamp, const TelephoneEvent& e) noexcept;
+    // `unit`: RTP clock units per duration unit (6: durations at 8 kHz in a 48 kHz stream).
+    Packet on_packet(std::uint32_t timestamp, const TelephoneEvent& e, std::uint32_t unit = 1) noexcept;
     void reset() noexcept { active_ = false; }
 
     // The keypress the last packet belonged to.
@@ -61,7 +62,7 @@ private:
     std::uint8_t volume_ = 0;
     std::uint32_t start_ts_ = 0;    // first segment's timestamp
     std::uint32_t segment_ts_ = 0;  // current segment's timestamp
-    std::uint16_t last_duration_ = 0;
+    std::uint32_t last_duration_ = 0;  // in clock units, as all durations here
     std::uint64_t done_segments_ = 0;  // duration of the completed segments
 };
 

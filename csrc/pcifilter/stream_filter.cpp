@@ -33,6 +33,13 @@ bool StreamFilterParams::opus() const noexcept {
     return std::find(payload_types.begin(), payload_types.end(), PayloadKind::Opus) != payload_types.end();
 }
 
+std::uint32_t StreamFilterParams::event_duration_unit(std::uint8_t pt) const noexcept {
+    const PayloadKind k = payload_types[pt & 0x7F];
+    if (k == PayloadKind::TelephoneEvent) return 1;
+    if (k == PayloadKind::TelephoneEvent8000) return opus() ? 48000 / 8000 : 1;
+    return 0;
+}
+
 StreamFilterParams::StreamFilterParams() {
     payload_types.fill(PayloadKind::Other);
     payload_types[0] = PayloadKind::Pcmu;  // RFC 3551 static payload types
@@ -457,11 +464,11 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
     const std::int64_t t = to_timeline(rtp);
     const PayloadKind kind = params_.payload_types[h.payload_type];
 
-    if (kind == PayloadKind::TelephoneEvent) {
+    if (const std::uint32_t unit = params_.event_duration_unit(h.payload_type); unit > 0) {
         TelephoneEvent e;
         bool current = false;  // a packet of the keypress under way (not stale, not malformed)
         if (parse_telephone_event(data + h.payload_offset, h.payload_length, &e)) {
-            const auto k = tracker_.on_packet(h.timestamp, e);
+            const auto k = tracker_.on_packet(h.timestamp, e, unit);
             current = k != TelephoneEventTracker::Packet::Stale;
             if (current) {
                 last_rfc4733_start_ = to_timeline(unwrap(tracker_.start_timestamp()));
@@ -473,7 +480,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
                 ev.kind = EventKind::Dtmf;
                 ev.digit = telephone_event_digit(e.code);
                 ev.start = t;
-                ev.end = t + e.duration / clock_div_;
+                ev.end = t + static_cast<std::int64_t>(e.duration * unit) / clock_div_;
                 ev.level_dbm0 = -float(e.volume);
                 ev.rfc4733 = true;
                 events_.push_back(ev);

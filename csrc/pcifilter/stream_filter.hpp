@@ -46,7 +46,11 @@
 
 namespace pcifilter {
 
-enum class PayloadKind : std::uint8_t { Other = 0, Pcmu, Pcma, ComfortNoise, TelephoneEvent, Opus };
+// TelephoneEvent8000: telephone-events whose SDP clock is 8000 Hz in an Opus stream, whose
+// RTP clock is 48000 Hz (RFC 7587 has them at 48000, TelephoneEvent there, but some endpoints
+// answer Opus with telephone-event/8000): their durations are read in 8 kHz units (in a G.711
+// stream the two are the same).
+enum class PayloadKind : std::uint8_t { Other = 0, Pcmu, Pcma, ComfortNoise, TelephoneEvent, Opus, TelephoneEvent8000 };
 // What becomes of telephone-event packets while filtering is on.
 enum class TelephoneEventAction : std::uint8_t { Drop = 0, Replace = 1 };
 
@@ -68,6 +72,8 @@ struct StreamFilterParams {
     // true lets them pass.
     bool pass_unknown_payloads = false;
     bool opus() const noexcept;
+    // RTP clock units per duration unit of a telephone-event payload type (0: not one).
+    std::uint32_t event_duration_unit(std::uint8_t pt) const noexcept;
     StreamFilterParams();
     void validate() const;
 };

@@ -67,6 +67,7 @@ StreamFilterParams params_for(Kind kind) {
     if (kind == Kind::Opus) {  // G.711 or Opus: the Opus filter maps no G.711 type
         p.payload_types[0] = p.payload_types[8] = PayloadKind::Other;
         p.payload_types[111] = PayloadKind::Opus;
+        p.payload_types[100] = PayloadKind::TelephoneEvent8000;  // durations at 8 kHz
     }
     if (kind == Kind::LongLookahead) p.scrub.lookahead_ms = 200.0;
     return p;

@@ -48,6 +48,19 @@ int main() {
     CHECK(feed(0x00000100u, ev(9, 320)) == P::NewEvent);
     CHECK(feed(0xFFFFFF00u, ev(9, 640, true)) == P::Stale);
     CHECK(reports == 6);  // sipp, repeat, long, discontinuity, two around the wrap
+    // Durations at 8 kHz in a 48 kHz stream (telephone-event/8000 beside Opus): unit 6.
+    t.reset();
+    CHECK(t.on_packet(48000, ev(4, 160), 6) == P::NewEvent);
+    CHECK(t.on_packet(48000, ev(4, 640, true), 6) == P::Update && t.duration() == 3840);
+    CHECK(t.on_packet(48000, ev(4, 640, true), 6) == P::EndRepeat);
+    // Its long event: the next segment 65535 units of 8 kHz on, whichever clock the sender
+    // counted that step in (48 kHz, or 8 kHz as the durations).
+    for (const std::uint32_t step : {65535u * 6u, 65535u}) {
+        t.reset();
+        CHECK(t.on_packet(500000, ev(7, 65535), 6) == P::NewEvent);
+        CHECK(t.on_packet(500000 + step, ev(7, 800), 6) == P::Continuation);
+        CHECK(t.duration() == step + 4800u);
+    }
     CHECK(telephone_event_digit(10) == '*' && telephone_event_digit(11) == '#' &&
           telephone_event_digit(15) == 'D' && telephone_event_digit(16) == '\0');
     TelephoneEvent e;

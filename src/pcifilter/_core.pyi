@@ -317,6 +317,7 @@ class StreamFilter:
         opus_pt: typing.SupportsInt | typing.SupportsIndex = -1,
         opus_bitrate: typing.SupportsInt | typing.SupportsIndex = 16000,
         pass_unknown_payloads: bool = False,
+        telephone_event_8000_pt: typing.SupportsInt | typing.SupportsIndex = -1,
     ) -> None: ...
     def flush(self) -> list[bytes]:
         """

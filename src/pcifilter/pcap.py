@@ -3,33 +3,30 @@
 
 The packet work is C++ (`_core.Capture`, csrc/pcifilter/capture.hpp), with no Python per
 packet: libpcap reads the file (classic pcap or pcapng), each frame's UDP datagram is found
-(Ethernet with VLAN tags, Linux SLL/SLL2, BSD loopback, raw IPv4/IPv6), SIP messages are
-marked (over UDP, fragmented datagrams reassembled; over TCP, each connection's stream is
-reassembled from its segments) and
-RTP datagrams grouped into flows (addresses, ports, SSRC). This module decides,
-per flow, what to scrub: streams are found from SDP in the capture's SIP messages (m=audio
-port, rtpmap for telephone-event and opus/48000), else by payload type on UDP ports given
-with `rtp_ports`, else by heuristics (RTP v2, one SSRC, at least 3 packets and most of them
-of G.711, comfort-noise or telephone-event payload types); a stream is taken whole, every
-payload type of its SSRC (one the filter cannot decode is removed). Each flow's packets then
-run through a filter in one C++ call and every packet out goes back to the frame it came from
-(its capture time and headers);
-telephone-event frames (or, with telephone_events="replace", their payloads turned into
-masking audio) and duplicates are removed, G.711 payloads are masked and Opus packets with
-masked audio re-encoded, sequence numbers stay contiguous, and UDP/IP lengths and checksums
-are made valid. Everything else is written as it was, in the input's format and link type,
-except keypresses in SIP bodies (INFO with application/dtmf-relay or application/dtmf, KPML
-reports), which are card data as much as the tones: replaced by 'X', same length.
-SRTP streams (an SDP m= line with a SAVP profile) cannot be scrubbed, their audio being
-encrypted: their packets are left out of the output (or, with `keep_srtp`, written as they
-were), and SRTP keys in SDP (a=crypto inline keys, a=key-mgmt data) are replaced by 'X', so
-that the capture alone cannot decrypt what it holds. RTP in IP fragments cannot go through a
-stream filter either, and fragments of a datagram the capture does not hold whole cannot be
-examined: both are left out (or, with `keep_fragments`, written as they were). RTP over TCP
-(RFC 4571, an SDP TCP/RTP/... profile, or TCP on an `rtp_ports` port) is a byte stream whose
-packets cannot be taken out: its segments are left out.
-The capture is held in memory (its size plus about 56 bytes per frame).
-"""
+(Ethernet with VLAN tags, Linux SLL/SLL2, BSD loopback, raw IPv4/IPv6), SIP messages are marked
+(over UDP, fragmented datagrams reassembled; over TCP, each connection's stream is reassembled
+from its segments) and RTP datagrams grouped into flows (addresses, ports, SSRC). This module
+decides, per flow, what to scrub: streams are found from SDP in the capture's SIP messages
+(m=audio port, rtpmap for telephone-event at 8000 or 48000 Hz and opus/48000), else by payload
+type on UDP ports given with `rtp_ports`, else by heuristics (RTP v2, one SSRC, at least 3
+packets and most of them of G.711, comfort-noise or telephone-event payload types); a stream is
+taken whole, every payload type of its SSRC (one the filter cannot decode is removed). Each
+flow's packets then run through a filter in one C++ call and every packet out goes back to the
+frame it came from (its capture time and headers); telephone-event frames (or, with
+telephone_events="replace", their payloads turned into masking audio) and duplicates are
+removed, G.711 payloads are masked and Opus packets with masked audio re-encoded, sequence
+numbers stay contiguous, and UDP/IP lengths and checksums are made valid. Everything else is
+written as it was, in the input's format and link type, except keypresses in SIP bodies (INFO
+with application/dtmf-relay or application/dtmf, KPML reports), which are card data as much as
+the tones: replaced by 'X', same length. SRTP streams (an SDP m= line with a SAVP profile)
+cannot be scrubbed, their audio being encrypted: their packets are left out of the output (or,
+with `keep_srtp`, written as they were), and SRTP keys in SDP (a=crypto inline keys, a=key-mgmt
+data) are replaced by 'X', so that the capture alone cannot decrypt what it holds. RTP in IP
+fragments cannot go through a stream filter either, and fragments of a datagram the capture
+does not hold whole cannot be examined: both are left out (or, with `keep_fragments`, written
+as they were). RTP over TCP (RFC 4571, an SDP TCP/RTP/... profile, or TCP on an `rtp_ports`
+port) is a byte stream whose packets cannot be taken out: its segments are left out. The
+capture is held in memory (its size plus about 56 bytes per frame)."""
 
 from __future__ import annotations
 
@@ -392,7 +389,8 @@ def _could_be_rtp(d: _Datagram, ports: set[int], pts: set[int]) -> bool:
 class _SdpStream:
     address: str | None
     port: int
-    te_pt: int | None = None
+    te_pt: int | None = None  # telephone-event/8000 (or another rate but 48000)
+    te_48000_pt: int | None = None  # telephone-event/48000 (beside Opus, RFC 7587)
     opus_pt: int | None = None
     srtp: bool = False  # a SAVP profile (RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP...)
     tcp: bool = False  # RTP over TCP (RFC 4571: TCP/RTP/AVP, TCP/TLS/RTP/SAVP...)
@@ -431,7 +429,9 @@ def _sdp_streams(payload: bytes) -> list[_SdpStream]:
             pt, _, name = line[len("a=rtpmap:") :].partition(" ")
             if not pt.isdigit():
                 continue
-            if "telephone-event" in name.lower():
+            if name.lower().startswith("telephone-event/48000"):
+                media.te_48000_pt = int(pt)
+            elif "telephone-event" in name.lower():
                 media.te_pt = int(pt)
             elif name.lower().startswith("opus/48000"):
                 media.opus_pt = int(pt)
@@ -484,7 +484,9 @@ def scrub_pcap(
         keys_redacted += had_keys
         if had_dtmf or had_keys:
             capture.replace_payload(frame, message)
-    te_pts = {telephone_event_pt} | {m.te_pt for m in sdp_ports.values() if m.te_pt is not None}
+    te_pts = {telephone_event_pt} | {
+        pt for m in sdp_ports.values() for pt in (m.te_pt, m.te_48000_pt) if pt is not None
+    }
     opus_pts = {m.opus_pt for m in sdp_ports.values() if m.opus_pt is not None}
     known_pts = {0, 8, 13} | te_pts | opus_pts | extra_pts
     flows: list[tuple[int, tuple[Any, ...], list[int]]] = []
@@ -521,10 +523,20 @@ def scrub_pcap(
                 drop_all = RtpStreamFilter(telephone_event_pt=-1, pcmu_pt=-1, pcma_pt=-1, cn_pt=-1)
                 packets_in, packets_out = capture.scrub(i, drop_all.core)
         else:
-            te = next((m.te_pt for m in from_sdp if m.te_pt is not None), telephone_event_pt)
+            te_8000 = next((m.te_pt for m in from_sdp if m.te_pt is not None), None)
+            te_48000 = next((m.te_48000_pt for m in from_sdp if m.te_48000_pt is not None), None)
+            te = next((pt for pt in (te_8000, te_48000) if pt is not None), telephone_event_pt)
             opus = next((m.opus_pt for m in from_sdp if m.opus_pt is not None), None)
             if opus is not None and counts[opus]:
-                filt = RtpStreamFilter(telephone_event_pt=te, opus_pt=opus, **options)
+                # Its telephone-events at 48 kHz (RFC 7587), or at 8 kHz as some declare them.
+                if te_8000 is None and te_48000 is None:
+                    te_48000 = telephone_event_pt
+                filt = RtpStreamFilter(
+                    telephone_event_pt=-1 if te_48000 is None else te_48000,
+                    telephone_event_8000_pt=-1 if te_8000 is None else te_8000,
+                    opus_pt=opus,
+                    **options,
+                )
             else:
                 pcmu = -1 if path_audio[key[:4]] == {8} else 0
                 filt = RtpStreamFilter(telephone_event_pt=te, pcmu_pt=pcmu, **options)

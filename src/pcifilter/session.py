@@ -23,9 +23,12 @@ def _filter_for(receiver: AudioMedia, opus: bool, **options: Any) -> RtpStreamFi
         found = receiver.payload_type_of(kind, rate)
         return -1 if found is None else found
 
-    if opus:  # RFC 7587: Opus, and the telephone-events beside it, at 48 kHz
+    if opus:  # RFC 7587: Opus, and the telephone-events beside it, at 48 kHz (or 8 kHz)
         return RtpStreamFilter(
-            opus_pt=pt("opus", 48000), telephone_event_pt=pt("telephone-event", 48000), **options
+            opus_pt=pt("opus", 48000),
+            telephone_event_pt=pt("telephone-event", 48000),
+            telephone_event_8000_pt=pt("telephone-event", 8000),
+            **options,
         )
     return RtpStreamFilter(
         telephone_event_pt=pt("telephone-event"),

@@ -28,7 +28,11 @@ class RtpStreamFilter:
     over its whole duration (the codec carries a little of a keypress ahead of its onset);
     every other packet passes bit-exact. Masks hang over 10 ms longer than `hangover_ms` (the
     codec carries a keypress past its end). Its RTP clock, and its telephone-events', is
-    48 kHz.
+    48 kHz. Some endpoints declare the events beside Opus at 8000 Hz all the same (SDP
+    `telephone-event/8000`; WebRTC offers both): `telephone_event_8000_pt` takes them, their
+    timestamps on the stream's clock and their durations in 8 kHz units (a sender that counts
+    them at 48 kHz all the same gets its keypresses masked six times too long, never too
+    short).
 
     Payload types the filter does not know (an unnegotiated codec, RED redundancy, ...) could
     carry a keypress: while filtering is on they are dropped (counted, later sequence numbers
@@ -50,6 +54,7 @@ class RtpStreamFilter:
         opus_bitrate: int = 16000,
         decode_rate: int = 8000,
         pass_unknown_payloads: bool = False,
+        telephone_event_8000_pt: int = -1,
         **options: Any,
     ) -> None:
         if telephone_events not in TELEPHONE_EVENT_ACTIONS:
@@ -60,6 +65,11 @@ class RtpStreamFilter:
         opus = opus_pt >= 0
         if not opus and decode_rate != 8000:
             raise ValueError("decode_rate is for Opus streams; G.711 runs at 8000 Hz")
+        if not opus and telephone_event_8000_pt >= 0:
+            raise ValueError(
+                "telephone_event_8000_pt is for Opus streams; in G.711 ones it is "
+                "telephone_event_pt"
+            )
         self._f = _core.StreamFilter(
             make_config(decode_rate, **options),
             telephone_event_pt,
@@ -70,6 +80,7 @@ class RtpStreamFilter:
             opus_pt,
             opus_bitrate,
             pass_unknown_payloads,
+            telephone_event_8000_pt,
         )
 
     @property
