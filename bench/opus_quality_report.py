@@ -14,6 +14,12 @@ G.711 (the masker's own spans) and through Opus at 24 kbit/s (the packets those 
 touch, masked whole), and how many packets are re-encoded.
 
     .venv/bin/python bench/opus_quality_report.py --masked-share build/corpus/speech-60s-seed0.raw
+
+`--after-profile`: the output's level against the input's in each 20 ms of the 160 ms after a
+mask (median over the masks followed by 200 ms unmasked, and the lowest), and PESQ over all
+but the masked spans (the transitions in).
+
+    .venv/bin/python bench/opus_quality_report.py --after-profile
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from test_opus_quality import (
     SOURCES,
     away_from,
     boundary_peak_db,
+    filtered,
     inside_masks_dbm0,
     level_after_masks_and_a_loss_db,
     level_after_masks_db,
@@ -62,9 +69,40 @@ def masked_share(path: str) -> None:
             )
 
 
+def after_profile() -> None:
+    print(
+        "| speech | mode | 20 ms bins after a mask: median (dB) | lowest (dB) | PESQ, masks out |"
+    )
+    print("|---|---|---|---|---|")
+    for source in SOURCES:
+        for mode in ("silk", "hybrid", "celt"):
+            yi, yo, _, spans = filtered(mode, source)
+            rows = []
+            for i, (_, end) in enumerate(spans):
+                if (i + 1 < len(spans) and spans[i + 1][0] < end + 1600) or end + 1600 > len(yi):
+                    continue
+                bins = [slice(end + k * 160, end + (k + 1) * 160) for k in range(8)]
+                rows.append(
+                    [
+                        10 * np.log10((np.sum(yo[b] ** 2) + 1) / (np.sum(yi[b] ** 2) + 1))
+                        for b in bins
+                    ]
+                )
+            keep = np.ones(len(yi), bool)
+            for s, e in spans:
+                keep[max(0, s - 160) : e] = False
+            med = " ".join(f"{v:+.1f}" for v in np.median(rows, 0))
+            low = " ".join(f"{v:+.1f}" for v in np.min(rows, 0))
+            score = pesq(8000, yi[keep], yo[keep], "nb")
+            print(f"| {source} | {mode} | {med} | {low} | {score:.2f} |")
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--masked-share"]:
         masked_share(sys.argv[2])
+        return
+    if sys.argv[1:2] == ["--after-profile"]:
+        after_profile()
         return
     print(
         "| speech | mode | packets re-encoded | PESQ away from them "
