@@ -591,6 +591,10 @@ def test_a_filter_carries_g711_or_opus() -> None:
         pf.RtpStreamFilter(decode_rate=16000)
     with pytest.raises(ValueError, match="8000 or 16000"):
         pf.RtpStreamFilter(opus_pt=PT, decode_rate=48000)
+    with pytest.raises(ValueError, match="telephone_event_8000_pt is for Opus"):
+        pf.RtpStreamFilter(telephone_event_8000_pt=96)
+    with pytest.raises(ValueError, match="given twice"):
+        pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=101, telephone_event_8000_pt=101)
 
 
 def _ffmpeg_decode(path: Path) -> tuple[npt.NDArray[np.int16], list[str]]:
