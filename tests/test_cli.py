@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The `pcifilter` command: scrub WAV files (PCM, µ-law, A-law), events, plots, demo, bench."""
+"""The `pcifilter` command: scrub WAV files (PCM, µ-law, A-law; one channel or several),
+events, plots, demo, bench."""
 
 from __future__ import annotations
 
@@ -95,27 +96,68 @@ def test_plot(tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20000
 
 
+@pytest.mark.parametrize("encoding", ["pcm16", "alaw"])
+def test_each_channel_of_a_recording_is_scrubbed(
+    tmp_path: Path, encoding: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A call recording with the caller and the agent on channels of their own: the
+    keypresses on the caller's are masked, the agent's channel passes as it was (bit-exact
+    codes), the output has the input's layout, and events and pictures say which channel."""
+    caller = _call()
+    rng = np.random.default_rng(9)
+    agent = sg.to_int16(sg.white_noise(len(caller), -30, rng))
+    for keys_on in (1, 2):
+        pcm = np.stack([caller, agent] if keys_on == 1 else [agent, caller])
+        src, dst = tmp_path / f"in{keys_on}.wav", tmp_path / f"out{keys_on}.wav"
+        payload = pcm.T.astype("<i2").tobytes()
+        if encoding == "alaw":
+            payload = np.stack([pf.alaw_encode(x) for x in pcm]).T.tobytes()
+        write_wav(src, encoding, 8000, payload, channels=2)
+        ev, png = tmp_path / f"ev{keys_on}.jsonl", tmp_path / f"p{keys_on}.png"
+        argv = ["scrub", str(src), str(dst), "--events", str(ev), "--plot", str(png)]
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert "2 channels" in out and "16 keypresses" in out and CARD not in out
+        a, b = read_wav(src), read_wav(dst)
+        assert (b.channels, b.encoding, b.frames) == (2, encoding, len(caller))
+        other = 2 - keys_on  # the agent's channel, 0-based
+        assert np.array_equal(a.pcm[other], b.pcm[other])
+        if encoding == "alaw":
+            assert a.codes is not None and b.codes is not None
+            assert np.array_equal(a.codes[other], b.codes[other])
+        records = [json.loads(line) for line in ev.read_text().splitlines()]
+        assert len(records) == 16 and {(r["channel"], r["digit"]) for r in records} == {
+            (keys_on, "*")
+        }
+        for ch in (1, 2):
+            assert png.with_suffix(f".ch{ch}.png").read_bytes()[:4] == b"\x89PNG"
+        if spandsp.available():
+            assert spandsp.spandsp_digits(a.pcm[keys_on - 1])[0] == CARD
+            assert spandsp.spandsp_digits(b.pcm[keys_on - 1], lenient=True)[0] == ""
+
+
 def test_bad_files_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
     assert main(["scrub", str(bad), str(tmp_path / "o.wav")]) == 2
     assert "missing fmt" in capsys.readouterr().err
     assert main(["scrub", str(tmp_path / "none.wav"), str(tmp_path / "o.wav")]) == 2
-    stereo = tmp_path / "st.wav"
     import struct
 
-    fmt = struct.pack("<HHIIHH", 1, 2, 8000, 32000, 4, 16)
-    stereo.write_bytes(
-        b"RIFF"
-        + struct.pack("<I", 36)
-        + b"WAVEfmt "
-        + struct.pack("<I", 16)
-        + fmt
-        + b"data"
-        + struct.pack("<I", 0)
-    )
-    assert main(["scrub", str(stereo), str(tmp_path / "o.wav")]) == 2
-    assert "mono" in capsys.readouterr().err
+    for channels, error in ((2, "no samples"), (65, "1 to 64 are supported")):
+        many = tmp_path / "many.wav"
+        fmt = struct.pack("<HHIIHH", 1, channels, 8000, 16000 * channels, 2 * channels, 16)
+        many.write_bytes(
+            b"RIFF"
+            + struct.pack("<I", 36)
+            + b"WAVEfmt "
+            + struct.pack("<I", 16)
+            + fmt
+            + b"data"
+            + struct.pack("<I", 0)
+        )
+        assert main(["scrub", str(many), str(tmp_path / "o.wav")]) == 2
+        assert error in capsys.readouterr().err
     rate = tmp_path / "r.wav"
     _write(rate, np.zeros(100, np.int16), 44100, "pcm16")
     assert main(["scrub", str(rate), str(tmp_path / "o.wav")]) == 2

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+
 import pcifilter as pf
 from pcifilter.api import MODES
 
@@ -27,31 +29,55 @@ def _scrub(a: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if len(wav.pcm) == 0:
+    if wav.frames == 0:
         print(f"pcifilter: {a.input}: no samples", file=sys.stderr)
         return 2
-    result = pf.scrub(wav.pcm, wav.sample_rate, mode=a.mode, lookahead_ms=a.lookahead_ms)
-    write_wav(a.output, wav.encoding, wav.sample_rate, encode_like(wav, result.audio))
-    dtmf = [e for e in result.events if e.kind == "dtmf"]
+    # Each channel (a call recording may hold the caller and the agent apart) is scrubbed as
+    # a stream of its own, all in one call.
+    options = {"mode": a.mode, "lookahead_ms": a.lookahead_ms}
+    if wav.channels == 1:
+        results = [pf.scrub(wav.pcm, wav.sample_rate, **options)]
+    else:
+        results = pf.scrub_many(wav.pcm, wav.sample_rate, **options)
+    audio = np.stack([r.audio for r in results]) if wav.channels > 1 else results[0].audio
+    write_wav(a.output, wav.encoding, wav.sample_rate, encode_like(wav, audio), wav.channels)
+    events = [(ch, ev) for ch, r in enumerate(results, 1) for ev in r.events]
+    dtmf = sum(ev.kind == "dtmf" for _, ev in events)
+    spans = sum(len(r.spans) for r in results)
+    masked_ms = sum(r.masked_ms for r in results)
+    layout = f"{wav.channels} channels " if wav.channels > 1 else ""
     print(
-        f"{a.input}: {len(wav.pcm) / wav.sample_rate:.2f} s {wav.encoding} at "
-        f"{wav.sample_rate} Hz; {len(dtmf)} keypresses, {len(result.events) - len(dtmf)} "
-        f"other tones; {len(result.spans)} spans masked ({result.masked_ms:.0f} ms)"
+        f"{a.input}: {wav.frames / wav.sample_rate:.2f} s {layout}{wav.encoding} at "
+        f"{wav.sample_rate} Hz; {dtmf} keypresses, {len(events) - dtmf} "
+        f"other tones; {spans} spans masked ({masked_ms:.0f} ms)"
     )
-    for s, e in result.spans:
-        print(f"  masked {s / wav.sample_rate:8.3f} s - {e / wav.sample_rate:8.3f} s")
+    for ch, r in enumerate(results, 1):
+        where = f" (channel {ch})" if wav.channels > 1 else ""
+        for s, e in r.spans:
+            print(f"  masked {s / wav.sample_rate:8.3f} s - {e / wav.sample_rate:8.3f} s{where}")
     if a.events:
         out: TextIO = sys.stdout if a.events == "-" else open(a.events, "w")  # noqa: SIM115
         try:
-            for ev in result.events:
-                out.write(json.dumps(pf.event_record(ev, a.reveal_digits)) + "\n")
+            for ch, ev in events:
+                record = pf.event_record(ev, a.reveal_digits)
+                if wav.channels > 1:
+                    record["channel"] = ch
+                out.write(json.dumps(record) + "\n")
         finally:
             if out is not sys.stdout:
                 out.close()
     if a.plot:
         from pcifilter.plot import plot_scrub
 
-        plot_scrub(a.plot, wav.pcm, result.audio, wav.sample_rate, result.spans, str(a.input))
+        plot = Path(a.plot)
+        for ch, r in enumerate(results, 1):
+            # One picture per channel: FILE.png, or FILE.ch1.png, FILE.ch2.png, ...
+            path = plot.with_suffix(f".ch{ch}{plot.suffix}") if wav.channels > 1 else plot
+            before = wav.pcm[ch - 1] if wav.channels > 1 else wav.pcm
+            title = f"{a.input} (channel {ch})" if wav.channels > 1 else str(a.input)
+            plot_scrub(path, before, r.audio, wav.sample_rate, r.spans, title)
+            if wav.channels > 1:
+                print(f"  picture of channel {ch}: {path}")
     return 0
 
 
@@ -147,7 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="put the digits in --events (card data: handle with care)",
     )
-    s.add_argument("--plot", metavar="FILE.png", help="draw before/after with masked spans")
+    s.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="draw before/after with masked spans (a WAV of several channels: FILE.chN.png each)",
+    )
     s.add_argument(
         "--rtp-port",
         type=int,

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Mono WAV files holding 16-bit PCM, G.711 µ-law or G.711 A-law.
+"""WAV files holding 16-bit PCM, G.711 µ-law or G.711 A-law, mono or with several channels
+(a call recording with the caller and the agent on channels of their own).
 
 Hand-written on purpose: the standard library's `wave` reads only PCM, and libraries that
 read µ-law/A-law WAV (libsndfile and its bindings) hand back decoded samples, not the codes.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -23,23 +25,47 @@ FORMAT_ALAW = 6
 FORMAT_ULAW = 7
 _NAMES = {FORMAT_PCM: "pcm16", FORMAT_ALAW: "alaw", FORMAT_ULAW: "ulaw"}
 _EXTENSIBLE = 0xFFFE
+MAX_CHANNELS = 64
+_Sample = TypeVar("_Sample", np.int16, np.uint8)
 
 
 @dataclass
 class WavData:
-    """A mono WAV's samples (decoded to int16), its rate, and its codes if G.711."""
+    """A WAV's samples (decoded to int16), its rate, and its codes if G.711: 1-D for a mono
+    file, channels × samples for more."""
 
     pcm: npt.NDArray[np.int16]
     sample_rate: int
     encoding: str  # "pcm16", "ulaw" or "alaw"
     codes: npt.NDArray[np.uint8] | None = None
 
+    @property
+    def channels(self) -> int:
+        return 1 if self.pcm.ndim == 1 else int(self.pcm.shape[0])
+
+    @property
+    def frames(self) -> int:
+        """Samples per channel."""
+        return int(self.pcm.shape[-1])
+
     def __repr__(self) -> str:
-        return f"WavData({self.encoding}, {self.sample_rate} Hz, {len(self.pcm)} samples)"
+        return (
+            f"WavData({self.encoding}, {self.sample_rate} Hz, {self.channels} channel(s), "
+            f"{self.frames} samples)"
+        )
+
+
+def _channels_of(x: npt.NDArray[_Sample], channels: int) -> npt.NDArray[_Sample]:
+    """Interleaved samples as they are (mono) or as channels × samples; a last frame cut
+    short is left out."""
+    if channels == 1:
+        return x
+    return x[: len(x) // channels * channels].reshape(-1, channels).T.copy()
 
 
 def read_wav(path: str | Path) -> WavData:
-    """Read a mono WAV (PCM 16-bit, µ-law or A-law); ValueError for anything else."""
+    """Read a WAV (PCM 16-bit, µ-law or A-law, 1 to 64 channels); ValueError for anything
+    else."""
     data = Path(path).read_bytes()
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise ValueError(f"{path}: not a RIFF/WAVE file")
@@ -59,15 +85,16 @@ def read_wav(path: str | Path) -> WavData:
     if fmt is None or body is None:
         raise ValueError(f"{path}: missing fmt or data chunk")
     tag, channels, rate, _, _, bits = fmt
-    if channels != 1:
-        raise ValueError(f"{path}: {channels} channels; only mono is supported")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise ValueError(f"{path}: {channels} channels; 1 to {MAX_CHANNELS} are supported")
     if tag == FORMAT_PCM and bits == 16:
         pcm = np.frombuffer(body[: len(body) // 2 * 2], dtype="<i2").astype(np.int16)
-        return WavData(pcm, rate, "pcm16")
+        return WavData(_channels_of(pcm, channels), rate, "pcm16")
     if tag in (FORMAT_ULAW, FORMAT_ALAW) and bits == 8:
-        codes = np.frombuffer(body, dtype=np.uint8).copy()
+        codes = _channels_of(np.frombuffer(body, dtype=np.uint8).copy(), channels)
         decode = _core.ulaw_decode if tag == FORMAT_ULAW else _core.alaw_decode
-        return WavData(decode(codes), rate, _NAMES[tag], codes)
+        pcm = np.stack([decode(c) for c in codes]) if channels > 1 else decode(codes)
+        return WavData(pcm, rate, _NAMES[tag], codes)
     raise ValueError(
         f"{path}: unsupported format tag {tag} with {bits} bits "
         "(16-bit PCM, µ-law and A-law are supported)"
@@ -75,26 +102,31 @@ def read_wav(path: str | Path) -> WavData:
 
 
 def encode_like(src: WavData, pcm: npt.NDArray[np.int16]) -> bytes:
-    """Sample bytes of `pcm` in `src`'s encoding; unchanged samples keep their codes."""
+    """Sample bytes (interleaved) of `pcm`, shaped as `src.pcm`, in `src`'s encoding;
+    unchanged samples keep their codes."""
     if src.encoding == "pcm16":
-        return pcm.astype("<i2").tobytes()
+        return pcm.T.astype("<i2").tobytes()
     assert src.codes is not None
     encode = _core.ulaw_encode if src.encoding == "ulaw" else _core.alaw_encode
-    codes = np.where(pcm == src.pcm, src.codes, encode(pcm)).astype(np.uint8)
-    return codes.tobytes()
+    coded = np.stack([encode(x) for x in pcm]) if pcm.ndim == 2 else encode(pcm)
+    codes = np.where(pcm == src.pcm, src.codes, coded).astype(np.uint8)
+    return codes.T.tobytes()
 
 
-def write_wav(path: str | Path, encoding: str, sample_rate: int, payload: bytes) -> None:
-    """Write mono sample bytes in `encoding` ("pcm16", "ulaw" or "alaw")."""
+def write_wav(
+    path: str | Path, encoding: str, sample_rate: int, payload: bytes, channels: int = 1
+) -> None:
+    """Write sample bytes (interleaved when `channels` > 1) in `encoding` ("pcm16", "ulaw"
+    or "alaw")."""
     tag = {v: k for k, v in _NAMES.items()}[encoding]
     bits = 16 if tag == FORMAT_PCM else 8
-    block = bits // 8
-    fmt = struct.pack("<HHIIHH", tag, 1, sample_rate, sample_rate * block, block, bits)
+    block = bits // 8 * channels
+    fmt = struct.pack("<HHIIHH", tag, channels, sample_rate, sample_rate * block, block, bits)
     if tag != FORMAT_PCM:
         fmt += struct.pack("<H", 0)  # cbSize: non-PCM formats carry it
     chunks = b"fmt " + struct.pack("<I", len(fmt)) + fmt
     if tag != FORMAT_PCM:  # non-PCM WAVs carry a fact chunk with the sample count
-        chunks += b"fact" + struct.pack("<II", 4, len(payload))
+        chunks += b"fact" + struct.pack("<II", 4, len(payload) // channels)
     chunks += (
         b"data" + struct.pack("<I", len(payload)) + payload + (b"\0" if len(payload) & 1 else b"")
     )
