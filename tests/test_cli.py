@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import pcifilter as pf
 from pcifilter import signals as sg
@@ -161,6 +163,25 @@ def test_bad_files_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixtur
     rate = tmp_path / "r.wav"
     _write(rate, np.zeros(100, np.int16), 44100, "pcm16")
     assert main(["scrub", str(rate), str(tmp_path / "o.wav")]) == 2
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_any_damaged_wav_reads_or_is_refused_clearly(tmp_path: Path, data: st.DataObject) -> None:
+    """A WAV header or body damaged anywhere: read as some WAV, or a ValueError."""
+    src = tmp_path / "in.wav"
+    write_wav(src, data.draw(st.sampled_from(["pcm16", "ulaw"])), 8000, bytes(range(64)), 2)
+    raw = bytearray(src.read_bytes())
+    for _ in range(data.draw(st.integers(1, 8))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    src.write_bytes(bytes(raw[: data.draw(st.integers(0, len(raw)))]))
+    try:
+        wav = read_wav(src)
+    except ValueError:
+        return
+    assert wav.pcm.dtype == np.int16 and 1 <= wav.channels <= 64
 
 
 def test_demo_runs_and_leaves_nothing_for_a_decoder(tmp_path: Path) -> None:
