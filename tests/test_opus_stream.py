@@ -459,6 +459,39 @@ def test_rfc4733_declared_at_8_khz_beside_opus(counted_at: int) -> None:
         assert sum(b - a for a, b in masked) < sum(e - s + 48 * 80 for s, e in spans)
 
 
+@pytest.mark.parametrize("mode", ["silk", "celt"])
+def test_a_keypress_cut_by_a_new_source_leaves_nothing(mode: str) -> None:
+    """Opus streams too (tests/test_stream_filter.py has the G.711 cases): a new SSRC 10 ms
+    before a keypress ends, each source's packets decoded by a decoder of its own (as a
+    receiver starts one for a new source)."""
+    pcm, spans = _call("58")
+    raw = _stream(pcm, mode, 10)
+    cut = (spans[0][1] - 480) // 480  # the packet holding the keypress's last 10 ms
+    second = [RtpPacket.parse(p) for p in raw[cut:]]
+    raw = raw[:cut] + [
+        RtpPacket(
+            p.payload_type,
+            p.marker,
+            p.sequence_number,
+            p.timestamp + 12345,
+            0x77,
+            payload=p.payload,
+        ).serialize()
+        for p in second
+    ]
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+    out = f.process(raw) + f.flush()
+    assert len(out) == len(raw) and f.stats["ssrc_changes"] == 1
+    parts = [[p for p in out if RtpPacket.parse(p).ssrc == ssrc] for ssrc in (0x51, 0x77)]
+    y = np.concatenate([_decode_each(part) for part in parts])
+    _assert_no_trace(y, spans, "58")
+
+
+def _decode_each(packets: list[bytes]) -> npt.NDArray[np.int16]:
+    dec = Decoder(8000)
+    return np.concatenate([dec.decode(RtpPacket.parse(p).payload, 80) for p in packets])
+
+
 def test_loss_is_concealed_and_fec_never_brings_a_keypress_back() -> None:
     # In-band FEC carries each frame again in the next packet: after a masked run, the
     # next packet's copy of the last masked frame must not reach the receiver.

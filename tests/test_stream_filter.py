@@ -189,6 +189,40 @@ def test_loss_duplicates_reordering_ssrc_change_and_timestamp_wrap() -> None:
     _assert_no_digit(np.concatenate([y1, y2]))
 
 
+@pytest.mark.parametrize("cut_at", [0.15, 0.25, 0.5, 0.75, 0.95])
+@pytest.mark.parametrize("how", ["ssrc", "timestamps back", "timestamps on"])
+def test_a_keypress_cut_by_a_new_source_or_timeline_leaves_nothing(cut_at: float, how: str) -> None:
+    """A media server that switches sources mid-keypress: a new SSRC, or the same SSRC with
+    its timestamps gone back (or on by more than max_gap), from one packet to the next. Each
+    part of the keypress may be too short for the detector (under 40 ms), together they are
+    one for whoever hears them in turn: while filtering, the audio held before the cut and
+    the first 40 ms after it are masked. Nothing of any keypress is left (every 10 ms at least
+    40 dB under the tone), and no audio is lost."""
+    from leak import window_db
+
+    pcm, spans = _call()
+    k = 7  # a keypress in the middle
+    s, e = spans[k]
+    cut = (s + int((e - s) * cut_at)) // 80 * 80  # 10 ms packets: any 10 ms in the keypress
+    first = _packets(pcm[:cut], 10)
+    ts2, ssrc2 = {"ssrc": (77, 0x9999), "timestamps back": (5, 0x1234)}.get(how, (10**8, 0x1234))
+    second = _packets(pcm[cut:], 10, ts=ts2, ssrc=ssrc2, seq=1000 + len(first))
+    f = pf.RtpStreamFilter()
+    out = f.process([p.serialize() for p in first + second]) + f.flush()
+    assert len(out) == len(first) + len(second)
+    stats = f.stats
+    assert stats["ssrc_changes"] + stats["timestamp_resets"] == (how != "timestamps on")
+    y = np.concatenate(
+        [
+            _reassemble(out[: len(first)], 5000, cut),
+            _reassemble(out[len(first) :], ts2, len(pcm) - cut),
+        ]
+    ).astype(np.float64)
+    worst = max(window_db(y, w, CARD[k], -12) for w in range(s, e, 80))
+    assert worst <= -40.0
+    _assert_no_digit(y.astype(np.int16))
+
+
 def test_comfort_noise_and_other_payload_types_pass_in_order() -> None:
     pcm, _ = _call()
     audio = _packets(pcm[:8000])

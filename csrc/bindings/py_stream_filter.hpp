@@ -92,7 +92,8 @@ public:
             {"audio_packets", s.audio_packets}, {"telephone_events_dropped", s.telephone_events_dropped},
             {"telephone_events_replaced", s.telephone_events_replaced},
             {"duplicates", s.duplicates}, {"late", s.late}, {"gaps", s.gaps},
-            {"ssrc_changes", s.ssrc_changes}, {"keypresses_rfc4733", s.keypresses_rfc4733},
+            {"ssrc_changes", s.ssrc_changes}, {"timestamp_resets", s.timestamp_resets},
+            {"keypresses_rfc4733", s.keypresses_rfc4733},
             {"keypresses_inband", s.keypresses_inband}, {"bad_payloads", s.bad_payloads},
             {"reencoded", s.reencoded}, {"concealed_samples", s.concealed_samples},
             {"unknown_dropped", s.unknown_dropped}};

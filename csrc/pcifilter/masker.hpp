@@ -6,7 +6,8 @@
 // hidden from its onset even though it is only recognised some milliseconds later. Samples
 // outside masked spans pass bit-exact. A raised-cosine ramp of `ramp` samples, inside the
 // span, avoids a click at each edge (the detector's spans start and end one guard sub-block
-// away from the tone, so the ramps never carry tone).
+// away from the tone, so the ramps never carry tone); none into a span that starts at the
+// stream's first sample.
 //
 // Modes: silence (G.711 idle, 0), noise (white comfort noise at the background level, found
 // by tracking the minimum 5 ms energy over the last ~2 s, capped at `noise_max_dbm0`), tone (a
@@ -58,6 +59,7 @@ public:
     void synthesize(std::int16_t* out, std::size_t n) noexcept;
 
     int delay() const noexcept { return delay_; }
+    int ramp() const noexcept { return ramp_; }  // samples
     std::int64_t output_position() const noexcept { return out_pos_; }
     std::uint64_t late_requests() const noexcept { return late_; }
     // Output samples replaced by the masking signal so far.

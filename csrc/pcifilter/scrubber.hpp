@@ -74,6 +74,7 @@ public:
     bool masking() const noexcept { return masking_; }
 
     int delay() const noexcept { return masker_.delay(); }
+    int ramp() const noexcept { return masker_.ramp(); }  // the masker's, inside each span
     int sample_rate() const noexcept { return params_.sample_rate; }
     const ScrubberParams& params() const noexcept { return params_; }
     const ScrubberStats& stats() const noexcept { return stats_; }

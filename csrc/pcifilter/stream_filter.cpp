@@ -149,6 +149,24 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     }
 }
 
+void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source) noexcept {
+    // The stream goes on from another source or on another timeline: a keypress under way
+    // may be cut in two, each part too short for the detector to find (under 40 ms), and
+    // together a keypress for whoever hears them in turn. So, while filtering, the audio
+    // still held before the cut and the first 40 ms after it are masked whatever is found
+    // there (tests/test_stream_filter.py: cut anywhere in a keypress, nothing of it is left).
+    const auto guard = static_cast<std::int64_t>(params_.scrub.sample_rate / 25);  // 40 ms
+    const bool guarded = filtering_;
+    if (guarded) {  // its ramp out past the last sample, on the silence flush() pushes through
+        feed_held(true);
+        scrubber_.mask(fed_ - guard, fed_ + scrubber_.ramp());
+    }
+    flush();
+    if (new_source) seq_offset_ = 0;  // a new source numbers its own packets
+    start_stream(ssrc, timestamp);
+    if (guarded) scrubber_.mask(0, guard);
+}
+
 std::int64_t StreamFilter::to_timeline(std::int64_t rtp) const noexcept {
     // RTP clock units to timeline samples, rounding down (also for negative values). G.711
     // runs the timeline on the RTP clock: no 64-bit division on every packet.
@@ -443,14 +461,13 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         stats_.malformed.count(r);
         return;
     }
-    if (!have_stream_ || h.ssrc != ssrc_) {
-        if (have_stream_) {
-            ++stats_.ssrc_changes;
-            flush();
-            seq_offset_ = 0;  // a new source numbers its own packets
-        }
+    if (!have_stream_) {
         tracker_.reset();
         start_stream(h.ssrc, h.timestamp);
+    } else if (h.ssrc != ssrc_) {
+        ++stats_.ssrc_changes;
+        tracker_.reset();
+        restart(h.ssrc, h.timestamp, true);
     }
     // A packet newer (RFC 3550 sequence order) than every one before it: when such a packet
     // is dropped, the packets after it can be renumbered to keep the output contiguous;
@@ -531,6 +548,15 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
                 return;
             }
         }
+        if (newest && fed_ - t > static_cast<std::int64_t>(params_.reorder_window_samples)) {
+            // The newest packet by sequence number, its timestamp well behind audio already
+            // fed: the sender's timestamps went back (a media server that switched sources
+            // and kept the SSRC). Not late: a new timeline, or all that follows would be.
+            ++stats_.timestamp_resets;
+            restart(h.ssrc, h.timestamp, false);
+            --stats_.packets_in;  // counted again by the call below
+            return push(data, len);
+        }
         if (t < fed_) {  // its place on the timeline is filled already (as silence or audio)
             if (t < replaced_until_ && t + static_cast<std::int64_t>(n) > last_rfc4733_start_)
                 replacing_ = false;  // as above, the replacement already fed
@@ -539,8 +565,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         }
         if (t - fed_ > static_cast<std::int64_t>(params_.max_gap_samples)) {
             // A jump this long (a hold, a timestamp reset): finish and restart the timeline.
-            flush();
-            start_stream(h.ssrc, h.timestamp);
+            restart(h.ssrc, h.timestamp, false);
             --stats_.packets_in;  // counted again by the call below
             return push(data, len);
         }

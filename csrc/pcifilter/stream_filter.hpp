@@ -15,7 +15,9 @@
 // order) until the gap is filled or the reorder window is exceeded; a gap (loss, DTX) then
 // feeds the detector silence (Opus: libopus's concealment and FEC) and outputs nothing; a
 // duplicate or a packet that comes after its slot was filled is dropped and counted (its
-// audio never leaves: no leak). A new SSRC flushes the old stream and starts afresh.
+// audio never leaves: no leak). A new SSRC flushes the old stream and starts afresh, as does
+// a jump of the timestamps back (the newest packet by sequence number) or far on; while
+// filtering, the cut is masked on both sides (restart()).
 // Malformed packets are counted by reason, never thrown; payload types the filter does not
 // know are dropped while filtering is on (they could carry a keypress).
 // Switching filtering on also removes telephone-events still held in the look-ahead queue
@@ -82,6 +84,7 @@ struct StreamFilterStats {
     std::uint64_t packets_in = 0, packets_out = 0;
     std::uint64_t audio_packets = 0, telephone_events_dropped = 0, telephone_events_replaced = 0;
     std::uint64_t duplicates = 0, late = 0, gaps = 0, ssrc_changes = 0;
+    std::uint64_t timestamp_resets = 0;  // timestamps gone back (same SSRC): a new timeline
     std::uint64_t keypresses_rfc4733 = 0, keypresses_inband = 0;
     // Opus: packets libopus refused (dropped, or re-encoded when only decoding failed),
     // packets re-encoded, missing audio concealed or recovered from in-band FEC (samples at
@@ -149,6 +152,8 @@ private:
     };
 
     void start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept;
+    // flush() and start_stream(), the cut guarded while filtering (see the definition).
+    void restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source) noexcept;
     std::int64_t unwrap(std::uint32_t timestamp) const noexcept;
     void feed_until(std::int64_t t) noexcept;
     void feed(const std::int16_t* pcm, std::size_t n) noexcept;
