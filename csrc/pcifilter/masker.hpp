@@ -60,6 +60,13 @@ public:
 
     int delay() const noexcept { return delay_; }
     int ramp() const noexcept { return ramp_; }  // samples
+    // Whether input sample t lies in a span requested and not yet output whole.
+    bool covers(std::int64_t t) const noexcept {
+        for (int i = 0; i < n_spans_; ++i)
+            if (spans_[static_cast<std::size_t>(i)].start <= t && t < spans_[static_cast<std::size_t>(i)].end)
+                return true;
+        return false;
+    }
     std::int64_t output_position() const noexcept { return out_pos_; }
     std::uint64_t late_requests() const noexcept { return late_; }
     // Output samples replaced by the masking signal so far.

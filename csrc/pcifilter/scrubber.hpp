@@ -75,6 +75,8 @@ public:
 
     int delay() const noexcept { return masker_.delay(); }
     int ramp() const noexcept { return masker_.ramp(); }  // the masker's, inside each span
+    // Whether input sample t is to be masked (a span requested, not yet output whole).
+    bool masks(std::int64_t t) const noexcept { return masker_.covers(t); }
     int sample_rate() const noexcept { return params_.sample_rate; }
     const ScrubberParams& params() const noexcept { return params_; }
     const ScrubberStats& stats() const noexcept { return stats_; }

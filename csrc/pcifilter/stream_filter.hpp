@@ -17,7 +17,8 @@
 // duplicate or a packet that comes after its slot was filled is dropped and counted (its
 // audio never leaves: no leak). A new SSRC flushes the old stream and starts afresh, as does
 // a jump of the timestamps back (the newest packet by sequence number) or far on; while
-// filtering, the cut is masked on both sides (restart()).
+// filtering, the cut is masked on both sides (restart()), and so is a lost packet
+// (conceal_until()).
 // Malformed packets are counted by reason, never thrown; payload types the filter does not
 // know are dropped while filtering is on (they could carry a keypress).
 // Switching filtering on also removes telephone-events still held in the look-ahead queue
@@ -186,6 +187,8 @@ private:
     std::int64_t last_reencoded_end_ = -1;  // timeline end of the last re-encoded packet
     std::int64_t last_masked_end_ = -1;     // ... of the last one re-encoded for masked audio
     bool after_run_ = false;  // no audio packet has gone out since that one
+    std::int32_t last_fed_seq_ = -1;  // sequence number of the last audio packet fed (-1: none)
+    static constexpr int kLossGuardMs = 15;  // masked on both sides of a lost packet
     bool celt_stream_ = false;  // the last Opus packet was CELT-only: replacements are too
     TelephoneEventTracker tracker_;
     bool filtering_ = true;
