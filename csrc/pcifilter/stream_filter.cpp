@@ -593,7 +593,11 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
             --stats_.packets_in;  // counted again by the call below
             return push(data, len);
         }
-        if (t < fed_) {  // its place on the timeline is filled already (as silence or audio)
+        // The newest packet by sequence number a few samples early, overlapping the end of the
+        // audio fed (a sender whose timestamps wobble): fed right after that audio (feed_held),
+        // not dropped: dropping it lost its audio and split a keypress for the detector.
+        const bool overlaps_end = newest && t + static_cast<std::int64_t>(n) > fed_;
+        if (t < fed_ && !overlaps_end) {  // its place on the timeline is filled already
             if (t < replaced_until_ && t + static_cast<std::int64_t>(n) > last_rfc4733_start_)
                 replacing_ = false;  // as above, the replacement already fed
             drop(stats_.late);
