@@ -754,7 +754,10 @@ void StreamFilter::feed_held(bool force) noexcept {
         }
         if (next == nullptr) break;
         if (next->t > fed_) {
-            if (!force && held <= static_cast<std::int64_t>(params_.reorder_window_samples)) break;
+            // A gap shorter than any packet (2.5 ms, Opus's shortest; timestamps that wobble)
+            // is no packet still to come: filled at once.
+            const bool short_gap = next->t - fed_ < params_.scrub.sample_rate / 400;
+            if (!force && !short_gap && held <= static_cast<std::int64_t>(params_.reorder_window_samples)) break;
             ++stats_.gaps;
             conceal_until(*next);
         }
