@@ -191,7 +191,7 @@ void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new
     // together a keypress for whoever hears them in turn. So, while filtering, the audio
     // still held before the cut and the first 40 ms after it are masked whatever is found
     // there (tests/test_stream_filter.py: cut anywhere in a keypress, nothing of it is left).
-    const auto guard = static_cast<std::int64_t>(params_.scrub.sample_rate / 25);  // 40 ms
+    const std::int64_t guard = ms(kCutGuardMs);
     const bool guarded = filtering_;
     if (guarded) {  // its ramp out past the last sample, on the silence flush() pushes through
         feed_held(true);
@@ -730,12 +730,10 @@ void StreamFilter::conceal_until(const Slot& next) noexcept {
     // before the gap, or its last few after it, came through whole at the tone's level. So,
     // while filtering, the 15 ms before and after a loss are masked whatever is in them, and
     // the 40 ms after it if a mask held at its start (tests/test_stream_filter.py).
-    static constexpr int kPerMs = 1000;
     if (filtering_ && lost) {
-        const std::int64_t rate = params_.scrub.sample_rate;
         const bool keypress = before >= 0 && scrubber_.masks(before);
-        scrubber_.mask(before + 1 - rate * kLossGuardMs / kPerMs, before + 1 + scrubber_.ramp());
-        scrubber_.mask(next.t - scrubber_.ramp(), next.t + rate * (keypress ? 40 : kLossGuardMs) / kPerMs);
+        scrubber_.mask(before + 1 - ms(kEdgeGuardMs), before + 1 + scrubber_.ramp());
+        scrubber_.mask(next.t - scrubber_.ramp(), next.t + ms(keypress ? kCutGuardMs : kEdgeGuardMs));
     }
 }
 
@@ -756,7 +754,7 @@ void StreamFilter::feed_held(bool force) noexcept {
         if (next->t > fed_) {
             // A gap shorter than any packet (2.5 ms, Opus's shortest; timestamps that wobble)
             // is no packet still to come: filled at once.
-            const bool short_gap = next->t - fed_ < params_.scrub.sample_rate / 400;
+            const bool short_gap = next->t - fed_ < params_.scrub.sample_rate / 400;  // 2.5 ms
             if (!force && !short_gap && held <= static_cast<std::int64_t>(params_.reorder_window_samples)) break;
             ++stats_.gaps;
             conceal_until(*next);
@@ -782,7 +780,7 @@ void StreamFilter::feed_held(bool force) noexcept {
         // (it finds 15 ms and more), a tone for a listener. While filtering, its first 15 ms
         // are masked when they start like one (tests/test_stream_filter.py).
         if (fed_ == 0 && filtering_ && starts_in_a_keypress(pcm_.data(), n, params_.scrub.sample_rate))
-            scrubber_.mask(0, params_.scrub.sample_rate * 15 / 1000);
+            scrubber_.mask(0, ms(kEdgeGuardMs));
         feed(pcm_.data(), next->payload_samples);
     }
     mark_ready();

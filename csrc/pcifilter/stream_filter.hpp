@@ -188,7 +188,13 @@ private:
     std::int64_t last_masked_end_ = -1;     // ... of the last one re-encoded for masked audio
     bool after_run_ = false;  // no audio packet has gone out since that one
     std::int32_t last_fed_seq_ = -1;  // sequence number of the last audio packet fed (-1: none)
-    static constexpr int kLossGuardMs = 15;  // masked on both sides of a lost packet
+    // While filtering, masked whatever is there: the detector finds 15 ms of a keypress and
+    // more, so 15 ms on each side of a lost packet and at a stream's start (when it starts
+    // like a keypress); 40 ms after a cut that may fall in a keypress (a restart, or a loss
+    // while a mask holds).
+    static constexpr int kEdgeGuardMs = 15;
+    static constexpr int kCutGuardMs = 40;
+    std::int64_t ms(int k) const noexcept { return std::int64_t{params_.scrub.sample_rate} * k / 1000; }
     bool celt_stream_ = false;  // the last Opus packet was CELT-only: replacements are too
     TelephoneEventTracker tracker_;
     bool filtering_ = true;
