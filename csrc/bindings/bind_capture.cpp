@@ -24,6 +24,12 @@ void bind_capture(py::module_& m) {
                 return std::vector<std::uint32_t>(f.payload_types.begin(), f.payload_types.end());
             },
             "frames of each payload type (128 counts)")
+        .def_property_readonly(
+            "first_frame", [](const CaptureFlow& f) { return f.frames.empty() ? 0u : f.frames.front(); },
+            "index of its first frame in the capture")
+        .def_property_readonly(
+            "last_frame", [](const CaptureFlow& f) { return f.frames.empty() ? 0u : f.frames.back(); },
+            "index of its last frame in the capture")
         .def("__len__", [](const CaptureFlow& f) { return f.frames.size(); });
     m.def(
         "udp_checksum",

@@ -25,6 +25,10 @@ void bind_stream_filter(py::module_& m) {
              "Where the output was masked since the last call: (RTP timestamp, duration) pairs.")
         .def_property_readonly("stats", &PyStreamFilter::stats)
         .def_property("filtering", &PyStreamFilter::filtering, &PyStreamFilter::set_filtering)
+        .def("guard_ends", &PyStreamFilter::guard_ends, py::arg("start"), py::arg("end"),
+             "For a stream that is one part of a longer one (a capture's flow that another SSRC "
+             "continues on the same path, or that continues one): while filtering, its first "
+             "(start) or last (end) 40 ms are masked whatever is in them.")
         .def_property_readonly("delay", &PyStreamFilter::delay, "look-ahead delay in samples");
 }
 

@@ -119,6 +119,10 @@ public:
         f_.set_filtering(on);
     }
     bool filtering() const { return f_.filtering(); }
+    void guard_ends(bool start, bool end) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        f_.guard_ends(start, end);
+    }
     // The filter itself, for C++ work done under the same lock (capture scrubbing).
     template <class Fn>
     auto with_filter(Fn&& fn) {

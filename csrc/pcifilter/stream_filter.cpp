@@ -191,16 +191,17 @@ void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new
     // together a keypress for whoever hears them in turn. So, while filtering, the audio
     // still held before the cut and the first 40 ms after it are masked whatever is found
     // there (tests/test_stream_filter.py: cut anywhere in a keypress, nothing of it is left).
-    const std::int64_t guard = ms(kCutGuardMs);
     const bool guarded = filtering_;
-    if (guarded) {  // its ramp out past the last sample, on the silence flush() pushes through
-        feed_held(true);
-        scrubber_.mask(fed_ - guard, fed_ + scrubber_.ramp());
-    }
+    if (guarded) guard_end();
     flush();
     if (new_source) seq_offset_ = 0;  // a new source numbers its own packets
     start_stream(ssrc, timestamp);
-    if (guarded) scrubber_.mask(0, guard);
+    if (guarded) scrubber_.mask(0, ms(kCutGuardMs));
+}
+
+void StreamFilter::guard_end() noexcept {
+    feed_held(true);  // its ramp out past the last sample, on the silence flush() pushes through
+    scrubber_.mask(fed_ - ms(kCutGuardMs), fed_ + scrubber_.ramp());
 }
 
 std::int64_t StreamFilter::to_timeline(std::int64_t rtp) const noexcept {
@@ -779,6 +780,7 @@ void StreamFilter::feed_held(bool force) noexcept {
         // A stream that starts in a keypress's last 15 ms or less: too little for the detector
         // (it finds 15 ms and more), a tone for a listener. While filtering, its first 15 ms
         // are masked when they start like one (tests/test_stream_filter.py).
+        if (fed_ == 0 && filtering_ && guard_start_) scrubber_.mask(0, ms(kCutGuardMs));
         if (fed_ == 0 && filtering_ && starts_in_a_keypress(pcm_.data(), n, params_.scrub.sample_rate))
             scrubber_.mask(0, ms(kEdgeGuardMs));
         feed(pcm_.data(), next->payload_samples);
@@ -799,6 +801,7 @@ bool StreamFilter::pop(std::uint8_t* out, std::size_t* len) noexcept {
 
 void StreamFilter::flush() noexcept {
     if (!have_stream_) return;
+    if (guard_end_ && filtering_) guard_end();
     feed_held(true);
     // Push silence through the look-ahead: the last samples get their decisions and output.
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());

@@ -112,6 +112,13 @@ public:
 
     void set_filtering(bool on) noexcept;
     bool filtering() const noexcept { return filtering_; }
+    // For a stream known to be one part of a longer one (a capture's flow that another SSRC
+    // continues on the same path, or that continues one): while filtering, its first (`start`)
+    // or last (`end`) 40 ms are masked whatever is in them, as a restart masks a cut.
+    void guard_ends(bool start, bool end) noexcept {
+        guard_start_ = start;
+        guard_end_ = end;
+    }
     int delay_samples() const noexcept { return scrubber_.delay(); }
     const StreamFilterStats& stats() const noexcept { return stats_; }
     const StreamFilterParams& params() const noexcept { return params_; }
@@ -155,6 +162,8 @@ private:
     void start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept;
     // flush() and start_stream(), the cut guarded while filtering (see the definition).
     void restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source) noexcept;
+    // Masks the audio still held, the last kCutGuardMs of it (all audio fed first).
+    void guard_end() noexcept;
     std::int64_t unwrap(std::uint32_t timestamp) const noexcept;
     void feed_until(std::int64_t t) noexcept;
     void feed(const std::int16_t* pcm, std::size_t n) noexcept;
@@ -187,6 +196,7 @@ private:
     std::int64_t last_reencoded_end_ = -1;  // timeline end of the last re-encoded packet
     std::int64_t last_masked_end_ = -1;     // ... of the last one re-encoded for masked audio
     bool after_run_ = false;  // no audio packet has gone out since that one
+    bool guard_start_ = false, guard_end_ = false;  // guard_ends()
     std::int32_t last_fed_seq_ = -1;  // sequence number of the last audio packet fed (-1: none)
     // While filtering, masked whatever is there: the detector finds 15 ms of a keypress and
     // more, so 15 ms on each side of a lost packet and at a stream's start (when it starts

@@ -323,6 +323,10 @@ class StreamFilter:
         """
         End of stream: every packet still held.
         """
+    def guard_ends(self, start: bool, end: bool) -> None:
+        """
+        For a stream that is one part of a longer one (a capture's flow that another SSRC continues on the same path, or that continues one): while filtering, its first (start) or last (end) 40 ms are masked whatever is in them.
+        """
     def mask(
         self,
         timestamp: typing.SupportsInt | typing.SupportsIndex,
@@ -361,6 +365,16 @@ class CaptureFlow:
     def family(self) -> int:
         """
         4 or 6
+        """
+    @property
+    def first_frame(self) -> int:
+        """
+        index of its first frame in the capture
+        """
+    @property
+    def last_frame(self) -> int:
+        """
+        index of its last frame in the capture
         """
     @property
     def payload_types(self) -> list[int]:

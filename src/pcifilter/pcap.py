@@ -491,7 +491,8 @@ def scrub_pcap(
     known_pts = {0, 8, 13} | te_pts | opus_pts | extra_pts
     flows: list[tuple[int, tuple[Any, ...], list[int]]] = []
     # (flow index, (src, sport, dst, dport, ssrc), frames per payload type)
-    for i, flow in enumerate(capture.flows()):
+    capture_flows = capture.flows()
+    for i, flow in enumerate(capture_flows):
         listed = any(p in sdp_ports or p in ports for p in (flow.sport, flow.dport))
         counts = flow.payload_types
         known = sum(counts[pt] for pt in known_pts)
@@ -510,6 +511,21 @@ def scrub_pcap(
     path_audio: dict[tuple[Any, ...], set[int]] = defaultdict(set)
     for _, key, counts in flows:
         path_audio[key[:4]] |= {pt for pt in (0, 8) if counts[pt]}
+    # A path whose SSRC changes (a media server switching sources) holds flows one after
+    # another: a keypress cut by the switch may leave parts too short for the detector at a
+    # flow's end and the next one's start, one keypress to a listener. Each flow is scrubbed
+    # by a filter of its own, so those ends are masked (40 ms) as a filter masks a restart.
+    spans = {i: (capture_flows[i].first_frame, capture_flows[i].last_frame) for i, _, _ in flows}
+    on_path: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for i, key, _ in flows:
+        on_path[key[:4]].append(i)
+    guards = {
+        i: (
+            any(spans[j][1] < spans[i][0] for j in on_path[key[:4]]),  # one came before it
+            any(spans[j][0] > spans[i][1] for j in on_path[key[:4]]),  # one comes after it
+        )
+        for i, key, _ in flows
+    }
     reports: list[StreamReport] = []
     for i, key, counts in flows:
         from_sdp = [sdp_ports[p] for p in (key[1], key[3]) if p in sdp_ports]
@@ -540,6 +556,7 @@ def scrub_pcap(
             else:
                 pcmu = -1 if path_audio[key[:4]] == {8} else 0
                 filt = RtpStreamFilter(telephone_event_pt=te, pcmu_pt=pcmu, **options)
+            filt.core.guard_ends(*guards[i])
             packets_in, packets_out = capture.scrub(i, filt.core)
             events = [event_record(e, reveal_digits) for e in filt.take_events()]
         src_s, dst_s = f"{key[0]}:{key[1]}", f"{key[2]}:{key[3]}"
