@@ -74,7 +74,9 @@ StreamFilterParams params_for(Kind kind) {
 }
 
 struct Harness {
-    explicit Harness(Kind k) : kind(k), filter(params_for(k)) {}
+    explicit Harness(Kind k) : kind(k), filter(params_for(k)) {
+        if (k == Kind::Replace) filter.guard_ends(true, true);  // a capture's flow on a switching path
+    }
     Kind kind;
     StreamFilter filter;
     std::uint8_t out[StreamFilter::kMaxPacket];
