@@ -487,6 +487,32 @@ def test_a_keypress_cut_by_a_new_source_leaves_nothing(mode: str) -> None:
     _assert_no_trace(y, spans, "58")
 
 
+@pytest.mark.parametrize("after_ms", [0, 10, 20])
+@pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])
+def test_switching_on_just_after_a_keypress_lets_none_of_it_out(mode: str, after_ms: int) -> None:
+    """Opus too (tests/test_stream_filter.py has G.711): filtering switched on just after a
+    keypress ended. Before, the rest of it went out after the switch at its full level. Now,
+    from 10 ms after the last packet that went out before the switch (a decoder plays a few ms
+    of a packet into the next one), nothing of it; CELT carries some of the tone the packet
+    before had into the first masked packets (its band energies are coded against the frame
+    before): up to -28 dB over the next 15 ms, then nothing."""
+    pcm, spans = _call("3")
+    raw = _stream(pcm, mode, 20)
+    s, e = spans[0]
+    on = (e + 48 * after_ms) // 960 + 1
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+    f.filtering = False
+    before = f.process(raw[:on])
+    f.filtering = True
+    out = before + f.process(raw[on:]) + f.flush()
+    y = _listen(out).astype(np.float64)
+    gone = (RtpPacket.parse(before[-1]).timestamp - TS0 + 960) // 6  # out before the switch
+    for first, bound in ((gone + 80, -25.0 if mode == "celt" else -40.0), (gone + 200, -40.0)):
+        windows = range(max(s // 6, first), e // 6 + 80, 40)
+        assert len(windows) > 0
+        assert max(window_db(y, w, "3", -10.0) for w in windows) <= bound, first - gone
+
+
 def _decode_each(packets: list[bytes]) -> npt.NDArray[np.int16]:
     dec = Decoder(8000)
     return np.concatenate([dec.decode(RtpPacket.parse(p).payload, 80) for p in packets])

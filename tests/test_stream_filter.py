@@ -168,6 +168,30 @@ def test_switching_on_and_off_mid_call_loses_nothing() -> None:
     assert sum(RtpPacket.parse(p).payload_type == 0 for p in out) == len(audio)
 
 
+@pytest.mark.parametrize("after_ms", [0, 10, 20, 30])
+def test_switching_on_just_after_a_keypress_lets_none_of_it_out(after_ms: int) -> None:
+    """A keypress that ended a moment before filtering was switched on is still in the
+    look-ahead then: the detector found it while masking was off, and that mask is kept
+    aside and applied when filtering comes on, to the audio not gone out yet (its tail came
+    out at the tone's level after the switch before)."""
+    from leak import window_db
+
+    rng = np.random.default_rng(3)
+    x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=300)
+    pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+    s, e = spans[0]
+    packets = [p.serialize() for p in _packets(pcm)]
+    on = (e + 8 * after_ms) // 160 + 1
+    f = pf.RtpStreamFilter()
+    f.filtering = False
+    before = f.process(packets[:on])
+    f.filtering = True
+    after = f.process(packets[on:]) + f.flush()
+    assert len(before) + len(after) == len(packets)
+    y = _reassemble(after, 5000, len(pcm)).astype(np.float64)  # what went out after the switch
+    assert max(window_db(y, w, "5", -12) for w in range(s, e, 80)) <= -40.0
+
+
 def test_loss_duplicates_reordering_ssrc_change_and_timestamp_wrap() -> None:
     pcm, _ = _call()
     first = _packets(pcm[:16000], ts=2**32 - 4000)  # timestamps wrap inside the first half

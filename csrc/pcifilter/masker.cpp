@@ -62,6 +62,7 @@ void Masker::reset() noexcept {
     n_spans_ = 0;
     done_.clear();
     last_done_ = MaskSpan{-1, -1};
+    no_ramp_at_ = INT64_MIN;
     late_ = 0;
     masked_ = 0;
     n_runs_ = 0;
@@ -227,9 +228,10 @@ std::int16_t Masker::mask_sample(std::int64_t t, std::int64_t span_start, std::i
             m = next_tone();
             break;
     }
-    // No ramp in at the stream's first sample: nothing was heard before it to ramp from, and
-    // the stream may start inside a keypress.
-    const std::int64_t into = span_start <= 0 ? INT64_MAX : t - span_start;
+    // No ramp in at the stream's first sample (nothing was heard before it to ramp from, and
+    // the stream may start inside a keypress), nor where a mask goes on from masked audio
+    // (continue_at).
+    const std::int64_t into = ramps_in(span_start) ? t - span_start : INT64_MAX;
     const std::int64_t edge = std::min(into, span_end - 1 - t);
     if (edge < ramp_) {
         const double w = 0.5 - 0.5 * std::cos(M_PI * (double(edge) + 0.5) / ramp_);
@@ -242,7 +244,7 @@ void Masker::mask_run(std::int16_t* out, std::int64_t a, std::int64_t b, const M
     // Samples [a, b) of span `sp`, in order (the noise and tone generators advance per
     // sample). The ramps go through mask_sample; the span's inside is made in one loop
     // (synthesize), with the same arithmetic, so the output is the same as sample by sample.
-    const std::int64_t in_a = std::clamp(sp.start <= 0 ? sp.start : sp.start + ramp_, a, b);
+    const std::int64_t in_a = std::clamp(ramps_in(sp.start) ? sp.start + ramp_ : sp.start, a, b);
     const std::int64_t in_b = std::clamp(sp.end - ramp_, in_a, b);
     for (std::int64_t t = a; t < in_a; ++t) out[t - a] = mask_sample(t, sp.start, sp.end, out[t - a]);
     synthesize(out + (in_a - a), static_cast<std::size_t>(in_b - in_a));

@@ -60,6 +60,8 @@ public:
 
     int delay() const noexcept { return delay_; }
     int ramp() const noexcept { return ramp_; }  // samples
+    // A span that starts at `t` goes on from audio masked before it (elsewhere): no ramp in.
+    void continue_at(std::int64_t t) noexcept { no_ramp_at_ = t; }
     // Whether input sample t lies in a span requested and not yet output whole.
     bool covers(std::int64_t t) const noexcept {
         for (int i = 0; i < n_spans_; ++i)
@@ -104,6 +106,8 @@ private:
     int n_spans_ = 0;
     std::vector<MaskSpan> done_;
     MaskSpan last_done_{-1, -1};
+    std::int64_t no_ramp_at_ = INT64_MIN;  // continue_at()
+    bool ramps_in(std::int64_t span_start) const noexcept { return span_start > 0 && span_start != no_ramp_at_; }
     std::uint64_t late_ = 0;
     std::uint64_t masked_ = 0;
     std::array<MaskSpan, kMaxRuns> runs_{};

@@ -89,7 +89,21 @@ void Scrubber::reset() noexcept {
     piece_fill_ = 0;
     events_.clear();
     requests_.clear();
+    n_aside_ = 0;
     stats_ = ScrubberStats{};
+}
+
+void Scrubber::set_masking(bool on) noexcept {
+    if (on && !masking_) {
+        const std::int64_t ahead = masker_.output_position();
+        for (int i = 0; i < n_aside_; ++i) {
+            const auto [s, e] = aside_[static_cast<std::size_t>(i)];
+            if (s < ahead) masker_.continue_at(ahead);  // its start masked in the output (StreamFilter)
+            if (e > ahead) masker_.request(std::max(s, ahead), e);
+        }
+    }
+    n_aside_ = 0;
+    masking_ = on;
 }
 
 void Scrubber::process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
@@ -155,7 +169,10 @@ void Scrubber::run(const std::int16_t* in, std::int16_t* out, std::size_t n) noe
                 const Cut& cut = cuts[static_cast<std::size_t>(c)];
                 if (cut.at > at) masker_.process(in + at, out + at, cut.at - at);
                 at = cut.at;
-                if (!masking_) continue;
+                if (!masking_) {
+                    for (std::size_t i = cut.first; i < cut.last; ++i) set_aside(requests_[i]);
+                    continue;
+                }
                 // Requests were made at the boundary T ending their piece. Whatever the
                 // chunking, the masker has output less than T - delay by then (whole pieces:
                 // T - piece - delay; one sample at a time: T - 1 - delay): cutting late
@@ -178,6 +195,23 @@ void Scrubber::run(const std::int16_t* in, std::int16_t* out, std::size_t n) noe
         if (out != nullptr) out += done;
         n -= done;
     }
+}
+
+void Scrubber::set_aside(const MaskRequest& r) noexcept {
+    const std::int64_t s = r.start * factor_ + offset_ - lead_;
+    const std::int64_t e = r.end * factor_ + offset_ + hang_;
+    if (n_aside_ > 0) {
+        auto& last = aside_[static_cast<std::size_t>(n_aside_ - 1)];
+        if (s <= last.second) {  // the same streak, grown
+            last = {std::min(last.first, s), std::max(last.second, e)};
+            return;
+        }
+    }
+    if (n_aside_ == static_cast<int>(aside_.size())) {  // the oldest is long output
+        std::move(aside_.begin() + 1, aside_.end(), aside_.begin());
+        --n_aside_;
+    }
+    aside_[static_cast<std::size_t>(n_aside_++)] = {s, e};
 }
 
 void Scrubber::detect_piece(const std::int16_t* in, std::size_t n) noexcept {

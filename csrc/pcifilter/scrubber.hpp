@@ -16,8 +16,10 @@
 // keypress under louder speech is often found only tens of milliseconds after its onset).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "pcifilter/decimator.hpp"
@@ -64,7 +66,15 @@ public:
     void analyse(const std::int16_t* in, std::size_t n) noexcept;
     void finish_analysis() noexcept;
     void reset() noexcept;
-    void set_masking(bool on) noexcept { masking_ = on; }
+    // Masking off: detection goes on, its masks are kept aside. Switched on, those that reach
+    // audio still in the look-ahead mask it (a keypress that ended a moment before masking
+    // began is not let out after it began).
+    void set_masking(bool on) noexcept;
+    // The masks kept aside while masking is off (input clock): [start, end) pairs.
+    int set_aside_count() const noexcept { return n_aside_; }
+    std::pair<std::int64_t, std::int64_t> set_aside_mask(int i) const noexcept {
+        return aside_[static_cast<std::size_t>(i)];
+    }
     // Masks [start, end) of the input clock as far as it is not output yet (a keypress known
     // from elsewhere, e.g. RFC 4733 telephone-events; add hangover() for its tail). Only
     // while masking is on; returns whether all of the span was still ahead of the output.
@@ -96,6 +106,7 @@ private:
     void run(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept;
     // Detection of one piece (ending at most on a sub-block boundary): events and requests.
     void detect_piece(const std::int16_t* in, std::size_t n) noexcept;
+    void set_aside(const MaskRequest& r) noexcept;
     void forward(std::size_t first_event) noexcept;
 
     ScrubberParams params_;
@@ -107,6 +118,9 @@ private:
     std::optional<ToneDetector> tone_;
     Masker masker_;
     bool masking_ = true;
+    // The last masks the detector asked for while masking was off (input clock), merged.
+    std::array<std::pair<std::int64_t, std::int64_t>, 4> aside_{};
+    int n_aside_ = 0;
     int piece_fill_ = 0;  // consumed_ modulo the piece length
     std::int64_t consumed_ = 0;
     std::vector<std::int16_t> narrow_;

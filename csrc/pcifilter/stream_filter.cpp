@@ -157,9 +157,32 @@ void StreamFilter::set_filtering(bool on) noexcept {
         }
         count_ = kept;
         seq_offset_ = static_cast<std::uint16_t>(seq_offset_ + removed);
+        mask_set_aside();
     }
     filtering_ = on;
-    scrubber_.set_masking(on);
+    scrubber_.set_masking(on);  // the masks kept aside reach the audio still to come out of it
+}
+
+void StreamFilter::mask_set_aside() noexcept {
+    // Audio the scrubber put out while masking was off, in packets not yet gone: where the
+    // detector asked for masks meanwhile (a keypress that ended a moment before filtering
+    // began), it is masked now, as what is still in the look-ahead will be.
+    std::int64_t first = out_until_;  // the first sample of a packet not made ready yet
+    for (std::size_t i = 0; i < count_; ++i) {
+        const Slot& s = slots_[(head_ + i) % kSlots];
+        if (s.audio && !s.ready) first = std::min(first, s.t);
+    }
+    for (int i = 0; i < scrubber_.set_aside_count(); ++i) {
+        const auto [start, end] = scrubber_.set_aside_mask(i);
+        for (std::int64_t a = std::max(start, first), b = std::min(end, out_until_); a < b;) {
+            const auto n = static_cast<std::size_t>(std::min<std::int64_t>(b - a, 1024));
+            scrubber_.masking_signal(tmp_.data(), n);
+            copy_to_ring(a, tmp_.data(), n);
+            mark_masked(a, n, true);
+            if (!opus_) report_masked(a, static_cast<std::int64_t>(n));
+            a += static_cast<std::int64_t>(n);
+        }
+    }
 }
 
 void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept {

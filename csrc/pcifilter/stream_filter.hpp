@@ -22,7 +22,8 @@
 // Malformed packets are counted by reason, never thrown; payload types the filter does not
 // know are dropped while filtering is on (they could carry a keypress).
 // Switching filtering on also removes telephone-events still held in the look-ahead queue
-// (a keypress a moment before the payment session started is not forwarded either).
+// (a keypress a moment before the payment session started is not forwarded either), and
+// masks what the detector found while it was off in audio not gone out yet.
 // While filtering is on, every RFC 4733 keypress is also masked in the audio, from a whole
 // look-ahead before its start to its end: a gateway that lets the first tens of
 // milliseconds of a tone through in-band before it switches to telephone-events (too short
@@ -160,6 +161,7 @@ private:
     };
 
     void start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept;
+    void mask_set_aside() noexcept;  // see set_filtering()
     // flush() and start_stream(), the cut guarded while filtering (see the definition).
     void restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source) noexcept;
     // Masks the audio still held, the last kCutGuardMs of it (all audio fed first).
