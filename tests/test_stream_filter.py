@@ -185,6 +185,7 @@ def test_switching_on_just_after_a_keypress_lets_none_of_it_out(after_ms: int) -
     f = pf.RtpStreamFilter()
     f.filtering = False
     before = f.process(packets[:on])
+    f.filtering = False  # said again: the masks kept aside stay
     f.filtering = True
     after = f.process(packets[on:]) + f.flush()
     assert len(before) + len(after) == len(packets)

@@ -102,7 +102,7 @@ void Scrubber::set_masking(bool on) noexcept {
             if (e > ahead) masker_.request(std::max(s, ahead), e);
         }
     }
-    n_aside_ = 0;
+    if (on != masking_) n_aside_ = 0;  // kept while masking stays off, however often it is said
     masking_ = on;
 }
 
