@@ -76,15 +76,9 @@ double energy(const std::int16_t* x, std::size_t n) noexcept {
     return total;
 }
 
-// Whether a stream's first audio (`n` samples) looks like the end of a keypress: over its
-// first 10 ms, or over the sound it starts with when that stops sooner (2.5 ms blocks at a
-// keypress's level), one row and one column frequency each hold a tenth of the energy or
-// more, together 40 %. Once per stream: single-bin DFTs, Goertzel's recurrence.
-bool starts_in_a_keypress(const std::int16_t* x, std::size_t n, int rate) noexcept {
-    const auto block = static_cast<std::size_t>(rate / 400);
-    const double loud = double(block) * dbm0_to_power(-45.0);
-    std::size_t m = 0;
-    while (m + block <= std::min<std::size_t>(n, 4 * block) && energy(x + m, block) >= loud) m += block;
+// Whether x[0, m) sounds like (part of) a keypress: one row and one column frequency each
+// hold a tenth of its energy or more, together 40 %. Single-bin DFTs, Goertzel's recurrence.
+bool keypress_like(const std::int16_t* x, std::size_t m, int rate) noexcept {
     if (m == 0) return false;
     const double total = energy(x, m);
     double best[2] = {0, 0};  // rows, columns
@@ -100,6 +94,19 @@ bool starts_in_a_keypress(const std::int16_t* x, std::size_t n, int rate) noexce
         best[f / 4] = std::max(best[f / 4], tone);
     }
     return std::min(best[0], best[1]) >= 0.1 * total && best[0] + best[1] >= 0.4 * total;
+}
+
+// Whether a stream's first (`at_end`: last) audio, `n` samples, looks like the end (start)
+// of a keypress: over its first (last) 10 ms, or over the sound it starts (ends) with when
+// that is shorter, in 2.5 ms blocks at a keypress's level. Once per stream.
+bool keypress_at_edge(const std::int16_t* x, std::size_t n, int rate, bool at_end) noexcept {
+    const auto block = static_cast<std::size_t>(rate / 400);
+    const double loud = double(block) * dbm0_to_power(-45.0);
+    const std::size_t most = std::min<std::size_t>(n, 4 * block) / block * block;
+    const auto at = [&](std::size_t m) { return at_end ? x + n - m - block : x + m; };
+    std::size_t m = 0;
+    while (m + block <= most && energy(at(m), block) >= loud) m += block;
+    return keypress_like(at_end ? x + n - m : x, m, rate);
 }
 
 // Opus carries a keypress's energy on past its end (a frame's overlap, the decoder's ringing):
@@ -202,6 +209,7 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     last_reencoded_end_ = last_masked_end_ = -1;
     after_run_ = false;
     last_fed_seq_ = -1;
+    tail_n_ = 0;
     if (opus_) {
         opus_->reset_decoder();
         opus_->reset_encoder();
@@ -300,6 +308,13 @@ bool StreamFilter::maybe_masked(std::int64_t t, std::size_t n) const noexcept {
 }
 
 void StreamFilter::feed(const std::int16_t* pcm, std::size_t n) noexcept {
+    // The last 10 ms fed, for flush() (the look-ahead holds them, out of reach).
+    const auto cap = static_cast<std::size_t>(ms(10));
+    const std::size_t keep = n >= cap ? 0 : std::min(tail_n_, cap - n);
+    std::memmove(tail_.data(), tail_.data() + tail_n_ - keep, keep * sizeof(std::int16_t));
+    const std::size_t add = std::min(n, cap);
+    std::memcpy(tail_.data() + keep, pcm + n - add, add * sizeof(std::int16_t));
+    tail_n_ = keep + add;
     while (n > 0) {
         const std::size_t k = std::min<std::size_t>(n, 1024);
         scrubber_.process(pcm, tmp_.data(), k);
@@ -804,7 +819,7 @@ void StreamFilter::feed_held(bool force) noexcept {
         // (it finds 15 ms and more), a tone for a listener. While filtering, its first 15 ms
         // are masked when they start like one (tests/test_stream_filter.py).
         if (fed_ == 0 && filtering_ && guard_start_) scrubber_.mask(0, ms(kCutGuardMs));
-        if (fed_ == 0 && filtering_ && starts_in_a_keypress(pcm_.data(), n, params_.scrub.sample_rate))
+        if (fed_ == 0 && filtering_ && keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, false))
             scrubber_.mask(0, ms(kEdgeGuardMs));
         feed(pcm_.data(), next->payload_samples);
     }
@@ -826,6 +841,10 @@ void StreamFilter::flush() noexcept {
     if (!have_stream_) return;
     if (guard_end_ && filtering_) guard_end();
     feed_held(true);
+    // A stream that ends in a keypress's first few ms (the detector finds 15 ms and more):
+    // while filtering, its last 15 ms are masked when the sound it ends with is one.
+    if (filtering_ && keypress_at_edge(tail_.data(), tail_n_, params_.scrub.sample_rate, true))
+        scrubber_.mask(fed_ - ms(kEdgeGuardMs), fed_ + scrubber_.ramp());
     // Push silence through the look-ahead: the last samples get their decisions and output.
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
     scrubber_.flush(tmp_.data());
