@@ -420,7 +420,6 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, StreamFilter& filter) {
     std::vector<std::uint32_t> order;  // positions in `in` by key, once needed
     std::vector<bool> used(in.size(), false);
     const StreamFilterParams& params = filter.params();
-    const auto& kinds = params.payload_types;
     std::uint32_t last = in.front();
     std::size_t cursor = 0, te_from = 0, pushed = 0;  // only frames pushed are written over
     const auto place = [&](const std::uint8_t* q, std::size_t len) {
@@ -452,11 +451,10 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, StreamFilter& filter) {
                 const std::uint8_t* ev = bytes_.data() + e.offset + e.udp + 8;
                 RtpHeader h;
                 TelephoneEvent te;
-                if (used[k] || parse_rtp(ev, e.payload_len, &h) != RtpDrop::None ||
-                    params.event_duration_unit(h.payload_type) == 0 ||
-                    !parse_telephone_event(ev + h.payload_offset, h.payload_length, &te))
-                    continue;
-                if (be32(q + 4) - h.timestamp < te.duration * params.event_duration_unit(h.payload_type)) {
+                if (used[k] || parse_rtp(ev, e.payload_len, &h) != RtpDrop::None) continue;
+                const std::uint32_t unit = params.event_duration_unit(h.payload_type);
+                if (unit == 0 || !parse_telephone_event(ev + h.payload_offset, h.payload_length, &te)) continue;
+                if (be32(q + 4) - h.timestamp < te.duration * unit) {
                     found = static_cast<long>(k);
                     te_from = k + 1;
                 }

@@ -55,6 +55,14 @@ Masker::Masker(int sample_rate, int delay, const MaskerParams& params)
     reset();
 }
 
+std::size_t Masker::recent_input(std::int16_t* out, std::size_t n) const noexcept {
+    // The ring holds the last delay() inputs; ring_pos_ is the oldest (the next out).
+    const std::size_t size = ring_.size();
+    n = std::min(n, size);
+    for (std::size_t i = 0; i < n; ++i) out[i] = ring_[(ring_pos_ + size - n + i) % size];
+    return n;
+}
+
 void Masker::reset() noexcept {
     std::fill(ring_.begin(), ring_.end(), std::int16_t{0});
     ring_pos_ = 0;

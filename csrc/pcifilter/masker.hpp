@@ -60,6 +60,8 @@ public:
 
     int delay() const noexcept { return delay_; }
     int ramp() const noexcept { return ramp_; }  // samples
+    // The last min(n, delay()) samples put in (the delay line), oldest first; returns how many.
+    std::size_t recent_input(std::int16_t* out, std::size_t n) const noexcept;
     // A span that starts at `t` goes on from audio masked before it (elsewhere): no ramp in.
     void continue_at(std::int64_t t) noexcept { no_ramp_at_ = t; }
     // Whether input sample t lies in a span requested and not yet output whole.

@@ -180,9 +180,7 @@ void Scrubber::run(const std::int16_t* in, std::int16_t* out, std::size_t n) noe
                 // output independent of chunking.
                 const std::int64_t not_before = cut.boundary - masker_.delay();
                 for (std::size_t i = cut.first; i < cut.last; ++i) {
-                    const MaskRequest& r = requests_[i];
-                    const std::int64_t s = r.start * factor_ + offset_ - lead_;
-                    const std::int64_t e = r.end * factor_ + offset_ + hang_;
+                    const auto [s, e] = input_span(requests_[i]);
                     if (!masker_.request(s, e, not_before)) ++stats_.late_masks;
                 }
             }
@@ -197,9 +195,13 @@ void Scrubber::run(const std::int16_t* in, std::int16_t* out, std::size_t n) noe
     }
 }
 
+std::pair<std::int64_t, std::int64_t> Scrubber::input_span(const MaskRequest& r) const noexcept {
+    // The detector's span on the input clock, with the lead-in and the hang-over.
+    return {r.start * factor_ + offset_ - lead_, r.end * factor_ + offset_ + hang_};
+}
+
 void Scrubber::set_aside(const MaskRequest& r) noexcept {
-    const std::int64_t s = r.start * factor_ + offset_ - lead_;
-    const std::int64_t e = r.end * factor_ + offset_ + hang_;
+    const auto [s, e] = input_span(r);
     if (n_aside_ > 0) {
         auto& last = aside_[static_cast<std::size_t>(n_aside_ - 1)];
         if (s <= last.second) {  // the same streak, grown

@@ -85,6 +85,10 @@ public:
 
     int delay() const noexcept { return masker_.delay(); }
     int ramp() const noexcept { return masker_.ramp(); }  // the masker's, inside each span
+    // The last min(n, delay()) input samples, still in the look-ahead; returns how many.
+    std::size_t recent_input(std::int16_t* out, std::size_t n) const noexcept {
+        return masker_.recent_input(out, n);
+    }
     // Whether input sample t is to be masked (a span requested, not yet output whole).
     bool masks(std::int64_t t) const noexcept { return masker_.covers(t); }
     int sample_rate() const noexcept { return params_.sample_rate; }
@@ -107,6 +111,7 @@ private:
     // Detection of one piece (ending at most on a sub-block boundary): events and requests.
     void detect_piece(const std::int16_t* in, std::size_t n) noexcept;
     void set_aside(const MaskRequest& r) noexcept;
+    std::pair<std::int64_t, std::int64_t> input_span(const MaskRequest& r) const noexcept;
     void forward(std::size_t first_event) noexcept;
 
     ScrubberParams params_;

@@ -209,7 +209,6 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     last_reencoded_end_ = last_masked_end_ = -1;
     after_run_ = false;
     last_fed_seq_ = -1;
-    tail_n_ = 0;
     if (opus_) {
         opus_->reset_decoder();
         opus_->reset_encoder();
@@ -308,13 +307,6 @@ bool StreamFilter::maybe_masked(std::int64_t t, std::size_t n) const noexcept {
 }
 
 void StreamFilter::feed(const std::int16_t* pcm, std::size_t n) noexcept {
-    // The last 10 ms fed, for flush() (the look-ahead holds them, out of reach).
-    const auto cap = static_cast<std::size_t>(ms(10));
-    const std::size_t keep = n >= cap ? 0 : std::min(tail_n_, cap - n);
-    std::memmove(tail_.data(), tail_.data() + tail_n_ - keep, keep * sizeof(std::int16_t));
-    const std::size_t add = std::min(n, cap);
-    std::memcpy(tail_.data() + keep, pcm + n - add, add * sizeof(std::int16_t));
-    tail_n_ = keep + add;
     while (n > 0) {
         const std::size_t k = std::min<std::size_t>(n, 1024);
         scrubber_.process(pcm, tmp_.data(), k);
@@ -818,9 +810,10 @@ void StreamFilter::feed_held(bool force) noexcept {
         // A stream that starts in a keypress's last 15 ms or less: too little for the detector
         // (it finds 15 ms and more), a tone for a listener. While filtering, its first 15 ms
         // are masked when they start like one (tests/test_stream_filter.py).
-        if (fed_ == 0 && filtering_ && guard_start_) scrubber_.mask(0, ms(kCutGuardMs));
-        if (fed_ == 0 && filtering_ && keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, false))
-            scrubber_.mask(0, ms(kEdgeGuardMs));
+        if (fed_ == 0 && filtering_) {
+            if (guard_start_) scrubber_.mask(0, ms(kCutGuardMs));
+            if (keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, false)) scrubber_.mask(0, ms(kEdgeGuardMs));
+        }
         feed(pcm_.data(), next->payload_samples);
     }
     mark_ready();
@@ -842,9 +835,13 @@ void StreamFilter::flush() noexcept {
     if (guard_end_ && filtering_) guard_end();
     feed_held(true);
     // A stream that ends in a keypress's first few ms (the detector finds 15 ms and more):
-    // while filtering, its last 15 ms are masked when the sound it ends with is one.
-    if (filtering_ && keypress_at_edge(tail_.data(), tail_n_, params_.scrub.sample_rate, true))
-        scrubber_.mask(fed_ - ms(kEdgeGuardMs), fed_ + scrubber_.ramp());
+    // while filtering, its last 15 ms are masked when the sound it ends with (its last 10 ms,
+    // still in the look-ahead) is one.
+    if (filtering_) {
+        const std::size_t n = scrubber_.recent_input(pcm_.data(), static_cast<std::size_t>(ms(10)));
+        if (keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, true))
+            scrubber_.mask(fed_ - ms(kEdgeGuardMs), fed_ + scrubber_.ramp());
+    }
     // Push silence through the look-ahead: the last samples get their decisions and output.
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
     scrubber_.flush(tmp_.data());

@@ -199,8 +199,6 @@ private:
     std::int64_t last_masked_end_ = -1;     // ... of the last one re-encoded for masked audio
     bool after_run_ = false;  // no audio packet has gone out since that one
     bool guard_start_ = false, guard_end_ = false;  // guard_ends()
-    std::array<std::int16_t, 160> tail_{};  // the last 10 ms fed (feed())
-    std::size_t tail_n_ = 0;
     std::int32_t last_fed_seq_ = -1;  // sequence number of the last audio packet fed (-1: none)
     // While filtering, masked whatever is there: the detector finds 15 ms of a keypress and
     // more, so 15 ms on each side of a lost packet and at a stream's start (when it starts
