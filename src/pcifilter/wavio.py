@@ -93,8 +93,7 @@ def read_wav(path: str | Path) -> WavData:
     if tag in (FORMAT_ULAW, FORMAT_ALAW) and bits == 8:
         codes = _channels_of(np.frombuffer(body, dtype=np.uint8).copy(), channels)
         decode = _core.ulaw_decode if tag == FORMAT_ULAW else _core.alaw_decode
-        pcm = np.stack([decode(c) for c in codes]) if channels > 1 else decode(codes)
-        return WavData(pcm, rate, _NAMES[tag], codes)
+        return WavData(decode(codes.reshape(-1)).reshape(codes.shape), rate, _NAMES[tag], codes)
     raise ValueError(
         f"{path}: unsupported format tag {tag} with {bits} bits "
         "(16-bit PCM, µ-law and A-law are supported)"
@@ -108,7 +107,7 @@ def encode_like(src: WavData, pcm: npt.NDArray[np.int16]) -> bytes:
         return pcm.T.astype("<i2").tobytes()
     assert src.codes is not None
     encode = _core.ulaw_encode if src.encoding == "ulaw" else _core.alaw_encode
-    coded = np.stack([encode(x) for x in pcm]) if pcm.ndim == 2 else encode(pcm)
+    coded = encode(np.ascontiguousarray(pcm).reshape(-1)).reshape(pcm.shape)
     codes = np.where(pcm == src.pcm, src.codes, coded).astype(np.uint8)
     return codes.T.tobytes()
 
