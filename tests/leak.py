@@ -63,6 +63,12 @@ def window_db(y: npt.NDArray[np.float64], w: int, digit: str, level_dbm0: float)
     )
 
 
+def worst_window_db(y: npt.ArrayLike, start: int, end: int, digit: str, level_dbm0: float) -> float:
+    """The loudest window_db over the 10 ms windows of y from `start` to `end`."""
+    yf = np.asarray(y, dtype=np.float64)
+    return max(window_db(yf, w, digit, level_dbm0) for w in range(start, end, 80))
+
+
 def masked(spans: list[tuple[int, int]], n: int) -> npt.NDArray[np.bool_]:
     """Which of n samples the spans [start, end) cover."""
     mask = np.zeros(n, bool)

@@ -174,7 +174,7 @@ def test_switching_on_just_after_a_keypress_lets_none_of_it_out(after_ms: int) -
     look-ahead then: the detector found it while masking was off, and that mask is kept
     aside and applied when filtering comes on, to the audio not gone out yet (its tail came
     out at the tone's level after the switch before)."""
-    from leak import window_db
+    from leak import worst_window_db
 
     rng = np.random.default_rng(3)
     x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=300)
@@ -190,7 +190,7 @@ def test_switching_on_just_after_a_keypress_lets_none_of_it_out(after_ms: int) -
     after = f.process(packets[on:]) + f.flush()
     assert len(before) + len(after) == len(packets)
     y = _reassemble(after, 5000, len(pcm)).astype(np.float64)  # what went out after the switch
-    assert max(window_db(y, w, "5", -12) for w in range(s, e, 80)) <= -40.0
+    assert worst_window_db(y, s, e, "5", -12) <= -40.0
 
 
 def test_loss_duplicates_reordering_ssrc_change_and_timestamp_wrap() -> None:
@@ -223,7 +223,7 @@ def test_a_keypress_cut_by_a_new_source_or_timeline_leaves_nothing(cut_at: float
     one for whoever hears them in turn: while filtering, the audio held before the cut and
     the first 40 ms after it are masked. Nothing of any keypress is left (every 10 ms at least
     40 dB under the tone), and no audio is lost."""
-    from leak import window_db
+    from leak import worst_window_db
 
     pcm, spans = _call()
     k = 7  # a keypress in the middle
@@ -243,7 +243,7 @@ def test_a_keypress_cut_by_a_new_source_or_timeline_leaves_nothing(cut_at: float
             _reassemble(out[len(first) :], ts2, len(pcm) - cut),
         ]
     ).astype(np.float64)
-    worst = max(window_db(y, w, CARD[k], -12) for w in range(s, e, 80))
+    worst = worst_window_db(y, s, e, CARD[k], -12)
     assert worst <= -40.0
     _assert_no_digit(y.astype(np.int16))
 
@@ -257,7 +257,7 @@ def test_a_packet_lost_inside_a_keypress_leaves_nothing_of_it(ptime: int, durati
     masked, and 40 ms after it when a mask held at its start. Every 10 ms of the keypress
     stays 40 dB under the tone and spandsp hears nothing; losses cost about 30 ms masked
     each (bench/RESULTS.md)."""
-    from leak import window_db
+    from leak import worst_window_db
 
     rng = np.random.default_rng(5)
     x, spans = sg.keyed_sequence("1397", duration_ms, 100, -12, lead_ms=315)
@@ -270,7 +270,7 @@ def test_a_packet_lost_inside_a_keypress_leaves_nothing_of_it(ptime: int, durati
             out = f.process(raw) + f.flush()
             assert len(out) == len(raw)
             y = _reassemble(out, 5000, len(pcm))
-            worst = max(window_db(y.astype(np.float64), w, "1397"[k], -12) for w in range(s, e, 80))
+            worst = worst_window_db(y, s, e, "1397"[k], -12)
             assert worst <= -40.0, (k, lost * 8 * ptime - s)
             _assert_no_digit(y)
 
@@ -314,7 +314,7 @@ def test_a_stream_that_starts_in_a_keypress_leaves_nothing_of_it(tail_ms: int) -
     filtering a stream's first 15 ms are masked when they start like a keypress (one row and
     one column frequency holding most of the sound it starts with). A stream that starts
     with anything else (noise, speech) passes bit-exact."""
-    from leak import window_db
+    from leak import worst_window_db
 
     rng = np.random.default_rng(tail_ms)
     x, spans = sg.keyed_sequence("9", 100, 100, -12, lead_ms=0)
@@ -323,7 +323,7 @@ def test_a_stream_that_starts_in_a_keypress_leaves_nothing_of_it(tail_ms: int) -
     f = pf.RtpStreamFilter()
     out = f.process([p.serialize() for p in _packets(pcm)]) + f.flush()
     y = _reassemble(out, 5000, len(pcm)).astype(np.float64)
-    assert max(window_db(y, w, "9", -12) for w in range(0, 8 * tail_ms, 80)) <= -40.0
+    assert worst_window_db(y, 0, 8 * tail_ms, "9", -12) <= -40.0
     speech = corpus.cached("speech", 600, seed=7)[8000 * tail_ms : 8000 * (tail_ms + 1)]
     for start in (sg.to_int16(sg.white_noise(800, -20, rng)), speech):
         packets = [p.serialize() for p in _packets(start)]
@@ -339,7 +339,7 @@ def test_timestamps_that_wobble_lose_nothing_and_leak_nothing(wobble: int) -> No
     10 ms window at -10 dB). Now it follows that audio: every packet goes out, as soon as
     with steady timestamps, and nothing of any keypress is left for a receiver that plays
     each at its own timestamp."""
-    from leak import window_db
+    from leak import worst_window_db
 
     rng = np.random.default_rng(3)
     x, spans = sg.keyed_sequence("2580", 60, 80, -12, lead_ms=303)
@@ -371,7 +371,7 @@ def test_timestamps_that_wobble_lose_nothing_and_leak_nothing(wobble: int) -> No
         at = packet.timestamp - 5000
         y[max(at, 0) : at + 160] = pf.ulaw_decode(packet.payload)[max(-at, 0) :]
     for k, (s, e) in enumerate(spans):
-        assert max(window_db(y, w, "2580"[k], -12) for w in range(s, e, 80)) <= -40.0
+        assert worst_window_db(y, s, e, "2580"[k], -12) <= -40.0
     _assert_no_digit(y.astype(np.int16))
 
 
@@ -380,7 +380,7 @@ def test_a_stream_that_ends_in_a_keypress_leaves_nothing_of_it(head_ms: int) -> 
     """A stream (a call) that ends a few ms into a keypress: under 7 ms the detector cannot
     tell it (1-6 ms came out at -19 ... -4 dB), so while filtering a stream's last 15 ms are
     masked when the sound it ends with is mostly one row and one column frequency."""
-    from leak import window_db
+    from leak import worst_window_db
 
     rng = np.random.default_rng(head_ms)
     x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=300 - head_ms)
@@ -390,7 +390,7 @@ def test_a_stream_that_ends_in_a_keypress_leaves_nothing_of_it(head_ms: int) -> 
     f = pf.RtpStreamFilter()
     out = f.process([p.serialize() for p in _packets(pcm)]) + f.flush()
     y = np.concatenate([_reassemble(out, 5000, len(pcm)), np.zeros(160, np.int16)])
-    worst = max(window_db(y.astype(np.float64), w, "5", -12) for w in range(s, len(pcm), 80))
+    worst = worst_window_db(y, s, len(pcm), "5", -12)
     assert worst <= -40.0
 
 
