@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Keypresses at discontinuities of a G.711 RTP stream (tests/test_stream_filter.py has the
+same cases, fewer of them): the loudest 10 ms window of any keypress in the output (dB
+relative to the tone; -300 is digital silence) and packets lost, for
+
+- one packet lost anywhere in a keypress (40-120 ms, 10 and 20 ms packets, six seeds);
+- a stream that starts in a keypress's last 1-20 ms, or ends in its first 1-20 ms;
+- timestamps off by up to ±1, ±3, ±8 samples;
+- filtering switched on 0-60 ms after a keypress ended (what goes out after the switch);
+- the cost of hostile timestamps (every packet ~1.9 s on) against steady ones.
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/discontinuity_report.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from leak import worst_window_db
+from test_stream_filter import _packets, _reassemble
+
+import pcifilter as pf
+from pcifilter import signals as sg
+from pcifilter.rtp import RtpPacket
+
+
+def _filtered(packets: list[bytes]) -> list[bytes]:
+    f = pf.RtpStreamFilter()
+    return f.process(packets) + f.flush()
+
+
+def losses() -> None:
+    cases, leaks, worst = 0, 0, -300.0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        for duration in (40, 60, 80, 120):
+            for ptime in (10, 20):
+                x, spans = sg.keyed_sequence("1397", duration, 100, -12, lead_ms=300 + 3 * seed)
+                pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+                packets = _packets(pcm, ptime)
+                n = 8 * ptime
+                for k, (s, e) in enumerate(spans):
+                    for lost in range(s // n, (e + n - 1) // n):
+                        raw = [p.serialize() for i, p in enumerate(packets) if i != lost]
+                        y = _reassemble(_filtered(raw), 5000, len(pcm))
+                        w = worst_window_db(y, s, e, "1397"[k], -12)
+                        cases += 1
+                        leaks += w > -40
+                        worst = max(worst, w)
+    print(f"| one packet lost in a keypress | {cases} | {leaks} | {worst:.1f} |")
+
+
+def edges() -> None:
+    for at_end in (False, True):
+        leaks, worst = 0, -300.0
+        for ms in range(1, 21):
+            for seed in range(4):
+                rng = np.random.default_rng(seed)
+                if at_end:  # the stream ends `ms` into a keypress, on a packet boundary
+                    x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=300 - ms)
+                    s, _ = spans[0]
+                    x, (a, b) = x[: s + 8 * ms], (s, s + 8 * ms)
+                else:  # the stream starts `ms` before a keypress ends
+                    x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=0)
+                    x, (a, b) = x[spans[0][1] - 8 * ms :], (0, 8 * ms)
+                pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+                y = _reassemble(_filtered([p.serialize() for p in _packets(pcm)]), 5000, len(pcm))
+                w = worst_window_db(np.concatenate([y, np.zeros(160)]), a, b, "5", -12)
+                leaks += w > -40
+                worst = max(worst, w)
+        what = (
+            "a stream that ends in a keypress's first"
+            if at_end
+            else "a stream that starts in a keypress's last"
+        )
+        print(f"| {what} 1-20 ms | 80 | {leaks} | {worst:.1f} |")
+
+
+def wobble() -> None:
+    for jitter in (1, 3, 8):
+        leaks, worst, lost = 0, -300.0, 0
+        for seed in range(4):
+            rng = np.random.default_rng(seed)
+            x, spans = sg.keyed_sequence("2580", 60, 80, -12, lead_ms=300 + seed)
+            pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+            raw = [
+                RtpPacket(
+                    p.payload_type,
+                    p.marker,
+                    p.sequence_number,
+                    p.timestamp + (int(rng.integers(-jitter, jitter + 1)) if i else 0),
+                    p.ssrc,
+                    payload=p.payload,
+                ).serialize()
+                for i, p in enumerate(_packets(pcm))
+            ]
+            out = _filtered(raw)
+            lost += len(raw) - len(out)
+            y = np.zeros(len(pcm) + 100)
+            for p in map(RtpPacket.parse, out):
+                at = p.timestamp - 5000
+                y[max(at, 0) : at + 160] = pf.ulaw_decode(p.payload)[max(-at, 0) :]
+            for k, (s, e) in enumerate(spans):
+                w = worst_window_db(y, s, e, "2580"[k], -12)
+                leaks += w > -40
+                worst = max(worst, w)
+        print(
+            f"| timestamps ±{jitter} samples (packets lost: {lost}) | 16 | {leaks} | {worst:.1f} |"
+        )
+
+
+def switch_on() -> None:
+    rng = np.random.default_rng(3)
+    x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=300)
+    pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+    s, e = spans[0]
+    packets = [p.serialize() for p in _packets(pcm)]
+    leaks, worst = 0, -300.0
+    for after in range(0, 61, 10):
+        on = (e + 8 * after) // 160 + 1
+        f = pf.RtpStreamFilter()
+        f.filtering = False
+        f.process(packets[:on])
+        f.filtering = True
+        y = _reassemble(f.process(packets[on:]) + f.flush(), 5000, len(pcm))
+        w = worst_window_db(y, s, e, "5", -12)
+        leaks += w > -40
+        worst = max(worst, w)
+    print(f"| filtering switched on 0-60 ms after a keypress | 7 | {leaks} | {worst:.1f} |")
+
+
+def hostile_cost() -> None:
+    payload = bytes(160)
+    for step, what in ((160, "steady timestamps"), (15200, "every packet ~1.9 s on")):
+        packets = [
+            RtpPacket(0, False, i & 0xFFFF, i * step, 1, payload=payload).serialize()
+            for i in range(2000)
+        ]
+        best = min(_time(packets) for _ in range(3))
+        print(f"cost, {what}: {best:.1f} µs a packet (2,000 packets, best of 3)")
+
+
+def _time(packets: list[bytes]) -> float:
+    t = time.perf_counter()
+    _filtered(packets)
+    return (time.perf_counter() - t) / len(packets) * 1e6
+
+
+def main() -> None:
+    print("| case | cases | with a window above -40 dB | loudest window (dB) |")
+    print("|---|---|---|---|")
+    losses()
+    edges()
+    wobble()
+    switch_on()
+    hostile_cost()
+
+
+if __name__ == "__main__":
+    main()
