@@ -150,6 +150,41 @@ def test_telephone_event_replacement_through_the_c_api(build: Path) -> None:
     assert f.stats["telephone_events_replaced"] > 0
 
 
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"cn_pt": 0}, b"payload type 0 given twice"),  # PCMU read as comfort noise: passed
+        ({"telephone_event_pt": 8}, b"payload type 8 given twice"),
+        ({"opus_pt": 96, "telephone_event_pt": 96}, b"payload type 96 given twice"),
+        ({"opus_pt": 96, "telephone_event_8000_pt": 101}, b"payload type 101 given twice"),
+        ({"telephone_event_8000_pt": 96}, b"telephone_event_8000_pt is for Opus"),
+        ({"pcma_pt": 128}, b"within [0, 127]"),
+    ],
+)
+def test_payload_types_are_checked_as_in_python(
+    build: Path, fields: dict[str, int], message: bytes
+) -> None:
+    """The C ABI and the Python layer build the payload-type map with one function: a type
+    given to two kinds is refused by both (the C ABI took the last one given, so a `cn_pt`
+    of 0 let PCMU audio through unfiltered as comfort noise)."""
+    import pcifilter as pf
+
+    lib = _api(build)
+    cfg = _config(lib)
+    for name, value in fields.items():
+        setattr(cfg, name, value)
+    err = ctypes.create_string_buffer(200)
+    assert lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200) is None
+    assert message in err.value
+    with pytest.raises(ValueError, match=message.decode().replace("[", r"\[")):
+        pf.RtpStreamFilter(**fields)
+    cfg = _config(lib)  # an Opus stream with the G.711 defaults left in: they are not mapped
+    cfg.opus_pt = 0
+    s = lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200)
+    assert s, err.value
+    lib.pcifilter_stream_destroy(s)
+
+
 def test_opus_stream_through_the_c_api(build: Path) -> None:
     from test_opus_stream import PT, _call, _stream
 

@@ -642,10 +642,11 @@ def test_malformed_and_refused_opus_packets_never_pass() -> None:
 
 
 def test_a_filter_carries_g711_or_opus() -> None:
-    from pcifilter import _core
-
-    with pytest.raises(ValueError, match=r"either G\.711 or Opus"):
-        _core.StreamFilter(pf.make_config(8000), 101, 0, 8, 13, "drop", 111, 16000)
+    # An Opus stream's filter maps no G.711 type (pcmu_pt=0 is the default): a PCMU packet
+    # in it is of an unknown type, dropped while filtering.
+    f = pf.RtpStreamFilter(opus_pt=PT)
+    pcmu = RtpPacket(0, False, 1, 160, 0x51, payload=bytes([0xFF]) * 160).serialize()
+    assert f.process([pcmu]) + f.flush() == [] and f.stats["unknown_dropped"] == 1
     with pytest.raises(ValueError, match="decode_rate"):
         pf.RtpStreamFilter(decode_rate=16000)
     with pytest.raises(ValueError, match="8000 or 16000"):

@@ -139,21 +139,7 @@ private:
         if (telephone_events == "drop") p.telephone_events = TelephoneEventAction::Drop;
         else if (telephone_events == "replace") p.telephone_events = TelephoneEventAction::Replace;
         else throw py::value_error("telephone_events must be 'drop' or 'replace'");
-        p.payload_types.fill(PayloadKind::Other);
-        const auto set = [&](int pt, PayloadKind k) {
-            if (pt < -1 || pt > 127) throw py::value_error("payload types must be within [0, 127] (or -1: none)");
-            if (pt >= 0) {
-                if (p.payload_types[static_cast<std::size_t>(pt)] != PayloadKind::Other)
-                    throw py::value_error("payload type " + std::to_string(pt) + " given twice");
-                p.payload_types[static_cast<std::size_t>(pt)] = k;
-            }
-        };
-        set(pcmu, PayloadKind::Pcmu);
-        set(pcma, PayloadKind::Pcma);
-        set(cn, PayloadKind::ComfortNoise);
-        set(te, PayloadKind::TelephoneEvent);
-        set(te_8000, PayloadKind::TelephoneEvent8000);
-        set(opus, PayloadKind::Opus);
+        p.payload_types = payload_type_map({pcmu, pcma, cn, te, opus, te_8000});  // ValueError
         p.opus_bitrate = opus_bitrate;
         p.scrub = scrub;
         p.validate();

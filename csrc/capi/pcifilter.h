@@ -58,7 +58,10 @@ PCIFILTER_API const char* pcifilter_version(void);
 PCIFILTER_API void pcifilter_config_init(pcifilter_config* config);
 
 typedef struct pcifilter_stream pcifilter_stream;
-/* NULL on a bad configuration; `error` (if not NULL) then gets the reason. */
+/* NULL on a bad configuration; `error` (if not NULL) then gets the reason. A payload type
+ * given to two kinds is one (e.g. cn_pt equal to pcmu_pt: the audio would pass as comfort
+ * noise), as is telephone_event_8000_pt in a G.711 stream; an Opus stream ignores pcmu_pt
+ * and pcma_pt. */
 PCIFILTER_API pcifilter_stream* pcifilter_stream_create(const pcifilter_config* config,
                                                         char* error, size_t error_len);
 PCIFILTER_API void pcifilter_stream_destroy(pcifilter_stream* s);

@@ -88,17 +88,9 @@ pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error
     }
     try {
         StreamFilterParams p;
-        p.payload_types.fill(PayloadKind::Other);
-        const bool opus = c->opus_pt >= 0;  // an Opus stream maps no G.711 type
-        const int pts[6] = {opus ? -1 : c->pcmu_pt, opus ? -1 : c->pcma_pt, c->cn_pt,
-                            c->telephone_event_pt, c->opus_pt, c->telephone_event_8000_pt};
-        const PayloadKind kinds[6] = {PayloadKind::Pcmu, PayloadKind::Pcma, PayloadKind::ComfortNoise,
-                                      PayloadKind::TelephoneEvent, PayloadKind::Opus,
-                                      PayloadKind::TelephoneEvent8000};
-        for (int i = 0; i < 6; ++i) {
-            if (pts[i] < -1 || pts[i] > 127) throw std::invalid_argument("payload types must be within [0, 127] or -1");
-            if (pts[i] >= 0) p.payload_types[static_cast<std::size_t>(pts[i])] = kinds[i];
-        }
+        const bool opus = c->opus_pt >= 0;
+        p.payload_types = payload_type_map({c->pcmu_pt, c->pcma_pt, c->cn_pt, c->telephone_event_pt, c->opus_pt,
+                                            c->telephone_event_8000_pt});
         if (c->telephone_events != PCIFILTER_TE_DROP && c->telephone_events != PCIFILTER_TE_REPLACE)
             throw std::invalid_argument("telephone_events must be PCIFILTER_TE_DROP or PCIFILTER_TE_REPLACE");
         p.telephone_events = c->telephone_events == PCIFILTER_TE_REPLACE ? TelephoneEventAction::Replace

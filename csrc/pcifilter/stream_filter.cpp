@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "pcifilter/byte_order.hpp"
 #include "pcifilter/dtmf_detector.hpp"
@@ -49,6 +51,30 @@ StreamFilterParams::StreamFilterParams() {
     payload_types[8] = PayloadKind::Pcma;
     payload_types[13] = PayloadKind::ComfortNoise;
     payload_types[101] = PayloadKind::TelephoneEvent;  // the usual dynamic choice
+}
+
+std::array<PayloadKind, 128> payload_type_map(const PayloadTypeNumbers& n) {
+    const bool opus = n.opus >= 0;
+    if (!opus && n.telephone_event_8000 >= 0)
+        throw std::invalid_argument("telephone_event_8000_pt is for Opus streams; in G.711 ones it is telephone_event_pt");
+    const std::pair<int, PayloadKind> given[] = {
+        {opus ? -1 : n.pcmu, PayloadKind::Pcmu},
+        {opus ? -1 : n.pcma, PayloadKind::Pcma},
+        {n.cn, PayloadKind::ComfortNoise},
+        {n.telephone_event, PayloadKind::TelephoneEvent},
+        {n.telephone_event_8000, PayloadKind::TelephoneEvent8000},
+        {n.opus, PayloadKind::Opus},
+    };
+    std::array<PayloadKind, 128> map{};
+    map.fill(PayloadKind::Other);
+    for (const auto& [pt, kind] : given) {
+        if (pt < -1 || pt > 127) throw std::invalid_argument("payload types must be within [0, 127] (or -1: none)");
+        if (pt < 0) continue;
+        if (map[static_cast<std::size_t>(pt)] != PayloadKind::Other)
+            throw std::invalid_argument("payload type " + std::to_string(pt) + " given twice");
+        map[static_cast<std::size_t>(pt)] = kind;
+    }
+    return map;
 }
 
 void StreamFilterParams::validate() const {

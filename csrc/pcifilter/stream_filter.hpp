@@ -55,6 +55,17 @@ namespace pcifilter {
 // answer Opus with telephone-event/8000): their durations are read in 8 kHz units (in a G.711
 // stream the two are the same).
 enum class PayloadKind : std::uint8_t { Other = 0, Pcmu, Pcma, ComfortNoise, TelephoneEvent, Opus, TelephoneEvent8000 };
+// The payload types a stream's SDP gives each kind (-1: none). An Opus stream (opus >= 0)
+// maps no G.711 type: a filter carries one or the other.
+struct PayloadTypeNumbers {
+    int pcmu = 0, pcma = 8, cn = 13, telephone_event = 101;
+    int opus = -1, telephone_event_8000 = -1;  // both for Opus streams only
+};
+// The map of a StreamFilterParams from those numbers, for every binding alike: a number
+// outside [0, 127] and -1, one given to two kinds (a packet of it would be read as the
+// wrong kind: audio taken for comfort noise passes unfiltered), or telephone_event_8000 in
+// a G.711 stream is std::invalid_argument.
+std::array<PayloadKind, 128> payload_type_map(const PayloadTypeNumbers& n);
 // What becomes of telephone-event packets while filtering is on.
 enum class TelephoneEventAction : std::uint8_t { Drop = 0, Replace = 1 };
 

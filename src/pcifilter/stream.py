@@ -65,16 +65,11 @@ class RtpStreamFilter:
         opus = opus_pt >= 0
         if not opus and decode_rate != 8000:
             raise ValueError("decode_rate is for Opus streams; G.711 runs at 8000 Hz")
-        if not opus and telephone_event_8000_pt >= 0:
-            raise ValueError(
-                "telephone_event_8000_pt is for Opus streams; in G.711 ones it is "
-                "telephone_event_pt"
-            )
         self._f = _core.StreamFilter(
             make_config(decode_rate, **options),
             telephone_event_pt,
-            -1 if opus else pcmu_pt,  # a filter carries G.711 or Opus
-            -1 if opus else pcma_pt,
+            pcmu_pt,  # not mapped in an Opus stream: a filter carries G.711 or Opus
+            pcma_pt,
             cn_pt,
             telephone_events,
             opus_pt,
