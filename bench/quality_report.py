@@ -9,14 +9,19 @@ leak sweep per background and look-ahead. Prints Markdown for bench/RESULTS.md.
 `--recorded`: the same measures on recorded telephone speech and music on hold
 (`pcifilter.corpus.recorded`, Debian's asterisk sound packages) instead of espeak-ng and
 synthesis. `--onset-bound`: what catching quiet keypresses' onsets under speech and music
-costs an idealised detector (see `onset_bound`).
+costs an idealised detector (see `onset_bound`). `--notch-bound`: band-stopped speech instead
+of muted spans, in PESQ and in the leak sweep. `--loud-seeds`: the tests' leak sweep at
+-3/-10/-15 dBm0 over twenty seeds.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pesq import pesq
@@ -57,6 +62,11 @@ def main() -> None:
         help="only the PESQ of the masked speech with an ideal DTMF band-stop in the masks",
     )
     ap.add_argument(
+        "--loud-seeds",
+        action="store_true",
+        help="only the leak sweep at -3/-10/-15 dBm0 over speech and music, twenty seeds",
+    )
+    ap.add_argument(
         "--g711-talkoff",
         action="store_true",
         help="only talk-off on four hours of speech and of music, linear and through G.711",
@@ -92,6 +102,9 @@ def main() -> None:
         return
     if a.notch_bound:
         notch_bound()
+        return
+    if a.loud_seeds:
+        loud_seeds()
         return
 
     print("### Talk-off (digits reported; spandsp 0.0.6 on the same audio)\n")
@@ -360,26 +373,122 @@ def speech_pesq(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(scores))
 
 
+def _band_stopped(
+    x: np.ndarray, spans: list[tuple[int, int]], pair_only: bool, width: float
+) -> np.ndarray:
+    """x with each span replaced by x through an ideal (non-causal, brick-wall FFT) band-stop
+    of DTMF frequencies, each ±width and ±10 Hz more (±3.5 % and ±20 Hz when width is 0):
+    all eight, or only the strongest row and column over the span (what a candidate window
+    of the detector would name)."""
+    xf = x.astype(np.float64)
+    spectrum = np.fft.rfft(xf)
+    hz = np.fft.rfftfreq(len(xf), 1 / 8000)
+
+    def stop(freqs: tuple[float, ...]) -> np.ndarray:
+        keep = np.ones(len(hz), bool)
+        for f in freqs:
+            lo, hi = (
+                (f * 0.965 - 20, f * 1.035 + 20)
+                if width == 0
+                else (f * (1 - width) - 10, f * (1 + width) + 10)
+            )
+            keep &= ~((hz > lo) & (hz < hi))
+        return np.fft.irfft(spectrum * keep, len(xf))
+
+    everything = None if pair_only else stop((*sg.ROW_HZ, *sg.COL_HZ))
+    y = xf.copy()
+    for s, e in spans:
+        if everything is not None:
+            y[s:e] = everything[s:e]
+            continue
+        seg = xf[s:e]
+        power = {
+            f: float(abs(np.dot(seg, np.exp(-2j * np.pi * f * np.arange(e - s) / 8000))) ** 2)
+            for f in (*sg.ROW_HZ, *sg.COL_HZ)
+        }
+        y[s:e] = stop(
+            (max(sg.ROW_HZ, key=power.__getitem__), max(sg.COL_HZ, key=power.__getitem__))
+        )[s:e]
+    return np.clip(np.round(y), -32768, 32767).astype(np.int16)
+
+
 def notch_bound() -> None:
     """What a gentler masking signal could win at best: the default scrubber's spans on ten
-    minutes of speech filled with the speech itself, every DTMF band removed by an ideal
-    (non-causal, brick-wall FFT) band-stop of each frequency ±width and ±20 Hz more, PESQ
-    against the speech, beside the muted output's."""
+    minutes of speech filled with the speech itself through an ideal band-stop of the DTMF
+    frequencies (_band_stopped: all eight, or the span's strongest pair), PESQ against the
+    speech, beside the muted output's; then what it costs under the leak criterion: the
+    leak sweep (48 keypresses per cell, seed 24) with the spans that no reported keypress
+    overlaps filled so (a reported keypress's spans stay muted)."""
     (speech, _), _ = _scrub_continuous()
     x = corpus.cached("speech", 600, 7)
-    spectrum = np.fft.rfft(x.astype(np.float64))
-    hz = np.fft.rfftfreq(len(x), 1 / 8000)
     print(f"muted (the default): PESQ {speech_pesq(x, speech.audio):.2f}")
-    for width in (0.035, 0.06):
-        keep = np.ones(len(hz), bool)
-        for f in (*sg.ROW_HZ, *sg.COL_HZ):
-            keep &= ~((hz > f * (1 - width) - 20) & (hz < f * (1 + width) + 20))
-        notched = np.fft.irfft(spectrum * keep, len(x))
-        y = x.astype(np.float64)
-        for s, e in speech.spans:
-            y[s:e] = notched[s:e]
-        y16 = np.clip(np.round(y), -32768, 32767).astype(np.int16)
-        print(f"DTMF bands ±{100 * width:g} % notched instead: PESQ {speech_pesq(x, y16):.2f}")
+    for pair_only, width, name in (
+        (False, 0.0, "all eight, ±3.5 % and 20 Hz"),
+        (False, 0.06, "all eight, ±6 % and 10 Hz"),
+        (False, 0.05, "all eight, ±5 % and 10 Hz"),
+        (True, 0.05, "the span's strongest pair, ±5 % and 10 Hz"),
+    ):
+        y = _band_stopped(x, speech.spans, pair_only, width)
+        print(f"DTMF bands band-stopped instead ({name}): PESQ {speech_pesq(x, y):.2f}")
+
+    def filled(pair_only: bool) -> Callable[..., pf.ScrubResult]:
+        def scrub(pcm: np.ndarray, **options: Any) -> pf.ScrubResult:
+            r = pf.scrub(pcm, **options)
+            keys = [(8 * e.start_ms, 8 * e.end_ms) for e in r.events]
+            soft = [(s, e) for s, e in r.spans if not any(a < e and s < b for a, b in keys)]
+            y = _band_stopped(pcm, soft, pair_only, 0.05)
+            keep = np.ones(len(y), bool)
+            for s, e in soft:
+                keep[s:e] = False
+            y[keep] = r.audio[keep]  # everything else as the scrubber made it
+            return replace(r, audio=y)
+
+        return scrub
+
+    variants = (("muted", pf.scrub), ("all eight ±5 %", filled(False)), ("pair ±5 %", filled(True)))
+    print("\n| background | dBm0 | " + " | ".join(v for v, _ in variants) + " |")
+    print("|---|---|" + "---|" * len(variants))
+    for bg in ("speech", "music"):
+        for level in (-3.0, -10.0, -15.0, -25.0, -30.0):
+            counts = []
+            for _, scrub in variants:
+                rng = np.random.default_rng(24)
+                counts.append(
+                    sum(
+                        sweep_case(rng, bg, level, i, scrub=scrub)[0].worst_db > -40.0
+                        for i in range(48)
+                    )
+                )
+            print(
+                f"| {bg} | {level:g} | " + " | ".join(f"{c} / 48" for c in counts) + " |",
+                flush=True,
+            )
+
+
+def loud_seeds() -> None:
+    """The leak sweep the tests run at -3/-10/-15 dBm0 over speech and music (-20 dBm0), over
+    twenty seeds (20-39, 48 keypresses each: 960 per cell): keypresses with a 10 ms window
+    above -40 dB, and where."""
+    print(
+        "| background | dBm0 | keypresses with a trace | worst (dB re tone) "
+        "| covered (of the tone) |"
+    )
+    print("|---|---|---|---|---|")
+    for bg in ("speech", "music"):
+        for level in (-3.0, -10.0, -15.0):
+            traces, worst, cover = 0, -200.0, []
+            for seed in range(20, 40):
+                rng = np.random.default_rng(seed)
+                for i in range(48):
+                    res = sweep_case(rng, bg, level, i)[0]
+                    if res.worst_db > -40.0:
+                        traces += 1
+                        worst = max(worst, res.worst_db)
+                        cover.append(f"{100 * res.covered:.0f} %")
+            print(
+                f"| {bg} | {level:g} | {traces} of 960 | {worst:.1f} | {', '.join(cover) or '-'} |",
+                flush=True,
+            )
 
 
 def mask_ratio_sweep() -> None:

@@ -6,6 +6,7 @@ own, and no independent decoder may recover a digit. Shared by tests and bench r
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,7 +94,10 @@ def leak_case(
     mode: str = "silence",
     lookahead_ms: float = 40.0,
     twist_db: float = 0.0,
+    scrub: Callable[..., pf.ScrubResult] = pf.scrub,
 ) -> tuple[LeakResult, npt.NDArray[np.int16], npt.NDArray[np.int16]]:
+    """One keypress into 1.2 s of a background, through `scrub` (pf.scrub, or a variant
+    under study that returns what it does)."""
     n = 9600
     x = background(bg, n, rng)
     tone_full = np.zeros(n)
@@ -102,7 +106,7 @@ def leak_case(
     )
     x += tone_full
     pcm = sg.to_int16(x)
-    r = pf.scrub(pcm, mode=mode, lookahead_ms=lookahead_ms)
+    r = scrub(pcm, mode=mode, lookahead_ms=lookahead_ms)
     out = r.audio.astype(np.float64)
     lo, hi = sg.digit_freqs(digit)
     worst = -200.0
@@ -126,11 +130,12 @@ def sweep_case(
     mode: str = "silence",
     lookahead_ms: float = 40.0,
     random_twist: bool = True,
+    scrub: Callable[..., pf.ScrubResult] = pf.scrub,
 ) -> tuple[LeakResult, npt.NDArray[np.int16], npt.NDArray[np.int16]]:
     """The i-th keypress of a leak sweep: digit i % 16, 40-200 ms long and, with
     `random_twist`, a twist from -4 to +2 dB, drawn from `rng` in that order."""
     duration_ms = float(rng.uniform(40, 200))
     twist_db = float(rng.uniform(-4, 2)) if random_twist else 0.0
     return leak_case(
-        rng, bg, tone_dbm0, duration_ms, sg.DIGITS[i % 16], mode, lookahead_ms, twist_db
+        rng, bg, tone_dbm0, duration_ms, sg.DIGITS[i % 16], mode, lookahead_ms, twist_db, scrub
     )
