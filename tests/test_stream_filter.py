@@ -571,6 +571,80 @@ def test_replace_falls_back_to_drop_when_audio_follows_its_events() -> None:
     _assert_no_digit(_reassemble(out, 5000, len(pcm)))
 
 
+def _interleave_apart(audio: list[RtpPacket], te: list, ts0: int) -> list[bytes]:
+    """Audio and telephone-event packets in send order, the events numbered in a sequence of
+    their own (from 40000), the audio keeping its own."""
+    timeline = [((p.timestamp - ts0) & 0xFFFFFFFF, 0, p) for p in audio]
+    timeline += [(at, 1, p) for at, p in te]
+    timeline.sort(key=lambda x: (x[0], x[1]))
+    out, seq = [], 40000
+    for _, is_event, p in timeline:
+        if is_event:
+            p = RtpPacket(p.payload_type, p.marker, seq, p.timestamp, p.ssrc, payload=p.payload)
+            seq += 1
+        out.append(p.serialize())
+    return out
+
+
+@pytest.mark.parametrize("mode", ["drop", "replace"])
+def test_events_under_an_ssrc_of_their_own_in_the_audio_s_sequence(mode: str) -> None:
+    """Some senders send telephone-events under an SSRC of their own beside the audio's
+    (rtpengine issue 1569): not a new source. Taken for one, every switch restarted the
+    timeline (80 keypresses reported for 16, audio masked at each switch); now the output is
+    the one of events under the audio's SSRC, replacements under the audio's SSRC too."""
+    pcm, spans = _call()
+    outs = []
+    for ssrc in (0x1234, 0x9999):
+        raw = _interleave(_packets(pcm), _te_packets(spans, CARD, None, 5000, ssrc), 5000)
+        f = pf.RtpStreamFilter(telephone_events=mode)
+        outs.append(f.process(raw) + f.flush())
+        assert pf.digits_of(f.take_events()) == CARD
+        assert f.stats["ssrc_changes"] == 0
+    assert outs[0] == outs[1]
+    assert f.stats["side_events"] > 0
+    assert {RtpPacket.parse(p).ssrc for p in outs[1]} == {0x1234}
+
+
+@pytest.mark.parametrize("onset_ms", [0, 30])
+def test_events_under_an_ssrc_sequence_and_clock_of_their_own(onset_ms: int) -> None:
+    """Events under their own SSRC, numbered in their own sequence and on a clock base of
+    their own, from a gateway that sends them instead of audio `onset_ms` into each keypress:
+    each keypress reported once, the audio's sequence numbers left as they were (nothing of
+    its sequence was taken out), and the keypresses' in-band onsets masked from the events,
+    placed on the audio's timeline by their arrival."""
+    pcm, spans = _call()
+    audio = [
+        p
+        for p in _packets(pcm)
+        if not any(s + 8 * onset_ms <= p.timestamp - 5000 < e for s, e in spans)
+    ]
+    te = [
+        (at + 8 * onset_ms, p)
+        for at, p in _te_packets(spans, CARD, None, 0x7000_0000, 0x9999)
+        if at >= 0
+    ]
+    raw = _interleave_apart(audio, te, 5000)
+    f = pf.RtpStreamFilter()
+    out = f.process(raw) + f.flush()
+    assert pf.digits_of(f.take_events()) == CARD
+    assert f.stats["ssrc_changes"] == 0 and f.stats["telephone_events_dropped"] == len(te)
+    assert [RtpPacket.parse(p).sequence_number for p in out] == [p.sequence_number for p in audio]
+    y = _reassemble(out, 5000, len(pcm))
+    _assert_no_digit(y)
+    for st_, _ in spans:
+        assert not y[st_ : st_ + 8 * onset_ms].any()
+    # Switched off and on with such events held: they are taken out, the audio not renumbered.
+    f = pf.RtpStreamFilter()
+    f.filtering = False
+    held = f.process(raw[:40])
+    f.filtering = True
+    rest = f.process(raw[40:]) + f.flush()
+    sent = [RtpPacket.parse(p) for p in held + rest]
+    assert all(p.ssrc == 0x1234 for p in sent if p.payload_type == 0)
+    seqs = [p.sequence_number for p in sent if p.payload_type == 0]
+    assert seqs == [p.sequence_number for p in audio]
+
+
 def test_telephone_events_option_is_checked() -> None:
     with pytest.raises(ValueError, match="telephone_events"):
         pf.RtpStreamFilter(telephone_events="forward")

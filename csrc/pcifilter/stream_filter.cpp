@@ -179,11 +179,11 @@ void StreamFilter::set_filtering(bool on) noexcept {
         for (std::size_t i = 0; i < count_; ++i) {
             Slot& s = slots_[(head_ + i) % kSlots];
             if (s.telephone_event) {
-                ++removed;
+                if (!s.own_sequence) ++removed;
                 ++stats_.telephone_events_dropped;
                 continue;
             }
-            if (removed != 0)
+            if (removed != 0 && !s.own_sequence)
                 set_sequence(s.bytes.data(), static_cast<std::uint16_t>(sequence_of(s.bytes.data()) - removed));
             if (kept != i) std::swap(slots_[(head_ + kept) % kSlots], s);
             ++kept;
@@ -231,6 +231,8 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     replaced_until_ = 0;
     replacing_ = true;
     seq_seen_ = false;
+    audio_seen_ = false;
+    side_seen_ = false;
     masked_granules_.fill(0);
     last_reencoded_end_ = last_masked_end_ = -1;
     after_run_ = false;
@@ -267,7 +269,7 @@ std::int64_t StreamFilter::to_timeline(std::int64_t rtp) const noexcept {
     return rtp >= 0 ? rtp / clock_div_ : -((-rtp + clock_div_ - 1) / clock_div_);
 }
 
-StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t len) noexcept {
+StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t len, bool renumber) noexcept {
     if (count_ == kSlots) return nullptr;
     Slot& s = slots_[(head_ + count_) % kSlots];
     ++count_;
@@ -277,10 +279,11 @@ StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t 
     s.telephone_event = false;
     s.replacement = false;
     s.undecodable = false;
+    s.own_sequence = false;
     s.fed = true;
     s.ready = true;
     // Sequence numbers stay contiguous across the packets taken out.
-    set_sequence(s.bytes.data(), static_cast<std::uint16_t>(sequence_of(data) - seq_offset_));
+    if (renumber) set_sequence(s.bytes.data(), static_cast<std::uint16_t>(sequence_of(data) - seq_offset_));
     return &s;
 }
 
@@ -542,6 +545,89 @@ std::int64_t StreamFilter::unwrap(std::uint32_t timestamp) const noexcept {
     return last_rtp_ + static_cast<std::int32_t>(timestamp - last_ts);
 }
 
+void StreamFilter::push_side_event(const std::uint8_t* data, std::size_t len, const RtpHeader& h) noexcept {
+    // Telephone-events under an SSRC of their own beside the audio's (some senders keep
+    // out-of-band DTMF apart so: rtpengine issue 1569). They are the audio's keypresses, not
+    // a new source: taken for one, every switch between the two restarted the timeline (its
+    // guards masking 40 ms of audio each time) and reported each keypress again.
+    if (!side_seen_ || h.ssrc != side_ssrc_) {
+        side_seen_ = true;
+        side_ssrc_ = h.ssrc;
+        tracker_.reset();
+        // Numbered on in the audio's sequence (one sender numbering all its packets), or in
+        // a sequence of its own: then taking its packets out leaves the audio's as they are.
+        const auto d = static_cast<std::int16_t>(h.sequence - max_seq_);
+        side_same_sequence_ = seq_seen_ && d > 0 && d <= 8;
+        // On the audio's clock base (within the longest gap), or on one of its own: then
+        // placed by arrival, the event having begun its duration before the newest audio
+        // (earlier rather than later: masks from events begin a look-ahead before anyway).
+        side_ts_offset_ = 0;
+        const std::int64_t off = unwrap(h.timestamp) - last_rtp_;
+        const auto gap = static_cast<std::int64_t>(params_.max_gap_samples) * clock_div_;
+        if (off > gap || off < -gap) {
+            TelephoneEvent e;
+            const std::uint32_t unit = params_.event_duration_unit(h.payload_type);
+            const std::uint32_t duration =
+                parse_telephone_event(data + h.payload_offset, h.payload_length, &e) ? e.duration * unit : 0;
+            side_ts_offset_ = base_ts_ + static_cast<std::uint32_t>(last_rtp_) - duration - h.timestamp;
+        }
+    }
+    ++stats_.side_events;
+    bool newest = false;
+    if (side_same_sequence_) {
+        newest = static_cast<std::int16_t>(h.sequence - max_seq_) > 0;
+        if (newest) max_seq_ = h.sequence;
+    }
+    push_event(data, len, h, h.timestamp + side_ts_offset_, side_same_sequence_);
+}
+
+void StreamFilter::push_event(const std::uint8_t* data, std::size_t len, const RtpHeader& h,
+                              std::uint32_t timestamp, bool audio_sequence) noexcept {
+    // A telephone-event packet; `timestamp` on the audio's clock base; `audio_sequence`:
+    // numbered in the audio's sequence (taking it out renumbers the packets after it).
+    const std::uint32_t unit = params_.event_duration_unit(h.payload_type);
+    const std::int64_t t = to_timeline(unwrap(timestamp));
+    TelephoneEvent e;
+    bool current = false;  // a packet of the keypress under way (not stale, not malformed)
+    if (parse_telephone_event(data + h.payload_offset, h.payload_length, &e)) {
+        const auto k = tracker_.on_packet(timestamp, e, unit);
+        current = k != TelephoneEventTracker::Packet::Stale;
+        if (current) {
+            last_rfc4733_start_ = to_timeline(unwrap(tracker_.start_timestamp()));
+            last_rfc4733_end_ =
+                last_rfc4733_start_ + static_cast<std::int64_t>(tracker_.duration()) / clock_div_;
+        }
+        if (k == TelephoneEventTracker::Packet::NewEvent && telephone_event_digit(e.code) != 0) {
+            ToneEvent ev;
+            ev.kind = EventKind::Dtmf;
+            ev.digit = telephone_event_digit(e.code);
+            ev.start = t;
+            ev.end = t + static_cast<std::int64_t>(e.duration * unit) / clock_div_;
+            ev.level_dbm0 = -float(e.volume);
+            ev.rfc4733 = true;
+            events_.push_back(ev);
+            ++stats_.keypresses_rfc4733;
+        }
+    }
+    if (!filtering_) {
+        if (Slot* s = enqueue(data, len, audio_sequence)) {
+            s->telephone_event = true;
+            s->own_sequence = !audio_sequence;
+        }
+        return;
+    }
+    if (current) {
+        // Mask the keypress in the audio too, from a whole look-ahead before its start.
+        scrubber_.mask(last_rfc4733_start_ - scrubber_.delay(), last_rfc4733_end_ + scrubber_.hangover());
+        // Replacement audio takes the event packet's place in the sequence: not for events
+        // numbered apart from the audio (dropped then, as in "drop").
+        if (params_.telephone_events == TelephoneEventAction::Replace && audio_sequence && replace_event(data, h))
+            return;
+    }
+    if (audio_sequence) ++seq_offset_;  // never forwarded: taken out of the sequence
+    ++stats_.telephone_events_dropped;
+}
+
 void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
     ++stats_.packets_in;
     if (len > kMaxPacket) {
@@ -557,6 +643,9 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
     if (!have_stream_) {
         tracker_.reset();
         start_stream(h.ssrc, h.timestamp);
+    } else if (h.ssrc != ssrc_ && audio_seen_ && params_.event_duration_unit(h.payload_type) > 0) {
+        push_side_event(data, len, h);
+        return;
     } else if (h.ssrc != ssrc_) {
         ++stats_.ssrc_changes;
         tracker_.reset();
@@ -574,41 +663,8 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
     const std::int64_t t = to_timeline(rtp);
     const PayloadKind kind = params_.payload_types[h.payload_type];
 
-    if (const std::uint32_t unit = params_.event_duration_unit(h.payload_type); unit > 0) {
-        TelephoneEvent e;
-        bool current = false;  // a packet of the keypress under way (not stale, not malformed)
-        if (parse_telephone_event(data + h.payload_offset, h.payload_length, &e)) {
-            const auto k = tracker_.on_packet(h.timestamp, e, unit);
-            current = k != TelephoneEventTracker::Packet::Stale;
-            if (current) {
-                last_rfc4733_start_ = to_timeline(unwrap(tracker_.start_timestamp()));
-                last_rfc4733_end_ =
-                    last_rfc4733_start_ + static_cast<std::int64_t>(tracker_.duration()) / clock_div_;
-            }
-            if (k == TelephoneEventTracker::Packet::NewEvent && telephone_event_digit(e.code) != 0) {
-                ToneEvent ev;
-                ev.kind = EventKind::Dtmf;
-                ev.digit = telephone_event_digit(e.code);
-                ev.start = t;
-                ev.end = t + static_cast<std::int64_t>(e.duration * unit) / clock_div_;
-                ev.level_dbm0 = -float(e.volume);
-                ev.rfc4733 = true;
-                events_.push_back(ev);
-                ++stats_.keypresses_rfc4733;
-            }
-        }
-        if (!filtering_) {
-            if (Slot* s = enqueue(data, len)) s->telephone_event = true;
-            return;
-        }
-        if (current) {
-            // Mask the keypress in the audio too, from a whole look-ahead before its start.
-            scrubber_.mask(last_rfc4733_start_ - scrubber_.delay(), last_rfc4733_end_ + scrubber_.hangover());
-            if (params_.telephone_events == TelephoneEventAction::Replace && replace_event(data, h))
-                return;
-        }
-        ++seq_offset_;  // never forwarded: taken out of the sequence
-        ++stats_.telephone_events_dropped;
+    if (params_.event_duration_unit(h.payload_type) > 0) {
+        push_event(data, len, h, h.timestamp, true);
         return;
     }
     if (kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma || kind == PayloadKind::Opus) {
@@ -672,6 +728,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
             return;
         }
         audio_pt_ = h.payload_type;
+        audio_seen_ = true;
         ++stats_.audio_packets;
         hold_audio(*s, kind, h.payload_offset, h.payload_length, n, t, rtp);
         return;
@@ -751,6 +808,7 @@ bool StreamFilter::replace_event(const std::uint8_t* data, const RtpHeader& h) n
     const std::uint32_t ts = base_ts_ + static_cast<std::uint32_t>(start * clock_div_);
     s->bytes[0] &= 0xCF;  // no padding, no extension
     s->bytes[1] = static_cast<std::uint8_t>(audio_pt_);  // no marker
+    for (int b = 0; b < 4; ++b) s->bytes[8 + b] = static_cast<std::uint8_t>(ssrc_ >> (24 - 8 * b));  // the audio's
     for (int b = 0; b < 4; ++b) s->bytes[4 + b] = static_cast<std::uint8_t>(ts >> (24 - 8 * b));
     // G.711: idle codes, masked anyway; Opus: encoded from the masked output when ready.
     const std::size_t bytes = codec == PayloadKind::Opus ? 0 : n;

@@ -104,6 +104,7 @@ struct StreamFilterStats {
     // the decode rate).
     std::uint64_t bad_payloads = 0, reencoded = 0, concealed_samples = 0;
     std::uint64_t unknown_dropped = 0;  // unknown payload types not forwarded while filtering
+    std::uint64_t side_events = 0;      // telephone-event packets under an SSRC of their own
     RtpDropCounters malformed;
 };
 
@@ -163,6 +164,7 @@ private:
         bool audio = false;
         PayloadKind codec = PayloadKind::Other;  // of audio: Pcmu, Pcma or Opus
         bool telephone_event = false;
+        bool own_sequence = false;  // numbered apart from the audio (side-stream events): never renumbered
         bool replacement = false;  // masking audio in place of telephone-events
         bool undecodable = false;  // Opus that libopus refused to decode: re-encoded
         bool fed = true;  // audio given to the scrubber (false: held for reordering)
@@ -191,11 +193,14 @@ private:
     void mark_masked(std::int64_t t, std::size_t n, bool masked) noexcept;
     void mark_runs(std::int64_t t, std::size_t n) noexcept;
     bool maybe_masked(std::int64_t t, std::size_t n) const noexcept;
-    Slot* enqueue(const std::uint8_t* data, std::size_t len) noexcept;
+    Slot* enqueue(const std::uint8_t* data, std::size_t len, bool renumber = true) noexcept;
     void hold_audio(Slot& s, PayloadKind codec, std::size_t payload_offset, std::size_t payload_bytes,
                     std::size_t samples, std::int64_t t, std::int64_t rtp) noexcept;
     void sort_held() noexcept;
     bool replace_event(const std::uint8_t* data, const RtpHeader& h) noexcept;
+    void push_side_event(const std::uint8_t* data, std::size_t len, const RtpHeader& h) noexcept;
+    void push_event(const std::uint8_t* data, std::size_t len, const RtpHeader& h, std::uint32_t timestamp,
+                    bool audio_sequence) noexcept;
     void take_inband_events() noexcept;
     // Opus: the packet's audio from the output ring, masked whole when `masked`, encoded.
     void reencode(Slot& s, bool masked) noexcept;
@@ -263,6 +268,10 @@ private:
     bool replacing_ = true;            // false once the sender was found sending both
     bool seq_seen_ = false;
     std::uint16_t max_seq_ = 0;        // newest sequence number received
+    bool audio_seen_ = false;          // audio came under ssrc_ (since the stream started)
+    // Telephone-events under an SSRC of their own beside the audio's (push_side_event).
+    bool side_seen_ = false, side_same_sequence_ = false;
+    std::uint32_t side_ssrc_ = 0, side_ts_offset_ = 0;
     StreamFilterStats stats_;
 };
 
