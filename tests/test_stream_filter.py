@@ -571,6 +571,18 @@ def test_replace_falls_back_to_drop_when_audio_follows_its_events() -> None:
     _assert_no_digit(_reassemble(out, 5000, len(pcm)))
 
 
+def test_a_key_pressed_again_after_lost_end_packets_is_a_new_press() -> None:
+    """Every end packet of each keypress lost (or never sent): the next press of the same key
+    170 ms on is a new keypress, not the next segment of a long one (RFC 4733 §2.5.1.3 cuts
+    segments only at the 16-bit duration's end). Before, CARD's fifteen '1's came out as one."""
+    pcm, spans = _call()
+    te = [(at, p) for at, p in _te_packets(spans, CARD, None, 5000, 0x1234) if p.payload[1] < 0x80]
+    f = pf.RtpStreamFilter()
+    f.process(_interleave(_packets(pcm), te, 5000))
+    f.flush()
+    assert pf.digits_of(f.take_events()) == CARD
+
+
 def _interleave_apart(audio: list[RtpPacket], te: list, ts0: int) -> list[bytes]:
     """Audio and telephone-event packets in send order, the events numbered in a sequence of
     their own (from 40000), the audio keeping its own."""

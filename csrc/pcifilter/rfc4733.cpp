@@ -33,8 +33,13 @@ TelephoneEventTracker::Packet TelephoneEventTracker::on_packet(std::uint32_t ts,
             ended_ = e.end;
             return Packet::Update;
         }
-        // §2.5.1.5: the next segment starts where the previous one's duration ended.
+        // §2.5.1.3: a long event goes on in a new segment, timestamped where the previous
+        // one's duration ended, once that duration filled the 16-bit field (0xFFFF; its last
+        // updates may be lost: 1600 units of slack). The same key pressed again after a
+        // press whose end packets were all lost is a new press, not a segment: taken for
+        // one, "11" in a card number came out as "1".
         if (e.code == code_ && !ended_ && since_segment > 0 &&
+            last_duration_ >= (0xFFFFu - 1600u) * unit &&
             static_cast<std::uint32_t>(since_segment) <= last_duration_ + 1600u) {
             done_segments_ += static_cast<std::uint32_t>(since_segment);
             segment_ts_ = ts;

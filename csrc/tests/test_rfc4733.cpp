@@ -39,6 +39,11 @@ int main() {
     CHECK(feed(100000 + 65535, ev(5, 1000)) == P::Continuation);
     CHECK(feed(100000 + 65535, ev(5, 2000, true)) == P::Update);
     CHECK(t.duration() == 65535u + 2000u && t.start_timestamp() == 100000u);
+    // The same key again 170 ms on, the first press's end packets all lost: a new press
+    // (a segment follows only a duration that filled the field).
+    CHECK(feed(200000, ev(1, 480)) == P::NewEvent);
+    CHECK(feed(200000 + 1360, ev(1, 160)) == P::NewEvent);
+    CHECK(feed(200000 + 1360 + 1360, ev(1, 160)) == P::NewEvent);
     // A jump far back is a discontinuity, not a late packet: a new keypress.
     CHECK(feed(50000, ev(3, 160)) == P::NewEvent);
     t.reset();  // a new stream (SSRC) starts afresh
@@ -47,7 +52,7 @@ int main() {
     CHECK(feed(0xFFFFFF00u, ev(9, 640, true)) == P::Update);
     CHECK(feed(0x00000100u, ev(9, 320)) == P::NewEvent);
     CHECK(feed(0xFFFFFF00u, ev(9, 640, true)) == P::Stale);
-    CHECK(reports == 6);  // sipp, repeat, long, discontinuity, two around the wrap
+    CHECK(reports == 9);  // sipp, repeat, long, three presses, discontinuity, two around the wrap
     // Durations at 8 kHz in a 48 kHz stream (telephone-event/8000 beside Opus): unit 6.
     t.reset();
     CHECK(t.on_packet(48000, ev(4, 160), 6) == P::NewEvent);
