@@ -108,3 +108,38 @@ def test_refusals() -> None:
         pf.RtpSession(OFFER, OPUS_ANSWER)
     with pytest.raises(ValueError, match="sender must be"):
         pf.RtpSession(OFFER, ANSWER).process(b"", "agent")
+
+
+def test_the_first_audio_stream_the_answer_accepted_is_filtered() -> None:
+    """A "best-effort SRTP" offer lists the audio twice (SAVP first, AVP second) and the
+    answer rejects the first (port 0): the session filters the second, with its payload
+    types (here PCMA and telephone-event 96, which the first line does not carry)."""
+    offer = (
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/SAVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
+        "m=audio 4002 RTP/AVP 8 96\r\na=rtpmap:96 telephone-event/8000\r\n"
+    )
+    answer = (
+        "v=0\r\no=- 2 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\n"
+        "m=audio 0 RTP/SAVP 0\r\n"
+        "m=audio 5000 RTP/AVP 8 96\r\na=rtpmap:96 telephone-event/8000\r\n"
+    )
+    s = pf.RtpSession(offer, answer)
+    assert s.index == 1
+    x, spans = sg.keyed_sequence("42", 80, 100, -10, lead_ms=200)
+    pcm = sg.to_int16(x)
+    audio = [
+        RtpPacket(
+            8, False, i, 160 * i, 1, payload=pf.alaw_encode(pcm[160 * i : 160 * i + 160]).tobytes()
+        ).serialize()
+        for i in range(len(pcm) // 160)
+    ]
+    te = RtpPacket(96, True, len(audio), spans[0][0], 1, payload=bytes([4, 10, 0, 160]))
+    out = s.process([*audio, te.serialize()], "offerer") + s.flush("offerer")
+    assert len(out) == len(audio) and s.take_events("offerer")
+    y = np.concatenate([pf.alaw_decode(RtpPacket.parse(p).payload) for p in out])
+    assert spandsp.spandsp_digits(y, lenient=True) == ("", 0)
+    rejected = answer.replace("m=audio 5000", "m=audio 0")
+    with pytest.raises(ValueError, match="accepted no audio stream"):
+        pf.RtpSession(offer, rejected)

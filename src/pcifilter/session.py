@@ -3,7 +3,8 @@
 
 Packets sent to an endpoint carry the payload types of that endpoint's SDP: the offerer's
 packets (to the answerer) are read with the answer's map, and the other way round. The call
-runs G.711 or Opus, as the answer's first audio codec says (a filter scrubs one of them).
+runs G.711 or Opus, as the answer's first audio codec says (a filter scrubs one of them). The
+stream is the first audio stream the answer accepted (port not 0).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def _codec_family(answer: AudioMedia) -> bool:
 
 
 class RtpSession:
-    """Both directions of one call's first audio stream, each with its own filter."""
+    """Both directions of one call's audio stream (the first the answer accepted; `index`
+    among the m=audio lines), each with its own filter."""
 
     def __init__(
         self, offer: str | SessionDescription, answer: str | SessionDescription, **options: Any
@@ -61,12 +63,21 @@ class RtpSession:
         self.answer = (
             answer if isinstance(answer, SessionDescription) else SessionDescription.parse(answer)
         )
-        opus = _codec_family(self.answer.audio[0])
-        if opus and self.offer.audio[0].payload_type_of("opus", 48000) is None:
+        # The first audio stream the answer accepted (a port of 0 rejects one, RFC 3264 §6):
+        # a "best-effort SRTP" offer lists the stream twice and the answer takes one.
+        accepted = [i for i, m in enumerate(self.answer.audio) if m.port != 0]
+        if not accepted:
+            raise ValueError("the answer accepted no audio stream (every m=audio port is 0)")
+        self.index = accepted[0]
+        if self.index >= len(self.offer.audio):
+            raise ValueError("the answer has more m=audio lines than the offer")
+        offered, answered = self.offer.audio[self.index], self.answer.audio[self.index]
+        opus = _codec_family(answered)
+        if opus and offered.payload_type_of("opus", 48000) is None:
             raise ValueError("the answer chose Opus, which the offer did not list")
         self._filters = {
-            "offerer": _filter_for(self.answer.audio[0], opus, **options),  # offerer -> answerer
-            "answerer": _filter_for(self.offer.audio[0], opus, **options),
+            "offerer": _filter_for(answered, opus, **options),  # offerer -> answerer
+            "answerer": _filter_for(offered, opus, **options),
         }
 
     def _filter(self, sender: str) -> RtpStreamFilter:
