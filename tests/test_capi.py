@@ -281,3 +281,48 @@ def test_masks_asked_for_and_reported_through_the_c_api(build: Path) -> None:
         spans.append((ts.value, d.value))
     assert spans == f.take_masked() and spans[0] == (1400, 400)
     lib.pcifilter_stream_destroy(s)
+
+
+def test_advance_through_the_c_api(build: Path) -> None:
+    """`pcifilter_stream_advance` does what `advance` does in Python: the same packets come
+    out at the same media clock from a stream with pauses, advanced by a relay's timer."""
+    from test_stream_filter import _live, _talkspurts
+
+    import pcifilter as pf
+    from pcifilter.rtp import RtpPacket
+
+    lib = _api(build)
+    lib.pcifilter_stream_advance.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+    cfg = _config(lib)
+    err = ctypes.create_string_buffer(200)
+    s = lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200)
+    assert s, err.value
+    buf, n = ctypes.create_string_buffer(1500), ctypes.c_size_t()
+
+    def drain() -> list[bytes]:
+        got = []
+        while lib.pcifilter_stream_pop(s, buf, 1500, ctypes.byref(n)) == 1:
+            got.append(buf.raw[: n.value])
+        return got
+
+    raw, _, _ = _talkspurts()
+    pending = sorted(raw, key=lambda p: RtpPacket.parse(p).timestamp)
+    out, when, now = [], [], 0
+    while pending:
+        now += 160
+        while pending and RtpPacket.parse(pending[0]).timestamp - 5000 + 160 <= now:
+            p = pending.pop(0)
+            assert lib.pcifilter_stream_push(s, p, len(p)) == 0
+            got = drain()
+            out += got
+            when += [now] * len(got)
+        assert lib.pcifilter_stream_advance(s, 5000 + now - 160) == 0
+        got = drain()
+        out += got
+        when += [now] * len(got)
+    lib.pcifilter_stream_flush(s)
+    got = drain()
+    out, when = out + got, when + [now] * len(got)
+    lib.pcifilter_stream_destroy(s)
+    assert (out, when) == _live(pf.RtpStreamFilter(), raw, 160)
+    assert lib.pcifilter_stream_advance(None, 0) == -1

@@ -721,3 +721,38 @@ def test_opusdec_decodes_the_output(tmp_path: Path) -> None:
     y = read_wav(wav).pcm
     assert abs(len(y) - len(out) * 160) <= 160
     assert spandsp.spandsp_digits(y, lenient=True) == ("", 0)
+
+
+@pytest.mark.parametrize("mode", ["silk", "celt"])
+def test_advance_puts_opus_audio_out_over_a_pause(mode: str) -> None:
+    """An Opus sender that pauses (DTX) after its keypresses: advanced by a relay's timer, the
+    filter puts out the packets the look-ahead holds within the look-ahead and the jitter
+    allowance of the pause, the stream still decodes, and nothing of a keypress is heard."""
+    from test_stream_filter import _live
+
+    pcm, spans = _call("52")
+    stream = [RtpPacket.parse(p) for p in _stream(pcm, mode, 20)]
+    half = len(stream) // 2
+    raw = [
+        RtpPacket(
+            p.payload_type,
+            p.marker,
+            p.sequence_number,
+            (p.timestamp + (48000 if i >= half else 0)) & 0xFFFFFFFF,
+            p.ssrc,
+            payload=p.payload,
+        ).serialize()
+        for i, p in enumerate(stream)
+    ]
+    jitter = 960
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+    out, when = _live(f, raw, jitter, ts0=TS0, clock=48000)
+    assert len(out) == len(raw) and f.stats["late"] == 0
+    delay = 6 * f.delay  # decode-rate samples to 48 kHz RTP units
+    for p, t in zip(out, when, strict=True):
+        q = RtpPacket.parse(p)
+        assert t <= (q.timestamp - TS0) + 960 + delay + jitter + 960
+    y = _listen(out)
+    cut = (stream[half].timestamp - TS0) // 6  # the pause, taken out: the call as heard
+    _assert_no_trace(np.concatenate([y[:cut], y[cut + 8000 :]]), spans, "52")
+    assert pf.digits_of(f.take_events()) == "52"

@@ -140,6 +140,8 @@ def test_the_first_audio_stream_the_answer_accepted_is_filtered() -> None:
     assert len(out) == len(audio) and s.take_events("offerer")
     y = np.concatenate([pf.alaw_decode(RtpPacket.parse(p).payload) for p in out])
     assert spandsp.spandsp_digits(y, lenient=True) == ("", 0)
+    held = s.process(audio[:10], "answerer")  # the other way, advanced over a pause
+    assert len(held + s.advance(160 * 10 + 400, "answerer")) == 10  # the delay is 360
     rejected = answer.replace("m=audio 5000", "m=audio 0")
     with pytest.raises(ValueError, match="accepted no audio stream"):
         pf.RtpSession(offer, rejected)

@@ -394,6 +394,143 @@ def test_a_stream_that_ends_in_a_keypress_leaves_nothing_of_it(head_ms: int) -> 
     assert worst <= -40.0
 
 
+def _live(
+    f: pf.RtpStreamFilter, raw: list[bytes], jitter: int, ts0: int = 5000, clock: int = 8000
+) -> tuple[list[bytes], list[int]]:
+    """`raw` sent in real time to a filter that a relay's timer advances every 20 ms: a packet
+    arrives when its audio is complete (its timestamp plus 20 ms), the timer advances the
+    filter to the media clock less `jitter` (RTP units). What came out, and the media clock
+    (RTP units after ts0) at which each packet came out."""
+    step = clock // 50
+    pending = sorted(raw, key=lambda p: (RtpPacket.parse(p).timestamp - ts0) & 0xFFFFFFFF)
+    out: list[bytes] = []
+    when: list[int] = []
+    now = 0
+    while pending:
+        now += step
+        while (
+            pending and ((RtpPacket.parse(pending[0]).timestamp - ts0) & 0xFFFFFFFF) + step <= now
+        ):
+            got = f.process(pending.pop(0))
+            out += got
+            when += [now] * len(got)
+        got = f.advance((ts0 + now - jitter) & 0xFFFFFFFF)
+        out += got
+        when += [now] * len(got)
+    got = f.flush()
+    return out + got, when + [now] * len(got)
+
+
+def _talkspurts(seed: int = 3) -> tuple[list[bytes], np.ndarray, list[tuple[int, int]]]:
+    """Three talkspurts of speech, a keypress in the second, each followed by a comfort-noise
+    packet and a pause of 1-1.5 s in which the sender sends nothing (DTX; sequence numbers
+    run on). Packets, the audio as sent, and the keypress's span."""
+    rng = np.random.default_rng(seed)
+    speech = corpus.cached("speech", 600, seed=7)
+    pcm = np.zeros(8000 * 8, np.int16)
+    raw: list[bytes] = []
+    seq, at, spans = 1000, 0, []
+    for k in range(3):
+        n = 8000
+        part = speech[8000 * (5 + k) : 8000 * (5 + k) + n].astype(np.float64) * 0.3
+        if k == 1:
+            s0, e0 = sg.key_into(part, rng, "7", 120, -10.0, 3000)
+            spans.append((at + s0, at + e0))
+        pcm[at : at + n] = sg.to_int16(part)
+        for i in range(0, n, 160):
+            raw.append(
+                RtpPacket(
+                    0,
+                    i == 0,
+                    seq & 0xFFFF,
+                    5000 + at + i,
+                    0x1234,
+                    payload=pf.ulaw_encode(pcm[at + i : at + i + 160]).tobytes(),
+                ).serialize()
+            )
+            seq += 1
+        raw.append(
+            RtpPacket(13, False, seq & 0xFFFF, 5000 + at + n, 0x1234, payload=b"\x40").serialize()
+        )
+        seq += 1
+        at += n + int(rng.integers(8000, 12000)) // 160 * 160
+    return raw, pcm[:at], spans
+
+
+@pytest.mark.parametrize("jitter_ms", [0, 20, 60])
+def test_advance_puts_held_audio_out_over_a_pause(jitter_ms: int) -> None:
+    """A live relay's timer advances the filter: the audio the look-ahead holds at the end of
+    a talkspurt, and the comfort-noise packet after it, come out within the look-ahead and
+    the jitter allowance of the sender's pause, not a second later with the next talkspurt
+    (as without advance). The packets are those of the filter given the whole stream at once."""
+    raw, _, _ = _talkspurts()
+    jitter = 8 * jitter_ms
+    whole = pf.RtpStreamFilter()
+    expected = whole.process(raw) + whole.flush()
+    f = pf.RtpStreamFilter()
+    out, when = _live(f, raw, jitter)
+    assert out == expected and f.stats["late"] == 0
+    for p, t in zip(out, when, strict=True):
+        q = RtpPacket.parse(p)
+        due = (q.timestamp - 5000) + len(q.payload) * (q.payload_type == 0) + f.delay + jitter
+        assert t <= due + 160, (q.sequence_number, t - due)
+    without = pf.RtpStreamFilter()
+    _, held = _live(without, raw, 10**6)  # never advanced
+    assert max(h - w for h, w in zip(held, when, strict=True)) >= 8000  # held over the pause
+    # A talkspurt after a comfort-noise packet, whose sequence number its first packet skips,
+    # is no loss: the audio comes out as from the same stream without the comfort noise
+    # (before, the start of every talkspurt after one was masked as a loss's edge is).
+    audio = [RtpPacket.parse(p) for p in raw if RtpPacket.parse(p).payload_type == 0]
+    plain = pf.RtpStreamFilter()
+    bare = (
+        plain.process(
+            [
+                RtpPacket(0, p.marker, i, p.timestamp, p.ssrc, payload=p.payload).serialize()
+                for i, p in enumerate(audio)
+            ]
+        )
+        + plain.flush()
+    )
+    assert [RtpPacket.parse(p).payload for p in out if RtpPacket.parse(p).payload_type == 0] == [
+        RtpPacket.parse(p).payload for p in bare
+    ]
+
+
+@pytest.mark.parametrize("head_ms", [1, 3, 6, 10])
+def test_a_pause_in_a_keypress_s_first_milliseconds_leaves_nothing_of_it(head_ms: int) -> None:
+    """A sender that pauses (DTX) a few ms into a keypress and sends the rest after the pause:
+    advanced over the pause, the filter has put out the audio before it long before the rest
+    comes. Under 7 ms the detector cannot tell the part before the pause, so its last 15 ms
+    are masked when they sound like a keypress, as at a stream's end."""
+    from leak import worst_window_db
+
+    rng = np.random.default_rng(head_ms)
+    x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=300 - head_ms)
+    s, e = spans[0]
+    pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+    cut = s + 8 * head_ms
+    assert cut % 160 == 0
+    packets = _packets(pcm)
+    pause = 8000  # one second, sequence numbers running on
+    raw = [
+        RtpPacket(
+            0,
+            p.marker,
+            p.sequence_number,
+            p.timestamp + (pause if p.timestamp - 5000 >= cut else 0),
+            p.ssrc,
+            payload=p.payload,
+        ).serialize()
+        for p in packets
+    ]
+    f = pf.RtpStreamFilter()
+    out, _ = _live(f, raw, 160)
+    y = _reassemble(out, 5000, len(pcm) + pause)
+    heard = np.concatenate([y[:cut], y[cut + pause :]])  # the keypress as a listener hears it
+    assert worst_window_db(heard, s, e, "5", -12) <= -40.0
+    assert f.stats["late"] == 0
+
+
 def test_comfort_noise_and_other_payload_types_pass_in_order() -> None:
     pcm, _ = _call()
     audio = _packets(pcm[:8000])

@@ -16,6 +16,8 @@ void bind_stream_filter(py::module_& m) {
              "Packets in (one bytes-like packet or an iterable of them); the packets that became "
              "ready, in order.")
         .def("flush", &PyStreamFilter::flush, "End of stream: every packet still held.")
+        .def("advance", &PyStreamFilter::advance, py::arg("timestamp"),
+             "The stream's media clock reached RTP `timestamp`: the packets that became ready.")
         .def("take_events", &PyStreamFilter::take_events)
         .def("mask", &PyStreamFilter::mask, py::arg("timestamp"), py::arg("duration"),
              "Masks the audio from RTP timestamp `timestamp` for `duration` RTP clock units, "

@@ -78,6 +78,16 @@ public:
         }
         return out.to_list();
     }
+    py::typing::List<py::bytes> advance(std::uint32_t timestamp) {
+        Output out;
+        {
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(mutex_);
+            f_.advance(timestamp);
+            drain(out);
+        }
+        return out.to_list();
+    }
     PyEvents take_events() {
         std::lock_guard<std::mutex> lock(mutex_);
         PyEvents ev = to_py_events(f_.events(), params_.scrub);

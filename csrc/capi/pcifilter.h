@@ -70,6 +70,11 @@ PCIFILTER_API int pcifilter_stream_push(pcifilter_stream* s, const uint8_t* pack
 /* 1 and the packet in `out` (capacity `cap`, 1500 is always enough) when one is ready, else 0. */
 PCIFILTER_API int pcifilter_stream_pop(pcifilter_stream* s, uint8_t* out, size_t cap, size_t* len);
 PCIFILTER_API int pcifilter_stream_flush(pcifilter_stream* s);
+/* The stream's media clock reached RTP `timestamp` (a live relay: on a timer, less its jitter
+ * allowance): the audio the look-ahead holds is put out over a pause of the sender (DTX,
+ * comfort noise, hold); ready packets are then taken with pcifilter_stream_pop. Audio that
+ * comes later for time before `timestamp` is late (dropped). */
+PCIFILTER_API int pcifilter_stream_advance(pcifilter_stream* s, uint32_t timestamp);
 /* 1 and the event when one is waiting, else 0. */
 PCIFILTER_API int pcifilter_stream_poll_event(pcifilter_stream* s, pcifilter_event* event);
 PCIFILTER_API int64_t pcifilter_stream_delay(const pcifilter_stream* s);

@@ -126,6 +126,12 @@ int pcifilter_stream_pop(pcifilter_stream* s, uint8_t* out, std::size_t cap, std
     return s->filter.pop(out, len) ? 1 : 0;
 }
 
+int pcifilter_stream_advance(pcifilter_stream* s, uint32_t timestamp) {
+    if (s == nullptr) return -1;
+    s->filter.advance(timestamp);
+    return 0;
+}
+
 int pcifilter_stream_flush(pcifilter_stream* s) {
     if (s == nullptr) return -1;
     s->filter.flush();

@@ -232,6 +232,8 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     replacing_ = true;
     seq_seen_ = false;
     audio_seen_ = false;
+    paused_ = false;
+    passed_next_ = 0;
     side_seen_ = false;
     masked_granules_.fill(0);
     last_reencoded_end_ = last_masked_end_ = -1;
@@ -258,7 +260,7 @@ void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new
 }
 
 void StreamFilter::guard_end() noexcept {
-    feed_held(true);  // its ramp out past the last sample, on the silence flush() pushes through
+    feed_held(INT64_MAX);  // its ramp out past the last sample, on the silence flush() pushes through
     scrubber_.mask(fed_ - ms(kCutGuardMs), fed_ + scrubber_.ramp());
 }
 
@@ -740,7 +742,12 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         if (newest) ++seq_offset_;
         return;
     }
-    enqueue(data, len);  // comfort noise (and, when allowed, anything else) passes in order
+    // Comfort noise (and, when allowed, anything else) passes in order. Its sequence number
+    // is remembered: the audio after it skips that number, and is no loss (conceal_until).
+    if (Slot* s = enqueue(data, len)) {
+        passed_seqs_[passed_next_ % passed_seqs_.size()] = sequence_of(s->bytes.data());
+        ++passed_next_;
+    }
 }
 
 void StreamFilter::hold_audio(Slot& s, PayloadKind codec, std::size_t payload_offset,
@@ -757,7 +764,7 @@ void StreamFilter::hold_audio(Slot& s, PayloadKind codec, std::size_t payload_of
     s.t = t;
     last_rtp_ = std::max(last_rtp_, rtp);
     sort_held();
-    feed_held(false);
+    feed_held(INT64_MIN);
 }
 
 void StreamFilter::sort_held() noexcept {
@@ -828,9 +835,18 @@ void StreamFilter::conceal_until(const Slot& next) noexcept {
     // detector. Nothing is output for the gap.
     const std::int64_t gap = next.t - fed_;
     const std::int64_t before = fed_ - 1;
-    // A packet lost (the sequence numbers skip), not silence the sender left out (DTX).
-    const bool lost =
-        last_fed_seq_ >= 0 && static_cast<std::uint16_t>(sequence_of(next.bytes.data()) - last_fed_seq_) != 1;
+    // A packet lost (the sequence numbers skip), not silence the sender left out (DTX, the
+    // numbers of the comfort-noise packets sent meanwhile skipped).
+    bool lost = false;
+    if (last_fed_seq_ >= 0) {
+        const auto skipped = static_cast<std::uint16_t>(sequence_of(next.bytes.data()) - last_fed_seq_ - 1);
+        std::uint16_t passed = 0;
+        for (std::size_t i = 0; i < std::min<std::size_t>(passed_next_, passed_seqs_.size()); ++i)
+            passed += static_cast<std::uint16_t>(passed_seqs_[i] - last_fed_seq_ - 1) < skipped;
+        lost = skipped > passed;
+    }
+    // A pause (DTX) that falls in a keypress's first milliseconds, as a stream's end.
+    if (filtering_ && !lost && !paused_) guard_pause();
     const std::int64_t unit = params_.scrub.sample_rate / 400;
     if (opus_ && next.codec == PayloadKind::Opus && !next.replacement && gap % unit == 0 &&
         gap <= 48 * unit) {
@@ -852,7 +868,7 @@ void StreamFilter::conceal_until(const Slot& next) noexcept {
     }
 }
 
-void StreamFilter::feed_held(bool force) noexcept {
+void StreamFilter::feed_held(std::int64_t force_before) noexcept {
     // Feed held audio in timestamp order. Before a gap, wait while the audio held beyond it
     // is within the reorder window (the missing packet may still come); then, or when
     // forced, the gap becomes silence.
@@ -870,6 +886,7 @@ void StreamFilter::feed_held(bool force) noexcept {
             // A gap shorter than any packet (2.5 ms, Opus's shortest; timestamps that wobble)
             // is no packet still to come: filled at once.
             const bool short_gap = next->t - fed_ < params_.scrub.sample_rate / 400;  // 2.5 ms
+            const bool force = next->t <= force_before;
             if (!force && !short_gap && held <= static_cast<std::int64_t>(params_.reorder_window_samples)) break;
             ++stats_.gaps;
             conceal_until(*next);
@@ -890,6 +907,7 @@ void StreamFilter::feed_held(bool force) noexcept {
             next->undecodable = true;
         }
         next->fed = true;
+        paused_ = false;
         last_fed_seq_ = sequence_of(next->bytes.data());
         // A stream that starts in a keypress's last 15 ms or less: too little for the detector
         // (it finds 15 ms and more), a tone for a listener. While filtering, its first 15 ms
@@ -914,18 +932,40 @@ bool StreamFilter::pop(std::uint8_t* out, std::size_t* len) noexcept {
     return true;
 }
 
+void StreamFilter::guard_pause() noexcept {
+    // A stream that ends, or pauses, in a keypress's first few ms (the detector finds 15 ms
+    // and more): while filtering, its last 15 ms are masked when the sound it ends with (its
+    // last 10 ms, still in the look-ahead) is one.
+    if (!filtering_ || fed_ <= 0) return;
+    const std::size_t n = scrubber_.recent_input(pcm_.data(), static_cast<std::size_t>(ms(10)));
+    if (keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, true))
+        scrubber_.mask(fed_ - ms(kEdgeGuardMs), fed_ + scrubber_.ramp());
+}
+
+void StreamFilter::advance(std::uint32_t timestamp) noexcept {
+    if (!have_stream_ || !audio_seen_) return;
+    const std::int64_t target = to_timeline(unwrap(timestamp));
+    if (target <= fed_) return;  // the audio is ahead of the clock: nothing to do
+    feed_held(target);
+    if (!paused_) audio_end_ = fed_;
+    std::int64_t until = std::min(target, audio_end_ + scrubber_.delay());
+    for (std::size_t i = 0; i < count_; ++i) {  // never over audio held for later
+        const Slot& q = slots_[(head_ + i) % kSlots];
+        if (q.audio && !q.fed) until = std::min(until, q.t);
+    }
+    if (until > fed_) {
+        if (!paused_) guard_pause();
+        paused_ = true;
+        feed_until(until);
+    }
+    mark_ready();
+}
+
 void StreamFilter::flush() noexcept {
     if (!have_stream_) return;
     if (guard_end_ && filtering_) guard_end();
-    feed_held(true);
-    // A stream that ends in a keypress's first few ms (the detector finds 15 ms and more):
-    // while filtering, its last 15 ms are masked when the sound it ends with (its last 10 ms,
-    // still in the look-ahead) is one.
-    if (filtering_) {
-        const std::size_t n = scrubber_.recent_input(pcm_.data(), static_cast<std::size_t>(ms(10)));
-        if (keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, true))
-            scrubber_.mask(fed_ - ms(kEdgeGuardMs), fed_ + scrubber_.ramp());
-    }
+    feed_held(INT64_MAX);
+    if (!paused_) guard_pause();
     // Push silence through the look-ahead: the last samples get their decisions and output.
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
     scrubber_.flush(tmp_.data());

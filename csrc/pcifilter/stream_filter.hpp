@@ -122,6 +122,16 @@ public:
     bool pop(std::uint8_t* out, std::size_t* len) noexcept;
     // End of stream: everything still held becomes ready.
     void flush() noexcept;
+    // The stream's media clock has reached RTP timestamp `timestamp`: everything that plays
+    // before it has been sent. For a live relay, called on a timer with its jitter allowance
+    // subtracted, so that the audio the look-ahead holds comes out when the sender pauses
+    // (DTX, comfort noise, hold, a mute) rather than when it sends again. Audio still held
+    // before it is fed (a gap before it taken for lost), then silence after the last audio,
+    // as far as `timestamp` and no further than the look-ahead needs to put all of it out;
+    // a packet that comes later for time fed so is late (dropped, counted). Ready packets
+    // are then taken with pop(). While filtering, a pause that falls in a keypress's first
+    // milliseconds is guarded as the end of a stream is.
+    void advance(std::uint32_t timestamp) noexcept;
 
     void set_filtering(bool on) noexcept;
     bool filtering() const noexcept { return filtering_; }
@@ -185,7 +195,11 @@ private:
     void collect_spans() noexcept;
     void report_masked(std::int64_t t, std::int64_t n) noexcept;
     void close_masked_run() noexcept;
-    void feed_held(bool force) noexcept;
+    // Feeds held audio; a gap before a packet that starts at or before `force_before` is
+    // filled at once (taken for lost or left out), later ones wait for the reorder window.
+    void feed_held(std::int64_t force_before) noexcept;
+    // While filtering: masks the last 15 ms fed when they sound like a keypress's start.
+    void guard_pause() noexcept;
     void conceal_until(const Slot& next) noexcept;
     void mark_ready() noexcept;
     void copy_to_ring(std::int64_t t, const std::int16_t* y, std::size_t n) noexcept;
@@ -216,6 +230,8 @@ private:
     bool after_run_ = false;  // no audio packet has gone out since that one
     bool guard_start_ = false, guard_end_ = false;  // guard_ends()
     std::int32_t last_fed_seq_ = -1;  // sequence number of the last audio packet fed (-1: none)
+    std::array<std::uint16_t, 8> passed_seqs_{};  // of the last comfort-noise (and other) packets passed
+    std::size_t passed_next_ = 0;
     // While filtering, masked whatever is there: the detector finds 15 ms of a keypress and
     // more, so 15 ms on each side of a lost packet and at a stream's start (when it starts
     // like a keypress); 40 ms after a cut that may fall in a keypress (a restart, or a loss
@@ -269,6 +285,8 @@ private:
     bool seq_seen_ = false;
     std::uint16_t max_seq_ = 0;        // newest sequence number received
     bool audio_seen_ = false;          // audio came under ssrc_ (since the stream started)
+    bool paused_ = false;              // advance() fed silence after the last audio ...
+    std::int64_t audio_end_ = 0;       // ... which ended there (timeline)
     // Telephone-events under an SSRC of their own beside the audio's (push_side_event).
     bool side_seen_ = false, side_same_sequence_ = false;
     std::uint32_t side_ssrc_ = 0, side_ts_offset_ = 0;

@@ -9,7 +9,8 @@
 // truncation, random extension, splicing). Invariants checked on every output packet: it
 // parses, it is no longer than a slot, and no telephone-event leaves while filtering is on,
 // with telephone-events dropped and replaced, on Opus streams, and with a 200 ms look-ahead
-// (masks carried back; filters in turn); masks asked for at any time and of any length.
+// (masks carried back; filters in turn); masks asked for at any time and of any length; the
+// media clock advanced (a relay's timer) near the stream's clock and anywhere.
 // The coverage-guided build (clang -fsanitize=fuzzer, `fuzz_stream_filter_libfuzzer`, run by
 // ./dev.sh test when clang is installed) uses LLVMFuzzerTestOneInput instead of main.
 #include <cmath>
@@ -121,6 +122,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)h->filter.mask(ts, duration);
         h->filter.masked_spans().clear();
     }
+    if ((data[0] & 0x20) != 0 && size >= 5) {  // the media clock advanced: to any timestamp
+        std::uint32_t ts;
+        std::memcpy(&ts, data + 1, 4);
+        h->filter.advance(ts);
+        h->drain();
+    }
     h->push(data + 1, size - 1);
     return 0;
 }
@@ -168,6 +175,12 @@ int main(int argc, char** argv) {
             (void)h->filter.mask(at, static_cast<std::uint32_t>(rng() % 3 == 0 ? rng() : rng() % 8000));
         }
         if (rng() % 7 == 0) h->filter.masked_spans().clear();  // drained now and then
+        if (rng() % 5 == 0) {  // a relay's timer: the media clock near the stream's, or anywhere
+            const std::uint32_t at = rng() % 4 != 0 ? ts - static_cast<std::uint32_t>(rng() % 4000)
+                                                    : static_cast<std::uint32_t>(rng());
+            h->filter.advance(at);
+            h->drain();
+        }
         buf = pool[rng() % pool.size()];
         // Keep most inputs in sequence, so the stream logic (not only parsing) is exercised.
         if (buf.size() >= 12 && rng() % 4 != 0) {

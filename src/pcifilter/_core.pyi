@@ -319,6 +319,10 @@ class StreamFilter:
         pass_unknown_payloads: bool = False,
         telephone_event_8000_pt: typing.SupportsInt | typing.SupportsIndex = -1,
     ) -> None: ...
+    def advance(self, timestamp: typing.SupportsInt | typing.SupportsIndex) -> list[bytes]:
+        """
+        The stream's media clock reached RTP `timestamp`: the packets that became ready.
+        """
     def flush(self) -> list[bytes]:
         """
         End of stream: every packet still held.

@@ -89,6 +89,10 @@ class RtpSession:
         """Packets from `sender` ('offerer' or 'answerer') in; the ready packets out."""
         return self._filter(sender).process(packets)
 
+    def advance(self, timestamp: int, sender: str) -> list[bytes]:
+        """The `sender`'s media clock reached RTP `timestamp` (see RtpStreamFilter.advance)."""
+        return self._filter(sender).advance(timestamp)
+
     def flush(self, sender: str) -> list[bytes]:
         """End of the `sender`'s stream."""
         return self._filter(sender).flush()

@@ -111,6 +111,18 @@ class RtpStreamFilter:
         """End of stream: every packet still held."""
         return list(self._f.flush())
 
+    def advance(self, timestamp: int) -> list[bytes]:
+        """The stream's media clock has reached RTP `timestamp`: everything that plays before
+        it has been sent; the packets that became ready. A live relay calls this on a timer
+        (the media clock less its jitter allowance) so that the audio the look-ahead holds
+        comes out when the sender pauses (DTX, comfort noise, hold) instead of when it sends
+        again. Audio still missing before `timestamp` is taken for lost, silence is fed after
+        the last audio (no further than the look-ahead needs), and a packet that comes later
+        for that time is late (dropped, counted in `stats["late"]`)."""
+        if not 0 <= timestamp <= 0xFFFFFFFF:
+            raise ValueError(f"timestamp must be within [0, 2**32), not {timestamp}")
+        return list(self._f.advance(timestamp))
+
     def take_events(self) -> list[ToneEvent]:
         """Keypresses (name 'dtmf' in-band, 'rfc4733' from telephone-events), each once."""
         return list(self._f.take_events())
