@@ -5,6 +5,7 @@ relative to the tone; -300 is digital silence) and packets lost, for
 
 - one packet lost anywhere in a keypress (40-120 ms, 10 and 20 ms packets, six seeds);
 - a stream that starts in a keypress's last 1-20 ms, or ends in its first 1-20 ms;
+- a sender that pauses (DTX) 1-20 ms into a keypress, given at once or advanced (live);
 - timestamps off by up to ±1, ±3, ±8 samples;
 - filtering switched on 0-60 ms after a keypress ended (what goes out after the switch);
 - the cost of hostile timestamps (every packet ~1.9 s on) against steady ones.
@@ -79,6 +80,43 @@ def edges() -> None:
             else "a stream that starts in a keypress's last"
         )
         print(f"| {what} 1-20 ms | 80 | {leaks} | {worst:.1f} |")
+
+
+def pauses() -> None:
+    """A sender that pauses (DTX, sequence numbers running on, 1 s) 1-20 ms into a keypress
+    and sends its rest after the pause: the keypress as heard (the pause taken out), through
+    a filter given the stream at once and through one a relay's timer advances (20 ms
+    jitter allowance)."""
+    from test_stream_filter import _live
+
+    for live in (False, True):
+        leaks, worst = 0, -300.0
+        for ms in range(1, 21):
+            for seed in range(4):
+                rng = np.random.default_rng(seed)
+                x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=300 - ms)
+                s, e = spans[0]
+                pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+                cut = s + 8 * ms
+                raw = [
+                    RtpPacket(
+                        0,
+                        p.marker,
+                        p.sequence_number,
+                        p.timestamp + (8000 if p.timestamp - 5000 >= cut else 0),
+                        p.ssrc,
+                        payload=p.payload,
+                    ).serialize()
+                    for p in _packets(pcm)
+                ]
+                out = _live(pf.RtpStreamFilter(), raw, 160)[0] if live else _filtered(raw)
+                y = _reassemble(out, 5000, len(pcm) + 8000)
+                heard = np.concatenate([y[:cut], y[cut + 8000 :]])
+                w = worst_window_db(heard, s, e, "5", -12)
+                leaks += w > -40
+                worst = max(worst, w)
+        how = "advanced by a timer" if live else "given at once"
+        print(f"| a 1 s pause 1-20 ms into a keypress, {how} | 80 | {leaks} | {worst:.1f} |")
 
 
 def wobble() -> None:
@@ -156,6 +194,7 @@ def main() -> None:
     print("|---|---|---|---|")
     losses()
     edges()
+    pauses()
     wobble()
     switch_on()
     hostile_cost()
