@@ -157,9 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("scrub", help="mask every keypress in a WAV file or a pcap/pcapng capture")
-    s.add_argument("input")
-    s.add_argument("output")
-    s.add_argument("--mode", choices=MODES, default="silence")
+    s.add_argument("input", help="WAV (16-bit PCM, µ-law, A-law) or pcap/pcapng capture")
+    s.add_argument("output", help="written in the input's format")
+    s.add_argument(
+        "--mode",
+        choices=MODES,
+        default="silence",
+        help="what replaces a keypress: G.711 idle (default), comfort noise at the background "
+        "level, or a flat 400 Hz tone",
+    )
     s.add_argument(
         "--lookahead-ms",
         type=float,
@@ -227,16 +233,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.set_defaults(func=_scrub)
 
     d = sub.add_parser("demo", help="build, scrub and check a realistic payment call")
-    d.add_argument("--out", default="out")
-    d.add_argument("--mode", choices=MODES, default="noise")
-    d.add_argument("--no-plot", action="store_true")
+    d.add_argument("--out", default="out", help="folder for the WAVs and the PNG (default out)")
+    d.add_argument("--mode", choices=MODES, default="noise", help="masking signal (default noise)")
+    d.add_argument("--no-plot", action="store_true", help="skip the PNG")
     d.set_defaults(func=_demo)
 
     b = sub.add_parser("bench", help="cost per frame and streams per core, against spandsp")
-    b.add_argument("--seconds", type=float, default=60.0)
-    b.add_argument("--streams", type=int, default=64)
-    b.add_argument("--repeats", type=int, default=5)
-    b.add_argument("--json", action="store_true")
+    b.add_argument(
+        "--seconds", type=float, default=60.0, help="seconds of test speech timed (default 60)"
+    )
+    b.add_argument(
+        "--streams", type=int, default=64, help="streams in the batch measurements (default 64)"
+    )
+    b.add_argument("--repeats", type=int, default=5, help="runs, the best kept (default 5)")
+    b.add_argument("--json", action="store_true", help="print the figures as JSON")
     b.set_defaults(func=_bench)
 
     a = ap.parse_args(argv)
