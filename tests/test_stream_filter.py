@@ -275,6 +275,36 @@ def test_a_packet_lost_inside_a_keypress_leaves_nothing_of_it(ptime: int, durati
             _assert_no_digit(y)
 
 
+@pytest.mark.parametrize("burst", [3, 5, 8])
+def test_a_burst_of_losses_longer_than_the_look_ahead_leaves_nothing(burst: int) -> None:
+    """A burst of lost packets (30-160 ms, up to four times the look-ahead) starting
+    anywhere in a keypress or just before it: the 15 ms before the gap are masked before
+    the gap is fed, while they are still in the look-ahead (masked after it, a burst of 5
+    packets of 10 ms left the keypress's first 4 ms at full level); and, live, after a gap
+    a relay's timer filled (the 15 ms after a loss were guarded only where a gap was left
+    to fill)."""
+    from leak import worst_window_db
+
+    rng = np.random.default_rng(burst)
+    x, spans = sg.keyed_sequence("19", 60, 100, -12, lead_ms=315)
+    pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+    for ptime in (10, 20):
+        packets = _packets(pcm, ptime)
+        n = 8 * ptime
+        for k, (s, e) in enumerate(spans):
+            for first in range(s // n - burst + 1, (e - 1) // n + 1):
+                raw = [
+                    p.serialize() for i, p in enumerate(packets) if not first <= i < first + burst
+                ]
+                f = pf.RtpStreamFilter()
+                y = _reassemble(f.process(raw) + f.flush(), 5000, len(pcm))
+                assert worst_window_db(y, s, e, "19"[k], -12) <= -40.0, (ptime, first * n - s)
+                # Live, a relay's timer with no jitter allowance takes the gap for a pause
+                # and fills it before the next packet comes: the loss is still guarded.
+                y = _reassemble(_live(pf.RtpStreamFilter(), raw, 0)[0], 5000, len(pcm))
+                assert worst_window_db(y, s, e, "19"[k], -12) <= -40.0, (ptime, first * n - s)
+
+
 def test_only_a_lost_packet_is_guarded_and_only_while_filtering() -> None:
     """Around a loss (the sequence numbers skip) 15 ms are masked on each side; around
     silence the sender left out (DTX: timestamps skip, sequence numbers do not) nothing."""

@@ -575,11 +575,7 @@ void StreamFilter::push_side_event(const std::uint8_t* data, std::size_t len, co
         }
     }
     ++stats_.side_events;
-    bool newest = false;
-    if (side_same_sequence_) {
-        newest = static_cast<std::int16_t>(h.sequence - max_seq_) > 0;
-        if (newest) max_seq_ = h.sequence;
-    }
+    if (side_same_sequence_ && static_cast<std::int16_t>(h.sequence - max_seq_) > 0) max_seq_ = h.sequence;
     push_event(data, len, h, h.timestamp + side_ts_offset_, side_same_sequence_);
 }
 
@@ -828,24 +824,26 @@ bool StreamFilter::replace_event(const std::uint8_t* data, const RtpHeader& h) n
     return true;
 }
 
-void StreamFilter::conceal_until(const Slot& next) noexcept {
+bool StreamFilter::lost_before(const Slot& next) const noexcept {
+    // A packet lost before `next` (the sequence numbers skip), not silence the sender left
+    // out (DTX: the numbers of the comfort-noise packets sent meanwhile skipped).
+    if (last_fed_seq_ < 0) return false;
+    const auto skipped = static_cast<std::uint16_t>(sequence_of(next.bytes.data()) - last_fed_seq_ - 1);
+    if (skipped == 0) return false;
+    std::uint16_t passed = 0;
+    for (std::size_t i = 0; i < std::min<std::size_t>(passed_next_, passed_seqs_.size()); ++i)
+        passed += static_cast<std::uint16_t>(passed_seqs_[i] - last_fed_seq_ - 1) < skipped;
+    return skipped > passed;
+}
+
+void StreamFilter::conceal_until(const Slot& next, bool lost) noexcept {
     // Audio missing before `next` (loss or DTX). Opus: libopus conceals it, and recovers the
     // last frame from `next`'s in-band FEC where it has some, when the gap is whole 2.5 ms
     // units up to 120 ms (libopus's limits); anything else, and G.711, is silence to the
     // detector. Nothing is output for the gap.
     const std::int64_t gap = next.t - fed_;
-    const std::int64_t before = fed_ - 1;
-    // A packet lost (the sequence numbers skip), not silence the sender left out (DTX, the
-    // numbers of the comfort-noise packets sent meanwhile skipped).
-    bool lost = false;
-    if (last_fed_seq_ >= 0) {
-        const auto skipped = static_cast<std::uint16_t>(sequence_of(next.bytes.data()) - last_fed_seq_ - 1);
-        std::uint16_t passed = 0;
-        for (std::size_t i = 0; i < std::min<std::size_t>(passed_next_, passed_seqs_.size()); ++i)
-            passed += static_cast<std::uint16_t>(passed_seqs_[i] - last_fed_seq_ - 1) < skipped;
-        lost = skipped > passed;
-    }
-    // A pause (DTX) that falls in a keypress's first milliseconds, as a stream's end.
+    // A pause (DTX) that falls in a keypress's first milliseconds, as a stream's end (before
+    // the gap is fed: the audio before it is still in the look-ahead then).
     if (filtering_ && !lost && !paused_) guard_pause();
     const std::int64_t unit = params_.scrub.sample_rate / 400;
     if (opus_ && next.codec == PayloadKind::Opus && !next.replacement && gap % unit == 0 &&
@@ -856,15 +854,6 @@ void StreamFilter::conceal_until(const Slot& next) noexcept {
         feed(pcm_.data(), static_cast<std::size_t>(gap));
     } else {
         feed_until(next.t);
-    }
-    // A lost packet can cut a keypress into parts too short for the detector: its first 5 ms
-    // before the gap, or its last few after it, came through whole at the tone's level. So,
-    // while filtering, the 15 ms before and after a loss are masked whatever is in them, and
-    // the 40 ms after it if a mask held at its start (tests/test_stream_filter.py).
-    if (filtering_ && lost) {
-        const bool keypress = before >= 0 && scrubber_.masks(before);
-        scrubber_.mask(before + 1 - ms(kEdgeGuardMs), before + 1 + scrubber_.ramp());
-        scrubber_.mask(next.t - scrubber_.ramp(), next.t + ms(keypress ? kCutGuardMs : kEdgeGuardMs));
     }
 }
 
@@ -888,9 +877,27 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
             const bool short_gap = next->t - fed_ < params_.scrub.sample_rate / 400;  // 2.5 ms
             const bool force = next->t <= force_before;
             if (!force && !short_gap && held <= static_cast<std::int64_t>(params_.reorder_window_samples)) break;
-            ++stats_.gaps;
-            conceal_until(*next);
         }
+        // A lost packet can cut a keypress into parts too short for the detector: its first
+        // 5 ms before the gap, or its last few after it, came through whole at the tone's
+        // level. So, while filtering, the 15 ms before and after a loss are masked whatever is
+        // in them, and the 40 ms after it if a mask held at its start
+        // (tests/test_stream_filter.py). The 15 ms before, before the gap is fed: a gap
+        // longer than the look-ahead put them out first (a burst of 5 lost packets left a
+        // keypress's first 4 ms). After a pause that advance() filled, from the audio's end,
+        // and the 15 ms after even when no gap is left to fill.
+        const bool lost = filtering_ && lost_before(*next);
+        bool keypress = false;
+        if (lost) {
+            const std::int64_t before = (paused_ ? audio_end_ : fed_) - 1;
+            keypress = before >= 0 && scrubber_.masks(before);
+            scrubber_.mask(before + 1 - ms(kEdgeGuardMs), before + 1 + scrubber_.ramp());
+        }
+        if (next->t > fed_) {
+            ++stats_.gaps;
+            conceal_until(*next, lost);
+        }
+        if (lost) scrubber_.mask(next->t - scrubber_.ramp(), next->t + ms(keypress ? kCutGuardMs : kEdgeGuardMs));
         // A packet overlapping one fed before it (hostile or broken timestamps) goes on the
         // timeline where its audio actually goes, so that its output is its own scrubbed audio.
         next->t = std::max(next->t, fed_);

@@ -200,7 +200,8 @@ private:
     void feed_held(std::int64_t force_before) noexcept;
     // While filtering: masks the last 15 ms fed when they sound like a keypress's start.
     void guard_pause() noexcept;
-    void conceal_until(const Slot& next) noexcept;
+    bool lost_before(const Slot& next) const noexcept;
+    void conceal_until(const Slot& next, bool lost) noexcept;
     void mark_ready() noexcept;
     void copy_to_ring(std::int64_t t, const std::int16_t* y, std::size_t n) noexcept;
     void copy_from_ring(std::int64_t t, std::size_t n, std::int16_t* y) const noexcept;
