@@ -4,6 +4,7 @@ same cases, fewer of them): the loudest 10 ms window of any keypress in the outp
 relative to the tone; -300 is digital silence) and packets lost, for
 
 - one packet lost anywhere in a keypress (40-120 ms, 10 and 20 ms packets, six seeds);
+- bursts of 2-12 lost packets there (three seeds);
 - a stream that starts in a keypress's last 1-20 ms, or ends in its first 1-20 ms;
 - a sender that pauses (DTX) 1-20 ms into a keypress, given at once or advanced (live);
 - timestamps off by up to ±1, ±3, ±8 samples;
@@ -54,6 +55,36 @@ def losses() -> None:
                         leaks += w > -40
                         worst = max(worst, w)
     print(f"| one packet lost in a keypress | {cases} | {leaks} | {worst:.1f} |")
+
+
+def bursts() -> None:
+    """Bursts of 2-12 lost packets (10 and 20 ms) starting anywhere in a keypress or up to
+    the burst's length before it (40-120 ms keypresses, three seeds)."""
+    for burst in (2, 3, 5, 8, 12):
+        cases, leaks, worst = 0, 0, -300.0
+        for seed in range(3):
+            rng = np.random.default_rng(seed)
+            for duration in (40, 60, 80, 120):
+                for ptime in (10, 20):
+                    x, spans = sg.keyed_sequence("1397", duration, 100, -12, lead_ms=300 + 3 * seed)
+                    pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+                    packets = _packets(pcm, ptime)
+                    n = 8 * ptime
+                    for k, (s, e) in enumerate(spans):
+                        for first in range(s // n - burst + 1, (e + n - 1) // n):
+                            raw = [
+                                p.serialize()
+                                for i, p in enumerate(packets)
+                                if not first <= i < first + burst
+                            ]
+                            y = _reassemble(_filtered(raw), 5000, len(pcm))
+                            w = worst_window_db(y, s, e, "1397"[k], -12)
+                            cases += 1
+                            leaks += w > -40
+                            worst = max(worst, w)
+        print(
+            f"| a burst of {burst} lost packets in a keypress | {cases} | {leaks} | {worst:.1f} |"
+        )
 
 
 def edges() -> None:
@@ -193,6 +224,7 @@ def main() -> None:
     print("| case | cases | with a window above -40 dB | loudest window (dB) |")
     print("|---|---|---|---|")
     losses()
+    bursts()
     edges()
     pauses()
     wobble()
