@@ -6,7 +6,8 @@ relative to the tone; -300 is digital silence) and packets lost, for
 - one packet lost anywhere in a keypress (40-120 ms, 10 and 20 ms packets, six seeds);
 - bursts of 2-12 lost packets there (three seeds);
 - a stream that starts in a keypress's last 1-20 ms, or ends in its first 1-20 ms;
-- a sender that pauses (DTX) 1-20 ms into a keypress, given at once or advanced (live);
+- a sender that pauses (DTX) 1-20 ms into a keypress or before its last 1-20 ms, given at
+  once or advanced (live);
 - timestamps off by up to ±1, ±3, ±8 samples;
 - filtering switched on 0-60 ms after a keypress ended (what goes out after the switch);
 - the cost of hostile timestamps (every packet ~1.9 s on) against steady ones.
@@ -115,20 +116,22 @@ def edges() -> None:
 
 def pauses() -> None:
     """A sender that pauses (DTX, sequence numbers running on, 1 s) 1-20 ms into a keypress
-    and sends its rest after the pause: the keypress as heard (the pause taken out), through
+    and sends its rest after the pause, or pauses before its last 1-20 ms (timestamps that
+    jump ahead): the keypress as heard (the pause taken out), through
     a filter given the stream at once and through one a relay's timer advances (20 ms
     jitter allowance)."""
     from test_stream_filter import _live
 
-    for live in (False, True):
+    for live, into_end in ((False, False), (True, False), (False, True), (True, True)):
         leaks, worst = 0, -300.0
         for ms in range(1, 21):
             for seed in range(4):
                 rng = np.random.default_rng(seed)
-                x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=300 - ms)
+                lead = 300 + ms if into_end else 300 - ms
+                x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=lead)
                 s, e = spans[0]
                 pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
-                cut = s + 8 * ms
+                cut = e - 8 * ms if into_end else s + 8 * ms
                 raw = [
                     RtpPacket(
                         0,
@@ -147,7 +150,8 @@ def pauses() -> None:
                 leaks += w > -40
                 worst = max(worst, w)
         how = "advanced by a timer" if live else "given at once"
-        print(f"| a 1 s pause 1-20 ms into a keypress, {how} | 80 | {leaks} | {worst:.1f} |")
+        where = "before its last" if into_end else "into a keypress,"
+        print(f"| a 1 s pause {where} 1-20 ms, {how} | 80 | {leaks} | {worst:.1f} |")
 
 
 def wobble() -> None:

@@ -887,6 +887,10 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         // keypress's first 4 ms). After a pause that advance() filled, from the audio's end,
         // and the 15 ms after even when no gap is left to fill.
         const bool lost = filtering_ && lost_before(*next);
+        // Audio after a pause: a gap of 2.5 ms or more the sender left out (DTX), or one
+        // advance() filled.
+        const bool resumed =
+            filtering_ && !lost && fed_ > 0 && (next->t - fed_ >= params_.scrub.sample_rate / 400 || paused_);
         bool keypress = false;
         if (lost) {
             const std::int64_t before = (paused_ ? audio_end_ : fed_) - 1;
@@ -916,12 +920,14 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         next->fed = true;
         paused_ = false;
         last_fed_seq_ = sequence_of(next->bytes.data());
-        // A stream that starts in a keypress's last 15 ms or less: too little for the detector
-        // (it finds 15 ms and more), a tone for a listener. While filtering, its first 15 ms
-        // are masked when they start like one (tests/test_stream_filter.py).
-        if (fed_ == 0 && filtering_) {
-            if (guard_start_) scrubber_.mask(0, ms(kCutGuardMs));
-            if (keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, false)) scrubber_.mask(0, ms(kEdgeGuardMs));
+        // A stream that starts, or resumes after a pause, in a keypress's last 15 ms or less:
+        // too little for the detector (it finds 15 ms and more), a tone for a listener. While
+        // filtering, its first 15 ms are masked when they start like one
+        // (tests/test_stream_filter.py); after a pause from a ramp's length into the silence.
+        if (filtering_ && (fed_ == 0 || resumed)) {
+            if (fed_ == 0 && guard_start_) scrubber_.mask(0, ms(kCutGuardMs));
+            if (keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, false))
+                scrubber_.mask(fed_ == 0 ? 0 : fed_ - scrubber_.ramp(), fed_ + ms(kEdgeGuardMs));
         }
         feed(pcm_.data(), next->payload_samples);
     }
