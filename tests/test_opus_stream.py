@@ -756,3 +756,57 @@ def test_advance_puts_opus_audio_out_over_a_pause(mode: str) -> None:
     cut = (stream[half].timestamp - TS0) // 6  # the pause, taken out: the call as heard
     _assert_no_trace(np.concatenate([y[:cut], y[cut + 8000 :]]), spans, "52")
     assert pf.digits_of(f.take_events()) == "52"
+
+
+@pytest.mark.parametrize(("mode", "frame_ms"), [("silk", 20), ("hybrid", 10), ("celt", 10)])
+def test_losses_and_pauses_in_opus_leave_nothing_of_a_keypress(mode: str, frame_ms: int) -> None:
+    """A burst of lost packets that takes a keypress's first 40-60 ms, the rest arriving in
+    one or two packets: the guard after the loss lasts the Opus tail longer (the packet after
+    the one it masked carried the coded tone's end at -12 dB). A pause (DTX, 1 s) one packet
+    into a keypress: the packet before it decodes to a burst of mixed frequencies, no
+    keypress by its spectrum, so in Opus any loud end before a pause is masked (it was left
+    at -10 dB). Given at once and advanced live; the keypress as heard."""
+    from leak import worst_window_db
+    from test_stream_filter import _live
+
+    frame = 48 * frame_ms
+    for seed in range(2):
+        rng = np.random.default_rng(seed)
+        x, spans = sg.keyed_sequence("5", 60 + frame_ms, 100, -12, lead_ms=300, sample_rate=48000)
+        x = np.concatenate([x, np.zeros(24000)])
+        pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+        stream = [RtpPacket.parse(p) for p in _stream(pcm, mode, frame_ms)]
+        s48, e48 = spans[0]
+        first = s48 // frame
+        lost = [
+            p.serialize()
+            for i, p in enumerate(stream)
+            if not first - 1 <= i < first - 1 + 60 // frame_ms
+        ]
+        cut = (first + 1) * frame  # a pause after the keypress's first packet
+        paused = [
+            RtpPacket(
+                p.payload_type,
+                p.marker,
+                p.sequence_number,
+                (p.timestamp + (48000 if p.timestamp - TS0 >= cut else 0)) & 0xFFFFFFFF,
+                p.ssrc,
+                payload=p.payload,
+            ).serialize()
+            for p in stream
+        ]
+        for raw, pause in ((lost, 0), (paused, 8000)):
+            for live in (False, True):
+                f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+                out = (
+                    _live(f, raw, 960, ts0=TS0, clock=48000)[0]
+                    if live
+                    else f.process(raw) + f.flush()
+                )
+                y = _listen(out)
+                c8 = cut // 6
+                if pause:
+                    y = np.concatenate([y[:c8], y[c8 + pause :]])
+                heard = np.concatenate([y, np.zeros(800, np.int16)])
+                worst = worst_window_db(heard, s48 // 6, e48 // 6 + 80, "5", -12)
+                assert worst <= -40.0, (seed, pause, live, worst)

@@ -135,6 +135,12 @@ bool keypress_at_edge(const std::int16_t* x, std::size_t n, int rate, bool at_en
     return keypress_like(at_end ? x + n - m : x, m, rate);
 }
 
+// Whether the last 2.5 ms of x[0, n) are at a keypress's level (-45 dBm0 or more).
+bool loud_end(const std::int16_t* x, std::size_t n, int rate) noexcept {
+    const auto block = static_cast<std::size_t>(rate / 400);
+    return n >= block && energy(x + n - block, block) >= double(block) * dbm0_to_power(-45.0);
+}
+
 // Opus carries a keypress's energy on past its end (a frame's overlap, the decoder's ringing):
 // with the core's hang-over alone, 2 of 1920 keypresses at 24 kbit/s kept a trace at their
 // end, none with 10 ms more (bench/opus_leak_report.py). It costs no delay, and about one
@@ -844,7 +850,7 @@ void StreamFilter::conceal_until(const Slot& next, bool lost) noexcept {
     const std::int64_t gap = next.t - fed_;
     // A pause (DTX) that falls in a keypress's first milliseconds, as a stream's end (before
     // the gap is fed: the audio before it is still in the look-ahead then).
-    if (filtering_ && !lost && !paused_) guard_pause();
+    if (filtering_ && !lost && !paused_) guard_pause(true);
     const std::int64_t unit = params_.scrub.sample_rate / 400;
     if (opus_ && next.codec == PayloadKind::Opus && !next.replacement && gap % unit == 0 &&
         gap <= 48 * unit) {
@@ -901,7 +907,6 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
             ++stats_.gaps;
             conceal_until(*next, lost);
         }
-        if (lost) scrubber_.mask(next->t - scrubber_.ramp(), next->t + ms(keypress ? kCutGuardMs : kEdgeGuardMs));
         // A packet overlapping one fed before it (hostile or broken timestamps) goes on the
         // timeline where its audio actually goes, so that its output is its own scrubbed audio.
         next->t = std::max(next->t, fed_);
@@ -920,6 +925,14 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         next->fed = true;
         paused_ = false;
         last_fed_seq_ = sequence_of(next->bytes.data());
+        // After a loss: 15 ms, or 40 ms when a mask held before it; in an Opus stream 10 ms
+        // more, as its masks hang over: the codec carries a keypress on past its end (a
+        // 60 ms keypress whose first 40 ms were lost left -12 dB in the packet after the one
+        // the guard masked, SILK and CELT).
+        if (lost) {
+            const double after = (keypress ? kCutGuardMs : kEdgeGuardMs) + (opus_ ? kOpusTailMs : 0.0);
+            scrubber_.mask(next->t - scrubber_.ramp(), next->t + static_cast<std::int64_t>(params_.scrub.sample_rate * after / 1000));
+        }
         // A stream that starts, or resumes after a pause, in a keypress's last 15 ms or less:
         // too little for the detector (it finds 15 ms and more), a tone for a listener. While
         // filtering, its first 15 ms are masked when they start like one
@@ -945,13 +958,20 @@ bool StreamFilter::pop(std::uint8_t* out, std::size_t* len) noexcept {
     return true;
 }
 
-void StreamFilter::guard_pause() noexcept {
+void StreamFilter::guard_pause(bool pause) noexcept {
     // A stream that ends, or pauses, in a keypress's first few ms (the detector finds 15 ms
     // and more): while filtering, its last 15 ms are masked when the sound it ends with (its
     // last 10 ms, still in the look-ahead) is one.
+    // In an Opus stream the codec's onset transient can hide a keypress's first ms from that
+    // test (a CELT 10 ms packet that ends 4 ms into one decodes to a burst of mixed
+    // frequencies): before a `pause` there a loud end is enough (a pause that cuts loud
+    // audio is rare: DTX pauses follow quiet). Not at a stream's end, which often is loud (a
+    // capture or a call cut anywhere): there an Opus stream of 10 ms frames that ends one
+    // packet into a keypress keeps that packet's few ms of it (README, Limits).
     if (!filtering_ || fed_ <= 0) return;
     const std::size_t n = scrubber_.recent_input(pcm_.data(), static_cast<std::size_t>(ms(10)));
-    if (keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, true))
+    const int rate = params_.scrub.sample_rate;
+    if (keypress_at_edge(pcm_.data(), n, rate, true) || (pause && opus_ && loud_end(pcm_.data(), n, rate)))
         scrubber_.mask(fed_ - ms(kEdgeGuardMs), fed_ + scrubber_.ramp());
 }
 
@@ -967,7 +987,7 @@ void StreamFilter::advance(std::uint32_t timestamp) noexcept {
         if (q.audio && !q.fed) until = std::min(until, q.t);
     }
     if (until > fed_) {
-        if (!paused_) guard_pause();
+        if (!paused_) guard_pause(true);
         paused_ = true;
         feed_until(until);
     }
@@ -978,7 +998,7 @@ void StreamFilter::flush() noexcept {
     if (!have_stream_) return;
     if (guard_end_ && filtering_) guard_end();
     feed_held(INT64_MAX);
-    if (!paused_) guard_pause();
+    if (!paused_) guard_pause(false);
     // Push silence through the look-ahead: the last samples get their decisions and output.
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
     scrubber_.flush(tmp_.data());
