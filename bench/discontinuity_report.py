@@ -12,7 +12,9 @@ relative to the tone; -300 is digital silence) and packets lost, for
 - filtering switched on 0-60 ms after a keypress ended (what goes out after the switch);
 - the cost of hostile timestamps (every packet ~1.9 s on) against steady ones.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/discontinuity_report.py
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/discontinuity_report.py [--opus]
+
+`--opus`: the same kinds of discontinuity in Opus streams instead (`opus_cases`).
 """
 
 from __future__ import annotations
@@ -224,9 +226,91 @@ def _time(packets: list[bytes]) -> float:
     return (time.perf_counter() - t) / len(packets) * 1e6
 
 
+def opus_cases() -> None:
+    """The same kinds of discontinuity in Opus streams (24 kbit/s; SILK 20 ms, hybrid and
+    CELT 10 ms, CELT 20 ms; keypresses of 60 ms at -12 dBm0 over -50 dBm0 noise, two seeds),
+    each given at once and advanced live (20 ms jitter allowance), the decoded output's
+    windows from the onset to 10 ms past the end (the codec delays): bursts of 1-5 lost
+    packets starting anywhere in a keypress or before it; a 1 s pause one to three packets
+    into a keypress or before its last one to three; a stream that starts or ends so."""
+    from test_opus_stream import PT, TS0, _listen, _stream
+    from test_stream_filter import _live
+
+    def through(raw: list[bytes], live: bool) -> list[bytes]:
+        f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+        return _live(f, raw, 960, ts0=TS0, clock=48000)[0] if live else f.process(raw) + f.flush()
+
+    def worst(out: list[bytes], a: int, b: int, cut: int = -1, pause: int = 0) -> float:
+        y = _listen(out)
+        if pause:
+            y = np.concatenate([y[:cut], y[cut + pause :]])
+        return worst_window_db(np.concatenate([y, np.zeros(800)]), a, b + 80, "5", -12)
+
+    def keyed(seed: int, lead_ms: int) -> tuple[np.ndarray, int, int]:
+        rng = np.random.default_rng(seed)
+        x, spans = sg.keyed_sequence("5", 60, 100, -12, lead_ms=lead_ms, sample_rate=48000)
+        x = np.concatenate([x, np.zeros(24000)])
+        return sg.to_int16(x + sg.white_noise(len(x), -50, rng)), spans[0][0], spans[0][1]
+
+    for mode, fms in (("silk", 20), ("hybrid", 10), ("celt", 10), ("celt", 20)):
+        fr = 48 * fms
+        rows: dict[str, list[float]] = {}
+        for seed in range(2):
+            pcm, s48, e48 = keyed(seed, 300)
+            stream = _stream(pcm, mode, fms)
+            for burst in range(1, 6):
+                for first in range(s48 // fr - burst + 1, (e48 - 1) // fr + 1):
+                    raw = [p for i, p in enumerate(stream) if not first <= i < first + burst]
+                    for live in (False, True):
+                        rows.setdefault("bursts of 1-5 lost packets", []).append(
+                            worst(through(raw, live), s48 // 6, e48 // 6)
+                        )
+            parsed = [RtpPacket.parse(p) for p in stream]
+            for k in range(1, 4):
+                for into_end in (False, True):
+                    cut = (e48 // fr - k) * fr if into_end else (s48 // fr + k) * fr
+                    raw = [
+                        RtpPacket(
+                            p.payload_type,
+                            p.marker,
+                            p.sequence_number,
+                            (p.timestamp + (48000 if p.timestamp - TS0 >= cut else 0)) & 0xFFFFFFFF,
+                            p.ssrc,
+                            payload=p.payload,
+                        ).serialize()
+                        for p in parsed
+                    ]
+                    for live in (False, True):
+                        rows.setdefault("a 1 s pause in a keypress", []).append(
+                            worst(through(raw, live), s48 // 6, e48 // 6, cut // 6, 8000)
+                        )
+                    end_cut = (s48 // fr + k) * fr  # a stream that ends k packets in
+                    start_cut = (e48 // fr - k) * fr  # ... or starts k packets before the end
+                    for live in (False, True):
+                        head = [p for p in stream if RtpPacket.parse(p).timestamp - TS0 < end_cut]
+                        rows.setdefault("a stream that ends in a keypress", []).append(
+                            worst(through(head, live), s48 // 6, end_cut // 6)
+                        )
+                        tail = [
+                            p for p in stream if RtpPacket.parse(p).timestamp - TS0 >= start_cut
+                        ]
+                        rows.setdefault("a stream that starts in a keypress", []).append(
+                            worst(through(tail, live), start_cut // 6, e48 // 6)
+                        )
+        for what, ws in rows.items():
+            traces = sum(w > -40 for w in ws)
+            print(
+                f"| Opus {mode} {fms} ms: {what} | {len(ws)} | {traces} | {max(ws):.1f} |",
+                flush=True,
+            )
+
+
 def main() -> None:
     print("| case | cases | with a window above -40 dB | loudest window (dB) |")
     print("|---|---|---|---|")
+    if "--opus" in sys.argv:
+        opus_cases()
+        return
     losses()
     bursts()
     edges()

@@ -85,10 +85,15 @@ def runs_of(changed: list[int]) -> list[tuple[int, int]]:
 def boundary_peak_db(
     yi: npt.NDArray[np.float64], yo: npt.NDArray[np.float64], first: int, last: int
 ) -> float:
-    """The output's peak over the input's, in the packet entering a run and 40 ms leaving it."""
+    """The output's peak over the input's, in the packet entering a run and 40 ms leaving it
+    (a run that ends the stream has no way out)."""
     s, e = first * 160, (last + 1) * 160
     into = np.abs(yo[s : s + 160]).max() / (np.abs(yi[max(0, s - 160) : s + 160]).max() + 1)
-    out = np.abs(yo[e : e + 320]).max() / (np.abs(yi[e - 160 : e + 320]).max() + 1)
+    out = (
+        np.abs(yo[e : e + 320]).max() / (np.abs(yi[e - 160 : e + 320]).max() + 1)
+        if e < len(yo)
+        else 0.0
+    )
     return float(20 * np.log10(max(into, out) + 1e-9))
 
 

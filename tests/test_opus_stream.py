@@ -292,7 +292,10 @@ def test_a_packet_that_carries_masked_audio_is_masked_whole(mode: str) -> None:
     # so do the masker's spans; the output is masked over whole packets.
     assert [(s48 // 6 % 160, e48 // 6 % 160) for s48, e48 in spans] == [(104, 24), (24, 104)]
     runs = [((t - TS0) // 6, (t + d - TS0) // 6) for t, d in f.take_masked()]  # 8 kHz
-    assert len(runs) == 2
+    # The stream ends in loud noise: its last packet is masked too (an Opus stream's end
+    # guard, see test_losses_and_pauses_in_opus_leave_nothing_of_a_keypress).
+    assert len(runs) == 3 and runs[2][1] == len(x) // 960 * 160  # whole 20 ms packets
+    runs_end, runs = runs[2][0], runs[:2]
     for (a, b), (s48, e48) in zip(runs, spans, strict=True):
         assert a % 160 == 0 and b % 160 == 0 and a < s48 // 6 and e48 // 6 < b
     y = _listen(out).astype(np.float64)
@@ -301,6 +304,7 @@ def test_a_packet_that_carries_masked_audio_is_masked_whole(mode: str) -> None:
     changed = [
         (RtpPacket.parse(p).timestamp - TS0) // 6 for p, q in zip(raw, out, strict=True) if p != q
     ]
+    changed = [t for t in changed if t < runs_end]  # the end guard's packet aside
     for t in changed:  # re-encoded: the runs, and one packet after each (see reencoded_after_mask)
         assert any(a <= t <= b for a, b in runs)
     assert len(changed) <= sum((b - a) // 160 + 1 for a, b in runs)
@@ -319,9 +323,10 @@ def test_mask_asked_for_in_an_opus_stream(decode_rate: int) -> None:
     assert f.mask(TS0 + 9600, 4800)  # 200-300 ms: whole 20 ms packets
     assert f.mask(TS0 + 24001, 900)  # inside the packet at 500 ms, not on the decode clock
     out += f.process(raw[2:]) + f.flush()
-    assert f.take_masked() == [(TS0 + 9600, 4800), (TS0 + 24000, 960)]
+    # ... and the stream's last packet: it ends loud (an Opus stream's end guard).
+    assert f.take_masked() == [(TS0 + 9600, 4800), (TS0 + 24000, 960), (TS0 + 47040, 960)]
     changed = [RtpPacket.parse(p).timestamp - TS0 for p, q in zip(raw, out, strict=True) if p != q]
-    assert changed == [*range(9600, 14400, 960), 14400, 24000, 24960]  # and one after each
+    assert changed == [*range(9600, 14400, 960), 14400, 24000, 24960, 47040]  # one after each
     y = _listen(out).astype(np.float64)
     assert sg.power_to_dbm0(float(np.mean(y[1600 + 80 : 2400] ** 2))) < -50.0
 
@@ -810,3 +815,28 @@ def test_losses_and_pauses_in_opus_leave_nothing_of_a_keypress(mode: str, frame_
                 heard = np.concatenate([y, np.zeros(800, np.int16)])
                 worst = worst_window_db(heard, s48 // 6, e48 // 6 + 80, "5", -12)
                 assert worst <= -40.0, (seed, pause, live, worst)
+
+
+@pytest.mark.parametrize(("mode", "frame_ms"), [("hybrid", 10), ("celt", 10)])
+def test_an_opus_stream_cut_in_a_keypress_leaves_nothing_of_it(mode: str, frame_ms: int) -> None:
+    """A stream that ends one packet into a keypress, or starts one packet before its end
+    (cut from a longer stream: a decoder that starts there): the packet decodes to a burst
+    of mixed frequencies, no keypress by its spectrum, and was left at -8 to -10 dB. An Opus
+    stream's first and last packet are masked when loud."""
+    from leak import worst_window_db
+
+    frame = 48 * frame_ms
+    for seed in range(2):
+        rng = np.random.default_rng(seed)
+        x, spans = sg.keyed_sequence("5", 60, 100, -12, lead_ms=300, sample_rate=48000)
+        x = np.concatenate([x, np.zeros(24000)])
+        pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+        stream = _stream(pcm, mode, frame_ms)
+        s48, e48 = spans[0]
+        end_cut, start_cut = (s48 // frame + 1) * frame, (e48 // frame - 1) * frame
+        head = [p for p in stream if RtpPacket.parse(p).timestamp - TS0 < end_cut]
+        tail = [p for p in stream if RtpPacket.parse(p).timestamp - TS0 >= start_cut]
+        for raw, (a, b) in ((head, (s48, end_cut)), (tail, (start_cut, e48))):
+            f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+            y = np.concatenate([_listen(f.process(raw) + f.flush()), np.zeros(800, np.int16)])
+            assert worst_window_db(y, a // 6, b // 6 + 80, "5", -12) <= -40.0, (seed, a == s48)

@@ -141,6 +141,12 @@ bool loud_end(const std::int16_t* x, std::size_t n, int rate) noexcept {
     return n >= block && energy(x + n - block, block) >= double(block) * dbm0_to_power(-45.0);
 }
 
+// Whether the first 2.5 ms of x[0, n) are at a keypress's level (-45 dBm0 or more).
+bool loud_start(const std::int16_t* x, std::size_t n, int rate) noexcept {
+    const auto block = static_cast<std::size_t>(rate / 400);
+    return n >= block && energy(x, block) >= double(block) * dbm0_to_power(-45.0);
+}
+
 // Opus carries a keypress's energy on past its end (a frame's overlap, the decoder's ringing):
 // with the core's hang-over alone, 2 of 1920 keypresses at 24 kbit/s kept a trace at their
 // end, none with 10 ms more (bench/opus_leak_report.py). It costs no delay, and about one
@@ -850,7 +856,7 @@ void StreamFilter::conceal_until(const Slot& next, bool lost) noexcept {
     const std::int64_t gap = next.t - fed_;
     // A pause (DTX) that falls in a keypress's first milliseconds, as a stream's end (before
     // the gap is fed: the audio before it is still in the look-ahead then).
-    if (filtering_ && !lost && !paused_) guard_pause(true);
+    if (filtering_ && !lost && !paused_) guard_pause();
     const std::int64_t unit = params_.scrub.sample_rate / 400;
     if (opus_ && next.codec == PayloadKind::Opus && !next.replacement && gap % unit == 0 &&
         gap <= 48 * unit) {
@@ -937,9 +943,13 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         // too little for the detector (it finds 15 ms and more), a tone for a listener. While
         // filtering, its first 15 ms are masked when they start like one
         // (tests/test_stream_filter.py); after a pause from a ramp's length into the silence.
+        // An Opus stream's first packet, when it starts loud: a decoder that starts on a
+        // stream cut from a longer one (hybrid 10 ms) decodes a keypress's end distorted past
+        // that test (once per stream).
         if (filtering_ && (fed_ == 0 || resumed)) {
             if (fed_ == 0 && guard_start_) scrubber_.mask(0, ms(kCutGuardMs));
-            if (keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, false))
+            if (keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, false) ||
+                (opus_ && fed_ == 0 && loud_start(pcm_.data(), n, params_.scrub.sample_rate)))
                 scrubber_.mask(fed_ == 0 ? 0 : fed_ - scrubber_.ramp(), fed_ + ms(kEdgeGuardMs));
         }
         feed(pcm_.data(), next->payload_samples);
@@ -958,20 +968,17 @@ bool StreamFilter::pop(std::uint8_t* out, std::size_t* len) noexcept {
     return true;
 }
 
-void StreamFilter::guard_pause(bool pause) noexcept {
+void StreamFilter::guard_pause() noexcept {
     // A stream that ends, or pauses, in a keypress's first few ms (the detector finds 15 ms
     // and more): while filtering, its last 15 ms are masked when the sound it ends with (its
-    // last 10 ms, still in the look-ahead) is one.
-    // In an Opus stream the codec's onset transient can hide a keypress's first ms from that
-    // test (a CELT 10 ms packet that ends 4 ms into one decodes to a burst of mixed
-    // frequencies): before a `pause` there a loud end is enough (a pause that cuts loud
-    // audio is rare: DTX pauses follow quiet). Not at a stream's end, which often is loud (a
-    // capture or a call cut anywhere): there an Opus stream of 10 ms frames that ends one
-    // packet into a keypress keeps that packet's few ms of it (README, Limits).
+    // last 10 ms, still in the look-ahead) is one. In an Opus stream the codec's onset
+    // transient can hide a keypress's first ms from that test (a CELT or hybrid 10 ms packet
+    // that ends 4 ms into one decodes to a burst of mixed frequencies): there a loud end is
+    // enough (DTX pauses follow quiet; a stream's end costs one packet, once).
     if (!filtering_ || fed_ <= 0) return;
     const std::size_t n = scrubber_.recent_input(pcm_.data(), static_cast<std::size_t>(ms(10)));
     const int rate = params_.scrub.sample_rate;
-    if (keypress_at_edge(pcm_.data(), n, rate, true) || (pause && opus_ && loud_end(pcm_.data(), n, rate)))
+    if (keypress_at_edge(pcm_.data(), n, rate, true) || (opus_ && loud_end(pcm_.data(), n, rate)))
         scrubber_.mask(fed_ - ms(kEdgeGuardMs), fed_ + scrubber_.ramp());
 }
 
@@ -987,7 +994,7 @@ void StreamFilter::advance(std::uint32_t timestamp) noexcept {
         if (q.audio && !q.fed) until = std::min(until, q.t);
     }
     if (until > fed_) {
-        if (!paused_) guard_pause(true);
+        if (!paused_) guard_pause();
         paused_ = true;
         feed_until(until);
     }
@@ -998,7 +1005,7 @@ void StreamFilter::flush() noexcept {
     if (!have_stream_) return;
     if (guard_end_ && filtering_) guard_end();
     feed_held(INT64_MAX);
-    if (!paused_) guard_pause(false);
+    if (!paused_) guard_pause();
     // Push silence through the look-ahead: the last samples get their decisions and output.
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
     scrubber_.flush(tmp_.data());

@@ -198,9 +198,8 @@ private:
     // Feeds held audio; a gap before a packet that starts at or before `force_before` is
     // filled at once (taken for lost or left out), later ones wait for the reorder window.
     void feed_held(std::int64_t force_before) noexcept;
-    // While filtering: masks the last 15 ms fed when they sound like a keypress's start
-    // (`pause`: the sender paused, rather than the stream ended).
-    void guard_pause(bool pause) noexcept;
+    // While filtering: masks the last 15 ms fed when they sound like a keypress's start.
+    void guard_pause() noexcept;
     bool lost_before(const Slot& next) const noexcept;
     void conceal_until(const Slot& next, bool lost) noexcept;
     void mark_ready() noexcept;
