@@ -116,7 +116,9 @@ def _masked_as(
     """`raw` through a filter that finds nothing itself (no window reaches its 0 dBm0 mask
     level) and masks exactly `masked` (RFC 7587 timestamps and durations, as `take_masked`
     gave them for another run), each asked for one look-ahead before its packet arrives;
-    decoded. Checks that it masked exactly that."""
+    decoded. Checks that it masked exactly that, but for a stream's first and last packet:
+    masked when loud (the edge guards), they may be here and not in the other run, whose
+    decoded audio differs a little in level there (no keypress is in either)."""
     f = pf.RtpStreamFilter(
         opus_pt=PT, telephone_event_pt=-1, mask_min_level_dbm0=0.0, min_level_dbm0=0.0, **options
     )
@@ -128,7 +130,10 @@ def _masked_as(
         while todo and todo[0][0] - ts < ahead:
             assert f.mask(*todo.pop(0))
     out += f.flush()
-    assert f.take_masked() == masked
+    first, last = (RtpPacket.parse(raw[i]).timestamp for i in (0, -1))
+    assert [m for m in f.take_masked() if m[0] not in (first, last)] == [
+        m for m in masked if m[0] not in (first, last)
+    ]
     return _listen(out).astype(np.float64)
 
 
