@@ -740,22 +740,12 @@ def test_advance_puts_opus_audio_out_over_a_pause(mode: str) -> None:
     """An Opus sender that pauses (DTX) after its keypresses: advanced by a relay's timer, the
     filter puts out the packets the look-ahead holds within the look-ahead and the jitter
     allowance of the pause, the stream still decodes, and nothing of a keypress is heard."""
-    from test_stream_filter import _live
+    from test_stream_filter import _live, _paused
 
     pcm, spans = _call("52")
     stream = [RtpPacket.parse(p) for p in _stream(pcm, mode, 20)]
     half = len(stream) // 2
-    raw = [
-        RtpPacket(
-            p.payload_type,
-            p.marker,
-            p.sequence_number,
-            (p.timestamp + (48000 if i >= half else 0)) & 0xFFFFFFFF,
-            p.ssrc,
-            payload=p.payload,
-        ).serialize()
-        for i, p in enumerate(stream)
-    ]
+    raw = _paused(stream, TS0, (stream[half].timestamp - TS0) & 0xFFFFFFFF, 48000)
     jitter = 960
     f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
     out, when = _live(f, raw, jitter, ts0=TS0, clock=48000)
@@ -779,7 +769,7 @@ def test_losses_and_pauses_in_opus_leave_nothing_of_a_keypress(mode: str, frame_
     keypress by its spectrum, so in Opus any loud end before a pause is masked (it was left
     at -10 dB). Given at once and advanced live; the keypress as heard."""
     from leak import worst_window_db
-    from test_stream_filter import _live
+    from test_stream_filter import _live, _paused
 
     frame = 48 * frame_ms
     for seed in range(2):
@@ -796,17 +786,7 @@ def test_losses_and_pauses_in_opus_leave_nothing_of_a_keypress(mode: str, frame_
             if not first - 1 <= i < first - 1 + 60 // frame_ms
         ]
         cut = (first + 1) * frame  # a pause after the keypress's first packet
-        paused = [
-            RtpPacket(
-                p.payload_type,
-                p.marker,
-                p.sequence_number,
-                (p.timestamp + (48000 if p.timestamp - TS0 >= cut else 0)) & 0xFFFFFFFF,
-                p.ssrc,
-                payload=p.payload,
-            ).serialize()
-            for p in stream
-        ]
+        paused = _paused(stream, TS0, cut, 48000)
         for raw, pause in ((lost, 0), (paused, 8000)):
             for live in (False, True):
                 f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)

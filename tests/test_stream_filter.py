@@ -91,6 +91,23 @@ def _reassemble(packets: list[bytes], ts0: int, n: int, alaw: bool = False) -> n
     return y
 
 
+def _paused(packets: list[RtpPacket], ts0: int, cut: int, jump: int) -> list[bytes]:
+    """The packets with those from RTP time `cut` on (after ts0) sent `jump` clock units
+    later, the sequence numbers running on: a sender that paused (DTX), or timestamps that
+    jump ahead."""
+    return [
+        RtpPacket(
+            p.payload_type,
+            p.marker,
+            p.sequence_number,
+            (p.timestamp + (jump if (p.timestamp - ts0) & 0xFFFFFFFF >= cut else 0)) & 0xFFFFFFFF,
+            p.ssrc,
+            payload=p.payload,
+        ).serialize()
+        for p in packets
+    ]
+
+
 def _seq_contiguous(packets: list[bytes]) -> bool:
     seqs = [RtpPacket.parse(p).sequence_number for p in packets]
     return all((b - a) & 0xFFFF == 1 for a, b in itertools.pairwise(seqs))
@@ -540,19 +557,8 @@ def test_a_pause_in_a_keypress_s_first_milliseconds_leaves_nothing_of_it(head_ms
     pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
     cut = s + 8 * head_ms
     assert cut % 160 == 0
-    packets = _packets(pcm)
     pause = 8000  # one second, sequence numbers running on
-    raw = [
-        RtpPacket(
-            0,
-            p.marker,
-            p.sequence_number,
-            p.timestamp + (pause if p.timestamp - 5000 >= cut else 0),
-            p.ssrc,
-            payload=p.payload,
-        ).serialize()
-        for p in packets
-    ]
+    raw = _paused(_packets(pcm), 5000, cut, pause)
     f = pf.RtpStreamFilter()
     live, _ = _live(f, raw, 160)
     assert f.stats["late"] == 0
@@ -581,17 +587,7 @@ def test_a_pause_before_a_keypress_s_last_milliseconds_leaves_nothing_of_it(
     pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
     cut, jump = e - 8 * tail_ms, 8 * pause_ms
     assert cut % 160 == 0
-    raw = [
-        RtpPacket(
-            0,
-            p.marker,
-            p.sequence_number,
-            p.timestamp + (jump if p.timestamp - 5000 >= cut else 0),
-            p.ssrc,
-            payload=p.payload,
-        ).serialize()
-        for p in _packets(pcm)
-    ]
+    raw = _paused(_packets(pcm), 5000, cut, jump)
     whole = pf.RtpStreamFilter()
     for out in (whole.process(raw) + whole.flush(), _live(pf.RtpStreamFilter(), raw, 160)[0]):
         y = _reassemble(out, 5000, len(pcm) + jump)
