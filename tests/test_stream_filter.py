@@ -858,6 +858,41 @@ def test_events_under_an_ssrc_sequence_and_clock_of_their_own(onset_ms: int) -> 
     assert seqs == [p.sequence_number for p in audio]
 
 
+@pytest.mark.parametrize("mode", ["drop", "replace"])
+def test_a_new_source_whose_events_come_before_its_audio_reports_its_keypress_once(
+    mode: str,
+) -> None:
+    """A new source (its own SSRC, sequence and clock) that starts with a keypress, its first
+    telephone-events before its first audio: taken for events beside the old source's audio
+    until its audio comes, then the stream restarts on it, and the keypress under way goes
+    on (it was reported twice: "55")."""
+    rng = np.random.default_rng(1)
+    x = sg.to_int16(sg.white_noise(8000, -50, rng))
+    old = [p.serialize() for p in _packets(x[:4000], ssrc=0xA)]
+    tb = 0x50000000
+    events = [
+        RtpPacket(p.payload_type, p.marker, 3000 + i, p.timestamp, p.ssrc, payload=p.payload)
+        for i, (_, p) in enumerate(_te_packets([(0, 800)], "5", None, tb, 0xB))
+    ]
+    audio = [
+        RtpPacket(
+            0,
+            False,
+            4000 + i,
+            tb + 160 * i,
+            0xB,
+            payload=pf.ulaw_encode(x[4000 + 160 * i : 4160 + 160 * i]).tobytes(),
+        )
+        for i in range(20)
+    ]
+    sent = old + [p.serialize() for p in events[:2] + audio[:3] + events[2:] + audio[3:]]
+    f = pf.RtpStreamFilter(telephone_events=mode)
+    f.process(sent)
+    f.flush()
+    assert pf.digits_of(f.take_events()) == "5"
+    assert f.stats["ssrc_changes"] == 1 and f.stats["side_events"] == 2
+
+
 def test_telephone_events_option_is_checked() -> None:
     with pytest.raises(ValueError, match="telephone_events"):
         pf.RtpStreamFilter(telephone_events="forward")

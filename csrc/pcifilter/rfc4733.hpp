@@ -46,6 +46,12 @@ public:
     // `unit`: RTP clock units per duration unit (6: durations at 8 kHz in a 48 kHz stream).
     Packet on_packet(std::uint32_t timestamp, const TelephoneEvent& e, std::uint32_t unit = 1) noexcept;
     void reset() noexcept { active_ = false; }
+    // The keypress under way goes on with its timestamps `delta` clock units further on (its
+    // sender's clock, once placed on another).
+    void shift(std::uint32_t delta) noexcept {
+        start_ts_ += delta;
+        segment_ts_ += delta;
+    }
 
     // The keypress the last packet belonged to.
     std::uint8_t code() const noexcept { return code_; }

@@ -658,8 +658,14 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         return;
     } else if (h.ssrc != ssrc_) {
         ++stats_.ssrc_changes;
-        tracker_.reset();
+        // A new source whose telephone-events came before its audio (taken for a side
+        // stream of the old one until now): the keypress under way goes on, on its own
+        // clock again, not reported twice.
+        const bool events_first = side_seen_ && h.ssrc == side_ssrc_;
+        const std::uint32_t back = 0u - side_ts_offset_;
         restart(h.ssrc, h.timestamp, true);
+        if (events_first) tracker_.shift(back);
+        else tracker_.reset();
     }
     // A packet newer (RFC 3550 sequence order) than every one before it: when such a packet
     // is dropped, the packets after it can be renumbered to keep the output contiguous;
