@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from leak import worst_window_db
-from test_stream_filter import _packets, _paused, _reassemble
+from test_stream_filter import _packets, _paused, _reassemble, _wobbled
 
 import pcifilter as pf
 from pcifilter import signals as sg
@@ -131,23 +131,10 @@ def wobble() -> None:
             rng = np.random.default_rng(seed)
             x, spans = sg.keyed_sequence("2580", 60, 80, -12, lead_ms=300 + seed)
             pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
-            raw = [
-                RtpPacket(
-                    p.payload_type,
-                    p.marker,
-                    p.sequence_number,
-                    p.timestamp + (int(rng.integers(-jitter, jitter + 1)) if i else 0),
-                    p.ssrc,
-                    payload=p.payload,
-                ).serialize()
-                for i, p in enumerate(_packets(pcm))
-            ]
+            raw = _wobbled(_packets(pcm), rng, jitter)
             out = _filtered(raw)
             lost += len(raw) - len(out)
-            y = np.zeros(len(pcm) + 100)
-            for p in map(RtpPacket.parse, out):
-                at = p.timestamp - 5000
-                y[max(at, 0) : at + 160] = pf.ulaw_decode(p.payload)[max(-at, 0) :]
+            y = _reassemble(out, 5000, len(pcm) + 100)
             for k, (s, e) in enumerate(spans):
                 w = worst_window_db(y, s, e, "2580"[k], -12)
                 leaks += w > -40
