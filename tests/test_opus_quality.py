@@ -108,6 +108,23 @@ def test_pesq_away_from_masked_packets(mode: str, source: str) -> None:
     assert pesq(8000, yi[keep], yo[keep], "nb") >= 4.4
 
 
+@pytest.mark.parametrize("mode", ["silk", "hybrid"])
+def test_replacements_keep_the_stream_s_silk_bandwidth(mode: str) -> None:
+    """A receiver's SILK decoder starts afresh when the SILK bandwidth changes between
+    packets (libopus silk_decoder_set_fs: pitch and LPC histories cleared). Replacements were
+    narrowband (encoded at the 8 kHz the filter decodes at) in these wideband streams, so the
+    sender's packets after every mask decoded from nothing: voiced speech up to 20 dB too
+    quiet for 60 ms and more, and PESQ away from the masks 4.39 over this machine's espeak
+    speech. Now they are wideband too (a hybrid stream's SILK layer is)."""
+    raw = rtp_stream(_call("espeak"), mode, 20, 24000)
+    f = pf.RtpStreamFilter(opus_pt=111, telephone_event_pt=-1)
+    out = f.process(raw) + f.flush()
+    replaced = [RtpPacket.parse(b).payload for a, b in zip(raw, out, strict=True) if a != b]
+    assert len(replaced) > 50
+    silk_bandwidth = {c: ("nb", "mb", "wb")[min(c // 4, 2)] for c in range(16)}
+    assert {silk_bandwidth[p[0] >> 3] for p in replaced} == {"wb"}
+
+
 @pytest.mark.parametrize("source", SOURCES)
 @pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])
 def test_no_click_into_or_out_of_a_mask(mode: str, source: str) -> None:

@@ -48,27 +48,32 @@ OpusCodec::OpusCodec(int sample_rate, int bitrate) : rate_(sample_rate) {
         throw std::invalid_argument("opus bitrate must be within [6000, 128000]");
     int err = OPUS_OK;
     dec_ = opus_decoder_create(rate_, 1, &err);
-    if (err == OPUS_OK) enc_ = opus_encoder_create(rate_, 1, OPUS_APPLICATION_VOIP, &err);
+    if (err == OPUS_OK) enc_ = opus_encoder_create(kVoiceRate, 1, OPUS_APPLICATION_VOIP, &err);
     if (err == OPUS_OK) celt_ = opus_encoder_create(rate_, 1, OPUS_APPLICATION_RESTRICTED_LOWDELAY, &err);
     if (err == OPUS_OK) rp_ = opus_repacketizer_create();
     frames_ = new (std::nothrow) std::uint8_t[kArena];
     fpcm_ = new (std::nothrow) float[static_cast<std::size_t>(rate_ * 120 / 1000)];
+    up_ = new (std::nothrow) std::int16_t[static_cast<std::size_t>(kVoiceRate * 120 / 1000)];
     if (err != OPUS_OK || dec_ == nullptr || enc_ == nullptr || celt_ == nullptr || rp_ == nullptr ||
-        frames_ == nullptr || fpcm_ == nullptr) {
+        frames_ == nullptr || fpcm_ == nullptr || up_ == nullptr) {
         this->~OpusCodec();
         throw std::runtime_error("libopus: cannot create the decoder or encoder");
     }
     // Replacement packets: no in-band FEC (it would carry the audio before them), no DTX
     // (every replaced packet is replaced by one packet), constant mode for joining frames.
-    // Complexity 0: what is re-encoded is mostly the masking signal, and the encoder is the
-    // filter's largest cost after the decoder (SILK streams 1.03x -> 0.93x a 48 kHz decode).
+    // Complexity 0 for CELT: what is re-encoded is mostly the masking signal, and the
+    // encoder is the filter's largest cost after the decoder. 1 for the voice encoder (at
+    // 0 the speech before a mask rang on into it, -44.7 dBm0 from 20 ms in instead of -49.5;
+    // higher ones cost more than the target of a 48 kHz decode allows: bench/RESULTS.md,
+    // "Twelfth session").
     for (OpusEncoder* e : {enc_, celt_}) {
         opus_encoder_ctl(e, OPUS_SET_BITRATE(bitrate));
         opus_encoder_ctl(e, OPUS_SET_INBAND_FEC(0));
         opus_encoder_ctl(e, OPUS_SET_DTX(0));
-        opus_encoder_ctl(e, OPUS_SET_COMPLEXITY(0));
+        opus_encoder_ctl(e, OPUS_SET_COMPLEXITY(e == enc_ ? 1 : 0));
     }
     opus_encoder_ctl(enc_, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
+    set_voice_bandwidth(8000);
 }
 
 OpusCodec::~OpusCodec() {
@@ -78,6 +83,8 @@ OpusCodec::~OpusCodec() {
     if (rp_ != nullptr) opus_repacketizer_destroy(rp_);
     delete[] frames_;
     delete[] fpcm_;
+    delete[] up_;
+    up_ = nullptr;
     fpcm_ = nullptr;
     dec_ = nullptr;
     enc_ = nullptr;
@@ -135,7 +142,11 @@ int OpusCodec::encode(const std::int16_t* pcm, int samples, std::uint8_t* out, i
                       bool celt) noexcept {
     const int ms25 = rate_ / 400;  // 2.5 ms: CELT's overlap with the frame before
     if (samples <= 0 || samples % ms25 != 0 || samples > 48 * ms25) return -1;
-    if (!celt) return encode_with(enc_, pcm, samples, out, max_bytes);
+    if (!celt) {
+        if (rate_ == kVoiceRate) return encode_with(enc_, kVoiceRate, pcm, samples, out, max_bytes);
+        upsample(pcm, samples);
+        return encode_with(enc_, kVoiceRate, up_, 2 * samples, out, max_bytes);
+    }
     // CELT-only: digital silence whose 2.5 ms before were silent too decodes to silence from
     // a CELT silence frame whatever the decoder's state, and any CELT encoder would code it as
     // one once its DC filter had settled. So a silence frame made once (by the encoder, reset)
@@ -144,7 +155,7 @@ int OpusCodec::encode(const std::int16_t* pcm, int samples, std::uint8_t* out, i
     if (celt_quiet_tail_ && all_zero(pcm, samples)) {
         if (silence_samples_ != samples) {
             opus_encoder_ctl(celt_, OPUS_RESET_STATE);
-            const int n = encode_with(celt_, pcm, samples, silence_, kSilenceBytes);
+            const int n = encode_with(celt_, rate_, pcm, samples, silence_, kSilenceBytes);
             silence_samples_ = n > 0 ? samples : 0;
             silence_bytes_ = n > 0 ? n : 0;
         }
@@ -161,14 +172,66 @@ int OpusCodec::encode(const std::int16_t* pcm, int samples, std::uint8_t* out, i
         opus_encoder_ctl(celt_, OPUS_RESET_STATE);
         prime_celt(kZeros, ms25);
     }
-    const int n = encode_with(celt_, pcm, samples, out, max_bytes);
+    const int n = encode_with(celt_, rate_, pcm, samples, out, max_bytes);
     celt_quiet_tail_ = all_zero(pcm + samples - ms25, ms25);
     return n;
 }
 
-int OpusCodec::encode_with(OpusEncoder* enc, const std::int16_t* pcm, int samples, std::uint8_t* out,
+void OpusCodec::set_voice_bandwidth(int bandwidth_hz) noexcept {
+    const int bw = bandwidth_hz == 4000   ? OPUS_BANDWIDTH_NARROWBAND
+                   : bandwidth_hz == 6000 ? OPUS_BANDWIDTH_MEDIUMBAND
+                   : bandwidth_hz == 8000 ? OPUS_BANDWIDTH_WIDEBAND
+                                          : 0;
+    if (bw == 0 || bw == voice_bandwidth_) return;
+    opus_encoder_ctl(enc_, OPUS_SET_BANDWIDTH(bw));
+    voice_bandwidth_ = bw;
+}
+
+namespace {
+// Half-band interpolation filter (8 -> 16 kHz): sinc at the half-sample offsets under a
+// Blackman window, normalised to unit gain at DC. Hand-written because it is 24 taps on a
+// few packets per mask (no resampler library is linked into the core).
+struct HalfBand {
+    float h[12];
+    HalfBand() noexcept {
+        constexpr int k = 12;
+        constexpr double kPi = 3.14159265358979323846;
+        double sum = 0;
+        for (int i = 0; i < k; ++i) {
+            const double x = kPi * (i + 0.5);
+            const double t = (k + i + 0.5) / (2.0 * k);  // position in the window, 0.5 .. 1
+            const double w = 0.42 - 0.5 * std::cos(2 * kPi * t) + 0.08 * std::cos(4 * kPi * t);
+            h[i] = static_cast<float>(std::sin(x) / x * w);
+            sum += 2 * h[i];
+        }
+        for (float& c : h) c = static_cast<float>(c / sum);
+    }
+};
+}  // namespace
+
+void OpusCodec::upsample(const std::int16_t* pcm, int samples) noexcept {
+    // The even outputs are the input; each odd one lies halfway between two inputs. Before
+    // the packet: the samples the encoder was given last (its state follows them); after
+    // it: the packet's own end mirrored, never audio not yet final (a keypress's onset there
+    // is masked later: interpolated in, it would leak).
+    static const HalfBand kFilter;
+    const auto at = [&](int i) -> float {
+        if (i < 0) return up_history_[kHalfTaps + i];
+        if (i >= samples) i = std::max(0, 2 * samples - 2 - i);
+        return pcm[i];
+    };
+    for (int m = 0; m < samples; ++m) {
+        float acc = 0;
+        for (int k = 0; k < kHalfTaps; ++k) acc += kFilter.h[k] * (at(m - k) + at(m + 1 + k));
+        up_[2 * m] = pcm[m];
+        up_[2 * m + 1] = static_cast<std::int16_t>(std::lrint(std::clamp(acc, -32768.0f, 32767.0f)));
+    }
+    for (int k = 0; k < kHalfTaps; ++k) up_history_[k] = static_cast<std::int16_t>(at(samples - kHalfTaps + k));
+}
+
+int OpusCodec::encode_with(OpusEncoder* enc, int rate, const std::int16_t* pcm, int samples, std::uint8_t* out,
                            int max_bytes) noexcept {
-    const int ms25 = rate_ / 400;
+    const int ms25 = rate / 400;
     const int units = samples / ms25;
     // One call where libopus takes the duration (2.5, 5, 10, 20, 40, 60, 80, 100, 120 ms).
     for (int direct : {1, 2, 4, 8, 16, 24, 32, 40, 48})
@@ -213,6 +276,7 @@ void OpusCodec::reset_encoder() noexcept {
 void OpusCodec::reset_encoder(bool celt) noexcept {
     if (!celt) {
         opus_encoder_ctl(enc_, OPUS_RESET_STATE);  // ~100,000 instructions (SILK's state)
+        std::fill(std::begin(up_history_), std::end(up_history_), std::int16_t{0});
         return;
     }
     opus_encoder_ctl(celt_, OPUS_RESET_STATE);
@@ -224,7 +288,8 @@ std::size_t OpusCodec::state_bytes() const noexcept {
     return sizeof(*this) + static_cast<std::size_t>(opus_decoder_get_size(1)) +
            2 * static_cast<std::size_t>(opus_encoder_get_size(1)) +
            static_cast<std::size_t>(opus_repacketizer_get_size()) + kArena +
-           static_cast<std::size_t>(rate_ * 120 / 1000) * sizeof(float);
+           static_cast<std::size_t>(rate_ * 120 / 1000) * sizeof(float) +
+           static_cast<std::size_t>(kVoiceRate * 120 / 1000) * sizeof(std::int16_t);
 }
 
 }  // namespace pcifilter

@@ -41,6 +41,12 @@ public:
     // else with the voice encoder (SILK at the replacement bitrates).
     int encode(const std::int16_t* pcm, int samples, std::uint8_t* out, int max_bytes,
                bool celt = false) noexcept;
+    // The SILK bandwidth (4000, 6000 or 8000 Hz, see opus_toc_silk_bandwidth_hz; others
+    // are ignored) the voice encoder codes at: the stream's own. A receiver's SILK decoder
+    // starts afresh whenever the bandwidth changes between packets, so replacements at
+    // another one made the sender's packets after a mask decode from nothing (voiced
+    // speech up to 20 dB too quiet for 60 ms and more).
+    void set_voice_bandwidth(int bandwidth_hz) noexcept;
     // Runs `samples` (10 ms or a libopus frame size) through the CELT-only encoder, output
     // discarded: its state then follows this audio (see StreamFilter::reencode).
     void prime_celt(const std::int16_t* pcm, int samples) noexcept;
@@ -51,11 +57,19 @@ public:
 
 private:
     bool finish_decode(int got, std::int16_t* out, int samples, bool soft_clip) noexcept;
-    int encode_with(OpusEncoder* enc, const std::int16_t* pcm, int samples, std::uint8_t* out,
+    int encode_with(OpusEncoder* enc, int rate, const std::int16_t* pcm, int samples, std::uint8_t* out,
                     int max_bytes) noexcept;
+    void upsample(const std::int16_t* pcm, int samples) noexcept;
 
     static constexpr int kSilenceBytes = 64;
+    // The voice encoder runs at 16 kHz, where SILK codes every bandwidth up to wideband (at
+    // 8 kHz, narrowband only); 8 kHz audio is interpolated to it.
+    static constexpr int kVoiceRate = 16000;
+    static constexpr int kHalfTaps = 12;  // the interpolator's taps on each side
     int rate_;
+    int voice_bandwidth_ = 0;  // OPUS_BANDWIDTH_* the voice encoder is set to
+    std::int16_t* up_ = nullptr;  // the voice encoder's input at 16 kHz (120 ms at most)
+    std::int16_t up_history_[kHalfTaps] = {};  // the 8 kHz samples it was given last
     OpusDecoder* dec_ = nullptr;
     OpusEncoder* enc_ = nullptr;   // voice (OPUS_APPLICATION_VOIP)
     OpusEncoder* celt_ = nullptr;  // CELT only (OPUS_APPLICATION_RESTRICTED_LOWDELAY)

@@ -34,6 +34,13 @@ constexpr OpusMode opus_toc_mode(std::uint8_t toc) noexcept {
     return (toc >> 3) < 12 ? OpusMode::Silk : (toc >> 3) < 16 ? OpusMode::Hybrid : OpusMode::Celt;
 }
 
+// The audio bandwidth (Hz) of the SILK layer a TOC byte names: 4000, 6000 or 8000 for SILK
+// configurations (narrow-, medium-, wideband), 8000 for hybrid ones (their SILK layer is
+// wideband), 0 for CELT.
+constexpr int opus_toc_silk_bandwidth_hz(std::uint8_t toc) noexcept {
+    return (toc >> 3) < 4 ? 4000 : (toc >> 3) < 8 ? 6000 : (toc >> 3) < 16 ? 8000 : 0;
+}
+
 // True and `out` filled for a valid packet; false for an invalid one.
 bool parse_opus_packet(const std::uint8_t* data, std::size_t len, OpusPacketInfo* out) noexcept;
 

@@ -543,6 +543,9 @@ void StreamFilter::reencode(Slot& s, bool masked) noexcept {
         }
     }
     std::uint8_t* payload = s.bytes.data() + s.payload_offset;
+    // At the SILK bandwidth of the packet replaced (kept for replacements of telephone-events,
+    // which have none): a receiver's SILK decoder that changes bandwidth starts afresh.
+    if (!celt_stream_ && s.len > s.payload_offset) opus_->set_voice_bandwidth(opus_toc_silk_bandwidth_hz(payload[0]));
     const int room = static_cast<int>(kMaxPacket - s.payload_offset);
     int bytes = opus_->encode(y, n, payload, room, celt_stream_);
     if (bytes <= 0) bytes = static_cast<int>(write_empty_opus(n, params_.scrub.sample_rate, payload));
