@@ -735,6 +735,65 @@ def test_streams_without_sdp_are_found_and_taken_whole(tmp_path: Path, declared:
     assert len(events) == 4  # in-band and RFC 4733 of each keypress, reported once
 
 
+@pytest.mark.parametrize("onset_ms", [10, 30])
+def test_events_under_their_own_ssrc_go_through_the_audio_s_filter(
+    tmp_path: Path, onset_ms: int
+) -> None:
+    """A gateway that sends each keypress's first `onset_ms` in-band and then
+    telephone-events instead of audio, under an SSRC and a sequence of their own (rtpengine
+    issue 1569). Before, the events were a stream of their own in the capture, scrubbed by a
+    filter of their own, their keypresses reported under their SSRC (the audio's onsets
+    masked only by the guards at the audio's pauses). Now they go through the audio's
+    filter, as they do live: one stream, each keypress reported once, every onset masked
+    (by the events too), the audio's sequence numbers as they were."""
+    from leak import worst_window_db
+
+    rng = np.random.default_rng(11)
+    x, spans = sg.keyed_sequence("2580", 80, 120, -12, lead_ms=310)
+    pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+    codes = {d: i for i, d in enumerate("0123456789*#")}
+    frames, seq = [], itertools.count(300)
+    for k in range(len(pcm) // 160):
+        at = 160 * k
+        key = next(
+            ((s, e, d) for (s, e), d in zip(spans, "2580", strict=True) if s <= at < e), None
+        )
+        if key is None or at < key[0] + 8 * onset_ms - 80:  # audio until the events take over
+            rtp = RtpPacket(
+                0, k == 0, k, at, 0xA, payload=pf.ulaw_encode(pcm[at : at + 160]).tobytes()
+            )
+            frames.append(_frame("ethernet", _ip(A, B, 40000, 50000, rtp.serialize(), False)))
+        if key is not None:
+            s, e, d = key
+            end = at + 160 >= e
+            ev = bytes([codes[d], (0x80 if end else 0) | 10]) + (min(at + 160, e) - s).to_bytes(
+                2, "big"
+            )
+            for _ in range(3 if end else 1):
+                te = RtpPacket(101, at == s, next(seq), s, 0xE, payload=ev).serialize()
+                frames.append(_frame("ethernet", _ip(A, B, 40000, 50000, te, False)))
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst, rtp_ports=[50000], reveal_digits=True)
+    (stream,) = r.streams
+    assert (stream.ssrc, stream.event_ssrcs) == (0xA, [0xE])
+    assert "".join(e["digit"] for e in stream.events) == "2580"
+    lt, out = _read(dst)
+    rtp = [RtpPacket.parse(bytes(_udp(lt, fr)[1].data)) for fr in out]
+    assert {(p.payload_type, p.ssrc) for p in rtp} == {(0, 0xA)}
+    assert [p.sequence_number for p in rtp] == [
+        RtpPacket.parse(bytes(_udp(1, fr)[1].data)).sequence_number
+        for fr in frames
+        if _udp(1, fr)[1].data[1] & 0x7F == 0
+    ]
+    y = np.zeros(len(pcm))
+    for p in rtp:
+        y[p.timestamp : p.timestamp + 160] = pf.ulaw_decode(p.payload)
+    for (s, e), d in zip(spans, "2580", strict=True):
+        assert worst_window_db(y, s, e, d, -12) <= -40.0
+    assert spandsp.spandsp_digits(y.astype(np.int16), lenient=True) == ("", 0)
+
+
 KEY = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"  # 40 base64 characters (30 bytes)
 SRTP_SDP = (
     "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"

@@ -32,7 +32,7 @@ def test_each_sipp_capture_is_one_keypress(name: str) -> None:
     tracker = _core.TelephoneEventTracker()
     kinds, reports = [], []
     for p in _packets(name):
-        kind, report = tracker.on_packet(p.payload, p.timestamp)
+        ((kind, report),) = tracker.on_packet(p.payload, p.timestamp)
         kinds.append(kind)
         if report is not None:
             reports.append(report)
@@ -47,3 +47,14 @@ def test_each_sipp_capture_is_one_keypress(name: str) -> None:
 def test_short_payload_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="shorter than 4 bytes"):
         _core.TelephoneEventTracker().on_packet(b"\x01\x0a", 0)
+
+
+def test_events_packed_in_one_packet_are_classified_each() -> None:
+    """RFC 4733 §2.5.1.5: '4' (40 ms, ended) and '2' back to back in one packet, the second
+    starting where the first one's duration ends; the packet again is the second's update."""
+    tracker = _core.TelephoneEventTracker()
+    packed = bytes([4, 0x8A, 0x01, 0x40, 2, 0x0A, 0x00, 0xA0])
+    (k1, r1), (k2, r2) = tracker.on_packet(packed, 1000)
+    assert (k1, k2) == ("new", "new") and r1 is not None and r2 is not None
+    assert (r1.digit, r2.digit) == ("4", "2") and r2.start_ms == 1320 / 8
+    assert [k for k, _ in tracker.on_packet(packed, 1000)] == ["stale", "update"]

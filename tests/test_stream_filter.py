@@ -788,6 +788,59 @@ def test_a_key_pressed_again_after_lost_end_packets_is_a_new_press() -> None:
     assert pf.digits_of(f.take_events()) == CARD
 
 
+def _te_packed(spans: list[tuple[int, int]], digits: str, ts0: int, ssrc: int) -> list:
+    """RFC 4733 packets from a sender that packs keypresses in pairs (§2.5.1.5): the first of
+    each pair alone while it lasts (its duration running on to the second's start: packed
+    events are contiguous), then both in every packet, under the first one's timestamp, the
+    second keypress never in first place."""
+    codes = {d: i for i, d in enumerate("0123456789*#ABCD")}
+
+    def block(d: str, duration: int, end: bool) -> bytes:
+        return bytes([codes[d], (0x80 if end else 0) | 10]) + duration.to_bytes(2, "big")
+
+    out = []
+    for k in range(0, len(digits), 2):
+        (s, e), d = spans[k], digits[k]
+        if k + 1 == len(digits):
+            return out + _te_packets([(s, e)], d, None, ts0, ssrc)
+        (s2, e2), d2 = spans[k + 1], digits[k + 1]
+        ts = (ts0 + s) & 0xFFFFFFFF
+        out += [
+            (at, RtpPacket(101, at == s, 0, ts, ssrc, payload=block(d, at - s, False)))
+            for at in range(s, s2, 160)
+        ]
+        first = block(d, s2 - s, True)
+        out += [
+            (at, RtpPacket(101, False, 0, ts, ssrc, payload=first + block(d2, at - s2, False)))
+            for at in range(s2 + 160, e2, 160)
+        ]
+        out += [
+            (e2, RtpPacket(101, False, 0, ts, ssrc, payload=first + block(d2, e2 - s2, True)))
+        ] * 3
+    return out
+
+
+@pytest.mark.parametrize("mode", ["drop", "replace"])
+def test_keypresses_packed_in_one_packet_are_each_reported(mode: str) -> None:
+    """RFC 4733 §2.5.1.5 packs events back to back in one packet: each is a keypress,
+    reported once, at its own start (the first event's duration on). Before, only the first
+    event of a packet was read: every second digit of the card number was lost."""
+    pcm, spans = _call()
+    te = _te_packed(spans, CARD, 5000, 0x1234)
+    raw = _interleave(_packets(pcm), te, 5000)
+    f = pf.RtpStreamFilter(telephone_events=mode)
+    out = f.process(raw) + f.flush()
+    events = f.take_events()
+    assert pf.digits_of(events) == CARD and {e.name for e in events} == {"rfc4733"}
+    assert [round(e.start_ms) for e in events] == [round(s / 8) for s, _ in spans]
+    assert all(RtpPacket.parse(p).payload_type != 101 for p in out) and _seq_contiguous(out)
+    _assert_no_digit(_reassemble(out, 5000, len(pcm)))
+    f = pf.RtpStreamFilter()
+    f.filtering = False
+    assert f.process(raw) + f.flush() == raw
+    assert pf.digits_of(f.take_events()) == CARD
+
+
 def _interleave_apart(audio: list[RtpPacket], te: list, ts0: int) -> list[bytes]:
     """Audio and telephone-event packets in send order, the events numbered in a sequence of
     their own (from 40000), the audio keeping its own."""

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "pcifilter/capture.hpp"
 #include "py_stream_filter.hpp"
@@ -129,6 +130,20 @@ void bind_capture(py::module_& m) {
             py::arg("flow"), py::arg("filter"),
             "Runs the flow's frames through the filter (then flushes it); returns (packets in, "
             "packets out).")
+        .def(
+            "scrub",
+            [](Capture& c, const std::vector<std::size_t>& flows, PyStreamFilter& filter) {
+                FlowScrubResult r;
+                {
+                    py::gil_scoped_release release;
+                    r = filter.with_filter([&](StreamFilter& f) { return c.scrub(flows, f); });
+                }
+                return py::make_tuple(r.packets_in, r.packets_out);
+            },
+            py::arg("flows"), py::arg("filter"),
+            "Runs several flows of one path through one filter, their frames in capture order "
+            "(telephone-events under an SSRC of their own beside the audio's); returns (packets "
+            "in, packets out).")
         .def(
             "write",
             [](const Capture& c, const std::string& path) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <pybind11/typing.h>
 
@@ -60,29 +61,34 @@ void bind_rtp(py::module_& m) {
         "RFC 4733 keypress recognition: every packet classified, each keypress reported once.")
         .def(py::init<std::uint32_t>(), py::arg("reorder_window") = 8000)
         .def("on_packet",
-             [](TelephoneEventTracker& t, const py::bytes& payload, std::uint32_t timestamp,
-                int clock_rate) -> std::pair<std::string, std::optional<PyToneEvent>> {
+             [](TelephoneEventTracker& t, const py::bytes& payload, std::uint32_t timestamp, int clock_rate) {
                  const std::string_view v = payload;
-                 TelephoneEvent e;
-                 if (!parse_telephone_event(reinterpret_cast<const std::uint8_t*>(v.data()), v.size(), &e))
-                     throw py::value_error("telephone-event payload shorter than 4 bytes");
+                 TelephoneEventTracker::PacketEvent packed[kMaxPackedEvents];
+                 const std::size_t n =
+                     t.on_payload(timestamp, reinterpret_cast<const std::uint8_t*>(v.data()), v.size(), packed);
+                 if (n == 0) throw py::value_error("telephone-event payload shorter than 4 bytes");
                  static const char* kNames[] = {"new", "update", "end_repeat", "continuation", "stale"};
-                 const auto kind = t.on_packet(timestamp, e);
-                 std::optional<PyToneEvent> report;
-                 if (kind == TelephoneEventTracker::Packet::NewEvent) {
-                     ToneEvent ev;
-                     ev.kind = EventKind::Dtmf;
-                     ev.digit = telephone_event_digit(e.code);
-                     ev.start = t.start_timestamp();
-                     ev.end = ev.start + static_cast<std::int64_t>(t.duration());
-                     ev.level_dbm0 = -float(e.volume);
-                     report = PyToneEvent{ev, clock_rate, "rfc4733"};
+                 std::vector<std::pair<std::string, std::optional<PyToneEvent>>> out;
+                 for (std::size_t i = 0; i < n; ++i) {
+                     const TelephoneEventTracker::PacketEvent& p = packed[i];
+                     std::optional<PyToneEvent> report;
+                     if (p.kind == TelephoneEventTracker::Packet::NewEvent) {
+                         ToneEvent ev;
+                         ev.kind = EventKind::Dtmf;
+                         ev.digit = telephone_event_digit(p.event.code);
+                         ev.start = p.start_timestamp;
+                         ev.end = ev.start + static_cast<std::int64_t>(p.duration);
+                         ev.level_dbm0 = -float(p.event.volume);
+                         report = PyToneEvent{ev, clock_rate, "rfc4733"};
+                     }
+                     out.emplace_back(kNames[static_cast<int>(p.kind)], report);
                  }
-                 return {kNames[static_cast<int>(kind)], report};
+                 return out;
              },
              py::arg("payload"), py::arg("timestamp"), py::arg("clock_rate") = 8000,
-             "Classify one telephone-event packet: ('new'|'update'|'end_repeat'|'continuation'|"
-             "'stale', the keypress if new).")
+             "Classify each event of one telephone-event packet (RFC 4733 packs several back to "
+             "back, section 2.5.1.5): a list of ('new'|'update'|'end_repeat'|'continuation'|"
+             "'stale', the keypress if new), in order.")
         .def("reset", &TelephoneEventTracker::reset);
 
     m.def("parse_opus_packet", [](const py::bytes& packet) {

@@ -389,12 +389,23 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
 }
 
 FlowScrubResult Capture::scrub(std::size_t flow_index, StreamFilter& filter) {
-    if (flow_index >= flows_.size()) throw std::out_of_range("no such flow");
-    if (flow_scrubbed_[flow_index]) throw std::invalid_argument("this flow was scrubbed already");
-    flow_scrubbed_[flow_index] = true;
-    const CaptureFlow& flow = flows_[flow_index];
+    return scrub(std::vector<std::size_t>{flow_index}, filter);
+}
+
+FlowScrubResult Capture::scrub(const std::vector<std::size_t>& flow_indices, StreamFilter& filter) {
+    if (flow_indices.empty()) throw std::invalid_argument("no flow to scrub");
+    for (std::size_t k = 0; k < flow_indices.size(); ++k) {
+        const std::size_t f = flow_indices[k];
+        if (f >= flows_.size()) throw std::out_of_range("no such flow");
+        if (flow_scrubbed_[f]) throw std::invalid_argument("this flow was scrubbed already");
+        for (std::size_t j = 0; j < k; ++j)
+            if (flow_indices[j] == f) throw std::invalid_argument("a flow given twice");
+    }
+    for (std::size_t f : flow_indices) flow_scrubbed_[f] = true;
+    std::vector<std::uint32_t> in;  // the frames in capture order, and their (payload type, timestamp):
+    for (std::size_t f : flow_indices) in.insert(in.end(), flows_[f].frames.begin(), flows_[f].frames.end());
+    if (flow_indices.size() > 1) std::sort(in.begin(), in.end());
     FlowScrubResult r;
-    const std::vector<std::uint32_t>& in = flow.frames;  // and their (payload type, timestamp):
     std::vector<std::uint64_t> keys;
     keys.reserve(in.size());
     const auto key_of = [](const std::uint8_t* q) {
@@ -450,11 +461,10 @@ FlowScrubResult Capture::scrub(std::size_t flow_index, StreamFilter& filter) {
                 const Frame& e = frames_[in[k]];
                 const std::uint8_t* ev = bytes_.data() + e.offset + e.udp + 8;
                 RtpHeader h;
-                TelephoneEvent te;
                 if (used[k] || parse_rtp(ev, e.payload_len, &h) != RtpDrop::None) continue;
                 const std::uint32_t unit = params.event_duration_unit(h.payload_type);
-                if (unit == 0 || !parse_telephone_event(ev + h.payload_offset, h.payload_length, &te)) continue;
-                if (be32(q + 4) - h.timestamp < te.duration * unit) {
+                if (unit == 0) continue;
+                if (be32(q + 4) - h.timestamp < telephone_events_span(ev + h.payload_offset, h.payload_length) * unit) {
                     found = static_cast<long>(k);
                     te_from = k + 1;
                 }

@@ -98,6 +98,10 @@ public:
     // Runs every frame of `flow` through `filter` (then flushes it) and places what comes
     // out. A flow is scrubbed at most once.
     FlowScrubResult scrub(std::size_t flow, StreamFilter& filter);
+    // The same for several flows of one path through one filter, their frames in capture
+    // order: telephone-events under an SSRC of their own beside the audio's (the filter
+    // takes them for the audio's keypresses, and masks the audio where they are).
+    FlowScrubResult scrub(const std::vector<std::size_t>& flows, StreamFilter& filter);
 
     // Replaces the UDP payload of one frame that no scrubbed flow holds (a SIP message whose
     // body was redacted): written with its lengths and checksums made valid. A TCP segment's

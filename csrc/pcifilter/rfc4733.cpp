@@ -15,6 +15,29 @@ bool parse_telephone_event(const std::uint8_t* p, std::size_t len, TelephoneEven
     return true;
 }
 
+std::size_t parse_telephone_events(const std::uint8_t* p, std::size_t len, TelephoneEvent* out) noexcept {
+    std::size_t n = 0;
+    for (std::size_t at = 0; n < kMaxPackedEvents && at + 4 <= len; at += 4) {
+        TelephoneEvent e;
+        parse_telephone_event(p + at, 4, &e);
+        if (n > 0) {
+            const TelephoneEvent& before = out[n - 1];
+            const bool complete = before.end || (before.duration == 0xFFFF && before.code == e.code);
+            if (!complete || e.duration == 0) break;
+        }
+        out[n++] = e;
+    }
+    return n;
+}
+
+std::uint32_t telephone_events_span(const std::uint8_t* p, std::size_t len) noexcept {
+    TelephoneEvent e[kMaxPackedEvents];
+    const std::size_t n = parse_telephone_events(p, len, e);
+    std::uint32_t span = 0;
+    for (std::size_t i = 0; i < n; ++i) span += e[i].duration;
+    return span;
+}
+
 char telephone_event_digit(std::uint8_t code) noexcept {
     static const char kDigits[] = "0123456789*#ABCD";
     return code < 16 ? kDigits[code] : '\0';
@@ -58,6 +81,32 @@ TelephoneEventTracker::Packet TelephoneEventTracker::on_packet(std::uint32_t ts,
     last_duration_ = duration;
     done_segments_ = 0;
     return Packet::NewEvent;
+}
+
+std::size_t TelephoneEventTracker::on_payload(std::uint32_t timestamp, const std::uint8_t* payload, std::size_t len,
+                                              PacketEvent (&out)[kMaxPackedEvents], std::uint32_t unit) noexcept {
+    TelephoneEvent e[kMaxPackedEvents];
+    const std::size_t n = parse_telephone_events(payload, len, e);
+    std::uint32_t at[kMaxPackedEvents];
+    for (std::size_t i = 0; i < n; ++i) at[i] = i == 0 ? timestamp : at[i - 1] + e[i - 1].duration * unit;
+    // A sender repeats a packed packet with the last event's updates: the events before the
+    // one under way are over (taken for new again, a long one beyond the reorder window
+    // would be reported twice).
+    std::size_t first = 0;
+    for (std::size_t j = n; active_ && j-- > 1;)
+        if (at[j] == start_ts_ || at[j] == segment_ts_) {
+            first = j;
+            break;
+        }
+    for (std::size_t i = 0; i < n; ++i) {
+        PacketEvent& o = out[i];
+        o.event = e[i];
+        o.timestamp = at[i];
+        o.kind = i < first ? Packet::Stale : on_packet(at[i], e[i], unit);
+        o.start_timestamp = start_ts_;
+        o.duration = duration();
+    }
+    return n;
 }
 
 }  // namespace pcifilter

@@ -582,10 +582,8 @@ void StreamFilter::push_side_event(const std::uint8_t* data, std::size_t len, co
         const std::int64_t off = unwrap(h.timestamp) - last_rtp_;
         const auto gap = static_cast<std::int64_t>(params_.max_gap_samples) * clock_div_;
         if (off > gap || off < -gap) {
-            TelephoneEvent e;
-            const std::uint32_t unit = params_.event_duration_unit(h.payload_type);
-            const std::uint32_t duration =
-                parse_telephone_event(data + h.payload_offset, h.payload_length, &e) ? e.duration * unit : 0;
+            const std::uint32_t duration = telephone_events_span(data + h.payload_offset, h.payload_length) *
+                                           params_.event_duration_unit(h.payload_type);
             side_ts_offset_ = base_ts_ + static_cast<std::uint32_t>(last_rtp_) - duration - h.timestamp;
         }
     }
@@ -599,24 +597,26 @@ void StreamFilter::push_event(const std::uint8_t* data, std::size_t len, const R
     // A telephone-event packet; `timestamp` on the audio's clock base; `audio_sequence`:
     // numbered in the audio's sequence (taking it out renumbers the packets after it).
     const std::uint32_t unit = params_.event_duration_unit(h.payload_type);
-    const std::int64_t t = to_timeline(unwrap(timestamp));
-    TelephoneEvent e;
-    bool current = false;  // a packet of the keypress under way (not stale, not malformed)
-    if (parse_telephone_event(data + h.payload_offset, h.payload_length, &e)) {
-        const auto k = tracker_.on_packet(timestamp, e, unit);
-        current = k != TelephoneEventTracker::Packet::Stale;
-        if (current) {
-            last_rfc4733_start_ = to_timeline(unwrap(tracker_.start_timestamp()));
-            last_rfc4733_end_ =
-                last_rfc4733_start_ + static_cast<std::int64_t>(tracker_.duration()) / clock_div_;
-        }
-        if (k == TelephoneEventTracker::Packet::NewEvent && telephone_event_digit(e.code) != 0) {
+    TelephoneEventTracker::PacketEvent packed[kMaxPackedEvents];
+    const std::size_t n = tracker_.on_payload(timestamp, data + h.payload_offset, h.payload_length, packed, unit);
+    bool current = false;  // a packet of a keypress under way (not stale, not malformed)
+    for (std::size_t i = 0; i < n; ++i) {
+        const TelephoneEventTracker::PacketEvent& p = packed[i];
+        if (p.kind == TelephoneEventTracker::Packet::Stale) continue;
+        // The span of the packet's current events (contiguous: the first one's start to
+        // the last one's end).
+        const std::int64_t start = to_timeline(unwrap(p.start_timestamp));
+        const std::int64_t end = start + static_cast<std::int64_t>(p.duration) / clock_div_;
+        if (!current) last_rfc4733_start_ = start;
+        last_rfc4733_end_ = end;
+        current = true;
+        if (p.kind == TelephoneEventTracker::Packet::NewEvent && telephone_event_digit(p.event.code) != 0) {
             ToneEvent ev;
             ev.kind = EventKind::Dtmf;
-            ev.digit = telephone_event_digit(e.code);
-            ev.start = t;
-            ev.end = t + static_cast<std::int64_t>(e.duration * unit) / clock_div_;
-            ev.level_dbm0 = -float(e.volume);
+            ev.digit = telephone_event_digit(p.event.code);
+            ev.start = to_timeline(unwrap(p.timestamp));
+            ev.end = ev.start + static_cast<std::int64_t>(p.event.duration * unit) / clock_div_;
+            ev.level_dbm0 = -float(p.event.volume);
             ev.rfc4733 = true;
             events_.push_back(ev);
             ++stats_.keypresses_rfc4733;

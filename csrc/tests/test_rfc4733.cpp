@@ -73,5 +73,46 @@ int main() {
     CHECK(parse_telephone_event(payload, 4, &e) && e.code == 11 && e.end && e.volume == 10 &&
           e.duration == 2240);
     CHECK(!parse_telephone_event(payload, 3, &e));
+
+    // §2.5.1.5: events packed back to back in one packet, the timestamp the first one's
+    // start; the sender repeats the packet with the last one's updates, then goes on with
+    // the last alone, at its own start.
+    t.reset();
+    TelephoneEventTracker::PacketEvent out[kMaxPackedEvents];
+    const std::uint8_t two[8] = {4, 0x8a, 0x01, 0x40, 2, 0x0a, 0x00, 0xa0};  // '4' 320 ended, '2' 160
+    CHECK(t.on_payload(1000, two, 8, out) == 2);
+    CHECK(out[0].kind == P::NewEvent && out[0].timestamp == 1000 && out[0].event.code == 4);
+    CHECK(out[1].kind == P::NewEvent && out[1].timestamp == 1320 && out[1].event.code == 2);
+    CHECK(t.on_payload(1000, two, 8, out) == 2 && out[0].kind == P::Stale && out[1].kind == P::Update);
+    const std::uint8_t last[4] = {2, 0x8a, 0x01, 0x40};
+    CHECK(t.on_payload(1320, last, 4, out) == 1 && out[0].kind == P::Update && t.ended());
+    CHECK(t.on_payload(1320, last, 4, out) == 1 && out[0].kind == P::EndRepeat);
+    // A first event longer than the reorder window is still the repeat's, not a new press.
+    t.reset();
+    const std::uint8_t long_first[8] = {7, 0x8a, 0xfa, 0x00, 9, 0x0a, 0x00, 0xa0};  // 64000 units
+    CHECK(t.on_payload(5000, long_first, 8, out) == 2 && out[1].kind == P::NewEvent);
+    CHECK(t.on_payload(5000, long_first, 8, out) == 2 && out[0].kind == P::Stale && out[1].kind == P::Update);
+    // Blocks after an event still under way, and empty ones (zeros some senders append), are
+    // not events: no keypress of digit 0.
+    const std::uint8_t open_first[8] = {3, 0x0a, 0x00, 0xa0, 5, 0x0a, 0x00, 0xa0};
+    const std::uint8_t zeros_after[8] = {3, 0x8a, 0x01, 0x40, 0, 0, 0, 0};
+    TelephoneEvent blocks[kMaxPackedEvents];
+    CHECK(parse_telephone_events(open_first, 8, blocks) == 1 && parse_telephone_events(zeros_after, 8, blocks) == 1);
+    CHECK(parse_telephone_events(open_first, 3, blocks) == 0 && telephone_events_span(two, 8) == 480);
+    // A segment that filled the field, packed with the next segment of the same event.
+    const std::uint8_t segments[8] = {6, 0x0a, 0xff, 0xff, 6, 0x0a, 0x00, 0xa0};
+    CHECK(parse_telephone_events(segments, 8, blocks) == 2);
+    t.reset();
+    CHECK(t.on_payload(9000, segments, 8, out) == 2 && out[0].kind == P::NewEvent &&
+          out[1].kind == P::Continuation && t.duration() == 65535u + 160u);
+    // At most kMaxPackedEvents are read.
+    std::uint8_t many[4 * 12];
+    for (int i = 0; i < 12; ++i) {
+        many[4 * i] = static_cast<std::uint8_t>(i % 10);
+        many[4 * i + 1] = 0x8a;
+        many[4 * i + 2] = 0x01;
+        many[4 * i + 3] = 0x40;
+    }
+    CHECK(parse_telephone_events(many, sizeof many, blocks) == kMaxPackedEvents);
     return CHECK_DONE();
 }

@@ -294,9 +294,9 @@ class TelephoneEventTracker:
         payload: bytes,
         timestamp: typing.SupportsInt | typing.SupportsIndex,
         clock_rate: typing.SupportsInt | typing.SupportsIndex = 8000,
-    ) -> tuple[str, ToneEvent | None]:
+    ) -> list[tuple[str, ToneEvent | None]]:
         """
-        Classify one telephone-event packet: ('new'|'update'|'end_repeat'|'continuation'|'stale', the keypress if new).
+        Classify each event of one telephone-event packet (RFC 4733 packs several back to back, section 2.5.1.5): a list of ('new'|'update'|'end_repeat'|'continuation'|'stale', the keypress if new), in order.
         """
     def reset(self) -> None: ...
 
@@ -416,11 +416,21 @@ class Capture:
         """
         A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are made valid when written), or a TCP segment's new payload of the same length, or a UDP fragment's new data of the same length (written as given).
         """
+    @typing.overload
     def scrub(
         self, flow: typing.SupportsInt | typing.SupportsIndex, filter: StreamFilter
     ) -> tuple[int, int]:
         """
         Runs the flow's frames through the filter (then flushes it); returns (packets in, packets out).
+        """
+    @typing.overload
+    def scrub(
+        self,
+        flows: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex],
+        filter: StreamFilter,
+    ) -> tuple[int, int]:
+        """
+        Runs several flows of one path through one filter, their frames in capture order (telephone-events under an SSRC of their own beside the audio's); returns (packets in, packets out).
         """
     def sip_messages(self) -> list[tuple[int, bytes]]:
         """

@@ -10,9 +10,10 @@ decides, per flow, what to scrub: streams are found from SDP in the capture's SI
 (m=audio port, rtpmap for telephone-event at 8000 or 48000 Hz and opus/48000), else by payload
 type on UDP ports given with `rtp_ports`, else by heuristics (RTP v2, one SSRC, at least 3
 packets and most of them of G.711, comfort-noise or telephone-event payload types); a stream is
-taken whole, every payload type of its SSRC (one the filter cannot decode is removed). Each
-flow's packets then run through a filter in one C++ call and every packet out goes back to the
-frame it came from (its capture time and headers); telephone-event frames (or, with
+taken whole, every payload type of its SSRC (one the filter cannot decode is removed);
+telephone-events under an SSRC of their own go with the audio flow they overlap on the same
+path. Each flow's packets then run through a filter in one C++ call and every packet out goes
+back to the frame it came from (its capture time and headers); telephone-event frames (or, with
 telephone_events="replace", their payloads turned into masking audio) and duplicates are
 removed, G.711 payloads are masked and Opus packets with masked audio re-encoded, sequence
 numbers stay contiguous, and UDP/IP lengths and checksums are made valid. Everything else is
@@ -56,6 +57,9 @@ class StreamReport:
     packets_out: int
     events: list[dict[str, Any]] = field(default_factory=list)
     encrypted: bool = False  # SRTP: not scrubbed (left out, or kept as it was)
+    # SSRCs of telephone-events sent beside this stream's audio under SSRCs of their own,
+    # scrubbed with it (their packets are counted in packets_in and packets_out)
+    event_ssrcs: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -526,18 +530,43 @@ def scrub_pcap(
         )
         for i, key, _ in flows
     }
+    # Telephone-events under an SSRC of their own beside a stream's audio (rtpengine issue
+    # 1569 shows such a sender) go through the audio's filter: they are its keypresses, and
+    # the filter masks the audio where they are (in-band onsets a gateway leaves before
+    # them). Taken when one audio flow of the path overlaps them; else scrubbed alone.
+    beside: dict[int, list[int]] = defaultdict(list)
+    for i, key, counts in flows:
+        if not any(counts[pt] for pt in te_pts) or any(
+            n for pt, n in enumerate(counts) if pt not in te_pts
+        ):
+            continue
+        audio = [
+            j
+            for j in on_path[key[:4]]
+            if j != i
+            and any(n for pt, n in enumerate(capture_flows[j].payload_types) if pt not in te_pts)
+            and spans[j][0] <= spans[i][1]
+            and spans[i][0] <= spans[j][1]
+        ]
+        if len(audio) == 1:
+            beside[audio[0]].append(i)
+    taken = {i for side in beside.values() for i in side}
     reports: list[StreamReport] = []
     for i, key, counts in flows:
+        if i in taken:
+            continue
         from_sdp = [sdp_ports[p] for p in (key[1], key[3]) if p in sdp_ports]
         encrypted = any(m.srtp for m in from_sdp)
         events: list[dict[str, Any]] = []
         if encrypted:
             # SRTP: encrypted audio, nothing to scrub. Left out (a filter that knows no
             # payload type drops every packet), or kept as it was.
-            packets_in = packets_out = sum(counts)
+            packets_in = packets_out = sum(
+                sum(capture_flows[j].payload_types) for j in [i, *beside[i]]
+            )
             if not keep_srtp:
                 drop_all = RtpStreamFilter(telephone_event_pt=-1, pcmu_pt=-1, pcma_pt=-1, cn_pt=-1)
-                packets_in, packets_out = capture.scrub(i, drop_all.core)
+                packets_in, packets_out = capture.scrub([i, *beside[i]], drop_all.core)
         else:
             te_8000 = next((m.te_pt for m in from_sdp if m.te_pt is not None), None)
             te_48000 = next((m.te_48000_pt for m in from_sdp if m.te_48000_pt is not None), None)
@@ -557,11 +586,14 @@ def scrub_pcap(
                 pcmu = -1 if path_audio[key[:4]] == {8} else 0
                 filt = RtpStreamFilter(telephone_event_pt=te, pcmu_pt=pcmu, **options)
             filt.core.guard_ends(*guards[i])
-            packets_in, packets_out = capture.scrub(i, filt.core)
+            packets_in, packets_out = capture.scrub([i, *beside[i]], filt.core)
             events = [event_record(e, reveal_digits) for e in filt.take_events()]
         src_s, dst_s = f"{key[0]}:{key[1]}", f"{key[2]}:{key[3]}"
+        side_ssrcs = [capture_flows[j].ssrc for j in beside[i]]
         reports.append(
-            StreamReport(src_s, dst_s, key[4], packets_in, packets_out, events, encrypted)
+            StreamReport(
+                src_s, dst_s, key[4], packets_in, packets_out, events, encrypted, side_ssrcs
+            )
         )
     # Fragmented UDP: SIP was redacted above; RTP cannot go through a stream filter (it
     # takes whole packets, in order), and what a lost fragment leaves cannot be examined at
