@@ -61,6 +61,7 @@ class Encoder:
         fec: bool = False,
         channels: int = 1,
         dtx: bool = False,
+        bandwidth: int | None = None,
     ) -> None:
         err = ctypes.c_int()
         self._e = _lib.opus_encoder_create(rate, channels, APPLICATION_VOIP, ctypes.byref(err))
@@ -69,7 +70,8 @@ class Encoder:
         ctl = _lib.opus_encoder_ctl
         ctl(ctypes.c_void_p(self._e), SET_BITRATE, ctypes.c_int(bitrate))
         ctl(ctypes.c_void_p(self._e), SET_FORCE_MODE, ctypes.c_int(MODES[mode]))
-        ctl(ctypes.c_void_p(self._e), SET_BANDWIDTH, ctypes.c_int(BANDWIDTHS[mode]))  # -1000: auto
+        bw = BANDWIDTHS[mode] if bandwidth is None else bandwidth  # -1000: auto
+        ctl(ctypes.c_void_p(self._e), SET_BANDWIDTH, ctypes.c_int(bw))
         self.mode = mode
         if fec:
             ctl(ctypes.c_void_p(self._e), SET_INBAND_FEC, ctypes.c_int(1))
@@ -125,15 +127,17 @@ def rtp_stream(
     fec: bool = False,
     dtx: str = "",
     channels: int = 1,
+    bandwidth: int | None = None,
 ) -> list[bytes]:
     """48 kHz audio (interleaved if `channels` is 2) as an Opus RTP stream: one packet per
     `frame_ms`, marker on the first.
     `dtx`: "send" codes silence with DTX and sends its 1-byte frames; "skip" does not send
     them, as most senders do (a gap in the timestamps, none in the sequence numbers, and the
-    marker bit on the packet after it, RFC 3551)."""
+    marker bit on the packet after it, RFC 3551). `bandwidth`: an OPUS_BANDWIDTH_* value
+    instead of the mode's (1101 narrowband, 1102 mediumband, 1103 wideband)."""
     from pcifilter.rtp import RtpPacket
 
-    enc = Encoder(mode, bitrate, fec=fec, dtx=bool(dtx), channels=channels)
+    enc = Encoder(mode, bitrate, fec=fec, dtx=bool(dtx), channels=channels, bandwidth=bandwidth)
     n = 48 * frame_ms
     out: list[bytes] = []
     gap = True

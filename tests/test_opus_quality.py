@@ -63,6 +63,10 @@ def through(
     return filtered(mode, source)[:3]
 
 
+def raw_payloads(stream: list[bytes]) -> list[bytes]:
+    return [RtpPacket.parse(p).payload for p in stream]
+
+
 def away_from(changed: list[int], n: int) -> npt.NDArray[np.bool_]:
     """Samples 20 ms before to 100 ms after every re-encoded packet left out."""
     keep = np.ones(n, bool)
@@ -108,21 +112,33 @@ def test_pesq_away_from_masked_packets(mode: str, source: str) -> None:
     assert pesq(8000, yi[keep], yo[keep], "nb") >= 4.4
 
 
-@pytest.mark.parametrize("mode", ["silk", "hybrid"])
-def test_replacements_keep_the_stream_s_silk_bandwidth(mode: str) -> None:
+@pytest.mark.parametrize(
+    ("mode", "bandwidth", "silk"),
+    [("silk", 1101, "nb"), ("silk", 1102, "mb"), ("silk", None, "wb"), ("hybrid", None, "wb")],
+)
+def test_replacements_keep_the_stream_s_silk_bandwidth(
+    mode: str, bandwidth: int | None, silk: str
+) -> None:
     """A receiver's SILK decoder starts afresh when the SILK bandwidth changes between
     packets (libopus silk_decoder_set_fs: pitch and LPC histories cleared). Replacements were
     narrowband (encoded at the 8 kHz the filter decodes at) in these wideband streams, so the
     sender's packets after every mask decoded from nothing: voiced speech up to 20 dB too
     quiet for 60 ms and more, and PESQ away from the masks 4.39 over this machine's espeak
-    speech. Now they are wideband too (a hybrid stream's SILK layer is)."""
-    raw = rtp_stream(_call("espeak"), mode, 20, 24000)
+    speech. Now they are at the stream's SILK bandwidth (a hybrid stream's SILK layer is
+    wideband); the masked packets decode to the masking signal whatever it is."""
+    raw = rtp_stream(_call("espeak"), mode, 20, 24000, bandwidth=bandwidth)
     f = pf.RtpStreamFilter(opus_pt=111, telephone_event_pt=-1)
     out = f.process(raw) + f.flush()
     replaced = [RtpPacket.parse(b).payload for a, b in zip(raw, out, strict=True) if a != b]
     assert len(replaced) > 50
     silk_bandwidth = {c: ("nb", "mb", "wb")[min(c // 4, 2)] for c in range(16)}
-    assert {silk_bandwidth[p[0] >> 3] for p in replaced} == {"wb"}
+    assert {silk_bandwidth[p[0] >> 3] for p in raw_payloads(raw)} == {silk}
+    assert {silk_bandwidth[p[0] >> 3] for p in replaced} == {silk}
+    d = Decoder(8000)
+    yo = np.concatenate([d.decode(RtpPacket.parse(p).payload, 160) for p in out]).astype(float)
+    spans = [(t // 6 + 160, (t + n) // 6) for t, n in f.take_masked()]  # from 20 ms in
+    levels = [sg.power_to_dbm0(float(np.mean(yo[a:b] ** 2))) for a, b in spans if b > a]
+    assert len(levels) >= 4 and max(levels) < -45.0
 
 
 @pytest.mark.parametrize("source", SOURCES)
