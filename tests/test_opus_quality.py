@@ -124,21 +124,28 @@ def test_replacements_keep_the_stream_s_silk_bandwidth(
     narrowband (encoded at the 8 kHz the filter decodes at) in these wideband streams, so the
     sender's packets after every mask decoded from nothing: voiced speech up to 20 dB too
     quiet for 60 ms and more, and PESQ away from the masks 4.39 over this machine's espeak
-    speech. Now they are at the stream's SILK bandwidth (a hybrid stream's SILK layer is
-    wideband); the masked packets decode to the masking signal whatever it is."""
+    speech. Now a run's packets are at the stream's SILK bandwidth (a hybrid stream's SILK
+    layer is wideband) and the sender's packets after it decode on from them; but the first
+    packet of a run that follows the sender's packets is at another, so that the decoder
+    drops what those carried: the masked packets decode to digital silence."""
     raw = rtp_stream(_call("espeak"), mode, 20, 24000, bandwidth=bandwidth)
     f = pf.RtpStreamFilter(opus_pt=111, telephone_event_pt=-1)
     out = f.process(raw) + f.flush()
-    replaced = [RtpPacket.parse(b).payload for a, b in zip(raw, out, strict=True) if a != b]
-    assert len(replaced) > 50
+    changed = [i for i, (a, b) in enumerate(zip(raw, out, strict=True)) if a != b]
+    assert len(changed) > 50
     silk_bandwidth = {c: ("nb", "mb", "wb")[min(c // 4, 2)] for c in range(16)}
     assert {silk_bandwidth[p[0] >> 3] for p in raw_payloads(raw)} == {silk}
-    assert {silk_bandwidth[p[0] >> 3] for p in replaced} == {silk}
+    masked_spans = f.take_masked()  # whole packets, RTP clock from 0
+    masked = {k for t, n in masked_spans for k in range(t // 960, (t + n) // 960)}
+    assert masked <= set(changed)
+    for i in changed:  # the others: the packet after each run, from its own audio
+        into_run = i in masked and i - 1 not in masked
+        assert (silk_bandwidth[raw_payloads([out[i]])[0][0] >> 3] == silk) != into_run, i
     d = Decoder(8000)
     yo = np.concatenate([d.decode(RtpPacket.parse(p).payload, 160) for p in out]).astype(float)
-    spans = [(t // 6 + 160, (t + n) // 6) for t, n in f.take_masked()]  # from 20 ms in
-    levels = [sg.power_to_dbm0(float(np.mean(yo[a:b] ** 2))) for a, b in spans if b > a]
-    assert len(levels) >= 4 and max(levels) < -45.0
+    spans = [(t // 6 + 40, (t + n) // 6) for t, n in masked_spans]  # from 5 ms in
+    levels = [sg.power_to_dbm0(float(np.mean(yo[a:b] ** 2))) for a, b in spans]
+    assert len(levels) >= 4 and max(levels) < -60.0, max(levels)
 
 
 @pytest.mark.parametrize("source", SOURCES)

@@ -62,10 +62,11 @@ OpusCodec::OpusCodec(int sample_rate, int bitrate) : rate_(sample_rate) {
     // Replacement packets: no in-band FEC (it would carry the audio before them), no DTX
     // (every replaced packet is replaced by one packet), constant mode for joining frames.
     // Complexity 0 for CELT: what is re-encoded is mostly the masking signal, and the
-    // encoder is the filter's largest cost after the decoder. 1 for the voice encoder (at
-    // 0 the speech before a mask rang on into it, -44.7 dBm0 from 20 ms in instead of -49.5;
-    // higher ones cost more than the target of a 48 kHz decode allows: bench/RESULTS.md,
-    // "Twelfth session").
+    // encoder is the filter's largest cost after the decoder. 1 for the voice encoder: the
+    // packet after a mask is the sender's audio, which the receiver's pitch predictor
+    // builds the sender's next packets on (PESQ away from masks over espeak speech through
+    // SILK 4.42 at 0, 4.46 at 1); higher ones cost more than the target of a 48 kHz decode
+    // allows (bench/RESULTS.md, "Twelfth session").
     for (OpusEncoder* e : {enc_, celt_}) {
         opus_encoder_ctl(e, OPUS_SET_BITRATE(bitrate));
         opus_encoder_ctl(e, OPUS_SET_INBAND_FEC(0));
@@ -183,6 +184,9 @@ void OpusCodec::set_voice_bandwidth(int bandwidth_hz) noexcept {
                    : bandwidth_hz == 8000 ? OPUS_BANDWIDTH_WIDEBAND
                                           : 0;
     if (bw == 0 || bw == voice_bandwidth_) return;
+    // Afresh: left to itself, SILK moves between bandwidths over seconds (a low-pass
+    // transition); the receiver's decoder starts afresh at the change anyway.
+    reset_encoder(false);
     opus_encoder_ctl(enc_, OPUS_SET_BANDWIDTH(bw));
     voice_bandwidth_ = bw;
 }

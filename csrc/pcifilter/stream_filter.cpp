@@ -543,9 +543,18 @@ void StreamFilter::reencode(Slot& s, bool masked) noexcept {
         }
     }
     std::uint8_t* payload = s.bytes.data() + s.payload_offset;
-    // At the SILK bandwidth of the packet replaced (kept for replacements of telephone-events,
-    // which have none): a receiver's SILK decoder that changes bandwidth starts afresh.
-    if (!celt_stream_ && s.len > s.payload_offset) opus_->set_voice_bandwidth(opus_toc_silk_bandwidth_hz(payload[0]));
+    // A receiver's SILK decoder that changes bandwidth starts afresh (pitch and LPC
+    // histories cleared). So the packets of a run are at the stream's SILK bandwidth (that of
+    // the packet replaced; kept for replacements of telephone-events, which have none) and
+    // the sender's packets after the run decode on from them; but the first one, where the
+    // run follows the sender's packets, is at another: the decoder drops what those carried
+    // (a keypress's coded onset, ahead of the tone: in the first 10 ms of a mask, decoded on
+    // from the packet before it, up to -33 dB re the tone).
+    if (!celt_stream_) {
+        if (s.len > s.payload_offset) voice_bandwidth_ = opus_toc_silk_bandwidth_hz(payload[0]);
+        const bool into_run = masked && !after_run_;
+        opus_->set_voice_bandwidth(into_run ? (voice_bandwidth_ == 4000 ? 8000 : 4000) : voice_bandwidth_);
+    }
     const int room = static_cast<int>(kMaxPacket - s.payload_offset);
     int bytes = opus_->encode(y, n, payload, room, celt_stream_);
     if (bytes <= 0) bytes = static_cast<int>(write_empty_opus(n, params_.scrub.sample_rate, payload));
