@@ -1,12 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pcifilter/capture.hpp"
 #include "py_stream_filter.hpp"
 
 namespace pcifilter::py_bindings {
+
+namespace {
+// Capture.scrub of one flow or of several through one filter: (packets in, packets out).
+template <typename Flows>
+std::pair<std::uint64_t, std::uint64_t> scrub_flows(Capture& c, const Flows& flows, PyStreamFilter& filter) {
+    py::gil_scoped_release release;
+    const FlowScrubResult r = filter.with_filter([&](StreamFilter& f) { return c.scrub(flows, f); });
+    return {r.packets_in, r.packets_out};
+}
+}  // namespace
 
 void bind_capture(py::module_& m) {
     const auto address = [](const CaptureFlow& f, const std::array<std::uint8_t, 16>& a) {
@@ -118,29 +129,11 @@ void bind_capture(py::module_& m) {
             "flows", [](const Capture& c) { return c.flows(); },
             "RTP flows (one direction of one SSRC), in order of their first frame.")
         .def(
-            "scrub",
-            [](Capture& c, std::size_t flow, PyStreamFilter& filter) {
-                FlowScrubResult r;
-                {
-                    py::gil_scoped_release release;
-                    r = filter.with_filter([&](StreamFilter& f) { return c.scrub(flow, f); });
-                }
-                return py::make_tuple(r.packets_in, r.packets_out);
-            },
-            py::arg("flow"), py::arg("filter"),
+            "scrub", &scrub_flows<std::size_t>, py::arg("flow"), py::arg("filter"),
             "Runs the flow's frames through the filter (then flushes it); returns (packets in, "
             "packets out).")
         .def(
-            "scrub",
-            [](Capture& c, const std::vector<std::size_t>& flows, PyStreamFilter& filter) {
-                FlowScrubResult r;
-                {
-                    py::gil_scoped_release release;
-                    r = filter.with_filter([&](StreamFilter& f) { return c.scrub(flows, f); });
-                }
-                return py::make_tuple(r.packets_in, r.packets_out);
-            },
-            py::arg("flows"), py::arg("filter"),
+            "scrub", &scrub_flows<std::vector<std::size_t>>, py::arg("flows"), py::arg("filter"),
             "Runs several flows of one path through one filter, their frames in capture order "
             "(telephone-events under an SSRC of their own beside the audio's); returns (packets "
             "in, packets out).")
