@@ -523,30 +523,34 @@ def scrub_pcap(
     on_path: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for i, key, _ in flows:
         on_path[key[:4]].append(i)
+    # Per path, the earliest end and the latest start of its flows: a flow came before this
+    # one, or comes after it (in linear time: a hostile capture may hold many thousands of
+    # SSRCs on one path).
+    first_end = {p: min(spans[j][1] for j in js) for p, js in on_path.items()}
+    last_start = {p: max(spans[j][0] for j in js) for p, js in on_path.items()}
     guards = {
-        i: (
-            any(spans[j][1] < spans[i][0] for j in on_path[key[:4]]),  # one came before it
-            any(spans[j][0] > spans[i][1] for j in on_path[key[:4]]),  # one comes after it
-        )
+        i: (first_end[key[:4]] < spans[i][0], last_start[key[:4]] > spans[i][1])
         for i, key, _ in flows
     }
     # Telephone-events under an SSRC of their own beside a stream's audio (rtpengine issue
     # 1569 shows such a sender) go through the audio's filter: they are its keypresses, and
     # the filter masks the audio where they are (in-band onsets a gateway leaves before
-    # them). Taken when one audio flow of the path overlaps them; else scrubbed alone.
+    # them). Taken when one audio flow of the path overlaps them; else scrubbed alone, as
+    # on a path of more flows than a call has SSRCs (the search is quadratic).
+    events_only = {
+        i
+        for i, _, counts in flows
+        if any(counts[pt] for pt in te_pts) and sum(counts) == sum(counts[pt] for pt in te_pts)
+    }
     beside: dict[int, list[int]] = defaultdict(list)
-    for i, key, counts in flows:
-        if not any(counts[pt] for pt in te_pts) or any(
-            n for pt, n in enumerate(counts) if pt not in te_pts
-        ):
+    for i, key, _ in flows:
+        path = on_path[key[:4]]
+        if i not in events_only or len(path) > 64:
             continue
         audio = [
             j
-            for j in on_path[key[:4]]
-            if j != i
-            and any(n for pt, n in enumerate(capture_flows[j].payload_types) if pt not in te_pts)
-            and spans[j][0] <= spans[i][1]
-            and spans[i][0] <= spans[j][1]
+            for j in path
+            if j not in events_only and spans[j][0] <= spans[i][1] and spans[i][0] <= spans[j][1]
         ]
         if len(audio) == 1:
             beside[audio[0]].append(i)
