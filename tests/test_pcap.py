@@ -737,7 +737,7 @@ def test_streams_without_sdp_are_found_and_taken_whole(tmp_path: Path, declared:
 
 @pytest.mark.parametrize("onset_ms", [10, 30])
 def test_events_under_their_own_ssrc_go_through_the_audio_s_filter(
-    tmp_path: Path, onset_ms: int
+    tmp_path: Path, onset_ms: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A gateway that sends each keypress's first `onset_ms` in-band and then
     telephone-events instead of audio, under an SSRC and a sequence of their own (rtpengine
@@ -777,6 +777,8 @@ def test_events_under_their_own_ssrc_go_through_the_audio_s_filter(
     r = scrub_pcap(src, dst, rtp_ports=[50000], reveal_digits=True)
     (stream,) = r.streams
     assert (stream.ssrc, stream.event_ssrcs) == (0xA, [0xE])
+    assert main(["scrub", str(src), str(tmp_path / "cli.pcap"), "--rtp-port", "50000"]) == 0
+    assert "ssrc 0x0000000a, telephone-events under ssrc 0x0000000e: " in capsys.readouterr().out
     assert "".join(e["digit"] for e in stream.events) == "2580"
     lt, out = _read(dst)
     rtp = [RtpPacket.parse(bytes(_udp(lt, fr)[1].data)) for fr in out]

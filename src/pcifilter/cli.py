@@ -112,8 +112,9 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
     )
     for s in r.streams:
         what = "SRTP, not scrubbed" if s.encrypted else f"{len(s.events)} keypresses"
+        beside = "".join(f", telephone-events under ssrc {e:#010x}" for e in s.event_ssrcs)
         print(
-            f"  {s.src} -> {s.dst} ssrc {s.ssrc:#010x}: {s.packets_in} packets in, "
+            f"  {s.src} -> {s.dst} ssrc {s.ssrc:#010x}{beside}: {s.packets_in} packets in, "
             f"{s.packets_out} out, {what}"
         )
     if a.events:
