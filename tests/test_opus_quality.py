@@ -127,7 +127,7 @@ def test_replacements_keep_the_stream_s_silk_bandwidth(
     speech. Now a run's packets are at the stream's SILK bandwidth (a hybrid stream's SILK
     layer is wideband) and the sender's packets after it decode on from them; but the first
     packet of a run that follows the sender's packets is at another, so that the decoder
-    drops what those carried: the masked packets decode to digital silence."""
+    drops what those carried: the masked packets decode to near silence."""
     raw = rtp_stream(_call("espeak"), mode, 20, 24000, bandwidth=bandwidth)
     f = pf.RtpStreamFilter(opus_pt=111, telephone_event_pt=-1)
     out = f.process(raw) + f.flush()
