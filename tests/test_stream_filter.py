@@ -841,6 +841,23 @@ def test_keypresses_packed_in_one_packet_are_each_reported(mode: str) -> None:
     assert pf.digits_of(f.take_events()) == CARD
 
 
+def test_events_not_taken_are_kept_up_to_a_bound() -> None:
+    """A sender of eight new keypresses packed in every packet (or a caller that never takes
+    the events) does not grow the filter without bound: 1,024 are kept until taken, the
+    rest counted; taking them makes room again."""
+    f = pf.RtpStreamFilter()
+    block = b"".join(bytes([k % 16, 0x8A, 0x00, 0xA0]) for k in range(8))  # 8 ended, 20 ms
+    packets = [
+        RtpPacket(101, True, i, 1000 + 1280 * i, 0x1234, payload=block).serialize()
+        for i in range(300)
+    ]
+    f.process(packets)
+    assert f.stats["keypresses_rfc4733"] == 2400
+    assert len(f.take_events()) == 1024 and f.stats["events_dropped"] == 2400 - 1024
+    f.process([RtpPacket(101, True, 300, 1000 + 1280 * 300, 0x1234, payload=block).serialize()])
+    assert len(f.take_events()) == 8
+
+
 def _interleave_apart(audio: list[RtpPacket], te: list, ts0: int) -> list[bytes]:
     """Audio and telephone-event packets in send order, the events numbered in a sequence of
     their own (from 40000), the audio keeping its own."""

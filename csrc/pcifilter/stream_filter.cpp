@@ -321,6 +321,10 @@ void StreamFilter::take_inband_events() noexcept {
             ++i;
         }
     }
+    if (events_.size() > kMaxEvents) {
+        stats_.events_dropped += events_.size() - kMaxEvents;
+        events_.resize(kMaxEvents);
+    }
 }
 
 void StreamFilter::mark_masked(std::int64_t t, std::size_t n, bool masked) noexcept {
@@ -627,7 +631,8 @@ void StreamFilter::push_event(const std::uint8_t* data, std::size_t len, const R
             ev.end = ev.start + static_cast<std::int64_t>(p.event.duration * unit) / clock_div_;
             ev.level_dbm0 = -float(p.event.volume);
             ev.rfc4733 = true;
-            events_.push_back(ev);
+            if (events_.size() < kMaxEvents) events_.push_back(ev);
+            else ++stats_.events_dropped;
             ++stats_.keypresses_rfc4733;
         }
     }

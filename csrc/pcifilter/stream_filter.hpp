@@ -105,6 +105,7 @@ struct StreamFilterStats {
     std::uint64_t bad_payloads = 0, reencoded = 0, concealed_samples = 0;
     std::uint64_t unknown_dropped = 0;  // unknown payload types not forwarded while filtering
     std::uint64_t side_events = 0;      // telephone-event packets under an SSRC of their own
+    std::uint64_t events_dropped = 0;   // keypresses and tones not kept: kMaxEvents undrained
     RtpDropCounters malformed;
 };
 
@@ -113,6 +114,10 @@ public:
     static constexpr std::size_t kMaxPacket = 1500;
     static constexpr std::size_t kSlots = 32;
     static constexpr std::size_t kMaxPcm = 1920;  // an Opus packet's longest audio: 120 ms at 16 kHz
+    // Events kept until taken (events().clear()): a caller that never takes them (or a sender
+    // of a new event in every packet, eight packed in each) must not grow the filter without
+    // bound; past this, new ones are counted in stats().events_dropped.
+    static constexpr std::size_t kMaxEvents = 1024;
 
     explicit StreamFilter(const StreamFilterParams& params);
 
