@@ -63,10 +63,6 @@ def through(
     return filtered(mode, source)[:3]
 
 
-def raw_payloads(stream: list[bytes]) -> list[bytes]:
-    return [RtpPacket.parse(p).payload for p in stream]
-
-
 def away_from(changed: list[int], n: int) -> npt.NDArray[np.bool_]:
     """Samples 20 ms before to 100 ms after every re-encoded packet left out."""
     keep = np.ones(n, bool)
@@ -134,13 +130,13 @@ def test_replacements_keep_the_stream_s_silk_bandwidth(
     changed = [i for i, (a, b) in enumerate(zip(raw, out, strict=True)) if a != b]
     assert len(changed) > 50
     silk_bandwidth = {c: ("nb", "mb", "wb")[min(c // 4, 2)] for c in range(16)}
-    assert {silk_bandwidth[p[0] >> 3] for p in raw_payloads(raw)} == {silk}
+    assert {silk_bandwidth[RtpPacket.parse(p).payload[0] >> 3] for p in raw} == {silk}
     masked_spans = f.take_masked()  # whole packets, RTP clock from 0
     masked = {k for t, n in masked_spans for k in range(t // 960, (t + n) // 960)}
     assert masked <= set(changed)
     for i in changed:  # the others: the packet after each run, from its own audio
         into_run = i in masked and i - 1 not in masked
-        assert (silk_bandwidth[raw_payloads([out[i]])[0][0] >> 3] == silk) != into_run, i
+        assert (silk_bandwidth[RtpPacket.parse(out[i]).payload[0] >> 3] == silk) != into_run, i
     d = Decoder(8000)
     yo = np.concatenate([d.decode(RtpPacket.parse(p).payload, 160) for p in out]).astype(float)
     spans = [(t // 6 + 40, (t + n) // 6) for t, n in masked_spans]  # from 5 ms in

@@ -135,16 +135,11 @@ bool keypress_at_edge(const std::int16_t* x, std::size_t n, int rate, bool at_en
     return keypress_like(at_end ? x + n - m : x, m, rate);
 }
 
-// Whether the last 2.5 ms of x[0, n) are at a keypress's level (-45 dBm0 or more).
-bool loud_end(const std::int16_t* x, std::size_t n, int rate) noexcept {
+// Whether the first (`at_end`: last) 2.5 ms of x[0, n) are at a keypress's level (-45 dBm0
+// or more).
+bool loud_at_edge(const std::int16_t* x, std::size_t n, int rate, bool at_end) noexcept {
     const auto block = static_cast<std::size_t>(rate / 400);
-    return n >= block && energy(x + n - block, block) >= double(block) * dbm0_to_power(-45.0);
-}
-
-// Whether the first 2.5 ms of x[0, n) are at a keypress's level (-45 dBm0 or more).
-bool loud_start(const std::int16_t* x, std::size_t n, int rate) noexcept {
-    const auto block = static_cast<std::size_t>(rate / 400);
-    return n >= block && energy(x, block) >= double(block) * dbm0_to_power(-45.0);
+    return n >= block && energy(at_end ? x + n - block : x, block) >= double(block) * dbm0_to_power(-45.0);
 }
 
 // Opus carries a keypress's energy on past its end (a frame's overlap, the decoder's ringing):
@@ -555,9 +550,9 @@ void StreamFilter::reencode(Slot& s, bool masked) noexcept {
     // (a keypress's coded onset, ahead of the tone: in the first 10 ms of a mask, decoded on
     // from the packet before it, up to -33 dB re the tone).
     if (!celt_stream_) {
-        if (s.len > s.payload_offset) voice_bandwidth_ = opus_toc_silk_bandwidth_hz(payload[0]);
+        if (s.len > s.payload_offset) stream_silk_bandwidth_ = opus_toc_silk_bandwidth_hz(payload[0]);
         const bool into_run = masked && !after_run_;
-        opus_->set_voice_bandwidth(into_run ? (voice_bandwidth_ == 4000 ? 8000 : 4000) : voice_bandwidth_);
+        opus_->set_voice_bandwidth(into_run ? (stream_silk_bandwidth_ == 4000 ? 8000 : 4000) : stream_silk_bandwidth_);
     }
     const int room = static_cast<int>(kMaxPacket - s.payload_offset);
     int bytes = opus_->encode(y, n, payload, room, celt_stream_);
@@ -959,8 +954,8 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         // 60 ms keypress whose first 40 ms were lost left -12 dB in the packet after the one
         // the guard masked, SILK and CELT).
         if (lost) {
-            const double after = (keypress ? kCutGuardMs : kEdgeGuardMs) + (opus_ ? kOpusTailMs : 0.0);
-            scrubber_.mask(next->t - scrubber_.ramp(), next->t + static_cast<std::int64_t>(params_.scrub.sample_rate * after / 1000));
+            const int after = (keypress ? kCutGuardMs : kEdgeGuardMs) + (opus_ ? static_cast<int>(kOpusTailMs) : 0);
+            scrubber_.mask(next->t - scrubber_.ramp(), next->t + ms(after));
         }
         // A stream that starts, or resumes after a pause, in a keypress's last 15 ms or less:
         // too little for the detector (it finds 15 ms and more), a tone for a listener. While
@@ -972,7 +967,7 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         if (filtering_ && (fed_ == 0 || resumed)) {
             if (fed_ == 0 && guard_start_) scrubber_.mask(0, ms(kCutGuardMs));
             if (keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, false) ||
-                (opus_ && fed_ == 0 && loud_start(pcm_.data(), n, params_.scrub.sample_rate)))
+                (opus_ && fed_ == 0 && loud_at_edge(pcm_.data(), n, params_.scrub.sample_rate, false)))
                 scrubber_.mask(fed_ == 0 ? 0 : fed_ - scrubber_.ramp(), fed_ + ms(kEdgeGuardMs));
         }
         feed(pcm_.data(), next->payload_samples);
@@ -1001,7 +996,7 @@ void StreamFilter::guard_pause() noexcept {
     if (!filtering_ || fed_ <= 0) return;
     const std::size_t n = scrubber_.recent_input(pcm_.data(), static_cast<std::size_t>(ms(10)));
     const int rate = params_.scrub.sample_rate;
-    if (keypress_at_edge(pcm_.data(), n, rate, true) || (opus_ && loud_end(pcm_.data(), n, rate)))
+    if (keypress_at_edge(pcm_.data(), n, rate, true) || (opus_ && loud_at_edge(pcm_.data(), n, rate, true)))
         scrubber_.mask(fed_ - ms(kEdgeGuardMs), fed_ + scrubber_.ramp());
 }
 

@@ -234,7 +234,7 @@ private:
     std::int64_t last_reencoded_end_ = -1;  // timeline end of the last re-encoded packet
     std::int64_t last_masked_end_ = -1;     // ... of the last one re-encoded for masked audio
     bool after_run_ = false;  // no audio packet has gone out since that one
-    int voice_bandwidth_ = 8000;  // the SILK bandwidth of the stream's last packet re-encoded
+    int stream_silk_bandwidth_ = 8000;  // Hz, of the stream's last packet re-encoded (Opus)
     bool guard_start_ = false, guard_end_ = false;  // guard_ends()
     std::int32_t last_fed_seq_ = -1;  // sequence number of the last audio packet fed (-1: none)
     std::array<std::uint16_t, 8> passed_seqs_{};  // of the last comfort-noise (and other) packets passed
