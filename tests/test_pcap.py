@@ -581,6 +581,18 @@ def test_hostile_captures_are_refused_or_scrubbed(
         assert r.frames_in == 40 and len(r.streams) == 2
 
 
+@pytest.mark.parametrize("args", [["--te-pt", "200"], ["--pt", "300"], ["--te-pt", "-1"]])
+def test_payload_types_outside_rtp_s_range_are_an_error(
+    tmp_path: Path, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was an IndexError out of the flow's payload-type counts (a traceback, not a message)."""
+    src = tmp_path / "in.pcap"
+    _write_pcap(src, _plain_rtp_frames())
+    assert main(["scrub", str(src), str(tmp_path / "out.pcap"), *args]) != 0
+    assert "payload types are within [0, 127]" in capsys.readouterr().err
+    assert not (tmp_path / "out.pcap").exists()
+
+
 def test_unwritable_output_is_an_error(tmp_path: Path) -> None:
     src = tmp_path / "in.pcap"
     _capture(src)

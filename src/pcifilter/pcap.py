@@ -465,6 +465,8 @@ def scrub_pcap(
     are left out unless `keep_fragments`; so are the segments of RTP over TCP (RFC 4571)."""
     ports = set(rtp_ports)
     extra_pts = set(payload_types)
+    if not all(0 <= pt <= 127 for pt in {telephone_event_pt, *extra_pts}):
+        raise ValueError("RTP payload types are within [0, 127]")
     with open(src, "rb"):  # a missing or unreadable file is an OSError, as for any file
         pass
     capture = _core.Capture(str(src))  # ValueError: not a capture, truncated, unknown link
