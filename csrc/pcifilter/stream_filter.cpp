@@ -227,6 +227,7 @@ void StreamFilter::mask_set_aside() noexcept {
 
 void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept {
     have_stream_ = true;
+    ++timeline_;
     ssrc_ = ssrc;
     base_ts_ = timestamp;
     last_rtp_ = 0;
@@ -284,6 +285,7 @@ StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t 
     ++count_;
     std::memcpy(s.bytes.data(), data, len);
     s.len = len;
+    s.timeline = timeline_;
     s.audio = false;
     s.telephone_event = false;
     s.replacement = false;
@@ -712,6 +714,10 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         }
         for (std::size_t i = 0; i < count_; ++i) {
             const Slot& q = slots_[(head_ + i) % kSlots];
+            // Packets of an earlier timeline (a source or timestamps that changed a packet
+            // or two in) still wait to go out: their times are not this one's. Compared, the
+            // first packets after the change were dropped as copies of them.
+            if (q.timeline != timeline_) continue;
             if (q.audio && q.t == t) {  // a copy of a packet still queued
                 drop(stats_.duplicates);
                 return;

@@ -185,6 +185,7 @@ private:
         bool fed = true;  // audio given to the scrubber (false: held for reordering)
         std::size_t payload_offset = 0, payload_bytes = 0, payload_samples = 0;
         std::int64_t t = 0;  // timeline index of the first sample (audio)
+        std::uint32_t timeline = 0;  // timeline_ when queued: `t` counts on that timeline
         bool ready = false;
     };
 
@@ -254,6 +255,9 @@ private:
     std::uint32_t base_ts_ = 0;
     std::int64_t last_rtp_ = 0;    // unwrapped RTP timestamp of the last audio packet
     std::int64_t fed_ = 0;         // timeline samples given to the scrubber
+    // Timelines started (start_stream): packets of an earlier one may still wait in the
+    // queue, ready, their `t` counted on it.
+    std::uint32_t timeline_ = 0;
     std::uint16_t seq_offset_ = 0; // packets taken out of the sequence so far
     std::array<Slot, kSlots> slots_;
     std::size_t head_ = 0, count_ = 0;
