@@ -314,6 +314,38 @@ def test_a_source_that_changes_a_packet_or_two_in_loses_no_packet(
         assert out == raw
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_empty_keepalive_packets_pass_in_order_and_take_no_audio_s_place(where: str) -> None:
+    """RTP packets with no payload (pjsip's empty-RTP keep-alive, some softphones) in the
+    audio's payload type, numbered in its sequence: they hold no audio, so they pass in order
+    as comfort noise does, counted. Taken for audio, one stamped with the next packet's
+    timestamp held that packet's place and the packet was dropped as its copy: 20 ms of
+    audio lost each time, and the gap taken for a loss."""
+    pcm, _ = _call()
+    audio = _packets(pcm)
+    raw: list[bytes] = []
+    for i, p in enumerate(audio):
+        keepalive = RtpPacket(0, False, 0, p.timestamp, p.ssrc)
+        pair = [keepalive, p] if where == "before" else [p, keepalive]
+        raw += [q.serialize() for q in (pair if i % 10 == 5 else [p])]
+    raw = [  # one sequence for all
+        RtpPacket(0, q.marker, 1000 + i, q.timestamp, q.ssrc, payload=q.payload).serialize()
+        for i, q in enumerate(RtpPacket.parse(b) for b in raw)
+    ]
+    f = pf.RtpStreamFilter()
+    out = f.process(raw) + f.flush()
+    assert len(out) == len(raw) and _seq_contiguous(out)
+    stats = f.stats
+    assert stats["empty_payloads"] == len(raw) - len(audio)
+    assert stats["duplicates"] == stats["gaps"] == stats["late"] == 0
+    assert [len(RtpPacket.parse(q).payload) == 0 for q in out] == [
+        len(RtpPacket.parse(q).payload) == 0 for q in raw
+    ]
+    alone = pf.RtpStreamFilter()
+    plain = alone.process([p.serialize() for p in audio]) + alone.flush()
+    assert np.array_equal(_reassemble(out, 5000, len(pcm)), _reassemble(plain, 5000, len(pcm)))
+
+
 @pytest.mark.parametrize("ptime", [10, 20])
 @pytest.mark.parametrize("duration_ms", [40, 80])
 def test_a_packet_lost_inside_a_keypress_leaves_nothing_of_it(ptime: int, duration_ms: int) -> None:

@@ -107,7 +107,7 @@ public:
             {"keypresses_inband", s.keypresses_inband}, {"bad_payloads", s.bad_payloads},
             {"reencoded", s.reencoded}, {"concealed_samples", s.concealed_samples},
             {"unknown_dropped", s.unknown_dropped}, {"side_events", s.side_events},
-            {"events_dropped", s.events_dropped}};
+            {"events_dropped", s.events_dropped}, {"empty_payloads", s.empty_payloads}};
         for (int r = 1; r < static_cast<int>(RtpDrop::Count); ++r)
             d[std::string("malformed_") + rtp_drop_name(static_cast<RtpDrop>(r))] =
                 s.malformed.by_reason[static_cast<std::size_t>(r)];

@@ -697,7 +697,14 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         push_event(data, len, h, h.timestamp, true);
         return;
     }
-    if (kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma || kind == PayloadKind::Opus) {
+    const bool audio = kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma || kind == PayloadKind::Opus;
+    if (audio && kind != PayloadKind::Opus && h.payload_length == 0) {
+        // No audio at all: an RTP keepalive (pjsip's empty-RTP keep-alive, some softphones).
+        // Nothing to scrub: it passes in order, as comfort noise does. Taken for audio, it
+        // held the place of the packet with its timestamp, dropped as its copy. (An empty
+        // Opus payload is no Opus packet, RFC 6716 §3.4: dropped below as one.)
+        ++stats_.empty_payloads;
+    } else if (audio) {
         const auto drop = [&](std::uint64_t& counter) {
             ++counter;
             if (newest) ++seq_offset_;  // nothing after it was numbered yet: keep contiguous
@@ -766,8 +773,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         ++stats_.audio_packets;
         hold_audio(*s, kind, h.payload_offset, h.payload_length, n, t, rtp);
         return;
-    }
-    if (kind == PayloadKind::Other && filtering_ && !params_.pass_unknown_payloads) {
+    } else if (kind == PayloadKind::Other && filtering_ && !params_.pass_unknown_payloads) {
         // A payload the filter cannot scrub (an unnegotiated codec, RED redundancy, ...)
         // could carry a keypress: while filtering is on it is not forwarded.
         ++stats_.unknown_dropped;

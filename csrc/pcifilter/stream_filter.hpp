@@ -105,6 +105,7 @@ struct StreamFilterStats {
     std::uint64_t bad_payloads = 0, reencoded = 0, concealed_samples = 0;
     std::uint64_t unknown_dropped = 0;  // unknown payload types not forwarded while filtering
     std::uint64_t side_events = 0;      // telephone-event packets under an SSRC of their own
+    std::uint64_t empty_payloads = 0;   // G.711 packets with no payload (keepalives): passed
     std::uint64_t events_dropped = 0;   // keypresses and tones not kept: kMaxEvents undrained
     RtpDropCounters malformed;
 };
