@@ -427,6 +427,78 @@ def test_opus_capture_is_scrubbed(tmp_path: Path, te_rate: int) -> None:
     assert spandsp.spandsp_digits(np.concatenate(audio), lenient=True) == ("", 0)
 
 
+def test_video_beside_audio_with_the_same_payload_type_passes_untouched(tmp_path: Path) -> None:
+    """Dynamic payload types are numbered per media line: an SDP may give Opus 96 on its
+    audio line and VP8 96 on its video line. The video flow, on a port the SDP gives video,
+    was taken for audio by its payload type, went through an Opus filter and was dropped
+    whole; now it is written as it was. G.711 on such a port is still scrubbed (its static
+    payload types are audio wherever they are: a misdeclared port leaks nothing)."""
+    from opuslib import Decoder, rtp_stream
+
+    sdp = (
+        "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"
+        "m=audio {port} RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n"
+        "m=video {video} RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n"
+        "m=video {slides} RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n"
+    )
+    frames = []
+    for ts, (src, dst, head, port) in enumerate(
+        [(A, B, "INVITE sip:b@x SIP/2.0", 42000), (B, A, "SIP/2.0 200 OK", 52000)]
+    ):
+        body = sdp.format(a=src, port=port, video=port + 2, slides=port + 4)
+        sip = _ip(src, dst, 5060, 5060, f"{head}\r\n\r\n{body}".encode(), False)
+        frames.append((1000.0 + ts, _frame("ethernet", sip)))
+    x, _ = sg.keyed_sequence("2468", 80, 90, -10, lead_ms=300, sample_rate=48000)
+    opus = rtp_stream(sg.to_int16(x), "hybrid", 20, 24000, pt=96, ssrc=0xC, seq0=500)
+    frames += [
+        (1002 + i / 50, _frame("ethernet", _ip(A, B, 42000, 52000, p, False)))
+        for i, p in enumerate(opus)
+    ]
+    rng = np.random.default_rng(0)
+    video = [
+        RtpPacket(96, i % 5 == 4, 200 + i, 3000 * i, 0xD, payload=rng.bytes(900)).serialize()
+        for i in range(len(opus))
+    ]
+    frames += [
+        (1002.005 + i / 50, _frame("ethernet", _ip(A, B, 42002, 52002, p, False)))
+        for i, p in enumerate(video)
+    ]
+    # A key frame larger than the path's MTU, in IP fragments: kept too (RTP in fragments
+    # that may be audio is left out).
+    big = RtpPacket(96, True, 200 + len(video), 0, 0xD, payload=rng.bytes(2400)).serialize()
+    pieces, _ = _fragmented(A, B, big, False, 1200, 0x4242, (42002, 52002))
+    frames += [(1001.5 + k / 1000, fr) for k, (_, fr) in enumerate(pieces)]
+    # G.711 keypresses where the SDP gives video (the second video line): audio all the same.
+    pcm = sg.to_int16(sg.keyed_sequence("1357", 80, 90, -10, lead_ms=300)[0])
+    assert spandsp.spandsp_digits(pcm, lenient=True)[1] == 4
+    g711 = [
+        RtpPacket(0, False, 7 + i, 160 * i, 0xE, payload=pf.ulaw_encode(pcm[k : k + 160]).tobytes())
+        for i, k in enumerate(range(0, len(pcm) - 159, 160))
+    ]
+    frames += [
+        (1002.01 + i / 50, _frame("ethernet", _ip(B, A, 52004, 42004, p.serialize(), False)))
+        for i, p in enumerate(g711)
+    ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    with src.open("wb") as f:
+        w = dpkt.pcap.Writer(f)
+        for ts, fr in sorted(frames, key=lambda t: t[0]):
+            w.writepkt(fr, ts=ts)
+    r = scrub_pcap(src, dst)
+    assert sorted(s.ssrc for s in r.streams) == [0xC, 0xE] and r.fragments_unscrubbed == 0
+    lt, out = _read(dst)
+    assert all(fr in out for _, fr in pieces)
+    datagrams = [_udp(lt, fr)[1] for fr in out if fr not in [fr for _, fr in pieces]]
+    assert [bytes(u.data) for u in datagrams if u.sport == 42002] == video
+    dec = Decoder(8000)
+    heard = np.concatenate([dec.decode(bytes(u.data), 960) for u in datagrams if u.sport == 42000])
+    assert spandsp.spandsp_digits(heard, lenient=True) == ("", 0)
+    back = [RtpPacket.parse(bytes(u.data)) for u in datagrams if u.sport == 52004]
+    assert len(back) == len(g711)
+    y = np.concatenate([pf.ulaw_decode(np.frombuffer(p.payload, np.uint8)) for p in back])
+    assert spandsp.spandsp_digits(y, lenient=True) == ("", 0)
+
+
 @pytest.mark.parametrize(("lead_ms", "cut"), [(315, 34), (305, 37), (300, 35)])
 def test_a_keypress_cut_by_an_ssrc_change_in_a_capture_leaves_nothing(
     tmp_path: Path, lead_ms: int, cut: int

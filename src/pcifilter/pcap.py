@@ -36,7 +36,7 @@ import json
 import re
 import socket
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -379,14 +379,34 @@ def _sip_over_udp_fragments(
     return messages, dtmf, keys
 
 
-def _could_be_rtp(d: _Datagram, ports: set[int], pts: set[int]) -> bool:
+# RFC 3551's static payload types of G.711: audio whatever an SDP says of the port.
+STATIC_G711 = (0, 8)
+
+
+def _could_be_rtp(d: _Datagram, ports: set[int], pts: set[int], other_ports: set[int]) -> bool:
     """RTP version 2 on a port that carries RTP (SDP, `rtp_ports`, a stream found) or with a
-    payload type a scrubbed stream may use: in fragments it cannot go through a stream filter
-    (which takes whole packets in order), so it is left out rather than written unscrubbed."""
+    payload type a scrubbed stream may use (on a port the SDP gives other media, a static
+    audio type only: see `_is_other_media`): in fragments it cannot go through a stream
+    filter (which takes whole packets in order), so it is left out rather than written
+    unscrubbed."""
     p = d.payload
     if d.is_sip or len(p) < 12 or p[0] >> 6 != 2:
         return False
-    return any(port in ports for port in d.ports) or p[1] & 0x7F in pts
+    if any(port in ports for port in d.ports):
+        return True
+    if any(port in other_ports for port in d.ports):
+        return p[1] & 0x7F in STATIC_G711
+    return p[1] & 0x7F in pts
+
+
+def _is_other_media(counts: Sequence[int], packets: int) -> bool:
+    """A flow on a port the SDP gives video (or other media than audio), not listed for
+    audio: not an audio stream unless it is mostly G.711. Dynamic payload types are numbered
+    per media line, so the video's may be the audio line's Opus or telephone-event number
+    (taken for audio, a video flow went through an Opus filter and all of it was dropped);
+    G.711's static types are audio wherever they are."""
+    g711 = sum(counts[pt] for pt in STATIC_G711)
+    return g711 < 3 or 2 * g711 < packets
 
 
 @dataclass
@@ -400,11 +420,13 @@ class _SdpStream:
     tcp: bool = False  # RTP over TCP (RFC 4571: TCP/RTP/AVP, TCP/TLS/RTP/SAVP...)
 
 
-def _sdp_streams(payload: bytes) -> list[_SdpStream]:
-    """Each m=audio in a SIP message's SDP. Read line by line (not with pcifilter.sdp): a
-    capture's SIP bodies may be cut short."""
+def _sdp_streams(payload: bytes) -> tuple[list[_SdpStream], set[int]]:
+    """Each m=audio in a SIP message's SDP, and the ports of its other media lines (video,
+    application, ...). Read line by line (not with pcifilter.sdp): a capture's SIP bodies
+    may be cut short."""
     text = payload.decode("latin-1", "replace")
     out: list[_SdpStream] = []
+    others: set[int] = set()
     session_addr = None
     media: _SdpStream | None = None
     for line in text.replace("\r", "").split("\n"):
@@ -419,6 +441,8 @@ def _sdp_streams(payload: bytes) -> list[_SdpStream]:
                 out.append(media)
             parts = line[2:].split()
             proto = parts[2].upper() if len(parts) > 2 else ""
+            if parts and parts[0] != "audio" and len(parts) > 1 and parts[1].isdigit():
+                others.add(int(parts[1]))
             media = (
                 _SdpStream(
                     session_addr,
@@ -441,7 +465,7 @@ def _sdp_streams(payload: bytes) -> list[_SdpStream]:
                 media.opus_pt = int(pt)
     if media is not None:
         out.append(media)
-    return out
+    return out, others
 
 
 def scrub_pcap(
@@ -479,11 +503,13 @@ def scrub_pcap(
     )
     redacted, keys_redacted = redacted + frag_dtmf, keys_redacted + frag_keys
     sip = [(frame, payload) for frame, payload in capture.sip_messages() if frame not in tcp_frames]
-    sdp_ports = {
-        m.port: m
-        for payload in [p for _, p in sip] + tcp_messages + frag_messages
-        for m in _sdp_streams(payload)
-    }
+    sdp_ports: dict[int, _SdpStream] = {}
+    other_ports: set[int] = set()  # the SDP's video (and other media) ports
+    for payload in [p for _, p in sip] + tcp_messages + frag_messages:
+        lines, others = _sdp_streams(payload)
+        sdp_ports.update((m.port, m) for m in lines)
+        other_ports |= others
+    other_ports -= set(sdp_ports) | ports  # listed for audio anywhere: audio
     for frame, payload in sip:
         message, had_dtmf, had_keys = _redact_sip(payload, redact_sip_dtmf)
         redacted += had_dtmf
@@ -507,6 +533,9 @@ def scrub_pcap(
         # is taken whole, every payload type of its SSRC: a telephone-event or codec type the
         # capture did not declare is then removed by the filter, never written as it was.
         if not listed and (known < 3 or 2 * known < len(flow)):
+            continue
+        on_other = any(p in other_ports for p in (flow.sport, flow.dport))
+        if not listed and on_other and _is_other_media(counts, len(flow)):
             continue
         af = socket.AF_INET if flow.family == 4 else socket.AF_INET6
         src_addr, dst_addr = socket.inet_ntop(af, flow.src), socket.inet_ntop(af, flow.dst)
@@ -608,7 +637,7 @@ def scrub_pcap(
     unscrubbed = partial + [
         frame
         for d in fragmented
-        if _could_be_rtp(d, media_ports, known_pts)
+        if _could_be_rtp(d, media_ports, known_pts, other_ports - media_ports)
         for _, frame, _ in d.parts
     ]
     if not keep_fragments:
