@@ -47,7 +47,8 @@ def test_c_example_runs(build: Path, program: str) -> None:
     proc = subprocess.run([str(build / program)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (
-        "audio in 100 out 100, telephone-events out 0, sequence gaps 0, keypresses 3" in proc.stdout
+        "audio in 100 out 100, telephone-events out 0 (dropped " in proc.stdout
+        and "sequence gaps 0, keypresses 3, malformed 0" in proc.stdout
     )
 
 
@@ -326,3 +327,55 @@ def test_advance_through_the_c_api(build: Path) -> None:
     lib.pcifilter_stream_destroy(s)
     assert (out, when) == _live(pf.RtpStreamFilter(), raw, 160)
     assert lib.pcifilter_stream_advance(None, 0) == -1
+
+
+def test_counters_through_the_c_api(build: Path) -> None:
+    """A media server embedding the C ABI reads the counters the Python filter's `stats`
+    has, by the same names: `pcifilter_stream_stat_name` lists them, `pcifilter_stream_stat`
+    reads one (0 for a name there is none of, -1 for NULL)."""
+    from test_stream_filter import _call, _packets
+
+    import pcifilter as pf
+
+    lib = _api(build)
+    lib.pcifilter_stream_stat_name.restype = ctypes.c_char_p
+    lib.pcifilter_stream_stat_name.argtypes = [ctypes.c_size_t]
+    lib.pcifilter_stream_stat.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.POINTER(ctypes.c_uint64),
+    ]
+    pcm, _ = _call()
+    raw = [p.serialize() for p in _packets(pcm)]
+    raw.insert(9, raw[8])  # a copy
+    raw.insert(20, b"\x80")  # too short
+    raw.insert(30, b"\x81\xc8" + bytes(26))  # RTCP sharing the port
+    err = ctypes.create_string_buffer(200)
+    s = lib.pcifilter_stream_create(ctypes.byref(_config(lib)), err, 200)
+    assert s, err.value
+    buf, n = ctypes.create_string_buffer(1500), ctypes.c_size_t()
+    for p in raw:
+        assert lib.pcifilter_stream_push(s, p, len(p)) == 0
+        while lib.pcifilter_stream_pop(s, buf, 1500, ctypes.byref(n)) == 1:
+            pass
+    lib.pcifilter_stream_flush(s)
+    while lib.pcifilter_stream_pop(s, buf, 1500, ctypes.byref(n)) == 1:
+        pass
+    f = pf.RtpStreamFilter()
+    f.process(raw)
+    f.flush()
+    names = []
+    while (name := lib.pcifilter_stream_stat_name(len(names))) is not None:
+        names.append(name.decode())
+    assert sorted(names) == sorted(f.stats)
+    value = ctypes.c_uint64()
+    got = {}
+    for name in names:
+        assert lib.pcifilter_stream_stat(s, name.encode(), ctypes.byref(value)) == 1
+        got[name] = value.value
+    assert got == f.stats
+    assert got["duplicates"] == 1 and got["malformed_too_short"] == got["malformed_rtcp"] == 1
+    assert lib.pcifilter_stream_stat(s, b"no such counter", ctypes.byref(value)) == 0
+    assert lib.pcifilter_stream_stat(s, None, ctypes.byref(value)) == -1
+    assert lib.pcifilter_stream_stat(None, b"late", ctypes.byref(value)) == -1
+    lib.pcifilter_stream_destroy(s)

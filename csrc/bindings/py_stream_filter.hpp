@@ -97,20 +97,8 @@ public:
     std::map<std::string, std::uint64_t> stats() {
         std::lock_guard<std::mutex> lock(mutex_);
         const StreamFilterStats& s = f_.stats();
-        std::map<std::string, std::uint64_t> d{
-            {"packets_in", s.packets_in}, {"packets_out", s.packets_out},
-            {"audio_packets", s.audio_packets}, {"telephone_events_dropped", s.telephone_events_dropped},
-            {"telephone_events_replaced", s.telephone_events_replaced},
-            {"duplicates", s.duplicates}, {"late", s.late}, {"gaps", s.gaps},
-            {"ssrc_changes", s.ssrc_changes}, {"timestamp_resets", s.timestamp_resets},
-            {"keypresses_rfc4733", s.keypresses_rfc4733},
-            {"keypresses_inband", s.keypresses_inband}, {"bad_payloads", s.bad_payloads},
-            {"reencoded", s.reencoded}, {"concealed_samples", s.concealed_samples},
-            {"unknown_dropped", s.unknown_dropped}, {"side_events", s.side_events},
-            {"events_dropped", s.events_dropped}, {"empty_payloads", s.empty_payloads}};
-        for (int r = 1; r < static_cast<int>(RtpDrop::Count); ++r)
-            d[std::string("malformed_") + rtp_drop_name(static_cast<RtpDrop>(r))] =
-                s.malformed.by_reason[static_cast<std::size_t>(r)];
+        std::map<std::string, std::uint64_t> d;
+        for (std::size_t k = 0; k < stream_stat_count(); ++k) d[stream_stat_name(k)] = stream_stat_value(s, k);
         return d;
     }
     bool mask(std::uint32_t timestamp, std::uint32_t duration) {

@@ -88,6 +88,13 @@ PCIFILTER_API int pcifilter_stream_mask(pcifilter_stream* s, uint32_t timestamp,
    stretches over the rest. */
 PCIFILTER_API int pcifilter_stream_poll_masked(pcifilter_stream* s, uint32_t* timestamp,
                                                uint32_t* duration);
+/* The stream's counters (packets in and out, dropped and why: "duplicates", "late",
+   "unknown_dropped", "malformed_too_short", ...; the keys of the Python filter's `stats`):
+   1 and the value of the one called `name`, 0 when there is none of that name, -1 on a NULL
+   argument. pcifilter_stream_stat_name(i) is the i-th name, NULL past the last (to list
+   them for monitoring). */
+PCIFILTER_API int pcifilter_stream_stat(const pcifilter_stream* s, const char* name, uint64_t* value);
+PCIFILTER_API const char* pcifilter_stream_stat_name(size_t i);
 
 typedef struct pcifilter_scrubber pcifilter_scrubber;
 PCIFILTER_API pcifilter_scrubber* pcifilter_scrubber_create(const pcifilter_config* config,

@@ -126,6 +126,18 @@ int pcifilter_stream_pop(pcifilter_stream* s, uint8_t* out, std::size_t cap, std
     return s->filter.pop(out, len) ? 1 : 0;
 }
 
+int pcifilter_stream_stat(const pcifilter_stream* s, const char* name, uint64_t* value) {
+    if (s == nullptr || name == nullptr || value == nullptr) return -1;
+    for (std::size_t i = 0; i < stream_stat_count(); ++i)
+        if (std::strcmp(stream_stat_name(i), name) == 0) {
+            *value = stream_stat_value(s->filter.stats(), i);
+            return 1;
+        }
+    return 0;
+}
+
+const char* pcifilter_stream_stat_name(std::size_t i) { return stream_stat_name(i); }
+
 int pcifilter_stream_advance(pcifilter_stream* s, uint32_t timestamp) {
     if (s == nullptr) return -1;
     s->filter.advance(timestamp);

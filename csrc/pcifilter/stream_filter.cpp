@@ -2,8 +2,10 @@
 #include "pcifilter/stream_filter.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -1047,6 +1049,60 @@ void StreamFilter::flush() noexcept {
     mark_ready();
     close_masked_run();
     have_stream_ = false;  // the next packet starts a stream afresh (start_stream)
+}
+
+namespace {
+
+using Counter = std::uint64_t StreamFilterStats::*;
+constexpr std::pair<const char*, Counter> kCounters[] = {
+    {"packets_in", &StreamFilterStats::packets_in},
+    {"packets_out", &StreamFilterStats::packets_out},
+    {"audio_packets", &StreamFilterStats::audio_packets},
+    {"telephone_events_dropped", &StreamFilterStats::telephone_events_dropped},
+    {"telephone_events_replaced", &StreamFilterStats::telephone_events_replaced},
+    {"duplicates", &StreamFilterStats::duplicates},
+    {"late", &StreamFilterStats::late},
+    {"gaps", &StreamFilterStats::gaps},
+    {"ssrc_changes", &StreamFilterStats::ssrc_changes},
+    {"timestamp_resets", &StreamFilterStats::timestamp_resets},
+    {"keypresses_rfc4733", &StreamFilterStats::keypresses_rfc4733},
+    {"keypresses_inband", &StreamFilterStats::keypresses_inband},
+    {"bad_payloads", &StreamFilterStats::bad_payloads},
+    {"reencoded", &StreamFilterStats::reencoded},
+    {"concealed_samples", &StreamFilterStats::concealed_samples},
+    {"unknown_dropped", &StreamFilterStats::unknown_dropped},
+    {"side_events", &StreamFilterStats::side_events},
+    {"events_dropped", &StreamFilterStats::events_dropped},
+    {"empty_payloads", &StreamFilterStats::empty_payloads},
+};
+constexpr std::size_t kPlain = std::size(kCounters);
+constexpr std::size_t kReasons = static_cast<std::size_t>(RtpDrop::Count) - 1;  // None left out
+
+// "malformed_" + each reason's name, made once: read-only, shared by every stream.
+const std::array<std::string, kReasons>& malformed_names() {
+    static const std::array<std::string, kReasons> names = [] {
+        std::array<std::string, kReasons> n;
+        for (std::size_t r = 0; r < kReasons; ++r)
+            n[r] = std::string("malformed_") + rtp_drop_name(static_cast<RtpDrop>(r + 1));
+        return n;
+    }();
+    return names;
+}
+
+}  // namespace
+
+std::size_t stream_stat_count() noexcept { return kPlain + kReasons; }
+
+const char* stream_stat_name(std::size_t i) noexcept {
+    if (i < kPlain) return kCounters[i].first;
+    if (i < kPlain + kReasons) return malformed_names()[i - kPlain].c_str();
+    return nullptr;
+}
+
+std::uint64_t stream_stat_value(const StreamFilterStats& s, std::size_t i) noexcept {
+    if (i < kPlain) return s.*kCounters[i].second;
+    if (i < kPlain + kReasons) return s.malformed.by_reason[i - kPlain + 1];
+    return 0;
 }
 
 }  // namespace pcifilter

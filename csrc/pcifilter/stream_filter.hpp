@@ -110,6 +110,13 @@ struct StreamFilterStats {
     RtpDropCounters malformed;
 };
 
+// The counters of StreamFilterStats by name, the same for every binding (Python's `stats`
+// keys, the C API's pcifilter_stream_stat): i from 0 to stream_stat_count() - 1, malformed
+// packets by reason last ("malformed_too_short", ...).
+std::size_t stream_stat_count() noexcept;
+const char* stream_stat_name(std::size_t i) noexcept;  // nullptr past the last
+std::uint64_t stream_stat_value(const StreamFilterStats& s, std::size_t i) noexcept;
+
 class StreamFilter {
 public:
     static constexpr std::size_t kMaxPacket = 1500;

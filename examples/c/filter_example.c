@@ -94,9 +94,22 @@ int main(void) {
     int keypresses = 0;
     pcifilter_event ev;
     while (pcifilter_stream_poll_event(s, &ev) == 1) keypresses++; /* ev.digit: card data */
+    /* The counters, for monitoring: every one by name (all zero here but the packets). */
+    uint64_t dropped = 0, value = 0;
+    for (size_t i = 0; pcifilter_stream_stat_name(i) != NULL; i++) {
+        const char* name = pcifilter_stream_stat_name(i);
+        if (pcifilter_stream_stat(s, name, &value) == 1 && strncmp(name, "malformed_", 10) == 0)
+            dropped += value;
+    }
+    uint64_t dropped_events = 0;
+    pcifilter_stream_stat(s, "telephone_events_dropped", &dropped_events);
     pcifilter_stream_destroy(s);
-    printf("pcifilter %s: audio in %d out %d, telephone-events out %d, sequence gaps %d, "
-           "keypresses %d\n",
-           pcifilter_version(), in_audio, t.audio, t.events, t.sequence_gaps, keypresses);
-    return (t.audio == in_audio && t.events == 0 && t.sequence_gaps == 0 && keypresses == 3) ? 0 : 1;
+    printf("pcifilter %s: audio in %d out %d, telephone-events out %d (dropped %llu), "
+           "sequence gaps %d, keypresses %d, malformed %llu\n",
+           pcifilter_version(), in_audio, t.audio, t.events, (unsigned long long)dropped_events,
+           t.sequence_gaps, keypresses, (unsigned long long)dropped);
+    return (t.audio == in_audio && t.events == 0 && dropped_events > 0 && t.sequence_gaps == 0 &&
+            keypresses == 3 && dropped == 0)
+               ? 0
+               : 1;
 }
