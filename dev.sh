@@ -67,7 +67,7 @@ case "${1:-}" in
         grep -E "^Done|stat::number_of_executed_units" build/libfuzzer/fuzz.log
         echo "== coverage-guided fuzzing of capture files (libFuzzer + ASan/UBSan, 30 s)"
         rm -rf build/libfuzzer/capture-seeds && mkdir -p build/libfuzzer/capture-seeds build/libfuzzer/capture-corpus
-        build/ctest/test_capture --write-seed build/libfuzzer/capture-seeds/seed.pcap
+        build/ctest/test_capture --write-seeds build/libfuzzer/capture-seeds
         if ! build/libfuzzer/fuzz_capture_libfuzzer -max_total_time=30 -seed=1 -max_len=20000 \
             -print_final_stats=1 build/libfuzzer/capture-corpus build/libfuzzer/capture-seeds >build/libfuzzer/fuzz-capture.log 2>&1; then
             tail -60 build/libfuzzer/fuzz-capture.log; exit 1

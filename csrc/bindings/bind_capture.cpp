@@ -97,19 +97,20 @@ void bind_capture(py::module_& m) {
             "udp_fragments",
             [](const Capture& c) {
                 using Row = std::tuple<std::uint32_t, int, py::bytes, py::bytes, std::uint32_t, std::uint32_t,
-                                       bool, py::bytes>;
+                                       bool, py::bytes, int>;
                 std::vector<Row> out;
                 for (const UdpFragment& u : c.udp_fragments()) {
                     const std::size_t alen = u.family == 4 ? 4 : 16;
                     out.emplace_back(u.frame, u.family, py::bytes(reinterpret_cast<const char*>(u.src.data()), alen),
                                      py::bytes(reinterpret_cast<const char*>(u.dst.data()), alen), u.id, u.offset,
-                                     u.more, py::bytes(reinterpret_cast<const char*>(u.data), u.len));
+                                     u.more, py::bytes(reinterpret_cast<const char*>(u.data), u.len), u.protocol);
                 }
                 return out;
             },
             "(frame index, family, source, destination, identification, offset, more fragments, "
-            "data) of every fragment of a fragmented UDP datagram, in capture order; the data of "
-            "the fragment at offset 0 begins with the UDP header.")
+            "data, protocol) of every fragment of a fragmented UDP datagram (protocol 17) or "
+            "tunnel packet (4, 41, 47: IP in IP, GRE), in capture order; the data of the "
+            "fragment at offset 0 begins with the UDP (or GRE, or inner IP) header.")
         .def(
             "replace_payload",
             [](Capture& c, std::size_t frame, const py::bytes& payload) {

@@ -30,6 +30,8 @@ bool supported_link(int link) noexcept {
     }
 }
 
+bool is_vlan(std::uint16_t type) noexcept { return type == 0x8100 || type == 0x88A8 || type == 0x9100; }
+
 // Offset of the IP header in a frame, or -1 when the frame carries no IP.
 long ip_offset(int link, const std::uint8_t* p, std::size_t n) noexcept {
     std::size_t off = 0;
@@ -39,7 +41,7 @@ long ip_offset(int link, const std::uint8_t* p, std::size_t n) noexcept {
         if (n < 14) return -1;
         type = be16(p + 12);
         off = 14;
-        while ((type == 0x8100 || type == 0x88A8 || type == 0x9100) && n >= off + 4) {  // VLAN tags
+        while (is_vlan(type) && n >= off + 4) {  // VLAN tags
             type = be16(p + off + 2);
             off += 4;
         }
@@ -67,6 +69,60 @@ long ip_offset(int link, const std::uint8_t* p, std::size_t n) noexcept {
     if ((type == 0x0800 && version != 4) || (type == 0x86DD && version != 6)) return -1;
     if (version != 4 && version != 6) return -1;
     return static_cast<long>(off);
+}
+
+// Tunnels a capture from a mirror port or a cloud's traffic mirroring holds calls in: the
+// inner IP packet's offset, or 0 when the tunnel holds none (each reads only before `end`).
+
+std::size_t ethernet_ip(const std::uint8_t* p, std::size_t at, std::size_t end) noexcept {
+    if (at + 14 > end) return 0;
+    std::uint16_t type = be16(p + at + 12);
+    std::size_t off = at + 14;
+    while (is_vlan(type) && off + 4 <= end) {
+        type = be16(p + off + 2);
+        off += 4;
+    }
+    return (type == 0x0800 || type == 0x86DD) && off < end ? off : 0;
+}
+
+bool tunnel_protocol(std::uint8_t protocol) noexcept { return protocol == 4 || protocol == 41 || protocol == 47; }
+
+// GRE (RFC 2784, RFC 2890 keys and sequence numbers) carrying IP, Ethernet (transparent
+// bridging, 0x6558) or a mirrored frame (ERSPAN type I/II 0x88BE, type III 0x22EB).
+// `checksum` is set when the GRE header holds a checksum (to be made valid again).
+std::size_t gre_ip(const std::uint8_t* p, std::size_t g, std::size_t end, bool* checksum) noexcept {
+    if (g + 4 > end) return 0;
+    const std::uint16_t flags = be16(p + g), proto = be16(p + g + 2);
+    if ((flags & 0x4007) != 0) return 0;  // RFC 1701 routing, or version 1 (PPTP): not ours
+    const bool sequenced = (flags & 0x1000) != 0;
+    std::size_t off = g + 4 + ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) + (sequenced ? 4 : 0);
+    *checksum = (flags & 0x8000) != 0;
+    if (off >= end) return 0;
+    switch (proto) {
+    case 0x0800: case 0x86DD: return off;
+    case 0x6558: return ethernet_ip(p, off, end);
+    case 0x88BE: return ethernet_ip(p, off + (sequenced ? 8 : 0), end);  // type II: 8-byte header
+    case 0x22EB: {  // type III: 12 bytes, 8 more when O (its last bit) is set; frame type FT
+        if (off + 12 > end) return 0;
+        const int frame_type = (p[off + 10] >> 2) & 0x1F;
+        off += 12 + ((p[off + 11] & 1) ? 8 : 0);
+        if (frame_type == 0) return ethernet_ip(p, off, end);
+        return frame_type == 2 && off < end ? off : 0;
+    }
+    default: return 0;
+    }
+}
+
+// VXLAN (RFC 7348, UDP 4789: the I flag, then an Ethernet frame) and Geneve (RFC 8926, UDP
+// 6081: options, then the protocol type's payload), at the UDP payload `v`.
+std::size_t udp_tunnel_ip(const std::uint8_t* p, std::size_t v, std::size_t end, std::uint16_t port) noexcept {
+    if (v + 8 > end) return 0;
+    if (port == 4789) return (p[v] & 0x08) ? ethernet_ip(p, v + 8, end) : 0;
+    if (port != 6081 || (p[v] >> 6) != 0) return 0;
+    const std::size_t off = v + 8 + (p[v] & 0x3Fu) * 4u;
+    const std::uint16_t proto = be16(p + v + 2);
+    if (proto == 0x6558) return ethernet_ip(p, off, end);
+    return (proto == 0x0800 || proto == 0x86DD) && off < end ? off : 0;
 }
 
 // RFC 1071 sum of 16-bit big-endian words (not yet folded or complemented).
@@ -230,57 +286,87 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
     Frame& f = frames_[n];
     const long ipo = ip_offset(linktype_, p, caplen);
     if (ipo < 0) return;
-    const auto ip = static_cast<std::size_t>(ipo);
-    const std::size_t avail = caplen - ip;
+    std::size_t ip = static_cast<std::size_t>(ipo);
     std::size_t udp = 0, end = 0;  // offsets within the frame
     std::uint8_t family = 0, proto = 0;
-    if (p[ip] >> 4 == 4) {
-        if (avail < 20) return;
-        const std::size_t ihl = (p[ip] & 0x0F) * 4u;
-        const std::size_t total = be16(p + ip + 2);
-        if (ihl < 20 || ihl > avail || total < ihl) return;
-        proto = p[ip + 9];
-        const std::uint16_t frag = be16(p + ip + 6);
-        if ((frag & 0x3FFF) != 0) {  // a fragment: a UDP one is listed for reassembly
-            if (proto == 17) note_fragment(f, ip, ip + ihl, ip + total, caplen, 4, (frag & 0x1FFF) * 8u,
-                                           (frag & 0x2000) != 0, be16(p + ip + 4));
-            return;
-        }
-        if (proto != 17 && proto != 6) return;
-        udp = ip + ihl;
-        end = ip + total;
-        family = 4;
-    } else {
-        if (avail < 40) return;
-        const std::size_t plen = be16(p + ip + 4);
-        if (plen == 0) return;  // a jumbogram
-        std::uint8_t next = p[ip + 6];
-        std::size_t off = ip + 40;
-        std::size_t final_dst = 0;  // where a Routing header holds the final destination
-        for (int k = 0; k < 8 && next != 17 && next != 6; ++k) {  // extension headers (RFC 8200 §4)
-            if (off + 8 > caplen) return;
-            const std::uint8_t after = p[off];
-            if (next == 43 && p[off + 3] > 0) final_dst = routing_final_destination(p, off, caplen);
-            if (next == 0 || next == 43 || next == 60) off += (p[off + 1] + 1u) * 8u;
-            else if (next == 51) off += (p[off + 1] + 2u) * 4u;  // AH (RFC 4302)
-            else if (next == 44) {  // a fragment (RFC 8200 §4.5): a UDP one is listed
-                const std::uint16_t frag = be16(p + off + 2);
-                if (after == 17) {
-                    note_fragment(f, ip, off + 8, ip + 40 + plen, caplen, 6, (frag >> 3) * 8u, (frag & 1) != 0,
-                                  be32(p + off + 4));
-                    f.dst6 = static_cast<std::uint16_t>(final_dst);
-                }
+    // The IP packet, and the one a tunnel holds in it (up to kMaxTunnels deep): the calls of
+    // a capture from a mirror port (ERSPAN) or a cloud's traffic mirroring (VXLAN, Geneve)
+    // are inside; taken for other traffic, they were written as they were, keypresses on.
+    for (;;) {
+        const std::size_t avail = caplen - ip;
+        if (p[ip] >> 4 == 4) {
+            if (avail < 20) return;
+            const std::size_t ihl = (p[ip] & 0x0F) * 4u;
+            const std::size_t total = be16(p + ip + 2);
+            if (ihl < 20 || ihl > avail || total < ihl) return;
+            proto = p[ip + 9];
+            const std::uint16_t frag = be16(p + ip + 6);
+            if ((frag & 0x3FFF) != 0) {  // a fragment: a UDP one is listed for reassembly
+                if (proto == 17 || tunnel_protocol(proto))
+                    note_fragment(f, ip, ip + ihl, ip + total, caplen, 4, proto, (frag & 0x1FFF) * 8u,
+                                  (frag & 0x2000) != 0, be16(p + ip + 4));
                 return;
-            } else return;  // something other than UDP and TCP
-            next = after;
+            }
+            udp = ip + ihl;
+            end = ip + total;
+            family = 4;
+        } else if (p[ip] >> 4 == 6) {
+            if (avail < 40) return;
+            const std::size_t plen = be16(p + ip + 4);
+            if (plen == 0) return;  // a jumbogram
+            std::uint8_t next = p[ip + 6];
+            std::size_t off = ip + 40;
+            std::size_t final_dst = 0;  // where a Routing header holds the final destination
+            const auto transport = [](std::uint8_t h) { return h == 17 || h == 6 || h == 4 || h == 41 || h == 47; };
+            for (int k = 0; k < 8 && !transport(next); ++k) {  // extension headers (RFC 8200 §4)
+                if (off + 8 > caplen) return;
+                const std::uint8_t after = p[off];
+                if (next == 43 && p[off + 3] > 0) final_dst = routing_final_destination(p, off, caplen);
+                if (next == 0 || next == 43 || next == 60) off += (p[off + 1] + 1u) * 8u;
+                else if (next == 51) off += (p[off + 1] + 2u) * 4u;  // AH (RFC 4302)
+                else if (next == 44) {  // a fragment (RFC 8200 §4.5): a UDP one is listed
+                    const std::uint16_t frag = be16(p + off + 2);
+                    if (after == 17 || tunnel_protocol(after)) {
+                        note_fragment(f, ip, off + 8, ip + 40 + plen, caplen, 6, after, (frag >> 3) * 8u,
+                                      (frag & 1) != 0, be32(p + off + 4));
+                        f.dst6 = static_cast<std::uint16_t>(final_dst);
+                    }
+                    return;
+                } else return;  // something other than UDP, TCP and tunnels
+                next = after;
+            }
+            if (!transport(next)) return;
+            proto = next;
+            udp = off;
+            end = ip + 40 + plen;
+            family = 6;
+            f.dst6 = static_cast<std::uint16_t>(final_dst);
+        } else {
+            return;  // a tunnel's payload that is no IP packet
         }
-        if (next != 17 && next != 6) return;
-        proto = next;
-        udp = off;
-        end = ip + 40 + plen;
-        family = 6;
-        f.dst6 = static_cast<std::uint16_t>(final_dst);
+        if (f.tunnels == kMaxTunnels || udp > 0xFFFF) break;
+        const std::size_t limit = std::min<std::size_t>(end, caplen);
+        Tunnel t;
+        t.ip = static_cast<std::uint16_t>(ip);
+        t.family = family;
+        std::size_t inner = 0;
+        if (proto == 4 || proto == 41) {  // IP in IP (RFC 2003, RFC 4213)
+            inner = udp < limit ? udp : 0;
+        } else if (proto == 47) {
+            bool checksum = false;
+            inner = gre_ip(p, udp, limit, &checksum);
+            if (checksum) t.gre = static_cast<std::uint16_t>(udp);
+        } else if (proto == 17 && udp + 8 <= limit) {
+            inner = udp_tunnel_ip(p, udp + 8, limit, be16(p + udp + 2));
+            t.udp = static_cast<std::uint16_t>(udp);
+            t.udp_checksum = family == 6 || be16(p + udp + 6) != 0;
+        }
+        if (inner == 0 || inner > 0xFFFF) break;
+        f.tunnel[f.tunnels++] = t;
+        f.dst6 = 0;
+        ip = inner;
     }
+    if (proto != 17 && proto != 6) return;
     if (proto == 6) {  // TCP: segments with a payload (SIP over TCP is looked for in them)
         if (udp + 20 > caplen || udp + 20 > end || udp > 0xFFFF) return;
         const std::size_t header = (p[udp + 12] >> 4) * 4u;
@@ -322,7 +408,8 @@ std::size_t Capture::routing_final_destination(const std::uint8_t* p, std::size_
 }
 
 void Capture::note_fragment(Frame& f, std::size_t ip, std::size_t data, std::size_t end, std::size_t caplen,
-                            std::uint8_t family, std::uint32_t offset, bool more, std::uint32_t id) noexcept {
+                            std::uint8_t family, std::uint8_t protocol, std::uint32_t offset, bool more,
+                            std::uint32_t id) noexcept {
     // Its data as captured (a snap length may cut it short: reassembly then finds a gap).
     const std::size_t data_end = std::min(end, caplen);
     if (data >= data_end || data > 0xFFFF || offset + (data_end - data) > 0xFFFF) return;
@@ -334,6 +421,7 @@ void Capture::note_fragment(Frame& f, std::size_t ip, std::size_t data, std::siz
     f.frag_offset = static_cast<std::uint16_t>(offset);
     f.frag_more = more;
     f.frag_id = id;
+    f.frag_protocol = protocol;
 }
 
 std::vector<UdpFragment> Capture::udp_fragments() const {
@@ -350,6 +438,7 @@ std::vector<UdpFragment> Capture::udp_fragments() const {
         u.id = f.frag_id;
         u.offset = f.frag_offset;
         u.more = f.frag_more;
+        u.protocol = f.frag_protocol;
         u.data = b + f.frag;
         u.len = f.payload_len;
         out.push_back(u);
@@ -560,10 +649,42 @@ std::uint16_t udp_checksum(const std::uint8_t* src, const std::uint8_t* dst, std
 // The bytes of frame f carrying placement p's packet: the frame's headers, the packet, and
 // whatever the frame held after its IP datagram (Ethernet padding), lengths and checksums
 // made valid.
+void Capture::fix_tunnels(const Frame& f, std::ptrdiff_t delta, std::vector<std::uint8_t>& buf) noexcept {
+    std::uint8_t* b = buf.data();
+    for (int k = f.tunnels - 1; k >= 0; --k) {
+        const Tunnel& t = f.tunnel[static_cast<std::size_t>(k)];
+        std::size_t end;  // of the tunnel's IP packet, once moved
+        if (t.family == 4) {
+            end = t.ip + static_cast<std::size_t>(be16(b + t.ip + 2) + delta);
+            put_be16(b + t.ip + 2, static_cast<std::uint16_t>(end - t.ip));
+            const std::size_t ihl = (b[t.ip] & 0x0F) * 4u;
+            put_be16(b + t.ip + 10, 0);
+            put_be16(b + t.ip + 10, fold(sum16(b + t.ip, ihl)));
+        } else {
+            end = t.ip + 40u + static_cast<std::size_t>(be16(b + t.ip + 4) + delta);
+            put_be16(b + t.ip + 4, static_cast<std::uint16_t>(end - t.ip - 40));
+        }
+        if (end > buf.size()) continue;  // cut short by the snap length: cannot be summed
+        const std::size_t bytes = t.family == 4 ? 4 : 16;
+        const std::uint8_t* src = b + t.ip + (t.family == 4 ? 12 : 8);
+        const std::uint8_t* dst = b + t.ip + (t.family == 4 ? 16 : 24);
+        if (t.udp != 0) {
+            const std::size_t ulen = end - t.udp;
+            put_be16(b + t.udp + 4, static_cast<std::uint16_t>(ulen));
+            if (t.udp_checksum) put_be16(b + t.udp + 6, udp_checksum(src, dst, bytes, b + t.udp, ulen));
+        }
+        if (t.gre != 0) {  // RFC 2784: over the GRE header and its payload
+            put_be16(b + t.gre + 4, 0);
+            put_be16(b + t.gre + 4, fold(sum16(b + t.gre, end - t.gre)));
+        }
+    }
+}
+
 std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const {
     const std::uint8_t* src = bytes_.data() + f.offset;
     if (f.frag) {  // same length, changed in place: the IP header stays valid (the UDP
         buf.assign(src, src + f.caplen);  // checksum, in the first fragment, is the caller's)
+        fix_tunnels(f, 0, buf);
         return buf.size();
     }
     if (f.tcp) {  // same length, changed in place: only the TCP checksum to make valid
@@ -574,6 +695,7 @@ std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::
         const std::size_t tlen = end - f.tcp;
         put_be16(b + f.tcp + 16,
                  transport_checksum(b + src_at(f), b + dst_at(f), address_bytes(f), 6, b + f.tcp, tlen, 16));
+        fix_tunnels(f, 0, buf);
         return buf.size();
     }
     const std::size_t head = f.udp + 8u, tail = f.caplen - f.ip_end;
@@ -594,6 +716,7 @@ std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::
     }
     put_be16(b + f.udp + 6,
              f.udp_checksum ? udp_checksum(b + src_at(f), b + dst_at(f), address_bytes(f), b + f.udp, ulen) : 0);
+    fix_tunnels(f, static_cast<std::ptrdiff_t>(head + p.len) - static_cast<std::ptrdiff_t>(f.ip_end), buf);
     return buf.size();
 }
 

@@ -3,7 +3,8 @@
 //
 // Reading is libpcap's (both formats, any timestamp resolution). Each frame's UDP datagram
 // is located (Ethernet with VLAN tags, Linux SLL and SLL2, BSD loopback, raw IPv4/IPv6;
-// IPv6 extension headers; UDP fragments are listed for the caller to reassemble), SIP
+// IPv6 extension headers; inside up to two tunnels: IP in IP, GRE, ERSPAN I-III, VXLAN,
+// Geneve; UDP fragments are listed for the caller to reassemble), SIP
 // messages are marked, and every
 // datagram that parses as RTP is put in a flow: (addresses, ports, SSRC). TCP segments are
 // located too: those that start a SIP message are marked, and the segments of every TCP
@@ -15,7 +16,7 @@
 // and link type, with UDP/IP lengths and the IPv4 header and UDP checksums made valid (IPv6
 // with a Routing header: with the final destination it holds, RFC 8200 §8.1).
 //
-// The whole capture is held in memory: its bytes plus about 56 bytes per frame.
+// The whole capture is held in memory: its bytes plus about 72 bytes per frame.
 #pragma once
 
 #include <array>
@@ -49,10 +50,12 @@ struct TcpSegment {
 };
 
 // A fragment of a UDP datagram (IPv4, or IPv6 with a Fragment header), for the caller to
-// reassemble (a SIP INVITE with a large SDP often spans two).
+// reassemble (a SIP INVITE with a large SDP often spans two); or of a tunnel's packet (IP in
+// IP, GRE: `protocol` 4, 41 or 47), which may hold a call and cannot be scrubbed in pieces.
 struct UdpFragment {
     std::uint32_t frame = 0;
     int family = 4;
+    std::uint8_t protocol = 17;
     std::array<std::uint8_t, 16> src{}, dst{};  // IPv4 in the first 4 bytes; dst: the final one
     std::uint32_t id = 0;       // identification: with the addresses, the datagram
     std::uint32_t offset = 0;   // of this fragment's data in the datagram (UDP header on)
@@ -125,6 +128,15 @@ public:
     std::size_t write(const std::string& path) const;
 
 private:
+    // An IP packet that holds the frame's (IP in IP, GRE, ERSPAN, VXLAN, Geneve): where its
+    // IP header lies, and its UDP header (VXLAN, Geneve) or its GRE header when that holds a
+    // checksum (else 0).
+    struct Tunnel {
+        std::uint16_t ip = 0, udp = 0, gre = 0;
+        std::uint8_t family = 0;
+        bool udp_checksum = false;
+    };
+    static constexpr int kMaxTunnels = 2;
     struct Frame {
         std::int64_t ts_ns = 0;
         std::uint64_t offset = 0;  // into bytes_
@@ -140,9 +152,14 @@ private:
         std::uint16_t frag_offset = 0;  // ... its place in the datagram, in bytes
         bool frag_more = false;         // ... more fragments follow
         std::uint32_t frag_id = 0;      // ... the datagram's identification
+        std::uint8_t frag_protocol = 0; // ... its protocol (17, or a tunnel's)
         std::uint8_t family = 0;
         bool scrubbed = false;  // in a scrubbed flow: written as its placements
         bool udp_checksum = false;  // the UDP checksum was set (IPv4 may leave it 0)
+        // The tunnels around the IP packet above, outermost first: their lengths and
+        // checksums are made valid again when what they hold changes.
+        std::uint8_t tunnels = 0;
+        std::array<Tunnel, kMaxTunnels> tunnel{};
     };
     // A packet out of a filter, to be written in a frame's place: the frame's own payload
     // unchanged (Same), written over it (InPlace), or kept in out_bytes_ (Aside).
@@ -163,8 +180,12 @@ private:
         return f.family == 4 ? f.ip + 16u : f.dst6 != 0 ? f.dst6 : f.ip + 24u;
     }
     static void note_fragment(Frame& f, std::size_t ip, std::size_t data, std::size_t end, std::size_t caplen,
-                              std::uint8_t family, std::uint32_t offset, bool more, std::uint32_t id) noexcept;
+                              std::uint8_t family, std::uint8_t protocol, std::uint32_t offset, bool more,
+                              std::uint32_t id) noexcept;
     std::size_t build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const;
+    // The tunnels' lengths moved by `delta` bytes (what they hold grew or shrank) and their
+    // checksums made valid, innermost first.
+    static void fix_tunnels(const Frame& f, std::ptrdiff_t delta, std::vector<std::uint8_t>& buf) noexcept;
 
     int linktype_ = 0;
     int snaplen_ = 0;

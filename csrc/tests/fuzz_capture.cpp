@@ -3,7 +3,7 @@
 // written to a file in /dev/shm and read, every RTP flow scrubbed (some two at a time through
 // one filter) and the result written, as `pcifilter scrub` does. A refused file
 // (std::invalid_argument) is a clean outcome; a crash, a read out of bounds or an undefined
-// operation is not. Seed: `test_capture --write-seed`.
+// operation is not. Seeds: `test_capture --write-seeds DIR` (a capture of plain calls, one in tunnels).
 #include <unistd.h>
 
 #include <cstdio>

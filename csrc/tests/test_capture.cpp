@@ -4,8 +4,8 @@
 // holding no tone, written back byte for byte; a TCP segment's SIP payload is replaced only
 // by one of the same length and written with a valid checksum; then every truncation and thousands of byte mutations
 // of the file are read, scrubbed and written without a crash or a read out of bounds
-// (run under ASan/UBSan too) and without losing a frame. `--write-seed FILE` writes the
-// capture as the seed of the coverage-guided fuzzer (fuzz_capture.cpp).
+// (run under ASan/UBSan too) and without losing a frame. `--write-seeds DIR` writes the
+// captures as the seeds of the coverage-guided fuzzer (fuzz_capture.cpp).
 #include <unistd.h>
 
 #include <cstdint>
@@ -112,6 +112,60 @@ Bytes capture() {
     return f;
 }
 
+// Tunnels a mirror port or a cloud's traffic mirroring puts calls in (the outer addresses
+// are ipv4()'s, 10.0.0.1 -> 10.0.0.2): VXLAN over UDP 4789 (outer UDP checksum set to a
+// placeholder, to be made valid), GRE with a checksum (left 0, likewise), ERSPAN type III
+// (GRE with a sequence number, then 12 bytes with the O bit clear) around Ethernet.
+Bytes vxlan(const Bytes& inner_ethernet) {
+    Bytes v = {0x08, 0, 0, 0, 0, 0, 42, 0};
+    v.insert(v.end(), inner_ethernet.begin(), inner_ethernet.end());
+    Bytes u = udp(49152, 4789, v);
+    u[6] = 0x12, u[7] = 0x34;
+    return ipv4(u);
+}
+
+Bytes gre_checksummed(const Bytes& inner_ip) {
+    Bytes g = {0x80, 0, 0x08, 0x00, 0, 0, 0, 0};
+    g.insert(g.end(), inner_ip.begin(), inner_ip.end());
+    return ipv4(g, 0, 47);
+}
+
+Bytes erspan3(const Bytes& inner_ethernet) {
+    Bytes g = {0x10, 0, 0x22, 0xEB, 0, 0, 0, 7};
+    g.insert(g.end(), {0x20, 0x05, 0, 0, 0, 0, 0x30, 0x39, 0, 0, 0, 0});
+    g.insert(g.end(), inner_ethernet.begin(), inner_ethernet.end());
+    return ipv4(g, 0, 47);
+}
+
+Bytes pcap_of(const std::vector<Bytes>& frames) {
+    Bytes f;
+    put(f, 0xA1B2C3D4, 4, false), put(f, 2, 2, false), put(f, 4, 2, false);
+    put(f, 0, 4, false), put(f, 0, 4, false), put(f, 65535, 4, false), put(f, 1, 4, false);
+    std::uint32_t t = 0;
+    for (const Bytes& frame : frames) {
+        put(f, 1000, 4, false), put(f, t += 20000, 4, false);
+        put(f, static_cast<std::uint32_t>(frame.size()), 4, false), put(f, static_cast<std::uint32_t>(frame.size()), 4, false);
+        f.insert(f.end(), frame.begin(), frame.end());
+    }
+    return f;
+}
+
+Bytes tunnel_capture() {
+    const std::string message = "MESSAGE sip:a@b SIP/2.0\r\n\r\n", info = "INFO sip:a@b SIP/2.0\r\n\r\n";
+    std::vector<Bytes> frames;
+    frames.push_back(ethernet(vxlan(ethernet(ipv4(udp(5060, 5060, Bytes(message.begin(), message.end()))), false, true)), false, false));
+    frames.push_back(ethernet(gre_checksummed(ipv4(udp(5060, 5060, Bytes(info.begin(), info.end())))), false, false));
+    for (std::uint16_t k = 0; k < 4; ++k) {
+        frames.push_back(ethernet(gre_checksummed(ipv4(udp(40000, 50000, rtp(k, 0xC)))), false, false));
+        frames.push_back(ethernet(erspan3(ethernet(ipv6(udp(40002, 50002, rtp(k, 0xD))), true, false)), false, false));
+    }
+    // A GRE packet's first IP fragment: listed (protocol 47) for the caller to leave out.
+    Bytes gre_head = {0x00, 0, 0x08, 0x00};
+    gre_head.insert(gre_head.end(), 40, 0x55);
+    frames.push_back(ethernet(ipv4(gre_head, 0x2000, 47), false, false));
+    return pcap_of(frames);
+}
+
 // RFC 1071 over a pseudo-header (addresses `src` and `dst`, `alen` bytes each; protocol
 // `proto`) and the UDP datagram or TCP segment from `at` to `end` of the frame: 0xFFFF when
 // its checksum is valid.
@@ -176,9 +230,12 @@ bool round_trip(const TempFile& in, const TempFile& out, std::size_t* frames_in,
 
 int main(int argc, char** argv) {
     const Bytes file = capture();
-    if (argc == 3 && std::string(argv[1]) == "--write-seed") {  // for the coverage-guided fuzzer
-        std::ofstream(argv[2], std::ios::binary)
+    if (argc == 3 && std::string(argv[1]) == "--write-seeds") {  // for the coverage-guided fuzzer
+        const Bytes tunnels = tunnel_capture();
+        std::ofstream(std::string(argv[2]) + "/seed.pcap", std::ios::binary)
             .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+        std::ofstream(std::string(argv[2]) + "/tunnels.pcap", std::ios::binary)
+            .write(reinterpret_cast<const char*>(tunnels.data()), static_cast<std::streamsize>(tunnels.size()));
         return 0;
     }
     TempFile in(".pcap"), out(".out.pcap");
@@ -335,6 +392,53 @@ int main(int argc, char** argv) {
         CHECK(fl == u + 8 + longer.size());
         CHECK(transport_sum(fr, fr + ip + 8, final_dst, 16, 17, u, fl) == 0xFFFF);
         CHECK(transport_sum(fr, fr + ip + 8, fr + ip + 24, 16, 17, u, fl) != 0xFFFF);  // not with the current segment
+    }
+
+    {  // calls inside tunnels: found inside (flows, SIP), and a SIP message rewritten longer
+       // moves every layer's length, with the outer UDP and GRE checksums made valid
+        TempFile tun(".pcap"), tun_out(".out.pcap");
+        const Bytes tf = tunnel_capture();
+        tun.write(tf);
+        Capture c(tun.path);
+        CHECK(c.size() == 11 && c.sip_frames().size() == 2 && c.flows().size() == 2);
+        CHECK(c.udp_fragments().size() == 1 && c.udp_fragments().at(0).protocol == 47);
+        CHECK(c.flows().at(0).sport == 40000 && c.flows().at(0).ssrc == 0xC && c.flows().at(0).frames.size() == 4);
+        CHECK(c.flows().at(1).family == 6 && c.flows().at(1).sport == 40002 && c.flows().at(1).frames.size() == 4);
+        const std::string extra = "Subject: x\r\n";
+        for (std::uint32_t frame : c.sip_frames()) {
+            const auto [p, n] = c.udp_payload(frame);
+            std::string longer(reinterpret_cast<const char*>(p), n);
+            longer += extra;
+            c.replace_payload(frame, reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
+        }
+        for (std::size_t i = 0; i < c.flows().size(); ++i) {
+            StreamFilter filter{StreamFilterParams{}};
+            c.scrub(i, filter);
+        }
+        CHECK(c.write(tun_out.path) == 11);
+        const Bytes w = tun_out.read();
+        CHECK(w.size() == tf.size() + 2 * extra.size());
+        // Frame 1, VXLAN: outer IPv4 (14), its UDP (34), VXLAN (42), Ethernet with a VLAN tag
+        // (50), inner IPv4 (68), its UDP (88).
+        const std::uint8_t* fr = w.data() + 24 + 16;
+        const std::size_t fl = (fr[-8] | fr[-7] << 8);
+        const auto be = [](const std::uint8_t* x) { return static_cast<std::size_t>(x[0] << 8 | x[1]); };
+        CHECK(be(fr + 14 + 2) == fl - 14 && be(fr + 34 + 4) == fl - 34 && be(fr + 68 + 2) == fl - 68);
+        CHECK(be(fr + 88 + 4) == fl - 88);
+        CHECK(transport_sum(fr, fr + 14 + 12, fr + 14 + 16, 4, 17, 34, fl) == 0xFFFF);  // outer UDP
+        std::uint64_t sum = 0;
+        for (std::size_t i = 14; i < 34; i += 2) sum += be(fr + i);
+        while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+        CHECK(sum == 0xFFFF);  // outer IPv4 header
+        // Frame 2, GRE with a checksum: outer IPv4 (14), GRE (34), inner IPv4 (42), UDP (62).
+        const std::uint8_t* g = fr + fl + 16;
+        const std::size_t gl = (g[-8] | g[-7] << 8);
+        CHECK(be(g + 14 + 2) == gl - 14 && be(g + 42 + 2) == gl - 42 && be(g + 62 + 4) == gl - 62);
+        sum = 0;
+        for (std::size_t i = 34; i < gl; i += 2) sum += be(g + i);
+        while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+        CHECK(sum == 0xFFFF && be(g + 34 + 4) != 0);  // GRE's checksum, set
+        CHECK(be(g + 62 + 6) == 0);  // the inner UDP's checksum: none, as it came (IPv4)
     }
 
     {  // a link type libpcap reads but cannot write (OpenBSD's raw IP, 14): refused when read

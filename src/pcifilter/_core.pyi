@@ -440,9 +440,9 @@ class Capture:
         """
         (frame index, connection number, sequence number, payload) of every payload-carrying segment of each TCP connection (one direction) that carries SIP, in capture order.
         """
-    def udp_fragments(self) -> list[tuple[int, int, bytes, bytes, int, int, bool, bytes]]:
+    def udp_fragments(self) -> list[tuple[int, int, bytes, bytes, int, int, bool, bytes, int]]:
         """
-        (frame index, family, source, destination, identification, offset, more fragments, data) of every fragment of a fragmented UDP datagram, in capture order; the data of the fragment at offset 0 begins with the UDP header.
+        (frame index, family, source, destination, identification, offset, more fragments, data, protocol) of every fragment of a fragmented UDP datagram (protocol 17) or tunnel packet (4, 41, 47: IP in IP, GRE), in capture order; the data of the fragment at offset 0 begins with the UDP (or GRE, or inner IP) header.
         """
     def write(self, path: str) -> int:
         """

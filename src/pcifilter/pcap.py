@@ -308,13 +308,15 @@ def _datagrams(
 
 @dataclass
 class _Datagram:
-    """A UDP datagram the capture holds whole in IP fragments."""
+    """A UDP datagram the capture holds whole in IP fragments (or, with `protocol` 4, 41 or
+    47, a tunnel's packet: IP in IP, GRE)."""
 
     family: int
     src: bytes
     dst: bytes
     parts: list[tuple[int, int, bytes]]  # (offset, frame, data), in capture order
     data: bytearray  # the datagram, UDP header on
+    protocol: int = 17
 
     @property
     def payload(self) -> bytes:
@@ -328,25 +330,26 @@ class _Datagram:
     def is_sip(self) -> bool:
         ulen = int.from_bytes(self.data[4:6], "big")
         return (
-            len(self.data) >= 8
+            self.protocol == 17
+            and len(self.data) >= 8
             and ulen == len(self.data)
             and bool(_START_LINE.match(self.payload.lstrip(b"\r\n")))
         )
 
 
 def _fragmented_udp(capture: _core.Capture) -> tuple[list[_Datagram], list[int]]:
-    """UDP datagrams in IP fragments: the whole ones, and the frames of the fragments that
-    make up no whole datagram (a fragment lost, or never captured)."""
-    by_datagram: dict[tuple[int, bytes, bytes, int], list[tuple[int, int, bool, bytes]]]
+    """UDP datagrams (and tunnels' packets) in IP fragments: the whole ones, and the frames
+    of the fragments that make up no whole datagram (a fragment lost, or never captured)."""
+    by_datagram: dict[tuple[int, bytes, bytes, int, int], list[tuple[int, int, bool, bytes]]]
     by_datagram = defaultdict(list)
-    for frame, family, src, dst, ident, offset, more, data in capture.udp_fragments():
-        by_datagram[(family, src, dst, ident)].append((frame, offset, more, data))
+    for frame, family, src, dst, ident, offset, more, data, proto in capture.udp_fragments():
+        by_datagram[(family, src, dst, proto, ident)].append((frame, offset, more, data))
     whole: list[_Datagram] = []
     partial: list[int] = []
-    for (family, src, dst, _), fragments in by_datagram.items():
+    for (family, src, dst, proto, _), fragments in by_datagram.items():
         used: set[int] = set()
         for parts in _datagrams(fragments):
-            whole.append(_Datagram(family, src, dst, parts, _assemble(parts)))
+            whole.append(_Datagram(family, src, dst, parts, _assemble(parts), proto))
             used.update(frame for _, frame, _ in parts)
         partial += [frame for frame, *_ in fragments if frame not in used]
     return whole, partial
@@ -381,14 +384,19 @@ def _sip_over_udp_fragments(
 
 # RFC 3551's static payload types of G.711: audio whatever an SDP says of the port.
 STATIC_G711 = (0, 8)
+# VXLAN (RFC 7348) and Geneve (RFC 8926): the capture reads calls inside them (and inside
+# IP in IP and GRE), but not inside one cut into IP fragments.
+TUNNEL_PORTS = (4789, 6081)
 
 
 def _could_be_rtp(d: _Datagram, ports: set[int], pts: set[int], other_ports: set[int]) -> bool:
     """RTP version 2 on a port that carries RTP (SDP, `rtp_ports`, a stream found) or with a
     payload type a scrubbed stream may use (on a port the SDP gives other media, a static
-    audio type only: see `_is_other_media`): in fragments it cannot go through a stream
-    filter (which takes whole packets in order), so it is left out rather than written
-    unscrubbed."""
+    audio type only: see `_is_other_media`), or a tunnel's packet: in fragments it cannot go
+    through a stream filter (which takes whole packets in order), so it is left out rather
+    than written unscrubbed."""
+    if d.protocol != 17 or any(port in TUNNEL_PORTS for port in d.ports):
+        return True  # a tunnel's packet, cut into fragments: a call may be inside
     p = d.payload
     if d.is_sip or len(p) < 12 or p[0] >> 6 != 2:
         return False
