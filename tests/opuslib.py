@@ -118,7 +118,7 @@ class Decoder:
 def rtp_stream(
     pcm48: npt.NDArray[np.int16],
     mode: str,
-    frame_ms: int,
+    frame_ms: float,
     bitrate: int,
     pt: int = 111,
     ts0: int = 0,
@@ -138,7 +138,7 @@ def rtp_stream(
     from pcifilter.rtp import RtpPacket
 
     enc = Encoder(mode, bitrate, fec=fec, dtx=bool(dtx), channels=channels, bandwidth=bandwidth)
-    n = 48 * frame_ms
+    n = round(48 * frame_ms)  # 2.5 and 5 ms: CELT only
     out: list[bytes] = []
     gap = True
     for i in range(len(pcm48) // (n * channels)):

@@ -80,6 +80,21 @@ def _assert_no_trace(y: npt.NDArray[np.int16], spans: list[tuple[int, int]], dig
             assert window_db(x, w, d, -10.0) <= -40.0, (d, w - s)
 
 
+@pytest.mark.parametrize(("frame_ms", "lookahead_ms"), [(2.5, 100.0), (2.5, 200.0), (5, 200.0)])
+def test_short_frames_under_a_long_look_ahead_lose_no_packet(
+    frame_ms: float, lookahead_ms: float
+) -> None:
+    """CELT's 2.5 and 5 ms frames: the packets the look-ahead holds are many more. The filter
+    held 32 at most, filled before any was ready, and dropped 95 % of the stream after."""
+    pcm, spans = _call()
+    raw = rtp_stream(pcm, "celt", frame_ms, 64000, PT, ts0=TS0, seq0=7, ssrc=0x51)
+    f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1, lookahead_ms=lookahead_ms)
+    out = [q for p in raw for q in f.process(p)] + f.flush()
+    assert len(out) == len(raw) and f.stats["late"] == 0
+    assert pf.digits_of(f.take_events()) == CARD
+    _assert_no_trace(_listen(out), spans, CARD)
+
+
 @pytest.mark.parametrize(
     ("frame_ms", "lookahead_ms"), [(10, 40.0), (20, 40.0), (40, 40.0), (60, 40.0), (20, 160.0)]
 )

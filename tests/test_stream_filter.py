@@ -138,7 +138,7 @@ def _assert_no_digit(y: np.ndarray) -> None:
 @pytest.mark.parametrize(
     ("alaw", "lookahead_ms"), [(False, 40.0), (True, 40.0), (False, 160.0), (False, 200.0)]
 )
-@pytest.mark.parametrize("ptime", [10, 20, 30, 40, 60])
+@pytest.mark.parametrize("ptime", [5, 10, 20, 30, 40, 60])
 def test_inband_keypresses_are_masked_and_everything_else_passes(
     ptime: int, alaw: bool, lookahead_ms: float
 ) -> None:

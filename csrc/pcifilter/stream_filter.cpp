@@ -163,6 +163,15 @@ StreamFilter::StreamFilter(const StreamFilterParams& params)
         opus_ = std::make_unique<OpusCodec>(params_.scrub.sample_rate, params_.opus_bitrate);
         clock_div_ = 48000 / params_.scrub.sample_rate;
     }
+    // Packets wait here until the look-ahead has passed their last sample, and a reorder
+    // window's worth more: as many as that holds of the shortest packets (Opus's 2.5 ms),
+    // and room for comfort noise and telephone-events between them. With a fixed 32, a
+    // stream of 2.5 or 5 ms packets under 100-200 ms of look-ahead filled it before any
+    // packet was ready, and nearly every packet after was dropped.
+    const double rate = params_.scrub.sample_rate;
+    const double held = scrubber_.delay() + static_cast<double>(params_.reorder_window_samples);
+    n_slots_ = std::max<std::size_t>(kMinSlots, static_cast<std::size_t>(std::ceil(held / (rate / 400))) + 16);
+    slots_.resize(n_slots_);
     out_ring_.assign(kRing, 0);
     pcm_.resize(kMaxPcm);
     zeros_.assign(1024, 0);
@@ -186,7 +195,7 @@ void StreamFilter::set_filtering(bool on) noexcept {
         std::size_t kept = 0;
         std::uint16_t removed = 0;
         for (std::size_t i = 0; i < count_; ++i) {
-            Slot& s = slots_[(head_ + i) % kSlots];
+            Slot& s = slot_at(i);
             if (s.telephone_event) {
                 if (!s.own_sequence) ++removed;
                 ++stats_.telephone_events_dropped;
@@ -194,7 +203,7 @@ void StreamFilter::set_filtering(bool on) noexcept {
             }
             if (removed != 0 && !s.own_sequence)
                 set_sequence(s.bytes.data(), static_cast<std::uint16_t>(sequence_of(s.bytes.data()) - removed));
-            if (kept != i) std::swap(slots_[(head_ + kept) % kSlots], s);
+            if (kept != i) std::swap(slot_at(kept), s);
             ++kept;
         }
         count_ = kept;
@@ -211,7 +220,7 @@ void StreamFilter::mask_set_aside() noexcept {
     // began), it is masked now, as what is still in the look-ahead will be.
     std::int64_t first = out_until_;  // the first sample of a packet not made ready yet
     for (std::size_t i = 0; i < count_; ++i) {
-        const Slot& s = slots_[(head_ + i) % kSlots];
+        const Slot& s = slot_at(i);
         if (s.audio && !s.ready) first = std::min(first, s.t);
     }
     for (int i = 0; i < scrubber_.set_aside_count(); ++i) {
@@ -282,8 +291,8 @@ std::int64_t StreamFilter::to_timeline(std::int64_t rtp) const noexcept {
 }
 
 StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t len, bool renumber) noexcept {
-    if (count_ == kSlots) return nullptr;
-    Slot& s = slots_[(head_ + count_) % kSlots];
+    if (count_ == n_slots_) return nullptr;
+    Slot& s = slot_at(count_);
     ++count_;
     std::memcpy(s.bytes.data(), data, len);
     s.len = len;
@@ -436,7 +445,7 @@ void StreamFilter::copy_from_ring(std::int64_t t, std::size_t n, std::int16_t* y
 
 void StreamFilter::mark_ready() noexcept {
     for (std::size_t i = 0; i < count_; ++i) {
-        Slot& s = slots_[(head_ + i) % kSlots];
+        Slot& s = slot_at(i);
         if (s.ready || !s.audio) continue;
         if (out_until_ < s.t + static_cast<std::int64_t>(s.payload_samples)) break;
         // Audio the masker did not touch (nearly every packet) passes as it is; elsewhere
@@ -722,7 +731,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
             celt_stream_ = opus_toc_mode(data[h.payload_offset]) == OpusMode::Celt;
         }
         for (std::size_t i = 0; i < count_; ++i) {
-            const Slot& q = slots_[(head_ + i) % kSlots];
+            const Slot& q = slot_at(i);
             // Packets of an earlier timeline (a source or timestamps that changed a packet
             // or two in) still wait to go out: their times are not this one's. Compared, the
             // first packets after the change were dropped as copies of them.
@@ -767,7 +776,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         }
         Slot* s = enqueue(data, len);
         if (s == nullptr) {
-            drop(stats_.late);  // queue full: the caller is not popping; dropped, never leaked
+            drop(stats_.late);  // queue full (the caller is not popping, or packets under 2.5 ms): dropped, never leaked
             return;
         }
         audio_pt_ = h.payload_type;
@@ -813,8 +822,8 @@ void StreamFilter::sort_held() noexcept {
     // number along; replacement audio, numbered when its event packet arrived, takes the
     // lower number of the packet it moves ahead of.
     for (std::size_t i = count_ - 1; i > 0; --i) {
-        Slot& cur = slots_[(head_ + i) % kSlots];
-        Slot& prev = slots_[(head_ + i - 1) % kSlots];
+        Slot& cur = slot_at(i);
+        Slot& prev = slot_at(i - 1);
         if (!prev.audio || prev.fed || prev.t < cur.t) break;
         std::swap(prev, cur);
         if (static_cast<std::int16_t>(sequence_of(cur.bytes.data()) - sequence_of(prev.bytes.data())) < 0) {
@@ -831,7 +840,7 @@ bool StreamFilter::replace_event(const std::uint8_t* data, const RtpHeader& h) n
     std::int64_t start = std::max({replaced_until_, last_rfc4733_start_, fed_});
     std::int64_t end = last_rfc4733_end_;
     for (std::size_t i = 0; i < count_; ++i) {  // never over audio held (in timestamp order)
-        const Slot& q = slots_[(head_ + i) % kSlots];
+        const Slot& q = slot_at(i);
         if (!q.audio || q.fed || q.t + static_cast<std::int64_t>(q.payload_samples) <= start) continue;
         if (q.t <= start) {
             start = q.t + static_cast<std::int64_t>(q.payload_samples);
@@ -909,7 +918,7 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         Slot* next = nullptr;
         std::int64_t held = 0;
         for (std::size_t i = 0; i < count_; ++i) {
-            Slot& q = slots_[(head_ + i) % kSlots];
+            Slot& q = slot_at(i);
             if (!q.audio || q.fed) continue;
             if (next == nullptr) next = &q;
             held += static_cast<std::int64_t>(q.payload_samples);
@@ -994,7 +1003,7 @@ bool StreamFilter::pop(std::uint8_t* out, std::size_t* len) noexcept {
     const Slot& s = slots_[head_];
     std::memcpy(out, s.bytes.data(), s.len);
     *len = s.len;
-    head_ = (head_ + 1) % kSlots;
+    head_ = head_ + 1 == n_slots_ ? 0 : head_ + 1;
     --count_;
     ++stats_.packets_out;
     return true;
@@ -1022,7 +1031,7 @@ void StreamFilter::advance(std::uint32_t timestamp) noexcept {
     if (!paused_) audio_end_ = fed_;
     std::int64_t until = std::min(target, audio_end_ + scrubber_.delay());
     for (std::size_t i = 0; i < count_; ++i) {  // never over audio held for later
-        const Slot& q = slots_[(head_ + i) % kSlots];
+        const Slot& q = slot_at(i);
         if (q.audio && !q.fed) until = std::min(until, q.t);
     }
     if (until > fed_) {
