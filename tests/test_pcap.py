@@ -499,6 +499,72 @@ def test_video_beside_audio_with_the_same_payload_type_passes_untouched(tmp_path
     assert spandsp.spandsp_digits(y, lenient=True) == ("", 0)
 
 
+@pytest.mark.parametrize("order", ["opus first", "pcmu first"])
+def test_a_port_used_again_by_a_later_call_is_read_with_each_call_s_sdp(
+    tmp_path: Path, order: str
+) -> None:
+    """A long capture from a media relay holds call after call on the same ports, each with
+    its own SDP. Each flow is read with the SDP given for its port last before it began: an
+    Opus call's packets went through the G.711 filter the later call's SDP asked for, and
+    were all dropped."""
+    from opuslib import Decoder, rtp_stream, upsample6
+
+    opus_sdp = (
+        SDP.replace("0 96", "111 96")
+        .replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:111 opus/48000/2")
+        .replace("telephone-event/8000", "telephone-event/48000")
+    )
+    pcm = sg.to_int16(sg.keyed_sequence("2468", 80, 90, -10, lead_ms=300)[0])
+    opus = rtp_stream(upsample6(pcm), "silk", 20, 24000, ssrc=0xC)
+    g711 = [
+        RtpPacket(0, i == 0, i, 160 * i, 0xE, payload=pf.ulaw_encode(pcm[k : k + 160]).tobytes())
+        for i, k in enumerate(range(0, len(pcm) - 159, 160))
+    ]
+    calls = [(opus_sdp, opus), (SDP, [p.serialize() for p in g711])]
+    if order == "pcmu first":
+        calls.reverse()
+    frames = []
+    for n, (sdp, packets) in enumerate(calls):
+        at = 1000.0 + 100 * n
+        for ts, (src, dst, head, port) in enumerate(
+            [(A, B, "INVITE sip:b@x SIP/2.0", 42000), (B, A, "SIP/2.0 200 OK", 52000)]
+        ):
+            sip = _ip(
+                src,
+                dst,
+                5060,
+                5060,
+                f"{head}\r\n\r\n{sdp.format(a=src, port=port)}".encode(),
+                False,
+            )
+            frames.append((at + ts / 100, _frame("ethernet", sip)))
+        frames += [
+            (at + 1 + i / 50, _frame("ethernet", _ip(A, B, 42000, 52000, p, False)))
+            for i, p in enumerate(packets)
+        ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    with src.open("wb") as f:
+        w = dpkt.pcap.Writer(f)
+        for ts, fr in frames:
+            w.writepkt(fr, ts=ts)
+    r = scrub_pcap(src, dst)
+    assert sorted((s.ssrc, s.packets_out, len(s.events)) for s in r.streams) == [
+        (0xC, len(opus), 4),
+        (0xE, len(g711), 4),
+    ]
+    lt, out = _read(dst)
+    rtp = [
+        RtpPacket.parse(bytes(_udp(lt, fr)[1].data)) for fr in out if _udp(lt, fr)[1].sport == 42000
+    ]
+    dec = Decoder(8000)
+    heard = np.concatenate([dec.decode(p.payload, 960) for p in rtp if p.ssrc == 0xC])
+    assert spandsp.spandsp_digits(heard, lenient=True) == ("", 0)
+    y = np.concatenate(
+        [pf.ulaw_decode(np.frombuffer(p.payload, np.uint8)) for p in rtp if p.ssrc == 0xE]
+    )
+    assert spandsp.spandsp_digits(y, lenient=True) == ("", 0)
+
+
 @pytest.mark.parametrize(("lead_ms", "cut"), [(315, 34), (305, 37), (300, 35)])
 def test_a_keypress_cut_by_an_ssrc_change_in_a_capture_leaves_nothing(
     tmp_path: Path, lead_ms: int, cut: int

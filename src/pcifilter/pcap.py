@@ -31,6 +31,7 @@ capture is held in memory (its size plus about 56 bytes per frame)."""
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
@@ -210,20 +211,21 @@ def _put_back(
 
 def _sip_over_tcp(
     capture: _core.Capture, redact_dtmf: bool
-) -> tuple[set[int], list[bytes], int, int]:
+) -> tuple[set[int], list[tuple[int, bytes]], int, int]:
     """SIP over TCP, reassembled: each connection's segments are put back in stream order
     (by sequence number; a retransmission overlays what it repeats), each contiguous run is
     cut into messages, and each message is redacted as over UDP (DTMF bodies unless
     `redact_dtmf` is False, SRTP keys always; in a run whose start was not captured, keys
     anywhere and, before its first message start, keypresses in any body form). Segments
     holding changed bytes get their payloads back with them, same length. Returns the
-    segments' frames, the messages as captured (for their SDP) and the two counts."""
+    segments' frames, the messages as captured (for their SDP) with the frame that completed
+    each, and the two counts."""
     by_connection: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
     frames: set[int] = set()
     for frame, connection, seq, payload in capture.sip_tcp_segments():
         by_connection[connection].append((frame, seq, payload))
         frames.add(frame)
-    messages: list[bytes] = []
+    messages: list[tuple[int, bytes]] = []
     dtmf = keys = 0
     for segments in by_connection.values():
         base = segments[0][1]
@@ -241,13 +243,15 @@ def _sip_over_tcp(
         for run in runs:
             start = run[0][0]
             stream = _assemble(run, start)
+
             redacted = bytearray(stream)
             # Before the first message start: the tail of a message whose start was not
             # captured (a long-lived connection caught mid-message).
             first = _START_LINE.search(stream)
             orphan = first.start() if first else len(stream)
             if stream[:orphan].strip(b"\r\n"):
-                messages.append(bytes(stream[:orphan]))  # its SDP lines, if any, still count
+                # Its SDP lines, if any, still count.
+                messages.append((_completed_in(run, orphan), bytes(stream[:orphan])))
                 if redact_dtmf:
                     for a, b in _orphan_dtmf_spans(bytes(stream[:orphan])):
                         redacted[a:b] = b"X" * (b - a)
@@ -255,7 +259,7 @@ def _sip_over_tcp(
             for a, b in _message_spans(bytes(stream[orphan:])):
                 a, b = a + orphan, b + orphan
                 message = bytes(stream[a:b])
-                messages.append(message)
+                messages.append((_completed_in(run, b), message))
                 redacted[a:b], had_dtmf, had_keys = _redact_sip(message, redact_dtmf)
                 dtmf += had_dtmf
                 keys += had_keys
@@ -266,6 +270,14 @@ def _sip_over_tcp(
                 keys += 1
             _put_back(capture, run, redacted, start)
     return frames, messages, dtmf, keys
+
+
+def _completed_in(run: list[tuple[int, int, bytes]], end: int) -> int:
+    """The last frame of a run of TCP segments (stream offset, frame, payload) that holds a
+    byte of the run's stream before offset `end` (from the run's start): where a message
+    ending there was complete."""
+    start = run[0][0]
+    return max(frame for off, frame, _ in run if off - start < end)
 
 
 def _datagrams(
@@ -357,19 +369,19 @@ def _fragmented_udp(capture: _core.Capture) -> tuple[list[_Datagram], list[int]]
 
 def _sip_over_udp_fragments(
     capture: _core.Capture, datagrams: list[_Datagram], redact_dtmf: bool
-) -> tuple[list[bytes], int, int]:
+) -> tuple[list[tuple[int, bytes]], int, int]:
     """SIP messages in fragmented UDP datagrams (an INVITE whose SDP does not fit one
     packet), redacted as any other (DTMF bodies unless `redact_dtmf` is False, SRTP keys
     always); the changed bytes go back into the fragments that held them (same lengths), and
     the UDP checksum in the first fragment is made valid. Returns the messages as captured
-    (for their SDP) and the two counts."""
-    messages: list[bytes] = []
+    (for their SDP) with the frame of their last fragment, and the two counts."""
+    messages: list[tuple[int, bytes]] = []
     dtmf = keys = 0
     for d in datagrams:
         if not d.is_sip:
             continue
         payload = d.payload
-        messages.append(payload)
+        messages.append((max(frame for _, frame, _ in d.parts), payload))
         redacted, had_dtmf, had_keys = _redact_sip(payload, redact_dtmf)
         dtmf += had_dtmf
         keys += had_keys
@@ -511,13 +523,30 @@ def scrub_pcap(
     )
     redacted, keys_redacted = redacted + frag_dtmf, keys_redacted + frag_keys
     sip = [(frame, payload) for frame, payload in capture.sip_messages() if frame not in tcp_frames]
-    sdp_ports: dict[int, _SdpStream] = {}
+    # Each port's m=audio lines in capture order: a long capture from a media relay reuses
+    # its ports call after call, so a flow is read with the line given for its port last
+    # before it began (or the first after, an SDP captured late). With the last line of
+    # the capture for every flow, an Opus call's packets went through the G.711 filter of
+    # a later call on its port, and were dropped whole.
+    sdp_lines: list[tuple[int, _SdpStream]] = []
     other_ports: set[int] = set()  # the SDP's video (and other media) ports
-    for payload in [p for _, p in sip] + tcp_messages + frag_messages:
+    for frame, payload in sorted(sip + tcp_messages + frag_messages, key=lambda m: m[0]):
         lines, others = _sdp_streams(payload)
-        sdp_ports.update((m.port, m) for m in lines)
+        sdp_lines += [(frame, m) for m in lines]
         other_ports |= others
-    other_ports -= set(sdp_ports) | ports  # listed for audio anywhere: audio
+    by_port: dict[int, list[tuple[int, _SdpStream]]] = defaultdict(list)
+    for frame, m in sdp_lines:
+        by_port[m.port].append((frame, m))
+    sdp_ports = set(by_port)
+    other_ports -= sdp_ports | ports  # listed for audio anywhere: audio
+
+    def sdp_at(port: int, frame: int) -> _SdpStream | None:
+        lines = by_port.get(port)
+        if not lines:
+            return None
+        before = bisect.bisect_right([f for f, _ in lines], frame) - 1
+        return lines[max(before, 0)][1]
+
     for frame, payload in sip:
         message, had_dtmf, had_keys = _redact_sip(payload, redact_sip_dtmf)
         redacted += had_dtmf
@@ -525,9 +554,9 @@ def scrub_pcap(
         if had_dtmf or had_keys:
             capture.replace_payload(frame, message)
     te_pts = {telephone_event_pt} | {
-        pt for m in sdp_ports.values() for pt in (m.te_pt, m.te_48000_pt) if pt is not None
+        pt for _, m in sdp_lines for pt in (m.te_pt, m.te_48000_pt) if pt is not None
     }
-    opus_pts = {m.opus_pt for m in sdp_ports.values() if m.opus_pt is not None}
+    opus_pts = {m.opus_pt for _, m in sdp_lines if m.opus_pt is not None}
     known_pts = {0, 8, 13} | te_pts | opus_pts | extra_pts
     flows: list[tuple[int, tuple[Any, ...], list[int]]] = []
     # (flow index, (src, sport, dst, dport, ssrc), frames per payload type)
@@ -598,7 +627,9 @@ def scrub_pcap(
     for i, key, counts in flows:
         if i in taken:
             continue
-        from_sdp = [sdp_ports[p] for p in (key[1], key[3]) if p in sdp_ports]
+        first = capture_flows[i].first_frame
+        found = (sdp_at(p, first) for p in (key[1], key[3]))
+        from_sdp = [line for line in found if line is not None]
         encrypted = any(m.srtp for m in from_sdp)
         events: list[dict[str, Any]] = []
         if encrypted:
@@ -654,7 +685,7 @@ def scrub_pcap(
     # RTP over TCP (RFC 4571): packets in a byte stream cannot be taken out or shortened
     # without rewriting every later sequence number, so it is not scrubbed: left out. Port 9
     # is the discard port an active (connecting) end declares.
-    tcp_ports = {m.port for m in sdp_ports.values() if m.tcp and m.port not in (0, 9)} | ports
+    tcp_ports = {m.port for _, m in sdp_lines if m.tcp and m.port not in (0, 9)} | ports
     on_tcp = sum(capture.remove_tcp_port(p) for p in sorted(tcp_ports))
     try:
         written = capture.write(str(dst))
