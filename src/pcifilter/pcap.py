@@ -534,18 +534,18 @@ def scrub_pcap(
         lines, others = _sdp_streams(payload)
         sdp_lines += [(frame, m) for m in lines]
         other_ports |= others
-    by_port: dict[int, list[tuple[int, _SdpStream]]] = defaultdict(list)
+    by_port: dict[int, tuple[list[int], list[_SdpStream]]] = defaultdict(lambda: ([], []))
     for frame, m in sdp_lines:
-        by_port[m.port].append((frame, m))
+        by_port[m.port][0].append(frame)
+        by_port[m.port][1].append(m)
     sdp_ports = set(by_port)
     other_ports -= sdp_ports | ports  # listed for audio anywhere: audio
 
     def sdp_at(port: int, frame: int) -> _SdpStream | None:
-        lines = by_port.get(port)
-        if not lines:
+        if port not in by_port:
             return None
-        before = bisect.bisect_right([f for f, _ in lines], frame) - 1
-        return lines[max(before, 0)][1]
+        frames, lines = by_port[port]
+        return lines[max(bisect.bisect_right(frames, frame) - 1, 0)]
 
     for frame, payload in sip:
         message, had_dtmf, had_keys = _redact_sip(payload, redact_sip_dtmf)
