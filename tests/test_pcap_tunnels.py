@@ -23,7 +23,18 @@ from pcifilter.pcap import scrub_pcap
 from pcifilter.rtp import RtpPacket
 
 OUTER_SRC, OUTER_DST = "10.9.9.1", "10.9.9.2"  # inside the capture file only: nothing is sent
-KINDS = ["vxlan", "geneve", "gre", "gre-ethernet", "erspan2", "erspan3", "ipip", "gre+vxlan"]
+KINDS = [
+    "vxlan",
+    "vxlan6",
+    "geneve",
+    "gre",
+    "gre6",
+    "gre-ethernet",
+    "erspan2",
+    "erspan3",
+    "ipip",
+    "gre+vxlan",
+]
 
 
 def _inet_sum(data: bytes) -> int:
@@ -62,14 +73,19 @@ def _outer(proto: int, payload: bytes) -> bytes:
 def _wrap(frame: bytes, kind: str) -> bytes:
     """An Ethernet frame of the capture, mirrored into a tunnel of `kind`."""
     inner_ip = frame[14:]
-    if kind == "vxlan":
+    if kind in ("vxlan", "vxlan6"):
         vxlan = b"\x08\0\0\0" + (42).to_bytes(3, "big") + b"\0" + frame
-        return _frame("ethernet", _ip(OUTER_SRC, OUTER_DST, 49152, 4789, vxlan, False))
+        return _frame("ethernet", _ip(OUTER_SRC, OUTER_DST, 49152, 4789, vxlan, kind == "vxlan6"))
     if kind == "geneve":  # 8 bytes of options, then an Ethernet frame
         geneve = b"\x02\0\x65\x58" + (42).to_bytes(3, "big") + b"\0" + bytes(8) + frame
         return _frame("ethernet", _ip(OUTER_SRC, OUTER_DST, 49152, 6081, geneve, False))
     if kind == "gre":  # checksum and key
         return _outer(47, _gre(0x0800, inner_ip, checksum=True, key=True))
+    if kind == "gre6":  # over IPv6, with a checksum
+        gre = _gre(0x0800, inner_ip, checksum=True)
+        src, dst = (socket.inet_pton(socket.AF_INET6, a) for a in ("fd00::91", "fd00::92"))
+        ip6 = dpkt.ip6.IP6(src=src, dst=dst, nxt=47, hlim=64, plen=len(gre), data=gre)
+        return _frame("ethernet", dpkt.ip6.IP6(bytes(ip6)))
     if kind == "gre-ethernet":  # transparent Ethernet bridging
         return _outer(47, _gre(0x6558, frame))
     if kind == "erspan2":  # Ver 1, session 5
@@ -88,6 +104,21 @@ def _unwrap(frame: bytes, kind: str) -> bytes:
     """The inner IP packet of a tunnelled frame, every outer layer's lengths and checksums
     checked on the way in."""
     ip = frame[14:]
+    if kind in ("vxlan6", "gre6"):
+        outer6 = dpkt.ip6.IP6(ip)
+        assert outer6.plen == len(ip) - 40
+        body = ip[40:]
+        if kind == "gre6":
+            assert _inet_sum(body) == 0
+            return body[8:]
+        udp = outer6.data
+        assert udp.ulen == len(body)
+        fresh = dpkt.udp.UDP(sport=udp.sport, dport=udp.dport, ulen=udp.ulen, data=udp.data)
+        pkt = dpkt.ip6.IP6(
+            src=outer6.src, dst=outer6.dst, nxt=17, hlim=64, plen=len(body), data=fresh
+        )
+        assert dpkt.ip6.IP6(bytes(pkt)).data.sum == udp.sum
+        return body[16 + 14 :]
     assert ip[0] == 0x45 and _inet_sum(ip[:20]) == 0
     total = int.from_bytes(ip[2:4], "big")
     assert total == len(ip)
