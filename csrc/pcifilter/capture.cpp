@@ -71,9 +71,9 @@ long ip_offset(int link, const std::uint8_t* p, std::size_t n) noexcept {
     return static_cast<long>(off);
 }
 
-// Tunnels a capture from a mirror port or a cloud's traffic mirroring holds calls in: the
-// inner IP packet's offset, or 0 when the tunnel holds none (each reads only before `end`).
-
+// Tunnels a capture from a mirror port or a cloud's traffic mirroring holds calls in: each
+// function below gives the inner IP packet's offset, or 0 when the tunnel holds none (each
+// reads only before `end`). An Ethernet frame (VLAN tags skipped) at `at`:
 std::size_t ethernet_ip(const std::uint8_t* p, std::size_t at, std::size_t end) noexcept {
     if (at + 14 > end) return 0;
     std::uint16_t type = be16(p + at + 12);
@@ -646,9 +646,6 @@ std::uint16_t udp_checksum(const std::uint8_t* src, const std::uint8_t* dst, std
     return c ? c : std::uint16_t{0xFFFF};  // RFC 768: a computed 0 is sent as all ones
 }
 
-// The bytes of frame f carrying placement p's packet: the frame's headers, the packet, and
-// whatever the frame held after its IP datagram (Ethernet padding), lengths and checksums
-// made valid.
 void Capture::fix_tunnels(const Frame& f, std::ptrdiff_t delta, std::vector<std::uint8_t>& buf) noexcept {
     std::uint8_t* b = buf.data();
     for (int k = f.tunnels - 1; k >= 0; --k) {
@@ -680,6 +677,9 @@ void Capture::fix_tunnels(const Frame& f, std::ptrdiff_t delta, std::vector<std:
     }
 }
 
+// The bytes of frame f carrying placement p's packet: the frame's headers, the packet, and
+// whatever the frame held after its IP datagram (Ethernet padding), lengths and checksums
+// made valid (the tunnels' around it too).
 std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const {
     const std::uint8_t* src = bytes_.data() + f.offset;
     if (f.frag) {  // same length, changed in place: the IP header stays valid (the UDP
