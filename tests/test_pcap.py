@@ -188,10 +188,15 @@ def _read(path: Path) -> tuple[int, list[bytes]]:
 
 def _write_pcap(path: Path, frames: list[bytes]) -> None:
     """Ethernet frames into a classic pcap (dpkt), one a second from t = 1000 s."""
+    _write_timed(path, [(1000.0 + i, fr) for i, fr in enumerate(frames)])
+
+
+def _write_timed(path: Path, frames: list[tuple[float, bytes]]) -> None:
+    """(capture time, Ethernet frame) pairs into a classic pcap (dpkt), in the order given."""
     with path.open("wb") as f:
-        w = dpkt.pcap.Writer(f)
-        for i, fr in enumerate(frames):
-            w.writepkt(fr, ts=1000.0 + i)
+        w = dpkt.pcap.Writer(f, snaplen=65535)
+        for ts, fr in frames:
+            w.writepkt(fr, ts=ts)
 
 
 def _plain_rtp_frames(v6: bool = False) -> list[bytes]:
@@ -404,10 +409,7 @@ def test_opus_capture_is_scrubbed(tmp_path: Path, te_rate: int) -> None:
         sent = 1001 + p.timestamp / 48000
         frames.append((sent, _frame("ethernet", _ip(A, B, 42000, 52000, p.serialize(), False))))
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    with src.open("wb") as f:
-        w = dpkt.pcap.Writer(f)
-        for ts, fr in frames:
-            w.writepkt(fr, ts=ts)
+    _write_timed(src, frames)
     r = scrub_pcap(src, dst)
     (stream,) = r.streams
     lengths = [(e["name"], e["end_ms"] - e["start_ms"]) for e in stream.events]
@@ -480,10 +482,7 @@ def test_video_beside_audio_with_the_same_payload_type_passes_untouched(tmp_path
         for i, p in enumerate(g711)
     ]
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    with src.open("wb") as f:
-        w = dpkt.pcap.Writer(f)
-        for ts, fr in sorted(frames, key=lambda t: t[0]):
-            w.writepkt(fr, ts=ts)
+    _write_timed(src, sorted(frames, key=lambda t: t[0]))
     r = scrub_pcap(src, dst)
     assert sorted(s.ssrc for s in r.streams) == [0xC, 0xE] and r.fragments_unscrubbed == 0
     lt, out = _read(dst)
@@ -543,10 +542,7 @@ def test_a_port_used_again_by_a_later_call_is_read_with_each_call_s_sdp(
             for i, p in enumerate(packets)
         ]
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    with src.open("wb") as f:
-        w = dpkt.pcap.Writer(f)
-        for ts, fr in frames:
-            w.writepkt(fr, ts=ts)
+    _write_timed(src, frames)
     r = scrub_pcap(src, dst)
     assert sorted((s.ssrc, s.packets_out, len(s.events)) for s in r.streams) == [
         (0xC, len(opus), 4),
@@ -811,10 +807,7 @@ def test_capture_with_sip_info_dtmf_leaves_no_digit(tmp_path: Path) -> None:
         )
         for i, d in enumerate(CARD[:8])
     ]
-    with src.open("wb") as f:
-        w = dpkt.pcap.Writer(f)
-        for ts, fr in frames[:3] + [(2000.0 + i, e) for i, e in enumerate(extra)] + frames[3:]:
-            w.writepkt(fr, ts=ts)
+    _write_timed(src, frames[:3] + [(2000.0 + i, e) for i, e in enumerate(extra)] + frames[3:])
     r = scrub_pcap(src, dst)
     assert r.sip_dtmf_redacted == 8 and r.frames_out <= info["frames"] + 8
     _, out = _read(dst)

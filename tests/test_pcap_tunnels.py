@@ -14,7 +14,7 @@ from pathlib import Path
 import dpkt
 import numpy as np
 import pytest
-from test_pcap import SDP, A, B, _capture, _frame, _ip, _read
+from test_pcap import SDP, A, B, _capture, _frame, _ip, _read, _write_timed
 
 import pcifilter as pf
 from pcifilter import signals as sg
@@ -150,10 +150,7 @@ def _unwrap(frame: bytes, kind: str) -> bytes:
 def _tunnelled(src: Path, dst: Path, kind: str) -> None:
     with src.open("rb") as f:
         frames = [(ts, bytes(b)) for ts, b in dpkt.pcap.Reader(f)]
-    with dst.open("wb") as f:
-        w = dpkt.pcap.Writer(f, snaplen=65535)
-        for ts, fr in frames:
-            w.writepkt(_wrap(fr, kind), ts=ts)
+    _write_timed(dst, [(ts, _wrap(fr, kind)) for ts, fr in frames])
 
 
 def _opus_capture(path: Path) -> None:
@@ -176,10 +173,7 @@ def _opus_capture(path: Path) -> None:
         _frame("ethernet", _ip(A, B, 42000, 52000, p, False))
         for p in rtp_stream(pcm, "hybrid", 20, 24000, ssrc=0xC, seq0=500)
     ]
-    with path.open("wb") as f:
-        w = dpkt.pcap.Writer(f)
-        for i, fr in enumerate(frames):
-            w.writepkt(fr, ts=1000.0 + i / 50)
+    _write_timed(path, [(1000.0 + i / 50, fr) for i, fr in enumerate(frames)])
 
 
 @pytest.mark.parametrize("call", ["g711", "opus"])
@@ -254,10 +248,8 @@ def test_a_tunnel_s_packet_in_ip_fragments_is_left_out(tmp_path: Path, kind: str
     wrapped = [_wrap(fr, kind) for fr in frames]
     cut = _fragments(_wrap(rtp[40], kind), 96, 0x777)
     assert len(cut) >= 2
-    with tunnelled.open("wb") as f:
-        w = dpkt.pcap.Writer(f)
-        for i, fr in enumerate(wrapped[:50] + cut + wrapped[50:]):
-            w.writepkt(fr, ts=1000.0 + i / 100)
+    timed = enumerate(wrapped[:50] + cut + wrapped[50:])
+    _write_timed(tunnelled, [(1000.0 + i / 100, fr) for i, fr in timed])
     r = scrub_pcap(tunnelled, out)
     assert r.fragments_unscrubbed == len(cut)
     _, written = _read(out)
