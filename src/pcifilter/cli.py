@@ -105,7 +105,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         f"removed; {r.sip_dtmf_redacted} SIP messages with DTMF redacted; "
         f"{srtp} SRTP streams {'kept as they were' if a.keep_srtp else 'left out'}, "
         f"{r.srtp_keys_redacted} SIP messages with SRTP keys redacted; "
-        f"{r.fragments_unscrubbed} IP fragments of RTP or of incomplete datagrams "
+        f"{r.fragments_unscrubbed} IP fragments of RTP, of tunnels or of incomplete datagrams "
         f"{'kept as they were' if a.keep_fragments else 'left out'}; "
         f"{r.rtp_over_tcp_segments} TCP segments of RTP over TCP left out; "
         f"{r.frames_out} frames written"
@@ -228,8 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument(
         "--keep-fragments",
         action="store_true",
-        help="pcap: write RTP in IP fragments, and fragments of datagrams the capture does "
-        "not hold whole, as they were instead of leaving them out (they cannot be scrubbed)",
+        help="pcap: write RTP in IP fragments, tunnels' packets in IP fragments, and "
+        "fragments of datagrams the capture does not hold whole, as they were instead of "
+        "leaving them out (they cannot be scrubbed)",
     )
     s.set_defaults(func=_scrub)
 
