@@ -611,8 +611,11 @@ def test_advance_puts_held_audio_out_over_a_pause(jitter_ms: int) -> None:
     ]
 
 
+@pytest.mark.parametrize("pause", [8000, 24000])  # 1 s, and 3 s: over max_gap, a new timeline
 @pytest.mark.parametrize("head_ms", [1, 3, 6, 10])
-def test_a_pause_in_a_keypress_s_first_milliseconds_leaves_nothing_of_it(head_ms: int) -> None:
+def test_a_pause_in_a_keypress_s_first_milliseconds_leaves_nothing_of_it(
+    head_ms: int, pause: int
+) -> None:
     """A sender that pauses (DTX) a few ms into a keypress and sends the rest after the pause:
     advanced over the pause, the filter has put out the audio before it long before the rest
     comes. Under 7 ms the detector cannot tell the part before the pause, so its last 15 ms
@@ -625,8 +628,7 @@ def test_a_pause_in_a_keypress_s_first_milliseconds_leaves_nothing_of_it(head_ms
     pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
     cut = s + 8 * head_ms
     assert cut % 160 == 0
-    pause = 8000  # one second, sequence numbers running on
-    raw = _paused(_packets(pcm), 5000, cut, pause)
+    raw = _paused(_packets(pcm), 5000, cut, pause)  # sequence numbers running on
     f = pf.RtpStreamFilter()
     live, _ = _live(f, raw, 160)
     assert f.stats["late"] == 0
@@ -637,8 +639,8 @@ def test_a_pause_in_a_keypress_s_first_milliseconds_leaves_nothing_of_it(head_ms
         assert worst_window_db(heard, s, e, "5", -12) <= -40.0
 
 
-@pytest.mark.parametrize("tail_ms", [1, 3, 6, 10])
-@pytest.mark.parametrize("pause_ms", [100, 1000])
+@pytest.mark.parametrize("tail_ms", [1, 3, 6, 10, 20, 50, 80])
+@pytest.mark.parametrize("pause_ms", [100, 1000, 3000])
 def test_a_pause_before_a_keypress_s_last_milliseconds_leaves_nothing_of_it(
     tail_ms: int, pause_ms: int
 ) -> None:
@@ -661,6 +663,33 @@ def test_a_pause_before_a_keypress_s_last_milliseconds_leaves_nothing_of_it(
         y = _reassemble(out, 5000, len(pcm) + jump)
         heard = np.concatenate([y[:cut], y[cut + jump :]])
         assert worst_window_db(heard, s, e, "5", -12) <= -40.0
+
+
+def test_a_talkspurt_after_a_long_pause_keeps_its_start_when_advanced_live() -> None:
+    """A sender's silence of over 2 s (`max_gap_samples`) starts a new timeline. Given at
+    once, the filter cannot tell it from a source switched with its timestamps, and masks the
+    40 ms on each side while filtering. Advanced live, it has seen the pause: the talkspurt
+    after it comes out as after a pause of 1.5 s (it lost its first 40 ms before)."""
+    speech = corpus.cached("speech", 600, seed=7)
+    heard = []
+    for pause in (12000, 24000):  # 1.5 s, 3 s
+        raw, at, seq = [], 0, 1000
+        for k in range(2):
+            part = sg.to_int16(speech[8000 * (5 + k) : 8000 * (6 + k)].astype(np.float64) * 0.3)
+            for i in range(0, 8000, 160):
+                payload = pf.ulaw_encode(part[i : i + 160]).tobytes()
+                raw.append(RtpPacket(0, i == 0, seq, 5000 + at + i, 0x1234, payload=payload))
+                seq += 1
+            at += 8000 + pause
+        f = pf.RtpStreamFilter()
+        out, _ = _live(f, [p.serialize() for p in raw], 160)
+        assert len(out) == len(raw) and f.stats["late"] == 0
+        heard.append([RtpPacket.parse(p).payload for p in out[50:]])
+        whole = pf.RtpStreamFilter()
+        given = whole.process([p.serialize() for p in raw]) + whole.flush()
+        start = [RtpPacket.parse(p).payload for p in given[50:53]]
+        assert (start == [p.payload for p in raw[50:53]]) == (pause < 16000)
+    assert heard[0] == heard[1]
 
 
 def test_comfort_noise_and_other_payload_types_pass_in_order() -> None:

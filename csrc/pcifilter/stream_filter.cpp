@@ -264,13 +264,15 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     }
 }
 
-void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source) noexcept {
+void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source, bool cut) noexcept {
     // The stream goes on from another source or on another timeline: a keypress under way
     // may be cut in two, each part too short for the detector to find (under 40 ms), and
     // together a keypress for whoever hears them in turn. So, while filtering, the audio
     // still held before the cut and the first 40 ms after it are masked whatever is found
     // there (tests/test_stream_filter.py: cut anywhere in a keypress, nothing of it is left).
-    const bool guarded = filtering_;
+    // Not after a pause the media clock saw (`cut` false): the parts of a keypress lie apart
+    // in time then, and a pause's own guards hold at each end, as at a shorter pause.
+    const bool guarded = filtering_ && cut;
     if (guarded) guard_end();
     flush();
     if (new_source) seq_offset_ = 0;  // a new source numbers its own packets
@@ -770,7 +772,10 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         }
         if (t - fed_ > static_cast<std::int64_t>(params_.max_gap_samples)) {
             // A jump this long (a hold, a timestamp reset): finish and restart the timeline.
-            restart(h.ssrc, h.timestamp, false);
+            // After a pause that advance() saw (the sender's silence suppression, a hold),
+            // without the cut's guards: they masked the first 40 ms of every talkspurt after
+            // a silence of over 2 s.
+            restart(h.ssrc, h.timestamp, false, !paused_);
             --stats_.packets_in;  // counted again by the call below
             return push(data, len);
         }

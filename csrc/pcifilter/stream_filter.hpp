@@ -200,7 +200,7 @@ private:
     void start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept;
     void mask_set_aside() noexcept;  // see set_filtering()
     // flush() and start_stream(), the cut guarded while filtering (see the definition).
-    void restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source) noexcept;
+    void restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source, bool cut = true) noexcept;
     // Masks the audio still held, the last kCutGuardMs of it (all audio fed first).
     void guard_end() noexcept;
     std::int64_t unwrap(std::uint32_t timestamp) const noexcept;
