@@ -787,7 +787,8 @@ def test_losses_and_pauses_in_opus_leave_nothing_of_a_keypress(mode: str, frame_
     the one it masked carried the coded tone's end at -12 dB). A pause (DTX, 1 s) one packet
     into a keypress: the packet before it decodes to a burst of mixed frequencies, no
     keypress by its spectrum, so in Opus any loud end before a pause is masked (it was left
-    at -10 dB). Given at once and advanced live; the keypress as heard."""
+    at -10 dB); and a pause of 3 s, a new timeline (live: a pause's guards, not a cut's).
+    Given at once and advanced live; the keypress as heard."""
     from leak import worst_window_db
     from test_stream_filter import _live, _paused
 
@@ -807,7 +808,8 @@ def test_losses_and_pauses_in_opus_leave_nothing_of_a_keypress(mode: str, frame_
         ]
         cut = (first + 1) * frame  # a pause after the keypress's first packet
         paused = _paused(stream, TS0, cut, 48000)
-        for raw, pause in ((lost, 0), (paused, 8000)):
+        long_pause = _paused(stream, TS0, cut, 144000)  # 3 s: over max_gap, a new timeline
+        for raw, pause in ((lost, 0), (paused, 8000), (long_pause, 24000)):
             for live in (False, True):
                 f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
                 out = (
@@ -822,6 +824,36 @@ def test_losses_and_pauses_in_opus_leave_nothing_of_a_keypress(mode: str, frame_
                 heard = np.concatenate([y, np.zeros(800, np.int16)])
                 worst = worst_window_db(heard, s48 // 6, e48 // 6 + 80, "5", -12)
                 assert worst <= -40.0, (seed, pause, live, worst)
+
+
+@pytest.mark.parametrize(("mode", "frame_ms"), [("silk", 20), ("hybrid", 10), ("celt", 10)])
+def test_a_pause_of_over_2_s_anywhere_in_a_keypress_leaves_nothing_of_it(
+    mode: str, frame_ms: int
+) -> None:
+    """A sender's silence of 3 s (over `max_gap_samples`: a new timeline) that cuts a 100 ms
+    keypress anywhere, advanced live. G.711 then goes on without a source change's guards;
+    Opus keeps them: its decoder starts afresh on the new timeline, and the keypress's last
+    20 ms after the pause (hybrid 10 ms) decoded too distorted for the detector and came out
+    at -6.7 dB when the guards were left out there too."""
+    from leak import worst_window_db
+    from test_stream_filter import _live, _paused
+
+    frame, pause = 48 * frame_ms, 24000
+    for seed in range(2):
+        rng = np.random.default_rng(seed)
+        x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=300, sample_rate=48000)
+        x = np.concatenate([x, np.zeros(24000)])
+        pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+        stream = [RtpPacket.parse(p) for p in _stream(pcm, mode, frame_ms)]
+        s48, e48 = spans[0]
+        for k in range(100 // frame_ms + 2):
+            cut = (s48 // frame + k) * frame
+            f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+            out = _live(f, _paused(stream, TS0, cut, 6 * pause), 960, ts0=TS0, clock=48000)[0]
+            y = _listen(out)
+            heard = np.concatenate([y[: cut // 6], y[cut // 6 + pause :], np.zeros(800, np.int16)])
+            worst = worst_window_db(heard, s48 // 6, e48 // 6 + 80, "5", -12)
+            assert worst <= -40.0, (seed, k, worst)
 
 
 @pytest.mark.parametrize(("mode", "frame_ms"), [("hybrid", 10), ("celt", 10)])

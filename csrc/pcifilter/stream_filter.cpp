@@ -773,9 +773,11 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         if (t - fed_ > static_cast<std::int64_t>(params_.max_gap_samples)) {
             // A jump this long (a hold, a timestamp reset): finish and restart the timeline.
             // After a pause that advance() saw (the sender's silence suppression, a hold),
-            // without the cut's guards: they masked the first 40 ms of every talkspurt after
-            // a silence of over 2 s.
-            restart(h.ssrc, h.timestamp, false, !paused_);
+            // G.711 without the cut's guards: they masked the first 40 ms of every talkspurt
+            // after a silence of over 2 s. Not Opus: its decoder starts afresh on the new
+            // timeline, and the last 20 ms of a keypress after the pause decoded too distorted
+            // for the detector, past a stream start's guard (-6.7 dB left, hybrid 10 ms).
+            restart(h.ssrc, h.timestamp, false, !(paused_ && !opus_));
             --stats_.packets_in;  // counted again by the call below
             return push(data, len);
         }
