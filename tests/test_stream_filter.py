@@ -290,7 +290,7 @@ def test_a_source_that_changes_a_packet_or_two_in_loses_no_packet(
     """Each new timeline starts at 0 while the last one's first packets may still wait to go
     out (ready, in the queue): compared with theirs, the new packets' times were taken for
     copies, and dropped. Two sources sending to one port packet by packet (SIP forking with
-    early media from two branches) lost half of every packet, filtering or not; a stream whose
+    early media from two branches) lost every other packet, filtering or not; a stream whose
     timestamps went back two packets in lost its first packet after the change (and that gap
     was taken for a loss). Now every packet goes out, and with filtering off as it came."""
     pcm, _ = _call()
@@ -667,9 +667,10 @@ def test_a_pause_before_a_keypress_s_last_milliseconds_leaves_nothing_of_it(
 
 def test_a_talkspurt_after_a_long_pause_keeps_its_start_when_advanced_live() -> None:
     """A sender's silence of over 2 s (`max_gap_samples`) starts a new timeline. Given at
-    once, the filter cannot tell it from a source switched with its timestamps, and masks the
-    40 ms on each side while filtering. Advanced live, it has seen the pause: the talkspurt
-    after it comes out as after a pause of 1.5 s (it lost its first 40 ms before)."""
+    once, a G.711 filter cannot tell it from a source switched with its timestamps, and masks
+    the 40 ms on each side while filtering. Advanced live, it has seen the pause: the
+    talkspurt after it comes out as after a pause of 1.5 s (it lost its first 40 ms before).
+    Opus keeps the guards (tests/test_opus_stream.py)."""
     speech = corpus.cached("speech", 600, seed=7)
     heard = []
     for pause in (12000, 24000):  # 1.5 s, 3 s
