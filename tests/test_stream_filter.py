@@ -665,6 +665,35 @@ def test_a_pause_before_a_keypress_s_last_milliseconds_leaves_nothing_of_it(
         assert worst_window_db(heard, s, e, "5", -12) <= -40.0
 
 
+@pytest.mark.parametrize("side", ["first", "last"])
+@pytest.mark.parametrize("samples", [1, 2, 3, 5])
+@pytest.mark.parametrize("pause_ms", [100, 1000, 3000])
+def test_a_keypress_s_first_or_last_samples_at_a_pause_leave_nothing(
+    side: str, samples: int, pause_ms: int
+) -> None:
+    """A pause (the sequence running on) a few samples into a keypress, or a few before its
+    end: too few to tell by their frequencies, they came out at -22 to -36 dB (a random
+    sweep of pauses and losses). Before a pause, a sound that starts in its last 1 ms at a
+    keypress's level is masked (a voice does not pause on such an onset); after one, the
+    first 15 ms are masked when the keypress's mask held where the pause began. Given at
+    once and advanced live, pauses under and over `max_gap_samples`."""
+    from leak import worst_window_db
+
+    rng = np.random.default_rng(samples)
+    lead = 300 + (samples if side == "last" else -samples) / 8
+    x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=lead)
+    s, e = spans[0]
+    pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+    cut, jump = (s + samples if side == "first" else e - samples), 8 * pause_ms
+    assert cut % 160 == 0
+    raw = _paused(_packets(pcm), 5000, cut, jump)
+    whole = pf.RtpStreamFilter()
+    for out in (whole.process(raw) + whole.flush(), _live(pf.RtpStreamFilter(), raw, 160)[0]):
+        y = _reassemble(out, 5000, len(pcm) + jump)
+        heard = np.concatenate([y[:cut], y[cut + jump :]])
+        assert worst_window_db(heard, s, e, "5", -12) <= -40.0
+
+
 def test_a_talkspurt_after_a_long_pause_keeps_its_start_when_advanced_live() -> None:
     """A sender's silence of over 2 s (`max_gap_samples`) starts a new timeline. Given at
     once, a G.711 filter cannot tell it from a source switched with its timestamps, and masks

@@ -137,6 +137,18 @@ bool keypress_at_edge(const std::int16_t* x, std::size_t n, int rate, bool at_en
     return keypress_like(at_end ? x + n - m : x, m, rate);
 }
 
+// Whether x[0, n) ends in a sound that starts in its last 1 ms, at a keypress's level
+// (-45 dBm0 or more over that 1 ms, 20 dB and more above the 1.5 ms before it): a keypress
+// whose first 1-8 samples come before a pause or a stream's end, too few to tell by their
+// frequencies (2-3 samples came out at -22 to -29 dB in a sweep of pauses). A voice does not
+// pause on such an onset.
+bool onset_at_end(const std::int16_t* x, std::size_t n, int rate) noexcept {
+    const auto last = static_cast<std::size_t>(rate / 1000), before = static_cast<std::size_t>(rate / 400) - last;
+    if (n < last + before) return false;
+    const double e_last = energy(x + n - last, last), e_before = energy(x + n - last - before, before);
+    return e_last >= double(last) * dbm0_to_power(-45.0) && e_last / last >= 100.0 * e_before / before;
+}
+
 // Whether the first (`at_end`: last) 2.5 ms of x[0, n) are at a keypress's level (-45 dBm0
 // or more).
 bool loud_at_edge(const std::int16_t* x, std::size_t n, int rate, bool at_end) noexcept {
@@ -252,6 +264,7 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     seq_seen_ = false;
     audio_seen_ = false;
     paused_ = false;
+    pause_in_mask_ = false;
     passed_next_ = 0;
     side_seen_ = false;
     masked_granules_.fill(0);
@@ -274,10 +287,12 @@ void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new
     // in time then, and a pause's own guards hold at each end, as at a shorter pause.
     const bool guarded = filtering_ && cut;
     if (guarded) guard_end();
+    const bool in_mask = pause_in_mask_;  // the pause's guard goes on to the new timeline
     flush();
     if (new_source) seq_offset_ = 0;  // a new source numbers its own packets
     start_stream(ssrc, timestamp);
     if (guarded) scrubber_.mask(0, ms(kCutGuardMs));
+    else pause_in_mask_ = in_mask;
 }
 
 void StreamFilter::guard_end() noexcept {
@@ -904,7 +919,7 @@ void StreamFilter::conceal_until(const Slot& next, bool lost) noexcept {
     const std::int64_t gap = next.t - fed_;
     // A pause (DTX) that falls in a keypress's first milliseconds, as a stream's end (before
     // the gap is fed: the audio before it is still in the look-ahead then).
-    if (filtering_ && !lost && !paused_) guard_pause();
+    if (filtering_ && !lost && !paused_) guard_pause(true);
     const std::int64_t unit = params_.scrub.sample_rate / 400;
     if (opus_ && next.codec == PayloadKind::Opus && !next.replacement && gap % unit == 0 &&
         gap <= 48 * unit) {
@@ -996,10 +1011,13 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         // that test (once per stream).
         if (filtering_ && (fed_ == 0 || resumed)) {
             if (fed_ == 0 && guard_start_) scrubber_.mask(0, ms(kCutGuardMs));
-            if (keypress_at_edge(pcm_.data(), n, params_.scrub.sample_rate, false) ||
-                (opus_ && fed_ == 0 && loud_at_edge(pcm_.data(), n, params_.scrub.sample_rate, false)))
+            const int rate = params_.scrub.sample_rate;
+            if (keypress_at_edge(pcm_.data(), n, rate, false) ||
+                (opus_ && fed_ == 0 && loud_at_edge(pcm_.data(), n, rate, false)) ||
+                (!opus_ && pause_in_mask_))  // see guard_pause()
                 scrubber_.mask(fed_ == 0 ? 0 : fed_ - scrubber_.ramp(), fed_ + ms(kEdgeGuardMs));
         }
+        if (resumed || fed_ == 0) pause_in_mask_ = false;
         feed(pcm_.data(), next->payload_samples);
     }
     mark_ready();
@@ -1016,17 +1034,23 @@ bool StreamFilter::pop(std::uint8_t* out, std::size_t* len) noexcept {
     return true;
 }
 
-void StreamFilter::guard_pause() noexcept {
+void StreamFilter::guard_pause(bool pause) noexcept {
     // A stream that ends, or pauses, in a keypress's first few ms (the detector finds 15 ms
     // and more): while filtering, its last 15 ms are masked when the sound it ends with (its
     // last 10 ms, still in the look-ahead) is one. In an Opus stream the codec's onset
     // transient can hide a keypress's first ms from that test (a CELT or hybrid 10 ms packet
     // that ends 4 ms into one decodes to a burst of mixed frequencies): there a loud end is
     // enough (DTX pauses follow quiet; a stream's end costs one packet, once).
+    // After a pause (`pause`), a keypress's last 1-3 samples are too short to tell by their
+    // frequencies (-31 to -36 dB left in a random sweep of pauses): a G.711 stream's first
+    // 15 ms after one are masked whatever they are when a mask held where it began
+    // (pause_in_mask_; feed_held).
     if (!filtering_ || fed_ <= 0) return;
+    if (pause) pause_in_mask_ = scrubber_.masks(fed_ - 1);
     const std::size_t n = scrubber_.recent_input(pcm_.data(), static_cast<std::size_t>(ms(10)));
     const int rate = params_.scrub.sample_rate;
-    if (keypress_at_edge(pcm_.data(), n, rate, true) || (opus_ && loud_at_edge(pcm_.data(), n, rate, true)))
+    if (keypress_at_edge(pcm_.data(), n, rate, true) || (opus_ && loud_at_edge(pcm_.data(), n, rate, true)) ||
+        onset_at_end(pcm_.data(), n, rate))
         scrubber_.mask(fed_ - ms(kEdgeGuardMs), fed_ + scrubber_.ramp());
 }
 
@@ -1042,7 +1066,7 @@ void StreamFilter::advance(std::uint32_t timestamp) noexcept {
         if (q.audio && !q.fed) until = std::min(until, q.t);
     }
     if (until > fed_) {
-        if (!paused_) guard_pause();
+        if (!paused_) guard_pause(true);
         paused_ = true;
         feed_until(until);
     }
@@ -1053,7 +1077,7 @@ void StreamFilter::flush() noexcept {
     if (!have_stream_) return;
     if (guard_end_ && filtering_) guard_end();
     feed_held(INT64_MAX);
-    if (!paused_) guard_pause();
+    if (!paused_) guard_pause(false);
     // Push silence through the look-ahead: the last samples get their decisions and output.
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
     scrubber_.flush(tmp_.data());

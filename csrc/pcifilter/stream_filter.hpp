@@ -212,8 +212,9 @@ private:
     // Feeds held audio; a gap before a packet that starts at or before `force_before` is
     // filled at once (taken for lost or left out), later ones wait for the reorder window.
     void feed_held(std::int64_t force_before) noexcept;
-    // While filtering: masks the last 15 ms fed when they sound like a keypress's start.
-    void guard_pause() noexcept;
+    // While filtering: masks the last 15 ms fed when they sound like a keypress's start
+    // (`pause`: a pause, not the stream's end; see the definition).
+    void guard_pause(bool pause) noexcept;
     bool lost_before(const Slot& next) const noexcept;
     void conceal_until(const Slot& next, bool lost) noexcept;
     void mark_ready() noexcept;
@@ -313,6 +314,7 @@ private:
     std::uint16_t max_seq_ = 0;        // newest sequence number received
     bool audio_seen_ = false;          // audio came under ssrc_ (since the stream started)
     bool paused_ = false;              // advance() fed silence after the last audio ...
+    bool pause_in_mask_ = false;       // a mask held where the last pause began
     std::int64_t audio_end_ = 0;       // ... which ended there (timeline)
     // Telephone-events under an SSRC of their own beside the audio's (push_side_event).
     bool side_seen_ = false, side_same_sequence_ = false;
