@@ -1014,7 +1014,7 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
             const int rate = params_.scrub.sample_rate;
             if (keypress_at_edge(pcm_.data(), n, rate, false) ||
                 (opus_ && fed_ == 0 && loud_at_edge(pcm_.data(), n, rate, false)) ||
-                (!opus_ && pause_in_mask_))  // see guard_pause()
+                pause_in_mask_)  // see guard_pause()
                 scrubber_.mask(fed_ == 0 ? 0 : fed_ - scrubber_.ramp(), fed_ + ms(kEdgeGuardMs));
         }
         if (resumed || fed_ == 0) pause_in_mask_ = false;
@@ -1042,9 +1042,10 @@ void StreamFilter::guard_pause(bool pause) noexcept {
     // that ends 4 ms into one decodes to a burst of mixed frequencies): there a loud end is
     // enough (DTX pauses follow quiet; a stream's end costs one packet, once).
     // After a pause (`pause`), a keypress's last 1-3 samples are too short to tell by their
-    // frequencies (-31 to -36 dB left in a random sweep of pauses): a G.711 stream's first
-    // 15 ms after one are masked whatever they are when a mask held where it began
-    // (pause_in_mask_; feed_held).
+    // frequencies (-31 to -36 dB left in a random sweep of pauses), and in Opus the first
+    // packet after it, decoded from a state that concealed the pause from the keypress, and
+    // re-encoded from that, carried -26 to -35 dB of it: the first 15 ms after a pause are
+    // masked whatever they are when a mask held where it began (pause_in_mask_; feed_held).
     if (!filtering_ || fed_ <= 0) return;
     if (pause) pause_in_mask_ = scrubber_.masks(fed_ - 1);
     const std::size_t n = scrubber_.recent_input(pcm_.data(), static_cast<std::size_t>(ms(10)));
