@@ -826,6 +826,25 @@ def test_losses_and_pauses_in_opus_leave_nothing_of_a_keypress(mode: str, frame_
                 assert worst <= -40.0, (seed, pause, live, worst)
 
 
+def _one_keypress(
+    digit: str, ms: float, level: float, noise: float, seed: int, mode: str, frame_ms: int
+) -> tuple[list[RtpPacket], tuple[int, int]]:
+    """An Opus stream of one keypress at 300 ms over line noise, and its span (48 kHz)."""
+    rng = np.random.default_rng(seed)
+    x, spans = sg.keyed_sequence(digit, ms, 100, level, lead_ms=300, sample_rate=48000)
+    x = np.concatenate([x, np.zeros(48000)])
+    pcm = sg.to_int16(x + sg.white_noise(len(x), noise, rng))
+    return [RtpPacket.parse(p) for p in _stream(pcm, mode, frame_ms)], spans[0]
+
+
+def _heard_over_a_pause(out: list[bytes], cut48: int, pause48: int) -> npt.NDArray[np.int16]:
+    """The filtered stream as a receiver hears it (`_listen`), the pause that `_paused` put at
+    `cut48` for `pause48` (48 kHz units) left out, and 100 ms of silence after it."""
+    y = _listen(out)
+    cut, pause = cut48 // 6, pause48 // 6
+    return np.concatenate([y[:cut], y[cut + pause :], np.zeros(800, np.int16)])
+
+
 @pytest.mark.parametrize(("mode", "frame_ms"), [("silk", 20), ("hybrid", 10), ("celt", 10)])
 def test_a_pause_right_after_a_keypress_leaves_nothing_of_it(mode: str, frame_ms: int) -> None:
     """A pause (the sequence running on) that begins in the packet after a keypress ends:
@@ -838,12 +857,7 @@ def test_a_pause_right_after_a_keypress_leaves_nothing_of_it(mode: str, frame_ms
 
     frame = 48 * frame_ms
     for seed, pause in itertools.product(range(3), (4800, 48000)):
-        rng = np.random.default_rng(seed)
-        x, spans = sg.keyed_sequence("0", 68, 100, -11, lead_ms=300, sample_rate=48000)
-        x = np.concatenate([x, np.zeros(48000)])
-        pcm = sg.to_int16(x + sg.white_noise(len(x), -55, rng))
-        stream = [RtpPacket.parse(p) for p in _stream(pcm, mode, frame_ms)]
-        s48, e48 = spans[0]
+        stream, (s48, e48) = _one_keypress("0", 68, -11, -55, seed, mode, frame_ms)
         cut = -(-e48 // frame) * frame  # the packet boundary at or after the keypress's end
         raw = _paused(stream, TS0, cut, pause)
         for live in (False, True):
@@ -851,10 +865,7 @@ def test_a_pause_right_after_a_keypress_leaves_nothing_of_it(mode: str, frame_ms
             out = (
                 _live(f, raw, 960, ts0=TS0, clock=48000)[0] if live else f.process(raw) + f.flush()
             )
-            y = _listen(out)
-            heard = np.concatenate(
-                [y[: cut // 6], y[(cut + pause) // 6 :], np.zeros(800, np.int16)]
-            )
+            heard = _heard_over_a_pause(out, cut, pause)
             worst = worst_window_db(heard, s48 // 6, e48 // 6 + 80, "0", -11)
             assert worst <= -40.0, (seed, pause, live, worst)
 
@@ -873,18 +884,12 @@ def test_a_pause_of_over_2_s_anywhere_in_a_keypress_leaves_nothing_of_it(
 
     frame, pause = 48 * frame_ms, 24000
     for seed in range(2):
-        rng = np.random.default_rng(seed)
-        x, spans = sg.keyed_sequence("5", 100, 100, -12, lead_ms=300, sample_rate=48000)
-        x = np.concatenate([x, np.zeros(24000)])
-        pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
-        stream = [RtpPacket.parse(p) for p in _stream(pcm, mode, frame_ms)]
-        s48, e48 = spans[0]
+        stream, (s48, e48) = _one_keypress("5", 100, -12, -50, seed, mode, frame_ms)
         for k in range(100 // frame_ms + 2):
             cut = (s48 // frame + k) * frame
             f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
             out = _live(f, _paused(stream, TS0, cut, 6 * pause), 960, ts0=TS0, clock=48000)[0]
-            y = _listen(out)
-            heard = np.concatenate([y[: cut // 6], y[cut // 6 + pause :], np.zeros(800, np.int16)])
+            heard = _heard_over_a_pause(out, cut, 6 * pause)
             worst = worst_window_db(heard, s48 // 6, e48 // 6 + 80, "5", -12)
             assert worst <= -40.0, (seed, k, worst)
 
