@@ -104,6 +104,10 @@ double energy(const std::int16_t* x, std::size_t n) noexcept {
     return total;
 }
 
+// A keypress's level at a stream's or a pause's edge, for the edge guards below (the
+// detector's mask level, DtmfParams::mask_min_level_dbm0's default).
+constexpr double kEdgeLevelDbm0 = -45.0;
+
 // Whether x[0, m) sounds like (part of) a keypress: one row and one column frequency each
 // hold a tenth of its energy or more, together 40 %. Single-bin DFTs, Goertzel's recurrence.
 bool keypress_like(const std::int16_t* x, std::size_t m, int rate) noexcept {
@@ -129,7 +133,7 @@ bool keypress_like(const std::int16_t* x, std::size_t m, int rate) noexcept {
 // that is shorter, in 2.5 ms blocks at a keypress's level. Once per stream.
 bool keypress_at_edge(const std::int16_t* x, std::size_t n, int rate, bool at_end) noexcept {
     const auto block = static_cast<std::size_t>(rate / 400);
-    const double loud = double(block) * dbm0_to_power(-45.0);
+    const double loud = double(block) * dbm0_to_power(kEdgeLevelDbm0);
     const std::size_t most = std::min<std::size_t>(n, 4 * block) / block * block;
     const auto at = [&](std::size_t m) { return at_end ? x + n - m - block : x + m; };
     std::size_t m = 0;
@@ -146,14 +150,14 @@ bool onset_at_end(const std::int16_t* x, std::size_t n, int rate) noexcept {
     const auto last = static_cast<std::size_t>(rate / 1000), before = static_cast<std::size_t>(rate / 400) - last;
     if (n < last + before) return false;
     const double e_last = energy(x + n - last, last), e_before = energy(x + n - last - before, before);
-    return e_last >= double(last) * dbm0_to_power(-45.0) && e_last / last >= 100.0 * e_before / before;
+    return e_last >= double(last) * dbm0_to_power(kEdgeLevelDbm0) && e_last / last >= 100.0 * e_before / before;
 }
 
 // Whether the first (`at_end`: last) 2.5 ms of x[0, n) are at a keypress's level (-45 dBm0
 // or more).
 bool loud_at_edge(const std::int16_t* x, std::size_t n, int rate, bool at_end) noexcept {
     const auto block = static_cast<std::size_t>(rate / 400);
-    return n >= block && energy(at_end ? x + n - block : x, block) >= double(block) * dbm0_to_power(-45.0);
+    return n >= block && energy(at_end ? x + n - block : x, block) >= double(block) * dbm0_to_power(kEdgeLevelDbm0);
 }
 
 // Opus carries a keypress's energy on past its end (a frame's overlap, the decoder's ringing):
@@ -725,14 +729,14 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         push_event(data, len, h, h.timestamp, true);
         return;
     }
-    const bool audio = kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma || kind == PayloadKind::Opus;
-    if (audio && kind != PayloadKind::Opus && h.payload_length == 0) {
+    const bool g711 = kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma;
+    if (g711 && h.payload_length == 0) {
         // No audio at all: an RTP keepalive (pjsip's empty-RTP keep-alive, some softphones).
         // Nothing to scrub: it passes in order, as comfort noise does. Taken for audio, it
         // held the place of the packet with its timestamp, dropped as its copy. (An empty
         // Opus payload is no Opus packet, RFC 6716 §3.4: dropped below as one.)
         ++stats_.empty_payloads;
-    } else if (audio) {
+    } else if (g711 || kind == PayloadKind::Opus) {
         const auto drop = [&](std::uint64_t& counter) {
             ++counter;
             if (newest) ++seq_offset_;  // nothing after it was numbered yet: keep contiguous
@@ -792,7 +796,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
             // after a silence of over 2 s. Not Opus: its decoder starts afresh on the new
             // timeline, and the last 20 ms of a keypress after the pause decoded too distorted
             // for the detector, past a stream start's guard (-6.7 dB left, hybrid 10 ms).
-            restart(h.ssrc, h.timestamp, false, !(paused_ && !opus_));
+            restart(h.ssrc, h.timestamp, false, opus_ || !paused_);
             --stats_.packets_in;  // counted again by the call below
             return push(data, len);
         }

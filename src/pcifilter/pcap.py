@@ -404,7 +404,7 @@ TUNNEL_PORTS = (4789, 6081)
 def _could_be_rtp(d: _Datagram, ports: set[int], pts: set[int], other_ports: set[int]) -> bool:
     """RTP version 2 on a port that carries RTP (SDP, `rtp_ports`, a stream found) or with a
     payload type a scrubbed stream may use (on a port the SDP gives other media, a static
-    audio type only: see `_is_other_media`), or a tunnel's packet: in fragments it cannot go
+    audio type only: see `_mostly_of`), or a tunnel's packet: in fragments it cannot go
     through a stream filter (which takes whole packets in order), so it is left out rather
     than written unscrubbed."""
     if d.protocol != 17 or any(port in TUNNEL_PORTS for port in d.ports):
@@ -419,14 +419,17 @@ def _could_be_rtp(d: _Datagram, ports: set[int], pts: set[int], other_ports: set
     return p[1] & 0x7F in pts
 
 
-def _is_other_media(counts: Sequence[int], packets: int) -> bool:
-    """A flow on a port the SDP gives video (or other media than audio), not listed for
-    audio: not an audio stream unless it is mostly G.711. Dynamic payload types are numbered
-    per media line, so the video's may be the audio line's Opus or telephone-event number
-    (taken for audio, a video flow went through an Opus filter and all of it was dropped);
-    G.711's static types are audio wherever they are."""
-    g711 = sum(counts[pt] for pt in STATIC_G711)
-    return g711 < 3 or 2 * g711 < packets
+def _mostly_of(counts: Sequence[int], pts: Iterable[int], packets: int) -> bool:
+    """Whether a flow of `packets` frames (`counts`: frames per payload type) is a stream of
+    those payload types: three frames of them at least, and half of the flow. A flow not
+    listed by SDP or `rtp_ports` is taken for RTP only so: other UDP traffic that happens to
+    parse as RTP has its payload types scattered. On a port the SDP gives video (or other
+    media than audio), the types are G.711's only: dynamic payload types are numbered per
+    media line, so the video's may be the audio line's Opus or telephone-event number (taken
+    for audio, a video flow went through an Opus filter and all of it was dropped); G.711's
+    static types are audio wherever they are."""
+    of = sum(counts[pt] for pt in pts)
+    return of >= 3 and 2 * of >= packets
 
 
 @dataclass
@@ -564,15 +567,11 @@ def scrub_pcap(
     for i, flow in enumerate(capture_flows):
         listed = any(p in sdp_ports or p in ports for p in (flow.sport, flow.dport))
         counts = flow.payload_types
-        known = sum(counts[pt] for pt in known_pts)
-        # Heuristics need a stream, not a stray datagram, and mostly payload types we know
-        # (other UDP traffic that happens to parse as RTP has them scattered). A stream found
-        # is taken whole, every payload type of its SSRC: a telephone-event or codec type the
-        # capture did not declare is then removed by the filter, never written as it was.
-        if not listed and (known < 3 or 2 * known < len(flow)):
-            continue
+        # A stream found so is taken whole, every payload type of its SSRC: a telephone-event
+        # or codec type the capture did not declare is then removed by the filter, never
+        # written as it was.
         on_other = any(p in other_ports for p in (flow.sport, flow.dport))
-        if not listed and on_other and _is_other_media(counts, len(flow)):
+        if not listed and not _mostly_of(counts, STATIC_G711 if on_other else known_pts, len(flow)):
             continue
         af = socket.AF_INET if flow.family == 4 else socket.AF_INET6
         src_addr, dst_addr = socket.inet_ntop(af, flow.src), socket.inet_ntop(af, flow.dst)
