@@ -93,3 +93,69 @@ def test_arbitrary_text_parses_or_is_a_value_error(text: str) -> None:
     with contextlib.suppress(ValueError):  # anything else (or a crash) fails the test
         d = SessionDescription.parse("v=0\r\n" + text)
         assert d.audio and all(0 <= a.port <= 65535 for a in d.audio)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # sdp-transform reads these in part; each was taken and then failed to be written
+        # back (a TypeError from serialize), or gave an address that is a number
+        (OFFER.replace("c=IN IP4 203.0.113.1", "c=IN IP4 203.01"), "IP address or host name"),
+        (OFFER.replace("c=IN IP4 203.0.113.1", "c=IN IP4 12"), "IP address or host name"),
+        (OFFER.replace("t=0 0", "t=0 "), "session-level 'timing' line"),
+        (OFFER.replace("a=ptime:20", "a=ptime:"), "a=ptime must be a number"),
+        (OFFER.replace("a=ptime:20", "a=ptime:0"), "a=ptime must be a number"),
+        (OFFER.replace("a=rtcp:54401", "a=rtcp:abc"), "a=rtcp port must be 0-65535"),
+        (OFFER.replace("a=rtcp:54401", "a=rtcp:70000"), "a=rtcp port must be 0-65535"),
+        # a malformed m= line's attributes were kept and the line dropped
+        (OFFER.replace("m=video 0 RTP/AVP 31", "m=video 0RTP/AVP 31"), "media line 2: m= must"),
+        (OFFER + "m=audio 4000/2 RTP/AVP 0\r\n", "media line 3: m= must"),
+    ],
+)
+def test_sdp_read_in_part_is_a_precise_value_error(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SessionDescription.parse(text)
+
+
+def test_a_fractional_ptime_is_kept() -> None:
+    (a,) = SessionDescription.parse(OPUS + "a=ptime:2.5\r\n").audio
+    assert a.ptime == 2.5
+
+
+_NOISE = st.sampled_from(["", " ", "\t", "x", "0", "-1", "65536", "2.5", "/", ":", "é", "\x00"])
+
+
+@st.composite
+def _mutated(draw: st.DrawFn) -> str:
+    """OFFER or OPUS with a few lines dropped, repeated, cut or with text put in."""
+    lines = draw(st.sampled_from([OFFER, OPUS])).split("\r\n")
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.integers(0, 3))
+        line = lines[i]
+        j = draw(st.integers(0, len(line)))
+        if op == 0:
+            del lines[i]
+        elif op == 1:
+            lines.insert(i, draw(st.sampled_from(lines)))
+        elif op == 2:
+            lines[i] = line[:j] + line[j + draw(st.integers(1, 5)) :]
+        else:
+            lines[i] = line[:j] + draw(_NOISE) + line[j:]
+        if not lines:
+            lines = ["v=0"]
+    return "\r\n".join(lines)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_mutated())
+def test_odd_sdp_parses_and_writes_back_or_is_a_value_error(text: str) -> None:
+    try:
+        d = SessionDescription.parse(text)
+    except ValueError:
+        return  # anything else (or a crash) fails the test
+    again = SessionDescription.parse(d.serialize())  # what parse takes, serialize writes
+    assert [vars(a) | {"_raw": None} for a in again.audio] == [
+        vars(a) | {"_raw": None} for a in d.audio
+    ]
+    assert all(isinstance(a.address, str | None) for a in d.audio)

@@ -55,7 +55,7 @@ class AudioMedia:
     payload_types: list[int]
     codecs: dict[int, Codec]
     address: str | None
-    ptime: int | None = None
+    ptime: float | None = None  # ms; RFC 8866 allows a fraction (Opus 2.5)
     direction: str = "sendrecv"
     rtcp_port: int | None = None
     rtcp_mux: bool = False
@@ -68,6 +68,44 @@ class AudioMedia:
             if c is not None and c.kind == kind and c.clock_rate == clock_rate:
                 return pt
         return None
+
+
+def _address(part: dict[str, Any], where: str) -> str | None:
+    """The c= address of the session or of a media line. sdp-transform reads a number where
+    an address should be ("c=IN IP4 127.01") as a number: no address or host name is one."""
+    conn = part.get("connection")
+    if not isinstance(conn, dict) or "ip" not in conn:
+        return None
+    ip = conn["ip"]
+    if not isinstance(ip, str) or not ip or any(c.isspace() for c in ip):
+        raise ValueError(f"{where}: c= must give an IP address or host name, not {ip!r}")
+    return ip
+
+
+def _unwritable(raw: dict[str, Any]) -> str | None:
+    """Where a parsed SDP cannot be written back (a line sdp-transform read only in part,
+    e.g. "t=0" or "a=ptime:"), else None: found by writing each line of it on its own."""
+
+    def fails(part: dict[str, Any]) -> bool:
+        try:
+            sdp_transform.write(part)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+            return True
+        return False
+
+    if not fails(raw):
+        return None
+    for key, value in raw.items():
+        if key != "media" and fails({key: value}):
+            return f"its session-level {key!r} line"
+    for i, m in enumerate(raw.get("media", [])):
+        line = {k: m[k] for k in ("type", "port", "protocol", "payloads") if k in m}
+        if fails({"media": [line]}):
+            return f"media line {i + 1}"
+        for key, value in m.items():
+            if fails({"media": [line | {key: value}]}):
+                return f"media line {i + 1}'s {key!r} attribute"
+    return "a line"
 
 
 def _media(m: dict[str, Any], session_addr: str | None, index: int) -> AudioMedia:
@@ -95,18 +133,24 @@ def _media(m: dict[str, Any], session_addr: str | None, index: int) -> AudioMedi
         if pt not in codecs and pt in STATIC_AUDIO:
             name, rate = STATIC_AUDIO[pt]
             codecs[pt] = Codec(pt, name, rate, 1, fmtp.get(pt))
-    conn = m.get("connection", {}).get("ip") if isinstance(m.get("connection"), dict) else None
+    conn = _address(m, where)
+    ptime = m.get("ptime")
+    number = isinstance(ptime, int | float) and not isinstance(ptime, bool)
+    if ptime is not None and not (number and ptime > 0):
+        raise ValueError(f"{where}: a=ptime must be a number of milliseconds, not {ptime!r}")
     direction = str(m.get("direction", "sendrecv"))
     if direction not in DIRECTIONS:
         raise ValueError(f"{where}: direction must be one of {DIRECTIONS}, not {direction!r}")
     rtcp = m.get("rtcp", {}).get("port") if isinstance(m.get("rtcp"), dict) else None
+    if rtcp is not None and (not isinstance(rtcp, int) or not 0 <= rtcp <= 65535):
+        raise ValueError(f"{where}: a=rtcp port must be 0-65535, not {rtcp!r}")
     return AudioMedia(
         port,
         str(m.get("protocol", "")),
         pts,
         codecs,
         conn or session_addr,
-        m.get("ptime"),
+        ptime,
         direction,
         rtcp,
         bool(m.get("rtcpMux")),
@@ -129,15 +173,25 @@ class SessionDescription:
         raw = sdp_transform.parse(text)
         if raw.get("version") != 0:
             raise ValueError(f"SDP version must be 0, not {raw.get('version')!r}")
-        session_addr = (
-            raw.get("connection", {}).get("ip") if isinstance(raw.get("connection"), dict) else None
-        )
+        session_addr = _address(raw, "session")
+        for i, m in enumerate(raw.get("media", [])):
+            if not all(k in m for k in ("type", "port", "protocol")):
+                # sdp-transform keeps such a line's attributes and drops the line itself:
+                # read on, a later line would be taken for it (offer/answer pairs them by
+                # position).
+                raise ValueError(
+                    f"media line {i + 1}: m= must read '<media> <port> <proto> <fmt> ...'"
+                    " (a port count, '<port>/<n>', is not supported)"
+                )
         audio = [
             _media(m, session_addr, i)
             for i, m in enumerate(m for m in raw.get("media", []) if m.get("type") == "audio")
         ]
         if not audio:
             raise ValueError("SDP has no m=audio line")
+        where = _unwritable(raw)
+        if where is not None:  # serialize() must be able to write back what parse() took
+            raise ValueError(f"SDP: {where} is malformed")
         return cls(audio, raw)
 
     def serialize(self) -> str:
