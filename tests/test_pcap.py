@@ -778,6 +778,55 @@ def test_sip_dtmf_bodies_are_redacted(ctype: str, body: str, redacted: str) -> N
     assert out == _info(ctype, redacted)  # same length: Content-Length still right
 
 
+_MULTIPART = (
+    "--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n"
+    "--b1\r\nContent-Type: application/dtmf\r\n\r\n5\r\n--b1--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "redacted"),
+    [
+        # no blank line before the body: all of it reads as headers
+        (
+            b"INFO sip:x SIP/2.0\r\nContent-Type: application/dtmf-relay\r\nSignal=7\r\n",
+            b"INFO sip:x SIP/2.0\r\nContent-Type: application/dtmf-relay\r\nSignal=X\r\n",
+        ),
+        # the Content-Type missing or garbled: the body's form tells
+        (
+            _info("application/dtmf-rel", "Signal=7\r\n"),
+            _info("application/dtmf-rel", "Signal=X\r\n"),
+        ),
+        (
+            b"INFO sip:x SIP/2.0\r\nCSeq: 2 INFO\r\n\r\nSignal=7\r\nDuration=160\r\n",
+            b"INFO sip:x SIP/2.0\r\nCSeq: 2 INFO\r\n\r\nSignal=X\r\nDuration=160\r\n",
+        ),
+        (
+            b"INFO sip:x SIP/2.0\r\nCSeq: 2 INFO\r\n\r\n#\r\n",
+            b"INFO sip:x SIP/2.0\r\nCSeq: 2 INFO\r\n\r\nX\r\n",
+        ),
+        # a keypress as a header ("Signal: 7", as some gateways send it)
+        (
+            b"INFO sip:x SIP/2.0\r\nSignal: 7\r\nDuration: 160\r\nContent-Length: 0\r\n\r\n",
+            b"INFO sip:x SIP/2.0\r\nSignal: X\r\nDuration: 160\r\nContent-Length: 0\r\n\r\n",
+        ),
+        # one part of a multipart body (RFC 6086 allows several bodies)
+        (
+            _info('multipart/mixed;boundary="b1"', _MULTIPART),
+            _info('multipart/mixed;boundary="b1"', _MULTIPART.replace("\n5\r", "\nX\r")),
+        ),
+    ],
+)
+def test_sip_keypresses_out_of_their_usual_place_are_redacted(
+    message: bytes, redacted: bytes
+) -> None:
+    """Each was left as it was: keypresses were looked for only in a body with a blank line
+    before it, by its own Content-Type (found by mutating SIP INFO messages in a capture)."""
+    from pcifilter.pcap import sip_without_dtmf
+
+    assert sip_without_dtmf(message) == redacted
+
+
 def test_other_sip_bodies_are_left_alone() -> None:
     from pcifilter.pcap import sip_without_dtmf
 

@@ -80,41 +80,109 @@ class PcapResult:
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
 # ("Signal=5") or application/dtmf ("5"), and KPML reports (RFC 4730, digits="...").
 _DTMF_BODIES = {
-    "application/dtmf-relay": re.compile(rb"(?im)^[ \t]*signal[ \t]*=[ \t]*([^\r\n]*?)[ \t]*\r?$"),
+    "application/dtmf-relay": re.compile(
+        rb"(?im)^[ \t]*signal[ \t]*[=:][ \t]*([^\r\n]*?)[ \t]*\r?$"
+    ),
     "application/dtmf": re.compile(rb"(\S+)"),
     "application/kpml-response+xml": re.compile(rb"(?i)\bdigits[ \t]*=[ \t]*[\"']([^\"']*)[\"']"),
 }
-_CONTENT_TYPE = re.compile(rb"(?im)^(?:content-type|c)[ \t]*:[ \t]*([^;\r\n]+)")
+_CONTENT_TYPE = re.compile(rb"(?im)^(?:content-type|c)[ \t]*:[ \t]*([^;\r\n]+)([^\r\n]*)")
+_DTMF_SYMBOLS = re.compile(rb"[0-9A-Da-d*#]{1,16}")
+_BOUNDARY = re.compile(rb'(?i);[ \t]*boundary[ \t]*=[ \t]*(?:"([^"]+)"|([^;\s]+))')
+
+
+def _redact_spans(message: bytes, spans: Iterable[tuple[int, int]]) -> bytes | None:
+    """The message with the bytes in `spans` replaced by 'X' (same length, so a
+    Content-Length stays right), or None if nothing changed."""
+    redacted = bytearray(message)
+    for a, b in spans:
+        redacted[a:b] = b"X" * (b - a)
+    return None if redacted == message else bytes(redacted)
+
+
+def _split(message: bytes) -> tuple[int, int] | None:
+    """Where a SIP message's (or a body part's) headers end and its body starts."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        at = message.find(sep)
+        if at >= 0:
+            return at, at + len(sep)
+    return None
 
 
 def _redact_body(
     message: bytes, spans: Callable[[bytes, bytes], Iterable[tuple[int, int]]]
 ) -> bytes | None:
     """The SIP message with the body's bytes in `spans(head, body)` replaced by 'X' (same
-    length, so its Content-Length stays right), or None if nothing changed."""
-    head, sep, body = message.partition(b"\r\n\r\n")
-    if not sep:
-        head, sep, body = message.partition(b"\n\n")
-    if not sep or not body:
+    length), or None if nothing changed."""
+    split = _split(message)
+    if split is None:
         return None
-    redacted = bytearray(body)
-    for a, b in spans(head, body):
-        redacted[a:b] = b"X" * (b - a)
-    if redacted == body:
-        return None
-    return head + sep + bytes(redacted)
+    head, body = message[: split[0]], message[split[1] :]
+    return _redact_spans(message, ((split[1] + a, split[1] + b) for a, b in spans(head, body)))
 
 
-def _dtmf_spans(head: bytes, body: bytes) -> Iterable[tuple[int, int]]:
+def _untyped_dtmf_spans(text: bytes) -> list[tuple[int, int]]:
+    """Keypresses whose form tells them apart without a Content-Type: "Signal=" (or
+    "Signal:") lines and KPML digits="..."."""
+    spans = [m.span(1) for m in _DTMF_BODIES["application/dtmf-relay"].finditer(text)]
+    return spans + [m.span(1) for m in _DTMF_BODIES["application/kpml-response+xml"].finditer(text)]
+
+
+def _bare_dtmf_spans(body: bytes) -> list[tuple[int, int]]:
+    """A body that is nothing but DTMF symbols (an application/dtmf body), where no
+    Content-Type says what it is."""
+    bare = body.strip()
+    if not _DTMF_SYMBOLS.fullmatch(bare):
+        return []
+    at = body.index(bare)
+    return [(at, at + len(bare))]
+
+
+def _typed_dtmf_spans(head: bytes, body: bytes, depth: int = 0) -> Iterator[tuple[int, int]]:
+    """Keypresses in a body by its Content-Type: a DTMF type's whole form, or each part of a
+    multipart body (RFC 2046; an INFO package may send several bodies, RFC 6086). A body
+    with no Content-Type at all that is nothing but DTMF symbols is taken for an
+    application/dtmf one (a sender that left the header out)."""
     ctype = _CONTENT_TYPE.search(head)
-    pattern = ctype and _DTMF_BODIES.get(ctype.group(1).strip().lower().decode("latin-1"))
-    return [m.span(1) for m in pattern.finditer(body)] if pattern else []
+    if ctype is None:
+        yield from _bare_dtmf_spans(body)
+        return
+    kind = ctype.group(1).strip().lower().decode("latin-1")
+    pattern = _DTMF_BODIES.get(kind)
+    if pattern is not None:
+        yield from (m.span(1) for m in pattern.finditer(body))
+        return
+    boundary = _BOUNDARY.search(ctype.group(2))
+    if not kind.startswith("multipart/") or boundary is None or depth >= 2:
+        return
+    delimiter = b"--" + (boundary.group(1) or boundary.group(2))
+    found = list(re.finditer(re.escape(delimiter), body))
+    ends = [m.start() for m in found[1:]] + [len(body)]
+    for start, end in zip((m.end() for m in found), ends, strict=True):
+        part = body[start:end]
+        split = _split(part)
+        if split is not None:
+            inner = _typed_dtmf_spans(part[: split[0]], part[split[1] :], depth + 1)
+            yield from ((start + split[1] + a, start + split[1] + b) for a, b in inner)
+
+
+def _dtmf_spans(message: bytes) -> list[tuple[int, int]]:
+    """Keypresses in a SIP message. By its body's Content-Type (above), and whatever that
+    says or wherever they stand: "Signal=" (or "Signal:") lines and KPML digits="..." are
+    keypresses in a message's headers too, or in a message with a Content-Type gone wrong or
+    no blank line before its body (masking slightly too much rather than leaking)."""
+    spans = _untyped_dtmf_spans(message)
+    split = _split(message)
+    if split is not None:
+        typed = _typed_dtmf_spans(message[: split[0]], message[split[1] :])
+        spans += [(split[1] + a, split[1] + b) for a, b in typed]
+    return spans
 
 
 def sip_without_dtmf(message: bytes) -> bytes | None:
-    """The SIP message with the keypresses in its body replaced by 'X' (same length, so its
-    Content-Length stays right), or None if its body carries none."""
-    return _redact_body(message, _dtmf_spans)
+    """The SIP message with its keypresses (see _dtmf_spans) replaced by 'X' (same length,
+    so its Content-Length stays right), or None if it carries none."""
+    return _redact_spans(message, _dtmf_spans(message))
 
 
 # SRTP keys in SDP: SDES (RFC 4568) "a=crypto:<tag> <suite> inline:<key>[|...][;inline:...]"
@@ -172,7 +240,6 @@ def _message_spans(stream: bytes) -> list[tuple[int, int]]:
 
 # A SIP message's first line (RFC 3261 §7.1, §7.2), at a line start.
 _START_LINE = re.compile(rb"(?m)^(?:[A-Za-z]+ [^ \r\n]+ SIP/2\.0|SIP/2\.0 \d{3} )")
-_DTMF_SYMBOLS = re.compile(rb"[0-9A-Da-d*#]{1,16}")
 
 
 def _orphan_dtmf_spans(fragment: bytes) -> list[tuple[int, int]]:
@@ -180,13 +247,7 @@ def _orphan_dtmf_spans(fragment: bytes) -> list[tuple[int, int]]:
     tail of a message whose headers were not captured): there is no Content-Type to go by, so
     every body form is looked for: "Signal=" lines, KPML digits="...", and a fragment that is
     nothing but DTMF symbols (an application/dtmf body)."""
-    spans = [m.span(1) for m in _DTMF_BODIES["application/dtmf-relay"].finditer(fragment)]
-    spans += [m.span(1) for m in _DTMF_BODIES["application/kpml-response+xml"].finditer(fragment)]
-    bare = fragment.strip()
-    if _DTMF_SYMBOLS.fullmatch(bare):
-        at = fragment.index(bare)
-        spans.append((at, at + len(bare)))
-    return spans
+    return _untyped_dtmf_spans(fragment) + _bare_dtmf_spans(fragment)
 
 
 def _assemble(pieces: list[tuple[int, int, bytes]], start: int = 0) -> bytearray:
