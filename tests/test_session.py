@@ -110,6 +110,24 @@ def test_refusals() -> None:
         pf.RtpSession(OFFER, ANSWER).process(b"", "agent")
 
 
+@pytest.mark.parametrize(
+    ("offer", "answer", "message"),
+    [
+        # Opus at a clock rate RFC 7587 does not give: its packets went through a G.711
+        # filter (no Opus payload type) and were dropped whole while filtering
+        (OPUS_OFFER, OPUS_ANSWER.replace("opus/48000/2", "opus/16000"), "answered: opus/16000"),
+        (OPUS_OFFER, OPUS_ANSWER.replace("opus/48000/2", "OPUS/8000/1"), "answered: OPUS/8000"),
+        # the answer chose a G.711 law the offer did not list: the answerer's packets,
+        # read with the offer's types, went through a filter that knew no such type
+        (OFFER, ANSWER.replace("RTP/AVP 8 96", "RTP/AVP 0 96"), "chose PCMU, which the offer"),
+        (OPUS_OFFER.replace("opus/48000/2", "opus/16000"), OPUS_ANSWER, "chose OPUS, which"),
+    ],
+)
+def test_a_codec_the_filters_cannot_take_is_refused(offer: str, answer: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        pf.RtpSession(offer, answer)
+
+
 def test_the_first_audio_stream_the_answer_accepted_is_filtered() -> None:
     """A "best-effort SRTP" offer lists the audio twice (SAVP first, AVP second) and the
     answer rejects the first (port 0): the session filters the second, with its payload

@@ -40,14 +40,21 @@ def _filter_for(receiver: AudioMedia, opus: bool, **options: Any) -> RtpStreamFi
     )
 
 
-def _codec_family(answer: AudioMedia) -> bool:
-    """Whether the call runs Opus (else G.711): the answer's first audio codec of either."""
+# The codecs a filter scrubs, at the clock rates their RTP payload formats fix (RFC 3551,
+# RFC 7587: "opus/48000/2" whatever the audio's bandwidth).
+_RATES = {"pcmu": 8000, "pcma": 8000, "opus": 48000}
+
+
+def _chosen_codec(answer: AudioMedia) -> str:
+    """The answer's first audio codec a filter scrubs ('pcmu', 'pcma' or 'opus'): the call
+    runs Opus or G.711 as it says. One at another clock rate ("opus/16000") is no such codec:
+    its packets would go through a filter of the other family and be dropped whole."""
     for p in answer.payload_types:
         c = answer.codecs.get(p)
-        if c is not None and c.kind in ("pcmu", "pcma", "opus"):
-            return c.kind == "opus"
-    names = ", ".join(sorted({c.name for c in answer.codecs.values()})) or "none"
-    raise ValueError(f"no G.711 or Opus codec negotiated (answered: {names})")
+        if c is not None and _RATES.get(c.kind) == c.clock_rate:
+            return c.kind
+    names = ", ".join(sorted({f"{c.name}/{c.clock_rate}" for c in answer.codecs.values()}))
+    raise ValueError(f"no G.711 or Opus codec negotiated (answered: {names or 'none'})")
 
 
 class RtpSession:
@@ -72,9 +79,11 @@ class RtpSession:
         if self.index >= len(self.offer.audio):
             raise ValueError("the answer has more m=audio lines than the offer")
         offered, answered = self.offer.audio[self.index], self.answer.audio[self.index]
-        opus = _codec_family(answered)
-        if opus and offered.payload_type_of("opus", 48000) is None:
-            raise ValueError("the answer chose Opus, which the offer did not list")
+        chosen = _chosen_codec(answered)
+        if offered.payload_type_of(chosen, _RATES[chosen]) is None:
+            # the answerer's packets are read with the offer's payload types (RFC 3264 §6.1)
+            raise ValueError(f"the answer chose {chosen.upper()}, which the offer did not list")
+        opus = chosen == "opus"
         self._filters = {
             "offerer": _filter_for(answered, opus, **options),  # offerer -> answerer
             "answerer": _filter_for(offered, opus, **options),
