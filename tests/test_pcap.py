@@ -7,8 +7,11 @@ numbers stay contiguous and UDP checksums valid."""
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 import socket
 import struct
+import subprocess
 from pathlib import Path
 
 import dpkt
@@ -1079,11 +1082,17 @@ def test_srtp_streams_are_left_out_and_their_keys_redacted(tmp_path: Path) -> No
 
 
 def _tcp_frame(
-    src: str, dst: str, payload: bytes, seq: int, v6: bool = False, port: int = 5060
+    src: str,
+    dst: str,
+    payload: bytes,
+    seq: int,
+    v6: bool = False,
+    port: int = 5060,
+    dport: int | None = None,
 ) -> bytes:
     tcp = dpkt.tcp.TCP(
         sport=port,
-        dport=port,
+        dport=port if dport is None else dport,
         seq=seq,
         ack=1,
         flags=dpkt.tcp.TH_ACK | dpkt.tcp.TH_PUSH,
@@ -1444,3 +1453,200 @@ def test_rtp_over_tcp_is_left_out(tmp_path: Path) -> None:
     assert r.frames_out == len(frames) - len(segments)
     _, out = _read(dst)
     assert heard(out) == 0 and out[-1] == web
+
+
+def _ws_frame(payload: bytes, key: bytes = b"", opcode: int = 1, fin: bool = True) -> bytes:
+    """One WebSocket frame (RFC 6455 §5.2), masked with `key` when given (a client's)."""
+    n = len(payload)
+    head = bytes([(0x80 if fin else 0) | opcode])
+    mask = 0x80 if key else 0
+    if n < 126:
+        head += bytes([mask | n])
+    elif n < 1 << 16:
+        head += bytes([mask | 126]) + n.to_bytes(2, "big")
+    else:
+        head += bytes([mask | 127]) + n.to_bytes(8, "big")
+    body = bytes(b ^ key[i % 4] for i, b in enumerate(payload)) if key else payload
+    return head + key + body
+
+
+def _ws_messages(stream: bytes) -> list[bytes]:
+    """The messages of a WebSocket byte stream (after any handshake), unmasked."""
+    at = stream.index(b"\r\n\r\n") + 4 if stream.startswith((b"GET", b"HTTP")) else 0
+    out, current = [], b""
+    while at + 2 <= len(stream):
+        n, data = stream[at + 1] & 0x7F, at + 2
+        if n >= 126:
+            size = 2 if n == 126 else 8
+            n, data = int.from_bytes(stream[data : data + size], "big"), data + size
+        key = stream[data : data + 4] if stream[at + 1] & 0x80 else b""
+        data += len(key)
+        body = stream[data : data + n]
+        if key:
+            body = bytes(b ^ key[i % 4] for i, b in enumerate(body))
+        if stream[at] & 0x0F in (0, 1, 2):
+            current += body
+            if stream[at] & 0x80:
+                out.append(current)
+                current = b""
+        at = data + n
+    return out
+
+
+_WS_HANDSHAKE = (
+    b"GET / HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+    b"Sec-WebSocket-Protocol: sip\r\n\r\n"
+)
+_WS_ACCEPT = (
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: sip\r\n\r\n"
+)
+
+
+def _websocket_capture(path: Path) -> tuple[list[bytes], dict[str, bytes]]:
+    """A call's SIP over WebSocket: the browser's frames masked, the server's not, the INFO
+    in two frames with a ping between them, a frame across TCP segments, and a connection
+    caught mid-frame; then the SRTP stream its SDP declares. The frames, and the messages."""
+    sdp = SRTP_SDP.format(a=A, port=40000, key=KEY)
+    texts = {
+        "invite": (
+            f"INVITE sip:pay@{B} SIP/2.0\r\nContent-Type: application/sdp\r\n"
+            f"Content-Length: {len(sdp)}\r\n\r\n{sdp}"
+        ).encode(),
+        "info": _info("application/dtmf-relay", "Signal=7\r\nDuration=160\r\n"),
+        "reply": _info("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n", 3),
+        "late": _info("application/dtmf", "9", 4),
+        "later": _info("application/dtmf-relay", "Signal=8\r\n", 5),
+    }
+    cut = texts["info"].index(b"Signal") + 4
+    client = (
+        _ws_frame(texts["invite"], b"\x11\x22\x33\x44")
+        + _ws_frame(texts["info"][:cut], b"\xa5\x5a\x0f\xf0", fin=False)
+        + _ws_frame(b"", b"\x01\x02\x03\x04", opcode=9)
+        + _ws_frame(texts["info"][cut:], b"\x9c\x13\x77\x2e", opcode=0)
+    )
+    seq, at = 1000 + len(_WS_HANDSHAKE), [0, 300, len(client) - 20, len(client)]
+    frames = [
+        _tcp_frame(A, B, _WS_HANDSHAKE, 1000, port=50123, dport=8080),
+        _tcp_frame(B, A, _WS_ACCEPT, 9000, port=8080, dport=50123),
+        *(
+            _tcp_frame(A, B, client[a:b], seq + a, port=50123, dport=8080)
+            for a, b in itertools.pairwise(at)
+        ),
+        _tcp_frame(B, A, _ws_frame(texts["reply"]), 9000 + len(_WS_ACCEPT), port=8080, dport=50123),
+    ]
+    # caught mid-frame: a masked frame's tail, then INFOs in frames of their own
+    late = b"Signal=9\r\n" + _ws_frame(texts["late"], b"\x55\x66\x77\x88")
+    later = _ws_frame(texts["later"], b"\x12\x34\x56\x78")
+    frames.append(_tcp_frame(A, B, late, 5000, port=50999, dport=8080))
+    frames.append(_tcp_frame(A, B, later, 5000 + len(late), port=50999, dport=8080))
+    frames += _plain_rtp_frames()  # the SRTP stream the SDP declares
+    _write_pcap(path, frames)
+    return frames, texts
+
+
+def test_sip_over_websocket_is_unmasked_redacted_and_masked_again(tmp_path: Path) -> None:
+    """SIP over WebSocket (RFC 7118, what WebRTC clients such as JsSIP speak; JsSIP sends
+    keypresses in SIP INFO): each keypress and SRTP key is redacted inside the frames, which
+    are masked again with their keys; bytes of a masked frame whose header was not captured
+    are replaced whole; the SDP read from the frames puts the SRTP stream out. Before, a
+    WebSocket connection was no SIP to the scrubber: every keypress in it was written as it
+    was."""
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    frames, texts = _websocket_capture(src)
+    r = scrub_pcap(src, dst)
+    assert r.sip_dtmf_redacted == 5 and r.srtp_keys_redacted == 1
+    assert [s.encrypted for s in r.streams] == [True] and r.streams[0].packets_out == 0
+    _, out = _read(dst)
+    tcp = [fr for fr in out if isinstance(dpkt.ethernet.Ethernet(fr).data.data, dpkt.tcp.TCP)]
+    assert [len(fr) for fr in tcp] == [len(fr) for fr in frames[:8]]
+    assert all(_tcp_checksum_ok(fr) for fr in tcp)
+    payloads = [bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in tcp]
+    assert payloads[:2] == [_WS_HANDSHAKE, _WS_ACCEPT]
+    assert _ws_messages(b"".join(payloads[2:5])) == [  # the ping left as it was
+        texts["invite"].replace(KEY.encode(), b"X" * len(KEY)),
+        texts["info"].replace(b"Signal=7", b"Signal=X"),
+    ]
+    assert _ws_messages(payloads[5]) == [texts["reply"].replace(b"Signal=5", b"Signal=X")]
+    assert payloads[6][:10] == b"X" * 10  # masked with a key the capture does not hold
+    assert _ws_messages(payloads[6][10:]) == [texts["late"].replace(b"\r\n\r\n9", b"\r\n\r\nX")]
+    assert _ws_messages(payloads[7]) == [texts["later"].replace(b"Signal=8", b"Signal=X")]
+
+
+@pytest.mark.peer
+def test_wireshark_reads_the_scrubbed_websocket_sip(tmp_path: Path) -> None:
+    """An independent reader: tshark follows the handshakes, unmasks the frames and reads
+    the same SIP messages in the output, none of them with a keypress or the SRTP key any
+    more (it reads both in the input), and every TCP checksum good."""
+    if shutil.which("tshark") is None:
+        pytest.fail("tshark missing: run ./dev.sh test, which installs it")
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _websocket_capture(src)
+    scrub_pcap(src, dst)
+
+    def frames(path: Path, display_filter: str, field: str = "frame.number") -> list[str]:
+        args = ["-o", "tcp.check_checksum:TRUE", "-Y", display_filter, "-T", "fields", "-e"]
+        run = subprocess.run(
+            ["tshark", "-r", str(path), *args, field],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return run.stdout.splitlines()
+
+    assert frames(dst, "tcp.checksum.status == 0") == []  # 0: bad
+    assert frames(dst, "sip", "sip.Method") == frames(src, "sip", "sip.Method") != []
+    for text, count in [("Signal=7", 1), ("Signal=5", 1), (KEY, 1)]:
+        assert len(frames(src, f'sip contains "{text}"')) == count
+        assert frames(dst, f'sip contains "{text}"') == []
+    assert len(frames(dst, 'sip contains "Signal=X"')) == 2
+    assert len(frames(dst, f'sip contains "inline:{"X" * len(KEY)}"')) == 1
+
+
+@settings(max_examples=int(os.environ.get("WS_EXAMPLES", 60)), deadline=None)
+@given(
+    masked=st.booleans(),
+    splits=st.lists(st.integers(1, 400), min_size=1, max_size=4),
+    frames_per=st.lists(st.integers(1, 3), min_size=3, max_size=3),
+    big=st.booleans(),
+    cuts=st.lists(st.integers(1, 2000), max_size=5),
+)
+def test_sip_over_websocket_framed_any_way_keeps_no_keypress(
+    masked: bool, splits: list[int], frames_per: list[int], big: bool, cuts: list[int]
+) -> None:
+    """However the messages are cut into frames (16- and 64-bit lengths too) and the stream
+    into TCP segments, no keypress is left in the frames, unmasked, and nothing else of them
+    changes."""
+    import tempfile
+
+    padding = "P" * (70000 if big else 0)  # a message over 65535 bytes: 64-bit length
+    messages = [
+        _info("application/dtmf-relay", f"Signal={d}\r\nX-Pad: {padding if i == 1 else ''}\r\n", i)
+        for i, d in enumerate("738")
+    ]
+    stream = _WS_HANDSHAKE
+    for k, (message, n) in enumerate(zip(messages, frames_per, strict=True)):
+        at = [0, *sorted({min(s, len(message) - 1) for s in splits[: n - 1]}), len(message)]
+        parts = [message[a:b] for a, b in itertools.pairwise(at) if b > a]
+        for j, part in enumerate(parts):
+            key = bytes([k + 1, j + 2, 3, 4]) if masked else b""
+            stream += _ws_frame(part, key, opcode=0 if j else 1, fin=j == len(parts) - 1)
+    at = {c * 41 % len(stream) for c in cuts} | set(range(1400, len(stream), 1400))  # MSS
+    bounds = [0, *sorted(at - {0}), len(stream)]
+    frames = [
+        _tcp_frame(A, B, stream[a:b], 1 + a, port=50123, dport=8080)
+        for a, b in itertools.pairwise(bounds)
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.pcap", Path(tmp) / "out.pcap"
+        _write_pcap(src, frames)
+        assert scrub_pcap(src, dst).sip_dtmf_redacted == 3
+        _, out = _read(dst)
+    data = b"".join(bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in out)
+    assert len(data) == len(stream)
+    assert _ws_messages(data) == [
+        m.replace(b"Signal=" + d.encode(), b"Signal=X")
+        for m, d in zip(messages, b"738".decode(), strict=True)
+    ]

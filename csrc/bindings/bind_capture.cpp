@@ -85,14 +85,16 @@ void bind_capture(py::module_& m) {
         .def(
             "sip_tcp_segments",
             [](const Capture& c) {
-                std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, py::bytes>> out;
+                std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, py::bytes, bool>> out;
                 for (const TcpSegment& s : c.sip_tcp_segments())
                     out.emplace_back(s.frame, s.connection, s.seq,
-                                     py::bytes(reinterpret_cast<const char*>(s.payload), s.len));
+                                     py::bytes(reinterpret_cast<const char*>(s.payload), s.len), s.websocket);
                 return out;
             },
-            "(frame index, connection number, sequence number, payload) of every payload-carrying "
-            "segment of each TCP connection (one direction) that carries SIP, in capture order.")
+            "(frame index, connection number, sequence number, payload, websocket) of every "
+            "payload-carrying segment of each TCP connection (one direction) that carries SIP, in "
+            "capture order; websocket: the segment starts a WebSocket handshake naming the 'sip' "
+            "subprotocol or a data frame holding SIP (RFC 7118).")
         .def(
             "udp_fragments",
             [](const Capture& c) {

@@ -169,6 +169,67 @@ bool starts_sip_after_crlfs(const std::uint8_t* p, std::size_t n) noexcept {
     return starts_sip(p, n);
 }
 
+// SIP over WebSocket (RFC 7118): a TCP segment that starts the opening handshake (the
+// client's GET or the server's 101) naming the "sip" subprotocol, or one whose header block
+// the segment does not hold whole, or shorter than "GET " (the caller reads it reassembled,
+// and drops the connection when it is not SIP), or a WebSocket data
+// frame (RFC 6455 §5.2) whose payload, unmasked, starts a SIP message (a connection caught
+// after its handshake).
+bool starts_sip_over_websocket(const std::uint8_t* p, std::size_t n) noexcept {
+    const auto lower = [](std::uint8_t c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+    const auto starts = [&](const char* s) {
+        const std::size_t k = std::strlen(s);
+        return n >= k && std::memcmp(p, s, k) == 0;
+    };
+    for (const char* s : {"GET ", "HTTP/1.1 101"})  // a segment shorter than that: maybe
+        if (n > 0 && n < std::strlen(s) && std::memcmp(p, s, n) == 0) return true;
+    if (starts("GET ") || starts("HTTP/1.1 101")) {
+        static constexpr char kEnd[] = "\r\n\r\n";
+        if (std::search(p, p + n, kEnd, kEnd + 4) == p + n) return true;  // cut: maybe
+        static constexpr char kHeader[] = "\nsec-websocket-protocol:";
+        const std::size_t k = sizeof(kHeader) - 1, end = std::min<std::size_t>(n, 8192);
+        for (std::size_t i = 0; i + k <= end; ++i) {
+            std::size_t j = 0;
+            while (j < k && lower(p[i + j]) == kHeader[j]) ++j;
+            if (j < k) continue;
+            // The header's value: comma-separated tokens, one of them "sip".
+            std::size_t token = 0;  // characters of the token so far, while they spell "sip"
+            bool sip = true;
+            for (std::size_t at = i + k; at <= end; ++at) {
+                const char c = at < end ? lower(p[at]) : '\r';
+                if (c == ',' || c == '\r' || c == '\n') {
+                    if (sip && token == 3) return true;
+                    token = 0;
+                    sip = true;
+                    if (c != ',') break;
+                } else if (c != ' ' && c != '\t') {
+                    sip = sip && token < 3 && c == "sip"[token];
+                    ++token;
+                }
+            }
+        }
+        return false;
+    }
+    if (n < 2 || (p[0] & 0x70) != 0 || ((p[0] & 0x0F) != 1 && (p[0] & 0x0F) != 2)) return false;
+    std::size_t at = 2;
+    std::uint64_t len = p[1] & 0x7F;
+    if (len >= 126) {
+        const std::size_t ext = len == 126 ? 2 : 8;
+        if (n < at + ext) return false;
+        len = 0;
+        for (std::size_t i = 0; i < ext; ++i) len = (len << 8) | p[at + i];
+        at += ext;
+    }
+    const bool masked = (p[1] & 0x80) != 0;
+    if (masked && n < at + 4) return false;
+    const std::uint8_t* key = p + at;
+    if (masked) at += 4;
+    std::uint8_t head[16];
+    const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>({len, n - at, sizeof(head)}));
+    for (std::size_t i = 0; i < k; ++i) head[i] = static_cast<std::uint8_t>(p[at + i] ^ (masked ? key[i % 4] : 0));
+    return starts_sip(head, k);
+}
+
 struct FlowKey {
     std::array<std::uint8_t, 16> src{}, dst{};
     std::uint16_t sport = 0, dport = 0;
@@ -468,8 +529,9 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         const auto [it, added] = index_of.try_emplace(key, static_cast<std::uint32_t>(carries_sip.size()));
         if (added) carries_sip.push_back(false);
         const std::uint8_t* payload = b + f.tcp + f.tcp_header;
-        if (starts_sip_after_crlfs(payload, f.payload_len)) carries_sip[it->second] = true;
-        all.push_back({i, it->second, be32(b + f.tcp + 4), payload, f.payload_len});
+        const bool websocket = starts_sip_over_websocket(payload, f.payload_len);
+        if (websocket || starts_sip_after_crlfs(payload, f.payload_len)) carries_sip[it->second] = true;
+        all.push_back({i, it->second, be32(b + f.tcp + 4), payload, f.payload_len, websocket});
     }
     std::vector<TcpSegment> out;
     for (const TcpSegment& s : all)

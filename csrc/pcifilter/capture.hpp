@@ -47,6 +47,9 @@ struct TcpSegment {
     std::uint32_t seq = 0;         // sequence number of the payload's first byte
     const std::uint8_t* payload = nullptr;
     std::size_t len = 0;
+    // It starts a WebSocket opening handshake naming the "sip" subprotocol, or a WebSocket
+    // data frame whose payload starts a SIP message (SIP over WebSocket, RFC 7118).
+    bool websocket = false;
 };
 
 // A fragment of a UDP datagram (IPv4, or IPv6 with a Fragment header), for the caller to
@@ -92,7 +95,7 @@ public:
     // A frame's UDP or TCP payload as captured (else empty).
     std::pair<const std::uint8_t*, std::size_t> udp_payload(std::size_t frame) const;
     // The payload-carrying segments of each TCP connection (one direction) in which some
-    // segment starts a SIP message, in capture order.
+    // segment starts a SIP message (or SIP over WebSocket), in capture order.
     std::vector<TcpSegment> sip_tcp_segments() const;
     // Every fragment of a fragmented UDP datagram, in capture order.
     std::vector<UdpFragment> udp_fragments() const;

@@ -36,9 +36,10 @@ Bytes udp(std::uint16_t sport, std::uint16_t dport, const Bytes& payload) {
     return u;
 }
 
-Bytes tcp(const Bytes& payload) {  // SIP over TCP: ports 5060, PSH+ACK, checksum left 0
+// A TCP segment (PSH+ACK, checksum left 0): SIP over TCP on ports 5060 by default.
+Bytes tcp(const Bytes& payload, std::uint16_t sport = 5060, std::uint16_t dport = 5060, std::uint32_t seq = 1000) {
     Bytes t;
-    put(t, 5060, 2), put(t, 5060, 2), put(t, 1000, 4), put(t, 1, 4);
+    put(t, sport, 2), put(t, dport, 2), put(t, seq, 4), put(t, 1, 4);
     t.insert(t.end(), {0x50, 0x18});
     put(t, 65535, 2), put(t, 0, 2), put(t, 0, 2);
     t.insert(t.end(), payload.begin(), payload.end());
@@ -109,6 +110,58 @@ Bytes capture() {
     record(ethernet(ipv6_fragment(Bytes(40, 0x33), 1480, false, 0xABCDEF01), true, false));  // the last one
     const std::string info = "INFO sip:pay@10.0.0.2 SIP/2.0\r\n\r\nSignal=5\r\n";
     record(ethernet(ipv4(tcp(Bytes(info.begin(), info.end())), 0, 6), false, false));  // SIP over TCP
+    return f;
+}
+
+Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+// A WebSocket frame (RFC 6455 §5.2) masked with `key`, FIN set.
+Bytes ws_frame(const std::string& payload, std::uint8_t opcode, const Bytes& key) {
+    Bytes f = {static_cast<std::uint8_t>(0x80 | opcode)};
+    if (payload.size() < 126) {
+        f.push_back(static_cast<std::uint8_t>(0x80 | payload.size()));
+    } else {
+        f.push_back(0x80 | 126);
+        put(f, static_cast<std::uint32_t>(payload.size()), 2);
+    }
+    f.insert(f.end(), key.begin(), key.end());
+    for (std::size_t i = 0; i < payload.size(); ++i) f.push_back(static_cast<std::uint8_t>(payload[i] ^ key[i % 4]));
+    return f;
+}
+
+Bytes pcap_header() {
+    Bytes f;
+    put(f, 0xA1B2C3D4, 4, false), put(f, 2, 2, false), put(f, 4, 2, false);
+    put(f, 0, 4, false), put(f, 0, 4, false), put(f, 65535, 4, false), put(f, 1, 4, false);
+    return f;
+}
+
+void put_record(Bytes& f, const Bytes& frame, std::uint32_t usec) {
+    put(f, 1000, 4, false), put(f, usec, 4, false);
+    put(f, static_cast<std::uint32_t>(frame.size()), 4, false), put(f, static_cast<std::uint32_t>(frame.size()), 4, false);
+    f.insert(f.end(), frame.begin(), frame.end());
+}
+
+// SIP over WebSocket (RFC 7118) beside HTTP: a browser's handshake naming "sip" and its
+// masked frames (an INFO, then a text that is no SIP); an HTTP request whose headers fit its
+// segment (no SIP); one whose headers do not (its connection may be SIP over WebSocket: the
+// caller reads it reassembled); a first segment of two bytes.
+Bytes websocket_capture() {
+    Bytes f = pcap_header();
+    std::uint32_t t = 0;
+    const auto record = [&](const Bytes& segment) { put_record(f, ethernet(ipv4(segment, 0, 6), false, false), t += 20000); };
+    const std::string handshake =
+        "GET / HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat, SIP\r\n\r\n";
+    const Bytes info = ws_frame("INFO sip:pay@10.0.0.2 SIP/2.0\r\n\r\nSignal=5\r\n", 1, {0x11, 0x22, 0x33, 0x44});
+    const Bytes other = ws_frame("hello", 1, {1, 2, 3, 4});
+    auto seq = static_cast<std::uint32_t>(handshake.size() + 1);
+    record(tcp(text(handshake), 50123, 8080, 1));
+    record(tcp(info, 50123, 8080, seq));
+    record(tcp(other, 50123, 8080, seq + static_cast<std::uint32_t>(info.size())));
+    record(tcp(text("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 50200, 80, 1));
+    record(tcp(text("GET / HTTP/1.1\r\nHost: x\r\nCookie: a=b"), 50300, 80, 1));
+    record(tcp(text("GE"), 50400, 80, 1));
     return f;
 }
 
@@ -236,7 +289,23 @@ int main(int argc, char** argv) {
             .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
         std::ofstream(std::string(argv[2]) + "/tunnels.pcap", std::ios::binary)
             .write(reinterpret_cast<const char*>(tunnels.data()), static_cast<std::streamsize>(tunnels.size()));
+        const Bytes websocket = websocket_capture();
+        std::ofstream(std::string(argv[2]) + "/websocket.pcap", std::ios::binary)
+            .write(reinterpret_cast<const char*>(websocket.data()), static_cast<std::streamsize>(websocket.size()));
         return 0;
+    }
+    {  // SIP over WebSocket: which segments start it, which connections carry SIP
+        TempFile ws(".pcap");
+        ws.write(websocket_capture());
+        const Capture c(ws.path);
+        const std::vector<TcpSegment> segments = c.sip_tcp_segments();
+        CHECK(segments.size() == 5);  // not the HTTP request whose headers fit its segment
+        if (segments.size() == 5) {
+            CHECK(segments[0].websocket && segments[1].websocket && !segments[2].websocket);
+            CHECK(segments[0].connection == segments[2].connection && segments[3].connection != segments[0].connection);
+            CHECK(segments[3].frame == 4 && segments[3].websocket && segments[4].frame == 5 && segments[4].websocket);
+        }
+        CHECK(c.sip_frames().empty());  // SIP inside frames is not a message start of its own
     }
     TempFile in(".pcap"), out(".out.pcap");
     in.write(file);

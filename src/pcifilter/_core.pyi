@@ -436,9 +436,9 @@ class Capture:
         """
         (frame index, payload) of each UDP datagram or TCP segment that starts a SIP message, in capture order.
         """
-    def sip_tcp_segments(self) -> list[tuple[int, int, int, bytes]]:
+    def sip_tcp_segments(self) -> list[tuple[int, int, int, bytes, bool]]:
         """
-        (frame index, connection number, sequence number, payload) of every payload-carrying segment of each TCP connection (one direction) that carries SIP, in capture order.
+        (frame index, connection number, sequence number, payload, websocket) of every payload-carrying segment of each TCP connection (one direction) that carries SIP, in capture order; websocket: the segment starts a WebSocket handshake naming the 'sip' subprotocol or a data frame holding SIP (RFC 7118).
         """
     def udp_fragments(self) -> list[tuple[int, int, bytes, bytes, int, int, bool, bytes, int]]:
         """

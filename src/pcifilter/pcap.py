@@ -283,9 +283,12 @@ def _sip_over_tcp(
     each, and the two counts."""
     by_connection: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
     frames: set[int] = set()
-    for frame, connection, seq, payload in capture.sip_tcp_segments():
+    websocket_frames: set[int] = set()  # segments that start SIP over WebSocket
+    for frame, connection, seq, payload, websocket in capture.sip_tcp_segments():
         by_connection[connection].append((frame, seq, payload))
         frames.add(frame)
+        if websocket:
+            websocket_frames.add(frame)
     messages: list[tuple[int, bytes]] = []
     dtmf = keys = 0
     for segments in by_connection.values():
@@ -301,9 +304,35 @@ def _sip_over_tcp(
                 runs[-1].append(seg)
             else:
                 runs.append([seg])
-        for run in runs:
+        # SIP over WebSocket: a segment starts its handshake or a frame that holds SIP. Its
+        # frames are masked when it is a client's (RFC 6455 §5.3).
+        ws_starts = [
+            (run, [off - run[0][0] for off, f, _ in run if f in websocket_frames]) for run in runs
+        ]
+        websocket = any(
+            _websocket_start(_assemble(run, run[0][0]), at) is not None
+            for run, at in ws_starts
+            if at
+        )
+        if not websocket and not any(_START_LINE.match(p.lstrip(b"\r\n")) for _, _, p in segments):
+            continue  # an HTTP connection whose request or reply headers span segments
+        masked = any(
+            p.startswith(b"GET ") or (len(p) > 1 and p[1] & 0x80)
+            for f, _, p in segments
+            if f in websocket_frames
+        )
+        for run, at in ws_starts:
             start = run[0][0]
             stream = _assemble(run, start)
+            if websocket:
+                redacted, found, had_dtmf, had_keys = _redact_websocket(
+                    stream, at, masked, redact_dtmf
+                )
+                messages += [(_completed_in(run, end), message) for end, message in found]
+                dtmf += had_dtmf
+                keys += had_keys
+                _put_back(capture, run, redacted, start)
+                continue
 
             redacted = bytearray(stream)
             # Before the first message start: the tail of a message whose start was not
@@ -331,6 +360,156 @@ def _sip_over_tcp(
                 keys += 1
             _put_back(capture, run, redacted, start)
     return frames, messages, dtmf, keys
+
+
+# SIP over WebSocket (RFC 7118; WebRTC clients such as JsSIP send keypresses in SIP INFO):
+# each SIP message is one WebSocket message, sent in data frames (RFC 6455 §5.2) whose
+# payload a client masks with a key of the frame's own. Read here by hand: WebSocket
+# libraries (websockets, wsproto) parse a live connection from its start, not a capture's
+# bytes caught at any point, to be changed in place and masked again.
+_WS_HANDSHAKE = re.compile(
+    rb"(?is)\A(?:GET |HTTP/1\.1 101)(?:(?!\r\n\r\n).)*?\nsec-websocket-protocol:"
+    rb"[^\r\n]*?(?<![\w-])sip(?![\w-])[^\r\n]*.*?\r\n\r\n"
+)
+
+
+def _websocket_frame(stream: bytes | bytearray, at: int) -> tuple[int, int, int, bytes] | None:
+    """The frame whose header starts at `at`: (its first byte, where its payload starts, the
+    payload's length, the masking key or b""), or None when no header fits there."""
+    if at + 2 > len(stream):
+        return None
+    length, data = stream[at + 1] & 0x7F, at + 2
+    if length >= 126:
+        ext = 2 if length == 126 else 8
+        if data + ext > len(stream):
+            return None
+        length, data = int.from_bytes(stream[data : data + ext], "big"), data + ext
+    key = b""
+    if stream[at + 1] & 0x80:
+        key, data = bytes(stream[data : data + 4]), data + 4
+        if len(key) < 4:
+            return None
+    return stream[at], data, length, key
+
+
+def _unmasked(stream: bytes | bytearray, data: int, n: int, key: bytes) -> bytes:
+    body = stream[data : data + n]
+    if not key:
+        return bytes(body)
+    return bytes(b ^ key[i % 4] for i, b in enumerate(body))
+
+
+def _websocket_start(stream: bytes | bytearray, candidates: list[int]) -> tuple[int, bool] | None:
+    """Where the frames of a SIP-over-WebSocket stream begin, and whether a handshake comes
+    first: after its opening handshake, or (a connection caught after it) at the first of
+    `candidates` (segments that start a frame holding SIP); None when it shows neither."""
+    handshake = _WS_HANDSHAKE.match(stream)
+    if handshake:
+        return handshake.end(), True
+    for at in sorted(candidates):
+        frame = _websocket_frame(stream, at)
+        if frame is None or frame[0] & 0x70 or frame[0] & 0x0F not in (1, 2):
+            continue
+        if _START_LINE.match(_unmasked(stream, frame[1], min(frame[2], 512), frame[3])):
+            # Frames before it in the same segments: the earliest place whose frames lead
+            # to it, one after another.
+            for earlier in range(max(0, at - 65536), at):
+                if _frames_lead_to(stream, earlier, at):
+                    return earlier, False
+            return at, False
+    return None
+
+
+def _frames_lead_to(stream: bytes | bytearray, at: int, to: int) -> bool:
+    """Whether frames, one after another from `at`, end exactly at `to`."""
+    while at < to:
+        frame = _websocket_frame(stream, at)
+        if frame is None or frame[0] & 0x70 or frame[0] & 0x0F not in (0, 1, 2, 8, 9, 10):
+            return False
+        at = frame[1] + frame[2]
+    return at == to
+
+
+def _redact_websocket(
+    stream: bytearray, candidates: list[int], masked: bool, redact_dtmf: bool
+) -> tuple[bytearray, list[tuple[int, bytes]], int, int]:
+    """A SIP-over-WebSocket stream redacted as SIP over TCP is (see _sip_over_tcp), message
+    by message, each unmasked, redacted and masked again with its frames' keys (same
+    length). Before its first frame (a frame whose header was not captured; the whole run
+    when none begins in it) the bytes have no header to go by: keypresses in any form and
+    SRTP keys are looked for, and when the connection's frames are `masked` (a client's),
+    all of them are replaced (their key is unknown). A compressed message
+    (permessage-deflate, RSV1) cannot be read or changed in place: its payload is replaced
+    whole. Returns the stream, the messages unmasked with the offset each ended at (for
+    their SDP), and how many had keypresses and keys."""
+    redacted = bytearray(stream)
+    found: list[tuple[int, bytes]] = []
+    dtmf = keys = 0
+    begins = _websocket_start(bytes(stream), candidates)
+    first, handshake = (len(stream), False) if begins is None else begins
+    at = first
+    frames: list[tuple[int, int, bytes]] = []  # (payload start, length captured, key)
+    compressed = False
+
+    def finish() -> None:
+        nonlocal dtmf, keys
+        if not frames:
+            return
+        places = [(d + i, k[i % 4] if k else 0) for d, n, k in frames for i in range(n)]
+        message = bytes(stream[p] ^ m for p, m in places)
+        if compressed:
+            new = b"X" * len(message)
+        elif _START_LINE.match(message):
+            new, had_dtmf, had_keys = _redact_sip(message, redact_dtmf)
+            dtmf += had_dtmf
+            keys += had_keys
+        else:
+            new, had_dtmf, had_keys = _redact_orphan(message, redact_dtmf)
+            dtmf += had_dtmf
+            keys += had_keys
+        for (p, m), old, b in zip(places, message, new, strict=True):
+            if old != b:
+                redacted[p] = b ^ m
+        found.append((places[-1][0] + 1 if places else at, message))
+        frames.clear()
+
+    while at < len(stream):
+        frame = _websocket_frame(stream, at)
+        if frame is None:
+            break
+        first_byte, data, length, key = frame
+        opcode = first_byte & 0x0F
+        if opcode in (1, 2):  # a new message
+            finish()
+            compressed = bool(first_byte & 0x40)
+        if opcode in (0, 1, 2):
+            frames.append((data, max(0, min(length, len(stream) - data)), key))
+            if first_byte & 0x80:  # FIN: the message is whole
+                finish()
+        at = data + length
+    finish()
+    if first > 0 and not handshake:
+        orphan, had_dtmf, had_keys = _redact_orphan(bytes(stream[:first]), redact_dtmf)
+        if masked:
+            orphan = b"X" * first  # a client's frame: masked with a key not captured
+        dtmf += had_dtmf
+        keys += had_keys
+        redacted[:first] = orphan
+    return redacted, found, dtmf, keys
+
+
+def _redact_orphan(part: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool]:
+    """Bytes of SIP with no headers to go by (a message's tail): keypresses in every body
+    form (unless not `redact_dtmf`) and SRTP keys replaced, and whether each was there."""
+    out = bytearray(part)
+    if redact_dtmf:
+        for a, b in _orphan_dtmf_spans(part):
+            out[a:b] = b"X" * (b - a)
+    had_dtmf = out != part
+    no_keys = sip_without_srtp_keys(b"\r\n\r\n" + bytes(out))
+    if no_keys is not None:
+        out[:] = no_keys[4:]
+    return bytes(out), had_dtmf, no_keys is not None
 
 
 def _completed_in(run: list[tuple[int, int, bytes]], end: int) -> int:
