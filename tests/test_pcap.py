@@ -767,6 +767,8 @@ def _info(ctype: str, body: str, n: int = 2) -> bytes:
             "signal = XX\r\nDuration=250\r\n",
         ),
         ("Application/DTMF", "#\r\n", "X\r\n"),
+        ("audio/telephone-event", "\x05\x0a\x00\x50", "XXXX"),  # Cisco NOTIFY: 5, 80 ms
+        ("application/dtmf-event", "d=5\r\n", "XXXXX"),
         (
             "application/kpml-response+xml",
             '<response version="1.0" code="200" text="OK" digits="4111" tag="card"/>',

@@ -78,8 +78,14 @@ class PcapResult:
 
 
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
-# ("Signal=5") or application/dtmf ("5"), and KPML reports (RFC 4730, digits="...").
+# ("Signal=5") or application/dtmf ("5"), KPML reports (RFC 4730, digits="..."), and bodies
+# that are nothing but keypresses, replaced whole: Cisco's NOTIFY-based DTMF relay
+# (audio/telephone-event: RFC 4733's binary event, the digit in its first byte) and the
+# DTMFAD event package's application/dtmf-event.
+_WHOLE_BODY = re.compile(rb"(?s)\A(.+)\Z")
 _DTMF_BODIES = {
+    "audio/telephone-event": _WHOLE_BODY,
+    "application/dtmf-event": _WHOLE_BODY,
     "application/dtmf-relay": re.compile(
         rb"(?im)^[ \t]*signal[ \t]*[=:][ \t]*([^\r\n]*?)[ \t]*\r?$"
     ),
