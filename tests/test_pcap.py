@@ -12,6 +12,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import dpkt
@@ -1652,3 +1653,66 @@ def test_sip_over_websocket_framed_any_way_keeps_no_keypress(
         m.replace(b"Signal=" + d.encode(), b"Signal=X")
         for m, d in zip(messages, b"738".decode(), strict=True)
     ]
+
+
+def _hep3(message: bytes, protocol: int = 1, compressed: bool = False) -> bytes:
+    """A HEP3 packet (Homer's encapsulation) of a message captured 10.0.0.1:5060 ->
+    10.0.0.2:5060, as Kamailio's siptrace or heplify send it; its payload compressed with
+    zlib when asked (chunk 16)."""
+
+    def chunk(kind: int, value: bytes) -> bytes:
+        return struct.pack("!HHH", 0, kind, 6 + len(value)) + value
+
+    body = b"".join(
+        [
+            chunk(1, b"\x02"),  # IPv4
+            chunk(2, b"\x11"),  # UDP
+            chunk(3, socket.inet_aton(A)),
+            chunk(4, socket.inet_aton(B)),
+            chunk(7, (5060).to_bytes(2, "big")),
+            chunk(8, (5060).to_bytes(2, "big")),
+            chunk(9, (1000).to_bytes(4, "big")),
+            chunk(10, (0).to_bytes(4, "big")),
+            chunk(11, bytes([protocol])),
+            chunk(12, (2001).to_bytes(4, "big")),
+            chunk(16, zlib.compress(message)) if compressed else chunk(15, message),
+        ]
+    )
+    return b"HEP3" + (6 + len(body)).to_bytes(2, "big") + body
+
+
+def test_sip_in_hep_is_redacted_in_place(tmp_path: Path) -> None:
+    """A capture of the HEP traffic to a Homer collector holds every SIP message again:
+    keypresses and SRTP keys in it are redacted inside the HEP packets (same lengths, the
+    UDP checksums made valid), the SDP in them is read (the SRTP stream left out), a
+    compressed message that holds a keypress and audio (RTP) carried in HEP are replaced
+    whole, RTCP passes. Before, HEP packets were no SIP to the scrubber."""
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    sdp = SRTP_SDP.format(a=A, port=40000, key=KEY)
+    invite = f"INVITE sip:pay@{B} SIP/2.0\r\nContent-Type: application/sdp\r\n\r\n{sdp}".encode()
+    info = _info("application/dtmf-relay", "Signal=7\r\nDuration=160\r\n")
+    rtcp = struct.pack("!BBHI", 0x80, 201, 1, 0x5A)
+    hep = [
+        _hep3(invite),
+        _hep3(info),
+        _hep3(_info("application/dtmf-relay", "Signal=3\r\n", 5), compressed=True),
+        _hep3(_plain_rtp_frames()[0][42:], protocol=4),  # an RTP packet, in HEP
+        _hep3(rtcp, protocol=5),
+        _hep3(_info("application/sdp", "v=0\r\n", 6), compressed=True),  # nothing in it
+    ]
+    frames = [_frame("ethernet", _ip("10.0.0.7", "10.0.0.9", 40123, 9060, h, False)) for h in hep]
+    _write_pcap(src, frames + _plain_rtp_frames())
+    r = scrub_pcap(src, dst)
+    assert r.sip_dtmf_redacted == 2 and r.srtp_keys_redacted == 1
+    assert [s.encrypted for s in r.streams] == [True] and r.streams[0].packets_out == 0
+    _, out = _read(dst)
+    assert [len(fr) for fr in out] == [len(fr) for fr in frames]
+    sent = [_udp(1, fr) for fr in out]
+    assert all(_checksum_ok(ip, udp) for ip, udp in sent)
+    got = [bytes(udp.data) for _, udp in sent]
+    assert got[0] == _hep3(invite.replace(KEY.encode(), b"X" * len(KEY)))
+    assert got[1] == _hep3(info.replace(b"Signal=7", b"Signal=X"))
+    packed = len(zlib.compress(_info("application/dtmf-relay", "Signal=3\r\n", 5)))
+    assert got[2] == hep[2][:-packed] + b"X" * packed  # the compressed message, whole
+    assert got[3].count(b"X") >= 172 and b"\xff" * 160 not in got[3]  # the audio is gone
+    assert got[4:] == hep[4:]

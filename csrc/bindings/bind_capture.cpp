@@ -81,7 +81,8 @@ void bind_capture(py::module_& m) {
                 return out;
             },
             "(frame index, payload) of each UDP datagram or TCP segment that starts a SIP "
-            "message, in capture order.")
+            "message, or UDP datagram that starts a HEP3 packet (Homer's encapsulation), in "
+            "capture order.")
         .def(
             "sip_tcp_segments",
             [](const Capture& c) {

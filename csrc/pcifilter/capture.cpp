@@ -306,8 +306,8 @@ Capture::Capture(const std::string& path) {
         if (!fr.udp) continue;
         ++udp_frames_;
         const std::uint8_t* payload = bytes_.data() + fr.offset + fr.udp + 8;
-        if (starts_sip(payload, fr.payload_len)) {
-            sip_frames_.push_back(n);
+        if (starts_sip(payload, fr.payload_len) || (fr.payload_len >= 4 && std::memcmp(payload, "HEP3", 4) == 0)) {
+            sip_frames_.push_back(n);  // HEP3: Homer's encapsulation, which carries copies of SIP
             continue;
         }
         RtpHeader rtp;

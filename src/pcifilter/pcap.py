@@ -36,6 +36,8 @@ import functools
 import json
 import re
 import socket
+import struct
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -208,6 +210,74 @@ def sip_without_srtp_keys(message: bytes) -> bytes | None:
     """The SIP message with the SRTP keys in its SDP (a=crypto inline keys, a=key-mgmt
     data) replaced by 'X' (same length), or None if it holds none."""
     return _redact_body(message, _key_spans)
+
+
+# HEP (Homer's encapsulation): SBCs, proxies and media relays (Kamailio siptrace, OpenSIPS
+# proto_hep, FreeSWITCH, Asterisk res_hep, rtpengine, captagent, heplify) send copies of the
+# SIP they see to a Homer collector, a capture of whose traffic holds each message again: a
+# HEP3 packet is "HEP3", its length, and chunks (vendor, type, length, value), the message
+# in chunk 15 (16: compressed with zlib), its protocol in chunk 11. Hand-read: no maintained
+# Python package parses HEP, and the chunks are a few lines.
+_HEP_PROTOCOL, _HEP_PAYLOAD, _HEP_COMPRESSED = 11, 15, 16
+_HEP_RTP = 4  # protocol 1 is SIP, 5 RTCP
+
+
+def _hep_chunks(packet: bytes) -> list[tuple[int, int, int]] | None:
+    """(type, offset, length) of the value of each standard chunk (vendor 0) of a HEP3
+    packet; None when it is not one or is malformed."""
+    if len(packet) < 6 or not packet.startswith(b"HEP3"):
+        return None
+    total = int.from_bytes(packet[4:6], "big")
+    if not 6 <= total <= len(packet):
+        return None
+    chunks, at = [], 6
+    while at + 6 <= total:
+        vendor, kind, length = struct.unpack_from("!HHH", packet, at)
+        if length < 6 or at + length > total:
+            return None
+        if vendor == 0:
+            chunks.append((kind, at + 6, length - 6))
+        at += length
+    return chunks
+
+
+def _redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool, list[bytes]]:
+    """A UDP datagram that holds SIP, redacted (see _redact_sip): a SIP message, or a HEP3
+    packet whose captured message is redacted in place (same length). A HEP3 packet that
+    carries RTP (audio, which cannot be scrubbed out of its stream here) has it replaced
+    whole, and so has a compressed message that holds a keypress or a key; one that cannot
+    be read is redacted as text. Returns the datagram, whether keypresses and keys were in
+    it, and the SIP messages it holds (for their SDP)."""
+    chunks = _hep_chunks(payload)
+    if chunks is None:
+        redacted, had_dtmf, had_keys = _redact_sip(payload, redact_dtmf)
+        return redacted, had_dtmf, had_keys, [payload]
+    protocol = next((payload[at] for kind, at, n in chunks if kind == _HEP_PROTOCOL and n), None)
+    out, messages = bytearray(payload), []
+    dtmf = keys = False
+    for kind, at, n in chunks:
+        value = payload[at : at + n]
+        if kind == _HEP_PAYLOAD and protocol == _HEP_RTP:
+            out[at : at + n] = b"X" * n
+            continue
+        if kind == _HEP_PAYLOAD:
+            message = value
+        elif kind == _HEP_COMPRESSED:
+            try:
+                message = zlib.decompress(value)
+            except zlib.error:
+                out[at : at + n] = b"X" * n  # cannot be read: what it holds is unknown
+                continue
+        else:
+            continue
+        messages.append(message)
+        redacted, had_dtmf, had_keys = _redact_sip(message, redact_dtmf)
+        dtmf, keys = dtmf or had_dtmf, keys or had_keys
+        if kind == _HEP_PAYLOAD:
+            out[at : at + n] = redacted
+        elif redacted != message:
+            out[at : at + n] = b"X" * n
+    return bytes(out), dtmf, keys, messages
 
 
 def _redact_sip(message: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool]:
@@ -591,7 +661,10 @@ class _Datagram:
             self.protocol == 17
             and len(self.data) >= 8
             and ulen == len(self.data)
-            and bool(_START_LINE.match(self.payload.lstrip(b"\r\n")))
+            and (
+                bool(_START_LINE.match(self.payload.lstrip(b"\r\n")))
+                or self.payload.startswith(b"HEP3")
+            )
         )
 
 
@@ -627,8 +700,8 @@ def _sip_over_udp_fragments(
         if not d.is_sip:
             continue
         payload = d.payload
-        messages.append((max(frame for _, frame, _ in d.parts), payload))
-        redacted, had_dtmf, had_keys = _redact_sip(payload, redact_dtmf)
+        redacted, had_dtmf, had_keys, held = _redact_datagram(payload, redact_dtmf)
+        messages += [(max(frame for _, frame, _ in d.parts), message) for message in held]
         dtmf += had_dtmf
         keys += had_keys
         if redacted == payload:
@@ -779,7 +852,8 @@ def scrub_pcap(
     # a later call on its port, and were dropped whole.
     sdp_lines: list[tuple[int, _SdpStream]] = []
     other_ports: set[int] = set()  # the SDP's video (and other media) ports
-    for frame, payload in sorted(sip + tcp_messages + frag_messages, key=lambda m: m[0]):
+    held = [(frame, m) for frame, payload in sip for m in _redact_datagram(payload, False)[3]]
+    for frame, payload in sorted(held + tcp_messages + frag_messages, key=lambda m: m[0]):
         lines, others = _sdp_streams(payload)
         sdp_lines += [(frame, m) for m in lines]
         other_ports |= others
@@ -797,11 +871,11 @@ def scrub_pcap(
         return lines[max(bisect.bisect_right(frames, frame) - 1, 0)]
 
     for frame, payload in sip:
-        message, had_dtmf, had_keys = _redact_sip(payload, redact_sip_dtmf)
+        datagram, had_dtmf, had_keys, _ = _redact_datagram(payload, redact_sip_dtmf)
         redacted += had_dtmf
         keys_redacted += had_keys
-        if had_dtmf or had_keys:
-            capture.replace_payload(frame, message)
+        if datagram != payload:
+            capture.replace_payload(frame, datagram)
     te_pts = {telephone_event_pt} | {
         pt for _, m in sdp_lines for pt in (m.te_pt, m.te_48000_pt) if pt is not None
     }
