@@ -845,6 +845,15 @@ def scrub_pcap(
     )
     redacted, keys_redacted = redacted + frag_dtmf, keys_redacted + frag_keys
     sip = [(frame, payload) for frame, payload in capture.sip_messages() if frame not in tcp_frames]
+    # SIP over UDP (and in HEP) redacted; the messages as captured kept, for their SDP.
+    held: list[tuple[int, bytes]] = []  # the messages as captured (HEP unwrapped)
+    for frame, payload in sip:
+        datagram, had_dtmf, had_keys, messages = _redact_datagram(payload, redact_sip_dtmf)
+        held += [(frame, m) for m in messages]
+        redacted += had_dtmf
+        keys_redacted += had_keys
+        if datagram != payload:
+            capture.replace_payload(frame, datagram)
     # Each port's m=audio lines in capture order: a long capture from a media relay reuses
     # its ports call after call, so a flow is read with the line given for its port last
     # before it began (or the first after, an SDP captured late). With the last line of
@@ -852,7 +861,6 @@ def scrub_pcap(
     # a later call on its port, and were dropped whole.
     sdp_lines: list[tuple[int, _SdpStream]] = []
     other_ports: set[int] = set()  # the SDP's video (and other media) ports
-    held = [(frame, m) for frame, payload in sip for m in _redact_datagram(payload, False)[3]]
     for frame, payload in sorted(held + tcp_messages + frag_messages, key=lambda m: m[0]):
         lines, others = _sdp_streams(payload)
         sdp_lines += [(frame, m) for m in lines]
@@ -870,12 +878,6 @@ def scrub_pcap(
         frames, lines = by_port[port]
         return lines[max(bisect.bisect_right(frames, frame) - 1, 0)]
 
-    for frame, payload in sip:
-        datagram, had_dtmf, had_keys, _ = _redact_datagram(payload, redact_sip_dtmf)
-        redacted += had_dtmf
-        keys_redacted += had_keys
-        if datagram != payload:
-            capture.replace_payload(frame, datagram)
     te_pts = {telephone_event_pt} | {
         pt for _, m in sdp_lines for pt in (m.te_pt, m.te_48000_pt) if pt is not None
     }
