@@ -1716,3 +1716,23 @@ def test_sip_in_hep_is_redacted_in_place(tmp_path: Path) -> None:
     assert got[2] == hep[2][:-packed] + b"X" * packed  # the compressed message, whole
     assert got[3].count(b"X") >= 172 and b"\xff" * 160 not in got[3]  # the audio is gone
     assert got[4:] == hep[4:]
+
+
+@pytest.mark.parametrize(("version", "v6"), [(1, False), (2, False), (2, True)])
+def test_sip_in_hep_version_1_and_2_is_redacted(tmp_path: Path, version: int, v6: bool) -> None:
+    """HEP versions 1 and 2 (Kamailio siptrace's default is 1): an 8-byte header, the
+    addresses, in version 2 a 12-byte time header, then the message."""
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    size = 16 if v6 else 4  # address bytes
+    info = _info("application/dtmf-relay", "Signal=7\r\nDuration=160\r\n")
+    head = bytes([version, 8 + 2 * size, 10 if v6 else 2, 17]) + struct.pack("!HH", 5060, 5060)
+    head += bytes(range(1, 1 + 2 * size))  # the two addresses
+    if version == 2:
+        head += struct.pack("<IIH2x", 1000, 0, 2001)  # seconds, microseconds, capture id
+    frames = [_frame("ethernet", _ip(A, B, 40123, 9060, head + info, False))]
+    _write_pcap(src, frames)
+    assert scrub_pcap(src, dst).sip_dtmf_redacted == 1
+    _, out = _read(dst)
+    ip, udp = _udp(1, out[0])
+    assert bytes(udp.data) == head + info.replace(b"Signal=7", b"Signal=X")
+    assert _checksum_ok(ip, udp)

@@ -81,8 +81,8 @@ void bind_capture(py::module_& m) {
                 return out;
             },
             "(frame index, payload) of each UDP datagram or TCP segment that starts a SIP "
-            "message, or UDP datagram that starts a HEP3 packet (Homer's encapsulation), in "
-            "capture order.")
+            "message, or UDP datagram that starts a HEP packet (Homer's encapsulation: HEP3, or "
+            "versions 1 and 2 holding SIP), in capture order.")
         .def(
             "sip_tcp_segments",
             [](const Capture& c) {

@@ -163,6 +163,15 @@ bool starts_sip(const std::uint8_t* p, std::size_t n) noexcept {
     return false;
 }
 
+// Where a SIP message starts in a HEP version 1 or 2 packet (Homer's older encapsulation,
+// Kamailio siptrace's default: version, header length, address family, protocol, ports,
+// addresses; version 2 then a 12-byte time header), or 0 when it is not one holding SIP.
+std::size_t hep2_sip_offset(const std::uint8_t* p, std::size_t n) noexcept {
+    if (n < 16 || (p[0] != 1 && p[0] != 2) || !((p[1] == 16 && p[2] == 2) || (p[1] == 40 && p[2] == 10))) return 0;
+    const std::size_t at = p[1] + (p[0] == 2 ? 12u : 0u);
+    return at < n && starts_sip(p + at, n - at) ? at : 0;
+}
+
 // SIP over TCP may send CRLF keep-alives (RFC 5626 §3.5.1) before a message.
 bool starts_sip_after_crlfs(const std::uint8_t* p, std::size_t n) noexcept {
     while (n >= 2 && p[0] == '\r' && p[1] == '\n') p += 2, n -= 2;
@@ -306,8 +315,9 @@ Capture::Capture(const std::string& path) {
         if (!fr.udp) continue;
         ++udp_frames_;
         const std::uint8_t* payload = bytes_.data() + fr.offset + fr.udp + 8;
-        if (starts_sip(payload, fr.payload_len) || (fr.payload_len >= 4 && std::memcmp(payload, "HEP3", 4) == 0)) {
-            sip_frames_.push_back(n);  // HEP3: Homer's encapsulation, which carries copies of SIP
+        if (starts_sip(payload, fr.payload_len) || (fr.payload_len >= 4 && std::memcmp(payload, "HEP3", 4) == 0) ||
+            hep2_sip_offset(payload, fr.payload_len) != 0) {
+            sip_frames_.push_back(n);  // HEP: Homer's encapsulation, which carries copies of SIP
             continue;
         }
         RtpHeader rtp;

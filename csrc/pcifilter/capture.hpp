@@ -91,7 +91,8 @@ public:
     std::size_t udp_frames() const noexcept { return udp_frames_; }
     // Frames that hold a SIP message (a request line or status line starts the UDP datagram
     // or the TCP segment's payload), or may hold one (a UDP datagram that starts a HEP3
-    // packet: Homer's encapsulation of captured SIP, for the caller to unwrap).
+    // packet, or a HEP version 1 or 2 packet holding SIP: Homer's encapsulation of captured
+    // SIP, for the caller to unwrap).
     const std::vector<std::uint32_t>& sip_frames() const noexcept { return sip_frames_; }
     // A frame's UDP or TCP payload as captured (else empty).
     std::pair<const std::uint8_t*, std::size_t> udp_payload(std::size_t frame) const;

@@ -434,7 +434,7 @@ class Capture:
         """
     def sip_messages(self) -> list[tuple[int, bytes]]:
         """
-        (frame index, payload) of each UDP datagram or TCP segment that starts a SIP message, or UDP datagram that starts a HEP3 packet (Homer's encapsulation), in capture order.
+        (frame index, payload) of each UDP datagram or TCP segment that starts a SIP message, or UDP datagram that starts a HEP packet (Homer's encapsulation: HEP3, or versions 1 and 2 holding SIP), in capture order.
         """
     def sip_tcp_segments(self) -> list[tuple[int, int, int, bytes, bool]]:
         """

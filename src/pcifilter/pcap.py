@@ -241,17 +241,33 @@ def _hep_chunks(packet: bytes) -> list[tuple[int, int, int]] | None:
     return chunks
 
 
+def _hep2_sip_offset(packet: bytes) -> int:
+    """Where a SIP message starts in a HEP version 1 or 2 packet (Kamailio siptrace's default:
+    version, header length 16 or 40 with the address family, protocol, ports, addresses;
+    version 2 then a 12-byte time header), else 0."""
+    if (
+        len(packet) < 16
+        or packet[0] not in (1, 2)
+        or (packet[1], packet[2]) not in ((16, 2), (40, 10))
+    ):
+        return 0
+    at = packet[1] + (12 if packet[0] == 2 else 0)
+    return at if _START_LINE.match(packet, at) else 0
+
+
 def _redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool, list[bytes]]:
-    """A UDP datagram that holds SIP, redacted (see _redact_sip): a SIP message, or a HEP3
-    packet whose captured message is redacted in place (same length). A HEP3 packet that
+    """A UDP datagram that holds SIP, redacted (see _redact_sip): a SIP message, a HEP
+    version 1 or 2 packet's, or a HEP3 packet whose captured message is redacted in place
+    (same length). A HEP3 packet that
     carries RTP (audio, which cannot be scrubbed out of its stream here) has it replaced
     whole, and so has a compressed message that holds a keypress or a key; one that cannot
     be read is redacted as text. Returns the datagram, whether keypresses and keys were in
     it, and the SIP messages it holds (for their SDP)."""
     chunks = _hep_chunks(payload)
     if chunks is None:
-        redacted, had_dtmf, had_keys = _redact_sip(payload, redact_dtmf)
-        return redacted, had_dtmf, had_keys, [payload]
+        at = _hep2_sip_offset(payload)  # 0: the datagram is the message
+        redacted, had_dtmf, had_keys = _redact_sip(payload[at:], redact_dtmf)
+        return payload[:at] + redacted, had_dtmf, had_keys, [payload[at:]]
     protocol = next((payload[at] for kind, at, n in chunks if kind == _HEP_PROTOCOL and n), None)
     out, messages = bytearray(payload), []
     dtmf = keys = False
@@ -664,6 +680,7 @@ class _Datagram:
             and (
                 bool(_START_LINE.match(self.payload.lstrip(b"\r\n")))
                 or self.payload.startswith(b"HEP3")
+                or _hep2_sip_offset(self.payload) > 0
             )
         )
 
