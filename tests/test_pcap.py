@@ -1736,3 +1736,92 @@ def test_sip_in_hep_version_1_and_2_is_redacted(tmp_path: Path, version: int, v6
     ip, udp = _udp(1, out[0])
     assert bytes(udp.data) == head + info.replace(b"Signal=7", b"Signal=X")
     assert _checksum_ok(ip, udp)
+
+
+def _paused_capture(path: Path, pcm: np.ndarray, cut: int, pause: int, elapsed: float) -> None:
+    """`pcm` as 20 ms PCMU packets captured every 20 ms, from RTP time `cut` (a multiple of
+    160) on `pause` clock units later in timestamp and `elapsed` seconds later in capture
+    time: a sender's pause when the two agree, a jump of its timestamps when they do not."""
+    sdp = SDP.format(a=A, port=40000)
+    frames = [
+        (
+            999.0,
+            _frame(
+                "ethernet", _ip(A, B, 5060, 5060, f"INVITE x SIP/2.0\r\n\r\n{sdp}".encode(), False)
+            ),
+        )
+    ]
+    for k in range(len(pcm) // 160):
+        after = 160 * k >= cut
+        rtp = RtpPacket(
+            0,
+            k == 0 or 160 * k == cut,  # a talkspurt's first packet
+            k,
+            1000 + 160 * k + (pause if after else 0),
+            0xA,
+            payload=pf.ulaw_encode(pcm[160 * k : 160 * k + 160]).tobytes(),
+        )
+        at = 1000.0 + 0.02 * k + (elapsed if after else 0.0)
+        frames.append((at, _frame("ethernet", _ip(A, B, 40000, 50000, rtp.serialize(), False))))
+    _write_timed(path, frames)
+
+
+def _capture_audio(path: Path, n: int, pause: int) -> np.ndarray:
+    """The PCMU audio of a `_paused_capture`'s output on its RTP timeline (from 1000)."""
+    y = np.zeros(n + pause, np.int16)
+    _, out = _read(path)
+    for fr in out[1:]:
+        p = RtpPacket.parse(bytes(_udp(1, fr)[1].data))
+        at = p.timestamp - 1000
+        y[at : at + len(p.payload)] = pf.ulaw_decode(p.payload)
+    return y
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "quiet_end", "kept"),
+    [(3.0, True, True), (0.0, True, False), (60.0, True, False), (3.0, False, False)],
+)
+def test_a_talkspurt_after_a_long_pause_in_a_capture_keeps_its_start(
+    tmp_path: Path, elapsed: float, quiet_end: bool, kept: bool
+) -> None:
+    """A G.711 sender that stops sending for 3 s (silence suppression, Cisco's default VAD):
+    its timestamps jump by over the filter's 2 s gap limit, which without a clock is taken
+    for a cut, its first 40 ms masked. A capture's times show the pause: the talkspurt after
+    it now passes bit-exact. A jump with no time passed (a splice), or with times that do
+    not match it, is still guarded; so is a pause that begins on sound (no VAD's hang-over:
+    a keypress may be cut)."""
+    rng = np.random.default_rng(5)
+    pcm = sg.white_noise(16000, -20, rng)  # two 1 s talkspurts of noise, the first
+    if quiet_end:
+        pcm[7200:8000] = sg.white_noise(800, -50, rng)  # ending quietly (a VAD's hang-over)
+    pcm = sg.to_int16(pcm)
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _paused_capture(src, pcm, 8000, 24000, elapsed)
+    scrub_pcap(src, dst)
+    y = _capture_audio(dst, len(pcm), 24000)
+    start = 8000 + 24000  # the second talkspurt, on the RTP timeline
+    sent = pf.ulaw_decode(pf.ulaw_encode(pcm[8000:8800]))
+    changed = int(np.count_nonzero(y[start : start + 800] != sent))
+    if kept:
+        assert changed == 0
+    else:
+        assert changed >= 300  # a cut's 40 ms guard
+
+
+@pytest.mark.parametrize("cut_ms", [0, 20, 40, 60, 80])
+def test_a_keypress_cut_by_a_long_pause_in_a_capture_leaves_nothing(
+    tmp_path: Path, cut_ms: int
+) -> None:
+    """The pause that a capture's times show is a pause to the filter, with a pause's guards:
+    a keypress cut anywhere by one of 3 s leaves nothing of it on either side."""
+    from leak import worst_window_db
+
+    x, spans = sg.keyed_sequence("5", 100, 100, -10, lead_ms=200)
+    pcm = sg.to_int16(x + sg.white_noise(len(x), -55, np.random.default_rng(2)))
+    cut = (spans[0][0] // 160 + cut_ms // 20) * 160
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _paused_capture(src, pcm, cut, 24000, 3.0)
+    scrub_pcap(src, dst)
+    y = _capture_audio(dst, len(pcm), 24000)
+    heard = np.concatenate([y[:cut], y[cut + 24000 :]])[: len(pcm)]
+    assert worst_window_db(heard, *spans[0], "5", -10) <= -40

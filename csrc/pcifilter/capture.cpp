@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -268,6 +269,43 @@ struct DumperCloser {
 };
 struct FileCloser {
     void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+};
+
+
+// A sender's pause as a capture shows it, for StreamFilter::advance (what a live relay's
+// timer does): a G.711 packet whose timestamp jumps on by more than the filter's gap limit
+// (2 s) since the last audio packet of its source, when the capture's clock moved on by as
+// much (within a fifth, and half a second of jitter). The filter then sees a pause (silence
+// suppression, hold) rather than a cut: the talkspurt after it keeps its first 40 ms, which a
+// cut's guard masks, and a pause's own guards hold. A jump with no time passed, or with times
+// that do not match, is still a cut, guarded.
+class PauseWitness {
+public:
+    explicit PauseWitness(const StreamFilterParams& params) : params_(params) {}
+
+    // Before `data` goes into the filter: where the clock reached, as an RTP timestamp, when
+    // the packet ends such a pause; false otherwise.
+    bool paused_until(std::int64_t ts_ns, const std::uint8_t* data, std::size_t len, std::uint32_t* until) noexcept {
+        RtpHeader h;
+        if (params_.opus() || parse_rtp(data, len, &h) != RtpDrop::None) return false;
+        const PayloadKind kind = params_.payload_types[h.payload_type];
+        if (kind != PayloadKind::Pcmu && kind != PayloadKind::Pcma) return false;
+        const bool same = have_ && h.ssrc == ssrc_;
+        const auto jump = static_cast<std::int64_t>(static_cast<std::int32_t>(h.timestamp - last_));
+        const double elapsed = static_cast<double>(ts_ns - last_ns_) * 8000e-9;  // clock units
+        have_ = true, ssrc_ = h.ssrc, last_ = h.timestamp, last_ns_ = ts_ns;
+        if (!same || jump <= static_cast<std::int64_t>(params_.max_gap_samples)) return false;
+        if (std::abs(elapsed - static_cast<double>(jump)) > static_cast<double>(jump) / 5 + kJitter) return false;
+        *until = h.timestamp - static_cast<std::uint32_t>(kJitter);
+        return true;
+    }
+
+private:
+    static constexpr std::int64_t kJitter = 4000;  // 500 ms at 8 kHz
+    const StreamFilterParams& params_;
+    bool have_ = false;
+    std::uint32_t ssrc_ = 0, last_ = 0;
+    std::int64_t last_ns_ = 0;
 };
 
 }  // namespace
@@ -655,8 +693,14 @@ FlowScrubResult Capture::scrub(const std::vector<std::size_t>& flow_indices, Str
     };
     std::uint8_t buf[StreamFilter::kMaxPacket];
     std::size_t len = 0;
+    PauseWitness pauses(params);
     for (std::uint32_t i : in) {
         const auto [payload, n] = udp_payload(i);
+        std::uint32_t until = 0;
+        if (pauses.paused_until(frames_[i].ts_ns, payload, n, &until)) {
+            filter.advance(until);
+            while (filter.pop(buf, &len)) place(buf, len);
+        }
         filter.push(payload, n);
         ++pushed;
         while (filter.pop(buf, &len)) place(buf, len);

@@ -314,7 +314,7 @@ private:
     std::uint16_t max_seq_ = 0;        // newest sequence number received
     bool audio_seen_ = false;          // audio came under ssrc_ (since the stream started)
     bool paused_ = false;              // advance() fed silence after the last audio ...
-    bool pause_in_mask_ = false;       // a mask held where the last pause began
+    int pause_guard_ms_ = 0;           // to mask after the last pause (see guard_pause)
     std::int64_t audio_end_ = 0;       // ... which ended there (timeline)
     // Telephone-events under an SSRC of their own beside the audio's (push_side_event).
     bool side_seen_ = false, side_same_sequence_ = false;
