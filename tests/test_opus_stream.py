@@ -131,9 +131,10 @@ def _masked_as(
     """`raw` through a filter that finds nothing itself (no window reaches its 0 dBm0 mask
     level) and masks exactly `masked` (RFC 7587 timestamps and durations, as `take_masked`
     gave them for another run), each asked for one look-ahead before its packet arrives;
-    decoded. Checks that it masked the same packets, but for a stream's first and last
-    20 ms: masked when loud (the edge guards, 15 ms), they may be here and not in the other
-    run, whose decoded audio differs a little in level there (no keypress is in either)."""
+    decoded. Checks that it masked the same packets, but for a stream's first 140 and last
+    20 ms: masked when they start on sound or end loud (the start guard, 120 ms; the edge
+    guards, 15 ms), they may be here and not in the other run, whose decoded audio differs a
+    little in level there (no keypress is in either)."""
     f = pf.RtpStreamFilter(
         opus_pt=PT, telephone_event_pt=-1, mask_min_level_dbm0=0.0, min_level_dbm0=0.0, **options
     )
@@ -149,7 +150,7 @@ def _masked_as(
     inner = [
         t
         for t in stamps
-        if (t - stamps[0]) & 0xFFFFFFFF >= 960 and (stamps[-1] - t) & 0xFFFFFFFF >= 960
+        if (t - stamps[0]) & 0xFFFFFFFF >= 48 * 140 and (stamps[-1] - t) & 0xFFFFFFFF >= 960
     ]
 
     def packets(spans: list[tuple[int, int]]) -> set[int]:  # those masked, 20 ms from the edges

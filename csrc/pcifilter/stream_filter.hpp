@@ -255,6 +255,7 @@ private:
     // while a mask holds).
     static constexpr int kEdgeGuardMs = 15;
     static constexpr int kCutGuardMs = 40;
+    static constexpr int kStartGuardMs = 120;  // a stream that starts on sound (feed_held)
     std::int64_t ms(int k) const noexcept { return std::int64_t{params_.scrub.sample_rate} * k / 1000; }
     bool celt_stream_ = false;  // the last Opus packet was CELT-only: replacements are too
     TelephoneEventTracker tracker_;
@@ -315,6 +316,7 @@ private:
     bool audio_seen_ = false;          // audio came under ssrc_ (since the stream started)
     bool paused_ = false;              // advance() fed silence after the last audio ...
     int pause_guard_ms_ = 0;           // to mask after the last pause (see guard_pause)
+    bool after_pause_ = false;         // this timeline began after a pause (restart)
     std::int64_t audio_end_ = 0;       // ... which ended there (timeline)
     // Telephone-events under an SSRC of their own beside the audio's (push_side_event).
     bool side_seen_ = false, side_same_sequence_ = false;
