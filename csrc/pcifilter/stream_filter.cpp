@@ -1087,8 +1087,8 @@ void StreamFilter::guard_pause(bool pause) noexcept {
     const bool sound = sound_at(pcm_.data(), n);
     if (pause) pause_guard_ms_ = sound ? kCutGuardMs : scrubber_.masks(fed_ - 1) ? kEdgeGuardMs : 0;
     const int rate = params_.scrub.sample_rate;
-    if (sound)
-        scrubber_.mask(fed_ - ms(kCutGuardMs), fed_ + scrubber_.ramp());
+    if (sound)  // a stream's end, as its start, once: a keypress's usual length
+        scrubber_.mask(fed_ - ms(pause ? kCutGuardMs : kStartGuardMs), fed_ + scrubber_.ramp());
     else if (keypress_at_edge(pcm_.data(), n, rate, true) || (opus_ && loud_at_edge(pcm_.data(), n, rate, true)) ||
              onset_at_end(pcm_.data(), n, rate))
         scrubber_.mask(fed_ - ms(kEdgeGuardMs), fed_ + scrubber_.ramp());
