@@ -180,11 +180,11 @@ bool starts_sip_after_crlfs(const std::uint8_t* p, std::size_t n) noexcept {
 }
 
 // SIP over WebSocket (RFC 7118): a TCP segment that starts the opening handshake (the
-// client's GET or the server's 101) naming the "sip" subprotocol, or one whose header block
-// the segment does not hold whole, or shorter than "GET " (the caller reads it reassembled,
-// and drops the connection when it is not SIP), or a WebSocket data
-// frame (RFC 6455 §5.2) whose payload, unmasked, starts a SIP message (a connection caught
-// after its handshake).
+// client's GET or the server's 101) naming the "sip" subprotocol, or may (its header block
+// not whole in the segment, or the segment shorter than "GET ": the caller reads it
+// reassembled, and leaves the connection alone when it is not SIP), or a WebSocket data frame
+// (RFC 6455 §5.2) whose payload, unmasked, starts a SIP message (a connection caught after
+// its handshake).
 bool starts_sip_over_websocket(const std::uint8_t* p, std::size_t n) noexcept {
     const auto lower = [](std::uint8_t c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
     const auto starts = [&](const char* s) {
@@ -270,7 +270,6 @@ struct DumperCloser {
 struct FileCloser {
     void operator()(std::FILE* f) const noexcept { std::fclose(f); }
 };
-
 
 // A sender's pause as a capture shows it, for StreamFilter::advance (what a live relay's
 // timer does): a G.711 packet whose timestamp jumps on by more than the filter's gap limit

@@ -18,7 +18,8 @@
 // audio never leaves: no leak). A new SSRC flushes the old stream and starts afresh, as does
 // a jump of the timestamps back (the newest packet by sequence number) or far on; while
 // filtering, the cut is masked on both sides (restart()), and so is a lost packet
-// (conceal_until()).
+// (conceal_until()), a pause that begins on sound, and a stream's start and end on sound
+// (guard_pause(), feed_held(): a keypress under speech may be cut there).
 // Malformed packets are counted by reason, never thrown; payload types the filter does not
 // know are dropped while filtering is on (they could carry a keypress).
 // Switching filtering on also removes telephone-events still held in the look-ahead queue
@@ -316,7 +317,7 @@ private:
     bool audio_seen_ = false;          // audio came under ssrc_ (since the stream started)
     bool paused_ = false;              // advance() fed silence after the last audio ...
     int pause_guard_ms_ = 0;           // to mask after the last pause (see guard_pause)
-    bool after_pause_ = false;         // this timeline began after a pause (restart)
+    bool after_pause_ = false;         // this timeline began after a quiet pause: no start guard
     std::int64_t audio_end_ = 0;       // ... which ended there (timeline)
     // Telephone-events under an SSRC of their own beside the audio's (push_side_event).
     bool side_seen_ = false, side_same_sequence_ = false;

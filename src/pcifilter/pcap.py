@@ -252,17 +252,16 @@ def _hep2_sip_offset(packet: bytes) -> int:
     ):
         return 0
     at = packet[1] + (12 if packet[0] == 2 else 0)
-    return at if _START_LINE.match(packet, at) else 0
+    return at if _START_LINE.match(packet[at:]) else 0  # (match(packet, at): no ^ there)
 
 
 def _redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool, list[bytes]]:
-    """A UDP datagram that holds SIP, redacted (see _redact_sip): a SIP message, a HEP
-    version 1 or 2 packet's, or a HEP3 packet whose captured message is redacted in place
-    (same length). A HEP3 packet that
-    carries RTP (audio, which cannot be scrubbed out of its stream here) has it replaced
-    whole, and so has a compressed message that holds a keypress or a key; one that cannot
-    be read is redacted as text. Returns the datagram, whether keypresses and keys were in
-    it, and the SIP messages it holds (for their SDP)."""
+    """A UDP datagram that holds SIP, redacted (see _redact_sip): a SIP message, or the one
+    a HEP packet holds, redacted in place (same length). A HEP3 packet that carries RTP
+    (audio, which cannot be scrubbed out of its stream here) has it replaced whole, and so
+    has a compressed message that holds a keypress or a key; one that cannot be read is
+    redacted as text. Returns the datagram, whether keypresses and keys were in it, and the
+    SIP messages it holds (for their SDP)."""
     chunks = _hep_chunks(payload)
     if chunks is None:
         at = _hep2_sip_offset(payload)  # 0: the datagram is the message
