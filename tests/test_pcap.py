@@ -1458,10 +1458,13 @@ def test_rtp_over_tcp_is_left_out(tmp_path: Path) -> None:
     assert heard(out) == 0 and out[-1] == web
 
 
-def _ws_frame(payload: bytes, key: bytes = b"", opcode: int = 1, fin: bool = True) -> bytes:
-    """One WebSocket frame (RFC 6455 §5.2), masked with `key` when given (a client's)."""
+def _ws_frame(
+    payload: bytes, key: bytes = b"", opcode: int = 1, fin: bool = True, rsv1: bool = False
+) -> bytes:
+    """One WebSocket frame (RFC 6455 §5.2), masked with `key` when given (a client's); RSV1
+    marks a compressed message (permessage-deflate, RFC 7692)."""
     n = len(payload)
-    head = bytes([(0x80 if fin else 0) | opcode])
+    head = bytes([(0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode])
     mask = 0x80 if key else 0
     if n < 126:
         head += bytes([mask | n])
@@ -1542,6 +1545,9 @@ def _websocket_capture(path: Path) -> tuple[list[bytes], dict[str, bytes]]:
     # caught mid-frame: a masked frame's tail, then INFOs in frames of their own
     late = b"Signal=9\r\n" + _ws_frame(texts["late"], b"\x55\x66\x77\x88")
     later = _ws_frame(texts["later"], b"\x12\x34\x56\x78")
+    deflate = zlib.compressobj(wbits=-15)  # raw DEFLATE, as permessage-deflate sends it
+    texts["deflated"] = deflate.compress(texts["later"]) + deflate.flush(zlib.Z_SYNC_FLUSH)[:-4]
+    later += _ws_frame(texts["deflated"], b"\x9a\xbc\xde\xf0", rsv1=True)
     frames.append(_tcp_frame(A, B, late, 5000, port=50999, dport=8080))
     frames.append(_tcp_frame(A, B, later, 5000 + len(late), port=50999, dport=8080))
     frames += _plain_rtp_frames()  # the SRTP stream the SDP declares
@@ -1574,7 +1580,10 @@ def test_sip_over_websocket_is_unmasked_redacted_and_masked_again(tmp_path: Path
     assert _ws_messages(payloads[5]) == [texts["reply"].replace(b"Signal=5", b"Signal=X")]
     assert payloads[6][:10] == b"X" * 10  # masked with a key the capture does not hold
     assert _ws_messages(payloads[6][10:]) == [texts["late"].replace(b"\r\n\r\n9", b"\r\n\r\nX")]
-    assert _ws_messages(payloads[7]) == [texts["later"].replace(b"Signal=8", b"Signal=X")]
+    assert _ws_messages(payloads[7]) == [  # a compressed message cannot be read: replaced
+        texts["later"].replace(b"Signal=8", b"Signal=X"),
+        b"X" * len(texts["deflated"]),
+    ]
 
 
 @pytest.mark.peer
