@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Per-packet cost of the C++ stream filter alone (no Python): 20 ms PCMU packets of 60 s of
+// The heap one stream filter holds (G.711 and Opus), then the per-packet cost of the C++
+// stream filter alone (no Python): 20 ms PCMU packets of 60 s of
 // audio, filtering on, best of 7; then the same speech with a keypress every 2 s sent as
 // RFC 4733 events (an update every 20 ms, the end packet three times, as a gateway sends
 // them: the events dropped, the sequence renumbered, the audio under them masked), and sent
@@ -8,10 +9,13 @@
 //   .venv/bin/python -m pcifilter.corpus --minutes 1 --out build/corpus
 //   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/stream_filter_bench.cpp csrc/pcifilter/*.cpp -lopus -lpcap -o build/sfbench
 //   build/sfbench build/corpus/speech-60s-seed0.raw
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <vector>
 
 #include "pcifilter/g711.hpp"
@@ -74,9 +78,26 @@ double best_ns(const bench::Packets& packets, StreamFilterParams params) {
 
 }  // namespace
 
+// Heap bytes one filter holds (glibc's count of bytes in use, over 100 filters): its packet
+// slots, output ring and buffers, and for Opus libopus's decoder and encoders.
+std::size_t bytes_per_filter(const StreamFilterParams& params) {
+    std::vector<std::unique_ptr<StreamFilter>> filters;
+    filters.reserve(100);
+    const std::size_t before = mallinfo2().uordblks;
+    for (int i = 0; i < 100; ++i) filters.push_back(std::make_unique<StreamFilter>(params));
+    return (mallinfo2().uordblks - before) / 100;
+}
+
 int main(int argc, char** argv) {
     const std::vector<std::int16_t> x = bench::speech_from_args(argc, argv);
     if (x.empty()) return 2;
+    PayloadTypeNumbers opus;
+    opus.pcmu = opus.pcma = opus.cn = -1;
+    opus.opus = 111;
+    StreamFilterParams opus_params;
+    opus_params.payload_types = payload_type_map(opus);
+    std::printf("memory: %zu bytes per G.711 stream filter, %zu per Opus one (sizeof %zu)\n",
+                bytes_per_filter(StreamFilterParams{}), bytes_per_filter(opus_params), sizeof(StreamFilter));
     const bench::Packets packets = bench::pcmu_packets(x);
     std::printf("stream filter: %.0f ns per 20 ms PCMU packet (C++ only, %zu packets)\n",
                 best_ns(packets, StreamFilterParams{}) / double(packets.size()), packets.size());
