@@ -1836,3 +1836,43 @@ def test_a_keypress_cut_by_a_long_pause_in_a_capture_leaves_nothing(
     y = _capture_audio(dst, len(pcm), 24000)
     heard = np.concatenate([y[:cut], y[cut + 24000 :]])[: len(pcm)]
     assert worst_window_db(heard, *spans[0], "5", -10) <= -40
+
+
+def test_sip_in_hep_over_tcp_is_redacted_in_place(tmp_path: Path) -> None:
+    """HEP over TCP (heplify, captagent): HEP3 packets one after another in the stream, cut
+    across segments anywhere; a connection caught inside a packet. Each packet's message is
+    redacted in place, and the bytes of the one whose start was not captured are looked at
+    as SIP with no headers to go by."""
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    sdp = SRTP_SDP.format(a=A, port=40000, key=KEY)
+    invite = f"INVITE sip:pay@{B} SIP/2.0\r\nContent-Type: application/sdp\r\n\r\n{sdp}".encode()
+    info = _info("application/dtmf-relay", "Signal=7\r\nDuration=160\r\n")
+    packets = [_hep3(invite), _hep3(info), _hep3(_info("application/dtmf", "4", 5))]
+    stream = b"".join(packets)
+    cuts = [0, 25, len(packets[0]) + 40, len(stream) - 7, len(stream)]  # inside each packet
+    frames = [
+        _tcp_frame(A, B, stream[a:b], 1 + a, port=40123, dport=9061)
+        for a, b in itertools.pairwise(cuts)
+    ]
+    # caught inside a packet (its first segment not captured), then a whole one
+    tail = _hep3(_info("application/dtmf-relay", "Signal=9\r\n", 6))[60:]
+    frames.append(_tcp_frame(A, B, tail, 500, port=40124, dport=9061))
+    frames.append(_tcp_frame(A, B, _hep3(info), 500 + len(tail), port=40124, dport=9061))
+    _write_pcap(src, frames + _plain_rtp_frames())
+    r = scrub_pcap(src, dst)
+    assert r.srtp_keys_redacted == 1 and r.sip_dtmf_redacted == 4
+    assert [s.encrypted for s in r.streams] == [True]  # the SDP in HEP over TCP was read
+    _, out = _read(dst)
+    tcp = [fr for fr in out if isinstance(dpkt.ethernet.Ethernet(fr).data.data, dpkt.tcp.TCP)]
+    assert [len(fr) for fr in tcp] == [len(fr) for fr in frames]
+    assert all(_tcp_checksum_ok(fr) for fr in tcp)
+    data = [bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in tcp]
+    assert b"".join(data[:4]) == b"".join(
+        [
+            _hep3(invite.replace(KEY.encode(), b"X" * len(KEY))),
+            _hep3(info.replace(b"Signal=7", b"Signal=X")),
+            _hep3(_info("application/dtmf", "X", 5)),
+        ]
+    )
+    assert data[4] == tail.replace(b"Signal=9", b"Signal=X")
+    assert data[5] == _hep3(info.replace(b"Signal=7", b"Signal=X"))

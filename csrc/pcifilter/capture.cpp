@@ -577,7 +577,8 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         if (added) carries_sip.push_back(false);
         const std::uint8_t* payload = b + f.tcp + f.tcp_header;
         const bool websocket = starts_sip_over_websocket(payload, f.payload_len);
-        if (websocket || starts_sip_after_crlfs(payload, f.payload_len)) carries_sip[it->second] = true;
+        const bool hep = f.payload_len >= 4 && std::memcmp(payload, "HEP3", 4) == 0;  // HEP over TCP
+        if (websocket || hep || starts_sip_after_crlfs(payload, f.payload_len)) carries_sip[it->second] = true;
         all.push_back({i, it->second, be32(b + f.tcp + 4), payload, f.payload_len, websocket});
     }
     std::vector<TcpSegment> out;

@@ -405,7 +405,9 @@ def _sip_over_tcp(
             for run, at in ws_starts
             if at
         )
-        if not websocket and not any(_START_LINE.match(p.lstrip(b"\r\n")) for _, _, p in segments):
+        hep = any(p.startswith(b"HEP3") for _, _, p in segments)  # HEP over TCP
+        sip = any(_START_LINE.match(p.lstrip(b"\r\n")) for _, _, p in segments)
+        if not (websocket or hep or sip):
             continue  # an HTTP connection whose request or reply headers span segments
         masked = any(
             p.startswith(b"GET ") or (len(p) > 1 and p[1] & 0x80)
@@ -415,6 +417,16 @@ def _sip_over_tcp(
         for run, at in ws_starts:
             start = run[0][0]
             stream = _assemble(run, start)
+            if hep and not websocket:
+                packets = [off - start for off, _, p in run if p.startswith(b"HEP3")]
+                redacted, found, had_dtmf, had_keys = _redact_hep_stream(
+                    stream, packets, redact_dtmf
+                )
+                messages += [(_completed_in(run, end), message) for end, message in found]
+                dtmf += had_dtmf
+                keys += had_keys
+                _put_back(capture, run, redacted, start)
+                continue
             if websocket:
                 redacted, found, had_dtmf, had_keys = _redact_websocket(
                     stream, at, masked, redact_dtmf
@@ -586,6 +598,47 @@ def _redact_websocket(
         dtmf += had_dtmf
         keys += had_keys
         redacted[:first] = orphan
+    return redacted, found, dtmf, keys
+
+
+def _redact_hep_stream(
+    stream: bytearray, candidates: list[int], redact_dtmf: bool
+) -> tuple[bytearray, list[tuple[int, bytes]], int, int]:
+    """HEP3 packets one after another in a TCP stream (heplify and captagent send HEP over
+    TCP too), each redacted in place as one in a datagram is (_redact_datagram), from each
+    of `candidates` (segments that start a HEP3 packet) on while their lengths chain. The
+    bytes no packet holds (the tail of one whose start was not captured, one cut by the
+    capture's end) are redacted as SIP with no headers to go by. Returns the stream, the SIP
+    messages with the offset each ended at (for their SDP), and how many had keypresses and
+    keys."""
+    redacted = bytearray(stream)
+    found: list[tuple[int, bytes]] = []
+    dtmf = keys = 0
+    loose: list[tuple[int, int]] = []  # what no packet holds
+    at = 0
+    for candidate in sorted(candidates):
+        if candidate < at:
+            continue  # inside a packet read already
+        loose.append((at, candidate))
+        at = candidate
+        while stream.startswith(b"HEP3", at) and at + 6 <= len(stream):
+            total = int.from_bytes(stream[at + 4 : at + 6], "big")
+            if total < 6 or at + total > len(stream):
+                break
+            packet = bytes(stream[at : at + total])
+            new, had_dtmf, had_keys, held = _redact_datagram(packet, redact_dtmf)
+            redacted[at : at + total] = new
+            found += [(at + total, message) for message in held]
+            dtmf += had_dtmf
+            keys += had_keys
+            at += total
+    loose.append((at, len(stream)))
+    for a, b in loose:
+        if b > a:
+            part, had_dtmf, had_keys = _redact_orphan(bytes(stream[a:b]), redact_dtmf)
+            redacted[a:b] = part
+            dtmf += had_dtmf
+            keys += had_keys
     return redacted, found, dtmf, keys
 
 
