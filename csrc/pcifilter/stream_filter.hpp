@@ -252,11 +252,9 @@ private:
     std::size_t passed_next_ = 0;
     // While filtering, masked whatever is there: the detector finds 15 ms of a keypress and
     // more, so 15 ms on each side of a lost packet and at a stream's start (when it starts
-    // like a keypress); 40 ms after a cut that may fall in a keypress (a restart, or a loss
-    // while a mask holds).
-    static constexpr int kEdgeGuardMs = 15;
+    // like a keypress: kEdgeGuardMs, edges.hpp; 120 ms on sound, kEdgeOnSoundMs); 40 ms after
+    // a cut that may fall in a keypress (a restart, or a loss while a mask holds).
     static constexpr int kCutGuardMs = 40;
-    static constexpr int kStartGuardMs = 120;  // a stream that starts on sound (feed_held)
     std::int64_t ms(int k) const noexcept { return std::int64_t{params_.scrub.sample_rate} * k / 1000; }
     bool celt_stream_ = false;  // the last Opus packet was CELT-only: replacements are too
     TelephoneEventTracker tracker_;
