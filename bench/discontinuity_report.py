@@ -18,7 +18,8 @@ relative to the tone; -300 is digital silence) and packets lost, for
 `--under-speech [N]`: N (400) random keypresses (-25 to -5 dBm0 a tone, 40-120 ms) under
 speech at -20 dBm0, each cut anywhere by a pause of 1 s, 2.1 s and 3 s (the sequence running
 on), given at once and advanced live, against the same keypresses with no pause
-(`under_speech`).
+(`under_speech`); streams that start or end in a keypress under speech; the core scrubber
+given signals that do (`core_edges`); natural pauses' cost.
 """
 
 from __future__ import annotations
@@ -320,6 +321,37 @@ def edges_under_speech(n: int) -> None:
         print(f"| under speech, a stream that {edge} 1-40 ms | {n} | {leaks} | {worst:.1f} |")
 
 
+def core_edges(n: int) -> None:
+    """The core scrubber (`pf.scrub`: WAV files, batches, `StreamScrubber`) given a signal
+    that starts in a keypress's last 1-40 ms or ends in its first, over silence, line noise
+    and speech: how many let a 10 ms window of it out above -40 dB."""
+    from leak import background
+
+    for bg in ("silence", "line_noise", "speech"):
+        rng = np.random.default_rng(3)
+        leaks = {"start": 0, "end": 0}
+        for _ in range(n):
+            digit = "0123456789*#"[rng.integers(12)]
+            duration = int(rng.integers(40, 121))
+            level = float(rng.uniform(-25, -5))
+            x, spans = sg.keyed_sequence(digit, duration, 100, level, lead_ms=200)
+            full = x + background(bg, len(x), rng)
+            s, e = spans[0]
+            part = 8 * int(rng.integers(1, 41))
+            for edge in leaks:
+                if edge == "start":
+                    pcm, span = sg.to_int16(full[e - part :]), (0, part)
+                else:
+                    pcm, span = sg.to_int16(full[: s + part]), (s, s + part)
+                y = np.concatenate([pf.scrub(pcm).audio, np.zeros(160, np.int16)])
+                leaks[edge] += worst_window_db(y, *span, digit, level) > -40
+        for edge, count in leaks.items():
+            where = (
+                "starts in a keypress's last" if edge == "start" else "ends in a keypress's first"
+            )
+            print(f"| core, over {bg}, a signal that {where} 1-40 ms | {n} | {count} | |")
+
+
 def natural_pauses() -> None:
     """What the pause guards cost where no keypress is: 2 minutes of espeak-ng speech sent
     as a sender with an energy VAD sends it (20 ms frames above the 35th percentile of
@@ -386,6 +418,7 @@ def main() -> None:
         at = sys.argv.index("--under-speech") + 1
         under_speech(int(sys.argv[at]) if at < len(sys.argv) else 400)
         edges_under_speech(int(sys.argv[at]) if at < len(sys.argv) else 400)
+        core_edges(int(sys.argv[at]) if at < len(sys.argv) else 400)
         natural_pauses()
         return
     bursts((1,), 6)

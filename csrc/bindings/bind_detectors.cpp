@@ -81,6 +81,7 @@ void bind_detectors(py::module_& m) {
         .def_readwrite("lead_ms", &P::lead_ms)
         .def_readwrite("hangover_ms", &P::hangover_ms)
         .def_readwrite("mask_tones", &P::mask_tones)
+        .def_readwrite("guard_edges", &P::guard_edges)
         .def_readwrite("tones", &P::tones)
         .def_property("mode",
                       [](const P& p) {

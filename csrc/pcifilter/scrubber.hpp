@@ -39,6 +39,11 @@ struct ScrubberParams {
     double lead_ms = -1.0;
     double hangover_ms = 5.0;  // beyond the detector's 5 ms guard
     bool mask_tones = false;   // also mask the configured (non-DTMF) tones
+    // While masking, a stream that starts or ends on sound has its first or last 120 ms
+    // masked, and one that starts or ends like a keypress its first or last 15 ms (edges.hpp:
+    // a file or stream cut in a keypress leaves parts too short for the detector). The RTP
+    // stream filter guards its own edges, pauses and restarts, and turns this off.
+    bool guard_edges = true;
     MaskerParams masker;
     DtmfParams dtmf;
     std::vector<ToneSpec> tones;  // empty: no tone detection
@@ -111,6 +116,10 @@ private:
     // Detection of one piece (ending at most on a sub-block boundary): events and requests.
     void detect_piece(const std::int16_t* in, std::size_t n) noexcept;
     void set_aside(const MaskRequest& r) noexcept;
+    // The edge guards (ScrubberParams::guard_edges): the start's once its first samples are
+    // in (before any of them is output), the end's at flush.
+    void guard_start(const std::int16_t* in, std::size_t n) noexcept;
+    void guard_end() noexcept;
     std::pair<std::int64_t, std::int64_t> input_span(const MaskRequest& r) const noexcept;
     void forward(std::size_t first_event) noexcept;
 

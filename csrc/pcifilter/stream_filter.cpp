@@ -107,6 +107,7 @@ constexpr double kOpusTailMs = 10.0;
 
 ScrubberParams scrubber_params(const StreamFilterParams& p) {
     ScrubberParams s = p.scrub;
+    s.guard_edges = false;  // the filter guards a stream's edges, pauses and restarts itself
     if (p.opus()) s.hangover_ms = std::min(s.hangover_ms + kOpusTailMs, 200.0);
     return s;
 }

@@ -122,6 +122,7 @@ class Config:
     Every tunable of one stream. Checked when a stream is built.
     """
 
+    guard_edges: bool
     mask_tones: bool
     mode: str
     def __init__(self) -> None: ...

@@ -26,6 +26,7 @@ OPTIONS: tuple[str, ...] = (
     "lead_ms",
     "hangover_ms",
     "mask_tones",
+    "guard_edges",
     "mode",
     "tone_hz",
     "tone_dbm0",
