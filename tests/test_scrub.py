@@ -310,3 +310,21 @@ def test_edge_guards_mask_only_a_signal_s_edges_and_can_be_turned_off() -> None:
     assert (not np.array_equal(guarded.audio[:edge], plain.audio[:edge])) == loud
     quiet = sg.to_int16(sg.white_noise(8000, -60, np.random.default_rng(1)))
     assert np.array_equal(pf.scrub(quiet).audio, quiet)
+
+
+@pytest.mark.parametrize("rate", [16000, 48000])
+def test_edge_guards_cover_a_cut_keypress_at_other_rates(rate: int) -> None:
+    """At 16 and 48 kHz too, a signal that starts in a keypress's last 1-40 ms or ends in its
+    first has that part masked whole."""
+    rng = np.random.default_rng(rate)
+    for i in range(16):
+        t = sg.dtmf(
+            sg.DIGITS[i], float(rng.uniform(40, 120)), float(rng.uniform(-25, -5)), sample_rate=rate
+        )
+        x = np.concatenate([np.zeros(rate // 5), t, np.zeros(rate // 5)])
+        x = sg.to_int16(x + sg.white_noise(len(x), -55, rng))
+        s, e = rate // 5, rate // 5 + len(t)
+        part = int(rng.integers(1, 41)) * rate // 1000
+        starts, ends = x[e - part :], x[: s + part]
+        assert masked(pf.scrub(starts, rate).spans, len(starts))[:part].all()
+        assert masked(pf.scrub(ends, rate).spans, len(ends))[s:].all()
