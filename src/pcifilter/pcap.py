@@ -397,14 +397,15 @@ def _sip_over_tcp(
                 runs.append([seg])
         # SIP over WebSocket: a segment starts its handshake or a frame that holds SIP. Its
         # frames are masked when it is a client's (RFC 6455 §5.3).
-        ws_starts = [
-            (run, [off - run[0][0] for off, f, _ in run if f in websocket_frames]) for run in runs
+        streams = [
+            (
+                run,
+                _assemble(run, run[0][0]),
+                [off - run[0][0] for off, f, _ in run if f in websocket_frames],
+            )
+            for run in runs
         ]
-        websocket = any(
-            _websocket_start(_assemble(run, run[0][0]), at) is not None
-            for run, at in ws_starts
-            if at
-        )
+        websocket = any(_websocket_start(stream, at) is not None for _, stream, at in streams if at)
         hep = any(p.startswith(b"HEP3") for _, _, p in segments)  # HEP over TCP
         sip = any(_START_LINE.match(p.lstrip(b"\r\n")) for _, _, p in segments)
         if not (websocket or hep or sip):
@@ -414,55 +415,55 @@ def _sip_over_tcp(
             for f, _, p in segments
             if f in websocket_frames
         )
-        for run, at in ws_starts:
+        for run, stream, at in streams:
             start = run[0][0]
-            stream = _assemble(run, start)
-            if hep and not websocket:
-                packets = [off - start for off, _, p in run if p.startswith(b"HEP3")]
-                redacted, found, had_dtmf, had_keys = _redact_hep_stream(
-                    stream, packets, redact_dtmf
-                )
-                messages += [(_completed_in(run, end), message) for end, message in found]
-                dtmf += had_dtmf
-                keys += had_keys
-                _put_back(capture, run, redacted, start)
-                continue
             if websocket:
-                redacted, found, had_dtmf, had_keys = _redact_websocket(
-                    stream, at, masked, redact_dtmf
-                )
-                messages += [(_completed_in(run, end), message) for end, message in found]
-                dtmf += had_dtmf
-                keys += had_keys
-                _put_back(capture, run, redacted, start)
-                continue
-
-            redacted = bytearray(stream)
-            # Before the first message start: the tail of a message whose start was not
-            # captured (a long-lived connection caught mid-message).
-            first = _START_LINE.search(stream)
-            orphan = first.start() if first else len(stream)
-            if stream[:orphan].strip(b"\r\n"):
-                # Its SDP lines, if any, still count.
-                messages.append((_completed_in(run, orphan), bytes(stream[:orphan])))
-                if redact_dtmf:
-                    for a, b in _orphan_dtmf_spans(bytes(stream[:orphan])):
-                        redacted[a:b] = b"X" * (b - a)
-                    dtmf += redacted[:orphan] != stream[:orphan]
-            for a, b in _message_spans(bytes(stream[orphan:])):
-                a, b = a + orphan, b + orphan
-                message = bytes(stream[a:b])
-                messages.append((_completed_in(run, b), message))
-                redacted[a:b], had_dtmf, had_keys = _redact_sip(message, redact_dtmf)
-                dtmf += had_dtmf
-                keys += had_keys
-            # Keys in a part whose message start was not captured have no headers to go by.
-            no_keys = sip_without_srtp_keys(b"\r\n\r\n" + bytes(redacted))
-            if no_keys is not None:
-                redacted[:] = no_keys[4:]
-                keys += 1
+                result = _redact_websocket(stream, at, masked, redact_dtmf)
+            elif hep:
+                packets = [off - start for off, _, p in run if p.startswith(b"HEP3")]
+                result = _redact_hep_stream(stream, packets, redact_dtmf)
+            else:
+                result = _redact_sip_stream(stream, redact_dtmf)
+            redacted, found, had_dtmf, had_keys = result
+            messages += [(_completed_in(run, end), message) for end, message in found]
+            dtmf += had_dtmf
+            keys += had_keys
             _put_back(capture, run, redacted, start)
     return frames, messages, dtmf, keys
+
+
+def _redact_sip_stream(
+    stream: bytearray, redact_dtmf: bool
+) -> tuple[bytearray, list[tuple[int, bytes]], int, int]:
+    """A run of SIP over TCP cut into messages by Content-Length, each redacted as over UDP;
+    before its first message start, the tail of a message whose start was not captured (a
+    long-lived connection caught mid-message): keypresses in any body form; keys anywhere
+    in a part with no headers to go by. Returns the stream, the messages as captured with
+    the offset each ended at (for their SDP; the tail's SDP lines count too), and how many
+    had keypresses and keys."""
+    redacted = bytearray(stream)
+    found: list[tuple[int, bytes]] = []
+    dtmf = keys = 0
+    first = _START_LINE.search(stream)
+    orphan = first.start() if first else len(stream)
+    if stream[:orphan].strip(b"\r\n"):
+        found.append((orphan, bytes(stream[:orphan])))
+        if redact_dtmf:
+            for a, b in _orphan_dtmf_spans(bytes(stream[:orphan])):
+                redacted[a:b] = b"X" * (b - a)
+            dtmf += redacted[:orphan] != stream[:orphan]
+    for a, b in _message_spans(bytes(stream[orphan:])):
+        a, b = a + orphan, b + orphan
+        message = bytes(stream[a:b])
+        found.append((b, message))
+        redacted[a:b], had_dtmf, had_keys = _redact_sip(message, redact_dtmf)
+        dtmf += had_dtmf
+        keys += had_keys
+    no_keys = sip_without_srtp_keys(b"\r\n\r\n" + bytes(redacted))
+    if no_keys is not None:
+        redacted[:] = no_keys[4:]
+        keys += 1
+    return redacted, found, dtmf, keys
 
 
 # SIP over WebSocket (RFC 7118; WebRTC clients such as JsSIP send keypresses in SIP INFO):
