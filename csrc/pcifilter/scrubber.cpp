@@ -114,37 +114,39 @@ void Scrubber::process(const std::int16_t* in, std::int16_t* out, std::size_t n)
     run(in, out, n);
 }
 
+namespace {
+// How much of a stream's first (`at_end`: last) audio x[0, n) to mask: all a keypress could
+// be when it is on sound; 15 ms when it is loud or like a keypress (once per stream, so a
+// loud 2.5 ms is enough: a keypress's last 1-2 ms alone are too few to tell by their
+// frequencies); else nothing.
+int edge_guard_ms(const std::int16_t* x, std::size_t n, int rate, bool at_end) noexcept {
+    if (sound_at(x, n)) return kEdgeOnSoundMs;
+    if (loud_at_edge(x, n, rate, at_end) || keypress_at_edge(x, n, rate, at_end)) return kEdgeGuardMs;
+    return 0;
+}
+}  // namespace
+
 void Scrubber::guard_start(const std::int16_t* in, std::size_t n) noexcept {
     // Decided on the first 10 ms (no more than the delay line holds, so that it is made before
     // any of them is output, however the input is chunked): the samples consumed so far are
     // still in the delay line, the rest come from this call.
     const int rate = params_.sample_rate;
-    const auto head = static_cast<std::int64_t>(std::min(rate / 100, delay()));
+    const auto head = std::min(ms(10), std::int64_t{delay()});
     if (head == 0 || consumed_ >= head || consumed_ + static_cast<std::int64_t>(n) < head) return;
     std::array<std::int16_t, 480> first{};  // 10 ms at 48 kHz
     const auto had = static_cast<std::size_t>(consumed_);
     masker_.recent_input(first.data(), had);
     std::copy_n(in, static_cast<std::size_t>(head) - had, first.data() + had);
-    const auto m = static_cast<std::size_t>(head);
-    const auto ms = [&](int k) { return std::int64_t{rate} * k / 1000; };
-    // Once per stream, so a loud first 2.5 ms is enough for the short guard (a keypress's
-    // last 1-2 ms alone are too few to tell by their frequencies).
-    if (sound_at(first.data(), m))
-        mask(0, ms(kEdgeOnSoundMs));
-    else if (loud_at_edge(first.data(), m, rate, false) || keypress_at_edge(first.data(), m, rate, false))
-        mask(0, ms(kEdgeGuardMs));
+    if (const int guard = edge_guard_ms(first.data(), static_cast<std::size_t>(head), rate, false))
+        mask(0, ms(guard));
 }
 
 void Scrubber::guard_end() noexcept {
     // The last 10 ms, still in the delay line (its part not output yet is what can be masked).
     const int rate = params_.sample_rate;
     std::array<std::int16_t, 480> last{};
-    const std::size_t m = recent_input(last.data(), static_cast<std::size_t>(rate / 100));
-    const auto ms = [&](int k) { return std::int64_t{rate} * k / 1000; };
-    if (sound_at(last.data(), m))
-        mask(consumed_ - ms(kEdgeOnSoundMs), consumed_ + ramp());
-    else if (loud_at_edge(last.data(), m, rate, true) || keypress_at_edge(last.data(), m, rate, true))
-        mask(consumed_ - ms(kEdgeGuardMs), consumed_ + ramp());
+    const std::size_t m = recent_input(last.data(), static_cast<std::size_t>(ms(10)));
+    if (const int guard = edge_guard_ms(last.data(), m, rate, true)) mask(consumed_ - ms(guard), consumed_ + ramp());
 }
 
 void Scrubber::analyse(const std::int16_t* in, std::size_t n) noexcept { run(in, nullptr, n); }

@@ -120,6 +120,7 @@ private:
     // in (before any of them is output), the end's at flush.
     void guard_start(const std::int16_t* in, std::size_t n) noexcept;
     void guard_end() noexcept;
+    std::int64_t ms(int k) const noexcept { return std::int64_t{params_.sample_rate} * k / 1000; }
     std::pair<std::int64_t, std::int64_t> input_span(const MaskRequest& r) const noexcept;
     void forward(std::size_t first_event) noexcept;
 
