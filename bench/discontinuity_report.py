@@ -255,23 +255,32 @@ def opus_cases() -> None:
             )
 
 
+def _random_keypress(
+    rng: np.random.Generator, bg: str
+) -> tuple[np.ndarray, tuple[int, int], str, float]:
+    """A random keypress (any digit but A-D, 40-120 ms, -25 to -5 dBm0 a tone) 200 ms into
+    `bg` at -20 dBm0 (leak.background): the sum, not yet rounded, its span, digit and level."""
+    from leak import background
+
+    digit = "0123456789*#"[rng.integers(12)]
+    duration = int(rng.integers(40, 121))
+    level = float(rng.uniform(-25, -5))
+    x, spans = sg.keyed_sequence(digit, duration, 100, level, lead_ms=200)
+    return x + background(bg, len(x), rng), spans[0], digit, level
+
+
 def under_speech(n: int) -> None:
     """Keypresses under speech cut by a sender's pause: how many keep a 10 ms window above
     -40 dB in what is heard (the pause taken out), given at once and advanced live (20 ms
     jitter allowance), against the same keypresses with no pause."""
-    from leak import background
     from test_stream_filter import _live
 
     for pause in (8000, 16800, 24000):
         rng = np.random.default_rng(7)
         leaks = {"given at once": 0, "advanced live": 0, "no pause": 0}
         for _ in range(n):
-            digit = "0123456789*#"[rng.integers(12)]
-            duration = int(rng.integers(40, 121))
-            level = float(rng.uniform(-25, -5))
-            x, spans = sg.keyed_sequence(digit, duration, 100, level, lead_ms=200)
-            pcm = sg.to_int16(x + background("speech", len(x), rng))
-            s, e = spans[0]
+            x, (s, e), digit, level = _random_keypress(rng, "speech")
+            pcm = sg.to_int16(x)
             cut = int(s + rng.integers(0, e - s)) // 160 * 160
             raw = _paused(_packets(pcm), 5000, cut, pause)
             for how in leaks:
@@ -294,18 +303,11 @@ def edges_under_speech(n: int) -> None:
     """Streams that start in a keypress's last 1-40 ms (from the packet boundary before), or
     end in its first 1-40 ms (to the packet boundary after), under speech at -20 dBm0: how
     many let a 10 ms window of it out above -40 dB."""
-    from leak import background
-
     for at_end in (False, True):
         rng = np.random.default_rng(3)
         leaks, worst = 0, -300.0
         for _ in range(n):
-            digit = "0123456789*#"[rng.integers(12)]
-            duration = int(rng.integers(40, 121))
-            level = float(rng.uniform(-25, -5))
-            x, spans = sg.keyed_sequence(digit, duration, 100, level, lead_ms=200)
-            full = x + background("speech", len(x), rng)
-            s, e = spans[0]
+            full, (s, e), digit, level = _random_keypress(rng, "speech")
             part = 8 * int(rng.integers(1, 41))
             if at_end:
                 end = (s + part + 159) // 160 * 160
@@ -325,18 +327,11 @@ def core_edges(n: int) -> None:
     """The core scrubber (`pf.scrub`: WAV files, batches, `StreamScrubber`) given a signal
     that starts in a keypress's last 1-40 ms or ends in its first, over silence, line noise
     and speech: how many let a 10 ms window of it out above -40 dB."""
-    from leak import background
-
     for bg in ("silence", "line_noise", "speech"):
         rng = np.random.default_rng(3)
         leaks = {"start": 0, "end": 0}
         for _ in range(n):
-            digit = "0123456789*#"[rng.integers(12)]
-            duration = int(rng.integers(40, 121))
-            level = float(rng.uniform(-25, -5))
-            x, spans = sg.keyed_sequence(digit, duration, 100, level, lead_ms=200)
-            full = x + background(bg, len(x), rng)
-            s, e = spans[0]
+            full, (s, e), digit, level = _random_keypress(rng, bg)
             part = 8 * int(rng.integers(1, 41))
             for edge in leaks:
                 if edge == "start":
