@@ -6,6 +6,8 @@ numbers stay contiguous and UDP checksums valid."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import itertools
 import os
 import shutil
@@ -13,6 +15,7 @@ import socket
 import struct
 import subprocess
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import dpkt
@@ -839,6 +842,8 @@ def test_other_sip_bodies_are_left_alone() -> None:
     assert sip_without_dtmf(_info("application/sdp", SDP.format(a=A, port=4000))) is None
     assert sip_without_dtmf(b"BYE sip:x SIP/2.0\r\nCSeq: 3 BYE\r\n\r\n") is None
     assert sip_without_dtmf(_info("application/dtmf-relay", "Duration=160\r\n")) is None
+    # a multipart body whose delimiter never comes (scrub_pcap raised a ValueError on it)
+    assert sip_without_dtmf(_info('multipart/mixed;boundary="b1"', "no delimiter\r\n")) is None
 
 
 def test_capture_with_sip_info_dtmf_leaves_no_digit(tmp_path: Path) -> None:
@@ -1082,6 +1087,219 @@ def test_srtp_streams_are_left_out_and_their_keys_redacted(tmp_path: Path) -> No
     kept_udp = [u for _, u in (_udp(1, fr) for fr in kept)]
     assert [bytes(u.data) for u in kept_udp if u.sport in (40000, 50000)] == srtp  # as they were
     assert not any(KEY.encode() in bytes(u.data) for u in kept_udp)
+
+
+def _coded_info(ctype: str, coding: str, body: bytes) -> bytes:
+    head = (
+        f"INFO sip:pay@{B} SIP/2.0\r\nCSeq: 2 INFO\r\nContent-Type: {ctype}\r\n{coding}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    c = zlib.compressobj(wbits=-15)
+    return c.compress(data) + c.flush()
+
+
+CODINGS = [
+    ("Content-Encoding: gzip\r\n", gzip.compress),
+    ("e: deflate\r\n", zlib.compress),  # the compact form; zlib's format, as HTTP has it
+    ("Content-Encoding: deflate\r\n", _raw_deflate),  # raw deflate, as some send it
+    ("Content-Encoding: identity, gzip\r\n", gzip.compress),
+    (
+        "Content-Encoding: gzip\r\nContent-Encoding: gzip\r\n",
+        lambda b: gzip.compress(gzip.compress(b)),
+    ),
+]
+
+
+@pytest.mark.parametrize(("coding", "compress"), CODINGS)
+def test_keypresses_and_keys_in_a_coded_sip_body_are_redacted(
+    coding: str, compress: Callable[[bytes], bytes]
+) -> None:
+    """A body sent with a Content-Encoding (RFC 3261 §20.12: gzip) holds its keypresses and
+    keys compressed, where no pattern finds them: they were written as they were. Such a body
+    is read decoded and replaced whole (same length) when it holds one; one without stays."""
+    from pcifilter.pcap import sip_without_dtmf, sip_without_srtp_keys
+
+    for ctype, plain, redact in [
+        ("application/dtmf-relay", b"Signal=4\r\nDuration=160\r\n", sip_without_dtmf),
+        ("application/dtmf", b"4\r\n", sip_without_dtmf),
+        ("text/plain", b"Signal=4\r\n", sip_without_dtmf),  # by its form, as when plain
+        (
+            "application/sdp",
+            SRTP_SDP.format(a=A, port=4000, key=KEY).encode(),
+            sip_without_srtp_keys,
+        ),
+    ]:
+        body = compress(plain)
+        message = _coded_info(ctype, coding, body)
+        out = redact(message)
+        assert out == message[: -len(body)] + b"X" * len(body), ctype
+    sdp = compress(SDP.format(a=A, port=4000).encode())
+    assert sip_without_dtmf(_coded_info("application/sdp", coding, sdp)) is None
+    assert sip_without_srtp_keys(_coded_info("application/sdp", coding, sdp)) is None
+
+
+def test_a_coded_sip_body_that_cannot_be_read_is_replaced_whole() -> None:
+    """What it holds is unknown: an unknown coding, a corrupt stream, one that decodes to more
+    than 1 MiB (a hostile capture's zip bomb: refused without decoding it all)."""
+    from pcifilter.pcap import sip_without_dtmf, sip_without_srtp_keys
+
+    bomb = gzip.compress(b"\0" * (64 << 20))
+    for coding, body in [
+        ("Content-Encoding: br\r\n", b"\x1b\x03\x00\xf8Signal=4"),
+        ("Content-Encoding: gzip\r\n", gzip.compress(b"Signal=4\r\n")[:-6]),
+        ("Content-Encoding: gzip\r\n", gzip.compress(b"v=0\r\n") + b"trailing"),
+        ("Content-Encoding: gzip\r\n", bomb),
+    ]:
+        message = _coded_info("application/sdp", coding, body)
+        for redact in (sip_without_dtmf, sip_without_srtp_keys):
+            assert redact(message) == message[: -len(body)] + b"X" * len(body)
+
+
+def test_a_coded_part_of_a_multipart_sip_body_is_redacted() -> None:
+    """A part sent base64 or quoted-printable (MIME's Content-Transfer-Encoding) or with a
+    Content-Encoding of its own: replaced whole when it holds a keypress or a key; the line
+    break before the next delimiter and the other parts stay."""
+    from pcifilter.pcap import sip_without_dtmf, sip_without_srtp_keys
+
+    srtp = SRTP_SDP.format(a=A, port=4000, key=KEY).encode()
+    for headers, coded, redact in [
+        (
+            b"Content-Type: application/dtmf\r\nContent-Transfer-Encoding: base64",
+            base64.b64encode(b"5\r\n"),
+            sip_without_dtmf,
+        ),
+        (
+            b"Content-Type: application/dtmf-relay\r\nContent-Transfer-Encoding: quoted-printable",
+            b"Signal=3D5=0D=0ADuration=3D160",
+            sip_without_dtmf,
+        ),
+        (
+            b"Content-Type: application/dtmf\r\nContent-Encoding: gzip",
+            gzip.compress(b"5"),
+            sip_without_dtmf,
+        ),
+        (
+            b"Content-Type: application/sdp\r\nContent-Transfer-Encoding: base64",
+            base64.b64encode(srtp),
+            sip_without_srtp_keys,
+        ),
+    ]:
+        body = (
+            b"--b1\r\nContent-Type: application/isup\r\n\r\n\x01\x02\x03\r\n--b1\r\n"
+            + headers
+            + b"\r\n\r\n"
+            + coded
+            + b"\r\n--b1--\r\n"
+        )
+        message = _coded_info('multipart/mixed;boundary="b1"', "", body)
+        assert redact(message) == message.replace(coded, b"X" * len(coded))
+    plain = _coded_info(
+        'multipart/mixed;boundary="b1"',
+        "",
+        b"--b1\r\nContent-Type: application/sdp\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64.b64encode(SDP.format(a=A, port=4000).encode())
+        + b"\r\n--b1--\r\n",
+    )
+    assert sip_without_dtmf(plain) is None and sip_without_srtp_keys(plain) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    head=st.sampled_from(
+        [
+            b"Content-Encoding: gzip",
+            b"e: deflate",
+            b"Content-Encoding: x-gzip, base64",
+            b"Content-Type: multipart/mixed;boundary=b\r\nContent-Encoding: gzip",
+            b"Content-Type: multipart/mixed;boundary=b",
+        ]
+    ),
+    inner=st.binary(max_size=80),
+    gzipped=st.booleans(),
+    as_part=st.booleans(),
+    flips=st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255)), max_size=3),
+)
+def test_any_coded_sip_body_is_redacted_or_left_never_an_error(
+    head: bytes, inner: bytes, gzipped: bool, as_part: bool, flips: list[tuple[int, int]]
+) -> None:
+    from pcifilter.pcap import _redact_sip, _sdp_streams
+
+    body = gzip.compress(inner) if gzipped else inner
+    if as_part:
+        body = (
+            b"--b\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + base64.b64encode(body)
+            + b"\r\n--b--\r\n"
+        )
+    mutated = bytearray(body)
+    for at, value in flips:
+        if mutated:
+            mutated[at % len(mutated)] = value
+    message = b"INFO sip:x SIP/2.0\r\n" + head + b"\r\n\r\n" + bytes(mutated)
+    for redact_dtmf in (True, False):
+        out, _, _ = _redact_sip(message, redact_dtmf)
+        assert len(out) == len(message)
+    _sdp_streams(message)
+
+
+def test_a_capture_s_gzip_sip_keeps_no_keypress_and_its_sdp_is_read(tmp_path: Path) -> None:
+    """The call of _capture with its INVITE and 200 OK sent with gzip bodies and eight SIP
+    INFO keypresses gzip'd too: the INFOs' bodies are replaced, and the SDP is read as if sent
+    plain (the same streams, with its telephone-event payload type)."""
+    src, coded_src, dst = tmp_path / "in.pcap", tmp_path / "coded.pcap", tmp_path / "out.pcap"
+    _capture(src)
+    plain = scrub_pcap(src, dst)
+    with src.open("rb") as f:
+        frames = [(ts, bytes(buf)) for ts, buf in dpkt.pcap.Reader(f)]
+
+    def gzipped(frame: bytes) -> bytes:
+        ip = dpkt.ethernet.Ethernet(frame).data
+        data = bytes(ip.data.data)
+        if not data.startswith((b"INVITE", b"SIP/2.0")):
+            return frame
+        head, _, body = data.partition(b"\r\n\r\n")
+        message = head + b"\r\nContent-Encoding: gzip\r\n\r\n" + gzip.compress(body)
+        return _frame(
+            "ethernet",
+            _ip(*(socket.inet_ntoa(a) for a in (ip.src, ip.dst)), 5060, 5060, message, False),
+        )
+
+    infos = [
+        _frame(
+            "ethernet",
+            _ip(
+                A,
+                B,
+                5060,
+                5060,
+                _coded_info(
+                    "application/dtmf-relay",
+                    "Content-Encoding: gzip\r\n",
+                    gzip.compress(f"Signal={d}\r\nDuration=160\r\n".encode()),
+                ),
+                False,
+            ),
+        )
+        for d in CARD[:8]
+    ]
+    coded = [(ts, gzipped(fr)) for ts, fr in frames]
+    _write_timed(coded_src, coded[:3] + [(2000.0 + i, e) for i, e in enumerate(infos)] + coded[3:])
+    r = scrub_pcap(coded_src, dst)
+    assert r.sip_dtmf_redacted == 8
+    assert [(s.packets_in, s.packets_out, s.events) for s in r.streams] == [
+        (s.packets_in, s.packets_out, s.events) for s in plain.streams
+    ]
+    _, out = _read(dst)
+    bodies = [
+        bytes(u.data).partition(b"\r\n\r\n")[2]
+        for _, u in (_udp(1, fr) for fr in out)
+        if bytes(u.data).startswith(b"INFO")
+    ]
+    assert len(bodies) == 8 and all(set(b) == {ord("X")} for b in bodies)
 
 
 def _tcp_frame(

@@ -19,7 +19,8 @@ removed, G.711 payloads are masked and Opus packets with masked audio re-encoded
 numbers stay contiguous, and UDP/IP lengths and checksums are made valid. Everything else is
 written as it was, in the input's format and link type, except keypresses in SIP bodies (INFO
 with application/dtmf-relay or application/dtmf, KPML reports), which are card data as much as
-the tones: replaced by 'X', same length. SRTP streams (an SDP m= line with a SAVP profile)
+the tones: replaced by 'X', same length (a body sent gzip'd or base64, read decoded and
+replaced whole). SRTP streams (an SDP m= line with a SAVP profile)
 cannot be scrubbed, their audio being encrypted: their packets are left out of the output (or,
 with `keep_srtp`, written as they were), and SRTP keys in SDP (a=crypto inline keys, a=key-mgmt
 data) are replaced by 'X', so that the capture alone cannot decrypt what it holds. RTP in IP
@@ -31,9 +32,12 @@ capture is held in memory (its size plus about 56 bytes per frame)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bisect
 import functools
 import json
+import quopri
 import re
 import socket
 import struct
@@ -146,6 +150,109 @@ def _bare_dtmf_spans(body: bytes) -> list[tuple[int, int]]:
     return [(at, at + len(bare))]
 
 
+def _parts(ctype_params: bytes, body: bytes) -> Iterator[tuple[int, bytes, bytes]]:
+    """Each part of a multipart body (RFC 2046) whose Content-Type parameters are
+    `ctype_params`: where its body starts in `body`, its headers, its body (without the
+    line break before the next delimiter, which belongs to the delimiter)."""
+    boundary = _BOUNDARY.search(ctype_params)
+    if boundary is None:
+        return
+    delimiter = b"--" + (boundary.group(1) or boundary.group(2))
+    found = list(re.finditer(re.escape(delimiter), body))
+    ends = [m.start() for m in found[1:]] + [len(body)] if found else []
+    for start, end in zip((m.end() for m in found), ends, strict=True):
+        part = body[start:end]
+        part = part[: -2 if part.endswith(b"\r\n") else -1 if part.endswith(b"\n") else None]
+        split = _split(part)
+        if split is not None:
+            yield start + split[1], part[: split[0]], part[split[1] :]
+
+
+# A body sent coded: a message's Content-Encoding (RFC 3261 §20.12: gzip; deflate as in
+# HTTP; listed in the order they were applied), a part's Content-Encoding or MIME
+# Content-Transfer-Encoding (base64, quoted-printable). Its keypresses and keys are not in
+# its bytes as sent: it is read decoded and replaced whole when it holds one, or when it
+# cannot be read (an unknown coding, corrupt, or over _MAX_DECODED decoded: a hostile
+# capture's "zip bomb").
+_CONTENT_ENCODING = re.compile(rb"(?im)^(?:content-encoding|e)[ \t]*:[ \t]*([^\r\n]*)")
+_TRANSFER_ENCODING = re.compile(rb"(?im)^content-transfer-encoding[ \t]*:[ \t]*([^\r\n]*)")
+_NO_CODING = {b"", b"identity", b"7bit", b"8bit", b"binary"}
+_MAX_DECODED = 1 << 20
+
+
+def _codings(head: bytes, part: bool) -> list[bytes]:
+    """The codings a body was sent in, in the order they were applied (none: plain)."""
+    found = _CONTENT_ENCODING.findall(head)
+    if part:
+        found += _TRANSFER_ENCODING.findall(head)
+    names = [c.strip().lower() for line in found for c in line.split(b",")]
+    return [c for c in names if c not in _NO_CODING]
+
+
+def _inflated(data: bytes, wbits: int) -> bytes | None:
+    d = zlib.decompressobj(wbits)
+    try:
+        out = d.decompress(data, _MAX_DECODED)
+    except zlib.error:
+        return None
+    return out if d.eof and not d.unconsumed_tail and not d.unused_data.strip() else None
+
+
+def _decoded(body: bytes, codings: list[bytes]) -> bytes | None:
+    """`body` with its codings undone, or None when it cannot be read."""
+    out: bytes | None = body
+    for coding in reversed(codings):
+        if out is None:
+            return None
+        if coding in (b"gzip", b"x-gzip"):
+            out = _inflated(out, 31)
+        elif coding == b"deflate":  # zlib's format, which some send raw
+            out = _inflated(out, 15) or _inflated(out, -15)
+        elif coding == b"base64":
+            try:
+                out = base64.b64decode(out)
+            except binascii.Error:
+                return None
+        elif coding == b"quoted-printable":
+            out = quopri.decodestring(out)
+        else:
+            return None
+    return out
+
+
+def _coded_bodies(
+    head: bytes, body: bytes, part: bool = False, depth: int = 0
+) -> Iterator[tuple[int, int, bytes, bytes | None]]:
+    """Each body sent coded in a message (or part) with headers `head`: its start and end in
+    `body`, its headers and its decoded bytes (None: unreadable): the body itself, or each
+    coded part of a multipart body (two levels deep)."""
+    codings = _codings(head, part)
+    if codings:
+        yield 0, len(body), head, _decoded(body, codings)
+        return
+    ctype = _CONTENT_TYPE.search(head)
+    if ctype is None or not ctype.group(1).strip().lower().startswith(b"multipart/") or depth >= 2:
+        return
+    for at, part_head, part_body in _parts(ctype.group(2), body):
+        inner = _coded_bodies(part_head, part_body, True, depth + 1)
+        yield from ((at + a, at + b, h, d) for a, b, h, d in inner)
+
+
+def _coded_spans(
+    head: bytes, body: bytes, holds: Callable[[bytes, bytes], bool]
+) -> Iterator[tuple[int, int]]:
+    """The coded bodies (see _coded_bodies) to replace whole: those that `holds(head,
+    decoded)` (a keypress, a key), those that cannot be read, and those coded twice over
+    (a coded part inside a coded body: unread)."""
+    for a, b, coded_head, decoded in _coded_bodies(head, body):
+        if (
+            decoded is None
+            or holds(coded_head, decoded)
+            or any(_coded_bodies(_CONTENT_ENCODING.sub(b"", coded_head), decoded))
+        ):
+            yield a, b
+
+
 def _typed_dtmf_spans(head: bytes, body: bytes, depth: int = 0) -> Iterator[tuple[int, int]]:
     """Keypresses in a body by its Content-Type: a DTMF type's whole form, or each part of a
     multipart body (RFC 2046; an INFO package may send several bodies, RFC 6086). A body
@@ -160,18 +267,15 @@ def _typed_dtmf_spans(head: bytes, body: bytes, depth: int = 0) -> Iterator[tupl
     if pattern is not None:
         yield from (m.span(1) for m in pattern.finditer(body))
         return
-    boundary = _BOUNDARY.search(ctype.group(2))
-    if not kind.startswith("multipart/") or boundary is None or depth >= 2:
+    if not kind.startswith("multipart/") or depth >= 2:
         return
-    delimiter = b"--" + (boundary.group(1) or boundary.group(2))
-    found = list(re.finditer(re.escape(delimiter), body))
-    ends = [m.start() for m in found[1:]] + [len(body)]
-    for start, end in zip((m.end() for m in found), ends, strict=True):
-        part = body[start:end]
-        split = _split(part)
-        if split is not None:
-            inner = _typed_dtmf_spans(part[: split[0]], part[split[1] :], depth + 1)
-            yield from ((start + split[1] + a, start + split[1] + b) for a, b in inner)
+    for at, part_head, part_body in _parts(ctype.group(2), body):
+        inner = _typed_dtmf_spans(part_head, part_body, depth + 1)
+        yield from ((at + a, at + b) for a, b in inner)
+
+
+def _holds_dtmf(head: bytes, body: bytes) -> bool:
+    return bool(_untyped_dtmf_spans(body)) or any(_typed_dtmf_spans(head, body))
 
 
 def _dtmf_spans(message: bytes) -> list[tuple[int, int]]:
@@ -182,8 +286,9 @@ def _dtmf_spans(message: bytes) -> list[tuple[int, int]]:
     spans = _untyped_dtmf_spans(message)
     split = _split(message)
     if split is not None:
-        typed = _typed_dtmf_spans(message[: split[0]], message[split[1] :])
-        spans += [(split[1] + a, split[1] + b) for a, b in typed]
+        head, body = message[: split[0]], message[split[1] :]
+        found = [*_typed_dtmf_spans(head, body), *_coded_spans(head, body, _holds_dtmf)]
+        spans += [(split[1] + a, split[1] + b) for a, b in found]
     return spans
 
 
@@ -200,10 +305,15 @@ _CRYPTO_LINE = re.compile(rb"(?im)^a=crypto:[^\r\n]*")
 _KEY_MGMT = re.compile(rb"(?im)^a=key-mgmt:[ \t]*\S+[ \t]+([^\r\n]*?)[ \t]*\r?$")
 
 
-def _key_spans(head: bytes, body: bytes) -> Iterator[tuple[int, int]]:
+def _plain_key_spans(head: bytes, body: bytes) -> Iterator[tuple[int, int]]:
     for line in _CRYPTO_LINE.finditer(body):
         yield from (key.span(1) for key in _SDES_KEY.finditer(body, line.start(), line.end()))
     yield from (m.span(1) for m in _KEY_MGMT.finditer(body))
+
+
+def _key_spans(head: bytes, body: bytes) -> Iterator[tuple[int, int]]:
+    yield from _plain_key_spans(head, body)
+    yield from _coded_spans(head, body, lambda h, b: any(_plain_key_spans(h, b)))
 
 
 def sip_without_srtp_keys(message: bytes) -> bytes | None:
@@ -832,11 +942,25 @@ class _SdpStream:
     tcp: bool = False  # RTP over TCP (RFC 4571: TCP/RTP/AVP, TCP/TLS/RTP/SAVP...)
 
 
+def _readable(message: bytes) -> bytes:
+    """A SIP message with the bodies in it that were sent coded (see _coded_bodies) decoded,
+    where they can be: an SDP sent with gzip is read as well."""
+    split = _split(message)
+    if split is None:
+        return message
+    head, body = message[: split[0]], message[split[1] :]
+    out, at = bytearray(message[: split[1]]), 0
+    for a, b, _, decoded in _coded_bodies(head, body):
+        out += body[at:a] + (body[a:b] if decoded is None else decoded)
+        at = b
+    return bytes(out + body[at:])
+
+
 def _sdp_streams(payload: bytes) -> tuple[list[_SdpStream], set[int]]:
     """Each m=audio in a SIP message's SDP, and the ports of its other media lines (video,
     application, ...). Read line by line (not with pcifilter.sdp): a capture's SIP bodies
     may be cut short."""
-    text = payload.decode("latin-1", "replace")
+    text = _readable(payload).decode("latin-1", "replace")
     out: list[_SdpStream] = []
     others: set[int] = set()
     session_addr = None
