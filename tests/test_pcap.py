@@ -14,6 +14,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -1906,6 +1907,54 @@ def _hep3(message: bytes, protocol: int = 1, compressed: bool = False) -> bytes:
         ]
     )
     return b"HEP3" + (6 + len(body)).to_bytes(2, "big") + body
+
+
+def test_long_sip_lines_cannot_hang_the_scrub() -> None:
+    """A "Signal=" or "a=key-mgmt:" line with a long run of blanks inside was read in time
+    quadratic in its length (a lazy match backtracking over the blanks: 16 KB 1.9 s, a
+    hostile capture's 1 MiB line hours). A hang detector run apart, not a speed target: the
+    lines below take milliseconds now."""
+    blanks = "b' ' * (1 << 20)"
+    code = (
+        "from pcifilter import pcap\n"
+        f"head = b'INFO sip:x SIP/2.0\\r\\n\\r\\n'\n"
+        f"m = pcap.sip_without_dtmf(head + b'Signal=1' + {blanks} + b'2\\r\\n')\n"
+        "assert m is not None and m.count(b'X') == (1 << 20) + 2\n"
+        f"k = pcap.sip_without_srtp_keys(head + b'a=key-mgmt:mikey A' + {blanks} + b'B\\r\\n')\n"
+        "assert k is not None and k.count(b'X') == (1 << 20) + 2\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_frames_before_a_websocket_sip_frame_are_found_in_one_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A connection caught after its handshake: the frames before the first that holds SIP
+    are found by reading each place's frame header once. Following the frames from every
+    place in turn read them a quadratic number of times: 16 KB of crafted two-byte frames,
+    one byte off from leading to the SIP frame, took 17 s (64 KB: minutes), a hang of the
+    scrub on a hostile capture. Counted, not timed."""
+    from pcifilter import pcap
+
+    reads = 0
+    frame = pcap._websocket_frame
+
+    def counted(stream: bytes | bytearray, at: int) -> tuple[int, int, int, bytes] | None:
+        nonlocal reads
+        reads += 1
+        return frame(stream, at)
+
+    monkeypatch.setattr(pcap, "_websocket_frame", counted)
+    sip = b"INFO sip:pay@10.0.0.2 SIP/2.0\r\nContent-Length: 0\r\n\r\n"
+    for lead_in, first in [
+        (b"\x81\x00" * 8000 + b"\x00", 16000 - 1),  # the frames from every other place overrun
+        (b"\x89\x00" * 8000, 0),  # pings all the way from the start
+        (bytes(range(256)) * 60, 15360),  # nothing leads to it
+    ]:
+        stream = lead_in + bytes([0x81, len(sip)]) + sip
+        reads = 0
+        assert pcap._websocket_start(stream, [len(lead_in)]) == (first, False)
+        assert reads <= len(lead_in) + 2
 
 
 def test_sip_in_hep_is_redacted_in_place(tmp_path: Path) -> None:
