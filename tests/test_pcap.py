@@ -7,6 +7,7 @@ numbers stay contiguous and UDP checksums valid."""
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import itertools
 import os
@@ -1924,6 +1925,59 @@ def test_long_sip_lines_cannot_hang_the_scrub() -> None:
         "assert k is not None and k.count(b'X') == (1 << 20) + 2\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def _python_calls(run: Callable[[], object]) -> int:
+    """Python and builtin function calls (and generator steps) made while `run` runs: a
+    count of the Python-level work, the same on any machine."""
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event in ("call", "c_call")
+
+    sys.setprofile(count)
+    try:
+        run()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def _long_connection(n: int) -> list[bytes]:
+    """One SIP-over-TCP connection of n messages, one a segment, sent in reverse order."""
+    message = b"OPTIONS sip:pay@10.0.0.2 SIP/2.0\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    return [_tcp_frame(A, B, message, 1000 + len(message) * k) for k in range(n)][::-1]
+
+
+def _overlapping_fragments(n: int) -> list[bytes]:
+    """n IPv4 fragments of one datagram that never completes, overlapping one another."""
+    frames = []
+    for k in range(n):
+        ip4 = dpkt.ip.IP(
+            src=socket.inet_aton(A), dst=socket.inet_aton(B), p=17, id=7, data=b"x" * 64
+        )
+        ip4.mf, ip4.offset = 1, 1 + k % 1000  # never offset 0: a hole stays
+        ip4.len = 20 + 64
+        frames.append(_frame("ethernet", dpkt.ip.IP(bytes(ip4))))
+    return frames
+
+
+@pytest.mark.parametrize("build", [_long_connection, _overlapping_fragments])
+def test_a_capture_s_python_work_grows_linearly_with_it(
+    tmp_path: Path, build: Callable[[int], list[bytes]]
+) -> None:
+    """A long-lived SIP-over-TCP connection (a trunk's thousands of messages), and a hostile
+    capture's fragments of one datagram: each message's last segment was looked for over all
+    the connection's segments, and each fragment set against all those before it, work
+    quadratic in them (20,000: 16 s and 50 s; a day's trunk, hours). Counted in Python
+    calls, not timed: four times the frames, about four times the calls."""
+    counts = []
+    for n in (500, 2000):
+        src = tmp_path / f"in{n}.pcap"
+        _write_pcap(src, build(n))
+        counts.append(_python_calls(functools.partial(scrub_pcap, src, tmp_path / "out.pcap")))
+    assert counts[1] < 6 * counts[0], counts
 
 
 def test_frames_before_a_websocket_sip_frame_are_found_in_one_pass(
