@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -379,3 +380,78 @@ def test_counters_through_the_c_api(build: Path) -> None:
     assert lib.pcifilter_stream_stat(s, None, ctypes.byref(value)) == -1
     assert lib.pcifilter_stream_stat(None, b"late", ctypes.byref(value)) == -1
     lib.pcifilter_stream_destroy(s)
+
+
+class _Event(ctypes.Structure):
+    _fields_ = [
+        ("rfc4733", ctypes.c_int),
+        ("digit", ctypes.c_char),
+        ("start", ctypes.c_int64),
+        ("end", ctypes.c_int64),
+        ("level_dbm0", ctypes.c_float),
+    ]
+
+
+def test_the_c_scrubber_ends_a_stream_as_python_does(build: Path) -> None:
+    """The C scrubber had no flush: a C caller could only pad a stream with silence to get
+    its last `delay` samples out, which let a keypress that the stream's end cut through
+    (the core's end guard runs at flush). `pcifilter_scrubber_flush` gives them as
+    StreamScrubber.flush does, events included; the scrubber then takes a new stream as a
+    fresh one would. Too little room, or NULL: -1 and nothing done."""
+    from leak import worst_window_db
+    from test_scrub import _cut_keypress
+
+    import pcifilter as pf
+
+    lib = _api(build)
+    lib.pcifilter_scrubber_create.restype = ctypes.c_void_p
+    lib.pcifilter_scrubber_create.argtypes = [
+        ctypes.POINTER(_Config),
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+    ]
+    i16 = ctypes.POINTER(ctypes.c_int16)
+    lib.pcifilter_scrubber_process.argtypes = [ctypes.c_void_p, i16, i16, ctypes.c_size_t]
+    lib.pcifilter_scrubber_flush.restype = ctypes.c_int64
+    lib.pcifilter_scrubber_flush.argtypes = [ctypes.c_void_p, i16, ctypes.c_size_t]
+    lib.pcifilter_scrubber_delay.restype = ctypes.c_int64
+    lib.pcifilter_scrubber_delay.argtypes = [ctypes.c_void_p]
+    lib.pcifilter_scrubber_poll_event.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Event)]
+    lib.pcifilter_scrubber_destroy.argtypes = [ctypes.c_void_p]
+    err = ctypes.create_string_buffer(200)
+    s = lib.pcifilter_scrubber_create(ctypes.byref(_config(lib)), err, 200)
+    assert s, err.value
+    delay = lib.pcifilter_scrubber_delay(s)
+
+    def through_c(pcm: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(pcm, np.int16)
+        y = np.zeros(len(x) + delay, np.int16)
+        for i in range(0, len(x), 160):
+            n = min(160, len(x) - i)
+            assert lib.pcifilter_scrubber_process(s, _at(x, i), _at(y, i), n) == 0
+        assert lib.pcifilter_scrubber_flush(s, _at(y, len(x)), delay - 1) == -1
+        assert lib.pcifilter_scrubber_flush(s, _at(y, len(x)), delay) == delay
+        return y
+
+    def events_c() -> list[int]:
+        ev, got = _Event(), []
+        while lib.pcifilter_scrubber_poll_event(s, ctypes.byref(ev)) == 1:
+            got.append(ev.start)
+        return got
+
+    for part_ms in (10, 40):
+        for edge in ("end", "start"):  # a stream that ends in a keypress, then the next
+            pcm, (a, b) = _cut_keypress(edge, part_ms, -22.0, "speech")
+            one = pf.StreamScrubber()
+            expect = np.concatenate([one.process(pcm), one.flush()])
+            y = through_c(pcm)
+            assert np.array_equal(y, expect)
+            assert events_c() == [e.start for e in one.take_events()]
+            heard = np.concatenate([y[delay:], np.zeros(160, np.int16)])
+            assert worst_window_db(heard, a, b, "8", -22.0) <= -40
+    assert lib.pcifilter_scrubber_flush(None, _at(np.zeros(delay, np.int16), 0), delay) == -1
+    lib.pcifilter_scrubber_destroy(s)
+
+
+def _at(a: np.ndarray, i: int) -> ctypes._Pointer[ctypes.c_int16]:
+    return ctypes.cast(a.ctypes.data + 2 * i, ctypes.POINTER(ctypes.c_int16))

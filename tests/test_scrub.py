@@ -299,6 +299,44 @@ def test_a_signal_cut_in_a_keypress_leaves_nothing_of_it(edge: str, part_ms: int
     assert np.array_equal(streamed[s.delay :], y)
 
 
+@pytest.mark.parametrize("part_ms", [1, 10, 25, 40])
+def test_a_bank_s_stream_ends_with_its_edge_guarded_and_its_slot_takes_a_new_one(
+    part_ms: int,
+) -> None:
+    """A ScrubberBank had no flush: a stream that ended (a call over) could only be padded
+    with silence to get its last `delay` samples out, which let a keypress its end cut
+    through (over speech: 21 of 100 such ends). `flush(i)` ends stream i as StreamScrubber's
+    flush does, its events kept; its slot then takes a new stream as a fresh scrubber would,
+    while the other streams go on untouched."""
+    from leak import worst_window_db
+
+    pcm, (a, b) = _cut_keypress("end", part_ms, -22.0, "speech")
+    nxt, _ = _cut_keypress("start", part_ms, -22.0, "speech")
+    other = sg.to_int16(sg.white_noise(len(pcm) + len(nxt), -30, np.random.default_rng(5)))
+    bank, single, fresh = pf.ScrubberBank(2), pf.StreamScrubber(), pf.StreamScrubber()
+    rows = np.stack([pcm, other[: len(pcm)]])
+    out = [bank.process(np.ascontiguousarray(rows[:, i : i + 80])) for i in range(0, len(pcm), 80)]
+    tail = bank.flush(0)
+    mine = np.concatenate([single.process(pcm), single.flush()])
+    assert np.array_equal(np.concatenate([o[0] for o in out] + [tail]), mine)
+    y = np.concatenate([mine[single.delay :], np.zeros(160, np.int16)])
+    assert worst_window_db(y, a, b, "8", -22.0) <= -40
+    events = bank.take_events()
+    assert [e.start for e in events[0]] == [e.start for e in single.take_events()]
+    # The slot takes a new stream (one that starts in a keypress's end): as a fresh scrubber.
+    rows = np.stack([nxt, other[len(pcm) :]])
+    again = [
+        bank.process(np.ascontiguousarray(rows[:, i : i + 80])) for i in range(0, len(nxt), 80)
+    ]
+    assert np.array_equal(np.concatenate([o[0] for o in again]), fresh.process(nxt))
+    expect = pf.StreamScrubber().process(other)
+    assert np.array_equal(np.concatenate([o[1] for o in out + again]), expect)
+    events = bank.take_events()
+    assert [e.start for e in events[0]] == [e.start for e in fresh.take_events()]
+    with pytest.raises(IndexError):
+        bank.flush(2)
+
+
 def test_edge_guards_mask_only_a_signal_s_edges_and_can_be_turned_off() -> None:
     """Speech that starts and ends on sound: 120 ms masked at each end, the rest as without the
     guards; a quiet start and end: nothing more masked; `guard_edges=False`: none."""

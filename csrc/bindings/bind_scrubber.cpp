@@ -136,6 +136,17 @@ public:
         }
         return out;
     }
+    py::array_t<std::int16_t> flush(std::size_t i) {
+        if (i >= streams_.size()) throw py::index_error("stream index out of range");
+        py::array_t<std::int16_t> out(streams_[i]->delay());
+        auto* dst = out.mutable_data();
+        {
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(mutex_);
+            streams_[i]->end_stream(dst);
+        }
+        return out;
+    }
     std::vector<PyEvents> take_events() {
         std::lock_guard<std::mutex> lock(mutex_);
         std::vector<PyEvents> out;
@@ -189,6 +200,8 @@ void bind_scrubber(py::module_& m) {
     py::class_<PyScrubberBank>(m, "ScrubberBank", "Many independent streams, one frame each per call.")
         .def(py::init<std::size_t, const ScrubberParams&>(), py::arg("n_streams"), py::arg("config"))
         .def("process", &PyScrubberBank::process, py::arg("frames"))
+        .def("flush", &PyScrubberBank::flush, py::arg("stream"),
+             "End one stream: its last `delay` samples; its slot then takes a new stream.")
         .def("take_events", &PyScrubberBank::take_events, "Per stream: events since the last call.")
         .def("set_masking", &PyScrubberBank::set_masking, py::arg("stream"), py::arg("on"))
         .def("__len__", &PyScrubberBank::size)

@@ -103,6 +103,12 @@ PCIFILTER_API void pcifilter_scrubber_destroy(pcifilter_scrubber* s);
 /* n samples in, n samples out, delayed by pcifilter_scrubber_delay(). */
 PCIFILTER_API int pcifilter_scrubber_process(pcifilter_scrubber* s, const int16_t* in, int16_t* out,
                                              size_t n);
+/* End the stream: writes its last pcifilter_scrubber_delay() samples to out (cap: room in
+ * out, in samples), keypresses in them masked, and a stream that ends in a keypress's start
+ * masked at its end (padding with silence instead lets such a start out). Returns the number
+ * of samples written, or -1 (NULL, or cap too small: nothing done). Events found are polled
+ * as before; the scrubber then takes a new stream (its timeline from 0). */
+PCIFILTER_API int64_t pcifilter_scrubber_flush(pcifilter_scrubber* s, int16_t* out, size_t cap);
 PCIFILTER_API int pcifilter_scrubber_set_masking(pcifilter_scrubber* s, int on);
 PCIFILTER_API int pcifilter_scrubber_poll_event(pcifilter_scrubber* s, pcifilter_event* event);
 PCIFILTER_API int64_t pcifilter_scrubber_delay(const pcifilter_scrubber* s);

@@ -198,6 +198,15 @@ int pcifilter_scrubber_process(pcifilter_scrubber* s, const int16_t* in, int16_t
     return 0;
 }
 
+int64_t pcifilter_scrubber_flush(pcifilter_scrubber* s, int16_t* out, std::size_t cap) {
+    if (s == nullptr || out == nullptr) return -1;
+    const auto n = static_cast<std::size_t>(s->scrubber.delay());
+    if (cap < n) return -1;
+    s->scrubber.end_stream(out);
+    s->scrubber.spans().clear();
+    return static_cast<int64_t>(n);
+}
+
 int pcifilter_scrubber_set_masking(pcifilter_scrubber* s, int on) {
     if (s == nullptr) return -1;
     s->scrubber.set_masking(on != 0);

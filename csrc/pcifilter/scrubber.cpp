@@ -299,6 +299,20 @@ void Scrubber::forward(std::size_t first_event) noexcept {
     }
 }
 
+void Scrubber::end_stream(std::int16_t* out) noexcept {
+    flush(out);
+    // Swapped out and back: reset() clears them, and no allocation is made.
+    std::vector<ToneEvent> events;
+    std::vector<MaskSpan> spans;
+    events.swap(events_);
+    spans.swap(masker_.finished_spans());
+    const ScrubberStats stats = stats_;
+    reset();
+    events_.swap(events);
+    masker_.finished_spans().swap(spans);
+    stats_ = stats;
+}
+
 void Scrubber::flush(std::int16_t* out) noexcept {
     if (params_.guard_edges && consumed_ > 0) guard_end();
     // Push silence through the look-ahead: it lets the detectors decide on the stream's last

@@ -67,6 +67,10 @@ public:
     void process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept;
     // Writes the last delay() samples and emits digits still in progress.
     void flush(std::int16_t* out) noexcept;
+    // flush(), then ready for a new stream (its start guarded, its timeline from 0), the
+    // events and masked spans found until then kept to be taken, the counters going on:
+    // for callers that reuse one scrubber (a bank's slot, the C API) for stream after stream.
+    void end_stream(std::int16_t* out) noexcept;
     // Detection only (no masker, no delay): for callers that want events, not audio.
     void analyse(const std::int16_t* in, std::size_t n) noexcept;
     void finish_analysis() noexcept;

@@ -272,6 +272,12 @@ class ScrubberBank:
         self, n_streams: typing.SupportsInt | typing.SupportsIndex, config: Config
     ) -> None: ...
     def __len__(self) -> int: ...
+    def flush(
+        self, stream: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.int16]:
+        """
+        End one stream: its last `delay` samples; its slot then takes a new stream.
+        """
     def process(
         self, frames: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]
     ) -> numpy.typing.NDArray[numpy.int16]: ...

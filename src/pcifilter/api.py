@@ -248,6 +248,12 @@ class ScrubberBank:
         """Switch masking for one stream."""
         self._bank.set_masking(stream, on)
 
+    def flush(self, stream: int) -> Int16Array:
+        """End one stream (a call over): its last `delay` samples, a keypress its end cuts
+        masked (padding with silence instead lets its start out). Its events stay to be
+        taken; its slot then takes a new stream, with a timeline from 0."""
+        return self._bank.flush(stream)
+
     def take_events(self) -> list[list[ToneEvent]]:
         """Per stream, the events completed since the last call."""
         return [list(e) for e in self._bank.take_events()]
