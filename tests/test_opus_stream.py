@@ -126,7 +126,7 @@ def test_keypresses_in_opus_are_found_and_removed(
 
 
 def _masked_as(
-    raw: list[bytes], masked: list[tuple[int, int]], **options: float | str
+    raw: list[bytes], masked: list[tuple[int, int]], check: bool = True, **options: float | str
 ) -> npt.NDArray[np.float64]:
     """`raw` through a filter that finds nothing itself (no window reaches its 0 dBm0 mask
     level) and masks exactly `masked` (RFC 7587 timestamps and durations, as `take_masked`
@@ -134,7 +134,9 @@ def _masked_as(
     decoded. Checks that it masked the same packets, but for a stream's first 140 and last
     20 ms: masked when they start on sound or end loud (the start guard, 120 ms; the edge
     guards, 15 ms), they may be here and not in the other run, whose decoded audio differs a
-    little in level there (no keypress is in either)."""
+    little in level there (no keypress is in either). With `check` False, not checked (a new
+    timeline after a pause has a start guard of its own: the measure then counts what the
+    two runs masked differently as the keypress's, over-counting, never under)."""
     f = pf.RtpStreamFilter(
         opus_pt=PT, telephone_event_pt=-1, mask_min_level_dbm0=0.0, min_level_dbm0=0.0, **options
     )
@@ -156,7 +158,7 @@ def _masked_as(
     def packets(spans: list[tuple[int, int]]) -> set[int]:  # those masked, 20 ms from the edges
         return {t for t in inner if any(0 <= (t - a) & 0xFFFFFFFF < d for a, d in spans)}
 
-    assert packets(f.take_masked()) == packets(masked)
+    assert not check or packets(f.take_masked()) == packets(masked)
     return _listen(out).astype(np.float64)
 
 
@@ -320,10 +322,13 @@ def test_a_packet_that_carries_masked_audio_is_masked_whole(mode: str) -> None:
     # so do the masker's spans; the output is masked over whole packets.
     assert [(s48 // 6 % 160, e48 // 6 % 160) for s48, e48 in spans] == [(104, 24), (24, 104)]
     runs = [((t - TS0) // 6, (t + d - TS0) // 6) for t, d in f.take_masked()]  # 8 kHz
-    # The stream ends in loud noise: its last packet is masked too (an Opus stream's end
-    # guard, see test_losses_and_pauses_in_opus_leave_nothing_of_a_keypress).
-    assert len(runs) == 3 and runs[2][1] == len(x) // 960 * 160  # whole 20 ms packets
-    runs_end, runs = runs[2][0], runs[:2]
+    # The stream starts and ends in loud noise: its first 130 ms and last packet are masked
+    # too (an Opus stream's start and end guards, see
+    # test_an_opus_stream_that_starts_in_a_keypress_under_speech_leaves_nothing_of_it and
+    # test_losses_and_pauses_in_opus_leave_nothing_of_a_keypress).
+    assert len(runs) == 4 and runs[0] == (0, 1120)
+    assert runs[3][1] == len(x) // 960 * 160  # whole 20 ms packets
+    runs_start, runs_end, runs = runs[0][1], runs[3][0], runs[1:3]
     for (a, b), (s48, e48) in zip(runs, spans, strict=True):
         assert a % 160 == 0 and b % 160 == 0 and a < s48 // 6 and e48 // 6 < b
     y = _listen(out).astype(np.float64)
@@ -332,7 +337,7 @@ def test_a_packet_that_carries_masked_audio_is_masked_whole(mode: str) -> None:
     changed = [
         (RtpPacket.parse(p).timestamp - TS0) // 6 for p, q in zip(raw, out, strict=True) if p != q
     ]
-    changed = [t for t in changed if t < runs_end]  # the end guard's packet aside
+    changed = [t for t in changed if runs_start < t < runs_end]  # the guards' packets aside
     for t in changed:  # re-encoded: the runs, and one packet after each (see reencoded_after_mask)
         assert any(a <= t <= b for a, b in runs)
     assert len(changed) <= sum((b - a) // 160 + 1 for a, b in runs)
@@ -345,6 +350,7 @@ def test_mask_asked_for_in_an_opus_stream(decode_rate: int) -> None:
     run is re-encoded from its own audio; the rest pass bit-exact."""
     rng = np.random.default_rng(5)
     pcm = sg.to_int16(sg.white_noise(48000, -25, rng))  # one second, no keypress
+    pcm[:960] //= 1000  # a quiet first packet: no start guard (an Opus stream's, when loud)
     raw = _stream(pcm, "celt", 20)
     f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1, decode_rate=decode_rate)
     out = f.process(raw[:2])
@@ -918,3 +924,115 @@ def test_an_opus_stream_cut_in_a_keypress_leaves_nothing_of_it(mode: str, frame_
             f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
             y = np.concatenate([_listen(f.process(raw) + f.flush()), np.zeros(800, np.int16)])
             assert worst_window_db(y, a // 6, b // 6 + 80, "5", -12) <= -40.0, (seed, a == s48)
+
+
+def _under_speech(
+    mode: str, frame_ms: int, seed: int
+) -> tuple[list[list[bytes]], tuple[int, int], str, float]:
+    """A random keypress (40-120 ms, -25 to -5 dBm0 a tone) 200 ms into speech at -20 dBm0,
+    as two Opus streams at 24 kbit/s, keyed and keyed inverted; its span (8 kHz), digit and
+    level (bench/discontinuity_report.py --opus-under-speech draws them so)."""
+    rng = np.random.default_rng(seed)
+    digit = "0123456789*#"[rng.integers(12)]
+    level = float(rng.uniform(-25, -5))
+    tones, spans = sg.keyed_sequence(digit, int(rng.integers(40, 121)), 100, level, 200)
+    tones = np.concatenate([tones, np.zeros(1600)])
+    back = background("speech", len(tones), rng)
+    raws = [
+        rtp_stream(
+            upsample6(sg.to_int16(back + sign * tones)),
+            mode,
+            frame_ms,
+            24000,
+            PT,
+            ts0=TS0,
+            seq0=7,
+            ssrc=0x51,
+        )
+        for sign in (1.0, -1.0)
+    ]
+    return raws, spans[0], digit, level
+
+
+def _keypress_left(
+    raws: list[list[bytes]], a: int, e: int, digit: str, level: float, pause: tuple[int, int]
+) -> float:
+    """`opus_leak_sweep`'s measure over two streams (keyed, keyed inverted) filtered: the
+    loudest 10 ms of the keypress's part from `a` to 10 ms past its end `e` (8 kHz), in dB re
+    its tone, the `pause` (where, how long; 8 kHz) taken out."""
+    worst = -300.0
+    for own, other in ((0, 1), (1, 0)):
+        f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
+        y = _listen(f.process(raws[own]) + f.flush()).astype(np.float64)
+        z = _masked_as(raws[other], f.take_masked(), check=False)
+        part = (y[: min(len(y), len(z))] - z[: min(len(y), len(z))]) / 2
+        at, n = pause
+        part = np.concatenate([part[:at], part[at + n :], np.zeros(800)])
+        worst = max([worst] + [window_db(part, w, digit, level) for w in range(a, e + 80, 80)])
+    return worst
+
+
+@pytest.mark.parametrize(("mode", "frame_ms"), [("celt", 10), ("celt", 20), ("silk", 20)])
+def test_an_opus_stream_that_starts_in_a_keypress_under_speech_leaves_nothing_of_it(
+    mode: str, frame_ms: int
+) -> None:
+    """A stream that starts 1-40 ms (from the packet boundary before) from a keypress's end
+    under speech. The filter's decoder starts afresh there and decodes the first frames far
+    quieter than they are (CELT predicts each band's energy from the frame before), so the
+    start did not read as sound: 15 ms masked, not 120; of 400 such streams 28 (CELT 10 ms),
+    11 (CELT 20 ms) and 2 (SILK 20 ms) let the keypress out, up to -3.7 dB re its tone. An
+    Opus stream's first packet loud anywhere now counts as sound (the same sweep: none).
+    Seeds 142 and 143 let it out before (CELT 10 ms: -18.0 and -26.1 dB; CELT 20 ms 142:
+    -11.6 dB)."""
+    for seed in range(136, 148):
+        raws, (s, e), digit, level = _under_speech(mode, frame_ms, seed)
+        rng = np.random.default_rng(1000 + seed)
+        start = (6 * e - 48 * int(rng.integers(1, 41))) // (48 * frame_ms) * (48 * frame_ms)
+        late = [[p for p in raw if RtpPacket.parse(p).timestamp - TS0 >= start] for raw in raws]
+        worst = _keypress_left(late, max(s, start // 6), e, digit, level, (0, 0))
+        assert worst <= -40.0, (seed, worst)
+
+
+def test_an_opus_stream_paused_in_a_keypress_under_speech_leaves_nothing_of_it() -> None:
+    """A 1 s pause (the sequence running on) that cuts a keypress under speech 36-49 ms before
+    its end. After it the filter's decoder, having concealed the pause, decodes the first
+    frames quieter and distorted (CELT predicts each band's energy from the frame before):
+    the detector missed the remnant, and the 40 ms guarded after the pause let it out (-0.5
+    to -4.7 dB re its tone, 5 of 471 such cuts), and the codec's tail past the guard. In
+    an Opus stream a pause that begins on sound is now guarded as a stream's start on sound
+    (120 ms), and every guard hangs over as its masks do. (Keypresses the filter does not
+    find under speech with no pause, the core's known gap, are left out.)"""
+    from test_stream_filter import _paused
+
+    checked = 0
+    for seed, (digit, ms, level) in itertools.product(
+        range(12, 17), [("*", 59, -20.7), ("#", 59, -18.0)]
+    ):
+        rng = np.random.default_rng(seed)
+        tones, spans = sg.keyed_sequence(digit, ms, 100, level, 200)
+        tones = np.concatenate([tones, np.zeros(1600)])
+        back = background("speech", len(tones), rng)
+        raws = [
+            rtp_stream(
+                upsample6(sg.to_int16(back + sign * tones)),
+                "celt",
+                10,
+                24000,
+                PT,
+                ts0=TS0,
+                seq0=7,
+                ssrc=0x51,
+            )
+            for sign in (1.0, -1.0)
+        ]
+        s, e = spans[0]
+        if _keypress_left(raws, s, e, digit, level, (0, 0)) > -40.0:
+            continue
+        parsed = [[RtpPacket.parse(p) for p in raw] for raw in raws]
+        for left in (36, 38, 40):
+            cut = (6 * e - 48 * left) // 480 * 480  # a CELT 10 ms packet's boundary
+            paused = [_paused(ps, TS0, cut, 48000) for ps in parsed]
+            worst = _keypress_left(paused, s, e, digit, level, (cut // 6, 8000))
+            assert worst <= -40.0, (seed, digit, left, worst)
+            checked += 1
+    assert checked >= 24

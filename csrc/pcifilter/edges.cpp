@@ -71,4 +71,12 @@ bool loud_at_edge(const std::int16_t* x, std::size_t n, int rate, bool at_end) n
     return n >= block && energy(at_end ? x + n - block : x, block) >= double(block) * dbm0_to_power(kEdgeLevelDbm0);
 }
 
+bool loud_anywhere(const std::int16_t* x, std::size_t n, int rate) noexcept {
+    const auto block = static_cast<std::size_t>(rate / 400);
+    const double loud = double(block) * dbm0_to_power(kEdgeLevelDbm0);
+    for (std::size_t i = 0; i + block <= n; i += block)
+        if (energy(x + i, block) >= loud) return true;
+    return false;
+}
+
 }  // namespace pcifilter

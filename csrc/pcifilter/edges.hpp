@@ -42,5 +42,7 @@ bool keypress_at_edge(const std::int16_t* x, std::size_t n, int rate, bool at_en
 bool onset_at_end(const std::int16_t* x, std::size_t n, int rate) noexcept;
 // Whether the first (`at_end`: last) 2.5 ms of x[0, n) are at a keypress's level.
 bool loud_at_edge(const std::int16_t* x, std::size_t n, int rate, bool at_end) noexcept;
+// Whether any 2.5 ms block of x[0, n) is at a keypress's level (-45 dBm0 or more).
+bool loud_anywhere(const std::int16_t* x, std::size_t n, int rate) noexcept;
 
 }  // namespace pcifilter

@@ -960,8 +960,12 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         // An Opus stream's first packet, when it starts loud: a decoder that starts on a
         // stream cut from a longer one (hybrid 10 ms) decodes a keypress's end distorted past
         // that test (once per stream).
+        // In an Opus stream these guards hang over as its masks do (kOpusTailMs): the codec
+        // carries a keypress on past its end (a 1 s pause cut a keypress under speech 39 ms
+        // before its end: the packet after the 40 ms guard kept -6 dB of it, CELT 10 ms).
         if (filtering_ && (fed_ == 0 || resumed)) {
-            if (fed_ == 0 && guard_start_) scrubber_.mask(0, ms(kCutGuardMs));
+            const int tail = opus_ ? static_cast<int>(kOpusTailMs) : 0;
+            if (fed_ == 0 && guard_start_) scrubber_.mask(0, ms(kCutGuardMs + tail));
             const int rate = params_.scrub.sample_rate;
             int after = pause_guard_ms_;  // see guard_pause()
             if (keypress_at_edge(pcm_.data(), n, rate, false) ||
@@ -973,10 +977,17 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
             // 1-40 ms, to the packet before, from a keypress's end under speech, 28 let it
             // out, up to +8.7 dB; 6 with 40 ms masked): its first 120 ms, a keypress's usual
             // length, are masked. Once per stream (bench/discontinuity_report.py --under-speech).
+            // An Opus stream's first packet does not show its level: a decoder that starts
+            // afresh inside a stream decodes its first frames far quieter (CELT predicts each
+            // band's energy from the frame before; SILK ramps up): of 400 Opus streams that
+            // started 1-40 ms from a keypress's end under speech, 28 (CELT 10 ms) and 11
+            // (CELT 20 ms) let it out, up to -3.7 dB, with 15 ms masked. Loud anywhere in it
+            // is taken for sound there (bench/discontinuity_report.py --opus-under-speech).
             if (fed_ == 0 && !after_pause_ &&
-                sound_at(pcm_.data(), std::min<std::size_t>(n, static_cast<std::size_t>(ms(10)))))
+                (sound_at(pcm_.data(), std::min<std::size_t>(n, static_cast<std::size_t>(ms(10)))) ||
+                 (opus_ && loud_anywhere(pcm_.data(), n, rate))))
                 after = std::max(after, kEdgeOnSoundMs);
-            if (after > 0) scrubber_.mask(fed_ == 0 ? 0 : fed_ - scrubber_.ramp(), fed_ + ms(after));
+            if (after > 0) scrubber_.mask(fed_ == 0 ? 0 : fed_ - scrubber_.ramp(), fed_ + ms(after + tail));
         }
         if (resumed || fed_ == 0) pause_guard_ms_ = 0;
         feed(pcm_.data(), next->payload_samples);
@@ -1018,7 +1029,13 @@ void StreamFilter::guard_pause(bool pause) noexcept {
     if (!filtering_ || fed_ <= 0) return;
     const std::size_t n = scrubber_.recent_input(pcm_.data(), static_cast<std::size_t>(ms(10)));
     const bool sound = sound_at(pcm_.data(), n);
-    if (pause) pause_guard_ms_ = sound ? kCutGuardMs : scrubber_.masks(fed_ - 1) ? kEdgeGuardMs : 0;
+    // After such a pause an Opus stream's first frames decode quieter and distorted, from a
+    // decoder that concealed the pause (CELT predicts each band's energy from the frame
+    // before): the detector may miss a keypress's remnant of 40 ms and more there (a 49 ms
+    // remnant under speech was let out at -2.8 dB past a 50 ms guard). It is guarded as a
+    // stream's start on sound is.
+    if (pause)
+        pause_guard_ms_ = sound ? (opus_ ? kEdgeOnSoundMs : kCutGuardMs) : scrubber_.masks(fed_ - 1) ? kEdgeGuardMs : 0;
     const int rate = params_.scrub.sample_rate;
     if (sound)  // a stream's end, as its start, once: a keypress's usual length
         scrubber_.mask(fed_ - ms(pause ? kCutGuardMs : kEdgeOnSoundMs), fed_ + scrubber_.ramp());
