@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: Apache-2.0
+"""How long `scrub_pcap` takes on captures that grow: each case built at n and 4n frames,
+timed, and the ratio given (linear work gives about 4, quadratic 16). The cases are what
+a long capture or a hostile one holds: one SIP-over-TCP connection of n messages (in
+order, and its segments in reverse order), n overlapping fragments of one datagram that
+never completes, n telephone-event packets under SSRCs of their own beside a stream, and
+one SIP message each with a long run of blanks in a "Signal=" line or a WebSocket
+connection with n crafted two-byte frames before its first SIP frame (n KB of them).
+
+    .venv/bin/python bench/capture_scaling_report.py [N]    # N: 5000 by default
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import dpkt
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from test_pcap import A, B, _frame, _ip, _tcp_frame, _write_pcap
+
+from pcifilter.pcap import scrub_pcap
+from pcifilter.rtp import RtpPacket
+
+OPTIONS = b"OPTIONS sip:pay@10.0.0.2 SIP/2.0\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+
+
+def tcp_in_order(n: int) -> list[bytes]:
+    return [_tcp_frame(A, B, OPTIONS, 1000 + len(OPTIONS) * k) for k in range(n)]
+
+
+def tcp_reversed(n: int) -> list[bytes]:
+    return tcp_in_order(n)[::-1]
+
+
+def fragments(n: int) -> list[bytes]:
+    frames = []
+    for k in range(n):
+        ip = dpkt.ip.IP(
+            src=socket.inet_aton(A), dst=socket.inet_aton(B), p=17, id=7, data=b"x" * 64
+        )
+        ip.mf, ip.offset = 1, 1 + k % 1000
+        ip.len = 20 + 64
+        frames.append(_frame("ethernet", dpkt.ip.IP(bytes(ip))))
+    return frames
+
+
+def side_events(n: int) -> list[bytes]:
+    frames = []
+    for k in range(n // 2):
+        audio = RtpPacket(0, False, k, 160 * k, 5, payload=b"\xff" * 160).serialize()
+        event = RtpPacket(101, False, k, 160 * k, 1000 + k, payload=bytes([5, 10, 0, 160]))
+        frames += [
+            _frame("ethernet", _ip(A, B, 40000, 50000, p, False))
+            for p in (audio, event.serialize())
+        ]
+    return frames
+
+
+def long_signal_line(n: int) -> list[bytes]:
+    body = b"Signal=1" + b" " * (64 * n) + b"2\r\n"
+    message = b"INFO sip:pay@10.0.0.2 SIP/2.0\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    return [_tcp_frame(A, B, message[i : i + 1400], 1000 + i) for i in range(0, len(message), 1400)]
+
+
+def websocket_lead_in(n: int) -> list[bytes]:
+    sip = OPTIONS
+    stream = b"\x81\x00" * (n // 2) + b"\x00" + bytes([0x81, len(sip)]) + sip
+    first = len(stream) - len(sip) - 2  # the segment that starts the SIP frame marks it
+    return [
+        _tcp_frame(A, B, stream[:first], 1000, port=5062, dport=8080),
+        _tcp_frame(A, B, stream[first:], 1000 + first, port=5062, dport=8080),
+    ]
+
+
+CASES: dict[str, Callable[[int], list[bytes]]] = {
+    "SIP over TCP, n messages in order": tcp_in_order,
+    "SIP over TCP, n segments in reverse order": tcp_reversed,
+    "n overlapping fragments of one datagram": fragments,
+    "n/2 telephone-events under SSRCs of their own": side_events,
+    "a 'Signal=' line with 64n blanks": long_signal_line,
+    "a WebSocket connection, n bytes of frames before its SIP": websocket_lead_in,
+}
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    print(f"| case | n = {n} (s) | 4n (s) | ratio |")
+    print("|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.pcap", Path(tmp) / "out.pcap"
+        for name, build in CASES.items():
+            times = []
+            for size in (n, 4 * n):
+                _write_pcap(src, build(size))
+                t = time.perf_counter()
+                scrub_pcap(src, dst)
+                times.append(time.perf_counter() - t)
+            print(
+                f"| {name} | {times[0]:.2f} | {times[1]:.2f} | {times[1] / times[0]:.1f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
