@@ -337,6 +337,28 @@ def test_a_bank_s_stream_ends_with_its_edge_guarded_and_its_slot_takes_a_new_one
         bank.flush(2)
 
 
+@pytest.mark.parametrize("bg", ["silence", "speech"])
+def test_after_flush_a_stream_scrubber_takes_a_new_stream(bg: str) -> None:
+    """A recording, flush, the next recording: the second went on the first one's timeline,
+    with no start guard, and one that started in a keypress's last 1-40 ms let it out (5 of
+    14 here). Now it is scrubbed as by a fresh scrubber: the same samples, its events from 0;
+    the first's events not yet taken stay."""
+    from leak import worst_window_db
+
+    first, _ = _cut_keypress("end", 30, -15.0, "speech")
+    for part_ms in (1, 5, 20, 40):
+        second, span = _cut_keypress("start", part_ms, -22.0, bg)
+        s, fresh = pf.StreamScrubber(), pf.StreamScrubber()
+        s.process(first)
+        s.flush()
+        y = np.concatenate([s.process(second), s.flush()])
+        assert np.array_equal(y, np.concatenate([fresh.process(second), fresh.flush()]))
+        heard = np.concatenate([y[s.delay :], np.zeros(160, np.int16)])
+        assert worst_window_db(heard, *span, "8", -22.0) <= -40
+        events, expect = s.take_events(), fresh.take_events()
+        assert [e.start for e in events[len(events) - len(expect) :]] == [e.start for e in expect]
+
+
 def test_edge_guards_mask_only_a_signal_s_edges_and_can_be_turned_off() -> None:
     """Speech that starts and ends on sound: 120 ms masked at each end, the rest as without the
     guards; a quiet start and end: nothing more masked; `guard_edges=False`: none."""

@@ -76,7 +76,7 @@ public:
         {
             py::gil_scoped_release release;
             std::lock_guard<std::mutex> lock(mutex_);
-            s_.flush(dst);
+            s_.end_stream(dst);
         }
         return out;
     }
@@ -178,7 +178,8 @@ void bind_scrubber(py::module_& m) {
                            "delayed by `delay` samples, with every keypress masked.")
         .def(py::init<const ScrubberParams&>(), py::arg("config"))
         .def("process", &PyScrubber::process, py::arg("pcm"))
-        .def("flush", &PyScrubber::flush, "End the stream: returns the last `delay` samples.")
+        .def("flush", &PyScrubber::flush,
+             "End the stream: returns the last `delay` samples; what comes next is a new stream.")
         .def("take_events", &PyScrubber::take_events, "Events completed since the last call.")
         .def("take_spans", &PyScrubber::take_spans,
              "Masked spans (start, end) in input samples completed since the last call.")

@@ -231,7 +231,7 @@ class Scrubber:
     def __init__(self, config: Config) -> None: ...
     def flush(self) -> numpy.typing.NDArray[numpy.int16]:
         """
-        End the stream: returns the last `delay` samples.
+        End the stream: returns the last `delay` samples; what comes next is a new stream.
         """
     def process(
         self, pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]

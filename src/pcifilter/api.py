@@ -209,7 +209,10 @@ class StreamScrubber:
         return self._s.process(frame)
 
     def flush(self) -> Int16Array:
-        """End the stream: the last `delay` samples."""
+        """End the stream: the last `delay` samples, a keypress its end cuts masked. What
+        is processed next is a new stream (its start guarded, its timeline from 0; events
+        and spans not yet taken stay): before, it went on the old one's timeline, and a
+        second recording that started in a keypress's end let it out."""
         return self._s.flush()
 
     def take_events(self) -> list[ToneEvent]:
