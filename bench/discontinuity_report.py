@@ -15,9 +15,9 @@ relative to the tone; -300 is digital silence) and packets lost, for
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/discontinuity_report.py [--opus]
 
 `--opus`: the same kinds of discontinuity in Opus streams instead (`opus_cases`).
-`--opus-under-speech [N]`: N (100) random keypresses under speech in Opus streams, with no
-pause, cut by a pause of 1 s or 3 s, and in a stream that starts in their end
-(`opus_under_speech`).
+`--opus-under-speech [N] [--losses]`: N (100) random keypresses under speech in Opus
+streams, with no pause, cut by a pause of 1 s or 3 s, and in a stream that starts in their
+end (`opus_under_speech`); with `--losses`, also 1-3 packets or 1 s lost where the pause was.
 `--under-speech [N]`: N (400) random keypresses (-25 to -5 dBm0 a tone, 40-120 ms) under
 speech at -20 dBm0, each cut anywhere by a pause of 1 s, 2.1 s and 3 s (the sequence running
 on), given at once and advanced live, against the same keypresses with no pause
@@ -406,7 +406,7 @@ def natural_pauses() -> None:
     )
 
 
-def opus_under_speech(n: int) -> None:
+def opus_under_speech(n: int, losses: bool = False) -> None:
     """Opus streams at 24 kbit/s (SILK 20 ms, hybrid 20 and 10 ms, CELT 10 and 20 ms): n
     random keypresses under speech (as `under_speech`), each with no pause, cut anywhere by a
     pause of 1 s or 3 s (the sequence running on; given at once), and in a stream that starts
@@ -434,6 +434,7 @@ def opus_under_speech(n: int) -> None:
     for mode, fms in (("silk", 20), ("hybrid", 20), ("hybrid", 10), ("celt", 10), ("celt", 20)):
         fr = 48 * fms
         rng = np.random.default_rng(11)
+        lost = np.random.default_rng(12)  # apart: the same keypresses as without --losses
         rows: dict[str, list[float]] = {}
         for _ in range(n):
             digit = "0123456789*#"[rng.integers(12)]
@@ -464,6 +465,16 @@ def opus_under_speech(n: int) -> None:
             start = (6 * e - 48 * int(rng.integers(1, 41))) // fr * fr
             late = [[p for p in raw if RtpPacket.parse(p).timestamp - TS0 >= start] for raw in raws]
             cases["a stream that starts 1-40 ms from its end"] = (late, -1, 0)
+            if losses:
+                for name, gone in (
+                    ("1-3 packets lost", 48 * fms * int(lost.integers(1, 4))),
+                    ("1 s lost", 48000),
+                ):
+                    kept = [
+                        [p for p in raw if not 0 <= RtpPacket.parse(p).timestamp - TS0 - cut < gone]
+                        for raw in raws
+                    ]
+                    cases[f"{name} at the same place"] = (kept, -1, 0)
             for what, (streams, at, pause) in cases.items():
                 worst = -300.0
                 for part in tone_parts(streams):
@@ -488,7 +499,8 @@ def main() -> None:
     print("|---|---|---|---|")
     if "--opus-under-speech" in sys.argv:
         at = sys.argv.index("--opus-under-speech") + 1
-        opus_under_speech(int(sys.argv[at]) if at < len(sys.argv) else 100)
+        n = int(sys.argv[at]) if at < len(sys.argv) and sys.argv[at].isdigit() else 100
+        opus_under_speech(n, "--losses" in sys.argv)
         return
     if "--opus" in sys.argv:
         opus_cases()

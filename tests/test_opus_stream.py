@@ -1036,3 +1036,51 @@ def test_an_opus_stream_paused_in_a_keypress_under_speech_leaves_nothing_of_it()
             assert worst <= -40.0, (seed, left, worst)
             checked += 1
     assert checked >= 24
+
+
+def test_an_opus_stream_that_loses_packets_in_a_keypress_under_speech_leaves_nothing_of_it() -> (
+    None
+):
+    """30 ms lost at a keypress's onset or 10 ms into it, under speech (CELT 10 ms). The
+    decoder comes out of its concealment far quieter than the sender's audio (CELT predicts
+    each band's energy from the frame before: a keypress at -25 dBm0 a tone decoded at -72
+    dBm0 in the first packet after a loss that followed a pause in speech), so the detector
+    missed the remnant and the 25 ms guarded after the loss let it out (8 of these 16 cuts,
+    up to -15 dB re its tone; 13 of 204 in a wider sweep). In an Opus stream every loss is
+    now guarded after it as one where a mask held (40 ms and the Opus tail), and 10 ms more
+    before it. (Keypresses the filter does not find under speech with no loss, the core's
+    known gap, are left out.)"""
+    checked = 0
+    for seed, (digit, ms, level) in itertools.product(
+        (0, 6, 11, 16), [("4", 53, -24.8), ("#", 54, -24.4)]
+    ):
+        rng = np.random.default_rng(seed)
+        tones, spans = sg.keyed_sequence(digit, ms, 100, level, 200)
+        tones = np.concatenate([tones, np.zeros(1600)])
+        back = background("speech", len(tones), rng)
+        raws = [
+            rtp_stream(
+                upsample6(sg.to_int16(back + sign * tones)),
+                "celt",
+                10,
+                24000,
+                PT,
+                ts0=TS0,
+                seq0=7,
+                ssrc=0x51,
+            )
+            for sign in (1.0, -1.0)
+        ]
+        s, e = spans[0]
+        if _keypress_left(raws, s, e, digit, level, (0, 0)) > -40.0:
+            continue
+        for into in (0, 10):
+            cut = 6 * s + 48 * into
+            kept = [
+                [p for p in raw if not 0 <= RtpPacket.parse(p).timestamp - TS0 - cut < 48 * 30]
+                for raw in raws
+            ]
+            worst = _keypress_left(kept, s, e, digit, level, (0, 0))
+            assert worst <= -40.0, (seed, into, worst)
+            checked += 1
+    assert checked >= 12
