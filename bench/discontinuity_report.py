@@ -17,7 +17,8 @@ relative to the tone; -300 is digital silence) and packets lost, for
 `--opus`: the same kinds of discontinuity in Opus streams instead (`opus_cases`).
 `--opus-under-speech [N] [--losses]`: N (100) random keypresses under speech in Opus
 streams, with no pause, cut by a pause of 1 s or 3 s, and in a stream that starts in their
-end (`opus_under_speech`); with `--losses`, also 1-3 packets or 1 s lost where the pause was.
+end (`opus_under_speech`); with `--losses`, also 1-3 packets or 1 s lost where the pause was;
+with `--music`, under music instead of speech.
 `--under-speech [N]`: N (400) random keypresses (-25 to -5 dBm0 a tone, 40-120 ms) under
 speech at -20 dBm0, each cut anywhere by a pause of 1 s, 2.1 s and 3 s (the sequence running
 on), given at once and advanced live, against the same keypresses with no pause
@@ -406,7 +407,7 @@ def natural_pauses() -> None:
     )
 
 
-def opus_under_speech(n: int, losses: bool = False) -> None:
+def opus_under_speech(n: int, losses: bool = False, bg: str = "speech") -> None:
     """Opus streams at 24 kbit/s (SILK 20 ms, hybrid 20 and 10 ms, CELT 10 and 20 ms): n
     random keypresses under speech (as `under_speech`), each with no pause, cut anywhere by a
     pause of 1 s or 3 s (the sequence running on; given at once), and in a stream that starts
@@ -442,7 +443,7 @@ def opus_under_speech(n: int, losses: bool = False) -> None:
             tones, spans = sg.keyed_sequence(digit, int(rng.integers(40, 121)), 100, level, 200)
             tones = np.concatenate([tones, np.zeros(1600)])
             s, e = spans[0]
-            back = background("speech", len(tones), rng)
+            back = background(bg, len(tones), rng)
             raws = [
                 rtp_stream(
                     upsample6(sg.to_int16(back + sign * tones)),
@@ -489,7 +490,7 @@ def opus_under_speech(n: int, losses: bool = False) -> None:
         for what, ws in rows.items():
             traces = sum(w > -40 for w in ws)
             print(
-                f"| Opus {mode} {fms} ms under speech: {what} | {n} | {traces} | {max(ws):.1f} |",
+                f"| Opus {mode} {fms} ms under {bg}: {what} | {n} | {traces} | {max(ws):.1f} |",
                 flush=True,
             )
 
@@ -500,7 +501,8 @@ def main() -> None:
     if "--opus-under-speech" in sys.argv:
         at = sys.argv.index("--opus-under-speech") + 1
         n = int(sys.argv[at]) if at < len(sys.argv) and sys.argv[at].isdigit() else 100
-        opus_under_speech(n, "--losses" in sys.argv)
+        bg = "music" if "--music" in sys.argv else "speech"
+        opus_under_speech(n, "--losses" in sys.argv, bg)
         return
     if "--opus" in sys.argv:
         opus_cases()

@@ -544,6 +544,8 @@ void StreamFilter::reencode(Slot& s, bool masked) noexcept {
     ++stats_.reencoded;
 }
 
+int StreamFilter::tail_ms() const noexcept { return opus_ ? static_cast<int>(kOpusTailMs) : 0; }
+
 std::int64_t StreamFilter::unwrap(std::uint32_t timestamp) const noexcept {
     // RTP clock position since the stream's first timestamp, wrap-safe: signed distance from
     // the last audio timestamp.
@@ -917,10 +919,10 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         // advance() filled.
         const bool resumed =
             filtering_ && !lost && fed_ > 0 && (next->t - fed_ >= params_.scrub.sample_rate / 400 || paused_);
-        bool keypress = false;
+        bool long_guard = false;  // after the loss: a mask held before it (or Opus, below)
         if (lost) {
             const std::int64_t before = (paused_ ? audio_end_ : fed_) - 1;
-            keypress = before >= 0 && scrubber_.masks(before);
+            long_guard = before >= 0 && scrubber_.masks(before);
             // In an Opus stream every loss is guarded after it as one where a mask held: the
             // decoder comes out of its concealment far quieter than the sender's audio (CELT
             // predicts each band's energy from the frame before: a keypress at -25 dBm0 a
@@ -929,12 +931,11 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
             // speech 5 of 400 CELT 10 ms streams with 1-3 packets lost in a keypress kept a
             // trace after the loss that the same keypresses did not keep with none (up to
             // -7 dB). Cost: 25 ms more masked after each loss.
-            keypress = keypress || opus_;
+            long_guard = long_guard || opus_;
             // Before it, in Opus, 10 ms more: the packet before a keypress's onset carries
             // its first ms in the codec's overlap (-34 dB left when the guard began at the
             // onset's packet).
-            const int tail = opus_ ? static_cast<int>(kOpusTailMs) : 0;
-            scrubber_.mask(before + 1 - ms(kEdgeGuardMs + tail), before + 1 + scrubber_.ramp());
+            scrubber_.mask(before + 1 - ms(kEdgeGuardMs + tail_ms()), before + 1 + scrubber_.ramp());
         }
         if (next->t > fed_) {
             ++stats_.gaps;
@@ -963,7 +964,7 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         // 60 ms keypress whose first 40 ms were lost left -12 dB in the packet after the one
         // the guard masked, SILK and CELT).
         if (lost) {
-            const int after = (keypress ? kCutGuardMs : kEdgeGuardMs) + (opus_ ? static_cast<int>(kOpusTailMs) : 0);
+            const int after = (long_guard ? kCutGuardMs : kEdgeGuardMs) + tail_ms();
             scrubber_.mask(next->t - scrubber_.ramp(), next->t + ms(after));
         }
         // A stream that starts, or resumes after a pause, in a keypress's last 15 ms or less:
@@ -977,8 +978,7 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         // carries a keypress on past its end (a 1 s pause cut a keypress under speech 39 ms
         // before its end: the packet after the 40 ms guard kept -6 dB of it, CELT 10 ms).
         if (filtering_ && (fed_ == 0 || resumed)) {
-            const int tail = opus_ ? static_cast<int>(kOpusTailMs) : 0;
-            if (fed_ == 0 && guard_start_) scrubber_.mask(0, ms(kCutGuardMs + tail));
+            if (fed_ == 0 && guard_start_) scrubber_.mask(0, ms(kCutGuardMs + tail_ms()));
             const int rate = params_.scrub.sample_rate;
             int after = pause_guard_ms_;  // see guard_pause()
             if (keypress_at_edge(pcm_.data(), n, rate, false) ||
@@ -1000,7 +1000,7 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
                 (sound_at(pcm_.data(), std::min<std::size_t>(n, static_cast<std::size_t>(ms(10)))) ||
                  (opus_ && loud_anywhere(pcm_.data(), n, rate))))
                 after = std::max(after, kEdgeOnSoundMs);
-            if (after > 0) scrubber_.mask(fed_ == 0 ? 0 : fed_ - scrubber_.ramp(), fed_ + ms(after + tail));
+            if (after > 0) scrubber_.mask(fed_ == 0 ? 0 : fed_ - scrubber_.ramp(), fed_ + ms(after + tail_ms()));
         }
         if (resumed || fed_ == 0) pause_guard_ms_ = 0;
         feed(pcm_.data(), next->payload_samples);

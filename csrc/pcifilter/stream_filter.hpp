@@ -200,6 +200,9 @@ private:
 
     void start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept;
     void mask_set_aside() noexcept;  // see set_filtering()
+    // How much longer an Opus stream's guards last (the codec carries a tone on past its
+    // end; its masks hang over as long): 10 ms, 0 for G.711.
+    int tail_ms() const noexcept;
     // flush() and start_stream(), the cut guarded while filtering (see the definition).
     void restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source, bool cut = true) noexcept;
     // Masks the audio still held, the last kCutGuardMs of it (all audio fed first).
