@@ -418,19 +418,7 @@ def opus_under_speech(n: int, losses: bool = False, bg: str = "speech") -> None:
     from the onset to 10 ms past the end (the pause taken out). After a 3 s pause (a new
     timeline, its start guarded when on sound) the two runs may mask a packet differently:
     what differs then counts as the keypress's, over-counting, never under."""
-    from leak import background, window_db
-    from opuslib import rtp_stream, upsample6
-    from test_opus_stream import PT, TS0, _listen, _masked_as
-
-    def tone_parts(raws: list[list[bytes]]) -> list[np.ndarray]:
-        parts = []
-        for own, other in ((0, 1), (1, 0)):
-            f = pf.RtpStreamFilter(opus_pt=PT, telephone_event_pt=-1)
-            y = _listen(f.process(raws[own]) + f.flush()).astype(np.float64)
-            z = _masked_as(raws[other], f.take_masked(), check=False)
-            m = min(len(y), len(z))
-            parts.append((y[:m] - z[:m]) / 2)
-        return parts
+    from test_opus_stream import TS0, _keyed_under, _keypress_left
 
     for mode, fms in (("silk", 20), ("hybrid", 20), ("hybrid", 10), ("celt", 10), ("celt", 20)):
         fr = 48 * fms
@@ -440,32 +428,20 @@ def opus_under_speech(n: int, losses: bool = False, bg: str = "speech") -> None:
         for _ in range(n):
             digit = "0123456789*#"[rng.integers(12)]
             level = float(rng.uniform(-25, -5))
-            tones, spans = sg.keyed_sequence(digit, int(rng.integers(40, 121)), 100, level, 200)
-            tones = np.concatenate([tones, np.zeros(1600)])
-            s, e = spans[0]
-            back = background(bg, len(tones), rng)
-            raws = [
-                rtp_stream(
-                    upsample6(sg.to_int16(back + sign * tones)),
-                    mode,
-                    fms,
-                    24000,
-                    PT,
-                    ts0=TS0,
-                    seq0=7,
-                    ssrc=0x51,
-                )
-                for sign in (1.0, -1.0)
-            ]
-            cases: dict[str, tuple[list[list[bytes]], int, int]] = {"no pause": (raws, -1, 0)}
+            duration = int(rng.integers(40, 121))
+            raws, (s, e) = _keyed_under(rng, digit, duration, level, mode, fms, bg)
+            # (streams, where the keypress is looked at from, the pause to take out)
+            cases: dict[str, tuple[list[list[bytes]], int, tuple[int, int]]] = {
+                "no pause": (raws, s, (0, 0))
+            }
             cut = int(6 * s + rng.integers(0, 6 * (e - s))) // fr * fr
             for seconds in (1, 3):
                 parsed = [[RtpPacket.parse(p) for p in raw] for raw in raws]
                 paused = [_paused(ps, TS0, cut, 48000 * seconds) for ps in parsed]
-                cases[f"a {seconds} s pause"] = (paused, cut // 6, 8000 * seconds)
+                cases[f"a {seconds} s pause"] = (paused, s, (cut // 6, 8000 * seconds))
             start = (6 * e - 48 * int(rng.integers(1, 41))) // fr * fr
             late = [[p for p in raw if RtpPacket.parse(p).timestamp - TS0 >= start] for raw in raws]
-            cases["a stream that starts 1-40 ms from its end"] = (late, -1, 0)
+            cases["a stream that starts 1-40 ms from its end"] = (late, max(s, start // 6), (0, 0))
             if losses:
                 for name, gone in (
                     ("1-3 packets lost", 48 * fms * int(lost.integers(1, 4))),
@@ -475,18 +451,9 @@ def opus_under_speech(n: int, losses: bool = False, bg: str = "speech") -> None:
                         [p for p in raw if not 0 <= RtpPacket.parse(p).timestamp - TS0 - cut < gone]
                         for raw in raws
                     ]
-                    cases[f"{name} at the same place"] = (kept, -1, 0)
-            for what, (streams, at, pause) in cases.items():
-                worst = -300.0
-                for part in tone_parts(streams):
-                    if pause:
-                        part = np.concatenate([part[:at], part[at + pause :]])
-                    part = np.concatenate([part, np.zeros(800)])
-                    a = max(s, start // 6) if what.startswith("a stream") else s
-                    worst = max(
-                        [worst] + [window_db(part, w, digit, level) for w in range(a, e + 80, 80)]
-                    )
-                rows.setdefault(what, []).append(worst)
+                    cases[f"{name} at the same place"] = (kept, s, (0, 0))
+            for what, (streams, a, pause) in cases.items():
+                rows.setdefault(what, []).append(_keypress_left(streams, a, e, digit, level, pause))
         for what, ws in rows.items():
             traces = sum(w > -40 for w in ws)
             print(

@@ -926,18 +926,21 @@ def test_an_opus_stream_cut_in_a_keypress_leaves_nothing_of_it(mode: str, frame_
             assert worst_window_db(y, a // 6, b // 6 + 80, "5", -12) <= -40.0, (seed, a == s48)
 
 
-def _under_speech(
-    mode: str, frame_ms: int, seed: int
-) -> tuple[list[list[bytes]], tuple[int, int], str, float]:
-    """A random keypress (40-120 ms, -25 to -5 dBm0 a tone) 200 ms into speech at -20 dBm0,
-    as two Opus streams at 24 kbit/s, keyed and keyed inverted; its span (8 kHz), digit and
-    level (bench/discontinuity_report.py --opus-under-speech draws them so)."""
-    rng = np.random.default_rng(seed)
-    digit = "0123456789*#"[rng.integers(12)]
-    level = float(rng.uniform(-25, -5))
-    tones, spans = sg.keyed_sequence(digit, int(rng.integers(40, 121)), 100, level, 200)
+def _keyed_under(
+    rng: np.random.Generator,
+    digit: str,
+    ms: float,
+    level: float,
+    mode: str,
+    frame_ms: int,
+    bg: str = "speech",
+) -> tuple[list[list[bytes]], tuple[int, int]]:
+    """A keypress 200 ms into `bg` at -20 dBm0 (its excerpt drawn with `rng`), as two Opus
+    streams at 24 kbit/s, keyed and keyed inverted (the measure of `_keypress_left`), and its
+    span (8 kHz)."""
+    tones, spans = sg.keyed_sequence(digit, ms, 100, level, 200)
     tones = np.concatenate([tones, np.zeros(1600)])
-    back = background("speech", len(tones), rng)
+    back = background(bg, len(tones), rng)
     raws = [
         rtp_stream(
             upsample6(sg.to_int16(back + sign * tones)),
@@ -951,7 +954,20 @@ def _under_speech(
         )
         for sign in (1.0, -1.0)
     ]
-    return raws, spans[0], digit, level
+    return raws, spans[0]
+
+
+def _under_speech(
+    mode: str, frame_ms: int, seed: int
+) -> tuple[list[list[bytes]], tuple[int, int], str, float]:
+    """A random keypress (40-120 ms, -25 to -5 dBm0 a tone) under speech (`_keyed_under`);
+    its streams, span, digit and level (bench/discontinuity_report.py --opus-under-speech
+    draws them so)."""
+    rng = np.random.default_rng(seed)
+    digit = "0123456789*#"[rng.integers(12)]
+    level = float(rng.uniform(-25, -5))
+    raws, span = _keyed_under(rng, digit, int(rng.integers(40, 121)), level, mode, frame_ms)
+    return raws, span, digit, level
 
 
 def _keypress_left(
@@ -1008,24 +1024,7 @@ def test_an_opus_stream_paused_in_a_keypress_under_speech_leaves_nothing_of_it()
     for seed, (digit, ms, level) in itertools.product(
         range(12, 17), [("*", 59, -20.7), ("#", 59, -18.0)]
     ):
-        rng = np.random.default_rng(seed)
-        tones, spans = sg.keyed_sequence(digit, ms, 100, level, 200)
-        tones = np.concatenate([tones, np.zeros(1600)])
-        back = background("speech", len(tones), rng)
-        raws = [
-            rtp_stream(
-                upsample6(sg.to_int16(back + sign * tones)),
-                "celt",
-                10,
-                24000,
-                PT,
-                ts0=TS0,
-                seq0=7,
-                ssrc=0x51,
-            )
-            for sign in (1.0, -1.0)
-        ]
-        s, e = spans[0]
+        raws, (s, e) = _keyed_under(np.random.default_rng(seed), digit, ms, level, "celt", 10)
         if _keypress_left(raws, s, e, digit, level, (0, 0)) > -40.0:
             continue
         parsed = [[RtpPacket.parse(p) for p in raw] for raw in raws]
@@ -1054,24 +1053,7 @@ def test_an_opus_stream_that_loses_packets_in_a_keypress_under_speech_leaves_not
     for seed, (digit, ms, level) in itertools.product(
         (0, 6, 11, 16), [("4", 53, -24.8), ("#", 54, -24.4)]
     ):
-        rng = np.random.default_rng(seed)
-        tones, spans = sg.keyed_sequence(digit, ms, 100, level, 200)
-        tones = np.concatenate([tones, np.zeros(1600)])
-        back = background("speech", len(tones), rng)
-        raws = [
-            rtp_stream(
-                upsample6(sg.to_int16(back + sign * tones)),
-                "celt",
-                10,
-                24000,
-                PT,
-                ts0=TS0,
-                seq0=7,
-                ssrc=0x51,
-            )
-            for sign in (1.0, -1.0)
-        ]
-        s, e = spans[0]
+        raws, (s, e) = _keyed_under(np.random.default_rng(seed), digit, ms, level, "celt", 10)
         if _keypress_left(raws, s, e, digit, level, (0, 0)) > -40.0:
             continue
         for into in (0, 10):
