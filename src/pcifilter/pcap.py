@@ -818,9 +818,10 @@ def _datagrams(
     def add(frame: int, off: int, more: bool, data: bytes) -> None:
         nonlocal image, held, end
         parts.append((frame, off, more, data))
-        if off + len(data) > len(held):
-            image = np.concatenate([image, np.zeros(off + len(data) - len(held), np.uint8)])
-            held = np.concatenate([held, np.zeros(off + len(data) - len(held), np.bool_)])
+        if off + len(data) > len(held):  # grown by doubling: a few copies per datagram
+            more_room = max(off + len(data), 2 * len(held)) - len(held)
+            image = np.concatenate([image, np.zeros(more_room, np.uint8)])
+            held = np.concatenate([held, np.zeros(more_room, np.bool_)])
         fresh = ~held[off : off + len(data)]  # where two overlap, the first captured wins
         image[off : off + len(data)][fresh] = np.frombuffer(data, np.uint8)[fresh]
         held[off : off + len(data)] = True
