@@ -168,6 +168,29 @@ def test_bad_files_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["scrub", str(rate), str(tmp_path / "o.wav")]) == 2
 
 
+@pytest.mark.parametrize("encoding", ["pcm16", "ulaw"])
+def test_a_wav_still_being_recorded_is_read_to_its_end(tmp_path: Path, encoding: str) -> None:
+    """A recorder writes the data chunk's size when it closes the file: one copied while the
+    call goes on says 0. Its audio was refused ("no samples"); it is read to the file's end
+    now, and scrubbed. An empty data chunk followed by another chunk stays empty."""
+    import struct
+
+    src, dst = tmp_path / "live.wav", tmp_path / "out.wav"
+    pcm = sg.to_int16(sg.white_noise(8000, -30, np.random.default_rng(1)))
+    _write(src, pcm, 8000, encoding)
+    whole = read_wav(src).pcm
+    raw = bytearray(src.read_bytes())
+    at = raw.index(b"data")
+    raw[at + 4 : at + 8] = struct.pack("<I", 0)
+    src.write_bytes(bytes(raw))
+    assert np.array_equal(read_wav(src).pcm, whole)
+    assert main(["scrub", str(src), str(dst)]) == 0
+    assert read_wav(dst).frames == len(whole)
+    empty = bytes(raw[: at + 8]) + b"LIST" + struct.pack("<I", 4) + b"INFO"
+    src.write_bytes(empty)
+    assert read_wav(src).frames == 0
+
+
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

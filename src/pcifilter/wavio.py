@@ -63,9 +63,18 @@ def _channels_of(x: npt.NDArray[_Sample], channels: int) -> npt.NDArray[_Sample]
     return x[: len(x) // channels * channels].reshape(-1, channels).T.copy()
 
 
+def _chunk_at(data: bytes, pos: int) -> bool:
+    """Whether a RIFF chunk header (a printable four-character id, a size that fits in the
+    file) starts at `pos`."""
+    if pos + 8 > len(data) or not all(0x20 <= c <= 0x7E for c in data[pos : pos + 4]):
+        return False
+    return pos + 8 + int(struct.unpack("<I", data[pos + 4 : pos + 8])[0]) <= len(data) + 1
+
+
 def read_wav(path: str | Path) -> WavData:
     """Read a WAV (PCM 16-bit, µ-law or A-law, 1 to 64 channels); ValueError for anything
-    else."""
+    else. A data chunk whose size is still 0 with audio after it (a file being recorded)
+    holds the rest of the file."""
     data = Path(path).read_bytes()
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise ValueError(f"{path}: not a RIFF/WAVE file")
@@ -80,6 +89,11 @@ def read_wav(path: str | Path) -> WavData:
             if fmt[0] == _EXTENSIBLE and len(chunk) >= 26:
                 fmt = (struct.unpack("<H", chunk[24:26])[0], *fmt[1:])
         elif cid == b"data":
+            if size == 0 and pos + 8 < len(data) and not _chunk_at(data, pos + 8):
+                # A recorder still writing the file leaves the size 0 until it closes it
+                # (a recording copied while a call goes on): the rest of the file is data.
+                size = len(data) - pos - 8
+                chunk = data[pos + 8 :]
             body = chunk
         pos += 8 + size + (size & 1)  # chunks are word-aligned
     if fmt is None or body is None:
