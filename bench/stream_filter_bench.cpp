@@ -79,12 +79,16 @@ double best_ns(const bench::Packets& packets, StreamFilterParams params) {
 }  // namespace
 
 // Heap bytes one filter holds (glibc's count of bytes in use, over 100 filters): its packet
-// slots, output ring and buffers, and for Opus libopus's decoder and encoders.
-std::size_t bytes_per_filter(const StreamFilterParams& params) {
+// slots, output ring and buffers, and for Opus libopus's decoder and encoders; with
+// `packets`, once each filter has had them all (its packet queue grown to what they need).
+std::size_t bytes_per_filter(const StreamFilterParams& params, const bench::Packets* packets = nullptr) {
     std::vector<std::unique_ptr<StreamFilter>> filters;
     filters.reserve(100);
     const std::size_t before = mallinfo2().uordblks;
-    for (int i = 0; i < 100; ++i) filters.push_back(std::make_unique<StreamFilter>(params));
+    for (int i = 0; i < 100; ++i) {
+        filters.push_back(std::make_unique<StreamFilter>(params));
+        if (packets != nullptr) bench::run_through(*filters.back(), *packets);
+    }
     return (mallinfo2().uordblks - before) / 100;
 }
 
@@ -96,9 +100,11 @@ int main(int argc, char** argv) {
     opus.opus = 111;
     StreamFilterParams opus_params;
     opus_params.payload_types = payload_type_map(opus);
-    std::printf("memory: %zu bytes per G.711 stream filter, %zu per Opus one (sizeof %zu)\n",
-                bytes_per_filter(StreamFilterParams{}), bytes_per_filter(opus_params), sizeof(StreamFilter));
     const bench::Packets packets = bench::pcmu_packets(x);
+    std::printf("memory: %zu bytes per G.711 stream filter, %zu per Opus one (sizeof %zu); %zu per G.711 "
+                "filter after a 20 ms PCMU stream\n",
+                bytes_per_filter(StreamFilterParams{}), bytes_per_filter(opus_params), sizeof(StreamFilter),
+                bytes_per_filter(StreamFilterParams{}, &packets));
     std::printf("stream filter: %.0f ns per 20 ms PCMU packet (C++ only, %zu packets)\n",
                 best_ns(packets, StreamFilterParams{}) / double(packets.size()), packets.size());
     StreamFilterParams params;

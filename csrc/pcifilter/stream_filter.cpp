@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <iterator>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -126,7 +127,11 @@ StreamFilter::StreamFilter(const StreamFilterParams& params)
     // packet was ready, and nearly every packet after was dropped.
     const double rate = params_.scrub.sample_rate;
     const double held = scrubber_.delay() + static_cast<double>(params_.reorder_window_samples);
-    n_slots_ = std::max<std::size_t>(kMinSlots, static_cast<std::size_t>(std::ceil(held / (rate / 400))) + 16);
+    // It starts small and grows by doubling when more are held at once (grow_slots): a
+    // stream of 20 ms packets holds four or five, and 42 slots of 1,500 bytes were most
+    // of a G.711 filter's memory.
+    max_slots_ = std::max<std::size_t>(kMinSlots, static_cast<std::size_t>(std::ceil(held / (rate / 400))) + 16);
+    n_slots_ = std::min(max_slots_, kFirstSlots);
     slots_.resize(n_slots_);
     out_ring_.assign(kRing, 0);
     pcm_.resize(kMaxPcm);
@@ -258,8 +263,25 @@ std::int64_t StreamFilter::to_timeline(std::int64_t rtp) const noexcept {
     return rtp >= 0 ? rtp / clock_div_ : -((-rtp + clock_div_ - 1) / clock_div_);
 }
 
+bool StreamFilter::grow_slots() noexcept {
+    // Twice the slots, up to max_slots_, the ones in use moved to the front in queue order: a
+    // few allocations in a stream's life, then none once it holds what its packets need.
+    if (n_slots_ >= max_slots_) return false;
+    const std::size_t n = std::min(max_slots_, 2 * n_slots_);
+    try {
+        std::vector<Slot> bigger(n);
+        for (std::size_t i = 0; i < count_; ++i) bigger[i] = slot_at(i);
+        slots_.swap(bigger);
+    } catch (const std::bad_alloc&) {
+        return false;  // the packet is dropped and counted, as when the queue is full
+    }
+    head_ = 0;
+    n_slots_ = n;
+    return true;
+}
+
 StreamFilter::Slot* StreamFilter::enqueue(const std::uint8_t* data, std::size_t len, bool renumber) noexcept {
-    if (count_ == n_slots_) return nullptr;
+    if (count_ == n_slots_ && !grow_slots()) return nullptr;
     Slot& s = slot_at(count_);
     ++count_;
     std::memcpy(s.bytes.data(), data, len);

@@ -122,6 +122,7 @@ class StreamFilter {
 public:
     static constexpr std::size_t kMaxPacket = 1500;
     static constexpr std::size_t kMinSlots = 32;  // packets held at once, at the least
+    static constexpr std::size_t kFirstSlots = 8;  // the queue's size at first (grow_slots)
     static constexpr std::size_t kMaxPcm = 1920;  // an Opus packet's longest audio: 120 ms at 16 kHz
     // Events kept until taken (events().clear()): a caller that never takes them (or a sender
     // of a new event in every packet, eight packed in each) must not grow the filter without
@@ -271,13 +272,15 @@ private:
     // queue, ready, their `t` counted on it.
     std::uint32_t timeline_ = 0;
     std::uint16_t seq_offset_ = 0; // packets taken out of the sequence so far
-    std::vector<Slot> slots_;  // a ring from head_, count_ in use; sized once (constructor)
+    std::vector<Slot> slots_;  // a ring from head_, count_ in use; grown by grow_slots()
     // The i-th slot from head_ (i < slots_.size(): one compare, no division per access).
     std::size_t slot_index(std::size_t i) const noexcept {
         const std::size_t k = head_ + i;
         return k < n_slots_ ? k : k - n_slots_;
     }
     std::size_t n_slots_ = 0;  // slots_.size(), kept (a vector's size divides by sizeof(Slot))
+    std::size_t max_slots_ = 0;  // what the queue may grow to (see the constructor)
+    bool grow_slots() noexcept;
     Slot& slot_at(std::size_t i) noexcept { return slots_[slot_index(i)]; }
     const Slot& slot_at(std::size_t i) const noexcept { return slots_[slot_index(i)]; }
     std::size_t head_ = 0, count_ = 0;
