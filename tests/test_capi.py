@@ -455,3 +455,43 @@ def test_the_c_scrubber_ends_a_stream_as_python_does(build: Path) -> None:
 
 def _at(a: np.ndarray, i: int) -> ctypes._Pointer[ctypes.c_int16]:
     return ctypes.cast(a.ctypes.data + 2 * i, ctypes.POINTER(ctypes.c_int16))
+
+
+def test_the_c_scrubber_s_edge_guards_can_be_turned_off(build: Path) -> None:
+    """`pcifilter_scrubber_set_guard_edges`: the C API had no way to the core's
+    `guard_edges` (a `pcifilter_config` field would change the struct callers allocate).
+    Off, a signal that starts and ends on speech comes out as Python's `guard_edges=False`
+    gives it; on (the default), as the default does; NULL is -1."""
+    import pcifilter as pf
+    from pcifilter import corpus
+
+    lib = _api(build)
+    lib.pcifilter_scrubber_create.restype = ctypes.c_void_p
+    lib.pcifilter_scrubber_create.argtypes = [
+        ctypes.POINTER(_Config),
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+    ]
+    i16 = ctypes.POINTER(ctypes.c_int16)
+    lib.pcifilter_scrubber_process.argtypes = [ctypes.c_void_p, i16, i16, ctypes.c_size_t]
+    lib.pcifilter_scrubber_flush.restype = ctypes.c_int64
+    lib.pcifilter_scrubber_flush.argtypes = [ctypes.c_void_p, i16, ctypes.c_size_t]
+    lib.pcifilter_scrubber_set_guard_edges.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.pcifilter_scrubber_delay.restype = ctypes.c_int64
+    lib.pcifilter_scrubber_delay.argtypes = [ctypes.c_void_p]
+    lib.pcifilter_scrubber_destroy.argtypes = [ctypes.c_void_p]
+    speech = np.ascontiguousarray(corpus.cached("speech", 600, seed=7)[8000 * 30 : 8000 * 32])
+    guarded, plain = pf.scrub(speech).audio, pf.scrub(speech, guard_edges=False).audio
+    assert not np.array_equal(guarded, plain)  # it starts and ends on sound
+    for on, expect in ((1, guarded), (0, plain)):
+        err = ctypes.create_string_buffer(200)
+        s = lib.pcifilter_scrubber_create(ctypes.byref(_config(lib)), err, 200)
+        assert s, err.value
+        assert lib.pcifilter_scrubber_set_guard_edges(s, on) == 0
+        d = lib.pcifilter_scrubber_delay(s)
+        y = np.zeros(len(speech) + d, np.int16)
+        assert lib.pcifilter_scrubber_process(s, _at(speech, 0), _at(y, 0), len(speech)) == 0
+        assert lib.pcifilter_scrubber_flush(s, _at(y, len(speech)), d) == d
+        assert np.array_equal(y[d:], expect)
+        lib.pcifilter_scrubber_destroy(s)
+    assert lib.pcifilter_scrubber_set_guard_edges(None, 1) == -1

@@ -110,6 +110,13 @@ PCIFILTER_API int pcifilter_scrubber_process(pcifilter_scrubber* s, const int16_
  * as before; the scrubber then takes a new stream (its timeline from 0). */
 PCIFILTER_API int64_t pcifilter_scrubber_flush(pcifilter_scrubber* s, int16_t* out, size_t cap);
 PCIFILTER_API int pcifilter_scrubber_set_masking(pcifilter_scrubber* s, int on);
+/* The edge guards, on by default: a stream that starts or ends on sound (or loud, or like a
+ * keypress) has up to 120 ms masked there, where it may cut a keypress too short for the
+ * detector. Off for a caller that guards its streams' edges itself. Applies to the edges
+ * not yet decided: a stream's start until its first 10 ms are in, its end until flush.
+ * (A function, not a pcifilter_config field: the struct's size stays as callers have it.)
+ * Returns 0, or -1 for NULL. */
+PCIFILTER_API int pcifilter_scrubber_set_guard_edges(pcifilter_scrubber* s, int on);
 PCIFILTER_API int pcifilter_scrubber_poll_event(pcifilter_scrubber* s, pcifilter_event* event);
 PCIFILTER_API int64_t pcifilter_scrubber_delay(const pcifilter_scrubber* s);
 

@@ -213,6 +213,12 @@ int pcifilter_scrubber_set_masking(pcifilter_scrubber* s, int on) {
     return 0;
 }
 
+int pcifilter_scrubber_set_guard_edges(pcifilter_scrubber* s, int on) {
+    if (s == nullptr) return -1;
+    s->scrubber.set_guard_edges(on != 0);
+    return 0;
+}
+
 int pcifilter_scrubber_poll_event(pcifilter_scrubber* s, pcifilter_event* event) {
     if (s == nullptr) return -1;
     return poll<pcifilter_scrubber>(s->scrubber.events(), s->next_event, event);

@@ -102,6 +102,9 @@ public:
     bool masks(std::int64_t t) const noexcept { return masker_.covers(t); }
     int sample_rate() const noexcept { return params_.sample_rate; }
     const ScrubberParams& params() const noexcept { return params_; }
+    // ScrubberParams::guard_edges, for the edges not yet decided: a stream's start until its
+    // first 10 ms are in, its end until flush.
+    void set_guard_edges(bool on) noexcept { params_.guard_edges = on; }
     const ScrubberStats& stats() const noexcept { return stats_; }
     // Bytes of per-stream state, look-ahead included (shared read-only tables excluded).
     std::size_t state_bytes() const noexcept;
