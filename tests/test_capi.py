@@ -392,17 +392,8 @@ class _Event(ctypes.Structure):
     ]
 
 
-def test_the_c_scrubber_ends_a_stream_as_python_does(build: Path) -> None:
-    """The C scrubber had no flush: a C caller could only pad a stream with silence to get
-    its last `delay` samples out, which let a keypress that the stream's end cut through
-    (the core's end guard runs at flush). `pcifilter_scrubber_flush` gives them as
-    StreamScrubber.flush does, events included; the scrubber then takes a new stream as a
-    fresh one would. Too little room, or NULL: -1 and nothing done."""
-    from leak import worst_window_db
-    from test_scrub import _cut_keypress
-
-    import pcifilter as pf
-
+def _scrubber_api(build: Path) -> ctypes.CDLL:
+    """The C API with its frame scrubber's functions typed."""
     lib = _api(build)
     lib.pcifilter_scrubber_create.restype = ctypes.c_void_p
     lib.pcifilter_scrubber_create.argtypes = [
@@ -414,10 +405,26 @@ def test_the_c_scrubber_ends_a_stream_as_python_does(build: Path) -> None:
     lib.pcifilter_scrubber_process.argtypes = [ctypes.c_void_p, i16, i16, ctypes.c_size_t]
     lib.pcifilter_scrubber_flush.restype = ctypes.c_int64
     lib.pcifilter_scrubber_flush.argtypes = [ctypes.c_void_p, i16, ctypes.c_size_t]
+    lib.pcifilter_scrubber_set_guard_edges.argtypes = [ctypes.c_void_p, ctypes.c_int]
     lib.pcifilter_scrubber_delay.restype = ctypes.c_int64
     lib.pcifilter_scrubber_delay.argtypes = [ctypes.c_void_p]
     lib.pcifilter_scrubber_poll_event.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Event)]
     lib.pcifilter_scrubber_destroy.argtypes = [ctypes.c_void_p]
+    return lib
+
+
+def test_the_c_scrubber_ends_a_stream_as_python_does(build: Path) -> None:
+    """The C scrubber had no flush: a C caller could only pad a stream with silence to get
+    its last `delay` samples out, which let a keypress that the stream's end cut through
+    (the core's end guard runs at flush). `pcifilter_scrubber_flush` gives them as
+    StreamScrubber.flush does, events included; the scrubber then takes a new stream as a
+    fresh one would. Too little room, or NULL: -1 and nothing done."""
+    from leak import worst_window_db
+    from test_scrub import _cut_keypress
+
+    import pcifilter as pf
+
+    lib = _scrubber_api(build)
     err = ctypes.create_string_buffer(200)
     s = lib.pcifilter_scrubber_create(ctypes.byref(_config(lib)), err, 200)
     assert s, err.value
@@ -465,21 +472,7 @@ def test_the_c_scrubber_s_edge_guards_can_be_turned_off(build: Path) -> None:
     import pcifilter as pf
     from pcifilter import corpus
 
-    lib = _api(build)
-    lib.pcifilter_scrubber_create.restype = ctypes.c_void_p
-    lib.pcifilter_scrubber_create.argtypes = [
-        ctypes.POINTER(_Config),
-        ctypes.c_char_p,
-        ctypes.c_size_t,
-    ]
-    i16 = ctypes.POINTER(ctypes.c_int16)
-    lib.pcifilter_scrubber_process.argtypes = [ctypes.c_void_p, i16, i16, ctypes.c_size_t]
-    lib.pcifilter_scrubber_flush.restype = ctypes.c_int64
-    lib.pcifilter_scrubber_flush.argtypes = [ctypes.c_void_p, i16, ctypes.c_size_t]
-    lib.pcifilter_scrubber_set_guard_edges.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    lib.pcifilter_scrubber_delay.restype = ctypes.c_int64
-    lib.pcifilter_scrubber_delay.argtypes = [ctypes.c_void_p]
-    lib.pcifilter_scrubber_destroy.argtypes = [ctypes.c_void_p]
+    lib = _scrubber_api(build)
     speech = np.ascontiguousarray(corpus.cached("speech", 600, seed=7)[8000 * 30 : 8000 * 32])
     guarded, plain = pf.scrub(speech).audio, pf.scrub(speech, guard_edges=False).audio
     assert not np.array_equal(guarded, plain)  # it starts and ends on sound
