@@ -518,7 +518,10 @@ def _sip_over_tcp(
             )
             for run in runs
         ]
-        websocket = any(_websocket_start(stream, at) is not None for _, stream, at in streams if at)
+        # Where each run's frames begin: read once (it may look back 64 KB for the frames
+        # before the first that holds SIP), to find the connection and to redact it.
+        begins = [_websocket_start(stream, at) for _, stream, at in streams]
+        websocket = any(b is not None for (_, _, at), b in zip(streams, begins, strict=True) if at)
         hep = any(p.startswith(b"HEP3") for _, _, p in segments)  # HEP over TCP
         sip = any(_START_LINE.match(p.lstrip(b"\r\n")) for _, _, p in segments)
         if not (websocket or hep or sip):
@@ -528,10 +531,10 @@ def _sip_over_tcp(
             for f, _, p in segments
             if f in websocket_frames
         )
-        for run, stream, at in streams:
+        for (run, stream, _), begin in zip(streams, begins, strict=True):
             start = run[0][0]
             if websocket:
-                result = _redact_websocket(stream, at, masked, redact_dtmf)
+                result = _redact_websocket(stream, begin, masked, redact_dtmf)
             elif hep:
                 packets = [off - start for off, _, p in run if p.startswith(b"HEP3")]
                 result = _redact_hep_stream(stream, packets, redact_dtmf)
@@ -656,7 +659,7 @@ def _earliest_leading_to(stream: bytes | bytearray, to: int, window: int) -> int
 
 
 def _redact_websocket(
-    stream: bytearray, candidates: list[int], masked: bool, redact_dtmf: bool
+    stream: bytearray, begins: tuple[int, bool] | None, masked: bool, redact_dtmf: bool
 ) -> tuple[bytearray, list[tuple[int, bytes]], int, int]:
     """A SIP-over-WebSocket stream redacted as SIP over TCP is (see _sip_over_tcp), message
     by message, each unmasked, redacted and masked again with its frames' keys (same
@@ -665,12 +668,12 @@ def _redact_websocket(
     SRTP keys are looked for, and when the connection's frames are `masked` (a client's),
     all of them are replaced (their key is unknown). A compressed message
     (permessage-deflate, RSV1) cannot be read or changed in place: its payload is replaced
-    whole. Returns the stream, the messages unmasked with the offset each ended at (for
-    their SDP), and how many had keypresses and keys."""
+    whole. `begins`: where its frames begin, as _websocket_start gave it. Returns the stream,
+    the messages unmasked with the offset each ended at (for their SDP), and how many had
+    keypresses and keys."""
     redacted = bytearray(stream)
     found: list[tuple[int, bytes]] = []
     dtmf = keys = 0
-    begins = _websocket_start(bytes(stream), candidates)
     first, handshake = (len(stream), False) if begins is None else begins
     at = first
     frames: list[tuple[int, int, bytes]] = []  # (payload start, length captured, key)
@@ -684,12 +687,9 @@ def _redact_websocket(
         message = bytes(stream[p] ^ m for p, m in places)
         if compressed:
             new = b"X" * len(message)
-        elif _START_LINE.match(message):
-            new, had_dtmf, had_keys = _redact_sip(message, redact_dtmf)
-            dtmf += had_dtmf
-            keys += had_keys
-        else:
-            new, had_dtmf, had_keys = _redact_orphan(message, redact_dtmf)
+        else:  # a message whose first frame was not captured has no headers to go by
+            redact = _redact_sip if _START_LINE.match(message) else _redact_orphan
+            new, had_dtmf, had_keys = redact(message, redact_dtmf)
             dtmf += had_dtmf
             keys += had_keys
         for (p, m), old, b in zip(places, message, new, strict=True):
