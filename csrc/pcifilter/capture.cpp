@@ -173,6 +173,11 @@ std::size_t hep2_sip_offset(const std::uint8_t* p, std::size_t n) noexcept {
     return at < n && starts_sip(p + at, n - at) ? at : 0;
 }
 
+// A HEP3 packet (Homer's encapsulation, which carries copies of SIP) starts here.
+bool starts_hep3(const std::uint8_t* p, std::size_t n) noexcept {
+    return n >= 4 && std::memcmp(p, "HEP3", 4) == 0;
+}
+
 // SIP over TCP may send CRLF keep-alives (RFC 5626 §3.5.1) before a message.
 bool starts_sip_after_crlfs(const std::uint8_t* p, std::size_t n) noexcept {
     while (n >= 2 && p[0] == '\r' && p[1] == '\n') p += 2, n -= 2;
@@ -352,9 +357,9 @@ Capture::Capture(const std::string& path) {
         if (!fr.udp) continue;
         ++udp_frames_;
         const std::uint8_t* payload = bytes_.data() + fr.offset + fr.udp + 8;
-        if (starts_sip(payload, fr.payload_len) || (fr.payload_len >= 4 && std::memcmp(payload, "HEP3", 4) == 0) ||
+        if (starts_sip(payload, fr.payload_len) || starts_hep3(payload, fr.payload_len) ||
             hep2_sip_offset(payload, fr.payload_len) != 0) {
-            sip_frames_.push_back(n);  // HEP: Homer's encapsulation, which carries copies of SIP
+            sip_frames_.push_back(n);
             continue;
         }
         RtpHeader rtp;
@@ -577,7 +582,7 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         if (added) carries_sip.push_back(false);
         const std::uint8_t* payload = b + f.tcp + f.tcp_header;
         const bool websocket = starts_sip_over_websocket(payload, f.payload_len);
-        const bool hep = f.payload_len >= 4 && std::memcmp(payload, "HEP3", 4) == 0;  // HEP over TCP
+        const bool hep = starts_hep3(payload, f.payload_len);  // HEP over TCP
         if (websocket || hep || starts_sip_after_crlfs(payload, f.payload_len)) carries_sip[it->second] = true;
         all.push_back({i, it->second, be32(b + f.tcp + 4), payload, f.payload_len, websocket});
     }

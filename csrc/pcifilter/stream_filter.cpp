@@ -941,10 +941,9 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         // advance() filled.
         const bool resumed =
             filtering_ && !lost && fed_ > 0 && (next->t - fed_ >= params_.scrub.sample_rate / 400 || paused_);
-        bool long_guard = false;  // after the loss: a mask held before it (or Opus, below)
+        bool long_guard = false;  // after the loss: a mask held before it, or Opus (below)
         if (lost) {
             const std::int64_t before = (paused_ ? audio_end_ : fed_) - 1;
-            long_guard = before >= 0 && scrubber_.masks(before);
             // In an Opus stream every loss is guarded after it as one where a mask held: the
             // decoder comes out of its concealment far quieter than the sender's audio (CELT
             // predicts each band's energy from the frame before: a keypress at -25 dBm0 a
@@ -953,7 +952,7 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
             // speech 5 of 400 CELT 10 ms streams with 1-3 packets lost in a keypress kept a
             // trace after the loss that the same keypresses did not keep with none (up to
             // -7 dB). Cost: 25 ms more masked after each loss.
-            long_guard = long_guard || opus_;
+            long_guard = opus_ || (before >= 0 && scrubber_.masks(before));
             // Before it, in Opus, 10 ms more: the packet before a keypress's onset carries
             // its first ms in the codec's overlap (-34 dB left when the guard began at the
             // onset's packet).
