@@ -13,8 +13,10 @@ cd "$(dirname "$0")"
 # those calls on loopback and analyses the scrubbed result), clang + its runtime (libFuzzer:
 # coverage-guided fuzzing of the stream filter), opus-tools (opusdec reads filtered Opus),
 # asterisk's recorded prompts in five voices and its music on hold (recorded telephone speech
-# and music for talk-off, talk-down and masking: pcifilter.corpus.recorded; sound files only).
-PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev libpcap-dev espeak-ng sox sip-tester tshark clang-14 libclang-rt-14-dev opus-tools
+# and music for talk-off, talk-down and masking: pcifilter.corpus.recorded; sound files only),
+# rtpengine-daemon (the media relay Kamailio/OpenSIPS drive: a test runs it on 127.0.0.1 and
+# scrubs a capture of its ng control traffic and DTMF log; not started as a service here).
+PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev libpcap-dev espeak-ng sox sip-tester tshark clang-14 libclang-rt-14-dev opus-tools rtpengine-daemon
           asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -6,12 +6,17 @@ telephone-event and no sequence problem, and spandsp hears no digit in the audio
 
 from __future__ import annotations
 
+import itertools
+import json
+import re
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
+import bencodepy
 import dpkt
 import numpy as np
 import pytest
@@ -173,3 +178,185 @@ def test_scrubbed_sipp_call_passes_tshark(
             if isinstance(udp, dpkt.udp.UDP) and udp.data[:1] == b"\x80":
                 audio.append(pf.alaw_decode(RtpPacket.parse(bytes(udp.data)).payload))
     assert spandsp.spandsp_digits(np.concatenate(audio), lenient=True) == ("", 0)
+
+
+# rtpengine (Debian's rtpengine-daemon, the relay Kamailio and OpenSIPS drive over its "ng"
+# protocol): this test plays the proxy, on 127.0.0.1, and captures what it and the relay
+# send each other.
+CALLER_KEY = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+_CRYPTO = re.compile(rb"a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)")
+
+
+def _ng_call(ng: int, dtmf_log: int, work: Path) -> dict[str, Any]:
+    """One call through rtpengine: the caller (A) plain RTP, the callee (B) SRTP (the relay
+    makes its own key for B), a keypress "7" from A as telephone-events, "play DTMF" "9".
+    Returns the secrets the capture holds: the relay's keys (one per suite it offers), and
+    the DTMF log it sent."""
+    proxy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    log = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for s in (proxy, log, a, b):
+        s.settimeout(5)
+    log.bind(("127.0.0.1", dtmf_log))
+    a.bind(("127.0.0.1", 0))
+    b.bind(("127.0.0.1", 0))
+    cookies = itertools.count(1)
+
+    def command(message: dict[str, object]) -> dict[bytes, object]:
+        cookie = f"{next(cookies)}_{dtmf_log}".encode()
+        proxy.sendto(cookie + b" " + bencodepy.encode(message), ("127.0.0.1", ng))
+        reply_cookie, _, body = proxy.recv(65535).partition(b" ")
+        assert reply_cookie == cookie
+        reply = bencodepy.decode(body)  # rtpengine does not sort its keys: bencode.py reads it
+        assert reply[b"result"] in (b"ok", b"pong"), reply
+        return dict(reply)
+
+    deadline = time.monotonic() + 20
+    proxy.settimeout(0.2)
+    while True:  # until the relay listens
+        try:
+            command({"command": "ping"})
+            break
+        except OSError:
+            assert time.monotonic() < deadline, (work / "rtpengine.log").read_text()[-2000:]
+    proxy.settimeout(5)
+    sdp = (
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        "m=audio {port} {proto} 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:101 telephone-event/8000\r\n{crypto}a=sendrecv\r\n"
+    )
+    offer = sdp.format(port=a.getsockname()[1], proto="RTP/AVP", crypto="")
+    to_b = command(
+        {
+            "command": "offer",
+            "call-id": "pay-1",
+            "from-tag": "ft",
+            "sdp": offer,
+            "transport-protocol": "RTP/SAVP",
+        }
+    )
+    offered = {m.group(2): m for m in _CRYPTO.finditer(to_b[b"sdp"])}  # type: ignore[arg-type]
+    tag = offered[b"AES_CM_128_HMAC_SHA1_80"].group(1).decode()  # the suite B takes
+    crypto = f"a=crypto:{tag} AES_CM_128_HMAC_SHA1_80 inline:{CALLER_KEY}\r\n"
+    answer = sdp.format(port=b.getsockname()[1], proto="RTP/SAVP", crypto=crypto)
+    to_a = command(
+        {"command": "answer", "call-id": "pay-1", "from-tag": "ft", "to-tag": "tt", "sdp": answer}
+    )
+    port = int(re.search(rb"m=audio (\d+)", to_a[b"sdp"]).group(1))  # type: ignore[arg-type, union-attr]
+    silence = pf.ulaw_encode(np.zeros(160, np.int16)).tobytes()
+    for k in range(25):
+        a.sendto(
+            RtpPacket(0, k == 0, k, 160 * k, 0x5A5A, payload=silence).serialize(),
+            ("127.0.0.1", port),
+        )
+        time.sleep(0.02)
+    for k in range(8):  # "7": 120 ms, the end three times
+        end = k >= 5
+        ev = bytes([7, (0x80 if end else 0) | 10]) + (160 * min(k + 1, 6)).to_bytes(2, "big")
+        pkt = RtpPacket(101, k == 0, 25 + k, 160 * 25, 0x5A5A, payload=ev)
+        a.sendto(pkt.serialize(), ("127.0.0.1", port))
+        time.sleep(0.02)
+    dtmf_log_sent = log.recv(65535)
+    command({"command": "play DTMF", "call-id": "pay-1", "from-tag": "ft", "code": "9"})
+    time.sleep(0.5)
+    command({"command": "delete", "call-id": "pay-1", "from-tag": "ft"})
+    for s in (proxy, log, a, b):
+        s.close()
+    return {"relay_keys": [m.group(3) for m in offered.values()], "dtmf_log": dtmf_log_sent}
+
+
+@pytest.fixture(scope="module")
+def relay_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    for tool in ("rtpengine", "tshark"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} missing: run ./dev.sh test, which installs it")
+    work = tmp_path_factory.mktemp("rtpengine")
+    ng, dtmf_log = _free_port(), _free_port()
+    low = _free_port() // 2 * 2  # the relay's media ports: a range from a free one
+    cap = work / "relay.pcapng"
+    log = (work / "tshark.log").open("w")
+    tshark = subprocess.Popen(
+        ["tshark", "-i", "lo", "-f", "udp and host 127.0.0.1", "-w", str(cap)],
+        stdout=log,
+        stderr=log,
+    )
+    relay_log = (work / "rtpengine.log").open("w")
+    relay = None
+    try:
+        deadline = time.monotonic() + 20
+        while "Capturing on" not in (work / "tshark.log").read_text():
+            assert time.monotonic() < deadline, "tshark did not start"
+            time.sleep(0.1)
+        relay = subprocess.Popen(
+            [
+                "rtpengine",
+                "--foreground",
+                "--log-stderr",
+                "--table=-1",
+                "--interface=127.0.0.1",
+                f"--listen-ng=127.0.0.1:{ng}",
+                f"--dtmf-log-dest=127.0.0.1:{dtmf_log}",
+                f"--port-min={low}",
+                f"--port-max={low + 40}",
+            ],
+            stdout=relay_log,
+            stderr=relay_log,
+        )
+        secrets = _ng_call(ng, dtmf_log, work)
+        time.sleep(0.5)
+    finally:
+        if relay is not None:
+            relay.terminate()
+            relay.wait(timeout=20)
+        tshark.terminate()
+        tshark.wait(timeout=20)
+        log.close()
+        relay_log.close()
+    return cap, secrets
+
+
+def _udp_payloads(path: Path) -> list[bytes]:
+    out = []
+    with path.open("rb") as f:
+        for _, frame in dpkt.pcapng.Reader(f):
+            udp = dpkt.ethernet.Ethernet(frame).data.data
+            if isinstance(udp, dpkt.udp.UDP):
+                out.append(bytes(udp.data))
+    return out
+
+
+def test_capture_beside_rtpengine_keeps_no_key_and_no_keypress(
+    relay_capture: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """A real rtpengine's traffic with its proxy: the offer's reply holds the keys the relay
+    made for the callee's SRTP, the answer the callee's key, "play DTMF" a keypress, the
+    relay's DTMF log (dtmf-log-dest) the caller's and the one played. Scrubbed: no key, no
+    keypress; the ng messages still decode; the SDP in them tells that the callee's side is
+    SRTP (left out) and the caller's is plain RTP (its telephone-events removed)."""
+    cap, secrets = relay_capture
+    before = b"".join(_udp_payloads(cap))
+    log = json.loads(secrets["dtmf_log"])
+    assert log["type"] == "DTMF" and log["event"] == 7 and secrets["dtmf_log"] in before
+    assert (
+        b"4:code1:9" in before
+        and all(k in before for k in secrets["relay_keys"])
+        and CALLER_KEY.encode() in before
+    )
+    out = tmp_path / "scrubbed.pcapng"
+    r = scrub_pcap(cap, out, reveal_digits=True)
+    # The DTMF log's two entries (the caller's "7", the "9" played) and "play DTMF"; the
+    # offer's reply and the answer.
+    assert r.relay_dtmf_redacted == 3 and r.srtp_keys_redacted == 2
+    assert [e["digit"] for s in r.streams for e in s.events] == ["7"]
+    assert any(s.encrypted and s.packets_out == 0 for s in r.streams)
+    after = _udp_payloads(out)
+    text = b"".join(after)
+    assert not any(k in text for k in secrets["relay_keys"]) and CALLER_KEY.encode() not in text
+    assert b"4:code1:9" not in text and b"4:code1:X" in text
+    assert secrets["dtmf_log"] not in text and b'"event":X,' in text
+    ng = [p.partition(b" ")[2] for p in after if re.match(rb"\d+_\d+ d", p)]
+    assert len(ng) >= 10  # ping (again until answered), offer, answer, play DTMF, delete, replies
+    for body in ng:
+        bencodepy.decode(body)  # still bencode
+    assert _tshark("-r", str(out), "-Y", "rtpevent").strip() == ""

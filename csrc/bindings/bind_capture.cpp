@@ -84,6 +84,19 @@ void bind_capture(py::module_& m) {
             "message, or UDP datagram that starts a HEP packet (Homer's encapsulation: HEP3, or "
             "versions 1 and 2 holding SIP), in capture order.")
         .def(
+            "relay_messages",
+            [](const Capture& c) {
+                std::vector<std::pair<std::uint32_t, py::bytes>> out;
+                for (std::uint32_t i : c.relay_frames()) {
+                    const auto [p, n] = c.udp_payload(i);
+                    out.emplace_back(i, py::bytes(reinterpret_cast<const char*>(p), n));
+                }
+                return out;
+            },
+            "(frame index, payload) of each UDP datagram, not RTP, that may hold a media relay's "
+            "control message or DTMF log (rtpengine's ng protocol: a cookie, a space, a bencoded "
+            "or JSON dictionary; or JSON naming \"DTMF\"), in capture order.")
+        .def(
             "sip_tcp_segments",
             [](const Capture& c) {
                 std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, py::bytes, bool>> out;

@@ -178,6 +178,18 @@ bool starts_hep3(const std::uint8_t* p, std::size_t n) noexcept {
     return n >= 4 && std::memcmp(p, "HEP3", 4) == 0;
 }
 
+// A media relay's control message or DTMF log, for the caller to read (keypresses and SRTP
+// keys are in them): rtpengine's ng protocol (a cookie, a space, then a bencoded or JSON
+// dictionary: Kamailio's and OpenSIPS's rtpengine modules send their SDP so), or JSON naming
+// "DTMF" anywhere (rtpengine's DTMF log: dtmf-log-dest, or syslog).
+bool may_be_relay_message(const std::uint8_t* p, std::size_t n) noexcept {
+    std::size_t k = 0;
+    while (k < n && k < 256 && p[k] > 0x20 && p[k] < 0x7F) ++k;
+    if (k > 0 && k + 1 < n && p[k] == ' ' && (p[k + 1] == 'd' || p[k + 1] == '{')) return true;
+    static constexpr char kDtmf[] = "\"DTMF\"";
+    return std::search(p, p + n, kDtmf, kDtmf + sizeof kDtmf - 1) != p + n;
+}
+
 // SIP over TCP may send CRLF keep-alives (RFC 5626 §3.5.1) before a message.
 bool starts_sip_after_crlfs(const std::uint8_t* p, std::size_t n) noexcept {
     while (n >= 2 && p[0] == '\r' && p[1] == '\n') p += 2, n -= 2;
@@ -363,7 +375,10 @@ Capture::Capture(const std::string& path) {
             continue;
         }
         RtpHeader rtp;
-        if (parse_rtp(payload, fr.payload_len, &rtp) != RtpDrop::None) continue;
+        if (parse_rtp(payload, fr.payload_len, &rtp) != RtpDrop::None) {
+            if (may_be_relay_message(payload, fr.payload_len)) relay_frames_.push_back(n);
+            continue;
+        }
         FlowKey key;
         key.family = fr.family;
         const std::uint8_t* ip = bytes_.data() + fr.offset + fr.ip;

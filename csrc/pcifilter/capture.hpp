@@ -94,6 +94,10 @@ public:
     // packet, or a HEP version 1 or 2 packet holding SIP: Homer's encapsulation of captured
     // SIP, for the caller to unwrap).
     const std::vector<std::uint32_t>& sip_frames() const noexcept { return sip_frames_; }
+    // UDP datagrams (not RTP) that may hold a media relay's control message or DTMF log:
+    // rtpengine's ng protocol ("cookie d...e" or "cookie {...}") or JSON naming "DTMF", in
+    // capture order, for the caller to read.
+    const std::vector<std::uint32_t>& relay_frames() const noexcept { return relay_frames_; }
     // A frame's UDP or TCP payload as captured (else empty).
     std::pair<const std::uint8_t*, std::size_t> udp_payload(std::size_t frame) const;
     // The payload-carrying segments of each TCP connection (one direction) in which some
@@ -200,6 +204,7 @@ private:
     std::vector<Frame> frames_;
     std::size_t udp_frames_ = 0;
     std::vector<std::uint32_t> sip_frames_;
+    std::vector<std::uint32_t> relay_frames_;
     std::vector<CaptureFlow> flows_;
     std::vector<bool> flow_scrubbed_;
     std::vector<std::uint8_t> out_bytes_;

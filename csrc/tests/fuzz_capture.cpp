@@ -37,9 +37,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
         }
         std::size_t k = 0;
-        for (std::uint32_t s : c.sip_frames()) {
-            // Every other SIP message one byte longer (UDP), the rest as long as they were
-            // (what TCP segments take): both paths of replace_payload and of write.
+        std::vector<std::uint32_t> signalling = c.sip_frames();
+        signalling.insert(signalling.end(), c.relay_frames().begin(), c.relay_frames().end());
+        for (std::uint32_t s : signalling) {
+            // Every other SIP (or relay) message one byte longer (UDP), the rest as long as
+            // they were (what TCP segments take): both paths of replace_payload and of write.
             const auto [p, n] = c.udp_payload(s);
             std::string body(reinterpret_cast<const char*>(p), n);
             if (k++ % 2) body += "X";

@@ -307,6 +307,25 @@ int main(int argc, char** argv) {
         }
         CHECK(c.sip_frames().empty());  // SIP inside frames is not a message start of its own
     }
+    {  // a media relay's control messages and DTMF log are listed; RTP and other UDP are not
+        const Bytes dtmf_rtp = [] {
+            Bytes r = rtp(7, 0xC);
+            const std::string s = "\"DTMF\"";  // in an RTP payload: RTP, not a log
+            r.insert(r.end(), s.begin(), s.end());
+            return r;
+        }();
+        TempFile relay(".pcap");
+        relay.write(pcap_of({
+            ethernet(ipv4(udp(40123, 2223, text("5_1 d7:command9:play DTMF4:code1:9e"))), false, false),
+            ethernet(ipv4(udp(2223, 40123, text("5_1 {\"result\":\"ok\"}"))), false, false),
+            ethernet(ipv4(udp(41000, 9999, text("{\"type\":\"DTMF\",\"event\":7}"))), false, false),
+            ethernet(ipv4(udp(41000, 9999, text("5_1d no space"))), false, false),
+            ethernet(ipv4(udp(41000, 9999, text("5_1 x not a dictionary"))), false, false),
+            ethernet(ipv4(udp(40000, 50000, dtmf_rtp)), false, false),
+        }));
+        const Capture c(relay.path);
+        CHECK((c.relay_frames() == std::vector<std::uint32_t>{0, 1, 2}) && c.flows().size() == 1);
+    }
     TempFile in(".pcap"), out(".out.pcap");
     in.write(file);
     {

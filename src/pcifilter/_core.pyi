@@ -409,6 +409,10 @@ class Capture:
         """
         RTP flows (one direction of one SSRC), in order of their first frame.
         """
+    def relay_messages(self) -> list[tuple[int, bytes]]:
+        """
+        (frame index, payload) of each UDP datagram, not RTP, that may hold a media relay's control message or DTMF log (rtpengine's ng protocol: a cookie, a space, a bencoded or JSON dictionary; or JSON naming "DTMF"), in capture order.
+        """
     def remove_fragment(self, frame: typing.SupportsInt | typing.SupportsIndex) -> None:
         """
         Leaves a UDP fragment (a frame listed by udp_fragments) out of the output.

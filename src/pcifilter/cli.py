@@ -103,8 +103,9 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
     print(
         f"{a.input}: {r.frames_in} frames, {len(r.streams)} RTP streams, {keys} keypresses "
         f"removed; {r.sip_dtmf_redacted} SIP messages with DTMF redacted; "
-        f"{srtp} SRTP streams {'kept as they were' if a.keep_srtp else 'left out'}, "
-        f"{r.srtp_keys_redacted} SIP messages with SRTP keys redacted; "
+        f"{r.relay_dtmf_redacted} media relay messages (rtpengine ng, DTMF logs) with DTMF "
+        f"redacted; {srtp} SRTP streams {'kept as they were' if a.keep_srtp else 'left out'}, "
+        f"{r.srtp_keys_redacted} messages with SRTP keys redacted; "
         f"{r.fragments_unscrubbed} IP fragments of RTP, of tunnels or of incomplete datagrams "
         f"{'kept as they were' if a.keep_fragments else 'left out'}; "
         f"{r.rtp_over_tcp_segments} TCP segments of RTP over TCP left out; "
@@ -217,7 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument(
         "--keep-sip-dtmf",
         action="store_true",
-        help="pcap: leave keypresses in SIP bodies (INFO dtmf-relay, KPML) as they are",
+        help="pcap: leave keypresses in signalling (SIP bodies: INFO dtmf-relay, KPML; a media "
+        "relay's ng messages and DTMF logs) as they are",
     )
     s.add_argument(
         "--keep-srtp",

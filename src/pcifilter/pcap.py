@@ -20,7 +20,9 @@ numbers stay contiguous, and UDP/IP lengths and checksums are made valid. Everyt
 written as it was, in the input's format and link type, except keypresses in SIP bodies (INFO
 with application/dtmf-relay or application/dtmf, KPML reports), which are card data as much as
 the tones: replaced by 'X', same length (a body sent gzip'd or base64, read decoded and
-replaced whole). SRTP streams (an SDP m= line with a SAVP profile)
+replaced whole); so are keypresses and SRTP keys in a media relay's control messages and DTMF
+logs (rtpengine's ng protocol over UDP: see pcifilter.relay), whose SDP is read for streams as
+SIP's is. SRTP streams (an SDP m= line with a SAVP profile)
 cannot be scrubbed, their audio being encrypted: their packets are left out of the output (or,
 with `keep_srtp`, written as they were), and SRTP keys in SDP (a=crypto inline keys, a=key-mgmt
 data) are replaced by 'X', so that the capture alone cannot decrypt what it holds. RTP in IP
@@ -53,6 +55,8 @@ import numpy as np
 
 from pcifilter import _core
 from pcifilter.api import event_record
+from pcifilter.relay import may_be_relay_message, redact_relay_message
+from pcifilter.sdp import srtp_key_spans
 from pcifilter.stream import RtpStreamFilter
 
 
@@ -78,12 +82,15 @@ class PcapResult:
     frames_out: int
     streams: list[StreamReport]
     sip_dtmf_redacted: int = 0  # SIP messages whose DTMF body was redacted
-    srtp_keys_redacted: int = 0  # SIP messages whose SDP SRTP keys were redacted
+    srtp_keys_redacted: int = 0  # SIP (and relay control) messages whose SRTP keys were redacted
     # IP fragments that could not be scrubbed (RTP, or of no whole datagram): left out, or
     # with keep_fragments written as they were
     fragments_unscrubbed: int = 0
     # TCP segments of RTP over TCP (SDP TCP/RTP/...: a byte stream, not scrubbed): left out
     rtp_over_tcp_segments: int = 0
+    # A media relay's control messages and DTMF logs (rtpengine's ng protocol, dtmf-log-dest)
+    # whose keypresses were redacted (see pcifilter.relay)
+    relay_dtmf_redacted: int = 0
 
 
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
@@ -301,22 +308,9 @@ def sip_without_dtmf(message: bytes) -> bytes | None:
     return _redact_spans(message, _dtmf_spans(message))
 
 
-# SRTP keys in SDP: SDES (RFC 4568) "a=crypto:<tag> <suite> inline:<key>[|...][;inline:...]"
-# and MIKEY (RFC 4567) "a=key-mgmt:<protocol> <data>".
-_SDES_KEY = re.compile(rb"(?i)inline:([^|;\s]+)")
-_CRYPTO_LINE = re.compile(rb"(?im)^a=crypto:[^\r\n]*")
-_KEY_MGMT = re.compile(rb"(?im)^a=key-mgmt:[ \t]*\S+[ \t]+([^\r\n]*[^ \t\r\n]|)[ \t]*\r?$")
-
-
-def _plain_key_spans(head: bytes, body: bytes) -> Iterator[tuple[int, int]]:
-    for line in _CRYPTO_LINE.finditer(body):
-        yield from (key.span(1) for key in _SDES_KEY.finditer(body, line.start(), line.end()))
-    yield from (m.span(1) for m in _KEY_MGMT.finditer(body))
-
-
 def _key_spans(head: bytes, body: bytes) -> Iterator[tuple[int, int]]:
-    yield from _plain_key_spans(head, body)
-    yield from _coded_spans(head, body, lambda h, b: any(_plain_key_spans(h, b)))
+    yield from srtp_key_spans(body)
+    yield from _coded_spans(head, body, lambda h, b: bool(srtp_key_spans(b)))
 
 
 def sip_without_srtp_keys(message: bytes) -> bytes | None:
@@ -873,6 +867,19 @@ class _Datagram:
             )
         )
 
+    @property
+    def is_relay(self) -> bool:
+        """A media relay's control message or DTMF log (an ng offer with a large SDP)."""
+        ulen = int.from_bytes(self.data[4:6], "big")
+        return (
+            self.protocol == 17
+            and len(self.data) >= 8
+            and ulen == len(self.data)
+            and not self.is_sip
+            and (self.payload[:1] == b"" or self.payload[0] >> 6 != 2)
+            and may_be_relay_message(self.payload)
+        )
+
 
 def _fragmented_udp(capture: _core.Capture) -> tuple[list[_Datagram], list[int]]:
     """UDP datagrams (and tunnels' packets) in IP fragments: the whole ones, and the frames
@@ -894,21 +901,26 @@ def _fragmented_udp(capture: _core.Capture) -> tuple[list[_Datagram], list[int]]
 
 def _sip_over_udp_fragments(
     capture: _core.Capture, datagrams: list[_Datagram], redact_dtmf: bool
-) -> tuple[list[tuple[int, bytes]], int, int]:
-    """SIP messages in fragmented UDP datagrams (an INVITE whose SDP does not fit one
-    packet), redacted as any other (DTMF bodies unless `redact_dtmf` is False, SRTP keys
-    always); the changed bytes go back into the fragments that held them (same lengths), and
-    the UDP checksum in the first fragment is made valid. Returns the messages as captured
-    (for their SDP) with the frame of their last fragment, and the two counts."""
+) -> tuple[list[tuple[int, bytes]], int, int, int]:
+    """SIP messages (and media relays' control messages: see pcifilter.relay) in fragmented
+    UDP datagrams (an INVITE, or an ng offer, whose SDP does not fit one packet), redacted as
+    any other (keypresses unless `redact_dtmf` is False, SRTP keys always); the changed
+    bytes go back into the fragments that held them (same lengths), and the UDP checksum in
+    the first fragment is made valid. Returns the messages' SDPs as captured with the frame
+    of their last fragment, and how many SIP and relay messages held keypresses, and keys."""
     messages: list[tuple[int, bytes]] = []
-    dtmf = keys = 0
+    dtmf = relay_dtmf = keys = 0
     for d in datagrams:
-        if not d.is_sip:
+        if not (d.is_sip or d.is_relay):
             continue
         payload = d.payload
-        redacted, had_dtmf, had_keys, held = _redact_datagram(payload, redact_dtmf)
+        if d.is_sip:
+            redacted, had_dtmf, had_keys, held = _redact_datagram(payload, redact_dtmf)
+            dtmf += had_dtmf
+        else:
+            redacted, had_dtmf, had_keys, held = redact_relay_message(payload, redact_dtmf)
+            relay_dtmf += had_dtmf
         messages += [(max(frame for _, frame, _ in d.parts), message) for message in held]
-        dtmf += had_dtmf
         keys += had_keys
         if redacted == payload:
             continue
@@ -916,7 +928,7 @@ def _sip_over_udp_fragments(
         if d.family == 6 or d.data[6:8] != b"\0\0":  # IPv4 may send no checksum
             new[6:8] = _core.udp_checksum(d.src, d.dst, bytes(new)).to_bytes(2, "big")
         _put_back(capture, d.parts, new)
-    return messages, dtmf, keys
+    return messages, dtmf, relay_dtmf, keys
 
 
 # RFC 3551's static payload types of G.711: audio whatever an SDP says of the port.
@@ -1044,7 +1056,8 @@ def scrub_pcap(
 ) -> PcapResult:
     """Scrub every RTP stream of `src` into `dst` (same format and link type). SIP messages
     that carry keypresses in their body (INFO with application/dtmf-relay or application/dtmf,
-    KPML reports) have them replaced by 'X' unless `redact_sip_dtmf` is False. SRTP streams
+    KPML reports), and a media relay's ng messages and DTMF logs (pcifilter.relay), have them
+    replaced by 'X' unless `redact_sip_dtmf` is False. SRTP streams
     (declared so in the SDP) cannot be scrubbed: their packets are left out unless
     `keep_srtp`; the SDP's SRTP keys are always replaced by 'X'. RTP in IP fragments, and
     fragments of datagrams the capture does not hold whole, cannot be scrubbed either: they
@@ -1060,7 +1073,7 @@ def scrub_pcap(
     # SIP over TCP is reassembled and redacted first (its segments are handled there).
     tcp_frames, tcp_messages, redacted, keys_redacted = _sip_over_tcp(capture, redact_sip_dtmf)
     fragmented, partial = _fragmented_udp(capture)
-    frag_messages, frag_dtmf, frag_keys = _sip_over_udp_fragments(
+    frag_messages, frag_dtmf, relay_dtmf, frag_keys = _sip_over_udp_fragments(
         capture, fragmented, redact_sip_dtmf
     )
     redacted, keys_redacted = redacted + frag_dtmf, keys_redacted + frag_keys
@@ -1071,6 +1084,15 @@ def scrub_pcap(
         datagram, had_dtmf, had_keys, messages = _redact_datagram(payload, redact_sip_dtmf)
         held += [(frame, m) for m in messages]
         redacted += had_dtmf
+        keys_redacted += had_keys
+        if datagram != payload:
+            capture.replace_payload(frame, datagram)
+    # A media relay's control messages (rtpengine's ng protocol: SDP with its SRTP keys, DTMF
+    # it plays or reports) and DTMF logs, redacted likewise; their SDP read as SIP's is.
+    for frame, payload in capture.relay_messages():
+        datagram, had_dtmf, had_keys, sdps = redact_relay_message(payload, redact_sip_dtmf)
+        held += [(frame, sdp) for sdp in sdps]
+        relay_dtmf += had_dtmf
         keys_redacted += had_keys
         if datagram != payload:
             capture.replace_payload(frame, datagram)
@@ -1235,7 +1257,14 @@ def scrub_pcap(
             Path(dst).unlink()
         raise
     return PcapResult(
-        len(capture), written, reports, redacted, keys_redacted, len(unscrubbed), on_tcp
+        len(capture),
+        written,
+        reports,
+        redacted,
+        keys_redacted,
+        len(unscrubbed),
+        on_tcp,
+        relay_dtmf,
     )
 
 

@@ -9,6 +9,7 @@ its `audio` media (port, address, direction: what a node rewrites on the path 6 
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,23 @@ STATIC_AUDIO = {
     18: ("G729", 8000),
 }
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+
+# SRTP keys in SDP text: SDES (RFC 4568) "a=crypto:<tag> <suite> inline:<key>[|...][;inline:...]"
+# and MIKEY (RFC 4567) "a=key-mgmt:<protocol> <data>".
+_SDES_KEY = re.compile(rb"(?i)inline:([^|;\s]+)")
+_CRYPTO_LINE = re.compile(rb"(?im)^a=crypto:[^\r\n]*")
+_KEY_MGMT = re.compile(rb"(?im)^a=key-mgmt:[ \t]*\S+[ \t]+([^\r\n]*[^ \t\r\n]|)[ \t]*\r?$")
+
+
+def srtp_key_spans(text: bytes) -> list[tuple[int, int]]:
+    """Where the SRTP keys lie in SDP text (a=crypto inline keys, a=key-mgmt data), for
+    redaction; read as text, line by line, so an SDP cut short or inside other text works."""
+    spans = [
+        key.span(1)
+        for line in _CRYPTO_LINE.finditer(text)
+        for key in _SDES_KEY.finditer(text, line.start(), line.end())
+    ]
+    return spans + [m.span(1) for m in _KEY_MGMT.finditer(text)]
 
 
 @dataclass(frozen=True)

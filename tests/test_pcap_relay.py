@@ -1,0 +1,307 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A media relay's control messages and DTMF logs in captures (pcifilter.relay): rtpengine's
+ng protocol carries the call's SDP with its SRTP keys, the keypresses it plays and reports,
+and its DTMF log the keypresses it saw. A capture taken beside it (Kamailio or OpenSIPS and
+rtpengine on one host, the usual deployment) held them as they were. Messages are built with
+an independent bencode package (bencode.py), read back with it, and the real rtpengine's own
+traffic is captured and scrubbed in test_real_peers.py."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import bencodepy
+import dpkt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_pcap import (
+    KEY,
+    A,
+    B,
+    _checksum_ok,
+    _fragmented,
+    _frame,
+    _ip,
+    _read,
+    _reassembled,
+    _write_pcap,
+)
+
+import pcifilter as pf
+from pcifilter.cli import main
+from pcifilter.pcap import scrub_pcap
+from pcifilter.relay import redact_relay_message
+from pcifilter.rtp import RtpPacket
+
+PROXY, RELAY = "10.0.0.5", "10.0.0.6"  # inside the capture files only: nothing is sent
+MIKEY = "AQAFgM0XAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+SRTP_SDP = (
+    "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"
+    "m=audio {port} RTP/SAVP 0 96\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:96 telephone-event/8000\r\n"
+    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{key}|2^31\r\na=key-mgmt:mikey {mikey}\r\n"
+)
+PLAIN_SDP = (
+    "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"
+    "m=audio {port} RTP/AVP 0 96\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:96 telephone-event/8000\r\n"
+)
+# What a keypress value may look like in what is left: a bencoded one, or a JSON one.
+LEFT = re.compile(
+    rb"(?:4:code|5:digit|5:event)(?:i-?[0-9]|[0-9]+:[0-9A-D*#])"
+    rb'|"(?:code|digit|event)"\s*:\s*"?[0-9A-D*#-]'
+)
+
+
+def _ng(cookie: str, message: dict[str, object]) -> bytes:
+    return cookie.encode() + b" " + bencodepy.encode(message)
+
+
+def _keys_left(data: bytes) -> bool:
+    return KEY.encode() in data or MIKEY.encode() in data or b"inline:" + KEY[:4].encode() in data
+
+
+@pytest.mark.parametrize("event", range(16))
+@pytest.mark.parametrize("as_text", [False, True])
+def test_ng_keypresses_are_redacted_and_the_message_still_decodes(
+    event: int, as_text: bool
+) -> None:
+    """ "play DTMF" (code or digit, an integer or a character), the DTMF-security digit of an
+    offer and an onDTMF notification's event: each value becomes X's of the same length, and
+    the message still decodes (an integer becomes a string of X's), everything else as it was."""
+    char = "0123456789*#ABCD"[event]
+    value: object = char if as_text else event
+    play = {"command": "play DTMF", "call-id": "c1", "from-tag": "ft", "code": value}
+    offer = {"command": "block DTMF", "call-id": "c1", "DTMF-security": "DTMF", "digit": value}
+    notify = {
+        "notify": "onDTMF",
+        "data": {
+            "callid": "c1",
+            "source_tag": "ft",
+            "tags": ["ft", "tt"],
+            "type": "DTMF",
+            "event": value,
+        },
+    }
+    for message, key in ((play, "code"), (offer, "digit"), (notify, "event")):
+        raw = _ng("4242_7", message)
+        out, had_dtmf, had_keys, sdps = redact_relay_message(raw)
+        assert len(out) == len(raw) and had_dtmf and not had_keys and sdps == []
+        assert LEFT.search(out) is None
+        decoded = bencodepy.decode(out.partition(b" ")[2])
+        where = decoded[b"data"] if key == "event" else decoded
+        masked = str(value).encode()
+        assert where[key.encode()] == b"X" * len(masked)
+        # Nothing else changed: the same message with the value replaced so encodes alike.
+        target = notify["data"] if key == "event" else message
+        assert isinstance(target, dict)
+        assert out == _ng(
+            "4242_7", {**message, **({} if key == "event" else {key: "X" * len(masked)})}
+        ) or (
+            key == "event"
+            and out == _ng("4242_7", {**notify, "data": {**target, "event": "X" * len(masked)}})
+        )
+        assert redact_relay_message(raw, redact_dtmf=False)[0] == raw
+
+
+def test_ng_offer_and_answer_sdp_keys_are_redacted_and_their_sdp_returned() -> None:
+    """An offer's SDP (the caller's keys) and the relay's answer to it (its own keys) hold
+    SRTP keys: replaced by X's in place, the SDP returned as it was for its streams."""
+    sdp = SRTP_SDP.format(a=A, port=40000, key=KEY, mikey=MIKEY)
+    for message in (
+        {
+            "command": "offer",
+            "call-id": "c1",
+            "from-tag": "ft",
+            "sdp": sdp,
+            "flags": ["trust-address"],
+        },
+        {"result": "ok", "sdp": sdp},
+    ):
+        raw = _ng("99_1", message)
+        out, had_dtmf, had_keys, sdps = redact_relay_message(raw)
+        assert had_keys and not had_dtmf and sdps == [sdp.encode()]
+        assert len(out) == len(raw) and not _keys_left(out)
+        decoded = bencodepy.decode(out.partition(b" ")[2])
+        masked = sdp.replace(KEY, "X" * len(KEY)).replace(MIKEY, "X" * len(MIKEY))
+        assert decoded[b"sdp"] == masked.encode()
+
+
+def test_json_ng_messages_and_dtmf_logs_are_redacted() -> None:
+    """ng messages may be JSON (the SDP a JSON string, "\\r\\n" and "\\/" escaped); the
+    relay's DTMF log is JSON sent to its dtmf-log-dest (or to syslog, inside a log line)."""
+    sdp = SRTP_SDP.format(a=A, port=40000, key=KEY.replace("/", "+"), mikey=MIKEY)
+    offer = b"7_1 " + json.dumps({"command": "offer", "sdp": sdp, "code": 5}).encode().replace(
+        b"+", b"\\/"
+    )
+    out, had_dtmf, had_keys, sdps = redact_relay_message(offer)
+    assert had_dtmf and had_keys and len(out) == len(offer)
+    assert sdps == [sdp.replace("+", "/").encode()]
+    assert MIKEY.encode() not in out and b"inline:XXXX" in out and LEFT.search(out) is None
+    log = {
+        "callid": "c1",
+        "source_tag": "ft",
+        "tags": ["tt", "ft"],
+        "type": "DTMF",
+        "timestamp": 1796127588,
+        "source_ip": "10.0.0.1",
+        "event": 7,
+        "duration": 120,
+        "volume": 10,
+    }
+    for raw in (
+        json.dumps(log, separators=(",", ":")).encode(),
+        b"<29>Dec  1 12:00:00 relay rtpengine[42]: " + json.dumps(log).encode(),
+    ):
+        out, had_dtmf, had_keys, sdps = redact_relay_message(raw)
+        assert had_dtmf and not had_keys and sdps == [] and len(out) == len(raw)
+        assert LEFT.search(out) is None and re.search(rb'"event": ?X,', out)
+        assert out.replace(b"X", b"7") == raw
+
+
+def test_other_datagrams_and_other_values_are_left_alone() -> None:
+    for raw in (
+        _ng("1_1", {"command": "ping"}),
+        _ng("1_2", {"result": "pong"}),
+        _ng("1_3", {"command": "query", "call-id": "c1"}),
+        b"1_4 d6:result2:okl",  # cut short, nothing in it
+        b'{"type":"DTMF","volume":10}',
+        b"hello world",
+    ):
+        assert redact_relay_message(raw) == (raw, False, False, [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    event=st.integers(0, 15),
+    filler=st.dictionaries(
+        st.text("abcdefgh-", min_size=1, max_size=8),
+        st.integers() | st.text(max_size=20),
+        max_size=6,
+    ),
+    cut=st.floats(0.0, 1.0),
+)
+def test_ng_messages_cut_anywhere_never_keep_a_keypress_or_key(
+    event: int, filler: dict[str, object], cut: float
+) -> None:
+    """A message cut short (a snap length, a lost fragment) no longer decodes: it is read as
+    text, and no keypress value or SRTP key in what is left survives; never an exception."""
+    sdp = SRTP_SDP.format(a=A, port=40000, key=KEY, mikey=MIKEY)
+    message = {
+        **filler,
+        "command": "offer",
+        "sdp": sdp,
+        "code": event,
+        "data": {"event": str(event)},
+    }
+    raw = _ng("12345_6", message)
+    part = raw[: int(len(raw) * cut)]
+    out, _, _, _ = redact_relay_message(part)
+    assert len(out) == len(part) and LEFT.search(out) is None
+    for secret in (KEY, MIKEY):  # whole in what is left: gone
+        assert secret.encode() not in out
+
+
+def test_hostile_ng_messages_are_read_as_text_not_a_crash() -> None:
+    """Nesting deeper than any ng message (an attacker's), a length past the end, lengths too
+    long for an integer: read as text, keypress keys masked, no exception."""
+    deep = b"1_1 " + b"d1:al" * 5000 + b"4:codei5e" + b"e" * 5001
+    out, had_dtmf, _, _ = redact_relay_message(deep)
+    assert had_dtmf and b"4:codeiXe" in out
+    for raw in (
+        b"1_1 d4:code99999999999:5",
+        b"1_1 d4:code" + b"9" * 5000 + b":5e",
+        b"1_1 d" * 2000,
+    ):
+        out, _, _, _ = redact_relay_message(raw)
+        assert len(out) == len(raw) and LEFT.search(out) is None
+
+
+def _rtp_frames(src: str, dst: str, sport: int, dport: int, ssrc: int) -> list[bytes]:
+    """Half a second of G.711 with one keypress sent as telephone-events (PT 96) in it."""
+    pcm = pf.ulaw_encode(np.zeros(160, np.int16)).tobytes()
+    frames = [
+        _frame(
+            "ethernet",
+            _ip(
+                src,
+                dst,
+                sport,
+                dport,
+                RtpPacket(0, k == 0, k, 160 * k, ssrc, payload=pcm).serialize(),
+                False,
+            ),
+        )
+        for k in range(25)
+    ]
+    for k in range(4):
+        ev = bytes([7, (0x80 if k == 3 else 0) | 10]) + (160 * (k + 1)).to_bytes(2, "big")
+        pkt = RtpPacket(96, k == 0, 25 + k, 160 * 25, ssrc, payload=ev).serialize()
+        frames.append(_frame("ethernet", _ip(src, dst, sport, dport, pkt, False)))
+    return frames
+
+
+@pytest.mark.parametrize("fragmented", [False, True])
+def test_capture_beside_a_relay_keeps_no_key_and_no_keypress(
+    tmp_path: Path, fragmented: bool
+) -> None:
+    """A capture on a host where a proxy drives rtpengine over ng (UDP port 2223), no SIP in
+    it (SIP over TLS): the offer (its SDP large enough for IP fragments, as WebRTC's ICE
+    candidates make it) and the relay's answer hold SRTP keys, a "play DTMF" a keypress, the
+    DTMF log another. All are redacted; the SDP tells which flow is SRTP (left out) and which
+    is plain RTP with telephone-events (scrubbed). Lengths and checksums stay valid."""
+    srtp = (
+        SRTP_SDP.format(a=B, port=50000, key=KEY, mikey=MIKEY)
+        + "a=candidate:"
+        + "c" * 1500
+        + "\r\n"
+    )
+    plain = PLAIN_SDP.format(a=RELAY, port=30010)
+    offer = _ng("5_1", {"command": "offer", "call-id": "c1", "from-tag": "ft", "sdp": srtp})
+    answer = _ng("5_1", {"result": "ok", "sdp": plain})
+    play = _ng("5_2", {"command": "play DTMF", "call-id": "c1", "from-tag": "ft", "code": "9"})
+    log = (
+        b'{"callid":"c1","source_tag":"ft","tags":["tt","ft"],"type":"DTMF","timestamp":1,'
+        b'"source_ip":"10.0.0.1","event":7,"duration":80,"volume":10}'
+    )
+    frames = []
+    if fragmented:
+        pieces, offer_udp = _fragmented(PROXY, RELAY, offer, False, 512, 0x4321, (40123, 2223))
+        frames += [fr for _, fr in pieces]
+    else:
+        frames.append(_frame("ethernet", _ip(PROXY, RELAY, 40123, 2223, offer, False)))
+    n_offer = len(frames)
+    frames.append(_frame("ethernet", _ip(RELAY, PROXY, 2223, 40123, answer, False)))
+    frames.append(_frame("ethernet", _ip(PROXY, RELAY, 40123, 2223, play, False)))
+    frames.append(_frame("ethernet", _ip(RELAY, "10.0.0.9", 41000, 9999, log, False)))
+    frames += _rtp_frames(A, RELAY, 40000, 30010, 0xA)  # plain side: scrubbed
+    frames += _rtp_frames(RELAY, B, 30000, 50000, 0xB)  # SRTP side (as if): left out
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst, reveal_digits=True)
+    assert r.relay_dtmf_redacted == 2 and r.srtp_keys_redacted == 1
+    by_ssrc = {s.ssrc: s for s in r.streams}
+    assert by_ssrc[0xB].encrypted and by_ssrc[0xB].packets_out == 0
+    assert not by_ssrc[0xA].encrypted and [e["digit"] for e in by_ssrc[0xA].events] == ["7"]
+    _, out = _read(dst)
+    assert len(out) == len(frames) - 29 - 4  # the SRTP flow, and the telephone-events
+    datagrams = [_reassembled(out[:n_offer], False)] if fragmented else []
+    for fr in out[n_offer if fragmented else 0 :]:
+        ip = dpkt.ethernet.Ethernet(fr).data
+        assert isinstance(ip, dpkt.ip.IP)
+        assert _checksum_ok(ip, ip.data)
+        datagrams.append(bytes(ip.data))
+    text = b"".join(datagrams)
+    assert not _keys_left(text) and LEFT.search(text) is None and b'"event":X,' in text
+    if fragmented:
+        assert len(datagrams[0]) == len(offer_udp) and _checksum_ok(
+            _ip(PROXY, RELAY, 40123, 2223, b"", False), dpkt.udp.UDP(datagrams[0])
+        )
+    assert b"a=rtpmap:96 telephone-event/8000" in text  # the rest of the SDP as it was
+    # --keep-sip-dtmf keeps the keypresses of signalling as they were, never the keys.
+    assert main(["scrub", str(src), str(dst), "--keep-sip-dtmf"]) == 0
+    _, kept = _read(dst)
+    kept_text = b"".join(kept) + (_reassembled(kept[:n_offer], False) if fragmented else b"")
+    assert b'"event":7,' in kept_text and b"4:code1:9" in kept_text and not _keys_left(kept_text)
