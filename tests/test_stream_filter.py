@@ -1361,3 +1361,72 @@ def test_masked_spans_left_undrained_stay_bounded() -> None:
     assert len(masked) == 256
     assert masked[:255] == asked[:255]
     assert masked[255] == (asked[255][0], asked[-1][0] + 40 - asked[255][0])
+
+
+def _comfort_noise(pcm: np.ndarray) -> list[bytes]:
+    """RFC 3389 comfort-noise payloads of `pcm`, one per 80 ms, by FFmpeg's encoder (PyAV)."""
+    import av  # test-only (PyAV)
+
+    enc = av.CodecContext.create("comfortnoise", "w")
+    enc.sample_rate, enc.format, enc.layout = 8000, "s16", "mono"
+    enc.open()
+    out = []
+    for at in range(0, len(pcm) - 639, 640):
+        frame = av.AudioFrame.from_ndarray(
+            pcm[at : at + 640].reshape(1, -1), format="s16", layout="mono"
+        )
+        frame.sample_rate = 8000
+        out += [bytes(p) for p in enc.encode(frame)]
+    return out
+
+
+def _render_comfort_noise(payloads: list[bytes]) -> np.ndarray:
+    """What a receiver plays for comfort-noise payloads, 80 ms each: FFmpeg's decoder."""
+    import av
+
+    dec = av.CodecContext.create("comfortnoise", "r")
+    dec.sample_rate, dec.layout = 8000, "mono"
+    out = [f.to_ndarray().reshape(-1) for p in payloads for f in dec.decode(av.Packet(p))]
+    return np.concatenate(out).astype(np.int16)
+
+
+@pytest.mark.parametrize("digit", ["2", "8"])
+def test_comfort_noise_keeps_its_level_not_a_keypress_s_spectrum(digit: str) -> None:
+    """A sender whose VAD takes a keypress for background sends comfort noise that describes
+    it: FFmpeg's RFC 3389 encoder, then its decoder, give noise in which our detector hears
+    the digit (spandsp does not; it is the less sensitive). While filtering, comfort noise
+    passes with its level only (white noise at the same level), counted; when filtering is
+    off it passes as it was."""
+    x, _ = sg.keyed_sequence(digit, 400, 100, -15, lead_ms=0)
+    cn = _comfort_noise(sg.to_int16(x))
+    assert [e.digit for e in pf.detect(_render_comfort_noise(cn * 2))] == [digit]  # the leak
+    pcm, _ = _call()
+    audio = _packets(pcm[:8000])
+    raw = [p.serialize() for p in audio]
+    last = audio[-1]
+    for i, payload in enumerate(cn):  # then the comfort noise, one packet per 80 ms
+        pkt = RtpPacket(
+            13,
+            False,
+            last.sequence_number + 1 + i,
+            last.timestamp + 160 + 640 * i,
+            last.ssrc,
+            payload=payload,
+            padding_size=4 if i == 0 else 0,  # padding goes with the spectrum
+        )
+        raw.append(pkt.serialize())
+    f = pf.RtpStreamFilter()
+    out = [RtpPacket.parse(p) for p in f.process(raw) + f.flush()]
+    sent = [p.payload for p in out if p.payload_type == 13]
+    heard = _render_comfort_noise(sent * 2)
+    assert pf.detect(heard) == [] and spandsp.spandsp_digits(heard, lenient=True) == ("", 0)
+    assert len(sent) == len(cn) and f.stats["comfort_noise_flattened"] == len(cn)
+    assert [p[:1] for p in sent] == [p[:1] for p in cn]  # the noise level
+    assert all(p.padding_size == 0 for p in out)
+    off = pf.RtpStreamFilter()
+    off.filtering = False
+    passed = off.process(raw) + off.flush()
+    assert [
+        RtpPacket.parse(p).payload for p in passed if RtpPacket.parse(p).payload_type == 13
+    ] == cn
+    assert off.stats["comfort_noise_flattened"] == 0

@@ -107,6 +107,9 @@ struct StreamFilterStats {
     std::uint64_t unknown_dropped = 0;  // unknown payload types not forwarded while filtering
     std::uint64_t side_events = 0;      // telephone-event packets under an SSRC of their own
     std::uint64_t empty_payloads = 0;   // G.711 packets with no payload (keepalives): passed
+    // Comfort-noise packets (RFC 3389) passed with their noise level only, their spectrum
+    // (reflection coefficients) taken out while filtering: see handle_packet.
+    std::uint64_t comfort_noise_flattened = 0;
     std::uint64_t events_dropped = 0;   // keypresses and tones not kept: kMaxEvents undrained
     RtpDropCounters malformed;
 };
