@@ -940,9 +940,9 @@ def test_streams_without_sdp_are_found_and_taken_whole(tmp_path: Path, declared:
     assert len(events) == 4  # in-band and RFC 4733 of each keypress, reported once
 
 
-@pytest.mark.parametrize("onset_ms", [10, 30])
+@pytest.mark.parametrize(("onset_ms", "te_pt"), [(10, 101), (30, 101), (10, 96), (30, 110)])
 def test_events_under_their_own_ssrc_go_through_the_audio_s_filter(
-    tmp_path: Path, onset_ms: int, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, onset_ms: int, te_pt: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A gateway that sends each keypress's first `onset_ms` in-band and then
     telephone-events instead of audio, under an SSRC and a sequence of their own (rtpengine
@@ -950,7 +950,9 @@ def test_events_under_their_own_ssrc_go_through_the_audio_s_filter(
     filter of their own, their keypresses reported under their SSRC (the audio's onsets
     masked only by the guards at the audio's pauses). Now they go through the audio's
     filter, as they do live: one stream, each keypress reported once, every onset masked
-    (by the events too), the audio's sequence numbers as they were."""
+    (by the events too), the audio's sequence numbers as they were. With no SDP and no port
+    given, events on a payload type no one named (96, 110) are known by their packets (RFC
+    4733's form): before, their flow was other traffic, written as it was, keypresses on."""
     from leak import worst_window_db
 
     rng = np.random.default_rng(11)
@@ -975,18 +977,37 @@ def test_events_under_their_own_ssrc_go_through_the_audio_s_filter(
                 2, "big"
             )
             for _ in range(3 if end else 1):
-                te = RtpPacket(101, at == s, next(seq), s, 0xE, payload=ev).serialize()
+                te = RtpPacket(te_pt, at == s, next(seq), s, 0xE, payload=ev).serialize()
                 frames.append(_frame("ethernet", _ip(A, B, 40000, 50000, te, False)))
+    # Another flow of 4-byte RTP-like payloads whose timestamps move on: not events, and not
+    # audio: written as it was.
+    decoy = [
+        _frame(
+            "ethernet",
+            _ip(
+                A,
+                B,
+                41000,
+                51000,
+                RtpPacket(120, False, k, 160 * k, 0xD, payload=b"\x05\x0a\x00\xa0").serialize(),
+                False,
+            ),
+        )
+        for k in range(20)
+    ]
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    _write_pcap(src, frames)
-    r = scrub_pcap(src, dst, rtp_ports=[50000], reveal_digits=True)
+    _write_pcap(src, frames + decoy)
+    ports = [50000] if te_pt == 101 else []  # else neither SDP nor a port: found by its form
+    r = scrub_pcap(src, dst, rtp_ports=ports, reveal_digits=True)
     (stream,) = r.streams
     assert (stream.ssrc, stream.event_ssrcs) == (0xA, [0xE])
-    assert main(["scrub", str(src), str(tmp_path / "cli.pcap"), "--rtp-port", "50000"]) == 0
+    port_args = [arg for p in ports for arg in ("--rtp-port", str(p))]
+    assert main(["scrub", str(src), str(tmp_path / "cli.pcap"), *port_args]) == 0
     assert "ssrc 0x0000000a, telephone-events under ssrc 0x0000000e: " in capsys.readouterr().out
     assert "".join(e["digit"] for e in stream.events) == "2580"
     lt, out = _read(dst)
-    rtp = [RtpPacket.parse(bytes(_udp(lt, fr)[1].data)) for fr in out]
+    assert out[-len(decoy) :] == decoy
+    rtp = [RtpPacket.parse(bytes(_udp(lt, fr)[1].data)) for fr in out[: -len(decoy)]]
     assert {(p.payload_type, p.ssrc) for p in rtp} == {(0, 0xA)}
     assert [p.sequence_number for p in rtp] == [
         RtpPacket.parse(bytes(_udp(1, fr)[1].data)).sequence_number

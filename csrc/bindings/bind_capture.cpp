@@ -36,6 +36,9 @@ void bind_capture(py::module_& m) {
                 return std::vector<std::uint32_t>(f.payload_types.begin(), f.payload_types.end());
             },
             "frames of each payload type (128 counts)")
+        .def_readonly("event_like", &CaptureFlow::event_like,
+                      "frames whose payload reads as an RFC 4733 DTMF event packet continuing the one "
+                      "before (4 bytes, event 0-15, the same timestamp), whatever the payload type")
         .def_property_readonly(
             "first_frame", [](const CaptureFlow& f) { return f.frames.empty() ? 0u : f.frames.front(); },
             "index of its first frame in the capture")

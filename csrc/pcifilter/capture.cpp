@@ -401,6 +401,11 @@ Capture::Capture(const std::string& path) {
             flows_.push_back(std::move(flow));
         }
         CaptureFlow& flow = flows_[it->second];
+        const std::uint8_t* body = payload + rtp.payload_offset;
+        if (!flow.frames.empty() && rtp.payload_length == 4 && body[0] <= 15 && (body[1] & 0x40) == 0 &&
+            rtp.timestamp == flow.last_timestamp)
+            ++flow.event_like;
+        flow.last_timestamp = rtp.timestamp;
         ++flow.payload_types[rtp.payload_type];
         flow.frames.push_back(n);
     }

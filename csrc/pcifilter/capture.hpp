@@ -38,6 +38,11 @@ struct CaptureFlow {
     std::uint32_t ssrc = 0;
     std::array<std::uint32_t, 128> payload_types{};  // frames of each payload type
     std::vector<std::uint32_t> frames;  // frame indices, in capture order
+    // Frames whose payload reads as an RFC 4733 DTMF event packet continuing the one before
+    // (4 bytes, event 0-15, reserved bit clear, the same timestamp: every packet of a
+    // keypress carries its start): telephone-events, whatever their payload type says.
+    std::uint32_t event_like = 0;
+    std::uint32_t last_timestamp = 0;  // of the frame before (for event_like)
 };
 
 // A payload-carrying segment of a TCP connection (one direction) that carries SIP.

@@ -373,6 +373,11 @@ class CaptureFlow:
     @property
     def dst(self) -> bytes: ...
     @property
+    def event_like(self) -> int:
+        """
+        frames whose payload reads as an RFC 4733 DTMF event packet continuing the one before (4 bytes, event 0-15, the same timestamp), whatever the payload type
+        """
+    @property
     def family(self) -> int:
         """
         4 or 6

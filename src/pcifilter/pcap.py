@@ -9,7 +9,8 @@ from its segments) and RTP datagrams grouped into flows (addresses, ports, SSRC)
 decides, per flow, what to scrub: streams are found from SDP in the capture's SIP messages
 (m=audio port, rtpmap for telephone-event at 8000 or 48000 Hz and opus/48000), else by payload
 type on UDP ports given with `rtp_ports`, else by heuristics (RTP v2, one SSRC, at least 3
-packets and most of them of G.711, comfort-noise or telephone-event payload types); a stream is
+packets and most of them of G.711, comfort-noise or telephone-event payload types, or most of
+them RFC 4733 DTMF events by their form, whatever their payload type); a stream is
 taken whole, every payload type of its SSRC (one the filter cannot decode is removed);
 telephone-events under an SSRC of their own go with the audio flow they overlap on the same
 path. Each flow's packets then run through a filter in one C++ call and every packet out goes
@@ -969,6 +970,20 @@ def _mostly_of(counts: Sequence[int], pts: Iterable[int], packets: int) -> bool:
     return of >= 3 and 2 * of >= packets
 
 
+def _event_pt(flow: _core.CaptureFlow) -> int | None:
+    """The payload type of a flow that reads as telephone-events by its packets (RFC 4733:
+    most of them 4-byte DTMF events continuing the one before, see CaptureFlow.event_like),
+    whatever its number says: a capture without the SDP that declares it (SIP over TLS)
+    holds events under an SSRC of their own, on a payload type no one named, as another
+    flow; written as it was before, keypresses on."""
+    counts = flow.payload_types
+    pt = max(range(128), key=counts.__getitem__)
+    frames = counts[pt]
+    if pt < 35 or frames < 3 or 2 * frames < len(flow) or 2 * flow.event_like < frames:
+        return None  # static audio types (RFC 3551) are never events
+    return pt
+
+
 @dataclass
 class _SdpStream:
     address: str | None
@@ -1128,6 +1143,7 @@ def scrub_pcap(
     flows: list[tuple[int, tuple[Any, ...], list[int]]] = []
     # (flow index, (src, sport, dst, dport, ssrc), frames per payload type)
     capture_flows = capture.flows()
+    event_pts = {i: pt for i, f in enumerate(capture_flows) if (pt := _event_pt(f)) is not None}
     for i, flow in enumerate(capture_flows):
         listed = any(p in sdp_ports or p in ports for p in (flow.sport, flow.dport))
         counts = flow.payload_types
@@ -1135,7 +1151,11 @@ def scrub_pcap(
         # or codec type the capture did not declare is then removed by the filter, never
         # written as it was.
         on_other = any(p in other_ports for p in (flow.sport, flow.dport))
-        if not listed and not _mostly_of(counts, STATIC_G711 if on_other else known_pts, len(flow)):
+        if (
+            not listed
+            and i not in event_pts
+            and not _mostly_of(counts, STATIC_G711 if on_other else known_pts, len(flow))
+        ):
             continue
         af = socket.AF_INET if flow.family == 4 else socket.AF_INET6
         src_addr, dst_addr = socket.inet_ntop(af, flow.src), socket.inet_ntop(af, flow.dst)
@@ -1163,15 +1183,20 @@ def scrub_pcap(
         i: (first_end[key[:4]] < spans[i][0], last_start[key[:4]] > spans[i][1])
         for i, key, _ in flows
     }
+
     # Telephone-events under an SSRC of their own beside a stream's audio (rtpengine issue
     # 1569 shows such a sender) go through the audio's filter: they are its keypresses, and
     # the filter masks the audio where they are (in-band onsets a gateway leaves before
     # them). Taken when one audio flow of the path overlaps them; else scrubbed alone, as
     # on a path of more flows than a call has SSRCs (the search is quadratic).
+    def events_of(i: int) -> set[int]:  # the payload types that are telephone-events in it
+        return te_pts | ({event_pts[i]} if i in event_pts else set())
+
     events_only = {
         i
         for i, _, counts in flows
-        if any(counts[pt] for pt in te_pts) and sum(counts) == sum(counts[pt] for pt in te_pts)
+        if any(counts[pt] for pt in events_of(i))
+        and sum(counts) == sum(counts[pt] for pt in events_of(i))
     }
     beside: dict[int, list[int]] = defaultdict(list)
     for i, key, _ in flows:
@@ -1207,12 +1232,15 @@ def scrub_pcap(
         else:
             te_8000 = next((m.te_pt for m in from_sdp if m.te_pt is not None), None)
             te_48000 = next((m.te_48000_pt for m in from_sdp if m.te_48000_pt is not None), None)
-            te = next((pt for pt in (te_8000, te_48000) if pt is not None), telephone_event_pt)
+            # No SDP names its events: those its packets show (its own, or beside it).
+            shown = [event_pts[j] for j in [i, *beside[i]] if j in event_pts]
+            default_te = shown[0] if shown else telephone_event_pt
+            te = next((pt for pt in (te_8000, te_48000) if pt is not None), default_te)
             opus = next((m.opus_pt for m in from_sdp if m.opus_pt is not None), None)
             if opus is not None and counts[opus]:
                 # Its telephone-events at 48 kHz (RFC 7587), or at 8 kHz as some declare them.
                 if te_8000 is None and te_48000 is None:
-                    te_48000 = telephone_event_pt
+                    te_48000 = default_te
                 filt = RtpStreamFilter(
                     telephone_event_pt=-1 if te_48000 is None else te_48000,
                     telephone_event_8000_pt=-1 if te_8000 is None else te_8000,
