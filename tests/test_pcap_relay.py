@@ -28,13 +28,15 @@ from test_pcap import (
     _ip,
     _read,
     _reassembled,
+    _tcp_checksum_ok,
+    _tcp_frame,
     _write_pcap,
 )
 
 import pcifilter as pf
 from pcifilter.cli import main
 from pcifilter.pcap import scrub_pcap
-from pcifilter.relay import redact_relay_message
+from pcifilter.relay import redact_relay_message, redact_relay_stream
 from pcifilter.rtp import RtpPacket
 
 PROXY, RELAY = "10.0.0.5", "10.0.0.6"  # inside the capture files only: nothing is sent
@@ -305,3 +307,81 @@ def test_capture_beside_a_relay_keeps_no_key_and_no_keypress(
     _, kept = _read(dst)
     kept_text = b"".join(kept) + (_reassembled(kept[:n_offer], False) if fragmented else b"")
     assert b'"event":7,' in kept_text and b"4:code1:9" in kept_text and not _keys_left(kept_text)
+
+
+def _tcp_ng_stream() -> tuple[bytes, bytes]:
+    """An ng connection over TCP (rtpengine's listen-tcp-ng) each way: the proxy's offer
+    (SRTP toward the callee), "play DTMF", a JSON one; the relay's replies and an onDTMF
+    notification (dtmf-log-ng-tcp), messages one after another."""
+    srtp = SRTP_SDP.format(a=B, port=50000, key=KEY, mikey=MIKEY)
+    to_relay = (
+        _ng("1_9", {"command": "offer", "call-id": "c1", "from-tag": "ft", "sdp": srtp})
+        + _ng("2_9", {"command": "play DTMF", "call-id": "c1", "from-tag": "ft", "code": 4})
+        + b'3_9 {"command": "play DTMF", "call-id": "c1", "from-tag": "ft", "digit": "6"}'
+    )
+    to_proxy = (
+        _ng("1_9", {"result": "ok", "sdp": PLAIN_SDP.format(a=RELAY, port=30010)})
+        + _ng("2_9", {"result": "ok"})
+        + _ng("0", {"notify": "onDTMF", "data": {"callid": "c1", "type": "DTMF", "event": 3}})
+    )
+    return to_relay, to_proxy
+
+
+def test_an_ng_stream_over_tcp_is_redacted_message_by_message() -> None:
+    to_relay, to_proxy = _tcp_ng_stream()
+    for stream, dtmf, keys in ((to_relay, 2, 1), (to_proxy, 1, 0)):
+        out, sdps, had_dtmf, had_keys = redact_relay_stream(stream)
+        assert len(out) == len(stream) and (had_dtmf, had_keys) == (dtmf, keys)
+        assert LEFT.search(out) is None and not _keys_left(out)
+        assert [end for end, _ in sdps] == [
+            stream.index(b" ", 1)
+            + 1
+            + len(bencodepy.encode(bencodepy.decode(stream[stream.index(b" ") + 1 : end])))
+            for end, _ in sdps
+        ]
+    # Cut anywhere (a connection caught mid-message): the rest read as text, no keypress
+    # left, nor any key whose "inline:" (or a=key-mgmt line) is there to tell it is one.
+    for cut in range(0, len(to_relay), 7):
+        part = to_relay[cut:]
+        out, _, _, _ = redact_relay_stream(part)
+        assert len(out) == len(part) and LEFT.search(out) is None
+        for told, secret in (
+            (b"inline:" + KEY.encode(), KEY),
+            (b"key-mgmt:mikey " + MIKEY.encode(), MIKEY),
+        ):
+            assert told not in part or secret.encode() not in out
+
+
+def test_ng_over_tcp_in_a_capture_keeps_no_key_and_no_keypress(tmp_path: Path) -> None:
+    """The same connection in a capture, in 64-byte segments (keys and keypresses cut across
+    them), one retransmitted: redacted in place (same lengths, TCP checksums valid), its
+    SDP read (the callee's side is SRTP: its flow left out)."""
+    to_relay, to_proxy = _tcp_ng_stream()
+    frames = []
+    for data, src, dst, sport, dport in (
+        (to_relay, PROXY, RELAY, 40123, 2224),
+        (to_proxy, RELAY, PROXY, 2224, 40123),
+    ):
+        frames += [
+            _tcp_frame(src, dst, data[at : at + 64], 1000 + at, port=sport, dport=dport)
+            for at in range(0, len(data), 64)
+        ]
+        frames.append(frames[-2])  # a retransmission
+    frames += _rtp_frames(RELAY, B, 30000, 50000, 0xB)  # the SRTP side: left out
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.relay_dtmf_redacted == 3 and r.srtp_keys_redacted == 1
+    assert [s.encrypted for s in r.streams] == [True]
+    _, out = _read(dst)
+    tcp = out[: len(out)]
+    assert [len(fr) for fr in tcp] == [len(fr) for fr in frames[: len(tcp)]]
+    assert all(_tcp_checksum_ok(fr) for fr in tcp)
+    for stream in (to_relay, to_proxy):
+        segments = [dpkt.ethernet.Ethernet(fr).data.data for fr in tcp]
+        got = bytearray(len(stream))
+        for seg in segments:
+            if (seg.sport == 40123) == (stream is to_relay):
+                got[seg.seq - 1000 : seg.seq - 1000 + len(seg.data)] = seg.data
+        assert LEFT.search(bytes(got)) is None and not _keys_left(bytes(got))
+        assert redact_relay_stream(stream)[0] == bytes(got)

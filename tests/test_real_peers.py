@@ -187,40 +187,59 @@ CALLER_KEY = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
 _CRYPTO = re.compile(rb"a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)")
 
 
-def _ng_call(ng: int, dtmf_log: int, work: Path) -> dict[str, Any]:
-    """One call through rtpengine: the caller (A) plain RTP, the callee (B) SRTP (the relay
-    makes its own key for B), a keypress "7" from A as telephone-events, "play DTMF" "9".
-    Returns the secrets the capture holds: the relay's keys (one per suite it offers), and
-    the DTMF log it sent."""
-    proxy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def _ng_call(ng: int, dtmf_log: int, work: Path, transport: str) -> dict[str, Any]:
+    """One call through rtpengine, its ng over `transport` (UDP, or TCP: listen-tcp-ng): the
+    caller (A) plain RTP, the callee (B) SRTP (the relay makes its own key for B), a
+    keypress "7" from A as telephone-events, "play DTMF" "9". Returns the secrets the
+    capture holds: the relay's keys (one per suite it offers), and the DTMF log it sent."""
     log = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    for s in (proxy, log, a, b):
+    for s in (log, a, b):
         s.settimeout(5)
     log.bind(("127.0.0.1", dtmf_log))
     a.bind(("127.0.0.1", 0))
     b.bind(("127.0.0.1", 0))
     cookies = itertools.count(1)
-
-    def command(message: dict[str, object]) -> dict[bytes, object]:
-        cookie = f"{next(cookies)}_{dtmf_log}".encode()
-        proxy.sendto(cookie + b" " + bencodepy.encode(message), ("127.0.0.1", ng))
-        reply_cookie, _, body = proxy.recv(65535).partition(b" ")
-        assert reply_cookie == cookie
-        reply = bencodepy.decode(body)  # rtpengine does not sort its keys: bencode.py reads it
-        assert reply[b"result"] in (b"ok", b"pong"), reply
-        return dict(reply)
-
     deadline = time.monotonic() + 20
-    proxy.settimeout(0.2)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.settimeout(0.2)
     while True:  # until the relay listens
         try:
-            command({"command": "ping"})
+            if transport == "tcp":
+                proxy = socket.create_connection(("127.0.0.1", ng), timeout=5)
+                udp.close()
+            else:
+                udp.sendto(b"0 d7:command4:pinge", ("127.0.0.1", ng))
+                udp.recv(65535)
+                proxy = udp
+                proxy.settimeout(5)
             break
         except OSError:
             assert time.monotonic() < deadline, (work / "rtpengine.log").read_text()[-2000:]
-    proxy.settimeout(5)
+            time.sleep(0.1)
+
+    def command(message: dict[str, object]) -> dict[bytes, object]:
+        cookie = f"{next(cookies)}_{dtmf_log}".encode()
+        request = cookie + b" " + bencodepy.encode(message)
+        if transport == "tcp":
+            proxy.sendall(request)
+        else:
+            proxy.sendto(request, ("127.0.0.1", ng))
+        data = b""
+        while True:  # over TCP, until the reply is whole
+            data += proxy.recv(65535)
+            reply_cookie, _, body = data.partition(b" ")
+            try:
+                reply = bencodepy.decode(body)  # rtpengine does not sort its keys: bencode.py
+                break
+            except bencodepy.BencodeDecodeError:
+                assert transport == "tcp", data
+        assert reply_cookie == cookie
+        assert reply[b"result"] in (b"ok", b"pong"), reply
+        return dict(reply)
+
+    command({"command": "ping"})
     sdp = (
         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
         "m=audio {port} {proto} 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
@@ -266,8 +285,11 @@ def _ng_call(ng: int, dtmf_log: int, work: Path) -> dict[str, Any]:
     return {"relay_keys": [m.group(3) for m in offered.values()], "dtmf_log": dtmf_log_sent}
 
 
-@pytest.fixture(scope="module")
-def relay_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+@pytest.fixture(scope="module", params=["udp", "tcp"])
+def relay_capture(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> tuple[Path, dict[str, Any]]:
+    transport = request.param
     for tool in ("rtpengine", "tshark"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} missing: run ./dev.sh test, which installs it")
@@ -277,7 +299,7 @@ def relay_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
     cap = work / "relay.pcapng"
     log = (work / "tshark.log").open("w")
     tshark = subprocess.Popen(
-        ["tshark", "-i", "lo", "-f", "udp and host 127.0.0.1", "-w", str(cap)],
+        ["tshark", "-i", "lo", "-f", "host 127.0.0.1", "-w", str(cap)],
         stdout=log,
         stderr=log,
     )
@@ -295,7 +317,7 @@ def relay_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
                 "--log-stderr",
                 "--table=-1",
                 "--interface=127.0.0.1",
-                f"--listen-ng=127.0.0.1:{ng}",
+                f"--listen-{'tcp-' if transport == 'tcp' else ''}ng=127.0.0.1:{ng}",
                 f"--dtmf-log-dest=127.0.0.1:{dtmf_log}",
                 f"--port-min={low}",
                 f"--port-max={low + 40}",
@@ -303,7 +325,8 @@ def relay_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
             stdout=relay_log,
             stderr=relay_log,
         )
-        secrets = _ng_call(ng, dtmf_log, work)
+        secrets = _ng_call(ng, dtmf_log, work, transport)
+        secrets["transport"] = transport
         time.sleep(0.5)
     finally:
         if relay is not None:
@@ -316,26 +339,28 @@ def relay_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
     return cap, secrets
 
 
-def _udp_payloads(path: Path) -> list[bytes]:
+def _payloads(path: Path) -> list[bytes]:
+    """Every UDP and TCP payload of a capture, in capture order."""
     out = []
     with path.open("rb") as f:
         for _, frame in dpkt.pcapng.Reader(f):
-            udp = dpkt.ethernet.Ethernet(frame).data.data
-            if isinstance(udp, dpkt.udp.UDP):
-                out.append(bytes(udp.data))
+            transport = dpkt.ethernet.Ethernet(frame).data.data
+            if isinstance(transport, dpkt.udp.UDP | dpkt.tcp.TCP) and transport.data:
+                out.append(bytes(transport.data))
     return out
 
 
 def test_capture_beside_rtpengine_keeps_no_key_and_no_keypress(
     relay_capture: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
-    """A real rtpengine's traffic with its proxy: the offer's reply holds the keys the relay
+    """A real rtpengine's traffic with its proxy, ng over UDP or TCP (listen-tcp-ng): the
+    offer's reply holds the keys the relay
     made for the callee's SRTP, the answer the callee's key, "play DTMF" a keypress, the
     relay's DTMF log (dtmf-log-dest) the caller's and the one played. Scrubbed: no key, no
     keypress; the ng messages still decode; the SDP in them tells that the callee's side is
     SRTP (left out) and the caller's is plain RTP (its telephone-events removed)."""
     cap, secrets = relay_capture
-    before = b"".join(_udp_payloads(cap))
+    before = b"".join(_payloads(cap))
     log = json.loads(secrets["dtmf_log"])
     assert log["type"] == "DTMF" and log["event"] == 7 and secrets["dtmf_log"] in before
     assert (
@@ -350,7 +375,7 @@ def test_capture_beside_rtpengine_keeps_no_key_and_no_keypress(
     assert r.relay_dtmf_redacted == 3 and r.srtp_keys_redacted == 2
     assert [e["digit"] for s in r.streams for e in s.events] == ["7"]
     assert any(s.encrypted and s.packets_out == 0 for s in r.streams)
-    after = _udp_payloads(out)
+    after = _payloads(out)
     text = b"".join(after)
     assert not any(k in text for k in secrets["relay_keys"]) and CALLER_KEY.encode() not in text
     assert b"4:code1:9" not in text and b"4:code1:X" in text

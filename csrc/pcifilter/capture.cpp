@@ -182,10 +182,14 @@ bool starts_hep3(const std::uint8_t* p, std::size_t n) noexcept {
 // keys are in them): rtpengine's ng protocol (a cookie, a space, then a bencoded or JSON
 // dictionary: Kamailio's and OpenSIPS's rtpengine modules send their SDP so), or JSON naming
 // "DTMF" anywhere (rtpengine's DTMF log: dtmf-log-dest, or syslog).
-bool may_be_relay_message(const std::uint8_t* p, std::size_t n) noexcept {
+bool starts_ng_message(const std::uint8_t* p, std::size_t n) noexcept {
     std::size_t k = 0;
     while (k < n && k < 256 && p[k] > 0x20 && p[k] < 0x7F) ++k;
-    if (k > 0 && k + 1 < n && p[k] == ' ' && (p[k + 1] == 'd' || p[k + 1] == '{')) return true;
+    return k > 0 && k + 1 < n && p[k] == ' ' && (p[k + 1] == 'd' || p[k + 1] == '{');
+}
+
+bool may_be_relay_message(const std::uint8_t* p, std::size_t n) noexcept {
+    if (starts_ng_message(p, n)) return true;
     static constexpr char kDtmf[] = "\"DTMF\"";
     return std::search(p, p + n, kDtmf, kDtmf + sizeof kDtmf - 1) != p + n;
 }
@@ -603,7 +607,9 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         const std::uint8_t* payload = b + f.tcp + f.tcp_header;
         const bool websocket = starts_sip_over_websocket(payload, f.payload_len);
         const bool hep = starts_hep3(payload, f.payload_len);  // HEP over TCP
-        if (websocket || hep || starts_sip_after_crlfs(payload, f.payload_len)) carries_sip[it->second] = true;
+        // rtpengine's ng over TCP (listen-tcp-ng): messages as over UDP, one after another.
+        const bool ng = starts_ng_message(payload, f.payload_len);
+        if (websocket || hep || ng || starts_sip_after_crlfs(payload, f.payload_len)) carries_sip[it->second] = true;
         all.push_back({i, it->second, be32(b + f.tcp + 4), payload, f.payload_len, websocket});
     }
     std::vector<TcpSegment> out;

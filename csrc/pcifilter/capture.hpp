@@ -106,7 +106,8 @@ public:
     // A frame's UDP or TCP payload as captured (else empty).
     std::pair<const std::uint8_t*, std::size_t> udp_payload(std::size_t frame) const;
     // The payload-carrying segments of each TCP connection (one direction) in which some
-    // segment starts a SIP message (or SIP over WebSocket, or a HEP3 packet: Homer's
+    // segment starts a SIP message (or SIP over WebSocket, or an ng message: rtpengine's
+    // control protocol over TCP, or a HEP3 packet: Homer's
     // encapsulation over TCP), in capture order.
     std::vector<TcpSegment> sip_tcp_segments() const;
     // Every fragment of a fragmented UDP datagram, in capture order.

@@ -22,7 +22,7 @@ written as it was, in the input's format and link type, except keypresses in SIP
 with application/dtmf-relay or application/dtmf, KPML reports), which are card data as much as
 the tones: replaced by 'X', same length (a body sent gzip'd or base64, read decoded and
 replaced whole); so are keypresses and SRTP keys in a media relay's control messages and DTMF
-logs (rtpengine's ng protocol over UDP: see pcifilter.relay), whose SDP is read for streams as
+logs (rtpengine's ng protocol over UDP or TCP: see pcifilter.relay), whose SDP is read as
 SIP's is. SRTP streams (an SDP m= line with a SAVP profile)
 cannot be scrubbed, their audio being encrypted: their packets are left out of the output (or,
 with `keep_srtp`, written as they were), and SRTP keys in SDP (a=crypto inline keys, a=key-mgmt
@@ -56,7 +56,12 @@ import numpy as np
 
 from pcifilter import _core
 from pcifilter.api import event_record
-from pcifilter.relay import may_be_relay_message, redact_relay_message
+from pcifilter.relay import (
+    may_be_relay_message,
+    redact_relay_message,
+    redact_relay_stream,
+    starts_ng_message,
+)
 from pcifilter.sdp import srtp_key_spans
 from pcifilter.stream import RtpStreamFilter
 
@@ -471,15 +476,16 @@ def _put_back(
 
 def _sip_over_tcp(
     capture: _core.Capture, redact_dtmf: bool
-) -> tuple[set[int], list[tuple[int, bytes]], int, int]:
-    """SIP over TCP, reassembled: each connection's segments are put back in stream order
-    (by sequence number; a retransmission overlays what it repeats), each contiguous run is
-    cut into messages, and each message is redacted as over UDP (DTMF bodies unless
-    `redact_dtmf` is False, SRTP keys always; in a run whose start was not captured, keys
-    anywhere and, before its first message start, keypresses in any body form). Segments
-    holding changed bytes get their payloads back with them, same length. Returns the
-    segments' frames, the messages as captured (for their SDP) with the frame that completed
-    each, and the two counts."""
+) -> tuple[set[int], list[tuple[int, bytes]], int, int, int]:
+    """SIP over TCP (and rtpengine's ng over TCP), reassembled: each connection's segments
+    are put back in stream order (by sequence number; a retransmission overlays what it
+    repeats), each contiguous run is cut into messages, and each message is redacted as over
+    UDP (DTMF bodies unless `redact_dtmf` is False, SRTP keys always; in a run whose start
+    was not captured, keys anywhere and, before its first message start, keypresses in any
+    body form). Segments holding changed bytes get their payloads back with them, same
+    length. Returns the segments' frames, the messages as captured (for their SDP: an ng
+    message's SDP) with the frame that completed each, and how many SIP messages held
+    keypresses, messages held keys, and ng messages held keypresses."""
     by_connection: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
     frames: set[int] = set()
     websocket_frames: set[int] = set()  # segments that start SIP over WebSocket
@@ -489,7 +495,7 @@ def _sip_over_tcp(
         if websocket:
             websocket_frames.add(frame)
     messages: list[tuple[int, bytes]] = []
-    dtmf = keys = 0
+    dtmf = keys = relay_dtmf = 0
     for segments in by_connection.values():
         base = segments[0][1]
         # Offsets from the first segment's sequence number, wrap-safe (RFC 9293 arithmetic).
@@ -519,7 +525,8 @@ def _sip_over_tcp(
         websocket = any(b is not None for (_, _, at), b in zip(streams, begins, strict=True) if at)
         hep = any(p.startswith(b"HEP3") for _, _, p in segments)  # HEP over TCP
         sip = any(_START_LINE.match(p.lstrip(b"\r\n")) for _, _, p in segments)
-        if not (websocket or hep or sip):
+        ng = any(starts_ng_message(p) for _, _, p in segments)  # rtpengine's ng over TCP
+        if not (websocket or hep or sip or ng):
             continue  # an HTTP connection whose request or reply headers span segments
         masked = any(
             p.startswith(b"GET ") or (len(p) > 1 and p[1] & 0x80)
@@ -533,15 +540,19 @@ def _sip_over_tcp(
             elif hep:
                 packets = [off - start for off, _, p in run if p.startswith(b"HEP3")]
                 result = _redact_hep_stream(stream, packets, redact_dtmf)
-            else:
+            elif sip:
                 result = _redact_sip_stream(stream, redact_dtmf)
+            else:
+                relayed, sdps, had_dtmf, had_keys = redact_relay_stream(bytes(stream), redact_dtmf)
+                result = bytearray(relayed), sdps, 0, had_keys
+                relay_dtmf += had_dtmf
             redacted, found, had_dtmf, had_keys = result
             completed_in = _completion(run)
             messages += [(completed_in(end), message) for end, message in found]
             dtmf += had_dtmf
             keys += had_keys
             _put_back(capture, run, redacted, start)
-    return frames, messages, dtmf, keys
+    return frames, messages, dtmf, keys, relay_dtmf
 
 
 def _redact_sip_stream(
@@ -1086,11 +1097,14 @@ def scrub_pcap(
     capture = _core.Capture(str(src))  # ValueError: not a capture, truncated, unknown link
     # SDP first: which ports carry RTP, and their telephone-event and Opus payload types.
     # SIP over TCP is reassembled and redacted first (its segments are handled there).
-    tcp_frames, tcp_messages, redacted, keys_redacted = _sip_over_tcp(capture, redact_sip_dtmf)
+    tcp_frames, tcp_messages, redacted, keys_redacted, tcp_relay_dtmf = _sip_over_tcp(
+        capture, redact_sip_dtmf
+    )
     fragmented, partial = _fragmented_udp(capture)
     frag_messages, frag_dtmf, relay_dtmf, frag_keys = _sip_over_udp_fragments(
         capture, fragmented, redact_sip_dtmf
     )
+    relay_dtmf += tcp_relay_dtmf
     redacted, keys_redacted = redacted + frag_dtmf, keys_redacted + frag_keys
     sip = [(frame, payload) for frame, payload in capture.sip_messages() if frame not in tcp_frames]
     # SIP over UDP (and in HEP) redacted; the messages as captured kept, for their SDP.

@@ -3,11 +3,12 @@
 
 rtpengine, the media relay Kamailio and OpenSIPS drive (and whose protocol pcifilter's node
 is to speak), is controlled with its "ng" protocol: each message a cookie, a space and a
-dictionary, bencoded or JSON. Offers and answers carry the call's whole SDP, SRTP keys
-included (a=crypto inline keys, a=key-mgmt data, in the request's SDP and in the one the
-relay answers with); a "play DTMF" request carries a keypress ("code" or "digit"), a DTMF
-notification ("notify": "onDTMF") and the relay's DTMF log (JSON with "type": "DTMF", sent
-to its dtmf-log-dest over UDP or to syslog) one each ("event"). A capture taken beside the
+dictionary, bencoded or JSON, over UDP or, one after another, over TCP. Offers and answers
+carry the call's whole SDP, SRTP keys included (a=crypto inline keys, a=key-mgmt data, in
+the request's SDP and in the one the relay answers with); a "play DTMF" request carries a
+keypress ("code" or "digit"), a DTMF notification ("notify": "onDTMF") and the relay's DTMF
+log (JSON with "type": "DTMF", sent to its dtmf-log-dest over UDP or to syslog) one each
+("event"). A capture taken beside the
 relay holds all of them: each is found here and replaced by 'X', same length. A bencoded
 integer becomes a string of X's of the same length where one fits ("i7e" -> "1:X"), so that
 the message still decodes; a JSON number becomes X's, which no longer parses as JSON (as a
@@ -35,13 +36,13 @@ _MAX_DEPTH = 32  # rtpengine's messages nest 3 deep; a hostile one is read as te
 # JSON, read as text (the standard parser gives no positions): a keypress key's value, a
 # string (up to 256 characters: an unterminated one is masked as far as that) or a number;
 # and SRTP keys in an SDP held as a JSON string, where line breaks are "\r\n" escapes and
-# "/" may be "\/".
+# "/" may be "\/" (read anywhere, "a=" or not: a message read as text may start mid-line).
 _JSON_DTMF = re.compile(
     rb'"(?:code|digit|event)"[ \t\r\n]*:[ \t\r\n]*'
     rb'(?:"((?:[^"\\]|\\.){0,256})|(-?[0-9][0-9.eE+-]{0,63}))'
 )
 _JSON_INLINE = re.compile(rb"(?i)inline:((?:[^|;\s\"\\]|\\/)+)")
-_JSON_KEY_MGMT = re.compile(rb'(?i)a=key-mgmt:[ \t]*(?:[^ \t"\\]|\\/)+[ \t]+((?:[^"\\]|\\/)+)')
+_JSON_KEY_MGMT = re.compile(rb'(?i)key-mgmt:[ \t]*(?:[^ \t"\\]|\\/)+[ \t]+((?:[^"\\\r\n]|\\/)+)')
 # A bencoded message that is not whole (cut by the capture's snap length, or hostile), read
 # as text: a keypress key and its value's start (an integer's "e" may be cut off).
 _LOOSE_BENCODE_DTMF = re.compile(rb"(?:4:code|5:digit|5:event)(?:i(-?[0-9]+)|([0-9]+):)")
@@ -102,25 +103,44 @@ def _masked_int(length: int) -> bytes:
     return b"i" + b"X" * (length - 2) + b"e"
 
 
-def _bencode_spans(
-    payload: bytes, at: int
-) -> tuple[list[tuple[int, int, bytes]], list[tuple[int, int]], list[bytes]]:
-    """Keypresses (span, replacement), SRTP key spans and the SDPs of a bencoded ng
-    message whose dictionary starts at `at`."""
-    values: list[tuple[bytes, int, int, bool]] = []
-    end = _bencoded(payload, at, b"", 0, values)
-    if payload[end:].strip():
-        raise _NotBencodeError("more after the dictionary")
+# What a message holds: keypress values (span, replacement), SRTP key spans, its SDPs.
+_Found = tuple[list[tuple[int, int, bytes]], list[tuple[int, int]], list[bytes]]
+
+
+def _ng_message(data: bytes, at: int) -> tuple[_Found, int]:
+    """The ng message whose cookie starts at `at` (its dictionary bencoded or JSON): what it
+    holds (offsets in `data`), and where it ends. Raises ValueError when it is not whole."""
+    cookie = _NG.match(data, at)
+    if cookie is None:
+        raise _NotBencodeError("no message starts here")
+    start = cookie.end()
     dtmf: list[tuple[int, int, bytes]] = []
     keys: list[tuple[int, int]] = []
     sdps: list[bytes] = []
+    if data[start : start + 1] == b"{":
+        # latin-1: one character per byte, so the parser's offsets are the bytes'
+        value, end = json.JSONDecoder().raw_decode(data.decode("latin-1"), start)
+        json_dtmf, json_keys = _json_spans(data[start:end])
+        dtmf += [(a + start, b + start, r) for a, b, r in json_dtmf]
+        keys += [(a + start, b + start) for a, b in json_keys]
+        sdps += [sdp.encode("latin-1") for sdp in _json_sdps(value)]
+        return (dtmf, keys, sdps), end
+    values: list[tuple[bytes, int, int, bool]] = []
+    end = _bencoded(data, start, b"", 0, values)
     for key, a, b, integer in values:
         if key in _DTMF_KEYS:
             dtmf.append((a, b, _masked_int(b - a) if integer else b"X" * (b - a)))
         elif key == b"sdp" and not integer:
-            sdps.append(payload[a:b])
-            keys += [(a + x, a + y) for x, y in srtp_key_spans(payload[a:b])]
-    return dtmf, keys, sdps
+            sdps.append(data[a:b])
+            keys += [(a + x, a + y) for x, y in srtp_key_spans(data[a:b])]
+    return (dtmf, keys, sdps), end
+
+
+def _as_text(data: bytes) -> _Found:
+    """A message, or what is left of a stream of them, that does not read whole: keypress
+    keys and SRTP keys looked for as text, bencoded and JSON forms alike."""
+    json_dtmf, json_keys = _json_spans(data)
+    return list(_loose_bencode_dtmf(data)) + json_dtmf, srtp_key_spans(data) + json_keys, []
 
 
 def _loose_bencode_dtmf(payload: bytes) -> Iterator[tuple[int, int, bytes]]:
@@ -143,25 +163,17 @@ def _json_spans(payload: bytes) -> tuple[list[tuple[int, int, bytes]], list[tupl
     return dtmf, keys
 
 
-def _json_sdps(text: bytes) -> list[bytes]:
-    """The "sdp" strings of a JSON ng message (for its streams), if it parses."""
-    try:
-        found = json.loads(text)
-    except ValueError:
-        return []
-    out: list[bytes] = []
-    stack = [found]
+def _json_sdps(value: object) -> list[str]:
+    """The "sdp" strings anywhere in a parsed JSON ng message (for its streams)."""
+    out: list[str] = []
+    stack = [value]
     while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            out += [
-                v.encode("utf-8", "replace")
-                for k, v in value.items()
-                if k == "sdp" and isinstance(v, str)
-            ]
-            stack += list(value.values())
-        elif isinstance(value, list):
-            stack += value
+        item = stack.pop()
+        if isinstance(item, dict):
+            out += [v for k, v in item.items() if k == "sdp" and isinstance(v, str)]
+            stack += list(item.values())
+        elif isinstance(item, list):
+            stack += item
     return out
 
 
@@ -171,6 +183,25 @@ def may_be_relay_message(payload: bytes) -> bool:
     return _NG.match(payload) is not None or b'"DTMF"' in payload
 
 
+def starts_ng_message(data: bytes) -> bool:
+    """Whether `data` starts an ng message (a cookie, a space, a dictionary): a TCP segment
+    that does is read as part of an ng connection (rtpengine's listen-tcp-ng)."""
+    return _NG.match(data) is not None
+
+
+def _redacted(data: bytes, found: _Found, redact_dtmf: bool) -> tuple[bytes, bool, bool]:
+    dtmf, keys, _ = found
+    out = bytearray(data)
+    if redact_dtmf:
+        for a, b, masked in dtmf:
+            out[a:b] = masked
+    for a, b in keys:
+        out[a:b] = b"X" * (b - a)
+    had_dtmf = redact_dtmf and any(data[a:b] != masked for a, b, masked in dtmf)
+    had_keys = any(data[a:b] != b"X" * (b - a) for a, b in keys)
+    return bytes(out), had_dtmf, had_keys
+
+
 def redact_relay_message(
     payload: bytes, redact_dtmf: bool = True
 ) -> tuple[bytes, bool, bool, list[bytes]]:
@@ -178,28 +209,49 @@ def redact_relay_message(
     module's docstring), with its keypresses (unless not `redact_dtmf`) and SRTP keys
     replaced by 'X' (same length). Returns it, whether keypresses and keys were in it, and
     the SDPs it holds (for their streams). A datagram that is neither is returned as it is."""
-    ng = _NG.match(payload)
-    sdps: list[bytes] = []
-    if ng is not None and payload[ng.end() : ng.end() + 1] == b"d":
+    found: _Found
+    if starts_ng_message(payload):
         try:
-            dtmf, keys, sdps = _bencode_spans(payload, ng.end())
-        except (_NotBencodeError, ValueError):  # cut short, or not bencode: read as text
-            dtmf = list(_loose_bencode_dtmf(payload))
-            keys = list(srtp_key_spans(payload))
-            json_dtmf, json_keys = _json_spans(payload)
-            dtmf, keys = dtmf + json_dtmf, keys + json_keys
-    else:
-        dtmf, keys = _json_spans(payload)
-        keys += srtp_key_spans(payload)  # an SDP in a syslog line, not escaped
-        if ng is not None:
-            sdps = _json_sdps(payload[ng.end() :])
-    out = bytearray(payload)
-    if redact_dtmf:
-        for a, b, masked in dtmf:
-            out[a:b] = masked
-    for a, b in keys:
-        out[a:b] = b"X" * (b - a)
-    redacted = bytes(out)
-    had_dtmf = redact_dtmf and any(payload[a:b] != masked for a, b, masked in dtmf)
-    had_keys = any(payload[a:b] != b"X" * (b - a) for a, b in keys)
-    return redacted, had_dtmf, had_keys, sdps
+            found, end = _ng_message(payload, 0)
+            if payload[end:].strip():
+                raise _NotBencodeError("more after the dictionary")
+        except ValueError:  # cut short, or not ng: read as text
+            found = _as_text(payload)
+    else:  # a DTMF log: JSON, maybe inside a syslog line
+        found = _as_text(payload)
+    redacted, had_dtmf, had_keys = _redacted(payload, found, redact_dtmf)
+    return redacted, had_dtmf, had_keys, found[2]
+
+
+def redact_relay_stream(
+    stream: bytes, redact_dtmf: bool = True
+) -> tuple[bytes, list[tuple[int, bytes]], int, int]:
+    """A run of an ng connection over TCP (rtpengine's listen-tcp-ng: messages one after
+    another, each a cookie, a space and a dictionary, as over UDP), each message redacted
+    as a datagram is; from where the stream stops reading as messages (a segment lost, a
+    message cut off, a connection caught mid-message), the rest is read as text. Returns the
+    stream redacted (same length), the SDPs with the offset of their message's end, and how
+    many messages held keypresses and keys."""
+    out = bytearray(stream)
+    sdps: list[tuple[int, bytes]] = []
+    dtmf = keys = 0
+    at = 0
+    while at < len(stream):
+        try:
+            found, end = _ng_message(stream, at)
+        except ValueError:
+            found, end = _shifted(_as_text(stream[at:]), at), len(stream)
+        piece, had_dtmf, had_keys = _redacted(stream[at:end], _shifted(found, -at), redact_dtmf)
+        out[at:end] = piece
+        sdps += [(end, sdp) for sdp in found[2]]
+        dtmf += had_dtmf
+        keys += had_keys
+        at = end
+        while at < len(stream) and stream[at : at + 1].isspace():
+            at += 1
+    return bytes(out), sdps, dtmf, keys
+
+
+def _shifted(found: _Found, by: int) -> _Found:
+    dtmf, keys, sdps = found
+    return [(a + by, b + by, r) for a, b, r in dtmf], [(a + by, b + by) for a, b in keys], sdps
