@@ -221,6 +221,38 @@ def test_hostile_ng_messages_are_read_as_text_not_a_crash() -> None:
         assert len(out) == len(raw) and LEFT.search(out) is None
 
 
+def test_json_nested_past_the_parser_s_depth_is_read_as_text_not_a_crash() -> None:
+    """JSON nested deeper than Python's parser goes raises RecursionError (no ValueError):
+    it escaped scrub_pcap, the whole capture failed. Read as text now, over UDP and TCP."""
+    deep = b"1_1 " + b'{"a":' * 100_000 + b'{"code":5}' + b"}" * 100_000
+    out, had_dtmf, _, _ = redact_relay_message(deep)
+    assert had_dtmf and b'"code":X' in out and len(out) == len(deep)
+    out, _, dtmf, _ = redact_relay_stream(deep + b"2_2 d4:codei5ee")
+    assert dtmf == 1 and LEFT.search(out) is None
+
+
+def test_a_long_json_connection_is_decoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each JSON message of a TCP connection is read from one decoded text, decoded when
+    first needed: decoded again for each message, a connection's thousands of messages
+    took time quadratic in them."""
+    import pcifilter.relay as relay
+
+    text = relay._latin1(b"7_1 {}")
+    assert text() is text()  # decoded once, then the same text
+    made: list[int] = []
+    real = relay._latin1
+
+    def counting(data: bytes) -> object:
+        made.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(relay, "_latin1", counting)
+    message = b'7_1 {"command":"play DTMF","code":"5"}'
+    out, _, dtmf, _ = redact_relay_stream(message * 2000)
+    assert dtmf == 2000 and LEFT.search(out) is None
+    assert made == [len(message) * 2000]  # one text for the whole connection
+
+
 def _rtp_frames(src: str, dst: str, sport: int, dport: int, ssrc: int) -> list[bytes]:
     """Half a second of G.711 with one keypress sent as telephone-events (PT 96) in it."""
     pcm = pf.ulaw_encode(np.zeros(160, np.int16)).tobytes()

@@ -17,9 +17,10 @@ too: it tells which ports carry the call's RTP, and whether it is SRTP."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pcifilter.sdp import srtp_key_spans
 
@@ -107,9 +108,18 @@ def _masked_int(length: int) -> bytes:
 _Found = tuple[list[tuple[int, int, bytes]], list[tuple[int, int]], list[bytes]]
 
 
-def _ng_message(data: bytes, at: int) -> tuple[_Found, int]:
+def _latin1(data: bytes) -> Callable[[], str]:
+    """`data` as text, one character per byte (so the JSON parser's offsets are the bytes'),
+    decoded once when first asked for: a connection's JSON messages are read from one text
+    (decoded again for each, a long connection took time quadratic in its messages)."""
+    return functools.cache(lambda: data.decode("latin-1"))
+
+
+def _ng_message(data: bytes, at: int, text: Callable[[], str]) -> tuple[_Found, int]:
     """The ng message whose cookie starts at `at` (its dictionary bencoded or JSON): what it
-    holds (offsets in `data`), and where it ends. Raises ValueError when it is not whole."""
+    holds (offsets in `data`, `text` being it decoded), and where it ends. Raises
+    ValueError (or RecursionError: JSON nested past the parser's depth) when it is not
+    whole."""
     cookie = _NG.match(data, at)
     if cookie is None:
         raise _NotBencodeError("no message starts here")
@@ -118,12 +128,11 @@ def _ng_message(data: bytes, at: int) -> tuple[_Found, int]:
     keys: list[tuple[int, int]] = []
     sdps: list[bytes] = []
     if data[start : start + 1] == b"{":
-        # latin-1: one character per byte, so the parser's offsets are the bytes'
-        value, end = json.JSONDecoder().raw_decode(data.decode("latin-1"), start)
+        value, end = json.JSONDecoder().raw_decode(text(), start)
         json_dtmf, json_keys = _json_spans(data[start:end])
         dtmf += [(a + start, b + start, r) for a, b, r in json_dtmf]
         keys += [(a + start, b + start) for a, b in json_keys]
-        sdps += [sdp.encode("latin-1") for sdp in _json_sdps(value)]
+        sdps += [sdp.encode("latin-1", "replace") for sdp in _json_sdps(value)]
         return (dtmf, keys, sdps), end
     values: list[tuple[bytes, int, int, bool]] = []
     end = _bencoded(data, start, b"", 0, values)
@@ -212,10 +221,10 @@ def redact_relay_message(
     found: _Found
     if starts_ng_message(payload):
         try:
-            found, end = _ng_message(payload, 0)
+            found, end = _ng_message(payload, 0, _latin1(payload))
             if payload[end:].strip():
                 raise _NotBencodeError("more after the dictionary")
-        except ValueError:  # cut short, or not ng: read as text
+        except (ValueError, RecursionError):  # cut short, hostile, or not ng: read as text
             found = _as_text(payload)
     else:  # a DTMF log: JSON, maybe inside a syslog line
         found = _as_text(payload)
@@ -236,10 +245,11 @@ def redact_relay_stream(
     sdps: list[tuple[int, bytes]] = []
     dtmf = keys = 0
     at = 0
+    text = _latin1(stream)
     while at < len(stream):
         try:
-            found, end = _ng_message(stream, at)
-        except ValueError:
+            found, end = _ng_message(stream, at, text)
+        except (ValueError, RecursionError):
             found, end = _shifted(_as_text(stream[at:]), at), len(stream)
         piece, had_dtmf, had_keys = _redacted(stream[at:end], _shifted(found, -at), redact_dtmf)
         out[at:end] = piece
