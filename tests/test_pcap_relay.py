@@ -206,6 +206,28 @@ def test_ng_messages_cut_anywhere_never_keep_a_keypress_or_key(
         assert secret.encode() not in out
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), max_size=6),
+    as_stream=st.booleans(),
+)
+def test_mutated_ng_messages_never_raise_and_keep_their_length(
+    edits: list[tuple[int, int]], as_stream: bool
+) -> None:
+    """Bytes changed anywhere in ng messages (lengths, integers, delimiters, JSON): read
+    whole or as text, never an exception, never a length changed."""
+    to_relay, to_proxy = _tcp_ng_stream()
+    data = bytearray(to_relay + to_proxy)
+    for at, value in edits:
+        if at < len(data):
+            data[at] = value
+    if as_stream:
+        out, _, _, _ = redact_relay_stream(bytes(data))
+    else:
+        out, _, _, _ = redact_relay_message(bytes(data))
+    assert len(out) == len(data)
+
+
 def test_hostile_ng_messages_are_read_as_text_not_a_crash() -> None:
     """Nesting deeper than any ng message (an attacker's), a length past the end, lengths too
     long for an integer: read as text, keypress keys masked, no exception."""
