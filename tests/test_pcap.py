@@ -2218,3 +2218,45 @@ def test_sip_in_hep_over_tcp_is_redacted_in_place(tmp_path: Path) -> None:
     )
     assert data[4] == tail.replace(b"Signal=9", b"Signal=X")
     assert data[5] == _hep3(info.replace(b"Signal=7", b"Signal=X"))
+
+
+def test_an_opus_call_with_no_sdp_is_listed_then_scrubbed_when_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An Opus call whose SDP the capture does not hold (SIP over TLS): payload type 111 is
+    no one's, so the flow is no stream and is written as it was, in-band keypresses on. That
+    is now reported (the flow, its payload types, how to name it), and with opus_pt
+    (--opus-pt 111) it is scrubbed: an independent decoder hears no digit."""
+    from opuslib import Decoder, rtp_stream
+
+    x, _ = sg.keyed_sequence("2468", 80, 90, -10, lead_ms=300, sample_rate=48000)
+    pcm = sg.to_int16(np.concatenate([x, np.zeros(24000)]))
+    frames = [
+        (1001 + p.timestamp / 48000, _frame("ethernet", _ip(A, B, 42000, 52000, raw, False)))
+        for raw in rtp_stream(pcm, "hybrid", 20, 24000, ssrc=0xC)
+        for p in [RtpPacket.parse(raw)]
+    ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_timed(src, frames)
+
+    def heard(path: Path) -> tuple[str, int]:
+        lt, out = _read(path)
+        dec = Decoder(8000)
+        audio = [
+            dec.decode(RtpPacket.parse(bytes(_udp(lt, fr)[1].data)).payload, 960) for fr in out
+        ]
+        return spandsp.spandsp_digits(np.concatenate(audio), lenient=True)
+
+    r = scrub_pcap(src, dst)
+    assert r.streams == [] and heard(dst) == ("", 4)  # as it was: four digits heard
+    (flow,) = r.unscrubbed_flows
+    assert (flow.src, flow.dst, flow.ssrc) == (f"{A}:42000", f"{B}:52000", 0xC)
+    assert (flow.packets, flow.payload_types) == (len(frames), [111])
+    assert main(["scrub", str(src), str(dst)]) == 0
+    printed = capsys.readouterr().out
+    assert "1 RTP-like flows not taken for audio" in printed and "payload types 111" in printed
+    r = scrub_pcap(src, dst, opus_pt=111, reveal_digits=True)
+    assert r.unscrubbed_flows == [] and [e["digit"] for e in r.streams[0].events] == list("2468")
+    assert heard(dst) == ("", 0)
+    assert main(["scrub", str(src), str(dst), "--opus-pt", "111"]) == 0
+    assert heard(dst) == ("", 0) and "not taken for audio" not in capsys.readouterr().out

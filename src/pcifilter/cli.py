@@ -97,6 +97,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         keep_srtp=a.keep_srtp,
         keep_fragments=a.keep_fragments,
         telephone_event_pt=a.te_pt,
+        opus_pt=a.opus_pt,
     )
     keys = sum(len(s.events) for s in r.streams)
     srtp = sum(s.encrypted for s in r.streams)
@@ -111,6 +112,16 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         f"{r.rtp_over_tcp_segments} TCP segments of RTP over TCP left out; "
         f"{r.frames_out} frames written"
     )
+    if r.unscrubbed_flows:
+        print(
+            f"  {len(r.unscrubbed_flows)} RTP-like flows not taken for audio, written as they "
+            "were (if one is audio, name it: --rtp-port, --pt, --opus-pt):"
+        )
+    for u in r.unscrubbed_flows[:10]:
+        pts = ", ".join(map(str, u.payload_types))
+        print(
+            f"    {u.src} -> {u.dst} ssrc {u.ssrc:#010x}: {u.packets} packets, payload types {pts}"
+        )
     for s in r.streams:
         what = "SRTP, not scrubbed" if s.encrypted else f"{len(s.events)} keypresses"
         beside = "".join(f", telephone-events under ssrc {e:#010x}" for e in s.event_ssrcs)
@@ -200,6 +211,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="pcap: an extra payload type to look for RTP streams by, beside G.711, CN and "
         "telephone-event (repeatable; one the filter cannot decode is removed, not passed)",
+    )
+    s.add_argument(
+        "--opus-pt",
+        type=int,
+        default=None,
+        help="pcap: the Opus payload type of streams no SDP in the capture describes (their "
+        "telephone-events at 48 kHz as --te-pt)",
     )
     s.add_argument(
         "--te-pt",

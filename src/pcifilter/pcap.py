@@ -83,6 +83,20 @@ class StreamReport:
 
 
 @dataclass
+class UnscrubbedFlow:
+    """An RTP-like flow (RTP version 2, one SSRC, 3 packets or more) that no SDP, port or
+    payload type made a stream: written as it was. Audio in it (a codec on a payload type
+    no one named: Opus on 111 with no SDP in the capture) would keep its keypresses: name
+    it with `rtp_ports`, `payload_types` or `opus_pt`."""
+
+    src: str
+    dst: str
+    ssrc: int
+    packets: int
+    payload_types: list[int]  # those it holds, most packets first
+
+
+@dataclass
 class PcapResult:
     frames_in: int
     frames_out: int
@@ -97,6 +111,7 @@ class PcapResult:
     # A media relay's control messages and DTMF logs (rtpengine's ng protocol, dtmf-log-dest)
     # whose keypresses were redacted (see pcifilter.relay)
     relay_dtmf_redacted: int = 0
+    unscrubbed_flows: list[UnscrubbedFlow] = field(default_factory=list)
 
 
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
@@ -1074,6 +1089,7 @@ def scrub_pcap(
     rtp_ports: Iterable[int] = (),
     payload_types: Iterable[int] = (),
     telephone_event_pt: int = 101,
+    opus_pt: int | None = None,
     reveal_digits: bool = False,
     redact_sip_dtmf: bool = True,
     keep_srtp: bool = False,
@@ -1087,9 +1103,12 @@ def scrub_pcap(
     (declared so in the SDP) cannot be scrubbed: their packets are left out unless
     `keep_srtp`; the SDP's SRTP keys are always replaced by 'X'. RTP in IP fragments, and
     fragments of datagrams the capture does not hold whole, cannot be scrubbed either: they
-    are left out unless `keep_fragments`; so are the segments of RTP over TCP (RFC 4571)."""
+    are left out unless `keep_fragments`; so are the segments of RTP over TCP (RFC 4571).
+    Streams no SDP in the capture describes are G.711 with telephone-events as
+    `telephone_event_pt`, or Opus as `opus_pt` (with telephone-events at 48 kHz). RTP-like
+    flows not taken for audio are listed in the result (`unscrubbed_flows`)."""
     ports = set(rtp_ports)
-    extra_pts = set(payload_types)
+    extra_pts = set(payload_types) | ({opus_pt} if opus_pt is not None else set())
     if not all(0 <= pt <= 127 for pt in {telephone_event_pt, *extra_pts}):
         raise ValueError("RTP payload types are within [0, 127]")
     with open(src, "rb"):  # a missing or unreadable file is an OSError, as for any file
@@ -1158,6 +1177,7 @@ def scrub_pcap(
     # (flow index, (src, sport, dst, dport, ssrc), frames per payload type)
     capture_flows = capture.flows()
     event_pts = {i: pt for i, f in enumerate(capture_flows) if (pt := _event_pt(f)) is not None}
+    not_taken: list[UnscrubbedFlow] = []  # RTP-like flows no one named: written as they were
     for i, flow in enumerate(capture_flows):
         listed = any(p in sdp_ports or p in ports for p in (flow.sport, flow.dport))
         counts = flow.payload_types
@@ -1165,14 +1185,25 @@ def scrub_pcap(
         # or codec type the capture did not declare is then removed by the filter, never
         # written as it was.
         on_other = any(p in other_ports for p in (flow.sport, flow.dport))
+        af = socket.AF_INET if flow.family == 4 else socket.AF_INET6
+        src_addr, dst_addr = socket.inet_ntop(af, flow.src), socket.inet_ntop(af, flow.dst)
         if (
             not listed
             and i not in event_pts
             and not _mostly_of(counts, STATIC_G711 if on_other else known_pts, len(flow))
         ):
+            if len(flow) >= 3:
+                in_it = sorted((pt for pt in range(128) if counts[pt]), key=lambda pt: -counts[pt])
+                not_taken.append(
+                    UnscrubbedFlow(
+                        f"{src_addr}:{flow.sport}",
+                        f"{dst_addr}:{flow.dport}",
+                        flow.ssrc,
+                        len(flow),
+                        in_it,
+                    )
+                )
             continue
-        af = socket.AF_INET if flow.family == 4 else socket.AF_INET6
-        src_addr, dst_addr = socket.inet_ntop(af, flow.src), socket.inet_ntop(af, flow.dst)
         key = (src_addr, flow.sport, dst_addr, flow.dport, flow.ssrc)
         flows.append((i, key, counts))
     # G.711 types seen on each path: a flow of telephone-events only (its own SSRC) gets
@@ -1251,6 +1282,8 @@ def scrub_pcap(
             default_te = shown[0] if shown else telephone_event_pt
             te = next((pt for pt in (te_8000, te_48000) if pt is not None), default_te)
             opus = next((m.opus_pt for m in from_sdp if m.opus_pt is not None), None)
+            if not from_sdp:  # no SDP for it: Opus if so told
+                opus = opus_pt
             if opus is not None and counts[opus]:
                 # Its telephone-events at 48 kHz (RFC 7587), or at 8 kHz as some declare them.
                 if te_8000 is None and te_48000 is None:
@@ -1307,6 +1340,7 @@ def scrub_pcap(
         len(unscrubbed),
         on_tcp,
         relay_dtmf,
+        not_taken,
     )
 
 
