@@ -8,6 +8,7 @@ traffic is captured and scrubbed in test_real_peers.py."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -31,6 +32,8 @@ from test_pcap import (
     _tcp_checksum_ok,
     _tcp_frame,
     _write_pcap,
+    _ws_frame,
+    _ws_messages,
 )
 
 import pcifilter as pf
@@ -439,3 +442,65 @@ def test_ng_over_tcp_in_a_capture_keeps_no_key_and_no_keypress(tmp_path: Path) -
                 got[seg.seq - 1000 : seg.seq - 1000 + len(seg.data)] = seg.data
         assert LEFT.search(bytes(got)) is None and not _keys_left(bytes(got))
         assert redact_relay_stream(stream)[0] == bytes(got)
+
+
+_NG_WS_HANDSHAKE = (
+    b"GET /ng HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+    b"Sec-WebSocket-Protocol: ng.rtpengine.com\r\n\r\n"
+)
+_NG_WS_ACCEPT = (
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+    b"Sec-WebSocket-Protocol: ng.rtpengine.com\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize("handshake", [True, False])
+def test_ng_over_websocket_in_a_capture_keeps_no_key_and_no_keypress(
+    tmp_path: Path, handshake: bool
+) -> None:
+    """rtpengine's ng over WebSocket (subprotocol ng.rtpengine.com, what Kamailio's
+    rtpengine module speaks to a ws:// relay): the proxy's frames masked, the relay's not.
+    Known by its handshake, or (caught after it) by frames that hold ng messages: each
+    message unmasked, redacted as a datagram, masked again; its SDP read. Before, the
+    connection was no signalling: written as it was."""
+    to_relay, to_proxy = _tcp_ng_stream()
+
+    def split(stream: bytes, cookies: list[bytes]) -> list[bytes]:  # one ng message each
+        at = [stream.index(c) for c in cookies] + [len(stream)]
+        return [stream[a:b] for a, b in itertools.pairwise(at)]
+
+    requests = split(to_relay, [b"1_9 ", b"2_9 ", b"3_9 "])
+    client = b"".join(_ws_frame(m, bytes([0x11, 0x22, 0x33, i])) for i, m in enumerate(requests))
+    server = b"".join(_ws_frame(m) for m in split(to_proxy, [b"1_9 ", b"2_9 ", b"0 d"]))
+    c0, s0 = 1000, 9000
+    frames = []
+    if handshake:
+        frames += [
+            _tcp_frame(PROXY, RELAY, _NG_WS_HANDSHAKE, c0, port=40123, dport=8080),
+            _tcp_frame(RELAY, PROXY, _NG_WS_ACCEPT, s0, port=8080, dport=40123),
+        ]
+        c0, s0 = c0 + len(_NG_WS_HANDSHAKE), s0 + len(_NG_WS_ACCEPT)
+    frames += [
+        _tcp_frame(PROXY, RELAY, client[at : at + 700], c0 + at, port=40123, dport=8080)
+        for at in range(0, len(client), 700)
+    ]
+    frames.append(_tcp_frame(RELAY, PROXY, server, s0, port=8080, dport=40123))
+    frames += _rtp_frames(RELAY, B, 30000, 50000, 0xB)  # the SRTP side: left out
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.relay_dtmf_redacted == 3 and r.srtp_keys_redacted == 1
+    assert [s.encrypted for s in r.streams] == [True]
+    _, out = _read(dst)
+    tcp = [dpkt.ethernet.Ethernet(fr).data.data for fr in out]
+    tcp = [t for t in tcp if isinstance(t, dpkt.tcp.TCP)]
+    client_out = b"".join(bytes(t.data) for t in tcp if t.sport == 40123)
+    server_out = b"".join(bytes(t.data) for t in tcp if t.sport == 8080)
+    assert len(client_out) == len(client) + (len(_NG_WS_HANDSHAKE) if handshake else 0)
+    messages = _ws_messages(client_out) + _ws_messages(server_out)
+    text = b"".join(messages)
+    assert LEFT.search(text) is None and not _keys_left(text) and b"4:codei4e" not in text
+    assert messages[:3] == [redact_relay_message(m)[0] for m in requests]
+    assert all(_tcp_checksum_ok(fr) for fr in out[: len(tcp)])

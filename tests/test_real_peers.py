@@ -6,6 +6,7 @@ telephone-event and no sequence problem, and spandsp hears no digit in the audio
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -20,6 +21,8 @@ import bencodepy
 import dpkt
 import numpy as np
 import pytest
+from test_pcap import _ws_messages
+from websockets.sync.client import connect
 
 import pcifilter as pf
 from pcifilter import signals as sg
@@ -187,14 +190,17 @@ CALLER_KEY = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
 _CRYPTO = re.compile(rb"a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)")
 
 
-def _ng_call(ng: int, dtmf_log: int, work: Path, transport: str) -> dict[str, Any]:
-    """One call through rtpengine, its ng over `transport` (UDP, or TCP: listen-tcp-ng): the
-    caller (A) plain RTP, the callee (B) SRTP (the relay makes its own key for B), a
-    keypress "7" from A as telephone-events, "play DTMF" "9". Returns the secrets the
-    capture holds: the relay's keys (one per suite it offers), and the DTMF log it sent."""
-    log = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def _ng_call(
+    ng: int, dtmf_log: int, work: Path, transport: str, stack: contextlib.ExitStack
+) -> dict[str, Any]:
+    """One call through rtpengine, its ng over `transport` (UDP; TCP: listen-tcp-ng;
+    WebSocket: listen-http): the caller (A) plain RTP, the callee (B) SRTP (the relay makes
+    its own key for B), a keypress "7" from A as telephone-events, "play DTMF" "9". Returns
+    the secrets the capture holds: the relay's keys (one per suite it offers), and the DTMF
+    log it sent. Its sockets close with `stack`."""
+    log, a, b, udp = (
+        stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) for _ in range(4)
+    )
     for s in (log, a, b):
         s.settimeout(5)
     log.bind(("127.0.0.1", dtmf_log))
@@ -202,13 +208,19 @@ def _ng_call(ng: int, dtmf_log: int, work: Path, transport: str) -> dict[str, An
     b.bind(("127.0.0.1", 0))
     cookies = itertools.count(1)
     deadline = time.monotonic() + 20
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.settimeout(0.2)
     while True:  # until the relay listens
         try:
-            if transport == "tcp":
-                proxy = socket.create_connection(("127.0.0.1", ng), timeout=5)
-                udp.close()
+            if transport == "ws":  # ng over WebSocket (no compression, as Kamailio's module)
+                proxy = stack.enter_context(
+                    connect(
+                        f"ws://127.0.0.1:{ng}/",
+                        subprotocols=["ng.rtpengine.com"],
+                        compression=None,
+                    )
+                )
+            elif transport == "tcp":
+                proxy = stack.enter_context(socket.create_connection(("127.0.0.1", ng), timeout=5))
             else:
                 udp.sendto(b"0 d7:command4:pinge", ("127.0.0.1", ng))
                 udp.recv(65535)
@@ -222,13 +234,16 @@ def _ng_call(ng: int, dtmf_log: int, work: Path, transport: str) -> dict[str, An
     def command(message: dict[str, object]) -> dict[bytes, object]:
         cookie = f"{next(cookies)}_{dtmf_log}".encode()
         request = cookie + b" " + bencodepy.encode(message)
-        if transport == "tcp":
+        if transport == "ws":
+            proxy.send(request)
+        elif transport == "tcp":
             proxy.sendall(request)
         else:
             proxy.sendto(request, ("127.0.0.1", ng))
         data = b""
         while True:  # over TCP, until the reply is whole
-            data += proxy.recv(65535)
+            got = proxy.recv(timeout=5) if transport == "ws" else proxy.recv(65535)
+            data += got.encode() if isinstance(got, str) else got
             reply_cookie, _, body = data.partition(b" ")
             try:
                 reply = bencodepy.decode(body)  # rtpengine does not sort its keys: bencode.py
@@ -280,12 +295,10 @@ def _ng_call(ng: int, dtmf_log: int, work: Path, transport: str) -> dict[str, An
     command({"command": "play DTMF", "call-id": "pay-1", "from-tag": "ft", "code": "9"})
     time.sleep(0.5)
     command({"command": "delete", "call-id": "pay-1", "from-tag": "ft"})
-    for s in (proxy, log, a, b):
-        s.close()
     return {"relay_keys": [m.group(3) for m in offered.values()], "dtmf_log": dtmf_log_sent}
 
 
-@pytest.fixture(scope="module", params=["udp", "tcp"])
+@pytest.fixture(scope="module", params=["udp", "tcp", "ws"])
 def relay_capture(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> tuple[Path, dict[str, Any]]:
@@ -317,7 +330,11 @@ def relay_capture(
                 "--log-stderr",
                 "--table=-1",
                 "--interface=127.0.0.1",
-                f"--listen-{'tcp-' if transport == 'tcp' else ''}ng=127.0.0.1:{ng}",
+                {
+                    "udp": f"--listen-ng=127.0.0.1:{ng}",
+                    "tcp": f"--listen-tcp-ng=127.0.0.1:{ng}",
+                    "ws": f"--listen-http=127.0.0.1:{ng}",
+                }[transport],
                 f"--dtmf-log-dest=127.0.0.1:{dtmf_log}",
                 f"--port-min={low}",
                 f"--port-max={low + 40}",
@@ -325,7 +342,8 @@ def relay_capture(
             stdout=relay_log,
             stderr=relay_log,
         )
-        secrets = _ng_call(ng, dtmf_log, work, transport)
+        with contextlib.ExitStack() as stack:
+            secrets = _ng_call(ng, dtmf_log, work, transport, stack)
         secrets["transport"] = transport
         time.sleep(0.5)
     finally:
@@ -340,20 +358,30 @@ def relay_capture(
 
 
 def _payloads(path: Path) -> list[bytes]:
-    """Every UDP and TCP payload of a capture, in capture order."""
-    out = []
+    """Every UDP payload of a capture and the messages of its TCP connections: each
+    direction's bytes in capture order (loopback: no loss, no reordering), cut into
+    WebSocket messages (unmasked) when it is one, else taken whole."""
+    out: list[bytes] = []
+    streams: dict[tuple[int, int], bytes] = {}
     with path.open("rb") as f:
         for _, frame in dpkt.pcapng.Reader(f):
             transport = dpkt.ethernet.Ethernet(frame).data.data
-            if isinstance(transport, dpkt.udp.UDP | dpkt.tcp.TCP) and transport.data:
+            if isinstance(transport, dpkt.udp.UDP) and transport.data:
                 out.append(bytes(transport.data))
+            elif isinstance(transport, dpkt.tcp.TCP) and transport.data:
+                key = (transport.sport, transport.dport)
+                streams[key] = streams.get(key, b"") + bytes(transport.data)
+    for stream in streams.values():
+        websocket = b"ng.rtpengine.com" in stream.partition(b"\r\n\r\n")[0]
+        out += _ws_messages(stream) if websocket else [stream]
     return out
 
 
 def test_capture_beside_rtpengine_keeps_no_key_and_no_keypress(
     relay_capture: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
-    """A real rtpengine's traffic with its proxy, ng over UDP or TCP (listen-tcp-ng): the
+    """A real rtpengine's traffic with its proxy, ng over UDP, TCP (listen-tcp-ng) or
+    WebSocket (listen-http, subprotocol ng.rtpengine.com): the
     offer's reply holds the keys the relay
     made for the callee's SRTP, the answer the callee's key, "play DTMF" a keypress, the
     relay's DTMF log (dtmf-log-dest) the caller's and the one played. Scrubbed: no key, no
@@ -380,8 +408,9 @@ def test_capture_beside_rtpengine_keeps_no_key_and_no_keypress(
     assert not any(k in text for k in secrets["relay_keys"]) and CALLER_KEY.encode() not in text
     assert b"4:code1:9" not in text and b"4:code1:X" in text
     assert secrets["dtmf_log"] not in text and b'"event":X,' in text
-    ng = [p.partition(b" ")[2] for p in after if re.match(rb"\d+_\d+ d", p)]
-    assert len(ng) >= 10  # ping (again until answered), offer, answer, play DTMF, delete, replies
-    for body in ng:
-        bencodepy.decode(body)  # still bencode
+    if secrets["transport"] != "tcp":  # (over TCP, a connection's messages run together)
+        ng = [p.partition(b" ")[2] for p in after if re.match(rb"\d+_\d+ d", p)]
+        assert len(ng) >= 10  # ping (again until answered), offer, answer, play DTMF, delete
+        for body in ng:  # and the replies
+            bencodepy.decode(body)  # still bencode
     assert _tshark("-r", str(out), "-Y", "rtpevent").strip() == ""

@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 
 #include <algorithm>
+#include <string_view>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -200,13 +201,14 @@ bool starts_sip_after_crlfs(const std::uint8_t* p, std::size_t n) noexcept {
     return starts_sip(p, n);
 }
 
-// SIP over WebSocket (RFC 7118): a TCP segment that starts the opening handshake (the
-// client's GET or the server's 101) naming the "sip" subprotocol, or may (its header block
-// not whole in the segment, or the segment shorter than "GET ": the caller reads it
-// reassembled, and leaves the connection alone when it is not SIP), or a WebSocket data frame
-// (RFC 6455 §5.2) whose payload, unmasked, starts a SIP message (a connection caught after
-// its handshake).
-bool starts_sip_over_websocket(const std::uint8_t* p, std::size_t n) noexcept {
+// Signalling over WebSocket: SIP (RFC 7118) or rtpengine's ng (its "ng.rtpengine.com"
+// subprotocol, which Kamailio's rtpengine module speaks over ws://): a TCP segment that
+// starts the opening handshake (the client's GET or the server's 101) naming the "sip" or
+// "ng.rtpengine.com" subprotocol, or may (its header block not whole in the segment, or the
+// segment shorter than "GET ": the caller reads it reassembled, and leaves the connection
+// alone when it is neither), or a WebSocket data frame (RFC 6455 §5.2) whose payload,
+// unmasked, starts a SIP or ng message (a connection caught after its handshake).
+bool starts_websocket_signalling(const std::uint8_t* p, std::size_t n) noexcept {
     const auto lower = [](std::uint8_t c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
     const auto starts = [&](const char* s) {
         const std::size_t k = std::strlen(s);
@@ -223,19 +225,19 @@ bool starts_sip_over_websocket(const std::uint8_t* p, std::size_t n) noexcept {
             std::size_t j = 0;
             while (j < k && lower(p[i + j]) == kHeader[j]) ++j;
             if (j < k) continue;
-            // The header's value: comma-separated tokens, one of them "sip".
-            std::size_t token = 0;  // characters of the token so far, while they spell "sip"
-            bool sip = true;
+            // The header's value: comma-separated tokens, one of them "sip" or the ng one.
+            char token[24];
+            std::size_t t = 0;  // the token's characters so far (lower-cased, no blanks)
             for (std::size_t at = i + k; at <= end; ++at) {
                 const char c = at < end ? lower(p[at]) : '\r';
                 if (c == ',' || c == '\r' || c == '\n') {
-                    if (sip && token == 3) return true;
-                    token = 0;
-                    sip = true;
+                    const std::string_view name(token, std::min(t, sizeof(token)));
+                    if (t <= sizeof(token) && (name == "sip" || name == "ng.rtpengine.com")) return true;
+                    t = 0;
                     if (c != ',') break;
                 } else if (c != ' ' && c != '\t') {
-                    sip = sip && token < 3 && c == "sip"[token];
-                    ++token;
+                    if (t < sizeof(token)) token[t] = c;
+                    ++t;
                 }
             }
         }
@@ -255,10 +257,10 @@ bool starts_sip_over_websocket(const std::uint8_t* p, std::size_t n) noexcept {
     if (masked && n < at + 4) return false;
     const std::uint8_t* key = p + at;
     if (masked) at += 4;
-    std::uint8_t head[16];
+    std::uint8_t head[64];  // room for an ng message's cookie
     const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>({len, n - at, sizeof(head)}));
     for (std::size_t i = 0; i < k; ++i) head[i] = static_cast<std::uint8_t>(p[at + i] ^ (masked ? key[i % 4] : 0));
-    return starts_sip(head, k);
+    return starts_sip(head, k) || starts_ng_message(head, k);
 }
 
 struct FlowKey {
@@ -605,7 +607,7 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         const auto [it, added] = index_of.try_emplace(key, static_cast<std::uint32_t>(carries_sip.size()));
         if (added) carries_sip.push_back(false);
         const std::uint8_t* payload = b + f.tcp + f.tcp_header;
-        const bool websocket = starts_sip_over_websocket(payload, f.payload_len);
+        const bool websocket = starts_websocket_signalling(payload, f.payload_len);
         const bool hep = starts_hep3(payload, f.payload_len);  // HEP over TCP
         // rtpengine's ng over TCP (listen-tcp-ng): messages as over UDP, one after another.
         const bool ng = starts_ng_message(payload, f.payload_len);

@@ -551,7 +551,11 @@ def _sip_over_tcp(
         for (run, stream, _), begin in zip(streams, begins, strict=True):
             start = run[0][0]
             if websocket:
-                result = _redact_websocket(stream, begin, masked, redact_dtmf)
+                ws_redacted, ws_found, ws_dtmf, ws_keys, ng_dtmf = _redact_websocket(
+                    stream, begin, masked, redact_dtmf
+                )
+                result = ws_redacted, ws_found, ws_dtmf, ws_keys
+                relay_dtmf += ng_dtmf
             elif hep:
                 packets = [off - start for off, _, p in run if p.startswith(b"HEP3")]
                 result = _redact_hep_stream(stream, packets, redact_dtmf)
@@ -611,7 +615,7 @@ def _redact_sip_stream(
 # bytes caught at any point, to be changed in place and masked again.
 _WS_HANDSHAKE = re.compile(
     rb"(?is)\A(?:GET |HTTP/1\.1 101)(?:(?!\r\n\r\n).)*?\nsec-websocket-protocol:"
-    rb"[^\r\n]*?(?<![\w-])sip(?![\w-])[^\r\n]*.*?\r\n\r\n"
+    rb"[^\r\n]*?(?<![\w.-])(?:sip|ng\.rtpengine\.com)(?![\w.-])[^\r\n]*.*?\r\n\r\n"
 )
 
 
@@ -642,9 +646,10 @@ def _unmasked(stream: bytes | bytearray, data: int, n: int, key: bytes) -> bytes
 
 
 def _websocket_start(stream: bytes | bytearray, candidates: list[int]) -> tuple[int, bool] | None:
-    """Where the frames of a SIP-over-WebSocket stream begin, and whether a handshake comes
-    first: after its opening handshake, or (a connection caught after it) at the first of
-    `candidates` (segments that start a frame holding SIP); None when it shows neither."""
+    """Where the frames of a SIP-over-WebSocket stream (or rtpengine's ng over WebSocket)
+    begin, and whether a handshake comes first: after its opening handshake, or (a
+    connection caught after it) at the first of `candidates` (segments that start a frame
+    holding SIP or an ng message); None when it shows neither."""
     handshake = _WS_HANDSHAKE.match(stream)
     if handshake:
         return handshake.end(), True
@@ -652,7 +657,8 @@ def _websocket_start(stream: bytes | bytearray, candidates: list[int]) -> tuple[
         frame = _websocket_frame(stream, at)
         if frame is None or frame[0] & 0x70 or frame[0] & 0x0F not in (1, 2):
             continue
-        if _START_LINE.match(_unmasked(stream, frame[1], min(frame[2], 512), frame[3])):
+        head = _unmasked(stream, frame[1], min(frame[2], 512), frame[3])
+        if _START_LINE.match(head) or starts_ng_message(head):
             # Frames before it in the same segments: the earliest place whose frames lead
             # to it, one after another.
             return _earliest_leading_to(stream, at, 65536), False
@@ -681,33 +687,41 @@ def _earliest_leading_to(stream: bytes | bytearray, to: int, window: int) -> int
 
 def _redact_websocket(
     stream: bytearray, begins: tuple[int, bool] | None, masked: bool, redact_dtmf: bool
-) -> tuple[bytearray, list[tuple[int, bytes]], int, int]:
+) -> tuple[bytearray, list[tuple[int, bytes]], int, int, int]:
     """A SIP-over-WebSocket stream redacted as SIP over TCP is (see _sip_over_tcp), message
     by message, each unmasked, redacted and masked again with its frames' keys (same
-    length). Before its first frame (a frame whose header was not captured; the whole run
-    when none begins in it) the bytes have no header to go by: keypresses in any form and
-    SRTP keys are looked for, and when the connection's frames are `masked` (a client's),
-    all of them are replaced (their key is unknown). A compressed message
+    length); an ng message (rtpengine's ng over WebSocket) as one in a datagram is. Before
+    its first frame (a frame whose header was not captured; the whole run when none begins
+    in it) the bytes have no header to go by: keypresses in any form and SRTP keys are
+    looked for, and when the connection's frames are `masked` (a client's), all of them are
+    replaced (their key is unknown). A compressed message
     (permessage-deflate, RSV1) cannot be read or changed in place: its payload is replaced
     whole. `begins`: where its frames begin, as _websocket_start gave it. Returns the stream,
-    the messages unmasked with the offset each ended at (for their SDP), and how many had
-    keypresses and keys."""
+    the messages unmasked (an ng message's SDP) with the offset each ended at (for their
+    SDP), and how many SIP messages had keypresses, messages keys, and ng messages
+    keypresses."""
     redacted = bytearray(stream)
     found: list[tuple[int, bytes]] = []
-    dtmf = keys = 0
+    dtmf = keys = relay_dtmf = 0
     first, handshake = (len(stream), False) if begins is None else begins
     at = first
     frames: list[tuple[int, int, bytes]] = []  # (payload start, length captured, key)
     compressed = False
 
     def finish() -> None:
-        nonlocal dtmf, keys
+        nonlocal dtmf, keys, relay_dtmf
         if not frames:
             return
         places = [(d + i, k[i % 4] if k else 0) for d, n, k in frames for i in range(n)]
         message = bytes(stream[p] ^ m for p, m in places)
+        end = places[-1][0] + 1 if places else at
+        held = [message]
         if compressed:
             new = b"X" * len(message)
+        elif starts_ng_message(message):
+            new, had_dtmf, had_keys, held = redact_relay_message(message, redact_dtmf)
+            relay_dtmf += had_dtmf
+            keys += had_keys
         else:  # a message whose first frame was not captured has no headers to go by
             redact = _redact_sip if _START_LINE.match(message) else _redact_orphan
             new, had_dtmf, had_keys = redact(message, redact_dtmf)
@@ -716,7 +730,7 @@ def _redact_websocket(
         for (p, m), old, b in zip(places, message, new, strict=True):
             if old != b:
                 redacted[p] = b ^ m
-        found.append((places[-1][0] + 1 if places else at, message))
+        found.extend((end, m) for m in held)
         frames.clear()
 
     while at < len(stream):
@@ -741,7 +755,7 @@ def _redact_websocket(
         dtmf += had_dtmf
         keys += had_keys
         redacted[:first] = orphan
-    return redacted, found, dtmf, keys
+    return redacted, found, dtmf, keys, relay_dtmf
 
 
 def _redact_hep_stream(

@@ -3,17 +3,17 @@
 
 rtpengine, the media relay Kamailio and OpenSIPS drive (and whose protocol pcifilter's node
 is to speak), is controlled with its "ng" protocol: each message a cookie, a space and a
-dictionary, bencoded or JSON, over UDP or, one after another, over TCP. Offers and answers
-carry the call's whole SDP, SRTP keys included (a=crypto inline keys, a=key-mgmt data, in
-the request's SDP and in the one the relay answers with); a "play DTMF" request carries a
-keypress ("code" or "digit"), a DTMF notification ("notify": "onDTMF") and the relay's DTMF
-log (JSON with "type": "DTMF", sent to its dtmf-log-dest over UDP or to syslog) one each
-("event"). A capture taken beside the
-relay holds all of them: each is found here and replaced by 'X', same length. A bencoded
-integer becomes a string of X's of the same length where one fits ("i7e" -> "1:X"), so that
-the message still decodes; a JSON number becomes X's, which no longer parses as JSON (as a
-SIP body's "Signal=X" no longer is a keypress). The SDP in an offer or answer is returned
-too: it tells which ports carry the call's RTP, and whether it is SRTP."""
+dictionary, bencoded or JSON, over UDP, over WebSocket or, one after another, over TCP.
+Offers and answers carry the call's whole SDP, SRTP keys included (a=crypto inline keys,
+a=key-mgmt data, in the request's SDP and in the one the relay answers with); a "play DTMF"
+request carries a keypress ("code" or "digit"), a DTMF notification ("notify": "onDTMF")
+and the relay's DTMF log (JSON with "type": "DTMF", sent to its dtmf-log-dest over UDP or
+to syslog) one each ("event"). A capture taken beside the relay holds all of them: each is
+found here and replaced by 'X', same length. A bencoded integer becomes a string of X's of
+the same length where one fits ("i7e" -> "1:X"), so that the message still decodes; a JSON
+number becomes X's, which no longer parses as JSON (as a SIP body's "Signal=X" no longer is
+a keypress). The SDP in an offer or answer is returned too: it tells which ports carry the
+call's RTP, and whether it is SRTP."""
 
 from __future__ import annotations
 
