@@ -504,3 +504,60 @@ def test_ng_over_websocket_in_a_capture_keeps_no_key_and_no_keypress(
     assert LEFT.search(text) is None and not _keys_left(text) and b"4:codei4e" not in text
     assert messages[:3] == [redact_relay_message(m)[0] for m in requests]
     assert all(_tcp_checksum_ok(fr) for fr in out[: len(tcp)])
+
+
+def test_ng_over_http_in_a_capture_keeps_no_key_and_no_keypress(tmp_path: Path) -> None:
+    """rtpengine's ng over HTTP (POST /ng, replies of type application/x-rtpengine-ng), each
+    message a segment but the offer (its body in 200-byte segments of its own), caught one
+    segment late (the tail of a request whose start was lost comes first): each body
+    redacted as a datagram is, its SDP read; the part before the first request read as
+    text. Before, HTTP was no signalling: written as it was."""
+    to_relay, to_proxy = _tcp_ng_stream()
+    cookies = ([b"1_9 ", b"2_9 ", b"3_9 "], [b"1_9 ", b"2_9 ", b"0 d"])
+
+    def http(stream: bytes, starts: list[bytes], request: bool) -> list[bytes]:
+        at = [stream.index(c) for c in starts] + [len(stream)]
+        out = []
+        for a, b in itertools.pairwise(at):
+            head = b"POST /ng HTTP/1.1\r\nHost: relay\r\n" if request else b"HTTP/1.1 200 OK\r\n"
+            head += b"Content-Type: application/x-rtpengine-ng\r\n"
+            head += b"Content-Length: %d\r\n\r\n" % (b - a)
+            body = stream[a:b]
+            pieces = (
+                [head + body]
+                if len(body) < 200
+                else [head] + [body[i : i + 200] for i in range(0, len(body), 200)]
+            )
+            out += pieces
+        return out
+
+    tail = b"Signal=1 4:codei2e"  # the tail of a request whose start was lost
+    client = [tail, *http(to_relay, cookies[0], True)]
+    server = http(to_proxy, cookies[1], False)
+    frames = []
+    for pieces, src, dst, sport, dport in (
+        (client, PROXY, RELAY, 40123, 80),
+        (server, RELAY, PROXY, 80, 40123),
+    ):
+        seq = 1000
+        for piece in pieces:
+            frames.append(_tcp_frame(src, dst, piece, seq, port=sport, dport=dport))
+            seq += len(piece)
+    client_bytes, server_bytes = b"".join(client), b"".join(server)
+    frames += _rtp_frames(RELAY, B, 30000, 50000, 0xB)  # the SRTP side: left out
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.relay_dtmf_redacted == 4 and r.srtp_keys_redacted == 1  # 3 bodies and the tail
+    assert [s.encrypted for s in r.streams] == [True]
+    _, out = _read(dst)
+    tcp = [
+        t
+        for t in (dpkt.ethernet.Ethernet(fr).data.data for fr in out)
+        if isinstance(t, dpkt.tcp.TCP)
+    ]
+    got = {port: b"".join(bytes(t.data) for t in tcp if t.sport == port) for port in (40123, 80)}
+    assert len(got[40123]) == len(client_bytes) and len(got[80]) == len(server_bytes)
+    text = got[40123] + got[80]
+    assert LEFT.search(text) is None and not _keys_left(text) and b"4:codeiXe" in text
+    assert all(_tcp_checksum_ok(fr) for fr in out[: len(tcp)])

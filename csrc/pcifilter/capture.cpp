@@ -189,6 +189,26 @@ bool starts_ng_message(const std::uint8_t* p, std::size_t n) noexcept {
     return k > 0 && k + 1 < n && p[k] == ' ' && (p[k + 1] == 'd' || p[k + 1] == '{');
 }
 
+// rtpengine's ng over HTTP: a request to its /ng URI, or a request or reply whose headers
+// give the ng content type (application/x-rtpengine-ng), its body an ng message.
+bool starts_http_ng(const std::uint8_t* p, std::size_t n) noexcept {
+    const auto starts = [&](const char* s) {
+        const std::size_t k = std::strlen(s);
+        return n >= k && std::memcmp(p, s, k) == 0;
+    };
+    if (starts("POST /ng ")) return true;
+    if (!starts("POST ") && !starts("HTTP/1.")) return false;
+    static constexpr char kType[] = "x-rtpengine-ng";
+    const std::size_t k = sizeof(kType) - 1, end = std::min<std::size_t>(n, 8192);
+    for (std::size_t i = 0; i + k <= end; ++i) {
+        std::size_t j = 0;
+        while (j < k && (p[i + j] | 0x20) == kType[j]) ++j;  // (ASCII letters, '-': case-folded)
+        if (j == k) return true;
+        if (p[i] == '\r' && i + 3 < end && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n') return false;
+    }
+    return false;
+}
+
 bool may_be_relay_message(const std::uint8_t* p, std::size_t n) noexcept {
     if (starts_ng_message(p, n)) return true;
     static constexpr char kDtmf[] = "\"DTMF\"";
@@ -609,8 +629,9 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         const std::uint8_t* payload = b + f.tcp + f.tcp_header;
         const bool websocket = starts_websocket_signalling(payload, f.payload_len);
         const bool hep = starts_hep3(payload, f.payload_len);  // HEP over TCP
-        // rtpengine's ng over TCP (listen-tcp-ng): messages as over UDP, one after another.
-        const bool ng = starts_ng_message(payload, f.payload_len);
+        // rtpengine's ng over TCP (listen-tcp-ng: messages as over UDP, one after another)
+        // or over HTTP (POST /ng).
+        const bool ng = starts_ng_message(payload, f.payload_len) || starts_http_ng(payload, f.payload_len);
         if (websocket || hep || ng || starts_sip_after_crlfs(payload, f.payload_len)) carries_sip[it->second] = true;
         all.push_back({i, it->second, be32(b + f.tcp + 4), payload, f.payload_len, websocket});
     }

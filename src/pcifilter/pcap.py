@@ -541,7 +541,8 @@ def _sip_over_tcp(
         hep = any(p.startswith(b"HEP3") for _, _, p in segments)  # HEP over TCP
         sip = any(_START_LINE.match(p.lstrip(b"\r\n")) for _, _, p in segments)
         ng = any(starts_ng_message(p) for _, _, p in segments)  # rtpengine's ng over TCP
-        if not (websocket or hep or sip or ng):
+        http_ng = any(_HTTP_NG.match(p) for _, _, p in segments)  # ... and over HTTP
+        if not (websocket or hep or sip or ng or http_ng):
             continue  # an HTTP connection whose request or reply headers span segments
         masked = any(
             p.startswith(b"GET ") or (len(p) > 1 and p[1] & 0x80)
@@ -562,7 +563,8 @@ def _sip_over_tcp(
             elif sip:
                 result = _redact_sip_stream(stream, redact_dtmf)
             else:
-                relayed, sdps, had_dtmf, had_keys = redact_relay_stream(bytes(stream), redact_dtmf)
+                read = _redact_http_ng_stream if http_ng else redact_relay_stream
+                relayed, sdps, had_dtmf, had_keys = read(bytes(stream), redact_dtmf)
                 result = bytearray(relayed), sdps, 0, had_keys
                 relay_dtmf += had_dtmf
             redacted, found, had_dtmf, had_keys = result
@@ -572,6 +574,38 @@ def _sip_over_tcp(
             keys += had_keys
             _put_back(capture, run, redacted, start)
     return frames, messages, dtmf, keys, relay_dtmf
+
+
+# rtpengine's ng over HTTP: requests to /ng, and requests and replies of its content type.
+_HTTP_NG = re.compile(
+    rb"(?s)POST /ng |(?:POST |HTTP/1\.)(?:(?!\r\n\r\n).){0,8192}?(?i:x-rtpengine-ng)"
+)
+# An HTTP message's first line (a body ends where the next starts, with no line break).
+_HTTP_START = re.compile(rb"[A-Z]+ [^ \r\n]+ HTTP/1\.[01]\r\n|HTTP/1\.[01] \d{3} ")
+
+
+def _redact_http_ng_stream(
+    stream: bytes, redact_dtmf: bool
+) -> tuple[bytes, list[tuple[int, bytes]], int, int]:
+    """A run of rtpengine's ng over HTTP (POST /ng, its replies): cut into HTTP messages by
+    Content-Length as SIP over TCP is, each body (an ng message) redacted as a datagram is;
+    before the first message start (a connection caught mid-message), read as text. Returns
+    as pcifilter.relay.redact_relay_stream does."""
+    out = bytearray(stream)
+    start = _HTTP_START.search(stream)
+    first = start.start() if start else len(stream)
+    orphan, sdps, dtmf, keys = redact_relay_stream(stream[:first], redact_dtmf)
+    out[:first] = orphan
+    for a, b in _message_spans(stream[first:]):
+        a, b = a + first, b + first
+        split = _split(stream[a:b])
+        body_at = a + split[1] if split else b
+        body, had_dtmf, had_keys, held = redact_relay_message(stream[body_at:b], redact_dtmf)
+        out[body_at:b] = body
+        sdps += [(b, sdp) for sdp in held]
+        dtmf += had_dtmf
+        keys += had_keys
+    return bytes(out), sdps, dtmf, keys
 
 
 def _redact_sip_stream(

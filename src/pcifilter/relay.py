@@ -3,7 +3,7 @@
 
 rtpengine, the media relay Kamailio and OpenSIPS drive (and whose protocol pcifilter's node
 is to speak), is controlled with its "ng" protocol: each message a cookie, a space and a
-dictionary, bencoded or JSON, over UDP, over WebSocket or, one after another, over TCP.
+dictionary, bencoded or JSON, over UDP, WebSocket or HTTP, or one after another over TCP.
 Offers and answers carry the call's whole SDP, SRTP keys included (a=crypto inline keys,
 a=key-mgmt data, in the request's SDP and in the one the relay answers with); a "play DTMF"
 request carries a keypress ("code" or "digit"), a DTMF notification ("notify": "onDTMF")
