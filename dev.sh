@@ -13,10 +13,8 @@ cd "$(dirname "$0")"
 # those calls on loopback and analyses the scrubbed result), clang + its runtime (libFuzzer:
 # coverage-guided fuzzing of the stream filter), opus-tools (opusdec reads filtered Opus),
 # asterisk's recorded prompts in five voices and its music on hold (recorded telephone speech
-# and music for talk-off, talk-down and masking: pcifilter.corpus.recorded; sound files only),
-# rtpengine-daemon (the media relay Kamailio/OpenSIPS drive: a test runs it on 127.0.0.1 and
-# scrubs a capture of its ng control traffic and DTMF log; not started as a service here).
-PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev libpcap-dev espeak-ng sox sip-tester tshark clang-14 libclang-rt-14-dev opus-tools rtpengine-daemon
+# and music for talk-off, talk-down and masking: pcifilter.corpus.recorded; sound files only).
+PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev libpcap-dev espeak-ng sox sip-tester tshark clang-14 libclang-rt-14-dev opus-tools
           asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav)
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -29,6 +27,27 @@ if ((${#missing[@]})); then
     echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# rtpengine-daemon: the media relay Kamailio/OpenSIPS drive; a test runs its binary on
+# 127.0.0.1 (no kernel module, no iptables) and scrubs a capture of its ng control traffic
+# and DTMF log. Debian starts and enables its service at install (every interface, and it
+# manages iptables): installed without starting it (policy-rc.d, as containers do), without
+# its recommended recording daemon, and disabled.
+if ! dpkg-query -W -f='${Status}' rtpengine-daemon 2>/dev/null | grep -q "install ok installed"; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "dev.sh: installing rtpengine-daemon (its service neither started nor enabled)"
+    made_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+        $SUDO chmod +x /usr/sbin/policy-rc.d
+        made_policy=1
+    fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends rtpengine-daemon >/dev/null || {
+        [ -z "$made_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d; exit 1; }
+    [ -z "$made_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
+    if command -v systemctl >/dev/null; then $SUDO systemctl disable rtpengine-daemon.service >/dev/null 2>&1 || true; fi
 fi
 
 PY=${PYTHON:-python3}
