@@ -38,7 +38,7 @@ from test_pcap import (
 
 import pcifilter as pf
 from pcifilter.cli import main
-from pcifilter.pcap import scrub_pcap
+from pcifilter.pcap import PcapResult, scrub_pcap
 from pcifilter.relay import redact_relay_message, redact_relay_stream
 from pcifilter.rtp import RtpPacket
 
@@ -302,6 +302,19 @@ def _rtp_frames(src: str, dst: str, sport: int, dport: int, ssrc: int) -> list[b
     return frames
 
 
+def _scrubbed_beside_relay(
+    tmp_path: Path, frames: list[bytes], dtmf: int = 3
+) -> tuple[PcapResult, list[bytes]]:
+    """The frames of a capture beside a relay, scrubbed: `dtmf` relay messages with
+    keypresses and one with keys redacted, the callee's SRTP flow known and left out."""
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.relay_dtmf_redacted == dtmf and r.srtp_keys_redacted == 1
+    assert [s.encrypted for s in r.streams] == [True]
+    return r, _read(dst)[1]
+
+
 @pytest.mark.parametrize("fragmented", [False, True])
 def test_capture_beside_a_relay_keeps_no_key_and_no_keypress(
     tmp_path: Path, fragmented: bool
@@ -425,13 +438,7 @@ def test_ng_over_tcp_in_a_capture_keeps_no_key_and_no_keypress(tmp_path: Path) -
         ]
         frames.append(frames[-2])  # a retransmission
     frames += _rtp_frames(RELAY, B, 30000, 50000, 0xB)  # the SRTP side: left out
-    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    _write_pcap(src, frames)
-    r = scrub_pcap(src, dst)
-    assert r.relay_dtmf_redacted == 3 and r.srtp_keys_redacted == 1
-    assert [s.encrypted for s in r.streams] == [True]
-    _, out = _read(dst)
-    tcp = out[: len(out)]
+    _, tcp = _scrubbed_beside_relay(tmp_path, frames)
     assert [len(fr) for fr in tcp] == [len(fr) for fr in frames[: len(tcp)]]
     assert all(_tcp_checksum_ok(fr) for fr in tcp)
     for stream in (to_relay, to_proxy):
@@ -488,12 +495,7 @@ def test_ng_over_websocket_in_a_capture_keeps_no_key_and_no_keypress(
     ]
     frames.append(_tcp_frame(RELAY, PROXY, server, s0, port=8080, dport=40123))
     frames += _rtp_frames(RELAY, B, 30000, 50000, 0xB)  # the SRTP side: left out
-    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    _write_pcap(src, frames)
-    r = scrub_pcap(src, dst)
-    assert r.relay_dtmf_redacted == 3 and r.srtp_keys_redacted == 1
-    assert [s.encrypted for s in r.streams] == [True]
-    _, out = _read(dst)
+    _, out = _scrubbed_beside_relay(tmp_path, frames)
     tcp = [dpkt.ethernet.Ethernet(fr).data.data for fr in out]
     tcp = [t for t in tcp if isinstance(t, dpkt.tcp.TCP)]
     client_out = b"".join(bytes(t.data) for t in tcp if t.sport == 40123)
@@ -545,12 +547,7 @@ def test_ng_over_http_in_a_capture_keeps_no_key_and_no_keypress(tmp_path: Path) 
             seq += len(piece)
     client_bytes, server_bytes = b"".join(client), b"".join(server)
     frames += _rtp_frames(RELAY, B, 30000, 50000, 0xB)  # the SRTP side: left out
-    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    _write_pcap(src, frames)
-    r = scrub_pcap(src, dst)
-    assert r.relay_dtmf_redacted == 4 and r.srtp_keys_redacted == 1  # 3 bodies and the tail
-    assert [s.encrypted for s in r.streams] == [True]
-    _, out = _read(dst)
+    _, out = _scrubbed_beside_relay(tmp_path, frames, dtmf=4)  # 3 bodies and the tail
     tcp = [
         t
         for t in (dpkt.ethernet.Ethernet(fr).data.data for fr in out)

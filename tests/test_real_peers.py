@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,24 @@ def _inband_pcap(path: Path) -> None:
             w.writepkt(bytes(dpkt.ethernet.Ethernet(type=0x0800, data=ip)), ts=1000 + i * 0.02)
 
 
+@contextlib.contextmanager
+def _captured_on_loopback(work: Path, bpf: str, cap: Path) -> Iterator[None]:
+    """tshark capturing `bpf` on lo into `cap` while the block runs (from when it captures)."""
+    with (work / "tshark.log").open("w") as log:
+        tshark = subprocess.Popen(
+            ["tshark", "-i", "lo", "-f", bpf, "-w", str(cap)], stdout=log, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while "Capturing on" not in (work / "tshark.log").read_text():
+                assert time.monotonic() < deadline, "tshark did not start"
+                time.sleep(0.1)
+            yield
+        finally:
+            tshark.terminate()
+            tshark.wait(timeout=20)
+
+
 def _tshark(*args: str) -> str:
     return subprocess.run(
         ["tshark", *args], capture_output=True, text=True, timeout=60, check=True
@@ -91,17 +110,7 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (work / "uac.xml").write_text(scenario)
     uas_port, uac_port, uas_media, uac_media = (_free_port() for _ in range(4))
     cap = work / "call.pcapng"
-    log = (work / "tshark.log").open("w")
-    tshark = subprocess.Popen(
-        ["tshark", "-i", "lo", "-f", "udp and host 127.0.0.1", "-w", str(cap)],
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while "Capturing on" not in (work / "tshark.log").read_text():
-            assert time.monotonic() < deadline, "tshark did not start"
-            time.sleep(0.1)
+    with _captured_on_loopback(work, "udp and host 127.0.0.1", cap):
         uas = subprocess.Popen(
             [
                 "sipp",
@@ -148,10 +157,6 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert uac.returncode == 0, uac.stdout[-2000:]
         uas.wait(timeout=20)
         time.sleep(0.5)
-    finally:
-        tshark.terminate()
-        tshark.wait(timeout=20)
-        log.close()
     return cap
 
 
@@ -326,19 +331,10 @@ def relay_capture(
     ng, dtmf_log = _free_port(), _free_port()
     low = _free_port() // 2 * 2  # the relay's media ports: a range from a free one
     cap = work / "relay.pcapng"
-    log = (work / "tshark.log").open("w")
-    tshark = subprocess.Popen(
-        ["tshark", "-i", "lo", "-f", "host 127.0.0.1", "-w", str(cap)],
-        stdout=log,
-        stderr=log,
-    )
-    relay_log = (work / "rtpengine.log").open("w")
-    relay = None
-    try:
-        deadline = time.monotonic() + 20
-        while "Capturing on" not in (work / "tshark.log").read_text():
-            assert time.monotonic() < deadline, "tshark did not start"
-            time.sleep(0.1)
+    with (
+        _captured_on_loopback(work, "host 127.0.0.1", cap),
+        (work / "rtpengine.log").open("w") as relay_log,
+    ):
         relay = subprocess.Popen(
             [
                 "rtpengine",
@@ -359,18 +355,14 @@ def relay_capture(
             stdout=relay_log,
             stderr=relay_log,
         )
-        with contextlib.ExitStack() as stack:
-            secrets = _ng_call(ng, dtmf_log, work, transport, stack)
-        secrets["transport"] = transport
-        time.sleep(0.5)
-    finally:
-        if relay is not None:
+        try:
+            with contextlib.ExitStack() as stack:
+                secrets = _ng_call(ng, dtmf_log, work, transport, stack)
+            secrets["transport"] = transport
+            time.sleep(0.5)
+        finally:
             relay.terminate()
             relay.wait(timeout=20)
-        tshark.terminate()
-        tshark.wait(timeout=20)
-        log.close()
-        relay_log.close()
     return cap, secrets
 
 

@@ -22,10 +22,10 @@ written as it was, in the input's format and link type, except keypresses in SIP
 with application/dtmf-relay or application/dtmf, KPML reports), which are card data as much as
 the tones: replaced by 'X', same length (a body sent gzip'd or base64, read decoded and
 replaced whole); so are keypresses and SRTP keys in a media relay's control messages and DTMF
-logs (rtpengine's ng protocol over UDP or TCP: see pcifilter.relay), whose SDP is read as
-SIP's is. SRTP streams (an SDP m= line with a SAVP profile)
-cannot be scrubbed, their audio being encrypted: their packets are left out of the output (or,
-with `keep_srtp`, written as they were), and SRTP keys in SDP (a=crypto inline keys, a=key-mgmt
+logs (rtpengine's ng protocol over UDP, TCP, WebSocket or HTTP: see pcifilter.relay), whose
+SDP is read as SIP's is. SRTP streams (an SDP m= line with a SAVP profile) cannot be
+scrubbed, their audio being encrypted: their packets are left out of the output (or, with
+`keep_srtp`, written as they were), and SRTP keys in SDP (a=crypto inline keys, a=key-mgmt
 data) are replaced by 'X', so that the capture alone cannot decrypt what it holds. RTP in IP
 fragments cannot go through a stream filter either, and fragments of a datagram the capture
 does not hold whole cannot be examined: both are left out (or, with `keep_fragments`, written
@@ -928,28 +928,25 @@ class _Datagram:
     def ports(self) -> tuple[int, int]:
         return int.from_bytes(self.data[0:2], "big"), int.from_bytes(self.data[2:4], "big")
 
+    @property
+    def is_udp(self) -> bool:
+        """A whole UDP datagram (its length field says as much)."""
+        ulen = int.from_bytes(self.data[4:6], "big")
+        return self.protocol == 17 and len(self.data) >= 8 and ulen == len(self.data)
+
     @functools.cached_property  # asked for SIP and again for RTP: the match once
     def is_sip(self) -> bool:
-        ulen = int.from_bytes(self.data[4:6], "big")
-        return (
-            self.protocol == 17
-            and len(self.data) >= 8
-            and ulen == len(self.data)
-            and (
-                bool(_START_LINE.match(self.payload.lstrip(b"\r\n")))
-                or self.payload.startswith(b"HEP3")
-                or _hep2_sip_offset(self.payload) > 0
-            )
+        return self.is_udp and (
+            bool(_START_LINE.match(self.payload.lstrip(b"\r\n")))
+            or self.payload.startswith(b"HEP3")
+            or _hep2_sip_offset(self.payload) > 0
         )
 
     @property
     def is_relay(self) -> bool:
         """A media relay's control message or DTMF log (an ng offer with a large SDP)."""
-        ulen = int.from_bytes(self.data[4:6], "big")
         return (
-            self.protocol == 17
-            and len(self.data) >= 8
-            and ulen == len(self.data)
+            self.is_udp
             and not self.is_sip
             and (self.payload[:1] == b"" or self.payload[0] >> 6 != 2)
             and may_be_relay_message(self.payload)
