@@ -2260,3 +2260,33 @@ def test_an_opus_call_with_no_sdp_is_listed_then_scrubbed_when_named(
     assert heard(dst) == ("", 0)
     assert main(["scrub", str(src), str(dst), "--opus-pt", "111"]) == 0
     assert heard(dst) == ("", 0) and "not taken for audio" not in capsys.readouterr().out
+
+
+def test_tls_key_logs_in_a_pcapng_are_not_written(tmp_path: Path) -> None:
+    """A pcapng may carry decryption secrets (a Decryption Secrets Block: TLS key logs,
+    editcap --inject-secrets) with which Wireshark reads SIP over TLS, keypresses and SRTP
+    keys included, that no scrubbing saw. The output holds its section, interface and
+    packets only: the secrets are not written."""
+    if shutil.which("editcap") is None:
+        pytest.fail("editcap missing: run ./dev.sh test, which installs tshark")
+    plain, src, dst = tmp_path / "plain.pcapng", tmp_path / "in.pcapng", tmp_path / "out.pcapng"
+    _capture(plain, ng=True)
+    keys = tmp_path / "keys.txt"
+    keys.write_text(f"CLIENT_RANDOM {'00' * 32} {'11' * 48}\n")
+    subprocess.run(
+        ["editcap", "--inject-secrets", f"tls,{keys}", str(plain), str(src)],
+        check=True,
+        capture_output=True,
+    )
+
+    def block_types(path: Path) -> set[int]:
+        data, at, found = path.read_bytes(), 0, set()
+        while at + 8 <= len(data):
+            kind, length = struct.unpack_from("<II", data, at)
+            found.add(kind)
+            at += length
+        return found
+
+    assert 10 in block_types(src)  # the Decryption Secrets Block
+    scrub_pcap(src, dst)
+    assert block_types(dst) == {0x0A0D0D0A, 1, 6}  # section, interface, packets
