@@ -558,3 +558,19 @@ def test_ng_over_http_in_a_capture_keeps_no_key_and_no_keypress(tmp_path: Path) 
     text = got[40123] + got[80]
     assert LEFT.search(text) is None and not _keys_left(text) and b"4:codeiXe" in text
     assert all(_tcp_checksum_ok(fr) for fr in out[: len(tcp)])
+
+
+def test_other_text_over_tcp_is_not_taken_for_ng(tmp_path: Path) -> None:
+    """A connection of text whose segment starts like a cookie, a space and a "d" ("Subject:
+    details"), a JSON "event" key later in it: no ng message starts there, and the
+    connection is written as it was (before the test for a dictionary's start was
+    tightened, it was read as ng text and its "event" value masked)."""
+    texts = [b"Subject: details of the call\r\n", b'X-Data: as JSON {"event": "login"}\r\n\r\n']
+    frames = [
+        _tcp_frame(PROXY, RELAY, texts[0], 1000, port=40000, dport=25),
+        _tcp_frame(PROXY, RELAY, texts[1], 1000 + len(texts[0]), port=40000, dport=25),
+    ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.relay_dtmf_redacted == 0 and _read(dst)[1] == frames

@@ -184,9 +184,15 @@ bool starts_hep3(const std::uint8_t* p, std::size_t n) noexcept {
 // dictionary: Kamailio's and OpenSIPS's rtpengine modules send their SDP so), or JSON naming
 // "DTMF" anywhere (rtpengine's DTMF log: dtmf-log-dest, or syslog).
 bool starts_ng_message(const std::uint8_t* p, std::size_t n) noexcept {
+    // A cookie, a space, then a dictionary's start: bencode's "d" and a key's length, or
+    // JSON's "{" and a key, its end or blank (a line of text such as "Subject: details" is
+    // none; an ng message always holds a key: "command" or "result").
     std::size_t k = 0;
     while (k < n && k < 256 && p[k] > 0x20 && p[k] < 0x7F) ++k;
-    return k > 0 && k + 1 < n && p[k] == ' ' && (p[k + 1] == 'd' || p[k + 1] == '{');
+    if (k == 0 || k + 2 >= n || p[k] != ' ') return false;
+    const std::uint8_t c = p[k + 2];
+    if (p[k + 1] == 'd') return c >= '0' && c <= '9';
+    return p[k + 1] == '{' && (c == '"' || c == '}' || c == ' ' || c == '\t' || c == '\r' || c == '\n');
 }
 
 // rtpengine's ng over HTTP: a request to its /ng URI, or a request or reply whose headers

@@ -321,6 +321,7 @@ int main(int argc, char** argv) {
             ethernet(ipv4(udp(41000, 9999, text("{\"type\":\"DTMF\",\"event\":7}"))), false, false),
             ethernet(ipv4(udp(41000, 9999, text("5_1d no space"))), false, false),
             ethernet(ipv4(udp(41000, 9999, text("5_1 x not a dictionary"))), false, false),
+            ethernet(ipv4(udp(41000, 9999, text("Subject: details of the call"))), false, false),
             ethernet(ipv4(udp(40000, 50000, dtmf_rtp)), false, false),
         }));
         const Capture c(relay.path);

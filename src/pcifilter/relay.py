@@ -28,8 +28,11 @@ from pcifilter.sdp import srtp_key_spans
 # replacement digit) and "event" (onDTMF notifications, the DTMF log). Masking a value that
 # is no keypress costs nothing; leaving one costs a card number.
 _DTMF_KEYS = frozenset({b"code", b"digit", b"event"})
-# An ng message: a cookie (printable, no space), one space, a dictionary.
-_NG = re.compile(rb"[!-~]{1,256} (?=[d{])")
+# An ng message: a cookie (printable, no space), one space, a dictionary: bencode's "d" and
+# a key's length, or JSON's "{" and a key, its end or blank (a line of text such as
+# "Subject: details" is none; an ng message always holds "command" or "result"). The
+# capture's own test is the same (capture.cpp).
+_NG = re.compile(rb'[!-~]{1,256} (?=d[0-9]|\{[" \t\r\n}])')
 _BENCODE_INT = re.compile(rb"i(-?[0-9]{1,64})e")
 _BENCODE_LEN = re.compile(rb"([0-9]{1,9}):")
 _MAX_DEPTH = 32  # rtpengine's messages nest 3 deep; a hostile one is read as text
