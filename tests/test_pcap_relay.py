@@ -574,3 +574,91 @@ def test_other_text_over_tcp_is_not_taken_for_ng(tmp_path: Path) -> None:
     _write_pcap(src, frames)
     r = scrub_pcap(src, dst)
     assert r.relay_dtmf_redacted == 0 and _read(dst)[1] == frames
+
+
+# A PBX's event channels (pcifilter.pbx): Asterisk's AMI and FreeSWITCH's event socket, as
+# their documentation gives them (neither PBX is packaged in Debian 12 to run here).
+AMI_SERVER = (
+    b"Asterisk Call Manager/9.0.0\r\n"
+    b"Response: Success\r\nMessage: Authentication accepted\r\n\r\n"
+    b"Event: DTMFBegin\r\nPrivilege: dtmf,all\r\nChannel: PJSIP/trunk-00000001\r\n"
+    b"Uniqueid: 1700000000.1\r\nDigit: 4\r\nDirection: Received\r\n\r\n"
+    b"Event: DTMFEnd\r\nPrivilege: dtmf,all\r\nChannel: PJSIP/trunk-00000001\r\n"
+    b"Uniqueid: 1700000000.1\r\nDigit: 4\r\nDurationMs: 120\r\nDirection: Received\r\n\r\n"
+    b"Event: DTMF\r\nChannel: SIP/trunk-0001\r\nDigit: #\r\nBegin: No\r\nEnd: Yes\r\n\r\n"
+)
+AMI_CLIENT = (
+    b"Action: Login\r\nUsername: cti\r\nSecret: not-a-card\r\nEvents: dtmf\r\n\r\n"
+    b"Action: PlayDTMF\r\nChannel: PJSIP/agent-00000002\r\nDigit: 7\r\nDuration: 250\r\n\r\n"
+)
+ESL_BODY = (
+    b"Event-Name: DTMF\nCore-UUID: 0b9c\nUnique-ID: 5d3e\nDTMF-Digit: %23\n"
+    b"DTMF-Duration: 2000\nDTMF-Source: RTP\n\n"
+)
+ESL_SERVER = (
+    b"Content-Type: auth/request\n\n"
+    b"Content-Type: command/reply\nReply-Text: +OK accepted\n\n"
+    b"Content-Length: %d\nContent-Type: text/event-plain\n\n"
+    % len(ESL_BODY)
+    + ESL_BODY
+    + b"Content-Length: 60\nContent-Type: text/event-json\n\n"
+    + b'{"Event-Name":"DTMF","DTMF-Digit":"5","DTMF-Duration":"2000"}'
+    + b"Content-Length: 60\nContent-Type: text/event-xml\n\n"
+    + b"<event><headers><DTMF-Digit>9</DTMF-Digit></headers></event>\n"
+)
+ESL_CLIENT = (
+    b"auth ClueCon\n\nevent plain DTMF\n\n"
+    b"api uuid_send_dtmf 5d3e 1234\n\n"
+    b"sendmsg 5d3e\ncall-command: execute\nexecute-app-name: send_dtmf\n"
+    b"execute-app-arg: 5678@100\n\n"
+    b"sendmsg 5d3e\ncall-command: execute\nexecute-app-arg: 9999\n"
+    b"execute-app-name: send_dtmf\n\n"
+)
+PBX_LEFT = re.compile(
+    rb"Digit: [0-9#*]|DTMF-Digit: %|\"DTMF-Digit\":\"[0-9]|<DTMF-Digit>[0-9]"
+    rb"|uuid_send_dtmf 5d3e [0-9]|execute-app-arg: [0-9]"
+)
+
+
+def test_pbx_event_channels_keep_no_keypress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A capture on a contact centre's PBX host: AMI's DTMF events and PlayDTMF, the event
+    socket's DTMF events (plain, JSON, XML) and its uuid_send_dtmf and send_dtmf; in small
+    segments (values cut across them), the client's AMI connection caught mid-message.
+    Every keypress value becomes X's, nothing else changes. Before, these connections were
+    no signalling: written as they were."""
+    conns = [
+        (AMI_SERVER, "10.0.0.7", PROXY, 5038, 40001),
+        (AMI_CLIENT[20:], PROXY, "10.0.0.7", 40001, 5038),
+        (ESL_SERVER, "10.0.0.8", PROXY, 8021, 40002),
+        (ESL_CLIENT, PROXY, "10.0.0.8", 40002, 8021),
+    ]
+    frames = []
+    for data, src, dst, sport, dport in conns:
+        # segments cut where a line starts (as a sender writes messages), some in two
+        cuts = sorted({0, *(m.end() for m in re.finditer(rb"\n", data))} - {len(data)})
+        cuts = cuts[::2]
+        frames += [
+            _tcp_frame(src, dst, data[a:b], 1000 + a, port=sport, dport=dport)
+            for a, b in itertools.pairwise([*cuts, len(data)])
+        ]
+    src_path, dst_path = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src_path, frames)
+    before = b"".join(d for d, *_ in conns)
+    assert len(PBX_LEFT.findall(before)) == 10
+    r = scrub_pcap(src_path, dst_path)
+    assert r.pbx_dtmf_redacted == 10
+    _, out = _read(dst_path)
+    assert [len(fr) for fr in out] == [len(fr) for fr in frames]
+    assert all(_tcp_checksum_ok(fr) for fr in out)
+    got = b"".join(bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in out)
+    assert PBX_LEFT.search(got) is None and b"not-a-card" in got
+    assert got.replace(b"X", b"") == re.sub(
+        rb"(?<=Digit: )[0-9#*]|(?<=DTMF-Digit: )%23|(?<=\"DTMF-Digit\":\")5|(?<=<DTMF-Digit>)9"
+        rb"|(?<=uuid_send_dtmf 5d3e )1234|(?<=execute-app-arg: )(?:5678@100|9999)",
+        b"",
+        before,
+    )
+    assert main(["scrub", str(src_path), str(dst_path)]) == 0
+    assert "10 keypresses in PBX event channels" in capsys.readouterr().out

@@ -215,6 +215,19 @@ bool starts_http_ng(const std::uint8_t* p, std::size_t n) noexcept {
     return false;
 }
 
+// A PBX's event channel (Asterisk's AMI, FreeSWITCH's event socket): a segment that starts
+// its banner, a message or a client's command; pcifilter.pbx reads it (PBX_STARTS there).
+bool starts_pbx_events(const std::uint8_t* p, std::size_t n) noexcept {
+    static constexpr const char* kStarts[] = {
+        "Asterisk Call Manager/", "Event: ", "Action: ", "Response: ", "Content-Type: ", "Content-Length: ",
+        "auth ", "event ", "api ", "bgapi ", "sendmsg", "connect\n", "myevents", "filter "};
+    for (const char* s : kStarts) {
+        const std::size_t k = std::strlen(s);
+        if (n >= k && std::memcmp(p, s, k) == 0) return true;
+    }
+    return false;
+}
+
 bool may_be_relay_message(const std::uint8_t* p, std::size_t n) noexcept {
     if (starts_ng_message(p, n)) return true;
     static constexpr char kDtmf[] = "\"DTMF\"";
@@ -638,7 +651,9 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         // rtpengine's ng over TCP (listen-tcp-ng: messages as over UDP, one after another)
         // or over HTTP (POST /ng).
         const bool ng = starts_ng_message(payload, f.payload_len) || starts_http_ng(payload, f.payload_len);
-        if (websocket || hep || ng || starts_sip_after_crlfs(payload, f.payload_len)) carries_sip[it->second] = true;
+        const bool pbx = starts_pbx_events(payload, f.payload_len);
+        if (websocket || hep || ng || pbx || starts_sip_after_crlfs(payload, f.payload_len))
+            carries_sip[it->second] = true;
         all.push_back({i, it->second, be32(b + f.tcp + 4), payload, f.payload_len, websocket});
     }
     std::vector<TcpSegment> out;

@@ -107,7 +107,8 @@ public:
     std::pair<const std::uint8_t*, std::size_t> udp_payload(std::size_t frame) const;
     // The payload-carrying segments of each TCP connection (one direction) in which some
     // segment starts a SIP message (or SIP over WebSocket, or an ng message: rtpengine's
-    // control protocol over TCP, or a HEP3 packet: Homer's
+    // control protocol over TCP, or a PBX event channel's: AMI, FreeSWITCH's event socket,
+    // or a HEP3 packet: Homer's
     // encapsulation over TCP), in capture order.
     std::vector<TcpSegment> sip_tcp_segments() const;
     // Every fragment of a fragmented UDP datagram, in capture order.

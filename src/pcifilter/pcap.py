@@ -56,6 +56,7 @@ import numpy as np
 
 from pcifilter import _core
 from pcifilter.api import event_record
+from pcifilter.pbx import redact_pbx_events, starts_pbx_events
 from pcifilter.relay import (
     may_be_relay_message,
     redact_relay_message,
@@ -112,6 +113,9 @@ class PcapResult:
     # whose keypresses were redacted (see pcifilter.relay)
     relay_dtmf_redacted: int = 0
     unscrubbed_flows: list[UnscrubbedFlow] = field(default_factory=list)
+    # Keypress values redacted in a PBX's event channels (Asterisk AMI, FreeSWITCH's event
+    # socket: see pcifilter.pbx)
+    pbx_dtmf_redacted: int = 0
 
 
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
@@ -491,7 +495,7 @@ def _put_back(
 
 def _sip_over_tcp(
     capture: _core.Capture, redact_dtmf: bool
-) -> tuple[set[int], list[tuple[int, bytes]], int, int, int]:
+) -> tuple[set[int], list[tuple[int, bytes]], int, int, int, int]:
     """SIP over TCP (and rtpengine's ng over TCP), reassembled: each connection's segments
     are put back in stream order (by sequence number; a retransmission overlays what it
     repeats), each contiguous run is cut into messages, and each message is redacted as over
@@ -500,7 +504,8 @@ def _sip_over_tcp(
     body form). Segments holding changed bytes get their payloads back with them, same
     length. Returns the segments' frames, the messages as captured (for their SDP: an ng
     message's SDP) with the frame that completed each, and how many SIP messages held
-    keypresses, messages held keys, and ng messages held keypresses."""
+    keypresses, messages held keys, ng messages held keypresses, and how many keypress
+    values a PBX's event channels (AMI, ESL: pcifilter.pbx) held."""
     by_connection: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
     frames: set[int] = set()
     websocket_frames: set[int] = set()  # segments that start SIP over WebSocket
@@ -510,7 +515,7 @@ def _sip_over_tcp(
         if websocket:
             websocket_frames.add(frame)
     messages: list[tuple[int, bytes]] = []
-    dtmf = keys = relay_dtmf = 0
+    dtmf = keys = relay_dtmf = pbx_dtmf = 0
     for segments in by_connection.values():
         base = segments[0][1]
         # Offsets from the first segment's sequence number, wrap-safe (RFC 9293 arithmetic).
@@ -542,7 +547,8 @@ def _sip_over_tcp(
         sip = any(_START_LINE.match(p.lstrip(b"\r\n")) for _, _, p in segments)
         ng = any(starts_ng_message(p) for _, _, p in segments)  # rtpengine's ng over TCP
         http_ng = any(_HTTP_NG.match(p) for _, _, p in segments)  # ... and over HTTP
-        if not (websocket or hep or sip or ng or http_ng):
+        pbx = any(starts_pbx_events(p) for _, _, p in segments)  # AMI, FreeSWITCH's ESL
+        if not (websocket or hep or sip or ng or http_ng or pbx):
             continue  # an HTTP connection whose request or reply headers span segments
         masked = any(
             p.startswith(b"GET ") or (len(p) > 1 and p[1] & 0x80)
@@ -562,6 +568,10 @@ def _sip_over_tcp(
                 result = _redact_hep_stream(stream, packets, redact_dtmf)
             elif sip:
                 result = _redact_sip_stream(stream, redact_dtmf)
+            elif pbx and not (ng or http_ng):
+                events, had_dtmf = redact_pbx_events(bytes(stream), redact_dtmf)
+                result = bytearray(events), [], 0, 0
+                pbx_dtmf += had_dtmf
             else:
                 read = _redact_http_ng_stream if http_ng else redact_relay_stream
                 relayed, sdps, had_dtmf, had_keys = read(bytes(stream), redact_dtmf)
@@ -573,7 +583,7 @@ def _sip_over_tcp(
             dtmf += had_dtmf
             keys += had_keys
             _put_back(capture, run, redacted, start)
-    return frames, messages, dtmf, keys, relay_dtmf
+    return frames, messages, dtmf, keys, relay_dtmf, pbx_dtmf
 
 
 # rtpengine's ng over HTTP: requests to /ng, and requests and replies of its content type.
@@ -1161,7 +1171,7 @@ def scrub_pcap(
     capture = _core.Capture(str(src))  # ValueError: not a capture, truncated, unknown link
     # SDP first: which ports carry RTP, and their telephone-event and Opus payload types.
     # SIP over TCP is reassembled and redacted first (its segments are handled there).
-    tcp_frames, tcp_messages, redacted, keys_redacted, tcp_relay_dtmf = _sip_over_tcp(
+    tcp_frames, tcp_messages, redacted, keys_redacted, tcp_relay_dtmf, pbx_dtmf = _sip_over_tcp(
         capture, redact_sip_dtmf
     )
     fragmented, partial = _fragmented_udp(capture)
@@ -1386,6 +1396,7 @@ def scrub_pcap(
         on_tcp,
         relay_dtmf,
         not_taken,
+        pbx_dtmf,
     )
 
 
