@@ -203,6 +203,26 @@ Bytes pcap_of(const std::vector<Bytes>& frames) {
     return f;
 }
 
+// A media relay's messages (rtpengine's ng over UDP, its DTMF log) among other UDP, then ng
+// over TCP and an AMI event (a PBX's event channel), and a TCP segment of neither.
+Bytes relay_capture() {
+    Bytes dtmf_rtp = rtp(7, 0xC);
+    const std::string dtmf = "\"DTMF\"";  // in an RTP payload: RTP, not a log
+    dtmf_rtp.insert(dtmf_rtp.end(), dtmf.begin(), dtmf.end());
+    return pcap_of({
+        ethernet(ipv4(udp(40123, 2223, text("5_1 d7:command9:play DTMF4:code1:9e"))), false, false),
+        ethernet(ipv4(udp(2223, 40123, text("5_1 {\"result\":\"ok\"}"))), false, false),
+        ethernet(ipv4(udp(41000, 9999, text("{\"type\":\"DTMF\",\"event\":7}"))), false, false),
+        ethernet(ipv4(udp(41000, 9999, text("5_1d no space"))), false, false),
+        ethernet(ipv4(udp(41000, 9999, text("5_1 x not a dictionary"))), false, false),
+        ethernet(ipv4(udp(41000, 9999, text("Subject: details of the call"))), false, false),
+        ethernet(ipv4(udp(40000, 50000, dtmf_rtp)), false, false),
+        ethernet(ipv4(tcp(text("6_1 d7:command9:play DTMF4:codei9ee"), 40124, 2224), 0, 6), false, false),
+        ethernet(ipv4(tcp(text("Event: DTMFEnd\r\nDigit: 5\r\n\r\n"), 5038, 40125), 0, 6), false, false),
+        ethernet(ipv4(tcp(text("Subject: details"), 40126, 25), 0, 6), false, false),
+    });
+}
+
 Bytes tunnel_capture() {
     const std::string message = "MESSAGE sip:a@b SIP/2.0\r\n\r\n", info = "INFO sip:a@b SIP/2.0\r\n\r\n";
     std::vector<Bytes> frames;
@@ -292,6 +312,9 @@ int main(int argc, char** argv) {
         const Bytes websocket = websocket_capture();
         std::ofstream(std::string(argv[2]) + "/websocket.pcap", std::ios::binary)
             .write(reinterpret_cast<const char*>(websocket.data()), static_cast<std::streamsize>(websocket.size()));
+        const Bytes relay = relay_capture();
+        std::ofstream(std::string(argv[2]) + "/relay.pcap", std::ios::binary)
+            .write(reinterpret_cast<const char*>(relay.data()), static_cast<std::streamsize>(relay.size()));
         return 0;
     }
     {  // SIP over WebSocket: which segments start it, which connections carry SIP
@@ -307,25 +330,14 @@ int main(int argc, char** argv) {
         }
         CHECK(c.sip_frames().empty());  // SIP inside frames is not a message start of its own
     }
-    {  // a media relay's control messages and DTMF log are listed; RTP and other UDP are not
-        const Bytes dtmf_rtp = [] {
-            Bytes r = rtp(7, 0xC);
-            const std::string s = "\"DTMF\"";  // in an RTP payload: RTP, not a log
-            r.insert(r.end(), s.begin(), s.end());
-            return r;
-        }();
+    {  // a media relay's control messages and DTMF log are listed; RTP and other UDP are not;
+       // ng over TCP and a PBX's event channel are listed with SIP's connections
         TempFile relay(".pcap");
-        relay.write(pcap_of({
-            ethernet(ipv4(udp(40123, 2223, text("5_1 d7:command9:play DTMF4:code1:9e"))), false, false),
-            ethernet(ipv4(udp(2223, 40123, text("5_1 {\"result\":\"ok\"}"))), false, false),
-            ethernet(ipv4(udp(41000, 9999, text("{\"type\":\"DTMF\",\"event\":7}"))), false, false),
-            ethernet(ipv4(udp(41000, 9999, text("5_1d no space"))), false, false),
-            ethernet(ipv4(udp(41000, 9999, text("5_1 x not a dictionary"))), false, false),
-            ethernet(ipv4(udp(41000, 9999, text("Subject: details of the call"))), false, false),
-            ethernet(ipv4(udp(40000, 50000, dtmf_rtp)), false, false),
-        }));
+        relay.write(relay_capture());
         const Capture c(relay.path);
         CHECK((c.relay_frames() == std::vector<std::uint32_t>{0, 1, 2}) && c.flows().size() == 1);
+        const std::vector<TcpSegment> segments = c.sip_tcp_segments();
+        CHECK(segments.size() == 2 && segments[0].frame == 7 && segments[1].frame == 8);
     }
     TempFile in(".pcap"), out(".out.pcap");
     in.write(file);
