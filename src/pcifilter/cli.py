@@ -239,7 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--keep-sip-dtmf",
         action="store_true",
         help="pcap: leave keypresses in signalling (SIP bodies: INFO dtmf-relay, KPML; a media "
-        "relay's ng messages and DTMF logs) as they are",
+        "relay's ng messages and DTMF logs; a PBX's event channels: AMI, FreeSWITCH's event "
+        "socket) as they are (SRTP keys are redacted always)",
     )
     s.add_argument(
         "--keep-srtp",

@@ -1153,8 +1153,9 @@ def scrub_pcap(
 ) -> PcapResult:
     """Scrub every RTP stream of `src` into `dst` (same format and link type). SIP messages
     that carry keypresses in their body (INFO with application/dtmf-relay or application/dtmf,
-    KPML reports), and a media relay's ng messages and DTMF logs (pcifilter.relay), have them
-    replaced by 'X' unless `redact_sip_dtmf` is False. SRTP streams
+    KPML reports), a media relay's ng messages and DTMF logs (pcifilter.relay) and a PBX's
+    event channels (pcifilter.pbx) have them replaced by 'X' unless `redact_sip_dtmf` is
+    False. SRTP streams
     (declared so in the SDP) cannot be scrubbed: their packets are left out unless
     `keep_srtp`; the SDP's SRTP keys are always replaced by 'X'. RTP in IP fragments, and
     fragments of datagrams the capture does not hold whole, cannot be scrubbed either: they
