@@ -780,6 +780,10 @@ def _info(ctype: str, body: str, n: int = 2) -> bytes:
             '<response version="1.0" code="200" text="OK" digits="4111" tag="card"/>',
             '<response version="1.0" code="200" text="OK" digits="XXXX" tag="card"/>',
         ),
+        # other vendors' types, read by their name: the body replaced whole
+        ("application/x-dtmf", "5\r\n", "XXX"),
+        ("application/x-dtmf-relay", "Signal=5\r\n", "XXXXXXXXXX"),
+        ("application/vnd.nortelnetworks.digits", "d=5\r\n", "XXXXX"),
     ],
 )
 def test_sip_dtmf_bodies_are_redacted(ctype: str, body: str, redacted: str) -> None:
@@ -803,10 +807,15 @@ _MULTIPART = (
             b"INFO sip:x SIP/2.0\r\nContent-Type: application/dtmf-relay\r\nSignal=7\r\n",
             b"INFO sip:x SIP/2.0\r\nContent-Type: application/dtmf-relay\r\nSignal=X\r\n",
         ),
-        # the Content-Type missing or garbled: the body's form tells
+        # the Content-Type missing or wrong: the body's form tells
+        (
+            _info("text/plain", "Signal=7\r\n"),
+            _info("text/plain", "Signal=X\r\n"),
+        ),
+        # a type that names DTMF, garbled: the body replaced whole
         (
             _info("application/dtmf-rel", "Signal=7\r\n"),
-            _info("application/dtmf-rel", "Signal=X\r\n"),
+            _info("application/dtmf-rel", "XXXXXXXXXX"),
         ),
         (
             b"INFO sip:x SIP/2.0\r\nCSeq: 2 INFO\r\n\r\nSignal=7\r\nDuration=160\r\n",

@@ -133,6 +133,11 @@ _DTMF_BODIES = {
     "application/dtmf": re.compile(rb"(\S+)"),
     "application/kpml-response+xml": re.compile(rb"(?i)\bdigits[ \t]*=[ \t]*[\"']([^\"']*)[\"']"),
 }
+# Other vendors' types for a keypress body (application/x-dtmf, application/x-dtmf-relay,
+# Nortel's application/vnd.nortelnetworks.digits, ...): a type that names DTMF, digits or
+# telephone-events is taken for one and its body replaced whole (masking a body that held
+# none costs a capture reader nothing; leaving one costs a card number).
+_DTMF_TYPE_NAMES = ("dtmf", "digits", "telephone-event")
 _CONTENT_TYPE = re.compile(rb"(?im)^(?:content-type|c)[ \t]*:[ \t]*([^;\r\n]+)([^\r\n]*)")
 _DTMF_SYMBOLS = re.compile(rb"[0-9A-Da-d*#]{1,16}")
 _BOUNDARY = re.compile(rb'(?i);[ \t]*boundary[ \t]*=[ \t]*(?:"([^"]+)"|([^;\s]+))')
@@ -299,6 +304,8 @@ def _typed_dtmf_spans(head: bytes, body: bytes, depth: int = 0) -> Iterator[tupl
         return
     kind = ctype.group(1).strip().lower().decode("latin-1")
     pattern = _DTMF_BODIES.get(kind)
+    if pattern is None and any(name in kind for name in _DTMF_TYPE_NAMES):
+        pattern = _WHOLE_BODY  # another vendor's DTMF type: replaced whole
     if pattern is not None:
         yield from (m.span(1) for m in pattern.finditer(body))
         return
