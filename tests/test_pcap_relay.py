@@ -662,3 +662,28 @@ def test_pbx_event_channels_keep_no_keypress(
     )
     assert main(["scrub", str(src_path), str(dst_path)]) == 0
     assert "10 keypresses in PBX event channels" in capsys.readouterr().out
+
+
+def test_a_relay_s_dtmf_log_forwarded_by_syslog_over_tcp_keeps_no_keypress(tmp_path: Path) -> None:
+    """rtpengine's DTMF log (log-facility-dtmf) forwarded to a central syslog over TCP (RFC
+    6587, octet-counted or one message a line): in each line that names DTMF the keypress
+    is masked; other programs' lines, JSON "event" keys and all, are left as they were.
+    Before, the connection was no signalling: written as it was."""
+    dtmf = b'rtpengine[42]: DTMF: {"callid":"c1","type":"DTMF","event":7,"duration":120}'
+    other = b'app[7]: {"event":"login","user":"agent7"}'
+    lines = [b"<30>Dec  1 12:00:0%d relay " % i + m for i, m in enumerate([other, dtmf, other])]
+    counted = b"".join(b"%d " % len(line) + line for line in lines)
+    newline = b"".join(line + b"\n" for line in lines)
+    frames = [
+        _tcp_frame(RELAY, "10.0.0.9", counted, 1000, port=40100, dport=6514),
+        _tcp_frame(RELAY, "10.0.0.9", newline, 1000, port=40101, dport=514),
+    ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.relay_dtmf_redacted == 2
+    got = [bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in _read(dst)[1]]
+    for before, after in zip((counted, newline), got, strict=True):
+        assert len(after) == len(before) and b'"event":X,' in after and b'"event":7' not in after
+        assert after.count(b'"event":"login"') == 2  # the other program's lines as they were
+        assert after.replace(b'"event":X,', b'"event":7,') == before

@@ -215,6 +215,21 @@ bool starts_http_ng(const std::uint8_t* p, std::size_t n) noexcept {
     return false;
 }
 
+// Syslog over TCP (RFC 6587: a message "<PRI>...", or its length, a space and the message):
+// a relay's DTMF log may be forwarded so (pcifilter.relay reads the lines that name DTMF).
+bool starts_syslog(const std::uint8_t* p, std::size_t n) noexcept {
+    std::size_t k = 0;
+    while (k < n && k < 10 && p[k] >= '0' && p[k] <= '9') ++k;
+    if (k > 0) {
+        if (k + 1 >= n || p[k] != ' ') return false;
+        p += k + 1, n -= k + 1;
+    }
+    if (n < 3 || p[0] != '<') return false;
+    std::size_t d = 1;
+    while (d < n && d <= 3 && p[d] >= '0' && p[d] <= '9') ++d;
+    return d > 1 && d < n && p[d] == '>';
+}
+
 // A PBX's event channel (Asterisk's AMI, FreeSWITCH's event socket): a segment that starts
 // its banner, a message or a client's command; pcifilter.pbx reads it (PBX_STARTS there).
 bool starts_pbx_events(const std::uint8_t* p, std::size_t n) noexcept {
@@ -651,8 +666,9 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         // rtpengine's ng over TCP (listen-tcp-ng: messages as over UDP, one after another)
         // or over HTTP (POST /ng).
         const bool ng = starts_ng_message(payload, f.payload_len) || starts_http_ng(payload, f.payload_len);
-        const bool pbx = starts_pbx_events(payload, f.payload_len);
-        if (websocket || hep || ng || pbx || starts_sip_after_crlfs(payload, f.payload_len))
+        // a PBX's event channel, or syslog (a relay's DTMF log forwarded)
+        const bool platform = starts_pbx_events(payload, f.payload_len) || starts_syslog(payload, f.payload_len);
+        if (websocket || hep || ng || platform || starts_sip_after_crlfs(payload, f.payload_len))
             carries_sip[it->second] = true;
         all.push_back({i, it->second, be32(b + f.tcp + 4), payload, f.payload_len, websocket});
     }

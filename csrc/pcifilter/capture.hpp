@@ -108,7 +108,7 @@ public:
     // The payload-carrying segments of each TCP connection (one direction) in which some
     // segment starts a SIP message (or SIP over WebSocket, or an ng message: rtpengine's
     // control protocol over TCP, or a PBX event channel's: AMI, FreeSWITCH's event socket,
-    // or a HEP3 packet: Homer's
+    // or a syslog message, or a HEP3 packet: Homer's
     // encapsulation over TCP), in capture order.
     std::vector<TcpSegment> sip_tcp_segments() const;
     // Every fragment of a fragmented UDP datagram, in capture order.

@@ -204,7 +204,8 @@ Bytes pcap_of(const std::vector<Bytes>& frames) {
 }
 
 // A media relay's messages (rtpengine's ng over UDP, its DTMF log) among other UDP, then ng
-// over TCP and an AMI event (a PBX's event channel), and a TCP segment of neither.
+// over TCP, an AMI event (a PBX's event channel), a TCP segment of neither, and the DTMF
+// log forwarded by syslog over TCP.
 Bytes relay_capture() {
     Bytes dtmf_rtp = rtp(7, 0xC);
     const std::string dtmf = "\"DTMF\"";  // in an RTP payload: RTP, not a log
@@ -220,6 +221,7 @@ Bytes relay_capture() {
         ethernet(ipv4(tcp(text("6_1 d7:command9:play DTMF4:codei9ee"), 40124, 2224), 0, 6), false, false),
         ethernet(ipv4(tcp(text("Event: DTMFEnd\r\nDigit: 5\r\n\r\n"), 5038, 40125), 0, 6), false, false),
         ethernet(ipv4(tcp(text("Subject: details"), 40126, 25), 0, 6), false, false),
+        ethernet(ipv4(tcp(text("74 <30>Dec  1 12:00:00 relay rtpengine[42]: {\"type\":\"DTMF\",\"event\":7}"), 40127, 6514), 0, 6), false, false),
     });
 }
 
@@ -337,7 +339,7 @@ int main(int argc, char** argv) {
         const Capture c(relay.path);
         CHECK((c.relay_frames() == std::vector<std::uint32_t>{0, 1, 2}) && c.flows().size() == 1);
         const std::vector<TcpSegment> segments = c.sip_tcp_segments();
-        CHECK(segments.size() == 2 && segments[0].frame == 7 && segments[1].frame == 8);
+        CHECK(segments.size() == 3 && segments[0].frame == 7 && segments[1].frame == 8 && segments[2].frame == 10);
     }
     TempFile in(".pcap"), out(".out.pcap");
     in.write(file);

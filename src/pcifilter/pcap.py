@@ -61,7 +61,9 @@ from pcifilter.relay import (
     may_be_relay_message,
     redact_relay_message,
     redact_relay_stream,
+    redact_syslog_stream,
     starts_ng_message,
+    starts_syslog,
 )
 from pcifilter.sdp import srtp_key_spans
 from pcifilter.stream import RtpStreamFilter
@@ -555,7 +557,8 @@ def _sip_over_tcp(
         ng = any(starts_ng_message(p) for _, _, p in segments)  # rtpengine's ng over TCP
         http_ng = any(_HTTP_NG.match(p) for _, _, p in segments)  # ... and over HTTP
         pbx = any(starts_pbx_events(p) for _, _, p in segments)  # AMI, FreeSWITCH's ESL
-        if not (websocket or hep or sip or ng or http_ng or pbx):
+        syslog = any(starts_syslog(p) for _, _, p in segments)  # a relay's DTMF log
+        if not (websocket or hep or sip or ng or http_ng or pbx or syslog):
             continue  # an HTTP connection whose request or reply headers span segments
         masked = any(
             p.startswith(b"GET ") or (len(p) > 1 and p[1] & 0x80)
@@ -579,6 +582,10 @@ def _sip_over_tcp(
                 events, had_dtmf = redact_pbx_events(bytes(stream), redact_dtmf)
                 result = bytearray(events), [], 0, 0
                 pbx_dtmf += had_dtmf
+            elif syslog and not (ng or http_ng):
+                lines, had_dtmf = redact_syslog_stream(bytes(stream), redact_dtmf)
+                result = bytearray(lines), [], 0, 0
+                relay_dtmf += had_dtmf
             else:
                 read = _redact_http_ng_stream if http_ng else redact_relay_stream
                 relayed, sdps, had_dtmf, had_keys = read(bytes(stream), redact_dtmf)

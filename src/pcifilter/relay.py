@@ -268,3 +268,35 @@ def redact_relay_stream(
 def _shifted(found: _Found, by: int) -> _Found:
     dtmf, keys, sdps = found
     return [(a + by, b + by, r) for a, b, r in dtmf], [(a + by, b + by) for a, b in keys], sdps
+
+
+# Syslog over TCP (RFC 6587: "<PRI>..." or its length, a space and it): where the relay's
+# DTMF log may be forwarded. The capture's own test is the same (capture.cpp).
+_SYSLOG = re.compile(rb"(?:[0-9]{1,10} )?<[0-9]{1,3}>")
+_OCTET_COUNT = re.compile(rb"([0-9]{1,10}) (?=<[0-9]{1,3}>)")
+
+
+def starts_syslog(data: bytes) -> bool:
+    return _SYSLOG.match(data) is not None
+
+
+def redact_syslog_stream(stream: bytes, redact_dtmf: bool = True) -> tuple[bytes, int]:
+    """A run of syslog over TCP with, in each message that names "DTMF" (the relay's DTMF
+    log), the keypress values and SRTP keys replaced by 'X' (same length), and how many
+    messages held a keypress; other messages (other programs' logs) are left as they are."""
+    out = bytearray(stream)
+    found = 0
+    at = 0
+    while at < len(stream):
+        counted = _OCTET_COUNT.match(stream, at)  # RFC 6587 §3.4.1, else one a line (§3.4.2)
+        if counted is not None:
+            end = min(counted.end() + int(counted.group(1)), len(stream))
+        else:
+            end = stream.find(b"\n", at)
+            end = len(stream) if end < 0 else end + 1
+        if b'"DTMF"' in stream[at:end]:
+            line, had_dtmf, _ = _redacted(stream[at:end], _as_text(stream[at:end]), redact_dtmf)
+            out[at:end] = line
+            found += had_dtmf
+        at = end
+    return bytes(out), found
