@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Mutated captures through scrub_pcap: a capture beside a relay and a PBX (rtpengine's ng
+over UDP, TCP, WebSocket and HTTP, its DTMF log over UDP and syslog over TCP, an ng offer in
+IP fragments, AMI and FreeSWITCH event-socket connections, RTP with telephone-events and
+comfort noise, the SRTP side), N copies with 1-6 random bytes changed past the file header
+each. Every copy must be scrubbed or refused with ValueError (an unreadable file); anything
+else is a crash. Prints the counts.
+
+    .venv/bin/python bench/capture_mutation_report.py [N]
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from test_pcap import KEY, B, _fragmented, _frame, _ip, _tcp_frame, _write_pcap, _ws_frame
+from test_pcap_relay import (
+    AMI_CLIENT,
+    AMI_SERVER,
+    ESL_CLIENT,
+    ESL_SERVER,
+    MIKEY,
+    PROXY,
+    RELAY,
+    SRTP_SDP,
+    _ng,
+    _rtp_frames,
+    _tcp_ng_stream,
+)
+
+from pcifilter.pcap import scrub_pcap
+
+
+def capture_frames() -> list[bytes]:
+    to_relay, to_proxy = _tcp_ng_stream()
+    srtp = SRTP_SDP.format(a=B, port=50000, key=KEY, mikey=MIKEY) + "a=x:" + "c" * 1500 + "\r\n"
+    offer = _ng("5_1", {"command": "offer", "call-id": "c1", "from-tag": "ft", "sdp": srtp})
+    pieces, _ = _fragmented(PROXY, RELAY, offer, False, 512, 0x4321, (40123, 2223))
+    frames = [fr for _, fr in pieces]
+    log = b'{"callid":"c1","type":"DTMF","event":7,"duration":80,"volume":10}'
+    frames.append(_frame("ethernet", _ip(RELAY, "10.0.0.9", 41000, 9999, log, False)))
+    frames.append(_frame("ethernet", _ip(PROXY, RELAY, 40123, 2223, to_relay[:300], False)))
+    connections = [
+        (to_relay, 40124, 2224),
+        (to_proxy, 2224, 40124),
+        (AMI_SERVER, 5038, 40125),
+        (AMI_CLIENT, 40125, 5038),
+        (ESL_SERVER, 8021, 40126),
+        (ESL_CLIENT, 40126, 8021),
+        (b"74 <30>Dec  1 relay rtpengine[4]: " + log + b"\n", 40127, 6514),
+    ]
+    for n, (data, sport, dport) in enumerate(connections):
+        frames += [
+            _tcp_frame(PROXY, RELAY, data[a : a + 200], 1000 + a, port=sport, dport=dport)
+            for a in range(0, len(data), 200)
+        ]
+        if n == 0:  # the same messages over WebSocket and HTTP
+            ws = b"".join(
+                _ws_frame(to_relay[i : i + 100], b"\x01\x02\x03\x04")
+                for i in range(0, len(to_relay), 100)
+            )
+            frames.append(_tcp_frame(PROXY, RELAY, ws, 5000, port=40128, dport=8080))
+            post = b"POST /ng HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(to_relay) + to_relay
+            frames.append(_tcp_frame(PROXY, RELAY, post, 7000, port=40129, dport=80))
+    frames += _rtp_frames("10.0.0.1", RELAY, 40000, 30010, 0xA)
+    frames += _rtp_frames(RELAY, B, 30000, 50000, 0xB)
+    return frames
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    rng = random.Random(16)
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.pcap", Path(tmp) / "out.pcap"
+        _write_pcap(src, capture_frames())
+        clean = src.read_bytes()
+        r = scrub_pcap(src, dst)  # the paths the mutations go through
+        print(
+            f"unmutated: {r.relay_dtmf_redacted} relay messages with keypresses, "
+            f"{r.pbx_dtmf_redacted} PBX keypresses, {r.srtp_keys_redacted} with keys, "
+            f"{len(r.streams)} streams"
+        )
+        outcomes = {"scrubbed": 0, "ValueError": 0}
+        for _ in itertools.repeat(None, n):
+            data = bytearray(clean)
+            for _ in range(rng.randint(1, 6)):
+                data[rng.randrange(24, len(data))] = rng.randrange(256)
+            src.write_bytes(bytes(data))
+            try:
+                scrub_pcap(src, dst)
+                outcomes["scrubbed"] += 1
+            except ValueError:
+                outcomes["ValueError"] += 1
+    scrubbed, refused = outcomes["scrubbed"], outcomes["ValueError"]
+    print(f"{n} mutated captures: {scrubbed} scrubbed, {refused} refused (ValueError), 0 crashed")
+
+
+if __name__ == "__main__":
+    main()
