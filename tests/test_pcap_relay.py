@@ -687,3 +687,38 @@ def test_a_relay_s_dtmf_log_forwarded_by_syslog_over_tcp_keeps_no_keypress(tmp_p
         assert len(after) == len(before) and b'"event":X,' in after and b'"event":7' not in after
         assert after.count(b'"event":"login"') == 2  # the other program's lines as they were
         assert after.replace(b'"event":X,', b'"event":7,') == before
+
+
+def test_asterisk_ari_keeps_no_keypress(tmp_path: Path) -> None:
+    """Asterisk's ARI: its events over WebSocket report each keypress
+    ({"type": "ChannelDtmfReceived", "digit": ...}, compact or pretty-printed), and its REST
+    interface takes POST /ari/channels/<id>/dtmf?dtmf=<digits>. The server's frames are
+    known by a keypress event (nothing else in that direction tells ARI apart), the client's
+    request by its URI; the digits become X's, the other events stay as they were."""
+    start = b'{"type":"StasisStart","channel":{"id":"c1","name":"PJSIP/trunk-1"}}'
+    compact = b'{"type":"ChannelDtmfReceived","digit":"4","duration_ms":120,"channel":{"id":"c1"}}'
+    pretty = b'{\n  "type": "ChannelDtmfReceived",\n  "digit": "#",\n  "duration_ms": 100\n}'
+    accept = _NG_WS_ACCEPT.replace(b"ng.rtpengine.com", b"x")  # no subprotocol of note
+    request = (
+        b"GET /ari/events?app=pay&api_key=u:p HTTP/1.1\r\nHost: pbx\r\nUpgrade: websocket\r\n\r\n"
+    )
+    rest = b"POST /ari/channels/c1/dtmf?dtmf=5678&between=100 HTTP/1.1\r\nHost: pbx\r\n\r\n"
+    frames = [
+        _tcp_frame(PROXY, "10.0.0.7", request, 1000, port=40200, dport=8088),
+        _tcp_frame("10.0.0.7", PROXY, accept, 9000, port=8088, dport=40200),
+        _tcp_frame(PROXY, "10.0.0.7", rest, 1000, port=40201, dport=8088),
+    ]
+    # the server's frames, each in its segment, after its 101
+    seq = 9000 + len(accept)
+    for m in (start, compact, pretty):
+        frame = _ws_frame(m)
+        frames.insert(-1, _tcp_frame("10.0.0.7", PROXY, frame, seq, port=8088, dport=40200))
+        seq += len(frame)
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.pbx_dtmf_redacted == 3
+    got = b"".join(bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in _read(dst)[1])
+    assert len(got) == sum(len(bytes(dpkt.ethernet.Ethernet(fr).data.data.data)) for fr in frames)
+    assert b'"digit":"X"' in got and b'"digit": "X"' in got and b"dtmf=XXXX&" in got
+    assert start in got and b'"digit":"4"' not in got and b"5678" not in got

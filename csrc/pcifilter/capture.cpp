@@ -235,7 +235,7 @@ bool starts_syslog(const std::uint8_t* p, std::size_t n) noexcept {
 bool starts_pbx_events(const std::uint8_t* p, std::size_t n) noexcept {
     static constexpr const char* kStarts[] = {
         "Asterisk Call Manager/", "Event: ", "Action: ", "Response: ", "Content-Type: ", "Content-Length: ",
-        "auth ", "event ", "api ", "bgapi ", "sendmsg", "connect\n", "myevents", "filter "};
+        "auth ", "event ", "api ", "bgapi ", "sendmsg", "connect\n", "myevents", "filter ", "POST /ari/"};
     for (const char* s : kStarts) {
         const std::size_t k = std::strlen(s);
         if (n >= k && std::memcmp(p, s, k) == 0) return true;
@@ -255,13 +255,22 @@ bool starts_sip_after_crlfs(const std::uint8_t* p, std::size_t n) noexcept {
     return starts_sip(p, n);
 }
 
+// An ARI event (Asterisk's REST interface, its events over WebSocket: JSON, "type" first)
+// that reports a keypress: {"type":"ChannelDtmfReceived",... (compact or pretty-printed).
+bool starts_ari_dtmf(const std::uint8_t* p, std::size_t n) noexcept {
+    static constexpr char kType[] = "\"ChannelDtmfReceived\"";
+    return n > 0 && p[0] == '{' && std::search(p, p + n, kType, kType + sizeof kType - 1) != p + n;
+}
+
 // Signalling over WebSocket: SIP (RFC 7118) or rtpengine's ng (its "ng.rtpengine.com"
 // subprotocol, which Kamailio's rtpengine module speaks over ws://): a TCP segment that
 // starts the opening handshake (the client's GET or the server's 101) naming the "sip" or
 // "ng.rtpengine.com" subprotocol, or may (its header block not whole in the segment, or the
 // segment shorter than "GET ": the caller reads it reassembled, and leaves the connection
 // alone when it is neither), or a WebSocket data frame (RFC 6455 §5.2) whose payload,
-// unmasked, starts a SIP or ng message (a connection caught after its handshake).
+// unmasked, starts a SIP or ng message (a connection caught after its handshake). And
+// Asterisk's ARI events: the client's request for them, or a frame that reports a keypress
+// (the server's direction shows nothing else that tells it apart).
 bool starts_websocket_signalling(const std::uint8_t* p, std::size_t n) noexcept {
     const auto lower = [](std::uint8_t c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
     const auto starts = [&](const char* s) {
@@ -270,6 +279,7 @@ bool starts_websocket_signalling(const std::uint8_t* p, std::size_t n) noexcept 
     };
     for (const char* s : {"GET ", "HTTP/1.1 101"})  // a segment shorter than that: maybe
         if (n > 0 && n < std::strlen(s) && std::memcmp(p, s, n) == 0) return true;
+    if (starts("GET /ari/events")) return true;  // Asterisk's ARI events (its DTMF among them)
     if (starts("GET ") || starts("HTTP/1.1 101")) {
         static constexpr char kEnd[] = "\r\n\r\n";
         if (std::search(p, p + n, kEnd, kEnd + 4) == p + n) return true;  // cut: maybe
@@ -314,7 +324,7 @@ bool starts_websocket_signalling(const std::uint8_t* p, std::size_t n) noexcept 
     std::uint8_t head[64];  // room for an ng message's cookie
     const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>({len, n - at, sizeof(head)}));
     for (std::size_t i = 0; i < k; ++i) head[i] = static_cast<std::uint8_t>(p[at + i] ^ (masked ? key[i % 4] : 0));
-    return starts_sip(head, k) || starts_ng_message(head, k);
+    return starts_sip(head, k) || starts_ng_message(head, k) || starts_ari_dtmf(head, k);
 }
 
 struct FlowKey {

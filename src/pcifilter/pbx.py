@@ -10,8 +10,10 @@ keypress of every channel to a client that listens for DTMF events ("Event: DTMF
 with "DTMF-Digit: 5" (event-plain: the value URL-encoded, "%23" for "#"; event-json:
 "DTMF-Digit": "5"; event-xml: <DTMF-Digit>5</DTMF-Digit>), and takes "api uuid_send_dtmf
 <uuid> <digits>" (or uuid_recv_dtmf) and the send_dtmf application ("execute-app-name:
-send_dtmf" with "execute-app-arg: <digits>"). A capture taken on such a host holds them: the
-values are replaced by 'X', same length.
+send_dtmf" with "execute-app-arg: <digits>"). Asterisk's ARI (HTTP, 8088) takes "POST
+/ari/channels/<id>/dtmf?dtmf=<digits>" and reports keypresses in its events over WebSocket
+({"type": "ChannelDtmfReceived", "digit": "5", ...}: pcap.py reads those as a DTMF log). A
+capture taken on such a host holds them: the values are replaced by 'X', same length.
 
 Only these structured forms are read. What the application itself keeps of a payment (a
 channel variable that play_and_get_digits filled, appearing in every later ESL event as
@@ -39,6 +41,7 @@ PBX_STARTS = (
     b"connect\n",
     b"myevents",
     b"filter ",
+    b"POST /ari/",
 )
 
 # Each pattern's group 1 is a keypress value (or a string of them).
@@ -57,6 +60,10 @@ _KEYPRESSES = [
         rb"(?is)execute-app-arg:[ \t]*([^\r\n]*)(?=(?:(?!\n\r?\n).){0,2048}?"
         rb"execute-app-name:[ \t]*send_dtmf\b)"
     ),
+    # ARI (Asterisk's REST interface): POST /ari/channels/<id>/dtmf?dtmf=<digits>, or the
+    # same in a JSON body
+    re.compile(rb"(?i)/dtmf\?(?:[^ \r\n]*?&)?dtmf=([^& \r\n]*)"),
+    re.compile(rb'(?i)"dtmf"[ \t\r\n]*:[ \t\r\n]*"((?:[^"\\]|\\.){0,256})'),
 ]
 
 

@@ -568,11 +568,12 @@ def _sip_over_tcp(
         for (run, stream, _), begin in zip(streams, begins, strict=True):
             start = run[0][0]
             if websocket:
-                ws_redacted, ws_found, ws_dtmf, ws_keys, ng_dtmf = _redact_websocket(
+                ws_redacted, ws_found, ws_dtmf, ws_keys, ng_dtmf, ari = _redact_websocket(
                     stream, begin, masked, redact_dtmf
                 )
                 result = ws_redacted, ws_found, ws_dtmf, ws_keys
                 relay_dtmf += ng_dtmf
+                pbx_dtmf += ari
             elif hep:
                 packets = [off - start for off, _, p in run if p.startswith(b"HEP3")]
                 result = _redact_hep_stream(stream, packets, redact_dtmf)
@@ -672,9 +673,12 @@ def _redact_sip_stream(
 # libraries (websockets, wsproto) parse a live connection from its start, not a capture's
 # bytes caught at any point, to be changed in place and masked again.
 _WS_HANDSHAKE = re.compile(
-    rb"(?is)\A(?:GET |HTTP/1\.1 101)(?:(?!\r\n\r\n).)*?\nsec-websocket-protocol:"
-    rb"[^\r\n]*?(?<![\w.-])(?:sip|ng\.rtpengine\.com)(?![\w.-])[^\r\n]*.*?\r\n\r\n"
+    rb"(?is)\A(?:GET /ari/events[^\r\n]*|(?:GET |HTTP/1\.1 101)(?:(?!\r\n\r\n).)*?"
+    rb"\nsec-websocket-protocol:[^\r\n]*?(?<![\w.-])(?:sip|ng\.rtpengine\.com)(?![\w.-])"
+    rb"[^\r\n]*).*?\r\n\r\n"
 )
+# An ARI event that reports a keypress (Asterisk's events over WebSocket: JSON, "type" first).
+_ARI_DTMF = re.compile(rb'\{\s*"type"\s*:\s*"ChannelDtmfReceived"')
 
 
 def _websocket_frame(stream: bytes | bytearray, at: int) -> tuple[int, int, int, bytes] | None:
@@ -716,7 +720,7 @@ def _websocket_start(stream: bytes | bytearray, candidates: list[int]) -> tuple[
         if frame is None or frame[0] & 0x70 or frame[0] & 0x0F not in (1, 2):
             continue
         head = _unmasked(stream, frame[1], min(frame[2], 512), frame[3])
-        if _START_LINE.match(head) or starts_ng_message(head):
+        if _START_LINE.match(head) or starts_ng_message(head) or _ARI_DTMF.match(head):
             # Frames before it in the same segments: the earliest place whose frames lead
             # to it, one after another.
             return _earliest_leading_to(stream, at, 65536), False
@@ -745,10 +749,11 @@ def _earliest_leading_to(stream: bytes | bytearray, to: int, window: int) -> int
 
 def _redact_websocket(
     stream: bytearray, begins: tuple[int, bool] | None, masked: bool, redact_dtmf: bool
-) -> tuple[bytearray, list[tuple[int, bytes]], int, int, int]:
+) -> tuple[bytearray, list[tuple[int, bytes]], int, int, int, int]:
     """A SIP-over-WebSocket stream redacted as SIP over TCP is (see _sip_over_tcp), message
     by message, each unmasked, redacted and masked again with its frames' keys (same
-    length); an ng message (rtpengine's ng over WebSocket) as one in a datagram is. Before
+    length); an ng message (rtpengine's ng over WebSocket) as one in a datagram is, and a
+    JSON one (Asterisk's ARI events: ChannelDtmfReceived's "digit") as a DTMF log is. Before
     its first frame (a frame whose header was not captured; the whole run when none begins
     in it) the bytes have no header to go by: keypresses in any form and SRTP keys are
     looked for, and when the connection's frames are `masked` (a client's), all of them are
@@ -756,18 +761,18 @@ def _redact_websocket(
     (permessage-deflate, RSV1) cannot be read or changed in place: its payload is replaced
     whole. `begins`: where its frames begin, as _websocket_start gave it. Returns the stream,
     the messages unmasked (an ng message's SDP) with the offset each ended at (for their
-    SDP), and how many SIP messages had keypresses, messages keys, and ng messages
-    keypresses."""
+    SDP), and how many SIP messages had keypresses, messages keys, ng messages keypresses,
+    and JSON (ARI) messages keypresses."""
     redacted = bytearray(stream)
     found: list[tuple[int, bytes]] = []
-    dtmf = keys = relay_dtmf = 0
+    dtmf = keys = relay_dtmf = ari_dtmf = 0
     first, handshake = (len(stream), False) if begins is None else begins
     at = first
     frames: list[tuple[int, int, bytes]] = []  # (payload start, length captured, key)
     compressed = False
 
     def finish() -> None:
-        nonlocal dtmf, keys, relay_dtmf
+        nonlocal dtmf, keys, relay_dtmf, ari_dtmf
         if not frames:
             return
         places = [(d + i, k[i % 4] if k else 0) for d, n, k in frames for i in range(n)]
@@ -780,6 +785,9 @@ def _redact_websocket(
             new, had_dtmf, had_keys, held = redact_relay_message(message, redact_dtmf)
             relay_dtmf += had_dtmf
             keys += had_keys
+        elif message.lstrip().startswith(b"{"):  # JSON: an ARI event (its "digit")
+            new, had_dtmf, _, held = redact_relay_message(message, redact_dtmf)
+            ari_dtmf += had_dtmf
         else:  # a message whose first frame was not captured has no headers to go by
             redact = _redact_sip if _START_LINE.match(message) else _redact_orphan
             new, had_dtmf, had_keys = redact(message, redact_dtmf)
@@ -813,7 +821,7 @@ def _redact_websocket(
         dtmf += had_dtmf
         keys += had_keys
         redacted[:first] = orphan
-    return redacted, found, dtmf, keys, relay_dtmf
+    return redacted, found, dtmf, keys, relay_dtmf, ari_dtmf
 
 
 def _redact_hep_stream(
