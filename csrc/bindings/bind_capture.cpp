@@ -140,6 +140,15 @@ void bind_capture(py::module_& m) {
             "A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are "
             "made valid when written), or a TCP segment's new payload of the same length, or a "
             "UDP fragment's new data of the same length (written as given).")
+        .def(
+            "mask_card_numbers",
+            [](Capture& c) {
+                py::gil_scoped_release release;
+                return c.mask_card_numbers();
+            },
+            "Card numbers in clear anywhere but the audio (13-19 digits in groups, a card "
+            "scheme's prefix, the Luhn check; in UDP datagrams that are not RTP and TCP "
+            "segments, as written) replaced by 'X' in place; returns how many.")
         .def("remove_fragment", &Capture::remove_fragment, py::arg("frame"),
              "Leaves a UDP fragment (a frame listed by udp_fragments) out of the output.")
         .def("remove_tcp_port", &Capture::remove_tcp_port, py::arg("port"),

@@ -838,6 +838,109 @@ void Capture::replace_payload(std::size_t frame, const std::uint8_t* data, std::
     placements_.push_back(pl);
 }
 
+namespace {
+
+// A card scheme's number: its prefix (Visa 4; Mastercard 51-55, 2221-2720; American Express
+// 34, 37; Diners 30, 36, 38, 39; JCB 35; Discover, UnionPay, Maestro and others 5x, 6x) and
+// the Luhn check (ISO/IEC 7812-1).
+bool is_card_number(const std::uint8_t* digits, std::size_t n) noexcept {
+    const int d0 = digits[0] - '0', d01 = d0 * 10 + (digits[1] - '0');
+    const int d0123 = d01 * 100 + (digits[2] - '0') * 10 + (digits[3] - '0');
+    const bool prefix = d0 == 4 || d0 == 5 || d0 == 6 || (d0123 >= 2221 && d0123 <= 2720) ||
+                        d01 == 34 || d01 == 37 || d01 == 30 || d01 == 35 || d01 == 36 || d01 == 38 || d01 == 39;
+    if (!prefix) return false;
+    int sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        int d = digits[n - 1 - i] - '0';
+        if (i % 2 == 1 && (d *= 2) > 9) d -= 9;
+        sum += d;
+    }
+    return sum % 10 == 0;
+}
+
+// Masks the card numbers in p[0, n): each run of digit groups (single spaces or dashes
+// between them), from each group on, the shortest groups that make 13-19 digits of a card
+// number (a card written "4111 1111 1111 1111 1227" is found though an expiry follows).
+// A run of 20 digits or more in one group is no card number.
+std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
+    const auto digit = [&](std::size_t i) { return p[i] >= '0' && p[i] <= '9'; };
+    std::size_t count = 0;
+    std::size_t i = 0;
+    while (i < n) {
+        if (!digit(i)) {
+            ++i;
+            continue;
+        }
+        // The run's groups: [start, end) each.
+        std::array<std::pair<std::size_t, std::size_t>, 24> groups{};
+        std::size_t g = 0, j = i;
+        for (;;) {
+            const std::size_t start = j;
+            while (j < n && digit(j)) ++j;
+            if (g < groups.size()) groups[g] = {start, j};
+            ++g;
+            if (j + 1 < n && (p[j] == ' ' || p[j] == '-') && digit(j + 1)) {
+                ++j;
+                continue;
+            }
+            break;
+        }
+        g = std::min(g, groups.size());
+        for (std::size_t s = 0; s < g;) {
+            std::uint8_t digits[19];
+            std::size_t k = 0, e = s;
+            bool found = false;
+            while (e < g && k + (groups[e].second - groups[e].first) <= 19) {
+                for (std::size_t q = groups[e].first; q < groups[e].second; ++q) digits[k++] = p[q];
+                ++e;
+                if (k >= 13 && is_card_number(digits, k)) {
+                    found = true;
+                    break;
+                }
+            }
+            if (found) {
+                for (std::size_t m = s; m < e; ++m)
+                    for (std::size_t q = groups[m].first; q < groups[m].second; ++q) p[q] = 'X';
+                ++count;
+                s = e;
+            } else {
+                ++s;
+            }
+        }
+        i = j;
+    }
+    return count;
+}
+
+}  // namespace
+
+std::size_t Capture::mask_card_numbers() {
+    std::vector<std::uint8_t> placed(frames_.size(), 0);  // 1: written in place, 2: aside
+    for (const Placement& pl : placements_)
+        placed[pl.frame] = pl.where == Placement::Aside ? 2 : pl.where == Placement::InPlace ? 1 : 3;
+    std::vector<bool> rtp(frames_.size(), false);
+    for (const CaptureFlow& flow : flows_)
+        for (std::uint32_t i : flow.frames) rtp[i] = true;
+    std::size_t count = 0;
+    std::vector<std::uint8_t> copy;
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+        const Frame& f = frames_[i];
+        if (f.frag || rtp[i] || !(f.udp || f.tcp) || f.payload_len == 0) continue;
+        if (f.scrubbed && placed[i] != 1) continue;  // left out, or written from elsewhere
+        std::uint8_t* payload = bytes_.data() + f.offset + (f.tcp ? f.tcp + f.tcp_header : f.udp + 8u);
+        if (f.scrubbed) {  // replaced in place already: masked there, written with its checksums made
+            count += mask_card_numbers_in(payload, f.payload_len);
+            continue;
+        }
+        copy.assign(payload, payload + f.payload_len);
+        const std::size_t found = mask_card_numbers_in(copy.data(), copy.size());
+        if (found == 0) continue;
+        count += found;
+        replace_payload(i, copy.data(), copy.size());
+    }
+    return count;
+}
+
 void Capture::remove_fragment(std::size_t frame) {
     if (frame >= frames_.size() || !frames_[frame].frag) throw std::out_of_range("no such UDP fragment");
     Frame& f = frames_[frame];

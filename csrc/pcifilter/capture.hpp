@@ -139,6 +139,12 @@ public:
     // declared in SDP: its packets cannot be taken out of a byte stream, so it is not
     // scrubbed), except those replaced already; returns how many.
     std::size_t remove_tcp_port(std::uint16_t port);
+    // Card numbers in clear anywhere but the audio: a payment card number (13-19 digits, in
+    // groups with single spaces or dashes between them or none; a card scheme's prefix; the
+    // Luhn check) in a UDP datagram that is not RTP or in a TCP segment, as written (after
+    // the caller's redactions), replaced by 'X' in place: what an application, a log or a
+    // chat sent. Not in IP fragments (their UDP checksum is the caller's). Returns how many.
+    std::size_t mask_card_numbers();
 
     // Writes every frame, scrubbed ones replaced; returns how many frames were written.
     // Throws std::runtime_error when the file cannot be written.

@@ -341,6 +341,22 @@ int main(int argc, char** argv) {
         const std::vector<TcpSegment> segments = c.sip_tcp_segments();
         CHECK(segments.size() == 3 && segments[0].frame == 7 && segments[1].frame == 8 && segments[2].frame == 10);
     }
+    {  // card numbers in clear outside the audio: masked in place, the rest as it was
+        TempFile cards(".pcap"), masked(".out.pcap");
+        cards.write(pcap_of({
+            ethernet(ipv4(udp(5060, 5060, text("card 4111 1111 1111 1111 exp 1227, id 4111111111111112"))), false, false),
+            ethernet(ipv4(tcp(text("pan=5555-5555-5555-4444&n=12345678901234567890"), 40000, 80), 0, 6), false, false),
+            ethernet(ipv4(udp(40000, 50000, rtp(1, 0xA))), false, false),
+        }));
+        Capture c(cards.path);
+        CHECK(c.mask_card_numbers() == 2);
+        CHECK(c.write(masked.path) == 3);
+        const Capture back(masked.path);
+        const auto [u, un] = back.udp_payload(0);
+        CHECK(std::string(reinterpret_cast<const char*>(u), un) == "card XXXX XXXX XXXX XXXX exp 1227, id 4111111111111112");
+        const auto [t, tn] = back.udp_payload(1);
+        CHECK(std::string(reinterpret_cast<const char*>(t), tn) == "pan=XXXX-XXXX-XXXX-XXXX&n=12345678901234567890");
+    }
     TempFile in(".pcap"), out(".out.pcap");
     in.write(file);
     {

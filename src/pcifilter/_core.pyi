@@ -414,6 +414,10 @@ class Capture:
         """
         RTP flows (one direction of one SSRC), in order of their first frame.
         """
+    def mask_card_numbers(self) -> int:
+        """
+        Card numbers in clear anywhere but the audio (13-19 digits in groups, a card scheme's prefix, the Luhn check; in UDP datagrams that are not RTP and TCP segments, as written) replaced by 'X' in place; returns how many.
+        """
     def relay_messages(self) -> list[tuple[int, bytes]]:
         """
         (frame index, payload) of each UDP datagram, not RTP, that may hold a media relay's control message or DTMF log (rtpengine's ng protocol: a cookie, a space, a bencoded or JSON dictionary; or JSON naming "DTMF"), in capture order.

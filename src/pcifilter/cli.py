@@ -96,6 +96,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         redact_sip_dtmf=not a.keep_sip_dtmf,
         keep_srtp=a.keep_srtp,
         keep_fragments=a.keep_fragments,
+        mask_card_numbers=not a.keep_card_numbers,
         telephone_event_pt=a.te_pt,
         opus_pt=a.opus_pt,
     )
@@ -107,6 +108,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         f"{r.relay_dtmf_redacted} media relay messages (rtpengine ng, DTMF logs) with DTMF "
         f"redacted; {r.pbx_dtmf_redacted} keypresses in PBX event channels (AMI, FreeSWITCH "
         f"event socket) redacted; "
+        f"{r.card_numbers_masked} card numbers in clear masked; "
         f"{srtp} SRTP streams {'kept as they were' if a.keep_srtp else 'left out'}, "
         f"{r.srtp_keys_redacted} messages with SRTP keys redacted; "
         f"{r.fragments_unscrubbed} IP fragments of RTP, of tunnels or of incomplete datagrams "
@@ -213,6 +215,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="pcap: an extra payload type to look for RTP streams by, beside G.711, CN and "
         "telephone-event (repeatable; one the filter cannot decode is removed, not passed)",
+    )
+    s.add_argument(
+        "--keep-card-numbers",
+        action="store_true",
+        help="pcap: leave card numbers in clear outside the audio (13-19 digits, a card "
+        "scheme's prefix, the Luhn check; masked by default) as they are",
     )
     s.add_argument(
         "--opus-pt",

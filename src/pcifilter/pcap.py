@@ -118,6 +118,9 @@ class PcapResult:
     # Keypress values redacted in a PBX's event channels (Asterisk AMI, FreeSWITCH's event
     # socket: see pcifilter.pbx)
     pbx_dtmf_redacted: int = 0
+    # Card numbers in clear outside the audio (a payment card's number: 13-19 digits, a
+    # scheme's prefix, the Luhn check) replaced by 'X': see Capture.mask_card_numbers
+    card_numbers_masked: int = 0
 
 
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
@@ -1171,6 +1174,7 @@ def scrub_pcap(
     redact_sip_dtmf: bool = True,
     keep_srtp: bool = False,
     keep_fragments: bool = False,
+    mask_card_numbers: bool = True,
     **options: Any,
 ) -> PcapResult:
     """Scrub every RTP stream of `src` into `dst` (same format and link type). SIP messages
@@ -1184,7 +1188,10 @@ def scrub_pcap(
     are left out unless `keep_fragments`; so are the segments of RTP over TCP (RFC 4571).
     Streams no SDP in the capture describes are G.711 with telephone-events as
     `telephone_event_pt`, or Opus as `opus_pt` (with telephone-events at 48 kHz). RTP-like
-    flows not taken for audio are listed in the result (`unscrubbed_flows`)."""
+    flows not taken for audio are listed in the result (`unscrubbed_flows`). Card numbers
+    in clear anywhere else (an application's data, a log line, a chat; `mask_card_numbers`,
+    on by default: 13-19 digits with a card scheme's prefix and the Luhn check) are
+    replaced by 'X' as well."""
     ports = set(rtp_ports)
     extra_pts = set(payload_types) | ({opus_pt} if opus_pt is not None else set())
     if not all(0 <= pt <= 127 for pt in {telephone_event_pt, *extra_pts}):
@@ -1403,6 +1410,8 @@ def scrub_pcap(
     # is the discard port an active (connecting) end declares.
     tcp_ports = {m.port for _, m in sdp_lines if m.tcp and m.port not in (0, 9)} | ports
     on_tcp = sum(capture.remove_tcp_port(p) for p in sorted(tcp_ports))
+    # Last, over what is to be written: card numbers in clear outside the audio (in C++).
+    cards = capture.mask_card_numbers() if mask_card_numbers else 0
     try:
         written = capture.write(str(dst))
     except RuntimeError:
@@ -1420,6 +1429,7 @@ def scrub_pcap(
         relay_dtmf,
         not_taken,
         pbx_dtmf,
+        cards,
     )
 
 
