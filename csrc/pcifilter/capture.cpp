@@ -4,13 +4,13 @@
 #include <pcap/pcap.h>
 
 #include <algorithm>
-#include <string_view>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <string_view>
 
 #include "pcifilter/byte_order.hpp"
 #include "pcifilter/rfc4733.hpp"
@@ -179,14 +179,11 @@ bool starts_hep3(const std::uint8_t* p, std::size_t n) noexcept {
     return n >= 4 && std::memcmp(p, "HEP3", 4) == 0;
 }
 
-// A media relay's control message or DTMF log, for the caller to read (keypresses and SRTP
-// keys are in them): rtpengine's ng protocol (a cookie, a space, then a bencoded or JSON
-// dictionary: Kamailio's and OpenSIPS's rtpengine modules send their SDP so), or JSON naming
-// "DTMF" anywhere (rtpengine's DTMF log: dtmf-log-dest, or syslog).
+// An ng message (rtpengine's control protocol) starts here: a cookie, a space, then a
+// dictionary's start: bencode's "d" and a key's length, or JSON's "{" and a key, its end or
+// blank (a line of text such as "Subject: details" is none; an ng message always holds a
+// key: "command" or "result"). pcifilter.relay's _NG is the same test.
 bool starts_ng_message(const std::uint8_t* p, std::size_t n) noexcept {
-    // A cookie, a space, then a dictionary's start: bencode's "d" and a key's length, or
-    // JSON's "{" and a key, its end or blank (a line of text such as "Subject: details" is
-    // none; an ng message always holds a key: "command" or "result").
     std::size_t k = 0;
     while (k < n && k < 256 && p[k] > 0x20 && p[k] < 0x7F) ++k;
     if (k == 0 || k + 2 >= n || p[k] != ' ') return false;
@@ -243,6 +240,9 @@ bool starts_pbx_events(const std::uint8_t* p, std::size_t n) noexcept {
     return false;
 }
 
+// A media relay's control message or DTMF log, for the caller to read (keypresses and SRTP
+// keys are in them): an ng message (Kamailio's and OpenSIPS's rtpengine modules send their
+// SDP so), or JSON naming "DTMF" anywhere (rtpengine's DTMF log: dtmf-log-dest, or syslog).
 bool may_be_relay_message(const std::uint8_t* p, std::size_t n) noexcept {
     if (starts_ng_message(p, n)) return true;
     static constexpr char kDtmf[] = "\"DTMF\"";
