@@ -2380,3 +2380,22 @@ def test_every_card_number_in_clear_is_masked(
         assert capture.mask_card_numbers() == 1
         capture.write(str(path))
         assert number.encode() not in _read(path)[1][0]
+
+
+def test_a_card_number_typed_into_a_web_chat_over_websocket_is_masked(tmp_path: Path) -> None:
+    """A web client (JsSIP) sends a chat as SIP MESSAGE over WebSocket: its frames are masked
+    (RFC 6455), so the card number typed in it shows no digits to the capture's sweep. The
+    message is unmasked (as for its keypresses), its card number masked, masked again."""
+    chat = (
+        f"MESSAGE sip:agent@b SIP/2.0\r\nContent-Type: text/plain\r\n\r\nit is {CARDS[0]}\r\n"
+    ).encode()
+    client = _WS_HANDSHAKE + _ws_frame(chat, b"\x11\x22\x33\x44")
+    frames = [_tcp_frame(A, B, client, 1000, port=50123, dport=8080)]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.card_numbers_masked == 1
+    (out,) = _read(dst)[1]
+    (message,) = _ws_messages(bytes(dpkt.ethernet.Ethernet(out).data.data.data))
+    assert message == chat.replace(CARDS[0].encode(), b"XXXX XXXX XXXX XXXX")
+    assert _tcp_checksum_ok(out)

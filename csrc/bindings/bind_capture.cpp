@@ -60,6 +60,17 @@ void bind_capture(py::module_& m) {
         py::arg("src"), py::arg("dst"), py::arg("datagram"),
         "RFC 768 checksum of a whole UDP datagram (its own checksum field counted as zero) with "
         "the pseudo-header of its addresses; a computed 0 is returned as 0xFFFF.");
+    m.def(
+        "mask_card_numbers",
+        [](py::bytes data) {
+            std::string v(data);
+            const std::size_t n = mask_card_numbers_in(reinterpret_cast<std::uint8_t*>(v.data()), v.size());
+            return std::make_pair(py::bytes(v), n);
+        },
+        py::arg("data"),
+        "`data` with each payment card number in it (13-19 digits in groups with single spaces "
+        "or dashes or none, a card scheme's prefix, the Luhn check) replaced by 'X', and how "
+        "many there were.");
     py::class_<Capture>(m, "Capture",
                         "A pcap/pcapng capture read into memory (libpcap): UDP datagrams located, SIP "
                         "messages marked, RTP grouped into flows; flows scrubbed and the capture "

@@ -858,10 +858,12 @@ bool is_card_number(const std::uint8_t* digits, std::size_t n) noexcept {
     return sum % 10 == 0;
 }
 
-// Masks the card numbers in p[0, n): each run of digit groups (single spaces or dashes
-// between them), from each group on, the shortest groups that make 13-19 digits of a card
-// number (a card written "4111 1111 1111 1111 1227" is found though an expiry follows).
-// A run of 20 digits or more in one group is no card number.
+}  // namespace
+
+// Each run of digit groups (single spaces or dashes between them), from each group on: the
+// shortest groups that make 13-19 digits of a card number (a card written "4111 1111 1111
+// 1111 1227" is found though an expiry follows). A run of 20 digits or more in one group is
+// no card number.
 std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
     const auto digit = [&](std::size_t i) { return p[i] >= '0' && p[i] <= '9'; };
     std::size_t count = 0;
@@ -911,8 +913,6 @@ std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
     }
     return count;
 }
-
-}  // namespace
 
 std::size_t Capture::mask_card_numbers() {
     std::vector<std::uint8_t> placed(frames_.size(), 0);  // 1: written in place, 2: aside

@@ -81,6 +81,12 @@ struct FlowScrubResult {
 // each for IPv4, 16 for IPv6, RFC 8200 §8.1: the final destination); a computed 0 is
 // returned as 0xFFFF, as it is sent. For the capture writer and for pcifilter.pcap, which
 // puts reassembled SIP datagrams back into their fragments.
+// Replaces by 'X' each payment card number in p[0, n) (13-19 digits in groups with single
+// spaces or dashes between them or none, a card scheme's prefix, the Luhn check) and returns
+// how many: Capture::mask_card_numbers over a capture's frames, and for pcifilter.pcap over
+// what it reads decoded (a WebSocket message unmasked, a body inflated).
+std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept;
+
 std::uint16_t udp_checksum(const std::uint8_t* src, const std::uint8_t* dst, std::size_t address_bytes,
                            const std::uint8_t* datagram, std::size_t len) noexcept;
 

@@ -26,6 +26,7 @@ __all__: list[str] = [
     "default_tones",
     "detect_array",
     "detect_many",
+    "mask_card_numbers",
     "opus_decode_packets",
     "opus_rtp_packets",
     "parse_opus_packet",
@@ -498,6 +499,11 @@ def detect_array(
 def detect_many(
     pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], config: Config
 ) -> list[list[ToneEvent]]: ...
+def mask_card_numbers(data: bytes) -> tuple[bytes, int]:
+    """
+    `data` with each payment card number in it (13-19 digits in groups with single spaces or dashes or none, a card scheme's prefix, the Luhn check) replaced by 'X', and how many there were.
+    """
+
 def opus_decode_packets(
     packets: collections.abc.Sequence[bytes],
     sample_rate: typing.SupportsInt | typing.SupportsIndex = 48000,

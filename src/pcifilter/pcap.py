@@ -506,8 +506,8 @@ def _put_back(
 
 
 def _sip_over_tcp(
-    capture: _core.Capture, redact_dtmf: bool
-) -> tuple[set[int], list[tuple[int, bytes]], int, int, int, int]:
+    capture: _core.Capture, redact_dtmf: bool, mask_cards: bool = True
+) -> tuple[set[int], list[tuple[int, bytes]], int, int, int, int, int]:
     """SIP over TCP (and rtpengine's ng over TCP), reassembled: each connection's segments
     are put back in stream order (by sequence number; a retransmission overlays what it
     repeats), each contiguous run is cut into messages, and each message is redacted as over
@@ -516,8 +516,9 @@ def _sip_over_tcp(
     body form). Segments holding changed bytes get their payloads back with them, same
     length. Returns the segments' frames, the messages as captured (for their SDP: an ng
     message's SDP) with the frame that completed each, and how many SIP messages held
-    keypresses, messages held keys, ng messages held keypresses, and how many keypress
-    values a PBX's event channels (AMI, ESL: pcifilter.pbx) held."""
+    keypresses, messages held keys, ng messages held keypresses, how many keypress values
+    a PBX's event channels (AMI, ESL, ARI: pcifilter.pbx) held, and how many card numbers
+    in clear WebSocket messages held (their frames masked: see _redact_websocket)."""
     by_connection: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
     frames: set[int] = set()
     websocket_frames: set[int] = set()  # segments that start SIP over WebSocket
@@ -527,7 +528,7 @@ def _sip_over_tcp(
         if websocket:
             websocket_frames.add(frame)
     messages: list[tuple[int, bytes]] = []
-    dtmf = keys = relay_dtmf = pbx_dtmf = 0
+    dtmf = keys = relay_dtmf = pbx_dtmf = cards = 0
     for segments in by_connection.values():
         base = segments[0][1]
         # Offsets from the first segment's sequence number, wrap-safe (RFC 9293 arithmetic).
@@ -571,12 +572,13 @@ def _sip_over_tcp(
         for (run, stream, _), begin in zip(streams, begins, strict=True):
             start = run[0][0]
             if websocket:
-                ws_redacted, ws_found, ws_dtmf, ws_keys, ng_dtmf, ari = _redact_websocket(
-                    stream, begin, masked, redact_dtmf
+                ws_redacted, ws_found, ws_dtmf, ws_keys, ng_dtmf, ari, in_clear = _redact_websocket(
+                    stream, begin, masked, redact_dtmf, mask_cards
                 )
                 result = ws_redacted, ws_found, ws_dtmf, ws_keys
                 relay_dtmf += ng_dtmf
                 pbx_dtmf += ari
+                cards += in_clear
             elif hep:
                 packets = [off - start for off, _, p in run if p.startswith(b"HEP3")]
                 result = _redact_hep_stream(stream, packets, redact_dtmf)
@@ -601,7 +603,7 @@ def _sip_over_tcp(
             dtmf += had_dtmf
             keys += had_keys
             _put_back(capture, run, redacted, start)
-    return frames, messages, dtmf, keys, relay_dtmf, pbx_dtmf
+    return frames, messages, dtmf, keys, relay_dtmf, pbx_dtmf, cards
 
 
 # rtpengine's ng over HTTP: requests to /ng, and requests and replies of its content type.
@@ -751,8 +753,12 @@ def _earliest_leading_to(stream: bytes | bytearray, to: int, window: int) -> int
 
 
 def _redact_websocket(
-    stream: bytearray, begins: tuple[int, bool] | None, masked: bool, redact_dtmf: bool
-) -> tuple[bytearray, list[tuple[int, bytes]], int, int, int, int]:
+    stream: bytearray,
+    begins: tuple[int, bool] | None,
+    masked: bool,
+    redact_dtmf: bool,
+    mask_cards: bool = True,
+) -> tuple[bytearray, list[tuple[int, bytes]], int, int, int, int, int]:
     """A SIP-over-WebSocket stream redacted as SIP over TCP is (see _sip_over_tcp), message
     by message, each unmasked, redacted and masked again with its frames' keys (same
     length); an ng message (rtpengine's ng over WebSocket) as one in a datagram is, and a
@@ -765,17 +771,19 @@ def _redact_websocket(
     whole. `begins`: where its frames begin, as _websocket_start gave it. Returns the stream,
     the messages unmasked (an ng message's SDP) with the offset each ended at (for their
     SDP), and how many SIP messages had keypresses, messages keys, ng messages keypresses,
-    and JSON (ARI) messages keypresses."""
+    JSON (ARI) messages keypresses, and card numbers in clear the messages held (a chat
+    typed into a web client: its frames masked, the capture's sweep sees no digits in them;
+    unless not `mask_cards`)."""
     redacted = bytearray(stream)
     found: list[tuple[int, bytes]] = []
-    dtmf = keys = relay_dtmf = ari_dtmf = 0
+    dtmf = keys = relay_dtmf = ari_dtmf = cards = 0
     first, handshake = (len(stream), False) if begins is None else begins
     at = first
     frames: list[tuple[int, int, bytes]] = []  # (payload start, length captured, key)
     compressed = False
 
     def finish() -> None:
-        nonlocal dtmf, keys, relay_dtmf, ari_dtmf
+        nonlocal dtmf, keys, relay_dtmf, ari_dtmf, cards
         if not frames:
             return
         places = [(d + i, k[i % 4] if k else 0) for d, n, k in frames for i in range(n)]
@@ -796,6 +804,9 @@ def _redact_websocket(
             new, had_dtmf, had_keys = redact(message, redact_dtmf)
             dtmf += had_dtmf
             keys += had_keys
+        if mask_cards and not compressed:
+            new, in_clear = _core.mask_card_numbers(new)
+            cards += in_clear
         for (p, m), old, b in zip(places, message, new, strict=True):
             if old != b:
                 redacted[p] = b ^ m
@@ -824,7 +835,7 @@ def _redact_websocket(
         dtmf += had_dtmf
         keys += had_keys
         redacted[:first] = orphan
-    return redacted, found, dtmf, keys, relay_dtmf, ari_dtmf
+    return redacted, found, dtmf, keys, relay_dtmf, ari_dtmf, cards
 
 
 def _redact_hep_stream(
@@ -1201,9 +1212,8 @@ def scrub_pcap(
     capture = _core.Capture(str(src))  # ValueError: not a capture, truncated, unknown link
     # SDP first: which ports carry RTP, and their telephone-event and Opus payload types.
     # SIP over TCP is reassembled and redacted first (its segments are handled there).
-    tcp_frames, tcp_messages, redacted, keys_redacted, tcp_relay_dtmf, pbx_dtmf = _sip_over_tcp(
-        capture, redact_sip_dtmf
-    )
+    tcp = _sip_over_tcp(capture, redact_sip_dtmf, mask_card_numbers)
+    tcp_frames, tcp_messages, redacted, keys_redacted, tcp_relay_dtmf, pbx_dtmf, ws_cards = tcp
     fragmented, partial = _fragmented_udp(capture)
     frag_messages, frag_dtmf, relay_dtmf, frag_keys = _sip_over_udp_fragments(
         capture, fragmented, redact_sip_dtmf
@@ -1411,7 +1421,7 @@ def scrub_pcap(
     tcp_ports = {m.port for _, m in sdp_lines if m.tcp and m.port not in (0, 9)} | ports
     on_tcp = sum(capture.remove_tcp_port(p) for p in sorted(tcp_ports))
     # Last, over what is to be written: card numbers in clear outside the audio (in C++).
-    cards = capture.mask_card_numbers() if mask_card_numbers else 0
+    cards = ws_cards + (capture.mask_card_numbers() if mask_card_numbers else 0)
     try:
         written = capture.write(str(dst))
     except RuntimeError:
