@@ -2399,3 +2399,27 @@ def test_a_card_number_typed_into_a_web_chat_over_websocket_is_masked(tmp_path: 
     (message,) = _ws_messages(bytes(dpkt.ethernet.Ethernet(out).data.data.data))
     assert message == chat.replace(CARDS[0].encode(), b"XXXX XXXX XXXX XXXX")
     assert _tcp_checksum_ok(out)
+
+
+def test_a_card_number_cut_across_two_segments_of_a_signalling_connection_is_masked(
+    tmp_path: Path,
+) -> None:
+    """In a TCP connection the capture reads whole (SIP over TCP here), a card number cut
+    across two segments shows 13-19 digits in neither: the connection's stream is swept
+    whole, so it is masked all the same, in both segments."""
+    chat = (
+        f"MESSAGE sip:agent@b SIP/2.0\r\nContent-Length: 25\r\n\r\nit is {CARDS[0]}\r\n"
+    ).encode()
+    cut = chat.index(CARDS[0].encode()) + 7  # "4111 11" | "11 1111 1111"
+    frames = [
+        _tcp_frame(A, B, chat[:cut], 1000),
+        _tcp_frame(A, B, chat[cut:], 1000 + cut),
+    ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.card_numbers_masked == 1
+    out = _read(dst)[1]
+    got = b"".join(bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in out)
+    assert got == chat.replace(CARDS[0].encode(), b"XXXX XXXX XXXX XXXX")
+    assert all(_tcp_checksum_ok(fr) for fr in out)

@@ -518,7 +518,8 @@ def _sip_over_tcp(
     message's SDP) with the frame that completed each, and how many SIP messages held
     keypresses, messages held keys, ng messages held keypresses, how many keypress values
     a PBX's event channels (AMI, ESL, ARI: pcifilter.pbx) held, and how many card numbers
-    in clear WebSocket messages held (their frames masked: see _redact_websocket)."""
+    in clear the connections held (read whole, so one cut across two segments is found;
+    a WebSocket's message by message, its frames masked: see _redact_websocket)."""
     by_connection: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
     frames: set[int] = set()
     websocket_frames: set[int] = set()  # segments that start SIP over WebSocket
@@ -598,6 +599,10 @@ def _sip_over_tcp(
                 result = bytearray(relayed), sdps, 0, had_keys
                 relay_dtmf += had_dtmf
             redacted, found, had_dtmf, had_keys = result
+            if mask_cards and not websocket:  # (a WebSocket's, message by message above)
+                # The stream whole: a card number cut across two segments is found too.
+                swept, in_clear = _core.mask_card_numbers(bytes(redacted))
+                redacted, cards = bytearray(swept), cards + in_clear
             completed_in = _completion(run)
             messages += [(completed_in(end), message) for end, message in found]
             dtmf += had_dtmf
