@@ -2423,3 +2423,27 @@ def test_a_card_number_cut_across_two_segments_of_a_signalling_connection_is_mas
     got = b"".join(bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in out)
     assert got == chat.replace(CARDS[0].encode(), b"XXXX XXXX XXXX XXXX")
     assert all(_tcp_checksum_ok(fr) for fr in out)
+
+
+def test_a_card_number_in_a_compressed_body_or_hep_payload_is_masked(tmp_path: Path) -> None:
+    """A SIP body sent gzip'd, or a message in a compressed HEP3 payload: the capture's card
+    sweep sees only their coded bytes. Read decoded (as for keypresses), one that holds a
+    card number is replaced whole."""
+    from pcifilter.pcap import sip_without_dtmf
+
+    body = f"it is {CARDS[0]}\r\n".encode()
+    coded = gzip.compress(body)
+    message = (
+        b"MESSAGE sip:agent@b SIP/2.0\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(coded)
+    ) + coded
+    out = sip_without_dtmf(message)
+    assert out is not None and out.endswith(b"X" * len(coded)) and len(out) == len(message)
+    plain = b"MESSAGE sip:agent@b SIP/2.0\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    hep = _hep3(plain, compressed=True)
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, [_frame("ethernet", _ip(A, B, 40000, 9060, hep, False))])
+    scrub_pcap(src, dst)
+    (frame,) = _read(dst)[1]
+    _, udp = _udp(1, frame)
+    assert zlib.compress(plain) not in bytes(udp.data) and b"XXXXXXXXXX" in bytes(udp.data)

@@ -322,7 +322,13 @@ def _typed_dtmf_spans(head: bytes, body: bytes, depth: int = 0) -> Iterator[tupl
 
 
 def _holds_dtmf(head: bytes, body: bytes) -> bool:
-    return bool(_untyped_dtmf_spans(body)) or any(_typed_dtmf_spans(head, body))
+    """A keypress in a body, or a card number in clear: read decoded (a coded body), it is
+    replaced whole either way (the capture's card sweep sees only its coded bytes)."""
+    return (
+        bool(_untyped_dtmf_spans(body))
+        or any(_typed_dtmf_spans(head, body))
+        or _core.mask_card_numbers(body)[1] > 0
+    )
 
 
 def _dtmf_spans(message: bytes) -> list[tuple[int, int]]:
@@ -434,8 +440,8 @@ def _redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bo
         dtmf, keys = dtmf or had_dtmf, keys or had_keys
         if kind == _HEP_PAYLOAD:
             out[at : at + n] = redacted
-        elif redacted != message:
-            out[at : at + n] = b"X" * n
+        elif redacted != message or _core.mask_card_numbers(message)[1]:  # (a card number
+            out[at : at + n] = b"X" * n  # in it: the capture's sweep sees only zlib's bytes)
     return bytes(out), dtmf, keys, messages
 
 
