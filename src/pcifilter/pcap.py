@@ -1029,35 +1029,49 @@ def _fragmented_udp(capture: _core.Capture) -> tuple[list[_Datagram], list[int]]
 
 
 def _sip_over_udp_fragments(
-    capture: _core.Capture, datagrams: list[_Datagram], redact_dtmf: bool
-) -> tuple[list[tuple[int, bytes]], int, int, int]:
+    capture: _core.Capture, datagrams: list[_Datagram], redact_dtmf: bool, mask_cards: bool
+) -> tuple[list[tuple[int, bytes]], int, int, int, int]:
     """SIP messages (and media relays' control messages: see pcifilter.relay) in fragmented
     UDP datagrams (an INVITE, or an ng offer, whose SDP does not fit one packet), redacted as
-    any other (keypresses unless `redact_dtmf` is False, SRTP keys always); the changed
-    bytes go back into the fragments that held them (same lengths), and the UDP checksum in
-    the first fragment is made valid. Returns the messages' SDPs as captured with the frame
-    of their last fragment, and how many SIP and relay messages held keypresses, and keys."""
+    any other (keypresses unless `redact_dtmf` is False, SRTP keys always), and card numbers
+    in clear in those and in any other fragmented datagram that is no RTP (a long log line:
+    the capture's own sweep reads no fragments) unless not `mask_cards`; the changed bytes
+    go back into the fragments that held them (same lengths), and the UDP checksum in the
+    first fragment is made valid. Returns the messages' SDPs as captured with the frame of
+    their last fragment, how many SIP and relay messages held keypresses, and keys, and how
+    many card numbers were masked."""
     messages: list[tuple[int, bytes]] = []
-    dtmf = relay_dtmf = keys = 0
+    dtmf = relay_dtmf = keys = cards = 0
     for d in datagrams:
-        if not (d.is_sip or d.is_relay):
-            continue
         payload = d.payload
+        text = (
+            d.is_udp
+            and not any(port in TUNNEL_PORTS for port in d.ports)  # (left out later)
+            and not (payload[:1] and payload[0] >> 6 == 2)
+        )
+        if not (d.is_sip or d.is_relay or (mask_cards and text)):
+            continue  # RTP (left out later), a tunnel's packet, a datagram not whole
+        redacted = payload
+        held: list[bytes] = []
         if d.is_sip:
             redacted, had_dtmf, had_keys, held = _redact_datagram(payload, redact_dtmf)
             dtmf += had_dtmf
-        else:
+            keys += had_keys
+        elif d.is_relay:
             redacted, had_dtmf, had_keys, held = redact_relay_message(payload, redact_dtmf)
             relay_dtmf += had_dtmf
+            keys += had_keys
+        if mask_cards and text:
+            redacted, in_clear = _core.mask_card_numbers(redacted)
+            cards += in_clear
         messages += [(max(frame for _, frame, _ in d.parts), message) for message in held]
-        keys += had_keys
         if redacted == payload:
             continue
         new = bytearray(d.data[:8] + redacted)
         if d.family == 6 or d.data[6:8] != b"\0\0":  # IPv4 may send no checksum
             new[6:8] = _core.udp_checksum(d.src, d.dst, bytes(new)).to_bytes(2, "big")
         _put_back(capture, d.parts, new)
-    return messages, dtmf, relay_dtmf, keys
+    return messages, dtmf, relay_dtmf, keys, cards
 
 
 # RFC 3551's static payload types of G.711: audio whatever an SDP says of the port.
@@ -1226,8 +1240,8 @@ def scrub_pcap(
     tcp = _sip_over_tcp(capture, redact_sip_dtmf, mask_card_numbers)
     tcp_frames, tcp_messages, redacted, keys_redacted, tcp_relay_dtmf, pbx_dtmf, ws_cards = tcp
     fragmented, partial = _fragmented_udp(capture)
-    frag_messages, frag_dtmf, relay_dtmf, frag_keys = _sip_over_udp_fragments(
-        capture, fragmented, redact_sip_dtmf
+    frag_messages, frag_dtmf, relay_dtmf, frag_keys, frag_cards = _sip_over_udp_fragments(
+        capture, fragmented, redact_sip_dtmf, mask_card_numbers
     )
     relay_dtmf += tcp_relay_dtmf
     redacted, keys_redacted = redacted + frag_dtmf, keys_redacted + frag_keys
@@ -1432,7 +1446,7 @@ def scrub_pcap(
     tcp_ports = {m.port for _, m in sdp_lines if m.tcp and m.port not in (0, 9)} | ports
     on_tcp = sum(capture.remove_tcp_port(p) for p in sorted(tcp_ports))
     # Last, over what is to be written: card numbers in clear outside the audio (in C++).
-    cards = ws_cards + (capture.mask_card_numbers() if mask_card_numbers else 0)
+    cards = ws_cards + frag_cards + (capture.mask_card_numbers() if mask_card_numbers else 0)
     try:
         written = capture.write(str(dst))
     except RuntimeError:
