@@ -2,9 +2,10 @@
 """Mutated captures through scrub_pcap: a capture beside a relay and a PBX (rtpengine's ng
 over UDP, TCP, WebSocket and HTTP, its DTMF log over UDP and syslog over TCP, an ng offer in
 IP fragments, AMI and FreeSWITCH event-socket connections, RTP with telephone-events and
-comfort noise, the SRTP side), N copies with 1-6 random bytes changed past the file header
-each. Every copy must be scrubbed or refused with ValueError (an unreadable file); anything
-else is a crash. Prints the counts.
+comfort noise, the SRTP side, card numbers in a chat and in a fragmented log line), N
+copies with 1-6 random bytes changed past the file header each. Every copy must be scrubbed
+or refused with ValueError (an unreadable file); anything else is a crash. Prints the
+counts.
 
     .venv/bin/python bench/capture_mutation_report.py [N]
 """
@@ -67,6 +68,12 @@ def capture_frames() -> list[bytes]:
             frames.append(_tcp_frame(PROXY, RELAY, ws, 5000, port=40128, dport=8080))
             post = b"POST /ng HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(to_relay) + to_relay
             frames.append(_tcp_frame(PROXY, RELAY, post, 7000, port=40129, dport=80))
+    # card numbers in clear: a chat over UDP, a long log line in IP fragments
+    chat = b"MESSAGE sip:a@b SIP/2.0\r\n\r\nit is 4111 1111 1111 1111\r\n"
+    frames.append(_frame("ethernet", _ip(PROXY, RELAY, 5060, 5060, chat, False)))
+    line = b"<30>app: " + b"x" * 500 + b" card=5555-5555-5555-4444 " + b"y" * 600
+    pieces, _ = _fragmented(RELAY, "10.0.0.9", line, False, 512, 0x777, (40000, 514))
+    frames += [fr for _, fr in pieces]
     frames += _rtp_frames("10.0.0.1", RELAY, 40000, 30010, 0xA)
     frames += _rtp_frames(RELAY, B, 30000, 50000, 0xB)
     return frames
@@ -83,6 +90,7 @@ def main() -> None:
         print(
             f"unmutated: {r.relay_dtmf_redacted} relay messages with keypresses, "
             f"{r.pbx_dtmf_redacted} PBX keypresses, {r.srtp_keys_redacted} with keys, "
+            f"{r.card_numbers_masked} card numbers, "
             f"{len(r.streams)} streams"
         )
         outcomes = {"scrubbed": 0, "ValueError": 0}
