@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import bencodepy
@@ -722,3 +724,22 @@ def test_asterisk_ari_keeps_no_keypress(tmp_path: Path) -> None:
     assert len(got) == sum(len(bytes(dpkt.ethernet.Ethernet(fr).data.data.data)) for fr in frames)
     assert b'"digit":"X"' in got and b'"digit": "X"' in got and b"dtmf=XXXX&" in got
     assert start in got and b'"digit":"4"' not in got and b"5678" not in got
+
+
+def test_long_lines_in_pbx_and_relay_connections_cannot_hang_the_scrub() -> None:
+    """Patterns that could give back part of a long run (blanks after "Digit:", after
+    "execute-app-arg:", capitals in an HTTP ng connection) took time quadratic or worse in
+    its length: 40 KB of blanks 8.7 s, 2 KB after execute-app-arg 67 s, 40 KB of capitals
+    1.4 s; a hostile capture's 1 MiB line, hours. A hang detector run apart, not a speed
+    target: each of these takes milliseconds now."""
+    code = (
+        "from pcifilter.pbx import redact_pbx_events\n"
+        "from pcifilter.pcap import _redact_http_ng_stream\n"
+        "run = b' ' * (1 << 20)\n"
+        "out, n = redact_pbx_events(b'Digit:' + run + b'5\\r\\n')\n"
+        "assert n == 1 and out.endswith(b' X\\r\\n')\n"
+        "out, n = redact_pbx_events(b'execute-app-arg:' + run)\n"
+        "assert n == 0 and out.endswith(run)\n"
+        "_redact_http_ng_stream(b'POST /ng ' + b'A' * (1 << 20), True)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -46,18 +46,20 @@ PBX_STARTS = (
 
 # Each pattern's group 1 is a keypress value (or a string of them).
 _KEYPRESSES = [
-    re.compile(rb"(?im)^(?:Digit|DTMF-Digit)[ \t]*:[ \t]*([^\r\n]*[^ \t\r\n])"),  # AMI, ESL
+    re.compile(rb"(?im)^(?:Digit|DTMF-Digit)[ \t]*:([^\r\n]*)"),  # AMI, ESL (blanks: see below)
     re.compile(rb'(?i)"DTMF-Digit"[ \t\r\n]*:[ \t\r\n]*"((?:[^"\\]|\\.){0,256})'),  # event-json
     re.compile(rb"(?i)<DTMF-Digit>([^<]{0,256})"),  # event-xml
-    re.compile(rb"(?im)^(?:bg)?api[ \t]+uuid_(?:send|recv)_dtmf[ \t]+[^ \t\r\n]+[ \t]+([^\r\n]*)"),
+    re.compile(rb"(?im)^(?:bg)?api[ \t]+uuid_(?:send|recv)_dtmf[ \t]+[^ \t\r\n]+([^\r\n]*)"),
     # sendmsg's send_dtmf: its argument, before or after the application's name, within the
     # message (up to its blank line, or 2 KB)
     re.compile(
         rb"(?is)execute-app-name:[ \t]*send_dtmf\b(?:(?!\n\r?\n).){0,2048}?"
-        rb"execute-app-arg:[ \t]*([^\r\n]*)"
+        rb"execute-app-arg:([^\r\n]*)"
     ),
+    # (the value taken whole, "*+": with room to give back, each shorter value was tried
+    # against the look-ahead again, a long line of blanks took minutes)
     re.compile(
-        rb"(?is)execute-app-arg:[ \t]*([^\r\n]*)(?=(?:(?!\n\r?\n).){0,2048}?"
+        rb"(?is)execute-app-arg:([^\r\n]*+)(?=(?:(?!\n\r?\n).){0,2048}?"
         rb"execute-app-name:[ \t]*send_dtmf\b)"
     ),
     # ARI (Asterisk's REST interface): POST /ari/channels/<id>/dtmf?dtmf=<digits>, or the
@@ -82,6 +84,14 @@ def redact_pbx_events(stream: bytes, redact_dtmf: bool = True) -> tuple[bytes, i
     for pattern in _KEYPRESSES:
         for m in pattern.finditer(stream):
             a, b = m.span(1)
+            # The value without the blanks around it, trimmed here: a pattern that left
+            # them out itself ("[^ \t]...[^ \t]") backtracked over a long run of them, in
+            # time quadratic in its length (a hostile capture's 1 MiB line: hours).
+            value = stream[a:b]
+            a, b = (
+                a + len(value) - len(value.lstrip(b" \t")),
+                b - (len(value) - len(value.rstrip(b" \t"))),
+            )
             if b > a and redact_dtmf:
                 out[a:b] = b"X" * (b - a)
                 found += 1

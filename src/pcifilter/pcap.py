@@ -621,8 +621,13 @@ def _sip_over_tcp(
 _HTTP_NG = re.compile(
     rb"(?s)POST /ng |(?:POST |HTTP/1\.)(?:(?!\r\n\r\n).){0,8192}?(?i:x-rtpengine-ng)"
 )
-# An HTTP message's first line (a body ends where the next starts, with no line break).
-_HTTP_START = re.compile(rb"[A-Z]+ [^ \r\n]+ HTTP/1\.[01]\r\n|HTTP/1\.[01] \d{3} ")
+# An HTTP message's first line (a body ends where the next starts, with no line break): its
+# method named, and its target bounded ("[A-Z]+ [^ ]+" from every place of a long run of
+# capitals took time quadratic in it).
+_HTTP_START = re.compile(
+    rb"(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) [^ \r\n]{1,8192} HTTP/1\.[01]\r\n"
+    rb"|HTTP/1\.[01] \d{3} "
+)
 
 
 def _redact_http_ng_stream(
