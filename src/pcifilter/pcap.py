@@ -445,6 +445,28 @@ def _redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bo
     return bytes(out), dtmf, keys, messages
 
 
+def _redact_datagrams(
+    capture: _core.Capture,
+    datagrams: Iterable[tuple[int, bytes]],
+    redact: Callable[[bytes, bool], tuple[bytes, bool, bool, list[bytes]]],
+    redact_dtmf: bool,
+) -> tuple[list[tuple[int, bytes]], int, int]:
+    """Each (frame, payload) of whole UDP datagrams redacted by `redact` (a SIP datagram's,
+    _redact_datagram, or a relay message's, pcifilter.relay), its payload replaced where it
+    changed. Returns what they hold for their SDP (with their frames), and how many held
+    keypresses and keys."""
+    held: list[tuple[int, bytes]] = []
+    dtmf = keys = 0
+    for frame, payload in datagrams:
+        datagram, had_dtmf, had_keys, messages = redact(payload, redact_dtmf)
+        held += [(frame, m) for m in messages]
+        dtmf += had_dtmf
+        keys += had_keys
+        if datagram != payload:
+            capture.replace_payload(frame, datagram)
+    return held, dtmf, keys
+
+
 def _redact_sip(message: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool]:
     """The message with its DTMF body (unless not `redact_dtmf`) and SRTP keys redacted,
     and whether each of the two changed it."""
@@ -591,18 +613,18 @@ def _sip_over_tcp(
                 result = _redact_hep_stream(stream, packets, redact_dtmf)
             elif sip:
                 result = _redact_sip_stream(stream, redact_dtmf)
-            elif pbx and not (ng or http_ng):
-                events, had_dtmf = redact_pbx_events(bytes(stream), redact_dtmf)
-                result = bytearray(events), [], 0, 0
-                pbx_dtmf += had_dtmf
-            elif syslog and not (ng or http_ng):
-                lines, had_dtmf = redact_syslog_stream(bytes(stream), redact_dtmf)
-                result = bytearray(lines), [], 0, 0
-                relay_dtmf += had_dtmf
-            else:
+            elif ng or http_ng:
                 read = _redact_http_ng_stream if http_ng else redact_relay_stream
                 relayed, sdps, had_dtmf, had_keys = read(bytes(stream), redact_dtmf)
                 result = bytearray(relayed), sdps, 0, had_keys
+                relay_dtmf += had_dtmf
+            elif pbx:
+                events, had_dtmf = redact_pbx_events(bytes(stream), redact_dtmf)
+                result = bytearray(events), [], 0, 0
+                pbx_dtmf += had_dtmf
+            else:  # syslog
+                lines, had_dtmf = redact_syslog_stream(bytes(stream), redact_dtmf)
+                result = bytearray(lines), [], 0, 0
                 relay_dtmf += had_dtmf
             redacted, found, had_dtmf, had_keys = result
             if mask_cards and not websocket:  # (a WebSocket's, message by message above)
@@ -991,6 +1013,11 @@ class _Datagram:
         return int.from_bytes(self.data[0:2], "big"), int.from_bytes(self.data[2:4], "big")
 
     @property
+    def starts_rtp_v2(self) -> bool:
+        """Its payload starts as RTP does (version 2)."""
+        return self.payload[:1] != b"" and self.payload[0] >> 6 == 2
+
+    @property
     def is_udp(self) -> bool:
         """A whole UDP datagram (its length field says as much)."""
         ulen = int.from_bytes(self.data[4:6], "big")
@@ -1010,7 +1037,7 @@ class _Datagram:
         return (
             self.is_udp
             and not self.is_sip
-            and (self.payload[:1] == b"" or self.payload[0] >> 6 != 2)
+            and not self.starts_rtp_v2
             and may_be_relay_message(self.payload)
         )
 
@@ -1052,7 +1079,7 @@ def _sip_over_udp_fragments(
         text = (
             d.is_udp
             and not any(port in TUNNEL_PORTS for port in d.ports)  # (left out later)
-            and not (payload[:1] and payload[0] >> 6 == 2)
+            and not d.starts_rtp_v2
         )
         if not (d.is_sip or d.is_relay or (mask_cards and text)):
             continue  # RTP (left out later), a tunnel's packet, a datagram not whole
@@ -1095,7 +1122,7 @@ def _could_be_rtp(d: _Datagram, ports: set[int], pts: set[int], other_ports: set
     if d.protocol != 17 or any(port in TUNNEL_PORTS for port in d.ports):
         return True  # a tunnel's packet, cut into fragments: a call may be inside
     p = d.payload
-    if d.is_sip or len(p) < 12 or p[0] >> 6 != 2:
+    if d.is_sip or len(p) < 12 or not d.starts_rtp_v2:
         return False
     if any(port in ports for port in d.ports):
         return True
@@ -1251,24 +1278,17 @@ def scrub_pcap(
     relay_dtmf += tcp_relay_dtmf
     redacted, keys_redacted = redacted + frag_dtmf, keys_redacted + frag_keys
     sip = [(frame, payload) for frame, payload in capture.sip_messages() if frame not in tcp_frames]
-    # SIP over UDP (and in HEP) redacted; the messages as captured kept, for their SDP.
-    held: list[tuple[int, bytes]] = []  # the messages as captured (HEP unwrapped)
-    for frame, payload in sip:
-        datagram, had_dtmf, had_keys, messages = _redact_datagram(payload, redact_sip_dtmf)
-        held += [(frame, m) for m in messages]
-        redacted += had_dtmf
-        keys_redacted += had_keys
-        if datagram != payload:
-            capture.replace_payload(frame, datagram)
-    # A media relay's control messages (rtpengine's ng protocol: SDP with its SRTP keys, DTMF
-    # it plays or reports) and DTMF logs, redacted likewise; their SDP read as SIP's is.
-    for frame, payload in capture.relay_messages():
-        datagram, had_dtmf, had_keys, sdps = redact_relay_message(payload, redact_sip_dtmf)
-        held += [(frame, sdp) for sdp in sdps]
-        relay_dtmf += had_dtmf
-        keys_redacted += had_keys
-        if datagram != payload:
-            capture.replace_payload(frame, datagram)
+    # SIP over UDP (and in HEP) redacted; the messages as captured kept, for their SDP (HEP
+    # unwrapped). A media relay's control messages (rtpengine's ng protocol: SDP with its
+    # SRTP keys, DTMF it plays or reports) and DTMF logs likewise.
+    held, sip_dtmf, sip_keys = _redact_datagrams(capture, sip, _redact_datagram, redact_sip_dtmf)
+    relay_held, udp_relay_dtmf, relay_keys = _redact_datagrams(
+        capture, capture.relay_messages(), redact_relay_message, redact_sip_dtmf
+    )
+    held += relay_held
+    redacted += sip_dtmf
+    relay_dtmf += udp_relay_dtmf
+    keys_redacted += sip_keys + relay_keys
     # Each port's m=audio lines in capture order: a long capture from a media relay reuses
     # its ports call after call, so a flow is read with the line given for its port last
     # before it began (or the first after, an SDP captured late). With the last line of

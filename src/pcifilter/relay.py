@@ -192,7 +192,7 @@ def _json_sdps(value: object) -> list[str]:
 def may_be_relay_message(payload: bytes) -> bool:
     """Whether a datagram (not RTP) may be a media relay's control message or DTMF log: the
     capture's own test (csrc/pcifilter/capture.cpp), for datagrams it reassembles here."""
-    return _NG.match(payload) is not None or b'"DTMF"' in payload
+    return starts_ng_message(payload) or b'"DTMF"' in payload
 
 
 def starts_ng_message(data: bytes) -> bool:
@@ -252,9 +252,10 @@ def redact_relay_stream(
     while at < len(stream):
         try:
             found, end = _ng_message(stream, at, text)
+            found = _shifted(found, -at)  # (offsets in the message, as _redacted takes them)
         except (ValueError, RecursionError):
-            found, end = _shifted(_as_text(stream[at:]), at), len(stream)
-        piece, had_dtmf, had_keys = _redacted(stream[at:end], _shifted(found, -at), redact_dtmf)
+            found, end = _as_text(stream[at:]), len(stream)
+        piece, had_dtmf, had_keys = _redacted(stream[at:end], found, redact_dtmf)
         out[at:end] = piece
         sdps += [(end, sdp) for sdp in found[2]]
         dtmf += had_dtmf
