@@ -2425,6 +2425,46 @@ def test_a_card_number_cut_across_two_segments_of_a_signalling_connection_is_mas
     assert all(_tcp_checksum_ok(fr) for fr in out)
 
 
+@pytest.mark.parametrize("v6", [False, True])
+def test_a_card_number_typed_a_keystroke_a_segment_is_masked(tmp_path: Path, v6: bool) -> None:
+    """A TCP connection the capture has no reason to read (a terminal or a chat client
+    sending each keystroke as it is typed; a plain HTTP request cut in two): no segment holds
+    13-19 digits. Each direction is swept as the stream it carries, segments joined in
+    sequence order (captured out of order, a resent copy, a SYN's sequence number): the
+    number is masked in every segment that holds part of it, the copies too, checksums
+    valid; the other direction's stream and a number that is no card's stay as they were."""
+    typed = f"pay {CARDS[0]} ok\r\n".encode()
+    client = [(1001 + i, typed[i : i + 1]) for i in range(len(typed))]  # SYN at 1000
+    client.insert(9, client[7])  # resent
+    client[3], client[4] = client[4], client[3]  # captured out of order
+    post = f"POST /pay HTTP/1.1\r\n\r\npan={CARDS[1]}&ref=12345678901234567".encode()
+    cut = post.index(b"5555-55") + 7
+    echo = f"ref 1234 5678 9012 3456 {CARDS[2][:8]}".encode()  # no card across the two
+    frames = [
+        *(_tcp_frame(A, B, b, seq, v6, port=40000, dport=23) for seq, b in client),
+        _tcp_frame(B, A, echo[:12], 7000, v6, port=23, dport=40000),
+        _tcp_frame(B, A, echo[12:], 7012, v6, port=23, dport=40000),
+        _tcp_frame(A, B, post[:cut], 5000, v6, port=40001, dport=8080),
+        _tcp_frame(A, B, post[cut:], 5000 + cut, v6, port=40001, dport=8080),
+    ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.card_numbers_masked == 2
+    out = _read(dst)[1]
+    assert [len(fr) for fr in out] == [len(fr) for fr in frames]
+    assert all(_tcp_checksum_ok(fr) for fr in out)
+    data = [bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in out]
+    n = len(client)
+    typed_out = {seq: b for (seq, _), b in zip(client, data[:n], strict=True)}
+    assert b"".join(typed_out[seq] for seq in sorted(typed_out)) == typed.replace(
+        CARDS[0].encode(), b"XXXX XXXX XXXX XXXX"
+    )
+    assert data[7] == data[9] == b"X"  # the resent keystroke, both copies
+    assert data[n] + data[n + 1] == echo
+    assert data[n + 2] + data[n + 3] == post.replace(CARDS[1].encode(), b"XXXX-XXXX-XXXX-XXXX")
+
+
 def test_a_card_number_in_a_compressed_body_or_hep_payload_is_masked(tmp_path: Path) -> None:
     """A SIP body sent gzip'd, or a message in a compressed HEP3 payload: the capture's card
     sweep sees only their coded bytes. Read decoded (as for keypresses), one that holds a

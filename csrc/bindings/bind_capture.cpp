@@ -158,8 +158,9 @@ void bind_capture(py::module_& m) {
                 return c.mask_card_numbers();
             },
             "Card numbers in clear anywhere but the audio (13-19 digits in groups, a card "
-            "scheme's prefix, the Luhn check; in UDP datagrams that are not RTP and TCP "
-            "segments, as written) replaced by 'X' in place; returns how many.")
+            "scheme's prefix, the Luhn check; in UDP datagrams that are not RTP, and in TCP "
+            "connections, each direction's segments joined in sequence order; as written) "
+            "replaced by 'X' in place; returns how many.")
         .def("remove_fragment", &Capture::remove_fragment, py::arg("frame"),
              "Leaves a UDP fragment (a frame listed by udp_fragments) out of the output.")
         .def("remove_tcp_port", &Capture::remove_tcp_port, py::arg("port"),

@@ -8,9 +8,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string_view>
+#include <unordered_map>
 
 #include "pcifilter/byte_order.hpp"
 #include "pcifilter/rfc4733.hpp"
@@ -665,10 +667,7 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         const Frame& f = frames_[i];
         if (!f.tcp) continue;
         const std::uint8_t* b = bytes_.data() + f.offset;
-        std::string key(1, static_cast<char>(f.family));
-        key.append(reinterpret_cast<const char*>(b + src_at(f)), 2 * address_bytes(f));  // both addresses
-        key.append(reinterpret_cast<const char*>(b + f.tcp), 4);  // both ports
-        const auto [it, added] = index_of.try_emplace(key, static_cast<std::uint32_t>(carries_sip.size()));
+        const auto [it, added] = index_of.try_emplace(tcp_direction(f), static_cast<std::uint32_t>(carries_sip.size()));
         if (added) carries_sip.push_back(false);
         const std::uint8_t* payload = b + f.tcp + f.tcp_header;
         const bool websocket = starts_websocket_signalling(payload, f.payload_len);
@@ -914,6 +913,15 @@ std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
     return count;
 }
 
+std::string Capture::tcp_direction(const Frame& f) const {
+    // (family, addresses, ports) of one direction of a TCP connection, as a map key.
+    const std::uint8_t* b = bytes_.data() + f.offset;
+    std::string key(1, static_cast<char>(f.family));
+    key.append(reinterpret_cast<const char*>(b + src_at(f)), 2 * address_bytes(f));  // both addresses
+    key.append(reinterpret_cast<const char*>(b + f.tcp), 4);                          // both ports
+    return key;
+}
+
 std::size_t Capture::mask_card_numbers() {
     std::vector<std::uint8_t> placed(frames_.size(), 0);  // 1: written in place, 2: aside
     for (const Placement& pl : placements_)
@@ -921,22 +929,108 @@ std::size_t Capture::mask_card_numbers() {
     std::vector<bool> rtp(frames_.size(), false);
     for (const CaptureFlow& flow : flows_)
         for (std::uint32_t i : flow.frames) rtp[i] = true;
-    std::size_t count = 0;
-    std::vector<std::uint8_t> copy;
-    for (std::size_t i = 0; i < frames_.size(); ++i) {
+    // Where a frame's payload can be masked: written from its own bytes (as captured, or
+    // replaced in place already: written with its checksums made), or nullptr (left out, or
+    // written from elsewhere).
+    const auto maskable = [&](std::size_t i) -> std::uint8_t* {
         const Frame& f = frames_[i];
-        if (f.frag || rtp[i] || !(f.udp || f.tcp) || f.payload_len == 0) continue;
-        if (f.scrubbed && placed[i] != 1) continue;  // left out, or written from elsewhere
-        std::uint8_t* payload = bytes_.data() + f.offset + (f.tcp ? f.tcp + f.tcp_header : f.udp + 8u);
-        if (f.scrubbed) {  // replaced in place already: masked there, written with its checksums made
-            count += mask_card_numbers_in(payload, f.payload_len);
-            continue;
-        }
-        copy.assign(payload, payload + f.payload_len);
-        const std::size_t found = mask_card_numbers_in(copy.data(), copy.size());
+        if (f.scrubbed && placed[i] != 1) return nullptr;
+        return bytes_.data() + f.offset + (f.tcp ? f.tcp + f.tcp_header : f.udp + 8u);
+    };
+    // Frame i's payload written as `masked` (as long), when it can be and differs.
+    const std::function<void(std::size_t, const std::uint8_t*)> put = [&](std::size_t i, const std::uint8_t* masked) {
+        std::uint8_t* payload = maskable(i);
+        const std::size_t n = frames_[i].payload_len;
+        if (payload == nullptr || std::memcmp(payload, masked, n) == 0) return;
+        if (frames_[i].scrubbed) std::memcpy(payload, masked, n);
+        else replace_payload(i, masked, n);
+    };
+    std::size_t count = 0;
+    std::vector<std::uint8_t> swept;
+    for (std::size_t i = 0; i < frames_.size(); ++i) {  // UDP: each datagram as it is
+        const Frame& f = frames_[i];
+        if (!f.udp || f.frag || rtp[i] || f.payload_len == 0 || maskable(i) == nullptr) continue;
+        const std::uint8_t* payload = maskable(i);
+        swept.assign(payload, payload + f.payload_len);
+        const std::size_t found = mask_card_numbers_in(swept.data(), swept.size());
         if (found == 0) continue;
         count += found;
-        replace_payload(i, copy.data(), copy.size());
+        put(i, swept.data());
+    }
+    return count + mask_card_numbers_in_tcp(put);
+}
+
+std::size_t Capture::mask_card_numbers_in_tcp(const std::function<void(std::size_t, const std::uint8_t*)>& put) {
+    // TCP: each direction of a connection as the stream it carries, its segments joined where
+    // one begins where the one before ends (a card number typed into a chat or a terminal
+    // goes out a keystroke a segment: no segment holds it). Copies of a segment (resent) are
+    // masked alike; a segment that overlaps the one before without being its copy, or one
+    // cut short by the snap length, ends the joined run there.
+    struct Piece {
+        std::int64_t seq;  // of the payload's first byte, from the direction's first segment's
+        std::uint32_t len, frame;
+        bool whole;  // captured whole
+    };
+    std::unordered_map<std::string, std::vector<Piece>> directions;
+    std::unordered_map<std::string, std::uint32_t> first_seq;
+    for (std::uint32_t i = 0; i < frames_.size(); ++i) {
+        const Frame& f = frames_[i];
+        if (!f.tcp) continue;
+        const std::uint8_t* b = bytes_.data() + f.offset;
+        const std::string key = tcp_direction(f);
+        const bool syn = (b[f.tcp + 13] & 0x02) != 0;  // a SYN's data begins a number later
+        const std::uint32_t seq = be32(b + f.tcp + 4) + (syn ? 1u : 0u);
+        const std::uint32_t base = first_seq.try_emplace(key, seq).first->second;
+        const std::size_t end = f.family == 4 ? f.ip + be16(b + f.ip + 2) : f.ip + 40u + be16(b + f.ip + 4);
+        directions[key].push_back({static_cast<std::int32_t>(seq - base), f.payload_len, i,
+                                   end <= f.caplen && f.tcp + f.tcp_header + f.payload_len == end});
+    }
+    std::size_t count = 0;
+    std::vector<std::uint8_t> stream;
+    std::vector<std::pair<std::size_t, std::size_t>> run;  // each place in it: [first, last) copies
+    std::vector<std::size_t> apart;  // pieces inside a run's span, no copy of its places
+    const auto sweep = [&](const std::vector<Piece>& pieces) {
+        stream.clear();
+        for (const auto& [first, last] : run) {
+            const Frame& f = frames_[pieces[first].frame];
+            const std::uint8_t* payload = bytes_.data() + f.offset + f.tcp + f.tcp_header;
+            stream.insert(stream.end(), payload, payload + f.payload_len);
+        }
+        const std::size_t found = mask_card_numbers_in(stream.data(), stream.size());
+        if (found == 0) return;
+        count += found;
+        std::size_t at = 0;
+        for (const auto& [first, last] : run) {
+            const std::size_t n = pieces[first].len;
+            for (std::size_t c = first; c < last; ++c) put(pieces[c].frame, stream.data() + at);
+            at += n;
+        }
+    };
+    for (auto& [key, pieces] : directions) {
+        std::stable_sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) {
+            return a.seq != b.seq ? a.seq < b.seq : a.len > b.len;
+        });
+        apart.clear();
+        std::size_t k = 0;
+        while (k < pieces.size()) {
+            run.clear();
+            std::int64_t next = pieces[k].seq;
+            for (;;) {
+                std::size_t e = k + 1;  // the copies of this place
+                while (e < pieces.size() && pieces[e].seq == pieces[k].seq && pieces[e].len == pieces[k].len) ++e;
+                run.emplace_back(k, e);
+                next += pieces[k].len;
+                const bool whole = pieces[k].whole;
+                k = e;
+                while (k < pieces.size() && pieces[k].seq + pieces[k].len <= next) apart.push_back(k++);
+                if (!whole || k == pieces.size() || pieces[k].seq != next) break;
+            }
+            sweep(pieces);
+        }
+        for (std::size_t i : apart) {
+            run.assign(1, {i, i + 1});
+            sweep(pieces);
+        }
     }
     return count;
 }

@@ -22,6 +22,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -149,7 +150,9 @@ public:
     // groups with single spaces or dashes between them or none; a card scheme's prefix; the
     // Luhn check) in a UDP datagram that is not RTP or in a TCP segment, as written (after
     // the caller's redactions), replaced by 'X' in place: what an application, a log or a
-    // chat sent. Not in IP fragments (their UDP checksum is the caller's). Returns how many.
+    // chat sent. A TCP connection is swept as the stream it carries (segments joined where
+    // one begins where the one before ends: a number typed a keystroke a segment is found).
+    // Not in IP fragments (their UDP checksum is the caller's). Returns how many.
     std::size_t mask_card_numbers();
 
     // Writes every frame, scrubbed ones replaced; returns how many frames were written.
@@ -212,6 +215,8 @@ private:
                               std::uint8_t family, std::uint8_t protocol, std::uint32_t offset, bool more,
                               std::uint32_t id) noexcept;
     std::size_t build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const;
+    std::string tcp_direction(const Frame& f) const;
+    std::size_t mask_card_numbers_in_tcp(const std::function<void(std::size_t, const std::uint8_t*)>& put);
     // The tunnels' lengths moved by `delta` bytes (what they hold grew or shrank) and their
     // checksums made valid, innermost first.
     static void fix_tunnels(const Frame& f, std::ptrdiff_t delta, std::vector<std::uint8_t>& buf) noexcept;

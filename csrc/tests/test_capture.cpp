@@ -357,6 +357,30 @@ int main(int argc, char** argv) {
         const auto [t, tn] = back.udp_payload(1);
         CHECK(std::string(reinterpret_cast<const char*>(t), tn) == "pan=XXXX-XXXX-XXXX-XXXX&n=12345678901234567890");
     }
+    {  // a card number across TCP segments: joined in sequence order; a shorter resent copy
+       // inside the run swept on its own; an overlap that is no copy starts a run of its own
+        TempFile cards(".pcap"), masked(".out.pcap");
+        const auto seg = [](const char* s, std::uint32_t seq) {
+            return ethernet(ipv4(tcp(text(s), 40000, 23, seq), 0, 6), false, false);
+        };
+        cards.write(pcap_of({
+            seg("11 1111 1111 ok", 112),  // captured before the segment it follows
+            seg("card 4111 11", 100),
+            seg("card 4", 100),          // a shorter copy: inside the run
+            seg("5555 5555 5555 4444", 200),
+            seg("5 5555 4444 +", 210),   // overlaps the one before: a run of its own
+        }));
+        Capture c(cards.path);
+        CHECK(c.mask_card_numbers() == 2);
+        CHECK(c.write(masked.path) == 5);
+        const Capture back(masked.path);
+        const auto text_of = [&](std::size_t i) {
+            const auto [p, n] = back.udp_payload(i);
+            return std::string(reinterpret_cast<const char*>(p), n);
+        };
+        CHECK(text_of(0) == "XX XXXX XXXX ok" && text_of(1) == "card XXXX XX" && text_of(2) == "card 4");
+        CHECK(text_of(3) == "XXXX XXXX XXXX XXXX" && text_of(4) == "5 5555 4444 +");
+    }
     TempFile in(".pcap"), out(".out.pcap");
     in.write(file);
     {

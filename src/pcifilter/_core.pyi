@@ -417,7 +417,7 @@ class Capture:
         """
     def mask_card_numbers(self) -> int:
         """
-        Card numbers in clear anywhere but the audio (13-19 digits in groups, a card scheme's prefix, the Luhn check; in UDP datagrams that are not RTP and TCP segments, as written) replaced by 'X' in place; returns how many.
+        Card numbers in clear anywhere but the audio (13-19 digits in groups, a card scheme's prefix, the Luhn check; in UDP datagrams that are not RTP, and in TCP connections, each direction's segments joined in sequence order; as written) replaced by 'X' in place; returns how many.
         """
     def relay_messages(self) -> list[tuple[int, bytes]]:
         """
