@@ -2352,7 +2352,7 @@ def test_card_numbers_in_clear_outside_the_audio_are_masked(tmp_path: Path) -> N
 @given(
     body=st.lists(st.integers(0, 9), min_size=12, max_size=18),
     prefix=st.sampled_from(["4", "51", "55", "2221", "2720", "34", "37", "6011", "65", "35"]),
-    sep=st.sampled_from(["", " ", "-"]),
+    sep=st.sampled_from(["", " ", "-", "+", "%20"]),
     before=st.text("abc :=\"'", max_size=5),
     after=st.text("abc :=\"'", max_size=5),
 )
@@ -2360,7 +2360,8 @@ def test_every_card_number_in_clear_is_masked(
     body: list[int], prefix: str, sep: str, before: str, after: str
 ) -> None:
     """Any number a scheme issues (its prefix, 13-19 digits, the Luhn check digit), in groups
-    of four or none, in any text: masked."""
+    of four or none (spaces as typed, or as a web form or URL encodes them), in any text:
+    masked."""
     from pcifilter._core import Capture
 
     digits = (prefix + "".join(map(str, body)))[:18]

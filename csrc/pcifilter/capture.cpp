@@ -859,7 +859,7 @@ bool is_card_number(const std::uint8_t* digits, std::size_t n) noexcept {
 
 }  // namespace
 
-// Each run of digit groups (single spaces or dashes between them), from each group on: the
+// Each run of digit groups (a single space, dash, "+" or "%20" between them), from each group on: the
 // shortest groups that make 13-19 digits of a card number (a card written "4111 1111 1111
 // 1111 1227" is found though an expiry follows). A run of 20 digits or more in one group is
 // no card number.
@@ -880,8 +880,13 @@ std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
             while (j < n && digit(j)) ++j;
             if (g < groups.size()) groups[g] = {start, j};
             ++g;
-            if (j + 1 < n && (p[j] == ' ' || p[j] == '-') && digit(j + 1)) {
-                ++j;
+            // Between groups: a space or a dash, or a space as a URL or form encodes it
+            // ("+", "%20": a card typed into a web form and sent over plain HTTP).
+            const std::size_t sep = j < n && (p[j] == ' ' || p[j] == '-' || p[j] == '+') ? 1
+                                    : j + 2 < n && p[j] == '%' && p[j + 1] == '2' && p[j + 2] == '0' ? 3
+                                                                                                     : 0;
+            if (sep > 0 && j + sep < n && digit(j + sep)) {
+                j += sep;
                 continue;
             }
             break;

@@ -82,8 +82,8 @@ struct FlowScrubResult {
 // each for IPv4, 16 for IPv6, RFC 8200 §8.1: the final destination); a computed 0 is
 // returned as 0xFFFF, as it is sent. For the capture writer and for pcifilter.pcap, which
 // puts reassembled SIP datagrams back into their fragments.
-// Replaces by 'X' each payment card number in p[0, n) (13-19 digits in groups with single
-// spaces or dashes between them or none, a card scheme's prefix, the Luhn check) and returns
+// Replaces by 'X' each payment card number in p[0, n) (13-19 digits in groups with a single
+// space, dash, "+" or "%20" between them or none, a card scheme's prefix, the Luhn check) and returns
 // how many: Capture::mask_card_numbers over a capture's frames, and for pcifilter.pcap over
 // what it reads decoded (a WebSocket message unmasked, a body inflated).
 std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept;
@@ -147,7 +147,7 @@ public:
     // scrubbed), except those replaced already; returns how many.
     std::size_t remove_tcp_port(std::uint16_t port);
     // Card numbers in clear anywhere but the audio: a payment card number (13-19 digits, in
-    // groups with single spaces or dashes between them or none; a card scheme's prefix; the
+    // groups with a single space, dash, "+" or "%20" between them or none; a scheme's prefix; the
     // Luhn check) in a UDP datagram that is not RTP or in a TCP segment, as written (after
     // the caller's redactions), replaced by 'X' in place: what an application, a log or a
     // chat sent. A TCP connection is swept as the stream it carries (segments joined where
