@@ -726,6 +726,38 @@ def test_asterisk_ari_keeps_no_keypress(tmp_path: Path) -> None:
     assert start in got and b'"digit":"4"' not in got and b"5678" not in got
 
 
+@pytest.mark.parametrize("with_accept", [False, True])
+def test_asterisk_ari_events_known_by_their_request(tmp_path: Path, with_accept: bool) -> None:
+    """The server's direction of an ARI event connection where no keypress event starts a
+    segment (Asterisk wrote it behind another event, or after its 101 in one segment): the
+    client's GET /ari/events names the connection, so the events after the 101 are read
+    frame by frame all the same; its keypresses become X's, the rest stays as it was."""
+    start = b'{"type":"StasisStart","channel":{"id":"c1","name":"PJSIP/trunk-1"}}'
+    var = b'{"type":"ChannelVarset","variable":"step","value":"pan","channel":{"id":"c1"}}'
+    dtmf = [
+        b'{"type":"ChannelDtmfReceived","digit":"%d","duration_ms":120,"channel":{"id":"c1"}}' % d
+        for d in (4, 7)
+    ]
+    accept = _NG_WS_ACCEPT.replace(b"ng.rtpengine.com", b"x")
+    request = b"GET /ari/events?app=pay HTTP/1.1\r\nHost: pbx\r\nUpgrade: websocket\r\n\r\n"
+    server = [_ws_frame(start) + _ws_frame(dtmf[0]), _ws_frame(var) + _ws_frame(dtmf[1])]
+    server = [accept + server[0], server[1]] if with_accept else [accept, *server]
+    frames = [_tcp_frame(PROXY, "10.0.0.7", request, 1000, port=40200, dport=8088)]
+    seq = 9000
+    for payload in server:
+        frames.append(_tcp_frame("10.0.0.7", PROXY, payload, seq, port=8088, dport=40200))
+        seq += len(payload)
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.pbx_dtmf_redacted == 2
+    got = b"".join(bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in _read(dst)[1])
+    want = b"".join([request, *server])
+    assert got == want.replace(b'"digit":"4"', b'"digit":"X"').replace(
+        b'"digit":"7"', b'"digit":"X"'
+    )
+
+
 def test_long_lines_in_pbx_and_relay_connections_cannot_hang_the_scrub() -> None:
     """Patterns that could give back part of a long run (blanks after "Digit:", after
     "execute-app-arg:", capitals in an HTTP ng connection) took time quadratic or worse in

@@ -122,7 +122,8 @@ void bind_capture(py::module_& m) {
             "(frame index, connection number, sequence number, payload, websocket) of every "
             "payload-carrying segment of each TCP connection (one direction) that carries SIP, in "
             "capture order; websocket: the segment starts a WebSocket handshake naming the 'sip' "
-            "subprotocol or a data frame holding SIP (RFC 7118).")
+            "subprotocol or a data frame holding SIP (RFC 7118), or is the server's 101 after a "
+            "client's GET /ari/events (Asterisk's ARI events).")
         .def(
             "udp_fragments",
             [](const Capture& c) {

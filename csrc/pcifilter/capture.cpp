@@ -663,12 +663,17 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
     std::vector<bool> carries_sip;
     std::unordered_map<std::string, std::uint32_t> index_of;
     std::vector<TcpSegment> all;
+    std::vector<bool> ari_events;  // the server's direction of a client's GET /ari/events
+    const auto connection = [&](const std::string& key) {
+        const auto [it, added] = index_of.try_emplace(key, static_cast<std::uint32_t>(carries_sip.size()));
+        if (added) carries_sip.push_back(false), ari_events.push_back(false);
+        return it->second;
+    };
     for (std::uint32_t i = 0; i < frames_.size(); ++i) {
         const Frame& f = frames_[i];
         if (!f.tcp) continue;
         const std::uint8_t* b = bytes_.data() + f.offset;
-        const auto [it, added] = index_of.try_emplace(tcp_direction(f), static_cast<std::uint32_t>(carries_sip.size()));
-        if (added) carries_sip.push_back(false);
+        const std::uint32_t c = connection(tcp_direction(f));
         const std::uint8_t* payload = b + f.tcp + f.tcp_header;
         const bool websocket = starts_websocket_signalling(payload, f.payload_len);
         const bool hep = starts_hep3(payload, f.payload_len);  // HEP over TCP
@@ -678,12 +683,25 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         // a PBX's event channel, or syslog (a relay's DTMF log forwarded)
         const bool platform = starts_pbx_events(payload, f.payload_len) || starts_syslog(payload, f.payload_len);
         if (websocket || hep || ng || platform || starts_sip_after_crlfs(payload, f.payload_len))
-            carries_sip[it->second] = true;
-        all.push_back({i, it->second, be32(b + f.tcp + 4), payload, f.payload_len, websocket});
+            carries_sip[c] = true;
+        // Asterisk's ARI events: the client's request names the server's direction, which
+        // shows nothing else that tells it apart (its keypress events may start no segment).
+        static constexpr char kAri[] = "GET /ari/events";
+        if (f.payload_len >= sizeof kAri - 1 && std::memcmp(payload, kAri, sizeof kAri - 1) == 0) {
+            const std::uint32_t server = connection(tcp_direction(f, true));
+            carries_sip[server] = ari_events[server] = true;
+        }
+        all.push_back({i, c, be32(b + f.tcp + 4), payload, f.payload_len, websocket});
     }
     std::vector<TcpSegment> out;
-    for (const TcpSegment& s : all)
-        if (carries_sip[s.connection]) out.push_back(s);
+    for (TcpSegment& s : all) {
+        if (!carries_sip[s.connection]) continue;
+        // its 101: the WebSocket's frames follow
+        static constexpr char k101[] = "HTTP/1.1 101";
+        if (ari_events[s.connection] && s.len >= sizeof k101 - 1 && std::memcmp(s.payload, k101, sizeof k101 - 1) == 0)
+            s.websocket = true;
+        out.push_back(s);
+    }
     return out;
 }
 
@@ -918,12 +936,15 @@ std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
     return count;
 }
 
-std::string Capture::tcp_direction(const Frame& f) const {
-    // (family, addresses, ports) of one direction of a TCP connection, as a map key.
-    const std::uint8_t* b = bytes_.data() + f.offset;
+std::string Capture::tcp_direction(const Frame& f, bool reverse) const {
+    // (family, addresses, ports) of one direction of a TCP connection (or of the other
+    // direction: `reverse`), as a map key.
+    const char* b = reinterpret_cast<const char*>(bytes_.data() + f.offset);
+    const std::size_t from = reverse ? dst_at(f) : src_at(f), to = reverse ? src_at(f) : dst_at(f);
+    const std::size_t sport = reverse ? f.tcp + 2u : f.tcp, dport = reverse ? f.tcp : f.tcp + 2u;
     std::string key(1, static_cast<char>(f.family));
-    key.append(reinterpret_cast<const char*>(b + src_at(f)), 2 * address_bytes(f));  // both addresses
-    key.append(reinterpret_cast<const char*>(b + f.tcp), 4);                          // both ports
+    key.append(b + from, address_bytes(f)).append(b + to, address_bytes(f));
+    key.append(b + sport, 2).append(b + dport, 2);
     return key;
 }
 

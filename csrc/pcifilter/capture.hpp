@@ -54,7 +54,8 @@ struct TcpSegment {
     const std::uint8_t* payload = nullptr;
     std::size_t len = 0;
     // It starts a WebSocket opening handshake naming the "sip" subprotocol, or a WebSocket
-    // data frame whose payload starts a SIP message (SIP over WebSocket, RFC 7118).
+    // data frame whose payload starts a SIP message (SIP over WebSocket, RFC 7118), or it is
+    // the server's 101 after a client's GET /ari/events.
     bool websocket = false;
 };
 
@@ -116,7 +117,8 @@ public:
     // segment starts a SIP message (or SIP over WebSocket, or an ng message: rtpengine's
     // control protocol over TCP, or a PBX event channel's: AMI, FreeSWITCH's event socket,
     // or a syslog message, or a HEP3 packet: Homer's
-    // encapsulation over TCP), in capture order.
+    // encapsulation over TCP), in capture order. And the server's direction of a client's
+    // GET /ari/events (Asterisk's ARI events over WebSocket), its 101 marked `websocket`.
     std::vector<TcpSegment> sip_tcp_segments() const;
     // Every fragment of a fragmented UDP datagram, in capture order.
     std::vector<UdpFragment> udp_fragments() const;
@@ -215,7 +217,7 @@ private:
                               std::uint8_t family, std::uint8_t protocol, std::uint32_t offset, bool more,
                               std::uint32_t id) noexcept;
     std::size_t build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const;
-    std::string tcp_direction(const Frame& f) const;
+    std::string tcp_direction(const Frame& f, bool reverse = false) const;
     std::size_t mask_card_numbers_in_tcp(const std::function<void(std::size_t, const std::uint8_t*)>& put);
     // The tunnels' lengths moved by `delta` bytes (what they hold grew or shrank) and their
     // checksums made valid, innermost first.

@@ -357,6 +357,26 @@ int main(int argc, char** argv) {
         const auto [t, tn] = back.udp_payload(1);
         CHECK(std::string(reinterpret_cast<const char*>(t), tn) == "pan=XXXX-XXXX-XXXX-XXXX&n=12345678901234567890");
     }
+    {  // Asterisk's ARI events: the client's GET /ari/events names the server's direction
+        TempFile ari(".pcap");
+        const auto from_server = [](const char* s, std::uint16_t client_port, std::uint32_t seq) {
+            Bytes ip = ipv4(tcp(text(s), 8088, client_port, seq), 0, 6);
+            std::swap_ranges(ip.begin() + 12, ip.begin() + 16, ip.begin() + 16);  // 10.0.0.2 -> 10.0.0.1
+            return ethernet(ip, false, false);
+        };
+        const char* accept = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+        ari.write(pcap_of({
+            ethernet(ipv4(tcp(text("GET /ari/events?app=pay HTTP/1.1\r\n\r\n"), 40200, 8088, 1), 0, 6), false, false),
+            from_server(accept, 40200, 9000),
+            from_server("events", 40200, 9100),
+            from_server(accept, 40300, 9000),  // another connection's: not named
+        }));
+        const Capture c(ari.path);
+        const std::vector<TcpSegment> segments = c.sip_tcp_segments();
+        CHECK(segments.size() == 3 && segments[1].frame == 1 && segments[2].frame == 2);
+        CHECK(segments[1].connection == segments[2].connection && segments[0].connection != segments[1].connection);
+        CHECK(segments[1].websocket && !segments[2].websocket);
+    }
     {  // a card number across TCP segments: joined in sequence order; a shorter resent copy
        // inside the run swept on its own; an overlap that is no copy starts a run of its own
         TempFile cards(".pcap"), masked(".out.pcap");

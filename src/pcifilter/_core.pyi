@@ -459,7 +459,7 @@ class Capture:
         """
     def sip_tcp_segments(self) -> list[tuple[int, int, int, bytes, bool]]:
         """
-        (frame index, connection number, sequence number, payload, websocket) of every payload-carrying segment of each TCP connection (one direction) that carries SIP, in capture order; websocket: the segment starts a WebSocket handshake naming the 'sip' subprotocol or a data frame holding SIP (RFC 7118).
+        (frame index, connection number, sequence number, payload, websocket) of every payload-carrying segment of each TCP connection (one direction) that carries SIP, in capture order; websocket: the segment starts a WebSocket handshake naming the 'sip' subprotocol or a data frame holding SIP (RFC 7118), or is the server's 101 after a client's GET /ari/events (Asterisk's ARI events).
         """
     def udp_fragments(self) -> list[tuple[int, int, bytes, bytes, int, int, bool, bytes, int]]:
         """

@@ -582,8 +582,13 @@ def _sip_over_tcp(
             for run in runs
         ]
         # Where each run's frames begin: read once (it may look back 64 KB for the frames
-        # before the first that holds SIP), to find the connection and to redact it.
-        begins = [_websocket_start(stream, at) for _, stream, at in streams]
+        # before the first that holds SIP), to find the connection and to redact it. A
+        # server's 101 the capture named (its segment whole, so no "maybe" for a handshake
+        # cut short): ARI's events, named by the client's request.
+        begins = [
+            _websocket_start(stream, at, _accepts_ari(run[0], websocket_frames))
+            for run, stream, at in streams
+        ]
         websocket = any(b is not None for (_, _, at), b in zip(streams, begins, strict=True) if at)
         hep = any(p.startswith(b"HEP3") for _, _, p in segments)  # HEP over TCP
         sip = any(_START_LINE.match(p.lstrip(b"\r\n")) for _, _, p in segments)
@@ -750,14 +755,20 @@ def _unmasked(stream: bytes | bytearray, data: int, n: int, key: bytes) -> bytes
     return bytes(b ^ key[i % 4] for i, b in enumerate(body))
 
 
-def _websocket_start(stream: bytes | bytearray, candidates: list[int]) -> tuple[int, bool] | None:
-    """Where the frames of a SIP-over-WebSocket stream (or rtpengine's ng over WebSocket)
-    begin, and whether a handshake comes first: after its opening handshake, or (a
-    connection caught after it) at the first of `candidates` (segments that start a frame
-    holding SIP or an ng message); None when it shows neither."""
+def _websocket_start(
+    stream: bytes | bytearray, candidates: list[int], accepted: bool = False
+) -> tuple[int, bool] | None:
+    """Where the frames of a SIP-over-WebSocket stream (or rtpengine's ng over WebSocket, or
+    Asterisk's ARI events) begin, and whether a handshake comes first: after its opening
+    handshake (or the server's 101 when `accepted`: ARI's names no subprotocol, the client's
+    request names the connection), or (a connection caught after it) at the first of
+    `candidates` (segments that start a frame holding SIP, an ng message or an ARI
+    keypress); None when it shows neither."""
     handshake = _WS_HANDSHAKE.match(stream)
     if handshake:
         return handshake.end(), True
+    if accepted:
+        return stream.index(b"\r\n\r\n") + 4, True
     for at in sorted(candidates):
         frame = _websocket_frame(stream, at)
         if frame is None or frame[0] & 0x70 or frame[0] & 0x0F not in (1, 2):
@@ -768,6 +779,16 @@ def _websocket_start(stream: bytes | bytearray, candidates: list[int]) -> tuple[
             # to it, one after another.
             return _earliest_leading_to(stream, at, 65536), False
     return None
+
+
+def _accepts_ari(first: tuple[int, int, bytes], websocket_frames: set[int]) -> bool:
+    """Whether a run's first segment is a server's 101 whose header block is whole and
+    that the capture named WebSocket signalling though it names no subprotocol of note:
+    what follows a client's GET /ari/events (Capture.sip_tcp_segments)."""
+    _, frame, payload = first
+    return (
+        frame in websocket_frames and payload.startswith(b"HTTP/1.1 101") and b"\r\n\r\n" in payload
+    )
 
 
 def _earliest_leading_to(stream: bytes | bytearray, to: int, window: int) -> int:
