@@ -99,6 +99,8 @@ def _wrap(frame: bytes, kind: str) -> bytes:
         return _outer(4, inner_ip)
     if kind == "gre+vxlan":  # two tunnels deep
         return _outer(47, _gre(0x0800, _wrap(frame, "vxlan")[14:], checksum=True))
+    if kind == "ipip+gre+vxlan":  # three
+        return _outer(4, _wrap(frame, "gre+vxlan")[14:])
     raise AssertionError(kind)
 
 
@@ -137,6 +139,8 @@ def _unwrap(frame: bytes, kind: str) -> bytes:
         return body[skip + 14 :]
     if kind == "ipip":
         return body
+    if kind == "ipip+gre+vxlan":
+        return _unwrap(b"\0" * 14 + body, "gre+vxlan")
     flags = int.from_bytes(body[0:2], "big")
     if flags & 0x8000:
         assert _inet_sum(body) == 0
@@ -210,19 +214,38 @@ def test_tunnelled_keypresses_are_not_left_in(tmp_path: Path) -> None:
     _capture(plain)
     _tunnelled(plain, tunnelled, "vxlan")
     scrub_pcap(tunnelled, out)
+    assert spandsp.spandsp_digits(_caller_audio(tunnelled, "vxlan"), lenient=True)[1] == 16
+    assert spandsp.spandsp_digits(_caller_audio(out, "vxlan"), lenient=True)[1] == 0
 
-    def caller_audio(path: Path) -> np.ndarray:
-        payloads = []
-        for fr in _read(path)[1]:
-            inner = dpkt.ip.IP(_unwrap(fr, "vxlan"))
-            if isinstance(inner.data, dpkt.udp.UDP) and inner.data.sport == 40000:
-                p = RtpPacket.parse(bytes(inner.data.data))
-                if p.payload_type == 0:
-                    payloads.append(np.frombuffer(p.payload, np.uint8))
-        return pf.ulaw_decode(np.concatenate(payloads))
 
-    assert spandsp.spandsp_digits(caller_audio(tunnelled), lenient=True)[1] == 16
-    assert spandsp.spandsp_digits(caller_audio(out), lenient=True)[1] == 0
+def _caller_audio(path: Path, kind: str) -> np.ndarray:
+    """The caller's G.711 audio in a capture of `_capture`'s call inside tunnels of `kind`."""
+    payloads = []
+    for fr in _read(path)[1]:
+        inner = dpkt.ip.IP(_unwrap(fr, kind))
+        if isinstance(inner.data, dpkt.udp.UDP) and inner.data.sport == 40000:
+            p = RtpPacket.parse(bytes(inner.data.data))
+            if p.payload_type == 0:
+                payloads.append(np.frombuffer(p.payload, np.uint8))
+    return pf.ulaw_decode(np.concatenate(payloads))
+
+
+def test_calls_more_tunnels_deep_than_are_read_are_left_out(tmp_path: Path) -> None:
+    """A call three tunnels deep (IP in IP, GRE, VXLAN): more than the capture reads. Its
+    frames were written as they were (other traffic to the scrub), keypresses on; now they
+    are left out and counted, and the frames two tunnels deep beside them are scrubbed."""
+    plain, mixed, out = tmp_path / "plain.pcap", tmp_path / "mixed.pcap", tmp_path / "out.pcap"
+    _capture(plain)
+    _tunnelled(plain, mixed, "ipip+gre+vxlan")
+    frames = _read(mixed)[1]
+    assert spandsp.spandsp_digits(_caller_audio(mixed, "ipip+gre+vxlan"), lenient=True)[1] == 16
+    r = scrub_pcap(mixed, out)
+    assert r.tunnelled_too_deep == len(frames) and r.frames_out == 0 and not r.streams
+    _tunnelled(plain, mixed, "gre+vxlan")  # two deep: read
+    r = scrub_pcap(mixed, out)
+    as_plain = scrub_pcap(plain, tmp_path / "plain-out.pcap")
+    assert r.tunnelled_too_deep == 0 and r.frames_out == as_plain.frames_out > 0
+    assert spandsp.spandsp_digits(_caller_audio(out, "gre+vxlan"), lenient=True)[1] == 0
 
 
 def _fragments(frame: bytes, size: int, ident: int) -> list[bytes]:

@@ -549,7 +549,7 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
         } else {
             return;  // a tunnel's payload that is no IP packet
         }
-        if (f.tunnels == kMaxTunnels || udp > 0xFFFF) break;
+        if (udp > 0xFFFF) break;
         const std::size_t limit = std::min<std::size_t>(end, caplen);
         Tunnel t;
         t.ip = static_cast<std::uint16_t>(ip);
@@ -567,6 +567,13 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
             t.udp_checksum = family == 6 || be16(p + udp + 6) != 0;
         }
         if (inner == 0 || inner > 0xFFFF) break;
+        if (f.tunnels == kMaxTunnels) {
+            // A packet more tunnels deep than are read: what it holds (a call, maybe) cannot
+            // be scrubbed, so it is not written (as a tunnel's IP fragment is not).
+            f.scrubbed = true;
+            ++too_deep_;
+            return;
+        }
         f.tunnel[f.tunnels++] = t;
         f.dst6 = 0;
         ip = inner;

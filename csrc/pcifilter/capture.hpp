@@ -102,6 +102,9 @@ public:
     bool pcapng() const noexcept { return pcapng_; }
     std::size_t size() const noexcept { return frames_.size(); }
     std::size_t udp_frames() const noexcept { return udp_frames_; }
+    // Frames whose packet lies inside more tunnels than are read (kMaxTunnels: GRE in VXLAN
+    // in GRE): what they hold cannot be scrubbed, so they are not written.
+    std::size_t too_deep() const noexcept { return too_deep_; }
     // Frames that hold a SIP message (a request line or status line starts the UDP datagram
     // or the TCP segment's payload), or may hold one (a UDP datagram that starts a HEP3
     // packet, or a HEP version 1 or 2 packet holding SIP: Homer's encapsulation of captured
@@ -229,6 +232,7 @@ private:
     std::vector<std::uint8_t> bytes_;
     std::vector<Frame> frames_;
     std::size_t udp_frames_ = 0;
+    std::size_t too_deep_ = 0;
     std::vector<std::uint32_t> sip_frames_;
     std::vector<std::uint32_t> relay_frames_;
     std::vector<CaptureFlow> flows_;

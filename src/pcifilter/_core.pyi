@@ -474,6 +474,11 @@ class Capture:
     @property
     def pcapng(self) -> bool: ...
     @property
+    def too_deep(self) -> int:
+        """
+        Frames whose packet lies inside more than two tunnels: what they hold cannot be scrubbed, so they are not written.
+        """
+    @property
     def udp_frames(self) -> int: ...
 
 def alaw_decode(codes: typing.Any) -> numpy.typing.NDArray[numpy.int16]:

@@ -114,6 +114,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         f"{r.fragments_unscrubbed} IP fragments of RTP, of tunnels or of incomplete datagrams "
         f"{'kept as they were' if a.keep_fragments else 'left out'}; "
         f"{r.rtp_over_tcp_segments} TCP segments of RTP over TCP left out; "
+        f"{r.tunnelled_too_deep} frames more than two tunnels deep left out; "
         f"{r.frames_out} frames written"
     )
     if r.unscrubbed_flows:

@@ -121,6 +121,9 @@ class PcapResult:
     # Card numbers in clear outside the audio (a payment card's number: 13-19 digits, a
     # scheme's prefix, the Luhn check) replaced by 'X': see Capture.mask_card_numbers
     card_numbers_masked: int = 0
+    # Frames whose packet lies inside more than two tunnels (GRE in VXLAN in GRE): what they
+    # hold (a call, maybe) cannot be scrubbed, so they are left out
+    tunnelled_too_deep: int = 0
 
 
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
@@ -1511,6 +1514,7 @@ def scrub_pcap(
         not_taken,
         pbx_dtmf,
         cards,
+        capture.too_deep,
     )
 
 
