@@ -931,7 +931,8 @@ def _sipless_capture(path: Path, te_pt: int) -> tuple[np.ndarray, int]:
 def test_streams_without_sdp_are_found_and_taken_whole(tmp_path: Path, declared: bool) -> None:
     """No SIP in the capture: the PCMU stream is found by heuristics and scrubbed whole; its
     telephone-events (PT 96, not the default 101) leave with it, and are reported as
-    keypresses when declared (--te-pt 96); the other UDP flow is written as it was."""
+    keypresses when declared (--te-pt 96); the other RTP-like flow is not taken for audio:
+    left out, or written as it was with --keep-unscrubbed-flows."""
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     pcm, n_other = _sipless_capture(src, 96)
     args = ["scrub", str(src), str(dst), "--events", str(tmp_path / "ev.jsonl")]
@@ -941,7 +942,10 @@ def test_streams_without_sdp_are_found_and_taken_whole(tmp_path: Path, declared:
         RtpPacket.parse(bytes(_udp(1, fr)[1].data)) for fr in out if _udp(1, fr)[1].dport == 32000
     ]
     assert {p.payload_type for p in rtp} == {0}  # no telephone-event left, declared or not
-    assert sum(_udp(1, fr)[1].dport == 7001 for fr in out) == n_other  # untouched
+    assert not any(_udp(1, fr)[1].dport == 7001 for fr in out)  # left out
+    assert main([*args, "--keep-unscrubbed-flows"]) == 0
+    kept = [bytes(_udp(1, fr)[1].data) for fr in _read(dst)[1] if _udp(1, fr)[1].dport == 7001]
+    assert len(kept) == n_other  # untouched
     audio = np.concatenate([pf.ulaw_decode(p.payload) for p in rtp])
     assert spandsp.spandsp_digits(audio, lenient=True) == ("", 0)
     assert spandsp.spandsp_digits(pcm)[0] == "2580"
@@ -989,7 +993,7 @@ def test_events_under_their_own_ssrc_go_through_the_audio_s_filter(
                 te = RtpPacket(te_pt, at == s, next(seq), s, 0xE, payload=ev).serialize()
                 frames.append(_frame("ethernet", _ip(A, B, 40000, 50000, te, False)))
     # Another flow of 4-byte RTP-like payloads whose timestamps move on: not events, and not
-    # audio: written as it was.
+    # audio: not taken for a stream (left out unless kept).
     decoy = [
         _frame(
             "ethernet",
@@ -1007,9 +1011,10 @@ def test_events_under_their_own_ssrc_go_through_the_audio_s_filter(
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     _write_pcap(src, frames + decoy)
     ports = [50000] if te_pt == 101 else []  # else neither SDP nor a port: found by its form
-    r = scrub_pcap(src, dst, rtp_ports=ports, reveal_digits=True)
+    r = scrub_pcap(src, dst, rtp_ports=ports, reveal_digits=True, keep_unscrubbed_flows=True)
     (stream,) = r.streams
     assert (stream.ssrc, stream.event_ssrcs) == (0xA, [0xE])
+    assert [f.ssrc for f in r.unscrubbed_flows] == [0xD]
     port_args = [arg for p in ports for arg in ("--rtp-port", str(p))]
     assert main(["scrub", str(src), str(tmp_path / "cli.pcap"), *port_args]) == 0
     assert "ssrc 0x0000000a, telephone-events under ssrc 0x0000000e: " in capsys.readouterr().out
@@ -2229,13 +2234,14 @@ def test_sip_in_hep_over_tcp_is_redacted_in_place(tmp_path: Path) -> None:
     assert data[5] == _hep3(info.replace(b"Signal=7", b"Signal=X"))
 
 
-def test_an_opus_call_with_no_sdp_is_listed_then_scrubbed_when_named(
+def test_an_opus_call_with_no_sdp_is_left_out_then_scrubbed_when_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An Opus call whose SDP the capture does not hold (SIP over TLS): payload type 111 is
-    no one's, so the flow is no stream and is written as it was, in-band keypresses on. That
-    is now reported (the flow, its payload types, how to name it), and with opus_pt
-    (--opus-pt 111) it is scrubbed: an independent decoder hears no digit."""
+    no one's, so the flow is no stream. It was written as it was, in-band keypresses on;
+    it is reported (the flow, its payload types, how to name it) and left out (written as
+    it was only with keep_unscrubbed_flows), and with opus_pt (--opus-pt 111) it is
+    scrubbed: an independent decoder hears no digit."""
     from opuslib import Decoder, rtp_stream
 
     x, _ = sg.keyed_sequence("2468", 80, 90, -10, lead_ms=300, sample_rate=48000)
@@ -2254,21 +2260,52 @@ def test_an_opus_call_with_no_sdp_is_listed_then_scrubbed_when_named(
         audio = [
             dec.decode(RtpPacket.parse(bytes(_udp(lt, fr)[1].data)).payload, 960) for fr in out
         ]
-        return spandsp.spandsp_digits(np.concatenate(audio), lenient=True)
+        return spandsp.spandsp_digits(np.concatenate(audio or [np.zeros(0)]), lenient=True)
 
-    r = scrub_pcap(src, dst)
+    r = scrub_pcap(src, dst, keep_unscrubbed_flows=True)
     assert r.streams == [] and heard(dst) == ("", 4)  # as it was: four digits heard
+    r = scrub_pcap(src, dst)
+    assert r.streams == [] and r.frames_out == 0 and heard(dst) == ("", 0)  # left out
     (flow,) = r.unscrubbed_flows
     assert (flow.src, flow.dst, flow.ssrc) == (f"{A}:42000", f"{B}:52000", 0xC)
     assert (flow.packets, flow.payload_types) == (len(frames), [111])
     assert main(["scrub", str(src), str(dst)]) == 0
     printed = capsys.readouterr().out
-    assert "1 RTP-like flows not taken for audio" in printed and "payload types 111" in printed
+    assert "1 RTP-like flows not taken for audio, left out" in printed
+    assert "payload types 111" in printed and _read(dst)[1] == []
+    assert main(["scrub", str(src), str(dst), "--keep-unscrubbed-flows"]) == 0
+    assert "written as they were" in capsys.readouterr().out and heard(dst) == ("", 4)
     r = scrub_pcap(src, dst, opus_pt=111, reveal_digits=True)
     assert r.unscrubbed_flows == [] and [e["digit"] for e in r.streams[0].events] == list("2468")
     assert heard(dst) == ("", 0)
     assert main(["scrub", str(src), str(dst), "--opus-pt", "111"]) == 0
     assert heard(dst) == ("", 0) and "not taken for audio" not in capsys.readouterr().out
+
+
+def test_a_call_in_a_codec_no_one_named_is_left_out(tmp_path: Path) -> None:
+    """A G.722 call (static payload type 9) whose SDP the capture does not hold: no filter
+    scrubs G.722, and its audio would carry the keypresses in-band. Its flow is left out and
+    listed, as is a flow of 2 packets never (too few to tell from other traffic); the
+    other RTP-like flow of this capture, G.711 on port 40000, is scrubbed as usual."""
+    rng = np.random.default_rng(3)
+    g722 = [
+        RtpPacket(9, i == 0, 10 + i, 160 * i, 0x22, payload=rng.bytes(160)).serialize()
+        for i in range(50)
+    ]
+    pair = [
+        RtpPacket(9, False, i, 160 * i, 0x33, payload=rng.bytes(160)).serialize() for i in (0, 1)
+    ]
+    frames = [_frame("ethernet", _ip(A, B, 46000, 56000, p, False)) for p in g722]
+    frames += [_frame("ethernet", _ip(A, B, 46002, 56002, p, False)) for p in pair]
+    frames += _plain_rtp_frames()
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    (flow,) = r.unscrubbed_flows
+    assert (flow.ssrc, flow.packets, flow.payload_types) == (0x22, 50, [9])
+    assert [s.ssrc for s in r.streams] and r.frames_out == len(frames) - len(g722)
+    sports = [_udp(1, fr)[1].sport for fr in _read(dst)[1]]
+    assert 46000 not in sports and sports.count(46002) == 2
 
 
 def test_tls_key_logs_in_a_pcapng_are_not_written(tmp_path: Path) -> None:

@@ -165,6 +165,9 @@ void bind_capture(py::module_& m) {
             "scheme's prefix, the Luhn check; in UDP datagrams that are not RTP, and in TCP "
             "connections, each direction's segments joined in sequence order; as written) "
             "replaced by 'X' in place; returns how many.")
+        .def("leave_out", &Capture::leave_out, py::arg("flow"),
+             "Leaves a flow's frames out of the output (the flow counts as scrubbed); returns how "
+             "many frames.")
         .def("remove_fragment", &Capture::remove_fragment, py::arg("frame"),
              "Leaves a UDP fragment (a frame listed by udp_fragments) out of the output.")
         .def("remove_tcp_port", &Capture::remove_tcp_port, py::arg("port"),

@@ -1068,6 +1068,14 @@ std::size_t Capture::mask_card_numbers_in_tcp(const std::function<void(std::size
     return count;
 }
 
+std::size_t Capture::leave_out(std::size_t flow_index) {
+    if (flow_index >= flows_.size()) throw std::out_of_range("no such flow");
+    if (flow_scrubbed_[flow_index]) throw std::invalid_argument("this flow was scrubbed already");
+    flow_scrubbed_[flow_index] = true;
+    for (std::uint32_t i : flows_[flow_index].frames) frames_[i].scrubbed = true;  // no placement: not written
+    return flows_[flow_index].frames.size();
+}
+
 void Capture::remove_fragment(std::size_t frame) {
     if (frame >= frames_.size() || !frames_[frame].frag) throw std::out_of_range("no such UDP fragment");
     Frame& f = frames_[frame];

@@ -143,6 +143,11 @@ public:
     // its first fragment, is the caller's to make valid).
     void replace_payload(std::size_t frame, const std::uint8_t* data, std::size_t len);
 
+    // Leaves a flow's frames out of the output (an RTP-like flow not taken for audio: it may
+    // hold a call in a codec no one named, so it is not written as it was); the flow counts
+    // as scrubbed. Returns how many frames.
+    std::size_t leave_out(std::size_t flow);
+
     // Leaves one UDP fragment out of the output (RTP in IP fragments, or a fragment of a
     // datagram the capture does not hold whole: what cannot be scrubbed is not written). A
     // fragment whose data was replaced already cannot be removed.

@@ -415,6 +415,10 @@ class Capture:
         """
         RTP flows (one direction of one SSRC), in order of their first frame.
         """
+    def leave_out(self, flow: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        Leaves a flow's frames out of the output (the flow counts as scrubbed); returns how many frames.
+        """
     def mask_card_numbers(self) -> int:
         """
         Card numbers in clear anywhere but the audio (13-19 digits in groups, a card scheme's prefix, the Luhn check; in UDP datagrams that are not RTP, and in TCP connections, each direction's segments joined in sequence order; as written) replaced by 'X' in place; returns how many.

@@ -97,6 +97,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         keep_srtp=a.keep_srtp,
         keep_fragments=a.keep_fragments,
         mask_card_numbers=not a.keep_card_numbers,
+        keep_unscrubbed_flows=a.keep_unscrubbed_flows,
         telephone_event_pt=a.te_pt,
         opus_pt=a.opus_pt,
     )
@@ -119,8 +120,9 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
     )
     if r.unscrubbed_flows:
         print(
-            f"  {len(r.unscrubbed_flows)} RTP-like flows not taken for audio, written as they "
-            "were (if one is audio, name it: --rtp-port, --pt, --opus-pt):"
+            f"  {len(r.unscrubbed_flows)} RTP-like flows not taken for audio, "
+            f"{'written as they were' if a.keep_unscrubbed_flows else 'left out'} (if one is "
+            "audio, name it to have it scrubbed: --rtp-port, --pt, --opus-pt):"
         )
     for u in r.unscrubbed_flows[:10]:
         pts = ", ".join(map(str, u.payload_types))
@@ -263,6 +265,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="pcap: write RTP in IP fragments, tunnels' packets in IP fragments, and "
         "fragments of datagrams the capture does not hold whole, as they were instead of "
         "leaving them out (they cannot be scrubbed)",
+    )
+    s.add_argument(
+        "--keep-unscrubbed-flows",
+        action="store_true",
+        help="pcap: write RTP-like flows no SDP, port or payload type made a stream (listed "
+        "in the summary) as they were instead of leaving them out",
     )
     s.set_defaults(func=_scrub)
 

@@ -88,9 +88,11 @@ class StreamReport:
 @dataclass
 class UnscrubbedFlow:
     """An RTP-like flow (RTP version 2, one SSRC, 3 packets or more) that no SDP, port or
-    payload type made a stream: written as it was. Audio in it (a codec on a payload type
-    no one named: Opus on 111 with no SDP in the capture) would keep its keypresses: name
-    it with `rtp_ports`, `payload_types` or `opus_pt`."""
+    payload type made a stream, nor an SDP gives to other media (video): left out of the
+    output (written as it was with `keep_unscrubbed_flows`). Audio in it (a codec on a
+    payload type no one named: Opus on 111 with no SDP in the capture, G.722 on 9) would
+    keep its keypresses: name it with `rtp_ports`, `payload_types` or `opus_pt` to have it
+    scrubbed."""
 
     src: str
     dst: str
@@ -1267,6 +1269,7 @@ def scrub_pcap(
     keep_srtp: bool = False,
     keep_fragments: bool = False,
     mask_card_numbers: bool = True,
+    keep_unscrubbed_flows: bool = False,
     **options: Any,
 ) -> PcapResult:
     """Scrub every RTP stream of `src` into `dst` (same format and link type). SIP messages
@@ -1280,7 +1283,8 @@ def scrub_pcap(
     are left out unless `keep_fragments`; so are the segments of RTP over TCP (RFC 4571).
     Streams no SDP in the capture describes are G.711 with telephone-events as
     `telephone_event_pt`, or Opus as `opus_pt` (with telephone-events at 48 kHz). RTP-like
-    flows not taken for audio are listed in the result (`unscrubbed_flows`). Card numbers
+    flows not taken for audio (3 packets or more) are listed in the result
+    (`unscrubbed_flows`) and left out unless `keep_unscrubbed_flows`. Card numbers
     in clear anywhere else (an application's data, a log line, a chat; `mask_card_numbers`,
     on by default: 13-19 digits with a card scheme's prefix and the Luhn check) are
     replaced by 'X' as well."""
@@ -1346,7 +1350,7 @@ def scrub_pcap(
     # (flow index, (src, sport, dst, dport, ssrc), frames per payload type)
     capture_flows = capture.flows()
     event_pts = {i: pt for i, f in enumerate(capture_flows) if (pt := _event_pt(f)) is not None}
-    not_taken: list[UnscrubbedFlow] = []  # RTP-like flows no one named: written as they were
+    not_taken: list[UnscrubbedFlow] = []  # RTP-like flows no one named: left out
     for i, flow in enumerate(capture_flows):
         listed = any(p in sdp_ports or p in ports for p in (flow.sport, flow.dport))
         counts = flow.payload_types
@@ -1361,7 +1365,12 @@ def scrub_pcap(
             and i not in event_pts
             and not _mostly_of(counts, STATIC_G711 if on_other else known_pts, len(flow))
         ):
-            if len(flow) >= 3:
+            # On a port an SDP gives other media (video): passes as it was. Else audio in a
+            # codec no one named (Opus with its SDP over TLS, G.722) would keep its
+            # keypresses: what cannot be scrubbed is not written, unless asked for.
+            if len(flow) >= 3 and not on_other:
+                if not keep_unscrubbed_flows:
+                    capture.leave_out(i)
                 in_it = sorted((pt for pt in range(128) if counts[pt]), key=lambda pt: -counts[pt])
                 not_taken.append(
                     UnscrubbedFlow(
