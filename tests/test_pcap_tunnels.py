@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Captures of calls inside tunnels, as a mirror port (GRE, ERSPAN) or a cloud's traffic
-mirroring (VXLAN, Geneve) records them: the calls are found and scrubbed inside, exactly as
+mirroring (VXLAN, Geneve) records them, or behind a provider's link layers (MPLS, an
+Ethernet pseudowire, PPPoE): the calls are found and scrubbed inside, exactly as
 they are without the tunnel, and every layer's lengths and checksums stay valid (Opus packets
 re-encoded to another size move them). Before, such frames were other traffic, written as
 they were, keypresses on."""
@@ -36,7 +37,18 @@ KINDS = [
     "erspan3",
     "ipip",
     "gre+vxlan",
+    "mpls",
+    "mpls-pw",
+    "pppoe",
 ]
+
+
+def _mpls(*labels: int) -> bytes:
+    """An MPLS label stack (RFC 3032), the last entry the bottom of the stack, TTL 64."""
+    return b"".join(
+        ((label << 12) | (int(k == len(labels) - 1) << 8) | 64).to_bytes(4, "big")
+        for k, label in enumerate(labels)
+    )
 
 
 def _inet_sum(data: bytes) -> int:
@@ -99,6 +111,13 @@ def _wrap(frame: bytes, kind: str) -> bytes:
         return _outer(4, inner_ip)
     if kind == "gre+vxlan":  # two tunnels deep
         return _outer(47, _gre(0x0800, _wrap(frame, "vxlan")[14:], checksum=True))
+    if kind == "mpls":  # a provider's core: a VLAN tag, then two labels
+        return frame[:12] + b"\x81\0\0\x2a\x88\x47" + _mpls(16, 17) + inner_ip
+    if kind == "mpls-pw":  # an Ethernet pseudowire with its control word (RFC 4448)
+        return frame[:12] + b"\x88\x47" + _mpls(18) + bytes(4) + frame
+    if kind == "pppoe":  # a PPPoE session (RFC 2516): its length counts the PPP protocol
+        head = b"\x11\x00\x12\x34" + (len(inner_ip) + 2).to_bytes(2, "big") + b"\x00\x21"
+        return frame[:12] + b"\x88\x64" + head + inner_ip
     if kind == "ipip+gre+vxlan":  # three
         return _outer(4, _wrap(frame, "gre+vxlan")[14:])
     raise AssertionError(kind)
@@ -107,6 +126,16 @@ def _wrap(frame: bytes, kind: str) -> bytes:
 def _unwrap(frame: bytes, kind: str) -> bytes:
     """The inner IP packet of a tunnelled frame, every outer layer's lengths and checksums
     checked on the way in."""
+    if kind == "mpls":
+        assert frame[12:18] == b"\x81\0\0\x2a\x88\x47" and frame[18:26] == _mpls(16, 17)
+        return frame[26:]
+    if kind == "mpls-pw":
+        assert frame[12:14] == b"\x88\x47" and frame[14:22] == _mpls(18) + bytes(4)
+        return frame[22 + 14 :]
+    if kind == "pppoe":
+        assert frame[12:14] == b"\x88\x64" and frame[20:22] == b"\x00\x21"
+        assert int.from_bytes(frame[18:20], "big") == len(frame) - 20
+        return frame[22:]
     ip = frame[14:]
     if kind in ("vxlan6", "gre6"):
         outer6 = dpkt.ip6.IP6(ip)

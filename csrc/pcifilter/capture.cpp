@@ -36,19 +36,53 @@ bool supported_link(int link) noexcept {
 
 bool is_vlan(std::uint16_t type) noexcept { return type == 0x8100 || type == 0x88A8 || type == 0x9100; }
 
-// Offset of the IP header in a frame, or -1 when the frame carries no IP.
-long ip_offset(int link, const std::uint8_t* p, std::size_t n) noexcept {
+std::size_t ethernet_ip(const std::uint8_t* p, std::size_t at, std::size_t end, int depth = 0) noexcept;
+
+// Where the IP packet begins after an Ethernet header's type field (`type`, read; `off`
+// just after it), or 0: VLAN tags skipped; MPLS labels (RFC 3032), down to the bottom of the
+// stack, then IP or a pseudowire's control word and an Ethernet frame (RFC 4448); a PPPoE
+// session (RFC 2516) carrying IP, where `pppoe` is given (the outer link only: its length
+// field is made right when the packet changes size), the PPPoE header's offset set in it.
+// A frame of these was other traffic, written as it was, a call inside.
+std::size_t ip_after_type(const std::uint8_t* p, std::size_t off, std::size_t end, std::uint16_t type,
+                          std::size_t* pppoe, int depth) noexcept {
+    while (is_vlan(type) && off + 4 <= end) {
+        type = be16(p + off + 2);
+        off += 4;
+    }
+    if (type == 0x8847 || type == 0x8848) {  // MPLS unicast, multicast
+        for (int k = 0; k < 16 && off + 4 <= end; ++k) {
+            const bool bottom = (p[off + 2] & 0x01) != 0;
+            off += 4;
+            if (!bottom) continue;
+            if (off >= end) return 0;
+            const int first = p[off] >> 4;  // IP's version, or a control word's 0
+            if (first == 4 || first == 6) return off;
+            return first == 0 && depth == 0 ? ethernet_ip(p, off + 4, end, depth + 1) : 0;
+        }
+        return 0;
+    }
+    if (type == 0x8864 && pppoe != nullptr) {  // PPPoE session: version and type 1, code 0
+        if (off + 8 >= end || p[off] != 0x11 || p[off + 1] != 0) return 0;
+        const std::uint16_t protocol = be16(p + off + 6);  // PPP: IPv4, IPv6
+        const int version = p[off + 8] >> 4;
+        if (!(protocol == 0x0021 && version == 4) && !(protocol == 0x0057 && version == 6)) return 0;
+        *pppoe = off;
+        return off + 8;
+    }
+    if (off >= end) return 0;
+    return (type == 0x0800 && p[off] >> 4 == 4) || (type == 0x86DD && p[off] >> 4 == 6) ? off : 0;
+}
+
+// Offset of the IP header in a frame, or -1 when the frame carries no IP; `pppoe` as above.
+long ip_offset(int link, const std::uint8_t* p, std::size_t n, std::size_t* pppoe) noexcept {
     std::size_t off = 0;
     std::uint16_t type = 0;
     switch (link) {
     case kLinkEthernet:
         if (n < 14) return -1;
-        type = be16(p + 12);
-        off = 14;
-        while (is_vlan(type) && n >= off + 4) {  // VLAN tags
-            type = be16(p + off + 2);
-            off += 4;
-        }
+        off = ip_after_type(p, 14, n, be16(p + 12), pppoe, 0);
+        if (off == 0) return -1;
         break;
     case kLinkSll:
         if (n < 16) return -1;
@@ -78,15 +112,9 @@ long ip_offset(int link, const std::uint8_t* p, std::size_t n) noexcept {
 // Tunnels a capture from a mirror port or a cloud's traffic mirroring holds calls in: each
 // function below gives the inner IP packet's offset, or 0 when the tunnel holds none (each
 // reads only before `end`). An Ethernet frame (VLAN tags skipped) at `at`:
-std::size_t ethernet_ip(const std::uint8_t* p, std::size_t at, std::size_t end) noexcept {
+std::size_t ethernet_ip(const std::uint8_t* p, std::size_t at, std::size_t end, int depth) noexcept {
     if (at + 14 > end) return 0;
-    std::uint16_t type = be16(p + at + 12);
-    std::size_t off = at + 14;
-    while (is_vlan(type) && off + 4 <= end) {
-        type = be16(p + off + 2);
-        off += 4;
-    }
-    return (type == 0x0800 || type == 0x86DD) && off < end ? off : 0;
+    return ip_after_type(p, at + 14, end, be16(p + at + 12), nullptr, depth);
 }
 
 bool tunnel_protocol(std::uint8_t protocol) noexcept { return protocol == 4 || protocol == 41 || protocol == 47; }
@@ -489,8 +517,10 @@ Capture::Capture(const std::string& path) {
 // Finds the UDP datagram of frame n, if any (fills ip/udp/family/ip_end/payload_len).
 void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen) {
     Frame& f = frames_[n];
-    const long ipo = ip_offset(linktype_, p, caplen);
+    std::size_t pppoe = 0;
+    const long ipo = ip_offset(linktype_, p, caplen, &pppoe);
     if (ipo < 0) return;
+    f.pppoe = static_cast<std::uint16_t>(pppoe);
     std::size_t ip = static_cast<std::size_t>(ipo);
     std::size_t udp = 0, end = 0;  // offsets within the frame
     std::uint8_t family = 0, proto = 0;
@@ -1171,7 +1201,10 @@ std::size_t Capture::build(const Frame& f, const Placement& p, std::vector<std::
     }
     put_be16(b + f.udp + 6,
              f.udp_checksum ? udp_checksum(b + src_at(f), b + dst_at(f), address_bytes(f), b + f.udp, ulen) : 0);
-    fix_tunnels(f, static_cast<std::ptrdiff_t>(head + p.len) - static_cast<std::ptrdiff_t>(f.ip_end), buf);
+    const std::ptrdiff_t delta = static_cast<std::ptrdiff_t>(head + p.len) - static_cast<std::ptrdiff_t>(f.ip_end);
+    fix_tunnels(f, delta, buf);
+    if (f.pppoe != 0)  // the PPPoE session's payload length, around the outermost IP packet
+        put_be16(b + f.pppoe + 4, static_cast<std::uint16_t>(be16(b + f.pppoe + 4) + delta));
     return buf.size();
 }
 

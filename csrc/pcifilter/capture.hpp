@@ -196,6 +196,7 @@ private:
         std::uint32_t frag_id = 0;      // ... the datagram's identification
         std::uint8_t frag_protocol = 0; // ... its protocol (17, or a tunnel's)
         std::uint8_t family = 0;
+        std::uint16_t pppoe = 0;  // offset of a PPPoE session header around the IP packet (or 0)
         bool scrubbed = false;  // in a scrubbed flow: written as its placements
         bool udp_checksum = false;  // the UDP checksum was set (IPv4 may leave it 0)
         // The tunnels around the IP packet above, outermost first: their lengths and

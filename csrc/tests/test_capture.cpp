@@ -241,6 +241,42 @@ Bytes tunnel_capture() {
     return pcap_of(frames);
 }
 
+// A provider's link layers around IP: MPLS (a VLAN tag, two labels), an Ethernet pseudowire
+// (a label, a control word, an Ethernet frame), a PPPoE session (its length counts the PPP
+// protocol field).
+Bytes mpls(const Bytes& ip) {
+    Bytes e(12, 0x02);
+    e.insert(e.end(), {0x81, 0x00, 0x00, 0x2a, 0x88, 0x47, 0x00, 0x01, 0x00, 64, 0x00, 0x01, 0x11, 64});
+    e.insert(e.end(), ip.begin(), ip.end());
+    return e;
+}
+Bytes pseudowire(const Bytes& ethernet_frame) {
+    Bytes e(12, 0x02);
+    e.insert(e.end(), {0x88, 0x47, 0x00, 0x01, 0x21, 64, 0, 0, 0, 0});
+    e.insert(e.end(), ethernet_frame.begin(), ethernet_frame.end());
+    return e;
+}
+Bytes pppoe(const Bytes& ip) {
+    Bytes e(12, 0x02);
+    e.insert(e.end(), {0x88, 0x64, 0x11, 0x00, 0x12, 0x34});
+    put(e, static_cast<std::uint32_t>(ip.size() + 2), 2);
+    e.insert(e.end(), {0x00, 0x21});
+    e.insert(e.end(), ip.begin(), ip.end());
+    return e;
+}
+
+Bytes link_capture() {
+    const std::string message = "MESSAGE sip:a@b SIP/2.0\r\n\r\n", info = "INFO sip:a@b SIP/2.0\r\n\r\n";
+    std::vector<Bytes> frames;
+    frames.push_back(mpls(ipv4(udp(5060, 5060, Bytes(message.begin(), message.end())))));
+    frames.push_back(pppoe(ipv4(udp(5060, 5060, Bytes(info.begin(), info.end())))));
+    for (std::uint16_t k = 0; k < 4; ++k) {
+        frames.push_back(pseudowire(ethernet(ipv4(udp(40000, 50000, rtp(k, 0xC))), false, false)));
+        frames.push_back(pppoe(ipv4(udp(40002, 50002, rtp(k, 0xD)))));
+    }
+    return pcap_of(frames);
+}
+
 // RFC 1071 over a pseudo-header (addresses `src` and `dst`, `alen` bytes each; protocol
 // `proto`) and the UDP datagram or TCP segment from `at` to `end` of the frame: 0xFFFF when
 // its checksum is valid.
@@ -314,6 +350,9 @@ int main(int argc, char** argv) {
         const Bytes websocket = websocket_capture();
         std::ofstream(std::string(argv[2]) + "/websocket.pcap", std::ios::binary)
             .write(reinterpret_cast<const char*>(websocket.data()), static_cast<std::streamsize>(websocket.size()));
+        const Bytes links = link_capture();
+        std::ofstream(std::string(argv[2]) + "/links.pcap", std::ios::binary)
+            .write(reinterpret_cast<const char*>(links.data()), static_cast<std::streamsize>(links.size()));
         const Bytes relay = relay_capture();
         std::ofstream(std::string(argv[2]) + "/relay.pcap", std::ios::binary)
             .write(reinterpret_cast<const char*>(relay.data()), static_cast<std::streamsize>(relay.size()));
@@ -557,6 +596,25 @@ int main(int argc, char** argv) {
         CHECK(transport_sum(fr, fr + ip + 8, fr + ip + 24, 16, 17, u, fl) != 0xFFFF);  // not with the current segment
     }
 
+    {  // behind MPLS, a pseudowire and PPPoE: found (flows, SIP); a SIP message rewritten
+       // longer in a PPPoE session moves its length
+        TempFile links(".pcap"), links_out(".out.pcap");
+        const Bytes lf = link_capture();
+        links.write(lf);
+        Capture c(links.path);
+        CHECK(c.size() == 10 && c.sip_frames().size() == 2 && c.flows().size() == 2);
+        CHECK(c.flows().at(0).frames.size() == 4 && c.flows().at(1).frames.size() == 4);
+        const auto [p, n] = c.udp_payload(1);
+        std::string longer(reinterpret_cast<const char*>(p), n);
+        longer += "Subject: x\r\n";
+        c.replace_payload(1, reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
+        CHECK(c.write(links_out.path) == 10);
+        const Bytes w = links_out.read();
+        const std::uint8_t* first = w.data() + 24;  // frame 0's record
+        const std::uint8_t* fr = first + 16 + (first[8] | first[9] << 8) + 16;  // frame 1's bytes
+        const std::size_t fl = (fr[-8] | fr[-7] << 8);
+        CHECK(fl == 22 + 20 + 8 + longer.size() && (fr[18] << 8 | fr[19]) == fl - 20);
+    }
     {  // calls inside tunnels: found inside (flows, SIP), and a SIP message rewritten longer
        // moves every layer's length, with the outer UDP and GRE checksums made valid
         TempFile tun(".pcap"), tun_out(".out.pcap");
