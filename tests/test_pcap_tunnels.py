@@ -236,6 +236,30 @@ def test_calls_inside_tunnels_are_scrubbed_as_without_them(
         assert any(len(a) != len(b) for a, b in zip(before, want, strict=True))
 
 
+def test_a_linux_cooked_capture_of_an_mpls_interface_is_scrubbed(tmp_path: Path) -> None:
+    """tcpdump -i any on a host whose interface carries MPLS: Linux cooked headers (SLL)
+    whose protocol is MPLS, the labels, then IP. Before, not IP to the capture: written as
+    it was; now the call is found and scrubbed as in Ethernet frames."""
+    plain, cooked, out = tmp_path / "plain.pcap", tmp_path / "sll.pcap", tmp_path / "out.pcap"
+    _capture(plain)
+    with plain.open("rb") as f:
+        frames = [(ts, bytes(b)) for ts, b in dpkt.pcap.Reader(f)]
+    sll = b"\0\0\0\x01\0\x06" + b"\x02" * 6 + b"\0\0\x88\x47" + _mpls(16)
+    with cooked.open("wb") as f:
+        w = dpkt.pcap.Writer(f, snaplen=65535, linktype=113)
+        for ts, fr in frames:
+            w.writepkt(sll + fr[14:], ts=ts)
+    r_plain = scrub_pcap(plain, tmp_path / "plain-out.pcap")
+    r = scrub_pcap(cooked, out)
+    assert [(s.ssrc, s.packets_in, s.packets_out) for s in r.streams] == [
+        (s.ssrc, s.packets_in, s.packets_out) for s in r_plain.streams
+    ]
+    _, want = _read(tmp_path / "plain-out.pcap")
+    _, got = _read(out)
+    assert [fr[len(sll) :] for fr in got] == [fr[14:] for fr in want]
+    assert all(fr.startswith(sll) for fr in got)
+
+
 def test_tunnelled_keypresses_are_not_left_in(tmp_path: Path) -> None:
     """The independent check: spandsp hears the card number in the tunnelled call's audio
     before, and nothing after."""

@@ -77,22 +77,21 @@ std::size_t ip_after_type(const std::uint8_t* p, std::size_t off, std::size_t en
 // Offset of the IP header in a frame, or -1 when the frame carries no IP; `pppoe` as above.
 long ip_offset(int link, const std::uint8_t* p, std::size_t n, std::size_t* pppoe) noexcept {
     std::size_t off = 0;
-    std::uint16_t type = 0;
     switch (link) {
     case kLinkEthernet:
         if (n < 14) return -1;
         off = ip_after_type(p, 14, n, be16(p + 12), pppoe, 0);
         if (off == 0) return -1;
         break;
-    case kLinkSll:
+    case kLinkSll:  // its protocol field is an Ethernet type, as in Ethernet
         if (n < 16) return -1;
-        type = be16(p + 14);
-        off = 16;
+        off = ip_after_type(p, 16, n, be16(p + 14), pppoe, 0);
+        if (off == 0) return -1;
         break;
     case kLinkSll2:
         if (n < 20) return -1;
-        type = be16(p);
-        off = 20;
+        off = ip_after_type(p, 20, n, be16(p), pppoe, 0);
+        if (off == 0) return -1;
         break;
     case kLinkNull:
     case kLinkLoop:  // a 4-byte address family (in either byte order): the IP version says
@@ -101,10 +100,8 @@ long ip_offset(int link, const std::uint8_t* p, std::size_t n, std::size_t* pppo
     default:  // raw IP
         break;
     }
-    if (type != 0 && type != 0x0800 && type != 0x86DD) return -1;
     if (n <= off) return -1;
-    const int version = p[off] >> 4;
-    if ((type == 0x0800 && version != 4) || (type == 0x86DD && version != 6)) return -1;
+    const int version = p[off] >> 4;  // (after an Ethernet type: checked against it already)
     if (version != 4 && version != 6) return -1;
     return static_cast<long>(off);
 }
