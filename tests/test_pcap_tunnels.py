@@ -40,6 +40,9 @@ KINDS = [
     "mpls",
     "mpls-pw",
     "pppoe",
+    "vxlan8472",
+    "vxlan-gpe",
+    "gtp",
 ]
 
 
@@ -90,6 +93,17 @@ def _wrap(frame: bytes, kind: str) -> bytes:
     if kind in ("vxlan", "vxlan6"):
         vxlan = b"\x08\0\0\0" + (42).to_bytes(3, "big") + b"\0" + frame
         return _frame("ethernet", _ip(OUTER_SRC, OUTER_DST, 49152, 4789, vxlan, kind == "vxlan6"))
+    if kind == "vxlan8472":  # Linux's default port (flannel's)
+        vxlan = b"\x08\0\0\0" + (42).to_bytes(3, "big") + b"\0" + frame
+        return _frame("ethernet", _ip(OUTER_SRC, OUTER_DST, 49152, 8472, vxlan, False))
+    if kind == "vxlan-gpe":  # the P flag, next protocol 1: IPv4
+        gpe = b"\x0c\0\0\x01" + (42).to_bytes(3, "big") + b"\0" + inner_ip
+        return _frame("ethernet", _ip(OUTER_SRC, OUTER_DST, 49152, 4790, gpe, False))
+    if kind == "gtp":  # a G-PDU with a sequence number and a PDU session container
+        ext = b"\x01\x10\x09\x00"  # 4 bytes, then no more extension headers
+        body = struct.pack("!HBB", 0x1234, 0, 0x85) + ext + inner_ip
+        gtp = struct.pack("!BBHI", 0x36, 0xFF, len(body), 0xABCDEF) + body
+        return _frame("ethernet", _ip(OUTER_SRC, OUTER_DST, 2152, 2152, gtp, False))
     if kind == "geneve":  # 8 bytes of options, then an Ethernet frame
         geneve = b"\x02\0\x65\x58" + (42).to_bytes(3, "big") + b"\0" + bytes(8) + frame
         return _frame("ethernet", _ip(OUTER_SRC, OUTER_DST, 49152, 6081, geneve, False))
@@ -156,7 +170,7 @@ def _unwrap(frame: bytes, kind: str) -> bytes:
     total = int.from_bytes(ip[2:4], "big")
     assert total == len(ip)
     body = ip[20:]
-    if kind in ("vxlan", "geneve"):
+    if kind in ("vxlan", "geneve", "vxlan8472", "vxlan-gpe", "gtp"):
         outer = dpkt.ip.IP(ip)
         udp = outer.data
         assert udp.ulen == len(body)
@@ -164,6 +178,11 @@ def _unwrap(frame: bytes, kind: str) -> bytes:
         pkt = dpkt.ip.IP(src=outer.src, dst=outer.dst, p=17, data=fresh)
         pkt.len = total
         assert dpkt.ip.IP(bytes(pkt)).data.sum == udp.sum
+        if kind == "gtp":  # its length: what follows its first 8 bytes
+            assert int.from_bytes(body[8 + 2 : 8 + 4], "big") == len(body) - 16
+            return body[8 + 16 :]
+        if kind == "vxlan-gpe":
+            return body[16:]
         skip = 8 + 8 + (8 if kind == "geneve" else 0)  # UDP, VXLAN or Geneve, its options
         return body[skip + 14 :]
     if kind == "ipip":

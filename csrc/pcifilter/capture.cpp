@@ -142,11 +142,40 @@ std::size_t gre_ip(const std::uint8_t* p, std::size_t g, std::size_t end, bool* 
     }
 }
 
-// VXLAN (RFC 7348, UDP 4789: the I flag, then an Ethernet frame) and Geneve (RFC 8926, UDP
-// 6081: options, then the protocol type's payload), at the UDP payload `v`.
+// VXLAN (RFC 7348, UDP 4789, and 8472: Linux's default, flannel's: the I flag, then an
+// Ethernet frame), VXLAN-GPE (UDP 4790: its next protocol), Geneve (RFC 8926, UDP 6081:
+// options, then the protocol type's payload) and GTP-U (3GPP TS 29.281, UDP 2152: a mobile
+// core's user plane, VoLTE calls in it; a G-PDU, its optional fields and extension headers,
+// then an IP packet), at the UDP payload `v`.
 std::size_t udp_tunnel_ip(const std::uint8_t* p, std::size_t v, std::size_t end, std::uint16_t port) noexcept {
     if (v + 8 > end) return 0;
-    if (port == 4789) return (p[v] & 0x08) ? ethernet_ip(p, v + 8, end) : 0;
+    const auto ip_at = [&](std::size_t off) {
+        return off < end && (p[off] >> 4 == 4 || p[off] >> 4 == 6) ? off : 0;
+    };
+    if (port == 4789 || port == 8472) return (p[v] & 0x08) ? ethernet_ip(p, v + 8, end) : 0;
+    if (port == 4790) {  // VXLAN-GPE: the P flag, then 1 IPv4, 2 IPv6, 3 Ethernet
+        if ((p[v] & 0x34) != 0x04) return 0;
+        const std::uint8_t next = p[v + 3];
+        return next == 3 ? ethernet_ip(p, v + 8, end) : next == 1 || next == 2 ? ip_at(v + 8) : 0;
+    }
+    if (port == 2152) {  // GTPv1-U: version 1, protocol type GTP, message type G-PDU
+        if ((p[v] & 0xF0) != 0x30 || p[v + 1] != 0xFF) return 0;
+        std::size_t off = v + 8;
+        if (p[v] & 0x07) {  // sequence number, N-PDU number, next extension header's type
+            if (off + 4 > end) return 0;
+            std::uint8_t next = (p[v] & 0x04) ? p[off + 3] : 0;
+            off += 4;
+            for (int k = 0; next != 0 && k < 8; ++k) {  // each: its length in 4-byte units first
+                if (off >= end || p[off] == 0) return 0;
+                const std::size_t len = p[off] * 4u;
+                if (off + len > end) return 0;
+                next = p[off + len - 1];
+                off += len;
+            }
+            if (next != 0) return 0;
+        }
+        return ip_at(off);
+    }
     if (port != 6081 || (p[v] >> 6) != 0) return 0;
     const std::size_t off = v + 8 + (p[v] & 0x3Fu) * 4u;
     const std::uint16_t proto = be16(p + v + 2);
@@ -592,6 +621,7 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
             inner = udp_tunnel_ip(p, udp + 8, limit, be16(p + udp + 2));
             t.udp = static_cast<std::uint16_t>(udp);
             t.udp_checksum = family == 6 || be16(p + udp + 6) != 0;
+            if (be16(p + udp + 2) == 2152) t.gtp = static_cast<std::uint16_t>(udp + 8);
         }
         if (inner == 0 || inner > 0xFFFF) break;
         if (f.tunnels == kMaxTunnels) {
@@ -1147,6 +1177,8 @@ void Capture::fix_tunnels(const Frame& f, std::ptrdiff_t delta, std::vector<std:
         const std::size_t bytes = t.family == 4 ? 4 : 16;
         const std::uint8_t* src = b + t.ip + (t.family == 4 ? 12 : 8);
         const std::uint8_t* dst = b + t.ip + (t.family == 4 ? 16 : 24);
+        if (t.gtp != 0)  // GTP-U: what follows its 8-byte header
+            put_be16(b + t.gtp + 2, static_cast<std::uint16_t>(end - t.gtp - 8));
         if (t.udp != 0) {
             const std::size_t ulen = end - t.udp;
             put_be16(b + t.udp + 4, static_cast<std::uint16_t>(ulen));

@@ -170,11 +170,12 @@ public:
     std::size_t write(const std::string& path) const;
 
 private:
-    // An IP packet that holds the frame's (IP in IP, GRE, ERSPAN, VXLAN, Geneve): where its
-    // IP header lies, and its UDP header (VXLAN, Geneve) or its GRE header when that holds a
-    // checksum (else 0).
+    // An IP packet that holds the frame's (IP in IP, GRE, ERSPAN, VXLAN, Geneve, GTP-U):
+    // where its IP header lies, and its UDP header (VXLAN, Geneve, GTP-U) or its GRE header
+    // when that holds a checksum (else 0).
     struct Tunnel {
         std::uint16_t ip = 0, udp = 0, gre = 0;
+        std::uint16_t gtp = 0;  // a GTP-U header's offset (its length field), or 0
         std::uint8_t family = 0;
         bool udp_checksum = false;
     };

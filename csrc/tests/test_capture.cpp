@@ -265,6 +265,15 @@ Bytes pppoe(const Bytes& ip) {
     return e;
 }
 
+// GTP-U (UDP 2152): a G-PDU with a sequence number and one extension header, then IP.
+Bytes gtp(const Bytes& ip) {
+    Bytes g = {0x36, 0xFF};
+    put(g, static_cast<std::uint32_t>(8 + ip.size()), 2);
+    g.insert(g.end(), {0, 0xAB, 0xCD, 0xEF, 0x12, 0x34, 0, 0x85, 0x01, 0x10, 0x09, 0x00});
+    g.insert(g.end(), ip.begin(), ip.end());
+    return ethernet(ipv4(udp(2152, 2152, g)), false, false);
+}
+
 Bytes link_capture() {
     const std::string message = "MESSAGE sip:a@b SIP/2.0\r\n\r\n", info = "INFO sip:a@b SIP/2.0\r\n\r\n";
     std::vector<Bytes> frames;
@@ -273,6 +282,7 @@ Bytes link_capture() {
     for (std::uint16_t k = 0; k < 4; ++k) {
         frames.push_back(pseudowire(ethernet(ipv4(udp(40000, 50000, rtp(k, 0xC))), false, false)));
         frames.push_back(pppoe(ipv4(udp(40002, 50002, rtp(k, 0xD)))));
+        frames.push_back(gtp(ipv4(udp(40004, 50004, rtp(k, 0xE)))));
     }
     return pcap_of(frames);
 }
@@ -602,13 +612,14 @@ int main(int argc, char** argv) {
         const Bytes lf = link_capture();
         links.write(lf);
         Capture c(links.path);
-        CHECK(c.size() == 10 && c.sip_frames().size() == 2 && c.flows().size() == 2);
+        CHECK(c.size() == 14 && c.sip_frames().size() == 2 && c.flows().size() == 3);
         CHECK(c.flows().at(0).frames.size() == 4 && c.flows().at(1).frames.size() == 4);
+        CHECK(c.flows().at(2).ssrc == 0xE && c.flows().at(2).frames.size() == 4);
         const auto [p, n] = c.udp_payload(1);
         std::string longer(reinterpret_cast<const char*>(p), n);
         longer += "Subject: x\r\n";
         c.replace_payload(1, reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
-        CHECK(c.write(links_out.path) == 10);
+        CHECK(c.write(links_out.path) == 14);
         const Bytes w = links_out.read();
         const std::uint8_t* first = w.data() + 24;  // frame 0's record
         const std::uint8_t* fr = first + 16 + (first[8] | first[9] << 8) + 16;  // frame 1's bytes
