@@ -333,7 +333,7 @@ def _fragments(frame: bytes, size: int, ident: int) -> list[bytes]:
     return out
 
 
-@pytest.mark.parametrize("kind", ["vxlan", "gre", "ipip"])
+@pytest.mark.parametrize("kind", ["vxlan", "gre", "ipip", "gtp", "vxlan8472"])
 def test_a_tunnel_s_packet_in_ip_fragments_is_left_out(tmp_path: Path, kind: str) -> None:
     """A tunnel's packet cut into IP fragments holds whatever the tunnel carried (here a
     call's RTP): it cannot be scrubbed in pieces, so it is left out and counted, as RTP in

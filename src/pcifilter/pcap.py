@@ -1134,9 +1134,10 @@ def _sip_over_udp_fragments(
 
 # RFC 3551's static payload types of G.711: audio whatever an SDP says of the port.
 STATIC_G711 = (0, 8)
-# VXLAN (RFC 7348) and Geneve (RFC 8926): the capture reads calls inside them (and inside
-# IP in IP and GRE), but not inside one cut into IP fragments.
-TUNNEL_PORTS = (4789, 6081)
+# VXLAN (RFC 7348; 8472: Linux's default), VXLAN-GPE, Geneve (RFC 8926) and GTP-U: the
+# capture reads calls inside them (and inside IP in IP and GRE), but not inside one cut into
+# IP fragments (csrc/pcifilter/capture.cpp, udp_tunnel_ip).
+TUNNEL_PORTS = (4789, 8472, 4790, 6081, 2152)
 
 
 def _could_be_rtp(d: _Datagram, ports: set[int], pts: set[int], other_ports: set[int]) -> bool:
