@@ -381,6 +381,114 @@ def test_capture_beside_a_relay_keeps_no_key_and_no_keypress(
     assert b'"event":7,' in kept_text and b"4:code1:9" in kept_text and not _keys_left(kept_text)
 
 
+GATEWAY, AGENT = "10.0.0.7", "10.0.0.8"  # an MGCP gateway and its call agent (in files only)
+
+
+@pytest.mark.parametrize("fragmented", [False, True])
+def test_mgcp_keeps_no_keypress_and_no_key(tmp_path: Path, fragmented: bool) -> None:
+    """A call agent driving a PSTN gateway over MGCP (UDP 2427/2727), DTMF relayed out of
+    band: the gateway's NTFY reports the caller's keypresses ("O: L/hd, D/4, ..."), the
+    agent has one played ("S: D/5"), its CRCX (large enough for IP fragments) and the
+    gateway's answer carry the call's SDP, one with an SRTP key. Digits and the key are
+    replaced, the rest stays as it was (requested events and digit maps are patterns, not
+    keypresses); the SDP's telephone-event type (96) is read, so the events beside the
+    audio are reported as keypresses."""
+    crcx = (
+        "CRCX 1204 aaln/1@gw.example.net MGCP 1.0\r\nC: A3C47F21456789F0\r\nL: p:20, a:PCMU\r\n"
+        "M: sendrecv\r\nX: 0123456789AC\r\nR: D/[0-9#*T](D)\r\nD: (xxxx|xx.T)\r\n"
+        + "Z: "
+        + "z" * 1400
+        + "\r\n\r\n"
+        + SRTP_SDP.format(a=AGENT, port=50000, key=KEY, mikey=MIKEY)
+    ).encode()
+    answer = (
+        "200 1204 OK\r\nI: FDE234C8\r\n\r\n" + PLAIN_SDP.format(a=GATEWAY, port=30010)
+    ).encode()
+    ntfy = (
+        b"NTFY 2002 aaln/1@gw.example.net MGCP 1.0\r\nN: ca@ca.example.net:2727\r\n"
+        b"X: 0123456789AC\r\nO: L/hd, D/4, d/#, D/1@FDE234C8, D/5(x=1)\r\n"
+    )
+    rqnt = (
+        b"RQNT 1205 aaln/1@gw.example.net MGCP 1.0\r\nX: 0123456789AD\r\n"
+        b"R: L/hu(N), D/[0-9#*T](D)\r\nS: D/7\r\n"
+    )
+    frames = []
+    if fragmented:
+        pieces, crcx_udp = _fragmented(AGENT, GATEWAY, crcx, False, 512, 0x5151, (2727, 2427))
+        frames += [fr for _, fr in pieces]
+    else:
+        frames.append(_frame("ethernet", _ip(AGENT, GATEWAY, 2727, 2427, crcx, False)))
+    n_crcx = len(frames)
+    for src, dst, sport, dport, m in [
+        (GATEWAY, AGENT, 2427, 2727, answer),
+        (GATEWAY, AGENT, 2427, 2727, ntfy),
+        (AGENT, GATEWAY, 2727, 2427, rqnt),
+        (AGENT, GATEWAY, 2727, 2427, b"200 2002 OK\r\n"),
+    ]:
+        frames.append(_frame("ethernet", _ip(src, dst, sport, dport, m, False)))
+    frames += _rtp_frames(A, GATEWAY, 40000, 30010, 0xA)
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst, reveal_digits=True)
+    assert r.gateway_dtmf_redacted == 2 and r.srtp_keys_redacted == 1
+    (stream,) = r.streams
+    assert [e["digit"] for e in stream.events] == ["7"]  # its SDP's type 96: events
+    _, out = _read(dst)
+    datagrams = [_reassembled(out[:n_crcx], False)] if fragmented else []
+    for fr in out[n_crcx if fragmented else 0 :]:
+        ip = dpkt.ethernet.Ethernet(fr).data
+        assert _checksum_ok(ip, ip.data)
+        datagrams.append(bytes(ip.data))
+    text = b"".join(datagrams)
+    assert b"O: L/hd, D/X, d/X, D/X@FDE234C8, D/X(x=1)\r\n" in text and b"S: D/X\r\n" in text
+    assert b"R: D/[0-9#*T](D)" in text and b"D: (xxxx|xx.T)" in text and not _keys_left(text)
+    assert b"200 2002 OK" in text and (not fragmented or len(datagrams[0]) == len(crcx_udp))
+    assert main(["scrub", str(src), str(dst), "--keep-sip-dtmf"]) == 0
+    kept = b"".join(_read(dst)[1]) + (
+        _reassembled(_read(dst)[1][:n_crcx], False) if fragmented else b""
+    )
+    assert b"O: L/hd, D/4, d/#" in kept and b"S: D/7" in kept and not _keys_left(kept)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(
+        st.builds(
+            lambda base, edits: _edited(base, edits),
+            st.sampled_from(
+                [b"NTFY 2002 aaln/1@gw MGCP 1.0", b"200 2002 OK", b"rqnt 7 e NCS 1.0", b"200 12"]
+            ),
+            st.lists(st.tuples(st.integers(0, 40), st.sampled_from(b"A Z0.9 \r\n/@a")), max_size=3),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_the_capture_and_pcifilter_mgcp_know_the_same_mgcp_messages(
+    lines: list[bytes],
+) -> None:
+    """starts_mgcp is written twice (C++ lists the datagrams, Python reads them): a
+    datagram one takes for MGCP and the other not would be read by neither."""
+    import tempfile
+
+    from pcifilter._core import Capture
+    from pcifilter.mgcp import starts_mgcp
+
+    datagrams = [line + b"\r\nX: 1\r\n" for line in lines]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "c.pcap"
+        _write_pcap(path, [_frame("ethernet", _ip(A, B, 40000, 9999, d, False)) for d in datagrams])
+        listed = {frame for frame, _ in Capture(str(path)).relay_messages()}
+    assert [i in listed for i in range(len(datagrams))] == [starts_mgcp(d) for d in datagrams]
+
+
+def _edited(base: bytes, edits: list[tuple[int, int]]) -> bytes:
+    out = bytearray(base)
+    for at, byte in edits:
+        out[min(at, len(out)) : min(at, len(out)) + 1] = bytes([byte])
+    return bytes(out)
+
+
 def _tcp_ng_stream() -> tuple[bytes, bytes]:
     """An ng connection over TCP (rtpengine's listen-tcp-ng) each way: the proxy's offer
     (SRTP toward the callee), "play DTMF", a JSON one; the relay's replies and an onDTMF

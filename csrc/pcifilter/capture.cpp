@@ -296,11 +296,39 @@ bool starts_pbx_events(const std::uint8_t* p, std::size_t n) noexcept {
     return false;
 }
 
+// An MGCP command (RFC 3435: a four-letter verb, a transaction id of 1-9 digits, the
+// endpoint, the protocol's name and version "N.N") or response (three digits, the
+// transaction id): its ObservedEvents and SignalRequests carry keypresses
+// (pcifilter/mgcp.py, whose _START this mirrors).
+bool starts_mgcp(const std::uint8_t* p, std::size_t n) noexcept {
+    const auto alpha = [](std::uint8_t c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+    const auto digit = [](std::uint8_t c) { return c >= '0' && c <= '9'; };
+    const auto digits = [&](std::size_t at, std::size_t* end) {  // 1-9 of them
+        std::size_t k = at;
+        while (k < n && k - at < 10 && digit(p[k])) ++k;
+        *end = k;
+        return k > at && k - at <= 9;
+    };
+    std::size_t at = 0;
+    if (n >= 4 && digit(p[0]) && digit(p[1]) && digit(p[2]) && p[3] == ' ')  // a response
+        return digits(4, &at) && at < n && (p[at] == ' ' || p[at] == '\r' || p[at] == '\n');
+    if (n < 5 || !alpha(p[0]) || !alpha(p[1]) || !alpha(p[2]) || !alpha(p[3]) || p[4] != ' ') return false;
+    if (!digits(5, &at) || at >= n || p[at] != ' ') return false;
+    const std::size_t endpoint = ++at;  // 1-255 characters, no blank
+    while (at < n && at - endpoint < 256 && p[at] != ' ' && p[at] != '\r' && p[at] != '\n') ++at;
+    if (at == endpoint || at - endpoint > 255 || at >= n || p[at] != ' ') return false;
+    const std::size_t name = ++at;  // 2-8 letters, a blank, "N.N"
+    while (at < n && at - name < 9 && alpha(p[at])) ++at;
+    if (at - name < 2 || at - name > 8) return false;
+    return at + 4 <= n && p[at] == ' ' && digit(p[at + 1]) && p[at + 2] == '.' && digit(p[at + 3]);
+}
+
 // A media relay's control message or DTMF log, for the caller to read (keypresses and SRTP
 // keys are in them): an ng message (Kamailio's and OpenSIPS's rtpengine modules send their
-// SDP so), or JSON naming "DTMF" anywhere (rtpengine's DTMF log: dtmf-log-dest, or syslog).
+// SDP so), or JSON naming "DTMF" anywhere (rtpengine's DTMF log: dtmf-log-dest, or syslog);
+// and a media gateway's control message (MGCP: starts_mgcp).
 bool may_be_relay_message(const std::uint8_t* p, std::size_t n) noexcept {
-    if (starts_ng_message(p, n)) return true;
+    if (starts_ng_message(p, n) || starts_mgcp(p, n)) return true;
     static constexpr char kDtmf[] = "\"DTMF\"";
     return std::search(p, p + n, kDtmf, kDtmf + sizeof kDtmf - 1) != p + n;
 }

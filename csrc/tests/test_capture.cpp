@@ -284,6 +284,8 @@ Bytes link_capture() {
         frames.push_back(pppoe(ipv4(udp(40002, 50002, rtp(k, 0xD)))));
         frames.push_back(gtp(ipv4(udp(40004, 50004, rtp(k, 0xE)))));
     }
+    // An MGCP gateway's notification of a keypress: listed with the control messages.
+    frames.push_back(ethernet(ipv4(udp(2427, 2727, text("NTFY 12 aaln/1@gw MGCP 1.0\r\nO: D/4\r\n"))), false, false));
     return pcap_of(frames);
 }
 
@@ -612,14 +614,15 @@ int main(int argc, char** argv) {
         const Bytes lf = link_capture();
         links.write(lf);
         Capture c(links.path);
-        CHECK(c.size() == 14 && c.sip_frames().size() == 2 && c.flows().size() == 3);
+        CHECK(c.size() == 15 && c.sip_frames().size() == 2 && c.flows().size() == 3);
+        CHECK(c.relay_frames() == std::vector<std::uint32_t>{14});
         CHECK(c.flows().at(0).frames.size() == 4 && c.flows().at(1).frames.size() == 4);
         CHECK(c.flows().at(2).ssrc == 0xE && c.flows().at(2).frames.size() == 4);
         const auto [p, n] = c.udp_payload(1);
         std::string longer(reinterpret_cast<const char*>(p), n);
         longer += "Subject: x\r\n";
         c.replace_payload(1, reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
-        CHECK(c.write(links_out.path) == 14);
+        CHECK(c.write(links_out.path) == 15);
         const Bytes w = links_out.read();
         const std::uint8_t* first = w.data() + 24;  // frame 0's record
         const std::uint8_t* fr = first + 16 + (first[8] | first[9] << 8) + 16;  // frame 1's bytes

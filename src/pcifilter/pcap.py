@@ -56,6 +56,7 @@ import numpy as np
 
 from pcifilter import _core
 from pcifilter.api import event_record
+from pcifilter.mgcp import redact_mgcp, starts_mgcp
 from pcifilter.pbx import redact_pbx_events, starts_pbx_events
 from pcifilter.relay import (
     may_be_relay_message,
@@ -123,6 +124,9 @@ class PcapResult:
     # Card numbers in clear outside the audio (a payment card's number: 13-19 digits, a
     # scheme's prefix, the Luhn check) replaced by 'X': see Capture.mask_card_numbers
     card_numbers_masked: int = 0
+    # A media gateway's control messages (MGCP: a call agent's and its gateways') whose
+    # keypresses were redacted (see pcifilter.mgcp)
+    gateway_dtmf_redacted: int = 0
     # Frames whose packet lies inside more than two tunnels (GRE in VXLAN in GRE): what they
     # hold (a call, maybe) cannot be scrubbed, so they are left out
     tunnelled_too_deep: int = 0
@@ -1059,12 +1063,13 @@ class _Datagram:
 
     @property
     def is_relay(self) -> bool:
-        """A media relay's control message or DTMF log (an ng offer with a large SDP)."""
+        """A media relay's control message or DTMF log (an ng offer with a large SDP), or a
+        media gateway's (MGCP: starts_mgcp)."""
         return (
             self.is_udp
             and not self.is_sip
             and not self.starts_rtp_v2
-            and may_be_relay_message(self.payload)
+            and (may_be_relay_message(self.payload) or starts_mgcp(self.payload))
         )
 
 
@@ -1088,18 +1093,19 @@ def _fragmented_udp(capture: _core.Capture) -> tuple[list[_Datagram], list[int]]
 
 def _sip_over_udp_fragments(
     capture: _core.Capture, datagrams: list[_Datagram], redact_dtmf: bool, mask_cards: bool
-) -> tuple[list[tuple[int, bytes]], int, int, int, int]:
-    """SIP messages (and media relays' control messages: see pcifilter.relay) in fragmented
-    UDP datagrams (an INVITE, or an ng offer, whose SDP does not fit one packet), redacted as
+) -> tuple[list[tuple[int, bytes]], int, int, int, int, int]:
+    """SIP messages (and media relays' and gateways' control messages: see pcifilter.relay,
+    pcifilter.mgcp) in fragmented UDP datagrams (an INVITE, or an ng offer, whose SDP does
+    not fit one packet), redacted as
     any other (keypresses unless `redact_dtmf` is False, SRTP keys always), and card numbers
     in clear in those and in any other fragmented datagram that is no RTP (a long log line:
     the capture's own sweep reads no fragments) unless not `mask_cards`; the changed bytes
     go back into the fragments that held them (same lengths), and the UDP checksum in the
     first fragment is made valid. Returns the messages' SDPs as captured with the frame of
-    their last fragment, how many SIP and relay messages held keypresses, and keys, and how
-    many card numbers were masked."""
+    their last fragment, how many SIP, relay and gateway messages held keypresses, and keys,
+    and how many card numbers were masked."""
     messages: list[tuple[int, bytes]] = []
-    dtmf = relay_dtmf = keys = cards = 0
+    dtmf = relay_dtmf = gateway_dtmf = keys = cards = 0
     for d in datagrams:
         payload = d.payload
         text = (
@@ -1115,6 +1121,10 @@ def _sip_over_udp_fragments(
             redacted, had_dtmf, had_keys, held = _redact_datagram(payload, redact_dtmf)
             dtmf += had_dtmf
             keys += had_keys
+        elif d.is_relay and starts_mgcp(payload):
+            redacted, had_dtmf, had_keys, held = redact_mgcp(payload, redact_dtmf)
+            gateway_dtmf += had_dtmf
+            keys += had_keys
         elif d.is_relay:
             redacted, had_dtmf, had_keys, held = redact_relay_message(payload, redact_dtmf)
             relay_dtmf += had_dtmf
@@ -1129,7 +1139,7 @@ def _sip_over_udp_fragments(
         if d.family == 6 or d.data[6:8] != b"\0\0":  # IPv4 may send no checksum
             new[6:8] = _core.udp_checksum(d.src, d.dst, bytes(new)).to_bytes(2, "big")
         _put_back(capture, d.parts, new)
-    return messages, dtmf, relay_dtmf, keys, cards
+    return messages, dtmf, relay_dtmf, gateway_dtmf, keys, cards
 
 
 # RFC 3551's static payload types of G.711: audio whatever an SDP says of the port.
@@ -1301,8 +1311,8 @@ def scrub_pcap(
     tcp = _sip_over_tcp(capture, redact_sip_dtmf, mask_card_numbers)
     tcp_frames, tcp_messages, redacted, keys_redacted, tcp_relay_dtmf, pbx_dtmf, ws_cards = tcp
     fragmented, partial = _fragmented_udp(capture)
-    frag_messages, frag_dtmf, relay_dtmf, frag_keys, frag_cards = _sip_over_udp_fragments(
-        capture, fragmented, redact_sip_dtmf, mask_card_numbers
+    frag_messages, frag_dtmf, relay_dtmf, gateway_dtmf, frag_keys, frag_cards = (
+        _sip_over_udp_fragments(capture, fragmented, redact_sip_dtmf, mask_card_numbers)
     )
     relay_dtmf += tcp_relay_dtmf
     redacted, keys_redacted = redacted + frag_dtmf, keys_redacted + frag_keys
@@ -1311,13 +1321,24 @@ def scrub_pcap(
     # unwrapped). A media relay's control messages (rtpengine's ng protocol: SDP with its
     # SRTP keys, DTMF it plays or reports) and DTMF logs likewise.
     held, sip_dtmf, sip_keys = _redact_datagrams(capture, sip, _redact_datagram, redact_sip_dtmf)
+    # And a media gateway's (MGCP: keypresses the gateway reports or is told to play, the
+    # call's SDP).
+    control = capture.relay_messages()
+    gateway = [(frame, payload) for frame, payload in control if starts_mgcp(payload)]
     relay_held, udp_relay_dtmf, relay_keys = _redact_datagrams(
-        capture, capture.relay_messages(), redact_relay_message, redact_sip_dtmf
+        capture,
+        [(frame, payload) for frame, payload in control if not starts_mgcp(payload)],
+        redact_relay_message,
+        redact_sip_dtmf,
     )
-    held += relay_held
+    gateway_held, udp_gateway_dtmf, gateway_keys = _redact_datagrams(
+        capture, gateway, redact_mgcp, redact_sip_dtmf
+    )
+    held += relay_held + gateway_held
     redacted += sip_dtmf
     relay_dtmf += udp_relay_dtmf
-    keys_redacted += sip_keys + relay_keys
+    gateway_dtmf += udp_gateway_dtmf
+    keys_redacted += sip_keys + relay_keys + gateway_keys
     # Each port's m=audio lines in capture order: a long capture from a media relay reuses
     # its ports call after call, so a flow is read with the line given for its port last
     # before it began (or the first after, an SDP captured late). With the last line of
@@ -1524,7 +1545,8 @@ def scrub_pcap(
         not_taken,
         pbx_dtmf,
         cards,
-        capture.too_deep,
+        gateway_dtmf_redacted=gateway_dtmf,
+        tunnelled_too_deep=capture.too_deep,
     )
 
 
