@@ -2,8 +2,10 @@
 """Mutated captures through scrub_pcap: a capture beside a relay and a PBX (rtpengine's ng
 over UDP, TCP, WebSocket and HTTP, its DTMF log over UDP and syslog over TCP, an ng offer in
 IP fragments, AMI and FreeSWITCH event-socket connections, RTP with telephone-events and
-comfort noise, the SRTP side, card numbers in a chat and in a fragmented log line), N
-copies with 1-6 random bytes changed past the file header each. Every copy must be scrubbed
+comfort noise, the SRTP side, card numbers in a chat, in a fragmented log line and typed a
+keystroke a TCP segment; an ARI event connection; MGCP; RTP inside MPLS, PPPoE and GTP-U;
+an RTP-like flow no one named), N copies with 1-6 random bytes changed past the file header
+each. Every copy must be scrubbed
 or refused with ValueError (an unreadable file); anything else is a crash. Prints the
 counts.
 
@@ -33,6 +35,7 @@ from test_pcap_relay import (
     _rtp_frames,
     _tcp_ng_stream,
 )
+from test_pcap_tunnels import _wrap
 
 from pcifilter.pcap import scrub_pcap
 
@@ -74,8 +77,48 @@ def capture_frames() -> list[bytes]:
     line = b"<30>app: " + b"x" * 500 + b" card=5555-5555-5555-4444 " + b"y" * 600
     pieces, _ = _fragmented(RELAY, "10.0.0.9", line, False, 512, 0x777, (40000, 514))
     frames += [fr for _, fr in pieces]
+    typed = b"pay 4111 1111 1111 1111\r\n"  # a keystroke a segment
+    frames += [
+        _tcp_frame(PROXY, RELAY, typed[i : i + 1], 9000 + i, port=40130, dport=23)
+        for i in range(len(typed))
+    ]
+    # ARI's events, named by the client's request; MGCP, a keypress notified and played
+    ari = b'{"type":"ChannelDtmfReceived","digit":"4","channel":{"id":"c1"}}'
+    frames.append(
+        _tcp_frame(
+            PROXY, RELAY, b"GET /ari/events?app=p HTTP/1.1\r\n\r\n", 1, port=40131, dport=8088
+        )
+    )
+    accept = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"
+    frames.append(
+        _tcp_frame(
+            RELAY,
+            PROXY,
+            accept + _ws_frame(b'{"type":"StasisStart"}') + _ws_frame(ari),
+            1,
+            port=8088,
+            dport=40131,
+        )
+    )
+    ntfy = b"NTFY 2002 aaln/1@gw MGCP 1.0\r\nO: L/hd, D/4, D/1\r\n"
+    frames.append(_frame("ethernet", _ip(RELAY, PROXY, 2427, 2727, ntfy, False)))
+    frames.append(
+        _frame("ethernet", _ip(PROXY, RELAY, 2727, 2427, b"RQNT 7 e MGCP 1.0\r\nS: D/5\r\n", False))
+    )
     frames += _rtp_frames("10.0.0.1", RELAY, 40000, 30010, 0xA)
     frames += _rtp_frames(RELAY, B, 30000, 50000, 0xB)
+    for kind, port in (("mpls", 30020), ("pppoe", 30022), ("gtp", 30024)):
+        frames += [_wrap(fr, kind) for fr in _rtp_frames("10.0.0.1", RELAY, port, port, 0xC)]
+    opus = [
+        b"\x80\x6f"
+        + k.to_bytes(2, "big")
+        + (960 * k).to_bytes(4, "big")
+        + b"\0\0\0\x0d"
+        + bytes([0x78])
+        + bytes(40)
+        for k in range(10)
+    ]
+    frames += [_frame("ethernet", _ip("10.0.0.1", RELAY, 42000, 52000, p, False)) for p in opus]
     return frames
 
 
@@ -90,8 +133,8 @@ def main() -> None:
         print(
             f"unmutated: {r.relay_dtmf_redacted} relay messages with keypresses, "
             f"{r.pbx_dtmf_redacted} PBX keypresses, {r.srtp_keys_redacted} with keys, "
-            f"{r.card_numbers_masked} card numbers, "
-            f"{len(r.streams)} streams"
+            f"{r.card_numbers_masked} card numbers, {r.gateway_dtmf_redacted} MGCP messages "
+            f"with keypresses, {len(r.streams)} streams, {len(r.unscrubbed_flows)} flows left out"
         )
         outcomes = {"scrubbed": 0, "ValueError": 0}
         for _ in itertools.repeat(None, n):
