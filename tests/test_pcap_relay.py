@@ -489,6 +489,40 @@ def _edited(base: bytes, edits: list[tuple[int, int]]) -> bytes:
     return bytes(out)
 
 
+def test_iax2_calls_are_left_out(tmp_path: Path) -> None:
+    """IAX2 (RFC 5456, UDP 4569: Asterisk servers' trunks, Vicidial's among them) carries a
+    call's audio in frames of its own (mini frames: 4 bytes, then G.711) and its keypresses
+    in DTMF frames (the digit in clear): it cannot go through a stream filter, and was
+    written as it was. It is left out and counted (kept as it was with --keep-iax2); the
+    RTP call beside it is scrubbed as ever."""
+    from pcifilter import signals as sg
+    from pcifilter import spandsp
+
+    pcm = sg.to_int16(sg.keyed_sequence("4111", 80, 90, -10, lead_ms=200)[0])
+    codes = pf.ulaw_encode(pcm).tobytes()
+    iax = [  # a full voice frame (u-law), the call's mini frames, a DTMF frame ("4")
+        b"\x80\x01\x00\x02" + (0).to_bytes(4, "big") + b"\x01\x01\x02\x04" + codes[:160]
+    ]
+    iax += [
+        b"\x00\x01" + (20 * k).to_bytes(2, "big") + codes[160 * k : 160 * k + 160]
+        for k in range(1, len(codes) // 160)
+    ]
+    iax.append(b"\x80\x01\x00\x02" + (400).to_bytes(4, "big") + b"\x02\x02\x01\x34")
+    frames = [_frame("ethernet", _ip(A, B, 4569, 4569, d, False)) for d in iax]
+    frames += _rtp_frames(A, B, 40000, 30010, 0xA)
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    assert spandsp.spandsp_digits(pcm)[0] == "4111"
+    r = scrub_pcap(src, dst)
+    assert r.iax2_datagrams == len(iax) and r.unscrubbed_flows == [] and len(r.streams) == 1
+    _, out = _read(dst)
+    assert (
+        not any(fr in out for fr in frames[: len(iax)]) and len(out) == len(frames) - len(iax) - 4
+    )
+    assert main(["scrub", str(src), str(dst), "--keep-iax2"]) == 0
+    assert _read(dst)[1][: len(iax)] == frames[: len(iax)]
+
+
 def _tcp_ng_stream() -> tuple[bytes, bytes]:
     """An ng connection over TCP (rtpengine's listen-tcp-ng) each way: the proxy's offer
     (SRTP toward the callee), "play DTMF", a JSON one; the relay's replies and an onDTMF

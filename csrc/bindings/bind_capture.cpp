@@ -173,6 +173,9 @@ void bind_capture(py::module_& m) {
         .def("remove_tcp_port", &Capture::remove_tcp_port, py::arg("port"),
              "Leaves out every TCP segment with a payload from or to the port (RTP over TCP), "
              "but those replaced already; returns how many.")
+        .def("remove_udp_port", &Capture::remove_udp_port, py::arg("port"),
+             "Leaves out every whole UDP datagram from or to the port (IAX2: calls the capture "
+             "cannot scrub), but those replaced already; returns how many.")
         .def(
             "flows", [](const Capture& c) { return c.flows(); },
             "RTP flows (one direction of one SSRC), in order of their first frame.")

@@ -1168,6 +1168,18 @@ void Capture::remove_fragment(std::size_t frame) {
     f.scrubbed = true;  // scrubbed with no placement: not written
 }
 
+std::size_t Capture::remove_udp_port(std::uint16_t port) {
+    std::size_t n = 0;
+    for (Frame& f : frames_) {
+        if (!f.udp || f.scrubbed) continue;
+        const std::uint8_t* u = bytes_.data() + f.offset + f.udp;
+        if (be16(u) != port && be16(u + 2) != port) continue;
+        f.scrubbed = true;  // scrubbed with no placement: not written
+        ++n;
+    }
+    return n;
+}
+
 std::size_t Capture::remove_tcp_port(std::uint16_t port) {
     std::size_t n = 0;
     for (Frame& f : frames_) {

@@ -156,6 +156,10 @@ public:
     // declared in SDP: its packets cannot be taken out of a byte stream, so it is not
     // scrubbed), except those replaced already; returns how many.
     std::size_t remove_tcp_port(std::uint16_t port);
+    // Leaves out every whole UDP datagram from or to `port` (a protocol that carries calls
+    // the capture cannot scrub: IAX2), except those replaced already; returns how many. Its
+    // flows are the caller's to leave alone.
+    std::size_t remove_udp_port(std::uint16_t port);
     // Card numbers in clear anywhere but the audio: a payment card number (13-19 digits, in
     // groups with a single space, dash, "+" or "%20" between them or none; a scheme's prefix; the
     // Luhn check) in a UDP datagram that is not RTP or in a TCP segment, as written (after

@@ -435,6 +435,10 @@ class Capture:
         """
         Leaves out every TCP segment with a payload from or to the port (RTP over TCP), but those replaced already; returns how many.
         """
+    def remove_udp_port(self, port: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        Leaves out every whole UDP datagram from or to the port (IAX2: calls the capture cannot scrub), but those replaced already; returns how many.
+        """
     def replace_payload(
         self, frame: typing.SupportsInt | typing.SupportsIndex, payload: bytes
     ) -> None:

@@ -98,6 +98,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         keep_fragments=a.keep_fragments,
         mask_card_numbers=not a.keep_card_numbers,
         keep_unscrubbed_flows=a.keep_unscrubbed_flows,
+        keep_iax2=a.keep_iax2,
         telephone_event_pt=a.te_pt,
         opus_pt=a.opus_pt,
     )
@@ -117,6 +118,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         f"{'kept as they were' if a.keep_fragments else 'left out'}; "
         f"{r.rtp_over_tcp_segments} TCP segments of RTP over TCP left out; "
         f"{r.tunnelled_too_deep} frames more than two tunnels deep left out; "
+        f"{r.iax2_datagrams} IAX2 datagrams left out; "
         f"{r.frames_out} frames written"
     )
     if r.unscrubbed_flows:
@@ -266,6 +268,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="pcap: write RTP in IP fragments, tunnels' packets in IP fragments, and "
         "fragments of datagrams the capture does not hold whole, as they were instead of "
         "leaving them out (they cannot be scrubbed)",
+    )
+    s.add_argument(
+        "--keep-iax2",
+        action="store_true",
+        help="pcap: write IAX2 (UDP 4569: Asterisk's calls between servers, audio and DTMF "
+        "frames the filter cannot scrub) as it was instead of leaving it out",
     )
     s.add_argument(
         "--keep-unscrubbed-flows",

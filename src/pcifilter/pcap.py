@@ -127,6 +127,10 @@ class PcapResult:
     # A media gateway's control messages (MGCP: a call agent's and its gateways') whose
     # keypresses were redacted (see pcifilter.mgcp)
     gateway_dtmf_redacted: int = 0
+    # UDP datagrams of IAX2 (Asterisk's inter-exchange protocol, UDP 4569: calls' audio and
+    # DTMF frames, which cannot be scrubbed here) left out (none with keep_iax2: written as
+    # they were)
+    iax2_datagrams: int = 0
     # Frames whose packet lies inside more than two tunnels (GRE in VXLAN in GRE): what they
     # hold (a call, maybe) cannot be scrubbed, so they are left out
     tunnelled_too_deep: int = 0
@@ -1142,6 +1146,8 @@ def _sip_over_udp_fragments(
     return messages, dtmf, relay_dtmf, gateway_dtmf, keys, cards
 
 
+# IAX2's port (IANA): calls' audio and DTMF in frames of its own (RFC 5456).
+IAX2_PORT = 4569
 # RFC 3551's static payload types of G.711: audio whatever an SDP says of the port.
 STATIC_G711 = (0, 8)
 # VXLAN (RFC 7348; 8472: Linux's default), VXLAN-GPE, Geneve (RFC 8926) and GTP-U: the
@@ -1156,8 +1162,8 @@ def _could_be_rtp(d: _Datagram, ports: set[int], pts: set[int], other_ports: set
     audio type only: see `_mostly_of`), or a tunnel's packet: in fragments it cannot go
     through a stream filter (which takes whole packets in order), so it is left out rather
     than written unscrubbed."""
-    if d.protocol != 17 or any(port in TUNNEL_PORTS for port in d.ports):
-        return True  # a tunnel's packet, cut into fragments: a call may be inside
+    if d.protocol != 17 or any(port in (*TUNNEL_PORTS, IAX2_PORT) for port in d.ports):
+        return True  # a tunnel's packet, cut into fragments: a call may be inside (or IAX2)
     p = d.payload
     if d.is_sip or len(p) < 12 or not d.starts_rtp_v2:
         return False
@@ -1281,6 +1287,7 @@ def scrub_pcap(
     keep_fragments: bool = False,
     mask_card_numbers: bool = True,
     keep_unscrubbed_flows: bool = False,
+    keep_iax2: bool = False,
     **options: Any,
 ) -> PcapResult:
     """Scrub every RTP stream of `src` into `dst` (same format and link type). SIP messages
@@ -1295,7 +1302,8 @@ def scrub_pcap(
     Streams no SDP in the capture describes are G.711 with telephone-events as
     `telephone_event_pt`, or Opus as `opus_pt` (with telephone-events at 48 kHz). RTP-like
     flows not taken for audio (3 packets or more) are listed in the result
-    (`unscrubbed_flows`) and left out unless `keep_unscrubbed_flows`. Card numbers
+    (`unscrubbed_flows`) and left out unless `keep_unscrubbed_flows`; so is IAX2 (a
+    protocol whose calls cannot be scrubbed here) unless `keep_iax2`. Card numbers
     in clear anywhere else (an application's data, a log line, a chat; `mask_card_numbers`,
     on by default: 13-19 digits with a card scheme's prefix and the Luhn check) are
     replaced by 'X' as well."""
@@ -1373,7 +1381,13 @@ def scrub_pcap(
     capture_flows = capture.flows()
     event_pts = {i: pt for i, f in enumerate(capture_flows) if (pt := _event_pt(f)) is not None}
     not_taken: list[UnscrubbedFlow] = []  # RTP-like flows no one named: left out
+    # IAX2 (Asterisk's inter-exchange protocol) carries calls in frames of its own: its
+    # audio and DTMF frames cannot go through a stream filter, so it is left out (below),
+    # not taken for RTP.
+    iax2_ports = set() if keep_iax2 else {IAX2_PORT}
     for i, flow in enumerate(capture_flows):
+        if flow.sport in iax2_ports or flow.dport in iax2_ports:
+            continue
         listed = any(p in sdp_ports or p in ports for p in (flow.sport, flow.dport))
         counts = flow.payload_types
         # A stream found so is taken whole, every payload type of its SSRC: a telephone-event
@@ -1525,6 +1539,7 @@ def scrub_pcap(
     # is the discard port an active (connecting) end declares.
     tcp_ports = {m.port for _, m in sdp_lines if m.tcp and m.port not in (0, 9)} | ports
     on_tcp = sum(capture.remove_tcp_port(p) for p in sorted(tcp_ports))
+    iax2 = sum(capture.remove_udp_port(p) for p in sorted(iax2_ports))
     # Last, over what is to be written: card numbers in clear outside the audio (in C++).
     cards = ws_cards + frag_cards + (capture.mask_card_numbers() if mask_card_numbers else 0)
     try:
@@ -1546,6 +1561,7 @@ def scrub_pcap(
         pbx_dtmf,
         cards,
         gateway_dtmf_redacted=gateway_dtmf,
+        iax2_datagrams=iax2,
         tunnelled_too_deep=capture.too_deep,
     )
 
