@@ -304,6 +304,29 @@ def _rtp_frames(src: str, dst: str, sport: int, dport: int, ssrc: int) -> list[b
     return frames
 
 
+def _segments(
+    src: str, dst: str, payloads: list[bytes], seq: int, ports: tuple[int, int]
+) -> list[bytes]:
+    """Payloads sent one after another in TCP segments from sequence number `seq`."""
+    offsets = itertools.accumulate((len(p) for p in payloads), initial=seq)
+    return [
+        _tcp_frame(src, dst, p, at, port=ports[0], dport=ports[1])
+        for p, at in zip(payloads, offsets, strict=False)
+    ]
+
+
+def _sent(
+    src: str, dst: str, ports: tuple[int, int], payload: bytes, fragmented: bool
+) -> tuple[list[bytes], bytes]:
+    """A UDP datagram as Ethernet frames: one, or IP fragments of 512 bytes; and the
+    datagram (its UDP header on)."""
+    if fragmented:
+        pieces, datagram = _fragmented(src, dst, payload, False, 512, 0x4321, ports)
+        return [fr for _, fr in pieces], datagram
+    ip = _ip(src, dst, *ports, payload, False)
+    return [_frame("ethernet", ip)], bytes(ip.data)
+
+
 def _scrubbed_beside_relay(
     tmp_path: Path, frames: list[bytes], dtmf: int = 3
 ) -> tuple[PcapResult, list[bytes]]:
@@ -340,12 +363,7 @@ def test_capture_beside_a_relay_keeps_no_key_and_no_keypress(
         b'{"callid":"c1","source_tag":"ft","tags":["tt","ft"],"type":"DTMF","timestamp":1,'
         b'"source_ip":"10.0.0.1","event":7,"duration":80,"volume":10}'
     )
-    frames = []
-    if fragmented:
-        pieces, offer_udp = _fragmented(PROXY, RELAY, offer, False, 512, 0x4321, (40123, 2223))
-        frames += [fr for _, fr in pieces]
-    else:
-        frames.append(_frame("ethernet", _ip(PROXY, RELAY, 40123, 2223, offer, False)))
+    frames, offer_udp = _sent(PROXY, RELAY, (40123, 2223), offer, fragmented)
     n_offer = len(frames)
     frames.append(_frame("ethernet", _ip(RELAY, PROXY, 2223, 40123, answer, False)))
     frames.append(_frame("ethernet", _ip(PROXY, RELAY, 40123, 2223, play, False)))
@@ -412,12 +430,7 @@ def test_mgcp_keeps_no_keypress_and_no_key(tmp_path: Path, fragmented: bool) -> 
         b"RQNT 1205 aaln/1@gw.example.net MGCP 1.0\r\nX: 0123456789AD\r\n"
         b"R: L/hu(N), D/[0-9#*T](D)\r\nS: D/7\r\n"
     )
-    frames = []
-    if fragmented:
-        pieces, crcx_udp = _fragmented(AGENT, GATEWAY, crcx, False, 512, 0x5151, (2727, 2427))
-        frames += [fr for _, fr in pieces]
-    else:
-        frames.append(_frame("ethernet", _ip(AGENT, GATEWAY, 2727, 2427, crcx, False)))
+    frames, crcx_udp = _sent(AGENT, GATEWAY, (2727, 2427), crcx, fragmented)
     n_crcx = len(frames)
     for src, dst, sport, dport, m in [
         (GATEWAY, AGENT, 2427, 2727, answer),
@@ -853,11 +866,8 @@ def test_asterisk_ari_keeps_no_keypress(tmp_path: Path) -> None:
         _tcp_frame(PROXY, "10.0.0.7", rest, 1000, port=40201, dport=8088),
     ]
     # the server's frames, each in its segment, after its 101
-    seq = 9000 + len(accept)
-    for m in (start, compact, pretty):
-        frame = _ws_frame(m)
-        frames.insert(-1, _tcp_frame("10.0.0.7", PROXY, frame, seq, port=8088, dport=40200))
-        seq += len(frame)
+    server = [_ws_frame(m) for m in (start, compact, pretty)]
+    frames[-1:-1] = _segments("10.0.0.7", PROXY, server, 9000 + len(accept), (8088, 40200))
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     _write_pcap(src, frames)
     r = scrub_pcap(src, dst)
@@ -885,10 +895,7 @@ def test_asterisk_ari_events_known_by_their_request(tmp_path: Path, with_accept:
     server = [_ws_frame(start) + _ws_frame(dtmf[0]), _ws_frame(var) + _ws_frame(dtmf[1])]
     server = [accept + server[0], server[1]] if with_accept else [accept, *server]
     frames = [_tcp_frame(PROXY, "10.0.0.7", request, 1000, port=40200, dport=8088)]
-    seq = 9000
-    for payload in server:
-        frames.append(_tcp_frame("10.0.0.7", PROXY, payload, seq, port=8088, dport=40200))
-        seq += len(payload)
+    frames += _segments("10.0.0.7", PROXY, server, 9000, (8088, 40200))
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     _write_pcap(src, frames)
     r = scrub_pcap(src, dst)

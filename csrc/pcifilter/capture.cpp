@@ -1168,24 +1168,13 @@ void Capture::remove_fragment(std::size_t frame) {
     f.scrubbed = true;  // scrubbed with no placement: not written
 }
 
-std::size_t Capture::remove_udp_port(std::uint16_t port) {
+std::size_t Capture::remove_port(std::uint16_t port, bool tcp) {
     std::size_t n = 0;
     for (Frame& f : frames_) {
-        if (!f.udp || f.scrubbed) continue;
-        const std::uint8_t* u = bytes_.data() + f.offset + f.udp;
-        if (be16(u) != port && be16(u + 2) != port) continue;
-        f.scrubbed = true;  // scrubbed with no placement: not written
-        ++n;
-    }
-    return n;
-}
-
-std::size_t Capture::remove_tcp_port(std::uint16_t port) {
-    std::size_t n = 0;
-    for (Frame& f : frames_) {
-        if (!f.tcp || f.scrubbed) continue;
-        const std::uint8_t* t = bytes_.data() + f.offset + f.tcp;
-        if (be16(t) != port && be16(t + 2) != port) continue;
+        const std::uint16_t header = tcp ? f.tcp : f.udp;  // its ports first
+        if (header == 0 || f.scrubbed) continue;
+        const std::uint8_t* h = bytes_.data() + f.offset + header;
+        if (be16(h) != port && be16(h + 2) != port) continue;
         f.scrubbed = true;  // scrubbed with no placement: not written
         ++n;
     }

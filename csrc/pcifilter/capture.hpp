@@ -155,11 +155,11 @@ public:
     // Leaves out every TCP segment with a payload from or to `port` (RTP over TCP, RFC 4571,
     // declared in SDP: its packets cannot be taken out of a byte stream, so it is not
     // scrubbed), except those replaced already; returns how many.
-    std::size_t remove_tcp_port(std::uint16_t port);
+    std::size_t remove_tcp_port(std::uint16_t port) { return remove_port(port, true); }
     // Leaves out every whole UDP datagram from or to `port` (a protocol that carries calls
     // the capture cannot scrub: IAX2), except those replaced already; returns how many. Its
     // flows are the caller's to leave alone.
-    std::size_t remove_udp_port(std::uint16_t port);
+    std::size_t remove_udp_port(std::uint16_t port) { return remove_port(port, false); }
     // Card numbers in clear anywhere but the audio: a payment card number (13-19 digits, in
     // groups with a single space, dash, "+" or "%20" between them or none; a scheme's prefix; the
     // Luhn check) in a UDP datagram that is not RTP or in a TCP segment, as written (after
@@ -232,6 +232,7 @@ private:
                               std::uint32_t id) noexcept;
     std::size_t build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const;
     std::string tcp_direction(const Frame& f, bool reverse = false) const;
+    std::size_t remove_port(std::uint16_t port, bool tcp);
     std::size_t mask_card_numbers_in_tcp(const std::function<void(std::size_t, const std::uint8_t*)>& put);
     // The tunnels' lengths moved by `delta` bytes (what they hold grew or shrank) and their
     // checksums made valid, innermost first.
