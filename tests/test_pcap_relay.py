@@ -536,6 +536,63 @@ def test_iax2_calls_are_left_out(tmp_path: Path) -> None:
     assert _read(dst)[1][: len(iax)] == frames[: len(iax)]
 
 
+def _tpkt(pdu: bytes) -> bytes:
+    return b"\x03\x00" + (4 + len(pdu)).to_bytes(2, "big") + pdu
+
+
+def test_h323_keypresses_in_h245_are_redacted(tmp_path: Path) -> None:
+    """An H.323 gateway relaying DTMF as "h245-alphanumeric" or "h245-signal" (Cisco's)
+    sends each keypress as an H.245 UserInputIndication, in clear: on its own H.245
+    connection (TPKT), one cut across two segments, and tunnelled in an H.225.0 message on
+    1720 (an octet string of h245Control). tshark's H.245 dissector reads the digits before
+    and only X's after; bytes that merely look like one elsewhere stay as they were."""
+    import shutil
+
+    if shutil.which("tshark") is None:
+        pytest.fail("tshark missing: run ./dev.sh test, which installs it")
+    alphanumeric = b"\x6d\x40\x01" + b"4"
+    signal = b"\x6d\x81\x04\x46\xa0\x00\x63"  # signalType "5", duration 100
+    extended = b"\x6d\x83\x04\x00\x02" + b"11"  # extendedAlphanumeric "11"
+    h245 = _tpkt(alphanumeric) + _tpkt(signal) + _tpkt(extended)
+    cut = len(_tpkt(alphanumeric)) + 5  # inside the signal
+    tunnelled = _tpkt(
+        b"\x08\x02\x00\x01\x62\x7e\x00\x30\x05\x25\x80\x06\x00\x08\x91\x4a\x00\x05\x01"
+        + bytes([len(alphanumeric)])
+        + alphanumeric
+    )
+    decoy = b"\x00\x01\x6d\x40\x02" + b"12" + b"\x6d\x81\x04\x46\xa0\x00\x63"
+    frames = [
+        *_segments(A, B, [h245[:cut], h245[cut:]], 1000, (11000, 11001)),
+        _tcp_frame(A, B, tunnelled, 5000, port=40000, dport=1720),
+        _tcp_frame(A, B, decoy, 7000, port=40002, dport=9000),
+    ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.gateway_dtmf_redacted == 4
+
+    def user_input(path: Path) -> str:
+        fields = ["-T", "fields", "-e", "h245.alphanumeric", "-e", "h245.signalType"]
+        out = subprocess.run(
+            ["tshark", "-r", str(path), "-d", "tcp.port==11000,h245", *fields],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        ).stdout.decode()
+        return "".join(out.split())
+
+    assert sorted(user_input(src).replace(",", "")) == sorted("4511")
+    assert set(user_input(dst).replace(",", "")) == {"X"}
+    got = [bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in _read(dst)[1]]
+    assert got[2].endswith(b"\x6d\x40\x01X") and got[3] == decoy
+    assert b"".join(got[:2]) == _tpkt(b"\x6d\x40\x01X") + _tpkt(
+        b"\x6d\x81\x04\x4b\x00\x00\x63"
+    ) + _tpkt(b"\x6d\x83\x04\x00\x02XX")
+    assert all(_tcp_checksum_ok(fr) for fr in _read(dst)[1])
+    scrub_pcap(src, dst, redact_sip_dtmf=False)
+    assert sorted(user_input(dst).replace(",", "")) == sorted("4511")
+
+
 def _tcp_ng_stream() -> tuple[bytes, bytes]:
     """An ng connection over TCP (rtpengine's listen-tcp-ng) each way: the proxy's offer
     (SRTP toward the callee), "play DTMF", a JSON one; the relay's replies and an onDTMF

@@ -165,6 +165,15 @@ void bind_capture(py::module_& m) {
             "scheme's prefix, the Luhn check; in UDP datagrams that are not RTP, and in TCP "
             "connections, each direction's segments joined in sequence order; as written) "
             "replaced by 'X' in place; returns how many.")
+        .def(
+            "redact_h245_user_input",
+            [](Capture& c) {
+                py::gil_scoped_release release;
+                return c.redact_h245_user_input();
+            },
+            "H.323's keypresses (H.245 UserInputIndication: alphanumeric, signal, "
+            "extendedAlphanumeric; on its own TCP connection or tunnelled in H.225.0) replaced "
+            "by 'X' in place; returns how many messages.")
         .def("leave_out", &Capture::leave_out, py::arg("flow"),
              "Leaves a flow's frames out of the output (the flow counts as scrubbed); returns how "
              "many frames.")

@@ -88,6 +88,9 @@ struct FlowScrubResult {
 // how many: Capture::mask_card_numbers over a capture's frames, and for pcifilter.pcap over
 // what it reads decoded (a WebSocket message unmasked, a body inflated).
 std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept;
+// Replaces by 'X' the keypress in each H.245 UserInputIndication in p[0, n) (alphanumeric,
+// signal, extendedAlphanumeric: H.323's out-of-band DTMF) and returns how many changed.
+std::size_t mask_h245_user_input_in(std::uint8_t* p, std::size_t n) noexcept;
 
 std::uint16_t udp_checksum(const std::uint8_t* src, const std::uint8_t* dst, std::size_t address_bytes,
                            const std::uint8_t* datagram, std::size_t len) noexcept;
@@ -168,6 +171,10 @@ public:
     // one begins where the one before ends: a number typed a keystroke a segment is found).
     // Not in IP fragments (their UDP checksum is the caller's). Returns how many.
     std::size_t mask_card_numbers();
+    // H.323's keypresses (H.245 UserInputIndication, on its own connection or tunnelled in
+    // H.225.0) in every TCP connection, each direction as its stream (as above), replaced
+    // by 'X' in place; returns how many messages.
+    std::size_t redact_h245_user_input();
 
     // Writes every frame, scrubbed ones replaced; returns how many frames were written.
     // Throws std::runtime_error when the file cannot be written.
@@ -233,7 +240,11 @@ private:
     std::size_t build(const Frame& f, const Placement& p, std::vector<std::uint8_t>& buf) const;
     std::string tcp_direction(const Frame& f, bool reverse = false) const;
     std::size_t remove_port(std::uint16_t port, bool tcp);
-    std::size_t mask_card_numbers_in_tcp(const std::function<void(std::size_t, const std::uint8_t*)>& put);
+    using Masker = std::size_t (*)(std::uint8_t*, std::size_t) noexcept;
+    // A masker over every non-RTP UDP datagram (when `udp`) and every TCP connection's
+    // streams, what it changes written in place; returns what it counted.
+    std::size_t sweep(bool udp, Masker mask);
+    std::size_t sweep_tcp(const std::function<void(std::size_t, const std::uint8_t*)>& put, Masker mask);
     // The tunnels' lengths moved by `delta` bytes (what they hold grew or shrank) and their
     // checksums made valid, innermost first.
     static void fix_tunnels(const Frame& f, std::ptrdiff_t delta, std::vector<std::uint8_t>& buf) noexcept;

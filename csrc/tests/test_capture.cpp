@@ -286,6 +286,8 @@ Bytes link_capture() {
     }
     // An MGCP gateway's notification of a keypress: listed with the control messages.
     frames.push_back(ethernet(ipv4(udp(2427, 2727, text("NTFY 12 aaln/1@gw MGCP 1.0\r\nO: D/4\r\n"))), false, false));
+    // An H.245 UserInputIndication (alphanumeric "4") in TPKT.
+    frames.push_back(ethernet(ipv4(tcp({3, 0, 0, 8, 0x6d, 0x40, 1, '4'}, 11000, 11001), 0, 6), false, false));
     return pcap_of(frames);
 }
 
@@ -407,6 +409,20 @@ int main(int argc, char** argv) {
         CHECK(std::string(reinterpret_cast<const char*>(u), un) == "card XXXX XXXX XXXX XXXX exp 1227, id 4111111111111112");
         const auto [t, tn] = back.udp_payload(1);
         CHECK(std::string(reinterpret_cast<const char*>(t), tn) == "pan=XXXX-XXXX-XXXX-XXXX&n=12345678901234567890");
+    }
+    {  // H.245 UserInputIndication: masked where its place says it is a whole PDU
+        const auto masked = [](std::string s) {
+            const std::size_t n = mask_h245_user_input_in(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
+            return std::make_pair(n, s);
+        };
+        CHECK(masked(std::string("\x03\x00\x00\x08\x6d\x40\x01" "7", 8)) ==
+              std::make_pair(std::size_t{1}, std::string("\x03\x00\x00\x08\x6d\x40\x01" "X", 8)));
+        CHECK(masked(std::string("\x05\x6d\x40\x02" "12", 6)).second == std::string("\x05\x6d\x40\x02" "XX", 6));
+        CHECK(masked(std::string("\x09\x6d\x40\x02" "12", 6)).first == 0);  // no length before it
+        CHECK(masked(std::string("\x06\x6d\x40\x03" "12", 6)).first == 0);  // longer than what is left
+        CHECK(masked(std::string("\x04\x6d\x81\x01\x46", 5)).first == 0);  // a signal too short
+        CHECK(masked(std::string("\x07\x6d\x83\x04\x00\x05" "11", 8)).first == 0);  // its string overruns
+        CHECK(masked(std::string("\x05\x6d\x40\x02" "XX", 6)).first == 0);  // masked already: not counted
     }
     {  // Asterisk's ARI events: the client's GET /ari/events names the server's direction
         TempFile ari(".pcap");
@@ -614,7 +630,7 @@ int main(int argc, char** argv) {
         const Bytes lf = link_capture();
         links.write(lf);
         Capture c(links.path);
-        CHECK(c.size() == 15 && c.sip_frames().size() == 2 && c.flows().size() == 3);
+        CHECK(c.size() == 16 && c.sip_frames().size() == 2 && c.flows().size() == 3);
         CHECK(c.relay_frames() == std::vector<std::uint32_t>{14});
         CHECK(c.flows().at(0).frames.size() == 4 && c.flows().at(1).frames.size() == 4);
         CHECK(c.flows().at(2).ssrc == 0xE && c.flows().at(2).frames.size() == 4);
@@ -622,7 +638,8 @@ int main(int argc, char** argv) {
         std::string longer(reinterpret_cast<const char*>(p), n);
         longer += "Subject: x\r\n";
         c.replace_payload(1, reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
-        CHECK(c.write(links_out.path) == 15);
+        CHECK(c.redact_h245_user_input() == 1);
+        CHECK(c.write(links_out.path) == 16);
         const Bytes w = links_out.read();
         const std::uint8_t* first = w.data() + 24;  // frame 0's record
         const std::uint8_t* fr = first + 16 + (first[8] | first[9] << 8) + 16;  // frame 1's bytes

@@ -423,6 +423,10 @@ class Capture:
         """
         Card numbers in clear anywhere but the audio (13-19 digits in groups, a card scheme's prefix, the Luhn check; in UDP datagrams that are not RTP, and in TCP connections, each direction's segments joined in sequence order; as written) replaced by 'X' in place; returns how many.
         """
+    def redact_h245_user_input(self) -> int:
+        """
+        H.323's keypresses (H.245 UserInputIndication: alphanumeric, signal, extendedAlphanumeric; on its own TCP connection or tunnelled in H.225.0) replaced by 'X' in place; returns how many messages.
+        """
     def relay_messages(self) -> list[tuple[int, bytes]]:
         """
         (frame index, payload) of each UDP datagram, not RTP, that may hold a media relay's control message or DTMF log (rtpengine's ng protocol: a cookie, a space, a bencoded or JSON dictionary; or JSON naming "DTMF"), in capture order.

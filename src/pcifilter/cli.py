@@ -109,7 +109,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         f"removed; {r.sip_dtmf_redacted} SIP messages with DTMF redacted; "
         f"{r.relay_dtmf_redacted} media relay messages (rtpengine ng, DTMF logs) with DTMF "
         f"redacted; {r.pbx_dtmf_redacted} keypresses in PBX event channels (AMI, FreeSWITCH "
-        f"event socket) redacted; {r.gateway_dtmf_redacted} media gateway messages (MGCP) "
+        f"event socket) redacted; {r.gateway_dtmf_redacted} media gateway messages (MGCP, H.245) "
         "with DTMF redacted; "
         f"{r.card_numbers_masked} card numbers in clear masked; "
         f"{srtp} SRTP streams {'kept as they were' if a.keep_srtp else 'left out'}, "

@@ -124,8 +124,9 @@ class PcapResult:
     # Card numbers in clear outside the audio (a payment card's number: 13-19 digits, a
     # scheme's prefix, the Luhn check) replaced by 'X': see Capture.mask_card_numbers
     card_numbers_masked: int = 0
-    # A media gateway's control messages (MGCP: a call agent's and its gateways') whose
-    # keypresses were redacted (see pcifilter.mgcp)
+    # A media gateway's control messages whose keypresses were redacted: MGCP (a call
+    # agent's and its gateways', see pcifilter.mgcp) and H.323's H.245 UserInputIndication
+    # (see Capture.redact_h245_user_input)
     gateway_dtmf_redacted: int = 0
     # UDP datagrams of IAX2 (Asterisk's inter-exchange protocol, UDP 4569: calls' audio and
     # DTMF frames, which cannot be scrubbed here) left out (none with keep_iax2: written as
@@ -1540,6 +1541,10 @@ def scrub_pcap(
     tcp_ports = {m.port for _, m in sdp_lines if m.tcp and m.port not in (0, 9)} | ports
     on_tcp = sum(capture.remove_tcp_port(p) for p in sorted(tcp_ports))
     iax2 = sum(capture.remove_udp_port(p) for p in sorted(iax2_ports))
+    # H.323's keypresses (H.245 UserInputIndication, a gateway's "h245-alphanumeric" or
+    # "h245-signal" DTMF relay), in every TCP connection's streams (in C++).
+    if redact_sip_dtmf:
+        gateway_dtmf += capture.redact_h245_user_input()
     # Last, over what is to be written: card numbers in clear outside the audio (in C++).
     cards = ws_cards + frag_cards + (capture.mask_card_numbers() if mask_card_numbers else 0)
     try:
