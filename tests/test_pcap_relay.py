@@ -540,6 +540,7 @@ def _tpkt(pdu: bytes) -> bytes:
     return b"\x03\x00" + (4 + len(pdu)).to_bytes(2, "big") + pdu
 
 
+@pytest.mark.peer
 def test_h323_keypresses_in_h245_are_redacted(tmp_path: Path) -> None:
     """An H.323 gateway relaying DTMF as "h245-alphanumeric" or "h245-signal" (Cisco's)
     sends each keypress as an H.245 UserInputIndication, in clear: on its own H.245
