@@ -469,7 +469,14 @@ def test_mgcp_keeps_no_keypress_and_no_key(tmp_path: Path, fragmented: bool) -> 
         st.builds(
             lambda base, edits: _edited(base, edits),
             st.sampled_from(
-                [b"NTFY 2002 aaln/1@gw MGCP 1.0", b"200 2002 OK", b"rqnt 7 e NCS 1.0", b"200 12"]
+                [
+                    b"NTFY 2002 aaln/1@gw MGCP 1.0",
+                    b"200 2002 OK",
+                    b"rqnt 7 e NCS 1.0",
+                    b"200 12",
+                    b"MEGACO/1 [10.0.0.7]:2944",
+                    b"!/1 [10.0.0.7]",
+                ]
             ),
             st.lists(st.tuples(st.integers(0, 40), st.sampled_from(b"A Z0.9 \r\n/@a")), max_size=3),
         ),
@@ -477,22 +484,24 @@ def test_mgcp_keeps_no_keypress_and_no_key(tmp_path: Path, fragmented: bool) -> 
         max_size=40,
     )
 )
-def test_the_capture_and_pcifilter_mgcp_know_the_same_mgcp_messages(
+def test_the_capture_and_pcifilter_know_the_same_gateway_messages(
     lines: list[bytes],
 ) -> None:
-    """starts_mgcp is written twice (C++ lists the datagrams, Python reads them): a
+    """starts_gateway_control is written twice (C++ lists the datagrams, Python reads them): a
     datagram one takes for MGCP and the other not would be read by neither."""
     import tempfile
 
     from pcifilter._core import Capture
-    from pcifilter.mgcp import starts_mgcp
+    from pcifilter.gateway import starts_gateway_control
 
     datagrams = [line + b"\r\nX: 1\r\n" for line in lines]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "c.pcap"
         _write_pcap(path, [_frame("ethernet", _ip(A, B, 40000, 9999, d, False)) for d in datagrams])
         listed = {frame for frame, _ in Capture(str(path)).relay_messages()}
-    assert [i in listed for i in range(len(datagrams))] == [starts_mgcp(d) for d in datagrams]
+    assert [i in listed for i in range(len(datagrams))] == [
+        starts_gateway_control(d) for d in datagrams
+    ]
 
 
 def _edited(base: bytes, edits: list[tuple[int, int]]) -> bytes:
@@ -534,6 +543,33 @@ def test_iax2_calls_are_left_out(tmp_path: Path) -> None:
     )
     assert main(["scrub", str(src), str(dst), "--keep-iax2"]) == 0
     assert _read(dst)[1][: len(iax)] == frames[: len(iax)]
+
+
+def test_megaco_keeps_no_keypress(tmp_path: Path) -> None:
+    """Megaco/H.248 text (RFC 3525, UDP 2944): a gateway's Notify reports keypresses as
+    DTMF detection events (dd/d4, dd/ds for *) and as the digit string its digit map
+    completed (dd/ce{ds="..."}), compact or not; the controller has one played (dg/d5).
+    The digits become X's, the rest stays as it was."""
+    notify = (
+        b"MEGACO/1 [10.0.0.7]:2944\r\nTransaction = 10002 {\r\n Context = - {\r\n"
+        b"  Notify = A4444 {ObservedEvents = 2222 {\r\n"
+        b'   19990729T22010001:dd/ce{ds="4111111111111111",Meth=UM},\r\n'
+        b"   19990729T22010002:dd/d4, 19990729T22010003:dd/ds}}}}\r\n"
+    )
+    compact = b'!/1 [10.0.0.8] T=10003{C=2000{MF=A4444{SG{dg/d5}},N=A4444{OE=1{dd/ce{ds="12"}}}}}'
+    frames = [
+        _frame("ethernet", _ip(GATEWAY, AGENT, 2944, 2944, notify, False)),
+        _frame("ethernet", _ip(AGENT, GATEWAY, 2944, 2944, compact, False)),
+    ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.gateway_dtmf_redacted == 2
+    got = [bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in _read(dst)[1]]
+    assert got[0] == notify.replace(b"4111111111111111", b"X" * 16).replace(
+        b"dd/d4", b"dd/dX"
+    ).replace(b"dd/ds", b"dd/dX")
+    assert got[1] == compact.replace(b"dg/d5", b"dg/dX").replace(b'ds="12"', b'ds="XX"')
 
 
 def _tpkt(pdu: bytes) -> bytes:

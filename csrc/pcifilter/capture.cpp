@@ -298,9 +298,9 @@ bool starts_pbx_events(const std::uint8_t* p, std::size_t n) noexcept {
 
 // An MGCP command (RFC 3435: a four-letter verb, a transaction id of 1-9 digits, the
 // endpoint, the protocol's name and version "N.N") or response (three digits, the
-// transaction id): its ObservedEvents and SignalRequests carry keypresses
-// (pcifilter/mgcp.py, whose _START this mirrors).
-bool starts_mgcp(const std::uint8_t* p, std::size_t n) noexcept {
+// transaction id), or a Megaco text message ("MEGACO/1 " or "!/1 ", RFC 3525): their
+// events and signals carry keypresses (pcifilter/gateway.py, whose _START this mirrors).
+bool starts_gateway_control(const std::uint8_t* p, std::size_t n) noexcept {
     const auto alpha = [](std::uint8_t c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
     const auto digit = [](std::uint8_t c) { return c >= '0' && c <= '9'; };
     const auto digits = [&](std::size_t at, std::size_t* end) {  // 1-9 of them
@@ -309,6 +309,10 @@ bool starts_mgcp(const std::uint8_t* p, std::size_t n) noexcept {
         *end = k;
         return k > at && k - at <= 9;
     };
+    for (const char* megaco : {"MEGACO/", "!/"}) {
+        const std::size_t k = std::strlen(megaco);
+        if (n >= k + 2 && std::memcmp(p, megaco, k) == 0) return digit(p[k]) && p[k + 1] == ' ';
+    }
     std::size_t at = 0;
     if (n >= 4 && digit(p[0]) && digit(p[1]) && digit(p[2]) && p[3] == ' ')  // a response
         return digits(4, &at) && at < n && (p[at] == ' ' || p[at] == '\r' || p[at] == '\n');
@@ -326,9 +330,9 @@ bool starts_mgcp(const std::uint8_t* p, std::size_t n) noexcept {
 // A media relay's control message or DTMF log, for the caller to read (keypresses and SRTP
 // keys are in them): an ng message (Kamailio's and OpenSIPS's rtpengine modules send their
 // SDP so), or JSON naming "DTMF" anywhere (rtpengine's DTMF log: dtmf-log-dest, or syslog);
-// and a media gateway's control message (MGCP: starts_mgcp).
+// and a media gateway's control message (MGCP, Megaco text: starts_gateway_control).
 bool may_be_relay_message(const std::uint8_t* p, std::size_t n) noexcept {
-    if (starts_ng_message(p, n) || starts_mgcp(p, n)) return true;
+    if (starts_ng_message(p, n) || starts_gateway_control(p, n)) return true;
     static constexpr char kDtmf[] = "\"DTMF\"";
     return std::search(p, p + n, kDtmf, kDtmf + sizeof kDtmf - 1) != p + n;
 }

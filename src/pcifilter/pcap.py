@@ -56,7 +56,7 @@ import numpy as np
 
 from pcifilter import _core
 from pcifilter.api import event_record
-from pcifilter.mgcp import redact_mgcp, starts_mgcp
+from pcifilter.gateway import redact_gateway_control, starts_gateway_control
 from pcifilter.pbx import redact_pbx_events, starts_pbx_events
 from pcifilter.relay import (
     may_be_relay_message,
@@ -124,8 +124,9 @@ class PcapResult:
     # Card numbers in clear outside the audio (a payment card's number: 13-19 digits, a
     # scheme's prefix, the Luhn check) replaced by 'X': see Capture.mask_card_numbers
     card_numbers_masked: int = 0
-    # A media gateway's control messages whose keypresses were redacted: MGCP (a call
-    # agent's and its gateways', see pcifilter.mgcp) and H.323's H.245 UserInputIndication
+    # A media gateway's control messages whose keypresses were redacted: MGCP and Megaco
+    # text (a call agent's and its gateways', see pcifilter.gateway) and H.323's H.245
+    # UserInputIndication
     # (see Capture.redact_h245_user_input)
     gateway_dtmf_redacted: int = 0
     # UDP datagrams of IAX2 (Asterisk's inter-exchange protocol, UDP 4569: calls' audio and
@@ -1069,12 +1070,12 @@ class _Datagram:
     @property
     def is_relay(self) -> bool:
         """A media relay's control message or DTMF log (an ng offer with a large SDP), or a
-        media gateway's (MGCP: starts_mgcp)."""
+        media gateway's (MGCP, Megaco text: starts_gateway_control)."""
         return (
             self.is_udp
             and not self.is_sip
             and not self.starts_rtp_v2
-            and (may_be_relay_message(self.payload) or starts_mgcp(self.payload))
+            and (may_be_relay_message(self.payload) or starts_gateway_control(self.payload))
         )
 
 
@@ -1100,7 +1101,7 @@ def _sip_over_udp_fragments(
     capture: _core.Capture, datagrams: list[_Datagram], redact_dtmf: bool, mask_cards: bool
 ) -> tuple[list[tuple[int, bytes]], int, int, int, int, int]:
     """SIP messages (and media relays' and gateways' control messages: see pcifilter.relay,
-    pcifilter.mgcp) in fragmented UDP datagrams (an INVITE, or an ng offer, whose SDP does
+    pcifilter.gateway) in fragmented UDP datagrams (an INVITE, or an ng offer, whose SDP does
     not fit one packet), redacted as
     any other (keypresses unless `redact_dtmf` is False, SRTP keys always), and card numbers
     in clear in those and in any other fragmented datagram that is no RTP (a long log line:
@@ -1126,8 +1127,8 @@ def _sip_over_udp_fragments(
             redacted, had_dtmf, had_keys, held = _redact_datagram(payload, redact_dtmf)
             dtmf += had_dtmf
             keys += had_keys
-        elif d.is_relay and starts_mgcp(payload):
-            redacted, had_dtmf, had_keys, held = redact_mgcp(payload, redact_dtmf)
+        elif d.is_relay and starts_gateway_control(payload):
+            redacted, had_dtmf, had_keys, held = redact_gateway_control(payload, redact_dtmf)
             gateway_dtmf += had_dtmf
             keys += had_keys
         elif d.is_relay:
@@ -1330,18 +1331,18 @@ def scrub_pcap(
     # unwrapped). A media relay's control messages (rtpengine's ng protocol: SDP with its
     # SRTP keys, DTMF it plays or reports) and DTMF logs likewise.
     held, sip_dtmf, sip_keys = _redact_datagrams(capture, sip, _redact_datagram, redact_sip_dtmf)
-    # And a media gateway's (MGCP: keypresses the gateway reports or is told to play, the
-    # call's SDP).
+    # And a media gateway's (MGCP, Megaco: keypresses the gateway reports or is told to
+    # play, the call's SDP).
     control = capture.relay_messages()
-    gateway = [(frame, payload) for frame, payload in control if starts_mgcp(payload)]
+    gateway = [(frame, payload) for frame, payload in control if starts_gateway_control(payload)]
     relay_held, udp_relay_dtmf, relay_keys = _redact_datagrams(
         capture,
-        [(frame, payload) for frame, payload in control if not starts_mgcp(payload)],
+        [(frame, payload) for frame, payload in control if not starts_gateway_control(payload)],
         redact_relay_message,
         redact_sip_dtmf,
     )
     gateway_held, udp_gateway_dtmf, gateway_keys = _redact_datagrams(
-        capture, gateway, redact_mgcp, redact_sip_dtmf
+        capture, gateway, redact_gateway_control, redact_sip_dtmf
     )
     held += relay_held + gateway_held
     redacted += sip_dtmf
