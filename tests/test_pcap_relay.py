@@ -39,6 +39,7 @@ from test_pcap import (
 )
 
 import pcifilter as pf
+from pcifilter import pbx
 from pcifilter.cli import main
 from pcifilter.pcap import PcapResult, scrub_pcap
 from pcifilter.relay import redact_relay_message, redact_relay_stream
@@ -999,6 +1000,46 @@ def test_asterisk_ari_events_known_by_their_request(tmp_path: Path, with_accept:
     assert got == want.replace(b'"digit":"4"', b'"digit":"X"').replace(
         b'"digit":"7"', b'"digit":"X"'
     )
+
+
+def test_pbx_channels_caught_mid_stream_keep_no_keypress(tmp_path: Path) -> None:
+    """A capture that starts in the middle of AMI, ESL and ARI connections, their segments
+    cut where the sender's writes happened to end: none starts a message, so none of them
+    is known for a PBX's. Their keypress values are found in each connection's stream all
+    the same (in C++, with the card sweep's joined streams) and replaced; the rest stays."""
+    ari = b"".join(
+        _ws_frame(m)
+        for m in (
+            b'{"type":"StasisStart","channel":{"id":"c1"}}',
+            b'{"type":"ChannelDtmfReceived","digit":"6","channel":{"id":"c1"}}',
+        )
+    )
+    connections = [
+        (AMI_SERVER[40:], 5038, 40125),
+        (ESL_SERVER[10:], 8021, 40126),
+        (ari[3:], 8088, 40127),
+    ]
+    frames = []
+    for data, sport, dport in connections:
+        pieces = [data[a : a + 37] for a in range(0, len(data), 37)]
+        assert not any(pbx.starts_pbx_events(p) for p in pieces)
+        frames += _segments(PROXY, RELAY, pieces, 1000, (sport, dport))
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    got = b"".join(bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in _read(dst)[1])
+    want = b"".join(data for data, _, _ in connections)
+    for before, after in [
+        (b"Digit: 4\r\n", b"Digit: X\r\n"),
+        (b"Digit: #\r\n", b"Digit: X\r\n"),
+        (b'"DTMF-Digit":"5"', b'"DTMF-Digit":"X"'),
+        (b"<DTMF-Digit>9<", b"<DTMF-Digit>X<"),
+        (b"DTMF-Digit: %23", b"DTMF-Digit: XXX"),
+        (b'"digit":"6"', b'"digit":"X"'),
+    ]:
+        assert before in want
+        want = want.replace(before, after)
+    assert got == want and r.pbx_dtmf_redacted == 7
 
 
 def test_long_lines_in_pbx_and_relay_connections_cannot_hang_the_scrub() -> None:

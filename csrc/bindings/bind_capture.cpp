@@ -174,6 +174,15 @@ void bind_capture(py::module_& m) {
             "H.323's keypresses (H.245 UserInputIndication: alphanumeric, signal, "
             "extendedAlphanumeric; on its own TCP connection or tunnelled in H.225.0) replaced "
             "by 'X' in place; returns how many messages.")
+        .def(
+            "redact_pbx_digits",
+            [](Capture& c) {
+                py::gil_scoped_release release;
+                return c.redact_pbx_digits();
+            },
+            "A PBX event channel's keypress values (AMI, ESL, ARI forms) in every TCP "
+            "connection's streams replaced by 'X' in place (connections caught mid-stream); "
+            "returns how many.")
         .def("leave_out", &Capture::leave_out, py::arg("flow"),
              "Leaves a flow's frames out of the output (the flow counts as scrubbed); returns how "
              "many frames.")

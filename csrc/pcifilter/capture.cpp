@@ -1071,6 +1071,71 @@ std::size_t mask_h245_user_input_in(std::uint8_t* p, std::size_t n) noexcept {
     return count;
 }
 
+// A PBX event channel's keypress values (pcifilter/pbx.py reads the channels it recognises
+// by a segment's start; this finds the same forms in any TCP stream, so that a connection
+// caught mid-stream, or whose segments never start a message, keeps none either): AMI's and
+// ESL's "Digit:" and "DTMF-Digit:" lines, ESL's JSON "DTMF-Digit" and XML <DTMF-Digit>,
+// "api uuid_send_dtmf <uuid> <digits>" (and uuid_recv_dtmf, bgapi), ARI's "digit" and "dtmf"
+// JSON values and "/dtmf?...dtmf=" query. Each value (without the blanks around it, at most
+// 256 bytes) becomes X's; returns how many changed.
+std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept {
+    const auto lower = [](std::uint8_t c) { return static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+    const auto at_word = [&](std::size_t at, const char* w) {  // case-insensitive
+        const std::size_t k = std::strlen(w);
+        if (at + k > n) return false;
+        for (std::size_t i = 0; i < k; ++i)
+            if (lower(p[at + i]) != static_cast<std::uint8_t>(w[i])) return false;
+        return true;
+    };
+    const auto blanks = [&](std::size_t at, bool lines) {
+        while (at < n && (p[at] == ' ' || p[at] == '\t' || (lines && (p[at] == '\r' || p[at] == '\n')))) ++at;
+        return at;
+    };
+    std::size_t count = 0;
+    // [a, b): the value, its blanks trimmed, masked; true when something changed
+    const auto mask = [&](std::size_t a, std::size_t b) {
+        b = std::min({b, n, a + 256});
+        while (a < b && (p[a] == ' ' || p[a] == '\t')) ++a;
+        while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t')) --b;
+        bool changed = false;
+        for (std::size_t i = a; i < b; ++i) changed |= p[i] != 'X', p[i] = 'X';
+        count += changed;
+    };
+    const auto until = [&](std::size_t at, const char* stops) {  // the first of `stops`, or n
+        while (at < n && std::strchr(stops, p[at]) == nullptr) ++at;
+        return at;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool line = i == 0 || p[i - 1] == '\n';
+        if (line && (at_word(i, "digit") || at_word(i, "dtmf-digit"))) {  // AMI, ESL plain
+            std::size_t at = blanks(i + (lower(p[i]) == 'd' && at_word(i, "dtmf-digit") ? 10 : 5), false);
+            if (at < n && p[at] == ':') mask(at + 1, until(at + 1, "\r\n"));
+        } else if (line && (at_word(i, "api") || at_word(i, "bgapi"))) {  // uuid_send_dtmf
+            std::size_t at = blanks(i + (lower(p[i]) == 'b' ? 5 : 3), false);
+            if (at_word(at, "uuid_send_dtmf") || at_word(at, "uuid_recv_dtmf")) {
+                at = until(blanks(at + 14, false), " \t\r\n");  // past the channel's uuid
+                mask(at, until(at, "\r\n"));
+            }
+        } else if (p[i] == '"' && (at_word(i + 1, "dtmf-digit\"") || at_word(i + 1, "digit\"") ||
+                                   at_word(i + 1, "dtmf\""))) {  // JSON
+            std::size_t at = blanks(i + 1 + (at_word(i + 1, "dtmf-digit\"") ? 11 : at_word(i + 1, "digit\"") ? 6 : 5), true);
+            if (at < n && p[at] == ':' && (at = blanks(at + 1, true)) < n && p[at] == '"') {
+                std::size_t end = at + 1;
+                while (end < n && end - at <= 257 && p[end] != '"') end += p[end] == '\\' ? 2 : 1;
+                mask(at + 1, end);
+            }
+        } else if (p[i] == '<' && at_word(i + 1, "dtmf-digit>")) {  // ESL XML
+            mask(i + 12, until(i + 12, "<"));
+        } else if (p[i] == '/' && at_word(i + 1, "dtmf?")) {  // ARI's POST .../dtmf?dtmf=
+            const std::size_t end = until(i, " \r\n");  // the request's target
+            for (std::size_t at = i + 6; at + 5 <= end; ++at)
+                if (at_word(at, "dtmf=") && (p[at - 1] == '?' || p[at - 1] == '&')) mask(at + 5, until(at + 5, "& \r\n"));
+            i = end;  // (each byte of a target read once, however many "/dtmf?" it holds)
+        }
+    }
+    return count;
+}
+
 std::string Capture::tcp_direction(const Frame& f, bool reverse) const {
     // (family, addresses, ports) of one direction of a TCP connection (or of the other
     // direction: `reverse`), as a map key.
@@ -1086,6 +1151,8 @@ std::string Capture::tcp_direction(const Frame& f, bool reverse) const {
 std::size_t Capture::mask_card_numbers() { return sweep(true, mask_card_numbers_in); }
 
 std::size_t Capture::redact_h245_user_input() { return sweep(false, mask_h245_user_input_in); }
+
+std::size_t Capture::redact_pbx_digits() { return sweep(false, mask_pbx_digits_in); }
 
 std::size_t Capture::sweep(bool udp, Masker mask) {
     std::vector<std::uint8_t> placed(frames_.size(), 0);  // 1: written in place, 2: aside

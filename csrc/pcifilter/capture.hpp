@@ -91,6 +91,9 @@ std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept;
 // Replaces by 'X' the keypress in each H.245 UserInputIndication in p[0, n) (alphanumeric,
 // signal, extendedAlphanumeric: H.323's out-of-band DTMF) and returns how many changed.
 std::size_t mask_h245_user_input_in(std::uint8_t* p, std::size_t n) noexcept;
+// Replaces by 'X' each keypress value of a PBX event channel's forms in p[0, n) (AMI, ESL,
+// ARI: as pcifilter/pbx.py reads them) and returns how many changed.
+std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept;
 
 std::uint16_t udp_checksum(const std::uint8_t* src, const std::uint8_t* dst, std::size_t address_bytes,
                            const std::uint8_t* datagram, std::size_t len) noexcept;
@@ -175,6 +178,10 @@ public:
     // H.225.0) in every TCP connection, each direction as its stream (as above), replaced
     // by 'X' in place; returns how many messages.
     std::size_t redact_h245_user_input();
+    // A PBX event channel's keypress values (mask_pbx_digits_in) in every TCP connection's
+    // streams, replaced in place: for connections caught mid-stream, or whose segments
+    // never start a message, which pcifilter/pbx.py does not recognise. Returns how many.
+    std::size_t redact_pbx_digits();
 
     // Writes every frame, scrubbed ones replaced; returns how many frames were written.
     // Throws std::runtime_error when the file cannot be written.

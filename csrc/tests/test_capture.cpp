@@ -424,6 +424,27 @@ int main(int argc, char** argv) {
         CHECK(masked(std::string("\x07\x6d\x83\x04\x00\x05" "11", 8)).first == 0);  // its string overruns
         CHECK(masked(std::string("\x05\x6d\x40\x02" "XX", 6)).first == 0);  // masked already: not counted
     }
+    {  // a PBX's keypress values wherever they are in a stream
+        const auto masked = [](std::string s) {
+            const std::size_t n = mask_pbx_digits_in(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
+            return std::make_pair(n, s);
+        };
+        CHECK(masked("ent: DTMFEnd\r\nDigit: 5\r\nDirection: Received\r\n") ==
+              std::make_pair(std::size_t{1}, std::string("ent: DTMFEnd\r\nDigit: X\r\nDirection: Received\r\n")));
+        CHECK(masked("x\nDTMF-Digit: %23\n").second == "x\nDTMF-Digit: XXX\n");
+        CHECK(masked("{\"DTMF-Digit\": \"7\", \"x\": 1}").second == "{\"DTMF-Digit\": \"X\", \"x\": 1}");
+        CHECK(masked("<DTMF-Digit>4</DTMF-Digit>").second == "<DTMF-Digit>X</DTMF-Digit>");
+        CHECK(masked("bgapi uuid_send_dtmf 1a2b 4111@100\r\n").second == "bgapi uuid_send_dtmf 1a2b XXXXXXXX\r\n");
+        CHECK(masked("{\"type\":\"ChannelDtmfReceived\",\"digit\":\"9\"}").second ==
+              "{\"type\":\"ChannelDtmfReceived\",\"digit\":\"X\"}");
+        CHECK(masked("POST /ari/channels/c1/dtmf?between=9&dtmf=5678 HTTP/1.1").second ==
+              "POST /ari/channels/c1/dtmf?between=9&dtmf=XXXX HTTP/1.1");
+        CHECK(masked("a Digit: 5 in a line\r\nDigits: 12\r\n").first == 0);  // not at a line's start; another name
+        CHECK(masked("x\nDigit: X\r\n").first == 0);  // masked already: not counted
+        std::string hostile(1 << 20, 'a');  // "/dtmf?" over and over in one target: linear
+        for (std::size_t i = 0; i + 6 < hostile.size(); i += 6) hostile.replace(i, 6, "/dtmf?");
+        CHECK(masked(hostile).first == 0);
+    }
     {  // Asterisk's ARI events: the client's GET /ari/events names the server's direction
         TempFile ari(".pcap");
         const auto from_server = [](const char* s, std::uint16_t client_port, std::uint32_t seq) {

@@ -427,6 +427,10 @@ class Capture:
         """
         H.323's keypresses (H.245 UserInputIndication: alphanumeric, signal, extendedAlphanumeric; on its own TCP connection or tunnelled in H.225.0) replaced by 'X' in place; returns how many messages.
         """
+    def redact_pbx_digits(self) -> int:
+        """
+        A PBX event channel's keypress values (AMI, ESL, ARI forms) in every TCP connection's streams replaced by 'X' in place (connections caught mid-stream); returns how many.
+        """
     def relay_messages(self) -> list[tuple[int, bytes]]:
         """
         (frame index, payload) of each UDP datagram, not RTP, that may hold a media relay's control message or DTMF log (rtpengine's ng protocol: a cookie, a space, a bencoded or JSON dictionary; or JSON naming "DTMF"), in capture order.

@@ -1544,8 +1544,11 @@ def scrub_pcap(
     iax2 = sum(capture.remove_udp_port(p) for p in sorted(iax2_ports))
     # H.323's keypresses (H.245 UserInputIndication, a gateway's "h245-alphanumeric" or
     # "h245-signal" DTMF relay), in every TCP connection's streams (in C++).
+    # A PBX event channel's keypress values in any TCP stream: a connection caught
+    # mid-stream, or none of whose segments starts a message, is not read above.
     if redact_sip_dtmf:
         gateway_dtmf += capture.redact_h245_user_input()
+        pbx_dtmf += capture.redact_pbx_digits()
     # Last, over what is to be written: card numbers in clear outside the audio (in C++).
     cards = ws_cards + frag_cards + (capture.mask_card_numbers() if mask_card_numbers else 0)
     try:
