@@ -1042,6 +1042,33 @@ def test_pbx_channels_caught_mid_stream_keep_no_keypress(tmp_path: Path) -> None
     assert got == want and r.pbx_dtmf_redacted == 7
 
 
+def test_srtp_keys_in_messages_not_recognised_are_redacted(tmp_path: Path) -> None:
+    """SDP with SRTP keys where no message is recognised: an ng connection over TCP caught
+    mid-stream (none of its segments starts a message), and a log line over UDP that quotes
+    an offer's SDP in JSON. The keys would let anyone decrypt the call's audio; they are
+    found in any datagram and stream and replaced, the rest stays as it was."""
+    sdp = SRTP_SDP.format(a=B, port=50000, key=KEY, mikey=MIKEY)
+    ng = _ng("5_1", {"command": "offer", "call-id": "c1", "from-tag": "ft", "sdp": sdp})
+    stream = ng[3:]  # its start not captured
+    pieces = [stream[a : a + 50] for a in range(0, len(stream), 50)]
+    log = b"<30>app: offer " + json.dumps(sdp).encode()  # (no ng message's start)
+    frames = [
+        *_segments(PROXY, RELAY, pieces, 1000, (40124, 2224)),
+        _frame("ethernet", _ip(RELAY, "10.0.0.9", 41000, 514, log, False)),
+    ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    out = _read(dst)[1]
+    got = b"".join(bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in out[:-1])
+    assert got == stream.replace(KEY.encode(), b"X" * len(KEY)).replace(
+        MIKEY.encode(), b"X" * len(MIKEY)
+    )
+    line = bytes(dpkt.ethernet.Ethernet(out[-1]).data.data.data)
+    assert not _keys_left(line) and len(line) == len(log) and b"a=rtpmap:0 PCMU/8000" in line
+    assert r.srtp_keys_redacted == 4  # two keys in each
+
+
 def test_long_lines_in_pbx_and_relay_connections_cannot_hang_the_scrub() -> None:
     """Patterns that could give back part of a long run (blanks after "Digit:", after
     "execute-app-arg:", capitals in an HTTP ng connection) took time quadratic or worse in

@@ -183,6 +183,14 @@ void bind_capture(py::module_& m) {
             "A PBX event channel's keypress values (AMI, ESL, ARI forms) in every TCP "
             "connection's streams replaced by 'X' in place (connections caught mid-stream); "
             "returns how many.")
+        .def(
+            "redact_srtp_keys",
+            [](Capture& c) {
+                py::gil_scoped_release release;
+                return c.redact_srtp_keys();
+            },
+            "SRTP keys of SDP text (a=crypto inline keys, a=key-mgmt data) in every non-RTP UDP "
+            "datagram and TCP connection's streams replaced by 'X' in place; returns how many.")
         .def("leave_out", &Capture::leave_out, py::arg("flow"),
              "Leaves a flow's frames out of the output (the flow counts as scrubbed); returns how "
              "many frames.")

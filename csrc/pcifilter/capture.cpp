@@ -1136,6 +1136,61 @@ std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept {
     return count;
 }
 
+// SRTP keys in SDP text wherever it is (pcifilter/sdp.py's srtp_key_spans reads the SDP of
+// the messages the capture recognises; this finds the same in any datagram or stream: an ng
+// connection caught mid-stream, an SDP in a log line or an application's message): after
+// each "a=crypto:", on its line, every "inline:" key (up to '|', ';' or a blank); after
+// each "a=key-mgmt:" and its protocol's name, the data to the line's end. A line ends at a
+// line break, or at a quote or a backslash (SDP quoted in JSON: its line breaks escaped). Case-insensitive; each becomes X's (at most 4 KB after
+// the attribute's name); returns how many keys changed.
+std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept {
+    const auto lower = [](std::uint8_t c) { return static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+    const auto at_word = [&](std::size_t at, const char* w) {
+        const std::size_t k = std::strlen(w);
+        if (at + k > n) return false;
+        for (std::size_t i = 0; i < k; ++i)
+            if (lower(p[at + i]) != static_cast<std::uint8_t>(w[i])) return false;
+        return true;
+    };
+    const auto stop = [&](std::size_t at, const char* stops) {
+        while (at < n && std::strchr(stops, p[at]) == nullptr) ++at;
+        return at;
+    };
+    std::size_t count = 0;
+    const auto mask = [&](std::size_t a, std::size_t b) {
+        bool changed = false;
+        for (std::size_t i = a; i < b; ++i) changed |= p[i] != 'X', p[i] = 'X';
+        count += changed;
+    };
+    for (std::size_t i = 0; i + 9 <= n; ++i) {
+        if (lower(p[i]) != 'a' || p[i + 1] != '=') continue;
+        const std::size_t limit = std::min(n, i + 4096);
+        if (at_word(i, "a=crypto:")) {
+            const std::size_t end = std::min(limit, stop(i, "\r\n\"\\"));  // (JSON: "\r\n" escaped)
+            for (std::size_t at = i + 9; at + 7 <= end; ++at) {
+                if (!at_word(at, "inline:")) continue;
+                const std::size_t key = at + 7;
+                std::size_t k = key;
+                while (k < end && std::strchr("|; \t\"\\", p[k]) == nullptr && p[k] != 0) ++k;
+                mask(key, k);
+                at = k;
+            }
+            i = end - 1;
+        } else if (at_word(i, "a=key-mgmt:")) {
+            std::size_t at = i + 11;
+            while (at < limit && (p[at] == ' ' || p[at] == '\t')) ++at;
+            at = std::min(limit, stop(at, " \t\r\n"));  // the protocol's name
+            while (at < limit && (p[at] == ' ' || p[at] == '\t')) ++at;
+            const std::size_t end = std::min(limit, stop(at, "\r\n\"\\"));
+            std::size_t b = end;
+            while (b > at && (p[b - 1] == ' ' || p[b - 1] == '\t')) --b;
+            mask(at, b);
+            i = end - 1;
+        }
+    }
+    return count;
+}
+
 std::string Capture::tcp_direction(const Frame& f, bool reverse) const {
     // (family, addresses, ports) of one direction of a TCP connection (or of the other
     // direction: `reverse`), as a map key.
@@ -1153,6 +1208,8 @@ std::size_t Capture::mask_card_numbers() { return sweep(true, mask_card_numbers_
 std::size_t Capture::redact_h245_user_input() { return sweep(false, mask_h245_user_input_in); }
 
 std::size_t Capture::redact_pbx_digits() { return sweep(false, mask_pbx_digits_in); }
+
+std::size_t Capture::redact_srtp_keys() { return sweep(true, mask_srtp_keys_in); }
 
 std::size_t Capture::sweep(bool udp, Masker mask) {
     std::vector<std::uint8_t> placed(frames_.size(), 0);  // 1: written in place, 2: aside

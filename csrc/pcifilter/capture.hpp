@@ -94,6 +94,9 @@ std::size_t mask_h245_user_input_in(std::uint8_t* p, std::size_t n) noexcept;
 // Replaces by 'X' each keypress value of a PBX event channel's forms in p[0, n) (AMI, ESL,
 // ARI: as pcifilter/pbx.py reads them) and returns how many changed.
 std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept;
+// Replaces by 'X' each SRTP key of SDP text in p[0, n) (a=crypto inline keys, a=key-mgmt
+// data: as pcifilter/sdp.py's srtp_key_spans reads them) and returns how many changed.
+std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept;
 
 std::uint16_t udp_checksum(const std::uint8_t* src, const std::uint8_t* dst, std::size_t address_bytes,
                            const std::uint8_t* datagram, std::size_t len) noexcept;
@@ -182,6 +185,10 @@ public:
     // streams, replaced in place: for connections caught mid-stream, or whose segments
     // never start a message, which pcifilter/pbx.py does not recognise. Returns how many.
     std::size_t redact_pbx_digits();
+    // SRTP keys of SDP text (mask_srtp_keys_in) in every non-RTP UDP datagram and every TCP
+    // connection's streams, replaced in place: SDP in messages not recognised (an ng
+    // connection caught mid-stream, a log line). Returns how many.
+    std::size_t redact_srtp_keys();
 
     // Writes every frame, scrubbed ones replaced; returns how many frames were written.
     // Throws std::runtime_error when the file cannot be written.

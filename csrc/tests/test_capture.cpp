@@ -424,6 +424,22 @@ int main(int argc, char** argv) {
         CHECK(masked(std::string("\x07\x6d\x83\x04\x00\x05" "11", 8)).first == 0);  // its string overruns
         CHECK(masked(std::string("\x05\x6d\x40\x02" "XX", 6)).first == 0);  // masked already: not counted
     }
+    {  // SRTP keys in SDP text wherever it is
+        const auto masked = [](std::string s) {
+            const std::size_t n = mask_srtp_keys_in(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
+            return std::make_pair(n, s);
+        };
+        CHECK(masked("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY1|2^20|1:4;inline:KEY2\r\na=x") ==
+              std::make_pair(std::size_t{2}, std::string("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:XXXX|2^20|1:4;inline:XXXX\r\na=x")));
+        CHECK(masked("\"sdp\":\"v=0\\r\\na=crypto:1 AES inline:KEY\\r\\nm=audio\"").second ==
+              "\"sdp\":\"v=0\\r\\na=crypto:1 AES inline:XXX\\r\\nm=audio\"");  // JSON, escaped
+        CHECK(masked("A=KEY-MGMT:mikey AQAFgM0X \r\n").second == "A=KEY-MGMT:mikey XXXXXXXX \r\n");
+        CHECK(masked("a=crypto:1 AES inline:XXX\r\n").first == 0);  // masked already
+        CHECK(masked("inline:KEY without its attribute").first == 0);
+        std::string hostile;  // attribute names over and over, no line end: linear (masked
+        while (hostile.size() < (1u << 20)) hostile += "a=crypto:inline:";  // 4 KB at a time)
+        CHECK(masked(hostile).first == (1u << 20) / 4096);
+    }
     {  // a PBX's keypress values wherever they are in a stream
         const auto masked = [](std::string s) {
             const std::size_t n = mask_pbx_digits_in(reinterpret_cast<std::uint8_t*>(s.data()), s.size());

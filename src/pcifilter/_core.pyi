@@ -431,6 +431,10 @@ class Capture:
         """
         A PBX event channel's keypress values (AMI, ESL, ARI forms) in every TCP connection's streams replaced by 'X' in place (connections caught mid-stream); returns how many.
         """
+    def redact_srtp_keys(self) -> int:
+        """
+        SRTP keys of SDP text (a=crypto inline keys, a=key-mgmt data) in every non-RTP UDP datagram and TCP connection's streams replaced by 'X' in place; returns how many.
+        """
     def relay_messages(self) -> list[tuple[int, bytes]]:
         """
         (frame index, payload) of each UDP datagram, not RTP, that may hold a media relay's control message or DTMF log (rtpengine's ng protocol: a cookie, a space, a bencoded or JSON dictionary; or JSON naming "DTMF"), in capture order.

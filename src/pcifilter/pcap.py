@@ -1549,6 +1549,9 @@ def scrub_pcap(
     if redact_sip_dtmf:
         gateway_dtmf += capture.redact_h245_user_input()
         pbx_dtmf += capture.redact_pbx_digits()
+    # SRTP keys always, wherever SDP text is: in messages not recognised above (an ng
+    # connection caught mid-stream, a log line that quotes an SDP).
+    keys_redacted += capture.redact_srtp_keys()
     # Last, over what is to be written: card numbers in clear outside the audio (in C++).
     cards = ws_cards + frag_cards + (capture.mask_card_numbers() if mask_card_numbers else 0)
     try:
