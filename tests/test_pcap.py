@@ -2530,17 +2530,22 @@ def test_a_card_number_in_a_compressed_body_or_hep_payload_is_masked(tmp_path: P
 @pytest.mark.parametrize("v6", [False, True])
 def test_a_card_number_in_a_fragmented_datagram_is_masked(tmp_path: Path, v6: bool) -> None:
     """A log line too long for one packet (syslog over UDP) in IP fragments, a card number
-    cut across two of them: the datagram is reassembled, the number masked, the bytes put
-    back (same lengths) and the UDP checksum made valid."""
+    cut across two of them, an SDP's SRTP key quoted after it: the datagram is reassembled,
+    the number and the key masked, the bytes put back (same lengths) and the UDP checksum
+    made valid."""
     line = b"<30>app: " + b"x" * 500 + f" card={CARDS[0]} ".encode() + b"y" * 600
+    line += f" sdp=a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}|2^31\r\n".encode()
     cut = line.index(CARDS[0].encode()) + 7 + 8  # (+8: the UDP header) inside the number
     frames, _ = _fragmented(A, B, line, v6, cut // 8 * 8, 0x777, (40000, 514))
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     _write_pcap(src, [fr for _, fr in frames])
     r = scrub_pcap(src, dst)
     assert r.card_numbers_masked == 1 and r.fragments_unscrubbed == 0
+    assert r.srtp_keys_redacted == 1
     out = _read(dst)[1]
     assert [len(fr) for fr in out] == [len(fr) for _, fr in frames]
     datagram = _reassembled(out, v6)
-    assert datagram[8:] == line.replace(CARDS[0].encode(), b"XXXX XXXX XXXX XXXX")
+    assert datagram[8:] == line.replace(CARDS[0].encode(), b"XXXX XXXX XXXX XXXX").replace(
+        KEY.encode(), b"X" * len(KEY)
+    )
     assert _checksum_ok(_ip(A, B, 40000, 514, b"", v6), dpkt.udp.UDP(datagram))

@@ -71,6 +71,16 @@ void bind_capture(py::module_& m) {
         "`data` with each payment card number in it (13-19 digits in groups with single spaces "
         "or dashes or none, a card scheme's prefix, the Luhn check) replaced by 'X', and how "
         "many there were.");
+    m.def(
+        "mask_srtp_keys",
+        [](py::bytes data) {
+            std::string v(data);
+            const std::size_t n = mask_srtp_keys_in(reinterpret_cast<std::uint8_t*>(v.data()), v.size());
+            return std::make_pair(py::bytes(v), n);
+        },
+        py::arg("data"),
+        "`data` with each SRTP key of SDP text in it (a=crypto inline keys, a=key-mgmt data, "
+        "wherever they are) replaced by 'X', and how many there were.");
     py::class_<Capture>(m, "Capture",
                         "A pcap/pcapng capture read into memory (libpcap): UDP datagrams located, SIP "
                         "messages marked, RTP grouped into flows; flows scrubbed and the capture "

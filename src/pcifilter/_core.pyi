@@ -27,6 +27,7 @@ __all__: list[str] = [
     "detect_array",
     "detect_many",
     "mask_card_numbers",
+    "mask_srtp_keys",
     "opus_decode_packets",
     "opus_rtp_packets",
     "parse_opus_packet",
@@ -527,6 +528,11 @@ def detect_many(
 def mask_card_numbers(data: bytes) -> tuple[bytes, int]:
     """
     `data` with each payment card number in it (13-19 digits in groups with single spaces or dashes or none, a card scheme's prefix, the Luhn check) replaced by 'X', and how many there were.
+    """
+
+def mask_srtp_keys(data: bytes) -> tuple[bytes, int]:
+    """
+    `data` with each SRTP key of SDP text in it (a=crypto inline keys, a=key-mgmt data, wherever they are) replaced by 'X', and how many there were.
     """
 
 def opus_decode_packets(

@@ -1135,6 +1135,10 @@ def _sip_over_udp_fragments(
             redacted, had_dtmf, had_keys, held = redact_relay_message(payload, redact_dtmf)
             relay_dtmf += had_dtmf
             keys += had_keys
+        if text:  # SRTP keys in any SDP text (a log line quoting one), as the capture's
+            # own sweep does for whole datagrams (Capture.redact_srtp_keys)
+            redacted, quoted = _core.mask_srtp_keys(redacted)
+            keys += quoted > 0
         if mask_cards and text:
             redacted, in_clear = _core.mask_card_numbers(redacted)
             cards += in_clear
