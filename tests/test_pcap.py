@@ -10,6 +10,7 @@ import base64
 import functools
 import gzip
 import itertools
+import json
 import os
 import shutil
 import socket
@@ -2437,6 +2438,40 @@ def test_a_card_number_typed_into_a_web_chat_over_websocket_is_masked(tmp_path: 
     (message,) = _ws_messages(bytes(dpkt.ethernet.Ethernet(out).data.data.data))
     assert message == chat.replace(CARDS[0].encode(), b"XXXX XXXX XXXX XXXX")
     assert _tcp_checksum_ok(out)
+
+
+def test_what_a_web_client_sends_over_any_websocket_is_swept(tmp_path: Path) -> None:
+    """A web client on a WebSocket of its own (ws://, no subprotocol the capture knows: a
+    chat widget, FreeSWITCH's Verto): its frames are masked (RFC 6455), so the capture's
+    sweeps saw no digit in them. The client's stream is read unmasked from its handshake
+    on: a card number typed in the chat, a keypress sent as Verto's "dtmf" and an SDES key
+    in the SDP it offers (JSON-escaped) are masked, and the frames masked again."""
+    chat = f'{{"text":"my card is {CARDS[0]}"}}'.encode()
+    verto = b'{"jsonrpc":"2.0","method":"verto.info","params":{"dtmf":"5"}}'
+    offer = json.dumps(
+        {"sdp": f"v=0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}|2^20\r\n"}
+    ).encode()
+    handshake = _WS_HANDSHAKE.replace(b"Sec-WebSocket-Protocol: sip\r\n", b"")
+    client = handshake + b"".join(
+        _ws_frame(m, bytes([7 * i + 1, 2, 3, 4])) for i, m in enumerate((chat, verto, offer))
+    )
+    pieces = [client[a : a + 90] for a in range(0, len(client), 90)]
+    frames = [
+        _tcp_frame(A, B, p, 1000 + 90 * i, port=50200, dport=8081) for i, p in enumerate(pieces)
+    ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    out = _read(dst)[1]
+    assert all(_tcp_checksum_ok(fr) for fr in out)
+    stream = b"".join(bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in out)
+    assert len(stream) == len(client) and stream.startswith(handshake)
+    assert _ws_messages(stream) == [
+        chat.replace(CARDS[0].encode(), b"XXXX XXXX XXXX XXXX"),
+        verto.replace(b'"dtmf":"5"', b'"dtmf":"X"'),
+        offer.replace(KEY.encode(), b"X" * len(KEY)),
+    ]
+    assert (r.card_numbers_masked, r.pbx_dtmf_redacted, r.srtp_keys_redacted) == (1, 1, 1)
 
 
 def test_a_card_number_cut_across_two_segments_of_a_signalling_connection_is_masked(

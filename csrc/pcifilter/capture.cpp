@@ -1191,6 +1191,65 @@ std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept {
     return count;
 }
 
+// A run of a TCP stream that starts a WebSocket client's opening handshake (a GET with
+// "Upgrade: websocket"): its data frames' payloads, masked with each frame's key, XORed
+// with it in place, frame after frame from the handshake's end (a frame cut short by the
+// run's end, as far as it goes; a compressed one, RSV1, left as it is: it cannot be read).
+// `frames` gets each payload's start and key, for the same call with `again` (what the
+// first returned) to mask them again. Returns how many frames it read.
+std::size_t unmask_websocket_client(std::vector<std::uint8_t>& s,
+                                    std::vector<std::pair<std::size_t, std::array<std::uint8_t, 4>>>& frames,
+                                    std::size_t again = SIZE_MAX) noexcept {
+    const auto xor_payloads = [&] {
+        for (std::size_t f = 0; f + 1 < frames.size(); f += 2) {  // (start, key), (end, -)
+            const auto& [start, key] = frames[f];
+            for (std::size_t i = start; i < frames[f + 1].first; ++i) s[i] ^= key[(i - start) % 4];
+        }
+        return frames.size() / 2;
+    };
+    if (again != SIZE_MAX) return again > 0 ? xor_payloads() : 0;
+    frames.clear();
+    const std::size_t n = s.size();
+    static constexpr char kGet[] = "GET ", kEnd[] = "\r\n\r\n", kUpgrade[] = "upgrade: websocket";
+    if (n < 4 || std::memcmp(s.data(), kGet, 4) != 0) return 0;
+    const std::size_t head = static_cast<std::size_t>(
+        std::search(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(n, 8192)), kEnd, kEnd + 4) -
+        s.begin());
+    if (head >= std::min<std::size_t>(n, 8192)) return 0;
+    const auto lower = [](std::uint8_t c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+    bool upgrade = false;
+    for (std::size_t i = 0; i + sizeof kUpgrade - 1 <= head && !upgrade; ++i) {
+        std::size_t k = 0;
+        while (k < sizeof kUpgrade - 1 && lower(s[i + k]) == kUpgrade[k]) ++k;
+        upgrade = k == sizeof kUpgrade - 1;
+    }
+    if (!upgrade) return 0;
+    for (std::size_t at = head + 4; at + 2 <= n;) {
+        const std::uint8_t first = s[at];
+        std::size_t data = at + 2;
+        std::uint64_t len = s[at + 1] & 0x7F;
+        if (len >= 126) {
+            const std::size_t ext = len == 126 ? 2 : 8;
+            if (data + ext > n) break;
+            len = 0;
+            for (std::size_t i = 0; i < ext; ++i) len = (len << 8) | s[data + i];
+            data += ext;
+        }
+        if ((s[at + 1] & 0x80) == 0 || data + 4 > n) break;  // a client's frames are all masked
+        std::array<std::uint8_t, 4> key{};
+        std::memcpy(key.data(), s.data() + data, 4);
+        data += 4;
+        const std::size_t end = static_cast<std::size_t>(std::min<std::uint64_t>(n, data + len));
+        if ((first & 0x40) == 0) {  // not compressed
+            frames.push_back({data, key});
+            frames.push_back({end, key});
+        }
+        if (len > n) break;
+        at = end;
+    }
+    return xor_payloads();
+}
+
 std::string Capture::tcp_direction(const Frame& f, bool reverse) const {
     // (family, addresses, ports) of one direction of a TCP connection (or of the other
     // direction: `reverse`), as a map key.
@@ -1278,6 +1337,7 @@ std::size_t Capture::sweep_tcp(const std::function<void(std::size_t, const std::
     std::vector<std::uint8_t> stream;
     std::vector<std::pair<std::size_t, std::size_t>> run;  // each place in it: [first, last) copies
     std::vector<std::size_t> apart;  // pieces inside a run's span, no copy of its places
+    std::vector<std::pair<std::size_t, std::array<std::uint8_t, 4>>> frames_masked;
     const auto sweep = [&](const std::vector<Piece>& pieces) {
         stream.clear();
         for (const auto& [first, last] : run) {
@@ -1285,7 +1345,10 @@ std::size_t Capture::sweep_tcp(const std::function<void(std::size_t, const std::
             const std::uint8_t* payload = bytes_.data() + f.offset + f.tcp + f.tcp_header;
             stream.insert(stream.end(), payload, payload + f.payload_len);
         }
+        // A WebSocket client's frames are masked (RFC 6455 §5.3): read unmasked, masked again.
+        const std::size_t masked = unmask_websocket_client(stream, frames_masked);
         const std::size_t found = mask(stream.data(), stream.size());
+        unmask_websocket_client(stream, frames_masked, masked);
         if (found == 0) return;
         count += found;
         std::size_t at = 0;
