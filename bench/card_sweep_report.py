@@ -2,9 +2,9 @@
 """What the card-number sweep over a capture costs (`Capture.mask_card_numbers` alone,
 best of 5): 8,000 segments or datagrams of 1,400 bytes of random letters, digits, spaces,
 dashes and colons (11.2 MB, digit runs everywhere; a few pass for card numbers by chance),
-as UDP datagrams, as
-the segments of one TCP connection (joined into one stream), and as 8,000 connections of
-one segment each.
+as UDP datagrams, as the segments of one TCP connection (joined into one stream), and as
+8,000 connections of one segment each; and the other sweeps over every TCP stream (H.245
+user input, a PBX's keypress forms, SRTP keys) over the one-connection layout.
 
     .venv/bin/python bench/card_sweep_report.py
 """
@@ -55,6 +55,16 @@ def main() -> None:
                 best = min(best, time.perf_counter() - t0)
             mb = SEGMENTS * SIZE / 1e6
             print(f"| {name} | {best * 1e3:.1f} | {mb / best:.0f} | {found} |")
+        print("\n| sweep (one TCP connection) | ms (best of 5) | MB/s |\n|---|---|---|")
+        _write_pcap(path, layouts["one TCP connection"])
+        for sweep in ("redact_h245_user_input", "redact_pbx_digits", "redact_srtp_keys"):
+            best = float("inf")
+            for _ in range(5):
+                capture = Capture(str(path))
+                t0 = time.perf_counter()
+                getattr(capture, sweep)()
+                best = min(best, time.perf_counter() - t0)
+            print(f"| {sweep} | {best * 1e3:.1f} | {SEGMENTS * SIZE / 1e6 / best:.0f} |")
 
 
 if __name__ == "__main__":
