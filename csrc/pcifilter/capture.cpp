@@ -973,10 +973,10 @@ bool is_card_number(const std::uint8_t* digits, std::size_t n) noexcept {
 
 }  // namespace
 
-// Each run of digit groups (a single space, dash, "+" or "%20" between them), from each group on: the
-// shortest groups that make 13-19 digits of a card number (a card written "4111 1111 1111
-// 1111 1227" is found though an expiry follows). A run of 20 digits or more in one group is
-// no card number.
+// Each run of digit groups (a single space, dash, "+" or "%20" between them), from each
+// group on: the shortest groups that make 13-19 digits of a card number (a card written
+// "4111 1111 1111 1111 1227" is found though an expiry follows). A run of 20 digits or more
+// in one group is no card number.
 std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
     const auto digit = [&](std::size_t i) { return p[i] >= '0' && p[i] <= '9'; };
     std::size_t count = 0;
@@ -1092,7 +1092,7 @@ std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept {
         return at;
     };
     std::size_t count = 0;
-    // [a, b): the value, its blanks trimmed, masked; true when something changed
+    // [a, b): the value, its blanks trimmed, masked (counted when something changed)
     const auto mask = [&](std::size_t a, std::size_t b) {
         b = std::min({b, n, a + 256});
         while (a < b && (p[a] == ' ' || p[a] == '\t')) ++a;
@@ -1118,7 +1118,8 @@ std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept {
             }
         } else if (p[i] == '"' && (at_word(i + 1, "dtmf-digit\"") || at_word(i + 1, "digit\"") ||
                                    at_word(i + 1, "dtmf\""))) {  // JSON
-            std::size_t at = blanks(i + 1 + (at_word(i + 1, "dtmf-digit\"") ? 11 : at_word(i + 1, "digit\"") ? 6 : 5), true);
+            const std::size_t name = at_word(i + 1, "dtmf-digit\"") ? 11 : at_word(i + 1, "digit\"") ? 6 : 5;
+            std::size_t at = blanks(i + 1 + name, true);
             if (at < n && p[at] == ':' && (at = blanks(at + 1, true)) < n && p[at] == '"') {
                 std::size_t end = at + 1;
                 while (end < n && end - at <= 257 && p[end] != '"') end += p[end] == '\\' ? 2 : 1;
@@ -1129,7 +1130,8 @@ std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept {
         } else if (p[i] == '/' && at_word(i + 1, "dtmf?")) {  // ARI's POST .../dtmf?dtmf=
             const std::size_t end = until(i, " \r\n");  // the request's target
             for (std::size_t at = i + 6; at + 5 <= end; ++at)
-                if (at_word(at, "dtmf=") && (p[at - 1] == '?' || p[at - 1] == '&')) mask(at + 5, until(at + 5, "& \r\n"));
+                if (at_word(at, "dtmf=") && (p[at - 1] == '?' || p[at - 1] == '&'))
+                    mask(at + 5, until(at + 5, "& \r\n"));
             i = end;  // (each byte of a target read once, however many "/dtmf?" it holds)
         }
     }
@@ -1141,8 +1143,9 @@ std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept {
 // connection caught mid-stream, an SDP in a log line or an application's message): after
 // each "a=crypto:", on its line, every "inline:" key (up to '|', ';' or a blank); after
 // each "a=key-mgmt:" and its protocol's name, the data to the line's end. A line ends at a
-// line break, or at a quote or a backslash (SDP quoted in JSON: its line breaks escaped). Case-insensitive; each becomes X's (at most 4 KB after
-// the attribute's name); returns how many keys changed.
+// line break, or at a quote or a backslash (SDP quoted in JSON: its line breaks escaped).
+// Case-insensitive; each becomes X's (at most 4 KB after the attribute's name); returns how
+// many keys changed.
 std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept {
     const auto lower = [](std::uint8_t c) { return static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
     const auto at_word = [&](std::size_t at, const char* w) {
@@ -1212,10 +1215,10 @@ std::size_t unmask_websocket_client(std::vector<std::uint8_t>& s,
     const std::size_t n = s.size();
     static constexpr char kGet[] = "GET ", kEnd[] = "\r\n\r\n", kUpgrade[] = "upgrade: websocket";
     if (n < 4 || std::memcmp(s.data(), kGet, 4) != 0) return 0;
+    const std::size_t window = std::min<std::size_t>(n, 8192);  // the handshake's header block
     const std::size_t head = static_cast<std::size_t>(
-        std::search(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(n, 8192)), kEnd, kEnd + 4) -
-        s.begin());
-    if (head >= std::min<std::size_t>(n, 8192)) return 0;
+        std::search(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(window), kEnd, kEnd + 4) - s.begin());
+    if (head >= window) return 0;
     const auto lower = [](std::uint8_t c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
     bool upgrade = false;
     for (std::size_t i = 0; i + sizeof kUpgrade - 1 <= head && !upgrade; ++i) {
