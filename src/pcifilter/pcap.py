@@ -126,8 +126,7 @@ class PcapResult:
     card_numbers_masked: int = 0
     # A media gateway's control messages whose keypresses were redacted: MGCP and Megaco
     # text (a call agent's and its gateways', see pcifilter.gateway) and H.323's H.245
-    # UserInputIndication
-    # (see Capture.redact_h245_user_input)
+    # UserInputIndication (see Capture.redact_h245_user_input)
     gateway_dtmf_redacted: int = 0
     # UDP datagrams of IAX2 (Asterisk's inter-exchange protocol, UDP 4569: calls' audio and
     # DTMF frames, which cannot be scrubbed here) left out (none with keep_iax2: written as
@@ -1546,10 +1545,10 @@ def scrub_pcap(
     tcp_ports = {m.port for _, m in sdp_lines if m.tcp and m.port not in (0, 9)} | ports
     on_tcp = sum(capture.remove_tcp_port(p) for p in sorted(tcp_ports))
     iax2 = sum(capture.remove_udp_port(p) for p in sorted(iax2_ports))
-    # H.323's keypresses (H.245 UserInputIndication, a gateway's "h245-alphanumeric" or
-    # "h245-signal" DTMF relay), in every TCP connection's streams (in C++).
-    # A PBX event channel's keypress values in any TCP stream: a connection caught
-    # mid-stream, or none of whose segments starts a message, is not read above.
+    # In C++, over every TCP connection's streams: H.323's keypresses (H.245
+    # UserInputIndication: a gateway's "h245-alphanumeric" or "h245-signal" DTMF relay), and
+    # a PBX event channel's keypress values (a connection caught mid-stream, or none of whose
+    # segments starts a message, is not read above).
     if redact_sip_dtmf:
         gateway_dtmf += capture.redact_h245_user_input()
         pbx_dtmf += capture.redact_pbx_digits()
