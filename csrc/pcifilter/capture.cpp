@@ -1039,11 +1039,16 @@ std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
 // userInput (0x6D), then the choice (0x40 alphanumeric, a GeneralString: its length, its
 // characters; 0x81 signal and 0x83 extendedAlphanumeric, extensions: an open type's
 // length, then the value), taken only where its place says it is a whole PDU (a TPKT
-// header of its length before it, or an octet string's length byte). Each keypress's
+// header of its length before it, or, in a stream of TPKT packets, an octet string's
+// length byte). Each keypress's
 // characters become 'X' (in signal, the 8 bits of signalType after its 3-bit preamble);
 // returns how many messages changed. Hand-written: no C or C++ library in Debian 12
 // decodes H.245 (the encoding checked against tshark's dissector, tests/test_pcap_relay.py).
 std::size_t mask_h245_user_input_in(std::uint8_t* p, std::size_t n) noexcept {
+    // The octet string's one length byte is a weak anchor in other binary data (TLS: about
+    // one place in 10^7 bytes): taken only in a stream of TPKT packets (H.225.0's), whose
+    // start is captured.
+    const bool tpkt_stream = n >= 4 && p[0] == 3 && p[1] == 0 && be16(p + 2) >= 7;
     std::size_t count = 0;
     for (std::size_t i = 0; i + 3 < n; ++i) {
         const std::uint8_t choice = p[i + 1];
@@ -1051,7 +1056,7 @@ std::size_t mask_h245_user_input_in(std::uint8_t* p, std::size_t n) noexcept {
         const std::size_t len = p[i + 2], pdu = 3 + len;
         if (len == 0 || len >= 128 || i + pdu > n) continue;
         const bool tpkt = i >= 4 && p[i - 4] == 3 && p[i - 3] == 0 && be16(p + i - 2) == pdu + 4;
-        if (!tpkt && !(i >= 1 && p[i - 1] == pdu)) continue;
+        if (!tpkt && !(tpkt_stream && i >= 1 && p[i - 1] == pdu)) continue;
         std::uint8_t* v = p + i + 3;
         bool changed = false;
         const auto put = [&](std::uint8_t& b, std::uint8_t x) { changed |= b != x, b = x; };

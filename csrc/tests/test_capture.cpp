@@ -417,12 +417,14 @@ int main(int argc, char** argv) {
         };
         CHECK(masked(std::string("\x03\x00\x00\x08\x6d\x40\x01" "7", 8)) ==
               std::make_pair(std::size_t{1}, std::string("\x03\x00\x00\x08\x6d\x40\x01" "X", 8)));
-        CHECK(masked(std::string("\x05\x6d\x40\x02" "12", 6)).second == std::string("\x05\x6d\x40\x02" "XX", 6));
-        CHECK(masked(std::string("\x09\x6d\x40\x02" "12", 6)).first == 0);  // no length before it
-        CHECK(masked(std::string("\x06\x6d\x40\x03" "12", 6)).first == 0);  // longer than what is left
-        CHECK(masked(std::string("\x04\x6d\x81\x01\x46", 5)).first == 0);  // a signal too short
-        CHECK(masked(std::string("\x07\x6d\x83\x04\x00\x05" "11", 8)).first == 0);  // its string overruns
-        CHECK(masked(std::string("\x05\x6d\x40\x02" "XX", 6)).first == 0);  // masked already: not counted
+        const std::string tpkt("\x03\x00\x00\x20\x08\x02", 6);  // a stream of TPKT packets (H.225.0)
+        CHECK(masked(tpkt + std::string("\x05\x6d\x40\x02" "12", 6)).second == tpkt + std::string("\x05\x6d\x40\x02" "XX", 6));
+        CHECK(masked(std::string("\x05\x6d\x40\x02" "12", 6)).first == 0);  // the same in other data: no
+        CHECK(masked(tpkt + std::string("\x09\x6d\x40\x02" "12", 6)).first == 0);  // no length before it
+        CHECK(masked(tpkt + std::string("\x06\x6d\x40\x03" "12", 6)).first == 0);  // longer than what is left
+        CHECK(masked(tpkt + std::string("\x04\x6d\x81\x01\x46", 5)).first == 0);  // a signal too short
+        CHECK(masked(tpkt + std::string("\x07\x6d\x83\x04\x00\x05" "11", 8)).first == 0);  // its string overruns
+        CHECK(masked(tpkt + std::string("\x05\x6d\x40\x02" "XX", 6)).first == 0);  // masked already: not counted
     }
     {  // SRTP keys in SDP text wherever it is
         const auto masked = [](std::string s) {
