@@ -1069,6 +1069,45 @@ def test_srtp_keys_in_messages_not_recognised_are_redacted(tmp_path: Path) -> No
     assert r.srtp_keys_redacted == 4  # two keys in each
 
 
+_DTMF = st.text("0123456789ABCD*#", min_size=1, max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.builds(lambda v, b: f"Digit:{b}{v}{b}", _DTMF, st.sampled_from(["", " ", "  "])),
+            st.builds(lambda v: f"DTMF-Digit: {v}", st.sampled_from(["5", "%23", "%2A", "A"])),
+            st.builds(lambda v: f'{{"Event-Name":"DTMF","DTMF-Digit":"{v}"}}', _DTMF),
+            st.builds(lambda v: f"<headers><DTMF-Digit>{v}</DTMF-Digit></headers>", _DTMF),
+            st.builds(lambda v: f"bgapi uuid_send_dtmf 5d3e {v}", _DTMF),
+            st.builds(lambda v: f"POST /ari/channels/c1/dtmf?dtmf={v} HTTP/1.1", _DTMF),
+            st.builds(lambda v: f'{{"dtmf": "{v}"}}', _DTMF),
+            st.sampled_from(["Event: DTMFEnd", "Channel: PJSIP/trunk-1", "Uniqueid: 17.1", ""]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    newline=st.sampled_from(["\r\n", "\n"]),
+)
+def test_the_capture_and_pcifilter_pbx_mask_a_pbx_s_keypresses_alike(
+    lines: list[str], newline: str
+) -> None:
+    """A PBX's keypress forms are read twice: pcifilter.pbx on the connections it knows,
+    the capture's C++ sweep on every TCP stream (for those it does not). Over the same
+    text, both mask the same bytes."""
+    import tempfile
+
+    stream = ("ignored" + newline + newline.join(lines) + newline).encode()
+    want, _ = pbx.redact_pbx_events(stream)
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.pcap", Path(tmp) / "out.pcap"
+        _write_pcap(src, [_tcp_frame(PROXY, RELAY, stream, 1000, port=40300, dport=40301)])
+        scrub_pcap(src, dst, mask_card_numbers=False)
+        (frame,) = _read(dst)[1]
+    assert bytes(dpkt.ethernet.Ethernet(frame).data.data.data) == want
+
+
 def test_long_lines_in_pbx_and_relay_connections_cannot_hang_the_scrub() -> None:
     """Patterns that could give back part of a long run (blanks after "Digit:", after
     "execute-app-arg:", capitals in an HTTP ng connection) took time quadratic or worse in
