@@ -2309,6 +2309,29 @@ def test_a_call_in_a_codec_no_one_named_is_left_out(tmp_path: Path) -> None:
     assert 46000 not in sports and sports.count(46002) == 2
 
 
+def test_sip_over_sctp_is_left_out(tmp_path: Path) -> None:
+    """SIP over SCTP (RFC 4168): its chunks are not read (nor rewritten under their
+    CRC32c), so an INFO with a keypress or an SDP with a key in a DATA chunk would pass
+    as it was. Such packets are left out and counted; SCTP that carries no SIP (Diameter,
+    SIGTRAN) is written as it was."""
+
+    def sctp(user_data: bytes, ppid: int) -> bytes:
+        chunk = struct.pack("!BBHIHHI", 0, 3, 16 + len(user_data), 1, 0, 0, ppid) + user_data
+        chunk += bytes(-len(chunk) % 4)
+        packet = struct.pack("!HHII", 5060, 5060, 0x1234, 0) + chunk
+        ip = dpkt.ip.IP(src=socket.inet_aton(A), dst=socket.inet_aton(B), p=132, data=packet)
+        ip.len = 20 + len(packet)
+        return _frame("ethernet", dpkt.ip.IP(bytes(ip)))
+
+    info = _info("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n", 1)
+    diameter = b"\x01\x00\x00\x14" + bytes(16)
+    frames = [sctp(info, 0), sctp(diameter, 46)]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.sip_over_sctp == 1 and _read(dst)[1] == frames[1:]
+
+
 def test_tls_key_logs_in_a_pcapng_are_not_written(tmp_path: Path) -> None:
     """A pcapng may carry decryption secrets (a Decryption Secrets Block: TLS key logs,
     editcap --inject-secrets) with which Wireshark reads SIP over TLS, keypresses and SRTP

@@ -93,6 +93,9 @@ void bind_capture(py::module_& m) {
         .def_property_readonly("linktype", &Capture::linktype)
         .def_property_readonly("pcapng", &Capture::pcapng)
         .def_property_readonly("udp_frames", &Capture::udp_frames)
+        .def_property_readonly("sip_over_sctp", &Capture::sip_over_sctp,
+                               "Frames of SIP over SCTP: their keypresses and keys are not read, so "
+                               "they are not written.")
         .def_property_readonly("too_deep", &Capture::too_deep,
                                "Frames whose packet lies inside more than two tunnels: what they hold "
                                "cannot be scrubbed, so they are not written.")

@@ -327,6 +327,23 @@ bool starts_gateway_control(const std::uint8_t* p, std::size_t n) noexcept {
     return at + 4 <= n && p[at] == ' ' && digit(p[at + 1]) && p[at + 2] == '.' && digit(p[at + 3]);
 }
 
+// An SCTP packet (RFC 9260: a 12-byte common header, then chunks of a type, flags and a
+// length, each padded to 4 bytes) with a DATA or I-DATA chunk (RFC 8260) whose user data
+// starts a SIP message.
+bool sctp_carries_sip(const std::uint8_t* p, std::size_t n) noexcept {
+    std::size_t at = 12;
+    for (int k = 0; k < 64 && at + 4 <= n; ++k) {
+        const std::uint8_t type = p[at];
+        const std::size_t len = be16(p + at + 2);
+        if (len < 4) return false;
+        const std::size_t data = at + (type == 0 ? 16 : type == 64 ? 20 : len);
+        const std::size_t end = std::min(n, at + len);
+        if ((type == 0 || type == 64) && data < end && starts_sip(p + data, end - data)) return true;
+        at += (len + 3) & ~std::size_t{3};
+    }
+    return false;
+}
+
 // A media relay's control message or DTMF log, for the caller to read (keypresses and SRTP
 // keys are in them): an ng message (Kamailio's and OpenSIPS's rtpengine modules send their
 // SDP so), or JSON naming "DTMF" anywhere (rtpengine's DTMF log: dtmf-log-dest, or syslog);
@@ -666,6 +683,14 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
         f.tunnel[f.tunnels++] = t;
         f.dst6 = 0;
         ip = inner;
+    }
+    const std::size_t captured = std::min<std::size_t>(end, caplen);
+    if (proto == 132 && udp < captured && sctp_carries_sip(p + udp, captured - udp)) {
+        // SIP over SCTP (RFC 4168): its DTMF bodies and SRTP keys are not read (nor its
+        // chunks rewritten, under their CRC32c), so the packet is not written.
+        f.scrubbed = true;
+        ++sip_over_sctp_;
+        return;
     }
     if (proto != 17 && proto != 6) return;
     if (proto == 6) {  // TCP: segments with a payload (SIP over TCP is looked for in them)

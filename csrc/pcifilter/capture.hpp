@@ -114,6 +114,9 @@ public:
     // Frames whose packet lies inside more tunnels than are read (kMaxTunnels: GRE in VXLAN
     // in GRE): what they hold cannot be scrubbed, so they are not written.
     std::size_t too_deep() const noexcept { return too_deep_; }
+    // Frames of SIP over SCTP (RFC 4168): their keypresses and keys are not read, so they
+    // are not written.
+    std::size_t sip_over_sctp() const noexcept { return sip_over_sctp_; }
     // Frames that hold a SIP message (a request line or status line starts the UDP datagram
     // or the TCP segment's payload), or may hold one (a UDP datagram that starts a HEP3
     // packet, or a HEP version 1 or 2 packet holding SIP: Homer's encapsulation of captured
@@ -270,6 +273,7 @@ private:
     std::vector<Frame> frames_;
     std::size_t udp_frames_ = 0;
     std::size_t too_deep_ = 0;
+    std::size_t sip_over_sctp_ = 0;
     std::vector<std::uint32_t> sip_frames_;
     std::vector<std::uint32_t> relay_frames_;
     std::vector<CaptureFlow> flows_;

@@ -288,6 +288,12 @@ Bytes link_capture() {
     frames.push_back(ethernet(ipv4(udp(2427, 2727, text("NTFY 12 aaln/1@gw MGCP 1.0\r\nO: D/4\r\n"))), false, false));
     // An H.245 UserInputIndication (alphanumeric "4") in TPKT.
     frames.push_back(ethernet(ipv4(tcp({3, 0, 0, 8, 0x6d, 0x40, 1, '4'}, 11000, 11001), 0, 6), false, false));
+    // SIP over SCTP: a DATA chunk (16-byte header) holding an INFO; left out.
+    Bytes sctp = {0x13, 0xc4, 0x13, 0xc4, 0, 0, 0x12, 0x34, 0, 0, 0, 0, 0, 3};
+    put(sctp, static_cast<std::uint32_t>(16 + info.size()), 2);
+    sctp.insert(sctp.end(), {0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0});
+    sctp.insert(sctp.end(), info.begin(), info.end());
+    frames.push_back(ethernet(ipv4(sctp, 0, 132), false, false));
     return pcap_of(frames);
 }
 
@@ -669,7 +675,7 @@ int main(int argc, char** argv) {
         const Bytes lf = link_capture();
         links.write(lf);
         Capture c(links.path);
-        CHECK(c.size() == 16 && c.sip_frames().size() == 2 && c.flows().size() == 3);
+        CHECK(c.size() == 17 && c.sip_frames().size() == 2 && c.flows().size() == 3 && c.sip_over_sctp() == 1);
         CHECK(c.relay_frames() == std::vector<std::uint32_t>{14});
         CHECK(c.flows().at(0).frames.size() == 4 && c.flows().at(1).frames.size() == 4);
         CHECK(c.flows().at(2).ssrc == 0xE && c.flows().at(2).frames.size() == 4);
@@ -678,7 +684,7 @@ int main(int argc, char** argv) {
         longer += "Subject: x\r\n";
         c.replace_payload(1, reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
         CHECK(c.redact_h245_user_input() == 1);
-        CHECK(c.write(links_out.path) == 16);
+        CHECK(c.write(links_out.path) == 16);  // the SCTP frame left out
         const Bytes w = links_out.read();
         const std::uint8_t* first = w.data() + 24;  // frame 0's record
         const std::uint8_t* fr = first + 16 + (first[8] | first[9] << 8) + 16;  // frame 1's bytes

@@ -495,6 +495,11 @@ class Capture:
     @property
     def pcapng(self) -> bool: ...
     @property
+    def sip_over_sctp(self) -> int:
+        """
+        Frames of SIP over SCTP: their keypresses and keys are not read, so they are not written.
+        """
+    @property
     def too_deep(self) -> int:
         """
         Frames whose packet lies inside more than two tunnels: what they hold cannot be scrubbed, so they are not written.

@@ -119,6 +119,7 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         f"{r.rtp_over_tcp_segments} TCP segments of RTP over TCP left out; "
         f"{r.tunnelled_too_deep} frames more than two tunnels deep left out; "
         f"{r.iax2_datagrams} IAX2 datagrams left out; "
+        f"{r.sip_over_sctp} frames of SIP over SCTP left out; "
         f"{r.frames_out} frames written"
     )
     if r.unscrubbed_flows:

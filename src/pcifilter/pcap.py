@@ -135,6 +135,9 @@ class PcapResult:
     # Frames whose packet lies inside more than two tunnels (GRE in VXLAN in GRE): what they
     # hold (a call, maybe) cannot be scrubbed, so they are left out
     tunnelled_too_deep: int = 0
+    # Frames of SIP over SCTP (RFC 4168): their keypresses and SRTP keys are not read, so
+    # they are left out
+    sip_over_sctp: int = 0
 
 
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
@@ -1578,6 +1581,7 @@ def scrub_pcap(
         gateway_dtmf_redacted=gateway_dtmf,
         iax2_datagrams=iax2,
         tunnelled_too_deep=capture.too_deep,
+        sip_over_sctp=capture.sip_over_sctp,
     )
 
 
