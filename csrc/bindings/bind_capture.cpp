@@ -168,42 +168,22 @@ void bind_capture(py::module_& m) {
             "A new UDP payload for a frame outside the scrubbed flows (lengths and checksums are "
             "made valid when written), or a TCP segment's new payload of the same length, or a "
             "UDP fragment's new data of the same length (written as given).")
-        .def(
-            "mask_card_numbers",
-            [](Capture& c) {
-                py::gil_scoped_release release;
-                return c.mask_card_numbers();
-            },
-            "Card numbers in clear anywhere but the audio (13-19 digits in groups, a card "
-            "scheme's prefix, the Luhn check; in UDP datagrams that are not RTP, and in TCP "
-            "connections, each direction's segments joined in sequence order; as written) "
-            "replaced by 'X' in place; returns how many.")
-        .def(
-            "redact_h245_user_input",
-            [](Capture& c) {
-                py::gil_scoped_release release;
-                return c.redact_h245_user_input();
-            },
-            "H.323's keypresses (H.245 UserInputIndication: alphanumeric, signal, "
-            "extendedAlphanumeric; on its own TCP connection or tunnelled in H.225.0) replaced "
-            "by 'X' in place; returns how many messages.")
-        .def(
-            "redact_pbx_digits",
-            [](Capture& c) {
-                py::gil_scoped_release release;
-                return c.redact_pbx_digits();
-            },
-            "A PBX event channel's keypress values (AMI, ESL, ARI forms) in every TCP "
-            "connection's streams replaced by 'X' in place (connections caught mid-stream); "
-            "returns how many.")
-        .def(
-            "redact_srtp_keys",
-            [](Capture& c) {
-                py::gil_scoped_release release;
-                return c.redact_srtp_keys();
-            },
-            "SRTP keys of SDP text (a=crypto inline keys, a=key-mgmt data) in every non-RTP UDP "
-            "datagram and TCP connection's streams replaced by 'X' in place; returns how many.")
+        .def("mask_card_numbers", &Capture::mask_card_numbers, py::call_guard<py::gil_scoped_release>(),
+             "Card numbers in clear anywhere but the audio (13-19 digits in groups, a card "
+             "scheme's prefix, the Luhn check; in UDP datagrams that are not RTP, and in TCP "
+             "connections, each direction's segments joined in sequence order; as written) "
+             "replaced by 'X' in place; returns how many.")
+        .def("redact_h245_user_input", &Capture::redact_h245_user_input, py::call_guard<py::gil_scoped_release>(),
+             "H.323's keypresses (H.245 UserInputIndication: alphanumeric, signal, "
+             "extendedAlphanumeric; on its own TCP connection or tunnelled in H.225.0) replaced "
+             "by 'X' in place; returns how many messages.")
+        .def("redact_pbx_digits", &Capture::redact_pbx_digits, py::call_guard<py::gil_scoped_release>(),
+             "A PBX event channel's keypress values (AMI, ESL, ARI forms) in every TCP "
+             "connection's streams replaced by 'X' in place (connections caught mid-stream); "
+             "returns how many.")
+        .def("redact_srtp_keys", &Capture::redact_srtp_keys, py::call_guard<py::gil_scoped_release>(),
+             "SRTP keys of SDP text (a=crypto inline keys, a=key-mgmt data) in every non-RTP UDP "
+             "datagram and TCP connection's streams replaced by 'X' in place; returns how many.")
         .def("leave_out", &Capture::leave_out, py::arg("flow"),
              "Leaves a flow's frames out of the output (the flow counts as scrubbed); returns how "
              "many frames.")
