@@ -17,6 +17,14 @@ std::pair<std::uint64_t, std::uint64_t> scrub_flows(Capture& c, const Flows& flo
     const FlowScrubResult r = filter.with_filter([&](StreamFilter& f) { return c.scrub(flows, f); });
     return {r.packets_in, r.packets_out};
 }
+// `data` through one of the capture's maskers: the bytes masked, and how many it found.
+template <std::size_t (*Mask)(std::uint8_t*, std::size_t) noexcept>
+std::pair<py::bytes, std::size_t> masked(const py::bytes& data) {
+    std::string v(data);
+    const std::size_t n = Mask(reinterpret_cast<std::uint8_t*>(v.data()), v.size());
+    return {py::bytes(v), n};
+}
+
 }  // namespace
 
 void bind_capture(py::module_& m) {
@@ -60,27 +68,13 @@ void bind_capture(py::module_& m) {
         py::arg("src"), py::arg("dst"), py::arg("datagram"),
         "RFC 768 checksum of a whole UDP datagram (its own checksum field counted as zero) with "
         "the pseudo-header of its addresses; a computed 0 is returned as 0xFFFF.");
-    m.def(
-        "mask_card_numbers",
-        [](py::bytes data) {
-            std::string v(data);
-            const std::size_t n = mask_card_numbers_in(reinterpret_cast<std::uint8_t*>(v.data()), v.size());
-            return std::make_pair(py::bytes(v), n);
-        },
-        py::arg("data"),
-        "`data` with each payment card number in it (13-19 digits in groups with single spaces "
-        "or dashes or none, a card scheme's prefix, the Luhn check) replaced by 'X', and how "
-        "many there were.");
-    m.def(
-        "mask_srtp_keys",
-        [](py::bytes data) {
-            std::string v(data);
-            const std::size_t n = mask_srtp_keys_in(reinterpret_cast<std::uint8_t*>(v.data()), v.size());
-            return std::make_pair(py::bytes(v), n);
-        },
-        py::arg("data"),
-        "`data` with each SRTP key of SDP text in it (a=crypto inline keys, a=key-mgmt data, "
-        "wherever they are) replaced by 'X', and how many there were.");
+    m.def("mask_card_numbers", &masked<mask_card_numbers_in>, py::arg("data"),
+          "`data` with each payment card number in it (13-19 digits in groups with single spaces "
+          "or dashes or none, a card scheme's prefix, the Luhn check) replaced by 'X', and how "
+          "many there were.");
+    m.def("mask_srtp_keys", &masked<mask_srtp_keys_in>, py::arg("data"),
+          "`data` with each SRTP key of SDP text in it (a=crypto inline keys, a=key-mgmt data, "
+          "wherever they are) replaced by 'X', and how many there were.");
     py::class_<Capture>(m, "Capture",
                         "A pcap/pcapng capture read into memory (libpcap): UDP datagrams located, SIP "
                         "messages marked, RTP grouped into flows; flows scrubbed and the capture "
