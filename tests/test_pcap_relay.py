@@ -531,6 +531,12 @@ def test_iax2_calls_are_left_out(tmp_path: Path) -> None:
         for k in range(1, len(codes) // 160)
     ]
     iax.append(b"\x80\x01\x00\x02" + (400).to_bytes(4, "big") + b"\x02\x02\x01\x34")
+    # full voice frames of call 0x8000 (its low byte 0: they read as RTP with type 0, PCMU,
+    # under one "SSRC"): never taken for a stream, kept or not
+    iax += [
+        b"\x80\x00\x00\x03" + (420 + 20 * k).to_bytes(4, "big") + b"\x05\x05\x02\x04" + codes[:160]
+        for k in range(5)
+    ]
     frames = [_frame("ethernet", _ip(A, B, 4569, 4569, d, False)) for d in iax]
     frames += _rtp_frames(A, B, 40000, 30010, 0xA)
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"

@@ -1390,11 +1390,11 @@ def scrub_pcap(
     event_pts = {i: pt for i, f in enumerate(capture_flows) if (pt := _event_pt(f)) is not None}
     not_taken: list[UnscrubbedFlow] = []  # RTP-like flows no one named: left out
     # IAX2 (Asterisk's inter-exchange protocol) carries calls in frames of its own: its
-    # audio and DTMF frames cannot go through a stream filter, so it is left out (below),
-    # not taken for RTP.
+    # audio and DTMF frames cannot go through a stream filter, so they are never taken for
+    # RTP (a full frame may look like it), and are left out (below) unless kept.
     iax2_ports = set() if keep_iax2 else {IAX2_PORT}
     for i, flow in enumerate(capture_flows):
-        if flow.sport in iax2_ports or flow.dport in iax2_ports:
+        if IAX2_PORT in (flow.sport, flow.dport):
             continue
         listed = any(p in sdp_ports or p in ports for p in (flow.sport, flow.dport))
         counts = flow.payload_types
