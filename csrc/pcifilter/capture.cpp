@@ -36,6 +36,28 @@ bool supported_link(int link) noexcept {
 
 bool is_vlan(std::uint16_t type) noexcept { return type == 0x8100 || type == 0x88A8 || type == 0x9100; }
 
+// Text in binary: the maskers' and recognisers' few operations on bytes.
+std::uint8_t ascii_lower(std::uint8_t c) noexcept { return static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c + 32 : c); }
+// Whether `word` (lower case) is at p[at], whatever the case of p's letters.
+bool word_at(const std::uint8_t* p, std::size_t n, std::size_t at, const char* word) noexcept {
+    const std::size_t k = std::strlen(word);
+    if (at > n || k > n - at) return false;
+    for (std::size_t i = 0; i < k; ++i)
+        if (ascii_lower(p[at + i]) != static_cast<std::uint8_t>(word[i])) return false;
+    return true;
+}
+// The first place from `at` that holds one of `stops`, or n.
+std::size_t first_of(const std::uint8_t* p, std::size_t n, std::size_t at, const char* stops) noexcept {
+    while (at < n && std::strchr(stops, p[at]) == nullptr) ++at;
+    return at;
+}
+// p[a, b) as X's; whether that changed anything.
+bool x_out(std::uint8_t* p, std::size_t a, std::size_t b) noexcept {
+    bool changed = false;
+    for (std::size_t i = a; i < b; ++i) changed |= p[i] != 'X', p[i] = 'X';
+    return changed;
+}
+
 std::size_t ethernet_ip(const std::uint8_t* p, std::size_t at, std::size_t end, int depth = 0) noexcept;
 
 // Where the IP packet begins after an Ethernet header's type field (`type`, read; `off`
@@ -377,7 +399,7 @@ bool starts_ari_dtmf(const std::uint8_t* p, std::size_t n) noexcept {
 // Asterisk's ARI events: the client's request for them, or a frame that reports a keypress
 // (the server's direction shows nothing else that tells it apart).
 bool starts_websocket_signalling(const std::uint8_t* p, std::size_t n) noexcept {
-    const auto lower = [](std::uint8_t c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+    const auto lower = [](std::uint8_t c) { return static_cast<char>(ascii_lower(c)); };
     const auto starts = [&](const char* s) {
         const std::size_t k = std::strlen(s);
         return n >= k && std::memcmp(p, s, k) == 0;
@@ -1109,14 +1131,8 @@ std::size_t mask_h245_user_input_in(std::uint8_t* p, std::size_t n) noexcept {
 // JSON values and "/dtmf?...dtmf=" query. Each value (without the blanks around it, at most
 // 256 bytes) becomes X's; returns how many changed.
 std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept {
-    const auto lower = [](std::uint8_t c) { return static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
-    const auto at_word = [&](std::size_t at, const char* w) {  // case-insensitive
-        const std::size_t k = std::strlen(w);
-        if (at + k > n) return false;
-        for (std::size_t i = 0; i < k; ++i)
-            if (lower(p[at + i]) != static_cast<std::uint8_t>(w[i])) return false;
-        return true;
-    };
+    const auto at_word = [&](std::size_t at, const char* w) { return word_at(p, n, at, w); };
+    const auto until = [&](std::size_t at, const char* stops) { return first_of(p, n, at, stops); };
     const auto blanks = [&](std::size_t at, bool lines) {
         while (at < n && (p[at] == ' ' || p[at] == '\t' || (lines && (p[at] == '\r' || p[at] == '\n')))) ++at;
         return at;
@@ -1127,21 +1143,15 @@ std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept {
         b = std::min({b, n, a + 256});
         while (a < b && (p[a] == ' ' || p[a] == '\t')) ++a;
         while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t')) --b;
-        bool changed = false;
-        for (std::size_t i = a; i < b; ++i) changed |= p[i] != 'X', p[i] = 'X';
-        count += changed;
-    };
-    const auto until = [&](std::size_t at, const char* stops) {  // the first of `stops`, or n
-        while (at < n && std::strchr(stops, p[at]) == nullptr) ++at;
-        return at;
+        count += x_out(p, a, b);
     };
     for (std::size_t i = 0; i < n; ++i) {
         const bool line = i == 0 || p[i - 1] == '\n';
         if (line && (at_word(i, "digit") || at_word(i, "dtmf-digit"))) {  // AMI, ESL plain
-            std::size_t at = blanks(i + (lower(p[i]) == 'd' && at_word(i, "dtmf-digit") ? 10 : 5), false);
+            std::size_t at = blanks(i + (at_word(i, "dtmf-digit") ? 10 : 5), false);
             if (at < n && p[at] == ':') mask(at + 1, until(at + 1, "\r\n"));
         } else if (line && (at_word(i, "api") || at_word(i, "bgapi"))) {  // uuid_send_dtmf
-            std::size_t at = blanks(i + (lower(p[i]) == 'b' ? 5 : 3), false);
+            std::size_t at = blanks(i + (at_word(i, "bgapi") ? 5 : 3), false);
             if (at_word(at, "uuid_send_dtmf") || at_word(at, "uuid_recv_dtmf")) {
                 at = until(blanks(at + 14, false), " \t\r\n");  // past the channel's uuid
                 mask(at, until(at, "\r\n"));
@@ -1177,26 +1187,12 @@ std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept {
 // Case-insensitive; each becomes X's (at most 4 KB after the attribute's name); returns how
 // many keys changed.
 std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept {
-    const auto lower = [](std::uint8_t c) { return static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
-    const auto at_word = [&](std::size_t at, const char* w) {
-        const std::size_t k = std::strlen(w);
-        if (at + k > n) return false;
-        for (std::size_t i = 0; i < k; ++i)
-            if (lower(p[at + i]) != static_cast<std::uint8_t>(w[i])) return false;
-        return true;
-    };
-    const auto stop = [&](std::size_t at, const char* stops) {
-        while (at < n && std::strchr(stops, p[at]) == nullptr) ++at;
-        return at;
-    };
+    const auto at_word = [&](std::size_t at, const char* w) { return word_at(p, n, at, w); };
+    const auto stop = [&](std::size_t at, const char* stops) { return first_of(p, n, at, stops); };
     std::size_t count = 0;
-    const auto mask = [&](std::size_t a, std::size_t b) {
-        bool changed = false;
-        for (std::size_t i = a; i < b; ++i) changed |= p[i] != 'X', p[i] = 'X';
-        count += changed;
-    };
+    const auto mask = [&](std::size_t a, std::size_t b) { count += x_out(p, a, b); };
     for (std::size_t i = 0; i + 9 <= n; ++i) {
-        if (lower(p[i]) != 'a' || p[i + 1] != '=') continue;
+        if (ascii_lower(p[i]) != 'a' || p[i + 1] != '=') continue;
         const std::size_t limit = std::min(n, i + 4096);
         if (at_word(i, "a=crypto:")) {
             const std::size_t end = std::min(limit, stop(i, "\r\n\"\\"));  // (JSON: "\r\n" escaped)
@@ -1249,13 +1245,8 @@ std::size_t unmask_websocket_client(std::vector<std::uint8_t>& s,
     const std::size_t head = static_cast<std::size_t>(
         std::search(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(window), kEnd, kEnd + 4) - s.begin());
     if (head >= window) return 0;
-    const auto lower = [](std::uint8_t c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
     bool upgrade = false;
-    for (std::size_t i = 0; i + sizeof kUpgrade - 1 <= head && !upgrade; ++i) {
-        std::size_t k = 0;
-        while (k < sizeof kUpgrade - 1 && lower(s[i + k]) == kUpgrade[k]) ++k;
-        upgrade = k == sizeof kUpgrade - 1;
-    }
+    for (std::size_t i = 0; i < head && !upgrade; ++i) upgrade = word_at(s.data(), head, i, kUpgrade);
     if (!upgrade) return 0;
     for (std::size_t at = head + 4; at + 2 <= n;) {
         const std::uint8_t first = s[at];
