@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <memory>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -178,6 +179,17 @@ void bind_capture(py::module_& m) {
         .def("redact_srtp_keys", &Capture::redact_srtp_keys, py::call_guard<py::gil_scoped_release>(),
              "SRTP keys of SDP text (a=crypto inline keys, a=key-mgmt data) in every non-RTP UDP "
              "datagram and TCP connection's streams replaced by 'X' in place; returns how many.")
+        .def(
+            "redact_text",
+            [](Capture& c, bool dtmf, bool cards) {
+                py::gil_scoped_release release;
+                const Capture::TextRedactions r = c.redact_text(dtmf, cards);
+                return std::make_tuple(r.h245, r.pbx_digits, r.srtp_keys, r.card_numbers);
+            },
+            py::arg("dtmf"), py::arg("cards"),
+            "The four sweeps above in one pass, in the order H.245 and the PBX forms (when "
+            "dtmf), SRTP keys, card numbers (when cards): (H.245 messages, PBX keypress values, "
+            "SRTP keys, card numbers) found.")
         .def("leave_out", &Capture::leave_out, py::arg("flow"),
              "Leaves a flow's frames out of the output (the flow counts as scrubbed); returns how "
              "many frames.")

@@ -1294,7 +1294,21 @@ std::size_t Capture::redact_pbx_digits() { return sweep(false, mask_pbx_digits_i
 
 std::size_t Capture::redact_srtp_keys() { return sweep(true, mask_srtp_keys_in); }
 
+Capture::TextRedactions Capture::redact_text(bool dtmf, bool cards) {
+    Masking all[] = {{mask_h245_user_input_in, false}, {mask_pbx_digits_in, false},
+                     {mask_srtp_keys_in, true}, {mask_card_numbers_in, true}};
+    Masking* first = dtmf ? all : all + 2;
+    sweep(first, cards ? all + 4 : all + 3);
+    return {all[0].found, all[1].found, all[2].found, all[3].found};
+}
+
 std::size_t Capture::sweep(bool udp, Masker mask) {
+    Masking m{mask, udp};
+    sweep(&m, &m + 1);
+    return m.found;
+}
+
+void Capture::sweep(Masking* first, Masking* last) {
     std::vector<std::uint8_t> placed(frames_.size(), 0);  // 1: written in place, 2: aside
     for (const Placement& pl : placements_)
         placed[pl.frame] = pl.where == Placement::Aside ? 2 : pl.where == Placement::InPlace ? 1 : 3;
@@ -1317,22 +1331,26 @@ std::size_t Capture::sweep(bool udp, Masker mask) {
         if (frames_[i].scrubbed) std::memcpy(payload, masked, n);
         else replace_payload(i, masked, n);
     };
-    std::size_t count = 0;
+    const bool udp = std::any_of(first, last, [](const Masking& m) { return m.udp; });
     std::vector<std::uint8_t> swept;
     for (std::size_t i = 0; udp && i < frames_.size(); ++i) {  // UDP: each datagram as it is
         const Frame& f = frames_[i];
         if (!f.udp || f.frag || rtp[i] || f.payload_len == 0 || maskable(i) == nullptr) continue;
         const std::uint8_t* payload = maskable(i);
         swept.assign(payload, payload + f.payload_len);
-        const std::size_t found = mask(swept.data(), swept.size());
-        if (found == 0) continue;
-        count += found;
-        put(i, swept.data());
+        std::size_t found = 0;
+        for (Masking* m = first; m != last; ++m) {
+            const std::size_t n = m->udp ? m->mask(swept.data(), swept.size()) : 0;
+            m->found += n;
+            found += n;
+        }
+        if (found > 0) put(i, swept.data());
     }
-    return count + sweep_tcp(put, mask);
+    sweep_tcp(put, first, last);
 }
 
-std::size_t Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t*)>& put, Masker mask) {
+void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t*)>& put, Masking* first,
+                        Masking* last) {
     // TCP: each direction of a connection as the stream it carries, its segments joined where
     // one begins where the one before ends (a card number typed into a chat or a terminal
     // goes out a keystroke a segment: no segment holds it). Copies of a segment (resent) are
@@ -1343,21 +1361,23 @@ std::size_t Capture::sweep_tcp(const std::function<void(std::size_t, const std::
         std::uint32_t len, frame;
         bool whole;  // captured whole
     };
-    std::unordered_map<std::string, std::vector<Piece>> directions;
-    std::unordered_map<std::string, std::uint32_t> first_seq;
+    struct Direction {
+        std::uint32_t base = 0;  // its first segment's sequence number
+        std::vector<Piece> pieces;
+    };
+    std::unordered_map<std::string, Direction> directions;
     for (std::uint32_t i = 0; i < frames_.size(); ++i) {
         const Frame& f = frames_[i];
         if (!f.tcp) continue;
         const std::uint8_t* b = bytes_.data() + f.offset;
-        const std::string key = tcp_direction(f);
         const bool syn = (b[f.tcp + 13] & 0x02) != 0;  // a SYN's data begins a number later
         const std::uint32_t seq = be32(b + f.tcp + 4) + (syn ? 1u : 0u);
-        const std::uint32_t base = first_seq.try_emplace(key, seq).first->second;
+        Direction& d = directions[tcp_direction(f)];
+        if (d.pieces.empty()) d.base = seq;
         const std::size_t end = f.family == 4 ? f.ip + be16(b + f.ip + 2) : f.ip + 40u + be16(b + f.ip + 4);
-        directions[key].push_back({static_cast<std::int32_t>(seq - base), f.payload_len, i,
-                                   end <= f.caplen && f.tcp + f.tcp_header + f.payload_len == end});
+        d.pieces.push_back({static_cast<std::int32_t>(seq - d.base), f.payload_len, i,
+                            end <= f.caplen && f.tcp + f.tcp_header + f.payload_len == end});
     }
-    std::size_t count = 0;
     std::vector<std::uint8_t> stream;
     std::vector<std::pair<std::size_t, std::size_t>> run;  // each place in it: [first, last) copies
     std::vector<std::size_t> apart;  // pieces inside a run's span, no copy of its places
@@ -1371,10 +1391,14 @@ std::size_t Capture::sweep_tcp(const std::function<void(std::size_t, const std::
         }
         // A WebSocket client's frames are masked (RFC 6455 §5.3): read unmasked, masked again.
         const std::size_t masked = unmask_websocket_client(stream, frames_masked);
-        const std::size_t found = mask(stream.data(), stream.size());
+        std::size_t found = 0;
+        for (Masking* m = first; m != last; ++m) {
+            const std::size_t n = m->mask(stream.data(), stream.size());
+            m->found += n;
+            found += n;
+        }
         unmask_websocket_client(stream, frames_masked, masked);
         if (found == 0) return;
-        count += found;
         std::size_t at = 0;
         for (const auto& [first, last] : run) {
             const std::size_t n = pieces[first].len;
@@ -1382,7 +1406,8 @@ std::size_t Capture::sweep_tcp(const std::function<void(std::size_t, const std::
             at += n;
         }
     };
-    for (auto& [key, pieces] : directions) {
+    for (auto& [key, direction] : directions) {
+        std::vector<Piece>& pieces = direction.pieces;
         std::stable_sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) {
             return a.seq != b.seq ? a.seq < b.seq : a.len > b.len;
         });
@@ -1408,7 +1433,6 @@ std::size_t Capture::sweep_tcp(const std::function<void(std::size_t, const std::
             sweep(pieces);
         }
     }
-    return count;
 }
 
 std::size_t Capture::leave_out(std::size_t flow_index) {

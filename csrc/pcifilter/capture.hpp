@@ -192,6 +192,13 @@ public:
     // connection's streams, replaced in place: SDP in messages not recognised (an ng
     // connection caught mid-stream, a log line). Returns how many.
     std::size_t redact_srtp_keys();
+    // The sweeps above in one pass over the datagrams and streams, each applied in this
+    // order (as pcifilter.pcap runs them): H.245 and the PBX forms when `dtmf`, the SRTP keys
+    // always, the card numbers when `cards`, last. What each found.
+    struct TextRedactions {
+        std::size_t h245 = 0, pbx_digits = 0, srtp_keys = 0, card_numbers = 0;
+    };
+    TextRedactions redact_text(bool dtmf, bool cards);
 
     // Writes every frame, scrubbed ones replaced; returns how many frames were written.
     // Throws std::runtime_error when the file cannot be written.
@@ -258,10 +265,16 @@ private:
     std::string tcp_direction(const Frame& f, bool reverse = false) const;
     std::size_t remove_port(std::uint16_t port, bool tcp);
     using Masker = std::size_t (*)(std::uint8_t*, std::size_t) noexcept;
-    // A masker over every non-RTP UDP datagram (when `udp`) and every TCP connection's
-    // streams, what it changes written in place; returns what it counted.
+    struct Masking {
+        Masker mask;
+        bool udp;               // over every non-RTP UDP datagram too, not only TCP streams
+        std::size_t found = 0;  // what it counted
+    };
+    // Maskers over every TCP connection's streams (and non-RTP UDP datagrams, those that
+    // ask), one after another on each, what they change written in place.
+    void sweep(Masking* first, Masking* last);
     std::size_t sweep(bool udp, Masker mask);
-    std::size_t sweep_tcp(const std::function<void(std::size_t, const std::uint8_t*)>& put, Masker mask);
+    void sweep_tcp(const std::function<void(std::size_t, const std::uint8_t*)>& put, Masking* first, Masking* last);
     // The tunnels' lengths moved by `delta` bytes (what they hold grew or shrank) and their
     // checksums made valid, innermost first.
     static void fix_tunnels(const Frame& f, std::ptrdiff_t delta, std::vector<std::uint8_t>& buf) noexcept;

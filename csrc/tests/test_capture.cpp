@@ -684,6 +684,9 @@ int main(int argc, char** argv) {
         longer += "Subject: x\r\n";
         c.replace_payload(1, reinterpret_cast<const std::uint8_t*>(longer.data()), longer.size());
         CHECK(c.redact_h245_user_input() == 1);
+        Capture again(links.path);  // the same through the one-pass sweep
+        const Capture::TextRedactions r = again.redact_text(true, true);
+        CHECK(r.h245 == 1 && r.pbx_digits == 0 && r.srtp_keys == 0 && r.card_numbers == 0);
         CHECK(c.write(links_out.path) == 16);  // the SCTP frame left out
         const Bytes w = links_out.read();
         const std::uint8_t* first = w.data() + 24;  // frame 0's record

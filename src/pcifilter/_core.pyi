@@ -436,6 +436,10 @@ class Capture:
         """
         SRTP keys of SDP text (a=crypto inline keys, a=key-mgmt data) in every non-RTP UDP datagram and TCP connection's streams replaced by 'X' in place; returns how many.
         """
+    def redact_text(self, dtmf: bool, cards: bool) -> tuple[int, int, int, int]:
+        """
+        The four sweeps above in one pass, in the order H.245 and the PBX forms (when dtmf), SRTP keys, card numbers (when cards): (H.245 messages, PBX keypress values, SRTP keys, card numbers) found.
+        """
     def relay_messages(self) -> list[tuple[int, bytes]]:
         """
         (frame index, payload) of each UDP datagram, not RTP, that may hold a media relay's control message or DTMF log (rtpengine's ng protocol: a cookie, a space, a bencoded or JSON dictionary; or JSON naming "DTMF"), in capture order.

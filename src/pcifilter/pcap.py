@@ -1548,18 +1548,20 @@ def scrub_pcap(
     tcp_ports = {m.port for _, m in sdp_lines if m.tcp and m.port not in (0, 9)} | ports
     on_tcp = sum(capture.remove_tcp_port(p) for p in sorted(tcp_ports))
     iax2 = sum(capture.remove_udp_port(p) for p in sorted(iax2_ports))
-    # In C++, over every TCP connection's streams: H.323's keypresses (H.245
-    # UserInputIndication: a gateway's "h245-alphanumeric" or "h245-signal" DTMF relay), and
-    # a PBX event channel's keypress values (a connection caught mid-stream, or none of whose
-    # segments starts a message, is not read above).
-    if redact_sip_dtmf:
-        gateway_dtmf += capture.redact_h245_user_input()
-        pbx_dtmf += capture.redact_pbx_digits()
-    # SRTP keys always, wherever SDP text is: in messages not recognised above (an ng
-    # connection caught mid-stream, a log line that quotes an SDP).
-    keys_redacted += capture.redact_srtp_keys()
-    # Last, over what is to be written: card numbers in clear outside the audio (in C++).
-    cards = ws_cards + frag_cards + (capture.mask_card_numbers() if mask_card_numbers else 0)
+    # Last, over what is to be written, in C++ in one pass over every TCP connection's streams
+    # (and non-RTP datagrams): H.323's keypresses (H.245 UserInputIndication: a gateway's
+    # "h245-alphanumeric" or "h245-signal" DTMF relay) and a PBX event channel's keypress
+    # values (a connection caught mid-stream, or none of whose segments starts a message, is
+    # not read above); SRTP keys always, wherever SDP text is (in messages not recognised
+    # above: an ng connection caught mid-stream, a log line that quotes an SDP); card numbers
+    # in clear outside the audio.
+    h245, pbx_values, quoted_keys, in_clear = capture.redact_text(
+        redact_sip_dtmf, mask_card_numbers
+    )
+    gateway_dtmf += h245
+    pbx_dtmf += pbx_values
+    keys_redacted += quoted_keys
+    cards = ws_cards + frag_cards + in_clear
     try:
         written = capture.write(str(dst))
     except RuntimeError:
