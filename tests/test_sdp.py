@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pcifilter.sdp import SessionDescription
+from pcifilter.session import keep_scrubbed_codecs
 
 OFFER = (
     "v=0\r\no=- 20518 0 IN IP4 203.0.113.1\r\ns=-\r\nc=IN IP4 203.0.113.1\r\nt=0 0\r\n"
@@ -22,6 +23,19 @@ OPUS = (
     "m=audio 40000 RTP/AVP 111 110\r\nc=IN IP6 2001:db8::2\r\na=rtpmap:111 opus/48000/2\r\n"
     "a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:110 telephone-event/48000\r\n"
     "a=rtcp-mux\r\na=sendonly\r\n"
+)
+
+
+# A WebRTC gateway's offer: wideband codecs first, as browsers and softphones list them.
+WEBRTC = (
+    "v=0\r\no=- 7 2 IN IP4 203.0.113.9\r\ns=-\r\nc=IN IP4 203.0.113.9\r\nt=0 0\r\n"
+    "m=audio 50000 RTP/AVP 111 63 9 103 0 8 106 105 13 110 126\r\n"
+    "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n"
+    "a=rtcp-fb:111 transport-cc\r\na=rtcp-fb:111 trr-int 100\r\na=rtcp-fb:* nack\r\n"
+    "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\na=rtpmap:9 G722/8000\r\n"
+    "a=rtpmap:103 ISAC/16000\r\na=rtpmap:106 CN/32000\r\na=rtpmap:105 CN/16000\r\n"
+    "a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n"
+    "a=fmtp:126 0-16\r\na=ptime:20\r\n"
 )
 
 
@@ -127,8 +141,8 @@ _NOISE = st.sampled_from(["", " ", "\t", "x", "0", "-1", "65536", "2.5", "/", ":
 
 @st.composite
 def _mutated(draw: st.DrawFn) -> str:
-    """OFFER or OPUS with a few lines dropped, repeated, cut or with text put in."""
-    lines = draw(st.sampled_from([OFFER, OPUS])).split("\r\n")
+    """OFFER, OPUS or WEBRTC with a few lines dropped, repeated, cut or with text put in."""
+    lines = draw(st.sampled_from([OFFER, OPUS, WEBRTC])).split("\r\n")
     for _ in range(draw(st.integers(1, 4))):
         i = draw(st.integers(0, len(lines) - 1))
         op = draw(st.integers(0, 3))
@@ -159,3 +173,56 @@ def test_odd_sdp_parses_and_writes_back_or_is_a_value_error(text: str) -> None:
         vars(a) | {"_raw": None} for a in d.audio
     ]
     assert all(isinstance(a.address, str | None) for a in d.audio)
+
+
+def test_payload_types_taken_out_go_with_their_attributes() -> None:
+    d = SessionDescription.parse(WEBRTC)
+    gone = d.audio[0].keep_payload_types(lambda c: c is not None and c.name != "red")
+    assert [(c.payload_type, c.name) for c in gone] == [(63, "red")]
+    text = d.serialize()
+    assert "m=audio 50000 RTP/AVP 111 9 103 0 8 106 105 13 110 126\r\n" in text
+    assert "a=rtpmap:63" not in text and "a=fmtp:63" not in text
+    # attributes of the types kept, and "*", stay
+    assert "a=rtcp-fb:111 transport-cc" in text and "a=rtcp-fb:* nack" in text
+    assert "a=fmtp:111 minptime=10;useinbandfec=1" in text and "a=rtcp-fb:111 trr-int 100" in text
+    again = SessionDescription.parse(text).audio[0]
+    assert again.payload_types == d.audio[0].payload_types
+    assert again.codecs == d.audio[0].codecs
+    d.audio[0].keep_payload_types(lambda c: False)
+    with pytest.raises(ValueError, match="at least one payload type"):
+        d.serialize()
+
+
+def test_a_type_listed_with_no_rtpmap_is_taken_out_as_unknown() -> None:
+    d = SessionDescription.parse(OFFER.replace("RTP/AVP 0 8 96 13", "RTP/AVP 0 8 96 13 98"))
+    gone = d.audio[0].keep_payload_types(lambda c: c is not None)
+    assert [(c.payload_type, c.name, c.clock_rate) for c in gone] == [(98, "unknown", 0)]
+    assert "RTP/AVP 0 8 96 13\r\n" in d.serialize()
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_mutated())
+def test_odd_sdp_restricted_to_the_codecs_scrubbed_writes_back(text: str) -> None:
+    """keep_scrubbed_codecs on anything parse takes: a ValueError that changes nothing, or an
+    SDP that parses back with only G.711/Opus and what goes beside them."""
+    try:
+        d = SessionDescription.parse(text)
+    except ValueError:
+        return
+    before = d.serialize()
+    try:
+        keep_scrubbed_codecs(d)
+    except ValueError:
+        assert d.serialize() == before
+        return
+    again = SessionDescription.parse(d.serialize())
+    for a in again.audio:
+        if a.port != 0:
+            assert {c.name.lower() for c in a.codecs.values()} <= {
+                "pcmu",
+                "pcma",
+                "opus",
+                "cn",
+                "telephone-event",
+            }
+            assert set(a.codecs) == set(a.payload_types)

@@ -10,6 +10,7 @@ import pcifilter as pf
 from pcifilter import signals as sg
 from pcifilter import spandsp
 from pcifilter.rtp import RtpPacket
+from pcifilter.sdp import SessionDescription
 
 OFFER = (
     "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
@@ -163,3 +164,78 @@ def test_the_first_audio_stream_the_answer_accepted_is_filtered() -> None:
     rejected = answer.replace("m=audio 5000", "m=audio 0")
     with pytest.raises(ValueError, match="accepted no audio stream"):
         pf.RtpSession(offer, rejected)
+
+
+def _g722_call() -> tuple[str, str]:
+    """An HD-voice softphone's offer (G.722 first) and the answer a PBX gives it."""
+    offer = OFFER.replace("RTP/AVP 8 97", "RTP/AVP 9 0 8 18 97")
+    answer = ANSWER.replace("RTP/AVP 8 96", "RTP/AVP 9 0 96")
+    return offer, answer
+
+
+def test_a_codec_no_filter_scrubs_is_named_and_its_audio_dropped_while_filtering() -> None:
+    """Why the offer on a payment leg is restricted: an answer that keeps G.722 first (and
+    PCMU after it) makes a G.711 session whose filters drop the G.722 packets whole while
+    filtering: the agent hears nothing of the caller."""
+    offer, answer = _g722_call()
+    s = pf.RtpSession(offer, answer)
+    assert [c.name for c in s.unscrubbed_codecs["offerer"]] == ["G722"]
+    assert [c.name for c in s.unscrubbed_codecs["answerer"]] == ["G722", "G729"]
+    g722 = [RtpPacket(9, False, i, 160 * i, 1, payload=bytes(160)).serialize() for i in range(50)]
+    assert s.process(g722, "offerer") + s.flush("offerer") == []
+    assert s.stats("offerer")["unknown_dropped"] == 50
+
+
+def test_the_offer_on_a_payment_leg_keeps_only_the_codecs_scrubbed() -> None:
+    offer, answer = _g722_call()
+    d = SessionDescription.parse(offer)
+    gone = pf.keep_scrubbed_codecs(d)
+    assert [f"{c.name}/{c.clock_rate}" for c in gone] == ["G722/8000", "G729/8000"]
+    text = d.serialize()
+    assert "m=audio 4000 RTP/AVP 0 8 97\r\n" in text
+    # an answerer can only choose among what is left: both directions scrubbed whole
+    s = pf.RtpSession(text, answer.replace("RTP/AVP 9 0 96", "RTP/AVP 0 96"))
+    assert s.unscrubbed_codecs == {"offerer": [], "answerer": []}
+
+
+@pytest.mark.parametrize(
+    ("offer", "kept"),
+    [
+        # WebRTC: RED, ISAC, CN at other rates go; Opus, G.711, their events and CN/8000 stay
+        (
+            OPUS_OFFER.replace("RTP/AVP 111 0 101", "RTP/AVP 111 63 103 0 13 105 101 126")
+            + "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\na=rtpmap:103 ISAC/16000\r\n"
+            "a=rtpmap:105 CN/16000\r\na=rtpmap:126 telephone-event/8000\r\n",
+            [111, 0, 13, 101, 126],
+        ),
+        # Opus alone: telephone-events at both rates stay, CN/8000 (no G.711 beside) goes
+        (
+            OPUS_OFFER.replace("RTP/AVP 111 0 101", "RTP/AVP 111 13 101 126")
+            + "a=rtpmap:126 telephone-event/8000\r\n",
+            [111, 101, 126],
+        ),
+        # G.711 alone: telephone-event/48000 (no Opus beside) goes, as Opus at 16 kHz does
+        (
+            OFFER.replace("RTP/AVP 8 97", "RTP/AVP 8 96 98 97 13")
+            + "a=rtpmap:96 opus/16000\r\na=rtpmap:98 telephone-event/48000\r\n",
+            [8, 97, 13],
+        ),
+    ],
+)
+def test_what_each_offer_keeps(offer: str, kept: list[int]) -> None:
+    d = SessionDescription.parse(offer)
+    pf.keep_scrubbed_codecs(d)
+    assert d.audio[0].payload_types == kept
+    assert SessionDescription.parse(d.serialize()).audio[0].payload_types == kept
+
+
+def test_an_offer_with_no_codec_scrubbed_is_refused_unchanged() -> None:
+    wideband = OFFER.replace("RTP/AVP 8 97", "RTP/AVP 9 98 97") + "a=rtpmap:98 opus/16000\r\n"
+    d = SessionDescription.parse(wideband)
+    before = d.serialize()
+    with pytest.raises(ValueError, match=r"line 1 offers no G\.711 or Opus codec .*G722/8000"):
+        pf.keep_scrubbed_codecs(d)
+    assert d.serialize() == before
+    # a stream already rejected (port 0) is left as it is
+    d = SessionDescription.parse(wideband.replace("m=audio 4000", "m=audio 0"))
+    assert pf.keep_scrubbed_codecs(d) == [] and d.audio[0].payload_types == [9, 98, 97]

@@ -25,7 +25,7 @@ from pcifilter.api import (
     scrub,
     scrub_many,
 )
-from pcifilter.session import RtpSession
+from pcifilter.session import RtpSession, keep_scrubbed_codecs
 from pcifilter.stream import RtpStreamFilter
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "detect_many",
     "digits_of",
     "event_record",
+    "keep_scrubbed_codecs",
     "make_config",
     "scrub",
     "scrub_many",

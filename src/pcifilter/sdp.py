@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,7 +67,8 @@ class Codec:
 
 @dataclass
 class AudioMedia:
-    """An m=audio line and its attributes."""
+    """An m=audio line and its attributes. `serialize` writes `payload_types` as they are
+    then (e.g. after `keep_payload_types`), with the attributes of those taken out gone."""
 
     port: int
     protocol: str
@@ -86,6 +88,15 @@ class AudioMedia:
             if c is not None and c.kind == kind and c.clock_rate == clock_rate:
                 return pt
         return None
+
+    def keep_payload_types(self, keep: Callable[[Codec | None], bool]) -> list[Codec]:
+        """Keep only the payload types whose codec `keep` accepts (None: a dynamic type with
+        no rtpmap); returns the codecs taken out (a dynamic type with no rtpmap as 'unknown/0')."""
+        removed = dict.fromkeys(pt for pt in self.payload_types if not keep(self.codecs.get(pt)))
+        self.payload_types = [pt for pt in self.payload_types if pt not in removed]
+        gone = [self.codecs.get(pt) or Codec(pt, "unknown", 0) for pt in removed]
+        self.codecs = {pt: c for pt, c in self.codecs.items() if pt not in removed}
+        return gone
 
 
 def _address(part: dict[str, Any], where: str) -> str | None:
@@ -176,6 +187,25 @@ def _media(m: dict[str, Any], session_addr: str | None, index: int) -> AudioMedi
     )
 
 
+# sdp-transform's lists of per-payload-type attributes (a=rtpmap, a=fmtp, a=rtcp-fb, and
+# a=rtcp-fb's trr-int): their entries for a payload type no longer listed go with it.
+_PER_PAYLOAD = ("rtp", "fmtp", "rtcpFb", "rtcpFbTrrInt")
+
+
+def _write_payload_types(m: dict[str, Any], pts: list[int], where: str) -> None:
+    """Set a raw media line's formats to `pts` (a subset of its own, in any order), taking
+    out the attributes of the payload types dropped; "*" (every type) stays."""
+    if [int(f) for f in str(m.get("payloads", "")).split()] == pts:
+        return
+    if not pts:
+        raise ValueError(f"{where}: an m= line must list at least one payload type")
+    m["payloads"] = " ".join(str(pt) for pt in pts)
+    kept = set(pts)
+    for key in _PER_PAYLOAD:
+        if key in m:
+            m[key] = [x for x in m[key] if x.get("payload") in kept or x.get("payload") == "*"]
+
+
 @dataclass
 class SessionDescription:
     """An SDP body; `audio` holds its audio media lines in order."""
@@ -216,7 +246,8 @@ class SessionDescription:
         """SDP text, with the changes made to `audio` applied."""
         raw = copy.deepcopy(self._raw)
         audio_raw = [m for m in raw["media"] if m.get("type") == "audio"]
-        for m, a in zip(audio_raw, self.audio, strict=True):
+        for i, (m, a) in enumerate(zip(audio_raw, self.audio, strict=True)):
+            _write_payload_types(m, a.payload_types, f"m=audio line {i + 1}")
             m["port"] = a.port
             m["direction"] = a.direction
             if a.address is not None:

@@ -10,10 +10,11 @@ stream is the first audio stream the answer accepted (port not 0).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from pcifilter._core import ToneEvent
-from pcifilter.sdp import AudioMedia, SessionDescription
+from pcifilter.sdp import AudioMedia, Codec, SessionDescription
 from pcifilter.stream import RtpStreamFilter
 
 DIRECTIONS = ("offerer", "answerer")  # who sent the packets
@@ -43,6 +44,44 @@ def _filter_for(receiver: AudioMedia, opus: bool, **options: Any) -> RtpStreamFi
 # The codecs a filter scrubs, at the clock rates their RTP payload formats fix (RFC 3551,
 # RFC 7587: "opus/48000/2" whatever the audio's bandwidth).
 _RATES = {"pcmu": 8000, "pcma": 8000, "opus": 48000}
+
+
+def _scrubbed(codec: Codec | None, opus: bool, g711: bool) -> bool:
+    """Whether a filter of the family chosen (Opus or G.711, or either when both are true)
+    takes `codec`'s packets: the audio codec itself, RFC 4733 telephone-events at the clock
+    rates its filter reads them at, and (G.711) RFC 3389 comfort noise."""
+    if codec is None:
+        return False
+    kind, rate = codec.kind, codec.clock_rate
+    if kind in _RATES:
+        return _RATES[kind] == rate and (opus if kind == "opus" else g711)
+    if kind == "telephone-event":
+        return rate == 8000 or (opus and rate == 48000)
+    return kind == "cn" and g711 and rate == 8000
+
+
+def keep_scrubbed_codecs(description: SessionDescription) -> list[Codec]:
+    """The hook for the SDP a node sends on a payment session's legs (5 and 6): take out of
+    every m=audio line the codecs no filter scrubs (G.722, G.729, RED, Opus at another clock
+    rate, ...), so that the call cannot settle on one whose audio would be dropped while
+    filtering. Returns what was taken out (codec names, for a log line: no card data).
+
+    Kept: PCMU/8000, PCMA/8000, opus/48000 (with its fmtp), telephone-event/8000 (and /48000
+    beside Opus), CN/8000 beside G.711. A stream (port not 0) left with no G.711 or Opus
+    codec is a ValueError naming what it offered: such a call cannot be filtered."""
+    keep = {}  # checked for every stream before any is changed
+    for i, media in enumerate(description.audio):
+        if media.port == 0:  # a stream already rejected or disabled carries no media
+            continue
+        codecs = [c for c in map(media.codecs.get, media.payload_types) if c is not None]
+        audio = {c.kind for c in codecs if _RATES.get(c.kind) == c.clock_rate}
+        if not audio:
+            names = ", ".join(f"{c.name}/{c.clock_rate}" for c in codecs)
+            raise ValueError(
+                f"m=audio line {i + 1} offers no G.711 or Opus codec (offered: {names or 'none'})"
+            )
+        keep[i] = partial(_scrubbed, opus="opus" in audio, g711=bool(audio & {"pcmu", "pcma"}))
+    return [c for i, k in keep.items() for c in description.audio[i].keep_payload_types(k)]
 
 
 def _chosen_codec(answer: AudioMedia) -> str:
@@ -88,6 +127,16 @@ class RtpSession:
             "offerer": _filter_for(answered, opus, **options),  # offerer -> answerer
             "answerer": _filter_for(offered, opus, **options),
         }
+        # What each sender may send (the receiver's SDP lists it) that its filter drops
+        # while filtering: a log line's worth, no card data.
+        self.unscrubbed_codecs: dict[str, list[Codec]] = {
+            sender: [
+                c
+                for c in map(receiver.codecs.get, receiver.payload_types)
+                if c is not None and not _scrubbed(c, opus, not opus)
+            ]
+            for sender, receiver in (("offerer", answered), ("answerer", offered))
+        }
 
     def _filter(self, sender: str) -> RtpStreamFilter:
         if sender not in self._filters:
@@ -115,6 +164,10 @@ class RtpSession:
     def filtering(self, on: bool) -> None:
         for f in self._filters.values():
             f.filtering = on
+
+    def stats(self, sender: str) -> dict[str, int]:
+        """The packet counters of the `sender`'s filter (RtpStreamFilter.stats)."""
+        return self._filter(sender).stats
 
     def take_events(self, sender: str) -> list[ToneEvent]:
         """Keypresses found in `sender`'s stream since the last call."""
