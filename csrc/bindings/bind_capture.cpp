@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "pcifilter/capture.hpp"
+#include "pcifilter/redaction.hpp"
 #include "py_stream_filter.hpp"
 
 namespace pcifilter::py_bindings {

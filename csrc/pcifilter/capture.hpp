@@ -83,21 +83,6 @@ struct FlowScrubResult {
 // each for IPv4, 16 for IPv6, RFC 8200 §8.1: the final destination); a computed 0 is
 // returned as 0xFFFF, as it is sent. For the capture writer and for pcifilter.pcap, which
 // puts reassembled SIP datagrams back into their fragments.
-// Replaces by 'X' each payment card number in p[0, n) (13-19 digits in groups with a single
-// space, dash, "+" or "%20" between them or none, a card scheme's prefix, the Luhn check) and returns
-// how many: Capture::mask_card_numbers over a capture's frames, and for pcifilter.pcap over
-// what it reads decoded (a WebSocket message unmasked, a body inflated).
-std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept;
-// Replaces by 'X' the keypress in each H.245 UserInputIndication in p[0, n) (alphanumeric,
-// signal, extendedAlphanumeric: H.323's out-of-band DTMF) and returns how many changed.
-std::size_t mask_h245_user_input_in(std::uint8_t* p, std::size_t n) noexcept;
-// Replaces by 'X' each keypress value of a PBX event channel's forms in p[0, n) (AMI, ESL,
-// ARI: as pcifilter/pbx.py reads them) and returns how many changed.
-std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept;
-// Replaces by 'X' each SRTP key of SDP text in p[0, n) (a=crypto inline keys, a=key-mgmt
-// data: as pcifilter/sdp.py's srtp_key_spans reads them) and returns how many changed.
-std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept;
-
 std::uint16_t udp_checksum(const std::uint8_t* src, const std::uint8_t* dst, std::size_t address_bytes,
                            const std::uint8_t* datagram, std::size_t len) noexcept;
 

@@ -47,7 +47,7 @@ _MEGACO_STRING = re.compile(rb'(?i)(?<![\w])ds[ \t]*=[ \t]*"([^"\r\n]*)"')
 
 def starts_gateway_control(data: bytes) -> bool:
     """Whether `data` starts an MGCP command or response or a Megaco text message: the
-    capture's own test (csrc/pcifilter/capture.cpp), for datagrams it reassembles here."""
+    capture's own test (csrc/pcifilter/signalling.cpp), for datagrams it reassembles here."""
     return _START.match(data) is not None
 
 

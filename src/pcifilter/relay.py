@@ -31,7 +31,7 @@ _DTMF_KEYS = frozenset({b"code", b"digit", b"event"})
 # An ng message: a cookie (printable, no space), one space, a dictionary: bencode's "d" and
 # a key's length, or JSON's "{" and a key, its end or blank (a line of text such as
 # "Subject: details" is none; an ng message always holds "command" or "result"). The
-# capture's own test is the same (capture.cpp).
+# capture's own test is the same (csrc/pcifilter/signalling.cpp).
 _NG = re.compile(rb'[!-~]{1,256} (?=d[0-9]|\{[" \t\r\n}])')
 _BENCODE_INT = re.compile(rb"i(-?[0-9]{1,64})e")
 _BENCODE_LEN = re.compile(rb"([0-9]{1,9}):")
@@ -191,7 +191,7 @@ def _json_sdps(value: object) -> list[str]:
 
 def may_be_relay_message(payload: bytes) -> bool:
     """Whether a datagram (not RTP) may be a media relay's control message or DTMF log: the
-    capture's own test (csrc/pcifilter/capture.cpp), for datagrams it reassembles here."""
+    capture's own test (csrc/pcifilter/signalling.cpp), for datagrams it reassembles here."""
     return starts_ng_message(payload) or b'"DTMF"' in payload
 
 
@@ -272,7 +272,7 @@ def _shifted(found: _Found, by: int) -> _Found:
 
 
 # Syslog over TCP (RFC 6587: "<PRI>..." or its length, a space and it): where the relay's
-# DTMF log may be forwarded. The capture's own test is the same (capture.cpp).
+# DTMF log may be forwarded. The capture's own test is the same (csrc/pcifilter/signalling.cpp).
 _SYSLOG = re.compile(rb"(?:[0-9]{1,10} )?<[0-9]{1,3}>")
 _OCTET_COUNT = re.compile(rb"([0-9]{1,10}) (?=<[0-9]{1,3}>)")
 

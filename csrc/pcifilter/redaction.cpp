@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pcifilter/redaction.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "pcifilter/byte_order.hpp"
+#include "pcifilter/text_bytes.hpp"
+
+namespace pcifilter {
+
+using text_bytes::ascii_lower;
+using text_bytes::first_of;
+using text_bytes::word_at;
+using text_bytes::x_out;
+
+namespace {
+
+// A card scheme's number: its prefix (Visa 4; Mastercard 51-55, 2221-2720; American Express
+// 34, 37; Diners 30, 36, 38, 39; JCB 35; Discover, UnionPay, Maestro and others 5x, 6x) and
+// the Luhn check (ISO/IEC 7812-1).
+bool is_card_number(const std::uint8_t* digits, std::size_t n) noexcept {
+    const int d0 = digits[0] - '0', d01 = d0 * 10 + (digits[1] - '0');
+    const int d0123 = d01 * 100 + (digits[2] - '0') * 10 + (digits[3] - '0');
+    const bool prefix = d0 == 4 || d0 == 5 || d0 == 6 || (d0123 >= 2221 && d0123 <= 2720) ||
+                        d01 == 34 || d01 == 37 || d01 == 30 || d01 == 35 || d01 == 36 || d01 == 38 || d01 == 39;
+    if (!prefix) return false;
+    int sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        int d = digits[n - 1 - i] - '0';
+        if (i % 2 == 1 && (d *= 2) > 9) d -= 9;
+        sum += d;
+    }
+    return sum % 10 == 0;
+}
+
+}  // namespace
+
+// Each run of digit groups (a single space, dash, "+" or "%20" between them), from each
+// group on: the shortest groups that make 13-19 digits of a card number (a card written
+// "4111 1111 1111 1111 1227" is found though an expiry follows). A run of 20 digits or more
+// in one group is no card number.
+std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
+    const auto digit = [&](std::size_t i) { return p[i] >= '0' && p[i] <= '9'; };
+    std::size_t count = 0;
+    std::size_t i = 0;
+    while (i < n) {
+        if (!digit(i)) {
+            ++i;
+            continue;
+        }
+        // The run's groups: [start, end) each.
+        std::array<std::pair<std::size_t, std::size_t>, 24> groups{};
+        std::size_t g = 0, j = i;
+        for (;;) {
+            const std::size_t start = j;
+            while (j < n && digit(j)) ++j;
+            if (g < groups.size()) groups[g] = {start, j};
+            ++g;
+            // Between groups: a space or a dash, or a space as a URL or form encodes it
+            // ("+", "%20": a card typed into a web form and sent over plain HTTP).
+            const std::size_t sep = j < n && (p[j] == ' ' || p[j] == '-' || p[j] == '+') ? 1
+                                    : j + 2 < n && p[j] == '%' && p[j + 1] == '2' && p[j + 2] == '0' ? 3
+                                                                                                     : 0;
+            if (sep > 0 && j + sep < n && digit(j + sep)) {
+                j += sep;
+                continue;
+            }
+            break;
+        }
+        g = std::min(g, groups.size());
+        for (std::size_t s = 0; s < g;) {
+            std::uint8_t digits[19];
+            std::size_t k = 0, e = s;
+            bool found = false;
+            while (e < g && k + (groups[e].second - groups[e].first) <= 19) {
+                for (std::size_t q = groups[e].first; q < groups[e].second; ++q) digits[k++] = p[q];
+                ++e;
+                if (k >= 13 && is_card_number(digits, k)) {
+                    found = true;
+                    break;
+                }
+            }
+            if (found) {
+                for (std::size_t m = s; m < e; ++m)
+                    for (std::size_t q = groups[m].first; q < groups[m].second; ++q) p[q] = 'X';
+                ++count;
+                s = e;
+            } else {
+                ++s;
+            }
+        }
+        i = j;
+    }
+    return count;
+}
+
+// H.245's UserInputIndication (ITU-T H.245: H.323's call control, in TPKT over TCP on a
+// connection of its own, or tunnelled in H.225.0's Q.931 messages on 1720 as an octet
+// string of h245Control): how a gateway relaying DTMF as "h245-alphanumeric" or
+// "h245-signal" (Cisco's) sends each keypress, in clear. Aligned PER: IndicationMessage's
+// userInput (0x6D), then the choice (0x40 alphanumeric, a GeneralString: its length, its
+// characters; 0x81 signal and 0x83 extendedAlphanumeric, extensions: an open type's
+// length, then the value), taken only where its place says it is a whole PDU (a TPKT
+// header of its length before it, or, in a stream of TPKT packets, an octet string's
+// length byte). Each keypress's
+// characters become 'X' (in signal, the 8 bits of signalType after its 3-bit preamble);
+// returns how many messages changed. Hand-written: no C or C++ library in Debian 12
+// decodes H.245 (the encoding checked against tshark's dissector, tests/test_pcap_relay.py).
+std::size_t mask_h245_user_input_in(std::uint8_t* p, std::size_t n) noexcept {
+    // The octet string's one length byte is a weak anchor in other binary data (TLS: about
+    // one place in 10^7 bytes): taken only in a stream of TPKT packets (H.225.0's), whose
+    // start is captured.
+    const bool tpkt_stream = n >= 4 && p[0] == 3 && p[1] == 0 && be16(p + 2) >= 7;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i + 3 < n; ++i) {
+        const std::uint8_t choice = p[i + 1];
+        if (p[i] != 0x6D || (choice != 0x40 && choice != 0x81 && choice != 0x83)) continue;
+        const std::size_t len = p[i + 2], pdu = 3 + len;
+        if (len == 0 || len >= 128 || i + pdu > n) continue;
+        const bool tpkt = i >= 4 && p[i - 4] == 3 && p[i - 3] == 0 && be16(p + i - 2) == pdu + 4;
+        if (!tpkt && !(tpkt_stream && i >= 1 && p[i - 1] == pdu)) continue;
+        std::uint8_t* v = p + i + 3;
+        bool changed = false;
+        const auto put = [&](std::uint8_t& b, std::uint8_t x) { changed |= b != x, b = x; };
+        if (choice == 0x40) {  // alphanumeric: every character
+            for (std::size_t k = 0; k < len; ++k) put(v[k], 'X');
+        } else if (choice == 0x81) {  // signal: extension bit, 2 optional bits, signalType
+            if (len < 2) continue;
+            put(v[0], static_cast<std::uint8_t>((v[0] & 0xE0) | ('X' >> 3)));
+            put(v[1], static_cast<std::uint8_t>((v[1] & 0x1F) | (('X' & 7) << 5)));
+        } else {  // extendedAlphanumeric: its preamble's octet, the string's length, characters
+            if (len < 2 || v[1] >= 128 || 2u + v[1] > len) continue;
+            for (std::size_t k = 0; k < v[1]; ++k) put(v[2 + k], 'X');
+        }
+        count += changed;
+        i += pdu - 1;
+    }
+    return count;
+}
+
+// A PBX event channel's keypress values (pcifilter/pbx.py reads the channels it recognises
+// by a segment's start; this finds the same forms in any TCP stream, so that a connection
+// caught mid-stream, or whose segments never start a message, keeps none either): AMI's and
+// ESL's "Digit:" and "DTMF-Digit:" lines, ESL's JSON "DTMF-Digit" and XML <DTMF-Digit>,
+// "api uuid_send_dtmf <uuid> <digits>" (and uuid_recv_dtmf, bgapi), ARI's "digit" and "dtmf"
+// JSON values and "/dtmf?...dtmf=" query. Each value (without the blanks around it, at most
+// 256 bytes) becomes X's; returns how many changed.
+std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept {
+    const auto at_word = [&](std::size_t at, const char* w) { return word_at(p, n, at, w); };
+    const auto until = [&](std::size_t at, const char* stops) { return first_of(p, n, at, stops); };
+    const auto blanks = [&](std::size_t at, bool lines) {
+        while (at < n && (p[at] == ' ' || p[at] == '\t' || (lines && (p[at] == '\r' || p[at] == '\n')))) ++at;
+        return at;
+    };
+    std::size_t count = 0;
+    // [a, b): the value, its blanks trimmed, masked (counted when something changed)
+    const auto mask = [&](std::size_t a, std::size_t b) {
+        b = std::min({b, n, a + 256});
+        while (a < b && (p[a] == ' ' || p[a] == '\t')) ++a;
+        while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t')) --b;
+        count += x_out(p, a, b);
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool line = i == 0 || p[i - 1] == '\n';
+        if (line && (at_word(i, "digit") || at_word(i, "dtmf-digit"))) {  // AMI, ESL plain
+            std::size_t at = blanks(i + (at_word(i, "dtmf-digit") ? 10 : 5), false);
+            if (at < n && p[at] == ':') mask(at + 1, until(at + 1, "\r\n"));
+        } else if (line && (at_word(i, "api") || at_word(i, "bgapi"))) {  // uuid_send_dtmf
+            std::size_t at = blanks(i + (at_word(i, "bgapi") ? 5 : 3), false);
+            if (at_word(at, "uuid_send_dtmf") || at_word(at, "uuid_recv_dtmf")) {
+                at = until(blanks(at + 14, false), " \t\r\n");  // past the channel's uuid
+                mask(at, until(at, "\r\n"));
+            }
+        } else if (p[i] == '"' && (at_word(i + 1, "dtmf-digit\"") || at_word(i + 1, "digit\"") ||
+                                   at_word(i + 1, "dtmf\""))) {  // JSON
+            const std::size_t name = at_word(i + 1, "dtmf-digit\"") ? 11 : at_word(i + 1, "digit\"") ? 6 : 5;
+            std::size_t at = blanks(i + 1 + name, true);
+            if (at < n && p[at] == ':' && (at = blanks(at + 1, true)) < n && p[at] == '"') {
+                std::size_t end = at + 1;
+                while (end < n && end - at <= 257 && p[end] != '"') end += p[end] == '\\' ? 2 : 1;
+                mask(at + 1, end);
+            }
+        } else if (p[i] == '<' && at_word(i + 1, "dtmf-digit>")) {  // ESL XML
+            mask(i + 12, until(i + 12, "<"));
+        } else if (p[i] == '/' && at_word(i + 1, "dtmf?")) {  // ARI's POST .../dtmf?dtmf=
+            const std::size_t end = until(i, " \r\n");  // the request's target
+            for (std::size_t at = i + 6; at + 5 <= end; ++at)
+                if (at_word(at, "dtmf=") && (p[at - 1] == '?' || p[at - 1] == '&'))
+                    mask(at + 5, until(at + 5, "& \r\n"));
+            i = end;  // (each byte of a target read once, however many "/dtmf?" it holds)
+        }
+    }
+    return count;
+}
+
+// SRTP keys in SDP text wherever it is (pcifilter/sdp.py's srtp_key_spans reads the SDP of
+// the messages the capture recognises; this finds the same in any datagram or stream: an ng
+// connection caught mid-stream, an SDP in a log line or an application's message): after
+// each "a=crypto:", on its line, every "inline:" key (up to '|', ';' or a blank); after
+// each "a=key-mgmt:" and its protocol's name, the data to the line's end. A line ends at a
+// line break, or at a quote or a backslash (SDP quoted in JSON: its line breaks escaped).
+// Case-insensitive; each becomes X's (at most 4 KB after the attribute's name); returns how
+// many keys changed.
+std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept {
+    const auto at_word = [&](std::size_t at, const char* w) { return word_at(p, n, at, w); };
+    const auto stop = [&](std::size_t at, const char* stops) { return first_of(p, n, at, stops); };
+    std::size_t count = 0;
+    const auto mask = [&](std::size_t a, std::size_t b) { count += x_out(p, a, b); };
+    for (std::size_t i = 0; i + 9 <= n; ++i) {
+        if (ascii_lower(p[i]) != 'a' || p[i + 1] != '=') continue;
+        const std::size_t limit = std::min(n, i + 4096);
+        if (at_word(i, "a=crypto:")) {
+            const std::size_t end = std::min(limit, stop(i, "\r\n\"\\"));  // (JSON: "\r\n" escaped)
+            for (std::size_t at = i + 9; at + 7 <= end; ++at) {
+                if (!at_word(at, "inline:")) continue;
+                const std::size_t key = at + 7;
+                std::size_t k = key;
+                while (k < end && std::strchr("|; \t\"\\", p[k]) == nullptr && p[k] != 0) ++k;
+                mask(key, k);
+                at = k;
+            }
+            i = end - 1;
+        } else if (at_word(i, "a=key-mgmt:")) {
+            std::size_t at = i + 11;
+            while (at < limit && (p[at] == ' ' || p[at] == '\t')) ++at;
+            at = std::min(limit, stop(at, " \t\r\n"));  // the protocol's name
+            while (at < limit && (p[at] == ' ' || p[at] == '\t')) ++at;
+            const std::size_t end = std::min(limit, stop(at, "\r\n\"\\"));
+            std::size_t b = end;
+            while (b > at && (p[b - 1] == ' ' || p[b - 1] == '\t')) --b;
+            mask(at, b);
+            i = end - 1;
+        }
+    }
+    return count;
+}
+
+// A run of a TCP stream that starts a WebSocket client's opening handshake (a GET with
+// "Upgrade: websocket"): its data frames' payloads, masked with each frame's key, XORed
+// with it in place, frame after frame from the handshake's end (a frame cut short by the
+// run's end, as far as it goes; a compressed one, RSV1, left as it is: it cannot be read).
+// `frames` gets each payload's start and key, for the same call with `again` (what the
+// first returned) to mask them again. Returns how many frames it read.
+std::size_t unmask_websocket_client(std::vector<std::uint8_t>& s, WebSocketFrames& frames,
+                                    std::size_t again) noexcept {
+    const auto xor_payloads = [&] {
+        for (std::size_t f = 0; f + 1 < frames.size(); f += 2) {  // (start, key), (end, -)
+            const auto& [start, key] = frames[f];
+            for (std::size_t i = start; i < frames[f + 1].first; ++i) s[i] ^= key[(i - start) % 4];
+        }
+        return frames.size() / 2;
+    };
+    if (again != SIZE_MAX) return again > 0 ? xor_payloads() : 0;
+    frames.clear();
+    const std::size_t n = s.size();
+    static constexpr char kGet[] = "GET ", kEnd[] = "\r\n\r\n", kUpgrade[] = "upgrade: websocket";
+    if (n < 4 || std::memcmp(s.data(), kGet, 4) != 0) return 0;
+    const std::size_t window = std::min<std::size_t>(n, 8192);  // the handshake's header block
+    const std::size_t head = static_cast<std::size_t>(
+        std::search(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(window), kEnd, kEnd + 4) - s.begin());
+    if (head >= window) return 0;
+    bool upgrade = false;
+    for (std::size_t i = 0; i < head && !upgrade; ++i) upgrade = word_at(s.data(), head, i, kUpgrade);
+    if (!upgrade) return 0;
+    for (std::size_t at = head + 4; at + 2 <= n;) {
+        const std::uint8_t first = s[at];
+        std::size_t data = at + 2;
+        std::uint64_t len = s[at + 1] & 0x7F;
+        if (len >= 126) {
+            const std::size_t ext = len == 126 ? 2 : 8;
+            if (data + ext > n) break;
+            len = 0;
+            for (std::size_t i = 0; i < ext; ++i) len = (len << 8) | s[data + i];
+            data += ext;
+        }
+        if ((s[at + 1] & 0x80) == 0 || data + 4 > n) break;  // a client's frames are all masked
+        std::array<std::uint8_t, 4> key{};
+        std::memcpy(key.data(), s.data() + data, 4);
+        data += 4;
+        const std::size_t end = static_cast<std::size_t>(std::min<std::uint64_t>(n, data + len));
+        if ((first & 0x40) == 0) {  // not compressed
+            frames.push_back({data, key});
+            frames.push_back({end, key});
+        }
+        if (len > n) break;
+        at = end;
+    }
+    return xor_payloads();
+}
+
+}  // namespace pcifilter

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// Card data and keys masked wherever they are in bytes: payment card numbers in clear, a
+// PBX's and H.323's keypress forms, SRTP keys of SDP text; and a WebSocket client's frames
+// unmasked so that those can be found in them. Each works in place on the bytes it is given
+// (a datagram, a TCP direction's stream, a decoded message), replaces what it finds by 'X'
+// (the length never changes) and allocates nothing. The capture's sweeps (capture.hpp:
+// Capture::redact_text) run them over every datagram and TCP stream; pcifilter.pcap over
+// what it reads decoded. Python holds the same readers for the messages it recognises
+// (pcifilter.pbx, pcifilter.sdp), tests keep the two alike.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace pcifilter {
+
+// Replaces by 'X' each payment card number in p[0, n) (13-19 digits in groups with a single
+// space, dash, "+" or "%20" between them or none, a card scheme's prefix, the Luhn check) and returns
+// how many: Capture::mask_card_numbers over a capture's frames, and for pcifilter.pcap over
+// what it reads decoded (a WebSocket message unmasked, a body inflated).
+std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept;
+// Replaces by 'X' the keypress in each H.245 UserInputIndication in p[0, n) (alphanumeric,
+// signal, extendedAlphanumeric: H.323's out-of-band DTMF) and returns how many changed.
+std::size_t mask_h245_user_input_in(std::uint8_t* p, std::size_t n) noexcept;
+// Replaces by 'X' each keypress value of a PBX event channel's forms in p[0, n) (AMI, ESL,
+// ARI: as pcifilter/pbx.py reads them) and returns how many changed.
+std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept;
+// Replaces by 'X' each SRTP key of SDP text in p[0, n) (a=crypto inline keys, a=key-mgmt
+// data: as pcifilter/sdp.py's srtp_key_spans reads them) and returns how many changed.
+std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept;
+
+// Where unmask_websocket_client found each data frame's payload: (start, key), (end, -).
+using WebSocketFrames = std::vector<std::pair<std::size_t, std::array<std::uint8_t, 4>>>;
+
+// A TCP stream `s` (a direction's, from its start) that starts a WebSocket client's
+// opening handshake: each data frame's payload unmasked in place (a compressed one left
+// as it is); `frames` gets where they are. Called again with `again` (what the first call
+// returned) it masks them back. Returns how many frames it read; 0 when `s` starts no such
+// handshake.
+std::size_t unmask_websocket_client(std::vector<std::uint8_t>& s, WebSocketFrames& frames,
+                                    std::size_t again = SIZE_MAX) noexcept;
+
+}  // namespace pcifilter

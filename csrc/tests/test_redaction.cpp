@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+// The maskers of redaction.hpp on bytes: each finds what it names where its place says it
+// is (a card number's groups, an H.245 PDU's anchor, a PBX form's name at a line start, an
+// SDP attribute), replaces it by X's in place and counts it once (masked already: not
+// counted again), leaves everything else as it was, and takes linear time on hostile runs;
+// a WebSocket client's frames unmasked after its handshake, and masked back.
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "check.hpp"
+#include "pcifilter/redaction.hpp"
+
+using namespace pcifilter;
+
+int main() {
+    {  // card numbers in clear: groups of a single space, dash, "+" or "%20", or none
+        const auto masked = [](std::string s) {
+            const std::size_t n = mask_card_numbers_in(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
+            return std::make_pair(n, s);
+        };
+        CHECK(masked("card 4111 1111 1111 1111 exp 1227") ==
+              std::make_pair(std::size_t{1}, std::string("card XXXX XXXX XXXX XXXX exp 1227")));
+        CHECK(masked("n=5555+5555+5555+4444&c=4111%201111%201111%201111").second ==
+              "n=XXXX+XXXX+XXXX+XXXX&c=XXXX%20XXXX%20XXXX%20XXXX");
+        CHECK(masked("4111 1111 1111 1111 1227").second == "XXXX XXXX XXXX XXXX 1227");  // an expiry after it
+        CHECK(masked("4111111111111112").first == 0);  // the Luhn check fails
+        CHECK(masked("1111111111111117").first == 0);  // no scheme's prefix
+        CHECK(masked("41111111111111111111").first == 0);  // 20 digits in one group: no card
+        CHECK(masked("4111  1111 1111 1111").first == 0);  // two blanks: two runs, neither a card
+        std::string hostile;  // digits and separators over and over: linear
+        while (hostile.size() < (1u << 20)) hostile += "1 2-3+";
+        CHECK(masked(hostile).first == 0);
+    }
+    {  // H.245 UserInputIndication: masked where its place says it is a whole PDU
+        const auto masked = [](std::string s) {
+            const std::size_t n = mask_h245_user_input_in(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
+            return std::make_pair(n, s);
+        };
+        CHECK(masked(std::string("\x03\x00\x00\x08\x6d\x40\x01" "7", 8)) ==
+              std::make_pair(std::size_t{1}, std::string("\x03\x00\x00\x08\x6d\x40\x01" "X", 8)));
+        const std::string tpkt("\x03\x00\x00\x20\x08\x02", 6);  // a stream of TPKT packets (H.225.0)
+        CHECK(masked(tpkt + std::string("\x05\x6d\x40\x02" "12", 6)).second == tpkt + std::string("\x05\x6d\x40\x02" "XX", 6));
+        CHECK(masked(std::string("\x05\x6d\x40\x02" "12", 6)).first == 0);  // the same in other data: no
+        CHECK(masked(tpkt + std::string("\x09\x6d\x40\x02" "12", 6)).first == 0);  // no length before it
+        CHECK(masked(tpkt + std::string("\x06\x6d\x40\x03" "12", 6)).first == 0);  // longer than what is left
+        CHECK(masked(tpkt + std::string("\x04\x6d\x81\x01\x46", 5)).first == 0);  // a signal too short
+        CHECK(masked(tpkt + std::string("\x07\x6d\x83\x04\x00\x05" "11", 8)).first == 0);  // its string overruns
+        CHECK(masked(tpkt + std::string("\x05\x6d\x40\x02" "XX", 6)).first == 0);  // masked already: not counted
+    }
+    {  // SRTP keys in SDP text wherever it is
+        const auto masked = [](std::string s) {
+            const std::size_t n = mask_srtp_keys_in(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
+            return std::make_pair(n, s);
+        };
+        CHECK(masked("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY1|2^20|1:4;inline:KEY2\r\na=x") ==
+              std::make_pair(std::size_t{2}, std::string("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:XXXX|2^20|1:4;inline:XXXX\r\na=x")));
+        CHECK(masked("\"sdp\":\"v=0\\r\\na=crypto:1 AES inline:KEY\\r\\nm=audio\"").second ==
+              "\"sdp\":\"v=0\\r\\na=crypto:1 AES inline:XXX\\r\\nm=audio\"");  // JSON, escaped
+        CHECK(masked("A=KEY-MGMT:mikey AQAFgM0X \r\n").second == "A=KEY-MGMT:mikey XXXXXXXX \r\n");
+        CHECK(masked("a=crypto:1 AES inline:XXX\r\n").first == 0);  // masked already
+        CHECK(masked("inline:KEY without its attribute").first == 0);
+        std::string hostile;  // attribute names over and over, no line end: linear (masked
+        while (hostile.size() < (1u << 20)) hostile += "a=crypto:inline:";  // 4 KB at a time)
+        CHECK(masked(hostile).first == (1u << 20) / 4096);
+    }
+    {  // a PBX's keypress values wherever they are in a stream
+        const auto masked = [](std::string s) {
+            const std::size_t n = mask_pbx_digits_in(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
+            return std::make_pair(n, s);
+        };
+        CHECK(masked("ent: DTMFEnd\r\nDigit: 5\r\nDirection: Received\r\n") ==
+              std::make_pair(std::size_t{1}, std::string("ent: DTMFEnd\r\nDigit: X\r\nDirection: Received\r\n")));
+        CHECK(masked("x\nDTMF-Digit: %23\n").second == "x\nDTMF-Digit: XXX\n");
+        CHECK(masked("{\"DTMF-Digit\": \"7\", \"x\": 1}").second == "{\"DTMF-Digit\": \"X\", \"x\": 1}");
+        CHECK(masked("<DTMF-Digit>4</DTMF-Digit>").second == "<DTMF-Digit>X</DTMF-Digit>");
+        CHECK(masked("bgapi uuid_send_dtmf 1a2b 4111@100\r\n").second == "bgapi uuid_send_dtmf 1a2b XXXXXXXX\r\n");
+        CHECK(masked("{\"type\":\"ChannelDtmfReceived\",\"digit\":\"9\"}").second ==
+              "{\"type\":\"ChannelDtmfReceived\",\"digit\":\"X\"}");
+        CHECK(masked("POST /ari/channels/c1/dtmf?between=9&dtmf=5678 HTTP/1.1").second ==
+              "POST /ari/channels/c1/dtmf?between=9&dtmf=XXXX HTTP/1.1");
+        CHECK(masked("a Digit: 5 in a line\r\nDigits: 12\r\n").first == 0);  // not at a line's start; another name
+        CHECK(masked("x\nDigit: X\r\n").first == 0);  // masked already: not counted
+        std::string hostile(1 << 20, 'a');  // "/dtmf?" over and over in one target: linear
+        for (std::size_t i = 0; i + 6 < hostile.size(); i += 6) hostile.replace(i, 6, "/dtmf?");
+        CHECK(masked(hostile).first == 0);
+    }
+    {  // a WebSocket client's masked frames, unmasked after its handshake and masked back
+        const std::string handshake = "GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n\r\n";
+        const std::uint8_t key[4] = {0x11, 0x22, 0x33, 0x44};
+        std::string frames;
+        for (const std::string text : {"card 4111", " 1111 1111 1111"}) {
+            frames += std::string{'\x81', static_cast<char>(0x80 | text.size())};
+            frames.append(reinterpret_cast<const char*>(key), 4);
+            for (std::size_t i = 0; i < text.size(); ++i) frames += static_cast<char>(text[i] ^ key[i % 4]);
+        }
+        std::vector<std::uint8_t> s(handshake.begin(), handshake.end());
+        s.insert(s.end(), frames.begin(), frames.end());
+        const std::vector<std::uint8_t> before = s;
+        WebSocketFrames where;
+        const std::size_t n = unmask_websocket_client(s, where);
+        CHECK(n == 2);
+        const std::string plain(s.begin(), s.end());
+        CHECK(plain.find("card 4111") != std::string::npos && plain.find(" 1111 1111 1111") != std::string::npos);
+        CHECK(unmask_websocket_client(s, where, n) == 2 && s == before);  // masked back as it was
+        std::vector<std::uint8_t> server(frames.begin(), frames.end());  // no handshake first: left alone
+        CHECK(unmask_websocket_client(server, where) == 0 && server == std::vector<std::uint8_t>(frames.begin(), frames.end()));
+    }
+    return CHECK_DONE();
+}
