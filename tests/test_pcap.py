@@ -2497,6 +2497,65 @@ def test_what_a_web_client_sends_over_any_websocket_is_swept(tmp_path: Path) -> 
     assert (r.card_numbers_masked, r.pbx_dtmf_redacted, r.srtp_keys_redacted) == (1, 1, 1)
 
 
+def _client_stream_out(dst: Path) -> bytes:
+    return b"".join(bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in _read(dst)[1])
+
+
+def test_a_web_client_caught_after_its_handshake_is_swept_unmasked(tmp_path: Path) -> None:
+    """A web client's connection whose handshake the capture missed (it began before the
+    capture, or a segment was lost): its frames are masked, so the sweeps saw no digit in
+    them, and anyone who reads the frames unmasks them. The frames are found where they run,
+    one after another, to the stream's end (the rest of the frame before them, whose key was
+    not captured, stays as it was); what they carry is masked, the frames masked again."""
+    chat = f'{{"text":"my card is {CARDS[1]}"}}'.encode()
+    verto = b'{"jsonrpc":"2.0","method":"verto.info","params":{"dtmf":"5"}}'
+    offer = json.dumps({"sdp": f"v=0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}\r\n"})
+    rest = _ws_frame(b"x" * 400, b"\x09\x08\x07\x06")[150:]  # a frame's last 256 bytes
+    frames = [
+        _ws_frame(m, bytes([5 * i + 3, 7, 11, 13]))
+        for i, m in enumerate((chat, b"ping", verto, offer.encode()))
+    ]
+    frames[1] = _ws_frame(b"ping", b"\x01\x02\x03\x04", opcode=9)
+    client = rest + b"".join(frames)
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    pieces = [client[a : a + 100] for a in range(0, len(client), 100)]
+    _write_pcap(
+        src,
+        [_tcp_frame(A, B, p, 7000 + 100 * i, port=50300, dport=8081) for i, p in enumerate(pieces)],
+    )
+    r = scrub_pcap(src, dst)
+    stream = _client_stream_out(dst)
+    assert len(stream) == len(client) and stream[: len(rest)] == rest
+    assert _ws_messages(stream[len(rest) :]) == [
+        chat.replace(CARDS[1].encode(), b"XXXX-XXXX-XXXX-XXXX"),
+        verto.replace(b'"dtmf":"5"', b'"dtmf":"X"'),
+        offer.encode().replace(KEY.encode(), b"X" * len(KEY)),
+    ]
+    assert (r.card_numbers_masked, r.pbx_dtmf_redacted, r.srtp_keys_redacted) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("handshake", [True, False])
+def test_a_card_number_typed_a_keystroke_a_websocket_frame_is_masked(
+    tmp_path: Path, handshake: bool
+) -> None:
+    """A web terminal or chat that sends each keystroke in a frame of its own (xterm.js over
+    a WebSocket): the digits of a card number typed there are in 19 frames, a header and a
+    key between each two, and no run of them showed 13 digits, unmasked or not. The frames'
+    payloads are read joined, as the message they make."""
+    head = _WS_HANDSHAKE.replace(b"Sec-WebSocket-Protocol: sip\r\n", b"") if handshake else b""
+    typed = f"pay {CARDS[0]}\r".encode()
+    keys = [bytes([i + 1, 2 * i + 1, 3, 4]) for i in range(len(typed))]
+    client = head + b"".join(_ws_frame(typed[i : i + 1], keys[i]) for i in range(len(typed)))
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, [_tcp_frame(A, B, client, 1000, port=50400, dport=8082)])
+    r = scrub_pcap(src, dst)
+    stream = _client_stream_out(dst)
+    assert len(stream) == len(client) and stream.startswith(head)
+    got = b"".join(_ws_messages(stream[len(head) :]))
+    assert got == typed.replace(CARDS[0].encode(), b"XXXX XXXX XXXX XXXX")
+    assert r.card_numbers_masked == 1
+
+
 def test_a_card_number_cut_across_two_segments_of_a_signalling_connection_is_masked(
     tmp_path: Path,
 ) -> None:

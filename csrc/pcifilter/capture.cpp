@@ -861,6 +861,7 @@ void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t
     std::vector<std::pair<std::size_t, std::size_t>> run;  // each place in it: [first, last) copies
     std::vector<std::size_t> apart;  // pieces inside a run's span, no copy of its places
     WebSocketFrames frames_masked;
+    std::vector<std::uint8_t> joined;  // a WebSocket client's payloads, one after another
     const auto sweep = [&](const std::vector<Piece>& pieces) {
         stream.clear();
         for (const auto& [first, last] : run) {
@@ -871,10 +872,32 @@ void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t
         // A WebSocket client's frames are masked (RFC 6455 §5.3): read unmasked, masked again.
         const std::size_t masked = unmask_websocket_client(stream, frames_masked);
         std::size_t found = 0;
-        for (Masking* m = first; m != last; ++m) {
-            const std::size_t n = m->mask(stream.data(), stream.size());
-            m->found += n;
-            found += n;
+        const auto mask = [&](std::uint8_t* p, std::size_t n) {
+            for (Masking* m = first; m != last; ++m) {
+                const std::size_t k = m->mask(p, n);
+                m->found += k;
+                found += k;
+            }
+        };
+        mask(stream.data(), stream.size());
+        if (masked > 1) {
+            // And its frames' payloads joined, as the messages they carry: a web terminal or
+            // chat that sends a keystroke a frame puts a card number's digits in frames of
+            // their own, a frame header between each two.
+            const auto& payloads = frames_masked.payloads;  // (start, key), (end, -)
+            joined.clear();
+            for (std::size_t f = 0; f + 1 < payloads.size(); f += 2)
+                joined.insert(joined.end(), stream.begin() + static_cast<std::ptrdiff_t>(payloads[f].first),
+                              stream.begin() + static_cast<std::ptrdiff_t>(payloads[f + 1].first));
+            const std::size_t before = found;
+            mask(joined.data(), joined.size());
+            for (std::size_t f = 0, at = 0; found > before && f + 1 < payloads.size(); f += 2) {
+                const std::size_t a = payloads[f].first, b = payloads[f + 1].first;
+                std::copy(joined.begin() + static_cast<std::ptrdiff_t>(at),
+                          joined.begin() + static_cast<std::ptrdiff_t>(at + (b - a)),
+                          stream.begin() + static_cast<std::ptrdiff_t>(a));
+                at += b - a;
+            }
         }
         unmask_websocket_client(stream, frames_masked, masked);
         if (found == 0) return;

@@ -236,54 +236,160 @@ std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept {
     return count;
 }
 
-// A run of a TCP stream that starts a WebSocket client's opening handshake (a GET with
-// "Upgrade: websocket"): its data frames' payloads, masked with each frame's key, XORed
-// with it in place, frame after frame from the handshake's end (a frame cut short by the
-// run's end, as far as it goes; a compressed one, RSV1, left as it is: it cannot be read).
-// `frames` gets each payload's start and key, for the same call with `again` (what the
-// first returned) to mask them again. Returns how many frames it read.
+namespace {
+
+// A WebSocket frame's header at s[at] (RFC 6455 §5.2), a client's (masked): its first byte,
+// where its payload starts, the payload's length and its masking key; false when none fits
+// there. `strict`: only a header a conforming client sends (RSV2 and RSV3 clear, a defined
+// opcode, a control frame whole and at most 125 bytes, its length in the fewest bytes).
+struct ClientFrame {
+    std::uint8_t first = 0;
+    std::size_t data = 0;
+    std::uint64_t len = 0;
+    std::array<std::uint8_t, 4> key{};
+};
+
+bool client_frame_at(const std::vector<std::uint8_t>& s, std::size_t at, bool strict, ClientFrame* f) noexcept {
+    const std::size_t n = s.size();
+    if (at + 2 > n || (s[at + 1] & 0x80) == 0) return false;  // a client's frames are all masked
+    f->first = s[at];
+    f->data = at + 2;
+    f->len = s[at + 1] & 0x7F;
+    const std::uint8_t opcode = f->first & 0x0F;
+    if (strict && ((f->first & 0x30) != 0 || (opcode > 2 && opcode < 8) || opcode > 10 ||
+                   (opcode >= 8 && ((f->first & 0x80) == 0 || f->len > 125))))
+        return false;
+    if (f->len >= 126) {
+        const std::size_t ext = f->len == 126 ? 2 : 8;
+        if (f->data + ext > n) return false;
+        f->len = 0;
+        for (std::size_t i = 0; i < ext; ++i) f->len = (f->len << 8) | s[f->data + i];
+        // (strict: no message of 4 GiB or more either, which no client sends in one frame)
+        if (strict && (ext == 2 ? f->len < 126 : f->len < 65536 || f->len >> 32 != 0)) return false;
+        f->data += ext;
+    }
+    if (f->data + 4 > n) return false;
+    std::memcpy(f->key.data(), s.data() + f->data, 4);
+    f->data += 4;
+    return true;
+}
+
+// Where a frame's payload ends: in s, or s's end when the frame goes on past it.
+std::size_t payload_end(const ClientFrame& f, std::size_t n) noexcept {
+    return f.len >= n - f.data ? n : f.data + static_cast<std::size_t>(f.len);
+}
+
+// Whether a text frame's payload, unmasked, reads as text (no control character but blanks).
+bool reads_as_text(const std::vector<std::uint8_t>& s, const ClientFrame& f) noexcept {
+    const std::size_t end = payload_end(f, s.size());
+    for (std::size_t i = f.data; i < end; ++i) {
+        const std::uint8_t c = s[i] ^ f.key[(i - f.data) % 4];
+        if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') return false;
+    }
+    return true;
+}
+
+// Whether b can start a strict frame (RSV2 and RSV3 clear, a defined opcode, a control
+// frame whole): a table, so that the search below takes one branch a byte of other data.
+constexpr std::array<bool, 256> kFirstBytes = [] {
+    std::array<bool, 256> t{};
+    for (int b = 0; b < 256; ++b) {
+        const int opcode = b & 0x0F;
+        t[b] = (b & 0x30) == 0 && (opcode <= 2 || (opcode >= 8 && opcode <= 10 && (b & 0x80) != 0));
+    }
+    return t;
+}();
+
+// Where a client's frames begin in a stream caught after its handshake (its first bytes
+// the rest of a frame whose header was not captured): of the places in its first 1 MiB
+// from which strict frames, one after another, run to the stream's end (exactly, or the
+// last cut short by it), the one with the most frames (ties: the one that ends exactly,
+// then the earliest). One frame alone counts only when it is text that reads as text and
+// starts the stream or ends exactly at its end. Each frame's header is read once
+// (`chains[p]`: 0 not read yet, 1 no frames run from p to the end, else how many do, up
+// to 127, times two, plus one when exactly; `walk` the frames followed and not yet known).
+// In text (HTTP, SIP) no place qualifies; in other binary data (TLS) a short chain now and
+// then does, harmlessly: its bytes are read unmasked with a wrong key, then masked back.
+std::size_t client_frames_start(const std::vector<std::uint8_t>& s, std::vector<std::uint8_t>& chains,
+                                std::vector<std::pair<std::size_t, std::size_t>>& walk) noexcept {
+    constexpr std::size_t kWindow = std::size_t{1} << 20;
+    const std::size_t n = s.size(), window = std::min(n, kWindow);
+    chains.assign(n + 1, 0);
+    std::size_t best = SIZE_MAX;
+    unsigned best_score = 0;
+    ClientFrame f;
+    for (std::size_t p = 0; p + 1 < window; ++p) {
+        if (!(kFirstBytes[s[p]] && (s[p + 1] & 0x80) != 0)) continue;
+        walk.clear();  // follow the frames from p until one is known, fails or reaches the end
+        for (std::size_t q = p; chains[q] == 0;) {
+            if (!client_frame_at(s, q, true, &f)) {
+                chains[q] = 1;
+                break;
+            }
+            const std::size_t end = payload_end(f, n);
+            if (end == n) {
+                chains[q] = static_cast<std::uint8_t>(f.len > n - f.data ? 2u : 3u);  // cut, or exactly
+                break;
+            }
+            walk.emplace_back(q, end);
+            q = end;
+        }
+        for (std::size_t i = walk.size(); i-- > 0;) {
+            const unsigned next = chains[walk[i].second];
+            chains[walk[i].first] = static_cast<std::uint8_t>(next < 2 ? 1u : std::min(next + 2u, 254u + (next & 1u)));
+        }
+        const unsigned chain = chains[p];
+        if (chain <= best_score || chain < 2) continue;
+        if (chain < 4 && !((s[p] & 0x0F) == 1 && (p == 0 || (chain & 1u)) && client_frame_at(s, p, true, &f) &&
+                           reads_as_text(s, f)))
+            continue;
+        best = p, best_score = chain;
+    }
+    return best;
+}
+
+}  // namespace
+
+// A run of a TCP stream of a WebSocket client: its data frames' payloads, masked with each
+// frame's key, XORed with it in place, frame after frame (a frame cut short by the run's
+// end, as far as it goes; a compressed one, RSV1, left as it is: it cannot be read). From
+// the end of its opening handshake (a GET with "Upgrade: websocket") when the run starts
+// with it, else (a connection caught after it, or a run after a segment not captured)
+// from where client_frames_start finds them. `frames` gets each payload's start and key,
+// for the same call with `again` (what the first returned) to mask them again. Returns how
+// many frames it read.
 std::size_t unmask_websocket_client(std::vector<std::uint8_t>& s, WebSocketFrames& frames,
                                     std::size_t again) noexcept {
+    auto& payloads = frames.payloads;
     const auto xor_payloads = [&] {
-        for (std::size_t f = 0; f + 1 < frames.size(); f += 2) {  // (start, key), (end, -)
-            const auto& [start, key] = frames[f];
-            for (std::size_t i = start; i < frames[f + 1].first; ++i) s[i] ^= key[(i - start) % 4];
+        for (std::size_t f = 0; f + 1 < payloads.size(); f += 2) {  // (start, key), (end, -)
+            const auto& [start, key] = payloads[f];
+            for (std::size_t i = start; i < payloads[f + 1].first; ++i) s[i] ^= key[(i - start) % 4];
         }
-        return frames.size() / 2;
+        return payloads.size() / 2;
     };
     if (again != SIZE_MAX) return again > 0 ? xor_payloads() : 0;
-    frames.clear();
+    payloads.clear();
     const std::size_t n = s.size();
     static constexpr char kGet[] = "GET ", kEnd[] = "\r\n\r\n", kUpgrade[] = "upgrade: websocket";
-    if (n < 4 || std::memcmp(s.data(), kGet, 4) != 0) return 0;
-    const std::size_t window = std::min<std::size_t>(n, 8192);  // the handshake's header block
-    const std::size_t head = static_cast<std::size_t>(
-        std::search(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(window), kEnd, kEnd + 4) - s.begin());
-    if (head >= window) return 0;
-    bool upgrade = false;
-    for (std::size_t i = 0; i < head && !upgrade; ++i) upgrade = word_at(s.data(), head, i, kUpgrade);
-    if (!upgrade) return 0;
-    for (std::size_t at = head + 4; at + 2 <= n;) {
-        const std::uint8_t first = s[at];
-        std::size_t data = at + 2;
-        std::uint64_t len = s[at + 1] & 0x7F;
-        if (len >= 126) {
-            const std::size_t ext = len == 126 ? 2 : 8;
-            if (data + ext > n) break;
-            len = 0;
-            for (std::size_t i = 0; i < ext; ++i) len = (len << 8) | s[data + i];
-            data += ext;
+    std::size_t at = SIZE_MAX;
+    if (n >= 4 && std::memcmp(s.data(), kGet, 4) == 0) {
+        const std::size_t window = std::min<std::size_t>(n, 8192);  // the handshake's header block
+        const std::size_t head = static_cast<std::size_t>(
+            std::search(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(window), kEnd, kEnd + 4) - s.begin());
+        bool upgrade = false;
+        for (std::size_t i = 0; head < window && i < head && !upgrade; ++i)
+            upgrade = word_at(s.data(), head, i, kUpgrade);
+        if (upgrade) at = head + 4;
+    }
+    if (at == SIZE_MAX) at = client_frames_start(s, frames.chains, frames.walk);
+    ClientFrame f;
+    while (at < n && client_frame_at(s, at, false, &f)) {
+        const std::size_t end = payload_end(f, n);
+        if ((f.first & 0x40) == 0) {  // not compressed
+            payloads.push_back({f.data, f.key});
+            payloads.push_back({end, f.key});
         }
-        if ((s[at + 1] & 0x80) == 0 || data + 4 > n) break;  // a client's frames are all masked
-        std::array<std::uint8_t, 4> key{};
-        std::memcpy(key.data(), s.data() + data, 4);
-        data += 4;
-        const std::size_t end = static_cast<std::size_t>(std::min<std::uint64_t>(n, data + len));
-        if ((first & 0x40) == 0) {  // not compressed
-            frames.push_back({data, key});
-            frames.push_back({end, key});
-        }
-        if (len > n) break;
         at = end;
     }
     return xor_payloads();

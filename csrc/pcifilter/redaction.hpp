@@ -32,14 +32,22 @@ std::size_t mask_pbx_digits_in(std::uint8_t* p, std::size_t n) noexcept;
 // data: as pcifilter/sdp.py's srtp_key_spans reads them) and returns how many changed.
 std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept;
 
-// Where unmask_websocket_client found each data frame's payload: (start, key), (end, -).
-using WebSocketFrames = std::vector<std::pair<std::size_t, std::array<std::uint8_t, 4>>>;
+// What unmask_websocket_client keeps from one call to the next (and reuses from stream to
+// stream): where each data frame's payload is, and the scratch of its search for frames.
+struct WebSocketFrames {
+    std::vector<std::pair<std::size_t, std::array<std::uint8_t, 4>>> payloads;  // (start, key), (end, -)
+    std::vector<std::uint8_t> chains;
+    std::vector<std::pair<std::size_t, std::size_t>> walk;
+};
 
-// A TCP stream `s` (a direction's, from its start) that starts a WebSocket client's
-// opening handshake: each data frame's payload unmasked in place (a compressed one left
-// as it is); `frames` gets where they are. Called again with `again` (what the first call
-// returned) it masks them back. Returns how many frames it read; 0 when `s` starts no such
-// handshake.
+// A TCP stream `s` (a direction's run) of a WebSocket client: each data frame's payload
+// unmasked in place (a compressed one left as it is), from the end of its opening
+// handshake when `s` starts with it, else from where a client's frames are found to run,
+// one after another, to the end of `s` (a connection caught after its handshake, or a run
+// after a segment not captured: the rest of the frame before them, whose header and key
+// were not captured, stays masked); `frames` gets where they are. Called again with
+// `again` (what the first call returned) it masks them back. Returns how many frames it
+// read; 0 when `s` shows none.
 std::size_t unmask_websocket_client(std::vector<std::uint8_t>& s, WebSocketFrames& frames,
                                     std::size_t again = SIZE_MAX) noexcept;
 

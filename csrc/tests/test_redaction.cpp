@@ -5,7 +5,9 @@
 // counted again), leaves everything else as it was, and takes linear time on hostile runs;
 // a WebSocket client's frames unmasked after its handshake, and masked back.
 #include <cstdint>
+#include <random>
 #include <string>
+#include <vector>
 #include <utility>
 
 #include "check.hpp"
@@ -103,8 +105,62 @@ int main() {
         const std::string plain(s.begin(), s.end());
         CHECK(plain.find("card 4111") != std::string::npos && plain.find(" 1111 1111 1111") != std::string::npos);
         CHECK(unmask_websocket_client(s, where, n) == 2 && s == before);  // masked back as it was
-        std::vector<std::uint8_t> server(frames.begin(), frames.end());  // no handshake first: left alone
-        CHECK(unmask_websocket_client(server, where) == 0 && server == std::vector<std::uint8_t>(frames.begin(), frames.end()));
+    }
+    {  // a client caught after its handshake: its frames found where they run to the end
+        std::mt19937 rng(7);
+        const auto frame = [&](const std::string& text, std::uint8_t first = 0x81) {
+            std::string f{static_cast<char>(first)};
+            if (text.size() < 126) {
+                f += static_cast<char>(0x80 | text.size());
+            } else {
+                f += '\xFE';
+                f += static_cast<char>(text.size() >> 8), f += static_cast<char>(text.size() & 0xFF);
+            }
+            std::uint8_t key[4];
+            for (auto& k : key) k = static_cast<std::uint8_t>(rng());
+            f.append(reinterpret_cast<const char*>(key), 4);
+            for (std::size_t i = 0; i < text.size(); ++i) f += static_cast<char>(text[i] ^ key[i % 4]);
+            return f;
+        };
+        const auto unmasked = [](const std::string& stream, std::size_t* frames_read = nullptr) {
+            std::vector<std::uint8_t> s(stream.begin(), stream.end());
+            WebSocketFrames where;
+            const std::size_t n = unmask_websocket_client(s, where);
+            if (frames_read != nullptr) *frames_read = n;
+            std::string plain(s.begin(), s.end());
+            unmask_websocket_client(s, where, n);
+            CHECK(std::string(s.begin(), s.end()) == stream);  // masked back as it was
+            return plain;
+        };
+        std::string typed;  // a card typed into a chat, a keystroke a frame
+        for (const char c : std::string("4111 1111 1111 1111")) typed += frame(std::string(1, c));
+        const std::string tail = frame(std::string(300, 'x')).substr(150);  // a frame's rest, no header
+        std::size_t read = 0;
+        CHECK(unmasked(tail + typed, &read).find("4111 1111 1111 1111") == std::string::npos);  // a byte a frame
+        CHECK(read == 19);
+        const std::string plain = unmasked(tail + typed);
+        std::string digits;
+        for (std::size_t i = tail.size(); i < plain.size(); i += 7) digits += plain[i + 6];
+        CHECK(digits == "4111 1111 1111 1111");
+        // one message, cut by the run's end (a segment after it not captured)
+        const std::string pasted = frame("{\"text\":\"card 4111 1111 1111 1111 exp 12/27\"}");
+        CHECK(unmasked(tail + pasted + frame(std::string(200, 'y')).substr(0, 40)).find("card 4111") != std::string::npos);
+        CHECK(unmasked(pasted.substr(0, pasted.size() - 5)).find("card 4111") != std::string::npos);  // starts the run
+        CHECK(unmasked(tail + pasted).find("card 4111") != std::string::npos);  // ends it exactly
+        // a ping and a binary frame among them
+        CHECK(unmasked(tail + frame("ping", 0x89) + frame("\x01\x02", 0x82) + pasted).find("card 4111") != std::string::npos);
+        // a server's frames (not masked), text and other binary data: nothing read
+        CHECK(unmasked(std::string("\x81\x05hello\x81\x05world")) == "\x81\x05hello\x81\x05world");
+        std::size_t none = 1;
+        unmasked("POST /chat HTTP/1.1\r\nContent-Length: 19\r\n\r\n4111 1111 1111 1111", &none);
+        CHECK(none == 0);
+        std::string tiny;  // 1 MiB of empty frames: each header read once, all of them found
+        while (tiny.size() < (1u << 20)) tiny += std::string("\x81\x80\x01\x02\x03\x04", 6);
+        unmasked("xx" + tiny, &read);
+        CHECK(read == tiny.size() / 6);
+        std::string random(1 << 16, '\0');
+        for (auto& c : random) c = static_cast<char>(rng());
+        unmasked(random);  // whatever it finds there, masked back as it was
     }
     return CHECK_DONE();
 }
