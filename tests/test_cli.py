@@ -91,6 +91,46 @@ def test_reveal_digits_and_stdout_events(
     assert "".join(e["digit"] for e in lines) == CARD
 
 
+def test_report_is_json_on_stdout_with_no_digit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--report -: one JSON object on stdout (the summary on stderr), for a script that
+    archives scrubbed recordings; its events show no digit unless --reveal-digits."""
+    src = tmp_path / "in.wav"
+    _write(src, _call(), 8000, "ulaw")
+    assert main(["scrub", str(src), str(tmp_path / "o.wav"), "--report", "-"]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert "16 keypresses" in captured.err and CARD not in captured.out + captured.err
+    assert (report["keypresses"], report["encoding"], report["channels"]) == (16, "ulaw", 1)
+    assert len(report["events"]) == 16 and {e["digit"] for e in report["events"]} == {"*"}
+    assert report["spans"] and all(s["start_s"] < s["end_s"] for s in report["spans"])
+    total_ms = sum(s["end_s"] - s["start_s"] for s in report["spans"]) * 1000
+    assert abs(total_ms - report["masked_ms"]) < 1
+    path = tmp_path / "report.json"
+    args = ["scrub", str(src), str(tmp_path / "o.wav"), "--report", str(path), "--reveal-digits"]
+    assert main(args) == 0
+    assert "".join(e["digit"] for e in json.loads(path.read_text())["events"]) == CARD
+    assert main(["scrub", str(src), str(tmp_path / "o.wav"), "--report", "-", "--events", "-"]) == 2
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`pcifilter scrub IN OUT --events - | head -1`: the output is written, the command
+    ends as one killed by SIGPIPE does (141), with no error message (was: "pcifilter:
+    [Errno 32] Broken pipe" and status 2)."""
+    src, dst = tmp_path / "in.wav", tmp_path / "o.wav"
+    x, _ = sg.keyed_sequence("1234567890" * 60, 60, 60, -12, lead_ms=100)
+    _write(src, sg.to_int16(x), 8000, "ulaw")  # 600 keypresses: more lines than a pipe holds
+    cmd = [sys.executable, "-m", "pcifilter", "scrub", str(src), str(dst), "--events", "-"]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        assert p.stdout is not None and p.stderr is not None
+        p.stdout.readline()
+        p.stdout.close()  # the reader goes away after one line
+        err = p.stderr.read().decode()
+        assert (p.wait(timeout=120), err) == (141, "")
+    assert read_wav(dst).frames == read_wav(src).frames
+
+
 def test_plot(tmp_path: Path) -> None:
     src, png = tmp_path / "in.wav", tmp_path / "p.png"
     _write(src, _call(), 8000, "ulaw")

@@ -346,6 +346,13 @@ def test_cli_pcap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "2 RTP streams, 16 keypresses removed" in out and CARD not in out
     assert out.count('"digit": "*"') == 16
+    # the summary names only what happened (no line of zeros); --report has every count
+    assert "SIP over SCTP" not in out and "IAX2" not in out
+    report = tmp_path / "report.json"
+    assert main(["scrub", str(src), str(dst), "--report", str(report)]) == 0
+    r = json.loads(report.read_text())
+    assert (r["frames_in"], len(r["streams"]), r["iax2_datagrams"]) == (len(_read(src)[1]), 2, 0)
+    assert sum(len(s["events"]) for s in r["streams"]) == 16 and CARD not in report.read_text()
     assert main(["scrub", str(src), str(dst), "--telephone-events", "replace"]) == 0
     _, frames = _read(dst)
     assert all(RtpPacket.parse(bytes(_udp(1, f)[1].data)).payload_type != 96 for f in frames[3:])

@@ -4,22 +4,31 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
 import pcifilter as pf
 from pcifilter.api import MODES
 
+if TYPE_CHECKING:
+    from pcifilter.pcap import PcapResult
+
 
 def _scrub(a: argparse.Namespace) -> int:
     from pcifilter.wavio import encode_like, read_wav, write_wav
 
     src_path = Path(a.input)
+    if a.report == "-" and a.events == "-":
+        print("pcifilter: --events - and --report - cannot both write to stdout", file=sys.stderr)
+        return 2
     if src_path.suffix.lower() in (".pcap", ".pcapng", ".cap"):
         return _scrub_pcap(a)
     wav = read_wav(src_path)
@@ -46,15 +55,44 @@ def _scrub(a: argparse.Namespace) -> int:
     spans = sum(len(r.spans) for r in results)
     masked_ms = sum(r.masked_ms for r in results)
     layout = f"{wav.channels} channels " if wav.channels > 1 else ""
+    say = _summary_stream(a)
     print(
         f"{a.input}: {wav.frames / wav.sample_rate:.2f} s {layout}{wav.encoding} at "
         f"{wav.sample_rate} Hz; {dtmf} keypresses, {len(events) - dtmf} "
-        f"other tones; {spans} spans masked ({masked_ms:.0f} ms)"
+        f"other tones; {spans} spans masked ({masked_ms:.0f} ms)",
+        file=say,
     )
     for ch, r in enumerate(results, 1):
         where = f" (channel {ch})" if wav.channels > 1 else ""
         for s, e in r.spans:
-            print(f"  masked {s / wav.sample_rate:8.3f} s - {e / wav.sample_rate:8.3f} s{where}")
+            print(
+                f"  masked {s / wav.sample_rate:8.3f} s - {e / wav.sample_rate:8.3f} s{where}",
+                file=say,
+            )
+    _write_report(
+        a,
+        {
+            "input": str(a.input),
+            "output": str(a.output),
+            "seconds": wav.frames / wav.sample_rate,
+            "channels": wav.channels,
+            "encoding": wav.encoding,
+            "sample_rate": wav.sample_rate,
+            "keypresses": dtmf,
+            "other_tones": len(events) - dtmf,
+            "masked_ms": masked_ms,
+            # each masked span: its channel (from 1), start and end in seconds
+            "spans": [
+                {"channel": ch, "start_s": s / wav.sample_rate, "end_s": e / wav.sample_rate}
+                for ch, r in enumerate(results, 1)
+                for s, e in r.spans
+            ],
+            "events": [
+                pf.event_record(ev, a.reveal_digits) | ({"channel": ch} if wav.channels > 1 else {})
+                for ch, ev in events
+            ],
+        },
+    )
     if a.events:
         out: TextIO = sys.stdout if a.events == "-" else open(a.events, "w")  # noqa: SIM115
         try:
@@ -77,7 +115,7 @@ def _scrub(a: argparse.Namespace) -> int:
             title = f"{a.input} (channel {ch})" if wav.channels > 1 else str(a.input)
             plot_scrub(path, before, r.audio, wav.sample_rate, r.spans, title)
             if wav.channels > 1:
-                print(f"  picture of channel {ch}: {path}")
+                print(f"  picture of channel {ch}: {path}", file=say)
     return 0
 
 
@@ -102,43 +140,28 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
         telephone_event_pt=a.te_pt,
         opus_pt=a.opus_pt,
     )
-    keys = sum(len(s.events) for s in r.streams)
-    srtp = sum(s.encrypted for s in r.streams)
-    print(
-        f"{a.input}: {r.frames_in} frames, {len(r.streams)} RTP streams, {keys} keypresses "
-        f"removed; {r.sip_dtmf_redacted} SIP messages with DTMF redacted; "
-        f"{r.relay_dtmf_redacted} media relay messages (rtpengine ng, DTMF logs) with DTMF "
-        f"redacted; {r.pbx_dtmf_redacted} keypresses in PBX event channels (AMI, FreeSWITCH "
-        f"event socket) redacted; {r.gateway_dtmf_redacted} media gateway messages "
-        "(MGCP, Megaco, H.245) with DTMF redacted; "
-        f"{r.card_numbers_masked} card numbers in clear masked; "
-        f"{srtp} SRTP streams {'kept as they were' if a.keep_srtp else 'left out'}, "
-        f"{r.srtp_keys_redacted} messages with SRTP keys redacted; "
-        f"{r.fragments_unscrubbed} IP fragments of RTP, of tunnels or of incomplete datagrams "
-        f"{'kept as they were' if a.keep_fragments else 'left out'}; "
-        f"{r.rtp_over_tcp_segments} TCP segments of RTP over TCP left out; "
-        f"{r.tunnelled_too_deep} frames more than two tunnels deep left out; "
-        f"{r.iax2_datagrams} IAX2 datagrams left out; "
-        f"{r.sip_over_sctp} frames of SIP over SCTP left out; "
-        f"{r.frames_out} frames written"
-    )
+    out = _summary_stream(a)
+    print(_pcap_summary(a, r), file=out)
     if r.unscrubbed_flows:
         print(
             f"  {len(r.unscrubbed_flows)} RTP-like flows not taken for audio, "
             f"{'written as they were' if a.keep_unscrubbed_flows else 'left out'} (if one is "
-            "audio, name it to have it scrubbed: --rtp-port, --pt, --opus-pt):"
+            "audio, name it to have it scrubbed: --rtp-port, --pt, --opus-pt):",
+            file=out,
         )
     for u in r.unscrubbed_flows[:10]:
         pts = ", ".join(map(str, u.payload_types))
         print(
-            f"    {u.src} -> {u.dst} ssrc {u.ssrc:#010x}: {u.packets} packets, payload types {pts}"
+            f"    {u.src} -> {u.dst} ssrc {u.ssrc:#010x}: {u.packets} packets, payload types {pts}",
+            file=out,
         )
     for s in r.streams:
         what = "SRTP, not scrubbed" if s.encrypted else f"{len(s.events)} keypresses"
         beside = "".join(f", telephone-events under ssrc {e:#010x}" for e in s.event_ssrcs)
         print(
             f"  {s.src} -> {s.dst} ssrc {s.ssrc:#010x}{beside}: {s.packets_in} packets in, "
-            f"{s.packets_out} out, {what}"
+            f"{s.packets_out} out, {what}",
+            file=out,
         )
     if a.events:
         text = events_jsonl(r)
@@ -146,7 +169,72 @@ def _scrub_pcap(a: argparse.Namespace) -> int:
             sys.stdout.write(text)
         else:
             Path(a.events).write_text(text)
+    _write_report(a, {"input": str(a.input), "output": str(a.output)} | dataclasses.asdict(r))
     return 0
+
+
+def _counts(items: list[tuple[int, str]]) -> str:
+    return ", ".join(f"{n} {what}" for n, what in items if n)
+
+
+def _pcap_summary(a: argparse.Namespace, r: PcapResult) -> str:
+    """What scrubbing a capture did, in a few lines: the counts that are not 0 (no digit)."""
+    keys = sum(len(s.events) for s in r.streams)
+    srtp = sum(s.encrypted for s in r.streams)
+    lines = [
+        f"{a.input}: {r.frames_in} frames in, {r.frames_out} written; {len(r.streams)} RTP "
+        f"streams, {keys} keypresses removed"
+    ]
+    redacted = _counts(
+        [
+            (r.sip_dtmf_redacted, "SIP messages with DTMF"),
+            (r.relay_dtmf_redacted, "media relay messages with DTMF (rtpengine ng, DTMF logs)"),
+            (r.pbx_dtmf_redacted, "keypresses in PBX event channels (AMI, ESL, ARI)"),
+            (r.gateway_dtmf_redacted, "media gateway messages with DTMF (MGCP, Megaco, H.245)"),
+            (r.card_numbers_masked, "card numbers in clear"),
+            (r.srtp_keys_redacted, "messages with SRTP keys"),
+        ]
+    )
+    kept = {
+        "SRTP streams": a.keep_srtp,
+        "IP fragments of RTP, of tunnels or of incomplete datagrams": a.keep_fragments,
+        "IAX2 datagrams": a.keep_iax2,
+    }
+    unscrubbed = [
+        (srtp, "SRTP streams"),
+        (r.fragments_unscrubbed, "IP fragments of RTP, of tunnels or of incomplete datagrams"),
+        (r.rtp_over_tcp_segments, "TCP segments of RTP over TCP"),
+        (r.tunnelled_too_deep, "frames more than two tunnels deep"),
+        (r.iax2_datagrams, "IAX2 datagrams"),
+        (r.sip_over_sctp, "frames of SIP over SCTP"),
+    ]
+    left_out = _counts([(n, what) for n, what in unscrubbed if not kept.get(what)])
+    as_they_were = _counts([(n, what) for n, what in unscrubbed if kept.get(what)])
+    for label, text in (
+        ("redacted", redacted),
+        ("left out (cannot be scrubbed)", left_out),
+        ("written as they were (cannot be scrubbed)", as_they_were),
+    ):
+        if text:
+            lines.append(f"  {label}: {text}")
+    return "\n".join(lines)
+
+
+def _summary_stream(a: argparse.Namespace) -> TextIO:
+    """Where the summary goes: stdout, or stderr when the JSON report takes stdout."""
+    return sys.stderr if a.report == "-" else sys.stdout
+
+
+def _write_report(a: argparse.Namespace, report: dict[str, Any]) -> None:
+    """--report: what the scrub did as one JSON object (counts, streams, spans; digits only
+    in the events and only with --reveal-digits)."""
+    if not a.report:
+        return
+    text = json.dumps(report, indent=2) + "\n"
+    if a.report == "-":
+        sys.stdout.write(text)
+    else:
+        Path(a.report).write_text(text)
 
 
 def _demo(a: argparse.Namespace) -> int:
@@ -198,6 +286,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "speech (README, 'Limits')",
     )
     s.add_argument("--events", metavar="FILE|-", help="write events as JSON lines")
+    s.add_argument(
+        "--report",
+        metavar="FILE|-",
+        help="write what the scrub did as one JSON object (counts, streams, masked spans, "
+        "events; '-': stdout, the summary then on stderr)",
+    )
     s.add_argument(
         "--reveal-digits",
         action="store_true",
@@ -304,6 +398,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = ap.parse_args(argv)
     try:
         return int(a.func(a))
+    except BrokenPipeError:
+        # The reader of stdout went away (`pcifilter scrub ... | head`): whatever was written
+        # stays written; end as a program killed by SIGPIPE does, quietly, and keep Python's
+        # flush at exit from failing on the closed pipe.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (ValueError, OSError, RuntimeError) as exc:
         print(f"pcifilter: {exc}", file=sys.stderr)
         return 2
