@@ -15,12 +15,20 @@
 
 using namespace pcifilter;
 
+namespace {
+
+// A masker's count over a copy of `s`, and the copy as it left it.
+template <std::size_t (*Mask)(std::uint8_t*, std::size_t) noexcept>
+std::pair<std::size_t, std::string> masked_by(std::string s) {
+    const std::size_t n = Mask(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
+    return {n, s};
+}
+
+}  // namespace
+
 int main() {
     {  // card numbers in clear: groups of a single space, dash, "+" or "%20", or none
-        const auto masked = [](std::string s) {
-            const std::size_t n = mask_card_numbers_in(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
-            return std::make_pair(n, s);
-        };
+        const auto masked = masked_by<mask_card_numbers_in>;
         CHECK(masked("card 4111 1111 1111 1111 exp 1227") ==
               std::make_pair(std::size_t{1}, std::string("card XXXX XXXX XXXX XXXX exp 1227")));
         CHECK(masked("n=5555+5555+5555+4444&c=4111%201111%201111%201111").second ==
@@ -35,10 +43,7 @@ int main() {
         CHECK(masked(hostile).first == 0);
     }
     {  // H.245 UserInputIndication: masked where its place says it is a whole PDU
-        const auto masked = [](std::string s) {
-            const std::size_t n = mask_h245_user_input_in(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
-            return std::make_pair(n, s);
-        };
+        const auto masked = masked_by<mask_h245_user_input_in>;
         CHECK(masked(std::string("\x03\x00\x00\x08\x6d\x40\x01" "7", 8)) ==
               std::make_pair(std::size_t{1}, std::string("\x03\x00\x00\x08\x6d\x40\x01" "X", 8)));
         const std::string tpkt("\x03\x00\x00\x20\x08\x02", 6);  // a stream of TPKT packets (H.225.0)
@@ -51,10 +56,7 @@ int main() {
         CHECK(masked(tpkt + std::string("\x05\x6d\x40\x02" "XX", 6)).first == 0);  // masked already: not counted
     }
     {  // SRTP keys in SDP text wherever it is
-        const auto masked = [](std::string s) {
-            const std::size_t n = mask_srtp_keys_in(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
-            return std::make_pair(n, s);
-        };
+        const auto masked = masked_by<mask_srtp_keys_in>;
         CHECK(masked("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY1|2^20|1:4;inline:KEY2\r\na=x") ==
               std::make_pair(std::size_t{2}, std::string("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:XXXX|2^20|1:4;inline:XXXX\r\na=x")));
         CHECK(masked("\"sdp\":\"v=0\\r\\na=crypto:1 AES inline:KEY\\r\\nm=audio\"").second ==
@@ -67,10 +69,7 @@ int main() {
         CHECK(masked(hostile).first == (1u << 20) / 4096);
     }
     {  // a PBX's keypress values wherever they are in a stream
-        const auto masked = [](std::string s) {
-            const std::size_t n = mask_pbx_digits_in(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
-            return std::make_pair(n, s);
-        };
+        const auto masked = masked_by<mask_pbx_digits_in>;
         CHECK(masked("ent: DTMFEnd\r\nDigit: 5\r\nDirection: Received\r\n") ==
               std::make_pair(std::size_t{1}, std::string("ent: DTMFEnd\r\nDigit: X\r\nDirection: Received\r\n")));
         CHECK(masked("x\nDTMF-Digit: %23\n").second == "x\nDTMF-Digit: XXX\n");
