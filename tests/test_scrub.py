@@ -61,7 +61,7 @@ def test_no_leak_over_speech_and_music_down_to_5_db_above_them(bg: str) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="known gap: keypresses 5-10 dB below speech or music "
-    "are not always found in time to mask (see README, 'Limits')",
+    "are not always found in time to mask (see docs/limits.md)",
 )
 @pytest.mark.parametrize("bg", ["speech", "music"])
 def test_quiet_keypress_under_speech_and_music(bg: str) -> None:

@@ -283,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=float,
         default=40.0,
         help="delay, 0-200 ms (default 40); more covers more keypresses hidden under louder "
-        "speech (README, 'Limits')",
+        "speech (docs/limits.md)",
     )
     s.add_argument("--events", metavar="FILE|-", help="write events as JSON lines")
     s.add_argument(
