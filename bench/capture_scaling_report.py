@@ -5,13 +5,15 @@ a long capture or a hostile one holds: one SIP-over-TCP connection of n messages
 order, and its segments in reverse order), n overlapping fragments of one datagram that
 never completes, n telephone-event packets under SSRCs of their own beside a stream, and
 one SIP message each with a long run of blanks in a "Signal=" line or a WebSocket
-connection with n crafted two-byte frames before its first SIP frame (n KB of them).
+connection with n crafted two-byte frames before its first SIP frame (n KB of them); an HTTP
+connection of n gzip'd replies, and one reply of n one-byte chunks (bodies read decoded).
 
     .venv/bin/python bench/capture_scaling_report.py [N]    # N: 5000 by default
 """
 
 from __future__ import annotations
 
+import gzip
 import socket
 import sys
 import tempfile
@@ -78,6 +80,24 @@ def websocket_lead_in(n: int) -> list[bytes]:
     ]
 
 
+def http_replies(n: int) -> list[bytes]:
+    body = gzip.compress(b'{"status": "ok"}')
+    reply = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body)
+    message = reply + body
+    return [
+        _tcp_frame(B, A, message, 1000 + len(message) * k, port=80, dport=50600) for k in range(n)
+    ]
+
+
+def http_chunks(n: int) -> list[bytes]:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    stream = head + b"1\r\nx\r\n" * n + b"0\r\n\r\n"
+    return [
+        _tcp_frame(B, A, stream[i : i + 1400], 1000 + i, port=80, dport=50601)
+        for i in range(0, len(stream), 1400)
+    ]
+
+
 CASES: dict[str, Callable[[int], list[bytes]]] = {
     "SIP over TCP, n messages in order": tcp_in_order,
     "SIP over TCP, n segments in reverse order": tcp_reversed,
@@ -85,6 +105,8 @@ CASES: dict[str, Callable[[int], list[bytes]]] = {
     "n/2 telephone-events under SSRCs of their own": side_events,
     "a 'Signal=' line with 64n blanks": long_signal_line,
     "a WebSocket connection, n bytes of frames before its SIP": websocket_lead_in,
+    "an HTTP connection, n gzip'd replies": http_replies,
+    "an HTTP reply of n one-byte chunks": http_chunks,
 }
 
 

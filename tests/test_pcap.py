@@ -18,6 +18,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -2561,6 +2562,110 @@ def test_a_card_number_typed_a_keystroke_a_websocket_frame_is_masked(
     got = b"".join(_ws_messages(stream[len(head) :]))
     assert got == typed.replace(CARDS[0].encode(), b"XXXX XXXX XXXX XXXX")
     assert r.card_numbers_masked == 1
+
+
+def _http_capture(path: Path, request: bytes, response: bytes) -> list[bytes]:
+    """A request from A and its response from B, each cut into segments of 200 bytes."""
+    frames = []
+    for payload, (src, dst, sport, dport) in (
+        (request, (A, B, 50500, 8080)),
+        (response, (B, A, 8080, 50500)),
+    ):
+        pieces = [payload[a : a + 200] for a in range(0, len(payload), 200)]
+        frames += [
+            _tcp_frame(src, dst, p, 3000 + 200 * i, port=sport, dport=dport)
+            for i, p in enumerate(pieces)
+        ]
+    _write_pcap(path, frames)
+    return [request, response]
+
+
+def _directions_out(dst: Path) -> dict[int, bytes]:
+    """Each direction's payload bytes of a scrubbed capture, by source port."""
+    out: dict[int, bytes] = defaultdict(bytes)
+    for fr in _read(dst)[1]:
+        tcp = dpkt.ethernet.Ethernet(fr).data.data
+        out[tcp.sport] += bytes(tcp.data)
+    return out
+
+
+def test_a_card_number_in_a_compressed_http_body_is_masked(tmp_path: Path) -> None:
+    """An agent's CRM over plain HTTP: the card number typed into its form goes out in clear
+    (found in the raw stream as before), and the server's reply echoes it gzip'd, where no
+    digit shows. The reply's body is read decompressed, and a body that holds a card number
+    is replaced whole (it cannot be compressed again to the same length); the headers stay,
+    and a compressed body with none is left as it was, bit for bit."""
+    form = f"card={CARDS[0].replace(' ', '+')}&amount=10".encode()
+    request = b"POST /pay HTTP/1.1\r\nHost: crm\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(form),
+        form,
+    )
+    echoed = gzip.compress(json.dumps({"card": CARDS[0], "notes": "x" * 300}).encode())
+    plain = gzip.compress(b'{"status": "ok", "order": 4111}')
+    response = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(echoed),
+        echoed,
+    ) + b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(plain),
+        plain,
+    )
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _http_capture(src, request, response)
+    r = scrub_pcap(src, dst)
+    out = _directions_out(dst)
+    typed = form.replace(b"4111+1111+1111+1111", b"XXXX+XXXX+XXXX+XXXX")
+    assert out[50500] == request.replace(form, typed)
+    first = response.index(echoed)
+    assert out[8080][:first] == response[:first]  # the headers as they were
+    assert out[8080][first : first + len(echoed)] == b"X" * len(echoed)
+    assert out[8080][first + len(echoed) :] == response[first + len(echoed) :]  # the second
+    assert r.card_numbers_masked == 2
+
+
+def test_a_card_number_across_two_chunks_of_an_http_body_is_masked(tmp_path: Path) -> None:
+    """A body sent in chunks (Transfer-Encoding: chunked) puts a chunk-size line wherever
+    the sender's buffer ended, in a card number too: the body is read de-chunked, and the
+    digits found masked where they are, the chunks' framing kept. SRTP keys in a deflate'd
+    body (an SDP in JSON) are found as well."""
+    note = f"card {CARDS[1]} ok".encode()
+    cut = note.index(b"5555-55") + 7
+    chunked = b"%x\r\n%s\r\n%x;ext=1\r\n%s\r\n0\r\n\r\n" % (
+        cut,
+        note[:cut],
+        len(note) - cut,
+        note[cut:],
+    )
+    request = b"PUT /notes HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked
+    sdp = zlib.compress(
+        json.dumps({"sdp": f"v=0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}\r\n"}).encode()
+    )
+    response = b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\n\r\n" + sdp  # to the end
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _http_capture(src, request, response)
+    r = scrub_pcap(src, dst)
+    out = _directions_out(dst)
+    masked = note.replace(CARDS[1].encode(), b"XXXX-XXXX-XXXX-XXXX")
+    assert out[50500] == request.replace(note[:cut], masked[:cut]).replace(note[cut:], masked[cut:])
+    assert out[8080] == response.replace(sdp, b"X" * len(sdp))
+    assert (r.card_numbers_masked, r.srtp_keys_redacted) == (1, 1)
+
+
+def test_hostile_http_bodies_cost_no_more_than_their_size(tmp_path: Path) -> None:
+    """A body that decompresses a thousandfold (a gzip bomb) is read as far as
+    MAX_DECODED; chunk-size lines that lie and headers never ended are read as far as the
+    stream goes: the scrub ends, the bytes it cannot read left as they were."""
+    bomb = gzip.compress(b"0" * (64 << 20))
+    response = (
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
+        % (len(bomb), bomb)
+        + b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffff\r\nabc"
+    )
+    request = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Long: " + b"a" * 100000
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _http_capture(src, request, response)
+    scrub_pcap(src, dst)
+    out = _directions_out(dst)
+    assert out[8080] == response and out[50500] == request
 
 
 def test_a_card_number_cut_across_two_segments_of_a_signalling_connection_is_masked(

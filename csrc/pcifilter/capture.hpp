@@ -117,7 +117,7 @@ public:
     // segment starts a SIP message (or SIP over WebSocket, or an ng message: rtpengine's
     // control protocol over TCP, or a PBX event channel's: AMI, FreeSWITCH's event socket,
     // or a syslog message, or a HEP3 packet: Homer's
-    // encapsulation over TCP), in capture order. And the server's direction of a client's
+    // encapsulation over TCP, or an HTTP/1.x message), in capture order. And the server's direction of a client's
     // GET /ari/events (Asterisk's ARI events over WebSocket), its 101 marked `websocket`.
     std::vector<TcpSegment> sip_tcp_segments() const;
     // Every fragment of a fragmented UDP datagram, in capture order.

@@ -61,6 +61,16 @@ bool starts_http_ng(const std::uint8_t* p, std::size_t n) noexcept {
     return false;
 }
 
+bool starts_http_message(const std::uint8_t* p, std::size_t n) noexcept {
+    static constexpr const char* kStarts[] = {"GET ", "POST ", "PUT ", "PATCH ", "DELETE ",
+                                              "HEAD ", "OPTIONS ", "HTTP/1.0 ", "HTTP/1.1 "};
+    for (const char* s : kStarts) {
+        const std::size_t k = std::strlen(s);
+        if (n >= k && std::memcmp(p, s, k) == 0) return true;
+    }
+    return false;
+}
+
 bool starts_syslog(const std::uint8_t* p, std::size_t n) noexcept {
     std::size_t k = 0;
     while (k < n && k < 10 && p[k] >= '0' && p[k] <= '9') ++k;

@@ -33,6 +33,10 @@ bool starts_ng_message(const std::uint8_t* p, std::size_t n) noexcept;
 // give the ng content type (application/x-rtpengine-ng), its body an ng message.
 bool starts_http_ng(const std::uint8_t* p, std::size_t n) noexcept;
 
+// An HTTP/1.x request (one of the methods an application's API uses) or response starts
+// here: pcifilter.http_bodies reads its bodies de-chunked and decompressed.
+bool starts_http_message(const std::uint8_t* p, std::size_t n) noexcept;
+
 // Syslog over TCP (RFC 6587: a message "<PRI>...", or its length, a space and the message):
 // a relay's DTMF log may be forwarded so (pcifilter.relay reads the lines that name DTMF).
 bool starts_syslog(const std::uint8_t* p, std::size_t n) noexcept;

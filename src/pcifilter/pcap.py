@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from pcifilter import _core
+from pcifilter import _core, http_bodies
 from pcifilter.api import event_record
 from pcifilter.gateway import redact_gateway_control, starts_gateway_control
 from pcifilter.pbx import redact_pbx_events, starts_pbx_events
@@ -613,8 +613,9 @@ def _sip_over_tcp(
         http_ng = any(_HTTP_NG.match(p) for _, _, p in segments)  # ... and over HTTP
         pbx = any(starts_pbx_events(p) for _, _, p in segments)  # AMI, FreeSWITCH's ESL
         syslog = any(starts_syslog(p) for _, _, p in segments)  # a relay's DTMF log
-        if not (websocket or hep or sip or ng or http_ng or pbx or syslog):
-            continue  # an HTTP connection whose request or reply headers span segments
+        http = any(http_bodies.START.match(p) for _, _, p in segments)  # its bodies decoded
+        if not (websocket or hep or sip or ng or http_ng or pbx or syslog or http):
+            continue
         masked = any(
             p.startswith(b"GET ") or (len(p) > 1 and p[1] & 0x80)
             for f, _, p in segments
@@ -644,10 +645,17 @@ def _sip_over_tcp(
                 events, had_dtmf = redact_pbx_events(bytes(stream), redact_dtmf)
                 result = bytearray(events), [], 0, 0
                 pbx_dtmf += had_dtmf
-            else:  # syslog
+            elif syslog:
                 lines, had_dtmf = redact_syslog_stream(bytes(stream), redact_dtmf)
                 result = bytearray(lines), [], 0, 0
                 relay_dtmf += had_dtmf
+            else:  # HTTP: its bodies de-chunked and decompressed (pcifilter.http)
+                sweeps = [_core.mask_srtp_keys] + ([_core.mask_card_numbers] if mask_cards else [])
+                bodies, (body_keys, *body_cards) = http_bodies.redact_http_stream(
+                    bytes(stream), sweeps
+                )
+                result = bodies, [], 0, body_keys
+                cards += sum(body_cards)
             redacted, found, had_dtmf, had_keys = result
             if mask_cards and not websocket:  # (a WebSocket's, message by message above)
                 # The stream whole: a card number cut across two segments is found too.
@@ -665,13 +673,8 @@ def _sip_over_tcp(
 _HTTP_NG = re.compile(
     rb"(?s)POST /ng |(?:POST |HTTP/1\.)(?:(?!\r\n\r\n).){0,8192}?(?i:x-rtpengine-ng)"
 )
-# An HTTP message's first line (a body ends where the next starts, with no line break): its
-# method named, and its target bounded ("[A-Z]+ [^ ]+" from every place of a long run of
-# capitals took time quadratic in it).
-_HTTP_START = re.compile(
-    rb"(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) [^ \r\n]{1,8192} HTTP/1\.[01]\r\n"
-    rb"|HTTP/1\.[01] \d{3} "
-)
+# An HTTP message's first line (a body ends where the next starts, with no line break).
+_HTTP_START = http_bodies.START
 
 
 def _redact_http_ng_stream(
