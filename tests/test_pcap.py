@@ -2668,6 +2668,55 @@ def test_hostile_http_bodies_cost_no_more_than_their_size(tmp_path: Path) -> Non
     assert out[8080] == response and out[50500] == request
 
 
+def _deflated(messages: list[bytes]) -> list[bytes]:
+    """Messages as permessage-deflate sends them (RFC 7692 §7.2.1): one deflate stream
+    carried from message to message, each flushed and its last four bytes taken off."""
+    deflate = zlib.compressobj(wbits=-15)
+    return [(deflate.compress(m) + deflate.flush(zlib.Z_SYNC_FLUSH))[:-4] for m in messages]
+
+
+def test_compressed_messages_of_any_websocket_are_read_inflated(tmp_path: Path) -> None:
+    """A chat widget's WebSocket (no subprotocol the capture knows) with permessage-deflate,
+    as browsers offer it: its messages are compressed, so no digit shows in them, masked or
+    not. Each message is read inflated, the window carried from one to the next; one that
+    holds a card number is replaced whole (masked again with its key: a reader unmasking it
+    gets X's), and so is one that cannot be inflated; the others are left bit for bit and
+    still inflate."""
+    said = [b"hello", f"my card is {CARDS[0]}".encode(), b"thanks, bye"]
+    echoed = [b"welcome", f"you typed {CARDS[0]}".encode()]
+    ext = b"Sec-WebSocket-Extensions: permessage-deflate\r\n"
+    handshake = _WS_HANDSHAKE.replace(b"Sec-WebSocket-Protocol: sip\r\n", ext)
+    accept = _WS_ACCEPT.replace(b"Sec-WebSocket-Protocol: sip\r\n", ext)
+    client = handshake + b"".join(
+        _ws_frame(m, bytes([9, 8, 7, i]), rsv1=True) for i, m in enumerate(_deflated(said))
+    )
+    unreadable = b"\xff\xfe\xfd 4111"  # no deflate stream: it may hold anything
+    client += _ws_frame(unreadable, b"\x01\x02\x03\x04", rsv1=True)
+    server = accept + b"".join(_ws_frame(m, rsv1=True) for m in _deflated(echoed))
+    frames = [
+        _tcp_frame(A, B, client, 1000, port=50700, dport=8090),
+        _tcp_frame(B, A, server, 5000, port=8090, dport=50700),
+    ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    out = _directions_out(dst)
+    assert r.card_numbers_masked == 2
+    for stream, sent, head in ((out[50700], said, handshake), (out[8090], echoed, accept)):
+        assert stream.startswith(head)
+        got = _ws_messages(stream)
+        if stream is out[50700]:
+            assert got.pop() == b"X" * len(unreadable)
+        deflated = _deflated(sent)
+        inflate = zlib.decompressobj(wbits=-15)
+        for message, original, text in zip(got, deflated, sent, strict=True):
+            if CARDS[0].encode() in text:
+                assert message == b"X" * len(original)
+                inflate.decompress(original + b"\x00\x00\xff\xff")  # the reader's window
+            else:
+                assert inflate.decompress(message + b"\x00\x00\xff\xff") == text
+
+
 def test_a_card_number_cut_across_two_segments_of_a_signalling_connection_is_masked(
     tmp_path: Path,
 ) -> None:

@@ -649,11 +649,18 @@ def _sip_over_tcp(
                 lines, had_dtmf = redact_syslog_stream(bytes(stream), redact_dtmf)
                 result = bytearray(lines), [], 0, 0
                 relay_dtmf += had_dtmf
-            else:  # HTTP: its bodies de-chunked and decompressed (pcifilter.http)
+            else:  # HTTP: its bodies de-chunked and decompressed (pcifilter.http_bodies)
                 sweeps = [_core.mask_srtp_keys] + ([_core.mask_card_numbers] if mask_cards else [])
                 bodies, (body_keys, *body_cards) = http_bodies.redact_http_stream(
                     bytes(stream), sweeps
                 )
+                upgrade = _WS_UPGRADE.match(stream)  # any WebSocket's: its compressed messages
+                if upgrade:
+                    bodies, (ws_keys, *ws_cards) = _redact_compressed_websocket(
+                        bodies, upgrade.end(), sweeps
+                    )
+                    body_keys += ws_keys
+                    body_cards += ws_cards
                 result = bodies, [], 0, body_keys
                 cards += sum(body_cards)
             redacted, found, had_dtmf, had_keys = result
@@ -915,6 +922,76 @@ def _redact_websocket(
         keys += had_keys
         redacted[:first] = orphan
     return redacted, found, dtmf, keys, relay_dtmf, ari_dtmf, cards
+
+
+# A WebSocket's opening handshake, whatever its subprotocol (a chat widget's, Verto's): the
+# client's GET or the server's 101 with "Upgrade: websocket", its header block whole.
+_WS_UPGRADE = re.compile(
+    rb"(?is)\A(?:GET |HTTP/1\.1 101)(?:(?!\r\n\r\n).){0,8192}?\nupgrade:[ \t]*websocket"
+    rb"(?:(?!\r\n\r\n).){0,8192}?\r\n\r\n"
+)
+
+
+def _redact_compressed_websocket(
+    stream: bytearray, at: int, sweeps: Sequence[http_bodies.Sweep]
+) -> tuple[bytearray, list[int]]:
+    """The compressed messages (permessage-deflate, RFC 7692: RSV1 on a message's first
+    frame) of a WebSocket stream whose frames begin at `at` (its handshake's end), each
+    unmasked (a client's), inflated (the sender's window carried from message to message,
+    as the extension's default "context takeover" has it; read afresh when that fails) and
+    swept with `sweeps`. A message that holds something, or that cannot be inflated (its
+    context lost with a segment the capture missed: it may hold anything), is replaced
+    whole by X's (masked again with its frames' keys); the others are left bit for bit.
+    Their uncompressed messages are the C++ sweeps' (Capture.redact_text). Returns the
+    stream and how many each sweep found."""
+    out = bytearray(stream)
+    found = [0] * len(sweeps)
+    window = zlib.decompressobj(wbits=-15)
+    frames: list[tuple[int, int, bytes]] = []  # (payload start, length captured, key)
+    compressed = False
+
+    def finish() -> None:
+        nonlocal window
+        if not frames or not compressed:
+            frames.clear()
+            return
+        places = [(d + i, k[i % 4] if k else 0) for d, n, k in frames for i in range(n)]
+        message = bytes(stream[p] ^ m for p, m in places) + b"\x00\x00\xff\xff"
+        text = None
+        for fresh in (False, True):
+            if fresh:
+                window = zlib.decompressobj(wbits=-15)
+            try:
+                text = window.decompress(message, http_bodies.MAX_DECODED)
+                break
+            except zlib.error:
+                continue
+        hit = text is None
+        for i, sweep in enumerate(sweeps):
+            _, n = sweep(text or b"")
+            found[i] += n
+            hit |= n > 0
+        if hit:
+            for p, m in places:
+                out[p] = ord("X") ^ m
+        frames.clear()
+
+    while at < len(stream):
+        frame = _websocket_frame(stream, at)
+        if frame is None:
+            break
+        first_byte, data, length, key = frame
+        opcode = first_byte & 0x0F
+        if opcode in (1, 2):  # a new message
+            finish()
+            compressed = bool(first_byte & 0x40)
+        if opcode in (0, 1, 2):
+            frames.append((data, max(0, min(length, len(stream) - data)), key))
+            if first_byte & 0x80:  # FIN: the message is whole
+                finish()
+        at = data + length
+    finish()
+    return out, found
 
 
 def _redact_hep_stream(
