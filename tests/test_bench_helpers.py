@@ -63,3 +63,13 @@ def test_bench_helpers_reject_bad_arguments(call, message: str) -> None:  # type
     packets = _core.opus_rtp_packets(x)
     with pytest.raises(ValueError, match=message):
         call(x, packets)
+
+
+def test_paths_take_turns_after_an_untimed_first_round() -> None:
+    """Each path is called once untimed (the first call's costs paid there, not by whichever
+    path comes first), then `repeats` times, the paths taking turns."""
+    from pcifilter.benchmark import _best_of_turns
+
+    calls: list[str] = []
+    best = _best_of_turns({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 2)
+    assert calls == ["a", "b"] * 3 and set(best) == {"a", "b"}

@@ -39,7 +39,12 @@ def _best(fn: Callable[[], Any], repeats: int) -> float:
 
 def _best_of_turns(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
     """Best time of each path, the paths taking turns round after round: a drift in this
-    machine's speed then reaches every path alike, and the ratios stay put."""
+    machine's speed then reaches every path alike, and the ratios stay put. A first round,
+    untimed, takes the first call's costs (memory first touched, caches, lazy set-up): with
+    `repeats` 1 the first path timed paid them alone (`pcifilter bench --repeats 1`: detect
+    1,419 ns a frame against detect+mask's 321)."""
+    for fn in fns.values():
+        fn()
     best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeats):
         for name, fn in fns.items():
