@@ -838,6 +838,35 @@ def _earliest_leading_to(stream: bytes | bytearray, to: int, window: int) -> int
     return earliest
 
 
+def _websocket_messages(
+    stream: bytes | bytearray, at: int
+) -> Iterator[tuple[bool, list[tuple[int, int, bytes]], int]]:
+    """The data messages of a WebSocket stream whose frames begin at `at`: for each, whether
+    it is compressed (RSV1 on its first frame), its frames (payload start, length captured,
+    masking key or b"") and where the frame that ended it starts. Control frames are
+    skipped; a message cut short by the stream's end comes as far as it goes."""
+    frames: list[tuple[int, int, bytes]] = []
+    compressed = False
+    while at < len(stream):
+        frame = _websocket_frame(stream, at)
+        if frame is None:
+            break
+        first_byte, data, length, key = frame
+        opcode = first_byte & 0x0F
+        if opcode in (1, 2):  # a new message
+            if frames:
+                yield compressed, frames, at
+            frames, compressed = [], bool(first_byte & 0x40)
+        if opcode in (0, 1, 2):
+            frames.append((data, max(0, min(length, len(stream) - data)), key))
+            if first_byte & 0x80:  # FIN: the message is whole
+                yield compressed, frames, at
+                frames = []
+        at = data + length
+    if frames:
+        yield compressed, frames, at
+
+
 def _redact_websocket(
     stream: bytearray,
     begins: tuple[int, bool] | None,
@@ -864,14 +893,7 @@ def _redact_websocket(
     found: list[tuple[int, bytes]] = []
     dtmf = keys = relay_dtmf = ari_dtmf = cards = 0
     first, handshake = (len(stream), False) if begins is None else begins
-    at = first
-    frames: list[tuple[int, int, bytes]] = []  # (payload start, length captured, key)
-    compressed = False
-
-    def finish() -> None:
-        nonlocal dtmf, keys, relay_dtmf, ari_dtmf, cards
-        if not frames:
-            return
+    for compressed, frames, at in _websocket_messages(stream, first):
         places = [(d + i, k[i % 4] if k else 0) for d, n, k in frames for i in range(n)]
         message = bytes(stream[p] ^ m for p, m in places)
         end = places[-1][0] + 1 if places else at
@@ -897,23 +919,6 @@ def _redact_websocket(
             if old != b:
                 redacted[p] = b ^ m
         found.extend((end, m) for m in held)
-        frames.clear()
-
-    while at < len(stream):
-        frame = _websocket_frame(stream, at)
-        if frame is None:
-            break
-        first_byte, data, length, key = frame
-        opcode = first_byte & 0x0F
-        if opcode in (1, 2):  # a new message
-            finish()
-            compressed = bool(first_byte & 0x40)
-        if opcode in (0, 1, 2):
-            frames.append((data, max(0, min(length, len(stream) - data)), key))
-            if first_byte & 0x80:  # FIN: the message is whole
-                finish()
-        at = data + length
-    finish()
     if first > 0 and not handshake:
         orphan, had_dtmf, had_keys = _redact_orphan(bytes(stream[:first]), redact_dtmf)
         if masked:
@@ -947,14 +952,9 @@ def _redact_compressed_websocket(
     out = bytearray(stream)
     found = [0] * len(sweeps)
     window = zlib.decompressobj(wbits=-15)
-    frames: list[tuple[int, int, bytes]] = []  # (payload start, length captured, key)
-    compressed = False
-
-    def finish() -> None:
-        nonlocal window
-        if not frames or not compressed:
-            frames.clear()
-            return
+    for compressed, frames, _ in _websocket_messages(stream, at):
+        if not compressed:
+            continue
         places = [(d + i, k[i % 4] if k else 0) for d, n, k in frames for i in range(n)]
         message = bytes(stream[p] ^ m for p, m in places) + b"\x00\x00\xff\xff"
         text = None
@@ -974,23 +974,6 @@ def _redact_compressed_websocket(
         if hit:
             for p, m in places:
                 out[p] = ord("X") ^ m
-        frames.clear()
-
-    while at < len(stream):
-        frame = _websocket_frame(stream, at)
-        if frame is None:
-            break
-        first_byte, data, length, key = frame
-        opcode = first_byte & 0x0F
-        if opcode in (1, 2):  # a new message
-            finish()
-            compressed = bool(first_byte & 0x40)
-        if opcode in (0, 1, 2):
-            frames.append((data, max(0, min(length, len(stream) - data)), key))
-            if first_byte & 0x80:  # FIN: the message is whole
-                finish()
-        at = data + length
-    finish()
     return out, found
 
 
