@@ -239,3 +239,64 @@ def test_an_offer_with_no_codec_scrubbed_is_refused_unchanged() -> None:
     # a stream already rejected (port 0) is left as it is
     d = SessionDescription.parse(wideband.replace("m=audio 4000", "m=audio 0"))
     assert pf.keep_scrubbed_codecs(d) == [] and d.audio[0].payload_types == [9, 98, 97]
+
+
+def _alaw_packets(pcm: np.ndarray) -> list[bytes]:
+    codes = pf.alaw_encode(pcm)
+    frames = [codes[160 * i : 160 * i + 160].tobytes() for i in range(len(pcm) // 160)]
+    return [RtpPacket(8, False, i, 160 * i, 1, payload=f).serialize() for i, f in enumerate(frames)]
+
+
+def test_a_re_invite_with_the_same_types_keeps_the_filters() -> None:
+    """Hold and resume (a=sendonly, then sendrecv again) in the middle of a keypress: the
+    filters go on as they were, the keypress found once, no packet held or lost."""
+    s = pf.RtpSession(OFFER, ANSWER)
+    x, _ = sg.keyed_sequence("7", 120, 100, -10, lead_ms=200)
+    packets = _alaw_packets(sg.to_int16(x))
+    half = len(packets) // 2 - 5
+    out = s.process(packets[:half], "offerer")
+    flushed = s.renegotiate(
+        OFFER.replace("a=rtpmap", "a=sendonly\r\na=rtpmap"),
+        ANSWER.replace("a=rtpmap", "a=recvonly\r\na=rtpmap"),
+    )
+    assert flushed == {"offerer": [], "answerer": []}
+    out += s.process(packets[half:], "offerer") + s.flush("offerer")
+    assert len(out) == len(packets)
+    assert pf.digits_of(s.take_events("offerer")) == "7"
+    y = np.concatenate([pf.alaw_decode(RtpPacket.parse(p).payload) for p in out])
+    assert spandsp.spandsp_digits(y, lenient=True) == ("", 0)
+
+
+def test_a_re_invite_that_changes_types_replaces_only_those_filters() -> None:
+    """The answerer's new answer numbers its telephone-event 100 (was 96): the offerer's
+    packets (read with the answer's map) go through a new filter, the old one flushed and
+    its packets returned; the answerer's filter (the offer's map, unchanged) goes on.
+    Filtering stays as it was set."""
+    s = pf.RtpSession(OFFER, ANSWER)
+    s.filtering = False
+    packets = _alaw_packets(np.zeros(1600, np.int16))
+    held = s.process(packets, "offerer")
+    s.process(packets, "answerer")
+    answerer_filter = s._filters["answerer"]
+    flushed = s.renegotiate(OFFER, ANSWER.replace("96", "100"))
+    assert len(held) + len(flushed["offerer"]) == len(packets) and flushed["answerer"] == []
+    assert s._filters["answerer"] is answerer_filter and not s.filtering
+    te = RtpPacket(100, True, 50, 8000, 1, payload=bytes([4, 10, 0, 160])).serialize()
+    s.filtering = True
+    s.process(te, "offerer")
+    s.flush("offerer")
+    assert pf.digits_of(s.take_events("offerer")) == "4"  # the new type read as an event
+
+
+def test_a_re_invite_to_opus_and_a_bad_one() -> None:
+    s = pf.RtpSession(OFFER, ANSWER)
+    s.process(_alaw_packets(np.zeros(1600, np.int16)), "offerer")
+    offer = OPUS_OFFER.replace("RTP/AVP 111 0 101", "RTP/AVP 111 8 101")
+    flushed = s.renegotiate(offer, OPUS_ANSWER)
+    assert flushed["offerer"] and s.unscrubbed_codecs["offerer"] == []
+    # the offer lists PCMA beside Opus: the answerer's PCMA would be dropped while filtering
+    assert [c.name for c in s.unscrubbed_codecs["answerer"]] == ["PCMA"]
+    before = (s.offer, s.answer, dict(s._filters))
+    with pytest.raises(ValueError, match="accepted no audio stream"):
+        s.renegotiate(offer, OPUS_ANSWER.replace("m=audio 5000", "m=audio 0"))
+    assert (s.offer, s.answer, s._filters) == before  # nothing changed

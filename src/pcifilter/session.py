@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict
 
 from pcifilter._core import ToneEvent
 from pcifilter.sdp import AudioMedia, Codec, SessionDescription
@@ -20,25 +20,37 @@ from pcifilter.stream import RtpStreamFilter
 DIRECTIONS = ("offerer", "answerer")  # who sent the packets
 
 
-def _filter_for(receiver: AudioMedia, opus: bool, **options: Any) -> RtpStreamFilter:
+class _PayloadTypes(TypedDict, total=False):
+    """A filter's payload types, as RtpStreamFilter takes them (-1: not negotiated)."""
+
+    opus_pt: int
+    telephone_event_pt: int
+    telephone_event_8000_pt: int
+    pcmu_pt: int
+    pcma_pt: int
+    cn_pt: int
+
+
+def _payload_types_for(receiver: AudioMedia, opus: bool) -> _PayloadTypes:
+    """The payload types of a filter for packets sent to `receiver` (read with its SDP's
+    map), as RtpStreamFilter takes them."""
+
     def pt(kind: str, rate: int = 8000) -> int:  # -1: not negotiated (0 is a real one)
         found = receiver.payload_type_of(kind, rate)
         return -1 if found is None else found
 
     if opus:  # RFC 7587: Opus, and the telephone-events beside it, at 48 kHz (or 8 kHz)
-        return RtpStreamFilter(
-            opus_pt=pt("opus", 48000),
-            telephone_event_pt=pt("telephone-event", 48000),
-            telephone_event_8000_pt=pt("telephone-event", 8000),
-            **options,
-        )
-    return RtpStreamFilter(
-        telephone_event_pt=pt("telephone-event"),
-        pcmu_pt=pt("pcmu"),
-        pcma_pt=pt("pcma"),
-        cn_pt=pt("cn"),
-        **options,
-    )
+        return {
+            "opus_pt": pt("opus", 48000),
+            "telephone_event_pt": pt("telephone-event", 48000),
+            "telephone_event_8000_pt": pt("telephone-event", 8000),
+        }
+    return {
+        "telephone_event_pt": pt("telephone-event"),
+        "pcmu_pt": pt("pcmu"),
+        "pcma_pt": pt("pcma"),
+        "cn_pt": pt("cn"),
+    }
 
 
 # The codecs a filter scrubs, at the clock rates their RTP payload formats fix (RFC 3551,
@@ -103,30 +115,48 @@ class RtpSession:
     def __init__(
         self, offer: str | SessionDescription, answer: str | SessionDescription, **options: Any
     ) -> None:
-        self.offer = (
-            offer if isinstance(offer, SessionDescription) else SessionDescription.parse(offer)
-        )
-        self.answer = (
+        self._options = options
+        self._payload_types: dict[str, _PayloadTypes] = {}
+        self._filters: dict[str, RtpStreamFilter] = {}
+        self._negotiate(offer, answer)
+
+    def _negotiate(
+        self, offer: str | SessionDescription, answer: str | SessionDescription
+    ) -> dict[str, list[bytes]]:
+        """Checks an offer and answer and takes them: a filter for each direction whose
+        payload types changed (or that had none), the one it replaces flushed and its
+        packets returned. Raises ValueError, changing nothing, when they cannot be taken."""
+        offer = offer if isinstance(offer, SessionDescription) else SessionDescription.parse(offer)
+        answer = (
             answer if isinstance(answer, SessionDescription) else SessionDescription.parse(answer)
         )
         # The first audio stream the answer accepted (a port of 0 rejects one, RFC 3264 §6):
         # a "best-effort SRTP" offer lists the stream twice and the answer takes one.
-        accepted = [i for i, m in enumerate(self.answer.audio) if m.port != 0]
+        accepted = [i for i, m in enumerate(answer.audio) if m.port != 0]
         if not accepted:
             raise ValueError("the answer accepted no audio stream (every m=audio port is 0)")
-        self.index = accepted[0]
-        if self.index >= len(self.offer.audio):
+        index = accepted[0]
+        if index >= len(offer.audio):
             raise ValueError("the answer has more m=audio lines than the offer")
-        offered, answered = self.offer.audio[self.index], self.answer.audio[self.index]
+        offered, answered = offer.audio[index], answer.audio[index]
         chosen = _chosen_codec(answered)
         if offered.payload_type_of(chosen, _RATES[chosen]) is None:
             # the answerer's packets are read with the offer's payload types (RFC 3264 §6.1)
             raise ValueError(f"the answer chose {chosen.upper()}, which the offer did not list")
         opus = chosen == "opus"
-        self._filters = {
-            "offerer": _filter_for(answered, opus, **options),  # offerer -> answerer
-            "answerer": _filter_for(offered, opus, **options),
-        }
+        receivers = {"offerer": answered, "answerer": offered}  # who reads each sender's
+        filtering = self.filtering if self._filters else True
+        flushed: dict[str, list[bytes]] = {sender: [] for sender in DIRECTIONS}
+        for sender, receiver in receivers.items():
+            types = _payload_types_for(receiver, opus)
+            if self._payload_types.get(sender) == types:
+                continue  # the same types: the filter goes on as it was
+            if sender in self._filters:
+                flushed[sender] = self._filters[sender].flush()
+            self._filters[sender] = RtpStreamFilter(**types, **self._options)
+            self._filters[sender].filtering = filtering
+            self._payload_types[sender] = types
+        self.offer, self.answer, self.index = offer, answer, index
         # What each sender may send (the receiver's SDP lists it) that its filter drops
         # while filtering: a log line's worth, no card data.
         self.unscrubbed_codecs: dict[str, list[Codec]] = {
@@ -135,8 +165,21 @@ class RtpSession:
                 for c in map(receiver.codecs.get, receiver.payload_types)
                 if c is not None and not _scrubbed(c, opus, not opus)
             ]
-            for sender, receiver in (("offerer", answered), ("answerer", offered))
+            for sender, receiver in receivers.items()
         }
+        return flushed
+
+    def renegotiate(
+        self, offer: str | SessionDescription, answer: str | SessionDescription
+    ) -> dict[str, list[bytes]]:
+        """A new offer and answer in the same call (a re-INVITE: hold and resume, a
+        transfer, a change of codec). A direction whose payload types are the same keeps
+        its filter: the audio its look-ahead holds, a keypress under way, filtering on or
+        off. One whose types changed (another payload type number, G.711 to Opus) has its
+        filter flushed and replaced by one for the new types, filtering as before: returns
+        the flushed packets of each sender, to send before any that come after. An offer and
+        answer the filters cannot take are a ValueError that changes nothing."""
+        return self._negotiate(offer, answer)
 
     def _filter(self, sender: str) -> RtpStreamFilter:
         if sender not in self._filters:
