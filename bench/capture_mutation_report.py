@@ -3,7 +3,8 @@
 over UDP, TCP, WebSocket and HTTP, its DTMF log over UDP and syslog over TCP, an ng offer in
 IP fragments, AMI and FreeSWITCH event-socket connections, RTP with telephone-events and
 comfort noise, the SRTP side, card numbers in a chat, in a fragmented log line and typed a
-keystroke a TCP segment; an ARI event connection; MGCP; RTP inside MPLS, PPPoE and GTP-U;
+keystroke a TCP segment; an ARI event connection; MGCP; HTTP bodies gzip'd and chunked, a
+WebSocket's compressed messages; RTP inside MPLS, PPPoE and GTP-U;
 an RTP-like flow no one named), N copies with 1-6 random bytes changed past the file header
 each. Every copy must be scrubbed
 or refused with ValueError (an unreadable file); anything else is a crash. Prints the
@@ -14,10 +15,12 @@ counts.
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import random
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -38,6 +41,8 @@ from test_pcap_relay import (
 from test_pcap_tunnels import _wrap
 
 from pcifilter.pcap import scrub_pcap
+
+CARD = b"card 4111 1111 1111 1111"
 
 
 def capture_frames() -> list[bytes]:
@@ -100,6 +105,24 @@ def capture_frames() -> list[bytes]:
             dport=40131,
         )
     )
+    # HTTP: a gzip'd reply echoing a card, a chunked body; a chat's compressed WebSocket
+    echo = gzip.compress(b'{"card": "4111 1111 1111 1111"}')
+    http = (
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(echo)
+        + echo
+        + b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n5555-55\r\n"
+        + b"c\r\n55-5555-4444\r\n0\r\n\r\n"
+    )
+    frames += [
+        _tcp_frame(RELAY, PROXY, http[a : a + 60], 3000 + a, port=80, dport=40132)
+        for a in range(0, len(http), 60)
+    ]
+    deflate = zlib.compressobj(wbits=-15)
+    chat = [(deflate.compress(m) + deflate.flush(zlib.Z_SYNC_FLUSH))[:-4] for m in (b"hi", CARD)]
+    ws_chat = b"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n\r\n" + b"".join(
+        _ws_frame(m, b"\x05\x06\x07\x08", rsv1=True) for m in chat
+    )
+    frames.append(_tcp_frame(PROXY, RELAY, ws_chat, 1, port=40133, dport=8090))
     ntfy = b"NTFY 2002 aaln/1@gw MGCP 1.0\r\nO: L/hd, D/4, D/1\r\n"
     frames.append(_frame("ethernet", _ip(RELAY, PROXY, 2427, 2727, ntfy, False)))
     frames.append(
