@@ -2717,6 +2717,79 @@ def test_compressed_messages_of_any_websocket_are_read_inflated(tmp_path: Path) 
                 assert inflate.decompress(message + b"\x00\x00\xff\xff") == text
 
 
+def _red(seq: int, ts: int, texts: list[tuple[int, bytes]], primary: bytes) -> bytes:
+    """An RFC 4103 packet with RFC 2198 redundancy: the older texts (timestamp offset, text)
+    first, the primary last; T.140 on 98, "red" on 99."""
+    head = b"".join(
+        bytes([0x80 | 98, off >> 6, ((off & 0x3F) << 2) | (len(t) >> 8), len(t) & 0xFF])
+        for off, t in texts
+    )
+    payload = head + bytes([98]) + b"".join(t for _, t in texts) + primary
+    return RtpPacket(99, False, seq, ts, 0x7E7, payload=payload).serialize()
+
+
+def _shown_text(packets: list[bytes]) -> bytes:
+    """What a receiver shows of RFC 4103 packets (primary text, else a redundant copy of a
+    lost one's), backspaces applied: read apart from pcifilter.t140."""
+    by_ts: dict[int, bytes] = {}
+    for raw in packets:
+        p = RtpPacket.parse(raw)
+        data, i, blocks = p.payload, 0, []
+        while data[i] & 0x80:
+            off = (data[i + 1] << 6) | (data[i + 2] >> 2)
+            blocks.append((p.timestamp - off, ((data[i + 2] & 3) << 8) | data[i + 3]))
+            i += 4
+        i += 1
+        for ts, n in blocks:
+            by_ts.setdefault(ts, data[i : i + n])
+            i += n
+        by_ts[p.timestamp] = data[i:]
+    shown = bytearray()
+    for ts in sorted(by_ts):
+        for b in by_ts[ts]:
+            if b == 8:
+                shown = shown[:-1]
+            else:
+                shown.append(b)
+    return bytes(shown)
+
+
+def test_a_card_number_typed_in_real_time_text_is_masked(tmp_path: Path) -> None:
+    """A caller who types (real-time text, RFC 4103, on the SDP's m=text line) sends each
+    keystroke in a packet of its own, each repeating the two before (RFC 2198 redundancy):
+    no packet holds a card number. The text is put back together as it is shown (a lost
+    packet's keystroke from the next one's copy, a backspace applied), the card number
+    found, and each of its characters masked in every packet that carries it."""
+    sdp = (
+        "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+        "m=audio 40000 RTP/AVP 0\r\nm=text 40010 RTP/AVP 99 98\r\n"
+        "a=rtpmap:98 t140/1000\r\na=rtpmap:99 red/1000\r\na=fmtp:99 98/98/98\r\n"
+    )
+    invite = (
+        f"INVITE sip:pay@10.0.0.2 SIP/2.0\r\nContent-Type: application/sdp\r\n"
+        f"Content-Length: {len(sdp)}\r\n\r\n{sdp}"
+    ).encode()
+    keys = [bytes([c]) for c in b"my card: 41115"] + [b"\x08"]  # a slip, erased
+    keys += [bytes([c]) for c in b" 1111 1111 1111, ok"]
+    packets = []
+    for k, key in enumerate(keys):
+        older = [(300 * g, keys[k - g]) for g in (2, 1) if k - g >= 0]
+        packets.append(_red(k, 300 * k, older, key))
+    sent = [p for k, p in enumerate(packets) if k != 20]  # one lost: its key in the next two
+    frames = [_frame("ethernet", _ip(A, B, 5060, 5060, invite, False))]
+    frames += [_frame("ethernet", _ip(A, B, 40010, 50010, p, False)) for p in sent]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, frames)
+    assert _shown_text(sent) == f"my card: {CARDS[0]}, ok".encode()
+    r = scrub_pcap(src, dst)
+    out = [bytes(_udp(1, f)[1].data) for f in _read(dst)[1][1:]]
+    assert _shown_text(out) == b"my card: XXXX XXXX XXXX XXXX, ok"
+    assert r.card_numbers_masked == 1
+    # every copy masked: no packet's blocks hold a digit of it but the erased "5"
+    digits = [b for p in out for b in RtpPacket.parse(p).payload if chr(b).isdigit()]
+    assert set(digits) <= {ord("5")}
+
+
 def test_a_card_number_cut_across_two_segments_of_a_signalling_connection_is_masked(
     tmp_path: Path,
 ) -> None:

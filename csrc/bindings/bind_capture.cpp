@@ -55,6 +55,7 @@ void bind_capture(py::module_& m) {
         .def_property_readonly(
             "last_frame", [](const CaptureFlow& f) { return f.frames.empty() ? 0u : f.frames.back(); },
             "index of its last frame in the capture")
+        .def_readonly("frames", &CaptureFlow::frames, "its frames' indices in the capture, in capture order")
         .def("__len__", [](const CaptureFlow& f) { return f.frames.size(); });
     m.def(
         "udp_checksum",
@@ -154,6 +155,16 @@ void bind_capture(py::module_& m) {
             "data, protocol) of every fragment of a fragmented UDP datagram (protocol 17) or "
             "tunnel packet (4, 41, 47: IP in IP, GRE), in capture order; the data of the "
             "fragment at offset 0 begins with the UDP (or GRE, or inner IP) header.")
+        .def(
+            "udp_payload",
+            [](const Capture& c, std::size_t frame) {
+                if (frame >= c.size()) throw py::index_error("no such frame");
+                const auto [p, n] = c.udp_payload(frame);
+                return py::bytes(reinterpret_cast<const char*>(p), n);
+            },
+            py::arg("frame"),
+            "The UDP payload of a frame as captured (a flow's RTP packet, say); b'' for a frame "
+            "with none.")
         .def(
             "replace_payload",
             [](Capture& c, std::size_t frame, const py::bytes& payload) {

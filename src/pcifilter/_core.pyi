@@ -390,6 +390,11 @@ class CaptureFlow:
         index of its first frame in the capture
         """
     @property
+    def frames(self) -> list[int]:
+        """
+        its frames' indices in the capture, in capture order
+        """
+    @property
     def last_frame(self) -> int:
         """
         index of its last frame in the capture
@@ -489,6 +494,10 @@ class Capture:
     def udp_fragments(self) -> list[tuple[int, int, bytes, bytes, int, int, bool, bytes, int]]:
         """
         (frame index, family, source, destination, identification, offset, more fragments, data, protocol) of every fragment of a fragmented UDP datagram (protocol 17) or tunnel packet (4, 41, 47: IP in IP, GRE), in capture order; the data of the fragment at offset 0 begins with the UDP (or GRE, or inner IP) header.
+        """
+    def udp_payload(self, frame: typing.SupportsInt | typing.SupportsIndex) -> bytes:
+        """
+        The UDP payload of a frame as captured (a flow's RTP packet, say); b'' for a frame with none.
         """
     def write(self, path: str) -> int:
         """

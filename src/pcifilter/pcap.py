@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from pcifilter import _core, http_bodies
+from pcifilter import _core, http_bodies, t140
 from pcifilter.api import event_record
 from pcifilter.gateway import redact_gateway_control, starts_gateway_control
 from pcifilter.pbx import redact_pbx_events, starts_pbx_events
@@ -1425,10 +1425,17 @@ def scrub_pcap(
     # a later call on its port, and were dropped whole.
     sdp_lines: list[tuple[int, _SdpStream]] = []
     other_ports: set[int] = set()  # the SDP's video (and other media) ports
+    text_ports: dict[int, tuple[set[int], set[int]]] = {}  # m=text: real-time text
     for frame, payload in sorted(held + tcp_messages + frag_messages, key=lambda m: m[0]):
         lines, others = _sdp_streams(payload)
         sdp_lines += [(frame, m) for m in lines]
         other_ports |= others
+        for port, (t140_pts, red_pts) in t140.text_streams(
+            _readable(payload).decode("latin-1", "replace")
+        ).items():
+            text_ports.setdefault(port, (set(), set()))
+            text_ports[port][0].update(t140_pts)
+            text_ports[port][1].update(red_pts)
     by_port: dict[int, tuple[list[int], list[_SdpStream]]] = defaultdict(lambda: ([], []))
     for frame, m in sdp_lines:
         by_port[m.port][0].append(frame)
@@ -1624,7 +1631,21 @@ def scrub_pcap(
     gateway_dtmf += h245
     pbx_dtmf += pbx_values
     keys_redacted += quoted_keys
-    cards = ws_cards + frag_cards + in_clear
+    # Real-time text (RFC 4103) on an SDP's m=text ports: a card number typed there goes a
+    # keystroke a packet (pcifilter.t140); RTP flows, which the sweeps above skip.
+    typed_cards = 0
+    for flow in capture.flows() if mask_card_numbers and text_ports else []:
+        text_port = next((p for p in (flow.dport, flow.sport) if p in text_ports), None)
+        if text_port is None:
+            continue
+        sent = [(f, capture.udp_payload(f)) for f in flow.frames]
+        changed, typed = t140.mask_typed_cards(
+            sent, *text_ports[text_port], _core.mask_card_numbers
+        )
+        for f, new_payload in changed.items():
+            capture.replace_payload(f, new_payload)
+        typed_cards += typed
+    cards = ws_cards + frag_cards + in_clear + typed_cards
     try:
         written = capture.write(str(dst))
     except RuntimeError:
