@@ -2754,19 +2754,19 @@ def _shown_text(packets: list[bytes]) -> bytes:
     return bytes(shown)
 
 
-def test_a_card_number_typed_in_real_time_text_is_masked(tmp_path: Path) -> None:
-    """A caller who types (real-time text, RFC 4103, on the SDP's m=text line) sends each
-    keystroke in a packet of its own, each repeating the two before (RFC 2198 redundancy):
-    no packet holds a card number. The text is put back together as it is shown (a lost
-    packet's keystroke from the next one's copy, a backspace applied), the card number
-    found, and each of its characters masked in every packet that carries it."""
+def _rtt_capture(path: Path) -> list[bytes]:
+    """A call with real-time text (RFC 4103 on the SDP's m=text line, RFC 2198 redundancy
+    of two): a card number typed a keystroke a packet, a slip erased by a backspace, one
+    packet lost. Returns the text packets written."""
     sdp = (
         "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
         "m=audio 40000 RTP/AVP 0\r\nm=text 40010 RTP/AVP 99 98\r\n"
         "a=rtpmap:98 t140/1000\r\na=rtpmap:99 red/1000\r\na=fmtp:99 98/98/98\r\n"
     )
     invite = (
-        f"INVITE sip:pay@10.0.0.2 SIP/2.0\r\nContent-Type: application/sdp\r\n"
+        "INVITE sip:pay@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n"
+        "From: <sip:a@10.0.0.1>;tag=1\r\nTo: <sip:pay@10.0.0.2>\r\nCall-ID: rtt1\r\n"
+        f"CSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
         f"Content-Length: {len(sdp)}\r\n\r\n{sdp}"
     ).encode()
     keys = [bytes([c]) for c in b"my card: 41115"] + [b"\x08"]  # a slip, erased
@@ -2778,8 +2778,18 @@ def test_a_card_number_typed_in_real_time_text_is_masked(tmp_path: Path) -> None
     sent = [p for k, p in enumerate(packets) if k != 20]  # one lost: its key in the next two
     frames = [_frame("ethernet", _ip(A, B, 5060, 5060, invite, False))]
     frames += [_frame("ethernet", _ip(A, B, 40010, 50010, p, False)) for p in sent]
+    _write_pcap(path, frames)
+    return sent
+
+
+def test_a_card_number_typed_in_real_time_text_is_masked(tmp_path: Path) -> None:
+    """A caller who types (real-time text, RFC 4103, on the SDP's m=text line) sends each
+    keystroke in a packet of its own, each repeating the two before (RFC 2198 redundancy):
+    no packet holds a card number. The text is put back together as it is shown (a lost
+    packet's keystroke from the next one's copy, a backspace applied), the card number
+    found, and each of its characters masked in every packet that carries it."""
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    _write_pcap(src, frames)
+    sent = _rtt_capture(src)
     assert _shown_text(sent) == f"my card: {CARDS[0]}, ok".encode()
     r = scrub_pcap(src, dst)
     out = [bytes(_udp(1, f)[1].data) for f in _read(dst)[1][1:]]
@@ -2788,6 +2798,34 @@ def test_a_card_number_typed_in_real_time_text_is_masked(tmp_path: Path) -> None
     # every copy masked: no packet's blocks hold a digit of it but the erased "5"
     digits = [b for p in out for b in RtpPacket.parse(p).payload if chr(b).isdigit()]
     assert set(digits) <= {ord("5")}
+
+
+@pytest.mark.peer
+def test_wireshark_reads_the_masked_real_time_text(tmp_path: Path) -> None:
+    """An independent reader: tshark sets the text stream up from the SDP and takes each
+    RFC 2198 packet apart into its blocks; in the output no block holds a digit but the
+    erased one, in the input they hold the card's."""
+    if shutil.which("tshark") is None:
+        pytest.fail("tshark missing: run ./dev.sh test, which installs it")
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _rtt_capture(src)
+    scrub_pcap(src, dst)
+
+    def blocks(path: Path) -> bytes:
+        run = subprocess.run(
+            ["tshark", "-r", str(path), "-Y", "rtp", "-T", "fields", "-e", "rtp.payload"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        # each line: the whole payload, then each block apart
+        return b"".join(
+            bytes.fromhex(b) for line in run.stdout.splitlines() for b in line.split(",")[1:]
+        )
+
+    assert sum(chr(b).isdigit() for b in blocks(src)) > 40
+    assert {b for b in blocks(dst) if chr(b).isdigit()} <= {ord("5")}
 
 
 def test_a_card_number_cut_across_two_segments_of_a_signalling_connection_is_masked(
