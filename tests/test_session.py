@@ -300,3 +300,26 @@ def test_a_re_invite_to_opus_and_a_bad_one() -> None:
     with pytest.raises(ValueError, match="accepted no audio stream"):
         s.renegotiate(offer, OPUS_ANSWER.replace("m=audio 5000", "m=audio 0"))
     assert (s.offer, s.answer, s._filters) == before  # nothing changed
+
+
+def test_a_node_may_keep_one_family_only() -> None:
+    """families=("g711",): a node that would rather filter G.711 (40-50 times cheaper than
+    Opus) leaves Opus and its 48 kHz events out too; ("opus",) the other way. A
+    stream with none of those is refused, unchanged; a family no filter has is refused."""
+    webrtc = (
+        OPUS_OFFER.replace("RTP/AVP 111 0 101", "RTP/AVP 111 0 13 101 126")
+        + "a=rtpmap:126 telephone-event/8000\r\n"
+    )
+    d = SessionDescription.parse(webrtc)
+    gone = pf.keep_scrubbed_codecs(d, families=("g711",))
+    assert d.audio[0].payload_types == [0, 13, 126]
+    assert [f"{c.name}/{c.clock_rate}" for c in gone] == ["opus/48000", "telephone-event/48000"]
+    d = SessionDescription.parse(webrtc)
+    pf.keep_scrubbed_codecs(d, families=("opus",))
+    assert d.audio[0].payload_types == [111, 101, 126]
+    d = SessionDescription.parse(OFFER)
+    with pytest.raises(ValueError, match=r"line 1 offers no Opus codec .*PCMA/8000"):
+        pf.keep_scrubbed_codecs(d, families=("opus",))
+    assert d.audio[0].payload_types == [8, 97]
+    with pytest.raises(ValueError, match="families must be some of"):
+        pf.keep_scrubbed_codecs(d, families=("g722",))

@@ -72,27 +72,39 @@ def _scrubbed(codec: Codec | None, opus: bool, g711: bool) -> bool:
     return kind == "cn" and g711 and rate == 8000
 
 
-def keep_scrubbed_codecs(description: SessionDescription) -> list[Codec]:
+_FAMILIES = {"g711": {"pcmu", "pcma"}, "opus": {"opus"}}
+
+
+def keep_scrubbed_codecs(
+    description: SessionDescription, families: Iterable[str] = ("g711", "opus")
+) -> list[Codec]:
     """The hook for the SDP a node sends on a payment session's legs (5 and 6): take out of
     every m=audio line the codecs no filter scrubs (G.722, G.729, RED, Opus at another clock
     rate, ...), so that the call cannot settle on one whose audio would be dropped while
     filtering. Returns what was taken out (codec names, for a log line: no card data).
 
     Kept: PCMU/8000, PCMA/8000, opus/48000 (with its fmtp), telephone-event/8000 (and /48000
-    beside Opus), CN/8000 beside G.711. A stream (port not 0) left with no G.711 or Opus
-    codec is a ValueError naming what it offered: such a call cannot be filtered."""
+    beside Opus), CN/8000 beside G.711. `families` narrows that: ("g711",) keeps G.711 only
+    (a 20 ms G.711 packet costs the filter 40-50 times less than an Opus one,
+    `pcifilter bench`; the media servers on either side transcode), ("opus",) Opus only. A stream (port not 0) left with no codec
+    of those is a ValueError naming what it offered, and nothing is changed."""
+    wanted = set(families)
+    if not wanted or not wanted <= set(_FAMILIES):
+        raise ValueError(f"families must be some of {sorted(_FAMILIES)}, not {sorted(wanted)}")
+    allowed = set().union(*(_FAMILIES[f] for f in wanted))
     keep = {}  # checked for every stream before any is changed
     for i, media in enumerate(description.audio):
         if media.port == 0:  # a stream already rejected or disabled carries no media
             continue
         codecs = [c for c in map(media.codecs.get, media.payload_types) if c is not None]
-        audio = {c.kind for c in codecs if _RATES.get(c.kind) == c.clock_rate}
+        audio = {c.kind for c in codecs if _RATES.get(c.kind) == c.clock_rate} & allowed
         if not audio:
             names = ", ".join(f"{c.name}/{c.clock_rate}" for c in codecs)
+            which = " or ".join("G.711" if f == "g711" else "Opus" for f in sorted(wanted))
             raise ValueError(
-                f"m=audio line {i + 1} offers no G.711 or Opus codec (offered: {names or 'none'})"
+                f"m=audio line {i + 1} offers no {which} codec (offered: {names or 'none'})"
             )
-        keep[i] = partial(_scrubbed, opus="opus" in audio, g711=bool(audio & {"pcmu", "pcma"}))
+        keep[i] = partial(_scrubbed, opus="opus" in audio, g711=bool(audio & _FAMILIES["g711"]))
     return [c for i, k in keep.items() for c in description.audio[i].keep_payload_types(k)]
 
 
