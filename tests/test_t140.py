@@ -71,3 +71,17 @@ def test_any_packets_come_back_as_long_and_changed_only_to_x(
     for frame, new in changed.items():
         assert len(new) == len(sent[frame])
         assert all(a == b or b == ord("X") for a, b in zip(sent[frame], new, strict=True))
+
+
+def test_a_redundant_copy_of_another_length_is_masked_too() -> None:
+    """A sender's redundant copy that differs in length from the text it repeats (cut
+    short): its bytes at the card's places are masked all the same."""
+    card = b"4111 1111 1111 1111"
+    first = RtpPacket(98, False, 1, 0, 7, payload=card).serialize()
+    copy = card[:9]  # a redundant block of 9 bytes for timestamp 0, then "!" new
+    red = bytes([0x80 | 98, 300 >> 6, ((300 & 0x3F) << 2) | 0, len(copy), 98]) + copy + b"!"
+    second = RtpPacket(100, False, 2, 300, 7, payload=red).serialize()
+    sweep = _core.mask_card_numbers
+    changed, found = mask_typed_cards([(0, first), (1, second)], {98}, {100}, sweep)
+    assert found == 1
+    assert RtpPacket.parse(changed[1]).payload.endswith(b"XXXX XXXX!")

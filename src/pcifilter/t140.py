@@ -110,7 +110,9 @@ def mask_typed_cards(
         frame, start, length = copies[ts][0]
         for k in range(length):
             byte = payloads[frame][start + k]
-            where = [(f, s + k) for f, s, n in copies[ts] if n == length]
+            # every copy's byte at that place (a copy of another length too: masking its
+            # byte there costs nothing, leaving a digit of a card in it would)
+            where = [(f, s + k) for f, s, n in copies[ts] if k < n]
             if byte == _BACKSPACE:
                 while shown and (shown[-1] & 0xC0) == 0x80:  # a UTF-8 character's tail
                     shown.pop()
