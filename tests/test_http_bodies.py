@@ -10,7 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pcifilter import _core
-from pcifilter.http_bodies import MAX_DECODED, redact_http_stream
+from pcifilter.http_bodies import (
+    DECODED_BUDGET,
+    DECODED_PER_BYTE,
+    MAX_DECODED,
+    redact_http_stream,
+)
 
 CARD = b"4111 1111 1111 1111"
 SWEEPS = [_core.mask_card_numbers]
@@ -99,3 +104,17 @@ def test_any_stream_comes_back_as_long_and_masked_only_with_x(parts: list[bytes]
     out, (n,) = redact_http_stream(stream, SWEEPS)
     assert len(out) == len(stream) and n >= 0
     assert all(a == b or b == ord("X") for a, b in zip(stream, out, strict=True))
+
+
+def test_bombs_past_the_stream_s_budget_are_replaced_unread() -> None:
+    """A stream of gzip bombs (17 KB each, 16 MiB decoded): each was decoded and swept, a
+    quarter of a second a megabyte of capture. Past the stream's budget (DECODED_BUDGET and
+    DECODED_PER_BYTE for each of its bytes) a compressed body is not read but replaced
+    whole, as one holding a card is; the first ones, read, pass as they were."""
+    bomb = gzip.compress(b"0" * (17 << 20), 9)
+    stream = _response(bomb, b"Content-Encoding: gzip") * 40
+    out, (n,) = redact_http_stream(stream, SWEEPS)
+    budget = DECODED_BUDGET + DECODED_PER_BYTE * len(stream)
+    read = budget // MAX_DECODED  # bodies decoded whole (the next one cut: replaced too)
+    assert n == 0 and out.count(bomb) == read < 40
+    assert out.count(b"X" * len(bomb)) == 40 - read

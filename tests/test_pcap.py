@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pcifilter as pf
+from pcifilter import http_bodies, spandsp
 from pcifilter import signals as sg
-from pcifilter import spandsp
 from pcifilter.cli import main
 from pcifilter.pcap import scrub_pcap
 from pcifilter.rtp import RtpPacket
@@ -2826,6 +2826,31 @@ def test_wireshark_reads_the_masked_real_time_text(tmp_path: Path) -> None:
 
     assert sum(chr(b).isdigit() for b in blocks(src)) > 40
     assert {b for b in blocks(dst) if chr(b).isdigit()} <= {ord("5")}
+
+
+def test_compressed_websocket_bombs_past_the_budget_are_replaced_unread(tmp_path: Path) -> None:
+    """A WebSocket whose messages each inflate to 8 MiB (a bomb of 8 KB): read while the
+    stream's decoding budget lasts (pcifilter.http_bodies.Budget), then replaced whole (the
+    one the budget cuts, and every one after it)."""
+    bomb = _deflated([b"0" * (8 << 20)])[0]
+    ext = b"Sec-WebSocket-Extensions: permessage-deflate\r\n"
+    server = _WS_ACCEPT.replace(b"Sec-WebSocket-Protocol: sip\r\n", ext)
+    server += b"".join(_ws_frame(bomb, rsv1=True) for _ in range(20))
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    pieces = [server[a : a + 1400] for a in range(0, len(server), 1400)]
+    _write_pcap(
+        src,
+        [
+            _tcp_frame(B, A, p, 5000 + 1400 * i, port=8091, dport=50800)
+            for i, p in enumerate(pieces)
+        ],
+    )
+    scrub_pcap(src, dst)
+    messages = _ws_messages(_directions_out(dst)[8091])
+    budget = http_bodies.DECODED_BUDGET + http_bodies.DECODED_PER_BYTE * len(server)
+    read = budget // (8 << 20)  # messages inflated whole, as they were
+    assert messages[:read] == [bomb] * read
+    assert messages[read:] == [b"X" * len(bomb)] * (20 - read)
 
 
 def test_a_card_number_cut_across_two_segments_of_a_signalling_connection_is_masked(

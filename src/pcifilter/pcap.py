@@ -944,28 +944,36 @@ def _redact_compressed_websocket(
     frame) of a WebSocket stream whose frames begin at `at` (its handshake's end), each
     unmasked (a client's), inflated (the sender's window carried from message to message,
     as the extension's default "context takeover" has it; read afresh when that fails) and
-    swept with `sweeps`. A message that holds something, or that cannot be inflated (its
-    context lost with a segment the capture missed: it may hold anything), is replaced
-    whole by X's (masked again with its frames' keys); the others are left bit for bit.
+    swept with `sweeps`. A message that holds something, or that cannot be inflated whole
+    (its context lost with a segment the capture missed; more than MAX_DECODED, or past the
+    stream's decoding budget, http_bodies.Budget: it may hold anything), is replaced whole by
+    X's (masked again with its frames' keys); the others are left bit for bit.
     Their uncompressed messages are the C++ sweeps' (Capture.redact_text). Returns the
     stream and how many each sweep found."""
     out = bytearray(stream)
     found = [0] * len(sweeps)
     window = zlib.decompressobj(wbits=-15)
+    budget = http_bodies.Budget(len(stream))  # as for HTTP bodies: past it, not read
+    cut = False  # a message before was inflated only in part: the window is unknown
     for compressed, frames, _ in _websocket_messages(stream, at):
         if not compressed:
             continue
         places = [(d + i, k[i % 4] if k else 0) for d, n, k in frames for i in range(n)]
         message = bytes(stream[p] ^ m for p, m in places) + b"\x00\x00\xff\xff"
         text = None
-        for fresh in (False, True):
+        limit = budget.limit()  # 0: none left, not read
+        for fresh in ((True,) if cut else (False, True)) if limit else ():
             if fresh:
                 window = zlib.decompressobj(wbits=-15)
             try:
-                text = window.decompress(message, http_bodies.MAX_DECODED)
-                break
+                text = budget.spend(window.decompress(message, limit))
             except zlib.error:
                 continue
+            # Inflated only in part (MAX_DECODED, or the budget): not read whole, and the
+            # window after it unknown (read afresh from the next message on)
+            cut = bool(window.unconsumed_tail)
+            text = None if cut else text
+            break
         hit = text is None
         for i, sweep in enumerate(sweeps):
             _, n = sweep(text or b"")
