@@ -68,9 +68,7 @@ def redact_gateway_control(
             for line in _EVENT_LINE.finditer(payload)
             for event in _DIGIT_EVENT.finditer(payload, line.start(1), line.end(1))
         ]
-    for a, b in spans:
-        out[a:b] = b"X" * (b - a)
     keys = srtp_key_spans(payload)
-    for a, b in keys:
+    for a, b in spans + keys:
         out[a:b] = b"X" * (b - a)
     return bytes(out), any(b > a for a, b in spans), bool(keys), [payload]

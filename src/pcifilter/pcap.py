@@ -680,8 +680,6 @@ def _sip_over_tcp(
 _HTTP_NG = re.compile(
     rb"(?s)POST /ng |(?:POST |HTTP/1\.)(?:(?!\r\n\r\n).){0,8192}?(?i:x-rtpengine-ng)"
 )
-# An HTTP message's first line (a body ends where the next starts, with no line break).
-_HTTP_START = http_bodies.START
 
 
 def _redact_http_ng_stream(
@@ -692,7 +690,7 @@ def _redact_http_ng_stream(
     before the first message start (a connection caught mid-message), read as text. Returns
     as pcifilter.relay.redact_relay_stream does."""
     out = bytearray(stream)
-    start = _HTTP_START.search(stream)
+    start = http_bodies.START.search(stream)
     first = start.start() if start else len(stream)
     orphan, sdps, dtmf, keys = redact_relay_stream(stream[:first], redact_dtmf)
     out[:first] = orphan
@@ -1305,11 +1303,10 @@ def _readable(message: bytes) -> bytes:
     return bytes(out + body[at:])
 
 
-def _sdp_streams(payload: bytes) -> tuple[list[_SdpStream], set[int]]:
-    """Each m=audio in a SIP message's SDP, and the ports of its other media lines (video,
-    application, ...). Read line by line (not with pcifilter.sdp): a capture's SIP bodies
-    may be cut short."""
-    text = _readable(payload).decode("latin-1", "replace")
+def _sdp_streams(text: str) -> tuple[list[_SdpStream], set[int]]:
+    """Each m=audio in a SIP message's SDP (`text`: the message as _readable gives it), and
+    the ports of its other media lines (video, application, ...). Read line by line (not with
+    pcifilter.sdp): a capture's SIP bodies may be cut short."""
     out: list[_SdpStream] = []
     others: set[int] = set()
     session_addr = None
@@ -1410,13 +1407,12 @@ def scrub_pcap(
     held, sip_dtmf, sip_keys = _redact_datagrams(capture, sip, _redact_datagram, redact_sip_dtmf)
     # And a media gateway's (MGCP, Megaco: keypresses the gateway reports or is told to
     # play, the call's SDP).
-    control = capture.relay_messages()
-    gateway = [(frame, payload) for frame, payload in control if starts_gateway_control(payload)]
+    relay: list[tuple[int, bytes]] = []
+    gateway: list[tuple[int, bytes]] = []
+    for message in capture.relay_messages():
+        (gateway if starts_gateway_control(message[1]) else relay).append(message)
     relay_held, udp_relay_dtmf, relay_keys = _redact_datagrams(
-        capture,
-        [(frame, payload) for frame, payload in control if not starts_gateway_control(payload)],
-        redact_relay_message,
-        redact_sip_dtmf,
+        capture, relay, redact_relay_message, redact_sip_dtmf
     )
     gateway_held, udp_gateway_dtmf, gateway_keys = _redact_datagrams(
         capture, gateway, redact_gateway_control, redact_sip_dtmf
@@ -1435,12 +1431,11 @@ def scrub_pcap(
     other_ports: set[int] = set()  # the SDP's video (and other media) ports
     text_ports: dict[int, tuple[set[int], set[int]]] = {}  # m=text: real-time text
     for frame, payload in sorted(held + tcp_messages + frag_messages, key=lambda m: m[0]):
-        lines, others = _sdp_streams(payload)
+        text = _readable(payload).decode("latin-1", "replace")  # coded bodies decoded, once
+        lines, others = _sdp_streams(text)
         sdp_lines += [(frame, m) for m in lines]
         other_ports |= others
-        for port, (t140_pts, red_pts) in t140.text_streams(
-            _readable(payload).decode("latin-1", "replace")
-        ).items():
+        for port, (t140_pts, red_pts) in t140.text_streams(text).items():
             text_ports.setdefault(port, (set(), set()))
             text_ports[port][0].update(t140_pts)
             text_ports[port][1].update(red_pts)
@@ -1642,7 +1637,7 @@ def scrub_pcap(
     # Real-time text (RFC 4103) on an SDP's m=text ports: a card number typed there goes a
     # keystroke a packet (pcifilter.t140); RTP flows, which the sweeps above skip.
     typed_cards = 0
-    for flow in capture.flows() if mask_card_numbers and text_ports else []:
+    for flow in capture_flows if mask_card_numbers and text_ports else []:
         text_port = next((p for p in (flow.dport, flow.sport) if p in text_ports), None)
         if text_port is None:
             continue

@@ -18,16 +18,13 @@ audio and video only).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
+from pcifilter.http_bodies import Sweep
 from pcifilter.rtp import RtpPacket
 
 _BACKSPACE = 0x08
 _RTPMAP = re.compile(r"(?i)^a=rtpmap:(\d+)\s+(t140|red)/1000")
-
-# A sweep: bytes in; the same bytes with what it found replaced by X's (same length), and how
-# many it found (pcifilter._core.mask_card_numbers).
-Sweep = Callable[[bytes], tuple[bytes, int]]
 
 
 def text_streams(sdp: str) -> dict[int, tuple[set[int], set[int]]]:
