@@ -6,6 +6,7 @@
 
 #include "pcifilter/byte_order.hpp"
 #include "pcifilter/text_bytes.hpp"
+#include "pcifilter/websocket_frame.hpp"
 
 namespace pcifilter {
 
@@ -238,49 +239,27 @@ std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept {
 
 namespace {
 
-// A WebSocket frame's header at s[at] (RFC 6455 §5.2), a client's (masked): its first byte,
-// where its payload starts, the payload's length and its masking key; false when none fits
-// there. `strict`: only a header a conforming client sends (RSV2 and RSV3 clear, a defined
-// opcode, a control frame whole and at most 125 bytes, its length in the fewest bytes).
-struct ClientFrame {
-    std::uint8_t first = 0;
-    std::size_t data = 0;
-    std::uint64_t len = 0;
-    std::array<std::uint8_t, 4> key{};
-};
-
-bool client_frame_at(const std::vector<std::uint8_t>& s, std::size_t at, bool strict, ClientFrame* f) noexcept {
-    const std::size_t n = s.size();
-    if (at + 2 > n || (s[at + 1] & 0x80) == 0) return false;  // a client's frames are all masked
-    f->first = s[at];
-    f->data = at + 2;
-    f->len = s[at + 1] & 0x7F;
+// A client's (masked) WebSocket frame's header at s[at]; false when none fits there.
+// `strict`: only a header a conforming client sends (RSV2 and RSV3 clear, a defined opcode,
+// a control frame whole and at most 125 bytes, its length in the fewest bytes, no message of
+// 4 GiB or more, which no client sends in one frame).
+bool client_frame_at(const std::vector<std::uint8_t>& s, std::size_t at, bool strict, WebSocketHeader* f) noexcept {
+    if (!read_websocket_header(s.data(), s.size(), at, f) || !f->masked) return false;
+    if (!strict) return true;
     const std::uint8_t opcode = f->first & 0x0F;
-    if (strict && ((f->first & 0x30) != 0 || (opcode > 2 && opcode < 8) || opcode > 10 ||
-                   (opcode >= 8 && ((f->first & 0x80) == 0 || f->len > 125))))
+    if ((f->first & 0x30) != 0 || (opcode > 2 && opcode < 8) || opcode > 10 ||
+        (opcode >= 8 && ((f->first & 0x80) == 0 || f->len > 125)))
         return false;
-    if (f->len >= 126) {
-        const std::size_t ext = f->len == 126 ? 2 : 8;
-        if (f->data + ext > n) return false;
-        f->len = 0;
-        for (std::size_t i = 0; i < ext; ++i) f->len = (f->len << 8) | s[f->data + i];
-        // (strict: no message of 4 GiB or more either, which no client sends in one frame)
-        if (strict && (ext == 2 ? f->len < 126 : f->len < 65536 || f->len >> 32 != 0)) return false;
-        f->data += ext;
-    }
-    if (f->data + 4 > n) return false;
-    std::memcpy(f->key.data(), s.data() + f->data, 4);
-    f->data += 4;
-    return true;
+    return !(f->len7 == 126 && f->len < 126) && !(f->len7 == 127 && (f->len < 65536 || f->len >> 32 != 0));
 }
 
 // Where a frame's payload ends: in s, or s's end when the frame goes on past it.
-std::size_t payload_end(const ClientFrame& f, std::size_t n) noexcept {
+std::size_t payload_end(const WebSocketHeader& f, std::size_t n) noexcept {
     return f.len >= n - f.data ? n : f.data + static_cast<std::size_t>(f.len);
 }
 
 // Whether a text frame's payload, unmasked, reads as text (no control character but blanks).
-bool reads_as_text(const std::vector<std::uint8_t>& s, const ClientFrame& f) noexcept {
+bool reads_as_text(const std::vector<std::uint8_t>& s, const WebSocketHeader& f) noexcept {
     const std::size_t end = payload_end(f, s.size());
     for (std::size_t i = f.data; i < end; ++i) {
         const std::uint8_t c = s[i] ^ f.key[(i - f.data) % 4];
@@ -317,7 +296,7 @@ std::size_t client_frames_start(const std::vector<std::uint8_t>& s, std::vector<
     chains.assign(n + 1, 0);
     std::size_t best = SIZE_MAX;
     unsigned best_score = 0;
-    ClientFrame f;
+    WebSocketHeader f;
     for (std::size_t p = 0; p + 1 < window; ++p) {
         if (!(kFirstBytes[s[p]] && (s[p + 1] & 0x80) != 0)) continue;
         walk.clear();  // follow the frames from p until one is known, fails or reaches the end
@@ -383,7 +362,7 @@ std::size_t unmask_websocket_client(std::vector<std::uint8_t>& s, WebSocketFrame
         if (upgrade) at = head + 4;
     }
     if (at == SIZE_MAX) at = client_frames_start(s, frames.chains, frames.walk);
-    ClientFrame f;
+    WebSocketHeader f;
     while (at < n && client_frame_at(s, at, false, &f)) {
         const std::size_t end = payload_end(f, n);
         if ((f.first & 0x40) == 0) {  // not compressed

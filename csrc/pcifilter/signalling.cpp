@@ -7,6 +7,7 @@
 
 #include "pcifilter/byte_order.hpp"
 #include "pcifilter/text_bytes.hpp"
+#include "pcifilter/websocket_frame.hpp"
 
 namespace pcifilter {
 
@@ -189,22 +190,12 @@ bool starts_websocket_signalling(const std::uint8_t* p, std::size_t n) noexcept 
         return false;
     }
     if (n < 2 || (p[0] & 0x70) != 0 || ((p[0] & 0x0F) != 1 && (p[0] & 0x0F) != 2)) return false;
-    std::size_t at = 2;
-    std::uint64_t len = p[1] & 0x7F;
-    if (len >= 126) {
-        const std::size_t ext = len == 126 ? 2 : 8;
-        if (n < at + ext) return false;
-        len = 0;
-        for (std::size_t i = 0; i < ext; ++i) len = (len << 8) | p[at + i];
-        at += ext;
-    }
-    const bool masked = (p[1] & 0x80) != 0;
-    if (masked && n < at + 4) return false;
-    const std::uint8_t* key = p + at;
-    if (masked) at += 4;
+    WebSocketHeader h;
+    if (!read_websocket_header(p, n, 0, &h)) return false;
     std::uint8_t head[64];  // room for an ng message's cookie
-    const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>({len, n - at, sizeof(head)}));
-    for (std::size_t i = 0; i < k; ++i) head[i] = static_cast<std::uint8_t>(p[at + i] ^ (masked ? key[i % 4] : 0));
+    const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>({h.len, n - h.data, sizeof(head)}));
+    for (std::size_t i = 0; i < k; ++i)
+        head[i] = static_cast<std::uint8_t>(p[h.data + i] ^ (h.masked ? h.key[i % 4] : 0));
     return starts_sip(head, k) || starts_ng_message(head, k) || starts_ari_dtmf(head, k);
 }
 
