@@ -24,7 +24,18 @@ import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from test_pcap import KEY, B, _fragmented, _frame, _ip, _tcp_frame, _write_pcap, _ws_frame
+from test_pcap import (
+    KEY,
+    B,
+    _cut,
+    _fragmented,
+    _frame,
+    _ip,
+    _segments,
+    _tcp_frame,
+    _write_pcap,
+    _ws_frame,
+)
 from test_pcap_relay import (
     AMI_CLIENT,
     AMI_SERVER,
@@ -64,10 +75,7 @@ def capture_frames() -> list[bytes]:
         (b"74 <30>Dec  1 relay rtpengine[4]: " + log + b"\n", 40127, 6514),
     ]
     for n, (data, sport, dport) in enumerate(connections):
-        frames += [
-            _tcp_frame(PROXY, RELAY, data[a : a + 200], 1000 + a, port=sport, dport=dport)
-            for a in range(0, len(data), 200)
-        ]
+        frames += _segments(PROXY, RELAY, _cut(data, 200), 1000, (sport, dport))
         if n == 0:  # the same messages over WebSocket and HTTP
             ws = b"".join(
                 _ws_frame(to_relay[i : i + 100], b"\x01\x02\x03\x04")
@@ -113,10 +121,7 @@ def capture_frames() -> list[bytes]:
         + b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n5555-55\r\n"
         + b"c\r\n55-5555-4444\r\n0\r\n\r\n"
     )
-    frames += [
-        _tcp_frame(RELAY, PROXY, http[a : a + 60], 3000 + a, port=80, dport=40132)
-        for a in range(0, len(http), 60)
-    ]
+    frames += _segments(RELAY, PROXY, _cut(http, 60), 3000, (80, 40132))
     deflate = zlib.compressobj(wbits=-15)
     chat = [(deflate.compress(m) + deflate.flush(zlib.Z_SYNC_FLUSH))[:-4] for m in (b"hi", CARD)]
     ws_chat = b"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n\r\n" + b"".join(

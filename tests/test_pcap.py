@@ -1370,6 +1370,22 @@ def _tcp_frame(
     return _frame("ethernet", again)
 
 
+def _cut(data: bytes, size: int) -> list[bytes]:
+    """`data` in pieces of `size` bytes (the last one shorter)."""
+    return [data[a : a + size] for a in range(0, len(data), size)]
+
+
+def _segments(
+    src: str, dst: str, payloads: list[bytes], seq: int, ports: tuple[int, int]
+) -> list[bytes]:
+    """Payloads sent one after another in TCP segments from sequence number `seq`."""
+    offsets = itertools.accumulate((len(p) for p in payloads), initial=seq)
+    return [
+        _tcp_frame(src, dst, p, at, port=ports[0], dport=ports[1])
+        for p, at in zip(payloads, offsets, strict=False)
+    ]
+
+
 def _tcp_checksum_ok(frame: bytes) -> bool:
     """The same for the TCP segment of an Ethernet frame."""
     ip = dpkt.ethernet.Ethernet(frame).data
@@ -2486,10 +2502,7 @@ def test_what_a_web_client_sends_over_any_websocket_is_swept(tmp_path: Path) -> 
     client = handshake + b"".join(
         _ws_frame(m, bytes([7 * i + 1, 2, 3, 4])) for i, m in enumerate((chat, verto, offer))
     )
-    pieces = [client[a : a + 90] for a in range(0, len(client), 90)]
-    frames = [
-        _tcp_frame(A, B, p, 1000 + 90 * i, port=50200, dport=8081) for i, p in enumerate(pieces)
-    ]
+    frames = _segments(A, B, _cut(client, 90), 1000, (50200, 8081))
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     _write_pcap(src, frames)
     r = scrub_pcap(src, dst)
@@ -2526,11 +2539,7 @@ def test_a_web_client_caught_after_its_handshake_is_swept_unmasked(tmp_path: Pat
     frames[1] = _ws_frame(b"ping", b"\x01\x02\x03\x04", opcode=9)
     client = rest + b"".join(frames)
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    pieces = [client[a : a + 100] for a in range(0, len(client), 100)]
-    _write_pcap(
-        src,
-        [_tcp_frame(A, B, p, 7000 + 100 * i, port=50300, dport=8081) for i, p in enumerate(pieces)],
-    )
+    _write_pcap(src, _segments(A, B, _cut(client, 100), 7000, (50300, 8081)))
     r = scrub_pcap(src, dst)
     stream = _client_stream_out(dst)
     assert len(stream) == len(client) and stream[: len(rest)] == rest
@@ -2571,11 +2580,7 @@ def _http_capture(path: Path, request: bytes, response: bytes) -> list[bytes]:
         (request, (A, B, 50500, 8080)),
         (response, (B, A, 8080, 50500)),
     ):
-        pieces = [payload[a : a + 200] for a in range(0, len(payload), 200)]
-        frames += [
-            _tcp_frame(src, dst, p, 3000 + 200 * i, port=sport, dport=dport)
-            for i, p in enumerate(pieces)
-        ]
+        frames += _segments(src, dst, _cut(payload, 200), 3000, (sport, dport))
     _write_pcap(path, frames)
     return [request, response]
 
@@ -2837,14 +2842,7 @@ def test_compressed_websocket_bombs_past_the_budget_are_replaced_unread(tmp_path
     server = _WS_ACCEPT.replace(b"Sec-WebSocket-Protocol: sip\r\n", ext)
     server += b"".join(_ws_frame(bomb, rsv1=True) for _ in range(20))
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    pieces = [server[a : a + 1400] for a in range(0, len(server), 1400)]
-    _write_pcap(
-        src,
-        [
-            _tcp_frame(B, A, p, 5000 + 1400 * i, port=8091, dport=50800)
-            for i, p in enumerate(pieces)
-        ],
-    )
+    _write_pcap(src, _segments(B, A, _cut(server, 1400), 5000, (8091, 50800)))
     scrub_pcap(src, dst)
     messages = _ws_messages(_directions_out(dst)[8091])
     budget = http_bodies.DECODED_BUDGET + http_bodies.DECODED_PER_BYTE * len(server)

@@ -26,11 +26,13 @@ from test_pcap import (
     A,
     B,
     _checksum_ok,
+    _cut,
     _fragmented,
     _frame,
     _ip,
     _read,
     _reassembled,
+    _segments,
     _tcp_checksum_ok,
     _tcp_frame,
     _write_pcap,
@@ -303,17 +305,6 @@ def _rtp_frames(src: str, dst: str, sport: int, dport: int, ssrc: int) -> list[b
         pkt = RtpPacket(96, k == 0, 25 + k, 160 * 25, ssrc, payload=ev).serialize()
         frames.append(_frame("ethernet", _ip(src, dst, sport, dport, pkt, False)))
     return frames
-
-
-def _segments(
-    src: str, dst: str, payloads: list[bytes], seq: int, ports: tuple[int, int]
-) -> list[bytes]:
-    """Payloads sent one after another in TCP segments from sequence number `seq`."""
-    offsets = itertools.accumulate((len(p) for p in payloads), initial=seq)
-    return [
-        _tcp_frame(src, dst, p, at, port=ports[0], dport=ports[1])
-        for p, at in zip(payloads, offsets, strict=False)
-    ]
 
 
 def _sent(
@@ -747,10 +738,7 @@ def test_ng_over_websocket_in_a_capture_keeps_no_key_and_no_keypress(
             _tcp_frame(RELAY, PROXY, _NG_WS_ACCEPT, s0, port=8080, dport=40123),
         ]
         c0, s0 = c0 + len(_NG_WS_HANDSHAKE), s0 + len(_NG_WS_ACCEPT)
-    frames += [
-        _tcp_frame(PROXY, RELAY, client[at : at + 700], c0 + at, port=40123, dport=8080)
-        for at in range(0, len(client), 700)
-    ]
+    frames += _segments(PROXY, RELAY, _cut(client, 700), c0, (40123, 8080))
     frames.append(_tcp_frame(RELAY, PROXY, server, s0, port=8080, dport=40123))
     frames += _rtp_frames(RELAY, B, 30000, 50000, 0xB)  # the SRTP side: left out
     _, out = _scrubbed_beside_relay(tmp_path, frames)
@@ -1027,7 +1015,7 @@ def test_pbx_channels_caught_mid_stream_keep_no_keypress(tmp_path: Path) -> None
     ]
     frames = []
     for data, sport, dport in connections:
-        pieces = [data[a : a + 37] for a in range(0, len(data), 37)]
+        pieces = _cut(data, 37)
         assert not any(pbx.starts_pbx_events(p) for p in pieces)
         frames += _segments(PROXY, RELAY, pieces, 1000, (sport, dport))
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
@@ -1056,7 +1044,7 @@ def test_srtp_keys_in_messages_not_recognised_are_redacted(tmp_path: Path) -> No
     sdp = SRTP_SDP.format(a=B, port=50000, key=KEY, mikey=MIKEY)
     ng = _ng("5_1", {"command": "offer", "call-id": "c1", "from-tag": "ft", "sdp": sdp})
     stream = ng[3:]  # its start not captured
-    pieces = [stream[a : a + 50] for a in range(0, len(stream), 50)]
+    pieces = _cut(stream, 50)
     log = b"<30>app: offer " + json.dumps(sdp).encode()  # (no ng message's start)
     frames = [
         *_segments(PROXY, RELAY, pieces, 1000, (40124, 2224)),
