@@ -215,9 +215,7 @@ std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept {
             const std::size_t end = std::min(limit, stop(i, "\r\n\"\\"));  // (JSON: "\r\n" escaped)
             for (std::size_t at = i + 9; at + 7 <= end; ++at) {
                 if (!at_word(at, "inline:")) continue;
-                const std::size_t key = at + 7;
-                std::size_t k = key;
-                while (k < end && std::strchr("|; \t\"\\", p[k]) == nullptr && p[k] != 0) ++k;
+                const std::size_t key = at + 7, k = first_of(p, end, key, "|; \t\"\\");  // (or a NUL)
                 mask(key, k);
                 at = k;
             }

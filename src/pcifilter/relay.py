@@ -191,7 +191,9 @@ def _json_sdps(value: object) -> list[str]:
 
 def may_be_relay_message(payload: bytes) -> bool:
     """Whether a datagram (not RTP) may be a media relay's control message or DTMF log: the
-    capture's own test (csrc/pcifilter/signalling.cpp), for datagrams it reassembles here."""
+    capture's own test (csrc/pcifilter/signalling.cpp), for datagrams it reassembles here,
+    but for a media gateway's messages, which the C++ test takes in too and pcifilter.pcap
+    adds with pcifilter.gateway.starts_gateway_control."""
     return starts_ng_message(payload) or b'"DTMF"' in payload
 
 
