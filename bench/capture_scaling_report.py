@@ -6,7 +6,8 @@ order, and its segments in reverse order), n overlapping fragments of one datagr
 never completes, n telephone-event packets under SSRCs of their own beside a stream, and
 one SIP message each with a long run of blanks in a "Signal=" line or a WebSocket
 connection with n crafted two-byte frames before its first SIP frame (n KB of them); an HTTP
-connection of n gzip'd replies, and one reply of n one-byte chunks (bodies read decoded).
+connection of n replies (gzip, br, zstd in turn), one reply of n one-byte chunks and one of
+n gzip members (bodies read decoded).
 
     .venv/bin/python bench/capture_scaling_report.py [N]    # N: 5000 by default
 """
@@ -21,7 +22,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import brotli  # type: ignore[import-untyped]
 import dpkt
+import zstandard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_pcap import A, B, _frame, _ip, _tcp_frame, _write_pcap
@@ -81,11 +84,32 @@ def websocket_lead_in(n: int) -> list[bytes]:
 
 
 def http_replies(n: int) -> list[bytes]:
-    body = gzip.compress(b'{"status": "ok"}')
-    reply = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body)
-    message = reply + body
+    """n replies, gzip, br and zstd in turn."""
+    text = b'{"status": "ok"}'
+    messages = []
+    for coding, body in [
+        (b"gzip", gzip.compress(text)),
+        (b"br", brotli.compress(text)),
+        (b"zstd", zstandard.ZstdCompressor().compress(text)),
+    ]:
+        head = b"HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n"
+        messages.append(head % (coding, len(body)) + body)
+    at, frames = 1000, []
+    for k in range(n):
+        message = messages[k % 3]
+        frames.append(_tcp_frame(B, A, message, at, port=80, dport=50600))
+        at += len(message)
+    return frames
+
+
+def http_members(n: int) -> list[bytes]:
+    """One gzip'd reply of n members, most of them empty (a body of more than MAX_MEMBERS
+    is not read: without that bound, time quadratic in n)."""
+    body = gzip.compress(b"") * n
+    stream = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n" + body
     return [
-        _tcp_frame(B, A, message, 1000 + len(message) * k, port=80, dport=50600) for k in range(n)
+        _tcp_frame(B, A, stream[i : i + 1400], 1000 + i, port=80, dport=50602)
+        for i in range(0, len(stream), 1400)
     ]
 
 
@@ -105,8 +129,9 @@ CASES: dict[str, Callable[[int], list[bytes]]] = {
     "n/2 telephone-events under SSRCs of their own": side_events,
     "a 'Signal=' line with 64n blanks": long_signal_line,
     "a WebSocket connection, n bytes of frames before its SIP": websocket_lead_in,
-    "an HTTP connection, n gzip'd replies": http_replies,
+    "an HTTP connection, n gzip'd, br'd and zstd'd replies": http_replies,
     "an HTTP reply of n one-byte chunks": http_chunks,
+    "an HTTP reply of n gzip members": http_members,
 }
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import zlib
 
+import brotli  # type: ignore[import-untyped]
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +16,7 @@ from pcifilter.http_bodies import (
     DECODED_BUDGET,
     DECODED_PER_BYTE,
     MAX_DECODED,
+    MAX_MEMBERS,
     redact_http_stream,
 )
 
@@ -67,16 +70,74 @@ def test_a_stream_caught_mid_body_is_read_from_its_first_message() -> None:
     assert n == 1 and out[: len(tail)] == tail
 
 
-def test_unreadable_bodies_are_left_as_they_were() -> None:
-    for message in (
-        _response(b"\x1f\x8b not gzip " + CARD, b"Content-Encoding: gzip"),  # read as it is
-        _response(b"\x00" * 40, b"Content-Encoding: br"),  # not read
-    ):
-        out, _ = redact_http_stream(message, SWEEPS)
-        assert len(out) == len(message)
-    bomb = gzip.compress(b"1" * (MAX_DECODED + 4096))
-    out, (n,) = redact_http_stream(_response(bomb, b"Content-Encoding: gzip"), SWEEPS)
-    assert n == 0 and len(out) == len(bomb) + len(_response(b"", b"Content-Encoding: gzip"))
+def _zstd(data: bytes) -> bytes:
+    return zstandard.ZstdCompressor().compress(data)
+
+
+def _gzip_members(data: bytes) -> bytes:
+    """`data` in two gzip members one after another (RFC 1952 §2.2; gzip -c a b)."""
+    return gzip.compress(data[:3]) + gzip.compress(data[3:])
+
+
+def test_codings_in_any_order_and_number_are_undone() -> None:
+    """br, zstd, a list of codings (the last applied first undone), codings given on two
+    header lines, a transfer coding beside chunked, gzip members and zstd frames one after
+    another: the card number in each is found and the body replaced whole; the same bodies
+    holding none pass bit for bit."""
+    text = b"<p>Paid with " + CARD + b", thank you.</p>"
+    for codings, code in [
+        (b"Content-Encoding: br", brotli.compress),
+        (b"Content-Encoding: zstd", _zstd),
+        (b"Content-Encoding: gzip, br", lambda b: brotli.compress(gzip.compress(b))),
+        (b"Content-Encoding: br\r\nContent-Encoding: zstd", lambda b: _zstd(brotli.compress(b))),
+        (b"Content-Encoding: identity, deflate", zlib.compress),
+        (b"Content-Encoding: gzip", _gzip_members),
+        (b"Content-Encoding: zstd", lambda b: _zstd(b[:3]) + _zstd(b[3:])),
+    ]:
+        for framing in (b"Content-Length: %d", b"Transfer-Encoding: chunked"):
+            for card, found in ((text, 1), (text.replace(CARD, b"a gift card"), 0)):
+                body = code(card)
+                if framing.startswith(b"Transfer"):
+                    body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+                message = _response(body, codings, framing.replace(b"%d", b"%d" % len(body)))
+                out, (n,) = redact_http_stream(message, SWEEPS)
+                assert n == found, codings
+                assert out == message if not found else out.count(b"X") >= len(code(card))
+    body = gzip.compress(text)
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    message = _response(chunked, b"Transfer-Encoding: gzip, chunked")
+    out, (n,) = redact_http_stream(message, SWEEPS)
+    assert n == 1 and out == message.replace(body, b"X" * len(body))
+
+
+def test_coded_bodies_not_read_whole_are_replaced_whole() -> None:
+    """A coded body not read whole is not let through: an application (a browser reading
+    what it got, a decoder of its own) may read more of it than is read here. A coding not
+    known here, one that fails, a body cut short by the capture's end (the first 2/3 of a
+    br or zstd body gives nothing here but its literals to another reader), text of
+    MAX_DECODED or more, more than MAX_MEMBERS gzip members or zstd frames. A plain body is
+    swept as it is."""
+    text = CARD + b" " + bytes(range(256)) * 40
+    for body, coding in [
+        (b"\x1f\x8b not gzip " + CARD, b"gzip"),
+        (b"\x00" * 40 + CARD, b"br"),
+        (gzip.compress(text) + b"trailing", b"gzip"),
+        (gzip.compress(text)[:-30], b"gzip"),
+        (brotli.compress(text)[:-30], b"br"),
+        (_zstd(text)[: len(_zstd(text)) * 2 // 3], b"zstd"),
+        (b"\x1f\x9d\x90 compressed with LZW", b"compress"),
+        (gzip.compress(b"1" * (MAX_DECODED + 4096)), b"gzip"),
+        (brotli.compress(b"1" * (MAX_DECODED + 4096)), b"br"),
+        (_zstd(b"1" * (MAX_DECODED + 4096)), b"zstd"),
+        (gzip.compress(b"") * MAX_MEMBERS + gzip.compress(CARD), b"gzip"),
+        (_zstd(b"") * MAX_MEMBERS + _zstd(CARD), b"zstd"),
+    ]:
+        message = _response(body, b"Content-Encoding: " + coding)
+        out, (n,) = redact_http_stream(message, SWEEPS)
+        assert n == 0 and out == message.replace(body, b"X" * len(body)), coding
+    plain = _response(b"\x1f\x8b not gzip " + CARD)
+    out, (n,) = redact_http_stream(plain, SWEEPS)
+    assert n == 1 and out == plain.replace(CARD, b"XXXX XXXX XXXX XXXX")
 
 
 _PARTS = st.sampled_from(
@@ -107,14 +168,14 @@ def test_any_stream_comes_back_as_long_and_masked_only_with_x(parts: list[bytes]
 
 
 def test_bombs_past_the_stream_s_budget_are_replaced_unread() -> None:
-    """A stream of gzip bombs (17 KB each, 16 MiB decoded): each was decoded and swept, a
+    """A stream of gzip bombs (15 KB each, 15 MiB decoded): each was decoded and swept, a
     quarter of a second a megabyte of capture. Past the stream's budget (DECODED_BUDGET and
     DECODED_PER_BYTE for each of its bytes) a compressed body is not read but replaced
     whole, as one holding a card is; the first ones, read, pass as they were."""
-    bomb = gzip.compress(b"0" * (17 << 20), 9)
+    bomb = gzip.compress(b"0" * (15 << 20), 9)
     stream = _response(bomb, b"Content-Encoding: gzip") * 40
     out, (n,) = redact_http_stream(stream, SWEEPS)
     budget = DECODED_BUDGET + DECODED_PER_BYTE * len(stream)
-    read = budget // MAX_DECODED  # bodies decoded whole (the next one cut: replaced too)
+    read = budget // (15 << 20)  # bodies decoded whole (the next one cut: replaced too)
     assert n == 0 and out.count(bomb) == read < 40
     assert out.count(b"X" * len(bomb)) == 40 - read

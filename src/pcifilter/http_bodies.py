@@ -7,11 +7,15 @@ stream); the page or JSON the server sends back with it is usually gzip'd, and a
 in chunks (Transfer-Encoding: chunked, what most servers do for generated content) can have
 a chunk-size line in the middle of a number. Here each message of a reassembled TCP stream
 is cut by its framing (RFC 9112 §6: chunked, Content-Length, or to the end of what was
-captured), its body put together and decoded (Content-Encoding gzip, x-gzip or deflate; at
-most MAX_DECODED bytes of it), and swept with the capture's C++ maskers. Where something is
-found, an uncompressed body gets X's where it was found (the chunks' framing kept); a
-compressed one has all its bytes replaced by X's (it cannot be compressed again to the same
-length), which leaves that body unreadable and the message's framing as it was.
+captured), its body put together and its codings undone (RFC 9110 §8.4: Content-Encoding's
+list, and Transfer-Encoding's codings other than chunked, last applied first undone; gzip,
+x-gzip, deflate, br, zstd; at most MAX_DECODED bytes of it), and swept with the capture's
+C++ maskers. Where something is found, an uncompressed body gets X's where it was found (the
+chunks' framing kept); a coded one has all its bytes replaced by X's (it cannot be coded
+again to the same length), which leaves that body unreadable and the message's framing as it
+was. So has a coded body that is not read whole: a coding not known here (compress, ...),
+one that fails to decode, one whose text goes past MAX_DECODED or the stream's budget. An
+application may read what is not read here: it is not let through unread.
 
 Read here by hand rather than with h11 or http.client: those parse a live connection from
 its first byte, in order, and stop at the first thing they do not expect; a capture's stream
@@ -25,6 +29,9 @@ import re
 import zlib
 from collections.abc import Callable, Sequence
 
+import brotli  # type: ignore[import-untyped]
+import zstandard
+
 # A body decoded to more than this is swept as far as this (a decompression bomb cannot
 # make the scrub take memory beyond it).
 MAX_DECODED = 16 << 20
@@ -36,6 +43,10 @@ MAX_DECODED = 16 << 20
 DECODED_BUDGET = 4 * MAX_DECODED
 DECODED_PER_BYTE = 32
 MAX_HEADERS = 65536
+# A body of more gzip members or zstd frames than this, one after another, is not read (each
+# costs a copy of what follows it: thousands of empty ones would cost time quadratic in the
+# body's length).
+MAX_MEMBERS = 16
 
 # An HTTP/1.x message's first line: a request (its method named, its target bounded: "[A-Z]+
 # [^ ]+" from every place of a long run of capitals takes time quadratic in it) or a status.
@@ -53,15 +64,81 @@ _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r\n")
 Sweep = Callable[[bytes], tuple[bytes, int]]
 
 
-def _decoder(coding: bytes) -> Callable[[], zlib._Decompress] | None:
-    """A fresh decompressor for a Content-Encoding, or None for one not read (identity
-    included: nothing to decode; br, zstd: not read)."""
-    name = coding.strip().lower()
-    if name in (b"gzip", b"x-gzip"):
-        return lambda: zlib.decompressobj(wbits=31)
-    if name == b"deflate":  # RFC 9110 §8.4.1.2: zlib format (some servers send it raw)
-        return lambda: zlib.decompressobj(wbits=47)
-    return None
+class _UnreadableError(Exception):
+    """A body whose codings are not undone here whole: unknown, failing, or past a limit."""
+
+
+def _codings(headers: dict[bytes, bytes]) -> list[bytes]:
+    """The codings applied to a message's body, in the order they were applied: its
+    Content-Encoding list, then its Transfer-Encoding list but chunked (RFC 9112 §6.1: the
+    framing, undone by _chunks). Identity is none."""
+    names = [
+        name.strip().lower()
+        for field in (b"content-encoding", b"transfer-encoding")
+        for name in headers.get(field, b"").split(b",")
+    ]
+    return [name for name in names if name not in (b"", b"identity", b"chunked")]
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
+    """zlib's formats, members one after another (a gzip body may hold several, RFC 1952
+    §2.2) read in turn as gzip readers do."""
+    out = b""
+    for _ in range(MAX_MEMBERS):
+        reader = zlib.decompressobj(wbits=wbits)
+        out += reader.decompress(data, limit - len(out))
+        if not reader.eof or len(out) >= limit:
+            raise _UnreadableError  # cut short, or more than `limit`
+        data = reader.unused_data
+        if not data:
+            return out
+    raise _UnreadableError  # more members than MAX_MEMBERS
+
+
+def _unzstd(data: bytes, limit: int) -> bytes:
+    """zstd frames one after another (RFC 8878). Read first through a stream reader, which
+    makes at most `limit` bytes (a decompression object has no such bound), then again to
+    learn that the frames ended (the stream reader does not tell)."""
+    if (
+        len(zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True).read(limit))
+        >= limit
+    ):
+        raise _UnreadableError
+    out = b""
+    for _ in range(MAX_MEMBERS):
+        reader = zstandard.ZstdDecompressor().decompressobj()
+        out += reader.decompress(data)
+        if not reader.eof:
+            raise _UnreadableError
+        data = reader.unused_data
+        if not data:
+            return out
+    raise _UnreadableError
+
+
+def _undo(data: bytes, coding: bytes, limit: int) -> bytes:
+    """`data` with one coding undone. Raises _UnreadableError for a coding not known here, data
+    that fails to decode or is cut short (a capture ending in a body: another reader may get
+    more of it than this one; for zstd and br, much more), text of `limit` bytes or more."""
+    try:
+        if coding in (b"gzip", b"x-gzip"):
+            return _inflate(data, 31, limit)
+        if coding == b"deflate":  # RFC 9110 §8.4.1.2: zlib format (some servers send it raw)
+            try:
+                return _inflate(data, 47, limit)
+            except zlib.error:
+                return _inflate(data, -15, limit)
+        if coding == b"zstd":
+            return _unzstd(data, limit)
+        if coding == b"br":  # RFC 7932
+            reader = brotli.Decompressor()
+            text = bytes(reader.process(data, output_buffer_limit=limit))
+            if len(text) >= limit or not reader.is_finished():
+                raise _UnreadableError
+            return text
+    except (zlib.error, brotli.error, zstandard.ZstdError) as error:
+        raise _UnreadableError from error
+    raise _UnreadableError  # a coding not known here (compress, ...)
 
 
 class Budget:
@@ -80,22 +157,15 @@ class Budget:
         return decoded
 
 
-def _decoded(body: bytes, coding: bytes, budget: Budget) -> bytes | None:
-    """The body decompressed (at most MAX_DECODED bytes, and what the budget has left; as far
-    as it goes when cut short), or None when it is not compressed or cannot be read."""
-    make = _decoder(coding)
-    if make is None:
-        return None
-    attempts = [make]
-    if coding.strip().lower() == b"deflate":
-        attempts.append(lambda: zlib.decompressobj(wbits=-15))  # raw deflate
-    for attempt in attempts:
-        try:
-            out = attempt().decompress(body, budget.limit())
-        except zlib.error:
-            continue
-        return budget.spend(out)
-    return None
+def _decoded(body: bytes, codings: list[bytes], budget: Budget) -> bytes:
+    """The body with its codings undone, last applied first, each within what the budget
+    has left (and MAX_DECODED). Raises _UnreadableError when that cannot be done whole."""
+    for coding in reversed(codings):
+        limit = budget.limit()
+        if not limit:
+            raise _UnreadableError
+        body = budget.spend(_undo(body, coding, limit))
+    return body
 
 
 def _chunks(stream: bytes, at: int) -> tuple[list[tuple[int, int]], int]:
@@ -150,24 +220,29 @@ def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearra
         head_end = stream.find(b"\r\n\r\n", at, at + MAX_HEADERS)
         if head_end < 0:
             break
-        headers = {k.lower(): v for k, v in _HEADER.findall(stream, at, head_end)}
+        headers: dict[bytes, bytes] = {}
+        for name, value in _HEADER.findall(stream, at, head_end):
+            name = name.lower()  # codings given on two lines: one list (RFC 9110 §5.3)
+            joined = name in headers and name.endswith(b"-encoding")
+            headers[name] = headers[name] + b"," + value if joined else value
         spans, end = _body(stream, at, head_end + 4, headers)
         body = b"".join(stream[a:b] for a, b in spans)
-        coding = headers.get(b"content-encoding", b"")
-        compressed = bool(body) and _decoder(coding) is not None
-        decoded = _decoded(body, coding, budget) if compressed and budget.limit() else None
-        text = decoded if decoded is not None else body
-        masked, hits = text, 0
+        codings = _codings(headers) if body else []
+        try:
+            text = _decoded(body, codings, budget)
+        except _UnreadableError:
+            text = None
+        masked, hits = text or b"", 0
         for i, sweep in enumerate(sweeps):
             masked, n = sweep(masked)
             found[i] += n
             hits += n
-        if compressed and (hits or budget.limit() == 0):
-            # holds something (it cannot be compressed again to the same length), or was
-            # past the budget (or cut by it), not read whole: replaced whole
+        if codings and (hits or text is None):
+            # holds something (it cannot be coded again to the same length), or was not
+            # read whole (a coding not known, failing, past a limit): replaced whole
             for a, b in spans:
                 out[a:b] = b"X" * (b - a)
-        elif masked != text and decoded is None:  # each changed byte back where it was
+        elif masked != text and not codings:  # each changed byte back where it was
             k = 0
             for a, b in spans:
                 out[a:b] = masked[k : k + b - a]
