@@ -49,14 +49,17 @@ def test_bodies_by_each_framing_and_coding() -> None:
 
 
 def test_no_body_where_the_framing_says_none() -> None:
-    """A 204 or 304 reply, a 1xx, and a request with neither length nor chunks have no body:
-    the bytes after them are the next message, read as such."""
+    """A 204 or 304 reply, a 1xx, a request with neither length nor chunks, and a response
+    the next response follows at once (HEAD's) have no body: the bytes after them are the
+    next message, read as such."""
     second = _response(gzip.compress(CARD), b"Content-Encoding: gzip")
     for first in (
         _response(b"", b"Content-Length: 999", status=b"204 No Content"),
         _response(b"", status=b"304 Not Modified"),
         _response(b"", status=b"100 Continue"),
         b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
+        # a HEAD request's response: its Content-Length is the body's a GET would get
+        _response(b"", b"Content-Length: 60", b"Content-Encoding: gzip"),
     ):
         out, (n,) = redact_http_stream(first + second, SWEEPS)
         assert n == 1 and out[: len(first)] == first

@@ -199,6 +199,12 @@ def _body(
     if b"chunked" in headers.get(b"transfer-encoding", b"").lower():
         return _chunks(stream, body_at)
     length = headers.get(b"content-length", b"").strip()
+    if status is not None and START.match(stream, body_at):
+        # The next response right after the headers: this one answered a HEAD request,
+        # whose response has no body whatever its Content-Length says (RFC 9110 §9.3.2;
+        # the request is in the other direction's stream). Its length taken, the next
+        # response would be read as this one's body and its own body not decoded.
+        return [], body_at
     if length.isdigit():
         end = min(len(stream), body_at + int(length))
         return [(body_at, end)], end
