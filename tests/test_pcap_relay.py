@@ -8,6 +8,7 @@ traffic is captured and scrubbed in test_real_peers.py."""
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import re
@@ -1119,3 +1120,38 @@ def test_long_lines_in_pbx_and_relay_connections_cannot_hang_the_scrub() -> None
         "_redact_http_ng_stream(b'POST /ng ' + b'A' * (1 << 20), True)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_ng_over_http_in_chunks_or_gzip_d_keeps_no_key_and_no_keypress() -> None:
+    """rtpengine's ng over HTTP with bodies sent in chunks (a chunk-size line wherever the
+    client's buffer ended: inside the SRTP key and inside a "play DTMF" code here) and one
+    gzip'd: each body read de-chunked and decoded (pcifilter.http_bodies), redacted as a
+    datagram is, its SDP read; the gzip'd one, holding a keypress, replaced whole. Before,
+    the messages were cut by Content-Length only: a chunked body was read as text with its
+    chunk-size lines in it, and the key's two halves, the code and the offer's SDP went
+    unseen; a gzip'd body was not read."""
+    from pcifilter.pcap import _redact_http_ng_stream
+
+    sdp = SRTP_SDP.format(a=B, port=50000, key=KEY, mikey=MIKEY)
+    offer = _ng("1_9", {"command": "offer", "call-id": "c1", "from-tag": "ft", "sdp": sdp})
+    play = _ng("2_9", {"command": "play DTMF", "call-id": "c1", "from-tag": "ft", "code": "9"})
+    head = b"POST /ng HTTP/1.1\r\nHost: relay\r\nContent-Type: application/x-rtpengine-ng\r\n"
+
+    def chunked(body: bytes, cuts: list[int]) -> bytes:
+        pieces = [body[a:b] for a, b in itertools.pairwise([0, *cuts, len(body)])]
+        return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+
+    in_key, in_code = offer.index(KEY.encode()) + 9, play.index(b"1:9") + 1
+    zipped = gzip.compress(play)
+    stream = (
+        head + b"Transfer-Encoding: chunked\r\n\r\n" + chunked(offer, [in_key])
+        + head + b"Transfer-Encoding: chunked\r\n\r\n" + chunked(play, [in_code])
+        + head + b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(zipped) + zipped
+    )  # fmt: skip
+    out, sdps, dtmf, keys = _redact_http_ng_stream(stream, True)
+    assert len(out) == len(stream) and (dtmf, keys) == (2, 1)
+    assert [s for _, s in sdps] == [sdp.encode()]
+    assert zipped not in out and b"X" * len(zipped) in out
+    text = out.replace(b"\r\n%x\r\n" % (len(offer) - in_key), b"")
+    text = text.replace(b"\r\n%x\r\n" % (len(play) - in_code), b"")
+    assert LEFT.search(text) is None and not _keys_left(text) and b"4:code1:X" in text

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import brotli  # type: ignore[import-untyped]
 import zstandard
@@ -64,7 +65,7 @@ _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r\n")
 Sweep = Callable[[bytes], tuple[bytes, int]]
 
 
-class _UnreadableError(Exception):
+class UnreadableError(Exception):
     """A body whose codings are not undone here whole: unknown, failing, or past a limit."""
 
 
@@ -88,11 +89,11 @@ def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
         reader = zlib.decompressobj(wbits=wbits)
         out += reader.decompress(data, limit - len(out))
         if not reader.eof or len(out) >= limit:
-            raise _UnreadableError  # cut short, or more than `limit`
+            raise UnreadableError  # cut short, or more than `limit`
         data = reader.unused_data
         if not data:
             return out
-    raise _UnreadableError  # more members than MAX_MEMBERS
+    raise UnreadableError  # more members than MAX_MEMBERS
 
 
 def _unzstd(data: bytes, limit: int) -> bytes:
@@ -103,21 +104,21 @@ def _unzstd(data: bytes, limit: int) -> bytes:
         len(zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True).read(limit))
         >= limit
     ):
-        raise _UnreadableError
+        raise UnreadableError
     out = b""
     for _ in range(MAX_MEMBERS):
         reader = zstandard.ZstdDecompressor().decompressobj()
         out += reader.decompress(data)
         if not reader.eof:
-            raise _UnreadableError
+            raise UnreadableError
         data = reader.unused_data
         if not data:
             return out
-    raise _UnreadableError
+    raise UnreadableError
 
 
 def _undo(data: bytes, coding: bytes, limit: int) -> bytes:
-    """`data` with one coding undone. Raises _UnreadableError for a coding not known here, data
+    """`data` with one coding undone. Raises UnreadableError for a coding not known here, data
     that fails to decode or is cut short (a capture ending in a body: another reader may get
     more of it than this one; for zstd and br, much more), text of `limit` bytes or more."""
     try:
@@ -134,11 +135,11 @@ def _undo(data: bytes, coding: bytes, limit: int) -> bytes:
             reader = brotli.Decompressor()
             text = bytes(reader.process(data, output_buffer_limit=limit))
             if len(text) >= limit or not reader.is_finished():
-                raise _UnreadableError
+                raise UnreadableError
             return text
     except (zlib.error, brotli.error, zstandard.ZstdError) as error:
-        raise _UnreadableError from error
-    raise _UnreadableError  # a coding not known here (compress, ...)
+        raise UnreadableError from error
+    raise UnreadableError  # a coding not known here (compress, ...)
 
 
 class Budget:
@@ -157,13 +158,13 @@ class Budget:
         return decoded
 
 
-def _decoded(body: bytes, codings: list[bytes], budget: Budget) -> bytes:
+def decoded(body: bytes, codings: list[bytes], budget: Budget) -> bytes:
     """The body with its codings undone, last applied first, each within what the budget
-    has left (and MAX_DECODED). Raises _UnreadableError when that cannot be done whole."""
+    has left (and MAX_DECODED). Raises UnreadableError when that cannot be done whole."""
     for coding in reversed(codings):
         limit = budget.limit()
         if not limit:
-            raise _UnreadableError
+            raise UnreadableError
         body = budget.spend(_undo(body, coding, limit))
     return body
 
@@ -213,6 +214,40 @@ def _body(
     return [(body_at, end)], end
 
 
+@dataclass(frozen=True)
+class Message:
+    """An HTTP/1.x message in a stream: from `at` to `end`, its body's data at `spans`
+    (de-chunked), sent with `codings` (the order applied)."""
+
+    at: int
+    end: int
+    spans: list[tuple[int, int]]
+    codings: list[bytes]
+
+    def body(self, stream: bytes) -> bytes:
+        return b"".join(stream[a:b] for a, b in self.spans)
+
+
+def messages(stream: bytes) -> Iterator[Message]:
+    """The HTTP/1.x messages of a reassembled TCP run, from the first message start in it
+    (each next one looked for from where the one before ends)."""
+    start = START.search(stream)
+    at = start.start() if start else len(stream)
+    while at < len(stream):
+        head_end = stream.find(b"\r\n\r\n", at, at + MAX_HEADERS)
+        if head_end < 0:
+            return
+        headers: dict[bytes, bytes] = {}
+        for name, value in _HEADER.findall(stream, at, head_end):
+            name = name.lower()  # codings given on two lines: one list (RFC 9110 §5.3)
+            joined = name in headers and name.endswith(b"-encoding")
+            headers[name] = headers[name] + b"," + value if joined else value
+        spans, end = _body(stream, at, head_end + 4, headers)
+        yield Message(at, end, spans, _codings(headers) if any(a < b for a, b in spans) else [])
+        next_at = START.search(stream, max(end, at + 1))
+        at = next_at.start() if next_at else len(stream)
+
+
 def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearray, list[int]]:
     """The HTTP/1.x messages of a reassembled TCP run (from the first message start in it),
     each body read de-chunked and decoded and swept with `sweeps`. Returns the stream with
@@ -220,39 +255,29 @@ def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearra
     out = bytearray(stream)
     found = [0] * len(sweeps)
     budget = Budget(len(stream))
-    start = START.search(stream)
-    at = start.start() if start else len(stream)
-    while at < len(stream):
-        head_end = stream.find(b"\r\n\r\n", at, at + MAX_HEADERS)
-        if head_end < 0:
-            break
-        headers: dict[bytes, bytes] = {}
-        for name, value in _HEADER.findall(stream, at, head_end):
-            name = name.lower()  # codings given on two lines: one list (RFC 9110 §5.3)
-            joined = name in headers and name.endswith(b"-encoding")
-            headers[name] = headers[name] + b"," + value if joined else value
-        spans, end = _body(stream, at, head_end + 4, headers)
-        body = b"".join(stream[a:b] for a, b in spans)
-        codings = _codings(headers) if body else []
+    for message in messages(stream):
         try:
-            text = _decoded(body, codings, budget)
-        except _UnreadableError:
+            text: bytes | None = decoded(message.body(stream), message.codings, budget)
+        except UnreadableError:
             text = None
         masked, hits = text or b"", 0
         for i, sweep in enumerate(sweeps):
             masked, n = sweep(masked)
             found[i] += n
             hits += n
-        if codings and (hits or text is None):
+        if message.codings and (hits or text is None):
             # holds something (it cannot be coded again to the same length), or was not
             # read whole (a coding not known, failing, past a limit): replaced whole
-            for a, b in spans:
+            for a, b in message.spans:
                 out[a:b] = b"X" * (b - a)
-        elif masked != text and not codings:  # each changed byte back where it was
-            k = 0
-            for a, b in spans:
-                out[a:b] = masked[k : k + b - a]
-                k += b - a
-        next_at = START.search(stream, max(end, at + 1))
-        at = next_at.start() if next_at else len(stream)
+        elif masked != text and not message.codings:  # each changed byte back where it was
+            put_back(out, message.spans, masked)
     return out, found
+
+
+def put_back(out: bytearray, spans: list[tuple[int, int]], text: bytes) -> None:
+    """A body's text (de-chunked, changed in place) back into its spans in `out`."""
+    k = 0
+    for a, b in spans:
+        out[a:b] = text[k : k + b - a]
+        k += b - a

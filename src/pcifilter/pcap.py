@@ -686,24 +686,43 @@ def _redact_http_ng_stream(
     stream: bytes, redact_dtmf: bool
 ) -> tuple[bytes, list[tuple[int, bytes]], int, int]:
     """A run of rtpengine's ng over HTTP (POST /ng, its replies): cut into HTTP messages by
-    Content-Length as SIP over TCP is, each body (an ng message) redacted as a datagram is;
-    before the first message start (a connection caught mid-message), read as text. Returns
-    as pcifilter.relay.redact_relay_stream does."""
+    their framing (pcifilter.http_bodies: Content-Length or chunked), each body (an ng
+    message) redacted as a datagram is; a coded one read decoded and replaced whole when it
+    holds a keypress or key, or cannot be read whole (as an HTTP body holding a card
+    number). What no message holds (before the first message start: a connection caught
+    mid-message; between messages) is read as text. Returns as
+    pcifilter.relay.redact_relay_stream does."""
     out = bytearray(stream)
-    start = http_bodies.START.search(stream)
-    first = start.start() if start else len(stream)
-    orphan, sdps, dtmf, keys = redact_relay_stream(stream[:first], redact_dtmf)
-    out[:first] = orphan
-    for a, b in _message_spans(stream[first:]):
-        a, b = a + first, b + first
-        split = _split(stream[a:b])
-        body_at = a + split[1] if split else b
-        body, had_dtmf, had_keys, held = redact_relay_message(stream[body_at:b], redact_dtmf)
-        out[body_at:b] = body
-        sdps += [(b, sdp) for sdp in held]
+    sdps: list[tuple[int, bytes]] = []
+    dtmf = keys = 0
+    budget = http_bodies.Budget(len(stream))
+    loose, at = [], 0  # what no message holds
+    for message in http_bodies.messages(stream):
+        loose.append((at, message.at))
+        at = message.end
+        body = message.body(stream)
+        try:
+            text = http_bodies.decoded(body, message.codings, budget)
+        except http_bodies.UnreadableError:
+            text = None
+        redacted, had_dtmf, had_keys, held = redact_relay_message(text or b"", redact_dtmf)
+        sdps += [(message.end, sdp) for sdp in held]
         dtmf += had_dtmf
         keys += had_keys
-    return bytes(out), sdps, dtmf, keys
+        if message.codings and (text is None or redacted != text):
+            for a, b in message.spans:
+                out[a:b] = b"X" * (b - a)
+        elif not message.codings:
+            http_bodies.put_back(out, message.spans, redacted)
+    loose.append((at, len(stream)))
+    for a, b in loose:
+        if a < b:
+            piece, held_sdps, n_dtmf, n_keys = redact_relay_stream(stream[a:b], redact_dtmf)
+            out[a:b] = piece
+            sdps += [(a + end, sdp) for end, sdp in held_sdps]
+            dtmf += n_dtmf
+            keys += n_keys
+    return bytes(out), sorted(sdps), dtmf, keys
 
 
 def _redact_sip_stream(
