@@ -402,7 +402,10 @@ bool StreamFilter::mask(std::uint32_t timestamp, std::uint32_t duration) noexcep
 }
 
 void StreamFilter::feed_until(std::int64_t t) noexcept {
-    while (fed_ < t) feed(zeros_.data(), static_cast<std::size_t>(std::min<std::int64_t>(t - fed_, 1024)));
+    while (fed_ < t) {
+        feed(zeros_.data(), static_cast<std::size_t>(std::min<std::int64_t>(t - fed_, 1024)));
+        mark_ready();  // before the output ring wraps (see feed_held)
+    }
 }
 
 void StreamFilter::copy_to_ring(std::int64_t t, const std::int16_t* y, std::size_t n) noexcept {
@@ -1036,6 +1039,11 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         }
         if (resumed || fed_ == 0) pause_guard_ms_ = 0;
         feed(pcm_.data(), next->payload_samples);
+        // Each packet whose audio is out is marked (masked, re-encoded) now, before more is
+        // fed: the output ring holds kRing samples, and a long gap filled at once or many
+        // packets held for reordering put out more than that in one call (a keypress held in
+        // the look-ahead passed as sent: csrc/tests/test_stream_filter.cpp).
+        mark_ready();
     }
     mark_ready();
 }
