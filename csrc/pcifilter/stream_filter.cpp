@@ -26,6 +26,10 @@ void set_sequence(std::uint8_t* packet, std::uint16_t seq) noexcept { put_be16(p
 
 constexpr std::size_t kRing = 1 << 14;  // scrubber output by timeline index: 2 s at 8 kHz
 constexpr std::size_t kRingMask = kRing - 1;
+// How much output may go out between two mark_ready() calls: a packet's audio is read from
+// the ring (with 10 ms before it, priming the encoder) once out, so half the ring
+// plus a feed (at most 1,920 samples) and a packet's length stay within it.
+constexpr std::int64_t kMarkEvery = static_cast<std::int64_t>(kRing / 2);
 
 // An Opus packet of `samples` (a multiple of 2.5 ms, at most 120 ms, at `rate`) whose frames
 // are all empty (RFC 6716 §3.2.1: a receiver conceals them): code 3, CBR, 2.5 ms CELT frames.
@@ -402,9 +406,13 @@ bool StreamFilter::mask(std::uint32_t timestamp, std::uint32_t duration) noexcep
 }
 
 void StreamFilter::feed_until(std::int64_t t) noexcept {
+    std::int64_t marked = out_until_;
     while (fed_ < t) {
         feed(zeros_.data(), static_cast<std::size_t>(std::min<std::int64_t>(t - fed_, 1024)));
-        mark_ready();  // before the output ring wraps (see feed_held)
+        if (out_until_ - marked >= kMarkEvery) {  // before the output ring wraps (feed_held)
+            mark_ready();
+            marked = out_until_;
+        }
     }
 }
 
@@ -925,6 +933,7 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
     // Feed held audio in timestamp order. Before a gap, wait while the audio held beyond it
     // is within the reorder window (the missing packet may still come); then, or when
     // forced, the gap becomes silence.
+    std::int64_t marked = out_until_;
     for (;;) {
         Slot* next = nullptr;
         std::int64_t held = 0;
@@ -1039,11 +1048,14 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         }
         if (resumed || fed_ == 0) pause_guard_ms_ = 0;
         feed(pcm_.data(), next->payload_samples);
-        // Each packet whose audio is out is marked (masked, re-encoded) now, before more is
-        // fed: the output ring holds kRing samples, and a long gap filled at once or many
-        // packets held for reordering put out more than that in one call (a keypress held in
-        // the look-ahead passed as sent: csrc/tests/test_stream_filter.cpp).
-        mark_ready();
+        // The packets whose audio is out are marked (masked, re-encoded) before the output
+        // ring wraps: a long gap filled at once or many packets held for reordering put out
+        // more than it holds in one call (a keypress held in the look-ahead passed as sent:
+        // csrc/tests/test_stream_filter.cpp).
+        if (out_until_ - marked >= kMarkEvery) {
+            mark_ready();
+            marked = out_until_;
+        }
     }
     mark_ready();
 }
