@@ -58,8 +58,11 @@ def test_no_body_where_the_framing_says_none() -> None:
         _response(b"", status=b"304 Not Modified"),
         _response(b"", status=b"100 Continue"),
         b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
-        # a HEAD request's response: its Content-Length is the body's a GET would get
+        # a HEAD request's response: its framing is the body's a GET would get
         _response(b"", b"Content-Length: 60", b"Content-Encoding: gzip"),
+        _response(b"", b"Transfer-Encoding: chunked"),
+        # a chunked body whose next chunk size is not one: the next message read after it
+        _response(b"5\r\nhello\r\nnot a size\r\n", b"Transfer-Encoding: chunked"),
     ):
         out, (n,) = redact_http_stream(first + second, SWEEPS)
         assert n == 1 and out[: len(first)] == first

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import brotli  # type: ignore[import-untyped]
 import zstandard
 
-# A body decoded to more than this is swept as far as this (a decompression bomb cannot
-# make the scrub take memory beyond it).
+# A body whose text is this long or longer is not read but replaced whole (a decompression
+# bomb cannot make the scrub take memory beyond it).
 MAX_DECODED = 16 << 20
 # All a stream's bodies together are decoded to at most this much, plus DECODED_PER_BYTE
 # bytes for each of the stream's own (text compresses 3-10 times; deflate at most about
@@ -171,12 +171,13 @@ def decoded(body: bytes, codings: list[bytes], budget: Budget) -> bytes:
 
 def _chunks(stream: bytes, at: int) -> tuple[list[tuple[int, int]], int]:
     """A chunked body from `at`: the data's spans in `stream`, and where the message ends
-    (its last chunk, trailers and blank line; or the stream's end when cut short)."""
+    (its last chunk, trailers and blank line; the stream's end when cut short; where a chunk
+    size was looked for and not found: the next message is looked for from there)."""
     spans: list[tuple[int, int]] = []
     while True:
         size = _CHUNK_SIZE.match(stream, at)
         if size is None:
-            return spans, len(stream)
+            return spans, min(at, len(stream))
         n, at = int(size.group(1), 16), size.end()
         if n == 0:
             end = stream.find(b"\r\n\r\n", at - 2)  # the trailers (none: the CRLF after 0)
@@ -197,15 +198,16 @@ def _body(
         return [], body_at  # a request with neither has no body
     if status is not None and (status.startswith(b"1") or status in (b"204", b"304")):
         return [], body_at  # nor have these responses
+    if status is not None and START.match(stream, body_at):
+        # The next response right after the headers: this one answered a HEAD request,
+        # whose response has no body whatever its Content-Length or Transfer-Encoding says
+        # (RFC 9110 §9.3.2; the request is in the other direction's stream). Its framing
+        # taken, the next response would be read as this one's body and its own body not
+        # decoded.
+        return [], body_at
     if b"chunked" in headers.get(b"transfer-encoding", b"").lower():
         return _chunks(stream, body_at)
     length = headers.get(b"content-length", b"").strip()
-    if status is not None and START.match(stream, body_at):
-        # The next response right after the headers: this one answered a HEAD request,
-        # whose response has no body whatever its Content-Length says (RFC 9110 §9.3.2;
-        # the request is in the other direction's stream). Its length taken, the next
-        # response would be read as this one's body and its own body not decoded.
-        return [], body_at
     if length.isdigit():
         end = min(len(stream), body_at + int(length))
         return [(body_at, end)], end
