@@ -1430,3 +1430,45 @@ def test_comfort_noise_keeps_its_level_not_a_keypress_s_spectrum(digit: str) -> 
         RtpPacket.parse(p).payload for p in passed if RtpPacket.parse(p).payload_type == 13
     ] == cn
     assert off.stats["comfort_noise_flattened"] == 0
+
+
+@pytest.mark.parametrize("how", ["a long gap", "a long reorder window"])
+def test_long_gaps_and_reorder_windows_leave_nothing_of_a_keypress(how: str) -> None:
+    """`max_gap_ms` and `reorder_window_ms` past their defaults: a 200 ms keypress just
+    before a 4 s pause (filled at once), or just after the packet that comes last of 3 s of
+    packets held for it (a 5 s window). Either put out more audio at once than the filter's
+    output ring holds while the keypress's last packets waited in the look-ahead: they
+    passed as sent (0 dB; csrc/tests/test_stream_filter.cpp, the C++ twin, fails without
+    the fix). With the reorder window, the late packet is put in its place, none dropped."""
+    from leak import worst_window_db
+
+    rng = np.random.default_rng(4)
+    keypress = sg.dtmf("5", 200, level_dbm0=-10)
+    x = sg.white_noise(32000 + len(keypress), -50, rng)  # 3 s after it: 24,000 held
+    x[8000 : 8000 + len(keypress)] += keypress
+    pcm = sg.to_int16(x)
+    packets = _packets(pcm)
+    cut = 8000 + len(keypress)
+    if how == "a long gap":
+        f = pf.RtpStreamFilter(max_gap_ms=10_000)
+        raw, jump = _paused(packets, 5000, cut, 4 * 8000), 4 * 8000
+    else:
+        f = pf.RtpStreamFilter(reorder_window_ms=5_000, max_gap_ms=10_000)
+        late = 8000 // 160 - 1  # the packet before the keypress
+        raw = [p.serialize() for k, p in enumerate(packets) if k != late]
+        raw, jump = [*raw, packets[late].serialize()], 0
+    out = f.process(raw) + f.flush()
+    assert len(out) == len(packets) and f.stats["late"] == 0
+    y = _reassemble(out, 5000, len(pcm) + jump)
+    assert worst_window_db(y, 8000, cut, "5", -10) < -40
+
+
+def test_reorder_window_and_max_gap_are_checked() -> None:
+    for options in (
+        {"max_gap_ms": 10},  # under 20 ms
+        {"max_gap_ms": 60_001},
+        {"reorder_window_ms": -1},
+        {"reorder_window_ms": 3_000},  # longer than the default 2 s gap
+    ):
+        with pytest.raises(ValueError, match="must"):
+            pf.RtpStreamFilter(**options)

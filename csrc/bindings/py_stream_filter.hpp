@@ -19,9 +19,10 @@ class PyStreamFilter {
 public:
     PyStreamFilter(const ScrubberParams& scrub, int te_pt, int pcmu_pt, int pcma_pt, int cn_pt,
                    const std::string& telephone_events, int opus_pt, int opus_bitrate,
-                   bool pass_unknown_payloads, int te_8000_pt)
+                   bool pass_unknown_payloads, int te_8000_pt, std::int64_t reorder_window_samples = -1,
+                   std::int64_t max_gap_samples = -1)
         : params_(make_params(scrub, te_pt, pcmu_pt, pcma_pt, cn_pt, telephone_events, opus_pt, opus_bitrate,
-                              te_8000_pt)),
+                              te_8000_pt, reorder_window_samples, max_gap_samples)),
           f_((params_.pass_unknown_payloads = pass_unknown_payloads, params_)) {}
 
     // One packet (bytes-like) or an iterable of them. The packets are read in place: each is
@@ -133,8 +134,15 @@ public:
 private:
     static StreamFilterParams make_params(const ScrubberParams& scrub, int te, int pcmu, int pcma, int cn,
                                           const std::string& telephone_events, int opus, int opus_bitrate,
-                                          int te_8000) {
+                                          int te_8000, std::int64_t reorder_window, std::int64_t max_gap) {
         StreamFilterParams p;
+        // -1: the default. Out of range (the C++ validate() checks max_gap): ValueError.
+        if (max_gap >= 0) p.max_gap_samples = static_cast<std::uint32_t>(std::min<std::int64_t>(max_gap, UINT32_MAX));
+        if (reorder_window >= 0) {
+            if (reorder_window > static_cast<std::int64_t>(p.max_gap_samples))
+                throw py::value_error("reorder_window must not be longer than max_gap");
+            p.reorder_window_samples = static_cast<std::uint32_t>(reorder_window);
+        }
         if (telephone_events == "drop") p.telephone_events = TelephoneEventAction::Drop;
         else if (telephone_events == "replace") p.telephone_events = TelephoneEventAction::Replace;
         else throw py::value_error("telephone_events must be 'drop' or 'replace'");

@@ -327,6 +327,8 @@ class StreamFilter:
         opus_bitrate: typing.SupportsInt | typing.SupportsIndex = 16000,
         pass_unknown_payloads: bool = False,
         telephone_event_8000_pt: typing.SupportsInt | typing.SupportsIndex = -1,
+        reorder_window_samples: typing.SupportsInt | typing.SupportsIndex = -1,
+        max_gap_samples: typing.SupportsInt | typing.SupportsIndex = -1,
     ) -> None: ...
     def advance(self, timestamp: typing.SupportsInt | typing.SupportsIndex) -> list[bytes]:
         """

@@ -17,6 +17,12 @@ from pcifilter.api import make_config
 TELEPHONE_EVENT_ACTIONS = ("drop", "replace")
 
 
+def _samples(ms: float, rate: int) -> int:
+    if not 0 <= ms <= 60_000:
+        raise ValueError(f"a duration in ms must be within [0, 60000], not {ms!r}")
+    return round(ms * rate / 1000)
+
+
 class RtpStreamFilter:
     """G.711 or Opus RTP in, scrubbed RTP out (delayed by the look-ahead); RFC 4733
     telephone-events are captured and, while `filtering` is on, never forwarded and masked in
@@ -41,7 +47,15 @@ class RtpStreamFilter:
     `telephone_events="drop"` (default) takes the event packets out and renumbers later
     sequence numbers to stay contiguous; `"replace"` sends audio packets of the masking
     signal in their place (for receivers that expect continuous audio; the repeated end
-    packets, which cover no new time, are still dropped)."""
+    packets, which cover no new time, are still dropped).
+
+    `reorder_window_ms` (20 ms of audio by default): how much audio held beyond a gap makes
+    the gap taken for lost; a packet that fills it before then is put in its place, one
+    that comes later is dropped (counted as late). Larger values take more reordering
+    (the output waits as long when a packet is missing). `max_gap_ms` (2 s at 8 kHz, 1 s
+    at a 16 kHz decode rate): a longer jump in the timestamps restarts the stream instead
+    of filling the gap; at least 20 ms and the reorder window, at most 480,000 samples at
+    the decode rate (60 s at 8 kHz, 30 s at 16 kHz)."""
 
     def __init__(
         self,
@@ -55,6 +69,8 @@ class RtpStreamFilter:
         decode_rate: int = 8000,
         pass_unknown_payloads: bool = False,
         telephone_event_8000_pt: int = -1,
+        reorder_window_ms: float | None = None,
+        max_gap_ms: float | None = None,
         **options: Any,
     ) -> None:
         if telephone_events not in TELEPHONE_EVENT_ACTIONS:
@@ -76,6 +92,8 @@ class RtpStreamFilter:
             opus_bitrate,
             pass_unknown_payloads,
             telephone_event_8000_pt,
+            -1 if reorder_window_ms is None else _samples(reorder_window_ms, decode_rate),
+            -1 if max_gap_ms is None else _samples(max_gap_ms, decode_rate),
         )
 
     @property
