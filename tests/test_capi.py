@@ -80,6 +80,8 @@ class _Config(ctypes.Structure):
         ("opus_bitrate", ctypes.c_int),
         ("pass_unknown_payloads", ctypes.c_int),
         ("telephone_event_8000_pt", ctypes.c_int),
+        ("reorder_window_ms", ctypes.c_double),
+        ("max_gap_ms", ctypes.c_double),
     ]
 
 
@@ -185,6 +187,47 @@ def test_payload_types_are_checked_as_in_python(
     s = lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200)
     assert s, err.value
     lib.pcifilter_stream_destroy(s)
+
+
+def test_reorder_window_and_longest_gap_through_the_c_api(build: Path) -> None:
+    """`reorder_window_ms` and `max_gap_ms` (-1 by default: the filter's own) give what the
+    Python layer's do, packet for packet: a keypress before a 4 s gap and a packet 3 s late
+    (tests/test_stream_filter.py's), and the same refusals."""
+    import pcifilter as pf
+
+    lib = _api(build)
+    cfg = _config(lib)
+    assert (cfg.reorder_window_ms, cfg.max_gap_ms) == (-1.0, -1.0)
+    packets = _long_gap_packets()
+    late = packets[:49] + packets[50:] + [packets[49]]
+    for raw, window in ((_paused_packets(packets), -1.0), (late, 5_000.0)):
+        cfg.reorder_window_ms, cfg.max_gap_ms = window, 10_000.0
+        f = pf.RtpStreamFilter(reorder_window_ms=None if window < 0 else window, max_gap_ms=10_000)
+        assert _filter_through_c(lib, cfg, raw) == f.process(raw) + f.flush()
+    err = ctypes.create_string_buffer(200)
+    for window, gap, message in (
+        (-1.0, 10.0, b"max_gap_samples must be within"),
+        (-1.0, 70_000.0, b"max_gap_ms must be"),
+        (-2.0, -1.0, b"reorder_window_ms must be"),
+        (3_000.0, -1.0, b"must not exceed max_gap_samples"),
+    ):
+        cfg.reorder_window_ms, cfg.max_gap_ms = window, gap
+        assert lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200) is None
+        assert message in err.value
+
+
+def _long_gap_packets() -> list[bytes]:
+    from test_stream_filter import _long_gap_call, _packets
+
+    return [p.serialize() for p in _packets(_long_gap_call())]
+
+
+def _paused_packets(raw: list[bytes]) -> list[bytes]:
+    from test_stream_filter import _LONG_GAP_CUT, _paused
+
+    from pcifilter.rtp import RtpPacket
+
+    return _paused([RtpPacket.parse(p) for p in raw], 5000, _LONG_GAP_CUT, 4 * 8000)
 
 
 def test_opus_stream_through_the_c_api(build: Path) -> None:

@@ -1432,6 +1432,18 @@ def test_comfort_noise_keeps_its_level_not_a_keypress_s_spectrum(digit: str) -> 
     assert off.stats["comfort_noise_flattened"] == 0
 
 
+_LONG_GAP_CUT = 8000 + 1600  # the end of the keypress in _long_gap_call
+
+
+def _long_gap_call() -> np.ndarray:
+    """1 s of line noise, a 200 ms keypress ('5', -10 dBm0 a tone), 3 s of line noise."""
+    rng = np.random.default_rng(4)
+    keypress = sg.dtmf("5", 200, level_dbm0=-10)
+    x = sg.white_noise(32000 + len(keypress), -50, rng)  # 3 s after it: 24,000 held
+    x[8000:_LONG_GAP_CUT] += keypress
+    return sg.to_int16(x)
+
+
 @pytest.mark.parametrize("how", ["a long gap", "a long reorder window"])
 def test_long_gaps_and_reorder_windows_leave_nothing_of_a_keypress(how: str) -> None:
     """`max_gap_ms` and `reorder_window_ms` past their defaults: a 200 ms keypress just
@@ -1442,13 +1454,9 @@ def test_long_gaps_and_reorder_windows_leave_nothing_of_a_keypress(how: str) -> 
     the fix). With the reorder window, the late packet is put in its place, none dropped."""
     from leak import worst_window_db
 
-    rng = np.random.default_rng(4)
-    keypress = sg.dtmf("5", 200, level_dbm0=-10)
-    x = sg.white_noise(32000 + len(keypress), -50, rng)  # 3 s after it: 24,000 held
-    x[8000 : 8000 + len(keypress)] += keypress
-    pcm = sg.to_int16(x)
+    pcm = _long_gap_call()
     packets = _packets(pcm)
-    cut = 8000 + len(keypress)
+    cut = _LONG_GAP_CUT
     if how == "a long gap":
         f = pf.RtpStreamFilter(max_gap_ms=10_000)
         raw, jump = _paused(packets, 5000, cut, 4 * 8000), 4 * 8000

@@ -136,13 +136,10 @@ private:
                                           const std::string& telephone_events, int opus, int opus_bitrate,
                                           int te_8000, std::int64_t reorder_window, std::int64_t max_gap) {
         StreamFilterParams p;
-        // -1: the default. Out of range (the C++ validate() checks max_gap): ValueError.
+        // -1: the default. Out of range: ValueError from validate() below.
         if (max_gap >= 0) p.max_gap_samples = static_cast<std::uint32_t>(std::min<std::int64_t>(max_gap, UINT32_MAX));
-        if (reorder_window >= 0) {
-            if (reorder_window > static_cast<std::int64_t>(p.max_gap_samples))
-                throw py::value_error("reorder_window must not be longer than max_gap");
-            p.reorder_window_samples = static_cast<std::uint32_t>(reorder_window);
-        }
+        if (reorder_window >= 0)
+            p.reorder_window_samples = static_cast<std::uint32_t>(std::min<std::int64_t>(reorder_window, UINT32_MAX));
         if (telephone_events == "drop") p.telephone_events = TelephoneEventAction::Drop;
         else if (telephone_events == "replace") p.telephone_events = TelephoneEventAction::Replace;
         else throw py::value_error("telephone_events must be 'drop' or 'replace'");

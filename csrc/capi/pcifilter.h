@@ -45,6 +45,13 @@ typedef struct pcifilter_config {
     int telephone_event_8000_pt; /* stream only: telephone-events at 8000 Hz beside Opus (SDP
                                     telephone-event/8000 where RFC 7587 has 48000): durations
                                     read in 8 kHz units; -1 (default) for none */
+    double reorder_window_ms; /* stream only: audio held beyond a gap before the gap is taken
+                                 for lost (a packet that fills it later is dropped as late);
+                                 -1 (default): 20 ms; at most max_gap_ms */
+    double max_gap_ms;        /* stream only: a longer jump in the timestamps restarts the
+                                 stream instead of filling the gap; -1 (default): 2 s (1 s
+                                 for an Opus stream decoded at 16000); at most 480,000
+                                 samples at the stream's rate */
 } pcifilter_config;
 
 typedef struct pcifilter_event {

@@ -101,6 +101,10 @@ void StreamFilterParams::validate() const {
     if (scrub.lookahead_ms > 500.0) throw std::invalid_argument("lookahead_ms too long for a stream");
     if (max_gap_samples < 160 || max_gap_samples > 8000 * 60)
         throw std::invalid_argument("max_gap_samples must be within [160, 480000]");
+    // Audio held further ahead than max_gap_samples restarts the stream: a longer window
+    // would never be reached.
+    if (reorder_window_samples > max_gap_samples)
+        throw std::invalid_argument("reorder_window_samples must not exceed max_gap_samples");
 }
 
 namespace {
