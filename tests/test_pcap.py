@@ -2635,6 +2635,35 @@ def test_a_card_number_in_a_compressed_http_body_is_masked(
     assert r.card_numbers_masked == 2
 
 
+def test_a_compressed_http_body_a_lost_segment_cuts_is_replaced_whole(tmp_path: Path) -> None:
+    """A gzip'd reply the capture lost a segment of: its first part ends the run it is in
+    (cut short: replaced whole), and the rest, after the lost segment, begins the next run
+    with no headers to read. That rest cannot be inflated without its beginning, but a
+    reader that finds the next deflate block in it may read its literals, a card number's
+    digits among them: it is replaced whole too (before, written as it was). The reply
+    after it, read from its own headers, passes as it was."""
+    page = b"".join(
+        b"<tr><td>%d</td><td>%s</td></tr>" % (i, os.urandom(8).hex().encode()) for i in range(60)
+    )
+    body = gzip.compress(page + f"<p>card {CARDS[0]}</p>".encode() + page)
+    first = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body)
+    second = b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nall done."
+    response = first + body + second
+    pieces = _cut(response, 200)
+    lost = 3  # inside the body
+    assert len(first) < 200 * lost and 200 * (lost + 1) < len(first) + len(body)
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    frames = _segments(B, A, pieces, 3000, (8080, 50500))
+    _write_pcap(src, frames[:lost] + frames[lost + 1 :])
+    scrub_pcap(src, dst)
+    out = _directions_out(dst)[8080]
+    kept = response[: 200 * lost] + response[200 * (lost + 1) :]
+    body_kept = len(body) - 200  # of the body, what the capture holds
+    assert len(out) == len(kept)
+    assert out[: len(first)] == first and out.endswith(second)
+    assert out[len(first) : len(first) + body_kept] == b"X" * body_kept
+
+
 def test_a_card_number_across_two_chunks_of_an_http_body_is_masked(tmp_path: Path) -> None:
     """A body sent in chunks (Transfer-Encoding: chunked) puts a chunk-size line wherever
     the sender's buffer ended, in a card number too: the body is read de-chunked, and the

@@ -169,62 +169,66 @@ def decoded(body: bytes, codings: list[bytes], budget: Budget) -> bytes:
     return body
 
 
-def _chunks(stream: bytes, at: int) -> tuple[list[tuple[int, int]], int]:
-    """A chunked body from `at`: the data's spans in `stream`, and where the message ends
-    (its last chunk, trailers and blank line; the stream's end when cut short; where a chunk
-    size was looked for and not found: the next message is looked for from there)."""
+def _chunks(stream: bytes, at: int) -> tuple[list[tuple[int, int]], int, bool]:
+    """A chunked body from `at`: the data's spans in `stream`, where the message ends (its
+    last chunk, trailers and blank line; the stream's end when cut short; where a chunk size
+    was looked for and not found: the next message is looked for from there), and whether
+    the stream ends before its data does."""
     spans: list[tuple[int, int]] = []
     while True:
         size = _CHUNK_SIZE.match(stream, at)
         if size is None:
-            return spans, min(at, len(stream))
+            return spans, min(at, len(stream)), at >= len(stream)
         n, at = int(size.group(1), 16), size.end()
         if n == 0:
             end = stream.find(b"\r\n\r\n", at - 2)  # the trailers (none: the CRLF after 0)
-            return spans, len(stream) if end < 0 else end + 4
+            return spans, len(stream) if end < 0 else end + 4, False
         spans.append((at, min(at + n, len(stream))))
         at += n + 2
         if at > len(stream):
-            return spans, len(stream)
+            return spans, len(stream), True
 
 
 def _body(
     stream: bytes, at: int, body_at: int, headers: dict[bytes, bytes]
-) -> tuple[list[tuple[int, int]], int]:
+) -> tuple[list[tuple[int, int]], int, bool]:
     """The body of the message that starts at `at` (its headers end at `body_at`): its
-    spans in `stream` and where the message ends (RFC 9112 §6.3)."""
+    spans in `stream`, where the message ends (RFC 9112 §6.3), and whether the stream ends
+    before the body does (a body read to the connection's end: when nothing follows it)."""
     status = stream[at + 9 : at + 12] if stream.startswith(b"HTTP/", at) else None
     if status is None and not (b"transfer-encoding" in headers or b"content-length" in headers):
-        return [], body_at  # a request with neither has no body
+        return [], body_at, False  # a request with neither has no body
     if status is not None and (status.startswith(b"1") or status in (b"204", b"304")):
-        return [], body_at  # nor have these responses
+        return [], body_at, False  # nor have these responses
     if status is not None and START.match(stream, body_at):
         # The next response right after the headers: this one answered a HEAD request,
         # whose response has no body whatever its Content-Length or Transfer-Encoding says
         # (RFC 9110 §9.3.2; the request is in the other direction's stream). Its framing
         # taken, the next response would be read as this one's body and its own body not
         # decoded.
-        return [], body_at
+        return [], body_at, False
     if b"chunked" in headers.get(b"transfer-encoding", b"").lower():
         return _chunks(stream, body_at)
     length = headers.get(b"content-length", b"").strip()
     if length.isdigit():
         end = min(len(stream), body_at + int(length))
-        return [(body_at, end)], end
+        return [(body_at, end)], end, body_at + int(length) > len(stream)
     following = START.search(stream, body_at)  # a response read to the connection's end
     end = following.start() if following else len(stream)
-    return [(body_at, end)], end
+    return [(body_at, end)], end, following is None
 
 
 @dataclass(frozen=True)
 class Message:
     """An HTTP/1.x message in a stream: from `at` to `end`, its body's data at `spans`
-    (de-chunked), sent with `codings` (the order applied)."""
+    (de-chunked), sent with `codings` (the order applied); `cut`: the stream ends before
+    its body does."""
 
     at: int
     end: int
     spans: list[tuple[int, int]]
     codings: list[bytes]
+    cut: bool
 
     def body(self, stream: bytes) -> bytes:
         return b"".join(stream[a:b] for a, b in self.spans)
@@ -244,10 +248,21 @@ def messages(stream: bytes) -> Iterator[Message]:
             name = name.lower()  # codings given on two lines: one list (RFC 9110 §5.3)
             joined = name in headers and name.endswith(b"-encoding")
             headers[name] = headers[name] + b"," + value if joined else value
-        spans, end = _body(stream, at, head_end + 4, headers)
-        yield Message(at, end, spans, _codings(headers) if any(a < b for a, b in spans) else [])
+        spans, end, cut = _body(stream, at, head_end + 4, headers)
+        yield Message(at, end, spans, _codings(headers), cut)
         next_at = START.search(stream, max(end, at + 1))
         at = next_at.start() if next_at else len(stream)
+
+
+def ends_in_coded_body(stream: bytes) -> bool:
+    """Whether a run of a connection ends inside a coded body: after a segment the capture
+    lost, the next run's bytes before its first message start are the rest of that body,
+    which cannot be decoded without its beginning (a reader that finds the next deflate
+    block in them may still read its literals, a card number's digits among them)."""
+    last = None
+    for message in messages(stream):
+        last = message
+    return last is not None and last.cut and bool(last.codings)
 
 
 def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearray, list[int]]:

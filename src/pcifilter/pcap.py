@@ -621,6 +621,7 @@ def _sip_over_tcp(
             for f, _, p in segments
             if f in websocket_frames
         )
+        coded_cut = False  # the run before ended inside a coded HTTP body
         for (run, stream, _), begin in zip(streams, begins, strict=True):
             start = run[0][0]
             if websocket:
@@ -654,6 +655,11 @@ def _sip_over_tcp(
                 bodies, (body_keys, *body_cards) = http_bodies.redact_http_stream(
                     bytes(stream), sweeps
                 )
+                if coded_cut:  # the rest of that body, its beginning lost: replaced whole
+                    first = http_bodies.START.search(stream)
+                    rest = first.start() if first else len(stream)
+                    bodies[:rest] = b"X" * rest
+                coded_cut = http_bodies.ends_in_coded_body(bytes(stream))
                 upgrade = _WS_UPGRADE.match(stream)  # any WebSocket's: its compressed messages
                 if upgrade:
                     bodies, (ws_keys, *ws_cards) = _redact_compressed_websocket(
