@@ -7,7 +7,8 @@ never completes, n telephone-event packets under SSRCs of their own beside a str
 one SIP message each with a long run of blanks in a "Signal=" line or a WebSocket
 connection with n crafted two-byte frames before its first SIP frame (n KB of them); an HTTP
 connection of n replies (gzip, br, zstd in turn), one reply of n one-byte chunks and one of
-n gzip members (bodies read decoded).
+n gzip members (bodies read decoded); a compressed WebSocket with n/10 runs after lost
+segments (frames looked for in each).
 
     .venv/bin/python bench/capture_scaling_report.py [N]    # N: 5000 by default
 """
@@ -15,6 +16,7 @@ n gzip members (bodies read decoded).
 from __future__ import annotations
 
 import gzip
+import random
 import socket
 import sys
 import tempfile
@@ -122,6 +124,23 @@ def http_chunks(n: int) -> list[bytes]:
     ]
 
 
+def websocket_after_losses(n: int) -> list[bytes]:
+    """A permessage-deflate WebSocket's server side, then n/10 segments of 1,400 random
+    bytes, each after one the capture lost: n/10 runs whose frames are looked for."""
+    accept = (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+    )
+    rng = random.Random(n)
+    frames = [_tcp_frame(B, A, accept, 1000, port=8091, dport=50603)]
+    for k in range(n // 10):
+        junk = bytes(rng.getrandbits(8) for _ in range(1400))
+        frames.append(
+            _tcp_frame(B, A, junk, 1000 + len(accept) + 2800 * (k + 1), port=8091, dport=50603)
+        )
+    return frames
+
+
 CASES: dict[str, Callable[[int], list[bytes]]] = {
     "SIP over TCP, n messages in order": tcp_in_order,
     "SIP over TCP, n segments in reverse order": tcp_reversed,
@@ -132,6 +151,7 @@ CASES: dict[str, Callable[[int], list[bytes]]] = {
     "an HTTP connection, n gzip'd, br'd and zstd'd replies": http_replies,
     "an HTTP reply of n one-byte chunks": http_chunks,
     "an HTTP reply of n gzip members": http_members,
+    "a compressed WebSocket, n/10 runs after lost segments": websocket_after_losses,
 }
 
 

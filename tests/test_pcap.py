@@ -2760,6 +2760,50 @@ def test_compressed_messages_of_any_websocket_are_read_inflated(tmp_path: Path) 
                 assert inflate.decompress(message + b"\x00\x00\xff\xff") == text
 
 
+@pytest.mark.parametrize("client", [True, False])
+def test_compressed_websocket_messages_after_a_lost_segment_keep_no_card(
+    tmp_path: Path, client: bool
+) -> None:
+    """A chat widget's WebSocket with permessage-deflate, one direction (a client's masked
+    frames, a server's plain ones), the capture missing a segment: the frame it began ends
+    in the next run, whose bytes before its first whole frame, and whose compressed
+    messages (the deflate window of the messages before is gone) cannot be read as the
+    run before was. Its frames are found (strict headers one after another to its end), the
+    bytes before them replaced, its messages read afresh: one holding a card number, or not
+    inflatable alone, replaced whole (masked back). Before, the run was written as it was,
+    a card number in a compressed message readable by anyone who resyncs a deflate stream
+    or keeps its window."""
+    said = [b"hello there, I would like to pay", b"ok one moment"]
+    said += [b"the card is " + CARDS[0].encode(), b"expiry is next year", b"thanks, bye now"]
+    ext = b"Sec-WebSocket-Extensions: permessage-deflate\r\n"
+    head = (_WS_HANDSHAKE if client else _WS_ACCEPT).replace(
+        b"Sec-WebSocket-Protocol: sip\r\n", ext
+    )
+    frames = [
+        _ws_frame(m, bytes([5, 6, 7, i]) if client else b"", rsv1=True)
+        for i, m in enumerate(_deflated(said))
+    ]
+    pieces = [head + frames[0], frames[1][:5], frames[1][5:], *frames[2:]]
+    sport, dport = (50800, 8090) if client else (8090, 50800)
+    src_ip, dst_ip = (A, B) if client else (B, A)
+    segments = _segments(src_ip, dst_ip, pieces, 1000, (sport, dport))
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, segments[:1] + segments[2:])  # the second frame's first 5 bytes lost
+    r = scrub_pcap(src, dst)
+    out = _directions_out(dst)[sport]
+    first = len(head) + len(frames[0])
+    assert out[:first] == (head + frames[0])  # before the loss: read with its window
+    after = out[first:]
+    rest = len(frames[1]) - 5
+    assert after[:rest] == b"X" * rest  # the frame begun before the loss
+    got = _ws_messages(after[rest:])
+    assert len(got) == 3 and got[0] == b"X" * len(frames[2][2 + (4 if client else 0) :])
+    deflated = _deflated(said)
+    for message, original in zip(got[1:], deflated[3:], strict=True):
+        assert message in (original, b"X" * len(original))
+    assert r.card_numbers_masked == 0  # (replaced unread counts nothing; found: counted)
+
+
 def _red(seq: int, ts: int, texts: list[tuple[int, bytes]], primary: bytes) -> bytes:
     """An RFC 4103 packet with RFC 2198 redundancy: the older texts (timestamp offset, text)
     first, the primary last; T.140 on 98, "red" on 99."""

@@ -622,6 +622,7 @@ def _sip_over_tcp(
             if f in websocket_frames
         )
         coded_cut = False  # the run before ended inside a coded HTTP body
+        deflate_ws: bool | None = None  # a WebSocket with permessage-deflate: a client's?
         for (run, stream, _), begin in zip(streams, begins, strict=True):
             start = run[0][0]
             if websocket:
@@ -661,12 +662,19 @@ def _sip_over_tcp(
                     bodies[:rest] = b"X" * rest
                 coded_cut = http_bodies.ends_in_coded_body(bytes(stream))
                 upgrade = _WS_UPGRADE.match(stream)  # any WebSocket's: its compressed messages
+                deflated_found = [0] * len(sweeps)
                 if upgrade:
-                    bodies, (ws_keys, *ws_cards) = _redact_compressed_websocket(
+                    bodies, deflated_found = _redact_compressed_websocket(
                         bodies, upgrade.end(), sweeps
                     )
-                    body_keys += ws_keys
-                    body_cards += ws_cards
+                    if b"permessage-deflate" in upgrade.group(0).lower():
+                        deflate_ws = upgrade.group(0).startswith(b"GET ")  # a client's?
+                elif deflate_ws is not None:  # a run after a lost segment of that WebSocket
+                    bodies, deflated_found = _redact_websocket_after_loss(
+                        bodies, deflate_ws, sweeps
+                    )
+                body_keys += deflated_found[0]
+                body_cards = [a + b for a, b in zip(body_cards, deflated_found[1:], strict=True)]
                 result = bodies, [], 0, body_keys
                 cards += sum(body_cards)
             redacted, found, had_dtmf, had_keys = result
@@ -960,8 +968,101 @@ _WS_UPGRADE = re.compile(
 )
 
 
+def _frame_chain_start(
+    stream: bytes | bytearray, masked: bool, window: int = 1 << 14, min_frames: int = 3
+) -> int | None:
+    """The earliest place in the first `window` bytes of a run of one direction of a
+    WebSocket (`masked`: a client's) from which at least `min_frames` frames follow one
+    another to the run's end (the last one may be cut by it), each header as RFC 6455 §5.2
+    allows it (RSV2/RSV3 clear, RSV1 only on a data message's first frame, a known opcode,
+    control frames whole and short, masked as the direction is) and in an order it allows
+    (a continuation only inside a fragmented message, a new message only outside one); None
+    when there is none. Each place's frame is read once for each of the two orders it may
+    be in (inside a message or not)."""
+    n = len(stream)
+    # (place, inside a fragmented message): frames from it to the end, -1 when they do not
+    # get there
+    to_end: dict[tuple[int, bool], int] = {(n, False): 0, (n, True): 0}
+
+    def frames_from(p: int, inside: bool) -> int:
+        path = []
+        while (p, inside) not in to_end:
+            frame = _websocket_frame(stream, p)
+            if frame is None:  # a header cut by the run's end (or no room for one)
+                cut = n - p < 14 and _plausible_header(stream[p], inside)
+                ok = cut and (n - p < 2 or bool(stream[p + 1] & 0x80) == masked)
+                to_end[(p, inside)] = 1 if ok else -1
+                break
+            first, data, length, key = frame
+            if (
+                not _plausible_header(first, inside)
+                or bool(key) != masked
+                or (first & 8 and length > 125)
+            ):
+                to_end[(p, inside)] = -1
+                break
+            if data + length >= n:  # the last frame: ends with the run, or cut by it
+                to_end[(p, inside)] = 1
+                break
+            path.append((p, inside))
+            if not first & 8:  # a data frame: inside a message until one with FIN
+                inside = not first & 0x80
+            p = data + length
+        frames = to_end[(p, inside)]
+        for place in reversed(path):
+            frames = frames + 1 if frames >= 0 else -1
+            to_end[place] = frames
+        return frames
+
+    mask_bit = 0x80 if masked else 0
+    for p in range(min(window, n)):
+        # Most places fail on their first two bytes: looked at here first (in random bytes,
+        # 1 in 22 goes on): 13 times faster (bench/capture_scaling_report.py, RESULTS).
+        if not _MAY_START[stream[p]] or (p + 1 < n and stream[p + 1] & 0x80 != mask_bit):
+            continue
+        if max(frames_from(p, False), frames_from(p, True)) >= min_frames:
+            return p
+    return None
+
+
+def _plausible_header(first: int, inside: bool) -> bool:
+    """A frame header's first byte as a sender writes it, inside a fragmented message or
+    not."""
+    opcode = first & 0x0F
+    if first & 0x30 or opcode not in (0, 1, 2, 8, 9, 10):
+        return False
+    if opcode >= 8:
+        return bool(first & 0x80) and not first & 0x40  # control frames: whole, no RSV1
+    if (opcode == 0) != inside:  # a continuation inside a message, a new one outside
+        return False
+    return not (first & 0x40 and opcode == 0)  # RSV1 on a message's first frame only
+
+
+# First bytes that may start a frame, inside a fragmented message or not.
+_MAY_START = bytes(_plausible_header(b, False) or _plausible_header(b, True) for b in range(256))
+
+
+def _redact_websocket_after_loss(
+    stream: bytearray, client: bool, sweeps: Sequence[http_bodies.Sweep]
+) -> tuple[bytearray, list[int]]:
+    """A run, after a segment the capture lost, of one direction of a WebSocket whose
+    handshake negotiated permessage-deflate (an earlier run): its messages may be compressed
+    and the compression context is gone. From where its frames are found
+    (_frame_chain_start) its compressed messages are read afresh, and replaced whole when
+    that fails or they hold something (_redact_compressed_websocket); the bytes before that
+    (the rest of a frame begun before the loss: part of a compressed message, maybe), or
+    the whole run when no frames are found in its first 16 KiB, are replaced by X's. (The
+    search costs about 0.2 us a byte of those 16 KiB of random bytes, once a run.)"""
+    start = _frame_chain_start(stream, masked=client)
+    if start is None:
+        return bytearray(b"X" * len(stream)), [0] * len(sweeps)
+    out = bytearray(stream)
+    out[:start] = b"X" * start
+    return _redact_compressed_websocket(out, start, sweeps, context=False)
+
+
 def _redact_compressed_websocket(
-    stream: bytearray, at: int, sweeps: Sequence[http_bodies.Sweep]
+    stream: bytearray, at: int, sweeps: Sequence[http_bodies.Sweep], context: bool = True
 ) -> tuple[bytearray, list[int]]:
     """The compressed messages (permessage-deflate, RFC 7692: RSV1 on a message's first
     frame) of a WebSocket stream whose frames begin at `at` (its handshake's end), each
@@ -971,13 +1072,14 @@ def _redact_compressed_websocket(
     (its context lost with a segment the capture missed; more than MAX_DECODED, or past the
     stream's decoding budget, http_bodies.Budget: it may hold anything), is replaced whole by
     X's (masked again with its frames' keys); the others are left bit for bit.
-    Their uncompressed messages are the C++ sweeps' (Capture.redact_text). Returns the
-    stream and how many each sweep found."""
+    Their uncompressed messages are the C++ sweeps' (Capture.redact_text). Not `context`:
+    the window before `at` is not known (a run after a segment the capture lost): each
+    message is read afresh. Returns the stream and how many each sweep found."""
     out = bytearray(stream)
     found = [0] * len(sweeps)
     window = zlib.decompressobj(wbits=-15)
     budget = http_bodies.Budget(len(stream))  # as for HTTP bodies: past it, not read
-    cut = False  # a message before was inflated only in part: the window is unknown
+    cut = not context  # a message before was inflated only in part: the window is unknown
     for compressed, frames, _ in _websocket_messages(stream, at):
         if not compressed:
             continue
