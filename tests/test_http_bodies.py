@@ -41,7 +41,7 @@ def test_bodies_by_each_framing_and_coding() -> None:
         (_response(deflated_raw, b"Content-Encoding: deflate"), None),
         (_response(gzip.compress(CARD), b"content-encoding: X-GZIP"), None),
     ]:
-        out, (n,) = redact_http_stream(message, SWEEPS)
+        out, (n,), _ = redact_http_stream(message, SWEEPS)
         body_at = message.index(b"\r\n\r\n") + 4
         assert n == 1 and out[:body_at] == message[:body_at]
         body = bytes(out[body_at:])
@@ -64,7 +64,7 @@ def test_no_body_where_the_framing_says_none() -> None:
         # a chunked body whose next chunk size is not one: the next message read after it
         _response(b"5\r\nhello\r\nnot a size\r\n", b"Transfer-Encoding: chunked"),
     ):
-        out, (n,) = redact_http_stream(first + second, SWEEPS)
+        out, (n,), _ = redact_http_stream(first + second, SWEEPS)
         assert n == 1 and out[: len(first)] == first
 
 
@@ -72,7 +72,7 @@ def test_a_stream_caught_mid_body_is_read_from_its_first_message() -> None:
     tail = b"rest of a body " + CARD + b"\r\n"  # no framing known: the raw sweep's
     body = gzip.compress(CARD)
     message = _response(body, b"Content-Encoding: gzip", b"Content-Length: %d" % len(body))
-    out, (n,) = redact_http_stream(tail + message, SWEEPS)
+    out, (n,), _ = redact_http_stream(tail + message, SWEEPS)
     assert n == 1 and out[: len(tail)] == tail
 
 
@@ -106,13 +106,13 @@ def test_codings_in_any_order_and_number_are_undone() -> None:
                 if framing.startswith(b"Transfer"):
                     body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
                 message = _response(body, codings, framing.replace(b"%d", b"%d" % len(body)))
-                out, (n,) = redact_http_stream(message, SWEEPS)
+                out, (n,), _ = redact_http_stream(message, SWEEPS)
                 assert n == found, codings
                 assert out == message if not found else out.count(b"X") >= len(code(card))
     body = gzip.compress(text)
     chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
     message = _response(chunked, b"Transfer-Encoding: gzip, chunked")
-    out, (n,) = redact_http_stream(message, SWEEPS)
+    out, (n,), _ = redact_http_stream(message, SWEEPS)
     assert n == 1 and out == message.replace(body, b"X" * len(body))
 
 
@@ -139,10 +139,11 @@ def test_coded_bodies_not_read_whole_are_replaced_whole() -> None:
         (_zstd(b"") * MAX_MEMBERS + _zstd(CARD), b"zstd"),
     ]:
         message = _response(body, b"Content-Encoding: " + coding)
-        out, (n,) = redact_http_stream(message, SWEEPS)
+        out, (n,), unread = redact_http_stream(message, SWEEPS)
         assert n == 0 and out == message.replace(body, b"X" * len(body)), coding
+        assert unread == 1  # counted (PcapResult.coded_unread)
     plain = _response(b"\x1f\x8b not gzip " + CARD)
-    out, (n,) = redact_http_stream(plain, SWEEPS)
+    out, (n,), _ = redact_http_stream(plain, SWEEPS)
     assert n == 1 and out == plain.replace(CARD, b"XXXX XXXX XXXX XXXX")
 
 
@@ -174,7 +175,7 @@ _PARTS = st.sampled_from(
 @given(st.lists(_PARTS | st.binary(max_size=20), max_size=24))
 def test_any_stream_comes_back_as_long_and_masked_only_with_x(parts: list[bytes]) -> None:
     stream = b"".join(parts)
-    out, (n,) = redact_http_stream(stream, SWEEPS)
+    out, (n,), _ = redact_http_stream(stream, SWEEPS)
     assert len(out) == len(stream) and n >= 0
     assert all(a == b or b == ord("X") for a, b in zip(stream, out, strict=True))
 
@@ -186,8 +187,8 @@ def test_bombs_past_the_stream_s_budget_are_replaced_unread() -> None:
     whole, as one holding a card is; the first ones, read, pass as they were."""
     bomb = gzip.compress(b"0" * (15 << 20), 9)
     stream = _response(bomb, b"Content-Encoding: gzip") * 40
-    out, (n,) = redact_http_stream(stream, SWEEPS)
+    out, (n,), unread = redact_http_stream(stream, SWEEPS)
     budget = DECODED_BUDGET + DECODED_PER_BYTE * len(stream)
     read = budget // (15 << 20)  # bodies decoded whole (the next one cut: replaced too)
     assert n == 0 and out.count(bomb) == read < 40
-    assert out.count(b"X" * len(bomb)) == 40 - read
+    assert out.count(b"X" * len(bomb)) == 40 - read == unread

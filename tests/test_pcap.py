@@ -2635,7 +2635,9 @@ def test_a_card_number_in_a_compressed_http_body_is_masked(
     assert r.card_numbers_masked == 2
 
 
-def test_a_compressed_http_body_a_lost_segment_cuts_is_replaced_whole(tmp_path: Path) -> None:
+def test_a_compressed_http_body_a_lost_segment_cuts_is_replaced_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A gzip'd reply the capture lost a segment of: its first part ends the run it is in
     (cut short: replaced whole), and the rest, after the lost segment, begins the next run
     with no headers to read. That rest cannot be inflated without its beginning, but a
@@ -2655,7 +2657,12 @@ def test_a_compressed_http_body_a_lost_segment_cuts_is_replaced_whole(tmp_path: 
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     frames = _segments(B, A, pieces, 3000, (8080, 50500))
     _write_pcap(src, frames[:lost] + frames[lost + 1 :])
-    scrub_pcap(src, dst)
+    r = scrub_pcap(src, dst)
+    assert r.coded_unread == 2  # its first part (cut short) and the rest
+    assert main(["scrub", str(src), str(tmp_path / "cli.pcap"), "--report", "-"]) == 0
+    said = capsys.readouterr()
+    assert "2 coded HTTP bodies and WebSocket messages not readable whole" in said.err
+    assert json.loads(said.out)["coded_unread"] == 2
     out = _directions_out(dst)[8080]
     kept = response[: 200 * lost] + response[200 * (lost + 1) :]
     body_kept = len(body) - 200  # of the body, what the capture holds
@@ -2801,7 +2808,8 @@ def test_compressed_websocket_messages_after_a_lost_segment_keep_no_card(
     deflated = _deflated(said)
     for message, original in zip(got[1:], deflated[3:], strict=True):
         assert message in (original, b"X" * len(original))
-    assert r.card_numbers_masked == 0  # (replaced unread counts nothing; found: counted)
+    assert r.card_numbers_masked == 0  # replaced unread: counted as such
+    assert r.coded_unread == 1 + sum(m == b"X" * len(m) for m in got)
 
 
 def _red(seq: int, ts: int, texts: list[tuple[int, bytes]], primary: bytes) -> bytes:

@@ -265,12 +265,14 @@ def ends_in_coded_body(stream: bytes) -> bool:
     return last is not None and last.cut and bool(last.codings)
 
 
-def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearray, list[int]]:
+def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearray, list[int], int]:
     """The HTTP/1.x messages of a reassembled TCP run (from the first message start in it),
     each body read de-chunked and decoded and swept with `sweeps`. Returns the stream with
-    what was found masked (same length) and how many each sweep found in the bodies."""
+    what was found masked (same length), how many each sweep found in the bodies, and how
+    many coded bodies were replaced unread (not readable whole)."""
     out = bytearray(stream)
     found = [0] * len(sweeps)
+    unread = 0
     budget = Budget(len(stream))
     for message in messages(stream):
         try:
@@ -287,9 +289,10 @@ def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearra
             # read whole (a coding not known, failing, past a limit): replaced whole
             for a, b in message.spans:
                 out[a:b] = b"X" * (b - a)
+            unread += text is None and any(a < b for a, b in message.spans)
         elif masked != text and not message.codings:  # each changed byte back where it was
             put_back(out, message.spans, masked)
-    return out, found
+    return out, found, unread
 
 
 def put_back(out: bytearray, spans: list[tuple[int, int]], text: bytes) -> None:

@@ -138,6 +138,11 @@ class PcapResult:
     # Frames of SIP over SCTP (RFC 4168): their keypresses and SRTP keys are not read, so
     # they are left out
     sip_over_sctp: int = 0
+    # Coded HTTP bodies and compressed WebSocket messages that could not be read whole (a
+    # coding not known, cut by the capture's end or a segment it lost, past a size or
+    # decoding budget), so were replaced by 'X' unread (those holding a card number or key
+    # are counted there): see pcifilter.http_bodies
+    coded_unread: int = 0
 
 
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
@@ -552,7 +557,7 @@ def _put_back(
 
 def _sip_over_tcp(
     capture: _core.Capture, redact_dtmf: bool, mask_cards: bool = True
-) -> tuple[set[int], list[tuple[int, bytes]], int, int, int, int, int]:
+) -> tuple[set[int], list[tuple[int, bytes]], int, int, int, int, int, int]:
     """SIP over TCP (and rtpengine's ng over TCP), reassembled: each connection's segments
     are put back in stream order (by sequence number; a retransmission overlays what it
     repeats), each contiguous run is cut into messages, and each message is redacted as over
@@ -564,7 +569,8 @@ def _sip_over_tcp(
     keypresses, messages held keys, ng messages held keypresses, how many keypress values
     a PBX's event channels (AMI, ESL, ARI: pcifilter.pbx) held, and how many card numbers
     in clear the connections held (read whole, so one cut across two segments is found;
-    a WebSocket's message by message, its frames masked: see _redact_websocket)."""
+    a WebSocket's message by message, its frames masked: see _redact_websocket), and how
+    many coded HTTP bodies and compressed WebSocket messages were replaced unread."""
     by_connection: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
     frames: set[int] = set()
     websocket_frames: set[int] = set()  # segments that start SIP over WebSocket
@@ -574,7 +580,7 @@ def _sip_over_tcp(
         if websocket:
             websocket_frames.add(frame)
     messages: list[tuple[int, bytes]] = []
-    dtmf = keys = relay_dtmf = pbx_dtmf = cards = 0
+    dtmf = keys = relay_dtmf = pbx_dtmf = cards = unread = 0
     for segments in by_connection.values():
         base = segments[0][1]
         # Offsets from the first segment's sequence number, wrap-safe (RFC 9293 arithmetic).
@@ -653,26 +659,29 @@ def _sip_over_tcp(
                 relay_dtmf += had_dtmf
             else:  # HTTP: its bodies de-chunked and decompressed (pcifilter.http_bodies)
                 sweeps = [_core.mask_srtp_keys] + ([_core.mask_card_numbers] if mask_cards else [])
-                bodies, (body_keys, *body_cards) = http_bodies.redact_http_stream(
+                bodies, (body_keys, *body_cards), n_unread = http_bodies.redact_http_stream(
                     bytes(stream), sweeps
                 )
+                unread += n_unread
                 if coded_cut:  # the rest of that body, its beginning lost: replaced whole
                     first = http_bodies.START.search(stream)
                     rest = first.start() if first else len(stream)
                     bodies[:rest] = b"X" * rest
+                    unread += rest > 0
                 coded_cut = http_bodies.ends_in_coded_body(bytes(stream))
                 upgrade = _WS_UPGRADE.match(stream)  # any WebSocket's: its compressed messages
-                deflated_found = [0] * len(sweeps)
+                deflated_found, n_unread = [0] * len(sweeps), 0
                 if upgrade:
-                    bodies, deflated_found = _redact_compressed_websocket(
+                    bodies, deflated_found, n_unread = _redact_compressed_websocket(
                         bodies, upgrade.end(), sweeps
                     )
                     if b"permessage-deflate" in upgrade.group(0).lower():
                         deflate_ws = upgrade.group(0).startswith(b"GET ")  # a client's?
                 elif deflate_ws is not None:  # a run after a lost segment of that WebSocket
-                    bodies, deflated_found = _redact_websocket_after_loss(
+                    bodies, deflated_found, n_unread = _redact_websocket_after_loss(
                         bodies, deflate_ws, sweeps
                     )
+                unread += n_unread
                 body_keys += deflated_found[0]
                 body_cards = [a + b for a, b in zip(body_cards, deflated_found[1:], strict=True)]
                 result = bodies, [], 0, body_keys
@@ -687,7 +696,7 @@ def _sip_over_tcp(
             dtmf += had_dtmf
             keys += had_keys
             _put_back(capture, run, redacted, start)
-    return frames, messages, dtmf, keys, relay_dtmf, pbx_dtmf, cards
+    return frames, messages, dtmf, keys, relay_dtmf, pbx_dtmf, cards, unread
 
 
 # rtpengine's ng over HTTP: requests to /ng, and requests and replies of its content type.
@@ -1044,7 +1053,7 @@ _MAY_START = bytes(_plausible_header(b, False) or _plausible_header(b, True) for
 
 def _redact_websocket_after_loss(
     stream: bytearray, client: bool, sweeps: Sequence[http_bodies.Sweep]
-) -> tuple[bytearray, list[int]]:
+) -> tuple[bytearray, list[int], int]:
     """A run, after a segment the capture lost, of one direction of a WebSocket whose
     handshake negotiated permessage-deflate (an earlier run): its messages may be compressed
     and the compression context is gone. From where its frames are found
@@ -1055,15 +1064,16 @@ def _redact_websocket_after_loss(
     search costs about 0.2 us a byte of those 16 KiB of random bytes, once a run.)"""
     start = _frame_chain_start(stream, masked=client)
     if start is None:
-        return bytearray(b"X" * len(stream)), [0] * len(sweeps)
+        return bytearray(b"X" * len(stream)), [0] * len(sweeps), 1
     out = bytearray(stream)
     out[:start] = b"X" * start
-    return _redact_compressed_websocket(out, start, sweeps, context=False)
+    out, found, unread = _redact_compressed_websocket(out, start, sweeps, context=False)
+    return out, found, unread + (start > 0)
 
 
 def _redact_compressed_websocket(
     stream: bytearray, at: int, sweeps: Sequence[http_bodies.Sweep], context: bool = True
-) -> tuple[bytearray, list[int]]:
+) -> tuple[bytearray, list[int], int]:
     """The compressed messages (permessage-deflate, RFC 7692: RSV1 on a message's first
     frame) of a WebSocket stream whose frames begin at `at` (its handshake's end), each
     unmasked (a client's), inflated (the sender's window carried from message to message,
@@ -1074,12 +1084,14 @@ def _redact_compressed_websocket(
     X's (masked again with its frames' keys); the others are left bit for bit.
     Their uncompressed messages are the C++ sweeps' (Capture.redact_text). Not `context`:
     the window before `at` is not known (a run after a segment the capture lost): each
-    message is read afresh. Returns the stream and how many each sweep found."""
+    message is read afresh. Returns the stream, how many each sweep found, and how many
+    messages were replaced unread (not inflatable whole)."""
     out = bytearray(stream)
     found = [0] * len(sweeps)
     window = zlib.decompressobj(wbits=-15)
     budget = http_bodies.Budget(len(stream))  # as for HTTP bodies: past it, not read
     cut = not context  # a message before was inflated only in part: the window is unknown
+    unread = 0
     for compressed, frames, _ in _websocket_messages(stream, at):
         if not compressed:
             continue
@@ -1100,6 +1112,7 @@ def _redact_compressed_websocket(
             text = None if cut else text
             break
         hit = text is None
+        unread += text is None
         for i, sweep in enumerate(sweeps):
             _, n = sweep(text or b"")
             found[i] += n
@@ -1107,7 +1120,7 @@ def _redact_compressed_websocket(
         if hit:
             for p, m in places:
                 out[p] = ord("X") ^ m
-    return out, found
+    return out, found, unread
 
 
 def _redact_hep_stream(
@@ -1520,7 +1533,16 @@ def scrub_pcap(
     # SDP first: which ports carry RTP, and their telephone-event and Opus payload types.
     # SIP over TCP is reassembled and redacted first (its segments are handled there).
     tcp = _sip_over_tcp(capture, redact_sip_dtmf, mask_card_numbers)
-    tcp_frames, tcp_messages, redacted, keys_redacted, tcp_relay_dtmf, pbx_dtmf, ws_cards = tcp
+    (
+        tcp_frames,
+        tcp_messages,
+        redacted,
+        keys_redacted,
+        tcp_relay_dtmf,
+        pbx_dtmf,
+        ws_cards,
+        unread,
+    ) = tcp
     fragmented, partial = _fragmented_udp(capture)
     frag_messages, frag_dtmf, relay_dtmf, gateway_dtmf, frag_keys, frag_cards = (
         _sip_over_udp_fragments(capture, fragmented, redact_sip_dtmf, mask_card_numbers)
@@ -1798,6 +1820,7 @@ def scrub_pcap(
         iax2_datagrams=iax2,
         tunnelled_too_deep=capture.too_deep,
         sip_over_sctp=capture.sip_over_sctp,
+        coded_unread=unread,
     )
 
 
