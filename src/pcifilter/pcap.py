@@ -980,9 +980,14 @@ _WS_UPGRADE = re.compile(
 def _frame_chain_start(
     stream: bytes | bytearray, masked: bool, window: int = 1 << 14, min_frames: int = 3
 ) -> int | None:
-    """The earliest place in the first `window` bytes of a run of one direction of a
-    WebSocket (`masked`: a client's) from which at least `min_frames` frames follow one
-    another to the run's end (the last one may be cut by it), each header as RFC 6455 §5.2
+    """Where the frames of a run of one direction of a WebSocket (`masked`: a client's)
+    begin beyond doubt: of the places in its first `window` bytes from which at least
+    `min_frames` frames follow one another to the run's end (the last one may be cut by
+    it), the chain of the most frames, from the place where every other chain that joins it
+    has joined it. (Random bytes before the frames, the rest of a frame begun before the run,
+    hold headers that chain into the true frames in about 1 run in 100, and skip some of
+    them in 1 to 3 in 3,000: taking the earliest place let those frames pass unread.) Each
+    header as RFC 6455 §5.2
     allows it (RSV2/RSV3 clear, RSV1 only on a data message's first frame, a known opcode,
     control frames whole and short, masked as the direction is) and in an order it allows
     (a continuation only inside a fragmented message, a new message only outside one); None
@@ -1024,14 +1029,37 @@ def _frame_chain_start(
         return frames
 
     mask_bit = 0x80 if masked else 0
+    starts = []  # (frames to the end, place)
     for p in range(min(window, n)):
         # Most places fail on their first two bytes: looked at here first (in random bytes,
         # 1 in 22 goes on): 13 times faster (bench/capture_scaling_report.py, RESULTS).
         if not _MAY_START[stream[p]] or (p + 1 < n and stream[p + 1] & 0x80 != mask_bit):
             continue
-        if max(frames_from(p, False), frames_from(p, True)) >= min_frames:
-            return p
-    return None
+        frames = max(frames_from(p, False), frames_from(p, True))
+        if frames >= min_frames:
+            starts.append((frames, p))
+    if not starts:
+        return None
+    # The chain of the most frames (the earliest of them), and the first of its places where
+    # every other chain that joins it has joined it: a place before that is read one way by
+    # one chain and another way by another, so frames are taken only from there on.
+    _, best = max(starts, key=lambda s: (s[0], -s[1]))
+    trunk: list[int] = []  # its places
+    at = best
+    while at < n and (frame := _websocket_frame(stream, at)) is not None:
+        trunk.append(at)
+        at = frame[1] + frame[2]
+    on_trunk = {at: i for i, at in enumerate(trunk)}
+    joined = 0
+    for _, p in starts:
+        at = p
+        while at < n and at not in on_trunk and (frame := _websocket_frame(stream, at)) is not None:
+            at = frame[1] + frame[2]
+        # It reads trunk frames otherwise (it starts inside one, or skips some) unless it
+        # starts before the trunk and joins it at its start.
+        if at in on_trunk and p not in on_trunk and (p > trunk[0] or on_trunk[at] > 0):
+            joined = max(joined, on_trunk[at])
+    return trunk[joined]
 
 
 def _plausible_header(first: int, inside: bool) -> bool:
@@ -1059,16 +1087,21 @@ def _redact_websocket_after_loss(
     and the compression context is gone. From where its frames are found
     (_frame_chain_start) its compressed messages are read afresh, and replaced whole when
     that fails or they hold something (_redact_compressed_websocket); the bytes before that
-    (the rest of a frame begun before the loss: part of a compressed message, maybe), or
-    the whole run when no frames are found in its first 16 KiB, are replaced by X's. (The
-    search costs about 0.2 us a byte of those 16 KiB of random bytes, once a run.)"""
+    (the rest of a frame begun before the loss: part of a compressed message, maybe) and the
+    first message found (in about 1 run in 100 of random bytes before the frames, some of
+    them read as a message that ends where the frames begin), or the whole run when no
+    frames are found in its first 16 KiB, are replaced by X's. (The search costs about
+    0.2 us a byte of those 16 KiB of random bytes, once a run.)"""
     start = _frame_chain_start(stream, masked=client)
     if start is None:
         return bytearray(b"X" * len(stream)), [0] * len(sweeps), 1
+    first = next(_websocket_messages(stream, start), None)
+    _, frames, _ = first if first else (False, [(start, 0, b"")], start)
+    end = frames[-1][0] + frames[-1][1]
     out = bytearray(stream)
-    out[:start] = b"X" * start
-    out, found, unread = _redact_compressed_websocket(out, start, sweeps, context=False)
-    return out, found, unread + (start > 0)
+    out[:end] = b"X" * end
+    out, found, unread = _redact_compressed_websocket(out, end, sweeps, context=False)
+    return out, found, unread + 1
 
 
 def _redact_compressed_websocket(
@@ -1084,18 +1117,25 @@ def _redact_compressed_websocket(
     X's (masked again with its frames' keys); the others are left bit for bit.
     Their uncompressed messages are the C++ sweeps' (Capture.redact_text). Not `context`:
     the window before `at` is not known (a run after a segment the capture lost): each
-    message is read afresh. Returns the stream, how many each sweep found, and how many
-    messages were replaced unread (not inflatable whole)."""
+    message is read afresh, and uncompressed ones are replaced too until a compressed one
+    is read (before that, the frames may be bytes of the message the loss cut, read as
+    frames). Returns the stream, how many each sweep found, and how many messages were
+    replaced unread."""
     out = bytearray(stream)
     found = [0] * len(sweeps)
     window = zlib.decompressobj(wbits=-15)
     budget = http_bodies.Budget(len(stream))  # as for HTTP bodies: past it, not read
     cut = not context  # a message before was inflated only in part: the window is unknown
+    trusted = context  # frames read so far as they were sent
     unread = 0
     for compressed, frames, _ in _websocket_messages(stream, at):
-        if not compressed:
-            continue
         places = [(d + i, k[i % 4] if k else 0) for d, n, k in frames for i in range(n)]
+        if not compressed:
+            if not trusted:
+                for p, m in places:
+                    out[p] = ord("X") ^ m
+                unread += 1
+            continue
         message = bytes(stream[p] ^ m for p, m in places) + b"\x00\x00\xff\xff"
         text = None
         limit = budget.limit()  # 0: none left, not read
@@ -1113,6 +1153,7 @@ def _redact_compressed_websocket(
             break
         hit = text is None
         unread += text is None
+        trusted |= text is not None
         for i, sweep in enumerate(sweeps):
             _, n = sweep(text or b"")
             found[i] += n
