@@ -1143,13 +1143,16 @@ def test_ng_over_http_in_chunks_or_gzip_d_keeps_no_key_and_no_keypress() -> None
 
     in_key, in_code = offer.index(KEY.encode()) + 9, play.index(b"1:9") + 1
     zipped = gzip.compress(play)
+    lzw = b"\x1f\x9d\x90" + play  # a coding not read here ("compress"): replaced unread
     stream = (
         head + b"Transfer-Encoding: chunked\r\n\r\n" + chunked(offer, [in_key])
         + head + b"Transfer-Encoding: chunked\r\n\r\n" + chunked(play, [in_code])
         + head + b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(zipped) + zipped
+        + head + b"Content-Encoding: compress\r\nContent-Length: %d\r\n\r\n" % len(lzw) + lzw
     )  # fmt: skip
-    out, sdps, dtmf, keys = _redact_http_ng_stream(stream, True)
-    assert len(out) == len(stream) and (dtmf, keys) == (2, 1)
+    out, sdps, dtmf, keys, unread = _redact_http_ng_stream(stream, True)
+    assert len(out) == len(stream) and (dtmf, keys, unread) == (2, 1, 1)
+    assert out.endswith(b"X" * len(lzw))
     assert [s for _, s in sdps] == [sdp.encode()]
     assert zipped not in out and b"X" * len(zipped) in out
     text = out.replace(b"\r\n%x\r\n" % (len(offer) - in_key), b"")

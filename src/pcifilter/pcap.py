@@ -138,10 +138,10 @@ class PcapResult:
     # Frames of SIP over SCTP (RFC 4168): their keypresses and SRTP keys are not read, so
     # they are left out
     sip_over_sctp: int = 0
-    # Coded HTTP bodies and compressed WebSocket messages that could not be read whole (a
-    # coding not known, cut by the capture's end or a segment it lost, past a size or
-    # decoding budget), so were replaced by 'X' unread (those holding a card number or key
-    # are counted there): see pcifilter.http_bodies
+    # Coded HTTP bodies (rtpengine's ng over HTTP's too) and compressed WebSocket messages
+    # that could not be read whole (a coding not known, cut by the capture's end or a
+    # segment it lost, past a size or decoding budget), so were replaced by 'X' unread
+    # (those holding a card number or key are counted there): see pcifilter.http_bodies
     coded_unread: int = 0
 
 
@@ -644,9 +644,15 @@ def _sip_over_tcp(
                 result = _redact_hep_stream(stream, packets, redact_dtmf)
             elif sip:
                 result = _redact_sip_stream(stream, redact_dtmf)
-            elif ng or http_ng:
-                read = _redact_http_ng_stream if http_ng else redact_relay_stream
-                relayed, sdps, had_dtmf, had_keys = read(bytes(stream), redact_dtmf)
+            elif http_ng:
+                relayed, sdps, had_dtmf, had_keys, n_unread = _redact_http_ng_stream(
+                    bytes(stream), redact_dtmf
+                )
+                result = bytearray(relayed), sdps, 0, had_keys
+                relay_dtmf += had_dtmf
+                unread += n_unread
+            elif ng:
+                relayed, sdps, had_dtmf, had_keys = redact_relay_stream(bytes(stream), redact_dtmf)
                 result = bytearray(relayed), sdps, 0, had_keys
                 relay_dtmf += had_dtmf
             elif pbx:
@@ -707,17 +713,18 @@ _HTTP_NG = re.compile(
 
 def _redact_http_ng_stream(
     stream: bytes, redact_dtmf: bool
-) -> tuple[bytes, list[tuple[int, bytes]], int, int]:
+) -> tuple[bytes, list[tuple[int, bytes]], int, int, int]:
     """A run of rtpengine's ng over HTTP (POST /ng, its replies): cut into HTTP messages by
     their framing (pcifilter.http_bodies: Content-Length or chunked), each body (an ng
     message) redacted as a datagram is; a coded one read decoded and replaced whole when it
     holds a keypress or key, or cannot be read whole (as an HTTP body holding a card
     number). What no message holds (before the first message start: a connection caught
     mid-message; between messages) is read as text. Returns as
-    pcifilter.relay.redact_relay_stream does."""
+    pcifilter.relay.redact_relay_stream does, and how many coded bodies were replaced
+    unread."""
     out = bytearray(stream)
     sdps: list[tuple[int, bytes]] = []
-    dtmf = keys = 0
+    dtmf = keys = unread = 0
     budget = http_bodies.Budget(len(stream))
     loose, at = [], 0  # what no message holds
     for message in http_bodies.messages(stream):
@@ -735,6 +742,7 @@ def _redact_http_ng_stream(
         if message.codings and (text is None or redacted != text):
             for a, b in message.spans:
                 out[a:b] = b"X" * (b - a)
+            unread += text is None and bool(body)
         elif not message.codings:
             http_bodies.put_back(out, message.spans, redacted)
     loose.append((at, len(stream)))
@@ -745,7 +753,7 @@ def _redact_http_ng_stream(
             sdps += [(a + end, sdp) for end, sdp in held_sdps]
             dtmf += n_dtmf
             keys += n_keys
-    return bytes(out), sorted(sdps), dtmf, keys
+    return bytes(out), sorted(sdps), dtmf, keys, unread
 
 
 def _redact_sip_stream(
