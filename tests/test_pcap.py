@@ -2051,17 +2051,17 @@ def test_frames_before_a_websocket_sip_frame_are_found_in_one_pass(
     place in turn read them a quadratic number of times: 16 KB of crafted two-byte frames,
     one byte off from leading to the SIP frame, took 17 s (64 KB: minutes), a hang of the
     scrub on a hostile capture. Counted, not timed."""
-    from pcifilter import pcap
+    from pcifilter import pcap, websocket
 
     reads = 0
-    frame = pcap._websocket_frame
+    frame = websocket.read_frame
 
     def counted(stream: bytes | bytearray, at: int) -> tuple[int, int, int, bytes] | None:
         nonlocal reads
         reads += 1
         return frame(stream, at)
 
-    monkeypatch.setattr(pcap, "_websocket_frame", counted)
+    monkeypatch.setattr(websocket, "read_frame", counted)
     sip = b"INFO sip:pay@10.0.0.2 SIP/2.0\r\nContent-Length: 0\r\n\r\n"
     for lead_in, first in [
         (b"\x81\x00" * 8000 + b"\x00", 16000 - 1),  # the frames from every other place overrun
@@ -2822,7 +2822,7 @@ def test_frames_after_a_loss_are_taken_from_where_no_reading_disagrees(client: b
     message found, is replaced. Taking the earliest place from which frames chain to the
     run's end let the bytes before the true frames, read as frames, pass (about 1 run in
     100), or skipped true frames (1 to 3 in 3,000). Seeded: the same 400 runs each time."""
-    from pcifilter.pcap import _redact_websocket_after_loss
+    from pcifilter.websocket import redact_after_loss
 
     rng = random.Random(7 + client)
     exact = 0
@@ -2834,9 +2834,7 @@ def test_frames_after_a_loss_are_taken_from_where_no_reading_disagrees(client: b
         ]
         cut = rng.randint(1, len(frames[0]) - 1)
         run = b"".join(frames)[cut:]
-        out, _, unread = _redact_websocket_after_loss(
-            bytearray(run), client, [_core.mask_card_numbers]
-        )
+        out, _, unread = redact_after_loss(bytearray(run), client, [_core.mask_card_numbers])
         true = len(frames[0]) - cut  # where the frames begin
         # Of the bytes before them, only what was read as a frame's header may be left
         # (its payload replaced: X's, masked back in a client's); a byte of a client's
