@@ -2,7 +2,7 @@
 /* pcifilter C API: scrub keypresses out of telephone audio and RTP, without Python.
  *
  * Two objects, each for one stream and not shared between threads without a lock of yours:
- *   pcifilter_stream    one direction of a call's RTP (G.711 + RFC 4733), packets in and out;
+ *   pcifilter_stream    one direction of a call's RTP (G.711 or Opus, RFC 4733), packets in and out;
  *   pcifilter_scrubber  int16 audio frames in and out (8000, 16000 or 48000 Hz).
  * Functions return 0 on success and a negative value on bad arguments; the data path never
  * fails (malformed packets are counted and dropped). Digits leave only through
