@@ -2845,6 +2845,30 @@ def test_frames_after_a_loss_are_taken_from_where_no_reading_disagrees(client: b
     assert exact >= 340  # mostly no more than the first message (over-masking bounded)
 
 
+def test_frames_after_a_loss_are_looked_for_in_time_linear_in_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run of one byte repeated (0x82: a client's binary frame of 2 bytes, 8 with its
+    header and key) holds eight chains of frames side by side, none joining another. Each
+    place's frames are walked once: walked again from every place of the chains the trunk
+    is not, the search read some 358 million headers for 200 KB. Counted, not timed."""
+    from pcifilter import websocket
+
+    reads = 0
+    read = websocket.read_frame
+
+    def counted(stream: bytes | bytearray, at: int) -> tuple[int, int, int, bytes] | None:
+        nonlocal reads
+        reads += 1
+        return read(stream, at)
+
+    monkeypatch.setattr(websocket, "read_frame", counted)
+    for n in (50_000, 200_000):
+        reads = 0
+        assert websocket.frame_chain_start(b"\x82" * n, True) == 0
+        assert reads <= 3 * n
+
+
 def _red(seq: int, ts: int, texts: list[tuple[int, bytes]], primary: bytes) -> bytes:
     """An RFC 4103 packet with RFC 2198 redundancy: the older texts (timestamp offset, text)
     first, the primary last; T.140 on 98, "red" on 99."""

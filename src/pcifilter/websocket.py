@@ -174,16 +174,29 @@ def frame_chain_start(
     while at < n and (frame := read_frame(stream, at)) is not None:
         trunk.append(at)
         at = frame[1] + frame[2]
+    # Where each place's frames join the trunk (its index; -1: never). Remembered for every
+    # place walked, so that each is walked once: chains that never join it (two chains of
+    # crafted two-byte frames side by side) would otherwise be walked to the end from each
+    # of their places, time quadratic in the run.
     on_trunk = {at: i for i, at in enumerate(trunk)}
+    joins = dict(on_trunk)
     joined = 0
     for _, p in starts:
-        at = p
-        while at < n and at not in on_trunk and (frame := read_frame(stream, at)) is not None:
+        path, at = [], p
+        while at not in joins:
+            frame = read_frame(stream, at) if at < n else None
+            if frame is None:
+                joins[at] = -1
+                break
+            path.append(at)
             at = frame[1] + frame[2]
+        for q in path:
+            joins[q] = joins[at]
         # It reads trunk frames otherwise (it starts inside one, or skips some) unless it
         # starts before the trunk and joins it at its start.
-        if at in on_trunk and p not in on_trunk and (p > trunk[0] or on_trunk[at] > 0):
-            joined = max(joined, on_trunk[at])
+        j = joins[p]
+        if p not in on_trunk and j >= 0 and (p > trunk[0] or j > 0):
+            joined = max(joined, j)
     return trunk[joined]
 
 
