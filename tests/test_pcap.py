@@ -2043,25 +2043,30 @@ def test_a_capture_s_python_work_grows_linearly_with_it(
     assert counts[1] < 6 * counts[0], counts
 
 
-def test_frames_before_a_websocket_sip_frame_are_found_in_one_pass(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def frame_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """pcifilter.websocket.read_frame counted: [headers read so far] (set [0] = 0 to start)."""
+    from pcifilter import websocket
+
+    count = [0]
+    read = websocket.read_frame
+
+    def counted(stream: bytes | bytearray, at: int) -> tuple[int, int, int, bytes] | None:
+        count[0] += 1
+        return read(stream, at)
+
+    monkeypatch.setattr(websocket, "read_frame", counted)
+    return count
+
+
+def test_frames_before_a_websocket_sip_frame_are_found_in_one_pass(frame_reads: list[int]) -> None:
     """A connection caught after its handshake: the frames before the first that holds SIP
     are found by reading each place's frame header once. Following the frames from every
     place in turn read them a quadratic number of times: 16 KB of crafted two-byte frames,
     one byte off from leading to the SIP frame, took 17 s (64 KB: minutes), a hang of the
     scrub on a hostile capture. Counted, not timed."""
-    from pcifilter import pcap, websocket
+    from pcifilter import pcap
 
-    reads = 0
-    frame = websocket.read_frame
-
-    def counted(stream: bytes | bytearray, at: int) -> tuple[int, int, int, bytes] | None:
-        nonlocal reads
-        reads += 1
-        return frame(stream, at)
-
-    monkeypatch.setattr(websocket, "read_frame", counted)
     sip = b"INFO sip:pay@10.0.0.2 SIP/2.0\r\nContent-Length: 0\r\n\r\n"
     for lead_in, first in [
         (b"\x81\x00" * 8000 + b"\x00", 16000 - 1),  # the frames from every other place overrun
@@ -2069,9 +2074,9 @@ def test_frames_before_a_websocket_sip_frame_are_found_in_one_pass(
         (bytes(range(256)) * 60, 15360),  # nothing leads to it
     ]:
         stream = lead_in + bytes([0x81, len(sip)]) + sip
-        reads = 0
+        frame_reads[0] = 0
         assert pcap._websocket_start(stream, [len(lead_in)]) == (first, False)
-        assert reads <= len(lead_in) + 2
+        assert frame_reads[0] <= len(lead_in) + 2
 
 
 def test_sip_in_hep_is_redacted_in_place(tmp_path: Path) -> None:
@@ -2846,7 +2851,7 @@ def test_frames_after_a_loss_are_taken_from_where_no_reading_disagrees(client: b
 
 
 def test_frames_after_a_loss_are_looked_for_in_time_linear_in_the_run(
-    monkeypatch: pytest.MonkeyPatch,
+    frame_reads: list[int],
 ) -> None:
     """A run of one byte repeated (0x82: a client's binary frame of 2 bytes, 8 with its
     header and key) holds eight chains of frames side by side, none joining another. Each
@@ -2854,19 +2859,10 @@ def test_frames_after_a_loss_are_looked_for_in_time_linear_in_the_run(
     is not, the search read some 358 million headers for 200 KB. Counted, not timed."""
     from pcifilter import websocket
 
-    reads = 0
-    read = websocket.read_frame
-
-    def counted(stream: bytes | bytearray, at: int) -> tuple[int, int, int, bytes] | None:
-        nonlocal reads
-        reads += 1
-        return read(stream, at)
-
-    monkeypatch.setattr(websocket, "read_frame", counted)
     for n in (50_000, 200_000):
-        reads = 0
+        frame_reads[0] = 0
         assert websocket.frame_chain_start(b"\x82" * n, True) == 0
-        assert reads <= 3 * n
+        assert frame_reads[0] <= 3 * n
 
 
 def _red(seq: int, ts: int, texts: list[tuple[int, bytes]], primary: bytes) -> bytes:
