@@ -4,6 +4,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,10 +20,10 @@ class PyStreamFilter {
 public:
     PyStreamFilter(const ScrubberParams& scrub, int te_pt, int pcmu_pt, int pcma_pt, int cn_pt,
                    const std::string& telephone_events, int opus_pt, int opus_bitrate,
-                   bool pass_unknown_payloads, int te_8000_pt, std::int64_t reorder_window_samples = -1,
-                   std::int64_t max_gap_samples = -1)
+                   bool pass_unknown_payloads, int te_8000_pt, std::optional<double> reorder_window_ms = {},
+                   std::optional<double> max_gap_ms = {})
         : params_(make_params(scrub, te_pt, pcmu_pt, pcma_pt, cn_pt, telephone_events, opus_pt, opus_bitrate,
-                              te_8000_pt, reorder_window_samples, max_gap_samples)),
+                              te_8000_pt, reorder_window_ms, max_gap_ms)),
           f_((params_.pass_unknown_payloads = pass_unknown_payloads, params_)) {}
 
     // One packet (bytes-like) or an iterable of them. The packets are read in place: each is
@@ -134,12 +135,13 @@ public:
 private:
     static StreamFilterParams make_params(const ScrubberParams& scrub, int te, int pcmu, int pcma, int cn,
                                           const std::string& telephone_events, int opus, int opus_bitrate,
-                                          int te_8000, std::int64_t reorder_window, std::int64_t max_gap) {
+                                          int te_8000, std::optional<double> reorder_window_ms,
+                                          std::optional<double> max_gap_ms) {
         StreamFilterParams p;
-        // -1: the default. Out of range: ValueError from validate() below.
-        if (max_gap >= 0) p.max_gap_samples = static_cast<std::uint32_t>(std::min<std::int64_t>(max_gap, UINT32_MAX));
-        if (reorder_window >= 0)
-            p.reorder_window_samples = static_cast<std::uint32_t>(std::min<std::int64_t>(reorder_window, UINT32_MAX));
+        // None: the default; at the decode rate. Out of range: ValueError (here or validate()).
+        if (max_gap_ms) p.max_gap_samples = samples_of_ms(*max_gap_ms, scrub.sample_rate, "max_gap_ms");
+        if (reorder_window_ms)
+            p.reorder_window_samples = samples_of_ms(*reorder_window_ms, scrub.sample_rate, "reorder_window_ms");
         if (telephone_events == "drop") p.telephone_events = TelephoneEventAction::Drop;
         else if (telephone_events == "replace") p.telephone_events = TelephoneEventAction::Replace;
         else throw py::value_error("telephone_events must be 'drop' or 'replace'");

@@ -2,12 +2,10 @@
 // The C API over the C++ core: exceptions stop here, as error codes and messages.
 #include "pcifilter.h"
 
-#include <cmath>
 #include <cstring>
 #include <deque>
 #include <exception>
 #include <new>
-#include <string>
 
 #include "pcifilter/scrubber.hpp"
 #include "pcifilter/stream_filter.hpp"
@@ -105,13 +103,9 @@ pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error
         if (!opus) c8.sample_rate = 8000;
         p.scrub = scrub_params(c8);
         // In samples at the stream's rate; -1 keeps the default; validate() checks the rest.
-        const auto samples = [&](double ms, const char* name) {
-            if (!(ms >= 0.0 && ms <= 60000.0))
-                throw std::invalid_argument(std::string(name) + " must be -1 (the default) or within [0, 60000]");
-            return static_cast<std::uint32_t>(std::llround(ms * c8.sample_rate / 1000.0));
-        };
-        if (c->max_gap_ms != -1.0) p.max_gap_samples = samples(c->max_gap_ms, "max_gap_ms");
-        if (c->reorder_window_ms != -1.0) p.reorder_window_samples = samples(c->reorder_window_ms, "reorder_window_ms");
+        if (c->max_gap_ms != -1.0) p.max_gap_samples = samples_of_ms(c->max_gap_ms, c8.sample_rate, "max_gap_ms");
+        if (c->reorder_window_ms != -1.0)
+            p.reorder_window_samples = samples_of_ms(c->reorder_window_ms, c8.sample_rate, "reorder_window_ms");
         p.validate();
         return new pcifilter_stream{StreamFilter(p), 0};
     } catch (const std::exception& e) {

@@ -107,6 +107,11 @@ void StreamFilterParams::validate() const {
         throw std::invalid_argument("reorder_window_samples must not exceed max_gap_samples");
 }
 
+std::uint32_t samples_of_ms(double ms, int rate, const char* name) {
+    if (!(ms >= 0.0 && ms <= 60000.0)) throw std::invalid_argument(std::string(name) + " must be within [0, 60000] ms");
+    return static_cast<std::uint32_t>(std::nearbyint(ms * rate / 1000.0));
+}
+
 namespace {
 // Opus carries a keypress's energy on past its end (a frame's overlap, the decoder's ringing):
 // with the core's hang-over alone, 2 of 1920 keypresses at 24 kbit/s kept a trace at their

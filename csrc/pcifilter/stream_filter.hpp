@@ -94,6 +94,12 @@ struct StreamFilterParams {
     void validate() const;
 };
 
+// `ms` of audio as samples at `rate` (rounded half to even, as Python's round), for
+// reorder_window_samples and max_gap_samples as the bindings take them in ms (Python's
+// RtpStreamFilter, the C ABI's pcifilter_config): std::invalid_argument naming `name`
+// outside [0, 60000].
+std::uint32_t samples_of_ms(double ms, int rate, const char* name);
+
 struct StreamFilterStats {
     std::uint64_t packets_in = 0, packets_out = 0;
     std::uint64_t audio_packets = 0, telephone_events_dropped = 0, telephone_events_replaced = 0;

@@ -327,8 +327,8 @@ class StreamFilter:
         opus_bitrate: typing.SupportsInt | typing.SupportsIndex = 16000,
         pass_unknown_payloads: bool = False,
         telephone_event_8000_pt: typing.SupportsInt | typing.SupportsIndex = -1,
-        reorder_window_samples: typing.SupportsInt | typing.SupportsIndex = -1,
-        max_gap_samples: typing.SupportsInt | typing.SupportsIndex = -1,
+        reorder_window_ms: typing.SupportsFloat | typing.SupportsIndex | None = None,
+        max_gap_ms: typing.SupportsFloat | typing.SupportsIndex | None = None,
     ) -> None: ...
     def advance(self, timestamp: typing.SupportsInt | typing.SupportsIndex) -> list[bytes]:
         """

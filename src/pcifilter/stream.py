@@ -17,12 +17,6 @@ from pcifilter.api import make_config
 TELEPHONE_EVENT_ACTIONS = ("drop", "replace")
 
 
-def _samples(ms: float, rate: int) -> int:
-    if not 0 <= ms <= 60_000:
-        raise ValueError(f"a duration in ms must be within [0, 60000], not {ms!r}")
-    return round(ms * rate / 1000)
-
-
 class RtpStreamFilter:
     """G.711 or Opus RTP in, scrubbed RTP out (delayed by the look-ahead); RFC 4733
     telephone-events are captured and, while `filtering` is on, never forwarded and masked in
@@ -92,8 +86,8 @@ class RtpStreamFilter:
             opus_bitrate,
             pass_unknown_payloads,
             telephone_event_8000_pt,
-            -1 if reorder_window_ms is None else _samples(reorder_window_ms, decode_rate),
-            -1 if max_gap_ms is None else _samples(max_gap_ms, decode_rate),
+            reorder_window_ms,  # at the decode rate, checked in C++ (samples_of_ms)
+            max_gap_ms,
         )
 
     @property
