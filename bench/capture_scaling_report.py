@@ -29,7 +29,7 @@ import dpkt
 import zstandard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from test_pcap import A, B, _frame, _ip, _tcp_frame, _write_pcap
+from test_pcap import A, B, _cut, _frame, _ip, _segments, _tcp_frame, _write_pcap
 
 from pcifilter.pcap import scrub_pcap
 from pcifilter.rtp import RtpPacket
@@ -72,7 +72,7 @@ def side_events(n: int) -> list[bytes]:
 def long_signal_line(n: int) -> list[bytes]:
     body = b"Signal=1" + b" " * (64 * n) + b"2\r\n"
     message = b"INFO sip:pay@10.0.0.2 SIP/2.0\r\nContent-Length: %d\r\n\r\n" % len(body) + body
-    return [_tcp_frame(A, B, message[i : i + 1400], 1000 + i) for i in range(0, len(message), 1400)]
+    return _segments(A, B, _cut(message, 1400), 1000, (5060, 5060))
 
 
 def websocket_lead_in(n: int) -> list[bytes]:
@@ -109,19 +109,13 @@ def http_members(n: int) -> list[bytes]:
     is not read: without that bound, time quadratic in n)."""
     body = gzip.compress(b"") * n
     stream = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n" + body
-    return [
-        _tcp_frame(B, A, stream[i : i + 1400], 1000 + i, port=80, dport=50602)
-        for i in range(0, len(stream), 1400)
-    ]
+    return _segments(B, A, _cut(stream, 1400), 1000, (80, 50602))
 
 
 def http_chunks(n: int) -> list[bytes]:
     head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
     stream = head + b"1\r\nx\r\n" * n + b"0\r\n\r\n"
-    return [
-        _tcp_frame(B, A, stream[i : i + 1400], 1000 + i, port=80, dport=50601)
-        for i in range(0, len(stream), 1400)
-    ]
+    return _segments(B, A, _cut(stream, 1400), 1000, (80, 50601))
 
 
 def websocket_after_losses(n: int) -> list[bytes]:

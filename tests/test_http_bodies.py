@@ -24,6 +24,11 @@ CARD = b"4111 1111 1111 1111"
 SWEEPS = [_core.mask_card_numbers]
 
 
+def _chunked(pieces: list[bytes]) -> bytes:
+    """`pieces` (none empty) as a chunked body (RFC 9112 §7.1): a chunk each, then the last."""
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+
+
 def _response(body: bytes, *headers: bytes, status: bytes = b"200 OK") -> bytes:
     head = b"".join(h + b"\r\n" for h in headers)
     return b"HTTP/1.1 " + status + b"\r\n" + head + b"\r\n" + body
@@ -104,13 +109,13 @@ def test_codings_in_any_order_and_number_are_undone() -> None:
             for card, found in ((text, 1), (text.replace(CARD, b"a gift card"), 0)):
                 body = code(card)
                 if framing.startswith(b"Transfer"):
-                    body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+                    body = _chunked([body])
                 message = _response(body, codings, framing.replace(b"%d", b"%d" % len(body)))
                 out, (n,), _ = redact_http_stream(message, SWEEPS)
                 assert n == found, codings
                 assert out == message if not found else out.count(b"X") >= len(code(card))
     body = gzip.compress(text)
-    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    chunked = _chunked([body])
     message = _response(chunked, b"Transfer-Encoding: gzip, chunked")
     out, (n,), _ = redact_http_stream(message, SWEEPS)
     assert n == 1 and out == message.replace(body, b"X" * len(body))
@@ -238,8 +243,7 @@ def test_no_reader_finds_a_card_number_in_any_body(
         if codings:
             head += b"Content-Encoding: " + b", ".join(codings) + b"\r\n"
         if chunked:
-            pieces = [body[i : i + size] for i in range(0, len(body), size)]
-            framed = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+            framed = _chunked([body[i : i + size] for i in range(0, len(body), size)])
             head += b"Transfer-Encoding: chunked\r\n"
         else:
             framed = body

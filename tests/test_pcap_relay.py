@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_http_bodies import _chunked
 from test_pcap import (
     KEY,
     A,
@@ -1138,8 +1139,7 @@ def test_ng_over_http_in_chunks_or_gzip_d_keeps_no_key_and_no_keypress() -> None
     head = b"POST /ng HTTP/1.1\r\nHost: relay\r\nContent-Type: application/x-rtpengine-ng\r\n"
 
     def chunked(body: bytes, cuts: list[int]) -> bytes:
-        pieces = [body[a:b] for a, b in itertools.pairwise([0, *cuts, len(body)])]
-        return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+        return _chunked([body[a:b] for a, b in itertools.pairwise([0, *cuts, len(body)])])
 
     in_key, in_code = offer.index(KEY.encode()) + 9, play.index(b"1:9") + 1
     zipped = gzip.compress(play)
