@@ -50,8 +50,8 @@ def _blocks(
 ) -> Iterable[tuple[int, int, int]]:
     """The text blocks of a packet whose payload starts at `at` in its datagram: (RTP
     timestamp of the text, where it starts in the datagram, its length); a RED packet's
-    redundant blocks first (RFC 2198 §3), its primary last. None for another payload type
-    or a RED header that overruns the payload (read as holding no text)."""
+    redundant blocks first (RFC 2198 §3), its primary last; an empty list for another
+    payload type or a RED header that overruns the payload (read as holding no text)."""
     data = packet.payload
     if packet.payload_type in t140:
         return [(packet.timestamp, at, len(data))]

@@ -112,12 +112,11 @@ def frame_chain_start(
     has joined it. (Random bytes before the frames, the rest of a frame begun before the run,
     hold headers that chain into the true frames in about 1 run in 100, and skip some of
     them in 1 to 3 in 3,000: taking the earliest place let those frames pass unread.) Each
-    header as RFC 6455 §5.2
-    allows it (RSV2/RSV3 clear, RSV1 only on a data message's first frame, a known opcode,
-    control frames whole and short, masked as the direction is) and in an order it allows
-    (a continuation only inside a fragmented message, a new message only outside one); None
-    when there is none. Each place's frame is read once for each of the two orders it may
-    be in (inside a message or not)."""
+    header as RFC 6455 §5.2 allows it (RSV2/RSV3 clear, RSV1 only on a data message's first
+    frame, a known opcode, control frames whole and short, masked as the direction is) and
+    in an order it allows (a continuation only inside a fragmented message, a new message
+    only outside one); None when there is none. Each place's frame is read once for each of
+    the two orders it may be in (inside a message or not)."""
     n = len(stream)
     # (place, inside a fragmented message): frames from it to the end, -1 when they do not
     # get there
