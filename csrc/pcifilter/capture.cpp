@@ -582,7 +582,9 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         const bool platform = starts_pbx_events(payload, f.payload_len) || starts_syslog(payload, f.payload_len);
         // HTTP: its bodies read de-chunked and decompressed, for card numbers and keys
         const bool http = starts_http_message(payload, f.payload_len);
-        if (websocket || hep || ng || platform || http || starts_sip_after_crlfs(payload, f.payload_len))
+        // a WebSocket caught after its handshake: its compressed messages read (Python)
+        const bool deflated = starts_compressed_websocket_message(payload, f.payload_len);
+        if (websocket || hep || ng || platform || http || deflated || starts_sip_after_crlfs(payload, f.payload_len))
             carries_sip[c] = true;
         // Asterisk's ARI events: the client's request names the server's direction, which
         // shows nothing else that tells it apart (its keypress events may start no segment).

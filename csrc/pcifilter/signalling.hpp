@@ -80,4 +80,13 @@ bool starts_ari_dtmf(const std::uint8_t* p, std::size_t n) noexcept;
 // (the server's direction shows nothing else that tells it apart).
 bool starts_websocket_signalling(const std::uint8_t* p, std::size_t n) noexcept;
 
+// A compressed WebSocket message's first frame (permessage-deflate, RFC 7692: RSV1 set on a
+// text or binary frame) at the segment's start, as a sender writes it (RSV2 and RSV3 clear,
+// its length in the fewest bytes, some payload), that ends exactly at the segment's end,
+// frames following it to there, or goes on past it (a message longer than 125 bytes): a
+// WebSocket connection the capture caught after its handshake may send its messages so.
+// Random data (TLS) starts such a segment about once in 8,000 (1,400-byte segments); the
+// caller reads the connection for frames before it takes it for a WebSocket.
+bool starts_compressed_websocket_message(const std::uint8_t* p, std::size_t n) noexcept;
+
 }  // namespace pcifilter

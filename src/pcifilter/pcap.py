@@ -564,7 +564,10 @@ def _sip_over_tcp(
     repeats), each contiguous run is cut into messages, and each message is redacted as over
     UDP (DTMF bodies unless `redact_dtmf` is False, SRTP keys always; in a run whose start
     was not captured, keys anywhere and, before its first message start, keypresses in any
-    body form). Segments holding changed bytes get their payloads back with them, same
+    body form). A connection of none of those protocols whose segment starts a compressed
+    WebSocket message (the capture caught it after its handshake) has its runs read for
+    those messages (websocket.redact_caught). Segments holding changed bytes get their
+    payloads back with them, same
     length. Returns the segments' frames, the messages as captured (for their SDP: an ng
     message's SDP) with the frame that completed each, and how many SIP messages held
     keypresses, messages held keys, ng messages held keypresses, how many keypress values
@@ -621,8 +624,10 @@ def _sip_over_tcp(
         pbx = any(starts_pbx_events(p) for _, _, p in segments)  # AMI, FreeSWITCH's ESL
         syslog = any(starts_syslog(p) for _, _, p in segments)  # a relay's DTMF log
         http = any(http_bodies.START.match(p) for _, _, p in segments)  # its bodies decoded
-        if not (websocket or hep or sip or ng or http_ng or pbx or syslog or http):
-            continue
+        # None of those: a segment starts a compressed WebSocket message, of a connection
+        # caught after its handshake, maybe (read for its frames below)
+        caught = not (websocket or hep or sip or ng or http_ng or pbx or syslog or http)
+        sweeps = [_core.mask_srtp_keys] + ([_core.mask_card_numbers] if mask_cards else [])
         masked = any(
             p.startswith(b"GET ") or (len(p) > 1 and p[1] & 0x80)
             for f, _, p in segments
@@ -664,8 +669,15 @@ def _sip_over_tcp(
                 lines, had_dtmf = redact_syslog_stream(bytes(stream), redact_dtmf)
                 result = bytearray(lines), [], 0, 0
                 relay_dtmf += had_dtmf
+            elif caught:  # each run read alone: the window before it is not known
+                redacted_ws = ws.redact_caught(stream, sweeps)
+                if redacted_ws is None:  # no compressed WebSocket: the C++ sweeps' alone
+                    continue
+                frames_out, (ws_keys, *ws_cards), n_unread = redacted_ws
+                result = frames_out, [], 0, ws_keys
+                cards += sum(ws_cards)
+                unread += n_unread
             else:  # HTTP: its bodies de-chunked and decompressed (pcifilter.http_bodies)
-                sweeps = [_core.mask_srtp_keys] + ([_core.mask_card_numbers] if mask_cards else [])
                 bodies, (body_keys, *body_cards), n_unread = http_bodies.redact_http_stream(
                     bytes(stream), sweeps
                 )
