@@ -17,6 +17,7 @@ from pcifilter.http_bodies import (
     DECODED_PER_BYTE,
     MAX_DECODED,
     MAX_MEMBERS,
+    begins_in_coded_body,
     redact_http_stream,
 )
 
@@ -79,6 +80,38 @@ def test_a_stream_caught_mid_body_is_read_from_its_first_message() -> None:
     message = _response(body, b"Content-Encoding: gzip", b"Content-Length: %d" % len(body))
     out, (n,), _ = redact_http_stream(tail + message, SWEEPS)
     assert n == 1 and out[: len(tail)] == tail
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1).filter(lambda t: "\x00" not in t), st.data())
+def test_text_a_capture_begins_in_is_not_taken_for_a_coded_body(
+    text: str, data: st.DataObject
+) -> None:
+    """The rest of a text body (UTF-8, cut anywhere, a character's first bytes not captured;
+    with no message after it, its last character cut too) before a plain reply: text, let
+    be for the sweeps."""
+    raw = text.encode()
+    a = data.draw(st.integers(0, len(raw) - 1))
+    after = data.draw(st.booleans())
+    rest = raw[a:] if after else raw[a : data.draw(st.integers(a + 1, len(raw)))]
+    assert not begins_in_coded_body(
+        rest + (_response(b"ok", b"Content-Length: 2") if after else b"")
+    )
+
+
+def test_what_a_capture_begins_in_is_taken_for_a_coded_body() -> None:
+    """Compressed data (gzip, br, zstd: each of 100 bodies, cut at 100 places), bytes with a
+    NUL, and any bytes before replies that code their bodies."""
+    reply = _response(b"ok", b"Content-Length: 2")
+    for i in range(100):
+        text = b"row %d: " % i + bytes(range(32, 127)) * 3
+        for coded in (gzip.compress(text), brotli.compress(text), _zstd(text)):
+            assert begins_in_coded_body(coded[i % 40 :] + reply)
+    assert begins_in_coded_body(b"text\x00text" + reply)
+    gzipped = gzip.compress(b"ok")
+    coding = _response(gzipped, b"Content-Encoding: gzip", b"Content-Length: %d" % len(gzipped))
+    assert begins_in_coded_body(b"plain text" + coding)
+    assert not begins_in_coded_body(reply) and not begins_in_coded_body(b"plain text" + reply)
 
 
 def _zstd(data: bytes) -> bytes:

@@ -2677,6 +2677,51 @@ def test_a_compressed_http_body_a_lost_segment_cuts_is_replaced_whole(
     assert out[len(first) : len(first) + body_kept] == b"X" * body_kept
 
 
+@pytest.mark.parametrize("case", ["gzip", "br", "text", "text, gzip after"])
+def test_an_http_body_the_capture_begins_in(tmp_path: Path, case: str) -> None:
+    """A capture that begins in a reply's body, its headers not captured: nothing says how
+    the body was coded. Its rest is replaced whole, as after a lost segment, when it does
+    not read as text (compressed data) or when the replies after it code theirs; the rest
+    of a plain text body in a connection that codes none passes to the sweeps as it is
+    (its card number masked where it is). Before, a gzip'd body's rest was written as it
+    was."""
+    page = b"".join(
+        b"<tr><td>%d</td><td>%s</td></tr>" % (i, os.urandom(8).hex().encode()) for i in range(60)
+    )
+    text = page + f"<p>card {CARDS[0]}</p>".encode() + page
+    coded = case in ("gzip", "br")
+    body = {"gzip": gzip.compress, "br": brotli.compress}.get(case, bytes)(text)
+    first = b"HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n" % (
+        b"Content-Encoding: %s\r\n" % case.encode() if coded else b"",
+        len(body),
+    )
+    after = b"all done." if case != "text, gzip after" else gzip.compress(b"all done.")
+    second = b"HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n%s" % (
+        b"Content-Encoding: gzip\r\n" if case.endswith("gzip after") else b"",
+        len(after),
+        after,
+    )
+    pieces = [*_cut(first + body, 200), second]
+    begins = 2  # the capture begins with the third segment, inside the body
+    assert len(first) < 200 * begins < len(first) + len(body) - 200
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, _segments(B, A, pieces, 3000, (8080, 50500))[begins:])
+    r = scrub_pcap(src, dst)
+    out = _directions_out(dst)[8080]
+    captured = b"".join(pieces[begins:])
+    rest = len(captured) - len(second)
+    assert len(out) == len(captured) and out.endswith(second)
+    if case == "text":
+        digits = captured.index(CARDS[0].encode())
+        assert (
+            out[:rest] == captured[:digits] + b"XXXX XXXX XXXX XXXX" + captured[digits + 19 : rest]
+        )
+        assert r.coded_unread == 0 and r.card_numbers_masked == 1
+    else:
+        assert out[:rest] == b"X" * rest
+        assert r.coded_unread == 1
+
+
 def test_a_card_number_across_two_chunks_of_an_http_body_is_masked(tmp_path: Path) -> None:
     """A body sent in chunks (Transfer-Encoding: chunked) puts a chunk-size line wherever
     the sender's buffer ended, in a card number too: the body is read de-chunked, and the

@@ -25,6 +25,7 @@ place, byte for byte.
 
 from __future__ import annotations
 
+import codecs
 import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -263,6 +264,29 @@ def ends_in_coded_body(stream: bytes) -> bool:
     for message in messages(stream):
         last = message
     return last is not None and last.cut and bool(last.codings)
+
+
+def begins_in_coded_body(stream: bytes) -> bool:
+    """Whether the bytes before the first message start of a connection's first captured
+    run (the capture began in a body, whose headers it lacks) may be the rest of a coded
+    body, as after a segment the capture lost: when they do not read as text (compressed
+    data fails UTF-8 within a few bytes; a NUL), or when the run's messages code their
+    bodies. Text passes to the sweeps as it is; a binary body's rest (an image's) is
+    replaced too, which costs nothing a scrub keeps."""
+    first = START.search(stream)
+    lead = stream[: first.start() if first else len(stream)]
+    if not lead:
+        return False
+    if any(message.codings for message in messages(stream)):
+        return True
+    # The first bytes may end a character the capture cut, the last ones begin one
+    # (no message after them): up to 3 of each are let be.
+    start = next((i for i, b in enumerate(lead[:3]) if b & 0xC0 != 0x80), len(lead[:3]))
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(lead[start:], final=first is not None)
+    except UnicodeDecodeError:
+        return True
+    return b"\x00" in lead
 
 
 def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearray, list[int], int]:

@@ -682,7 +682,10 @@ def _sip_over_tcp(
                     bytes(stream), sweeps
                 )
                 unread += n_unread
-                if coded_cut:  # the rest of that body, its beginning lost: replaced whole
+                # The rest of a coded body, its beginning lost (or not captured): replaced
+                # whole
+                caught_in = run is runs[0] and http_bodies.begins_in_coded_body(bytes(stream))
+                if coded_cut or caught_in:
                     first = http_bodies.START.search(stream)
                     rest = first.start() if first else len(stream)
                     bodies[:rest] = b"X" * rest
