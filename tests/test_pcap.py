@@ -2535,11 +2535,12 @@ def test_a_web_client_caught_after_its_handshake_is_swept_unmasked(tmp_path: Pat
     capture, or a segment was lost): its frames are masked, so the sweeps saw no digit in
     them, and anyone who reads the frames unmasks them. The frames are found where they run,
     one after another, to the stream's end (the rest of the frame before them, whose key was
-    not captured, stays as it was); what they carry is masked, the frames masked again."""
+    not captured, stays as it was when no key shows a card number in it: see the next
+    test); what they carry is masked, the frames masked again."""
     chat = f'{{"text":"my card is {CARDS[1]}"}}'.encode()
     verto = b'{"jsonrpc":"2.0","method":"verto.info","params":{"dtmf":"5"}}'
     offer = json.dumps({"sdp": f"v=0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}\r\n"})
-    rest = _ws_frame(b"x" * 400, b"\x09\x08\x07\x06")[150:]  # a frame's last 256 bytes
+    rest = _ws_frame(b"lorem ipsum dolor sit amet, " * 15, b"\x09\x08\x07\x06")[150:]  # its last
     frames = [
         _ws_frame(m, bytes([5 * i + 3, 7, 11, 13]))
         for i, m in enumerate((chat, b"ping", verto, offer.encode()))
@@ -2557,6 +2558,35 @@ def test_a_web_client_caught_after_its_handshake_is_swept_unmasked(tmp_path: Pat
         offer.encode().replace(KEY.encode(), b"X" * len(KEY)),
     ]
     assert (r.card_numbers_masked, r.pbx_dtmf_redacted, r.srtp_keys_redacted) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("cut", [6, 30, 60])
+def test_the_rest_of_a_web_client_s_frame_before_its_frames_keeps_no_card(
+    tmp_path: Path, cut: int
+) -> None:
+    """A web client caught inside a frame that carries a card number: the rest of that
+    frame, its header and key not captured, was written as it was, masked. A 4-byte key
+    repeated hides nothing: a reader trying each key byte against printable text reads the
+    number. That rest is now read under each key that shows 13 card characters in a row,
+    and replaced when one shows a card number; a rest of text without such a run stays."""
+    chat = f'{{"text":"hello, my card is {CARDS[0]}, expiry 12/27, thanks"}}'.encode()
+    key = b"\x5a\xc3\x17\x9e"
+    rest = _ws_frame(chat, key)[cut:]
+    after = [_ws_frame(m, bytes([i + 1, 2, 3, 4])) for i, m in enumerate((b"ok", b"bye", b"x"))]
+    client = rest + b"".join(after)
+    if cut < 33:  # the card's digits in the rest: read with the key, which a reader finds
+        payload = bytes(b ^ key[(i + cut - 6) % 4] for i, b in enumerate(rest))
+        assert CARDS[0].encode() in payload
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, _segments(A, B, _cut(client, 100), 7000, (50310, 8081)))
+    r = scrub_pcap(src, dst)
+    stream = _client_stream_out(dst)
+    assert len(stream) == len(client) and stream[len(rest) :] == client[len(rest) :]
+    if cut < 33:
+        assert stream[: len(rest)] == b"X" * len(rest)
+        assert r.card_numbers_masked == 1
+    else:
+        assert stream[: len(rest)] == rest and r.card_numbers_masked == 0
 
 
 @pytest.mark.parametrize("handshake", [True, False])

@@ -866,6 +866,9 @@ void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t
     std::vector<std::size_t> apart;  // pieces inside a run's span, no copy of its places
     WebSocketFrames frames_masked;
     std::vector<std::uint8_t> joined;  // a WebSocket client's payloads, one after another
+    Masking* cards = nullptr;  // the card numbers' sweep, when it is one of these
+    for (Masking* m = first; m != last; ++m)
+        if (m->mask == mask_card_numbers_in) cards = m;
     const auto sweep = [&](const std::vector<Piece>& pieces) {
         stream.clear();
         for (const auto& [first, last] : run) {
@@ -884,6 +887,17 @@ void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t
             }
         };
         mask(stream.data(), stream.size());
+        // The rest of a client's frame the run begins in, its header and key not captured:
+        // replaced when it may hold a card number (read under each key that shows one).
+        // (Replaced already, by pcifilter.pcap's reading of it: left, not counted again.)
+        const std::size_t rest = frames_masked.caught_at;
+        const auto end = stream.begin() + static_cast<std::ptrdiff_t>(rest);
+        if (cards != nullptr && rest > 0 && std::any_of(stream.begin(), end, [](std::uint8_t b) { return b != 'X'; }) &&
+            masked_rest_may_hold_card(stream.data(), rest, frames_masked)) {
+            std::fill(stream.begin(), end, std::uint8_t{'X'});
+            ++cards->found;
+            ++found;
+        }
         if (masked > 1) {
             // And its frames' payloads joined, as the messages they carry: a web terminal or
             // chat that sends a keystroke a frame puts a card number's digits in frames of

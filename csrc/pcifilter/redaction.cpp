@@ -359,7 +359,11 @@ std::size_t unmask_websocket_client(std::vector<std::uint8_t>& s, WebSocketFrame
             upgrade = word_at(s.data(), head, i, kUpgrade);
         if (upgrade) at = head + 4;
     }
-    if (at == SIZE_MAX) at = client_frames_start(s, frames.chains, frames.walk);
+    frames.caught_at = 0;
+    if (at == SIZE_MAX) {
+        at = client_frames_start(s, frames.chains, frames.walk);
+        if (at < n) frames.caught_at = at;
+    }
     WebSocketHeader f;
     while (at < n && client_frame_at(s, at, false, &f)) {
         const std::size_t end = payload_end(f, n);
@@ -370,6 +374,104 @@ std::size_t unmask_websocket_client(std::vector<std::uint8_t>& s, WebSocketFrame
         at = end;
     }
     return xor_payloads();
+}
+
+namespace {
+
+// For each byte value, the key bytes that turn it into a card number's character: a 256-bit
+// set, four words.
+using KeySet = std::array<std::uint64_t, 4>;
+const std::array<KeySet, 256>& card_character_keys() {
+    static const std::array<KeySet, 256> table = [] {
+        std::array<KeySet, 256> t{};
+        static constexpr char kCharacters[] = "0123456789 -+%";
+        for (int b = 0; b < 256; ++b)
+            for (const char* c = kCharacters; *c != 0; ++c) {
+                const int k = b ^ static_cast<std::uint8_t>(*c);
+                t[b][k >> 6] |= std::uint64_t{1} << (k & 63);
+            }
+        return t;
+    }();
+    return table;
+}
+
+// Whether a XOR of two bytes is that of two card number characters.
+const std::array<bool, 256>& card_character_differences() {
+    static const std::array<bool, 256> table = [] {
+        std::array<bool, 256> t{};
+        static constexpr char kCharacters[] = "0123456789 -+%";
+        for (const char* a = kCharacters; *a != 0; ++a)
+            for (const char* b = kCharacters; *b != 0; ++b) t[static_cast<std::uint8_t>(*a ^ *b)] = true;
+        return t;
+    }();
+    return table;
+}
+
+}  // namespace
+
+bool masked_rest_may_hold_card(const std::uint8_t* p, std::size_t n, WebSocketFrames& scratch) {
+    constexpr std::size_t kRow = 13;  // the fewest characters of a card number
+    // A card number holding 13 characters in a row lies within kAround of them ("%20"
+    // between its groups: 4111%201111%201111%201111, 25 characters); each read takes
+    // kAhead more, so that the windows after it are read already.
+    constexpr std::size_t kAround = 16, kAhead = 64;
+    constexpr std::size_t kMaxKeys = std::size_t{1} << 20, kMaxReads = std::size_t{1} << 16;
+    if (n < kRow) return false;
+    const auto& table = card_character_keys();
+    auto& read_to = scratch.keys_read;
+    read_to.clear();
+    std::size_t keys = 0, reads = 0;
+    std::array<std::array<std::uint8_t, 256>, 4> bytes;  // each class's key bytes
+    std::array<std::size_t, 4> counts;
+    // Two places 4 apart share a key byte: one key byte makes both a card number's
+    // characters only when their XOR is one of two such characters'. The 9 pairs of 13
+    // bytes are looked at that way first (in random bytes a pair passes 1 time in 8, 9 in a
+    // row about once in 130 million): 5 times faster than the key sets (1.8 against 10 ms a
+    // MiB of random bytes).
+    const auto& differences = card_character_differences();
+    std::size_t pairs = 0;  // pairs that pass, in a row, ending at the window's last
+    for (std::size_t s = 0; s + kRow <= n; ++s) {
+        if (s == 0) {
+            for (std::size_t i = 0; i + 4 < kRow; ++i) pairs = differences[p[i] ^ p[i + 4]] ? pairs + 1 : 0;
+        } else {
+            pairs = differences[p[s + kRow - 5] ^ p[s + kRow - 1]] ? pairs + 1 : 0;
+        }
+        if (pairs < kRow - 4) continue;
+        std::array<KeySet, 4> sets;
+        sets.fill({~std::uint64_t{0}, ~std::uint64_t{0}, ~std::uint64_t{0}, ~std::uint64_t{0}});
+        bool open = true;  // every class has a key byte left
+        for (std::size_t i = s; i < s + kRow && open; ++i) {
+            KeySet& set = sets[i % 4];
+            std::uint64_t any = 0;
+            for (int w = 0; w < 4; ++w) any |= set[w] &= table[p[i]][w];
+            open = any != 0;
+        }
+        if (!open) continue;
+        for (int c = 0; c < 4; ++c) {
+            counts[c] = 0;
+            for (int k = 0; k < 256; ++k)
+                if ((sets[c][k >> 6] >> (k & 63)) & 1u) bytes[c][counts[c]++] = static_cast<std::uint8_t>(k);
+        }
+        keys += counts[0] * counts[1] * counts[2] * counts[3];
+        if (keys > kMaxKeys) return true;
+        const std::size_t from = s > kAround ? s - kAround : 0, to = std::min(n, s + kRow + kAround + kAhead);
+        for (std::size_t a = 0; a < counts[0]; ++a)
+            for (std::size_t b = 0; b < counts[1]; ++b)
+                for (std::size_t c = 0; c < counts[2]; ++c)
+                    for (std::size_t d = 0; d < counts[3]; ++d) {
+                        const std::array<std::uint8_t, 4> key{bytes[0][a], bytes[1][b], bytes[2][c], bytes[3][d]};
+                        std::uint32_t id = 0;
+                        std::memcpy(&id, key.data(), 4);
+                        auto [it, added] = read_to.try_emplace(id, 0);
+                        if (!added && it->second >= s + kRow + kAround) continue;  // read already
+                        if (++reads > kMaxReads) return true;
+                        it->second = to;
+                        scratch.read.assign(p + from, p + to);
+                        for (std::size_t i = from; i < to; ++i) scratch.read[i - from] ^= key[i % 4];
+                        if (mask_card_numbers_in(scratch.read.data(), scratch.read.size()) > 0) return true;
+                    }
+    }
+    return false;
 }
 
 }  // namespace pcifilter

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -38,14 +39,32 @@ struct WebSocketFrames {
     std::vector<std::pair<std::size_t, std::array<std::uint8_t, 4>>> payloads;  // (start, key), (end, -)
     std::vector<std::uint8_t> chains;
     std::vector<std::pair<std::size_t, std::size_t>> walk;
+    // Where the frames found by the search begin (no handshake before them): the bytes
+    // before are the rest of a frame whose header and key the run lacks. 0: none such.
+    std::size_t caught_at = 0;
+    // masked_rest_may_hold_card's: the keys read so far, each to where; a read's bytes.
+    std::unordered_map<std::uint32_t, std::size_t> keys_read;
+    std::vector<std::uint8_t> read;
 };
+
+// Whether the rest of a WebSocket client's frame whose header (and key) a run lacks,
+// p[0, n), may hold a card number. A 4-byte repeated XOR hides nothing from a reader who
+// tries each byte of the key against what a card number looks like, a class of places
+// (modulo 4) at a time; so it is read here: over each 13 bytes in a row, the key bytes that
+// make them a card number's characters (digits, blanks, dashes, '+', '%') in every class,
+// and under each such key the bytes around them swept for a card number (the Luhn check, a
+// scheme's prefix). More keys or reads than a stream's data can need (a run of one byte
+// repeated shows tens of thousands) are taken to hold one. Random bytes show such keys
+// about once in 50 million places.
+bool masked_rest_may_hold_card(const std::uint8_t* p, std::size_t n, WebSocketFrames& scratch);
 
 // A TCP stream `s` (a direction's run) of a WebSocket client: each data frame's payload
 // unmasked in place (a compressed one left as it is), from the end of its opening
 // handshake when `s` starts with it, else from where a client's frames are found to run,
 // one after another, to the end of `s` (a connection caught after its handshake, or a run
 // after a segment not captured: the rest of the frame before them, whose header and key
-// were not captured, stays masked); `frames` gets where they are. Called again with
+// were not captured, stays masked; where it ends is `frames.caught_at`); `frames` gets
+// where they are. Called again with
 // `again` (what the first call returned) it masks them back. Returns how many frames it
 // read; 0 when `s` shows none.
 std::size_t unmask_websocket_client(std::vector<std::uint8_t>& s, WebSocketFrames& frames,

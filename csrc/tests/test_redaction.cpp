@@ -161,5 +161,47 @@ int main() {
         for (auto& c : random) c = static_cast<char>(rng());
         unmasked(random);  // whatever it finds there, masked back as it was
     }
+    {  // the rest of a client's frame whose header and key were not captured
+        std::mt19937 rng(9);
+        const auto masked = [&](const std::string& text, std::size_t at) {  // `at`: where the key starts
+            std::uint8_t key[4];
+            for (auto& k : key) k = static_cast<std::uint8_t>(rng());
+            std::vector<std::uint8_t> s(text.begin(), text.end());
+            for (std::size_t i = 0; i < s.size(); ++i) s[i] ^= key[(i + at) % 4];
+            return s;
+        };
+        WebSocketFrames scratch;
+        const auto holds = [&](const std::vector<std::uint8_t>& s) {
+            return masked_rest_may_hold_card(s.data(), s.size(), scratch);
+        };
+        int with_card = 0;
+        for (const char* card : {"4111 1111 1111 1111", "5555-5555-5555-4444", "378282246310005",
+                                 "4111+1111+1111+1111", "4111%201111%201111%201111", "6011111111111117"})
+            for (std::size_t at = 0; at < 4; ++at)
+                for (const std::string& around : {std::string("\":\"my card is "), std::string("x")})
+                    with_card += holds(masked(around + card + "\", \"exp\": \"12/27\"}", at));
+        CHECK(with_card == 48);
+        // Other text: no 13 card characters in a row. (A number that is no card, 13 digits
+        // or more, is taken too: under one key or another its digits read as a card number,
+        // as a reader trying keys would read them.)
+        int other = 0;
+        for (std::size_t at = 0; at < 4; ++at)
+            for (const char* text : {"{\"text\":\"hello, I would like to pay for order 123456 please\"}",
+                                     "{\"type\":\"typing\",\"at\":\"2026-12-01T22:05:00Z\"}"})
+                other += holds(masked(text, at));
+        CHECK(other == 0);
+        CHECK(holds(masked("call me on +44 20 7946 0958 0000", 1)));
+        CHECK(!holds(masked("4111 1111 1111", 0)));  // no more than 13 characters, no card
+        int random_held = 0;
+        for (int t = 0; t < 2000; ++t) {
+            std::vector<std::uint8_t> s(1400);
+            for (auto& c : s) c = static_cast<std::uint8_t>(rng());
+            random_held += holds(s);
+        }
+        CHECK(random_held == 0);
+        // a run of one byte repeated shows every key for every 13 bytes: taken to hold one
+        // after a bounded number of keys, not read under each of them
+        CHECK(holds(std::vector<std::uint8_t>(1 << 20, 0x31)));
+    }
     return CHECK_DONE();
 }
