@@ -238,17 +238,10 @@ std::size_t mask_srtp_keys_in(std::uint8_t* p, std::size_t n) noexcept {
 namespace {
 
 // A client's (masked) WebSocket frame's header at s[at]; false when none fits there.
-// `strict`: only a header a conforming client sends (RSV2 and RSV3 clear, a defined opcode,
-// a control frame whole and at most 125 bytes, its length in the fewest bytes, no message of
-// 4 GiB or more, which no client sends in one frame).
+// `strict`: only a header a conforming client sends (strict_websocket_header).
 bool client_frame_at(const std::vector<std::uint8_t>& s, std::size_t at, bool strict, WebSocketHeader* f) noexcept {
     if (!read_websocket_header(s.data(), s.size(), at, f) || !f->masked) return false;
-    if (!strict) return true;
-    const std::uint8_t opcode = f->first & 0x0F;
-    if ((f->first & 0x30) != 0 || (opcode > 2 && opcode < 8) || opcode > 10 ||
-        (opcode >= 8 && ((f->first & 0x80) == 0 || f->len > 125)))
-        return false;
-    return !(f->len7 == 126 && f->len < 126) && !(f->len7 == 127 && (f->len < 65536 || f->len >> 32 != 0));
+    return !strict || strict_websocket_header(*f);
 }
 
 // Where a frame's payload ends: in s, or s's end when the frame goes on past it.

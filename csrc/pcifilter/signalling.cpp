@@ -199,20 +199,6 @@ bool starts_websocket_signalling(const std::uint8_t* p, std::size_t n) noexcept 
     return starts_sip(head, k) || starts_ng_message(head, k) || starts_ari_dtmf(head, k);
 }
 
-namespace {
-
-// A frame header's first byte as a sender writes it (RSV2 and RSV3 clear, a defined opcode,
-// a control frame whole), and its length in the fewest bytes.
-bool strict_websocket_header(const WebSocketHeader& h) noexcept {
-    const std::uint8_t opcode = h.first & 0x0F;
-    if ((h.first & 0x30) != 0 || (opcode > 2 && opcode < 8) || opcode > 10 ||
-        (opcode >= 8 && ((h.first & 0x80) == 0 || h.len > 125)))
-        return false;
-    return !(h.len7 == 126 && h.len < 126) && !(h.len7 == 127 && (h.len < 65536 || h.len >> 32 != 0));
-}
-
-}  // namespace
-
 bool starts_compressed_websocket_message(const std::uint8_t* p, std::size_t n) noexcept {
     if (n < 2 || (p[0] & 0x70) != 0x40 || ((p[0] & 0x0F) != 1 && (p[0] & 0x0F) != 2)) return false;
     WebSocketHeader h;

@@ -44,4 +44,15 @@ inline bool read_websocket_header(const std::uint8_t* p, std::size_t n, std::siz
     return true;
 }
 
+// A header as a conforming sender writes it: RSV2 and RSV3 clear, a defined opcode, a
+// control frame whole and at most 125 bytes, its length in the fewest bytes, no frame of
+// 4 GiB or more (which no sender sends in one frame).
+inline bool strict_websocket_header(const WebSocketHeader& h) noexcept {
+    const std::uint8_t opcode = h.first & 0x0F;
+    if ((h.first & 0x30) != 0 || (opcode > 2 && opcode < 8) || opcode > 10 ||
+        (opcode >= 8 && ((h.first & 0x80) == 0 || h.len > 125)))
+        return false;
+    return !(h.len7 == 126 && h.len < 126) && !(h.len7 == 127 && (h.len < 65536 || h.len >> 32 != 0));
+}
+
 }  // namespace pcifilter
