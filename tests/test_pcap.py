@@ -2671,6 +2671,45 @@ def test_a_card_number_in_a_compressed_http_body_is_masked(
     assert r.card_numbers_masked == 2
 
 
+def test_card_numbers_written_in_base64_or_hex_are_masked(tmp_path: Path) -> None:
+    """A card number sent encoded: a JSON value in base64 (a token a web page builds), one
+    in URL-safe base64 in a query string, and a log line that dumps a buffer in hex. No
+    digit run showed in them; each is read decoded, and the characters that encode the
+    number are replaced (what is left decodes to no card number)."""
+    inner = json.dumps({"pan": CARDS[0], "exp": "12/27"}).encode()
+    token = base64.b64encode(inner)
+    query = base64.urlsafe_b64encode(b"n=" + CARDS[1].encode()).rstrip(b"=")
+    body = json.dumps({"token": token.decode()}).encode()
+    request = b"POST /pay?ref=%s HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" % (
+        query,
+        len(body),
+        body,
+    )
+    dump = b"<14>pay: buffer " + inner.hex().encode() + b"\n"
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    frames = _segments(A, B, _cut(request, 200), 3000, (50500, 8080))
+    frames.append(_frame("ethernet", _ip(A, B, 5140, 514, dump, False)))
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.card_numbers_masked == 3
+    out = _directions_out(dst)[50500]
+    sent_token = json.loads(out.partition(b"\r\n\r\n")[2])["token"].encode()
+    assert len(sent_token) == len(token) and sent_token != token
+    sent_query = out.split(b"ref=")[1].split(b" ")[0]
+    assert len(sent_query) == len(query) and sent_query != query
+    for got in (
+        base64.b64decode(sent_token.replace(b"X", b"A")),
+        base64.urlsafe_b64decode(sent_query.replace(b"X", b"A") + b"=="),
+    ):
+        digits = got.replace(b" ", b"").replace(b"-", b"")
+        assert not any(c.replace(" ", "").replace("-", "").encode() in digits for c in CARDS)
+    frames_out = [dpkt.ethernet.Ethernet(fr).data.data for fr in _read(dst)[1]]
+    hexed = [bytes(u.data) for u in frames_out if isinstance(u, dpkt.udp.UDP)]
+    assert len(hexed) == 1 and len(hexed[0]) == len(dump) and hexed[0] != dump
+    shown = bytes.fromhex(hexed[0][16:-1].replace(b"X", b"0").decode())
+    assert CARDS[0].encode() not in shown
+
+
 def test_a_compressed_http_body_a_lost_segment_cuts_is_replaced_whole(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -37,11 +37,13 @@ bool is_card_number(const std::uint8_t* digits, std::size_t n) noexcept {
 
 }  // namespace
 
+namespace {
+
 // Each run of digit groups (a single space, dash, "+" or "%20" between them), from each
 // group on: the shortest groups that make 13-19 digits of a card number (a card written
 // "4111 1111 1111 1111 1227" is found though an expiry follows). A run of 20 digits or more
 // in one group is no card number.
-std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
+std::size_t mask_plain_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
     const auto digit = [&](std::size_t i) { return p[i] >= '0' && p[i] <= '9'; };
     std::size_t count = 0;
     std::size_t i = 0;
@@ -94,6 +96,102 @@ std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
         i = j;
     }
     return count;
+}
+
+// Base64 (RFC 4648, the standard alphabet or the URL's) and hex digits: each character's
+// value, or -1.
+constexpr std::array<std::int8_t, 256> kBase64 = [] {
+    std::array<std::int8_t, 256> t{};
+    for (auto& v : t) v = -1;
+    for (int c = 0; c < 26; ++c) t['A' + c] = static_cast<std::int8_t>(c), t['a' + c] = static_cast<std::int8_t>(26 + c);
+    for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<std::int8_t>(52 + c);
+    t['+'] = t['-'] = 62;
+    t['/'] = t['_'] = 63;
+    return t;
+}();
+constexpr std::array<std::int8_t, 256> kHex = [] {
+    std::array<std::int8_t, 256> t{};
+    for (auto& v : t) v = -1;
+    for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<std::int8_t>(c);
+    for (int c = 0; c < 6; ++c) t['A' + c] = t['a' + c] = static_cast<std::int8_t>(10 + c);
+    return t;
+}();
+
+// The card numbers in one run of encoded characters p[0, n) (`bits`: 6 for base64, 4 for
+// hex), decoded from its first character a piece at a time (a last group of 2 or 3 base64
+// characters, its padding left off, gives 1 or 2 bytes): the characters that encode a card
+// number's digits become 'X'. A piece overlaps the one before by more than a card number's
+// length, so that one cut by a piece's end is whole in the next (and one found is X'd in p
+// already, not found again).
+std::size_t mask_encoded_run(std::uint8_t* p, std::size_t n, unsigned bits) noexcept {
+    const auto& value = bits == 6 ? kBase64 : kHex;
+    const std::size_t group = bits == 6 ? 4 : 2, per_group = bits == 6 ? 3 : 1;  // characters, bytes
+    constexpr std::size_t kPiece = 1536, kOverlap = 64;  // decoded bytes (a multiple of 3); > 2 x 25
+    std::array<std::uint8_t, kPiece> decoded, before;  // (written before they are read)
+    std::size_t count = 0;
+    for (std::size_t at = 0;;) {  // `at`: a group's first character
+        const std::size_t chars = std::min(n - at, kPiece / per_group * group);
+        std::size_t k = 0;  // bytes decoded
+        for (std::size_t g = 0; g < chars; g += group) {
+            const std::size_t c = std::min(group, chars - g);  // less at the run's end
+            if (c < 2) break;  // a base64 character alone, or an odd hex digit: no byte
+            std::uint32_t v = 0;
+            for (std::size_t q = 0; q < group; ++q)
+                v = (v << bits) | (q < c ? static_cast<std::uint32_t>(value[p[at + g + q]]) : 0u);
+            const std::size_t out = c == group ? per_group : c - 1;  // base64: 2 -> 1, 3 -> 2 bytes
+            for (std::size_t q = 0; q < out; ++q)
+                decoded[k++] = static_cast<std::uint8_t>(v >> (8 * (per_group - 1 - q)));
+        }
+        std::copy(decoded.begin(), decoded.begin() + static_cast<std::ptrdiff_t>(k), before.begin());
+        const std::size_t found = mask_plain_card_numbers(decoded.data(), k);
+        count += found;
+        for (std::size_t i = 0; found > 0 && i < k; ++i)  // the characters of each changed byte's group
+            if (decoded[i] != before[i])
+                for (std::size_t q = 0; q < group && at + (i / per_group) * group + q < n; ++q)
+                    p[at + (i / per_group) * group + q] = 'X';
+        if (at + chars == n) break;  // the run's last piece
+        at += chars - kOverlap / per_group * group;
+    }
+    return count;
+}
+
+// Card numbers written in base64 or hex (a token, a JSON value or a form field sent
+// encoded, a log line that dumps a buffer in hex): each run of 20 base64 characters or
+// more with one among them that is no hex digit, and of 26 hex digits or more, read
+// decoded from its start (hex read as base64 gives digits enough to pass for a card now
+// and then). (Decimal digits are hex digits too: a run of "3x" pairs that decodes to a card
+// number is one written in hex.)
+std::size_t mask_encoded_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
+    std::size_t count = 0;
+    // How many base64 characters end at i, counted without a branch a byte (in random
+    // bytes one in four is one: a branch on each cost twice the time of the whole scan).
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        run = (run + 1) * static_cast<std::size_t>(kBase64[p[i]] >= 0);
+        if (run < 20) continue;
+        const std::size_t start = i + 1 - run;  // the run of base64 characters [start, end)
+        std::size_t end = i + 1;
+        while (end < n && kBase64[p[end]] >= 0) ++end;
+        bool not_hex = false;  // base64 that is all hex digits is hex (1 in 10^9 is not)
+        for (std::size_t q = start; q < end && !not_hex; ++q) not_hex = kHex[p[q]] < 0;
+        if (not_hex) count += mask_encoded_run(p + start, end - start, 6);
+        for (std::size_t h = start; end - start >= 26 && h < end;) {  // the runs of hex digits in it
+            std::size_t e = h;
+            while (e < end && kHex[p[e]] >= 0) ++e;
+            if (e - h >= 26) count += mask_encoded_run(p + h, e - h, 4);
+            h = e + 1;
+        }
+        i = end;  // (not a base64 character, or the end)
+        run = 0;
+    }
+    return count;
+}
+
+}  // namespace
+
+std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
+    const std::size_t plain = mask_plain_card_numbers(p, n);
+    return plain + mask_encoded_card_numbers(p, n);
 }
 
 // H.245's UserInputIndication (ITU-T H.245: H.323's call control, in TPKT over TCP on a
