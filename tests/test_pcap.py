@@ -2445,16 +2445,18 @@ def test_card_numbers_in_clear_outside_the_audio_are_masked(tmp_path: Path) -> N
 @given(
     body=st.lists(st.integers(0, 9), min_size=12, max_size=18),
     prefix=st.sampled_from(["4", "51", "55", "2221", "2720", "34", "37", "6011", "65", "35"]),
-    sep=st.sampled_from(["", " ", "-", "+", "%20"]),
+    sep=st.sampled_from(["", " ", "-", "+", "%20", "\u00a0"]),
     before=st.text("abc :=\"'", max_size=5),
     after=st.text("abc :=\"'", max_size=5),
+    written_as=st.sampled_from(["utf-8", "utf-16-le", "utf-16-be", "base64", "hex"]),
 )
 def test_every_card_number_in_clear_is_masked(
-    body: list[int], prefix: str, sep: str, before: str, after: str
+    body: list[int], prefix: str, sep: str, before: str, after: str, written_as: str
 ) -> None:
     """Any number a scheme issues (its prefix, 13-19 digits, the Luhn check digit), in groups
-    of four or none (spaces as typed, or as a web form or URL encodes them), in any text:
-    masked."""
+    of four or none (spaces as typed, as a web form or URL encodes them, or no-break spaces
+    as a page pasted from has them), in any text, in UTF-8 or UTF-16, or that text in base64
+    or hex: masked."""
     from pcifilter._core import Capture
 
     digits = (prefix + "".join(map(str, body)))[:18]
@@ -2464,7 +2466,11 @@ def test_every_card_number_in_clear_is_masked(
     )
     number = digits + str(-total % 10)
     written = sep.join(number[i : i + 4] for i in range(0, len(number), 4)) if sep else number
-    payload = f"{before}{written}{after}".encode()
+    text = f"{before}{written}{after}"
+    payload = {
+        "base64": lambda: base64.b64encode(f"card={text}".encode()),
+        "hex": lambda: f"card={text}".encode().hex().encode(),
+    }.get(written_as, lambda: text.encode(written_as))()
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -2473,7 +2479,17 @@ def test_every_card_number_in_clear_is_masked(
         capture = Capture(str(path))
         assert capture.mask_card_numbers() == 1
         capture.write(str(path))
-        assert number.encode() not in _read(path)[1][0]
+        (out,) = _read(path)[1]
+        shown = bytes(dpkt.ethernet.Ethernet(out).data.data.data)
+        if written_as in ("base64", "hex"):  # what is left, decoded
+            shown = (
+                base64.b64decode(shown.replace(b"X", b"A"))
+                if written_as == "base64"
+                else bytes.fromhex(shown.replace(b"X", b"0").decode())
+            )
+        elif written_as != "utf-8":
+            shown = shown.decode(written_as).encode()
+        assert number.encode() not in shown.replace(sep.encode(), b"")
 
 
 def test_a_card_number_typed_into_a_web_chat_over_websocket_is_masked(tmp_path: Path) -> None:
@@ -2708,6 +2724,23 @@ def test_card_numbers_written_in_base64_or_hex_are_masked(tmp_path: Path) -> Non
     assert len(hexed) == 1 and len(hexed[0]) == len(dump) and hexed[0] != dump
     shown = bytes.fromhex(hexed[0][16:-1].replace(b"X", b"0").decode())
     assert CARDS[0].encode() not in shown
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_card_numbers_in_utf16_text_are_masked(tmp_path: Path, encoding: str) -> None:
+    """An application that speaks UTF-16 (SQL Server's TDS sends its queries so: a CRM
+    storing what the agent typed), its text a 0 byte between each two characters: no run
+    of digits showed. The number is read narrowed and its digits' bytes replaced, the rest
+    of the text as it was."""
+    sql = f"INSERT INTO notes (text) VALUES (N'card {CARDS[0]} exp 12/27')".encode(encoding)
+    batch = b"\x01\x01" + (8 + len(sql)).to_bytes(2, "big") + b"\x00\x00\x01\x00" + sql
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, _segments(A, B, _cut(batch, 100), 4000, (50600, 1433)))
+    r = scrub_pcap(src, dst)
+    out = _directions_out(dst)[50600]
+    assert r.card_numbers_masked == 1 and len(out) == len(batch)
+    shown = out[8:].decode(encoding)
+    assert shown == sql.decode(encoding).replace(CARDS[0], "XXXX XXXX XXXX XXXX")
 
 
 def test_a_compressed_http_body_a_lost_segment_cuts_is_replaced_whole(

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 #include "pcifilter/byte_order.hpp"
 #include "pcifilter/text_bytes.hpp"
@@ -39,7 +40,7 @@ bool is_card_number(const std::uint8_t* digits, std::size_t n) noexcept {
 
 namespace {
 
-// Each run of digit groups (a single space, dash, "+" or "%20" between them), from each
+// Each run of digit groups (a single space, dash, "+", "%20" or no-break space between them), from each
 // group on: the shortest groups that make 13-19 digits of a card number (a card written
 // "4111 1111 1111 1111 1227" is found though an expiry follows). A run of 20 digits or more
 // in one group is no card number.
@@ -62,8 +63,10 @@ std::size_t mask_plain_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
             ++g;
             // Between groups: a space or a dash, or a space as a URL or form encodes it
             // ("+", "%20": a card typed into a web form and sent over plain HTTP).
+            // Or a no-break space in UTF-8 (a number pasted from a formatted page).
             const std::size_t sep = j < n && (p[j] == ' ' || p[j] == '-' || p[j] == '+') ? 1
                                     : j + 2 < n && p[j] == '%' && p[j + 1] == '2' && p[j + 2] == '0' ? 3
+                                    : j + 1 < n && p[j] == 0xC2 && p[j + 1] == 0xA0                  ? 2
                                                                                                      : 0;
             if (sep > 0 && j + sep < n && digit(j + sep)) {
                 j += sep;
@@ -187,11 +190,56 @@ std::size_t mask_encoded_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
     return count;
 }
 
+// Card numbers in UTF-16 text, either byte order (Windows' wide strings: SQL Server's TDS,
+// SMB, an application's own protocol): a 0 byte between each two characters. Each run of 13
+// card characters (digits, blanks, no-break spaces, dashes, '+', '%') or more so written is read narrowed, a
+// piece at a time as encoded runs are, and the bytes of a card number's digits become 'X'
+// (beside their 0s).
+std::size_t mask_wide_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
+    constexpr std::array<bool, 256> kCard = [] {
+        std::array<bool, 256> t{};
+        for (const char c : std::string_view("0123456789 -+%\xA0")) t[static_cast<std::uint8_t>(c)] = true;
+        return t;
+    }();  // (a no-break space, U+00A0, read narrowed as a space)
+    constexpr std::size_t kRow = 13, kPiece = 1536, kOverlap = 64;
+    std::array<std::uint8_t, kPiece> narrow, before;  // (written before they are read)
+    std::size_t count = 0;
+    std::array<std::size_t, 2> run{};  // card characters a 0 apart ending at a, by a's parity
+    for (std::size_t a = 0; a < n; ++a) {
+        std::size_t& r = run[a & 1];
+        r = kCard[p[a]] ? (r > 0 && p[a - 1] == 0 ? r + 1 : 1) : 0;
+        if (r < kRow) continue;
+        const std::size_t start = a - 2 * (r - 1);  // the run's first character
+        std::size_t end = a + 2;  // past its last character (the first not in it)
+        while (end < n && p[end - 1] == 0 && kCard[p[end]]) end += 2;
+        const std::size_t chars = (end - start) / 2;
+        for (std::size_t at = 0;;) {  // `at`: the piece's first character
+            const std::size_t k = std::min(chars - at, kPiece);
+            for (std::size_t i = 0; i < k; ++i) {
+                const std::uint8_t c = p[start + 2 * (at + i)];
+                narrow[i] = before[i] = c == 0xA0 ? ' ' : c;
+            }
+            const std::size_t found = mask_plain_card_numbers(narrow.data(), k);
+            if (found > 0) {  // (one in the overlap is X'd in p: not found again)
+                count += found;
+                for (std::size_t i = 0; i < k; ++i)
+                    if (narrow[i] != before[i]) p[start + 2 * (at + i)] = 'X';
+            }
+            if (at + k == chars) break;
+            at += k - kOverlap;
+        }
+        a = end - 2;  // its last character; the next looked at is past it
+        run = {};
+    }
+    return count;
+}
+
 }  // namespace
 
 std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept {
     const std::size_t plain = mask_plain_card_numbers(p, n);
-    return plain + mask_encoded_card_numbers(p, n);
+    const std::size_t encoded = mask_encoded_card_numbers(p, n);
+    return plain + encoded + mask_wide_card_numbers(p, n);
 }
 
 // H.245's UserInputIndication (ITU-T H.245: H.323's call control, in TPKT over TCP on a

@@ -234,6 +234,34 @@ int main() {
         CHECK(changed == 0);  // (text in hex is dense in decimal digits: their runs pass for a
                               // card number one time in ten, hex decoding or not)
     }
+    {  // a no-break space (UTF-8) between the groups, as a number pasted from a page has it
+        auto [n, out] = masked_by<mask_card_numbers_in>("card 4111\xC2\xA0" "1111\xC2\xA0" "1111\xC2\xA0" "1111 ok");
+        CHECK(n == 1 && out == "card XXXX\xC2\xA0XXXX\xC2\xA0XXXX\xC2\xA0XXXX ok");
+    }
+    {  // card numbers in UTF-16 text, either byte order, at either byte parity
+        const auto wide = [](const std::string& text, bool big_endian) {
+            std::string out;
+            for (const char c : text) out += big_endian ? std::string{'\0', c} : std::string{c, '\0'};
+            return out;
+        };
+        int found = 0, cases = 0;
+        for (const bool big_endian : {false, true})
+            for (const std::string& lead : {std::string(), std::string("\x01"), std::string(3001, 'q')})
+                for (const char* card : {"4111 1111 1111 1111", "5555-5555-5555-4444", "378282246310005"}) {
+                    const std::string sql = "INSERT INTO pay VALUES (N'" + std::string(card) + "', N'12/27')";
+                    auto [n, out] = masked_by<mask_card_numbers_in>(lead + wide(sql, big_endian));
+                    ++cases;
+                    std::string narrow;
+                    for (const char c : out)
+                        if (c != '\0') narrow += c;
+                    found += n == 1 && narrow.find(card) == std::string::npos &&
+                             narrow.find("INSERT INTO pay VALUES (N'") != std::string::npos;
+                }
+        CHECK(found == cases);
+        // wide text with digits but no card number, and a card's digits a 0 apart only in part
+        CHECK(masked_by<mask_card_numbers_in>(wide("order 123456789012, call 0207 946 0958", false)).first == 0);
+        CHECK(masked_by<mask_card_numbers_in>(wide("4111 1111", false) + "1111 1111").first == 0);
+    }
     {  // the rest of a client's frame whose header and key were not captured
         std::mt19937 rng(9);
         const auto masked = [&](const std::string& text, std::size_t at) {  // `at`: where the key starts
