@@ -204,32 +204,43 @@ std::size_t mask_wide_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
     constexpr std::size_t kRow = 13, kPiece = 1536, kOverlap = 64;
     std::array<std::uint8_t, kPiece> narrow, before;  // (written before they are read)
     std::size_t count = 0;
-    std::array<std::size_t, 2> run{};  // card characters a 0 apart ending at a, by a's parity
-    for (std::size_t a = 0; a < n; ++a) {
-        std::size_t& r = run[a & 1];
-        r = kCard[p[a]] ? (r > 0 && p[a - 1] == 0 ? r + 1 : 1) : 0;
-        if (r < kRow) continue;
-        const std::size_t start = a - 2 * (r - 1);  // the run's first character
-        std::size_t end = a + 2;  // past its last character (the first not in it)
-        while (end < n && p[end - 1] == 0 && kCard[p[end]]) end += 2;
-        const std::size_t chars = (end - start) / 2;
-        for (std::size_t at = 0;;) {  // `at`: the piece's first character
-            const std::size_t k = std::min(chars - at, kPiece);
-            for (std::size_t i = 0; i < k; ++i) {
-                const std::uint8_t c = p[start + 2 * (at + i)];
-                narrow[i] = before[i] = c == 0xA0 ? ' ' : c;
-            }
-            const std::size_t found = mask_plain_card_numbers(narrow.data(), k);
-            if (found > 0) {  // (one in the overlap is X'd in p: not found again)
-                count += found;
-                for (std::size_t i = 0; i < k; ++i)
-                    if (narrow[i] != before[i]) p[start + 2 * (at + i)] = 'X';
-            }
-            if (at + k == chars) break;
-            at += k - kOverlap;
+    // From each 0 byte (memchr: text with none, as most is, costs a pass of it; a branch a
+    // byte over all of it cost 1.8 ns a byte), the card characters a 0 apart on its either
+    // side, [lo, hi] every other byte: those before `floor` were looked at already.
+    std::size_t floor = 0;
+    for (std::size_t z = 0; z < n;) {
+        const void* zero = std::memchr(p + z, 0, n - z);
+        if (zero == nullptr) break;
+        z = static_cast<std::size_t>(static_cast<const std::uint8_t*>(zero) - p);
+        std::size_t lo = z + 1, hi = z;  // none yet (hi < lo)
+        if (z >= 1 && z - 1 >= floor && kCard[p[z - 1]]) {
+            lo = hi = z - 1;
+            while (lo >= floor + 2 && p[lo - 1] == 0 && kCard[p[lo - 2]]) lo -= 2;
         }
-        a = end - 2;  // its last character; the next looked at is past it
-        run = {};
+        if (z + 1 < n && kCard[p[z + 1]]) {
+            hi = z + 1;
+            while (hi + 2 < n && p[hi + 1] == 0 && kCard[p[hi + 2]]) hi += 2;
+        }
+        if (hi >= lo && (hi - lo) / 2 + 1 >= kRow) {
+            const std::size_t start = lo, chars = (hi - lo) / 2 + 1;
+            for (std::size_t at = 0;;) {  // `at`: the piece's first character
+                const std::size_t k = std::min(chars - at, kPiece);
+                for (std::size_t i = 0; i < k; ++i) {
+                    const std::uint8_t c = p[start + 2 * (at + i)];
+                    narrow[i] = before[i] = c == 0xA0 ? ' ' : c;
+                }
+                const std::size_t found = mask_plain_card_numbers(narrow.data(), k);
+                if (found > 0) {  // (one in the overlap is X'd in p: not found again)
+                    count += found;
+                    for (std::size_t i = 0; i < k; ++i)
+                        if (narrow[i] != before[i]) p[start + 2 * (at + i)] = 'X';
+                }
+                if (at + k == chars) break;
+                at += k - kOverlap;
+            }
+        }
+        floor = hi >= lo ? hi + 1 : z + 1;
+        z = std::max(floor, z + 1);
     }
     return count;
 }
