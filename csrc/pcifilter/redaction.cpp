@@ -178,6 +178,24 @@ std::size_t mask_encoded_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
         bool not_hex = false;  // base64 that is all hex digits is hex (1 in 10^9 is not)
         for (std::size_t q = start; q < end && !not_hex; ++q) not_hex = kHex[p[q]] < 0;
         if (not_hex) count += mask_encoded_run(p + start, end - start, 6);
+        // A line break in base64 (MIME's lines of 76 characters, PEM's of 64: whole groups):
+        // a card number it cuts is read across it, from this line's last 36 characters and
+        // the next one's first 36 (a card number takes 34 at most).
+        std::size_t next = end + (end < n && p[end] == '\r');
+        next += next < n && p[next] == '\n';
+        if (not_hex && (end - start) % 4 == 0 && next > end && next < n && p[next - 1] == '\n') {
+            constexpr std::size_t kSide = 36;
+            std::array<std::uint8_t, 2 * kSide> across;
+            std::array<std::size_t, 2 * kSide> where;
+            std::size_t k = 0;
+            for (std::size_t q = end - std::min(kSide, end - start); q < end; ++q) where[k] = q, across[k++] = p[q];
+            for (std::size_t q = next; q < n && q < next + kSide && kBase64[p[q]] >= 0; ++q) where[k] = q, across[k++] = p[q];
+            if (const std::size_t found = mask_encoded_run(across.data(), k, 6); found > 0) {
+                count += found;
+                for (std::size_t q = 0; q < k; ++q)
+                    if (across[q] == 'X') p[where[q]] = 'X';
+            }
+        }
         for (std::size_t h = start; end - start >= 26 && h < end;) {  // the runs of hex digits in it
             std::size_t e = h;
             while (e < end && kHex[p[e]] >= 0) ++e;

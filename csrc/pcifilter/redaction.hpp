@@ -21,8 +21,9 @@ namespace pcifilter {
 // Replaces by 'X' each payment card number in p[0, n) (13-19 digits in groups with a single
 // space, dash, "+", "%20" or no-break space between them or none, a card scheme's prefix,
 // the Luhn check; and such a number written in base64 or hex, in a run of 20 base64
-// characters or 26 hex digits or more read decoded from its start: the characters that
-// encode it; or in UTF-16 text, either byte order: its digits' bytes) and returns
+// characters or 26 hex digits or more read decoded from its start, and across a line break
+// of base64 in lines of whole groups (MIME, PEM): the characters that encode it; or in
+// UTF-16 text, either byte order: its digits' bytes) and returns
 // how many: Capture::mask_card_numbers over a capture's frames, and for pcifilter.pcap over
 // what it reads decoded (a WebSocket message unmasked, a body inflated).
 std::size_t mask_card_numbers_in(std::uint8_t* p, std::size_t n) noexcept;

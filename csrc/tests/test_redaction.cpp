@@ -220,6 +220,17 @@ int main() {
                     CHECK(decoded_digits(back));
                 }
         CHECK(found == cases);
+        // in lines (MIME's 76 characters, PEM's 64), a card number cut by a line break
+        int wrapped = 0, wraps = 0;
+        for (const std::size_t width : {std::size_t{76}, std::size_t{64}})
+            for (std::size_t lead = 0; lead < 60; ++lead) {
+                const std::string enc = base64(std::string(lead, 'x') + "card 4111 1111 1111 1111 exp 12/27 ok", false);
+                std::string lines;
+                for (std::size_t i = 0; i < enc.size(); i += width) lines += enc.substr(i, width) + "\r\n";
+                ++wraps;
+                wrapped += masked_by<mask_card_numbers_in>(lines).first == 1;
+            }
+        CHECK(wrapped == wraps);
         // runs of base64 that hold no card: nothing changes
         std::mt19937 rng(4);
         std::size_t changed = 0;
