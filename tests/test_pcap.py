@@ -1208,6 +1208,24 @@ def test_a_coded_sip_body_that_cannot_be_read_is_replaced_whole() -> None:
             assert redact(message) == message[: -len(body)] + b"X" * len(body)
 
 
+def test_coded_sip_bodies_not_read_are_counted(tmp_path: Path) -> None:
+    """A capture's SIP message whose coded body cannot be read (cut, a coding not known)
+    has it replaced whole, and counts it with the capture's other coded bodies not read
+    (`coded_unread`); before, it was counted nowhere. One that reads is not counted."""
+    bodies = [
+        ("Content-Encoding: gzip\r\n", gzip.compress(b"Signal=4\r\n")[:-6]),
+        ("Content-Encoding: br\r\n", b"\x1b\x03\x00\xf8Signal=4"),
+        ("Content-Encoding: gzip\r\n", gzip.compress(b"Signal=5\r\nDuration=160\r\n")),
+    ]
+    messages = [_coded_info("application/dtmf-relay", c, b) for c, b in bodies]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, [_frame("ethernet", _ip(A, B, 5060, 5060, m, False)) for m in messages])
+    r = scrub_pcap(src, dst)
+    assert r.coded_unread == 2 and r.sip_dtmf_redacted == 3
+    for (_, body), out in zip(bodies, _read(dst)[1], strict=True):
+        assert bytes(_udp(1, out)[1].data).endswith(b"X" * len(body))
+
+
 def test_a_coded_part_of_a_multipart_sip_body_is_redacted() -> None:
     """A part sent base64 or quoted-printable (MIME's Content-Transfer-Encoding) or with a
     Content-Encoding of its own: replaced whole when it holds a keypress or a key; the line
@@ -1292,7 +1310,7 @@ def test_any_coded_sip_body_is_redacted_or_left_never_an_error(
     for redact_dtmf in (True, False):
         out, _, _ = _redact_sip(message, redact_dtmf)
         assert len(out) == len(message)
-    _sdp_streams(_readable(message).decode("latin-1", "replace"))
+    _sdp_streams(_readable(message)[0].decode("latin-1", "replace"))
 
 
 def test_a_capture_s_gzip_sip_keeps_no_keypress_and_its_sdp_is_read(tmp_path: Path) -> None:
@@ -2771,7 +2789,7 @@ def test_a_compressed_http_body_a_lost_segment_cuts_is_replaced_whole(
     assert r.coded_unread == 2  # its first part (cut short) and the rest
     assert main(["scrub", str(src), str(tmp_path / "cli.pcap"), "--report", "-"]) == 0
     said = capsys.readouterr()
-    assert "2 coded HTTP bodies and WebSocket messages not readable whole" in said.err
+    assert "2 coded bodies and WebSocket messages not readable whole" in said.err
     assert json.loads(said.out)["coded_unread"] == 2
     out = _directions_out(dst)[8080]
     kept = response[: 200 * lost] + response[200 * (lost + 1) :]

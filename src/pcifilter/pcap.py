@@ -139,10 +139,11 @@ class PcapResult:
     # Frames of SIP over SCTP (RFC 4168): their keypresses and SRTP keys are not read, so
     # they are left out
     sip_over_sctp: int = 0
-    # Coded HTTP bodies (rtpengine's ng over HTTP's too) and compressed WebSocket messages
-    # that could not be read whole (a coding not known, cut by the capture's end or a
-    # segment it lost, past a size or decoding budget), so were replaced by 'X' unread
-    # (those holding a card number or key are counted there): see pcifilter.http_bodies
+    # Coded bodies (HTTP's, rtpengine's ng over HTTP's, SIP's and their parts') and
+    # compressed WebSocket messages that could not be read whole (a coding not known, cut by
+    # the capture's end or a segment it lost, past a size or decoding budget), so were
+    # replaced by 'X' unread (those holding a card number, key or keypress are counted
+    # there): see pcifilter.http_bodies
     coded_unread: int = 0
 
 
@@ -1224,18 +1225,21 @@ class _SdpStream:
     tcp: bool = False  # RTP over TCP (RFC 4571: TCP/RTP/AVP, TCP/TLS/RTP/SAVP...)
 
 
-def _readable(message: bytes) -> bytes:
+def _readable(message: bytes) -> tuple[bytes, int]:
     """A SIP message with the bodies in it that were sent coded (see _coded_bodies) decoded,
-    where they can be: an SDP sent with gzip is read as well."""
+    where they can be: an SDP sent with gzip is read as well; and how many could not be
+    (the SRTP key redaction replaced those whole, _key_spans: they are counted with the
+    capture's other coded bodies not read)."""
     split = _split(message)
     if split is None:
-        return message
+        return message, 0
     head, body = message[: split[0]], message[split[1] :]
-    out, at = bytearray(message[: split[1]]), 0
+    out, at, unread = bytearray(message[: split[1]]), 0, 0
     for a, b, _, decoded in _coded_bodies(head, body):
         out += body[at:a] + (body[a:b] if decoded is None else decoded)
+        unread += decoded is None and a < b
         at = b
-    return bytes(out + body[at:])
+    return bytes(out + body[at:]), unread
 
 
 def _sdp_streams(text: str) -> tuple[list[_SdpStream], set[int]]:
@@ -1375,7 +1379,9 @@ def scrub_pcap(
     other_ports: set[int] = set()  # the SDP's video (and other media) ports
     text_ports: dict[int, tuple[set[int], set[int]]] = {}  # m=text: real-time text
     for frame, payload in sorted(held + tcp_messages + frag_messages, key=lambda m: m[0]):
-        text = _readable(payload).decode("latin-1", "replace")  # coded bodies decoded, once
+        readable, n_unread = _readable(payload)  # coded bodies decoded, once
+        text = readable.decode("latin-1", "replace")
+        unread += n_unread
         lines, others = _sdp_streams(text)
         sdp_lines += [(frame, m) for m in lines]
         other_ports |= others
