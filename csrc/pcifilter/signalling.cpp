@@ -214,4 +214,12 @@ bool starts_compressed_websocket_message(const std::uint8_t* p, std::size_t n) n
     return true;
 }
 
+bool starts_http2(const std::uint8_t* p, std::size_t n) noexcept {
+    static constexpr char kPreface[] = "PRI * HTTP/2.0";
+    if (n >= sizeof kPreface - 1 && std::memcmp(p, kPreface, sizeof kPreface - 1) == 0) return true;
+    if (n < 9) return false;
+    const std::uint32_t length = (std::uint32_t{p[0]} << 16) | (std::uint32_t{p[1]} << 8) | p[2];
+    return p[3] == 4 && p[4] <= 1 && p[5] == 0 && p[6] == 0 && p[7] == 0 && p[8] == 0 && length % 6 == 0;
+}
+
 }  // namespace pcifilter

@@ -89,4 +89,9 @@ bool starts_websocket_signalling(const std::uint8_t* p, std::size_t n) noexcept;
 // caller reads the connection for frames before it takes it for a WebSocket.
 bool starts_compressed_websocket_message(const std::uint8_t* p, std::size_t n) noexcept;
 
+// HTTP/2 in clear (h2c, RFC 9113 §3.4): a client's connection preface, or a SETTINGS frame
+// on stream 0 (a server's first frame; an ACK too) whose length is a whole number of
+// settings (as pcifilter/http2.py's starts_http2).
+bool starts_http2(const std::uint8_t* p, std::size_t n) noexcept;
+
 }  // namespace pcifilter

@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from pcifilter import _core, http_bodies, t140
+from pcifilter import _core, http2, http_bodies, t140
 from pcifilter import websocket as ws
 from pcifilter.api import event_record
 from pcifilter.gateway import redact_gateway_control, starts_gateway_control
@@ -625,9 +625,10 @@ def _sip_over_tcp(
         pbx = any(starts_pbx_events(p) for _, _, p in segments)  # AMI, FreeSWITCH's ESL
         syslog = any(starts_syslog(p) for _, _, p in segments)  # a relay's DTMF log
         http = any(http_bodies.START.match(p) for _, _, p in segments)  # its bodies decoded
+        h2c = any(http2.starts_http2(p) for _, _, p in segments)  # HTTP/2 in clear
         # None of those: a segment starts a compressed WebSocket message, of a connection
         # caught after its handshake, maybe (read for its frames below)
-        caught = not (websocket or hep or sip or ng or http_ng or pbx or syslog or http)
+        caught = not (websocket or hep or sip or ng or http_ng or pbx or syslog or http or h2c)
         sweeps = [_core.mask_srtp_keys] + ([_core.mask_card_numbers] if mask_cards else [])
         masked = any(
             p.startswith(b"GET ") or (len(p) > 1 and p[1] & 0x80)
@@ -670,6 +671,15 @@ def _sip_over_tcp(
                 lines, had_dtmf = redact_syslog_stream(bytes(stream), redact_dtmf)
                 result = bytearray(lines), [], 0, 0
                 relay_dtmf += had_dtmf
+            elif h2c:  # from its start only: where frames begin, the header table
+                if not http2.starts_http2(bytes(stream[:24])):
+                    continue  # (a run after a lost segment: the C++ sweeps' alone)
+                frames_out, (h2_keys, *h2_cards), n_unread = http2.redact_http2_stream(
+                    bytes(stream), sweeps
+                )
+                result = frames_out, [], 0, h2_keys
+                cards += sum(h2_cards)
+                unread += n_unread
             elif caught:  # each run read alone: the window before it is not known
                 redacted_ws = ws.redact_caught(stream, sweeps)
                 if redacted_ws is None:  # no compressed WebSocket: the C++ sweeps' alone
