@@ -12,8 +12,9 @@ left out) is decoded with hpack and swept as "name: value" lines: one that holds
 or that cannot be decoded (then neither can the blocks after it, which share its dynamic
 table), has its fragments replaced whole by X's (it cannot be coded again to the same
 length). Each stream's DATA payloads are joined as its application reads them: a gRPC
-stream (content-type application/grpc) message by message (RFC-less: gRPC's own framing,
-a flag and a 4-byte length before each, grpc-encoding when the flag says compressed),
+stream (content-type application/grpc) message by message (gRPC's own framing, from its
+"gRPC over HTTP2" document: a flag and a 4-byte length before each, the stream's
+grpc-encoding when the flag says compressed),
 others decoded by content-encoding (pcifilter.http_bodies); plain text found is masked
 where it is, across frames, and a compressed body or message that holds something or
 cannot be read whole is replaced whole.
