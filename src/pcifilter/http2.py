@@ -94,34 +94,15 @@ class _Redactor:
         self.budget = http_bodies.Budget(len(stream))
         self.unread = 0
 
-    def x_out(self, spans: list[tuple[int, int]]) -> None:
-        for s, e in spans:
-            self.out[s:e] = b"X" * (e - s)
-
-    def sweep(self, text: bytes) -> tuple[bytes, int]:
-        """`text` with what the sweeps found masked, and how many they found (counted)."""
-        hits = 0
-        for i, swept in enumerate(self.sweeps):
-            text, k = swept(text)
-            self.found[i] += k
-            hits += k
-        return text, hits
+    def sweep(self, text: bytes) -> int:
+        """How many the sweeps find in `text` (counted)."""
+        return http_bodies.swept(text, self.sweeps, self.found)[1]
 
     def body(self, body: bytes, spans: list[tuple[int, int]], codings: list[bytes]) -> None:
-        """A body or gRPC message at `spans`: masked where it is when plain; replaced whole
-        when coded and it holds something or cannot be read whole."""
-        if not codings:
-            masked, hits = self.sweep(body)
-            if hits:
-                http_bodies.put_back(self.out, spans, masked)
-            return
-        try:
-            text: bytes | None = http_bodies.decoded(body, codings, self.budget)
-        except http_bodies.UnreadableError:
-            text = None
-        if text is None or self.sweep(text)[1]:
-            self.x_out(spans)
-        self.unread += text is None
+        """A body or gRPC message at `spans` (http_bodies.redact_body)."""
+        self.unread += http_bodies.redact_body(
+            self.out, spans, body, codings, self.sweeps, self.budget, self.found
+        )
 
     def grpc(self, body: bytes, state: _Stream) -> None:
         """A gRPC stream's messages: a compressed flag and a 4-byte length before each, the
@@ -162,9 +143,9 @@ def redact_http2_stream(
                 broken = True
         if broken:
             r.unread += any(a < b for a, b in block)
-            r.x_out(block)
-        elif r.sweep(b"\r\n".join(k + b": " + v for k, v in fields))[1]:
-            r.x_out(block)
+            http_bodies.x_out(r.out, block)
+        elif r.sweep(b"\r\n".join(k + b": " + v for k, v in fields)):
+            http_bodies.x_out(r.out, block)
         streams.setdefault(block_stream, _Stream()).headers.update(
             (k.lower(), v) for k, v in fields
         )
@@ -195,10 +176,5 @@ def redact_http2_stream(
         if state.headers.get(b"content-type", b"").lower().startswith(b"application/grpc"):
             r.grpc(body, state)
             continue
-        codings = [
-            c.strip().lower()
-            for c in state.headers.get(b"content-encoding", b"").split(b",")
-            if c.strip().lower() not in (b"", b"identity")
-        ]
-        r.body(body, state.data, codings)
+        r.body(body, state.data, http_bodies.codings(state.headers))
     return r.out, r.found, r.unread

@@ -70,7 +70,7 @@ class UnreadableError(Exception):
     """A body whose codings are not undone here whole: unknown, failing, or past a limit."""
 
 
-def _codings(headers: dict[bytes, bytes]) -> list[bytes]:
+def codings(headers: dict[bytes, bytes]) -> list[bytes]:
     """The codings applied to a message's body, in the order they were applied: its
     Content-Encoding list, then its Transfer-Encoding list but chunked (RFC 9112 §6.1: the
     framing, undone by _chunks). Identity is none."""
@@ -250,7 +250,7 @@ def messages(stream: bytes) -> Iterator[Message]:
             joined = name in headers and name.endswith(b"-encoding")
             headers[name] = headers[name] + b"," + value if joined else value
         spans, end, cut = _body(stream, at, head_end + 4, headers)
-        yield Message(at, end, spans, _codings(headers), cut)
+        yield Message(at, end, spans, codings(headers), cut)
         next_at = START.search(stream, max(end, at + 1))
         at = next_at.start() if next_at else len(stream)
 
@@ -296,27 +296,57 @@ def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearra
     many coded bodies were replaced unread (not readable whole)."""
     out = bytearray(stream)
     found = [0] * len(sweeps)
-    unread = 0
     budget = Budget(len(stream))
-    for message in messages(stream):
-        try:
-            text: bytes | None = decoded(message.body(stream), message.codings, budget)
-        except UnreadableError:
-            text = None
-        masked, hits = text or b"", 0
-        for i, sweep in enumerate(sweeps):
-            masked, n = sweep(masked)
-            found[i] += n
-            hits += n
-        if message.codings and (hits or text is None):
-            # holds something (it cannot be coded again to the same length), or was not
-            # read whole (a coding not known, failing, past a limit): replaced whole
-            for a, b in message.spans:
-                out[a:b] = b"X" * (b - a)
-            unread += text is None and any(a < b for a, b in message.spans)
-        elif masked != text and not message.codings:  # each changed byte back where it was
-            put_back(out, message.spans, masked)
+    unread = sum(
+        redact_body(out, m.spans, m.body(stream), m.codings, sweeps, budget, found)
+        for m in messages(stream)
+    )
     return out, found, unread
+
+
+def redact_body(
+    out: bytearray,
+    spans: list[tuple[int, int]],
+    body: bytes,
+    codings: list[bytes],
+    sweeps: Sequence[Sweep],
+    budget: Budget,
+    found: list[int],
+) -> bool:
+    """One body, at `spans` in `out` (de-chunked: `body`; sent with `codings`), read decoded
+    and swept (what each sweep finds added to `found`): what is found masked where it is in
+    a plain body; a coded one that holds something (it cannot be coded again to the same
+    length) or is not read whole (a coding not known, failing, past a limit) replaced
+    whole. Returns whether it was replaced unread. (pcifilter.http2's bodies and gRPC
+    messages too.)"""
+    try:
+        text: bytes | None = decoded(body, codings, budget)
+    except UnreadableError:
+        text = None
+    masked, hits = swept(text or b"", sweeps, found)
+    if codings and (hits or text is None):
+        x_out(out, spans)
+        return text is None and any(a < b for a, b in spans)
+    if masked != text and not codings:  # each changed byte back where it was
+        put_back(out, spans, masked)
+    return False
+
+
+def swept(text: bytes, sweeps: Sequence[Sweep], found: list[int]) -> tuple[bytes, int]:
+    """`text` through each of `sweeps` in turn (what each finds added to `found`): the text
+    with what they found masked, and how many they found."""
+    hits = 0
+    for i, sweep in enumerate(sweeps):
+        text, n = sweep(text)
+        found[i] += n
+        hits += n
+    return text, hits
+
+
+def x_out(out: bytearray, spans: list[tuple[int, int]]) -> None:
+    """Each of `spans` in `out` replaced by X's."""
+    for a, b in spans:
+        out[a:b] = b"X" * (b - a)
 
 
 def put_back(out: bytearray, spans: list[tuple[int, int]], text: bytes) -> None:

@@ -767,8 +767,7 @@ def _redact_http_ng_stream(
         dtmf += had_dtmf
         keys += had_keys
         if message.codings and (text is None or redacted != text):
-            for a, b in message.spans:
-                out[a:b] = b"X" * (b - a)
+            http_bodies.x_out(out, message.spans)
             unread += text is None and bool(body)
         elif not message.codings:
             http_bodies.put_back(out, message.spans, redacted)

@@ -322,14 +322,9 @@ def redact_compressed(
             cut = bool(window.unconsumed_tail)
             text = None if cut else text
             break
-        hit = text is None
         unread += text is None
         trusted |= text is not None
-        for i, sweep in enumerate(sweeps):
-            _, n = sweep(text or b"")
-            found[i] += n
-            hit |= n > 0
-        if hit:
+        if text is None or http_bodies.swept(text, sweeps, found)[1]:
             for p, m in places:
                 out[p] = ord("X") ^ m
     return out, found, unread
