@@ -101,6 +101,26 @@ std::size_t mask_plain_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
     return count;
 }
 
+// The characters a card number is written with (its groups' separators among them).
+constexpr std::string_view kCardCharacters = "0123456789 -+%";
+// Bytes read out of a stream otherwise (decoded, narrowed) are swept a piece at a time, each
+// overlapping the one before by more than a card number (25 characters at most), so that
+// one a piece's end cuts is whole in the next.
+constexpr std::size_t kPiece = 1536, kOverlap = 64;  // (kPiece: a multiple of 3)
+
+// The plain sweep over `k` bytes read out of a stream (decoded, narrowed) into `text`, and
+// `mark(i)` for each byte it changed, to change what they were read from. Returns how many
+// it found.
+template <class Mark>
+std::size_t mask_read(std::uint8_t* text, std::size_t k, Mark mark) noexcept {
+    std::array<std::uint8_t, kPiece> before;  // (written before it is read)
+    std::copy(text, text + k, before.begin());
+    const std::size_t found = mask_plain_card_numbers(text, k);
+    for (std::size_t i = 0; found > 0 && i < k; ++i)
+        if (text[i] != before[i]) mark(i);
+    return found;
+}
+
 // Base64 (RFC 4648, the standard alphabet or the URL's) and hex digits: each character's
 // value, or -1.
 constexpr std::array<std::int8_t, 256> kBase64 = [] {
@@ -129,8 +149,7 @@ constexpr std::array<std::int8_t, 256> kHex = [] {
 std::size_t mask_encoded_run(std::uint8_t* p, std::size_t n, unsigned bits) noexcept {
     const auto& value = bits == 6 ? kBase64 : kHex;
     const std::size_t group = bits == 6 ? 4 : 2, per_group = bits == 6 ? 3 : 1;  // characters, bytes
-    constexpr std::size_t kPiece = 1536, kOverlap = 64;  // decoded bytes (a multiple of 3); > 2 x 25
-    std::array<std::uint8_t, kPiece> decoded, before;  // (written before they are read)
+    std::array<std::uint8_t, kPiece> decoded;  // (written before it is read)
     std::size_t count = 0;
     for (std::size_t at = 0;;) {  // `at`: a group's first character
         const std::size_t chars = std::min(n - at, kPiece / per_group * group);
@@ -145,13 +164,10 @@ std::size_t mask_encoded_run(std::uint8_t* p, std::size_t n, unsigned bits) noex
             for (std::size_t q = 0; q < out; ++q)
                 decoded[k++] = static_cast<std::uint8_t>(v >> (8 * (per_group - 1 - q)));
         }
-        std::copy(decoded.begin(), decoded.begin() + static_cast<std::ptrdiff_t>(k), before.begin());
-        const std::size_t found = mask_plain_card_numbers(decoded.data(), k);
-        count += found;
-        for (std::size_t i = 0; found > 0 && i < k; ++i)  // the characters of each changed byte's group
-            if (decoded[i] != before[i])
-                for (std::size_t q = 0; q < group && at + (i / per_group) * group + q < n; ++q)
-                    p[at + (i / per_group) * group + q] = 'X';
+        count += mask_read(decoded.data(), k, [&](std::size_t i) {  // the characters of its group
+            for (std::size_t q = 0; q < group && at + (i / per_group) * group + q < n; ++q)
+                p[at + (i / per_group) * group + q] = 'X';
+        });
         if (at + chars == n) break;  // the run's last piece
         at += chars - kOverlap / per_group * group;
     }
@@ -216,11 +232,12 @@ std::size_t mask_encoded_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
 std::size_t mask_wide_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
     constexpr std::array<bool, 256> kCard = [] {
         std::array<bool, 256> t{};
-        for (const char c : std::string_view("0123456789 -+%\xA0")) t[static_cast<std::uint8_t>(c)] = true;
+        for (const char c : kCardCharacters) t[static_cast<std::uint8_t>(c)] = true;
+        t[0xA0] = true;  // a no-break space, U+00A0, read narrowed as a space
         return t;
-    }();  // (a no-break space, U+00A0, read narrowed as a space)
-    constexpr std::size_t kRow = 13, kPiece = 1536, kOverlap = 64;
-    std::array<std::uint8_t, kPiece> narrow, before;  // (written before they are read)
+    }();
+    constexpr std::size_t kRow = 13;
+    std::array<std::uint8_t, kPiece> narrow;  // (written before it is read)
     std::size_t count = 0;
     // From each 0 byte (memchr: text with none, as most is, costs a pass of it; a branch a
     // byte over all of it cost 1.8 ns a byte), the card characters a 0 apart on its either
@@ -245,14 +262,10 @@ std::size_t mask_wide_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
                 const std::size_t k = std::min(chars - at, kPiece);
                 for (std::size_t i = 0; i < k; ++i) {
                     const std::uint8_t c = p[start + 2 * (at + i)];
-                    narrow[i] = before[i] = c == 0xA0 ? ' ' : c;
+                    narrow[i] = c == 0xA0 ? ' ' : c;
                 }
-                const std::size_t found = mask_plain_card_numbers(narrow.data(), k);
-                if (found > 0) {  // (one in the overlap is X'd in p: not found again)
-                    count += found;
-                    for (std::size_t i = 0; i < k; ++i)
-                        if (narrow[i] != before[i]) p[start + 2 * (at + i)] = 'X';
-                }
+                // (one in the overlap is X'd in p: not found again)
+                count += mask_read(narrow.data(), k, [&](std::size_t i) { p[start + 2 * (at + i)] = 'X'; });
                 if (at + k == chars) break;
                 at += k - kOverlap;
             }
@@ -552,10 +565,9 @@ using KeySet = std::array<std::uint64_t, 4>;
 const std::array<KeySet, 256>& card_character_keys() {
     static const std::array<KeySet, 256> table = [] {
         std::array<KeySet, 256> t{};
-        static constexpr char kCharacters[] = "0123456789 -+%";
         for (int b = 0; b < 256; ++b)
-            for (const char* c = kCharacters; *c != 0; ++c) {
-                const int k = b ^ static_cast<std::uint8_t>(*c);
+            for (const char c : kCardCharacters) {
+                const int k = b ^ static_cast<std::uint8_t>(c);
                 t[b][k >> 6] |= std::uint64_t{1} << (k & 63);
             }
         return t;
@@ -567,9 +579,8 @@ const std::array<KeySet, 256>& card_character_keys() {
 const std::array<bool, 256>& card_character_differences() {
     static const std::array<bool, 256> table = [] {
         std::array<bool, 256> t{};
-        static constexpr char kCharacters[] = "0123456789 -+%";
-        for (const char* a = kCharacters; *a != 0; ++a)
-            for (const char* b = kCharacters; *b != 0; ++b) t[static_cast<std::uint8_t>(*a ^ *b)] = true;
+        for (const char a : kCardCharacters)
+            for (const char b : kCardCharacters) t[static_cast<std::uint8_t>(a ^ b)] = true;
         return t;
     }();
     return table;
