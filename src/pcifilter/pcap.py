@@ -689,19 +689,20 @@ def _sip_over_tcp(
                 cards += sum(ws_cards)
                 unread += n_unread
             else:  # HTTP: its bodies de-chunked and decompressed (pcifilter.http_bodies)
+                data = bytes(stream)
                 bodies, (body_keys, *body_cards), n_unread = http_bodies.redact_http_stream(
-                    bytes(stream), sweeps
+                    data, sweeps
                 )
                 unread += n_unread
                 # The rest of a coded body, its beginning lost (or not captured): replaced
                 # whole
-                caught_in = run is runs[0] and http_bodies.begins_in_coded_body(bytes(stream))
+                caught_in = run is runs[0] and http_bodies.begins_in_coded_body(data)
                 if coded_cut or caught_in:
                     first = http_bodies.START.search(stream)
                     rest = first.start() if first else len(stream)
                     bodies[:rest] = b"X" * rest
                     unread += rest > 0
-                coded_cut = http_bodies.ends_in_coded_body(bytes(stream))
+                coded_cut = http_bodies.ends_in_coded_body(data)
                 upgrade = ws.UPGRADE.match(stream)  # any WebSocket's: its compressed messages
                 deflated_found, n_unread = [0] * len(sweeps), 0
                 if upgrade:
