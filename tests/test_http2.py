@@ -203,3 +203,9 @@ def test_any_bytes_after_a_preface_are_read_or_left_never_an_error(
     data = head + tail
     out, found, unread = http2.redact_http2_stream(data, SWEEPS)
     assert len(out) == len(data) and unread >= 0 and len(found) == 2
+
+
+def test_a_stream_s_headers_show_in_no_repr() -> None:
+    """What a header block held (a card number in a path) stays out of reprs."""
+    state = http2._Stream(headers={b":path": b"/pay?card=" + CARD})
+    assert CARD not in repr(state).encode() and b"4111" not in repr(state).encode()

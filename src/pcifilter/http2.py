@@ -52,7 +52,7 @@ def starts_http2(data: bytes) -> bool:
     )
 
 
-@dataclass
+@dataclass(repr=False)  # (its headers may hold a card number: no repr shows them)
 class _Stream:
     data: list[tuple[int, int]] = field(default_factory=list)  # DATA payloads' spans
     headers: dict[bytes, bytes] = field(default_factory=dict)
