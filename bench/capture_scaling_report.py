@@ -8,7 +8,8 @@ one SIP message each with a long run of blanks in a "Signal=" line or a WebSocke
 connection with n crafted two-byte frames before its first SIP frame (n KB of them); an HTTP
 connection of n replies (gzip, br, zstd in turn), one reply of n one-byte chunks and one of
 n gzip members (bodies read decoded); a compressed WebSocket with n/10 runs after lost
-segments (frames looked for in each).
+segments (frames looked for in each); an h2c connection caught mid-way of 20n small frames
+and one of n header blocks (20n and n frames looked for and read).
 
     .venv/bin/python bench/capture_scaling_report.py [N]    # N: 5000 by default
 """
@@ -135,6 +136,23 @@ def websocket_after_losses(n: int) -> list[bytes]:
     return frames
 
 
+def h2c_empty_frames(n: int) -> list[bytes]:
+    """An h2c connection caught mid-way: 20n WINDOW_UPDATE frames (13 bytes each), a
+    frame's start every 13 bytes of its first 16 KiB (chains looked for)."""
+    stream = b"\0\0\x04\x08\0\0\0\0\0\0\0\0\x01" * (20 * n)
+    return _segments(A, B, _cut(stream, 1391), 1000, (50700, 50051))
+
+
+def h2c_header_blocks(n: int) -> list[bytes]:
+    """An h2c connection caught mid-way: n HEADERS frames on streams of their own, each a
+    literal field added to the dynamic table and two indexed in entries the capture lacks."""
+    frames = b"".join(
+        b"\0\0\x0c\x01\x05" + (2 * k + 1).to_bytes(4, "big") + b"\x40\x01a\x05hello\xbe\xbf\x82"
+        for k in range(n)
+    )
+    return _segments(A, B, _cut(frames, 1386), 1000, (50701, 50051))
+
+
 CASES: dict[str, Callable[[int], list[bytes]]] = {
     "SIP over TCP, n messages in order": tcp_in_order,
     "SIP over TCP, n segments in reverse order": tcp_reversed,
@@ -146,6 +164,8 @@ CASES: dict[str, Callable[[int], list[bytes]]] = {
     "an HTTP reply of n one-byte chunks": http_chunks,
     "an HTTP reply of n gzip members": http_members,
     "a compressed WebSocket, n/10 runs after lost segments": websocket_after_losses,
+    "h2c caught mid-way, 20n small frames": h2c_empty_frames,
+    "h2c caught mid-way, n header blocks": h2c_header_blocks,
 }
 
 

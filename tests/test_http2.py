@@ -7,11 +7,14 @@ bodies and in gRPC messages, plain and compressed."""
 from __future__ import annotations
 
 import gzip
+import logging
+import random
 from pathlib import Path
 
 import h2.config
 import h2.connection
 import h2.events
+import hpack
 import hyperframe.frame
 import pytest
 from hypothesis import given, settings
@@ -209,3 +212,240 @@ def test_a_stream_s_headers_show_in_no_repr() -> None:
     """What a header block held (a card number in a path) stays out of reprs."""
     state = http2._Stream(headers={b":path": b"/pay?card=" + CARD})
     assert CARD not in repr(state).encode() and b"4111" not in repr(state).encode()
+
+
+def _grpc_headers(path: str) -> list[tuple[str, str]]:
+    return [
+        (":method", "POST"),
+        (":path", path),
+        (":scheme", "http"),
+        (":authority", "crm"),
+        ("content-type", "application/grpc"),
+        ("grpc-encoding", "gzip"),
+        ("te", "trailers"),
+    ]
+
+
+def _grpc_message(message: bytes, compressed: bool) -> bytes:
+    sent = gzip.compress(message) if compressed else message
+    return bytes([compressed]) + len(sent).to_bytes(4, "big") + sent
+
+
+def _grpc_channel() -> tuple[bytes, bytes, list[bytes]]:
+    """A client's gRPC channel: a first call, whose headers add content-type, grpc-encoding
+    and the rest to HPACK's dynamic table; then three calls that name those fields by their
+    entries (what a capture that begins between them lacks): a card number in one's path
+    (Huffman-coded), in one's gzip'd message, in one's plain message. Returns the bytes
+    before, those after, and the later calls' messages as sent."""
+    c = _client()
+    c.send_headers(1, _grpc_headers("/crm.Pay/Status"))
+    c.send_data(1, _grpc_message(b"\x08\x01", False), end_stream=True)
+    before = c.data_to_send()
+    number = CARDS[0].replace(" ", "")
+    messages = [
+        _grpc_message(b"\x08\x02", False),
+        _grpc_message(b"\x0a\x13" + CARD, True),
+        _grpc_message(b"\x0a\x13" + CARD, False),
+    ]
+    paths = ["/crm.Pay/Charge?pan=" + number, "/crm.Pay/Charge", "/crm.Pay/Note"]
+    for sid, path, message in zip((3, 5, 7), paths, messages, strict=True):
+        c.send_headers(sid, _grpc_headers(path))
+        cut = len(message) // 2  # in two DATA frames
+        c.send_data(sid, message[:cut])
+        c.send_data(sid, message[cut:], end_stream=True)
+    return before, c.data_to_send(), messages
+
+
+def test_a_grpc_channel_caught_mid_way_keeps_no_card_number() -> None:
+    """A capture that begins inside a gRPC channel (they live for hours): no preface, and
+    the later calls name their content-type and grpc-encoding by dynamic table entries it
+    lacks. Its frames are found, and read: the path's card number (Huffman-coded) replaces
+    its header block, the gzip'd message holding one is replaced whole (its stream's coding
+    unknown: read as gzip), the plain one masked where it is; the bytes of the frame the
+    capture began in (the first call's data) replaced. Before, none was found."""
+    before, after, messages = _grpc_channel()
+    assert http2.frame_chain_start(after) == 0 and http2.starts_frames(after)
+    caught = before[-6:] + after  # the capture begins 6 bytes before a frame's end
+    assert not http2.starts_frames(caught)
+    out, (keys, cards), unread = http2.redact_caught(caught, SWEEPS) or pytest.fail("not read")
+    assert (keys, cards, unread) == (0, 3, 1) and len(out) == len(caught)
+    assert out[:6] == b"X" * 6
+    data = _data(bytes(out[6:]))  # frame for frame as it was
+    assert data[:2] == [messages[0][:3], messages[0][3:]]  # the call with nothing in it
+    compressed = b"".join(data[2:4])
+    assert compressed == messages[1][:5] + b"X" * (len(messages[1]) - 5)
+    assert b"".join(data[4:]) == messages[2].replace(CARD, b"XXXX XXXX XXXX XXXX")
+    assert out[6:].count(b"X") > len(messages[1]) + 16 + 20  # and the first call's headers
+
+
+def test_h2c_caught_mid_way_in_a_capture_keeps_no_card_number(tmp_path: Path) -> None:
+    """Through scrub_pcap: the gRPC channel above, the capture beginning inside its first
+    call's data, one frame a segment after that; the server's reply to a later call, a
+    gzip'd JSON body holding the card number, whose content-encoding it names by a
+    dynamic table entry the capture lacks: read as what it shows (not text), replaced
+    whole. And the same channel captured from its start, a segment of it lost: the run
+    after the loss read so too. Before, none of their card numbers was found."""
+    before, after, _ = _grpc_channel()
+    server = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+    server.initiate_connection()
+    server.receive_data(before + after)
+    reply_headers = [(":status", "200"), ("content-encoding", "gzip")]
+    server.send_headers(1, reply_headers)
+    server.send_data(1, gzip.compress(b"{}"), end_stream=True)
+    server_before = server.data_to_send()
+    echoed = gzip.compress(b'{"paid": "' + CARD + b'"}')
+    server.send_headers(3, reply_headers)
+    server.send_data(3, echoed, end_stream=True)
+    reply = server.data_to_send()
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    frames = _segments(A, B, [before[-6:], *_frame_pieces(after)], 1000, (50800, 50051))
+    frames += _segments(B, A, [server_before[-3:], reply], 9000, (50051, 50800))
+    # from its start, 6 bytes lost 10 before the first call's end
+    whole, lost_at = before + after, len(before) - 10
+    frames += _segments(A, B, [whole[:lost_at]], 1, (50900, 50052))
+    frames += _segments(A, B, [whole[lost_at + 6 :]], 1 + lost_at + 6, (50900, 50052))
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.card_numbers_masked == 3 + 3
+    assert r.coded_unread == 3 + 1  # the bytes before each caught run's frames, the reply
+    out = _directions_out(dst)
+    for port in (50800, 50900):
+        assert CARD not in out[port] and b"4111" not in out[port]
+    assert out[50051] == b"XXX" + reply.replace(echoed, b"X" * len(echoed))
+
+
+def _frame_pieces(data: bytes, skip_to: int = 0) -> list[bytes]:
+    """`data` cut where its frames begin (one frame a segment), from the first frame start
+    at or after `skip_to` (the bytes before it one piece)."""
+    at = http2.frame_chain_start(data[skip_to:])
+    assert at is not None
+    pieces, at = ([data[: skip_to + at]] if skip_to + at else []), skip_to + at
+    while at < len(data):
+        end = at + 9 + int.from_bytes(data[at : at + 3], "big")
+        pieces.append(data[at:end])
+        at = end
+    return pieces
+
+
+def test_no_header_a_block_holds_shows_in_a_debug_log(caplog: pytest.LogCaptureFixture) -> None:
+    """An application that logs at debug level (a service's root logger): decoding a
+    header block logs nothing of it. hpack's Decoder, used before, logged every header it
+    decoded: the card number in a path, in clear."""
+    c = _client()
+    c.send_headers(1, _grpc_headers("/pay?card=" + CARDS[0].replace(" ", "")))
+    data = c.data_to_send()
+    with caplog.at_level(logging.DEBUG):
+        http2.redact_http2_stream(data, SWEEPS)
+        http2.redact_caught(data[len(http2.PREFACE) :], SWEEPS)
+    assert "1111" not in caplog.text and "4111" not in caplog.text
+
+
+_NAMES = [":path", "content-type", "x-trace", "grpc-encoding", "authorization", "x-note"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.sampled_from(_NAMES), st.text("0123456789abc /=?", max_size=40)),
+            min_size=1,
+            max_size=8,
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.booleans(),
+    st.sampled_from([4096, 256, 64]),
+    st.integers(0, 7),
+)
+def test_blocks_decode_as_hpack_decodes_them_and_caught_mid_way_as_far_as_known(
+    blocks: list[list[tuple[str, str]]], huffman: bool, table_size: int, caught_at: int
+) -> None:
+    """Header blocks hpack's Encoder writes (fields added to its table, evicted from a small
+    one, Huffman-coded or not): decoded from the start, the same fields hpack's Decoder
+    gives; from a later block on (a capture that begins there), the same where the table
+    entries it refers to were seen, unknown (None) only where they were not, and every
+    literal read."""
+    encoder, decoder = hpack.Encoder(), hpack.Decoder()
+    encoder.header_table_size = table_size
+    coded = [encoder.encode(b, huffman=huffman) for b in blocks]
+    known, caught = http2.DynamicTable(older=False), http2.DynamicTable(older=True)
+    for i, raw in enumerate(coded):
+        expected = [(bytes(k), bytes(v)) for k, v in decoder.decode(raw, raw=True)]
+        assert http2.decode_block(raw, known) == expected
+        if i >= caught_at:
+            got = http2.decode_block(raw, caught)
+            assert len(got) == len(expected)
+            for (k, v), (ek, ev) in zip(got, expected, strict=True):
+                assert k in (None, ek) and v in (None, ev)
+
+
+def test_random_bytes_are_not_taken_for_http2_frames() -> None:
+    """Random bytes (a TLS connection's segments, seeded): a segment starts like HTTP/2
+    frames about once in several million, and no run of them is read as HTTP/2."""
+    rng = random.Random(7)
+    segments = [rng.randbytes(1400) for _ in range(20_000)]
+    assert sum(http2.starts_frames(p) for p in segments) <= 1
+    runs = [b"".join(segments[i : i + 12]) for i in range(0, 2400, 12)]
+    assert all(http2.redact_caught(run, SWEEPS) is None for run in runs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400), st.lists(st.binary(min_size=9, max_size=60), max_size=12))
+def test_any_run_caught_mid_way_is_read_or_left_never_an_error(
+    lead: bytes, frames: list[bytes]
+) -> None:
+    """Hostile runs: random bytes before frames whose headers are a sender's and whose
+    payloads are anything (header blocks that do not decode, indexes past every table,
+    padding longer than its frame): the same length back, or None, never an error; a run
+    whose frames are found keeps its length and changes only to X's."""
+    body = b"".join(
+        len(f[9:]).to_bytes(3, "big") + bytes([f[3] % 10, f[4] & 0x0D]) + b"\0\0\0\x01" + f[9:]
+        for f in frames
+    )
+    data = lead + body
+    read = http2.redact_caught(data, SWEEPS)
+    if read is not None:
+        out, found, unread = read
+        assert len(out) == len(data) and len(found) == 2 and unread >= 0
+        assert all(a == b or a == ord("X") for a, b in zip(out, data, strict=True))
+
+
+def test_h2c_upgraded_from_http_1_1_keeps_no_card_number(tmp_path: Path) -> None:
+    """A connection upgraded to h2c (RFC 7540 §3.2: curl's way, some proxies'): the
+    client's HTTP/1.1 request with `Upgrade: h2c`, its preface and frames after the
+    server's 101; the server's 101, its frames after it. In segments of 60 bytes (none
+    starts a frame or the preface), the card number Huffman-coded in a later request's path
+    and the one in the server's gzip'd reply are found. And an upgrade the server refuses
+    (its reply an HTTP/1.1 one, gzip'd): read as HTTP/1.1. Before, neither was read."""
+    client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    settings = client.initiate_upgrade_connection()
+    request = (
+        b"GET /pay HTTP/1.1\r\nHost: crm\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+        b"Upgrade: h2c\r\nHTTP2-Settings: " + settings + b"\r\n\r\n"
+    )
+    server = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+    server.initiate_upgrade_connection(settings)
+    switching = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+    reply = switching + server.data_to_send()
+    path = [(":method", "GET"), (":path", "/pay?pan=" + CARDS[0].replace(" ", ""))]
+    client.send_headers(3, [*path, (":scheme", "http"), (":authority", "crm")], end_stream=True)
+    sent = request + client.data_to_send()
+    echoed = gzip.compress(b'{"paid": "' + CARD + b'"}')
+    server.send_headers(1, [(":status", "200"), ("content-encoding", "gzip")])
+    server.send_data(1, echoed, end_stream=True)
+    reply += server.data_to_send()
+    refused = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % (
+        len(echoed)
+    )
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    frames = _segments(A, B, _cut(sent, 60), 1000, (50800, 80))
+    frames += _segments(B, A, _cut(reply, 60), 9000, (80, 50800))
+    frames += _segments(A, B, [request], 1000, (50801, 80))
+    frames += _segments(B, A, [refused + echoed], 9000, (80, 50801))
+    _write_pcap(src, frames)
+    r = scrub_pcap(src, dst)
+    assert r.card_numbers_masked == 3 and r.coded_unread == 0
+    out = _directions_out(dst)
+    assert out[50800].startswith(request) and len(out[50800]) == len(sent)
+    assert out[80] == reply.replace(echoed, b"X" * len(echoed)) + refused + b"X" * len(echoed)

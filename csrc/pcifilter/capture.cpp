@@ -584,8 +584,9 @@ std::vector<TcpSegment> Capture::sip_tcp_segments() const {
         const bool http = starts_http_message(payload, f.payload_len);
         // a WebSocket caught after its handshake: its compressed messages read (Python)
         const bool deflated = starts_compressed_websocket_message(payload, f.payload_len);
-        // HTTP/2 in clear: its header blocks decoded, its streams' data joined (Python)
-        const bool h2c = starts_http2(payload, f.payload_len);
+        // HTTP/2 in clear, from its start or caught after it: its header blocks decoded, its
+        // streams' data joined (Python)
+        const bool h2c = starts_http2(payload, f.payload_len) || starts_http2_frames(payload, f.payload_len);
         if (websocket || hep || ng || platform || http || deflated || h2c ||
             starts_sip_after_crlfs(payload, f.payload_len))
             carries_sip[c] = true;

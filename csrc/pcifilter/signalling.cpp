@@ -222,4 +222,56 @@ bool starts_http2(const std::uint8_t* p, std::size_t n) noexcept {
     return p[3] == 4 && p[4] <= 1 && p[5] == 0 && p[6] == 0 && p[7] == 0 && p[8] == 0 && length % 6 == 0;
 }
 
+namespace {
+
+// The length of the frame whose header starts at p[at] when the header is strict (see
+// starts_http2_frames), else -1.
+long strict_http2_frame(const std::uint8_t* p, std::size_t n, std::size_t at, std::uint32_t max_length) noexcept {
+    struct Rule {
+        std::uint8_t flags;   // the flags the type may carry
+        long length;          // the length it must have, -1: any
+        int on_stream_zero;   // 1: on stream 0, 0: on another, -1: either
+    };
+    static constexpr Rule kRules[10] = {
+        {0x09, -1, 0},  // DATA
+        {0x2D, -1, 0},  // HEADERS
+        {0x00, 5, 0},   // PRIORITY
+        {0x00, 4, 0},   // RST_STREAM
+        {0x01, -1, 1},  // SETTINGS
+        {0x0C, -1, 0},  // PUSH_PROMISE
+        {0x01, 8, 1},   // PING
+        {0x00, -1, 1},  // GOAWAY
+        {0x00, 4, -1},  // WINDOW_UPDATE
+        {0x04, -1, 0},  // CONTINUATION
+    };
+    if (n < 9 || at > n - 9) return -1;
+    const std::uint8_t* h = p + at;
+    const std::uint32_t length = (std::uint32_t{h[0]} << 16) | (std::uint32_t{h[1]} << 8) | h[2];
+    const std::uint8_t kind = h[3], flags = h[4];
+    if (kind >= 10 || (flags & ~kRules[kind].flags) != 0 || (h[5] & 0x80) != 0 || length > max_length) return -1;
+    const Rule& rule = kRules[kind];
+    const bool zero = h[5] == 0 && h[6] == 0 && h[7] == 0 && h[8] == 0;
+    if ((rule.length >= 0 && length != static_cast<std::uint32_t>(rule.length)) ||
+        (rule.on_stream_zero >= 0 && zero != (rule.on_stream_zero == 1)))
+        return -1;
+    if (kind == 4 && (length % 6 != 0 || (flags != 0 && length != 0))) return -1;
+    if ((kind == 7 && length < 8) || (kind == 5 && length < 4)) return -1;
+    const bool padded = (flags & 0x08) != 0 && (kind == 0 || kind == 1 || kind == 5);
+    if (kind == 1 && (flags & 0x20) != 0 && length < 5u + (padded ? 1u : 0u)) return -1;
+    if (padded && (length == 0 || (at + 9 < n && h[9] >= length))) return -1;
+    return static_cast<long>(length);
+}
+
+}  // namespace
+
+bool starts_http2_frames(const std::uint8_t* p, std::size_t n) noexcept {
+    long length = strict_http2_frame(p, n, 0, 1u << 14);
+    for (std::size_t at = 0; length >= 0;) {
+        at += 9 + static_cast<std::size_t>(length);
+        if (at + 9 > n) return true;  // its end, or past it (the last header maybe cut by it)
+        length = strict_http2_frame(p, n, at, (1u << 24) - 1);
+    }
+    return false;
+}
+
 }  // namespace pcifilter

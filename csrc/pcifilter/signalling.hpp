@@ -94,4 +94,12 @@ bool starts_compressed_websocket_message(const std::uint8_t* p, std::size_t n) n
 // settings (as pcifilter/http2.py's starts_http2).
 bool starts_http2(const std::uint8_t* p, std::size_t n) noexcept;
 
+// HTTP/2 frames at the segment's start, each header as RFC 9113 §6 has a sender write it (a
+// type it defines, only that type's flags, the reserved bit clear, the stream and length the
+// type needs; the first frame no longer than the default 16,384 bytes), one after another to
+// the segment's end or past it: a connection the capture caught after its start (a gRPC
+// channel lives for hours). The caller reads the connection for frames before it takes it
+// for HTTP/2 (as pcifilter/http2.py's starts_frames).
+bool starts_http2_frames(const std::uint8_t* p, std::size_t n) noexcept;
+
 }  // namespace pcifilter

@@ -4,39 +4,84 @@
 that card numbers and SRTP keys in them can be found. Services inside a contact centre's
 network speak it so: gRPC between a CRM's services, a payment gateway's internal API.
 
-A connection is read from its start: the client's preface, the server's first SETTINGS
-frame (a capture that begins later lacks the header compression's dynamic table and where
-frames begin, and is left to the C++ sweeps). Each direction is cut into frames (RFC 9113
+A connection is read from its start (the client's preface, the server's first SETTINGS
+frame), or from where its frames are found to begin (frame_chain_start) in a run the capture
+caught after its start or after a segment it lost: gRPC channels live for hours, so a capture
+of a call nearly always begins inside one. Each direction is cut into frames (RFC 9113
 §4.1); a header block (HEADERS or PUSH_PROMISE and its CONTINUATIONs, padding and priority
-left out) is decoded with hpack and swept as "name: value" lines: one that holds something,
-or that cannot be decoded (then neither can the blocks after it, which share its dynamic
-table), has its fragments replaced whole by X's (it cannot be coded again to the same
-length). Each stream's DATA payloads are joined as its application reads them: a gRPC
-stream (content-type application/grpc) message by message (gRPC's own framing, from its
-"gRPC over HTTP2" document: a flag and a 4-byte length before each, the stream's
-grpc-encoding when the flag says compressed),
-others decoded by content-encoding (pcifilter.http_bodies); plain text found is masked
-where it is, across frames, and a compressed body or message that holds something or
-cannot be read whole is replaced whole.
+left out) is decoded (HPACK, against its dynamic table as far as the capture shows it: a
+field indexed in entries added before the capture reads as unknown, literals always read)
+and swept as "name: value" lines: one that holds something, or that cannot be decoded, has
+its fragments replaced whole by X's (it cannot be coded again to the same length). Each
+stream's DATA payloads are joined as its application reads them: a gRPC stream (content-type
+application/grpc) message by message (gRPC's own framing, from its "gRPC over HTTP2"
+document: a flag and a 4-byte length before each, the stream's grpc-encoding when the flag
+says compressed), others decoded by content-encoding (pcifilter.http_bodies); plain text
+found is masked where it is, across frames, and a compressed body or message that holds
+something or cannot be read whole is replaced whole. A stream whose headers were not read
+whole (sent before the capture began, or naming fields by entries it lacks) is read by what
+its data shows: gRPC when its messages run to its end (compressed ones read as gzip, gRPC's
+usual coding), text as text, anything else replaced whole.
 
 Read here by hand rather than with h2: that library runs a live connection's state machine
 and stops at the first frame it does not expect; a capture's stream may end anywhere and
-its bytes must be changed in place. The header blocks are decoded with hpack, the library
-h2 uses.
+its bytes must be changed in place. Header blocks are decoded here too, with hpack's integer
+and Huffman decoding: hpack's Decoder needs the whole dynamic table (it fails on a connection
+caught mid-way), and logs every header it decodes at debug level (a card number in a path,
+decoded, in an application's log).
 """
 
 from __future__ import annotations
 
+import re
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import hpack
+import numpy as np
+from hpack.exceptions import HPACKDecodingError
+from hpack.hpack import decode_integer
+from hpack.huffman_table import decode_huffman
+from hpack.table import HeaderTable
 
 from pcifilter import http_bodies
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _DATA, _HEADERS, _PUSH_PROMISE, _CONTINUATION, _SETTINGS = 0, 1, 5, 9, 4
 _END_HEADERS, _PADDED, _PRIORITY = 0x4, 0x8, 0x20
+
+# A client's request or a server's 101 upgrading to h2c, its header block whole.
+UPGRADE = re.compile(
+    rb"(?is)\A(?:[A-Z]+ \S+ HTTP/1\.1\r\n|HTTP/1\.1 101)(?:(?!\r\n\r\n).){0,8192}?"
+    rb"\nupgrade:[ \t]*h2c[ \t]*(?=\r\n)(?:(?!\r\n\r\n).){0,8192}?\r\n\r\n"
+)
+
+# The frame types RFC 9113 §6 defines: the flags each may carry (others "MUST be left
+# unset"), the length it must have (None: any), and whether it is sent on stream 0 (True),
+# on another (False) or on either (None).
+_TYPES: dict[int, tuple[int, int | None, bool | None]] = {
+    0: (0x09, None, False),  # DATA: END_STREAM, PADDED
+    1: (0x2D, None, False),  # HEADERS: END_STREAM, END_HEADERS, PADDED, PRIORITY
+    2: (0x00, 5, False),  # PRIORITY
+    3: (0x00, 4, False),  # RST_STREAM
+    4: (0x01, None, True),  # SETTINGS: ACK (a multiple of 6 bytes; an ACK none)
+    5: (0x0C, None, False),  # PUSH_PROMISE: END_HEADERS, PADDED
+    6: (0x01, 8, True),  # PING: ACK
+    7: (0x00, None, True),  # GOAWAY (8 bytes or more)
+    8: (0x00, 4, None),  # WINDOW_UPDATE
+    9: (0x04, None, False),  # CONTINUATION: END_HEADERS
+}
+# A frame header's type and flags bytes as a sender writes them, for all places at once.
+_TYPE_FLAGS_NP = np.zeros((256, 256), dtype=bool)
+for _kind, (_flags, _, _) in _TYPES.items():
+    _TYPE_FLAGS_NP[_kind, [f for f in range(256) if not f & ~_flags]] = True
+# The protocol's default SETTINGS_MAX_FRAME_SIZE: the most a segment's first frame may be
+# when it says a connection is HTTP/2, and a run's last frame when it runs past the run's
+# end (other frames, followed by a strict header, may be longer: a receiver may allow it).
+_DEFAULT_MAX_FRAME = 1 << 14
+# The frames a run caught mid-way must show, one after another, to be read as HTTP/2: this
+# many, or 2 that run to its end (the last one may be cut by it).
+CAUGHT_FRAMES = 3
 
 
 def starts_http2(data: bytes) -> bool:
@@ -52,10 +97,202 @@ def starts_http2(data: bytes) -> bool:
     )
 
 
+def strict_frame(data: bytes | bytearray, at: int, max_length: int = (1 << 24) - 1) -> int | None:
+    """The length of the frame whose header starts at `at` when the header is as RFC 9113 §6
+    has a sender write it (a type it defines, only that type's flags, the reserved bit clear,
+    the stream and length the type needs), else None."""
+    if at + 9 > len(data):
+        return None
+    length = int.from_bytes(data[at : at + 3], "big")
+    kind, flags, sid = data[at + 3], data[at + 4], data[at + 5 : at + 9]
+    rule = _TYPES.get(kind)
+    if rule is None or flags & ~rule[0] or sid[0] & 0x80 or length > max_length:
+        return None
+    fixed, on_zero = rule[1], rule[2]
+    if (fixed is not None and length != fixed) or (
+        on_zero is not None and (sid == b"\0\0\0\0") != on_zero
+    ):
+        return None
+    if kind == _SETTINGS and (length % 6 or (flags and length)):
+        return None
+    if (kind == 7 and length < 8) or (kind == _PUSH_PROMISE and length < 4):
+        return None
+    if kind == _HEADERS and flags & _PRIORITY and length < 5 + bool(flags & _PADDED):
+        return None
+    padded = flags & _PADDED and kind in (_DATA, _HEADERS, _PUSH_PROMISE)
+    if padded and (length == 0 or (at + 9 < len(data) and data[at + 9] >= length)):
+        return None
+    return length
+
+
+def starts_frames(data: bytes) -> bool:
+    """A segment that starts with strict HTTP/2 frames (the first no longer than the default
+    maximum), one after another to its end or past it: one of a connection the capture
+    caught after its start, maybe (as C++'s starts_http2_frames)."""
+    length = strict_frame(data, 0, _DEFAULT_MAX_FRAME)
+    at = 0
+    while length is not None:
+        at += 9 + length
+        if at + 9 > len(data):  # its end, or past it (the last header maybe cut by it)
+            return True
+        length = strict_frame(data, at)
+    return False
+
+
+def frame_chain_start(stream: bytes, window: int = 1 << 14) -> int | None:
+    """Where the frames of a run of an HTTP/2 connection caught mid-way begin: of the
+    places in its first `window` bytes from which CAUGHT_FRAMES strict frames follow one
+    another (or 2 that run to its end, the last one no longer than the default maximum
+    when the end cuts it), the one with the most frames, the earliest of those; None when
+    there is none. (A place inside a frame's payload that happens to chain
+    into the frames after it shows fewer frames than that frame's own start does.) Each
+    place's frame is read once, whatever the chains that reach it: following each chain to
+    its end took time quadratic in the run (a run of empty frames)."""
+    n = len(stream)
+    count = min(window, n - 8)
+    if count <= 0:
+        return None
+    head = np.frombuffer(stream, np.uint8, count=min(n, count + 8))
+    may = _TYPE_FLAGS_NP[head[3 : count + 3], head[4 : count + 4]]
+    may &= (head[5 : count + 5] & 0x80) == 0
+    # place: (strict frames from it one after another, whether they run to the end)
+    chains: dict[int, tuple[int, bool]] = {}
+    best: tuple[int, int] | None = None  # (frames, -place)
+    for p in np.flatnonzero(may).tolist():
+        path, at = [], p
+        while at not in chains:
+            length = strict_frame(stream, at) if at < n else None
+            if length is not None and at + 9 + length > n and length > _DEFAULT_MAX_FRAME:
+                length = None  # past the end, at a length random bytes give: no frame
+            if length is None:  # the end (its last header maybe cut by it), or no frame
+                chains[at] = (0, n - at < 9)
+                break
+            path.append(at)
+            at += 9 + length
+        frames, to_end = chains[at]
+        for place in reversed(path):
+            frames += 1
+            chains[place] = (frames, to_end)
+        frames, to_end = chains[p]
+        if frames >= CAUGHT_FRAMES or (frames >= 2 and to_end):
+            best = max(best or (frames, -p), (frames, -p))
+    return None if best is None else -best[1]
+
+
+class _UnreadableError(Exception):
+    """A header block that cannot be decoded (its message says nothing of its bytes)."""
+
+
+class DynamicTable:
+    """HPACK's dynamic table (RFC 7541 §2.3) as far as the capture shows it: the fields it
+    saw added, newest first; `older`: entries it did not see (added before the capture
+    began, or by a block it could not decode) may lie beyond them, and read as unknown
+    (None) rather than as an error. Such entries' sizes are not known either, so entries
+    are evicted later here than the sender evicts them; a sender refers only to entries it
+    still holds, the newest, which are the same."""
+
+    _STATIC: tuple[tuple[bytes, bytes], ...] = HeaderTable.STATIC_TABLE
+    _MOST = 2048  # entries kept at most (a 64 KiB table's worth)
+
+    def __init__(self, older: bool) -> None:
+        self.entries: deque[tuple[bytes | None, bytes | None]] = deque()
+        self.size = 0
+        self.maxsize = 4096 if not older else 1 << 16  # (SETTINGS_HEADER_TABLE_SIZE)
+        self.older = older
+
+    def forget(self) -> None:
+        """After a block not decoded: what it added is not known."""
+        self.entries.clear()
+        self.size, self.older = 0, True
+
+    def get(self, index: int) -> tuple[bytes | None, bytes | None]:
+        if 0 < index <= len(self._STATIC):
+            return self._STATIC[index - 1]
+        k = index - len(self._STATIC) - 1
+        if 0 <= k < len(self.entries):
+            return self.entries[k]
+        if index > 0 and self.older:
+            return None, None
+        raise _UnreadableError
+
+    def add(self, name: bytes | None, value: bytes | None) -> None:
+        self.entries.appendleft((name, value))
+        self.size += _entry_size(name, value)
+        self._evict()
+
+    def resize(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._evict()
+
+    def _evict(self) -> None:
+        while self.entries and (self.size > self.maxsize or len(self.entries) > self._MOST):
+            self.size -= _entry_size(*self.entries.pop())
+
+
+def _entry_size(name: bytes | None, value: bytes | None) -> int:
+    return 32 + len(name or b"") + len(value or b"")  # RFC 7541 §4.1
+
+
+def _integer(raw: memoryview, at: int, prefix: int) -> tuple[int, int]:
+    try:
+        value, used = decode_integer(raw[at:], prefix)
+    except HPACKDecodingError:
+        raise _UnreadableError from None  # (its message shows the block's bytes)
+    return value, at + used
+
+
+def _string(raw: memoryview, at: int) -> tuple[bytes, int]:
+    if at >= len(raw):
+        raise _UnreadableError
+    huffman = raw[at] & 0x80
+    length, at = _integer(raw, at, 7)
+    if at + length > len(raw):
+        raise _UnreadableError
+    text = raw[at : at + length]
+    try:
+        return (decode_huffman(text) if huffman else bytes(text)), at + length
+    except HPACKDecodingError:
+        raise _UnreadableError from None
+
+
+def decode_block(raw: bytes, table: DynamicTable) -> list[tuple[bytes | None, bytes | None]]:
+    """A header block's fields (RFC 7541 §6), None for a name or value indexed in entries
+    `table` does not know; `table` updated as the block adds to it. Raises _UnreadableError on a
+    block that cannot be decoded, or whose fields add up to more than
+    http_bodies.MAX_HEADERS."""
+    view, at, total = memoryview(raw), 0, 0
+    fields: list[tuple[bytes | None, bytes | None]] = []
+    while at < len(raw):
+        first = raw[at]
+        if first & 0x80:  # an indexed field
+            index, at = _integer(view, at, 7)
+            name, value = table.get(index)
+        elif first & 0xE0 == 0x20:  # a dynamic table size update
+            size, at = _integer(view, at, 5)
+            table.resize(size)
+            continue
+        else:  # a literal: with incremental indexing, without, never indexed
+            index, at = _integer(view, at, 6 if first & 0x40 else 4)
+            if index:
+                name = table.get(index)[0]
+            else:
+                name, at = _string(view, at)
+            value, at = _string(view, at)
+            if first & 0x40:
+                table.add(name, value)
+        total += _entry_size(name, value)
+        if total > http_bodies.MAX_HEADERS:
+            raise _UnreadableError
+        fields.append((name, value))
+    return fields
+
+
 @dataclass(repr=False)  # (its headers may hold a card number: no repr shows them)
 class _Stream:
     data: list[tuple[int, int]] = field(default_factory=list)  # DATA payloads' spans
     headers: dict[bytes, bytes] = field(default_factory=dict)
+    # whether its first header block was read whole before its data (None: no block yet)
+    known: bool | None = None
 
 
 def _fragment(stream: bytes, kind: int, flags: int, at: int, end: int) -> tuple[int, int]:
@@ -83,6 +320,17 @@ def _sub_spans(spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, 
     return out
 
 
+def _grpc_messages(body: bytes) -> bool:
+    """Whether a stream's data reads as gRPC messages from its start (a flag 0 or 1 and a
+    length before each) to its end, the last one maybe cut by the run's end."""
+    at = 0
+    while at + 5 <= len(body):
+        if body[at] > 1:
+            return False
+        at += 5 + int.from_bytes(body[at + 1 : at + 5], "big")
+    return len(body) > 0
+
+
 class _Redactor:
     """What one direction's reading keeps: the stream out, the sweeps and what they found,
     the decoding budget, how many were replaced unread."""
@@ -98,17 +346,20 @@ class _Redactor:
         """How many the sweeps find in `text` (counted)."""
         return http_bodies.swept(text, self.sweeps, self.found)[1]
 
+    def replace(self, spans: list[tuple[int, int]]) -> None:
+        """Bytes not read, replaced whole (counted)."""
+        self.unread += any(a < b for a, b in spans)
+        http_bodies.x_out(self.out, spans)
+
     def body(self, body: bytes, spans: list[tuple[int, int]], codings: list[bytes]) -> None:
         """A body or gRPC message at `spans` (http_bodies.redact_body)."""
         self.unread += http_bodies.redact_body(
             self.out, spans, body, codings, self.sweeps, self.budget, self.found
         )
 
-    def grpc(self, body: bytes, state: _Stream) -> None:
+    def grpc(self, body: bytes, state: _Stream, coding: bytes) -> None:
         """A gRPC stream's messages: a compressed flag and a 4-byte length before each, the
-        compressed ones coded with the stream's grpc-encoding (one flagged compressed with
-        none named cannot be read)."""
-        coding = state.headers.get(b"grpc-encoding", b"identity").strip().lower()
+        compressed ones coded with `coding` (identity: none named, which cannot be read)."""
         at = 0
         while at + 5 <= len(body):
             compressed, size = body[at], int.from_bytes(body[at + 1 : at + 5], "big")
@@ -117,41 +368,91 @@ class _Redactor:
             self.body(body[a:b], _sub_spans(state.data, a, b), codings)
             at = a + size
 
+    def stream(self, state: _Stream, body: bytes) -> None:
+        """A stream's joined data: as its headers say when they were read whole, else as
+        its data shows (see the module's text)."""
+        coding = state.headers.get(b"grpc-encoding", b"identity").strip().lower()
+        if state.known:
+            if state.headers.get(b"content-type", b"").lower().startswith(b"application/grpc"):
+                self.grpc(body, state, coding)
+            else:
+                self.body(body, state.data, http_bodies.codings(state.headers))
+        elif _grpc_messages(body):
+            self.grpc(body, state, b"gzip" if coding == b"identity" else coding)
+        elif http_bodies.reads_as_text(body):
+            self.body(body, state.data, [])
+        else:
+            self.replace(state.data)
+
 
 def redact_http2_stream(
     stream: bytes, sweeps: Sequence[http_bodies.Sweep]
 ) -> tuple[bytearray, list[int], int]:
     """One direction of an h2c connection, from its start (see the module's text). Returns
     the stream with what was found masked (same length), how many each sweep found, and how
-    many header blocks, bodies and gRPC messages were replaced unread."""
+    many header blocks, bodies, gRPC messages and other stretches were replaced unread."""
+    return _redact(stream, sweeps, len(PREFACE) if stream.startswith(PREFACE) else 0, False)
+
+
+def redact_upgraded(
+    stream: bytes, sweeps: Sequence[http_bodies.Sweep]
+) -> tuple[bytearray, list[int], int] | None:
+    """One direction of a connection upgraded from HTTP/1.1 (RFC 7540 §3.2, `Upgrade: h2c`:
+    curl's and some proxies' way to h2c): the client's request read as HTTP/1.1, its preface
+    and frames after it as from the start; the server's 101, its frames after it. None when
+    the run is not such (the upgrade refused: no 101, or no preface after the request)."""
+    upgrade = UPGRADE.match(stream)
+    if upgrade is None:
+        return None
+    at = upgrade.end() if stream.startswith(b"HTTP/") else stream.find(PREFACE, upgrade.end())
+    if at < 0:
+        return None
+    head, found, unread = http_bodies.redact_http_stream(stream[:at], sweeps)
+    frames, found_h2, unread_h2 = redact_http2_stream(stream[at:], sweeps)
+    return head + frames, [a + b for a, b in zip(found, found_h2, strict=True)], unread + unread_h2
+
+
+def redact_caught(
+    stream: bytes, sweeps: Sequence[http_bodies.Sweep]
+) -> tuple[bytearray, list[int], int] | None:
+    """A run of an h2c connection caught after its start or after a segment the capture
+    lost, read from where its frames are found to begin (frame_chain_start; None when they
+    are not), its dynamic table's older entries unknown; the bytes before those frames (the
+    rest of a frame begun before the run) replaced unless they read as text. Returns as
+    redact_http2_stream does."""
+    start = frame_chain_start(stream)
+    return None if start is None else _redact(stream, sweeps, start, True)
+
+
+def _redact(
+    stream: bytes, sweeps: Sequence[http_bodies.Sweep], at: int, caught: bool
+) -> tuple[bytearray, list[int], int]:
     r = _Redactor(stream, sweeps)
-    decoder = hpack.Decoder()
-    decoder.max_header_list_size = http_bodies.MAX_HEADERS
-    broken = False  # a header block could not be decoded: the dynamic table is unknown
+    if caught and at and not http_bodies.reads_as_text(stream[:at]):
+        r.replace([(0, at)])
+    table = DynamicTable(older=caught)
     streams: dict[int, _Stream] = {}
     block: list[tuple[int, int]] = []  # the header block being put together
     block_stream = 0
 
     def end_block() -> None:
-        nonlocal broken
-        fields: list[tuple[bytes, bytes]] = []
-        if not broken:
-            try:
-                raw = b"".join(stream[a:b] for a, b in block)
-                fields = [(bytes(k), bytes(v)) for k, v in decoder.decode(raw, raw=True)]
-            except Exception:  # hpack raises several kinds on bytes it cannot decode
-                broken = True
-        if broken:
-            r.unread += any(a < b for a, b in block)
+        state = streams.setdefault(block_stream, _Stream())
+        try:
+            fields = decode_block(b"".join(stream[a:b] for a, b in block), table)
+        except _UnreadableError:
+            table.forget()
+            r.replace(block)
+            state.known = state.known or False
+            block.clear()
+            return
+        if r.sweep(b"\r\n".join((k or b"?") + b": " + (v or b"") for k, v in fields)):
             http_bodies.x_out(r.out, block)
-        elif r.sweep(b"\r\n".join(k + b": " + v for k, v in fields)):
-            http_bodies.x_out(r.out, block)
-        streams.setdefault(block_stream, _Stream()).headers.update(
-            (k.lower(), v) for k, v in fields
-        )
+        if state.known is None:
+            state.known = all(k is not None and v is not None for k, v in fields)
+        state.headers.update((k.lower(), v) for k, v in fields if k is not None and v is not None)
         block.clear()
 
-    at, n = (len(PREFACE) if stream.startswith(PREFACE) else 0), len(stream)
+    n = len(stream)
     while at + 9 <= n:
         length = int.from_bytes(stream[at : at + 3], "big")
         kind, flags = stream[at + 3], stream[at + 4]
@@ -159,7 +460,9 @@ def redact_http2_stream(
         end = min(at + 9 + length, n)
         a, b = _fragment(stream, kind, flags, at + 9, end)
         if kind == _DATA:
-            streams.setdefault(sid, _Stream()).data.append((a, b))
+            state = streams.setdefault(sid, _Stream())
+            state.data.append((a, b))
+            state.known = state.known or False
         elif kind in (_HEADERS, _PUSH_PROMISE) or (kind == _CONTINUATION and block):
             if kind != _CONTINUATION:
                 block_stream = sid
@@ -171,10 +474,6 @@ def redact_http2_stream(
         end_block()
     for state in streams.values():
         body = b"".join(stream[a:b] for a, b in state.data)
-        if not body:
-            continue
-        if state.headers.get(b"content-type", b"").lower().startswith(b"application/grpc"):
-            r.grpc(body, state)
-            continue
-        r.body(body, state.data, http_bodies.codings(state.headers))
+        if body:
+            r.stream(state, body)
     return r.out, r.found, r.unread

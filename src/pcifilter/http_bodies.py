@@ -279,14 +279,22 @@ def begins_in_coded_body(stream: bytes) -> bool:
         return False
     if any(message.codings for message in messages(stream)):
         return True
-    # The first bytes may end a character the capture cut, the last ones begin one
-    # (no message after them): up to 3 of each are let be.
-    start = next((i for i, b in enumerate(lead[:3]) if b & 0xC0 != 0x80), len(lead[:3]))
+    return not reads_as_text(lead, cut_end=first is None)
+
+
+def reads_as_text(data: bytes, cut_end: bool = True) -> bool:
+    """Whether bytes a capture cut out of something unknown read as text: UTF-8 (its first
+    bytes may end a character the cut began in, and its last ones, when `cut_end`, begin
+    one: up to 3 of each are let be) without a NUL. Compressed data fails within a few
+    bytes."""
+    if b"\x00" in data:
+        return False
+    start = next((i for i, b in enumerate(data[:3]) if b & 0xC0 != 0x80), len(data[:3]))
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(lead[start:], final=first is not None)
+        codecs.getincrementaldecoder("utf-8")().decode(data[start:], final=not cut_end)
     except UnicodeDecodeError:
-        return True
-    return b"\x00" in lead
+        return False
+    return True
 
 
 def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearray, list[int], int]:

@@ -625,7 +625,10 @@ def _sip_over_tcp(
         pbx = any(starts_pbx_events(p) for _, _, p in segments)  # AMI, FreeSWITCH's ESL
         syslog = any(starts_syslog(p) for _, _, p in segments)  # a relay's DTMF log
         http = any(http_bodies.START.match(p) for _, _, p in segments)  # its bodies decoded
-        h2c = any(http2.starts_http2(p) for _, _, p in segments)  # HTTP/2 in clear
+        # HTTP/2 in clear: from its start, or caught after it (a segment starts its frames),
+        # or upgraded from HTTP/1.1 (a run starts so)
+        h2c = any(http2.starts_http2(p) or http2.starts_frames(p) for _, _, p in segments)
+        h2c = h2c or any(http2.UPGRADE.match(stream) for _, stream, _ in streams)
         # None of those: a segment starts a compressed WebSocket message, of a connection
         # caught after its handshake, maybe (read for its frames below)
         caught = not (websocket or hep or sip or ng or http_ng or pbx or syslog or http or h2c)
@@ -671,22 +674,22 @@ def _sip_over_tcp(
                 lines, had_dtmf = redact_syslog_stream(bytes(stream), redact_dtmf)
                 result = bytearray(lines), [], 0, 0
                 relay_dtmf += had_dtmf
-            elif h2c:  # from its start only: where frames begin, the header table
-                if not http2.starts_http2(bytes(stream[:24])):
-                    continue  # (a run after a lost segment: the C++ sweeps' alone)
-                frames_out, (h2_keys, *h2_cards), n_unread = http2.redact_http2_stream(
-                    bytes(stream), sweeps
-                )
-                result = frames_out, [], 0, h2_keys
-                cards += sum(h2_cards)
-                unread += n_unread
-            elif caught:  # each run read alone: the window before it is not known
-                redacted_ws = ws.redact_caught(stream, sweeps)
-                if redacted_ws is None:  # no compressed WebSocket: the C++ sweeps' alone
+            elif h2c or caught:  # each run read alone: what came before it is not known
+                # HTTP/2 from its start, or from where its frames begin (a run caught after
+                # its start or after a lost segment); else a compressed WebSocket caught
+                # after its handshake, maybe; else the C++ sweeps' alone
+                data, read = bytes(stream), None
+                if h2c and http2.starts_http2(data[:24]):
+                    read = http2.redact_http2_stream(data, sweeps)
+                elif h2c:
+                    read = http2.redact_upgraded(data, sweeps) or http2.redact_caught(data, sweeps)
+                if read is None and h2c and http_bodies.START.match(data):  # upgrade refused
+                    read = http_bodies.redact_http_stream(data, sweeps)
+                if read is None and (read := ws.redact_caught(stream, sweeps)) is None:
                     continue
-                frames_out, (ws_keys, *ws_cards), n_unread = redacted_ws
-                result = frames_out, [], 0, ws_keys
-                cards += sum(ws_cards)
+                frames_out, (read_keys, *read_cards), n_unread = read
+                result = frames_out, [], 0, read_keys
+                cards += sum(read_cards)
                 unread += n_unread
             else:  # HTTP: its bodies de-chunked and decompressed (pcifilter.http_bodies)
                 data = bytes(stream)
