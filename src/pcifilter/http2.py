@@ -11,8 +11,11 @@ of a call nearly always begins inside one. Each direction is cut into frames (RF
 §4.1); a header block (HEADERS or PUSH_PROMISE and its CONTINUATIONs, padding and priority
 left out) is decoded (HPACK, against its dynamic table as far as the capture shows it: a
 field indexed in entries added before the capture reads as unknown, literals always read)
-and swept as "name: value" lines: one that holds something, or that cannot be decoded, has
-its fragments replaced whole by X's (it cannot be coded again to the same length). Each
+and each of its strings swept: what is found is masked in the string's own bytes (in a
+Huffman-coded one, the masked characters written as letters whose codes fill those bytes,
+as 'X' alone would not), so that the block keeps its length and a reader's dynamic table
+its entries, with the masked text in them; a block that cannot be decoded, or whose masked
+string does not fit, has its fragments replaced whole by X's. Each
 stream's DATA payloads are joined as its application reads them: a gRPC stream (content-type
 application/grpc) message by message (gRPC's own framing, from its "gRPC over HTTP2"
 document: a flag and a 4-byte length before each, the stream's grpc-encoding when the flag
@@ -35,12 +38,14 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from hpack.exceptions import HPACKDecodingError
 from hpack.hpack import decode_integer
+from hpack.huffman import HuffmanEncoder
+from hpack.huffman_constants import REQUEST_CODES, REQUEST_CODES_LENGTH
 from hpack.huffman_table import decode_huffman
 from hpack.table import HeaderTable
 
@@ -241,27 +246,82 @@ def _integer(raw: memoryview, at: int, prefix: int) -> tuple[int, int]:
     return value, at + used
 
 
-def _string(raw: memoryview, at: int) -> tuple[bytes, int]:
+def _string(raw: memoryview, at: int) -> tuple[bytes, int, int, bool]:
+    """A string literal at `at`: its text, where its coded bytes begin and end, and whether
+    they are Huffman-coded."""
     if at >= len(raw):
         raise _UnreadableError
-    huffman = raw[at] & 0x80
+    huffman = bool(raw[at] & 0x80)
     length, at = _integer(raw, at, 7)
     if at + length > len(raw):
         raise _UnreadableError
-    text = raw[at : at + length]
+    coded = raw[at : at + length]
     try:
-        return (decode_huffman(text) if huffman else bytes(text)), at + length
+        return (decode_huffman(coded) if huffman else bytes(coded)), at, at + length, huffman
     except HPACKDecodingError:
         raise _UnreadableError from None
 
 
-def decode_block(raw: bytes, table: DynamicTable) -> list[tuple[bytes | None, bytes | None]]:
+_HUFFMAN = HuffmanEncoder(REQUEST_CODES, REQUEST_CODES_LENGTH)
+# Letters whose Huffman codes (RFC 7541 Appendix B) are 5, 6, 7 and 8 bits long, none a
+# digit: what a masked character is written as in a Huffman-coded string.
+_FILLERS = {5: ord("a"), 6: ord("b"), 7: ord("j"), 8: ord("X")}
+
+
+def _filled(text: bytes, masked: bytes, size: int) -> bytes | None:
+    """`masked` (`text` with what a sweep found replaced) as it can be Huffman-coded in
+    `size` bytes, what `text` took: the characters the sweep changed written as letters of
+    5 to 8 bits ('a', 'b', 'j', 'X'; 'X' alone takes more bits than the digits it replaces)
+    chosen so that the code fills those bytes, the last padded with fewer than 8 bits as
+    RFC 7541 §5.2 requires; None when no such choice fits."""
+    if len(masked) != len(text):
+        return None
+    changed = [i for i, (x, y) in enumerate(zip(text, masked, strict=True)) if x != y]
+    kept = sum(REQUEST_CODES_LENGTH[c] for c in masked) - sum(
+        REQUEST_CODES_LENGTH[masked[i]] for i in changed
+    )
+    extra = max(0, 8 * (size - 1) + 1 - kept - 5 * len(changed))  # bits over all 'a'
+    if kept + 5 * len(changed) > 8 * size or extra > 3 * len(changed):
+        return None
+    out = bytearray(masked)
+    for i in changed:  # 'X' while 3 bits or more are wanted, then one 'j' or 'b', then 'a'
+        step = min(extra, 3)
+        out[i] = _FILLERS[5 + step]
+        extra -= step
+    return bytes(out) if len(_HUFFMAN.encode(bytes(out))) == size else None
+
+
+def decode_block(
+    raw: bytes, table: DynamicTable, mask: Callable[[bytes], bytes] | None = None
+) -> tuple[list[tuple[bytes | None, bytes | None]], bytes | None]:
     """A header block's fields (RFC 7541 §6), None for a name or value indexed in entries
-    `table` does not know; `table` updated as the block adds to it. Raises _UnreadableError on a
-    block that cannot be decoded, or whose fields add up to more than
-    http_bodies.MAX_HEADERS."""
+    `table` does not know; `table` updated as the block adds to it. With `mask`, each string
+    literal (a name or a value) passes through it, and one it changes is written back in
+    its bytes (raw, or Huffman-coded with _filled) and goes into the fields and the table
+    as masked: a reader's table keeps the sender's entries, the masked text in them. Returns the
+    fields and the block as written back (None when a masked string did not fit its
+    bytes). Raises _UnreadableError on a block that cannot be decoded, or whose fields add
+    up to more than http_bodies.MAX_HEADERS."""
     view, at, total = memoryview(raw), 0, 0
     fields: list[tuple[bytes | None, bytes | None]] = []
+    out: bytearray | None = bytearray(raw)
+
+    def literal() -> bytes:
+        nonlocal at, out
+        text, start, at, huffman = _string(view, at)
+        masked = mask(text) if mask is not None else text
+        if masked != text and huffman:
+            masked = _filled(text, masked, at - start) or masked
+            if len(coded := _HUFFMAN.encode(masked)) != at - start:
+                out = None  # (no room: masked as the sweep has it, the block replaced)
+            elif out is not None:
+                out[start:at] = coded
+        elif masked != text and len(masked) != at - start:
+            out = None
+        elif masked != text and out is not None:
+            out[start:at] = masked
+        return masked
+
     while at < len(raw):
         first = raw[at]
         if first & 0x80:  # an indexed field
@@ -273,18 +333,15 @@ def decode_block(raw: bytes, table: DynamicTable) -> list[tuple[bytes | None, by
             continue
         else:  # a literal: with incremental indexing, without, never indexed
             index, at = _integer(view, at, 6 if first & 0x40 else 4)
-            if index:
-                name = table.get(index)[0]
-            else:
-                name, at = _string(view, at)
-            value, at = _string(view, at)
+            name = table.get(index)[0] if index else literal()
+            value = literal()
             if first & 0x40:
                 table.add(name, value)
         total += _entry_size(name, value)
         if total > http_bodies.MAX_HEADERS:
             raise _UnreadableError
         fields.append((name, value))
-    return fields
+    return fields, (bytes(out) if out is not None else None)
 
 
 @dataclass(repr=False)  # (its headers may hold a card number: no repr shows them)
@@ -342,9 +399,9 @@ class _Redactor:
         self.budget = http_bodies.Budget(len(stream))
         self.unread = 0
 
-    def sweep(self, text: bytes) -> int:
-        """How many the sweeps find in `text` (counted)."""
-        return http_bodies.swept(text, self.sweeps, self.found)[1]
+    def mask(self, text: bytes) -> bytes:
+        """`text` with what the sweeps find in it masked (counted)."""
+        return http_bodies.swept(text, self.sweeps, self.found)[0]
 
     def replace(self, spans: list[tuple[int, int]]) -> None:
         """Bytes not read, replaced whole (counted)."""
@@ -438,15 +495,17 @@ def _redact(
     def end_block() -> None:
         state = streams.setdefault(block_stream, _Stream())
         try:
-            fields = decode_block(b"".join(stream[a:b] for a, b in block), table)
+            fields, masked = decode_block(b"".join(stream[a:b] for a, b in block), table, r.mask)
         except _UnreadableError:
             table.forget()
             r.replace(block)
             state.known = state.known or False
             block.clear()
             return
-        if r.sweep(b"\r\n".join((k or b"?") + b": " + (v or b"") for k, v in fields)):
+        if masked is None:  # (the reader's table then lacks what the block added)
             http_bodies.x_out(r.out, block)
+        else:
+            http_bodies.put_back(r.out, block, masked)
         if state.known is None:
             state.known = all(k is not None and v is not None for k, v in fields)
         state.headers.update((k.lower(), v) for k, v in fields if k is not None and v is not None)
