@@ -302,6 +302,10 @@ def decode_block(
     fields and the block as written back (None when a masked string did not fit its
     bytes). Raises _UnreadableError on a block that cannot be decoded, or whose fields add
     up to more than http_bodies.MAX_HEADERS."""
+    # Each field adds 32 to the sum and a literal at least 8/30 of its coded bytes (codes
+    # are 30 bits at most): a block this long is over the limit, whatever it holds.
+    if len(raw) > 4 * http_bodies.MAX_HEADERS:
+        raise _UnreadableError
     view, at, total = memoryview(raw), 0, 0
     fields: list[tuple[bytes | None, bytes | None]] = []
     out: bytearray | None = bytearray(raw)
