@@ -10,11 +10,13 @@ cd "$(dirname "$0")"
 # bench), libopus (Opus work), libpcap (reads and writes captures), espeak-ng + sox (speech
 # corpora and the demo call), sip-tester
 # (sipp: its RTP captures are fixtures, and it makes test calls on 127.0.0.1), tshark (captures
-# those calls on loopback and analyses the scrubbed result), clang + its runtime (libFuzzer:
+# those calls on loopback and analyses the scrubbed result; its editcap and mergecap cut and
+# join captures), curl (its HTTP/2, nghttp2's, upgrades to h2c against a test server on
+# 127.0.0.1), clang + its runtime (libFuzzer:
 # coverage-guided fuzzing of the stream filter), opus-tools (opusdec reads filtered Opus),
 # asterisk's recorded prompts in five voices and its music on hold (recorded telephone speech
 # and music for talk-off, talk-down and masking: pcifilter.corpus.recorded; sound files only).
-PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev libpcap-dev espeak-ng sox sip-tester tshark clang-14 libclang-rt-14-dev opus-tools
+PACKAGES=(g++ make pkg-config python3 python3-venv python3-dev libspandsp-dev libopus-dev libpcap-dev espeak-ng sox sip-tester tshark curl clang-14 libclang-rt-14-dev opus-tools
           asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -2,11 +2,15 @@
 """Real tools, on 127.0.0.1 only: sipp (Debian sip-tester) makes a call and plays RTP from
 pcaps, one with in-band DTMF (made here) and its own RFC 2833 capture; tshark captures it on
 loopback; pcifilter scrubs the capture; tshark's RTP analysis of the result shows no
-telephone-event and no sequence problem, and spandsp hears no digit in the audio."""
+telephone-event and no sequence problem, and spandsp hears no digit in the audio. A real
+rtpengine's control traffic, scrubbed of its keys and keypresses. curl (its HTTP/2 is
+nghttp2's) upgrading to h2c against a server made here with h2: scrubbed whole and caught
+mid-way, Wireshark still decodes every header block."""
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import http.client
 import itertools
 import json
@@ -14,6 +18,7 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +26,9 @@ from typing import Any
 
 import bencodepy
 import dpkt
+import h2.config
+import h2.connection
+import h2.events
 import numpy as np
 import pytest
 from test_pcap import _ws_messages
@@ -423,3 +431,144 @@ def test_capture_beside_rtpengine_keeps_no_key_and_no_keypress(
         for body in ng:  # and the replies
             bencodepy.decode(body)  # still bencode
     assert _tshark("-r", str(out), "-Y", "rtpevent").strip() == ""
+
+
+# h2c (HTTP/2 in clear): a CRM's calls to a payment service, a card number in a path.
+PAN_PATH = "/pay?pan=4111111111111111"
+
+
+def _serve_h2c(listener: socket.socket) -> None:
+    """An h2c server (h2), each connection upgraded from HTTP/1.1 (`Upgrade: h2c`) or
+    opened with the preface: every request answered with its path echoed in gzip'd JSON."""
+
+    def respond(conn: h2.connection.H2Connection, sid: int, path: bytes) -> None:
+        body = gzip.compress(b'{"path": "' + path + b'"}')
+        headers = [(":status", "200"), ("content-type", "application/json")]
+        conn.send_headers(sid, [*headers, ("content-encoding", "gzip")])
+        conn.send_data(sid, body, end_stream=True)
+
+    def handle(c: socket.socket) -> None:
+        with c:
+            conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+            data = c.recv(65535)
+            if data.startswith(b"PRI * HTTP/2.0"):
+                conn.initiate_connection()
+            else:
+                while b"\r\n\r\n" not in data:
+                    data += c.recv(65535)
+                head, _, data = data.partition(b"\r\n\r\n")
+                lines = head.split(b"\r\n")
+                fields = dict(line.split(b":", 1) for line in lines[1:])
+                settings = {k.strip().lower(): v.strip() for k, v in fields.items()}
+                c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n")
+                c.sendall(b"Upgrade: h2c\r\n\r\n")
+                conn.initiate_upgrade_connection(settings[b"http2-settings"])
+                respond(conn, 1, lines[0].split(b" ")[1])
+            while True:
+                for event in conn.receive_data(data) if data else []:
+                    if isinstance(event, h2.events.RequestReceived):
+                        respond(conn, event.stream_id, dict(event.headers)[b":path"])
+                c.sendall(conn.data_to_send())
+                if not (data := c.recv(65535)):
+                    return
+
+    while True:
+        try:
+            c, _ = listener.accept()
+        except OSError:  # closed: the test is done
+            return
+        threading.Thread(target=handle, args=(c,), daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def h2c_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """curl upgrading to h2c (`--http2` over http://): its first request in HTTP/1.1, then
+    on the same connection a card number in a path twice (nghttp2 names it the second time
+    by its dynamic table entry) and a last request, captured on loopback."""
+    for tool in ("curl", "tshark", "editcap", "mergecap"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} missing: run ./dev.sh test, which installs it")
+    work = tmp_path_factory.mktemp("h2c")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = int(listener.getsockname()[1])
+    threading.Thread(target=_serve_h2c, args=(listener,), daemon=True).start()
+    cap = work / "h2c.pcapng"
+    try:
+        with _captured_on_loopback(work, f"tcp port {port}", cap):
+            # tshark says it captures a little before it does: curl's connection takes 50 ms
+            time.sleep(1.5)
+            urls = [f"http://127.0.0.1:{port}{p}" for p in ("/status", PAN_PATH, PAN_PATH, "/done")]
+            nulls = ["-o", "/dev/null"] * len(urls)
+            subprocess.run(["curl", "-s", "--http2", *nulls, *urls], check=True, timeout=30)
+            time.sleep(1)
+    finally:
+        listener.close()
+    return cap, port
+
+
+def _h2(cap: Path, port: int, field: str) -> list[str]:
+    """One field of each HTTP/2 packet Wireshark decodes in a capture (non-empty ones)."""
+    out = _tshark(
+        "-r", str(cap), "-d", f"tcp.port=={port},http", "-Y", "http2", "-T", "fields", "-e", field
+    )
+    return [line for line in out.splitlines() if line]
+
+
+def _masked_pan(path: str) -> bool:
+    return (
+        path.startswith("/pay?pan=") and len(path) == len(PAN_PATH) and not re.search(r"\d", path)
+    )
+
+
+def test_h2c_from_curl_keeps_no_card_number_and_wireshark_still_decodes_it(
+    h2c_capture: tuple[Path, int], tmp_path: Path
+) -> None:
+    """The whole connection scrubbed: the card number in both paths (Huffman-coded by
+    nghttp2) masked in the header blocks' own bytes, so that Wireshark decodes every block
+    after them against the same table (the last request's path reads as sent), and the two
+    gzip'd replies that echo it replaced whole (Wireshark: their bodies fail to decompress);
+    the reply to the last request decodes."""
+    cap, port = h2c_capture
+    assert _h2(cap, port, "http2.headers.path") == [PAN_PATH, PAN_PATH, "/done"]
+    out = tmp_path / "scrubbed.pcapng"
+    r = scrub_pcap(cap, out)
+    assert r.card_numbers_masked == 4 and r.coded_unread == 0
+    paths = _h2(out, port, "http2.headers.path")
+    assert len(paths) == 3 and all(_masked_pan(p) for p in paths[:2]) and paths[2] == "/done"
+    assert _h2(out, port, "_ws.expert.message") == ["Body decompression failed"] * 2
+
+
+def test_h2c_caught_mid_way_keeps_no_card_number(
+    h2c_capture: tuple[Path, int], tmp_path: Path
+) -> None:
+    """The capture cut to begin at the first HTTP/2 request (editcap): no preface, no
+    upgrade, the replies naming content-encoding by a table entry it lacks. Both paths'
+    card numbers are found and masked, every reply body (gzip, which the capture no longer
+    says) replaced whole. Put back behind the packets cut off (mergecap), Wireshark decodes
+    every block: the masked paths, and the last one as sent."""
+    cap, port = h2c_capture
+    numbers = _tshark(
+        "-r",
+        str(cap),
+        "-d",
+        f"tcp.port=={port},http",
+        "-Y",
+        f"http2.type == 1 && tcp.dstport == {port}",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+    ).split()
+    first = int(numbers[0])
+    head, caught, out = (tmp_path / n for n in ("head.pcapng", "caught.pcapng", "out.pcapng"))
+    subprocess.run(["editcap", "-r", str(cap), str(head), f"1-{first - 1}"], check=True)
+    subprocess.run(["editcap", "-r", str(cap), str(caught), f"{first}-1000000"], check=True)
+    r = scrub_pcap(caught, out)
+    assert r.card_numbers_masked == 2 and r.coded_unread == 3
+    spliced = tmp_path / "spliced.pcapng"
+    subprocess.run(["mergecap", "-a", "-w", str(spliced), str(head), str(out)], check=True)
+    paths = _h2(spliced, port, "http2.headers.path")
+    assert len(paths) == 3 and all(_masked_pan(p) for p in paths[:2]) and paths[2] == "/done"
+    assert _h2(spliced, port, "_ws.expert.message") == ["Body decompression failed"] * 3

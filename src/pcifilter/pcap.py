@@ -678,8 +678,10 @@ def _sip_over_tcp(
                 # HTTP/2 from its start, or from where its frames begin (a run caught after
                 # its start or after a lost segment); else a compressed WebSocket caught
                 # after its handshake, maybe; else the C++ sweeps' alone
+                # (A run that starts with a SETTINGS frame is read as caught too: a server's
+                # first frame, or a later one, with entries in its table the capture lacks.)
                 data, read = bytes(stream), None
-                if h2c and http2.starts_http2(data[:24]):
+                if h2c and data.startswith(http2.PREFACE):
                     read = http2.redact_http2_stream(data, sweeps)
                 elif h2c:
                     read = http2.redact_upgraded(data, sweeps) or http2.redact_caught(data, sweeps)
