@@ -4,7 +4,8 @@ over UDP, TCP, WebSocket and HTTP, its DTMF log over UDP and syslog over TCP, an
 IP fragments, AMI and FreeSWITCH event-socket connections, RTP with telephone-events and
 comfort noise, the SRTP side, card numbers in a chat, in a fragmented log line and typed a
 keystroke a TCP segment; an ARI event connection; MGCP; HTTP bodies gzip'd and chunked, a
-WebSocket's compressed messages; RTP inside MPLS, PPPoE and GTP-U;
+WebSocket's compressed messages; a gRPC channel over h2c caught mid-way; RTP inside MPLS,
+PPPoE and GTP-U;
 an RTP-like flow no one named), N copies with 1-6 random bytes changed past the file header
 each. Every copy must be scrubbed
 or refused with ValueError (an unreadable file); anything else is a crash. Prints the
@@ -24,6 +25,7 @@ import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from test_http2 import _frame_pieces, _grpc_channel
 from test_pcap import (
     KEY,
     B,
@@ -128,6 +130,9 @@ def capture_frames() -> list[bytes]:
         _ws_frame(m, b"\x05\x06\x07\x08", rsv1=True) for m in chat
     )
     frames.append(_tcp_frame(PROXY, RELAY, ws_chat, 1, port=40133, dport=8090))
+    # HTTP/2 in clear: a gRPC channel caught mid-way (its frames a segment each)
+    before, after, _ = _grpc_channel()
+    frames += _segments(PROXY, RELAY, [before[-6:], *_frame_pieces(after)], 1, (40134, 50051))
     ntfy = b"NTFY 2002 aaln/1@gw MGCP 1.0\r\nO: L/hd, D/4, D/1\r\n"
     frames.append(_frame("ethernet", _ip(RELAY, PROXY, 2427, 2727, ntfy, False)))
     frames.append(
