@@ -4,8 +4,9 @@ pcaps, one with in-band DTMF (made here) and its own RFC 2833 capture; tshark ca
 loopback; pcifilter scrubs the capture; tshark's RTP analysis of the result shows no
 telephone-event and no sequence problem, and spandsp hears no digit in the audio. A real
 rtpengine's control traffic, scrubbed of its keys and keypresses. curl (its HTTP/2 is
-nghttp2's) upgrading to h2c against a server made here with h2: scrubbed whole and caught
-mid-way, Wireshark still decodes every header block."""
+nghttp2's) upgrading to h2c against a server made here with h2, and a real gRPC channel
+(grpcio: grpc-core's own HTTP/2, gzip'd messages): scrubbed whole and caught mid-way,
+Wireshark still decodes every header block."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from concurrent import futures
 from pathlib import Path
 from typing import Any
 
 import bencodepy
 import dpkt
+import grpc
 import h2.config
 import h2.connection
 import h2.events
@@ -572,3 +575,106 @@ def test_h2c_caught_mid_way_keeps_no_card_number(
     paths = _h2(spliced, port, "http2.headers.path")
     assert len(paths) == 3 and all(_masked_pan(p) for p in paths[:2]) and paths[2] == "/done"
     assert _h2(spliced, port, "_ws.expert.message") == ["Body decompression failed"] * 3
+
+
+# gRPC: a CRM's calls to a payment service, the card number in a call's metadata and in
+# its gzip'd message, echoed in the reply's.
+CHARGE = b'{"note": "' + b"customer asked to pay by card " * 20 + b'4111 1111 1111 1111"}'
+
+
+@pytest.fixture(scope="module")
+def grpc_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """A gRPC server and a client channel (grpcio, gzip both ways, messages as bytes) on
+    127.0.0.1: a status call, two charges with the card number in an `x-pan` metadata
+    field and in the message, a last status call; captured on loopback."""
+    if shutil.which("tshark") is None:
+        pytest.fail("tshark missing: run ./dev.sh test, which installs it")
+    work = tmp_path_factory.mktemp("grpc")
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=2), compression=grpc.Compression.Gzip
+    )
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                "crm.Pay",
+                {
+                    "Charge": grpc.unary_unary_rpc_method_handler(lambda m, _: b"paid: " + m),
+                    "Status": grpc.unary_unary_rpc_method_handler(lambda m, _: b"ok"),
+                },
+            ),
+        )
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    cap = work / "grpc.pcapng"
+    try:
+        with _captured_on_loopback(work, f"tcp port {port}", cap):
+            time.sleep(1.5)  # (as for curl: tshark captures a little after it says so)
+            target = f"127.0.0.1:{port}"
+            with grpc.insecure_channel(target, compression=grpc.Compression.Gzip) as channel:
+                status = channel.unary_unary("/crm.Pay/Status")
+                charge = channel.unary_unary("/crm.Pay/Charge")
+                assert status(b"") == b"ok"
+                for _ in range(2):
+                    assert charge(CHARGE, metadata=[("x-pan", "5555555555554444")], timeout=10)
+                assert status(b"done") == b"ok"
+            time.sleep(1)
+    finally:
+        server.stop(0)
+    return cap, port
+
+
+def _decoded(cap: Path, port: int) -> str:
+    """Everything Wireshark decodes of a capture as HTTP/2 and gRPC, hex dumps and the gRPC
+    messages it decompresses included."""
+    return _tshark("-r", str(cap), "-d", f"tcp.port=={port},http2", "-V", "-x")
+
+
+def test_grpc_channel_keeps_no_card_number(grpc_capture: tuple[Path, int], tmp_path: Path) -> None:
+    """A real gRPC channel scrubbed whole: the metadata's card number (in a header block)
+    masked in place, the gzip'd messages that hold one replaced whole, so that nothing
+    Wireshark decodes of the result holds either number; and it still decodes every
+    header block (the last call's path)."""
+    cap, port = grpc_capture
+    before = _decoded(cap, port)
+    assert "5555555555554444" in before and "4111 1111" in before  # (it decompresses gzip)
+    out = tmp_path / "scrubbed.pcapng"
+    r = scrub_pcap(cap, out)
+    assert r.card_numbers_masked == 2 + 2 + 2 and r.coded_unread == 0
+    after = _decoded(out, port)
+    assert "5555555555554444" not in after and "4111 1111" not in after
+    assert _h2(out, port, "http2.headers.path")[-1] == "/crm.Pay/Status"
+
+
+def test_grpc_channel_caught_mid_way_keeps_no_card_number(
+    grpc_capture: tuple[Path, int], tmp_path: Path
+) -> None:
+    """The gRPC channel's capture cut to begin at its first charge (the calls name
+    content-type, grpc-encoding and the rest by table entries the cut left out): the
+    numbers in both charges' metadata and messages and in the replies found (the messages
+    read as gzip, gRPC's usual coding); joined back to what was cut off, nothing Wireshark
+    decodes holds either number, and every header block decodes."""
+    cap, port = grpc_capture
+    numbers = _tshark(
+        "-r",
+        str(cap),
+        "-d",
+        f"tcp.port=={port},http2",
+        "-Y",
+        f"http2.type == 1 && tcp.dstport == {port}",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+    ).split()
+    first = int(numbers[1])  # (the second request: the first charge)
+    head, caught, out = (tmp_path / n for n in ("head.pcapng", "caught.pcapng", "out.pcapng"))
+    subprocess.run(["editcap", "-r", str(cap), str(head), f"1-{first - 1}"], check=True)
+    subprocess.run(["editcap", "-r", str(cap), str(caught), f"{first}-1000000"], check=True)
+    r = scrub_pcap(caught, out)
+    assert r.card_numbers_masked == 6
+    spliced = tmp_path / "spliced.pcapng"
+    subprocess.run(["mergecap", "-a", "-w", str(spliced), str(head), str(out)], check=True)
+    after = _decoded(spliced, port)
+    assert "5555555555554444" not in after and "4111 1111" not in after
+    assert _h2(spliced, port, "http2.headers.path")[-1] == "/crm.Pay/Status"
