@@ -4,27 +4,29 @@
 that card numbers and SRTP keys in them can be found. Services inside a contact centre's
 network speak it so: gRPC between a CRM's services, a payment gateway's internal API.
 
-A connection is read from its start (the client's preface, the server's first SETTINGS
-frame), or from where its frames are found to begin (frame_chain_start) in a run the capture
-caught after its start or after a segment it lost: gRPC channels live for hours, so a capture
-of a call nearly always begins inside one. Each direction is cut into frames (RFC 9113
-§4.1); a header block (HEADERS or PUSH_PROMISE and its CONTINUATIONs, padding and priority
-left out) is decoded (HPACK, against its dynamic table as far as the capture shows it: a
-field indexed in entries added before the capture reads as unknown, literals always read)
-and each of its strings swept: what is found is masked in the string's own bytes (in a
-Huffman-coded one, the masked characters written as letters whose codes fill those bytes,
-as 'X' alone would not), so that the block keeps its length and a reader's dynamic table
-its entries, with the masked text in them; a block that cannot be decoded, or whose masked
-string does not fit, has its fragments replaced whole by X's. Each
-stream's DATA payloads are joined as its application reads them: a gRPC stream (content-type
-application/grpc) message by message (gRPC's own framing, from its "gRPC over HTTP2"
-document: a flag and a 4-byte length before each, the stream's grpc-encoding when the flag
-says compressed), others decoded by content-encoding (pcifilter.http_bodies); plain text
-found is masked where it is, across frames, and a compressed body or message that holds
-something or cannot be read whole is replaced whole. A stream whose headers were not read
-whole (sent before the capture began, or naming fields by entries it lacks) is read by what
-its data shows: gRPC when its messages run to its end (compressed ones read as gzip, gRPC's
-usual coding), text as text, anything else replaced whole.
+A connection is read from its start (the client's preface; a server's direction is read
+as caught, pcifilter.pcap's choice, since a SETTINGS frame at a run's start may be a later
+one), from its upgrade (an HTTP/1.1 request with `Upgrade: h2c`, the server's 101), or from
+where its frames are found to begin (frame_chain_start) in a run the capture caught after
+its start or after a segment it lost: gRPC channels live for hours, so a capture of a call
+nearly always begins inside one. Each direction is cut into frames (RFC 9113 §4.1); a
+header block (HEADERS or PUSH_PROMISE and its CONTINUATIONs, padding and priority left out)
+is decoded (HPACK, against its dynamic table as far as the capture shows it: a field indexed
+in entries added before the capture reads as unknown, literals always read) and each of its
+strings swept: what is found is masked in the string's own bytes (in a Huffman-coded one,
+the masked characters written as letters whose codes fill those bytes, as 'X' alone would
+not), so that the block keeps its length and a reader's dynamic table its entries, with the
+masked text in them; a block that cannot be decoded, or whose masked string does not fit,
+has its fragments replaced whole by X's. Each stream's DATA payloads are joined as its
+application reads them: a gRPC stream (content-type application/grpc) message by message
+(gRPC's own framing, from its "gRPC over HTTP2" document: a flag and a 4-byte length before
+each, the stream's grpc-encoding when the flag says compressed), others decoded by
+content-encoding (pcifilter.http_bodies); plain text found is masked where it is, across
+frames, and a compressed body or message that holds something or cannot be read whole is
+replaced whole. A stream whose headers were not read whole (sent before the capture began,
+or naming fields by entries it lacks) is read by what its data shows: gRPC when its messages
+run to its end (compressed ones read as gzip, gRPC's usual coding), text as text, anything
+else replaced whole.
 
 Read here by hand rather than with h2: that library runs a live connection's state machine
 and stops at the first frame it does not expect; a capture's stream may end anywhere and
