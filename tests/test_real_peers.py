@@ -519,6 +519,26 @@ def _h2(cap: Path, port: int, field: str) -> list[str]:
     return [line for line in out.splitlines() if line]
 
 
+def _cut_at_request(cap: Path, port: int, nth: int, work: Path) -> tuple[Path, Path]:
+    """A capture cut (editcap) where the `nth` HTTP/2 request's HEADERS frame is: the
+    packets before it, and those from it on (a capture that began there)."""
+    requests = f"http2.type == 1 && tcp.dstport == {port}"
+    fields = ["-T", "fields", "-e", "frame.number"]
+    numbers = _tshark("-r", str(cap), "-d", f"tcp.port=={port},http", "-Y", requests, *fields)
+    first = int(numbers.split()[nth])
+    head, caught = work / "head.pcapng", work / "caught.pcapng"
+    subprocess.run(["editcap", "-r", str(cap), str(head), f"1-{first - 1}"], check=True)
+    subprocess.run(["editcap", "-r", str(cap), str(caught), f"{first}-1000000"], check=True)
+    return head, caught
+
+
+def _joined(head: Path, rest: Path, work: Path) -> Path:
+    """Two captures one after the other (mergecap)."""
+    spliced = work / "spliced.pcapng"
+    subprocess.run(["mergecap", "-a", "-w", str(spliced), str(head), str(rest)], check=True)
+    return spliced
+
+
 def _masked_pan(path: str) -> bool:
     return (
         path.startswith("/pay?pan=") and len(path) == len(PAN_PATH) and not re.search(r"\d", path)
@@ -552,26 +572,11 @@ def test_h2c_caught_mid_way_keeps_no_card_number(
     says) replaced whole. Put back behind the packets cut off (mergecap), Wireshark decodes
     every block: the masked paths, and the last one as sent."""
     cap, port = h2c_capture
-    numbers = _tshark(
-        "-r",
-        str(cap),
-        "-d",
-        f"tcp.port=={port},http",
-        "-Y",
-        f"http2.type == 1 && tcp.dstport == {port}",
-        "-T",
-        "fields",
-        "-e",
-        "frame.number",
-    ).split()
-    first = int(numbers[0])
-    head, caught, out = (tmp_path / n for n in ("head.pcapng", "caught.pcapng", "out.pcapng"))
-    subprocess.run(["editcap", "-r", str(cap), str(head), f"1-{first - 1}"], check=True)
-    subprocess.run(["editcap", "-r", str(cap), str(caught), f"{first}-1000000"], check=True)
+    head, caught = _cut_at_request(cap, port, 0, tmp_path)
+    out = tmp_path / "out.pcapng"
     r = scrub_pcap(caught, out)
     assert r.card_numbers_masked == 2 and r.coded_unread == 3
-    spliced = tmp_path / "spliced.pcapng"
-    subprocess.run(["mergecap", "-a", "-w", str(spliced), str(head), str(out)], check=True)
+    spliced = _joined(head, out, tmp_path)
     paths = _h2(spliced, port, "http2.headers.path")
     assert len(paths) == 3 and all(_masked_pan(p) for p in paths[:2]) and paths[2] == "/done"
     assert _h2(spliced, port, "_ws.expert.message") == ["Body decompression failed"] * 3
@@ -655,26 +660,11 @@ def test_grpc_channel_caught_mid_way_keeps_no_card_number(
     read as gzip, gRPC's usual coding); joined back to what was cut off, nothing Wireshark
     decodes holds either number, and every header block decodes."""
     cap, port = grpc_capture
-    numbers = _tshark(
-        "-r",
-        str(cap),
-        "-d",
-        f"tcp.port=={port},http2",
-        "-Y",
-        f"http2.type == 1 && tcp.dstport == {port}",
-        "-T",
-        "fields",
-        "-e",
-        "frame.number",
-    ).split()
-    first = int(numbers[1])  # (the second request: the first charge)
-    head, caught, out = (tmp_path / n for n in ("head.pcapng", "caught.pcapng", "out.pcapng"))
-    subprocess.run(["editcap", "-r", str(cap), str(head), f"1-{first - 1}"], check=True)
-    subprocess.run(["editcap", "-r", str(cap), str(caught), f"{first}-1000000"], check=True)
+    head, caught = _cut_at_request(cap, port, 1, tmp_path)  # (the second: the first charge)
+    out = tmp_path / "out.pcapng"
     r = scrub_pcap(caught, out)
     assert r.card_numbers_masked == 6
-    spliced = tmp_path / "spliced.pcapng"
-    subprocess.run(["mergecap", "-a", "-w", str(spliced), str(head), str(out)], check=True)
+    spliced = _joined(head, out, tmp_path)
     after = _decoded(spliced, port)
     assert "5555555555554444" not in after and "4111 1111" not in after
     assert _h2(spliced, port, "http2.headers.path")[-1] == "/crm.Pay/Status"
