@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import zlib
 
@@ -306,3 +307,71 @@ def test_no_reader_finds_a_card_number_in_any_body(
             continue
         assert CARD not in got
         assert card or got.startswith(b'{"note"')
+
+
+def _grpc(message: bytes, compressed: bool, flag: int = 0) -> bytes:
+    """A gRPC message in gRPC's framing (gzip'd when `compressed`)."""
+    sent = gzip.compress(message) if compressed else message
+    return bytes([flag | compressed]) + len(sent).to_bytes(4, "big") + sent
+
+
+def test_grpc_web_messages_are_read_each_as_a_body() -> None:
+    """gRPC-Web (a browser's gRPC through a proxy such as Envoy) over HTTP/1.1: a request of
+    two messages, one gzip'd (grpc-encoding) holding a card number, one plain holding one
+    cut by a chunk boundary, and a reply with a plain message and its trailers frame; the
+    gzip'd one replaced whole, the plain ones masked where they are, the framing kept.
+    Before, the gzip'd one passed (no content-encoding says it is coded)."""
+    packed, plain = _grpc(b"\x0a\x13" + CARD, True), _grpc(b"\x0a\x13" + CARD, False)
+    body = packed + plain
+    cut = len(packed) + 12  # inside the plain message's card number
+    request = (
+        b"POST /crm.Pay/Charge HTTP/1.1\r\nContent-Type: application/grpc-web+proto\r\n"
+        b"grpc-encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + _chunked([body[:cut], body[cut:]])
+    )
+    trailers = _grpc(b"grpc-status: 0\r\n", False, 0x80)
+    reply = _response(
+        _grpc(b"paid " + CARD, False) + trailers,
+        b"Content-Type: application/grpc-web+proto",
+        b"Content-Length: %d" % (len(_grpc(b"paid " + CARD, False)) + len(trailers)),
+    )
+    out, (n,), unread = redact_http_stream(request + reply, SWEEPS)
+    assert (n, unread) == (3, 0) and len(out) == len(request + reply)
+    masked = out[: len(request)]
+    assert masked.count(b"X" * (len(packed) - 5)) == 1 and CARD not in out
+    assert out[len(request) :] == reply.replace(CARD, b"XXXX XXXX XXXX XXXX")
+    assert b"grpc-status: 0" in out
+
+
+def test_grpc_web_text_is_read_decoded_and_replaced_whole_when_it_holds_one() -> None:
+    """grpc-web-text (the same framing in base64, chunks of it one after another): a reply
+    whose gzip'd message holds a card number is replaced whole; one that holds nothing,
+    and one that is no base64 (replaced, counted unread), as they should be."""
+    holding = base64.b64encode(_grpc(b"paid " + CARD, True)) + base64.b64encode(
+        _grpc(b"grpc-status: 0\r\n", False, 0x80)
+    )
+    nothing = base64.b64encode(_grpc(b"ok", True))
+    for body, n_found, n_unread, kept in [
+        (holding, 1, 0, False),
+        (nothing, 0, 0, True),
+        (b"%%%not base64%%%", 0, 1, False),
+    ]:
+        reply = _response(
+            body,
+            b"Content-Type: application/grpc-web-text",
+            b"grpc-encoding: gzip",
+            b"Content-Length: %d" % len(body),
+        )
+        out, (n,), unread = redact_http_stream(reply, SWEEPS)
+        assert (n, unread) == (n_found, n_unread)
+        assert bytes(out) == (reply if kept else reply.replace(body, b"X" * len(body)))
+
+
+def test_the_rest_of_a_grpc_web_body_is_taken_for_a_coded_one() -> None:
+    """A capture that begins inside a gRPC-Web body whose messages may be compressed (the
+    messages after it name grpc-encoding): its rest is replaced, as a coded body's is."""
+    message = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/grpc-web\r\ngrpc-encoding: gzip\r\n"
+        b"Content-Length: 5\r\n\r\n\x00\x00\x00\x00\x00"
+    )
+    assert begins_in_coded_body(b"plain text rest " + message)

@@ -372,17 +372,6 @@ def _fragment(stream: bytes, kind: int, flags: int, at: int, end: int) -> tuple[
     return min(at, end), max(min(at, end), end - pad)
 
 
-def _sub_spans(spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
-    """The parts of `spans` (a body's pieces in the stream) that hold its bytes [a, b)."""
-    out, k = [], 0
-    for s, e in spans:
-        lo, hi = max(s, s + a - k), min(e, s + b - k)
-        if lo < hi:
-            out.append((lo, hi))
-        k += e - s
-    return out
-
-
 def _grpc_messages(body: bytes) -> bool:
     """Whether a stream's data reads as gRPC messages from its start (a flag 0 or 1 and a
     length before each) to its end, the last one maybe cut by the run's end."""
@@ -421,15 +410,10 @@ class _Redactor:
         )
 
     def grpc(self, body: bytes, state: _Stream, coding: bytes) -> None:
-        """A gRPC stream's messages: a compressed flag and a 4-byte length before each, the
-        compressed ones coded with `coding` (identity: none named, which cannot be read)."""
-        at = 0
-        while at + 5 <= len(body):
-            compressed, size = body[at], int.from_bytes(body[at + 1 : at + 5], "big")
-            a, b = at + 5, min(at + 5 + size, len(body))
-            codings = [] if not compressed else [b"unknown" if coding == b"identity" else coding]
-            self.body(body[a:b], _sub_spans(state.data, a, b), codings)
-            at = a + size
+        """A gRPC stream's messages (http_bodies.redact_grpc)."""
+        self.unread += http_bodies.redact_grpc(
+            self.out, state.data, body, coding, self.sweeps, self.budget, self.found
+        )
 
     def stream(self, state: _Stream, body: bytes) -> None:
         """A stream's joined data: as its headers say when they were read whole, else as

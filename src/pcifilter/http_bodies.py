@@ -25,6 +25,8 @@ place, byte for byte.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import re
 import zlib
@@ -57,7 +59,8 @@ START = re.compile(
     rb"|HTTP/1\.[01] \d{3}[ \r]"
 )
 _HEADER = re.compile(
-    rb"(?im)^(content-length|transfer-encoding|content-encoding)[ \t]*:[ \t]*([^\r\n]*)"
+    rb"(?im)^(content-length|transfer-encoding|content-encoding|content-type|grpc-encoding)"
+    rb"[ \t]*:[ \t]*([^\r\n]*)"
 )
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r\n")
 
@@ -223,16 +226,25 @@ def _body(
 class Message:
     """An HTTP/1.x message in a stream: from `at` to `end`, its body's data at `spans`
     (de-chunked), sent with `codings` (the order applied); `cut`: the stream ends before
-    its body does."""
+    its body does. `grpc`: its body is gRPC-Web's (a browser's gRPC, through a proxy such
+    as Envoy), b"binary" (application/grpc-web, +proto, +json) or b"text" (grpc-web-text:
+    the same in base64), its messages compressed with `grpc_coding` when they say so."""
 
     at: int
     end: int
     spans: list[tuple[int, int]]
     codings: list[bytes]
     cut: bool
+    grpc: bytes = b""
+    grpc_coding: bytes = b"identity"
 
     def body(self, stream: bytes) -> bytes:
         return b"".join(stream[a:b] for a, b in self.spans)
+
+    @property
+    def coded(self) -> bool:
+        """Whether its body may be coded: codings, or gRPC messages that may be compressed."""
+        return bool(self.codings) or (bool(self.grpc) and self.grpc_coding != b"identity")
 
 
 def messages(stream: bytes) -> Iterator[Message]:
@@ -250,7 +262,11 @@ def messages(stream: bytes) -> Iterator[Message]:
             joined = name in headers and name.endswith(b"-encoding")
             headers[name] = headers[name] + b"," + value if joined else value
         spans, end, cut = _body(stream, at, head_end + 4, headers)
-        yield Message(at, end, spans, codings(headers), cut)
+        kind = headers.get(b"content-type", b"").strip().lower()
+        grpc = b"" if not kind.startswith(b"application/grpc") else b"binary"
+        grpc = b"text" if kind.startswith(b"application/grpc-web-text") else grpc
+        coding = headers.get(b"grpc-encoding", b"").strip().lower() or b"identity"
+        yield Message(at, end, spans, codings(headers), cut, grpc, coding)
         next_at = START.search(stream, max(end, at + 1))
         at = next_at.start() if next_at else len(stream)
 
@@ -263,7 +279,7 @@ def ends_in_coded_body(stream: bytes) -> bool:
     last = None
     for message in messages(stream):
         last = message
-    return last is not None and last.cut and bool(last.codings)
+    return last is not None and last.cut and last.coded
 
 
 def begins_in_coded_body(stream: bytes) -> bool:
@@ -277,7 +293,7 @@ def begins_in_coded_body(stream: bytes) -> bool:
     lead = stream[: first.start() if first else len(stream)]
     if not lead:
         return False
-    if any(message.codings for message in messages(stream)):
+    if any(message.coded for message in messages(stream)):
         return True
     return not reads_as_text(lead, cut_end=first is None)
 
@@ -306,10 +322,58 @@ def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearra
     found = [0] * len(sweeps)
     budget = Budget(len(stream))
     unread = sum(
-        redact_body(out, m.spans, m.body(stream), m.codings, sweeps, budget, found)
+        _redact_grpc_web(out, m, m.body(stream), sweeps, budget, found)
+        if m.grpc
+        else redact_body(out, m.spans, m.body(stream), m.codings, sweeps, budget, found)
         for m in messages(stream)
     )
     return out, found, unread
+
+
+def _redact_grpc_web(
+    out: bytearray,
+    message: Message,
+    body: bytes,
+    sweeps: Sequence[Sweep],
+    budget: Budget,
+    found: list[int],
+) -> int:
+    """A gRPC-Web body: its messages read as redact_grpc reads them, in place when the body
+    is binary and not coded; a coded or base64 one (grpc-web-text, chunks of base64 one
+    after another) read from its decoded copy and replaced whole when something is found in
+    it or it cannot be read whole (it cannot be coded again to the same length). Returns
+    how many were replaced unread."""
+    if message.grpc == b"binary" and not message.codings:
+        return redact_grpc(out, message.spans, body, message.grpc_coding, sweeps, budget, found)
+    try:
+        data = decoded(body, message.codings, budget)
+        if message.grpc == b"text":
+            data = _unbase64(data)
+    except UnreadableError:
+        x_out(out, message.spans)
+        return int(any(a < b for a, b in message.spans))
+    here = [0] * len(sweeps)
+    unread = redact_grpc(
+        bytearray(data), [(0, len(data))], data, message.grpc_coding, sweeps, budget, here
+    )
+    for i, n in enumerate(here):
+        found[i] += n
+    if unread or any(here):
+        x_out(out, message.spans)
+    return int(unread > 0)
+
+
+def _unbase64(text: bytes) -> bytes:
+    """grpc-web-text's body: base64 chunks, each padded, one after another."""
+    try:
+        return b"".join(
+            base64.b64decode(chunk, validate=True) for chunk in _BASE64_CHUNK.findall(text)
+        )
+    except (binascii.Error, ValueError) as error:
+        raise UnreadableError from error
+
+
+_BASE64_CHUNK = re.compile(rb"[^=]+={0,2}|=+")
 
 
 def redact_body(
@@ -338,6 +402,42 @@ def redact_body(
     if masked != text and not codings:  # each changed byte back where it was
         put_back(out, spans, masked)
     return False
+
+
+def redact_grpc(
+    out: bytearray,
+    spans: list[tuple[int, int]],
+    body: bytes,
+    coding: bytes,
+    sweeps: Sequence[Sweep],
+    budget: Budget,
+    found: list[int],
+) -> int:
+    """A body of gRPC messages at `spans` in `out` (gRPC's framing, from its "gRPC over
+    HTTP2" and gRPC-Web documents: a flag byte, 0x01 compressed, 0x80 gRPC-Web's trailers,
+    and a 4-byte length before each): each read as redact_body reads a body, the compressed
+    ones coded with `coding` (the stream's grpc-encoding; identity, none named, cannot be
+    read). Returns how many were replaced unread."""
+    unread, at = 0, 0
+    while at + 5 <= len(body):
+        compressed, size = body[at] & 0x01, int.from_bytes(body[at + 1 : at + 5], "big")
+        a, b = at + 5, min(at + 5 + size, len(body))
+        codings = [] if not compressed else [b"unknown" if coding == b"identity" else coding]
+        within = sub_spans(spans, a, b)
+        unread += redact_body(out, within, body[a:b], codings, sweeps, budget, found)
+        at = a + size
+    return unread
+
+
+def sub_spans(spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
+    """The parts of `spans` (a body's pieces in the stream) that hold its bytes [a, b)."""
+    out, k = [], 0
+    for s, e in spans:
+        lo, hi = max(s, s + a - k), min(e, s + b - k)
+        if lo < hi:
+            out.append((lo, hi))
+        k += e - s
+    return out
 
 
 def swept(text: bytes, sweeps: Sequence[Sweep], found: list[int]) -> tuple[bytes, int]:
