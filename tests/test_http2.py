@@ -18,6 +18,7 @@ import h2.events
 import hpack
 import hyperframe.frame
 import pytest
+from hpack.huffman_constants import REQUEST_CODES_LENGTH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_pcap import CARDS, A, B, _cut, _directions_out, _segments, _write_pcap
@@ -466,13 +467,45 @@ def test_h2c_upgraded_from_http_1_1_keeps_no_card_number(tmp_path: Path) -> None
     assert out[80] == reply.replace(echoed, b"X" * len(echoed)) + refused + b"X" * len(echoed)
 
 
-def test_a_masked_string_that_does_not_fit_its_bytes_replaces_the_block() -> None:
-    """Characters of 11-bit codes ('+') masked: letters of 8 bits at most cannot fill their
-    bytes, so the block is not written back (the caller replaces it whole)."""
+def test_masked_characters_of_long_codes_are_written_as_long_ones_or_the_block_replaced() -> None:
+    """Characters of 11-bit codes ('+' of base64) masked: written as characters of codes as
+    long (punctuation, no letter of 8 bits fills them), the block still as long and read by
+    hpack's decoder as masked. Bytes of 20 bits and more (text not ASCII) masked: nothing
+    fills them, so the block is not written back (the caller replaces it whole)."""
     raw = hpack.Encoder().encode([("x-key", "++++++++")], huffman=True)
     fields, out = http2.decode_block(
         raw, http2.DynamicTable(older=False), lambda t: t.replace(b"+", b"X")
     )
-    assert out is None and fields == [(b"x-key", b"XXXXXXXX")]
+    assert out is not None and len(out) == len(raw) and out != raw
+    value = dict(fields)[b"x-key"]
+    assert b"+" not in value and hpack.Decoder().decode(out, raw=True) == [(b"x-key", value)]
+    raw = hpack.Encoder().encode([(b"x-name", b"\xc3\xa9\xc3\xa9")], huffman=True)
+    fields, out = http2.decode_block(
+        raw, http2.DynamicTable(older=False), lambda t: re.sub(rb"[\x80-\xff]", b"X", t)
+    )
+    assert out is None and fields == [(b"x-name", b"XXXX")]
     fields, out = http2.decode_block(raw, http2.DynamicTable(older=False), _mask_digits)
-    assert out == raw and fields == [(b"x-key", b"++++++++")]  # nothing masked: as it was
+    assert out == raw  # nothing masked: as it was
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=1, max_size=30), st.data())
+def test_masked_huffman_strings_fill_their_bytes_or_are_refused(
+    text: bytes, data: st.DataObject
+) -> None:
+    """Any string, any of its characters masked: the filled string, when there is one, is
+    Huffman-coded in exactly the bytes the original took, and changes no character the mask
+    left; none at all only where the masked characters' codes are longer than fillers go."""
+    masked = bytes(ord("X") if data.draw(st.booleans()) else c for c in text)
+    if masked == text:
+        return
+    size = len(http2._HUFFMAN.encode(text))
+    filled = http2._filled(text, masked, size)
+    changed = [i for i, (a, b) in enumerate(zip(text, masked, strict=True)) if a != b]
+    if filled is None:
+        lengths = [REQUEST_CODES_LENGTH[text[i]] for i in changed]
+        assert max(lengths) > 8 or sum(lengths) > 15 * len(changed) - 7
+        return
+    assert len(http2._HUFFMAN.encode(filled)) == size
+    assert all(filled[i] == text[i] for i in range(len(text)) if i not in changed)
+    assert not any(chr(filled[i]).isdigit() for i in changed)

@@ -265,32 +265,44 @@ def _string(raw: memoryview, at: int) -> tuple[bytes, int, int, bool]:
 
 
 _HUFFMAN = HuffmanEncoder(REQUEST_CODES, REQUEST_CODES_LENGTH)
-# Letters whose Huffman codes (RFC 7541 Appendix B) are 5, 6, 7 and 8 bits long, none a
-# digit: what a masked character is written as in a Huffman-coded string.
-_FILLERS = {5: ord("a"), 6: ord("b"), 7: ord("j"), 8: ord("X")}
+# Characters, none a digit, whose Huffman codes (RFC 7541 Appendix B) are 5 to 15 bits long
+# (none is 9): what a masked character is written as in a Huffman-coded string. The longer
+# ones only where the characters masked had long codes ('+' of base64: 11 bits).
+_FILLERS = {5: b"a", 6: b"b", 7: b"j", 8: b"X", 10: b"?", 11: b"|", 12: b"#", 13: b"~"}
+_FILLERS |= {14: b"^", 15: b"{"}
+_LETTERS = (5, 6, 7, 8)
 
 
 def _filled(text: bytes, masked: bytes, size: int) -> bytes | None:
     """`masked` (`text` with what a sweep found replaced) as it can be Huffman-coded in
-    `size` bytes, what `text` took: the characters the sweep changed written as letters of
-    5 to 8 bits ('a', 'b', 'j', 'X'; 'X' alone takes more bits than the digits it replaces)
-    chosen so that the code fills those bytes, the last padded with fewer than 8 bits as
-    RFC 7541 §5.2 requires; None when no such choice fits."""
+    `size` bytes, what `text` took: the characters the sweep changed written as characters
+    of 5 to 15 bits ('a', 'b', 'j', 'X', then punctuation; 'X' alone takes more bits than
+    the digits it replaces) whose codes fill those bytes, the last padded with fewer than 8
+    bits as RFC 7541 §5.2 requires; None when no such choice fits. Which are chosen depends
+    on the lengths alone (of the code kept and of the bytes), never on what was masked."""
     if len(masked) != len(text):
         return None
     changed = [i for i, (x, y) in enumerate(zip(text, masked, strict=True)) if x != y]
     kept = sum(REQUEST_CODES_LENGTH[c] for c in masked) - sum(
         REQUEST_CODES_LENGTH[masked[i]] for i in changed
     )
-    extra = max(0, 8 * (size - 1) + 1 - kept - 5 * len(changed))  # bits over all 'a'
-    if kept + 5 * len(changed) > 8 * size or extra > 3 * len(changed):
-        return None
-    out = bytearray(masked)
-    for i in changed:  # 'X' while 3 bits or more are wanted, then one 'j' or 'b', then 'a'
-        step = min(extra, 3)
-        out[i] = _FILLERS[5 + step]
-        extra -= step
-    return bytes(out) if len(_HUFFMAN.encode(bytes(out))) == size else None
+    need, most = 8 * (size - 1) + 1 - kept, 8 * size - kept  # the changed ones' bits
+    for lengths in (_LETTERS, tuple(_FILLERS)):  # letters if they do
+        out, left = bytearray(masked), need
+        for n, i in enumerate(changed):
+            want = left - 5 * (len(changed) - n - 1)  # (the least the ones after it take)
+            if n < len(changed) - 1:  # the longest that leaves the rest room
+                bits = max(b for b in lengths if b <= max(5, want))
+            else:  # the last: the shortest that reaches what is needed
+                bits = min((b for b in lengths if b >= want), default=0)
+            if not bits:
+                break
+            out[i : i + 1] = _FILLERS[bits]
+            left -= bits
+        else:
+            if need - left <= most and len(_HUFFMAN.encode(bytes(out))) == size:
+                return bytes(out)
+    return None
 
 
 def decode_block(
