@@ -12,6 +12,7 @@ import random
 import re
 from pathlib import Path
 
+import brotli  # type: ignore[import-untyped]
 import h2.config
 import h2.connection
 import h2.events
@@ -509,3 +510,32 @@ def test_masked_huffman_strings_fill_their_bytes_or_are_refused(
     assert len(http2._HUFFMAN.encode(filled)) == size
     assert all(filled[i] == text[i] for i in range(len(text)) if i not in changed)
     assert not any(chr(filled[i]).isdigit() for i in changed)
+
+
+def test_a_streaming_call_caught_mid_way_is_read_from_its_next_message() -> None:
+    """A server-streaming call begun before the capture (a CRM's event stream): its data
+    in the capture begins inside a message; its messages are found after it and read (a
+    gzip'd one holding a card number replaced whole, a plain one masked in place), the
+    message begun before replaced. Random bytes and brotli (which starts with a flag byte
+    1 time in 128) are not read as gRPC: replaced whole, as data not read."""
+    rng = random.Random(4)
+    events = [_grpc_message(b"\x0a\x05event" + rng.randbytes(40), k % 2 == 1) for k in range(6)]
+    events[3] = _grpc_message(b"\x0a\x13" + CARD, True)
+    events[4] = _grpc_message(b"\x0a\x13" + CARD, False)
+    rest = _grpc_message(rng.randbytes(300), False)[-120:]  # the end of one begun before
+    data = rest + b"".join(events)
+    frames = b"".join(
+        len(data[a : a + 100]).to_bytes(3, "big") + b"\x00\x00\x00\x00\x00\x05" + data[a : a + 100]
+        for a in range(0, len(data), 100)
+    )  # DATA on stream 5, whose HEADERS the capture lacks
+    out, (_, cards), unread = http2.redact_caught(frames, SWEEPS) or pytest.fail("not read")
+    assert cards == 2 and unread == 1
+    got = b"".join(_data(bytes(out)))
+    assert got[: len(rest)] == b"X" * len(rest)
+    expected = b"".join(events[:3]) + events[3][:5] + b"X" * (len(events[3]) - 5)
+    expected += events[4].replace(CARD, b"XXXX XXXX XXXX XXXX") + events[5]
+    assert got[len(rest) :] == expected
+    for body in (rng.randbytes(2000), brotli.compress(b'{"card": "' + CARD + b'"}' * 30)):
+        frame = len(body).to_bytes(3, "big") + b"\x00\x00\x00\x00\x00\x05" + body
+        out, _, unread = http2.redact_caught(frame * 3, SWEEPS) or pytest.fail("not read")
+        assert unread == 1 and out.count(b"X") == 3 * len(body)

@@ -24,9 +24,10 @@ each, the stream's grpc-encoding when the flag says compressed), others decoded 
 content-encoding (pcifilter.http_bodies); plain text found is masked where it is, across
 frames, and a compressed body or message that holds something or cannot be read whole is
 replaced whole. A stream whose headers were not read whole (sent before the capture began,
-or naming fields by entries it lacks) is read by what its data shows: gRPC when its messages
-run to its end (compressed ones read as gzip, gRPC's usual coding), text as text, anything
-else replaced whole.
+or naming fields by entries it lacks) is read by what its data shows: gRPC from where its
+messages are found to run to its end (_grpc_start; compressed ones read as gzip, gRPC's usual
+coding; a message begun before them replaced unless it reads as text), text as text,
+anything else replaced whole.
 
 Read here by hand rather than with h2: that library runs a live connection's state machine
 and stops at the first frame it does not expect; a capture's stream may end anywhere and
@@ -384,15 +385,55 @@ def _fragment(stream: bytes, kind: int, flags: int, at: int, end: int) -> tuple[
     return min(at, end), max(min(at, end), end - pad)
 
 
-def _grpc_messages(body: bytes) -> bool:
-    """Whether a stream's data reads as gRPC messages from its start (a flag 0 or 1 and a
-    length before each) to its end, the last one maybe cut by the run's end."""
-    at = 0
-    while at + 5 <= len(body):
-        if body[at] > 1:
-            return False
-        at += 5 + int.from_bytes(body[at + 1 : at + 5], "big")
-    return len(body) > 0
+# gRPC's default largest message (grpc-core's and grpc-go's, received): the most the last
+# message of a stream's data may say it is when the data's end cuts it.
+_GRPC_MOST = 4 << 20
+# The messages data must show, one after another, the last cut by its end, to be read as
+# gRPC's (ending exactly at its end, one is enough).
+_GRPC_CUT_MESSAGES = 4
+
+
+def _grpc_start(body: bytes, window: int = 1 << 14) -> int | None:
+    """Where a stream's data, its headers not read (a stream begun before the capture, or
+    naming its fields by entries it lacks), reads as gRPC messages (a flag 0 or 1 and a
+    4-byte length before each) one after another to its end: exactly to it, or
+    _GRPC_CUT_MESSAGES or more, the last cut by it and no longer than _GRPC_MOST. Of the
+    places in its first `window` bytes (a message begun before the capture ahead of them),
+    the one with the most messages, the earliest of those; None when there is none. (Random
+    bytes, brotli's among them, start with a flag byte 1 time in 128: reading them as one
+    message cut by the end would let them pass as plain.) Each place is followed once,
+    whatever the chains that reach it."""
+    n = len(body)
+    if n < 5:
+        return None
+    head = np.frombuffer(body, np.uint8, count=min(n, window))
+    # place: (messages from it one after another, how they end: at the end exactly, cut by
+    # it, or not at it)
+    chains: dict[int, tuple[int, str]] = {n: (0, "exact")}
+    best: tuple[int, int] | None = None
+    for p in np.flatnonzero(head <= 1).tolist():
+        path, at = [], p
+        while at not in chains:
+            if at + 5 > n:  # a header cut by the end
+                chains[at] = (0, "cut")
+                break
+            size = int.from_bytes(body[at + 1 : at + 5], "big")
+            if body[at] > 1 or (at + 5 + size > n and size > _GRPC_MOST):
+                chains[at] = (0, "not")
+                break
+            if at + 5 + size > n:  # the last, cut by the end
+                chains[at] = (1, "cut")
+                break
+            path.append(at)
+            at += 5 + size
+        count, how = chains[at]
+        for place in reversed(path):
+            count += 1
+            chains[place] = (count, how)
+        count, how = chains[p]
+        if (how == "exact" and count) or (how == "cut" and count >= _GRPC_CUT_MESSAGES):
+            best = max(best or (count, -p), (count, -p))
+    return None if best is None else -best[1]
 
 
 class _Redactor:
@@ -421,10 +462,11 @@ class _Redactor:
             self.out, spans, body, codings, self.sweeps, self.budget, self.found
         )
 
-    def grpc(self, body: bytes, state: _Stream, coding: bytes) -> None:
-        """A gRPC stream's messages (http_bodies.redact_grpc)."""
+    def grpc(self, body: bytes, state: _Stream, coding: bytes, start: int = 0) -> None:
+        """A gRPC stream's messages from `start` (http_bodies.redact_grpc)."""
+        spans = http_bodies.sub_spans(state.data, start, len(body))
         self.unread += http_bodies.redact_grpc(
-            self.out, state.data, body, coding, self.sweeps, self.budget, self.found
+            self.out, spans, body[start:], coding, self.sweeps, self.budget, self.found
         )
 
     def stream(self, state: _Stream, body: bytes) -> None:
@@ -436,8 +478,10 @@ class _Redactor:
                 self.grpc(body, state, coding)
             else:
                 self.body(body, state.data, http_bodies.codings(state.headers))
-        elif _grpc_messages(body):
-            self.grpc(body, state, b"gzip" if coding == b"identity" else coding)
+        elif (start := _grpc_start(body)) is not None:
+            if start and not http_bodies.reads_as_text(body[:start]):  # a message's rest
+                self.replace(http_bodies.sub_spans(state.data, 0, start))
+            self.grpc(body, state, b"gzip" if coding == b"identity" else coding, start)
         elif http_bodies.reads_as_text(body):
             self.body(body, state.data, [])
         else:
