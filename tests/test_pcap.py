@@ -2789,7 +2789,7 @@ def test_a_compressed_http_body_a_lost_segment_cuts_is_replaced_whole(
     assert r.coded_unread == 2  # its first part (cut short) and the rest
     assert main(["scrub", str(src), str(tmp_path / "cli.pcap"), "--report", "-"]) == 0
     said = capsys.readouterr()
-    assert "2 coded bodies and WebSocket messages not readable whole" in said.err
+    assert "2 coded bodies and messages not readable whole" in said.err
     assert json.loads(said.out)["coded_unread"] == 2
     out = _directions_out(dst)[8080]
     kept = response[: 200 * lost] + response[200 * (lost + 1) :]

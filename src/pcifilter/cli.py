@@ -193,7 +193,7 @@ def _pcap_summary(a: argparse.Namespace, r: PcapResult) -> str:
             (r.gateway_dtmf_redacted, "media gateway messages with DTMF (MGCP, Megaco, H.245)"),
             (r.card_numbers_masked, "card numbers in clear"),
             (r.srtp_keys_redacted, "messages with SRTP keys"),
-            (r.coded_unread, "coded bodies and WebSocket messages not readable whole"),
+            (r.coded_unread, "coded bodies and messages not readable whole"),
         ]
     )
     kept = {

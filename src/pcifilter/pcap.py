@@ -139,11 +139,12 @@ class PcapResult:
     # Frames of SIP over SCTP (RFC 4168): their keypresses and SRTP keys are not read, so
     # they are left out
     sip_over_sctp: int = 0
-    # Coded bodies (HTTP's, rtpengine's ng over HTTP's, SIP's and their parts') and
-    # compressed WebSocket messages that could not be read whole (a coding not known, cut by
-    # the capture's end or a segment it lost, past a size or decoding budget), so were
-    # replaced by 'X' unread (those holding a card number, key or keypress are counted
-    # there): see pcifilter.http_bodies
+    # Coded bodies (HTTP's, rtpengine's ng over HTTP's, SIP's and their parts'),
+    # compressed WebSocket and gRPC messages, and HTTP/2 header blocks and stretches of a
+    # connection caught mid-way that could not be read whole (a coding not known, cut by
+    # the capture's end or a segment it lost, past a size or decoding budget, begun before
+    # the capture), so were replaced by 'X' unread (those holding a card number, key or
+    # keypress are counted there): see pcifilter.http_bodies and pcifilter.http2
     coded_unread: int = 0
 
 
