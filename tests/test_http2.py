@@ -6,6 +6,7 @@ bodies and in gRPC messages, plain and compressed."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import logging
 import random
@@ -539,3 +540,20 @@ def test_a_streaming_call_caught_mid_way_is_read_from_its_next_message() -> None
         frame = len(body).to_bytes(3, "big") + b"\x00\x00\x00\x00\x00\x05" + body
         out, _, unread = http2.redact_caught(frame * 3, SWEEPS) or pytest.fail("not read")
         assert unread == 1 and out.count(b"X") == 3 * len(body)
+
+
+def test_grpc_web_text_over_h2c_is_read_from_its_base64() -> None:
+    """gRPC-Web in base64 (grpc-web-text) over h2c: its gzip'd message holding a card
+    number found (read from the base64, replaced whole); one holding nothing left as it
+    was. Before, it was read as binary gRPC, and replaced as not readable."""
+    c = _client()
+    for sid, note in ((1, CARD), (3, b"nothing")):
+        _request(
+            c, sid, "/crm.Pay/Charge", "application/grpc-web-text", **{"grpc-encoding": "gzip"}
+        )
+        c.send_data(sid, base64.b64encode(_grpc_message(b"\x0a\x13" + note, True)), end_stream=True)
+    data = c.data_to_send()
+    out, (_, cards), unread = http2.redact_http2_stream(data, SWEEPS)
+    assert (cards, unread) == (1, 0)
+    sent = _data(data)
+    assert _data(bytes(out)) == [b"X" * len(sent[0]), sent[1]]

@@ -475,10 +475,21 @@ class _Redactor:
         its data shows (see the module's text)."""
         coding = state.headers.get(b"grpc-encoding", b"identity").strip().lower()
         if state.known:
-            if state.headers.get(b"content-type", b"").lower().startswith(b"application/grpc"):
-                self.grpc(body, state, coding)
+            framing = http_bodies.grpc_framing(state.headers.get(b"content-type", b""))
+            codings = http_bodies.codings(state.headers)
+            if framing:  # gRPC's, gRPC-Web's
+                self.unread += http_bodies.redact_grpc_body(
+                    self.out,
+                    state.data,
+                    body,
+                    codings,
+                    http_bodies.GrpcBody(framing, coding),
+                    self.sweeps,
+                    self.budget,
+                    self.found,
+                )
             else:
-                self.body(body, state.data, http_bodies.codings(state.headers))
+                self.body(body, state.data, codings)
         elif (start := _grpc_start(body)) is not None:
             if start and not http_bodies.reads_as_text(body[:start]):  # a message's rest
                 self.replace(http_bodies.sub_spans(state.data, 0, start))

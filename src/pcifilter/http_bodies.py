@@ -262,13 +262,20 @@ def messages(stream: bytes) -> Iterator[Message]:
             joined = name in headers and name.endswith(b"-encoding")
             headers[name] = headers[name] + b"," + value if joined else value
         spans, end, cut = _body(stream, at, head_end + 4, headers)
-        kind = headers.get(b"content-type", b"").strip().lower()
-        grpc = b"" if not kind.startswith(b"application/grpc") else b"binary"
-        grpc = b"text" if kind.startswith(b"application/grpc-web-text") else grpc
+        grpc = grpc_framing(headers.get(b"content-type", b""))
         coding = headers.get(b"grpc-encoding", b"").strip().lower() or b"identity"
         yield Message(at, end, spans, codings(headers), cut, grpc, coding)
         next_at = START.search(stream, max(end, at + 1))
         at = next_at.start() if next_at else len(stream)
+
+
+def grpc_framing(content_type: bytes) -> bytes:
+    """b"binary" for a body of gRPC messages (application/grpc, application/grpc-web, their
+    +proto and +json), b"text" for grpc-web-text (the same in base64), else b""."""
+    kind = content_type.strip().lower()
+    if kind.startswith(b"application/grpc-web-text"):
+        return b"text"
+    return b"binary" if kind.startswith(b"application/grpc") else b""
 
 
 def ends_in_coded_body(stream: bytes) -> bool:
@@ -321,45 +328,57 @@ def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearra
     out = bytearray(stream)
     found = [0] * len(sweeps)
     budget = Budget(len(stream))
-    unread = sum(
-        _redact_grpc_web(out, m, m.body(stream), sweeps, budget, found)
-        if m.grpc
-        else redact_body(out, m.spans, m.body(stream), m.codings, sweeps, budget, found)
-        for m in messages(stream)
-    )
+    unread = 0
+    for m in messages(stream):
+        body = m.body(stream)
+        if m.grpc:
+            grpc = GrpcBody(m.grpc, m.grpc_coding)
+            unread += redact_grpc_body(out, m.spans, body, m.codings, grpc, sweeps, budget, found)
+        else:
+            unread += redact_body(out, m.spans, body, m.codings, sweeps, budget, found)
     return out, found, unread
 
 
-def _redact_grpc_web(
+@dataclass(frozen=True)
+class GrpcBody:
+    """How a body of gRPC messages is sent: its framing (grpc_framing) and its messages'
+    compression when they say so (grpc-encoding)."""
+
+    framing: bytes
+    coding: bytes
+
+
+def redact_grpc_body(
     out: bytearray,
-    message: Message,
+    spans: list[tuple[int, int]],
     body: bytes,
+    codings: list[bytes],
+    grpc: GrpcBody,
     sweeps: Sequence[Sweep],
     budget: Budget,
     found: list[int],
 ) -> int:
-    """A gRPC-Web body: its messages read as redact_grpc reads them, in place when the body
-    is binary and not coded; a coded or base64 one (grpc-web-text, chunks of base64 one
-    after another) read from its decoded copy and replaced whole when something is found in
-    it or it cannot be read whole (it cannot be coded again to the same length). Returns
-    how many were replaced unread."""
-    if message.grpc == b"binary" and not message.codings:
-        return redact_grpc(out, message.spans, body, message.grpc_coding, sweeps, budget, found)
+    """A body of gRPC messages (gRPC's over HTTP/2, gRPC-Web's over HTTP/1.1 or HTTP/2):
+    its messages read as redact_grpc reads them, in place when the body is binary and not
+    coded; a coded or base64 one (grpc-web-text, chunks of base64 one after another) read
+    from its decoded copy and replaced whole when something is found in it or it cannot be
+    read whole (it cannot be coded again to the same length). Returns how many were
+    replaced unread."""
+    if grpc.framing == b"binary" and not codings:
+        return redact_grpc(out, spans, body, grpc.coding, sweeps, budget, found)
     try:
-        data = decoded(body, message.codings, budget)
-        if message.grpc == b"text":
+        data = decoded(body, codings, budget)
+        if grpc.framing == b"text":
             data = _unbase64(data)
     except UnreadableError:
-        x_out(out, message.spans)
-        return int(any(a < b for a, b in message.spans))
+        x_out(out, spans)
+        return int(any(a < b for a, b in spans))
     here = [0] * len(sweeps)
-    unread = redact_grpc(
-        bytearray(data), [(0, len(data))], data, message.grpc_coding, sweeps, budget, here
-    )
+    unread = redact_grpc(bytearray(data), [(0, len(data))], data, grpc.coding, sweeps, budget, here)
     for i, n in enumerate(here):
         found[i] += n
     if unread or any(here):
-        x_out(out, message.spans)
+        x_out(out, spans)
     return int(unread > 0)
 
 
