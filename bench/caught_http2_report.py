@@ -10,7 +10,10 @@ there are.
 2. Of runs of random bytes (12 segments of 1,400) one of whose segments starts with a
    strict frame header, how many show frames enough to be read as HTTP/2 (`CAUGHT_FRAMES`
    strict frames one after another, or 2 to the run's end).
-3. `scrub_pcap` on 500 such connections (every one read for frames), and on the same
+3. Of a stream's data whose headers were not read, random bytes (50-3,000) and brotli of
+   JSON-like text: how many are taken for gRPC messages (`http2._grpc_start`), which
+   would read them as plain messages instead of replacing them.
+4. `scrub_pcap` on 500 such connections (every one read for frames), and on the same
    without the planted header; and on a gRPC channel caught mid-way, per call; the
    channel read from its start and caught mid-way, without the capture around it.
 
@@ -25,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import brotli  # type: ignore[import-untyped]
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -62,6 +66,19 @@ def taken(runs: int) -> int:
         segments[rng.randrange(12)] = planted(rng)
         count += http2.redact_caught(b"".join(segments), SWEEPS) is not None
     return count
+
+
+def taken_for_grpc(count: int) -> tuple[int, int]:
+    rng = random.Random(1)
+    random_data = sum(
+        http2._grpc_start(rng.randbytes(rng.randint(50, 3000))) is not None for _ in range(count)
+    )
+    text = [
+        "".join(rng.choice('abcdefghij {}:,"') for _ in range(rng.randint(100, 2000)))
+        for _ in range(count // 4)
+    ]
+    coded = sum(http2._grpc_start(brotli.compress(t.encode())) is not None for t in text)
+    return random_data, coded
 
 
 def connections(rng: random.Random, n: int, plant: bool) -> list[bytes]:
@@ -106,6 +123,11 @@ def main() -> None:
     found = segments_starting_frames(millions)
     print(f"random 1,400-byte segments starting strict frames: {found} in {millions} million")
     print(f"random runs with a planted frame header taken for HTTP/2: {taken(runs)} in {runs}")
+    random_data, coded = taken_for_grpc(runs)
+    print(
+        f"stream data taken for gRPC messages: random {random_data} in {runs},"
+        f" brotli {coded} in {runs // 4}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in.pcap", Path(tmp) / "out.pcap"
         for plant in (False, True):
