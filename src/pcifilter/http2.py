@@ -152,10 +152,10 @@ def frame_chain_start(stream: bytes, window: int = 1 << 14) -> int | None:
     places in its first `window` bytes from which CAUGHT_FRAMES strict frames follow one
     another (or 2 that run to its end, the last one no longer than the default maximum
     when the end cuts it), the one with the most frames, the earliest of those; None when
-    there is none. (A place inside a frame's payload that happens to chain
-    into the frames after it shows fewer frames than that frame's own start does.) Each
-    place's frame is read once, whatever the chains that reach it: following each chain to
-    its end took time quadratic in the run (a run of empty frames)."""
+    there is none. (A place inside a frame's payload that happens to chain into the frames
+    after it shows fewer frames than that frame's own start does.) Each place's frame is
+    read once, whatever the chains that reach it: following each chain to its end took
+    time quadratic in the run (a run of empty frames)."""
     n = len(stream)
     count = min(window, n - 8)
     if count <= 0:
@@ -313,10 +313,10 @@ def decode_block(
     `table` does not know; `table` updated as the block adds to it. With `mask`, each string
     literal (a name or a value) passes through it, and one it changes is written back in
     its bytes (raw, or Huffman-coded with _filled) and goes into the fields and the table
-    as masked: a reader's table keeps the sender's entries, the masked text in them. Returns the
-    fields and the block as written back (None when a masked string did not fit its
-    bytes). Raises _UnreadableError on a block that cannot be decoded, or whose fields add
-    up to more than http_bodies.MAX_HEADERS."""
+    as masked: a reader's table keeps the sender's entries, the masked text in them.
+    Returns the fields and the block as written back (None when a masked string did not
+    fit its bytes). Raises _UnreadableError on a block that cannot be decoded, or whose
+    fields add up to more than http_bodies.MAX_HEADERS."""
     # Each field adds 32 to the sum and a literal at least 8/30 of its coded bytes (codes
     # are 30 bits at most): a block this long is over the limit, whatever it holds.
     if len(raw) > 4 * http_bodies.MAX_HEADERS:
