@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <unordered_map>
@@ -260,7 +261,8 @@ public:
         if (kind != PayloadKind::Pcmu && kind != PayloadKind::Pcma) return false;
         const bool same = have_ && h.ssrc == ssrc_;
         const auto jump = static_cast<std::int64_t>(static_cast<std::int32_t>(h.timestamp - last_));
-        const double elapsed = static_cast<double>(ts_ns - last_ns_) * 8000e-9;  // clock units
+        // clock units (in double: a hostile file's times may be as far apart as 64 bits go)
+        const double elapsed = (static_cast<double>(ts_ns) - static_cast<double>(last_ns_)) * 8000e-9;
         have_ = true, ssrc_ = h.ssrc, last_ = h.timestamp, last_ns_ = ts_ns;
         if (!same || jump <= static_cast<std::int64_t>(params_.max_gap_samples)) return false;
         if (std::abs(elapsed - static_cast<double>(jump)) > static_cast<double>(jump) / 5 + kJitter) return false;
@@ -307,7 +309,12 @@ Capture::Capture(const std::string& path) {
     int rc = 0;
     while ((rc = pcap_next_ex(pc.get(), &h, &data)) == 1) {
         Frame f;
-        f.ts_ns = static_cast<std::int64_t>(h->ts.tv_sec) * 1000000000 + h->ts.tv_usec;
+        // pcapng's timestamps have 64 bits: past the year 2262 (a corrupt or hostile file's)
+        // nanoseconds since 1970 do not fit in 64 bits, and the time is held at the last that
+        // does (written back so).
+        if (__builtin_mul_overflow(static_cast<std::int64_t>(h->ts.tv_sec), std::int64_t{1000000000}, &f.ts_ns) ||
+            __builtin_add_overflow(f.ts_ns, static_cast<std::int64_t>(h->ts.tv_usec), &f.ts_ns))
+            f.ts_ns = h->ts.tv_sec < 0 ? std::numeric_limits<std::int64_t>::min() : std::numeric_limits<std::int64_t>::max();
         f.offset = bytes_.size();
         f.caplen = h->caplen;
         f.origlen = h->len;

@@ -362,6 +362,39 @@ bool round_trip(const TempFile& in, const TempFile& out, std::size_t* frames_in,
 
 namespace {
 
+// A classic pcap as our builders write it (little-endian, microseconds) made a pcapng: a
+// section header, one interface of the same link type (microseconds), an enhanced packet
+// block a record; every third record's time `late_us` (a corrupt or hostile file's, past
+// what nanoseconds since 1970 hold in 64 bits) when not 0.
+Bytes pcapng_from(const Bytes& pcap, std::uint64_t late_us) {
+    const auto u32 = [&](std::size_t at) {
+        return std::uint32_t{pcap[at]} | std::uint32_t{pcap[at + 1]} << 8 | std::uint32_t{pcap[at + 2]} << 16 |
+               std::uint32_t{pcap[at + 3]} << 24;
+    };
+    Bytes f;
+    put(f, 0x0A0D0D0A, 4, false), put(f, 28, 4, false), put(f, 0x1A2B3C4D, 4, false);
+    put(f, 1, 2, false), put(f, 0, 2, false), put(f, 0xFFFFFFFF, 4, false), put(f, 0xFFFFFFFF, 4, false);
+    put(f, 28, 4, false);
+    put(f, 1, 4, false), put(f, 20, 4, false), put(f, u32(20), 2, false), put(f, 0, 2, false);
+    put(f, 65535, 4, false), put(f, 20, 4, false);
+    int k = 0;
+    for (std::size_t at = 24; at + 16 <= pcap.size(); ++k) {
+        const std::uint32_t caplen = u32(at + 8);
+        std::uint64_t ts = std::uint64_t{u32(at)} * 1000000 + u32(at + 4);
+        if (late_us != 0 && k % 3 == 2) ts = late_us;
+        const std::uint32_t padded = (caplen + 3) & ~3u, total = 32 + padded;
+        put(f, 6, 4, false), put(f, total, 4, false), put(f, 0, 4, false);
+        put(f, static_cast<std::uint32_t>(ts >> 32), 4, false), put(f, static_cast<std::uint32_t>(ts), 4, false);
+        put(f, caplen, 4, false), put(f, u32(at + 12), 4, false);
+        f.insert(f.end(), pcap.begin() + static_cast<std::ptrdiff_t>(at + 16),
+                 pcap.begin() + static_cast<std::ptrdiff_t>(at + 16 + caplen));
+        f.resize(f.size() + (padded - caplen), 0);
+        put(f, total, 4, false);
+        at += 16 + caplen;
+    }
+    return f;
+}
+
 // HTTP/2 frames at a segment's start (a connection caught after its start): found as a
 // sender writes them, whole, cut by the segment's end or running past it; not where a header
 // breaks a rule of RFC 9113 §6, nor in random bytes (about one segment in millions).
@@ -420,7 +453,20 @@ int main(int argc, char** argv) {
         const Bytes relay = relay_capture();
         std::ofstream(std::string(argv[2]) + "/relay.pcap", std::ios::binary)
             .write(reinterpret_cast<const char*>(relay.data()), static_cast<std::streamsize>(relay.size()));
+        const Bytes ng = pcapng_from(file, std::uint64_t{16784151343} * 1000000);  // the year 2501
+        std::ofstream(std::string(argv[2]) + "/seed.pcapng", std::ios::binary)
+            .write(reinterpret_cast<const char*>(ng.data()), static_cast<std::streamsize>(ng.size()));
         return 0;
+    }
+    {  // pcapng, its times past the year 2262 (a corrupt or hostile file's): read, scrubbed
+       // and written, every frame, the time held at the last nanoseconds since 1970 hold
+       // (before, a signed overflow: UBSan's finding on a fuzzed pcapng)
+        for (const std::uint64_t late : {std::uint64_t{0}, std::uint64_t{16784151343} * 1000000, ~std::uint64_t{0}}) {
+            TempFile in(".pcapng"), out(".out.pcapng");
+            in.write(pcapng_from(file, late));
+            std::size_t n_in = 0, n_out = 0;
+            CHECK(round_trip(in, out, &n_in, &n_out) && n_in == n_out && n_in > 10);
+        }
     }
     {  // SIP over WebSocket: which segments start it, which connections carry SIP
         TempFile ws(".pcap");
