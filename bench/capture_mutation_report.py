@@ -7,9 +7,9 @@ keystroke a TCP segment; an ARI event connection; MGCP; HTTP bodies gzip'd and c
 WebSocket's compressed messages; a gRPC channel over h2c caught mid-way; RTP inside MPLS,
 PPPoE and GTP-U;
 an RTP-like flow no one named), N copies with 1-6 random bytes changed past the file header
-each. Every copy must be scrubbed
-or refused with ValueError (an unreadable file); anything else is a crash. Prints the
-counts.
+each, as a classic pcap and as a pcapng (some of its frames dated past the year 2262).
+Every copy must be scrubbed or refused with ValueError (an unreadable file); anything else
+is a crash. Prints the counts.
 
     .venv/bin/python bench/capture_mutation_report.py [N]
 """
@@ -17,12 +17,15 @@ counts.
 from __future__ import annotations
 
 import gzip
+import io
 import itertools
 import random
 import sys
 import tempfile
 import zlib
 from pathlib import Path
+
+import dpkt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_http2 import _frame_pieces, _grpc_channel
@@ -155,6 +158,16 @@ def capture_frames() -> list[bytes]:
     return frames
 
 
+def pcapng_of(frames: list[bytes]) -> bytes:
+    """The frames as a pcapng (dpkt's writer: what tshark and Wireshark write by default),
+    one a second, every seventh dated past the year 2262 (64-bit times)."""
+    out = io.BytesIO()
+    w = dpkt.pcapng.Writer(out, snaplen=65535)
+    for i, frame in enumerate(frames):
+        w.writepkt(frame, ts=1000.0 + i if i % 7 != 6 else 16_784_151_343.0)
+    return out.getvalue()
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     rng = random.Random(16)
@@ -162,6 +175,7 @@ def main() -> None:
         src, dst = Path(tmp) / "in.pcap", Path(tmp) / "out.pcap"
         _write_pcap(src, capture_frames())
         clean = src.read_bytes()
+        ng = pcapng_of(capture_frames())
         r = scrub_pcap(src, dst)  # the paths the mutations go through
         print(
             f"unmutated: {r.relay_dtmf_redacted} relay messages with keypresses, "
@@ -169,19 +183,23 @@ def main() -> None:
             f"{r.card_numbers_masked} card numbers, {r.gateway_dtmf_redacted} MGCP messages "
             f"with keypresses, {len(r.streams)} streams, {len(r.unscrubbed_flows)} flows left out"
         )
-        outcomes = {"scrubbed": 0, "ValueError": 0}
-        for _ in itertools.repeat(None, n):
-            data = bytearray(clean)
-            for _ in range(rng.randint(1, 6)):
-                data[rng.randrange(24, len(data))] = rng.randrange(256)
-            src.write_bytes(bytes(data))
-            try:
-                scrub_pcap(src, dst)
-                outcomes["scrubbed"] += 1
-            except ValueError:
-                outcomes["ValueError"] += 1
-    scrubbed, refused = outcomes["scrubbed"], outcomes["ValueError"]
-    print(f"{n} mutated captures: {scrubbed} scrubbed, {refused} refused (ValueError), 0 crashed")
+        for kind, original, header in (("pcap", clean, 24), ("pcapng", ng, 28)):
+            outcomes = {"scrubbed": 0, "ValueError": 0}
+            for _ in itertools.repeat(None, n):
+                data = bytearray(original)
+                for _ in range(rng.randint(1, 6)):
+                    data[rng.randrange(header, len(data))] = rng.randrange(256)
+                src.write_bytes(bytes(data))
+                try:
+                    scrub_pcap(src, dst)
+                    outcomes["scrubbed"] += 1
+                except ValueError:
+                    outcomes["ValueError"] += 1
+            scrubbed, refused = outcomes["scrubbed"], outcomes["ValueError"]
+            print(
+                f"{n} mutated {kind} captures: {scrubbed} scrubbed, {refused} refused"
+                " (ValueError), 0 crashed"
+            )
 
 
 if __name__ == "__main__":
