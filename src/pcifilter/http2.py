@@ -163,27 +163,51 @@ def frame_chain_start(stream: bytes, window: int = 1 << 14) -> int | None:
     head = np.frombuffer(stream, np.uint8, count=min(n, count + 8))
     may = _TYPE_FLAGS_NP[head[3 : count + 3], head[4 : count + 4]]
     may &= (head[5 : count + 5] & 0x80) == 0
-    # place: (strict frames from it one after another, whether they run to the end)
-    chains: dict[int, tuple[int, bool]] = {}
-    best: tuple[int, int] | None = None  # (frames, -place)
-    for p in np.flatnonzero(may).tolist():
+
+    def step(at: int) -> int | tuple[int, bool]:  # (frames it adds, whether at the end)
+        length = strict_frame(stream, at) if at < n else None
+        if length is not None and at + 9 + length > n and length > _DEFAULT_MAX_FRAME:
+            length = None  # past the end, at a length random bytes give: no frame
+        if length is None:  # the end (its last header maybe cut by it), or no frame
+            return 0, n - at < 9
+        return at + 9 + length
+
+    return _best_chain(
+        np.flatnonzero(may).tolist(),
+        step,
+        lambda frames, to_end: frames >= CAUGHT_FRAMES or (frames >= 2 and bool(to_end)),
+    )
+
+
+def _best_chain(
+    places: list[int],
+    step: Callable[[int], int | tuple[int, object]],
+    accept: Callable[[int, object], bool],
+) -> int | None:
+    """Of `places`, the one from which the most units (frames, messages) follow one another,
+    the earliest of those, of the chains `accept` takes (given their units and how they
+    end); None when there is none. `step(at)`: where the unit at `at` ends, or how a chain
+    ends there (the units it adds, and how). Each place is followed once, whatever the
+    chains that reach it: following each chain to its end took time quadratic in the data
+    (a run of empty frames or messages)."""
+    chains: dict[int, tuple[int, object]] = {}  # place: (units from it, how they end)
+    best: tuple[int, int] | None = None  # (units, -place)
+    for p in places:
         path, at = [], p
         while at not in chains:
-            length = strict_frame(stream, at) if at < n else None
-            if length is not None and at + 9 + length > n and length > _DEFAULT_MAX_FRAME:
-                length = None  # past the end, at a length random bytes give: no frame
-            if length is None:  # the end (its last header maybe cut by it), or no frame
-                chains[at] = (0, n - at < 9)
+            following = step(at)
+            if isinstance(following, tuple):
+                chains[at] = following
                 break
             path.append(at)
-            at += 9 + length
-        frames, to_end = chains[at]
+            at = following
+        units, how = chains[at]
         for place in reversed(path):
-            frames += 1
-            chains[place] = (frames, to_end)
-        frames, to_end = chains[p]
-        if frames >= CAUGHT_FRAMES or (frames >= 2 and to_end):
-            best = max(best or (frames, -p), (frames, -p))
+            units += 1
+            chains[place] = (units, how)
+        units, how = chains[p]
+        if accept(units, how):
+            best = max(best or (units, -p), (units, -p))
     return None if best is None else -best[1]
 
 
@@ -408,33 +432,26 @@ def _grpc_start(body: bytes, window: int = 1 << 14) -> int | None:
     if n < 5:
         return None
     head = np.frombuffer(body, np.uint8, count=min(n, window))
-    # place: (messages from it one after another, how they end: at the end exactly, cut by
-    # it, or not at it)
-    chains: dict[int, tuple[int, str]] = {n: (0, "exact")}
-    best: tuple[int, int] | None = None
-    for p in np.flatnonzero(head <= 1).tolist():
-        path, at = [], p
-        while at not in chains:
-            if at + 5 > n:  # a header cut by the end
-                chains[at] = (0, "cut")
-                break
-            size = int.from_bytes(body[at + 1 : at + 5], "big")
-            if body[at] > 1 or (at + 5 + size > n and size > _GRPC_MOST):
-                chains[at] = (0, "not")
-                break
-            if at + 5 + size > n:  # the last, cut by the end
-                chains[at] = (1, "cut")
-                break
-            path.append(at)
-            at += 5 + size
-        count, how = chains[at]
-        for place in reversed(path):
-            count += 1
-            chains[place] = (count, how)
-        count, how = chains[p]
-        if (how == "exact" and count) or (how == "cut" and count >= _GRPC_CUT_MESSAGES):
-            best = max(best or (count, -p), (count, -p))
-    return None if best is None else -best[1]
+
+    def step(at: int) -> int | tuple[int, str]:  # (messages it adds, how they end)
+        if at == n:
+            return 0, "exact"
+        if at + 5 > n:  # a header cut by the end
+            return 0, "cut"
+        size = int.from_bytes(body[at + 1 : at + 5], "big")
+        if body[at] > 1 or (at + 5 + size > n and size > _GRPC_MOST):
+            return 0, "not"
+        if at + 5 + size > n:  # the last, cut by the end
+            return 1, "cut"
+        return at + 5 + size
+
+    return _best_chain(
+        np.flatnonzero(head <= 1).tolist(),
+        step,
+        lambda count, how: (
+            (how == "exact" and count > 0) or (how == "cut" and count >= _GRPC_CUT_MESSAGES)
+        ),
+    )
 
 
 class _Redactor:
