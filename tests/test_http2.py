@@ -517,8 +517,8 @@ def test_a_streaming_call_caught_mid_way_is_read_from_its_next_message() -> None
     """A server-streaming call begun before the capture (a CRM's event stream): its data
     in the capture begins inside a message; its messages are found after it and read (a
     gzip'd one holding a card number replaced whole, a plain one masked in place), the
-    message begun before replaced. Random bytes and brotli (which starts with a flag byte
-    1 time in 128) are not read as gRPC: replaced whole, as data not read."""
+    message begun before replaced. Random bytes (a flag byte first 1 time in 128) and
+    brotli are not read as gRPC: replaced whole, as data not read."""
     rng = random.Random(4)
     events = [_grpc_message(b"\x0a\x05event" + rng.randbytes(40), k % 2 == 1) for k in range(6)]
     events[3] = _grpc_message(b"\x0a\x13" + CARD, True)

@@ -424,10 +424,10 @@ def _grpc_start(body: bytes, window: int = 1 << 14) -> int | None:
     _GRPC_CUT_MESSAGES or more, the last cut by it and no longer than _GRPC_MOST. Of the
     places in its first `window` bytes (a message begun before the capture ahead of them),
     the one with the most messages, the earliest of those; None when there is none. (Random
-    bytes, brotli's among them, start with a plain message's flag byte 1 time in 256: read
-    as one message cut by the end, they passed as they were, in this function's first
-    build.) Each place is followed once,
-    whatever the chains that reach it."""
+    bytes, compressed data without a magic number, start with a plain message's flag byte 1
+    time in 256: read as one message cut by the end, they passed as they were in the first
+    build of this reading.) Each place is followed once, whatever the chains that reach
+    it."""
     n = len(body)
     if n < 5:
         return None
