@@ -81,7 +81,9 @@ def _inband_pcap(path: Path) -> None:
 
 @contextlib.contextmanager
 def _captured_on_loopback(work: Path, bpf: str, cap: Path) -> Iterator[None]:
-    """tshark capturing `bpf` on lo into `cap` while the block runs (from when it captures)."""
+    """tshark capturing `bpf` on lo into `cap` while the block runs (from when it captures:
+    it says so a little before it does, and a connection of 50 ms, curl's, went uncaptured
+    once, hence the wait after)."""
     with (work / "tshark.log").open("w") as log:
         tshark = subprocess.Popen(
             ["tshark", "-i", "lo", "-f", bpf, "-w", str(cap)], stdout=log, stderr=log
@@ -91,6 +93,7 @@ def _captured_on_loopback(work: Path, bpf: str, cap: Path) -> Iterator[None]:
             while "Capturing on" not in (work / "tshark.log").read_text():
                 assert time.monotonic() < deadline, "tshark did not start"
                 time.sleep(0.1)
+            time.sleep(1.5)
             yield
         finally:
             tshark.terminate()
@@ -500,8 +503,6 @@ def h2c_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     cap = work / "h2c.pcapng"
     try:
         with _captured_on_loopback(work, f"tcp port {port}", cap):
-            # tshark says it captures a little before it does: curl's connection takes 50 ms
-            time.sleep(1.5)
             urls = [f"http://127.0.0.1:{port}{p}" for p in ("/status", PAN_PATH, PAN_PATH, "/done")]
             nulls = ["-o", "/dev/null"] * len(urls)
             subprocess.run(["curl", "-s", "--http2", *nulls, *urls], check=True, timeout=30)
@@ -614,7 +615,6 @@ def grpc_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     cap = work / "grpc.pcapng"
     try:
         with _captured_on_loopback(work, f"tcp port {port}", cap):
-            time.sleep(1.5)  # (as for curl: tshark captures a little after it says so)
             target = f"127.0.0.1:{port}"
             with grpc.insecure_channel(target, compression=grpc.Compression.Gzip) as channel:
                 status = channel.unary_unary("/crm.Pay/Status")
