@@ -324,8 +324,8 @@ def _filled(text: bytes, masked: bytes, size: int) -> bytes | None:
                 break
             out[i : i + 1] = _FILLERS[bits]
             left -= bits
-        else:
-            if need - left <= most and len(_HUFFMAN.encode(bytes(out))) == size:
+        else:  # (codes of `need` to `most` bits in all take `size` bytes: the caller codes it)
+            if need - left <= most:
                 return bytes(out)
     return None
 
@@ -355,7 +355,7 @@ def decode_block(
         masked = mask(text) if mask is not None else text
         if masked != text and huffman:
             masked = _filled(text, masked, at - start) or masked
-            if len(coded := _HUFFMAN.encode(masked)) != at - start:
+            if len(coded := _HUFFMAN.encode(masked)) != at - start:  # (None from _filled)
                 out = None  # (no room: masked as the sweep has it, the block replaced)
             elif out is not None:
                 out[start:at] = coded
