@@ -480,11 +480,16 @@ class _Redactor:
             self.out, spans, body, codings, self.sweeps, self.budget, self.found
         )
 
-    def grpc(self, body: bytes, state: _Stream, coding: bytes, start: int = 0) -> None:
-        """A gRPC stream's messages from `start` (http_bodies.redact_grpc)."""
-        spans = http_bodies.sub_spans(state.data, start, len(body))
-        self.unread += http_bodies.redact_grpc(
-            self.out, spans, body[start:], coding, self.sweeps, self.budget, self.found
+    def grpc(
+        self,
+        body: bytes,
+        spans: list[tuple[int, int]],
+        codings: list[bytes],
+        grpc: http_bodies.GrpcBody,
+    ) -> None:
+        """A body of gRPC messages at `spans` (http_bodies.redact_grpc_body)."""
+        self.unread += http_bodies.redact_grpc_body(
+            self.out, spans, body, codings, grpc, self.sweeps, self.budget, self.found
         )
 
     def stream(self, state: _Stream, body: bytes) -> None:
@@ -495,22 +500,15 @@ class _Redactor:
             framing = http_bodies.grpc_framing(state.headers.get(b"content-type", b""))
             codings = http_bodies.codings(state.headers)
             if framing:  # gRPC's, gRPC-Web's
-                self.unread += http_bodies.redact_grpc_body(
-                    self.out,
-                    state.data,
-                    body,
-                    codings,
-                    http_bodies.GrpcBody(framing, coding),
-                    self.sweeps,
-                    self.budget,
-                    self.found,
-                )
+                self.grpc(body, state.data, codings, http_bodies.GrpcBody(framing, coding))
             else:
                 self.body(body, state.data, codings)
         elif (start := _grpc_start(body)) is not None:
             if start and not http_bodies.reads_as_text(body[:start]):  # a message's rest
                 self.replace(http_bodies.sub_spans(state.data, 0, start))
-            self.grpc(body, state, b"gzip" if coding == b"identity" else coding, start)
+            spans = http_bodies.sub_spans(state.data, start, len(body))
+            guess = http_bodies.GrpcBody(b"binary", b"gzip" if coding == b"identity" else coding)
+            self.grpc(body[start:], spans, [], guess)
         elif http_bodies.reads_as_text(body):
             self.body(body, state.data, [])
         else:
