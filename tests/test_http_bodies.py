@@ -11,6 +11,7 @@ import brotli  # type: ignore[import-untyped]
 import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_http2 import _grpc_message
 
 from pcifilter import _core
 from pcifilter.http_bodies import (
@@ -309,19 +310,16 @@ def test_no_reader_finds_a_card_number_in_any_body(
         assert card or got.startswith(b'{"note"')
 
 
-def _grpc(message: bytes, compressed: bool, flag: int = 0) -> bytes:
-    """A gRPC message in gRPC's framing (gzip'd when `compressed`)."""
-    sent = gzip.compress(message) if compressed else message
-    return bytes([flag | compressed]) + len(sent).to_bytes(4, "big") + sent
-
-
 def test_grpc_web_messages_are_read_each_as_a_body() -> None:
     """gRPC-Web (a browser's gRPC through a proxy such as Envoy) over HTTP/1.1: a request of
     two messages, one gzip'd (grpc-encoding) holding a card number, one plain holding one
     cut by a chunk boundary, and a reply with a plain message and its trailers frame; the
     gzip'd one replaced whole, the plain ones masked where they are, the framing kept.
     Before, the gzip'd one passed (no content-encoding says it is coded)."""
-    packed, plain = _grpc(b"\x0a\x13" + CARD, True), _grpc(b"\x0a\x13" + CARD, False)
+    packed, plain = (
+        _grpc_message(b"\x0a\x13" + CARD, True),
+        _grpc_message(b"\x0a\x13" + CARD, False),
+    )
     body = packed + plain
     cut = len(packed) + 12  # inside the plain message's card number
     request = (
@@ -329,11 +327,11 @@ def test_grpc_web_messages_are_read_each_as_a_body() -> None:
         b"grpc-encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
         + _chunked([body[:cut], body[cut:]])
     )
-    trailers = _grpc(b"grpc-status: 0\r\n", False, 0x80)
+    trailers = _grpc_message(b"grpc-status: 0\r\n", False, 0x80)
     reply = _response(
-        _grpc(b"paid " + CARD, False) + trailers,
+        _grpc_message(b"paid " + CARD, False) + trailers,
         b"Content-Type: application/grpc-web+proto",
-        b"Content-Length: %d" % (len(_grpc(b"paid " + CARD, False)) + len(trailers)),
+        b"Content-Length: %d" % (len(_grpc_message(b"paid " + CARD, False)) + len(trailers)),
     )
     out, (n,), unread = redact_http_stream(request + reply, SWEEPS)
     assert (n, unread) == (3, 0) and len(out) == len(request + reply)
@@ -347,10 +345,10 @@ def test_grpc_web_text_is_read_decoded_and_replaced_whole_when_it_holds_one() ->
     """grpc-web-text (the same framing in base64, chunks of it one after another): a reply
     whose gzip'd message holds a card number is replaced whole; one that holds nothing,
     and one that is no base64 (replaced, counted unread), as they should be."""
-    holding = base64.b64encode(_grpc(b"paid " + CARD, True)) + base64.b64encode(
-        _grpc(b"grpc-status: 0\r\n", False, 0x80)
+    holding = base64.b64encode(_grpc_message(b"paid " + CARD, True)) + base64.b64encode(
+        _grpc_message(b"grpc-status: 0\r\n", False, 0x80)
     )
-    nothing = base64.b64encode(_grpc(b"ok", True))
+    nothing = base64.b64encode(_grpc_message(b"ok", True))
     for body, n_found, n_unread, kept in [
         (holding, 1, 0, False),
         (nothing, 0, 0, True),
