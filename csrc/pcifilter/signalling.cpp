@@ -218,8 +218,7 @@ bool starts_http2(const std::uint8_t* p, std::size_t n) noexcept {
     static constexpr char kPreface[] = "PRI * HTTP/2.0";
     if (n >= sizeof kPreface - 1 && std::memcmp(p, kPreface, sizeof kPreface - 1) == 0) return true;
     if (n < 9) return false;
-    const std::uint32_t length = (std::uint32_t{p[0]} << 16) | (std::uint32_t{p[1]} << 8) | p[2];
-    return p[3] == 4 && p[4] <= 1 && p[5] == 0 && p[6] == 0 && p[7] == 0 && p[8] == 0 && length % 6 == 0;
+    return p[3] == 4 && p[4] <= 1 && be32(p + 5) == 0 && be24(p) % 6 == 0;
 }
 
 namespace {
@@ -246,11 +245,11 @@ long strict_http2_frame(const std::uint8_t* p, std::size_t n, std::size_t at, st
     };
     if (n < 9 || at > n - 9) return -1;
     const std::uint8_t* h = p + at;
-    const std::uint32_t length = (std::uint32_t{h[0]} << 16) | (std::uint32_t{h[1]} << 8) | h[2];
+    const std::uint32_t length = be24(h);
     const std::uint8_t kind = h[3], flags = h[4];
     if (kind >= 10 || (flags & ~kRules[kind].flags) != 0 || (h[5] & 0x80) != 0 || length > max_length) return -1;
     const Rule& rule = kRules[kind];
-    const bool zero = h[5] == 0 && h[6] == 0 && h[7] == 0 && h[8] == 0;
+    const bool zero = be32(h + 5) == 0;
     if ((rule.length >= 0 && length != static_cast<std::uint32_t>(rule.length)) ||
         (rule.on_stream_zero >= 0 && zero != (rule.on_stream_zero == 1)))
         return -1;
