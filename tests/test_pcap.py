@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 import pcifilter as pf
 from pcifilter import _core, http_bodies, spandsp
 from pcifilter import signals as sg
+from pcifilter import websocket as ws
 from pcifilter.cli import main
 from pcifilter.pcap import scrub_pcap
 from pcifilter.rtp import RtpPacket
@@ -1152,13 +1153,13 @@ def _raw_deflate(data: bytes) -> bytes:
 
 
 CODINGS = [
-    ("Content-Encoding: gzip\r\n", gzip.compress),
+    ("Content-Encoding: gzip\r\n", functools.partial(gzip.compress, mtime=0)),
     ("e: deflate\r\n", zlib.compress),  # the compact form; zlib's format, as HTTP has it
     ("Content-Encoding: deflate\r\n", _raw_deflate),  # raw deflate, as some send it
-    ("Content-Encoding: identity, gzip\r\n", gzip.compress),
+    ("Content-Encoding: identity, gzip\r\n", functools.partial(gzip.compress, mtime=0)),
     (
         "Content-Encoding: gzip\r\nContent-Encoding: gzip\r\n",
-        lambda b: gzip.compress(gzip.compress(b)),
+        lambda b: gzip.compress(gzip.compress(b, mtime=0), mtime=0),
     ),
 ]
 
@@ -1196,11 +1197,11 @@ def test_a_coded_sip_body_that_cannot_be_read_is_replaced_whole() -> None:
     than 1 MiB (a hostile capture's zip bomb: refused without decoding it all)."""
     from pcifilter.pcap import sip_without_dtmf, sip_without_srtp_keys
 
-    bomb = gzip.compress(b"\0" * (64 << 20))
+    bomb = gzip.compress(b"\0" * (64 << 20), mtime=0)
     for coding, body in [
         ("Content-Encoding: br\r\n", b"\x1b\x03\x00\xf8Signal=4"),
-        ("Content-Encoding: gzip\r\n", gzip.compress(b"Signal=4\r\n")[:-6]),
-        ("Content-Encoding: gzip\r\n", gzip.compress(b"v=0\r\n") + b"trailing"),
+        ("Content-Encoding: gzip\r\n", gzip.compress(b"Signal=4\r\n", mtime=0)[:-6]),
+        ("Content-Encoding: gzip\r\n", gzip.compress(b"v=0\r\n", mtime=0) + b"trailing"),
         ("Content-Encoding: gzip\r\n", bomb),
     ]:
         message = _coded_info("application/sdp", coding, body)
@@ -1213,9 +1214,9 @@ def test_coded_sip_bodies_not_read_are_counted(tmp_path: Path) -> None:
     has it replaced whole, and counts it with the capture's other coded bodies not read
     (`coded_unread`); before, it was counted nowhere. One that reads is not counted."""
     bodies = [
-        ("Content-Encoding: gzip\r\n", gzip.compress(b"Signal=4\r\n")[:-6]),
+        ("Content-Encoding: gzip\r\n", gzip.compress(b"Signal=4\r\n", mtime=0)[:-6]),
         ("Content-Encoding: br\r\n", b"\x1b\x03\x00\xf8Signal=4"),
-        ("Content-Encoding: gzip\r\n", gzip.compress(b"Signal=5\r\nDuration=160\r\n")),
+        ("Content-Encoding: gzip\r\n", gzip.compress(b"Signal=5\r\nDuration=160\r\n", mtime=0)),
     ]
     messages = [_coded_info("application/dtmf-relay", c, b) for c, b in bodies]
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
@@ -1246,7 +1247,7 @@ def test_a_coded_part_of_a_multipart_sip_body_is_redacted() -> None:
         ),
         (
             b"Content-Type: application/dtmf\r\nContent-Encoding: gzip",
-            gzip.compress(b"5"),
+            gzip.compress(b"5", mtime=0),
             sip_without_dtmf,
         ),
         (
@@ -1295,7 +1296,7 @@ def test_any_coded_sip_body_is_redacted_or_left_never_an_error(
 ) -> None:
     from pcifilter.pcap import _readable, _redact_sip, _sdp_streams
 
-    body = gzip.compress(inner) if gzipped else inner
+    body = gzip.compress(inner, mtime=0) if gzipped else inner
     if as_part:
         body = (
             b"--b\r\nContent-Transfer-Encoding: base64\r\n\r\n"
@@ -1329,7 +1330,7 @@ def test_a_capture_s_gzip_sip_keeps_no_keypress_and_its_sdp_is_read(tmp_path: Pa
         if not data.startswith((b"INVITE", b"SIP/2.0")):
             return frame
         head, _, body = data.partition(b"\r\n\r\n")
-        message = head + b"\r\nContent-Encoding: gzip\r\n\r\n" + gzip.compress(body)
+        message = head + b"\r\nContent-Encoding: gzip\r\n\r\n" + gzip.compress(body, mtime=0)
         return _frame(
             "ethernet",
             _ip(*(socket.inet_ntoa(a) for a in (ip.src, ip.dst)), 5060, 5060, message, False),
@@ -1346,7 +1347,7 @@ def test_a_capture_s_gzip_sip_keeps_no_keypress_and_its_sdp_is_read(tmp_path: Pa
                 _coded_info(
                     "application/dtmf-relay",
                     "Content-Encoding: gzip\r\n",
-                    gzip.compress(f"Signal={d}\r\nDuration=160\r\n".encode()),
+                    gzip.compress(f"Signal={d}\r\nDuration=160\r\n".encode(), mtime=0),
                 ),
                 False,
             ),
@@ -2669,7 +2670,7 @@ def _directions_out(dst: Path) -> dict[int, bytes]:
 @pytest.mark.parametrize(
     ("coding", "compress"),
     [
-        ("gzip", gzip.compress),
+        ("gzip", functools.partial(gzip.compress, mtime=0)),
         ("br", brotli.compress),
         ("zstd", lambda b: zstandard.ZstdCompressor().compress(b)),
     ],
@@ -2775,7 +2776,7 @@ def test_a_compressed_http_body_a_lost_segment_cuts_is_replaced_whole(
         b"<tr><td>%d</td><td>%s</td></tr>" % (i, rows.randbytes(8).hex().encode())
         for i in range(60)
     )
-    body = gzip.compress(page + f"<p>card {CARDS[0]}</p>".encode() + page)
+    body = gzip.compress(page + f"<p>card {CARDS[0]}</p>".encode() + page, mtime=0)
     first = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body)
     second = b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nall done."
     response = first + body + second
@@ -2799,14 +2800,19 @@ def test_a_compressed_http_body_a_lost_segment_cuts_is_replaced_whole(
     assert out[len(first) : len(first) + body_kept] == b"X" * body_kept
 
 
-@pytest.mark.parametrize("case", ["gzip", "br", "text", "text, gzip after"])
+@pytest.mark.parametrize(
+    "case", ["gzip", "br", "text", "text, gzip after", "text, gzip after, frames in it"]
+)
 def test_an_http_body_the_capture_begins_in(tmp_path: Path, case: str) -> None:
     """A capture that begins in a reply's body, its headers not captured: nothing says how
     the body was coded. Its rest is replaced whole, as after a lost segment, when it does
     not read as text (compressed data) or when the replies after it code theirs; the rest
     of a plain text body in a connection that codes none passes to the sweeps as it is
     (its card number masked where it is). Before, a gzip'd body's rest was written as it
-    was."""
+    was. The reply after it is kept as it was, headers and body: also when its gzip'd
+    body's last bytes read as a WebSocket client's frames (1 gzip time in 100 made them:
+    the capture's last sweep then took the X's before for masked bytes, a card number
+    under some key, and replaced the reply's headers too)."""
     rows = random.Random(6)
     page = b"".join(
         b"<tr><td>%d</td><td>%s</td></tr>" % (i, rows.randbytes(8).hex().encode())
@@ -2814,14 +2820,22 @@ def test_an_http_body_the_capture_begins_in(tmp_path: Path, case: str) -> None:
     )
     text = page + f"<p>card {CARDS[0]}</p>".encode() + page
     coded = case in ("gzip", "br")
-    body = {"gzip": gzip.compress, "br": brotli.compress}.get(case, bytes)(text)
+    coding = {"gzip": functools.partial(gzip.compress, mtime=0), "br": brotli.compress}
+    body = coding.get(case, bytes)(text)
     first = b"HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n" % (
         b"Content-Encoding: %s\r\n" % case.encode() if coded else b"",
         len(body),
     )
-    after = b"all done." if case != "text, gzip after" else gzip.compress(b"all done.")
+    frames_at = 0x6B0F85C0  # a gzip time after which the body's last 25 bytes read as frames
+    after = gzip.compress(b"all done.", mtime=frames_at if "frames" in case else 0)
+    after = after if "gzip after" in case else b"all done."
+    if "frames" in case:  # a client's frame (masked, FIN and RSV1), then one cut by the end
+        first_frame = ws.read_frame(after, 4)  # (its gzip time)
+        assert first_frame and first_frame[0] == 0xC0 and first_frame[3]
+        cut = ws.read_frame(after, first_frame[1] + first_frame[2])
+        assert cut and cut[3] and cut[1] + cut[2] > len(after)
     second = b"HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n%s" % (
-        b"Content-Encoding: gzip\r\n" if case.endswith("gzip after") else b"",
+        b"Content-Encoding: gzip\r\n" if "gzip after" in case else b"",
         len(after),
         after,
     )
@@ -2879,7 +2893,7 @@ def test_hostile_http_bodies_cost_no_more_than_their_size(tmp_path: Path) -> Non
     MAX_DECODED and, not read whole, replaced whole; chunk-size lines that lie and headers
     never ended are read as far as the stream goes: the scrub ends, the bytes it cannot
     read left as they were."""
-    bomb = gzip.compress(b"0" * (64 << 20))
+    bomb = gzip.compress(b"0" * (64 << 20), mtime=0)
     response = (
         b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
         % (len(bomb), bomb)
@@ -3319,7 +3333,7 @@ def test_a_card_number_in_a_compressed_body_or_hep_payload_is_masked(tmp_path: P
     from pcifilter.pcap import sip_without_dtmf
 
     body = f"it is {CARDS[0]}\r\n".encode()
-    coded = gzip.compress(body)
+    coded = gzip.compress(body, mtime=0)
     message = (
         b"MESSAGE sip:agent@b SIP/2.0\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
         b"Content-Length: %d\r\n\r\n" % len(coded)

@@ -900,12 +900,10 @@ void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t
         mask(stream.data(), stream.size());
         // The rest of a client's frame the run begins in, its header and key not captured:
         // replaced when it may hold a card number (read under each key that shows one).
-        // (Replaced already, by pcifilter.pcap's reading of it: left, not counted again.)
+        // (What pcifilter.pcap's reading of it replaced already is not read again.)
         const std::size_t rest = frames_masked.caught_at;
-        const auto end = stream.begin() + static_cast<std::ptrdiff_t>(rest);
-        if (cards != nullptr && rest > 0 && std::any_of(stream.begin(), end, [](std::uint8_t b) { return b != 'X'; }) &&
-            masked_rest_may_hold_card(stream.data(), rest, frames_masked)) {
-            std::fill(stream.begin(), end, std::uint8_t{'X'});
+        if (cards != nullptr && rest > 0 && masked_rest_may_hold_card(stream.data(), rest, frames_masked)) {
+            std::fill(stream.begin(), stream.begin() + static_cast<std::ptrdiff_t>(rest), std::uint8_t{'X'});
             ++cards->found;
             ++found;
         }

@@ -49,6 +49,7 @@ struct WebSocketFrames {
     // masked_rest_may_hold_card's: the keys read so far, each to where; a read's bytes.
     std::unordered_map<std::uint32_t, std::size_t> keys_read;
     std::vector<std::uint8_t> read;
+    std::vector<std::uint32_t> ours;  // how many bytes before each are this library's X's
 };
 
 // Whether the rest of a WebSocket client's frame whose header (and key) a run lacks,
@@ -59,7 +60,8 @@ struct WebSocketFrames {
 // and under each such key the bytes around them swept for a card number (the Luhn check, a
 // scheme's prefix). More keys or reads than a stream's data can need (a run of one byte
 // repeated shows tens of thousands) are taken to hold one. Random bytes show such keys
-// about once in 50 million places.
+// about once in 50 million places. Runs of 4 'X' or more are taken for masking done
+// before (pcifilter.pcap's), not the frame's bytes: not read, and they end a card number.
 bool masked_rest_may_hold_card(const std::uint8_t* p, std::size_t n, WebSocketFrames& scratch);
 
 // A TCP stream `s` (a direction's run) of a WebSocket client: each data frame's payload
