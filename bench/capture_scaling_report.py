@@ -91,7 +91,7 @@ def http_replies(n: int) -> list[bytes]:
     text = b'{"status": "ok"}'
     messages = []
     for coding, body in [
-        (b"gzip", gzip.compress(text)),
+        (b"gzip", gzip.compress(text, mtime=0)),
         (b"br", brotli.compress(text)),
         (b"zstd", zstandard.ZstdCompressor().compress(text)),
     ]:
@@ -108,7 +108,7 @@ def http_replies(n: int) -> list[bytes]:
 def http_members(n: int) -> list[bytes]:
     """One gzip'd reply of n members, most of them empty (a body of more than MAX_MEMBERS
     is not read: without that bound, time quadratic in n)."""
-    body = gzip.compress(b"") * n
+    body = gzip.compress(b"", mtime=0) * n
     stream = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n" + body
     return _segments(B, A, _cut(stream, 1400), 1000, (80, 50602))
 

@@ -107,7 +107,7 @@ def test_a_card_number_in_a_header_block_is_masked_in_its_bytes() -> None:
 def _grpc_message(message: bytes, compressed: bool, flag: int = 0) -> bytes:
     """A gRPC message in gRPC's framing (gzip'd when `compressed`; `flag` 0x80: gRPC-Web's
     trailers)."""
-    sent = gzip.compress(message) if compressed else message
+    sent = gzip.compress(message, mtime=0) if compressed else message
     return bytes([flag | compressed]) + len(sent).to_bytes(4, "big") + sent
 
 
@@ -141,8 +141,8 @@ def test_a_gzip_d_response_holding_a_card_number_is_replaced_whole() -> None:
     _request(client, 3, "/b", "application/json")
     client.end_stream(3)
     server.receive_data(client.data_to_send())
-    echoed = gzip.compress(b'{"card": "' + CARD + b'"}')
-    plain = gzip.compress(b'{"status": "ok"}')
+    echoed = gzip.compress(b'{"card": "' + CARD + b'"}', mtime=0)
+    plain = gzip.compress(b'{"status": "ok"}', mtime=0)
     for sid, body in ((1, echoed), (3, plain)):
         server.send_headers(
             sid,
@@ -183,7 +183,7 @@ def test_h2c_in_a_capture_keeps_no_card_number(tmp_path: Path) -> None:
     server = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
     server.initiate_connection()
     server.receive_data(data)
-    echoed = gzip.compress(b"paid with " + CARD)
+    echoed = gzip.compress(b"paid with " + CARD, mtime=0)
     server.send_headers(1, [(":status", "200"), ("content-encoding", "gzip")])
     server.send_data(1, echoed, end_stream=True)
     reply = server.data_to_send()
@@ -294,9 +294,9 @@ def test_h2c_caught_mid_way_in_a_capture_keeps_no_card_number(tmp_path: Path) ->
     server.receive_data(before + after)
     reply_headers = [(":status", "200"), ("content-encoding", "gzip")]
     server.send_headers(1, reply_headers)
-    server.send_data(1, gzip.compress(b"{}"), end_stream=True)
+    server.send_data(1, gzip.compress(b"{}", mtime=0), end_stream=True)
     server_before = server.data_to_send()
-    echoed = gzip.compress(b'{"paid": "' + CARD + b'"}')
+    echoed = gzip.compress(b'{"paid": "' + CARD + b'"}', mtime=0)
     server.send_headers(3, reply_headers)
     server.send_data(3, echoed, end_stream=True)
     reply = server.data_to_send()
@@ -449,7 +449,7 @@ def test_h2c_upgraded_from_http_1_1_keeps_no_card_number(tmp_path: Path) -> None
     path = [(":method", "GET"), (":path", "/pay?pan=" + CARDS[0].replace(" ", ""))]
     client.send_headers(3, [*path, (":scheme", "http"), (":authority", "crm")], end_stream=True)
     sent = request + client.data_to_send()
-    echoed = gzip.compress(b'{"paid": "' + CARD + b'"}')
+    echoed = gzip.compress(b'{"paid": "' + CARD + b'"}', mtime=0)
     server.send_headers(1, [(":status", "200"), ("content-encoding", "gzip")])
     server.send_data(1, echoed, end_stream=True)
     reply += server.data_to_send()

@@ -448,7 +448,7 @@ def _serve_h2c(listener: socket.socket) -> None:
     opened with the preface: every request answered with its path echoed in gzip'd JSON."""
 
     def respond(conn: h2.connection.H2Connection, sid: int, path: bytes) -> None:
-        body = gzip.compress(b'{"path": "' + path + b'"}')
+        body = gzip.compress(b'{"path": "' + path + b'"}', mtime=0)
         headers = [(":status", "200"), ("content-type", "application/json")]
         conn.send_headers(sid, [*headers, ("content-encoding", "gzip")])
         conn.send_data(sid, body, end_stream=True)
