@@ -1,18 +1,30 @@
 # SPDX-License-Identifier: Apache-2.0
 from __future__ import annotations
 
+import os
 import platform
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import pcifilter as pf
 from pcifilter import corpus, spandsp
 
+# The property tests draw the same examples on every run (as Hypothesis does by itself
+# only where a CI variable is set): a red run can be run again, and no run goes red on a
+# new draw alone. HYPOTHESIS_PROFILE=default draws new examples each run, to look for more.
+settings.register_profile(
+    "repeatable", derandomize=True, database=None, deadline=None, print_blob=True
+)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "repeatable")
+settings.load_profile(HYPOTHESIS_PROFILE)
+
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
-        f"pcifilter {pf.__version__}, numpy {np.__version__}, {platform.machine()}",
+        f"pcifilter {pf.__version__}, numpy {np.__version__}, {platform.machine()}; "
+        f"hypothesis profile {HYPOTHESIS_PROFILE}",
         f"spandsp reference: {'libspandsp loaded' if spandsp.available() else 'missing'}; "
         f"espeak-ng corpora: {'yes' if corpus.espeak_available() else 'no'}",
     ]
