@@ -614,16 +614,23 @@ bool masked_rest_may_hold_card(const std::uint8_t* p, std::size_t n, WebSocketFr
     // every key: a body replaced, then a reply's headers after it, was replaced whole with
     // them); so no window is read that holds one, and each read leaves them 'X' (which
     // ends a card number there). Masked bytes show 4 'X' in a row by chance once in 4
-    // billion places. `ours[i]`: how many of p[0, i) lie in such runs.
+    // billion places. Looked for only where a window's pairs pass (rarely, but in a run of
+    // X's everywhere: the windows up to the last such byte found are passed over at once).
     constexpr std::size_t kOurs = 4;
-    auto& ours = scratch.ours;
-    ours.assign(n + 1, 0);
-    for (std::size_t i = 0; i < n;) {
-        std::size_t end = i;  // of the run of 'X' at i (i itself when p[i] is none)
-        while (end < n && p[end] == 'X') ++end;
-        const std::uint32_t counted = end - i >= kOurs ? 1u : 0u;
-        for (end = std::max(end, i + 1); i < end; ++i) ours[i + 1] = ours[i] + counted;
-    }
+    const auto ours = [&](std::size_t i) {  // p[i] is in such a run
+        if (p[i] != 'X') return false;
+        std::size_t a = i, b = i + 1;
+        while (a > 0 && i - a < kOurs - 1 && p[a - 1] == 'X') --a;
+        while (b < n && b - i < kOurs && p[b] == 'X') ++b;
+        return b - a >= kOurs;
+    };
+    // One after the last byte of such a run in the window at s, or 0.
+    const auto last_ours = [&](std::size_t s) -> std::size_t {
+        for (std::size_t i = s + kRow; i-- > s;)
+            if (ours(i)) return i + 1;
+        return 0;
+    };
+    std::size_t ours_until = 0;  // windows starting before it hold a byte of such a run
     std::size_t pairs = 0;  // pairs that pass, in a row, ending at the window's last
     for (std::size_t s = 0; s + kRow <= n; ++s) {
         if (s == 0) {
@@ -631,7 +638,9 @@ bool masked_rest_may_hold_card(const std::uint8_t* p, std::size_t n, WebSocketFr
         } else {
             pairs = differences[p[s + kRow - 5] ^ p[s + kRow - 1]] ? pairs + 1 : 0;
         }
-        if (pairs < kRow - 4 || ours[s + kRow] != ours[s]) continue;
+        if (pairs < kRow - 4) continue;
+        if (s >= ours_until) ours_until = last_ours(s);
+        if (s < ours_until) continue;
         std::array<KeySet, 4> sets;
         sets.fill({~std::uint64_t{0}, ~std::uint64_t{0}, ~std::uint64_t{0}, ~std::uint64_t{0}});
         bool open = true;  // every class has a key byte left
@@ -663,7 +672,7 @@ bool masked_rest_may_hold_card(const std::uint8_t* p, std::size_t n, WebSocketFr
                         it->second = to;
                         scratch.read.assign(p + from, p + to);
                         for (std::size_t i = from; i < to; ++i)
-                            if (ours[i + 1] == ours[i]) scratch.read[i - from] ^= key[i % 4];
+                            if (!ours(i)) scratch.read[i - from] ^= key[i % 4];
                         if (mask_card_numbers_in(scratch.read.data(), scratch.read.size()) > 0) return true;
                     }
     }

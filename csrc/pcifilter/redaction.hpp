@@ -49,7 +49,6 @@ struct WebSocketFrames {
     // masked_rest_may_hold_card's: the keys read so far, each to where; a read's bytes.
     std::unordered_map<std::uint32_t, std::size_t> keys_read;
     std::vector<std::uint8_t> read;
-    std::vector<std::uint32_t> ours;  // how many bytes before each are this library's X's
 };
 
 // Whether the rest of a WebSocket client's frame whose header (and key) a run lacks,
