@@ -2800,6 +2800,18 @@ def test_a_compressed_http_body_a_lost_segment_cuts_is_replaced_whole(
     assert out[len(first) : len(first) + body_kept] == b"X" * body_kept
 
 
+def _gzip_ending_in_client_frames() -> bytes:
+    """b"all done." gzip'd with a time (0x6B0F85C0, the clock's in a CI run) from which its
+    last 25 bytes read as a WebSocket client's frames: a masked one (FIN, RSV1) whole, then
+    one the end cuts."""
+    zipped = gzip.compress(b"all done.", mtime=0x6B0F85C0)
+    first = ws.read_frame(zipped, 4)  # gzip's time field
+    assert first and first[0] == 0xC0 and first[3]
+    cut = ws.read_frame(zipped, first[1] + first[2])
+    assert cut and cut[3] and cut[1] + cut[2] > len(zipped)
+    return zipped
+
+
 @pytest.mark.parametrize(
     "case", ["gzip", "br", "text", "text, gzip after", "text, gzip after, frames in it"]
 )
@@ -2826,14 +2838,8 @@ def test_an_http_body_the_capture_begins_in(tmp_path: Path, case: str) -> None:
         b"Content-Encoding: %s\r\n" % case.encode() if coded else b"",
         len(body),
     )
-    frames_at = 0x6B0F85C0  # a gzip time after which the body's last 25 bytes read as frames
-    after = gzip.compress(b"all done.", mtime=frames_at if "frames" in case else 0)
-    after = after if "gzip after" in case else b"all done."
-    if "frames" in case:  # a client's frame (masked, FIN and RSV1), then one cut by the end
-        first_frame = ws.read_frame(after, 4)  # (its gzip time)
-        assert first_frame and first_frame[0] == 0xC0 and first_frame[3]
-        cut = ws.read_frame(after, first_frame[1] + first_frame[2])
-        assert cut and cut[3] and cut[1] + cut[2] > len(after)
+    after = gzip.compress(b"all done.", mtime=0) if "gzip after" in case else b"all done."
+    after = _gzip_ending_in_client_frames() if "frames" in case else after
     second = b"HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n%s" % (
         b"Content-Encoding: gzip\r\n" if "gzip after" in case else b"",
         len(after),
@@ -2858,6 +2864,28 @@ def test_an_http_body_the_capture_begins_in(tmp_path: Path, case: str) -> None:
     else:
         assert out[:rest] == b"X" * rest
         assert r.coded_unread == 1
+
+
+def test_replies_before_a_body_whose_end_reads_as_websocket_frames_pass(tmp_path: Path) -> None:
+    """The last bytes of a compressed body can read as a WebSocket client's frames (1 gzip
+    time in 100: a masked frame, then one the stream's end cuts). The capture's last sweep
+    then reads what came before as the rest of a masked frame, under each key that shows
+    13 card characters in a row: a 13-digit time in milliseconds in a JSON reply reads as
+    a card number under some key, and the replies before were replaced whole. What shows an
+    HTTP version in clear is no masked frame's: the connection passes as it was."""
+    json_reply = b'{"status": "ok", "at": 1733100000000, "next": 1733100060000}'
+    zipped = _gzip_ending_in_client_frames()
+    replies = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+        % (len(json_reply), json_reply),
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
+        % (len(zipped), zipped),
+    ]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, _segments(B, A, replies, 3000, (8080, 50500)))
+    r = scrub_pcap(src, dst)
+    assert _directions_out(dst)[8080] == b"".join(replies)
+    assert r.card_numbers_masked == 0
 
 
 def test_a_card_number_across_two_chunks_of_an_http_body_is_masked(tmp_path: Path) -> None:

@@ -60,7 +60,8 @@ struct WebSocketFrames {
 // scheme's prefix). More keys or reads than a stream's data can need (a run of one byte
 // repeated shows tens of thousands) are taken to hold one. Random bytes show such keys
 // about once in 50 million places. Runs of 4 'X' or more are taken for masking done
-// before (pcifilter.pcap's), not the frame's bytes: not read, and they end a card number.
+// before (pcifilter.pcap's), not the frame's bytes: not read, and they end a card number;
+// a rest that shows "HTTP/1." or "SIP/2.0" in clear is no masked frame's (false).
 bool masked_rest_may_hold_card(const std::uint8_t* p, std::size_t n, WebSocketFrames& scratch);
 
 // A TCP stream `s` (a direction's run) of a WebSocket client: each data frame's payload
