@@ -342,6 +342,8 @@ int main() {
         const std::vector<std::uint8_t> plain(reply.begin(), reply.end());
         CHECK(!holds(after_xs(5052, plain)));
         CHECK(!holds(after_xs(13, plain)));
+        const std::vector<std::uint8_t> headers(plain.begin() + 17, plain.end());  // no status line
+        CHECK(!holds(after_xs(5052, headers)));
         CHECK(!holds(after_xs(1 << 20, {})));
         int beside = 0;
         for (const std::size_t xs : {4, 5, 13, 100, 5052})
