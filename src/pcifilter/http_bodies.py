@@ -278,29 +278,31 @@ def grpc_framing(content_type: bytes) -> bytes:
     return b"binary" if kind.startswith(b"application/grpc") else b""
 
 
-def ends_in_coded_body(stream: bytes) -> bool:
+def ends_in_coded_body(stream: bytes, parsed: Sequence[Message] | None = None) -> bool:
     """Whether a run of a connection ends inside a coded body: after a segment the capture
     lost, the next run's bytes before its first message start are the rest of that body,
     which cannot be decoded without its beginning (a reader that finds the next deflate
-    block in them may still read its literals, a card number's digits among them)."""
+    block in them may still read its literals, a card number's digits among them).
+    `parsed`: the run's messages, when read already."""
     last = None
-    for message in messages(stream):
+    for message in messages(stream) if parsed is None else parsed:
         last = message
     return last is not None and last.cut and last.coded
 
 
-def begins_in_coded_body(stream: bytes) -> bool:
+def begins_in_coded_body(stream: bytes, parsed: Sequence[Message] | None = None) -> bool:
     """Whether the bytes before the first message start of a connection's first captured
     run (the capture began in a body, whose headers it lacks) may be the rest of a coded
     body, as after a segment the capture lost: when they do not read as text (compressed
     data fails UTF-8 within a few bytes; a NUL), or when the run's messages code their
     bodies. Text passes to the sweeps as it is; a binary body's rest (an image's) is
-    replaced too, which costs nothing a scrub keeps."""
+    replaced too, which costs nothing a scrub keeps. `parsed`: the run's messages, when
+    read already."""
     first = START.search(stream)
     lead = stream[: first.start() if first else len(stream)]
     if not lead:
         return False
-    if any(message.coded for message in messages(stream)):
+    if any(message.coded for message in (messages(stream) if parsed is None else parsed)):
         return True
     return not reads_as_text(lead, cut_end=first is None)
 
@@ -320,16 +322,19 @@ def reads_as_text(data: bytes, cut_end: bool = True) -> bool:
     return True
 
 
-def redact_http_stream(stream: bytes, sweeps: Sequence[Sweep]) -> tuple[bytearray, list[int], int]:
+def redact_http_stream(
+    stream: bytes, sweeps: Sequence[Sweep], parsed: Sequence[Message] | None = None
+) -> tuple[bytearray, list[int], int]:
     """The HTTP/1.x messages of a reassembled TCP run (from the first message start in it),
     each body read de-chunked and decoded and swept with `sweeps`. Returns the stream with
     what was found masked (same length), how many each sweep found in the bodies, and how
-    many coded bodies were replaced unread (not readable whole)."""
+    many coded bodies were replaced unread (not readable whole). `parsed`: the run's
+    messages, when read already."""
     out = bytearray(stream)
     found = [0] * len(sweeps)
     budget = Budget(len(stream))
     unread = 0
-    for m in messages(stream):
+    for m in messages(stream) if parsed is None else parsed:
         body = m.body(stream)
         if m.grpc:
             grpc = GrpcBody(m.grpc, m.grpc_coding)

@@ -696,19 +696,20 @@ def _sip_over_tcp(
                 unread += n_unread
             else:  # HTTP: its bodies de-chunked and decompressed (pcifilter.http_bodies)
                 data = bytes(stream)
+                parsed = list(http_bodies.messages(data))  # (read once for the three below)
                 bodies, (body_keys, *body_cards), n_unread = http_bodies.redact_http_stream(
-                    data, sweeps
+                    data, sweeps, parsed
                 )
                 unread += n_unread
                 # The rest of a coded body, its beginning lost (or not captured): replaced
                 # whole
-                caught_in = run is runs[0] and http_bodies.begins_in_coded_body(data)
+                caught_in = run is runs[0] and http_bodies.begins_in_coded_body(data, parsed)
                 if coded_cut or caught_in:
                     first = http_bodies.START.search(stream)
                     rest = first.start() if first else len(stream)
                     bodies[:rest] = b"X" * rest
                     unread += rest > 0
-                coded_cut = http_bodies.ends_in_coded_body(data)
+                coded_cut = http_bodies.ends_in_coded_body(data, parsed)
                 upgrade = ws.UPGRADE.match(stream)  # any WebSocket's: its compressed messages
                 deflated_found, n_unread = [0] * len(sweeps), 0
                 if upgrade:
