@@ -482,7 +482,16 @@ void Capture::index(std::uint32_t n, const std::uint8_t* p, std::uint32_t caplen
         const std::size_t header = (p[udp + 12] >> 4) * 4u;
         if (header < 20 || udp + header > end || udp + header > caplen) return;
         const std::size_t payload_end = std::min(end, static_cast<std::size_t>(caplen));
-        if (payload_end == udp + header) return;
+        if (payload_end == udp + header) {
+            if ((p[udp + 13] & 0x02) != 0) {  // a SYN: where its direction's stream begins
+                Frame g = f;
+                g.ip = static_cast<std::uint16_t>(ip);
+                g.tcp = static_cast<std::uint16_t>(udp);
+                g.family = family;
+                tcp_starts_.emplace_back(tcp_direction(g), be32(p + udp + 4) + 1u);
+            }
+            return;
+        }
         f.ip = static_cast<std::uint16_t>(ip);
         f.tcp = static_cast<std::uint16_t>(udp);
         f.tcp_header = static_cast<std::uint8_t>(header);
@@ -858,6 +867,7 @@ void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t
     struct Direction {
         std::uint32_t base = 0;  // its first segment's sequence number
         std::vector<Piece> pieces;
+        std::vector<std::int64_t> starts;  // where a SYN began its stream (its data from there)
     };
     std::unordered_map<std::string, Direction> directions;
     for (std::uint32_t i = 0; i < frames_.size(); ++i) {
@@ -871,6 +881,11 @@ void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t
         const std::size_t end = f.family == 4 ? f.ip + be16(b + f.ip + 2) : f.ip + 40u + be16(b + f.ip + 4);
         d.pieces.push_back({static_cast<std::int32_t>(seq - d.base), f.payload_len, i,
                             end <= f.caplen && f.tcp + f.tcp_header + f.payload_len == end});
+        if (syn) d.starts.push_back(d.pieces.back().seq);
+    }
+    for (const auto& [key, seq] : tcp_starts_) {  // (SYNs without data)
+        const auto it = directions.find(key);
+        if (it != directions.end()) it->second.starts.push_back(static_cast<std::int32_t>(seq - it->second.base));
     }
     std::vector<std::uint8_t> stream;
     std::vector<std::pair<std::size_t, std::size_t>> run;  // each place in it: [first, last) copies
@@ -880,7 +895,8 @@ void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t
     Masking* cards = nullptr;  // the card numbers' sweep, when it is one of these
     for (Masking* m = first; m != last; ++m)
         if (m->mask == mask_card_numbers_in) cards = m;
-    const auto sweep = [&](const std::vector<Piece>& pieces) {
+    // `from_start`: the run begins where its connection's stream does (its SYN captured).
+    const auto sweep = [&](const std::vector<Piece>& pieces, bool from_start) {
         stream.clear();
         for (const auto& [first, last] : run) {
             const Frame& f = frames_[pieces[first].frame];
@@ -900,9 +916,14 @@ void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t
         mask(stream.data(), stream.size());
         // The rest of a client's frame the run begins in, its header and key not captured:
         // replaced when it may hold a card number (read under each key that shows one).
-        // (What pcifilter.pcap's reading of it replaced already is not read again.)
+        // (What pcifilter.pcap's reading of it replaced already is not read again.) A run
+        // that begins where its stream does holds no such rest: a client's stream begins
+        // with its handshake, so what comes before frames found there is no masked frame's
+        // (frames found by chance in other data: the last bytes of a gzip'd body can read
+        // as frames).
         const std::size_t rest = frames_masked.caught_at;
-        if (cards != nullptr && rest > 0 && masked_rest_may_hold_card(stream.data(), rest, frames_masked)) {
+        if (cards != nullptr && rest > 0 && !from_start &&
+            masked_rest_may_hold_card(stream.data(), rest, frames_masked)) {
             std::fill(stream.begin(), stream.begin() + static_cast<std::ptrdiff_t>(rest), std::uint8_t{'X'});
             ++cards->found;
             ++found;
@@ -945,6 +966,8 @@ void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t
         while (k < pieces.size()) {
             run.clear();
             std::int64_t next = pieces[k].seq;
+            const bool from_start = std::find(direction.starts.begin(), direction.starts.end(), next) !=
+                                    direction.starts.end();
             for (;;) {
                 std::size_t e = k + 1;  // the copies of this place
                 while (e < pieces.size() && pieces[e].seq == pieces[k].seq && pieces[e].len == pieces[k].len) ++e;
@@ -955,11 +978,11 @@ void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t
                 while (k < pieces.size() && pieces[k].seq + pieces[k].len <= next) apart.push_back(k++);
                 if (!whole || k == pieces.size() || pieces[k].seq != next) break;
             }
-            sweep(pieces);
+            sweep(pieces, from_start);
         }
         for (std::size_t i : apart) {
             run.assign(1, {i, i + 1});
-            sweep(pieces);
+            sweep(pieces, false);
         }
     }
 }

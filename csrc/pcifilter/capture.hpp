@@ -269,6 +269,9 @@ private:
     bool pcapng_ = false, nanosecond_ = false;
     std::vector<std::uint8_t> bytes_;
     std::vector<Frame> frames_;
+    // TCP segments with no data but SYN (not in frames_ as TCP): each one's direction
+    // (tcp_direction) and the sequence number its stream's data begins at.
+    std::vector<std::pair<std::string, std::uint32_t>> tcp_starts_;
     std::size_t udp_frames_ = 0;
     std::size_t too_deep_ = 0;
     std::size_t sip_over_sctp_ = 0;
