@@ -9,7 +9,9 @@ connection with n crafted two-byte frames before its first SIP frame (n KB of th
 connection of n replies (gzip, br, zstd in turn), one reply of n one-byte chunks and one of
 n gzip members (bodies read decoded); a compressed WebSocket with n/10 runs after lost
 segments (frames looked for in each); an h2c connection caught mid-way of 20n small frames
-and one of n header blocks (20n and n frames looked for and read).
+and one of n header blocks (20n and n frames looked for and read); one direction of n
+SYNs without data, each with a run of data after it (each run's start looked up among
+them).
 
     .venv/bin/python bench/capture_scaling_report.py [N]    # N: 5000 by default
 """
@@ -136,6 +138,19 @@ def websocket_after_losses(n: int) -> list[bytes]:
     return frames
 
 
+def syn_flood(n: int) -> list[bytes]:
+    """One direction of a connection's four numbers: n SYNs without data, each followed by
+    10 bytes of data, with a gap after each (n runs, each from a SYN of its own: looked
+    up among n)."""
+    frames = []
+    for k in range(n):
+        seq = 1000 + 100 * k
+        syn = dpkt.tcp.TH_SYN | dpkt.tcp.TH_ACK
+        frames.append(_tcp_frame(B, A, b"", seq, port=143, dport=50700, flags=syn))
+        frames.append(_tcp_frame(B, A, b"* OK ready", seq + 1, port=143, dport=50700))
+    return frames
+
+
 def h2c_empty_frames(n: int) -> list[bytes]:
     """An h2c connection caught mid-way: 20n WINDOW_UPDATE frames (13 bytes each), a
     frame's start every 13 bytes of its first 16 KiB (chains looked for)."""
@@ -166,6 +181,7 @@ CASES: dict[str, Callable[[int], list[bytes]]] = {
     "a compressed WebSocket, n/10 runs after lost segments": websocket_after_losses,
     "h2c caught mid-way, 20n small frames": h2c_empty_frames,
     "h2c caught mid-way, n header blocks": h2c_header_blocks,
+    "n SYNs without data in one direction, a run after each": syn_flood,
 }
 
 

@@ -961,13 +961,13 @@ void Capture::sweep_tcp(const std::function<void(std::size_t, const std::uint8_t
         std::stable_sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) {
             return a.seq != b.seq ? a.seq < b.seq : a.len > b.len;
         });
+        std::sort(direction.starts.begin(), direction.starts.end());  // (a SYN flood's many: searched)
         apart.clear();
         std::size_t k = 0;
         while (k < pieces.size()) {
             run.clear();
             std::int64_t next = pieces[k].seq;
-            const bool from_start = std::find(direction.starts.begin(), direction.starts.end(), next) !=
-                                    direction.starts.end();
+            const bool from_start = std::binary_search(direction.starts.begin(), direction.starts.end(), next);
             for (;;) {
                 std::size_t e = k + 1;  // the copies of this place
                 while (e < pieces.size() && pieces[e].seq == pieces[k].seq && pieces[e].len == pieces[k].len) ++e;
