@@ -1209,6 +1209,40 @@ def test_a_coded_sip_body_that_cannot_be_read_is_replaced_whole() -> None:
             assert redact(message) == message[: -len(body)] + b"X" * len(body)
 
 
+def test_coded_sip_bodies_and_hep_messages_are_decoded_within_a_bound() -> None:
+    """A coded SIP body may decode to 32 times its length (and 1 KiB), a HEP packet's
+    compressed message too: past that it is a bomb, replaced whole unread, with no more
+    than the bound decoded. Before, a body was read to 1 MiB (a capture of 1 KB bombs took
+    280 times as long to scrub as plain SIP, bench/sip_bombs_report.py) and a HEP message
+    with no bound at all (a 16 KB datagram: 16 MiB decoded). Real text (an SDP, 1.6 times
+    smaller gzip'd) is read as before. Memory, not time, is measured: tracemalloc's peak."""
+    import tracemalloc
+
+    from pcifilter.pcap import _redact_datagram, sip_without_dtmf, sip_without_srtp_keys
+
+    sdp = SRTP_SDP.format(a=A, port=4000, key=KEY).encode()
+    text = _coded_info("application/sdp", "Content-Encoding: gzip\r\n", gzip.compress(sdp))
+    assert sip_without_srtp_keys(text) is not None  # read: its keys found in it
+    assert sip_without_dtmf(text) is None
+    zeros = gzip.compress(b"\0" * (768 << 10), mtime=0)  # (under 1 MiB)
+    bomb = _coded_info("application/sdp", "Content-Encoding: gzip\r\n", zeros)
+    hep = _hep3(_info("application/sdp", "v=0\r\n", 6) + b"\0" * (16 << 20), compressed=True)
+    packed = len(hep) - hep.index(b"\x00\x10") - 4  # chunk 16's value
+    for redact, message, expected in [
+        (sip_without_dtmf, bomb, bomb[: -len(zeros)] + b"X" * len(zeros)),
+        (sip_without_srtp_keys, bomb, bomb[: -len(zeros)] + b"X" * len(zeros)),
+        (lambda m: _redact_datagram(m, True)[0], hep, hep[:-packed] + b"X" * packed),
+    ]:
+        tracemalloc.start()
+        try:
+            out = redact(message)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert out == expected and peak < 4 * 32 * len(message) + (128 << 10)
+    assert _redact_datagram(hep, True)[3] == []  # no message read from it
+
+
 def test_coded_sip_bodies_not_read_are_counted(tmp_path: Path) -> None:
     """A capture's SIP message whose coded body cannot be read (cut, a coding not known)
     has it replaced whole, and counts it with the capture's other coded bodies not read

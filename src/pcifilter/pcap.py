@@ -243,11 +243,25 @@ def _parts(ctype_params: bytes, body: bytes) -> Iterator[tuple[int, bytes, bytes
 # Content-Transfer-Encoding (base64, quoted-printable). Its keypresses and keys are not in
 # its bytes as sent: it is read decoded and replaced whole when it holds one, or when it
 # cannot be read (an unknown coding, corrupt, or over _MAX_DECODED decoded: a hostile
-# capture's "zip bomb").
+# capture's "zip bomb", or over _DECODED_PER_BYTE times its coded length).
 _CONTENT_ENCODING = re.compile(rb"(?im)^(?:content-encoding|e)[ \t]*:[ \t]*([^\r\n]*)")
 _TRANSFER_ENCODING = re.compile(rb"(?im)^content-transfer-encoding[ \t]*:[ \t]*([^\r\n]*)")
 _NO_CODING = {b"", b"identity", b"7bit", b"8bit", b"binary"}
 _MAX_DECODED = 1 << 20
+# Text compresses 2-10 times (a SIP message, SDP, XML); a body that decodes to more than
+# this many bytes for each of its own (and _DECODED_SLACK) is a bomb, not read. Without the
+# bound a capture of small bombs (gzip'd bodies of 1 KB, 1 MiB decoded, each read three
+# times) took 61 us a byte to scrub, 280 times a plain SIP capture, and one of HEP packets
+# whose compressed message was decoded whole (16 MiB) 300 times; now 1.4 and 0.4 times
+# (bench/sip_bombs_report.py). As pcifilter.http_bodies bounds a stream's bodies, per body
+# here: SIP bodies sent coded are few and small.
+_DECODED_PER_BYTE = 32
+_DECODED_SLACK = 1024
+
+
+def _decoded_limit(coded: bytes) -> int:
+    """At most how many bytes `coded` may be decoded to, each coding undone in turn."""
+    return min(_MAX_DECODED, _DECODED_SLACK + _DECODED_PER_BYTE * len(coded))
 
 
 def _codings(head: bytes, part: bool) -> list[bytes]:
@@ -259,25 +273,27 @@ def _codings(head: bytes, part: bool) -> list[bytes]:
     return [c for c in names if c not in _NO_CODING]
 
 
-def _inflated(data: bytes, wbits: int) -> bytes | None:
+def _inflated(data: bytes, wbits: int, limit: int) -> bytes | None:
+    """zlib's formats, read whole to at most `limit` bytes (None: not whole, or more)."""
     d = zlib.decompressobj(wbits)
     try:
-        out = d.decompress(data, _MAX_DECODED)
+        out = d.decompress(data, limit)
     except zlib.error:
         return None
     return out if d.eof and not d.unconsumed_tail and not d.unused_data.strip() else None
 
 
 def _decoded(body: bytes, codings: list[bytes]) -> bytes | None:
-    """`body` with its codings undone, or None when it cannot be read."""
+    """`body` with its codings undone, or None when it cannot be read (_decoded_limit)."""
     out: bytes | None = body
+    limit = _decoded_limit(body)
     for coding in reversed(codings):
         if out is None:
             return None
         if coding in (b"gzip", b"x-gzip"):
-            out = _inflated(out, 31)
+            out = _inflated(out, 31, limit)
         elif coding == b"deflate":  # zlib's format, which some send raw
-            out = _inflated(out, 15) or _inflated(out, -15)
+            out = _inflated(out, 15, limit) or _inflated(out, -15, limit)
         elif coding == b"base64":
             try:
                 out = base64.b64decode(out)
@@ -453,11 +469,11 @@ def _redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bo
         if kind == _HEP_PAYLOAD:
             message = value
         elif kind == _HEP_COMPRESSED:
-            try:
-                message = zlib.decompress(value)
-            except zlib.error:
-                out[at : at + n] = b"X" * n  # cannot be read: what it holds is unknown
+            inflated = _inflated(value, 15, _decoded_limit(value))
+            if inflated is None:  # cannot be read (or a bomb): what it holds is unknown
+                out[at : at + n] = b"X" * n
                 continue
+            message = inflated
         else:
             continue
         messages.append(message)

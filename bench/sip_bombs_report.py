@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What SIP bodies sent coded cost `scrub_pcap`, against plain SIP of the same size measured
+in the same run: each case a capture of UDP datagrams (about 1.2 KB each, 33 KB for the
+multipart case) scrubbed three times, the best time taken, given in ns a byte of the capture
+and as a ratio to the plain one. The coded cases are what a hostile capture holds: gzip'd
+bodies that decode to 1 MiB (a bomb, refused), bodies that decode to just under the bound
+on what a body may decode to (read whole: the most any body costs), a multipart body of 30
+such parts, and HEP3 packets (Homer's encapsulation) whose compressed message decodes to
+16 MiB.
+
+    .venv/bin/python bench/sip_bombs_report.py
+"""
+
+from __future__ import annotations
+
+import gzip
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from test_pcap import A, B, _coded_info, _frame, _hep3, _ip, _write_pcap
+
+from pcifilter import pcap
+from pcifilter.pcap import scrub_pcap
+
+GZIP = "Content-Encoding: gzip\r\n"
+
+
+def _at_the_bound() -> bytes:
+    """A gzip'd body that decodes to just under what a body of its length may (1,000
+    random bytes, then zeros)."""
+    head = random.Random(3).randbytes(1000)
+    zeros = 0
+    while True:  # the most zeros that still read
+        body = gzip.compress(head + b"\0" * (zeros + 1024), mtime=0)
+        if len(head) + zeros + 1024 > pcap._decoded_limit(body):
+            return gzip.compress(head + b"\0" * zeros, mtime=0)
+        zeros += 1024
+
+
+def _datagrams(message: bytes, n: int) -> list[bytes]:
+    return [_frame("ethernet", _ip(A, B, 5060, 5060, message, False)) for _ in range(n)]
+
+
+def cases() -> dict[str, list[bytes]]:
+    bomb = gzip.compress(b"\0" * (1 << 20), mtime=0)
+    bound = _at_the_bound()
+    part = b"--b\r\nContent-Type: application/sdp\r\nContent-Encoding: gzip\r\n\r\n%s\r\n"
+    multipart = b"".join(part % bound for _ in range(30)) + b"--b--\r\n"
+    info = b"INFO sip:pay@10.0.0.2 SIP/2.0\r\nCSeq: 2 INFO\r\n"
+    multipart_info = (
+        info + b"Content-Type: multipart/mixed;boundary=b\r\nContent-Length: %d\r\n\r\n%s"
+    ) % (len(multipart), multipart)
+    hep_message = info + b"Content-Length: 0\r\n\r\n" + b"\0" * (16 << 20)
+    return {
+        "plain SIP (a body of text)": _datagrams(
+            _coded_info("application/sdp", "", b"v=0\r\n" * 230), 400
+        ),
+        "gzip'd bodies that decode to 1 MiB": _datagrams(
+            _coded_info("application/sdp", GZIP, bomb), 400
+        ),
+        "gzip'd bodies that decode to the bound": _datagrams(
+            _coded_info("application/sdp", GZIP, bound), 400
+        ),
+        "multipart, 30 gzip'd parts at the bound": _datagrams(multipart_info, 20),
+        "HEP3, a compressed message of 16 MiB": _datagrams(_hep3(hep_message, compressed=True), 40),
+    }
+
+
+def main() -> None:
+    print("| case | capture (bytes) | ns a byte | ratio to plain |")
+    print("|---|---|---|---|")
+    plain = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.pcap", Path(tmp) / "out.pcap"
+        for name, frames in cases().items():
+            _write_pcap(src, frames)
+            size = src.stat().st_size
+            best = float("inf")
+            for _ in range(3):
+                t = time.perf_counter()
+                scrub_pcap(src, dst)
+                best = min(best, time.perf_counter() - t)
+            per_byte = best / size * 1e9
+            plain = plain or per_byte
+            print(f"| {name} | {size} | {per_byte:.0f} | {per_byte / plain:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
