@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_pcap import A, B, _coded_info, _frame, _hep3, _ip, _write_pcap
 
-from pcifilter import pcap
+from pcifilter import sip_messages
 from pcifilter.pcap import scrub_pcap
 
 GZIP = "Content-Encoding: gzip\r\n"
@@ -36,7 +36,7 @@ def _at_the_bound() -> bytes:
     zeros = 0
     while True:  # the most zeros that still read
         body = gzip.compress(head + b"\0" * (zeros + 1024), mtime=0)
-        if len(head) + zeros + 1024 > pcap._decoded_limit(body):
+        if len(head) + zeros + 1024 > sip_messages.decoded_limit(body):
             return gzip.compress(head + b"\0" * zeros, mtime=0)
         zeros += 1024
 

@@ -800,7 +800,7 @@ def _info(ctype: str, body: str, n: int = 2) -> bytes:
     ],
 )
 def test_sip_dtmf_bodies_are_redacted(ctype: str, body: str, redacted: str) -> None:
-    from pcifilter.pcap import sip_without_dtmf
+    from pcifilter.sip_messages import sip_without_dtmf
 
     out = sip_without_dtmf(_info(ctype, body))
     assert out == _info(ctype, redacted)  # same length: Content-Length still right
@@ -855,13 +855,13 @@ def test_sip_keypresses_out_of_their_usual_place_are_redacted(
 ) -> None:
     """Each was left as it was: keypresses were looked for only in a body with a blank line
     before it, by its own Content-Type (found by mutating SIP INFO messages in a capture)."""
-    from pcifilter.pcap import sip_without_dtmf
+    from pcifilter.sip_messages import sip_without_dtmf
 
     assert sip_without_dtmf(message) == redacted
 
 
 def test_other_sip_bodies_are_left_alone() -> None:
-    from pcifilter.pcap import sip_without_dtmf
+    from pcifilter.sip_messages import sip_without_dtmf
 
     assert sip_without_dtmf(_info("application/sdp", SDP.format(a=A, port=4000))) is None
     assert sip_without_dtmf(b"BYE sip:x SIP/2.0\r\nCSeq: 3 BYE\r\n\r\n") is None
@@ -1059,7 +1059,7 @@ SRTP_SDP = (
 
 
 def test_srtp_keys_in_sdp_are_redacted() -> None:
-    from pcifilter.pcap import sip_without_srtp_keys
+    from pcifilter.sip_messages import sip_without_srtp_keys
 
     body = (
         SRTP_SDP.format(a=A, port=4000, key=KEY)
@@ -1171,7 +1171,7 @@ def test_keypresses_and_keys_in_a_coded_sip_body_are_redacted(
     """A body sent with a Content-Encoding (RFC 3261 §20.12: gzip) holds its keypresses and
     keys compressed, where no pattern finds them: they were written as they were. Such a body
     is read decoded and replaced whole (same length) when it holds one; one without stays."""
-    from pcifilter.pcap import sip_without_dtmf, sip_without_srtp_keys
+    from pcifilter.sip_messages import sip_without_dtmf, sip_without_srtp_keys
 
     for ctype, plain, redact in [
         ("application/dtmf-relay", b"Signal=4\r\nDuration=160\r\n", sip_without_dtmf),
@@ -1195,7 +1195,7 @@ def test_keypresses_and_keys_in_a_coded_sip_body_are_redacted(
 def test_a_coded_sip_body_that_cannot_be_read_is_replaced_whole() -> None:
     """What it holds is unknown: an unknown coding, a corrupt stream, one that decodes to more
     than 1 MiB (a hostile capture's zip bomb: refused without decoding it all)."""
-    from pcifilter.pcap import sip_without_dtmf, sip_without_srtp_keys
+    from pcifilter.sip_messages import sip_without_dtmf, sip_without_srtp_keys
 
     bomb = gzip.compress(b"\0" * (64 << 20), mtime=0)
     for coding, body in [
@@ -1218,7 +1218,8 @@ def test_coded_sip_bodies_and_hep_messages_are_decoded_within_a_bound() -> None:
     smaller gzip'd) is read as before. Memory, not time, is measured: tracemalloc's peak."""
     import tracemalloc
 
-    from pcifilter.pcap import _redact_datagram, sip_without_dtmf, sip_without_srtp_keys
+    from pcifilter.hep import redact_datagram
+    from pcifilter.sip_messages import sip_without_dtmf, sip_without_srtp_keys
 
     sdp = SRTP_SDP.format(a=A, port=4000, key=KEY).encode()
     text = _coded_info("application/sdp", "Content-Encoding: gzip\r\n", gzip.compress(sdp))
@@ -1231,7 +1232,7 @@ def test_coded_sip_bodies_and_hep_messages_are_decoded_within_a_bound() -> None:
     for redact, message, expected in [
         (sip_without_dtmf, bomb, bomb[: -len(zeros)] + b"X" * len(zeros)),
         (sip_without_srtp_keys, bomb, bomb[: -len(zeros)] + b"X" * len(zeros)),
-        (lambda m: _redact_datagram(m, True)[0], hep, hep[:-packed] + b"X" * packed),
+        (lambda m: redact_datagram(m, True)[0], hep, hep[:-packed] + b"X" * packed),
     ]:
         tracemalloc.start()
         try:
@@ -1240,7 +1241,7 @@ def test_coded_sip_bodies_and_hep_messages_are_decoded_within_a_bound() -> None:
         finally:
             tracemalloc.stop()
         assert out == expected and peak < 4 * 32 * len(message) + (128 << 10)
-    assert _redact_datagram(hep, True)[3] == []  # no message read from it
+    assert redact_datagram(hep, True)[3] == []  # no message read from it
 
 
 def test_coded_sip_bodies_not_read_are_counted(tmp_path: Path) -> None:
@@ -1265,7 +1266,7 @@ def test_a_coded_part_of_a_multipart_sip_body_is_redacted() -> None:
     """A part sent base64 or quoted-printable (MIME's Content-Transfer-Encoding) or with a
     Content-Encoding of its own: replaced whole when it holds a keypress or a key; the line
     break before the next delimiter and the other parts stay."""
-    from pcifilter.pcap import sip_without_dtmf, sip_without_srtp_keys
+    from pcifilter.sip_messages import sip_without_dtmf, sip_without_srtp_keys
 
     srtp = SRTP_SDP.format(a=A, port=4000, key=KEY).encode()
     for headers, coded, redact in [
@@ -1328,7 +1329,8 @@ def test_a_coded_part_of_a_multipart_sip_body_is_redacted() -> None:
 def test_any_coded_sip_body_is_redacted_or_left_never_an_error(
     head: bytes, inner: bytes, gzipped: bool, as_part: bool, flips: list[tuple[int, int]]
 ) -> None:
-    from pcifilter.pcap import _readable, _redact_sip, _sdp_streams
+    from pcifilter.pcap import _sdp_streams
+    from pcifilter.sip_messages import readable, redact
 
     body = gzip.compress(inner, mtime=0) if gzipped else inner
     if as_part:
@@ -1343,9 +1345,9 @@ def test_any_coded_sip_body_is_redacted_or_left_never_an_error(
             mutated[at % len(mutated)] = value
     message = b"INFO sip:x SIP/2.0\r\n" + head + b"\r\n\r\n" + bytes(mutated)
     for redact_dtmf in (True, False):
-        out, _, _ = _redact_sip(message, redact_dtmf)
+        out, _, _ = redact(message, redact_dtmf)
         assert len(out) == len(message)
-    _sdp_streams(_readable(message)[0].decode("latin-1", "replace"))
+    _sdp_streams(readable(message)[0].decode("latin-1", "replace"))
 
 
 def test_a_capture_s_gzip_sip_keeps_no_keypress_and_its_sdp_is_read(tmp_path: Path) -> None:
@@ -2034,11 +2036,11 @@ def test_long_sip_lines_cannot_hang_the_scrub() -> None:
     lines below take milliseconds now."""
     blanks = "b' ' * (1 << 20)"
     code = (
-        "from pcifilter import pcap\n"
+        "from pcifilter.sip_messages import sip_without_dtmf, sip_without_srtp_keys\n"
         f"head = b'INFO sip:x SIP/2.0\\r\\n\\r\\n'\n"
-        f"m = pcap.sip_without_dtmf(head + b'Signal=1' + {blanks} + b'2\\r\\n')\n"
+        f"m = sip_without_dtmf(head + b'Signal=1' + {blanks} + b'2\\r\\n')\n"
         "assert m is not None and m.count(b'X') == (1 << 20) + 2\n"
-        f"k = pcap.sip_without_srtp_keys(head + b'a=key-mgmt:mikey A' + {blanks} + b'B\\r\\n')\n"
+        f"k = sip_without_srtp_keys(head + b'a=key-mgmt:mikey A' + {blanks} + b'B\\r\\n')\n"
         "assert k is not None and k.count(b'X') == (1 << 20) + 2\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
@@ -3422,7 +3424,7 @@ def test_a_card_number_in_a_compressed_body_or_hep_payload_is_masked(tmp_path: P
     """A SIP body sent gzip'd, or a message in a compressed HEP3 payload: the capture's card
     sweep sees only their coded bytes. Read decoded (as for keypresses), one that holds a
     card number is replaced whole."""
-    from pcifilter.pcap import sip_without_dtmf
+    from pcifilter.sip_messages import sip_without_dtmf
 
     body = f"it is {CARDS[0]}\r\n".encode()
     coded = gzip.compress(body, mtime=0)

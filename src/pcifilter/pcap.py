@@ -35,17 +35,12 @@ capture is held in memory (its size plus about 56 bytes per frame)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
 import functools
 import itertools
 import json
-import quopri
 import re
 import socket
-import struct
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -54,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from pcifilter import _core, http2, http_bodies, t140
+from pcifilter import _core, hep, http2, http_bodies, sip_messages, t140
 from pcifilter import websocket as ws
 from pcifilter.api import event_record
 from pcifilter.gateway import redact_gateway_control, starts_gateway_control
@@ -67,7 +62,6 @@ from pcifilter.relay import (
     starts_ng_message,
     starts_syslog,
 )
-from pcifilter.sdp import srtp_key_spans
 from pcifilter.stream import RtpStreamFilter
 
 
@@ -148,344 +142,6 @@ class PcapResult:
     coded_unread: int = 0
 
 
-# Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
-# ("Signal=5") or application/dtmf ("5"), KPML reports (RFC 4730, digits="..."), and bodies
-# that are nothing but keypresses, replaced whole: Cisco's NOTIFY-based DTMF relay
-# (audio/telephone-event: RFC 4733's binary event, the digit in its first byte) and the
-# DTMFAD event package's application/dtmf-event.
-_WHOLE_BODY = re.compile(rb"(?s)\A(.+)\Z")
-_DTMF_BODIES = {
-    "audio/telephone-event": _WHOLE_BODY,
-    "application/dtmf-event": _WHOLE_BODY,
-    "application/dtmf-relay": re.compile(
-        rb"(?im)^[ \t]*signal[ \t]*[=:][ \t]*([^\r\n]*[^ \t\r\n]|)[ \t]*\r?$"
-    ),
-    "application/dtmf": re.compile(rb"(\S+)"),
-    "application/kpml-response+xml": re.compile(rb"(?i)\bdigits[ \t]*=[ \t]*[\"']([^\"']*)[\"']"),
-}
-# Other vendors' types for a keypress body (application/x-dtmf, application/x-dtmf-relay,
-# Nortel's application/vnd.nortelnetworks.digits, ...): a type that names DTMF, digits or
-# telephone-events is taken for one and its body replaced whole (masking a body that held
-# none costs a capture reader nothing; leaving one costs a card number).
-_DTMF_TYPE_NAMES = ("dtmf", "digits", "telephone-event")
-_CONTENT_TYPE = re.compile(rb"(?im)^(?:content-type|c)[ \t]*:[ \t]*([^;\r\n]+)([^\r\n]*)")
-_DTMF_SYMBOLS = re.compile(rb"[0-9A-Da-d*#]{1,16}")
-_BOUNDARY = re.compile(rb'(?i);[ \t]*boundary[ \t]*=[ \t]*(?:"([^"]+)"|([^;\s]+))')
-
-
-def _redact_spans(message: bytes, spans: Iterable[tuple[int, int]]) -> bytes | None:
-    """The message with the bytes in `spans` replaced by 'X' (same length, so a
-    Content-Length stays right), or None if nothing changed."""
-    redacted = bytearray(message)
-    for a, b in spans:
-        redacted[a:b] = b"X" * (b - a)
-    return None if redacted == message else bytes(redacted)
-
-
-def _split(message: bytes) -> tuple[int, int] | None:
-    """Where a SIP message's (or a body part's) headers end and its body starts."""
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        at = message.find(sep)
-        if at >= 0:
-            return at, at + len(sep)
-    return None
-
-
-def _redact_body(
-    message: bytes, spans: Callable[[bytes, bytes], Iterable[tuple[int, int]]]
-) -> bytes | None:
-    """The SIP message with the body's bytes in `spans(head, body)` replaced by 'X' (same
-    length), or None if nothing changed."""
-    split = _split(message)
-    if split is None:
-        return None
-    head, body = message[: split[0]], message[split[1] :]
-    return _redact_spans(message, ((split[1] + a, split[1] + b) for a, b in spans(head, body)))
-
-
-def _untyped_dtmf_spans(text: bytes) -> list[tuple[int, int]]:
-    """Keypresses whose form tells them apart without a Content-Type: "Signal=" (or
-    "Signal:") lines and KPML digits="..."."""
-    spans = [m.span(1) for m in _DTMF_BODIES["application/dtmf-relay"].finditer(text)]
-    return spans + [m.span(1) for m in _DTMF_BODIES["application/kpml-response+xml"].finditer(text)]
-
-
-def _bare_dtmf_spans(body: bytes) -> list[tuple[int, int]]:
-    """A body that is nothing but DTMF symbols (an application/dtmf body), where no
-    Content-Type says what it is."""
-    bare = body.strip()
-    if not _DTMF_SYMBOLS.fullmatch(bare):
-        return []
-    at = body.index(bare)
-    return [(at, at + len(bare))]
-
-
-def _parts(ctype_params: bytes, body: bytes) -> Iterator[tuple[int, bytes, bytes]]:
-    """Each part of a multipart body (RFC 2046) whose Content-Type parameters are
-    `ctype_params`: where its body starts in `body`, its headers, its body (without the
-    line break before the next delimiter, which belongs to the delimiter)."""
-    boundary = _BOUNDARY.search(ctype_params)
-    if boundary is None:
-        return
-    delimiter = b"--" + (boundary.group(1) or boundary.group(2))
-    found = list(re.finditer(re.escape(delimiter), body))
-    ends = [m.start() for m in found[1:]] + [len(body)] if found else []
-    for start, end in zip((m.end() for m in found), ends, strict=True):
-        part = body[start:end]
-        part = part[: -2 if part.endswith(b"\r\n") else -1 if part.endswith(b"\n") else None]
-        split = _split(part)
-        if split is not None:
-            yield start + split[1], part[: split[0]], part[split[1] :]
-
-
-# A body sent coded: a message's Content-Encoding (RFC 3261 §20.12: gzip; deflate as in
-# HTTP; listed in the order they were applied), a part's Content-Encoding or MIME
-# Content-Transfer-Encoding (base64, quoted-printable). Its keypresses and keys are not in
-# its bytes as sent: it is read decoded and replaced whole when it holds one, or when it
-# cannot be read (an unknown coding, corrupt, or over _MAX_DECODED decoded: a hostile
-# capture's "zip bomb", or over _DECODED_PER_BYTE times its coded length).
-_CONTENT_ENCODING = re.compile(rb"(?im)^(?:content-encoding|e)[ \t]*:[ \t]*([^\r\n]*)")
-_TRANSFER_ENCODING = re.compile(rb"(?im)^content-transfer-encoding[ \t]*:[ \t]*([^\r\n]*)")
-_NO_CODING = {b"", b"identity", b"7bit", b"8bit", b"binary"}
-_MAX_DECODED = 1 << 20
-# Text compresses 2-10 times (a SIP message, SDP, XML); a body that decodes to more than
-# this many bytes for each of its own (and _DECODED_SLACK) is a bomb, not read. Without the
-# bound a capture of small bombs (gzip'd bodies of 1 KB, 1 MiB decoded, each read three
-# times) took 61 us a byte to scrub, 280 times a plain SIP capture, and one of HEP packets
-# whose compressed message was decoded whole (16 MiB) 300 times; now 1.4 and 0.4 times
-# (bench/sip_bombs_report.py). As pcifilter.http_bodies bounds a stream's bodies, per body
-# here: SIP bodies sent coded are few and small.
-_DECODED_PER_BYTE = 32
-_DECODED_SLACK = 1024
-
-
-def _decoded_limit(coded: bytes) -> int:
-    """At most how many bytes `coded` may be decoded to, each coding undone in turn."""
-    return min(_MAX_DECODED, _DECODED_SLACK + _DECODED_PER_BYTE * len(coded))
-
-
-def _codings(head: bytes, part: bool) -> list[bytes]:
-    """The codings a body was sent in, in the order they were applied (none: plain)."""
-    found = _CONTENT_ENCODING.findall(head)
-    if part:
-        found += _TRANSFER_ENCODING.findall(head)
-    names = [c.strip().lower() for line in found for c in line.split(b",")]
-    return [c for c in names if c not in _NO_CODING]
-
-
-def _inflated(data: bytes, wbits: int, limit: int) -> bytes | None:
-    """zlib's formats, read whole to at most `limit` bytes (None: not whole, or more)."""
-    d = zlib.decompressobj(wbits)
-    try:
-        out = d.decompress(data, limit)
-    except zlib.error:
-        return None
-    return out if d.eof and not d.unconsumed_tail and not d.unused_data.strip() else None
-
-
-def _decoded(body: bytes, codings: list[bytes]) -> bytes | None:
-    """`body` with its codings undone, or None when it cannot be read (_decoded_limit)."""
-    out: bytes | None = body
-    limit = _decoded_limit(body)
-    for coding in reversed(codings):
-        if out is None:
-            return None
-        if coding in (b"gzip", b"x-gzip"):
-            out = _inflated(out, 31, limit)
-        elif coding == b"deflate":  # zlib's format, which some send raw
-            out = _inflated(out, 15, limit) or _inflated(out, -15, limit)
-        elif coding == b"base64":
-            try:
-                out = base64.b64decode(out)
-            except binascii.Error:
-                return None
-        elif coding == b"quoted-printable":
-            out = quopri.decodestring(out)
-        else:
-            return None
-    return out
-
-
-def _coded_bodies(
-    head: bytes, body: bytes, part: bool = False, depth: int = 0
-) -> Iterator[tuple[int, int, bytes, bytes | None]]:
-    """Each body sent coded in a message (or part) with headers `head`: its start and end in
-    `body`, its headers and its decoded bytes (None: unreadable): the body itself, or each
-    coded part of a multipart body (two levels deep)."""
-    codings = _codings(head, part)
-    if codings:
-        yield 0, len(body), head, _decoded(body, codings)
-        return
-    ctype = _CONTENT_TYPE.search(head)
-    if ctype is None or not ctype.group(1).strip().lower().startswith(b"multipart/") or depth >= 2:
-        return
-    for at, part_head, part_body in _parts(ctype.group(2), body):
-        inner = _coded_bodies(part_head, part_body, True, depth + 1)
-        yield from ((at + a, at + b, h, d) for a, b, h, d in inner)
-
-
-def _coded_spans(
-    head: bytes, body: bytes, holds: Callable[[bytes, bytes], bool]
-) -> Iterator[tuple[int, int]]:
-    """The coded bodies (see _coded_bodies) to replace whole: those that `holds(head,
-    decoded)` (a keypress, a key), those that cannot be read, and those coded twice over
-    (a coded part inside a coded body: unread)."""
-    for a, b, coded_head, decoded in _coded_bodies(head, body):
-        if (
-            decoded is None
-            or holds(coded_head, decoded)
-            or any(_coded_bodies(_CONTENT_ENCODING.sub(b"", coded_head), decoded))
-        ):
-            yield a, b
-
-
-def _typed_dtmf_spans(head: bytes, body: bytes, depth: int = 0) -> Iterator[tuple[int, int]]:
-    """Keypresses in a body by its Content-Type: a DTMF type's whole form, or each part of a
-    multipart body (RFC 2046; an INFO package may send several bodies, RFC 6086). A body
-    with no Content-Type at all that is nothing but DTMF symbols is taken for an
-    application/dtmf one (a sender that left the header out)."""
-    ctype = _CONTENT_TYPE.search(head)
-    if ctype is None:
-        yield from _bare_dtmf_spans(body)
-        return
-    kind = ctype.group(1).strip().lower().decode("latin-1")
-    pattern = _DTMF_BODIES.get(kind)
-    if pattern is None and any(name in kind for name in _DTMF_TYPE_NAMES):
-        pattern = _WHOLE_BODY  # another vendor's DTMF type: replaced whole
-    if pattern is not None:
-        yield from (m.span(1) for m in pattern.finditer(body))
-        return
-    if not kind.startswith("multipart/") or depth >= 2:
-        return
-    for at, part_head, part_body in _parts(ctype.group(2), body):
-        inner = _typed_dtmf_spans(part_head, part_body, depth + 1)
-        yield from ((at + a, at + b) for a, b in inner)
-
-
-def _holds_dtmf(head: bytes, body: bytes) -> bool:
-    """A keypress in a body, or a card number in clear: read decoded (a coded body), it is
-    replaced whole either way (the capture's card sweep sees only its coded bytes)."""
-    return (
-        bool(_untyped_dtmf_spans(body))
-        or any(_typed_dtmf_spans(head, body))
-        or _core.mask_card_numbers(body)[1] > 0
-    )
-
-
-def _dtmf_spans(message: bytes) -> list[tuple[int, int]]:
-    """Keypresses in a SIP message. By its body's Content-Type (above), and whatever that
-    says or wherever they stand: "Signal=" (or "Signal:") lines and KPML digits="..." are
-    keypresses in a message's headers too, or in a message with a Content-Type gone wrong or
-    no blank line before its body (masking slightly too much rather than leaking)."""
-    spans = _untyped_dtmf_spans(message)
-    split = _split(message)
-    if split is not None:
-        head, body = message[: split[0]], message[split[1] :]
-        found = [*_typed_dtmf_spans(head, body), *_coded_spans(head, body, _holds_dtmf)]
-        spans += [(split[1] + a, split[1] + b) for a, b in found]
-    return spans
-
-
-def sip_without_dtmf(message: bytes) -> bytes | None:
-    """The SIP message with its keypresses (see _dtmf_spans) replaced by 'X' (same length,
-    so its Content-Length stays right), or None if it carries none."""
-    return _redact_spans(message, _dtmf_spans(message))
-
-
-def _key_spans(head: bytes, body: bytes) -> Iterator[tuple[int, int]]:
-    yield from srtp_key_spans(body)
-    yield from _coded_spans(head, body, lambda h, b: bool(srtp_key_spans(b)))
-
-
-def sip_without_srtp_keys(message: bytes) -> bytes | None:
-    """The SIP message with the SRTP keys in its SDP (a=crypto inline keys, a=key-mgmt
-    data) replaced by 'X' (same length), or None if it holds none."""
-    return _redact_body(message, _key_spans)
-
-
-# HEP (Homer's encapsulation): SBCs, proxies and media relays (Kamailio siptrace, OpenSIPS
-# proto_hep, FreeSWITCH, Asterisk res_hep, rtpengine, captagent, heplify) send copies of the
-# SIP they see to a Homer collector, a capture of whose traffic holds each message again: a
-# HEP3 packet is "HEP3", its length, and chunks (vendor, type, length, value), the message
-# in chunk 15 (16: compressed with zlib), its protocol in chunk 11. Hand-read: no maintained
-# Python package parses HEP, and the chunks are a few lines.
-_HEP_PROTOCOL, _HEP_PAYLOAD, _HEP_COMPRESSED = 11, 15, 16
-_HEP_RTP = 4  # protocol 1 is SIP, 5 RTCP
-
-
-def _hep_chunks(packet: bytes) -> list[tuple[int, int, int]] | None:
-    """(type, offset, length) of the value of each standard chunk (vendor 0) of a HEP3
-    packet; None when it is not one or is malformed."""
-    if len(packet) < 6 or not packet.startswith(b"HEP3"):
-        return None
-    total = int.from_bytes(packet[4:6], "big")
-    if not 6 <= total <= len(packet):
-        return None
-    chunks, at = [], 6
-    while at + 6 <= total:
-        vendor, kind, length = struct.unpack_from("!HHH", packet, at)
-        if length < 6 or at + length > total:
-            return None
-        if vendor == 0:
-            chunks.append((kind, at + 6, length - 6))
-        at += length
-    return chunks
-
-
-def _hep2_sip_offset(packet: bytes) -> int:
-    """Where a SIP message starts in a HEP version 1 or 2 packet (Kamailio siptrace's default:
-    version, header length 16 or 40 with the address family, protocol, ports, addresses;
-    version 2 then a 12-byte time header), else 0."""
-    if (
-        len(packet) < 16
-        or packet[0] not in (1, 2)
-        or (packet[1], packet[2]) not in ((16, 2), (40, 10))
-    ):
-        return 0
-    at = packet[1] + (12 if packet[0] == 2 else 0)
-    return at if _START_LINE.match(packet[at:]) else 0  # (match(packet, at): no ^ there)
-
-
-def _redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool, list[bytes]]:
-    """A UDP datagram that holds SIP, redacted (see _redact_sip): a SIP message, or the one
-    a HEP packet holds, redacted in place (same length). A HEP3 packet that carries RTP
-    (audio, which cannot be scrubbed out of its stream here) has it replaced whole, and so
-    has a compressed message that holds a keypress or a key; one that cannot be read is
-    redacted as text. Returns the datagram, whether keypresses and keys were in it, and the
-    SIP messages it holds (for their SDP)."""
-    chunks = _hep_chunks(payload)
-    if chunks is None:
-        at = _hep2_sip_offset(payload)  # 0: the datagram is the message
-        redacted, had_dtmf, had_keys = _redact_sip(payload[at:], redact_dtmf)
-        return payload[:at] + redacted, had_dtmf, had_keys, [payload[at:]]
-    protocol = next((payload[at] for kind, at, n in chunks if kind == _HEP_PROTOCOL and n), None)
-    out, messages = bytearray(payload), []
-    dtmf = keys = False
-    for kind, at, n in chunks:
-        value = payload[at : at + n]
-        if kind == _HEP_PAYLOAD and protocol == _HEP_RTP:
-            out[at : at + n] = b"X" * n
-            continue
-        if kind == _HEP_PAYLOAD:
-            message = value
-        elif kind == _HEP_COMPRESSED:
-            inflated = _inflated(value, 15, _decoded_limit(value))
-            if inflated is None:  # cannot be read (or a bomb): what it holds is unknown
-                out[at : at + n] = b"X" * n
-                continue
-            message = inflated
-        else:
-            continue
-        messages.append(message)
-        redacted, had_dtmf, had_keys = _redact_sip(message, redact_dtmf)
-        dtmf, keys = dtmf or had_dtmf, keys or had_keys
-        if kind == _HEP_PAYLOAD:
-            out[at : at + n] = redacted
-        elif redacted != message or _core.mask_card_numbers(message)[1]:  # (a card number
-            out[at : at + n] = b"X" * n  # in it: the capture's sweep sees only zlib's bytes)
-    return bytes(out), dtmf, keys, messages
-
-
 def _redact_datagrams(
     capture: _core.Capture,
     datagrams: Iterable[tuple[int, bytes]],
@@ -493,7 +149,7 @@ def _redact_datagrams(
     redact_dtmf: bool,
 ) -> tuple[list[tuple[int, bytes]], int, int]:
     """Each (frame, payload) of whole UDP datagrams redacted by `redact` (a SIP datagram's,
-    _redact_datagram, or a relay message's, pcifilter.relay), its payload replaced where it
+    hep.redact_datagram, or a relay message's, pcifilter.relay), its payload replaced where it
     changed. Returns what they hold for their SDP (with their frames), and how many held
     keypresses and keys."""
     held: list[tuple[int, bytes]] = []
@@ -506,52 +162,6 @@ def _redact_datagrams(
         if datagram != payload:
             capture.replace_payload(frame, datagram)
     return held, dtmf, keys
-
-
-def _redact_sip(message: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool]:
-    """The message with its DTMF body (unless not `redact_dtmf`) and SRTP keys redacted,
-    and whether each of the two changed it."""
-    no_dtmf = sip_without_dtmf(message) if redact_dtmf else None
-    if no_dtmf is not None:
-        message = no_dtmf
-    no_keys = sip_without_srtp_keys(message)
-    return (no_keys if no_keys is not None else message), no_dtmf is not None, no_keys is not None
-
-
-_CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)")
-
-
-def _message_spans(stream: bytes) -> list[tuple[int, int]]:
-    """Where each SIP message of a TCP byte stream lies: headers up to the blank line, then
-    Content-Length bytes of body (RFC 3261 §18.3); CRLF keep-alives between them skipped.
-    What cannot be cut (no blank line: the capture ends inside the headers) is one span."""
-    spans, pos = [], 0
-    while pos < len(stream):
-        while stream.startswith(b"\r\n", pos):
-            pos += 2
-        if pos >= len(stream):
-            break
-        head_end = stream.find(b"\r\n\r\n", pos)
-        if head_end < 0:
-            spans.append((pos, len(stream)))
-            break
-        length = _CONTENT_LENGTH.search(stream, pos, head_end)
-        end = min(len(stream), head_end + 4 + (int(length.group(1)) if length else 0))
-        spans.append((pos, end))
-        pos = end
-    return spans
-
-
-# A SIP message's first line (RFC 3261 §7.1, §7.2), at a line start.
-_START_LINE = re.compile(rb"(?m)^(?:[A-Za-z]+ [^ \r\n]+ SIP/2\.0|SIP/2\.0 \d{3} )")
-
-
-def _orphan_dtmf_spans(fragment: bytes) -> list[tuple[int, int]]:
-    """Keypresses in the part of a TCP stream before its first captured message start (the
-    tail of a message whose headers were not captured): there is no Content-Type to go by, so
-    every body form is looked for: "Signal=" lines, KPML digits="...", and a fragment that is
-    nothing but DTMF symbols (an application/dtmf body)."""
-    return _untyped_dtmf_spans(fragment) + _bare_dtmf_spans(fragment)
 
 
 def _assemble(pieces: list[tuple[int, int, bytes]], start: int = 0) -> bytearray:
@@ -635,8 +245,8 @@ def _sip_over_tcp(
             for run, stream, at in streams
         ]
         websocket = any(b is not None for (_, _, at), b in zip(streams, begins, strict=True) if at)
-        hep = any(p.startswith(b"HEP3") for _, _, p in segments)  # HEP over TCP
-        sip = any(_START_LINE.match(p.lstrip(b"\r\n")) for _, _, p in segments)
+        in_hep = any(p.startswith(b"HEP3") for _, _, p in segments)  # HEP over TCP
+        sip = any(sip_messages.START_LINE.match(p.lstrip(b"\r\n")) for _, _, p in segments)
         ng = any(starts_ng_message(p) for _, _, p in segments)  # rtpengine's ng over TCP
         http_ng = any(_HTTP_NG.match(p) for _, _, p in segments)  # ... and over HTTP
         pbx = any(starts_pbx_events(p) for _, _, p in segments)  # AMI, FreeSWITCH's ESL
@@ -648,7 +258,7 @@ def _sip_over_tcp(
         h2c = h2c or any(http2.UPGRADE.match(stream) for _, stream, _ in streams)
         # None of those: a segment starts a compressed WebSocket message, of a connection
         # caught after its handshake, maybe (read for its frames below)
-        caught = not (websocket or hep or sip or ng or http_ng or pbx or syslog or http or h2c)
+        caught = not (websocket or in_hep or sip or ng or http_ng or pbx or syslog or http or h2c)
         sweeps = [_core.mask_srtp_keys] + ([_core.mask_card_numbers] if mask_cards else [])
         masked = any(
             p.startswith(b"GET ") or (len(p) > 1 and p[1] & 0x80)
@@ -667,11 +277,11 @@ def _sip_over_tcp(
                 relay_dtmf += ng_dtmf
                 pbx_dtmf += ari
                 cards += in_clear
-            elif hep:
+            elif in_hep:
                 packets = [off - start for off, _, p in run if p.startswith(b"HEP3")]
-                result = _redact_hep_stream(stream, packets, redact_dtmf)
+                result = hep.redact_stream(stream, packets, redact_dtmf)
             elif sip:
-                result = _redact_sip_stream(stream, redact_dtmf)
+                result = sip_messages.redact_stream(stream, redact_dtmf)
             elif http_ng:
                 relayed, sdps, had_dtmf, had_keys, n_unread = _redact_http_ng_stream(
                     bytes(stream), redact_dtmf
@@ -806,40 +416,6 @@ def _redact_http_ng_stream(
     return bytes(out), sorted(sdps), dtmf, keys, unread
 
 
-def _redact_sip_stream(
-    stream: bytearray, redact_dtmf: bool
-) -> tuple[bytearray, list[tuple[int, bytes]], int, int]:
-    """A run of SIP over TCP cut into messages by Content-Length, each redacted as over UDP;
-    before its first message start, the tail of a message whose start was not captured (a
-    long-lived connection caught mid-message): keypresses in any body form; keys anywhere
-    in a part with no headers to go by. Returns the stream, the messages as captured with
-    the offset each ended at (for their SDP; the tail's SDP lines count too), and how many
-    had keypresses and keys."""
-    redacted = bytearray(stream)
-    found: list[tuple[int, bytes]] = []
-    dtmf = keys = 0
-    first = _START_LINE.search(stream)
-    orphan = first.start() if first else len(stream)
-    if stream[:orphan].strip(b"\r\n"):
-        found.append((orphan, bytes(stream[:orphan])))
-        if redact_dtmf:
-            for a, b in _orphan_dtmf_spans(bytes(stream[:orphan])):
-                redacted[a:b] = b"X" * (b - a)
-            dtmf += redacted[:orphan] != stream[:orphan]
-    for a, b in _message_spans(bytes(stream[orphan:])):
-        a, b = a + orphan, b + orphan
-        message = bytes(stream[a:b])
-        found.append((b, message))
-        redacted[a:b], had_dtmf, had_keys = _redact_sip(message, redact_dtmf)
-        dtmf += had_dtmf
-        keys += had_keys
-    no_keys = sip_without_srtp_keys(b"\r\n\r\n" + bytes(redacted))
-    if no_keys is not None:
-        redacted[:] = no_keys[4:]
-        keys += 1
-    return redacted, found, dtmf, keys
-
-
 # SIP over WebSocket (RFC 7118; WebRTC clients such as JsSIP send keypresses in SIP INFO):
 # each SIP message is one WebSocket message, sent in data frames (RFC 6455 §5.2) whose
 # payload a client masks with a key of the frame's own. Read here by hand: WebSocket
@@ -873,7 +449,7 @@ def _websocket_start(
         if frame is None or frame[0] & 0x70 or frame[0] & 0x0F not in (1, 2):
             continue
         head = ws.unmasked(stream, frame[1], min(frame[2], 512), frame[3])
-        if _START_LINE.match(head) or starts_ng_message(head) or _ARI_DTMF.match(head):
+        if sip_messages.START_LINE.match(head) or starts_ng_message(head) or _ARI_DTMF.match(head):
             # Frames before it in the same segments: the earliest place whose frames lead
             # to it, one after another.
             return ws.earliest_leading_to(stream, at, 65536), False
@@ -931,7 +507,8 @@ def _redact_websocket(
             new, had_dtmf, _, held = redact_relay_message(message, redact_dtmf)
             ari_dtmf += had_dtmf
         else:  # a message whose first frame was not captured has no headers to go by
-            redact = _redact_sip if _START_LINE.match(message) else _redact_orphan
+            starts = sip_messages.START_LINE.match(message)
+            redact = sip_messages.redact if starts else sip_messages.redact_orphan
             new, had_dtmf, had_keys = redact(message, redact_dtmf)
             dtmf += had_dtmf
             keys += had_keys
@@ -943,68 +520,13 @@ def _redact_websocket(
                 redacted[p] = b ^ m
         found.extend((end, m) for m in held)
     if first > 0 and not handshake:
-        orphan, had_dtmf, had_keys = _redact_orphan(bytes(stream[:first]), redact_dtmf)
+        orphan, had_dtmf, had_keys = sip_messages.redact_orphan(bytes(stream[:first]), redact_dtmf)
         if masked:
             orphan = b"X" * first  # a client's frame: masked with a key not captured
         dtmf += had_dtmf
         keys += had_keys
         redacted[:first] = orphan
     return redacted, found, dtmf, keys, relay_dtmf, ari_dtmf, cards
-
-
-def _redact_hep_stream(
-    stream: bytearray, candidates: list[int], redact_dtmf: bool
-) -> tuple[bytearray, list[tuple[int, bytes]], int, int]:
-    """HEP3 packets one after another in a TCP stream (heplify and captagent send HEP over
-    TCP too), each redacted in place as one in a datagram is (_redact_datagram), from each
-    of `candidates` (segments that start a HEP3 packet) on while their lengths chain. The
-    bytes no packet holds (the tail of one whose start was not captured, one cut by the
-    capture's end) are redacted as SIP with no headers to go by. Returns the stream, the SIP
-    messages with the offset each ended at (for their SDP), and how many had keypresses and
-    keys."""
-    redacted = bytearray(stream)
-    found: list[tuple[int, bytes]] = []
-    dtmf = keys = 0
-    loose: list[tuple[int, int]] = []  # what no packet holds
-    at = 0
-    for candidate in sorted(candidates):
-        if candidate < at:
-            continue  # inside a packet read already
-        loose.append((at, candidate))
-        at = candidate
-        while stream.startswith(b"HEP3", at) and at + 6 <= len(stream):
-            total = int.from_bytes(stream[at + 4 : at + 6], "big")
-            if total < 6 or at + total > len(stream):
-                break
-            packet = bytes(stream[at : at + total])
-            new, had_dtmf, had_keys, held = _redact_datagram(packet, redact_dtmf)
-            redacted[at : at + total] = new
-            found += [(at + total, message) for message in held]
-            dtmf += had_dtmf
-            keys += had_keys
-            at += total
-    loose.append((at, len(stream)))
-    for a, b in loose:
-        if b > a:
-            part, had_dtmf, had_keys = _redact_orphan(bytes(stream[a:b]), redact_dtmf)
-            redacted[a:b] = part
-            dtmf += had_dtmf
-            keys += had_keys
-    return redacted, found, dtmf, keys
-
-
-def _redact_orphan(part: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool]:
-    """Bytes of SIP with no headers to go by (a message's tail): keypresses in every body
-    form (unless not `redact_dtmf`) and SRTP keys replaced, and whether each was there."""
-    out = bytearray(part)
-    if redact_dtmf:
-        for a, b in _orphan_dtmf_spans(part):
-            out[a:b] = b"X" * (b - a)
-    had_dtmf = out != part
-    no_keys = sip_without_srtp_keys(b"\r\n\r\n" + bytes(out))
-    if no_keys is not None:
-        out[:] = no_keys[4:]
-    return bytes(out), had_dtmf, no_keys is not None
 
 
 def _completion(run: list[tuple[int, int, bytes]]) -> Callable[[int], int]:
@@ -1102,9 +624,9 @@ class _Datagram:
     @functools.cached_property  # asked for SIP and again for RTP: the match once
     def is_sip(self) -> bool:
         return self.is_udp and (
-            bool(_START_LINE.match(self.payload.lstrip(b"\r\n")))
+            bool(sip_messages.START_LINE.match(self.payload.lstrip(b"\r\n")))
             or self.payload.startswith(b"HEP3")
-            or _hep2_sip_offset(self.payload) > 0
+            or hep.sip_offset_v2(self.payload) > 0
         )
 
     @property
@@ -1164,7 +686,7 @@ def _sip_over_udp_fragments(
         redacted = payload
         held: list[bytes] = []
         if d.is_sip:
-            redacted, had_dtmf, had_keys, held = _redact_datagram(payload, redact_dtmf)
+            redacted, had_dtmf, had_keys, held = hep.redact_datagram(payload, redact_dtmf)
             dtmf += had_dtmf
             keys += had_keys
         elif d.is_relay and starts_gateway_control(payload):
@@ -1258,27 +780,10 @@ class _SdpStream:
     tcp: bool = False  # RTP over TCP (RFC 4571: TCP/RTP/AVP, TCP/TLS/RTP/SAVP...)
 
 
-def _readable(message: bytes) -> tuple[bytes, int]:
-    """A SIP message with the bodies in it that were sent coded (see _coded_bodies) decoded,
-    where they can be: an SDP sent with gzip is read as well; and how many could not be
-    (the SRTP key redaction replaced those whole, _key_spans: they are counted with the
-    capture's other coded bodies not read)."""
-    split = _split(message)
-    if split is None:
-        return message, 0
-    head, body = message[: split[0]], message[split[1] :]
-    out, at, unread = bytearray(message[: split[1]]), 0, 0
-    for a, b, _, decoded in _coded_bodies(head, body):
-        out += body[at:a] + (body[a:b] if decoded is None else decoded)
-        unread += decoded is None and a < b
-        at = b
-    return bytes(out + body[at:]), unread
-
-
 def _sdp_streams(text: str) -> tuple[list[_SdpStream], set[int]]:
-    """Each m=audio in a SIP message's SDP (`text`: the message as _readable gives it), and
-    the ports of its other media lines (video, application, ...). Read line by line (not with
-    pcifilter.sdp): a capture's SIP bodies may be cut short."""
+    """Each m=audio in a SIP message's SDP (`text`: the message as sip_messages.readable
+    gives it), and the ports of its other media lines (video, application, ...). Read line
+    by line (not with pcifilter.sdp): a capture's SIP bodies may be cut short."""
     out: list[_SdpStream] = []
     others: set[int] = set()
     session_addr = None
@@ -1385,7 +890,7 @@ def scrub_pcap(
     # SIP over UDP (and in HEP) redacted; the messages as captured kept, for their SDP (HEP
     # unwrapped). A media relay's control messages (rtpengine's ng protocol: SDP with its
     # SRTP keys, DTMF it plays or reports) and DTMF logs likewise.
-    held, sip_dtmf, sip_keys = _redact_datagrams(capture, sip, _redact_datagram, redact_sip_dtmf)
+    held, sip_dtmf, sip_keys = _redact_datagrams(capture, sip, hep.redact_datagram, redact_sip_dtmf)
     # And a media gateway's (MGCP, Megaco: keypresses the gateway reports or is told to
     # play, the call's SDP).
     relay: list[tuple[int, bytes]] = []
@@ -1412,7 +917,7 @@ def scrub_pcap(
     other_ports: set[int] = set()  # the SDP's video (and other media) ports
     text_ports: dict[int, tuple[set[int], set[int]]] = {}  # m=text: real-time text
     for frame, payload in sorted(held + tcp_messages + frag_messages, key=lambda m: m[0]):
-        readable, n_unread = _readable(payload)  # coded bodies decoded, once
+        readable, n_unread = sip_messages.readable(payload)  # coded bodies decoded, once
         text = readable.decode("latin-1", "replace")
         unread += n_unread
         lines, others = _sdp_streams(text)

@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: Apache-2.0
+"""SIP inside HEP (Homer's encapsulation), redacted as pcifilter.sip_messages redacts SIP:
+HEP3 packets (their message chunk, plain or compressed) and HEP versions 1 and 2, in UDP
+datagrams or one after another in a TCP stream."""
+
+from __future__ import annotations
+
+import struct
+
+from pcifilter import _core, sip_messages
+
+# HEP (Homer's encapsulation): SBCs, proxies and media relays (Kamailio siptrace, OpenSIPS
+# proto_hep, FreeSWITCH, Asterisk res_hep, rtpengine, captagent, heplify) send copies of the
+# SIP they see to a Homer collector, a capture of whose traffic holds each message again: a
+# HEP3 packet is "HEP3", its length, and chunks (vendor, type, length, value), the message
+# in chunk 15 (16: compressed with zlib), its protocol in chunk 11. Hand-read: no maintained
+# Python package parses HEP, and the chunks are a few lines.
+_HEP_PROTOCOL, _HEP_PAYLOAD, _HEP_COMPRESSED = 11, 15, 16
+_HEP_RTP = 4  # protocol 1 is SIP, 5 RTCP
+
+
+def _chunks(packet: bytes) -> list[tuple[int, int, int]] | None:
+    """(type, offset, length) of the value of each standard chunk (vendor 0) of a HEP3
+    packet; None when it is not one or is malformed."""
+    if len(packet) < 6 or not packet.startswith(b"HEP3"):
+        return None
+    total = int.from_bytes(packet[4:6], "big")
+    if not 6 <= total <= len(packet):
+        return None
+    chunks, at = [], 6
+    while at + 6 <= total:
+        vendor, kind, length = struct.unpack_from("!HHH", packet, at)
+        if length < 6 or at + length > total:
+            return None
+        if vendor == 0:
+            chunks.append((kind, at + 6, length - 6))
+        at += length
+    return chunks
+
+
+def sip_offset_v2(packet: bytes) -> int:
+    """Where a SIP message starts in a HEP version 1 or 2 packet (Kamailio siptrace's default:
+    version, header length 16 or 40 with the address family, protocol, ports, addresses;
+    version 2 then a 12-byte time header), else 0."""
+    if (
+        len(packet) < 16
+        or packet[0] not in (1, 2)
+        or (packet[1], packet[2]) not in ((16, 2), (40, 10))
+    ):
+        return 0
+    at = packet[1] + (12 if packet[0] == 2 else 0)
+    # (START_LINE.match(packet, at) would not do: its ^ wants a line's start there)
+    return at if sip_messages.START_LINE.match(packet[at:]) else 0
+
+
+def redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool, list[bytes]]:
+    """A UDP datagram that holds SIP, redacted (see sip_messages.redact): a SIP message, or
+    the one a HEP packet holds, redacted in place (same length). A HEP3 packet that carries RTP
+    (audio, which cannot be scrubbed out of its stream here) has it replaced whole, and so
+    has a compressed message that holds a keypress or a key; one that cannot be read is
+    redacted as text. Returns the datagram, whether keypresses and keys were in it, and the
+    SIP messages it holds (for their SDP)."""
+    chunks = _chunks(payload)
+    if chunks is None:
+        at = sip_offset_v2(payload)  # 0: the datagram is the message
+        redacted, had_dtmf, had_keys = sip_messages.redact(payload[at:], redact_dtmf)
+        return payload[:at] + redacted, had_dtmf, had_keys, [payload[at:]]
+    protocol = next((payload[at] for kind, at, n in chunks if kind == _HEP_PROTOCOL and n), None)
+    out, messages = bytearray(payload), []
+    dtmf = keys = False
+    for kind, at, n in chunks:
+        value = payload[at : at + n]
+        if kind == _HEP_PAYLOAD and protocol == _HEP_RTP:
+            out[at : at + n] = b"X" * n
+            continue
+        if kind == _HEP_PAYLOAD:
+            message = value
+        elif kind == _HEP_COMPRESSED:
+            inflated = sip_messages.inflated(value, 15, sip_messages.decoded_limit(value))
+            if inflated is None:  # cannot be read (or a bomb): what it holds is unknown
+                out[at : at + n] = b"X" * n
+                continue
+            message = inflated
+        else:
+            continue
+        messages.append(message)
+        redacted, had_dtmf, had_keys = sip_messages.redact(message, redact_dtmf)
+        dtmf, keys = dtmf or had_dtmf, keys or had_keys
+        if kind == _HEP_PAYLOAD:
+            out[at : at + n] = redacted
+        elif redacted != message or _core.mask_card_numbers(message)[1]:  # (a card number
+            out[at : at + n] = b"X" * n  # in it: the capture's sweep sees only zlib's bytes)
+    return bytes(out), dtmf, keys, messages
+
+
+def redact_stream(
+    stream: bytearray, candidates: list[int], redact_dtmf: bool
+) -> tuple[bytearray, list[tuple[int, bytes]], int, int]:
+    """HEP3 packets one after another in a TCP stream (heplify and captagent send HEP over
+    TCP too), each redacted in place as one in a datagram is (redact_datagram), from each
+    of `candidates` (segments that start a HEP3 packet) on while their lengths chain. The
+    bytes no packet holds (the tail of one whose start was not captured, one cut by the
+    capture's end) are redacted as SIP with no headers to go by. Returns the stream, the SIP
+    messages with the offset each ended at (for their SDP), and how many had keypresses and
+    keys."""
+    redacted = bytearray(stream)
+    found: list[tuple[int, bytes]] = []
+    dtmf = keys = 0
+    loose: list[tuple[int, int]] = []  # what no packet holds
+    at = 0
+    for candidate in sorted(candidates):
+        if candidate < at:
+            continue  # inside a packet read already
+        loose.append((at, candidate))
+        at = candidate
+        while stream.startswith(b"HEP3", at) and at + 6 <= len(stream):
+            total = int.from_bytes(stream[at + 4 : at + 6], "big")
+            if total < 6 or at + total > len(stream):
+                break
+            packet = bytes(stream[at : at + total])
+            new, had_dtmf, had_keys, held = redact_datagram(packet, redact_dtmf)
+            redacted[at : at + total] = new
+            found += [(at + total, message) for message in held]
+            dtmf += had_dtmf
+            keys += had_keys
+            at += total
+    loose.append((at, len(stream)))
+    for a, b in loose:
+        if b > a:
+            part, had_dtmf, had_keys = sip_messages.redact_orphan(bytes(stream[a:b]), redact_dtmf)
+            redacted[a:b] = part
+            dtmf += had_dtmf
+            keys += had_keys
+    return redacted, found, dtmf, keys
