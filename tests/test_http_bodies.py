@@ -7,14 +7,16 @@ import base64
 import functools
 import gzip
 import zlib
+from typing import Any
 
 import brotli  # type: ignore[import-untyped]
+import pytest
 import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_http2 import _grpc_message
 
-from pcifilter import _core
+from pcifilter import _core, http_bodies
 from pcifilter.http_bodies import (
     DECODED_BUDGET,
     DECODED_PER_BYTE,
@@ -233,6 +235,38 @@ def test_bombs_past_the_stream_s_budget_are_replaced_unread() -> None:
     read = budget // (15 << 20)  # bodies decoded whole (the next one cut: replaced too)
     assert n == 0 and out.count(bomb) == read < 40
     assert out.count(b"X" * len(bomb)) == 40 - read == unread
+
+
+def test_a_body_refused_at_its_limit_is_charged_to_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A body refused because it decodes past what the budget has left was decoded that
+    far all the same, and that is charged too. Before, it was not: past the budget, every
+    bomb after was decoded again to what was left (with the real bounds, 16 MiB a body and
+    64 MiB a stream, 34 bombs of 15 MiB: 272 MiB beyond the budget; here a sixteenth of
+    those bounds). zlib's output is counted."""
+    inflated = [0]
+    real = zlib.decompressobj
+
+    class Counting:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self._reader = real(*args, **kwargs)
+
+        def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+            out = self._reader.decompress(data, max_length)
+            inflated[0] += len(out)
+            return out
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._reader, name)
+
+    monkeypatch.setattr(zlib, "decompressobj", Counting)
+    monkeypatch.setattr(http_bodies, "MAX_DECODED", 1 << 20)
+    monkeypatch.setattr(http_bodies, "DECODED_BUDGET", 4 << 20)
+    bomb = gzip.compress(b"0" * (15 << 16), 9, mtime=0)
+    stream = _response(bomb, b"Content-Encoding: gzip") * 40
+    _, _, unread = redact_http_stream(stream, SWEEPS)
+    assert unread > 0 and inflated[0] <= (4 << 20) + DECODED_PER_BYTE * len(stream)
 
 
 _CODERS = {

@@ -458,11 +458,16 @@ class _Redactor:
     """What one direction's reading keeps: the stream out, the sweeps and what they found,
     the decoding budget, how many were replaced unread."""
 
-    def __init__(self, stream: bytes, sweeps: Sequence[http_bodies.Sweep]) -> None:
+    def __init__(
+        self,
+        stream: bytes,
+        sweeps: Sequence[http_bodies.Sweep],
+        budget: http_bodies.Budget | None,
+    ) -> None:
         self.out = bytearray(stream)
         self.sweeps = sweeps
         self.found = [0] * len(sweeps)
-        self.budget = http_bodies.Budget(len(stream))
+        self.budget = budget or http_bodies.Budget(len(stream))
         self.unread = 0
 
     def mask(self, text: bytes) -> bytes:
@@ -516,16 +521,22 @@ class _Redactor:
 
 
 def redact_http2_stream(
-    stream: bytes, sweeps: Sequence[http_bodies.Sweep]
+    stream: bytes,
+    sweeps: Sequence[http_bodies.Sweep],
+    budget: http_bodies.Budget | None = None,
 ) -> tuple[bytearray, list[int], int]:
     """One direction of an h2c connection, from its start (see the module's text). Returns
     the stream with what was found masked (same length), how many each sweep found, and how
-    many header blocks, bodies, gRPC messages and other stretches were replaced unread."""
-    return _redact(stream, sweeps, len(PREFACE) if stream.startswith(PREFACE) else 0, False)
+    many header blocks, bodies, gRPC messages and other stretches were replaced unread.
+    `budget`: what its bodies may decode to (a capture's, shared), else the stream's own."""
+    at = len(PREFACE) if stream.startswith(PREFACE) else 0
+    return _redact(stream, sweeps, at, False, budget)
 
 
 def redact_upgraded(
-    stream: bytes, sweeps: Sequence[http_bodies.Sweep]
+    stream: bytes,
+    sweeps: Sequence[http_bodies.Sweep],
+    budget: http_bodies.Budget | None = None,
 ) -> tuple[bytearray, list[int], int] | None:
     """One direction of a connection upgraded from HTTP/1.1 (RFC 7540 §3.2, `Upgrade: h2c`:
     curl's and some proxies' way to h2c): the client's request read as HTTP/1.1, its preface
@@ -537,13 +548,16 @@ def redact_upgraded(
     at = upgrade.end() if stream.startswith(b"HTTP/") else stream.find(PREFACE, upgrade.end())
     if at < 0:
         return None
-    head, found, unread = http_bodies.redact_http_stream(stream[:at], sweeps)
-    frames, found_h2, unread_h2 = redact_http2_stream(stream[at:], sweeps)
+    budget = budget or http_bodies.Budget(len(stream))
+    head, found, unread = http_bodies.redact_http_stream(stream[:at], sweeps, budget=budget)
+    frames, found_h2, unread_h2 = redact_http2_stream(stream[at:], sweeps, budget)
     return head + frames, [a + b for a, b in zip(found, found_h2, strict=True)], unread + unread_h2
 
 
 def redact_caught(
-    stream: bytes, sweeps: Sequence[http_bodies.Sweep]
+    stream: bytes,
+    sweeps: Sequence[http_bodies.Sweep],
+    budget: http_bodies.Budget | None = None,
 ) -> tuple[bytearray, list[int], int] | None:
     """A run of an h2c connection caught after its start or after a segment the capture
     lost, read from where its frames are found to begin (frame_chain_start; None when they
@@ -551,13 +565,17 @@ def redact_caught(
     rest of a frame begun before the run) replaced unless they read as text. Returns as
     redact_http2_stream does."""
     start = frame_chain_start(stream)
-    return None if start is None else _redact(stream, sweeps, start, True)
+    return None if start is None else _redact(stream, sweeps, start, True, budget)
 
 
 def _redact(
-    stream: bytes, sweeps: Sequence[http_bodies.Sweep], at: int, caught: bool
+    stream: bytes,
+    sweeps: Sequence[http_bodies.Sweep],
+    at: int,
+    caught: bool,
+    budget: http_bodies.Budget | None,
 ) -> tuple[bytearray, list[int], int]:
-    r = _Redactor(stream, sweeps)
+    r = _Redactor(stream, sweeps, budget)
     if caught and at and not http_bodies.reads_as_text(stream[:at]):
         r.replace([(0, at)])
     table = DynamicTable(older=caught)

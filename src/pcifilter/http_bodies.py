@@ -70,7 +70,13 @@ Sweep = Callable[[bytes], tuple[bytes, int]]
 
 
 class UnreadableError(Exception):
-    """A body whose codings are not undone here whole: unknown, failing, or past a limit."""
+    """A body whose codings are not undone here whole: unknown, failing, or past a limit.
+    `decoded`: how many bytes were decoded before it failed (spent from the budget all the
+    same: a body refused at its limit is work done)."""
+
+    def __init__(self, decoded: int = 0) -> None:
+        super().__init__()
+        self.decoded = decoded
 
 
 def codings(headers: dict[bytes, bytes]) -> list[bytes]:
@@ -93,32 +99,30 @@ def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
         reader = zlib.decompressobj(wbits=wbits)
         out += reader.decompress(data, limit - len(out))
         if not reader.eof or len(out) >= limit:
-            raise UnreadableError  # cut short, or more than `limit`
+            raise UnreadableError(len(out))  # cut short, or more than `limit`
         data = reader.unused_data
         if not data:
             return out
-    raise UnreadableError  # more members than MAX_MEMBERS
+    raise UnreadableError(len(out))  # more members than MAX_MEMBERS
 
 
 def _unzstd(data: bytes, limit: int) -> bytes:
     """zstd frames one after another (RFC 8878). Read first through a stream reader, which
     makes at most `limit` bytes (a decompression object has no such bound), then again to
     learn that the frames ended (the stream reader does not tell)."""
-    if (
-        len(zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True).read(limit))
-        >= limit
-    ):
-        raise UnreadableError
+    bounded = zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True)
+    if (read := len(bounded.read(limit))) >= limit:
+        raise UnreadableError(read)
     out = b""
     for _ in range(MAX_MEMBERS):
         reader = zstandard.ZstdDecompressor().decompressobj()
         out += reader.decompress(data)
         if not reader.eof:
-            raise UnreadableError
+            raise UnreadableError(read)
         data = reader.unused_data
         if not data:
             return out
-    raise UnreadableError
+    raise UnreadableError(read)
 
 
 def _undo(data: bytes, coding: bytes, limit: int) -> bytes:
@@ -139,7 +143,7 @@ def _undo(data: bytes, coding: bytes, limit: int) -> bytes:
             reader = brotli.Decompressor()
             text = bytes(reader.process(data, output_buffer_limit=limit))
             if len(text) >= limit or not reader.is_finished():
-                raise UnreadableError
+                raise UnreadableError(len(text))
             return text
     except (zlib.error, brotli.error, zstandard.ZstdError) as error:
         raise UnreadableError from error
@@ -148,7 +152,10 @@ def _undo(data: bytes, coding: bytes, limit: int) -> bytes:
 
 class Budget:
     """How many decoded bytes a stream's bodies (or messages) may still take: DECODED_BUDGET
-    plus DECODED_PER_BYTE for each byte of the stream."""
+    plus DECODED_PER_BYTE for each byte of the stream. A capture's streams share one, given
+    all their bytes: with one each, a capture of many connections, a bomb in each (a body of
+    16 KB that decodes to just under MAX_DECODED), decoded and swept 64 MiB for every
+    connection: 370 times a plain capture's time (bench/coded_bombs_report.py)."""
 
     def __init__(self, stream_length: int) -> None:
         self.left = DECODED_BUDGET + DECODED_PER_BYTE * stream_length
@@ -169,7 +176,11 @@ def decoded(body: bytes, codings: list[bytes], budget: Budget) -> bytes:
         limit = budget.limit()
         if not limit:
             raise UnreadableError
-        body = budget.spend(_undo(body, coding, limit))
+        try:
+            body = budget.spend(_undo(body, coding, limit))
+        except UnreadableError as error:
+            budget.left -= error.decoded
+            raise
     return body
 
 
@@ -323,16 +334,20 @@ def reads_as_text(data: bytes, cut_end: bool = True) -> bool:
 
 
 def redact_http_stream(
-    stream: bytes, sweeps: Sequence[Sweep], parsed: Sequence[Message] | None = None
+    stream: bytes,
+    sweeps: Sequence[Sweep],
+    parsed: Sequence[Message] | None = None,
+    budget: Budget | None = None,
 ) -> tuple[bytearray, list[int], int]:
     """The HTTP/1.x messages of a reassembled TCP run (from the first message start in it),
     each body read de-chunked and decoded and swept with `sweeps`. Returns the stream with
     what was found masked (same length), how many each sweep found in the bodies, and how
     many coded bodies were replaced unread (not readable whole). `parsed`: the run's
-    messages, when read already."""
+    messages, when read already; `budget`: what they may decode to (Budget.shared), else the
+    stream's own."""
     out = bytearray(stream)
     found = [0] * len(sweeps)
-    budget = Budget(len(stream))
+    budget = budget or Budget(len(stream))
     unread = 0
     for m in messages(stream) if parsed is None else parsed:
         body = m.body(stream)

@@ -213,6 +213,10 @@ def _sip_over_tcp(
             websocket_frames.add(frame)
     messages: list[tuple[int, bytes]] = []
     dtmf = keys = relay_dtmf = pbx_dtmf = cards = unread = 0
+    # What the connections' coded bodies and compressed messages may decode to, together
+    # (http_bodies.Budget): one each let a capture of many connections, a bomb in each,
+    # decode and sweep 64 MiB for every one of them.
+    budget = http_bodies.Budget(sum(len(p) for s in by_connection.values() for _, _, p in s))
     for segments in by_connection.values():
         base = segments[0][1]
         # Offsets from the first segment's sequence number, wrap-safe (RFC 9293 arithmetic).
@@ -284,7 +288,7 @@ def _sip_over_tcp(
                 result = sip_messages.redact_stream(stream, redact_dtmf)
             elif http_ng:
                 relayed, sdps, had_dtmf, had_keys, n_unread = _redact_http_ng_stream(
-                    bytes(stream), redact_dtmf
+                    bytes(stream), redact_dtmf, budget
                 )
                 result = bytearray(relayed), sdps, 0, had_keys
                 relay_dtmf += had_dtmf
@@ -309,12 +313,14 @@ def _sip_over_tcp(
                 # first frame, or a later one, with entries in its table the capture lacks.)
                 data, read = bytes(stream), None
                 if h2c and data.startswith(http2.PREFACE):
-                    read = http2.redact_http2_stream(data, sweeps)
+                    read = http2.redact_http2_stream(data, sweeps, budget)
                 elif h2c:
-                    read = http2.redact_upgraded(data, sweeps) or http2.redact_caught(data, sweeps)
+                    read = http2.redact_upgraded(data, sweeps, budget) or http2.redact_caught(
+                        data, sweeps, budget
+                    )
                 if read is None and h2c and http_bodies.START.match(data):  # upgrade refused
-                    read = http_bodies.redact_http_stream(data, sweeps)
-                if read is None and (read := ws.redact_caught(stream, sweeps)) is None:
+                    read = http_bodies.redact_http_stream(data, sweeps, budget=budget)
+                if read is None and (read := ws.redact_caught(stream, sweeps, budget)) is None:
                     continue
                 frames_out, (read_keys, *read_cards), n_unread = read
                 result = frames_out, [], 0, read_keys
@@ -324,7 +330,7 @@ def _sip_over_tcp(
                 data = bytes(stream)
                 parsed = list(http_bodies.messages(data))  # (read once for the three below)
                 bodies, (body_keys, *body_cards), n_unread = http_bodies.redact_http_stream(
-                    data, sweeps, parsed
+                    data, sweeps, parsed, budget
                 )
                 unread += n_unread
                 # The rest of a coded body, its beginning lost (or not captured): replaced
@@ -340,13 +346,13 @@ def _sip_over_tcp(
                 deflated_found, n_unread = [0] * len(sweeps), 0
                 if upgrade:
                     bodies, deflated_found, n_unread = ws.redact_compressed(
-                        bodies, upgrade.end(), sweeps
+                        bodies, upgrade.end(), sweeps, budget=budget
                     )
                     if b"permessage-deflate" in upgrade.group(0).lower():
                         deflate_ws = upgrade.group(0).startswith(b"GET ")  # a client's?
                 elif deflate_ws is not None:  # a run after a lost segment of that WebSocket
                     bodies, deflated_found, n_unread = ws.redact_after_loss(
-                        bodies, deflate_ws, sweeps
+                        bodies, deflate_ws, sweeps, budget=budget
                     )
                 unread += n_unread
                 body_keys += deflated_found[0]
@@ -373,7 +379,7 @@ _HTTP_NG = re.compile(
 
 
 def _redact_http_ng_stream(
-    stream: bytes, redact_dtmf: bool
+    stream: bytes, redact_dtmf: bool, budget: http_bodies.Budget | None = None
 ) -> tuple[bytes, list[tuple[int, bytes]], int, int, int]:
     """A run of rtpengine's ng over HTTP (POST /ng, its replies): cut into HTTP messages by
     their framing (pcifilter.http_bodies: Content-Length or chunked), each body (an ng
@@ -382,11 +388,11 @@ def _redact_http_ng_stream(
     number). What no message holds (before the first message start: a connection caught
     mid-message; between messages) is read as text. Returns as
     pcifilter.relay.redact_relay_stream does, and how many coded bodies were replaced
-    unread."""
+    unread. `budget`: the capture's, shared (see _sip_over_tcp), else the stream's own."""
     out = bytearray(stream)
     sdps: list[tuple[int, bytes]] = []
     dtmf = keys = unread = 0
-    budget = http_bodies.Budget(len(stream))
+    budget = budget or http_bodies.Budget(len(stream))
     loose, at = [], 0  # what no message holds
     for message in http_bodies.messages(stream):
         loose.append((at, message.at))

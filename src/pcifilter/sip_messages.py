@@ -125,7 +125,7 @@ _MAX_DECODED = 1 << 20
 # bound a capture of small bombs (gzip'd bodies of 1 KB, 1 MiB decoded, each read three
 # times) took 61 us a byte to scrub, 280 times a plain SIP capture, and one of HEP packets
 # whose compressed message was decoded whole (16 MiB) 300 times; now 1.4 and 0.4 times
-# (bench/sip_bombs_report.py). As pcifilter.http_bodies bounds a stream's bodies, per body
+# (bench/coded_bombs_report.py). As pcifilter.http_bodies bounds a stream's bodies, per body
 # here: SIP bodies sent coded are few and small.
 _DECODED_PER_BYTE = 32
 _DECODED_SLACK = 1024

@@ -225,7 +225,9 @@ CAUGHT_FRAMES = 4
 
 
 def redact_caught(
-    stream: bytearray, sweeps: Sequence[http_bodies.Sweep]
+    stream: bytearray,
+    sweeps: Sequence[http_bodies.Sweep],
+    budget: http_bodies.Budget | None = None,
 ) -> tuple[bytearray, list[int], int] | None:
     """A run of a TCP connection that shows no protocol pcifilter reads, the capture
     maybe caught after a WebSocket handshake negotiated permessage-deflate (a chat widget's
@@ -241,7 +243,7 @@ def redact_caught(
     for client in (True, False):
         start = frame_chain_start(stream, masked=client, min_frames=CAUGHT_FRAMES)
         if start is not None and any(compressed for compressed, _, _ in messages(stream, start)):
-            return redact_after_loss(stream, client, sweeps, start)
+            return redact_after_loss(stream, client, sweeps, start, budget)
     return None
 
 
@@ -250,6 +252,7 @@ def redact_after_loss(
     client: bool,
     sweeps: Sequence[http_bodies.Sweep],
     start: int | None = None,
+    budget: http_bodies.Budget | None = None,
 ) -> tuple[bytearray, list[int], int]:
     """A run, after a segment the capture lost, of one direction of a WebSocket whose
     handshake negotiated permessage-deflate (an earlier run): its messages may be compressed
@@ -271,12 +274,16 @@ def redact_after_loss(
     end = frames[-1][0] + frames[-1][1]
     out = bytearray(stream)
     out[:end] = b"X" * end
-    out, found, unread = redact_compressed(out, end, sweeps, context=False)
+    out, found, unread = redact_compressed(out, end, sweeps, context=False, budget=budget)
     return out, found, unread + 1
 
 
 def redact_compressed(
-    stream: bytearray, at: int, sweeps: Sequence[http_bodies.Sweep], context: bool = True
+    stream: bytearray,
+    at: int,
+    sweeps: Sequence[http_bodies.Sweep],
+    context: bool = True,
+    budget: http_bodies.Budget | None = None,
 ) -> tuple[bytearray, list[int], int]:
     """The compressed messages (permessage-deflate, RFC 7692: RSV1 on a message's first
     frame) of a WebSocket stream whose frames begin at `at` (its handshake's end), each
@@ -291,11 +298,11 @@ def redact_compressed(
     message is read afresh, and uncompressed ones are replaced too until a compressed one
     is read (before that, the frames may be bytes of the message the loss cut, read as
     frames). Returns the stream, how many each sweep found, and how many messages were
-    replaced unread."""
+    replaced unread. `budget`: a capture's, shared, else the stream's own."""
     out = bytearray(stream)
     found = [0] * len(sweeps)
     window = zlib.decompressobj(wbits=-15)
-    budget = http_bodies.Budget(len(stream))  # as for HTTP bodies: past it, not read
+    budget = budget or http_bodies.Budget(len(stream))  # as for HTTP bodies: past it, not read
     cut = not context  # a message before was inflated only in part: the window is unknown
     trusted = context  # frames read so far as they were sent
     unread = 0
