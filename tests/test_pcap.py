@@ -3007,7 +3007,7 @@ def test_a_capture_s_connections_share_one_decoding_budget(
     """What coded bodies may decode to (http_bodies.Budget) is the capture's, all its
     connections together: with one budget a connection, a capture of many connections, a
     bomb in each (16 KB that decode to just under MAX_DECODED), decoded and swept 64 MiB
-    for every one (370 times a plain capture's time). Past it, bodies are replaced unread
+    for every one (345 times a plain capture's time). Past it, bodies are replaced unread
     and counted. Here with a sixteenth of the real bounds."""
     monkeypatch.setattr(http_bodies, "MAX_DECODED", 1 << 20)
     monkeypatch.setattr(http_bodies, "DECODED_BUDGET", 4 << 20)

@@ -155,7 +155,7 @@ class Budget:
     plus DECODED_PER_BYTE for each byte of the stream. A capture's streams share one, given
     all their bytes: with one each, a capture of many connections, a bomb in each (a body of
     16 KB that decodes to just under MAX_DECODED), decoded and swept 64 MiB for every
-    connection: 370 times a plain capture's time (bench/coded_bombs_report.py)."""
+    connection: 345 times a plain capture's time (bench/coded_bombs_report.py)."""
 
     def __init__(self, stream_length: int) -> None:
         self.left = DECODED_BUDGET + DECODED_PER_BYTE * stream_length
