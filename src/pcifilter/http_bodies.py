@@ -343,8 +343,8 @@ def redact_http_stream(
     each body read de-chunked and decoded and swept with `sweeps`. Returns the stream with
     what was found masked (same length), how many each sweep found in the bodies, and how
     many coded bodies were replaced unread (not readable whole). `parsed`: the run's
-    messages, when read already; `budget`: what they may decode to (Budget.shared), else the
-    stream's own."""
+    messages, when read already; `budget`: what they may decode to (a capture's, its
+    streams' together: pcifilter.pcap), else the stream's own."""
     out = bytearray(stream)
     found = [0] * len(sweeps)
     budget = budget or Budget(len(stream))
