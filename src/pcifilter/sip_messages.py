@@ -288,7 +288,7 @@ def redact(message: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool]:
 _CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)")
 
 
-def message_spans(stream: bytes) -> list[tuple[int, int]]:
+def _message_spans(stream: bytes) -> list[tuple[int, int]]:
     """Where each SIP message of a TCP byte stream lies: headers up to the blank line, then
     Content-Length bytes of body (RFC 3261 §18.3); CRLF keep-alives between them skipped.
     What cannot be cut (no blank line: the capture ends inside the headers) is one span."""
@@ -313,7 +313,7 @@ def message_spans(stream: bytes) -> list[tuple[int, int]]:
 START_LINE = re.compile(rb"(?m)^(?:[A-Za-z]+ [^ \r\n]+ SIP/2\.0|SIP/2\.0 \d{3} )")
 
 
-def orphan_dtmf_spans(fragment: bytes) -> list[tuple[int, int]]:
+def _orphan_dtmf_spans(fragment: bytes) -> list[tuple[int, int]]:
     """Keypresses in the part of a TCP stream before its first captured message start (the
     tail of a message whose headers were not captured): there is no Content-Type to go by, so
     every body form is looked for: "Signal=" lines, KPML digits="...", and a fragment that is
@@ -326,7 +326,7 @@ def redact_orphan(part: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool]:
     form (unless not `redact_dtmf`) and SRTP keys replaced, and whether each was there."""
     out = bytearray(part)
     if redact_dtmf:
-        for a, b in orphan_dtmf_spans(part):
+        for a, b in _orphan_dtmf_spans(part):
             out[a:b] = b"X" * (b - a)
     had_dtmf = out != part
     no_keys = sip_without_srtp_keys(b"\r\n\r\n" + bytes(out))
@@ -369,10 +369,10 @@ def redact_stream(
     if stream[:orphan].strip(b"\r\n"):
         found.append((orphan, bytes(stream[:orphan])))
         if redact_dtmf:
-            for a, b in orphan_dtmf_spans(bytes(stream[:orphan])):
+            for a, b in _orphan_dtmf_spans(bytes(stream[:orphan])):
                 redacted[a:b] = b"X" * (b - a)
             dtmf += redacted[:orphan] != stream[:orphan]
-    for a, b in message_spans(bytes(stream[orphan:])):
+    for a, b in _message_spans(bytes(stream[orphan:])):
         a, b = a + orphan, b + orphan
         message = bytes(stream[a:b])
         found.append((b, message))
