@@ -56,10 +56,11 @@ def sip_offset_v2(packet: bytes) -> int:
 def redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool, list[bytes]]:
     """A UDP datagram that holds SIP, redacted (see sip_messages.redact): a SIP message, or
     the one a HEP packet holds, redacted in place (same length). A HEP3 packet that carries RTP
-    (audio, which cannot be scrubbed out of its stream here) has it replaced whole, and so
-    has a compressed message that holds a keypress or a key; one that cannot be read is
-    redacted as text. Returns the datagram, whether keypresses and keys were in it, and the
-    SIP messages it holds (for their SDP)."""
+    (audio, which cannot be scrubbed out of its stream here), compressed or not, has it
+    replaced whole, and so has a compressed message that holds a keypress, a key or a card
+    number, or that cannot be read (or decodes past its bound). Returns the datagram,
+    whether keypresses and keys were in it, and the SIP messages it holds (for their
+    SDP)."""
     chunks = _chunks(payload)
     if chunks is None:
         at = sip_offset_v2(payload)  # 0: the datagram is the message
@@ -70,8 +71,8 @@ def redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, boo
     dtmf = keys = False
     for kind, at, n in chunks:
         value = payload[at : at + n]
-        if kind == _HEP_PAYLOAD and protocol == _HEP_RTP:
-            out[at : at + n] = b"X" * n
+        if kind in (_HEP_PAYLOAD, _HEP_COMPRESSED) and protocol == _HEP_RTP:
+            out[at : at + n] = b"X" * n  # audio, compressed or not: a keypress's tones
             continue
         if kind == _HEP_PAYLOAD:
             message = value
@@ -88,8 +89,14 @@ def redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, boo
         dtmf, keys = dtmf or had_dtmf, keys or had_keys
         if kind == _HEP_PAYLOAD:
             out[at : at + n] = redacted
-        elif redacted != message or _core.mask_card_numbers(message)[1]:  # (a card number
-            out[at : at + n] = b"X" * n  # in it: the capture's sweep sees only zlib's bytes)
+            continue
+        # Compressed: what the capture's sweeps would find in it in clear (a card number, an
+        # SRTP key in a form SIP's redaction does not read: a bare SDP) is found here, as
+        # they see only zlib's bytes.
+        key_in_clear = _core.mask_srtp_keys(message)[1] > 0
+        keys = keys or key_in_clear
+        if redacted != message or key_in_clear or _core.mask_card_numbers(message)[1]:
+            out[at : at + n] = b"X" * n
     return bytes(out), dtmf, keys, messages
 
 
