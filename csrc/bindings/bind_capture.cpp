@@ -73,7 +73,7 @@ void bind_capture(py::module_& m) {
         "the pseudo-header of its addresses; a computed 0 is returned as 0xFFFF.");
     m.def("mask_card_numbers", &masked<mask_card_numbers_in>, py::arg("data"),
           "`data` with each payment card number in it (13-19 digits in groups with single spaces "
-          "or dashes or none, quoted-printable's soft line breaks among them, a card scheme's "
+          "or dashes or none, e-mail's soft line breaks among them, a card scheme's "
           "prefix, the Luhn check; written in base64, hex or UTF-16 too) replaced by 'X', and "
           "how many there were.");
     m.def("mask_srtp_keys", &masked<mask_srtp_keys_in>, py::arg("data"),

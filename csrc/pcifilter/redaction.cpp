@@ -41,10 +41,10 @@ bool is_card_number(const std::uint8_t* digits, std::size_t n) noexcept {
 namespace {
 
 // Each run of digit groups (a single space, dash, "+", "%20" or no-break space between them,
-// and a quoted-printable soft line break before or after it), from each group on: the
-// shortest groups that make 13-19 digits of a card number (a card written
-// "4111 1111 1111 1111 1227" is found though an expiry follows). A run of 20 digits or more
-// in one group is no card number.
+// a quoted-printable soft line break before or after it, a line's end after a space), from
+// each group on: the shortest groups that make 13-19 digits of a card number (a card
+// written "4111 1111 1111 1111 1227" is found though an expiry follows). A run of 20 digits
+// or more in one group is no card number.
 std::size_t mask_plain_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
     const auto digit = [&](std::size_t i) { return p[i] >= '0' && p[i] <= '9'; };
     // Quoted-printable (RFC 2045 §6.7: an e-mail's text, a CRM's receipt) wraps its lines
@@ -79,7 +79,12 @@ std::size_t mask_plain_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
                                       : at + 2 < n && p[at] == '%' && p[at + 1] == '2' && p[at + 2] == '0' ? 3
                                       : at + 1 < n && p[at] == 0xC2 && p[at + 1] == 0xA0                   ? 2
                                                                                                            : 0;
-            const std::size_t after = before == 0 && blank > 0 ? soft_break(at + blank) : 0;
+            // After a space, a line's end too: a soft line break of text sent format=flowed
+            // (RFC 3676: an e-mail wrapped at a space, which stays at the line's end).
+            const std::size_t flowed = at + 1 < n && p[at] == ' ' && p[at + 1] == '\n'       ? 1
+                                       : at + 2 < n && p[at] == ' ' && p[at + 1] == '\r' && p[at + 2] == '\n' ? 2
+                                                                                                           : 0;
+            const std::size_t after = before > 0 || blank == 0 ? 0 : flowed > 0 ? flowed : soft_break(at + blank);
             const std::size_t sep = before + blank + after;
             if (sep > 0 && j + sep < n && digit(j + sep)) {
                 j += sep;

@@ -547,7 +547,7 @@ def detect_many(
 ) -> list[list[ToneEvent]]: ...
 def mask_card_numbers(data: bytes) -> tuple[bytes, int]:
     """
-    `data` with each payment card number in it (13-19 digits in groups with single spaces or dashes or none, quoted-printable's soft line breaks among them, a card scheme's prefix, the Luhn check; written in base64, hex or UTF-16 too) replaced by 'X', and how many there were.
+    `data` with each payment card number in it (13-19 digits in groups with single spaces or dashes or none, e-mail's soft line breaks among them, a card scheme's prefix, the Luhn check; written in base64, hex or UTF-16 too) replaced by 'X', and how many there were.
     """
 
 def mask_srtp_keys(data: bytes) -> tuple[bytes, int]:
