@@ -81,10 +81,13 @@ std::size_t mask_plain_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
                                                                                                            : 0;
             // After a space, a line's end too: a soft line break of text sent format=flowed
             // (RFC 3676: an e-mail wrapped at a space, which stays at the line's end).
-            const std::size_t flowed = at + 1 < n && p[at] == ' ' && p[at + 1] == '\n'       ? 1
-                                       : at + 2 < n && p[at] == ' ' && p[at + 1] == '\r' && p[at + 2] == '\n' ? 2
-                                                                                                           : 0;
-            const std::size_t after = before > 0 || blank == 0 ? 0 : flowed > 0 ? flowed : soft_break(at + blank);
+            const bool space = at < n && p[at] == ' ';
+            const std::size_t flowed = !space                                          ? 0
+                                       : at + 1 < n && p[at + 1] == '\n'                ? 1
+                                       : at + 2 < n && p[at + 1] == '\r' && p[at + 2] == '\n' ? 2
+                                                                                       : 0;
+            std::size_t after = 0;  // (one soft break at most)
+            if (before == 0 && blank > 0) after = flowed > 0 ? flowed : soft_break(at + blank);
             const std::size_t sep = before + blank + after;
             if (sep > 0 && j + sep < n && digit(j + sep)) {
                 j += sep;
