@@ -47,12 +47,17 @@ namespace {
 // or more in one group is no card number.
 std::size_t mask_plain_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
     const auto digit = [&](std::size_t i) { return p[i] >= '0' && p[i] <= '9'; };
+    // A line's end at i ("\n" or "\r\n"): its length, or 0.
+    const auto line_end = [&](std::size_t i) -> std::size_t {
+        if (i < n && p[i] == '\n') return 1;
+        return i + 1 < n && p[i] == '\r' && p[i + 1] == '\n' ? 2 : 0;
+    };
     // Quoted-printable (RFC 2045 §6.7: an e-mail's text, a CRM's receipt) wraps its lines
     // at 76 characters with a soft line break, "=" and the line's end, anywhere in a
     // number: about one number in five is cut so. Its length at i, or 0.
     const auto soft_break = [&](std::size_t i) -> std::size_t {
-        if (i + 1 < n && p[i] == '=' && p[i + 1] == '\n') return 2;
-        return i + 2 < n && p[i] == '=' && p[i + 1] == '\r' && p[i + 2] == '\n' ? 3 : 0;
+        const std::size_t end = i < n && p[i] == '=' ? line_end(i + 1) : 0;
+        return end > 0 ? end + 1 : 0;
     };
     std::size_t count = 0;
     std::size_t i = 0;
@@ -81,11 +86,7 @@ std::size_t mask_plain_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
                                                                                                            : 0;
             // After a space, a line's end too: a soft line break of text sent format=flowed
             // (RFC 3676: an e-mail wrapped at a space, which stays at the line's end).
-            const bool space = at < n && p[at] == ' ';
-            const std::size_t flowed = !space                                          ? 0
-                                       : at + 1 < n && p[at + 1] == '\n'                ? 1
-                                       : at + 2 < n && p[at + 1] == '\r' && p[at + 2] == '\n' ? 2
-                                                                                       : 0;
+            const std::size_t flowed = at < n && p[at] == ' ' ? line_end(at + 1) : 0;
             std::size_t after = 0;  // (one soft break at most)
             if (before == 0 && blank > 0) after = flowed > 0 ? flowed : soft_break(at + blank);
             const std::size_t sep = before + blank + after;
