@@ -297,6 +297,29 @@ void CorrelatorBank::reset() noexcept {
     last_ = SubBlock{};
 }
 
+void CorrelatorBank::skip_blocks(std::int64_t k) noexcept {
+    blocks_done_ += k;
+    if (tables_->period > 0) {
+        phase_index_ = static_cast<int>((phase_index_ + k % tables_->period) % tables_->period);
+        return;
+    }
+    // The recurrence, stepped as finish_block steps it (the same doubles, so the same phase
+    // reference afterwards): k steps of a few multiplications, against k correlations.
+    for (int f = 0; f < tables_->n_freqs; ++f) {
+        const auto kk = static_cast<std::size_t>(f);
+        const double sr = tables_->step_re[kk], si = tables_->step_im[kk];
+        double pr = phasor_re_[kk], pi = phasor_im_[kk];
+        for (std::int64_t i = 0; i < k; ++i) {
+            const double nr = pr * sr - pi * si, ni = pr * si + pi * sr;
+            const double g = 1.5 - 0.5 * (nr * nr + ni * ni);
+            pr = nr * g;
+            pi = ni * g;
+        }
+        phasor_re_[kk] = pr;
+        phasor_im_[kk] = pi;
+    }
+}
+
 std::size_t CorrelatorBank::feed(const std::int16_t* x, std::size_t n, SubBlock* out) noexcept {
     const int S = tables_->sub_block;
     const std::size_t take = std::min<std::size_t>(n, static_cast<std::size_t>(S - fill_));

@@ -109,10 +109,15 @@ public:
                          reinterpret_cast<const float*>(out->corr.data()), q);
     }
     bool ready() const noexcept { return ready_; }
+    bool between_blocks() const noexcept { return fill_ == 0; }
     const SubBlock& last() const noexcept { return last_; }
     std::int64_t blocks_done() const noexcept { return blocks_done_; }
     const BankTables& tables() const noexcept { return *tables_; }
     void reset() noexcept;
+    // As if k whole sub-blocks of silence had been correlated, none of them kept: the phase
+    // reference moves on (for callers whose every sub-block ring holds silence already; see
+    // Scrubber::skip_silence). Only between sub-blocks (feed() holds none part-filled).
+    void skip_blocks(std::int64_t k) noexcept;
     std::size_t heap_bytes() const noexcept { return buf_.capacity() * sizeof(std::int16_t); }
 
 private:

@@ -33,6 +33,17 @@ void Decimator::reset() noexcept {
     phase_ = 0;
 }
 
+bool Decimator::settled() const noexcept {
+    for (const float v : history_)
+        if (v != 0.0f) return false;
+    return true;
+}
+
+void Decimator::skip(std::size_t n) noexcept {
+    pos_ = (pos_ + n) % taps_.size();
+    phase_ = static_cast<int>((static_cast<std::size_t>(phase_) + n) % static_cast<std::size_t>(factor_));
+}
+
 std::size_t Decimator::process(const std::int16_t* in, std::size_t n, std::int16_t* out) noexcept {
     const std::size_t T = taps_.size();
     std::size_t produced = 0;

@@ -18,6 +18,10 @@ public:
     // Consumes n input samples; writes floor((phase + n) / M) samples to out.
     std::size_t process(const std::int16_t* in, std::size_t n, std::int16_t* out) noexcept;
     void reset() noexcept;
+    // Its history all silence: n more samples of it (a multiple of factor()) only move its
+    // place in the history on (skip). See Scrubber::skip_silence.
+    bool settled() const noexcept;
+    void skip(std::size_t n) noexcept;
     int factor() const noexcept { return factor_; }
     std::size_t state_bytes() const noexcept {
         return sizeof(*this) + (taps_.capacity() + history_.capacity()) * sizeof(float);

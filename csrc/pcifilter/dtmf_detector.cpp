@@ -130,6 +130,35 @@ void DtmfDetector::reset() noexcept {
     track_amp_ = 0;
 }
 
+bool DtmfDetector::settled() const noexcept {
+    if (fill_ != 0 || run_.active || track_row_ >= 0) return false;
+    // The furthest back a later sub-block b > block_ looks: a streak's last candidate within
+    // 2 (a new streak past it) and a followed keypress's within kMaxTrackWindows; the last
+    // mask within kBridge of a new streak's start, (b - 2)·S - kMaskGuard or later.
+    if (block_ - cand_last_ <= std::max(2, kMaxTrackWindows)) return false;
+    if (last_mask_end_ >= 0 && (block_ - 2) * kSubBlock - last_mask_end_ <= kBridge) return false;
+    for (const SubBlock& s : ring_) {
+        if (s.energy != 0.0f) return false;
+        for (const auto& z : s.corr)
+            if (z.real() != 0.0f || z.imag() != 0.0f) return false;
+    }
+    for (const std::int16_t v : history_)
+        if (v != 0) return false;
+    for (const auto& q : back_)
+        for (const float v : q)
+            if (v != 0.0f) return false;
+    return true;
+}
+
+void DtmfDetector::skip_blocks(std::int64_t k) noexcept {
+    // Silence in a settled detector: every window fails (no level), nothing is followed, and
+    // each sub-block only moves the counts on (the history, ring and backtrack ring hold
+    // zeros wherever they point).
+    bank_.skip_blocks(k);
+    block_ += k;
+    samples_ += k * kSubBlock;
+}
+
 void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
                            std::vector<MaskRequest>* masks) noexcept {
     // One test per call, none per sub-block, for the usual detector that keeps no history.

@@ -91,6 +91,16 @@ public:
     // Ends the stream: emits a digit still in progress.
     void flush(std::vector<ToneEvent>* events) noexcept;
     void reset() noexcept;
+    // Settled on silence: every sample it holds is 0, no digit run, streak or keypress being
+    // followed is under way, and each mark it keeps of the past (the last candidate window,
+    // the last mask's end) lies further back than any test reaches. More silence then
+    // changes nothing but the counts of samples and sub-blocks, and skip_blocks() may stand
+    // for it (Scrubber::skip_silence).
+    bool settled() const noexcept;
+    // As if k sub-blocks of silence had been processed, from a settled state, except that
+    // the last four sub-blocks' correlations (the windows' ring) keep the phases of the
+    // silence before: the caller processes four more sub-blocks of silence after it.
+    void skip_blocks(std::int64_t k) noexcept;
     // Bytes of per-stream state (shared read-only tables not counted).
     std::size_t state_bytes() const noexcept {
         return sizeof(*this) + bank_.heap_bytes() + back_.capacity() * sizeof(back_[0]);

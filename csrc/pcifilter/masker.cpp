@@ -84,6 +84,32 @@ void Masker::reset() noexcept {
     osc_count_ = 0;
 }
 
+bool Masker::settled() const noexcept {
+    if (n_spans_ != 0 || out_pos_ < 0 || last_done_.end >= out_pos_ || no_ramp_at_ >= out_pos_) return false;
+    if (!done_.empty() && done_.back().end >= out_pos_) return false;
+    if (params_.mode == MaskMode::Noise && (bg_acc_ != 0.0 || bg_min_cur_ != 0.0)) return false;
+    for (const std::int16_t v : ring_)
+        if (v != 0) return false;
+    return true;
+}
+
+void Masker::skip(std::int64_t n) noexcept {
+    if (!ring_.empty()) ring_pos_ = static_cast<std::size_t>((static_cast<std::int64_t>(ring_pos_) + n) %
+                                                             static_cast<std::int64_t>(ring_.size()));
+    out_pos_ += n;
+    if (params_.mode != MaskMode::Noise) return;
+    // Silent blocks keep the segment's minimum at 0 (settled): a segment that ends passes 0
+    // on as the previous one's, and the next starts from "none yet" until its first block.
+    const std::int64_t fill = bg_fill_ + n;
+    const std::int64_t blocks = bg_blocks_ + fill / bg_block_;
+    bg_fill_ = static_cast<int>(fill % bg_block_);
+    if (blocks >= kBgSegmentBlocks) {
+        bg_min_prev_ = 0;
+        bg_min_cur_ = blocks % kBgSegmentBlocks == 0 ? 1e30 : 0;
+    }
+    bg_blocks_ = static_cast<int>(blocks % kBgSegmentBlocks);
+}
+
 double Masker::background_power() const noexcept {
     return std::min(bg_min_cur_, bg_min_prev_) * bg_bias_;
 }
@@ -175,7 +201,7 @@ void Masker::track_background(const std::int16_t* x, std::size_t n) noexcept {
         bg_acc_ = 0;
         bg_fill_ = 0;
         bg_min_cur_ = std::min(bg_min_cur_, p);
-        if (++bg_blocks_ == 50) {  // 1 s segments; the floor is the minimum over the last two
+        if (++bg_blocks_ == kBgSegmentBlocks) {  // 1 s segments; the floor is the minimum over the last two
             bg_min_prev_ = bg_min_cur_;
             bg_min_cur_ = 1e30;
             bg_blocks_ = 0;

@@ -52,6 +52,14 @@ public:
     // Spans whose output is complete are appended here; drain them with take_spans().
     std::vector<MaskSpan>& finished_spans() noexcept { return done_; }
     void reset() noexcept;
+    // Settled on silence: the delay line holds only zeros, no span is open, and no mark of
+    // the past (the last span done, continue_at) can meet a span still to come, which starts
+    // where the output is or later; comfort noise's background has seen a silent block in
+    // its current segment. n more samples of silence in (and out) then change nothing but
+    // the counts and the background's place in its blocks and segments: skip(n) stands for
+    // them (Scrubber::skip_silence).
+    bool settled() const noexcept;
+    void skip(std::int64_t n) noexcept;
     // End of stream: report spans still open, cut at what has been output.
     void close_spans() noexcept;
     // n samples of the masking signal alone (no ramps), from the same generators: for a
@@ -119,6 +127,7 @@ private:
     // Comfort noise: background tracker (minimum of 20 ms block powers over 1-2 s) and
     // generator. The mask-join distance stays 5 ms (join_).
     int bg_block_;
+    static constexpr int kBgSegmentBlocks = 50;  // 1 s of 20 ms blocks
     int join_;
     double bg_bias_, noise_cap_, tone_amplitude_;  // from the parameters, once
     int bg_fill_ = 0;

@@ -149,6 +149,34 @@ void Scrubber::guard_end() noexcept {
     if (const int guard = edge_guard_ms(last.data(), m, rate, true)) mask(consumed_ - ms(guard), consumed_ + ramp());
 }
 
+std::size_t Scrubber::skip_silence(std::size_t n) noexcept {
+    // The last 4 sub-blocks go through run(): their correlations, which the windows after
+    // read, then hold exactly what process() would have left (the phase of zero's sign).
+    const std::size_t piece = static_cast<std::size_t>(DtmfDetector::kSubBlock * factor_);
+    constexpr std::size_t kRefill = 4;
+    const std::size_t pieces = n / piece;
+    if (pieces <= kRefill || piece_fill_ != 0) return 0;
+    if (params_.guard_edges && consumed_ < std::min(ms(10), std::int64_t{delay()})) return 0;  // guard_start to come
+    for (int i = 0; i < n_aside_; ++i)  // set_masking(true) would still request it
+        if (aside_[static_cast<std::size_t>(i)].second > masker_.output_position()) return 0;
+    if (!masker_.settled() || !dtmf_.settled() || (tone_ && !tone_->settled()) ||
+        (decimator_ && !decimator_->settled()))
+        return 0;
+    const std::int64_t blocks = static_cast<std::int64_t>(pieces - kRefill);
+    const std::int64_t samples = blocks * static_cast<std::int64_t>(piece);
+    if (decimator_) decimator_->skip(static_cast<std::size_t>(samples));
+    dtmf_.skip_blocks(blocks);
+    if (tone_) tone_->skip_blocks(blocks);
+    masker_.skip(samples);
+    consumed_ += samples;
+    stats_.samples += static_cast<std::uint64_t>(samples);
+    stats_.skipped_samples += static_cast<std::uint64_t>(samples);
+    masker_.clear_runs();
+    std::array<std::int16_t, DtmfDetector::kSubBlock * 6> zeros{}, out{};  // a piece at 48 kHz
+    for (std::size_t i = 0; i < kRefill; ++i) run(zeros.data(), out.data(), piece);
+    return pieces * piece;
+}
+
 void Scrubber::analyse(const std::int16_t* in, std::size_t n) noexcept { run(in, nullptr, n); }
 
 void Scrubber::run(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {

@@ -57,6 +57,7 @@ struct ScrubberStats {
     std::uint64_t tones = 0;
     std::uint64_t masked_samples = 0;
     std::uint64_t late_masks = 0;  // requests that came after their start was output
+    std::uint64_t skipped_samples = 0;  // of silence taken in at once (skip_silence)
 };
 
 class Scrubber {
@@ -71,6 +72,19 @@ public:
     // events and masked spans found until then kept to be taken, the counters going on:
     // for callers that reuse one scrubber (a bank's slot, the C API) for stream after stream.
     void end_stream(std::int16_t* out) noexcept;
+    // n samples of silence (zeros) in, and as many out, all silence, when the pipeline has
+    // settled on silence (Masker::settled and the detectors' settled()): then they change
+    // nothing but its counts, which move on at once. Returns the samples taken (whole 5 ms
+    // pieces; the last 20 ms of them processed as usual), 0 when it has not settled: the
+    // caller feeds them to process(). For callers fed long stretches of silence (a stream's
+    // pause): its cost no longer grows with the pause's length. Exact: what comes after is
+    // output and detected as after process() on the same zeros.
+    std::size_t skip_silence(std::size_t n) noexcept;
+    // Samples to the end of the 5 ms piece under way (0: none under way), where
+    // skip_silence() can begin.
+    std::size_t piece_left() const noexcept {
+        return piece_fill_ == 0 ? 0 : static_cast<std::size_t>(DtmfDetector::kSubBlock * factor_ - piece_fill_);
+    }
     // Detection only (no masker, no delay): for callers that want events, not audio.
     void analyse(const std::int16_t* in, std::size_t n) noexcept;
     void finish_analysis() noexcept;

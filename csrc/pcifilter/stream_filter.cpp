@@ -148,7 +148,7 @@ StreamFilter::StreamFilter(const StreamFilterParams& params)
     slots_.resize(n_slots_);
     out_ring_.assign(kRing, 0);
     pcm_.resize(kMaxPcm);
-    zeros_.assign(1024, 0);
+    zeros_.assign(kSilenceChunk + 240, 0);  // feed_until's longest: to a 5 ms piece's end at 48 kHz
     tmp_.resize(std::max<std::size_t>(kMaxPcm, static_cast<std::size_t>(scrubber_.delay()) + 1024));
     events_.reserve(16);
     masked_.reserve(kMaxMaskedSpans);
@@ -417,11 +417,48 @@ bool StreamFilter::mask(std::uint32_t timestamp, std::uint32_t duration) noexcep
 void StreamFilter::feed_until(std::int64_t t) noexcept {
     std::int64_t marked = out_until_;
     while (fed_ < t) {
-        feed(zeros_.data(), static_cast<std::size_t>(std::min<std::int64_t>(t - fed_, 1024)));
+        // To a 5 ms piece's end (kSilenceChunk is whole pieces at any rate): where
+        // skip_silence() can begin.
+        const auto k = static_cast<std::int64_t>(kSilenceChunk + scrubber_.piece_left());
+        feed(zeros_.data(), static_cast<std::size_t>(std::min<std::int64_t>(t - fed_, k)));
         if (out_until_ - marked >= kMarkEvery) {  // before the output ring wraps (feed_held)
             mark_ready();
             marked = out_until_;
         }
+        // A long pause: once the scrubber has settled on its silence (a keypress before it
+        // found and masked, the look-ahead gone out), the rest is taken in at once. A sender
+        // whose timestamps jump just under max_gap_samples from packet to packet cost 20
+        // times a packet's usual time, 460 times with max_gap_ms=60000 (bench/RESULTS.md).
+        if (params_.skip_settled_silence && t - fed_ >= ms(kSkipAfterMs)) {
+            const std::size_t k = scrubber_.skip_silence(static_cast<std::size_t>(t - fed_));
+            if (k == 0) continue;
+            mark_ready();  // the packets before the pause, before their output's place is reused
+            zero_ring(out_until_, k);
+            mark_masked(out_until_, k, false);
+            out_until_ += static_cast<std::int64_t>(k);
+            fed_ += static_cast<std::int64_t>(k);
+            marked = out_until_;
+        }
+    }
+}
+
+void StreamFilter::zero_ring(std::int64_t t, std::size_t n) noexcept {
+    // As copy_to_ring() of n zeros: only the last kRing of them stay.
+    if (n > kRing) {
+        t += static_cast<std::int64_t>(n - kRing);
+        n = kRing;
+    }
+    if (t < 0) {  // the delay line's pre-roll has no place on the timeline (copy_to_ring)
+        const auto skip = static_cast<std::size_t>(std::min<std::int64_t>(-t, static_cast<std::int64_t>(n)));
+        n -= skip;
+        t += static_cast<std::int64_t>(skip);
+    }
+    while (n > 0) {
+        const std::size_t at = static_cast<std::size_t>(t) & kRingMask;
+        const std::size_t k = std::min(n, kRing - at);
+        std::fill_n(out_ring_.data() + at, k, std::int16_t{0});
+        n -= k;
+        t += static_cast<std::int64_t>(k);
     }
 }
 

@@ -87,6 +87,10 @@ struct StreamFilterParams {
     // telephone-event) are dropped while filtering is on, as they could carry a keypress;
     // true lets them pass.
     bool pass_unknown_payloads = false;
+    // A pause fed to the detector as silence is taken in at once once it has settled on it
+    // (Scrubber::skip_silence; the same output and events). false feeds every sample: the
+    // reference the tests and benchmarks hold that against.
+    bool skip_settled_silence = true;
     bool opus() const noexcept;
     // RTP clock units per duration unit of a telephone-event payload type (0: not one).
     std::uint32_t event_duration_unit(std::uint8_t pt) const noexcept;
@@ -168,6 +172,7 @@ public:
     }
     int delay_samples() const noexcept { return scrubber_.delay(); }
     const StreamFilterStats& stats() const noexcept { return stats_; }
+    const ScrubberStats& scrubber_stats() const noexcept { return scrubber_.stats(); }
     const StreamFilterParams& params() const noexcept { return params_; }
     // Keypresses (in-band and RFC 4733, each reported once), times in samples on the
     // stream's timeline; drained by the caller.
@@ -233,6 +238,11 @@ private:
     void conceal_until(const Slot& next, bool lost) noexcept;
     void mark_ready() noexcept;
     void copy_to_ring(std::int64_t t, const std::int16_t* y, std::size_t n) noexcept;
+    void zero_ring(std::int64_t t, std::size_t n) noexcept;
+    // A pause fed as silence is taken in at once once the scrubber settles, when this much
+    // or more of it is left (feed_until).
+    static constexpr int kSkipAfterMs = 100;
+    static constexpr std::size_t kSilenceChunk = 960;  // feed_until's
     void copy_from_ring(std::int64_t t, std::size_t n, std::int16_t* y) const noexcept;
     void mark_masked(std::int64_t t, std::size_t n, bool masked) noexcept;
     void mark_runs(std::int64_t t, std::size_t n) noexcept;

@@ -79,6 +79,23 @@ void ToneDetector::reset() noexcept {
     }
 }
 
+bool ToneDetector::settled() const noexcept {
+    if (!bank_.between_blocks()) return false;
+    for (const Track& tr : tracks_)  // a later sub-block starts a new candidate streak
+        if (tr.active || block_ - tr.cand_last <= 2) return false;
+    for (const SubBlock& s : ring_) {
+        if (s.energy != 0.0f) return false;
+        for (const auto& z : s.corr)
+            if (z.real() != 0.0f || z.imag() != 0.0f) return false;
+    }
+    return true;
+}
+
+void ToneDetector::skip_blocks(std::int64_t k) noexcept {
+    bank_.skip_blocks(k);
+    block_ += k;
+}
+
 void ToneDetector::process(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
                            std::vector<MaskRequest>* masks) noexcept {
     while (n > 0) {

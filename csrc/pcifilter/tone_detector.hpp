@@ -39,6 +39,9 @@ public:
                  std::vector<MaskRequest>* masks) noexcept;
     void flush(std::vector<ToneEvent>* events) noexcept;
     void reset() noexcept;
+    // As DtmfDetector::settled() and skip_blocks() (four sub-blocks of silence after it).
+    bool settled() const noexcept;
+    void skip_blocks(std::int64_t k) noexcept;
     const std::vector<ToneSpec>& tones() const noexcept { return tones_; }
     std::size_t state_bytes() const noexcept {
         return sizeof(*this) + tracks_.capacity() * sizeof(Track) + freqs_.capacity() * sizeof(double);

@@ -10,7 +10,10 @@
 // parses, it is no longer than a slot, and no telephone-event leaves while filtering is on,
 // with telephone-events dropped and replaced, on Opus streams, and with a 200 ms look-ahead
 // (masks carried back; filters in turn); masks asked for at any time and of any length; the
-// media clock advanced (a relay's timer) near the stream's clock and anywhere.
+// media clock advanced (a relay's timer) near the stream's clock and anywhere. Each filter
+// has a twin that feeds every sample of a pause (skip_settled_silence off) and must put out
+// the same bytes and events; one filter in five is fed its packets in sequence, unmutated,
+// with pauses, so that pauses settle and are skipped (the count is printed).
 // The coverage-guided build (clang -fsanitize=fuzzer, `fuzz_stream_filter_libfuzzer`, run by
 // ./dev.sh test when clang is installed) uses LLVMFuzzerTestOneInput instead of main.
 #include <cmath>
@@ -74,22 +77,62 @@ StreamFilterParams params_for(Kind kind) {
     return p;
 }
 
+StreamFilterParams feeding_every_sample(StreamFilterParams p) {
+    p.skip_settled_silence = false;
+    return p;
+}
+
+// A filter, and its twin that feeds every sample of a pause to the scrubber
+// (skip_settled_silence off): given the same calls, both must put out the same bytes.
 struct Harness {
-    explicit Harness(Kind k) : kind(k), filter(params_for(k)) {
-        if (k == Kind::Replace) filter.guard_ends(true, true);  // a capture's flow on a switching path
+    explicit Harness(Kind k) : kind(k), filter(params_for(k)), twin(feeding_every_sample(params_for(k))) {
+        if (k == Kind::Replace) {  // a capture's flow on a switching path
+            filter.guard_ends(true, true);
+            twin.guard_ends(true, true);
+        }
     }
     Kind kind;
-    StreamFilter filter;
-    std::uint8_t out[StreamFilter::kMaxPacket];
+    StreamFilter filter, twin;
+    std::uint8_t out[StreamFilter::kMaxPacket], twin_out[StreamFilter::kMaxPacket];
     std::uint64_t outputs = 0;
 
     void push(const std::uint8_t* data, std::size_t len) {
         filter.push(data, len);
+        twin.push(data, len);
         drain();
     }
+    void set_filtering(bool on) {
+        filter.set_filtering(on);
+        twin.set_filtering(on);
+    }
+    bool mask(std::uint32_t ts, std::uint32_t duration) {
+        const bool whole = filter.mask(ts, duration);
+        if (twin.mask(ts, duration) != whole) different();
+        return whole;
+    }
+    void advance(std::uint32_t ts) {
+        filter.advance(ts);
+        twin.advance(ts);
+        drain();
+    }
+    void clear_masked() {
+        if (filter.masked_spans().size() != twin.masked_spans().size()) different();
+        filter.masked_spans().clear();
+        twin.masked_spans().clear();
+    }
+    void flush() {
+        filter.flush();
+        twin.flush();
+        drain();
+    }
+    [[noreturn]] static void different() {
+        std::fprintf(stderr, "fuzz: skipping a settled pause changed what the filter did\n");
+        std::abort();
+    }
     void drain() {
-        std::size_t n = 0;
+        std::size_t n = 0, twin_n = 0;
         while (filter.pop(out, &n)) {
+            if (!twin.pop(twin_out, &twin_n) || twin_n != n || std::memcmp(out, twin_out, n) != 0) different();
             ++outputs;
             RtpHeader h;
             if (n > StreamFilter::kMaxPacket || parse_rtp(out, n, &h) != RtpDrop::None) {
@@ -101,6 +144,9 @@ struct Harness {
                 std::abort();
             }
         }
+        if (twin.pop(twin_out, &twin_n) || filter.events().size() != twin.events().size()) different();
+        filter.events().clear();
+        twin.events().clear();
     }
 };
 
@@ -114,19 +160,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                     new Harness(Kind::Opus), new Harness(Kind::LongLookahead)};
     if (size == 0) return 0;
     Harness* h = harnesses[data[0] & 3];
-    if ((data[0] & 0x80) != 0) h->filter.set_filtering(!h->filter.filtering());
+    if ((data[0] & 0x80) != 0) h->set_filtering(!h->filter.filtering());
     if ((data[0] & 0x40) != 0 && size >= 9) {  // a mask asked for: any timestamp, any length
         std::uint32_t ts, duration;
         std::memcpy(&ts, data + 1, 4);
         std::memcpy(&duration, data + 5, 4);
-        (void)h->filter.mask(ts, duration);
-        h->filter.masked_spans().clear();
+        (void)h->mask(ts, duration);
+        h->clear_masked();
     }
     if ((data[0] & 0x20) != 0 && size >= 5) {  // the media clock advanced: to any timestamp
         std::uint32_t ts;
         std::memcpy(&ts, data + 1, 4);
-        h->filter.advance(ts);
-        h->drain();
+        h->advance(ts);
     }
     h->push(data + 1, size - 1);
     return 0;
@@ -157,41 +202,49 @@ int main(int argc, char** argv) {
         return new Harness(kinds[fresh++ % 4]);
     };
     Harness* h = make();
+    // One filter in five is fed steadily: its packets in sequence, none mutated, no mask
+    // left open for hours: streams that live long enough for pauses to settle, so that the
+    // twin's comparison meets skipped pauses (the others restart every few packets).
+    bool steady = false;
     std::vector<std::uint8_t> buf;
     std::uint16_t seq = 0;
     std::uint32_t ts = 0;
-    std::uint64_t outputs = 0, malformed = 0;
+    std::uint64_t outputs = 0, malformed = 0, skipped = 0;
     for (long i = 0; i < inputs; ++i) {
         if (i % 5000 == 0) {  // a fresh filter now and then; filtering toggles at random
             outputs += h->outputs;
             malformed += h->filter.stats().malformed.total();
+            skipped += h->filter.scrubber_stats().skipped_samples;
             delete h;
             h = make();
+            steady = (i / 5000) % 5 == 4;
         }
-        if (rng() % 97 == 0) h->filter.set_filtering(!h->filter.filtering());
+        if (rng() % 97 == 0) h->set_filtering(!h->filter.filtering());
         if (rng() % 89 == 0) {  // a mask asked for: near the stream's clock, or anywhere
             const std::uint32_t at = rng() % 2 == 0 ? ts + static_cast<std::uint32_t>(rng() % 4000) - 2000
                                                     : static_cast<std::uint32_t>(rng());
-            (void)h->filter.mask(at, static_cast<std::uint32_t>(rng() % 3 == 0 ? rng() : rng() % 8000));
+            (void)h->mask(at, static_cast<std::uint32_t>(rng() % 3 == 0 && !steady ? rng() : rng() % 8000));
         }
-        if (rng() % 7 == 0) h->filter.masked_spans().clear();  // drained now and then
+        if (rng() % 7 == 0) h->clear_masked();  // drained now and then
         if (rng() % 5 == 0) {  // a relay's timer: the media clock near the stream's, or anywhere
             const std::uint32_t at = rng() % 4 != 0 ? ts - static_cast<std::uint32_t>(rng() % 4000)
                                                     : static_cast<std::uint32_t>(rng());
-            h->filter.advance(at);
-            h->drain();
+            h->advance(at);
         }
         buf = pool[rng() % pool.size()];
         // Keep most inputs in sequence, so the stream logic (not only parsing) is exercised.
-        if (buf.size() >= 12 && rng() % 4 != 0) {
+        if (buf.size() >= 12 && (steady || rng() % 4 != 0)) {
             seq = static_cast<std::uint16_t>(seq + 1);
             ts += h->kind == Kind::Opus ? 960 : 160;
+            // Now and then a pause, up to just under max_gap_samples: fed as silence (the
+            // twin feeds all of it; the filter skips it once settled).
+            if (rng() % 40 == 0) ts += static_cast<std::uint32_t>(rng() % 15900) * (h->kind == Kind::Opus ? 6 : 1);
             buf[2] = static_cast<std::uint8_t>(seq >> 8), buf[3] = static_cast<std::uint8_t>(seq);
             buf[4] = static_cast<std::uint8_t>(ts >> 24), buf[5] = static_cast<std::uint8_t>(ts >> 16);
             buf[6] = static_cast<std::uint8_t>(ts >> 8), buf[7] = static_cast<std::uint8_t>(ts);
         }
         const int mutations = 1 + static_cast<int>(rng() % 4);
-        for (int m = 0; m < mutations && rng() % 3 != 0; ++m) {
+        for (int m = 0; m < mutations && !steady && rng() % 3 != 0; ++m) {
             switch (rng() % 5) {
                 case 0:
                     if (!buf.empty()) buf[rng() % buf.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
@@ -218,12 +271,14 @@ int main(int argc, char** argv) {
         RtpHeader hdr;
         (void)parse_rtp(buf.data(), buf.size(), &hdr);
     }
-    h->filter.flush();
-    h->drain();
+    h->flush();
     outputs += h->outputs;
     malformed += h->filter.stats().malformed.total();
-    std::printf("fuzz: %ld inputs, %llu packets out, %llu malformed dropped: ok\n", inputs,
-                static_cast<unsigned long long>(outputs), static_cast<unsigned long long>(malformed));
+    skipped += h->filter.scrubber_stats().skipped_samples;
+    std::printf("fuzz: %ld inputs, %llu packets out, %llu malformed dropped, %llu samples of settled pauses "
+                "skipped (the twin fed them): ok\n",
+                inputs, static_cast<unsigned long long>(outputs), static_cast<unsigned long long>(malformed),
+                static_cast<unsigned long long>(skipped));
     delete h;
     return 0;
 }
