@@ -2174,6 +2174,42 @@ def test_sip_in_hep_is_redacted_in_place(tmp_path: Path) -> None:
     assert got[4:] == hep[4:]
 
 
+def test_relay_gateway_and_pbx_messages_in_hep_are_redacted(tmp_path: Path) -> None:
+    """HEP carries more than SIP: rtpengine mirrors its ng traffic to Homer
+    (--homer-enable-ng, HEP protocol 0x3d: "play DTMF" codes in bencode or JSON), a Homer
+    log (protocol 100) may hold a relay's DTMF log or a PBX's events, and an MGCP gateway's
+    notifications may be captured so. Each is redacted as it is when sent bare (same
+    length); sent compressed, a message that held a keypress is replaced whole. Before,
+    all of them were read as SIP only, and every digit here passed."""
+    log = b'{"callid":"abc@h","source_tag":"t1","type":"DTMF","timestamp":1700000000,"event":7}'
+    ng = b"5432_1 d7:command9:play DTMF7:call-id5:abc@h4:code1:7e"
+    ng_json = b'5432_1 {"command":"play DTMF","call-id":"abc@h","code":"7"}'
+    esl = b"Event-Name: DTMF\nDTMF-Digit: 7\nDTMF-Duration: 1600\n"
+    ami = b"Event: DTMFEnd\r\nDigit: 7\r\nDurationMs: 200\r\n\r\n"
+    ntfy = b"NTFY 2002 aaln/1@gw.example.net MGCP 1.0\r\nX: 1\r\nO: L/hd, D/7, D/#\r\n"
+    messages = [  # (message, HEP protocol, what it must become)
+        (ng, 0x3D, ng.replace(b"1:7e", b"1:Xe")),
+        (ng_json, 0x3D, ng_json.replace(b'"7"', b'"X"')),
+        (log, 100, log.replace(b":7}", b":X}")),
+        (esl, 100, esl.replace(b": 7", b": X")),
+        (ami, 100, ami.replace(b": 7", b": X")),
+        (ntfy, 0x3D, ntfy.replace(b"D/7, D/#", b"D/X, D/X")),
+    ]
+    hep = [_hep3(m, protocol=p) for m, p, _ in messages]
+    hep += [_hep3(m, protocol=p, compressed=True) for m, p, _ in messages]
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, [_frame("ethernet", _ip(A, B, 40123, 9060, h, False)) for h in hep])
+    r = scrub_pcap(src, dst)
+    got = [bytes(_udp(1, fr)[1].data) for fr in _read(dst)[1]]
+    for (message, protocol, masked), plain, packed in zip(
+        messages, got[: len(messages)], got[len(messages) :], strict=True
+    ):
+        assert masked != message and plain == _hep3(masked, protocol), message
+        n = len(zlib.compress(message))
+        assert packed == _hep3(message, protocol, compressed=True)[:-n] + b"X" * n
+    assert r.sip_dtmf_redacted == 2 * len(messages)
+
+
 def test_audio_and_keys_in_compressed_hep_payloads_are_replaced(tmp_path: Path) -> None:
     """HEP's compressed payload chunk (16) is read as its plain one is: RTP carried in it
     (protocol 4, audio that may hold a keypress's tones) replaced whole, as it was only

@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
 """SIP inside HEP (Homer's encapsulation), redacted as pcifilter.sip_messages redacts SIP:
 HEP3 packets (their message chunk, plain or compressed) and HEP versions 1 and 2, in UDP
-datagrams or one after another in a TCP stream."""
+datagrams or one after another in a TCP stream. What else HEP carries is redacted as what
+it is: a media relay's ng messages (rtpengine mirrors them to Homer) and DTMF logs as
+pcifilter.relay redacts them, a media gateway's as pcifilter.gateway does, and a PBX's
+event text's keypress forms (pcifilter.pbx) in any message that is not SIP."""
 
 from __future__ import annotations
 
 import struct
 
-from pcifilter import _core, sip_messages
+from pcifilter import _core, pbx, sip_messages
+from pcifilter.gateway import redact_gateway_control, starts_gateway_control
+from pcifilter.relay import may_be_relay_message, redact_relay_message
 
 # HEP (Homer's encapsulation): SBCs, proxies and media relays (Kamailio siptrace, OpenSIPS
 # proto_hep, FreeSWITCH, Asterisk res_hep, rtpengine, captagent, heplify) send copies of the
@@ -53,14 +58,32 @@ def sip_offset_v2(packet: bytes) -> int:
     return at if sip_messages.START_LINE.match(packet[at:]) else 0
 
 
+def _redact_message(message: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool, list[bytes]]:
+    """A message HEP carries, redacted as what it is (same length), whether keypresses and
+    keys were in it, and what it holds for its SDP. rtpengine mirrors its ng traffic to
+    Homer (--homer-enable-ng; HEP protocol 0x3d by default): "play DTMF" codes and the SDP
+    with its SRTP keys, in the relay's own encoding; a Homer log (protocol 100) may hold a
+    relay's DTMF log or a PBX's events. Before, all of it was read as SIP only: a played
+    code or a logged digit passed (and, compressed, so did a key)."""
+    if may_be_relay_message(message):
+        return redact_relay_message(message, redact_dtmf)
+    if starts_gateway_control(message):
+        return redact_gateway_control(message, redact_dtmf)
+    redacted, dtmf, keys = sip_messages.redact(message, redact_dtmf)
+    if not sip_messages.START_LINE.match(message):  # a log's text: a PBX's keypress forms
+        redacted, found = pbx.redact_pbx_events(redacted, redact_dtmf)
+        dtmf = dtmf or found > 0
+    return redacted, dtmf, keys, [message]
+
+
 def redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool, list[bytes]]:
     """A UDP datagram that holds SIP, redacted (see sip_messages.redact): a SIP message, or
     the one a HEP packet holds, redacted in place (same length). A HEP3 packet that carries RTP
     (audio, which cannot be scrubbed out of its stream here), compressed or not, has it
     replaced whole, and so has a compressed message that holds a keypress, a key or a card
-    number, or that cannot be read (or decodes past its bound). Returns the datagram,
-    whether keypresses and keys were in it, and the SIP messages it holds (for their
-    SDP)."""
+    number, or that cannot be read (or decodes past its bound). Each message is redacted as
+    what it is (_redact_message; keypresses counted as SIP's). Returns the datagram,
+    whether keypresses and keys were in it, and the messages it holds (for their SDP)."""
     chunks = _chunks(payload)
     if chunks is None:
         at = sip_offset_v2(payload)  # 0: the datagram is the message
@@ -84,8 +107,8 @@ def redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, boo
             message = inflated
         else:
             continue
-        messages.append(message)
-        redacted, had_dtmf, had_keys = sip_messages.redact(message, redact_dtmf)
+        redacted, had_dtmf, had_keys, held = _redact_message(message, redact_dtmf)
+        messages += held
         dtmf, keys = dtmf or had_dtmf, keys or had_keys
         if kind == _HEP_PAYLOAD:
             out[at : at + n] = redacted
