@@ -2180,13 +2180,17 @@ def test_relay_gateway_and_pbx_messages_in_hep_are_redacted(tmp_path: Path) -> N
     log (protocol 100) may hold a relay's DTMF log or a PBX's events, and an MGCP gateway's
     notifications may be captured so. Each is redacted as it is when sent bare (same
     length); sent compressed, a message that held a keypress is replaced whole. Before,
-    all of them were read as SIP only, and every digit here passed."""
+    all of them were read as SIP only, and every digit here passed (but SIP's own)."""
     log = b'{"callid":"abc@h","source_tag":"t1","type":"DTMF","timestamp":1700000000,"event":7}'
     ng = b"5432_1 d7:command9:play DTMF7:call-id5:abc@h4:code1:7e"
     ng_json = b'5432_1 {"command":"play DTMF","call-id":"abc@h","code":"7"}'
     esl = b"Event-Name: DTMF\nDTMF-Digit: 7\nDTMF-Duration: 1600\n"
     ami = b"Event: DTMFEnd\r\nDigit: 7\r\nDurationMs: 200\r\n\r\n"
     ntfy = b"NTFY 2002 aaln/1@gw.example.net MGCP 1.0\r\nX: 1\r\nO: L/hd, D/7, D/#\r\n"
+    # SIP whose text names "DTMF" in JSON (a header here): read as SIP, and its JSON too
+    sip = _info("application/dtmf-relay", "Signal=7\r\n").replace(
+        b"\r\n\r\n", b'\r\nX-Log: {"type":"DTMF","digit":"7"}\r\n\r\n', 1
+    )
     messages = [  # (message, HEP protocol, what it must become)
         (ng, 0x3D, ng.replace(b"1:7e", b"1:Xe")),
         (ng_json, 0x3D, ng_json.replace(b'"7"', b'"X"')),
@@ -2194,6 +2198,7 @@ def test_relay_gateway_and_pbx_messages_in_hep_are_redacted(tmp_path: Path) -> N
         (esl, 100, esl.replace(b": 7", b": X")),
         (ami, 100, ami.replace(b": 7", b": X")),
         (ntfy, 0x3D, ntfy.replace(b"D/7, D/#", b"D/X, D/X")),
+        (sip, 1, sip.replace(b"Signal=7", b"Signal=X").replace(b'"7"', b'"X"')),
     ]
     hep = [_hep3(m, protocol=p) for m, p, _ in messages]
     hep += [_hep3(m, protocol=p, compressed=True) for m, p, _ in messages]

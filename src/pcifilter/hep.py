@@ -65,15 +65,19 @@ def _redact_message(message: bytes, redact_dtmf: bool) -> tuple[bytes, bool, boo
     with its SRTP keys, in the relay's own encoding; a Homer log (protocol 100) may hold a
     relay's DTMF log or a PBX's events. Before, all of it was read as SIP only: a played
     code or a logged digit passed (and, compressed, so did a key)."""
+    if sip_messages.START_LINE.match(message):
+        redacted, dtmf, keys = sip_messages.redact(message, redact_dtmf)
+        if may_be_relay_message(redacted):  # a JSON body naming "DTMF": its values too
+            redacted, in_json, _, _ = redact_relay_message(redacted, redact_dtmf)
+            dtmf = dtmf or in_json
+        return redacted, dtmf, keys, [message]
     if may_be_relay_message(message):
         return redact_relay_message(message, redact_dtmf)
     if starts_gateway_control(message):
         return redact_gateway_control(message, redact_dtmf)
     redacted, dtmf, keys = sip_messages.redact(message, redact_dtmf)
-    if not sip_messages.START_LINE.match(message):  # a log's text: a PBX's keypress forms
-        redacted, found = pbx.redact_pbx_events(redacted, redact_dtmf)
-        dtmf = dtmf or found > 0
-    return redacted, dtmf, keys, [message]
+    redacted, found = pbx.redact_pbx_events(redacted, redact_dtmf)  # a log's text
+    return redacted, dtmf or found > 0, keys, [message]
 
 
 def redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool, list[bytes]]:
