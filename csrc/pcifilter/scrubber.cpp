@@ -170,7 +170,6 @@ std::size_t Scrubber::skip_silence(std::size_t n) noexcept {
     masker_.skip(samples);
     consumed_ += samples;
     stats_.samples += static_cast<std::uint64_t>(samples);
-    stats_.skipped_samples += static_cast<std::uint64_t>(samples);
     masker_.clear_runs();
     std::array<std::int16_t, DtmfDetector::kSubBlock * 6> zeros{}, out{};  // a piece at 48 kHz
     for (std::size_t i = 0; i < kRefill; ++i) run(zeros.data(), out.data(), piece);

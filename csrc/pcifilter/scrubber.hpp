@@ -57,7 +57,6 @@ struct ScrubberStats {
     std::uint64_t tones = 0;
     std::uint64_t masked_samples = 0;
     std::uint64_t late_masks = 0;  // requests that came after their start was output
-    std::uint64_t skipped_samples = 0;  // of silence taken in at once (skip_silence)
 };
 
 class Scrubber {

@@ -433,6 +433,7 @@ void StreamFilter::feed_until(std::int64_t t) noexcept {
             const std::size_t k = scrubber_.skip_silence(static_cast<std::size_t>(t - fed_));
             if (k == 0) continue;
             mark_ready();  // the packets before the pause, before their output's place is reused
+            skipped_samples_ += k;
             zero_ring(out_until_, k);
             mark_masked(out_until_, k, false);
             out_until_ += static_cast<std::int64_t>(k);

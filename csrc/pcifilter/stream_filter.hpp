@@ -173,6 +173,8 @@ public:
     int delay_samples() const noexcept { return scrubber_.delay(); }
     const StreamFilterStats& stats() const noexcept { return stats_; }
     const ScrubberStats& scrubber_stats() const noexcept { return scrubber_.stats(); }
+    // Samples of pauses taken in at once (skip_settled_silence), over the filter's life.
+    std::uint64_t skipped_samples() const noexcept { return skipped_samples_; }
     const StreamFilterParams& params() const noexcept { return params_; }
     // Keypresses (in-band and RFC 4733, each reported once), times in samples on the
     // stream's timeline; drained by the caller.
@@ -334,6 +336,7 @@ private:
     std::int64_t last_rfc4733_start_ = -1, last_rfc4733_end_ = -1;
     int audio_pt_ = -1;              // payload type of replacement audio: the last audio seen
     std::int64_t replaced_until_ = 0;  // timeline end of the replacement audio sent
+    std::uint64_t skipped_samples_ = 0;  // skipped_samples()
     bool replacing_ = true;            // false once the sender was found sending both
     bool seq_seen_ = false;
     std::uint16_t max_seq_ = 0;        // newest sequence number received

@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
         if (i % 5000 == 0) {  // a fresh filter now and then; filtering toggles at random
             outputs += h->outputs;
             malformed += h->filter.stats().malformed.total();
-            skipped += h->filter.scrubber_stats().skipped_samples;
+            skipped += h->filter.skipped_samples();
             delete h;
             h = make();
             steady = (i / 5000) % 5 == 4;
@@ -274,7 +274,7 @@ int main(int argc, char** argv) {
     h->flush();
     outputs += h->outputs;
     malformed += h->filter.stats().malformed.total();
-    skipped += h->filter.scrubber_stats().skipped_samples;
+    skipped += h->filter.skipped_samples();
     std::printf("fuzz: %ld inputs, %llu packets out, %llu malformed dropped, %llu samples of settled pauses "
                 "skipped (the twin fed them): ok\n",
                 inputs, static_cast<unsigned long long>(outputs), static_cast<unsigned long long>(malformed),

@@ -224,7 +224,7 @@ std::string run(const Config& c, const std::vector<Op>& ops, int max_gap_ms, boo
     }
     const ScrubberStats& s = f.scrubber_stats();
     for (const std::uint64_t v : {s.samples, s.keypresses, s.tones, s.masked_samples, s.late_masks}) put(&v, sizeof v);
-    *skipped += s.skipped_samples;
+    *skipped += f.skipped_samples();
     return log;
 }
 
