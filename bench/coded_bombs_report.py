@@ -6,7 +6,9 @@ hostile capture holds. SIP over UDP (datagrams of about 1.2 KB, 33 KB for the mu
 case): gzip'd bodies that decode to 1 MiB (a bomb, refused), bodies that decode to just
 under the bound on what a body may decode to (read whole: the most any body costs), a
 multipart body of 30 such parts, and HEP3 packets (Homer's encapsulation) whose
-compressed message decodes to 16 MiB. HTTP: 40 connections, each one reply of 16 KB,
+compressed message decodes to 16 MiB, or to as much text as its bound allows, holding a
+keypress form in every few bytes (Homer logs of a relay's and a PBX's, rtpengine's ng
+messages mirrored to Homer). HTTP: 40 connections, each one reply of 16 KB,
 gzip'd to decode to just under MAX_DECODED (what one connection's budget allowed 4 of).
 
     .venv/bin/python bench/coded_bombs_report.py
@@ -19,6 +21,7 @@ import random
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -40,6 +43,20 @@ def _at_the_bound() -> bytes:
         if len(head) + zeros + 1024 > sip_messages.decoded_limit(body):
             return gzip.compress(head + b"\0" * zeros, mtime=0)
         zeros += 1024
+
+
+def _text_at_the_bound(unit: bytes) -> bytes:
+    """`unit` repeated as often as a message compressed with zlib may decode to (its
+    bound: 32 times its own length and 1 KiB)."""
+    text = unit * 10_000
+    lo, hi = 1, len(text)
+    while lo < hi:  # the longest prefix within the bound
+        mid = (lo + hi + 1) // 2
+        if mid <= sip_messages.decoded_limit(zlib.compress(text[:mid])):
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo]
 
 
 def _datagrams(message: bytes, n: int) -> list[bytes]:
@@ -83,6 +100,17 @@ def cases() -> dict[str, list[bytes]]:
         ),
         "multipart, 30 gzip'd parts at the bound": _datagrams(multipart_info, 20),
         "HEP3, a compressed message of 16 MiB": _datagrams(_hep3(hep_message, compressed=True), 40),
+        # Homer logs (protocol 100) read for a relay's and a PBX's keypress forms: the most
+        # keypresses a message within its bound can hold
+        "HEP3, compressed logs of JSON DTMF events at the bound": _datagrams(
+            _hep3(_text_at_the_bound(b'{"type":"DTMF","digit":"1"} '), 100, compressed=True), 2000
+        ),
+        "HEP3, compressed logs of AMI 'Digit:' lines at the bound": _datagrams(
+            _hep3(_text_at_the_bound(b"Digit: 1\r\n"), 100, compressed=True), 2000
+        ),
+        "HEP3, compressed ng 'play DTMF' messages at the bound": _datagrams(
+            _hep3(_text_at_the_bound(b"5432_1 d7:command9:play DTMF4:code1:7e "), 0x3D, True), 2000
+        ),
     }
 
 
