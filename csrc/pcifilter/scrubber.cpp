@@ -156,7 +156,8 @@ std::size_t Scrubber::skip_silence(std::size_t n) noexcept {
     constexpr std::size_t kRefill = 4;
     const std::size_t pieces = n / piece;
     if (pieces <= kRefill || piece_fill_ != 0) return 0;
-    if (params_.guard_edges && consumed_ < std::min(ms(10), std::int64_t{delay()})) return 0;  // guard_start to come
+    if (params_.guard_edges && consumed_ < std::min(ms(10), std::int64_t{delay()}))
+        return 0;  // guard_start() still to decide
     for (int i = 0; i < n_aside_; ++i)  // set_masking(true) would still request it
         if (aside_[static_cast<std::size_t>(i)].second > masker_.output_position()) return 0;
     if (!masker_.settled() || !dtmf_.settled() || (tone_ && !tone_->settled()) ||

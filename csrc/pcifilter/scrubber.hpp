@@ -82,7 +82,8 @@ public:
     // Samples to the end of the 5 ms piece under way (0: none under way), where
     // skip_silence() can begin.
     std::size_t piece_left() const noexcept {
-        return piece_fill_ == 0 ? 0 : static_cast<std::size_t>(DtmfDetector::kSubBlock * factor_ - piece_fill_);
+        const int piece = DtmfDetector::kSubBlock * factor_;
+        return piece_fill_ == 0 ? 0 : static_cast<std::size_t>(piece - piece_fill_);
     }
     // Detection only (no masker, no delay): for callers that want events, not audio.
     void analyse(const std::int16_t* in, std::size_t n) noexcept;

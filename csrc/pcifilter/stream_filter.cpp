@@ -427,8 +427,9 @@ void StreamFilter::feed_until(std::int64_t t) noexcept {
         }
         // A long pause: once the scrubber has settled on its silence (a keypress before it
         // found and masked, the look-ahead gone out), the rest is taken in at once. A sender
-        // whose timestamps jump just under max_gap_samples from packet to packet cost 20
-        // times a packet's usual time, 460 times with max_gap_ms=60000 (bench/RESULTS.md).
+        // whose timestamps jump a second from packet to packet cost 30 times a packet's usual
+        // time, 744 times for 30 s jumps (max_gap_ms=60000); now 12 times for either
+        // (bench/RESULTS.md, "Twenty-fourth session").
         if (params_.skip_settled_silence && t - fed_ >= ms(kSkipAfterMs)) {
             const std::size_t k = scrubber_.skip_silence(static_cast<std::size_t>(t - fed_));
             if (k == 0) continue;

@@ -58,9 +58,11 @@ std::vector<std::uint8_t> rtp(std::uint8_t pt, bool marker, std::uint16_t seq, s
 // in them, and pauses between them of every length up to just under max_gap_ms.
 std::vector<Op> make_stream(const Config& c, std::uint32_t seed, int max_gap_ms) {
     std::mt19937 rng(seed);
-    const auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
+    const auto uniform = [&](double lo, double hi) {
+        return std::uniform_real_distribution<double>(lo, hi)(rng);
+    };
     const auto chance = [&](double p) { return uniform(0, 1) < p; };
-    const int n = c.rate / 50;                      // samples a packet
+    const int n = c.rate / 50;                            // samples a packet
     const std::uint32_t clock = c.opus ? 48000u : 8000u;  // RTP clock
     const std::uint32_t per_sample = clock / static_cast<std::uint32_t>(c.rate);
     std::unique_ptr<OpusCodec> enc;
@@ -80,7 +82,8 @@ std::vector<Op> make_stream(const Config& c, std::uint32_t seed, int max_gap_ms)
         // primed from the output before the packet it re-encodes: here the pause's, where
         // the output ring last held the speech).
         const bool scripted = spurt < 2;
-        int packets = chance(0.2) ? 100 + static_cast<int>(rng() % 100) : 3 + static_cast<int>(rng() % 12);
+        int packets =
+            chance(0.2) ? 100 + static_cast<int>(rng() % 100) : 3 + static_cast<int>(rng() % 12);
         int kind = static_cast<int>(rng() % 4);  // 0 silence, 1 noise, 2 speech-like, 3 tone
         if (scripted) packets = spurt == 0 ? 150 : packets, kind = 2;
         const double f0 = uniform(90, 260), level = uniform(200, 6000);
@@ -90,9 +93,11 @@ std::vector<Op> make_stream(const Config& c, std::uint32_t seed, int max_gap_ms)
         const bool key = chance(0.6) || spurt == 1;
         const int where = spurt == 1 ? 0 : static_cast<int>(rng() % 3);
         const std::uint64_t len = static_cast<std::uint64_t>(uniform(0.04, 0.2) * c.rate);
-        const std::uint64_t spurt_len = static_cast<std::uint64_t>(packets) * static_cast<std::uint64_t>(n);
-        const std::uint64_t key_at = where == 0 ? 0 : where == 1 ? (spurt_len > len ? spurt_len - len : 0)
-                                                                 : rng() % spurt_len;
+        const std::uint64_t spurt_len =
+            static_cast<std::uint64_t>(packets) * static_cast<std::uint64_t>(n);
+        const std::uint64_t key_at = where == 0   ? 0
+                                     : where == 1 ? (spurt_len > len ? spurt_len - len : 0)
+                                                  : rng() % spurt_len;
         const int digit = static_cast<int>(rng() % 16);
         const double amp = 32768.0 * std::pow(10.0, (uniform(-25, -5) - 3.14) / 20.0);
         const bool as_event = key && chance(0.3);
@@ -102,12 +107,16 @@ std::vector<Op> make_stream(const Config& c, std::uint32_t seed, int max_gap_ms)
                 const double time = double(t + static_cast<std::uint64_t>(i)) / c.rate;
                 double v = 0;
                 if ((kind == 1 || kind == 2) && spurt != 0) v = uniform(-1, 1) * level * 0.1;
-                if (kind == 2 && !(spurt == 0 && s >= spurt_len - static_cast<std::uint64_t>(c.rate / 2)))
-                    for (int h = 1; h <= 12; ++h) v += level / h * std::sin(2 * M_PI * f0 * h * time + h);
+                if (kind == 2 &&
+                    !(spurt == 0 && s >= spurt_len - static_cast<std::uint64_t>(c.rate / 2)))
+                    for (int h = 1; h <= 12; ++h)
+                        v += level / h * std::sin(2 * M_PI * f0 * h * time + h);
                 if (kind == 3) v = level * std::sin(2 * M_PI * tone_hz * time);
                 if (key && s >= key_at && s < key_at + len)
-                    v += amp * (std::sin(2 * M_PI * rows[digit / 4] * time) + std::sin(2 * M_PI * cols[digit % 4] * time));
-                pcm[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(std::lround(std::clamp(v, -32768.0, 32767.0)));
+                    v += amp * (std::sin(2 * M_PI * rows[digit / 4] * time) +
+                                std::sin(2 * M_PI * cols[digit % 4] * time));
+                pcm[static_cast<std::size_t>(i)] =
+                    static_cast<std::int16_t>(std::lround(std::clamp(v, -32768.0, 32767.0)));
             }
             const std::uint32_t pts = ts + static_cast<std::uint32_t>(t) * per_sample;
             if (!chance(0.04)) {  // else lost
@@ -123,12 +132,17 @@ std::vector<Op> make_stream(const Config& c, std::uint32_t seed, int max_gap_ms)
                 ops.push_back({Op::Push, p});
             }
             ++seq;
-            if (as_event && k * n >= static_cast<int>(key_at) && static_cast<std::uint64_t>(k * n) < key_at + len + n) {
+            if (as_event && k * n >= static_cast<int>(key_at) &&
+                static_cast<std::uint64_t>(k * n) < key_at + len + n) {
                 // RFC 4733: the event's start timestamp, cumulative duration, end sent three times
-                const std::uint32_t start = ts + static_cast<std::uint32_t>(t - static_cast<std::uint64_t>(k * n) + key_at) * per_sample;
+                const std::uint32_t start =
+                    ts +
+                    static_cast<std::uint32_t>(t - static_cast<std::uint64_t>(k * n) + key_at) *
+                        per_sample;
                 const bool end = static_cast<std::uint64_t>((k + 1) * n) >= key_at + len;
                 const std::uint32_t dur = static_cast<std::uint32_t>(
-                    std::min<std::uint64_t>(static_cast<std::uint64_t>((k + 1) * n) - key_at, len) * per_sample);
+                    std::min<std::uint64_t>(static_cast<std::uint64_t>((k + 1) * n) - key_at, len) *
+                    per_sample);
                 for (int copy = 0; copy < (end ? 3 : 1); ++copy) {
                     std::vector<std::uint8_t> e = rtp(101, false, seq++, start);
                     e.push_back(static_cast<std::uint8_t>(digit));
@@ -141,22 +155,30 @@ std::vector<Op> make_stream(const Config& c, std::uint32_t seed, int max_gap_ms)
             t += static_cast<std::uint64_t>(n);
             if (chance(0.05)) ops.push_back({Op::Filtering, {}, chance(0.8) ? 1u : 0u});
             if (chance(0.03))
-                ops.push_back({Op::Mask, {}, ts + static_cast<std::uint32_t>(t) * per_sample + static_cast<std::uint32_t>(rng() % 400) * per_sample,
+                ops.push_back({Op::Mask,
+                               {},
+                               ts + static_cast<std::uint32_t>(t) * per_sample +
+                                   static_cast<std::uint32_t>(rng() % 400) * per_sample,
                                static_cast<std::uint32_t>(rng() % 2000) * per_sample});
         }
         // The pause: none, a few ms, a few hundred, or up to just under max_gap_ms.
         const int pick = static_cast<int>(rng() % 4);
-        const double ms = scripted ? 1500 : pick == 0 ? 0 : pick == 1 ? uniform(2.5, 40) : pick == 2 ? uniform(80, 400)
-                                                                              : uniform(400, max_gap_ms - 30);
+        const double ms = scripted    ? 1500
+                          : pick == 0 ? 0
+                          : pick == 1 ? uniform(2.5, 40)
+                          : pick == 2 ? uniform(80, 400)
+                                      : uniform(400, max_gap_ms - 30);
         const auto gap = static_cast<std::uint64_t>(ms * c.rate / 1000) / 20 * 20;  // 2.5 ms units
         if (gap > 0 && chance(0.4))  // a relay's timer runs on through the pause
-            ops.push_back({Op::Advance, {}, ts + static_cast<std::uint32_t>(t + gap / 2) * per_sample});
+            ops.push_back(
+                {Op::Advance, {}, ts + static_cast<std::uint32_t>(t + gap / 2) * per_sample});
         t += gap;
     }
     return ops;
 }
 
-std::string run(const Config& c, const std::vector<Op>& ops, int max_gap_ms, bool skip, std::uint64_t* skipped) {
+std::string run(const Config& c, const std::vector<Op>& ops, int max_gap_ms, bool skip,
+                std::uint64_t* skipped) {
     StreamFilterParams p;
     if (c.opus) {
         p.payload_types[0] = p.payload_types[8] = PayloadKind::Other;
@@ -174,12 +196,15 @@ std::string run(const Config& c, const std::vector<Op>& ops, int max_gap_ms, boo
         p.scrub.tones.push_back(ToneSpec{"beep", 1000.7, 0, 100, -40, 0.02, 30});
         p.scrub.mask_tones = true;
     }
-    p.max_gap_samples = static_cast<std::uint32_t>(max_gap_ms * c.rate / 1000 * (c.opus ? 48000 / c.rate : 1));
+    p.max_gap_samples =
+        static_cast<std::uint32_t>(max_gap_ms * c.rate / 1000 * (c.opus ? 48000 / c.rate : 1));
     p.skip_settled_silence = skip;
     StreamFilter f(p);
     f.set_filtering(true);
     std::string log;
-    const auto put = [&](const void* d, std::size_t n) { log.append(static_cast<const char*>(d), n); };
+    const auto put = [&](const void* d, std::size_t n) {
+        log.append(static_cast<const char*>(d), n);
+    };
     std::uint8_t out[StreamFilter::kMaxPacket];
     std::size_t len = 0;
     const auto drain = [&] {
@@ -205,9 +230,15 @@ std::string run(const Config& c, const std::vector<Op>& ops, int max_gap_ms, boo
     };
     for (const Op& op : ops) {
         switch (op.kind) {
-            case Op::Push: f.push(op.bytes.data(), op.bytes.size()); break;
-            case Op::Advance: f.advance(op.a); break;
-            case Op::Filtering: f.set_filtering(op.a != 0); break;
+            case Op::Push:
+                f.push(op.bytes.data(), op.bytes.size());
+                break;
+            case Op::Advance:
+                f.advance(op.a);
+                break;
+            case Op::Filtering:
+                f.set_filtering(op.a != 0);
+                break;
             case Op::Mask: {
                 const bool whole = f.mask(op.a, op.b);
                 put(&whole, 1);
@@ -223,7 +254,8 @@ std::string run(const Config& c, const std::vector<Op>& ops, int max_gap_ms, boo
         put(&v, sizeof v);
     }
     const ScrubberStats& s = f.scrubber_stats();
-    for (const std::uint64_t v : {s.samples, s.keypresses, s.tones, s.masked_samples, s.late_masks}) put(&v, sizeof v);
+    for (const std::uint64_t v : {s.samples, s.keypresses, s.tones, s.masked_samples, s.late_masks})
+        put(&v, sizeof v);
     *skipped += f.skipped_samples();
     return log;
 }
@@ -248,7 +280,8 @@ int main() {
         int differ = 0;
         for (std::uint32_t seed = 1; seed <= 6; ++seed) {
             const int max_gap_ms = seed % 3 == 0 ? 10000 : 2000;
-            const std::vector<Op> ops = make_stream(c, seed * 7919u + static_cast<std::uint32_t>(c.rate), max_gap_ms);
+            const std::vector<Op> ops =
+                make_stream(c, seed * 7919u + static_cast<std::uint32_t>(c.rate), max_gap_ms);
             const std::string fast = run(c, ops, max_gap_ms, true, &skipped);
             const std::string fed = run(c, ops, max_gap_ms, false, &reference_skipped);
             if (fast != fed) ++differ;
