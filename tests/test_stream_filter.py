@@ -834,6 +834,25 @@ def test_a_talkspurt_after_a_long_pause_keeps_its_start_when_advanced_live() -> 
     assert heard[0] == heard[1]
 
 
+@pytest.mark.parametrize("pause", [15000, 15850, 15950])  # max_gap_samples is 16000
+def test_a_pause_just_under_max_gap_is_a_pause(pause: int) -> None:
+    """A pause under `max_gap_samples` is a pause however close to it: the packet after
+    it is held for the reorder window, and the gap of the one after that was measured from
+    the audio fed, before the held packet, so a pause within 40 ms of the limit restarted
+    the timeline there: the speech after it lost 140 ms (a cut's guards and a stream's
+    start on sound) where after any other pause it loses the 40 ms a pause that begins on
+    sound is guarded by."""
+    tone = (3000 * np.sin(2 * np.pi * 300 * np.arange(8000) / 8000)).astype(np.int16)
+    before, after = _packets(tone[:4000]), _packets(tone[:4000], seq=1025, ts=5000 + 4000 + pause)
+    raw = [p.serialize() for p in before + after]
+    f = pf.RtpStreamFilter()
+    f.filtering = True
+    out = [RtpPacket.parse(p).payload for p in f.process(raw) + f.flush()]
+    changed = [k for k, p in enumerate(before + after) if out[k] != p.payload]
+    assert [k for k in changed if 20 <= k < 40] == [23, 24, 25, 26]
+    assert f.stats["gaps"] == 1
+
+
 def test_comfort_noise_and_other_payload_types_pass_in_order() -> None:
     pcm, _ = _call()
     audio = _packets(pcm[:8000])

@@ -819,7 +819,12 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
             drop(stats_.late);
             return;
         }
-        if (t - fed_ > static_cast<std::int64_t>(params_.max_gap_samples)) {
+        // Measured from the audio held too: a packet held after a pause (for the reorder
+        // window) puts the timeline there. From what was fed, a pause within a packet or two
+        // of max_gap_samples restarted the timeline at the packet after it, and the speech
+        // after the pause lost 140 ms to the guards of a cut and a stream's start on sound
+        // (tests/test_stream_filter.py).
+        if (t - std::max(fed_, held_end()) > static_cast<std::int64_t>(params_.max_gap_samples)) {
             // A jump this long (a hold, a timestamp reset): finish and restart the timeline.
             // After a pause that advance() saw (the sender's silence suppression, a hold),
             // G.711 without the cut's guards: they masked the first 40 ms of every talkspurt
@@ -942,6 +947,15 @@ bool StreamFilter::replace_event(const std::uint8_t* data, const RtpHeader& h) n
     ++stats_.telephone_events_replaced;
     hold_audio(*s, codec, header, bytes, n, start, start * clock_div_);
     return true;
+}
+
+std::int64_t StreamFilter::held_end() const noexcept {
+    std::int64_t end = INT64_MIN;
+    for (std::size_t i = 0; i < count_; ++i) {
+        const Slot& q = slot_at(i);
+        if (q.audio && !q.fed) end = std::max(end, q.t + static_cast<std::int64_t>(q.payload_samples));
+    }
+    return end;
 }
 
 bool StreamFilter::lost_before(const Slot& next) const noexcept {

@@ -237,6 +237,8 @@ private:
     // (`pause`: a pause, not the stream's end; see the definition).
     void guard_pause(bool pause) noexcept;
     bool lost_before(const Slot& next) const noexcept;
+    // The timeline end of the audio held and not fed yet (INT64_MIN: none).
+    std::int64_t held_end() const noexcept;
     void conceal_until(const Slot& next, bool lost) noexcept;
     void mark_ready() noexcept;
     void copy_to_ring(std::int64_t t, const std::int16_t* y, std::size_t n) noexcept;
