@@ -2,11 +2,9 @@
 """What a stream whose timestamps jump between packets costs the stream filter, through its
 Python API (`RtpStreamFilter.process`, one call for all packets), against the same packets
 20 ms apart, measured in the same run (best of three). Each 20 ms PCMU packet of the
-benchmark speech is followed by a pause: half `max_gap_ms` (the longest a sender can keep
-up: further, the packet held for the reorder window and the next one's pause together pass
-the limit and restart the timeline) or just under `max_gap_ms`. A pause is fed to the
-detector as silence; once the scrubber has settled on it, the rest is taken in at once
-(`Scrubber::skip_silence`).
+benchmark speech is followed by a pause: half `max_gap_ms` or just under it. A pause is
+fed to the detector as silence; once the scrubber has settled on it, the rest is taken in
+at once (`Scrubber::skip_silence`).
 
     .venv/bin/python -m pcifilter.corpus --minutes 1 --out build/corpus
     .venv/bin/python bench/pause_cost_report.py build/corpus/speech-60s-seed0.raw
