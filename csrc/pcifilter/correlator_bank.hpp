@@ -31,6 +31,13 @@ inline T sq_mag(std::complex<T> z) noexcept {
 struct SubBlock {
     std::array<std::complex<float>, kBankMaxFreqs> corr{};
     float energy = 0.0f;  // Σ x² over the sub-block
+
+    // A sub-block of silence (its correlations zero, of either sign).
+    bool silent() const noexcept {
+        for (const auto& z : corr)
+            if (z.real() != 0.0f || z.imag() != 0.0f) return false;
+        return energy == 0.0f;
+    }
 };
 
 // The strongest of frequencies 0-3 and of 4-7 in a window, and their |W|².

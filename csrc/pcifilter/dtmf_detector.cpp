@@ -137,11 +137,8 @@ bool DtmfDetector::settled() const noexcept {
     // mask within kBridge of a new streak's start, (b - 2)·S - kMaskGuard or later.
     if (block_ - cand_last_ <= std::max(2, kMaxTrackWindows)) return false;
     if (last_mask_end_ >= 0 && (block_ - 2) * kSubBlock - last_mask_end_ <= kBridge) return false;
-    for (const SubBlock& s : ring_) {
-        if (s.energy != 0.0f) return false;
-        for (const auto& z : s.corr)
-            if (z.real() != 0.0f || z.imag() != 0.0f) return false;
-    }
+    for (const SubBlock& s : ring_)
+        if (!s.silent()) return false;
     for (const std::int16_t v : history_)
         if (v != 0) return false;
     for (const auto& q : back_)

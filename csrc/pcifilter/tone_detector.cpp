@@ -83,11 +83,8 @@ bool ToneDetector::settled() const noexcept {
     if (!bank_.between_blocks()) return false;
     for (const Track& tr : tracks_)  // a later sub-block starts a new candidate streak
         if (tr.active || block_ - tr.cand_last <= 2) return false;
-    for (const SubBlock& s : ring_) {
-        if (s.energy != 0.0f) return false;
-        for (const auto& z : s.corr)
-            if (z.real() != 0.0f || z.imag() != 0.0f) return false;
-    }
+    for (const SubBlock& s : ring_)
+        if (!s.silent()) return false;
     return true;
 }
 
