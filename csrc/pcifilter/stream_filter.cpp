@@ -824,7 +824,9 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         // of max_gap_samples restarted the timeline at the packet after it, and the speech
         // after the pause lost 140 ms to the guards of a cut and a stream's start on sound
         // (tests/test_stream_filter.py).
-        if (t - std::max(fed_, held_end()) > static_cast<std::int64_t>(params_.max_gap_samples)) {
+        const auto max_gap = static_cast<std::int64_t>(params_.max_gap_samples);
+        // (held_end(), a loop over the slots, only when the gap from fed_ is that long)
+        if (t - fed_ > max_gap && t - std::max(fed_, held_end()) > max_gap) {
             // A jump this long (a hold, a timestamp reset): finish and restart the timeline.
             // After a pause that advance() saw (the sender's silence suppression, a hold),
             // G.711 without the cut's guards: they masked the first 40 ms of every talkspurt
