@@ -303,21 +303,21 @@ void CorrelatorBank::skip_blocks(std::int64_t k) noexcept {
         phase_index_ = static_cast<int>((phase_index_ + k % tables_->period) % tables_->period);
         return;
     }
-    // The recurrence, stepped as finish_block steps it (the same doubles, so the same phase
-    // reference afterwards): k steps of a few multiplications, against k correlations.
-    for (int f = 0; f < tables_->n_freqs; ++f) {
-        const auto kk = static_cast<std::size_t>(f);
-        const double sr = tables_->step_re[kk], si = tables_->step_im[kk];
-        double pr = phasor_re_[kk], pi = phasor_im_[kk];
-        for (std::int64_t i = 0; i < k; ++i) {
-            const double nr = pr * sr - pi * si, ni = pr * si + pi * sr;
-            const double g = 1.5 - 0.5 * (nr * nr + ni * ni);
-            pr = nr * g;
-            pi = ni * g;
-        }
-        phasor_re_[kk] = pr;
-        phasor_im_[kk] = pi;
-    }
+    // The recurrence, stepped as finish_block steps it (so the same phase reference
+    // afterwards): k steps of a few multiplications, against k correlations.
+    for (int f = 0; f < tables_->n_freqs; ++f)
+        for (std::int64_t i = 0; i < k; ++i) step_phasor(static_cast<std::size_t>(f));
+}
+
+void CorrelatorBank::step_phasor(std::size_t k) noexcept {
+    // One sub-block on: the phasor times e^{-jωS}, then one Newton step towards |phasor| = 1
+    // keeps the recurrence on the unit circle.
+    const double pr = phasor_re_[k], pi = phasor_im_[k];
+    const double sr = tables_->step_re[k], si = tables_->step_im[k];
+    const double nr = pr * sr - pi * si, ni = pr * si + pi * sr;
+    const double g = 1.5 - 0.5 * (nr * nr + ni * ni);
+    phasor_re_[k] = nr * g;
+    phasor_im_[k] = ni * g;
 }
 
 std::size_t CorrelatorBank::feed(const std::int16_t* x, std::size_t n, SubBlock* out) noexcept {
@@ -364,12 +364,7 @@ void CorrelatorBank::rotate_by_recurrence(const std::int32_t* acc, SubBlock* out
         const double re = acc[2 * kk] / kBasisScale, im = acc[2 * kk + 1] / kBasisScale;
         const double pr = phasor_re_[kk], pi = phasor_im_[kk];
         out->corr[kk] = {static_cast<float>(re * pr - im * pi), static_cast<float>(re * pi + im * pr)};
-        const double sr = tables_->step_re[kk], si = tables_->step_im[kk];
-        double nr = pr * sr - pi * si, ni = pr * si + pi * sr;
-        // One Newton step towards |phasor| = 1 keeps the recurrence on the unit circle.
-        const double g = 1.5 - 0.5 * (nr * nr + ni * ni);
-        phasor_re_[kk] = nr * g;
-        phasor_im_[kk] = ni * g;
+        step_phasor(kk);
     }
 }
 

@@ -136,6 +136,7 @@ private:
         return at;
     }
     void rotate_by_recurrence(const std::int32_t* acc, SubBlock* out) noexcept;
+    void step_phasor(std::size_t k) noexcept;  // frequency k's phase reference, a sub-block on
     void finish_block(const std::int32_t* acc, std::uint64_t energy, SubBlock* out) noexcept;
 
     std::shared_ptr<const BankTables> tables_;

@@ -445,20 +445,14 @@ void StreamFilter::feed_until(std::int64_t t) noexcept {
 }
 
 void StreamFilter::zero_ring(std::int64_t t, std::size_t n) noexcept {
-    // As copy_to_ring() of n zeros: only the last kRing of them stay.
+    // copy_to_ring() of n zeros, of which only the last kRing stay.
     if (n > kRing) {
         t += static_cast<std::int64_t>(n - kRing);
         n = kRing;
     }
-    if (t < 0) {  // the delay line's pre-roll has no place on the timeline (copy_to_ring)
-        const auto skip = static_cast<std::size_t>(std::min<std::int64_t>(-t, static_cast<std::int64_t>(n)));
-        n -= skip;
-        t += static_cast<std::int64_t>(skip);
-    }
     while (n > 0) {
-        const std::size_t at = static_cast<std::size_t>(t) & kRingMask;
-        const std::size_t k = std::min(n, kRing - at);
-        std::fill_n(out_ring_.data() + at, k, std::int16_t{0});
+        const std::size_t k = std::min(n, zeros_.size());
+        copy_to_ring(t, zeros_.data(), k);
         n -= k;
         t += static_cast<std::int64_t>(k);
     }
