@@ -366,12 +366,12 @@ def redact_stream(
     dtmf = keys = 0
     first = START_LINE.search(stream)
     orphan = first.start() if first else len(stream)
+    orphan_keys = False
     if stream[:orphan].strip(b"\r\n"):
-        found.append((orphan, bytes(stream[:orphan])))
-        if redact_dtmf:
-            for a, b in _orphan_dtmf_spans(bytes(stream[:orphan])):
-                redacted[a:b] = b"X" * (b - a)
-            dtmf += redacted[:orphan] != stream[:orphan]
+        tail = bytes(stream[:orphan])
+        found.append((orphan, tail))
+        redacted[:orphan], had_dtmf, orphan_keys = redact_orphan(tail, redact_dtmf)
+        dtmf += had_dtmf
     for a, b in _message_spans(bytes(stream[orphan:])):
         a, b = a + orphan, b + orphan
         message = bytes(stream[a:b])
@@ -379,8 +379,9 @@ def redact_stream(
         redacted[a:b], had_dtmf, had_keys = redact(message, redact_dtmf)
         dtmf += had_dtmf
         keys += had_keys
+    # Keys anywhere else (and the tail's, found above): one count for the stream.
     no_keys = sip_without_srtp_keys(b"\r\n\r\n" + bytes(redacted))
     if no_keys is not None:
         redacted[:] = no_keys[4:]
-        keys += 1
+    keys += no_keys is not None or orphan_keys
     return redacted, found, dtmf, keys
