@@ -49,7 +49,11 @@ Masker::Masker(int sample_rate, int delay, const MaskerParams& params)
     tone_amplitude_ = dbm0_to_amplitude(params_.tone_dbm0);
     ring_.assign(static_cast<std::size_t>(delay_), 0);
     done_.reserve(8);
-    const double w = 2.0 * M_PI * params_.tone_hz / sample_rate;
+    // The tone's phase step in turns, fixed point (2^32 a turn): the oscillator is set from
+    // it every kToneAnchor samples, so that its state after any count of samples can be
+    // found without making them (advance()).
+    osc_step_ = static_cast<std::uint32_t>(std::llround(params_.tone_hz / sample_rate * 4294967296.0));
+    const double w = 2.0 * M_PI * osc_step_ / 4294967296.0;
     rot_re_ = std::cos(w);
     rot_im_ = std::sin(w);
     reset();
@@ -85,8 +89,7 @@ void Masker::reset() noexcept {
 }
 
 bool Masker::settled() const noexcept {
-    if (n_spans_ != 0 || out_pos_ < 0 || last_done_.end >= out_pos_ || no_ramp_at_ >= out_pos_) return false;
-    if (!done_.empty() && done_.back().end >= out_pos_) return false;
+    if (out_pos_ < 0) return false;
     if (params_.mode == MaskMode::Noise && (bg_acc_ != 0.0 || bg_min_cur_ != 0.0)) return false;
     for (const std::int16_t v : ring_)
         if (v != 0) return false;
@@ -96,6 +99,7 @@ bool Masker::settled() const noexcept {
 void Masker::skip(std::int64_t n) noexcept {
     if (!ring_.empty()) ring_pos_ = static_cast<std::size_t>((static_cast<std::int64_t>(ring_pos_) + n) %
                                                              static_cast<std::int64_t>(ring_.size()));
+    pass_spans(nullptr, out_pos_, out_pos_ + n);
     out_pos_ += n;
     if (params_.mode != MaskMode::Noise) return;
     // Silent blocks keep the segment's minimum at 0 (settled): a segment that ends passes 0
@@ -218,17 +222,68 @@ double Masker::next_uniform() noexcept {
     return (double(rng_) / 4294967296.0) * 2.0 - 1.0;
 }
 
+namespace {
+// xorshift32 is linear over GF(2): T^(2^k) for k < 64, each as the images of the 32 unit
+// vectors, so that advancing the generator n steps costs one 32-word product per bit of n
+// instead of n steps. Hand-written: 8 KiB of constants built once, no library does this.
+struct XorshiftJumps {
+    std::uint32_t m[64][32];
+    static std::uint32_t step(std::uint32_t x) noexcept {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        return x;
+    }
+    static std::uint32_t apply(const std::uint32_t (&t)[32], std::uint32_t x) noexcept {
+        std::uint32_t y = 0;
+        for (int b = 0; x != 0; ++b, x >>= 1)
+            if (x & 1u) y ^= t[b];
+        return y;
+    }
+    XorshiftJumps() noexcept {
+        for (int b = 0; b < 32; ++b) m[0][b] = step(1u << b);
+        for (int k = 1; k < 64; ++k)
+            for (int b = 0; b < 32; ++b) m[k][b] = apply(m[k - 1], m[k - 1][b]);
+    }
+};
+}  // namespace
+
 double Masker::next_tone() noexcept {
+    if ((osc_count_ & (kToneAnchor - 1)) == 0) anchor_tone();
     const double re = osc_re_ * rot_re_ - osc_im_ * rot_im_;
     osc_im_ = osc_re_ * rot_im_ + osc_im_ * rot_re_;
     osc_re_ = re;
-    if (++osc_count_ == 4096) {
-        const double norm = std::hypot(osc_re_, osc_im_);
-        osc_re_ /= norm;
-        osc_im_ /= norm;
-        osc_count_ = 0;
-    }
+    ++osc_count_;
     return osc_im_ * tone_amplitude_;
+}
+
+void Masker::anchor_tone() noexcept {
+    // The phasor at sample osc_count_, from the phase in fixed point (exact, wrap-safe).
+    const double turns = static_cast<std::uint32_t>(osc_count_ * osc_step_) / 4294967296.0;
+    osc_re_ = std::cos(2.0 * M_PI * turns);
+    osc_im_ = std::sin(2.0 * M_PI * turns);
+}
+
+void Masker::advance(std::uint64_t n) noexcept {
+    // The masking signal's generators as n samples of it would leave them.
+    switch (params_.mode) {
+        case MaskMode::Silence:
+            break;
+        case MaskMode::Noise: {
+            static const XorshiftJumps kJumps;
+            for (int k = 0; n != 0; ++k, n >>= 1)
+                if (n & 1u) rng_ = XorshiftJumps::apply(kJumps.m[k], rng_);
+            break;
+        }
+        case MaskMode::Tone: {
+            // The last anchor, then the rotations since: as next_tone() made them.
+            const auto r = static_cast<std::uint32_t>((osc_count_ + n) & (kToneAnchor - 1));
+            osc_count_ = static_cast<std::uint32_t>(osc_count_ + n - r);
+            if (r == 0) break;  // the next sample anchors afresh
+            for (std::uint32_t i = 0; i < r; ++i) next_tone();
+            break;
+        }
+    }
 }
 
 double Masker::noise_scale() const noexcept { return std::sqrt(3.0 * std::min(background_power(), noise_cap_)); }
@@ -285,6 +340,29 @@ void Masker::mask_run(std::int16_t* out, std::int64_t a, std::int64_t b, const M
     for (std::int64_t t = in_b; t < b; ++t) out[t - a] = mask_sample(t, sp.start, sp.end, out[t - a]);
 }
 
+void Masker::pass_spans(std::int16_t* out, std::int64_t t0, std::int64_t t1) noexcept {
+    // Output [t0, t1) (out[0] is t0) through the spans it reaches: masked, counted, the runs
+    // marked, spans passed whole finished. Without `out` (skip: a settled masker's input is
+    // silence, and so is its masking signal, or it goes nowhere) the generators only move on.
+    while (n_spans_ > 0) {
+        const MaskSpan sp = spans_[0];
+        if (sp.start >= t1) break;
+        const std::int64_t a = std::max(sp.start, t0), b = std::min(sp.end, t1);
+        if (b > a) {
+            if (out != nullptr) mask_run(out + (a - t0), a, b, sp);
+            else advance(static_cast<std::uint64_t>(b - a));
+            masked_ += static_cast<std::uint64_t>(b - a);
+            if (n_runs_ > 0 && runs_[n_runs_ - 1].end >= a - 1) runs_[n_runs_ - 1].end = b;
+            else if (n_runs_ == kMaxRuns) runs_[kMaxRuns - 1].end = b;
+            else runs_[static_cast<std::size_t>(n_runs_++)] = MaskSpan{a, b};
+        }
+        if (sp.end > t1) break;
+        finish_span(sp);
+        for (int i = 1; i < n_spans_; ++i) spans_[i - 1] = spans_[i];
+        --n_spans_;
+    }
+}
+
 void Masker::process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
     const bool noise = params_.mode == MaskMode::Noise;
     while (n > 0) {
@@ -326,22 +404,7 @@ void Masker::process(const std::int16_t* in, std::int16_t* out, std::size_t n) n
         }
         const std::int64_t t0 = out_pos_, t1 = out_pos_ + static_cast<std::int64_t>(k);
         if (t0 < 0) std::fill(out, out + std::min<std::int64_t>(t1, 0) - t0, std::int16_t{0});
-        while (n_spans_ > 0) {
-            const MaskSpan sp = spans_[0];
-            if (sp.start >= t1) break;
-            const std::int64_t a = std::max(sp.start, t0), b = std::min(sp.end, t1);
-            if (b > a) {
-                mask_run(out + (a - t0), a, b, sp);
-                masked_ += static_cast<std::uint64_t>(b - a);
-                if (n_runs_ > 0 && runs_[n_runs_ - 1].end >= a - 1) runs_[n_runs_ - 1].end = b;
-                else if (n_runs_ == kMaxRuns) runs_[kMaxRuns - 1].end = b;
-                else runs_[static_cast<std::size_t>(n_runs_++)] = MaskSpan{a, b};
-            }
-            if (sp.end > t1) break;
-            finish_span(sp);
-            for (int i = 1; i < n_spans_; ++i) spans_[i - 1] = spans_[i];
-            --n_spans_;
-        }
+        if (n_spans_ > 0 && spans_[0].start < t1) pass_spans(out, t0, t1);
         if (noise) track_background(in, k);
         out_pos_ = t1;
         in += k;

@@ -52,12 +52,13 @@ public:
     // Spans whose output is complete are appended here; drain them with take_spans().
     std::vector<MaskSpan>& finished_spans() noexcept { return done_; }
     void reset() noexcept;
-    // Settled on silence: the delay line holds only zeros, no span is open, and no mark of
-    // the past (the last span done, continue_at) can meet a span still to come, which starts
-    // where the output is or later; comfort noise's background has seen a silent block in
-    // its current segment. n more samples of silence in (and out) then change nothing but
-    // the counts and the background's place in its blocks and segments: skip(n) stands for
-    // them (Scrubber::skip_silence).
+    // Settled on silence: the delay line holds only zeros, and comfort noise's background
+    // has seen a silent block in its current segment (so it is 0, and so is the noise). n
+    // more samples of silence in then change only the counts, the background's place in its
+    // blocks and segments, and where spans reach the output: their samples masked (with
+    // silence, noise at 0, or a tone no one keeps: a stream filter's pause), runs marked,
+    // spans finished, and the generators moved on as many samples. skip(n) stands for them
+    // (Scrubber::skip_silence); a mask that reaches over a pause does not hold it up.
     bool settled() const noexcept;
     void skip(std::int64_t n) noexcept;
     // End of stream: report spans still open, cut at what has been output.
@@ -101,6 +102,9 @@ private:
     void mask_run(std::int16_t* out, std::int64_t a, std::int64_t b, const MaskSpan& sp) noexcept;
     double next_uniform() noexcept;
     double next_tone() noexcept;  // the masking tone's next sample
+    void anchor_tone() noexcept;
+    void advance(std::uint64_t n) noexcept;  // the generators, by n samples of the signal
+    void pass_spans(std::int16_t* out, std::int64_t t0, std::int64_t t1) noexcept;
     // Comfort noise's scale: uniform in [-1, 1) times this has the background's power.
     double noise_scale() const noexcept;
     void track_background(const std::int16_t* x, std::size_t n) noexcept;
@@ -135,9 +139,12 @@ private:
     double bg_min_cur_ = 1e30, bg_min_prev_ = 1e30;
     int bg_blocks_ = 0;
     std::uint32_t rng_ = 0x9E3779B9u;
-    // Tone generator: a unit phasor rotated every sample.
+    // Tone generator: a unit phasor rotated every sample, set afresh from the phase every
+    // kToneAnchor samples (osc_count_: samples made, modulo 2^32; osc_step_: phase step, 2^32
+    // a turn), so that advance() reaches its state after n samples in at most kToneAnchor.
+    static constexpr std::uint32_t kToneAnchor = 256;
     double osc_re_ = 1, osc_im_ = 0, rot_re_ = 1, rot_im_ = 0;
-    int osc_count_ = 0;
+    std::uint32_t osc_count_ = 0, osc_step_ = 0;
 };
 
 }  // namespace pcifilter

@@ -149,11 +149,11 @@ void Scrubber::guard_end() noexcept {
     if (const int guard = edge_guard_ms(last.data(), m, rate, true)) mask(consumed_ - ms(guard), consumed_ + ramp());
 }
 
-std::size_t Scrubber::skip_silence(std::size_t n) noexcept {
+std::size_t Scrubber::skip_silence(std::size_t n, std::int16_t* tail) noexcept {
     // The last 4 sub-blocks go through run(): their correlations, which the windows after
     // read, then hold exactly what process() would have left (the phase of zero's sign).
     const std::size_t piece = static_cast<std::size_t>(DtmfDetector::kSubBlock * factor_);
-    constexpr std::size_t kRefill = 4;
+    constexpr std::size_t kRefill = kSkipTailMs / 5;
     const std::size_t pieces = n / piece;
     if (pieces <= kRefill || piece_fill_ != 0) return 0;
     if (params_.guard_edges && consumed_ < std::min(ms(10), std::int64_t{delay()}))
@@ -168,12 +168,12 @@ std::size_t Scrubber::skip_silence(std::size_t n) noexcept {
     if (decimator_) decimator_->skip(static_cast<std::size_t>(samples));
     dtmf_.skip_blocks(blocks);
     if (tone_) tone_->skip_blocks(blocks);
+    masker_.clear_runs();
     masker_.skip(samples);
     consumed_ += samples;
     stats_.samples += static_cast<std::uint64_t>(samples);
-    masker_.clear_runs();
-    std::array<std::int16_t, DtmfDetector::kSubBlock * 6> zeros{}, out{};  // a piece at 48 kHz
-    for (std::size_t i = 0; i < kRefill; ++i) run(zeros.data(), out.data(), piece);
+    std::array<std::int16_t, DtmfDetector::kSubBlock * 6> zeros{};  // a piece at 48 kHz
+    for (std::size_t i = 0; i < kRefill; ++i) run(zeros.data(), tail + i * piece, piece);
     return pieces * piece;
 }
 

@@ -71,14 +71,20 @@ public:
     // events and masked spans found until then kept to be taken, the counters going on:
     // for callers that reuse one scrubber (a bank's slot, the C API) for stream after stream.
     void end_stream(std::int16_t* out) noexcept;
-    // n samples of silence (zeros) in, and as many out, all silence, when the pipeline has
-    // settled on silence (Masker::settled and the detectors' settled()): then they change
-    // nothing but its counts, which move on at once. Returns the samples taken (whole 5 ms
-    // pieces; the last 20 ms of them processed as usual), 0 when it has not settled: the
-    // caller feeds them to process(). For callers fed long stretches of silence (a stream's
-    // pause): its cost no longer grows with the pause's length. Exact: what comes after is
-    // output and detected as after process() on the same zeros.
-    std::size_t skip_silence(std::size_t n) noexcept;
+    // n samples of silence (zeros) in, and as many out, when the pipeline has settled on
+    // silence (Masker::settled and the detectors' settled()): then they change nothing but
+    // its counts, the masks they reach and the masking signal's generators, which move on
+    // at once. Returns the samples taken (whole 5 ms pieces; the last kSkipTailMs of them
+    // processed as usual, their output written to `tail`, which holds kSkipTail), 0 when it
+    // has not settled: the caller feeds them to process(). The output before the tail is
+    // not made: silence, or the masking signal where a mask reached it (the masking tone;
+    // silence and comfort noise are silence there), for callers that keep none of it (a
+    // stream's pause). For callers fed long stretches of silence: its cost no longer grows
+    // with the pause's length. Exact: the tail, what comes after, the events, spans and
+    // counts are as after process() on the same zeros.
+    static constexpr int kSkipTailMs = 20;  // 4 pieces
+    static constexpr std::size_t kSkipTail = 4 * DtmfDetector::kSubBlock * 6;  // at 48 kHz
+    std::size_t skip_silence(std::size_t n, std::int16_t* tail) noexcept;
     // Samples to the end of the 5 ms piece under way (0: none under way), where
     // skip_silence() can begin.
     std::size_t piece_left() const noexcept {

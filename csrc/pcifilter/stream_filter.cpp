@@ -416,6 +416,7 @@ bool StreamFilter::mask(std::uint32_t timestamp, std::uint32_t duration) noexcep
 
 void StreamFilter::feed_until(std::int64_t t) noexcept {
     std::int64_t marked = out_until_;
+    const std::int64_t pause = fed_;  // where the audio before it ends
     while (fed_ < t) {
         // To a 5 ms piece's end (kSilenceChunk is whole pieces at any rate): where
         // skip_silence() can begin.
@@ -429,13 +430,25 @@ void StreamFilter::feed_until(std::int64_t t) noexcept {
         // found and masked, the look-ahead gone out), the rest is taken in at once. A sender
         // whose timestamps jump a second from packet to packet cost 30 times a packet's usual
         // time, 744 times for 30 s jumps (max_gap_ms=60000); now 12 times for either
-        // (bench/RESULTS.md, "Twenty-fourth session").
-        if (params_.skip_settled_silence && t - fed_ >= ms(kSkipAfterMs)) {
-            const std::size_t k = scrubber_.skip_silence(static_cast<std::size_t>(t - fed_));
+        // (bench/RESULTS.md, "Twenty-fourth session"), and so when an RFC 4733 event of
+        // 8.2 s, begun and never ended, masks over each pause ("Twenty-fifth session").
+        if (t - fed_ < ms(kSkipAfterMs)) continue;
+        // The packets before the pause are made ready as soon as their output is, skipped or
+        // not, and the skip waits for that (their audio may be silence the scrubber has
+        // settled on already): an Opus packet masked whole takes its masking signal from the
+        // generators that masks over the pause take theirs from, in the same order either way.
+        mark_ready();
+        marked = out_until_;
+        if (params_.skip_settled_silence && out_until_ >= pause) {
+            std::array<std::int16_t, Scrubber::kSkipTail> tail;
+            const std::size_t k = scrubber_.skip_silence(static_cast<std::size_t>(t - fed_), tail.data());
             if (k == 0) continue;
-            mark_ready();  // the packets before the pause, before their output's place is reused
             skipped_samples_ += k;
-            zero_ring(out_until_, k);
+            // The pause's output is no packet's (a mask reaching over it made the masking
+            // signal there, kept by none): zeros, then the tail made as feeding makes it.
+            const std::size_t made = std::min(k, static_cast<std::size_t>(ms(Scrubber::kSkipTailMs)));
+            zero_ring(out_until_, k - made);
+            copy_to_ring(out_until_ + static_cast<std::int64_t>(k - made), tail.data(), made);
             mark_masked(out_until_, k, false);
             out_until_ += static_cast<std::int64_t>(k);
             fed_ += static_cast<std::int64_t>(k);
