@@ -2899,6 +2899,33 @@ def test_card_numbers_a_flowed_e_mail_s_line_breaks_cut_are_masked(tmp_path: Pat
     assert not any(number in shown for number in numbers)
 
 
+def test_card_numbers_text_wrapped_hard_cut_are_masked(tmp_path: Path) -> None:
+    """Plain text wrapped hard (a mail sent without format=flowed, a note's fixed-width
+    lines) is wrapped at a space, and the space is dropped: a card number written in groups
+    is cut by a bare line's end when the wrap falls in it. Each number at every place on
+    a 72-character line (80 e-mails of each) is found; what a reader shows (the lines
+    joined again) holds none of them. Before, a number a wrap cut passed. Numbers one a
+    line (a list) are not joined into one: they pass as they were."""
+    mails = []
+    for k in range(80):
+        for card in (CARDS[0], "4012 8888 8888 1881", "3782 822463 10005"):
+            text = f"{'a' * k} my card is {card} thanks, {'b' * 30}"
+            lines = textwrap.wrap(text, 72, break_on_hyphens=False)
+            mails.append("\r\n".join(lines).encode() + b"\r\n")
+    assert sum(b"\r\n" in m[: m.find(b" thanks")] for m in mails) > 20  # cut ones
+    listed = b"".join(b"%d\r\n" % n for n in (4111, 1111, 1111, 1111, 411111, 111111, 1111))
+    stream = b"".join(mails) + listed
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_pcap(src, _segments(A, B, _cut(stream, 1400), 4000, (50702, 25)))
+    r = scrub_pcap(src, dst)
+    out = _directions_out(dst)[50702]
+    shown = out[: -len(listed)].replace(b"\r\n", b" ").replace(b" ", b"")
+    assert r.card_numbers_masked == len(mails) and len(out) == len(stream)
+    numbers = (b"4111111111111111", b"4012888888881881", b"378282246310005")
+    assert not any(number in shown for number in numbers)
+    assert out.endswith(listed)
+
+
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_card_numbers_in_utf16_text_are_masked(tmp_path: Path, encoding: str) -> None:
     """An application that speaks UTF-16 (SQL Server's TDS sends its queries so: a CRM

@@ -39,6 +39,22 @@ int main() {
         CHECK(masked("1111111111111117").first == 0);  // no scheme's prefix
         CHECK(masked("41111111111111111111").first == 0);  // 20 digits in one group: no card
         CHECK(masked("4111  1111 1111 1111").first == 0);  // two blanks: two runs, neither a card
+        // Text wrapped hard at a space in the number, the space dropped: the line's end
+        // joins groups of 3-6 digits within a number written in groups, not otherwise.
+        CHECK(masked("card 4111 1111\r\n1111 1111 ok") ==
+              std::make_pair(std::size_t{1}, std::string("card XXXX XXXX\r\nXXXX XXXX ok")));
+        CHECK(masked("card 4111\n1111 1111 1111 ok").second == "card XXXX\nXXXX XXXX XXXX ok");
+        CHECK(masked("amex 3782 822463\r\n10005.").second == "amex XXXX XXXXXX\r\nXXXXX.");
+        CHECK(masked("4111\n1111\n1111\n1111").first == 0);  // numbers one a line: not one number
+        CHECK(masked("41111111\r\n11111111").first == 0);  // a plain number cut by a wrap: not read
+        CHECK(masked("4111 1111 1111 11\n11").first == 0);  // 2 digits after the line's end
+        CHECK(masked("4111 1111\r\n\r\n1111 1111").first == 0);  // a blank line between: two runs
+        const std::string line(40, 'a');  // a line ended by a wrap is long; a table's rows are not
+        CHECK(masked("x\n" + line + " 4111 1111\n1111 1111 x").first == 1);
+        CHECK(masked("x\nrow 4111 1111\n1111 1111 x").first == 0);
+        CHECK(masked(line + " 4111 11111\n111 1111 x").first == 0);  // 4-5-3-4: no card's layout
+        CHECK(masked(line + " 4111 11111 111 1111 x").first == 1);  // (unwrapped, any grouping)
+        CHECK(masked(line + " 4111 1111 1111 1111\n123 x").first == 1);  // 4-4-4-4-3 ... or 4-4-4-4
         std::string hostile;  // digits and separators over and over: linear
         while (hostile.size() < (1u << 20)) hostile += "1 2-3+";
         CHECK(masked(hostile).first == 0);
