@@ -2215,6 +2215,25 @@ def test_relay_gateway_and_pbx_messages_in_hep_are_redacted(tmp_path: Path) -> N
     assert r.sip_dtmf_redacted == 2 * len(messages)
 
 
+def test_json_naming_dtmf_in_sip_is_redacted_over_udp_and_tcp_as_in_hep(tmp_path: Path) -> None:
+    """SIP whose text names "DTMF" in JSON (a header a platform logs keypresses in) has its
+    JSON's values read as a relay's are: so in HEP since the last session, and now in SIP
+    sent bare over UDP and over TCP too, where the digit passed before."""
+    sip = _info("application/dtmf-relay", "Signal=7\r\n").replace(
+        b"\r\n\r\n", b'\r\nX-Log: {"type":"DTMF","digit":"7"}\r\n\r\n', 1
+    )
+    masked = sip.replace(b"Signal=7", b"Signal=X").replace(b'"7"', b'"X"')
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    udp = [_frame("ethernet", _ip(A, B, 5060, 5060, sip, False))]
+    _write_pcap(src, udp + _segments(A, B, _cut(sip, 90), 4000, (5062, 5060)))
+    r = scrub_pcap(src, dst)
+    frames = _read(dst)[1]
+    assert bytes(_udp(1, frames[0])[1].data) == masked
+    tcp = b"".join(bytes(dpkt.ethernet.Ethernet(fr).data.data.data) for fr in frames[1:])
+    assert tcp == masked
+    assert r.sip_dtmf_redacted == 2
+
+
 def test_audio_and_keys_in_compressed_hep_payloads_are_replaced(tmp_path: Path) -> None:
     """HEP's compressed payload chunk (16) is read as its plain one is: RTP carried in it
     (protocol 4, audio that may hold a keypress's tones) replaced whole, as it was only

@@ -66,10 +66,7 @@ def _redact_message(message: bytes, redact_dtmf: bool) -> tuple[bytes, bool, boo
     relay's DTMF log or a PBX's events. Before, all of it was read as SIP only: a played
     code or a logged digit passed (and, compressed, so did a key)."""
     if sip_messages.START_LINE.match(message):
-        redacted, dtmf, keys = sip_messages.redact(message, redact_dtmf)
-        if may_be_relay_message(redacted):  # a JSON body naming "DTMF": its values too
-            redacted, in_json, _, _ = redact_relay_message(redacted, redact_dtmf)
-            dtmf = dtmf or in_json
+        redacted, dtmf, keys = sip_messages.redact(message, redact_dtmf)  # (JSON in it too)
         return redacted, dtmf, keys, [message]
     if may_be_relay_message(message):
         return redact_relay_message(message, redact_dtmf)

@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 
 from pcifilter import _core
+from pcifilter.relay import may_be_relay_message, redact_relay_message
 from pcifilter.sdp import srtp_key_spans
 
 # Keypresses sent in SIP bodies (signalling, not media): SIP INFO with application/dtmf-relay
@@ -277,12 +278,19 @@ def sip_without_srtp_keys(message: bytes) -> bytes | None:
 
 def redact(message: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool]:
     """The message with its DTMF body (unless not `redact_dtmf`) and SRTP keys redacted,
-    and whether each of the two changed it."""
+    and whether each of the two changed it. JSON in it that names "DTMF" (a header or body
+    a platform logs keypresses in) is read as a media relay's is, its values of "code",
+    "digit" and "event" replaced: so over UDP, TCP and in HEP alike (before, only in HEP)."""
     no_dtmf = sip_without_dtmf(message) if redact_dtmf else None
     if no_dtmf is not None:
         message = no_dtmf
     no_keys = sip_without_srtp_keys(message)
-    return (no_keys if no_keys is not None else message), no_dtmf is not None, no_keys is not None
+    if no_keys is not None:
+        message = no_keys
+    in_json = False
+    if redact_dtmf and may_be_relay_message(message):
+        message, in_json, _, _ = redact_relay_message(message, redact_dtmf)
+    return message, no_dtmf is not None or in_json, no_keys is not None
 
 
 _CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)")
