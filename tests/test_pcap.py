@@ -2894,19 +2894,26 @@ def test_card_numbers_an_e_mail_s_soft_line_breaks_cut_are_masked(
     assert not any(c.replace(" ", "").replace("-", "").encode() in shown for c in CARDS)
 
 
+def _wrapped_mails(line_end: bytes) -> list[bytes]:
+    """80 mails of each of three card numbers at every place on a line, wrapped at a space
+    at 72 characters and the lines joined with `line_end` (some cut in the number)."""
+    mails = []
+    for k in range(80):
+        for card in (CARDS[0], "4012 8888 8888 1881", "3782 822463 10005"):
+            text = f"{'a' * k} my card is {card} thanks, {'b' * 30}"
+            lines = textwrap.wrap(text, 72, break_on_hyphens=False)
+            mails.append(line_end.join(line.encode() for line in lines) + b"\r\n")
+    assert sum(line_end in m[: m.find(b" thanks")] for m in mails) > 20  # cut ones
+    return mails
+
+
 def test_card_numbers_a_flowed_e_mail_s_line_breaks_cut_are_masked(tmp_path: Path) -> None:
     """Plain text sent format=flowed (RFC 3676: Thunderbird's default) is wrapped at a
     space, which stays at the line's end: a card number written in groups is cut there
     when the wrap falls in it. Each number at every place on a 72-character line (80
     e-mails of each) is found; what a mail reader shows (the lines joined again) holds
     none of them. Before, a number a wrap cut passed."""
-    mails = []
-    for k in range(80):
-        for card in (CARDS[0], "4012 8888 8888 1881", "3782 822463 10005"):
-            text = f"{'a' * k} my card is {card} thanks, {'b' * 30}"
-            lines = textwrap.wrap(text, 72, break_on_hyphens=False)
-            mails.append(" \r\n".join(lines).encode() + b"\r\n")
-    assert sum(b" \r\n" in m[: m.find(b" thanks")] for m in mails) > 20  # cut ones
+    mails = _wrapped_mails(b" \r\n")
     stream = b"".join(mails)
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     _write_pcap(src, _segments(A, B, _cut(stream, 1400), 4000, (50701, 25)))
@@ -2925,13 +2932,7 @@ def test_card_numbers_text_wrapped_hard_cut_are_masked(tmp_path: Path) -> None:
     a 72-character line (80 e-mails of each) is found; what a reader shows (the lines
     joined again) holds none of them. Before, a number a wrap cut passed. Numbers one a
     line (a list) are not joined into one: they pass as they were."""
-    mails = []
-    for k in range(80):
-        for card in (CARDS[0], "4012 8888 8888 1881", "3782 822463 10005"):
-            text = f"{'a' * k} my card is {card} thanks, {'b' * 30}"
-            lines = textwrap.wrap(text, 72, break_on_hyphens=False)
-            mails.append("\r\n".join(lines).encode() + b"\r\n")
-    assert sum(b"\r\n" in m[: m.find(b" thanks")] for m in mails) > 20  # cut ones
+    mails = _wrapped_mails(b"\r\n")
     listed = b"".join(b"%d\r\n" % n for n in (4111, 1111, 1111, 1111, 411111, 111111, 1111))
     stream = b"".join(mails) + listed
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"

@@ -55,6 +55,23 @@ std::vector<std::uint8_t> rtp(std::uint8_t pt, bool marker, std::uint16_t seq, s
     return p;
 }
 
+// One packet of `pcm`: Opus (CELT only, or as the encoder likes) or PCMU.
+std::vector<std::uint8_t> audio_packet(const Config& c, OpusCodec* enc,
+                                       std::vector<std::int16_t>& pcm, bool marker,
+                                       std::uint16_t seq, std::uint32_t ts, bool celt) {
+    std::vector<std::uint8_t> p = rtp(c.opus ? 111 : 0, marker, seq, ts);
+    const int n = static_cast<int>(pcm.size());
+    if (c.opus) {
+        std::uint8_t out[400];
+        const int bytes = enc->encode(pcm.data(), n, out, sizeof out, celt);
+        if (bytes > 0) p.insert(p.end(), out, out + bytes);
+    } else {
+        p.resize(12 + pcm.size());
+        encode_ulaw(pcm.data(), p.data() + 12, pcm.size());
+    }
+    return p;
+}
+
 // A stream of 20 ms packets: talkspurts of speech-like sound, noise or silence, keypresses
 // in them, and pauses between them of every length up to just under max_gap_ms.
 std::vector<Op> make_stream(const Config& c, std::uint32_t seed, int max_gap_ms) {
@@ -120,18 +137,8 @@ std::vector<Op> make_stream(const Config& c, std::uint32_t seed, int max_gap_ms)
                     static_cast<std::int16_t>(std::lround(std::clamp(v, -32768.0, 32767.0)));
             }
             const std::uint32_t pts = ts + static_cast<std::uint32_t>(t) * per_sample;
-            if (!chance(0.04)) {  // else lost
-                std::vector<std::uint8_t> p = rtp(c.opus ? 111 : 0, k == 0, seq, pts);
-                if (c.opus) {
-                    std::uint8_t out[400];
-                    const int bytes = enc->encode(pcm.data(), n, out, sizeof out, celt);
-                    if (bytes > 0) p.insert(p.end(), out, out + bytes);
-                } else {
-                    p.resize(12 + static_cast<std::size_t>(n));
-                    encode_ulaw(pcm.data(), p.data() + 12, static_cast<std::size_t>(n));
-                }
-                ops.push_back({Op::Push, p});
-            }
+            if (!chance(0.04))  // else lost
+                ops.push_back({Op::Push, audio_packet(c, enc.get(), pcm, k == 0, seq, pts, celt)});
             ++seq;
             if (as_event && k * n >= static_cast<int>(key_at) &&
                 static_cast<std::uint64_t>(k * n) < key_at + len + n) {
@@ -315,16 +322,8 @@ void check_a_mask_over_a_pause_is_skipped() {
                         v += 3000.0 / h * std::sin(2 * M_PI * 140 * h * time + h);
                     pcm[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(std::lround(v));
                 }
-                std::vector<std::uint8_t> p = rtp(c.opus ? 111 : 0, false, seq++, t * per_sample);
-                if (c.opus) {
-                    std::uint8_t out[400];
-                    const int bytes = enc->encode(pcm.data(), n, out, sizeof out, true);
-                    if (bytes > 0) p.insert(p.end(), out, out + bytes);
-                } else {
-                    p.resize(12 + static_cast<std::size_t>(n));
-                    encode_ulaw(pcm.data(), p.data() + 12, static_cast<std::size_t>(n));
-                }
-                ops.push_back({Op::Push, p});
+                ops.push_back({Op::Push, audio_packet(c, enc.get(), pcm, false, seq++,
+                                                      t * per_sample, true)});
             };
             std::uint32_t t = 0;
             // The last 100 ms before the pause silent (for mask()): no guard masks the packet
