@@ -2180,7 +2180,8 @@ def test_relay_gateway_and_pbx_messages_in_hep_are_redacted(tmp_path: Path) -> N
     log (protocol 100) may hold a relay's DTMF log or a PBX's events, and an MGCP gateway's
     notifications may be captured so. Each is redacted as it is when sent bare (same
     length); sent compressed, a message that held a keypress is replaced whole. Before,
-    all of them were read as SIP only, and every digit here passed (but SIP's own)."""
+    all of them were read as SIP only, and every digit here passed (but SIP's own). Each is
+    counted as what it is (before this session: all with SIP's); over TCP too (heplify)."""
     log = b'{"callid":"abc@h","source_tag":"t1","type":"DTMF","timestamp":1700000000,"event":7}'
     ng = b"5432_1 d7:command9:play DTMF7:call-id5:abc@h4:code1:7e"
     ng_json = b'5432_1 {"command":"play DTMF","call-id":"abc@h","code":"7"}'
@@ -2212,7 +2213,14 @@ def test_relay_gateway_and_pbx_messages_in_hep_are_redacted(tmp_path: Path) -> N
         assert masked != message and plain == _hep3(masked, protocol), message
         n = len(zlib.compress(message))
         assert packed == _hep3(message, protocol, compressed=True)[:-n] + b"X" * n
-    assert r.sip_dtmf_redacted == 2 * len(messages)
+    counts = (r.sip_dtmf_redacted, r.relay_dtmf_redacted, r.pbx_dtmf_redacted)
+    assert counts == (2, 6, 4) and r.gateway_dtmf_redacted == 2
+    stream = b"".join(hep)  # the same packets one after another over TCP
+    _write_pcap(src, _segments(A, B, _cut(stream, 700), 1, (40125, 9061)))
+    r = scrub_pcap(src, dst)
+    assert _directions_out(dst)[40125] == b"".join(got)
+    counts = (r.sip_dtmf_redacted, r.relay_dtmf_redacted, r.pbx_dtmf_redacted)
+    assert counts == (2, 6, 4) and r.gateway_dtmf_redacted == 2
 
 
 def test_json_naming_dtmf_in_sip_is_redacted_over_udp_and_tcp_as_in_hep(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ event text's keypress forms (pcifilter.pbx) in any message that is not SIP."""
 from __future__ import annotations
 
 import struct
+from collections import Counter
 
 from pcifilter import _core, pbx, sip_messages
 from pcifilter.gateway import redact_gateway_control, starts_gateway_control
@@ -58,41 +59,45 @@ def sip_offset_v2(packet: bytes) -> int:
     return at if sip_messages.START_LINE.match(packet[at:]) else 0
 
 
-def _redact_message(message: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool, list[bytes]]:
-    """A message HEP carries, redacted as what it is (same length), whether keypresses and
-    keys were in it, and what it holds for its SDP. rtpengine mirrors its ng traffic to
+def _redact_message(message: bytes, redact_dtmf: bool) -> tuple[bytes, str, bool, list[bytes]]:
+    """A message HEP carries, redacted as what it is (same length), what it held keypresses
+    as ("sip", "relay", "gateway", "pbx"; "" none), whether keys were in it, and what it
+    holds for its SDP. rtpengine mirrors its ng traffic to
     Homer (--homer-enable-ng; HEP protocol 0x3d by default): "play DTMF" codes and the SDP
     with its SRTP keys, in the relay's own encoding; a Homer log (protocol 100) may hold a
     relay's DTMF log or a PBX's events. Before, all of it was read as SIP only: a played
     code or a logged digit passed (and, compressed, so did a key)."""
     if sip_messages.START_LINE.match(message):
         redacted, dtmf, keys = sip_messages.redact(message, redact_dtmf)  # (JSON in it too)
-        return redacted, dtmf, keys, [message]
+        return redacted, "sip" if dtmf else "", keys, [message]
     if may_be_relay_message(message):
-        return redact_relay_message(message, redact_dtmf)
+        redacted, dtmf, keys, held = redact_relay_message(message, redact_dtmf)
+        return redacted, "relay" if dtmf else "", keys, held
     if starts_gateway_control(message):
-        return redact_gateway_control(message, redact_dtmf)
+        redacted, dtmf, keys, held = redact_gateway_control(message, redact_dtmf)
+        return redacted, "gateway" if dtmf else "", keys, held
     redacted, dtmf, keys = sip_messages.redact(message, redact_dtmf)
     redacted, found = pbx.redact_pbx_events(redacted, redact_dtmf)  # a log's text
-    return redacted, dtmf or found > 0, keys, [message]
+    return redacted, "sip" if dtmf else "pbx" if found else "", keys, [message]
 
 
-def redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, bool, list[bytes]]:
+def redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, str, bool, list[bytes]]:
     """A UDP datagram that holds SIP, redacted (see sip_messages.redact): a SIP message, or
     the one a HEP packet holds, redacted in place (same length). A HEP3 packet that carries RTP
     (audio, which cannot be scrubbed out of its stream here), compressed or not, has it
     replaced whole, and so has a compressed message that holds a keypress, a key or a card
     number, or that cannot be read (or decodes past its bound). Each message is redacted as
-    what it is (_redact_message; keypresses counted as SIP's). Returns the datagram,
-    whether keypresses and keys were in it, and the messages it holds (for their SDP)."""
+    what it is (_redact_message). Returns the datagram, what its keypresses were read as
+    ("sip", "relay", "gateway", "pbx": the first message's that held any; "" none), whether
+    keys were in it, and the messages it holds (for their SDP)."""
     chunks = _chunks(payload)
     if chunks is None:
         at = sip_offset_v2(payload)  # 0: the datagram is the message
         redacted, had_dtmf, had_keys = sip_messages.redact(payload[at:], redact_dtmf)
-        return payload[:at] + redacted, had_dtmf, had_keys, [payload[at:]]
+        return payload[:at] + redacted, "sip" if had_dtmf else "", had_keys, [payload[at:]]
     protocol = next((payload[at] for kind, at, n in chunks if kind == _HEP_PROTOCOL and n), None)
     out, messages = bytearray(payload), []
-    dtmf = keys = False
+    dtmf, keys = "", False
     for kind, at, n in chunks:
         value = payload[at : at + n]
         if kind in (_HEP_PAYLOAD, _HEP_COMPRESSED) and protocol == _HEP_RTP:
@@ -108,9 +113,9 @@ def redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, boo
             message = inflated
         else:
             continue
-        redacted, had_dtmf, had_keys, held = _redact_message(message, redact_dtmf)
+        redacted, read_as, had_keys, held = _redact_message(message, redact_dtmf)
         messages += held
-        dtmf, keys = dtmf or had_dtmf, keys or had_keys
+        dtmf, keys = dtmf or read_as, keys or had_keys
         if kind == _HEP_PAYLOAD:
             out[at : at + n] = redacted
             continue
@@ -126,17 +131,18 @@ def redact_datagram(payload: bytes, redact_dtmf: bool) -> tuple[bytes, bool, boo
 
 def redact_stream(
     stream: bytearray, candidates: list[int], redact_dtmf: bool
-) -> tuple[bytearray, list[tuple[int, bytes]], int, int]:
+) -> tuple[bytearray, list[tuple[int, bytes]], Counter[str], int]:
     """HEP3 packets one after another in a TCP stream (heplify and captagent send HEP over
     TCP too), each redacted in place as one in a datagram is (redact_datagram), from each
     of `candidates` (segments that start a HEP3 packet) on while their lengths chain. The
     bytes no packet holds (the tail of one whose start was not captured, one cut by the
     capture's end) are redacted as SIP with no headers to go by. Returns the stream, the SIP
-    messages with the offset each ended at (for their SDP), and how many had keypresses and
-    keys."""
+    messages with the offset each ended at (for their SDP), how many had keypresses (by what
+    they were read as, redact_datagram) and how many keys."""
     redacted = bytearray(stream)
     found: list[tuple[int, bytes]] = []
-    dtmf = keys = 0
+    dtmf: Counter[str] = Counter()
+    keys = 0
     loose: list[tuple[int, int]] = []  # what no packet holds
     at = 0
     for candidate in sorted(candidates):
@@ -149,10 +155,11 @@ def redact_stream(
             if total < 6 or at + total > len(stream):
                 break
             packet = bytes(stream[at : at + total])
-            new, had_dtmf, had_keys, held = redact_datagram(packet, redact_dtmf)
+            new, read_as, had_keys, held = redact_datagram(packet, redact_dtmf)
             redacted[at : at + total] = new
             found += [(at + total, message) for message in held]
-            dtmf += had_dtmf
+            if read_as:
+                dtmf[read_as] += 1
             keys += had_keys
             at += total
     loose.append((at, len(stream)))
@@ -160,6 +167,6 @@ def redact_stream(
         if b > a:
             part, had_dtmf, had_keys = sip_messages.redact_orphan(bytes(stream[a:b]), redact_dtmf)
             redacted[a:b] = part
-            dtmf += had_dtmf
+            dtmf["sip"] += had_dtmf
             keys += had_keys
     return redacted, found, dtmf, keys

@@ -41,7 +41,7 @@ import itertools
 import json
 import re
 import socket
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,19 +145,23 @@ class PcapResult:
 def _redact_datagrams(
     capture: _core.Capture,
     datagrams: Iterable[tuple[int, bytes]],
-    redact: Callable[[bytes, bool], tuple[bytes, bool, bool, list[bytes]]],
+    redact: Callable[[bytes, bool], tuple[bytes, bool | str, bool, list[bytes]]],
     redact_dtmf: bool,
-) -> tuple[list[tuple[int, bytes]], int, int]:
+    kind: str,
+) -> tuple[list[tuple[int, bytes]], Counter[str], int]:
     """Each (frame, payload) of whole UDP datagrams redacted by `redact` (a SIP datagram's,
     hep.redact_datagram, or a relay message's, pcifilter.relay), its payload replaced where it
-    changed. Returns what they hold for their SDP (with their frames), and how many held
-    keypresses and keys."""
+    changed. Returns what they hold for their SDP (with their frames), how many held
+    keypresses (by what they were read as: `kind`, or what `redact` says, as
+    hep.redact_datagram does) and how many held keys."""
     held: list[tuple[int, bytes]] = []
-    dtmf = keys = 0
+    dtmf: Counter[str] = Counter()
+    keys = 0
     for frame, payload in datagrams:
         datagram, had_dtmf, had_keys, messages = redact(payload, redact_dtmf)
         held += [(frame, m) for m in messages]
-        dtmf += had_dtmf
+        if had_dtmf:
+            dtmf[had_dtmf if isinstance(had_dtmf, str) else kind] += 1
         keys += had_keys
         if datagram != payload:
             capture.replace_payload(frame, datagram)
@@ -186,7 +190,7 @@ def _put_back(
 
 def _sip_over_tcp(
     capture: _core.Capture, redact_dtmf: bool, mask_cards: bool = True
-) -> tuple[set[int], list[tuple[int, bytes]], int, int, int, int, int, int]:
+) -> tuple[set[int], list[tuple[int, bytes]], int, int, int, int, int, int, int]:
     """SIP over TCP (and rtpengine's ng over TCP), reassembled: each connection's segments
     are put back in stream order (by sequence number; a retransmission overlays what it
     repeats), each contiguous run is cut into messages, and each message is redacted as over
@@ -198,7 +202,8 @@ def _sip_over_tcp(
     payloads back with them, same
     length. Returns the segments' frames, the messages as captured (for their SDP: an ng
     message's SDP) with the frame that completed each, and how many SIP messages held
-    keypresses, messages held keys, ng messages held keypresses, how many keypress values
+    keypresses, messages held keys, ng messages held keypresses, a media gateway's messages
+    (in HEP) held keypresses, how many keypress values
     a PBX's event channels (AMI, ESL, ARI: pcifilter.pbx) held, and how many card numbers
     in clear the connections held (read whole, so one cut across two segments is found;
     a WebSocket's message by message, its frames masked: see _redact_websocket), and how
@@ -212,7 +217,7 @@ def _sip_over_tcp(
         if websocket:
             websocket_frames.add(frame)
     messages: list[tuple[int, bytes]] = []
-    dtmf = keys = relay_dtmf = pbx_dtmf = cards = unread = 0
+    dtmf = keys = relay_dtmf = gateway_dtmf = pbx_dtmf = cards = unread = 0
     # What the connections' coded bodies and compressed messages may decode to, together
     # (http_bodies.Budget): one each let a capture of many connections, a bomb in each,
     # decode and sweep 64 MiB for every one of them.
@@ -283,7 +288,13 @@ def _sip_over_tcp(
                 cards += in_clear
             elif in_hep:
                 packets = [off - start for off, _, p in run if p.startswith(b"HEP3")]
-                result = hep.redact_stream(stream, packets, redact_dtmf)
+                hepped, hep_found, hep_dtmf, hep_keys = hep.redact_stream(
+                    stream, packets, redact_dtmf
+                )
+                result = hepped, hep_found, hep_dtmf["sip"], hep_keys
+                relay_dtmf += hep_dtmf["relay"]
+                gateway_dtmf += hep_dtmf["gateway"]
+                pbx_dtmf += hep_dtmf["pbx"]
             elif sip:
                 result = sip_messages.redact_stream(stream, redact_dtmf)
             elif http_ng:
@@ -369,7 +380,7 @@ def _sip_over_tcp(
             dtmf += had_dtmf
             keys += had_keys
             _put_back(capture, run, redacted, start)
-    return frames, messages, dtmf, keys, relay_dtmf, pbx_dtmf, cards, unread
+    return frames, messages, dtmf, keys, relay_dtmf, gateway_dtmf, pbx_dtmf, cards, unread
 
 
 # rtpengine's ng over HTTP: requests to /ng, and requests and replies of its content type.
@@ -667,7 +678,7 @@ def _fragmented_udp(capture: _core.Capture) -> tuple[list[_Datagram], list[int]]
 
 def _sip_over_udp_fragments(
     capture: _core.Capture, datagrams: list[_Datagram], redact_dtmf: bool, mask_cards: bool
-) -> tuple[list[tuple[int, bytes]], int, int, int, int, int]:
+) -> tuple[list[tuple[int, bytes]], Counter[str], int, int]:
     """SIP messages (and media relays' and gateways' control messages: see pcifilter.relay,
     pcifilter.gateway) in fragmented UDP datagrams (an INVITE, or an ng offer, whose SDP does
     not fit one packet), redacted as
@@ -676,10 +687,12 @@ def _sip_over_udp_fragments(
     the capture's own sweep reads no fragments) unless not `mask_cards`; the changed bytes
     go back into the fragments that held them (same lengths), and the UDP checksum in the
     first fragment is made valid. Returns the messages' SDPs as captured with the frame of
-    their last fragment, how many SIP, relay and gateway messages held keypresses, and keys,
-    and how many card numbers were masked."""
+    their last fragment, how many messages held keypresses (by what they were read as:
+    "sip", "relay", "gateway", "pbx"), how many held keys, and how many card numbers were
+    masked."""
     messages: list[tuple[int, bytes]] = []
-    dtmf = relay_dtmf = gateway_dtmf = keys = cards = 0
+    dtmf: Counter[str] = Counter()
+    keys = cards = 0
     for d in datagrams:
         payload = d.payload
         text = (
@@ -692,16 +705,16 @@ def _sip_over_udp_fragments(
         redacted = payload
         held: list[bytes] = []
         if d.is_sip:
-            redacted, had_dtmf, had_keys, held = hep.redact_datagram(payload, redact_dtmf)
-            dtmf += had_dtmf
+            redacted, read_as, had_keys, held = hep.redact_datagram(payload, redact_dtmf)
+            dtmf[read_as] += bool(read_as)
             keys += had_keys
         elif d.is_relay and starts_gateway_control(payload):
             redacted, had_dtmf, had_keys, held = redact_gateway_control(payload, redact_dtmf)
-            gateway_dtmf += had_dtmf
+            dtmf["gateway"] += had_dtmf
             keys += had_keys
         elif d.is_relay:
             redacted, had_dtmf, had_keys, held = redact_relay_message(payload, redact_dtmf)
-            relay_dtmf += had_dtmf
+            dtmf["relay"] += had_dtmf
             keys += had_keys
         if text:  # SRTP keys in any SDP text (a log line quoting one), as the capture's
             # own sweep does for whole datagrams (Capture.redact_srtp_keys)
@@ -717,7 +730,7 @@ def _sip_over_udp_fragments(
         if d.family == 6 or d.data[6:8] != b"\0\0":  # IPv4 may send no checksum
             new[6:8] = _core.udp_checksum(d.src, d.dst, bytes(new)).to_bytes(2, "big")
         _put_back(capture, d.parts, new)
-    return messages, dtmf, relay_dtmf, gateway_dtmf, keys, cards
+    return messages, dtmf, keys, cards
 
 
 # IAX2's port (IANA): calls' audio and DTMF in frames of its own (RFC 5456).
@@ -881,22 +894,24 @@ def scrub_pcap(
         tcp_messages,
         redacted,
         keys_redacted,
-        tcp_relay_dtmf,
+        relay_dtmf,
+        gateway_dtmf,
         pbx_dtmf,
         ws_cards,
         unread,
     ) = tcp
     fragmented, partial = _fragmented_udp(capture)
-    frag_messages, frag_dtmf, relay_dtmf, gateway_dtmf, frag_keys, frag_cards = (
-        _sip_over_udp_fragments(capture, fragmented, redact_sip_dtmf, mask_card_numbers)
+    frag_messages, frag_dtmf, frag_keys, frag_cards = _sip_over_udp_fragments(
+        capture, fragmented, redact_sip_dtmf, mask_card_numbers
     )
-    relay_dtmf += tcp_relay_dtmf
-    redacted, keys_redacted = redacted + frag_dtmf, keys_redacted + frag_keys
+    keys_redacted += frag_keys
     sip = [(frame, payload) for frame, payload in capture.sip_messages() if frame not in tcp_frames]
     # SIP over UDP (and in HEP) redacted; the messages as captured kept, for their SDP (HEP
     # unwrapped). A media relay's control messages (rtpengine's ng protocol: SDP with its
     # SRTP keys, DTMF it plays or reports) and DTMF logs likewise.
-    held, sip_dtmf, sip_keys = _redact_datagrams(capture, sip, hep.redact_datagram, redact_sip_dtmf)
+    held, sip_dtmf, sip_keys = _redact_datagrams(
+        capture, sip, hep.redact_datagram, redact_sip_dtmf, "sip"
+    )
     # And a media gateway's (MGCP, Megaco: keypresses the gateway reports or is told to
     # play, the call's SDP).
     relay: list[tuple[int, bytes]] = []
@@ -904,15 +919,18 @@ def scrub_pcap(
     for message in capture.relay_messages():
         (gateway if starts_gateway_control(message[1]) else relay).append(message)
     relay_held, udp_relay_dtmf, relay_keys = _redact_datagrams(
-        capture, relay, redact_relay_message, redact_sip_dtmf
+        capture, relay, redact_relay_message, redact_sip_dtmf, "relay"
     )
     gateway_held, udp_gateway_dtmf, gateway_keys = _redact_datagrams(
-        capture, gateway, redact_gateway_control, redact_sip_dtmf
+        capture, gateway, redact_gateway_control, redact_sip_dtmf, "gateway"
     )
     held += relay_held + gateway_held
-    redacted += sip_dtmf
-    relay_dtmf += udp_relay_dtmf
-    gateway_dtmf += udp_gateway_dtmf
+    # Keypresses by what they were read as (in HEP: what the message it carries is).
+    read_as = frag_dtmf + sip_dtmf + udp_relay_dtmf + udp_gateway_dtmf
+    redacted += read_as["sip"]
+    relay_dtmf += read_as["relay"]
+    gateway_dtmf += read_as["gateway"]
+    pbx_dtmf += read_as["pbx"]
     keys_redacted += sip_keys + relay_keys + gateway_keys
     # Each port's m=audio lines in capture order: a long capture from a media relay reuses
     # its ports call after call, so a flow is read with the line given for its port last
