@@ -287,7 +287,7 @@ std::size_t mask_encoded_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
 
 // Card numbers in UTF-16 text, either byte order (Windows' wide strings: SQL Server's TDS,
 // SMB, an application's own protocol): a 0 byte between each two characters. Each run of 13
-// card characters (digits, blanks, no-break spaces, dashes, '+', '%') or more so written is read narrowed, a
+// card characters (digits, blanks, no-break spaces, dashes, '+', '%', lines' ends) or more so written is read narrowed, a
 // piece at a time as encoded runs are, and the bytes of a card number's digits become 'X'
 // (beside their 0s).
 std::size_t mask_wide_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
@@ -295,6 +295,7 @@ std::size_t mask_wide_card_numbers(std::uint8_t* p, std::size_t n) noexcept {
         std::array<bool, 256> t{};
         for (const char c : kCardCharacters) t[static_cast<std::uint8_t>(c)] = true;
         t[0xA0] = true;  // a no-break space, U+00A0, read narrowed as a space
+        t['\r'] = t['\n'] = true;  // a line's end: text wrapped hard (mask_plain_card_numbers)
         return t;
     }();
     constexpr std::size_t kRow = 13;

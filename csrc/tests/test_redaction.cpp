@@ -288,6 +288,10 @@ int main() {
         // wide text with digits but no card number, and a card's digits a 0 apart only in part
         CHECK(masked_by<mask_card_numbers_in>(wide("order 123456789012, call 0207 946 0958", false)).first == 0);
         CHECK(masked_by<mask_card_numbers_in>(wide("4111 1111", false) + "1111 1111").first == 0);
+        // wrapped hard (a line's end in place of a space), as in narrow text
+        const std::string note = "note: the caller's card is 4111 1111\r\n1111 1111, expiry 12/27";
+        for (const bool big_endian : {false, true})
+            CHECK(masked_by<mask_card_numbers_in>(wide(note, big_endian)).first == 1);
     }
     {  // any bytes, of the kinds each reading looks for (digits, separators, 0 bytes, base64
        // and hex characters): the same length back, and nothing changed but to 'X'
