@@ -2955,6 +2955,43 @@ def test_card_numbers_text_wrapped_hard_cut_are_masked(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def _luhn_completed(body: str) -> str:
+    """`body` with the check digit that makes it pass the Luhn check (ISO/IEC 7812-1)."""
+    total = 0
+    for i, c in enumerate(reversed(body)):
+        d = int(c) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return body + str(-total % 10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scheme=st.sampled_from([("4", (4, 4, 4, 4)), ("51", (4, 4, 4, 4)), ("37", (4, 6, 5))]),
+    digits=st.text("0123456789", min_size=14, max_size=14),
+    lead=st.text("abc de", max_size=120),
+    width=st.integers(40, 100),
+    line_end=st.sampled_from(["\r\n", "\n"]),
+)
+def test_any_card_number_in_text_wrapped_hard_is_masked(
+    scheme: tuple[str, tuple[int, ...]], digits: str, lead: str, width: int, line_end: str
+) -> None:
+    """A card number in its scheme's printed layout, anywhere in text wrapped hard at a
+    space at any width from 40 characters: what a reader sees (the lines joined again)
+    holds none of its digits in a row."""
+    prefix, layout = scheme
+    number = _luhn_completed((prefix + digits)[: sum(layout) - 1])
+    groups, at = [], 0
+    for n in layout:
+        groups.append(number[at : at + n])
+        at += n
+    text = f"{lead} my card is {' '.join(groups)} thanks"
+    wrapped = line_end.join(textwrap.wrap(text, width, break_on_hyphens=False)).encode()
+    out, found = pf._core.mask_card_numbers(wrapped)
+    assert found >= 1
+    assert number.encode() not in out.replace(line_end.encode(), b"").replace(b" ", b"")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_card_numbers_in_utf16_text_are_masked(tmp_path: Path, encoding: str) -> None:
     """An application that speaks UTF-16 (SQL Server's TDS sends its queries so: a CRM
     storing what the agent typed), its text a 0 byte between each two characters: no run
