@@ -201,17 +201,18 @@ def test_a_type_listed_with_no_rtpmap_is_taken_out_as_unknown() -> None:
 
 
 @settings(max_examples=1000, deadline=None)
-@given(_mutated())
-def test_odd_sdp_restricted_to_the_codecs_scrubbed_writes_back(text: str) -> None:
+@given(_mutated(), st.booleans())
+def test_odd_sdp_restricted_to_the_codecs_scrubbed_writes_back(text: str, one: bool) -> None:
     """keep_scrubbed_codecs on anything parse takes: a ValueError that changes nothing, or an
-    SDP that parses back with only G.711/Opus and what goes beside them."""
+    SDP that parses back with only G.711/Opus and what goes beside them (with `one_family`,
+    one of the two in each stream)."""
     try:
         d = SessionDescription.parse(text)
     except ValueError:
         return
     before = d.serialize()
     try:
-        keep_scrubbed_codecs(d)
+        keep_scrubbed_codecs(d, one_family=one)
     except ValueError:
         assert d.serialize() == before
         return
@@ -226,3 +227,5 @@ def test_odd_sdp_restricted_to_the_codecs_scrubbed_writes_back(text: str) -> Non
                 "telephone-event",
             }
             assert set(a.codecs) == set(a.payload_types)
+            names = {c.name.lower() for c in a.codecs.values()}
+            assert not (one and "opus" in names and names & {"pcmu", "pcma"})

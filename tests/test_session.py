@@ -229,6 +229,31 @@ def test_what_each_offer_keeps(offer: str, kept: list[int]) -> None:
     assert SessionDescription.parse(d.serialize()).audio[0].payload_types == kept
 
 
+def test_one_family_keeps_an_answer_to_the_family_its_filter_runs() -> None:
+    """one_family=True (an answer the node sends): each stream keeps only the family of its
+    first codec kept, so the sender cannot switch to the other family, which the filter
+    (running the answer's first) would drop; the events and CN that go with it stay."""
+    both = (
+        OPUS_OFFER.replace("RTP/AVP 111 0 101", "RTP/AVP 9 111 0 8 13 101 126")
+        + "a=rtpmap:126 telephone-event/8000\r\n"
+    )
+    d = SessionDescription.parse(both)
+    gone = pf.keep_scrubbed_codecs(d, one_family=True)
+    assert d.audio[0].payload_types == [111, 101, 126]  # G.722 first: no family of a filter
+    assert [c.name for c in gone] == ["G722", "PCMU", "PCMA", "CN"]
+    g711_first = both.replace("RTP/AVP 9 111 0 8 13 101 126", "RTP/AVP 0 111 8 13 101 126")
+    d = SessionDescription.parse(g711_first)
+    pf.keep_scrubbed_codecs(d, one_family=True)
+    assert d.audio[0].payload_types == [0, 8, 13, 126]
+    # the offerer's filter then drops nothing the answer lets it send (the answerer sends
+    # what both list, RFC 3264 §6.1: the family answered too)
+    s = pf.RtpSession(both, d.serialize())
+    assert s.unscrubbed_codecs["offerer"] == []
+    d = SessionDescription.parse(g711_first)
+    pf.keep_scrubbed_codecs(d)  # without it: both families stay, the filter runs one
+    assert d.audio[0].payload_types == [0, 111, 8, 13, 101, 126]
+
+
 def test_an_offer_with_no_codec_scrubbed_is_refused_unchanged() -> None:
     wideband = OFFER.replace("RTP/AVP 8 97", "RTP/AVP 9 98 97") + "a=rtpmap:98 opus/16000\r\n"
     d = SessionDescription.parse(wideband)

@@ -76,7 +76,9 @@ _FAMILIES = {"g711": {"pcmu", "pcma"}, "opus": {"opus"}}
 
 
 def keep_scrubbed_codecs(
-    description: SessionDescription, families: Iterable[str] = ("g711", "opus")
+    description: SessionDescription,
+    families: Iterable[str] = ("g711", "opus"),
+    one_family: bool = False,
 ) -> list[Codec]:
     """The hook for the SDP a node sends on a payment session's legs (5 and 6): take out of
     every m=audio line the codecs no filter scrubs (G.722, G.729, RED, Opus at another clock
@@ -86,9 +88,12 @@ def keep_scrubbed_codecs(
     Kept: PCMU/8000, PCMA/8000, opus/48000 (with its fmtp), telephone-event/8000 (and /48000
     beside Opus), CN/8000 beside G.711. `families` narrows that: ("g711",) keeps G.711 only
     (a 20 ms G.711 packet costs the filter 40-65 times less than an Opus one, `pcifilter
-    bench`; the media servers on either side transcode), ("opus",) Opus only. A stream
-    (port not 0) left with no codec of those is a ValueError naming what it offered, and
-    nothing is changed."""
+    bench`; the media servers on either side transcode), ("opus",) Opus only.
+    `one_family`: each stream keeps only the family of its first codec kept (for an answer:
+    a sender may send in any format the answer lists, with no new offer, and a filter runs
+    the family the answer puts first; the other's packets would be dropped while
+    filtering). A stream (port not 0) left with no codec of those is a ValueError naming
+    what it offered, and nothing is changed."""
     wanted = set(families)
     if not wanted or not wanted <= set(_FAMILIES):
         raise ValueError(f"families must be some of {sorted(_FAMILIES)}, not {sorted(wanted)}")
@@ -105,6 +110,11 @@ def keep_scrubbed_codecs(
             raise ValueError(
                 f"m=audio line {i + 1} offers no {which} codec (offered: {names or 'none'})"
             )
+        if one_family:  # the family of the first codec kept
+            first = next(
+                c.kind for c in codecs if c.kind in audio and _RATES[c.kind] == c.clock_rate
+            )
+            audio = {first} if first == "opus" else audio & _FAMILIES["g711"]
         keep[i] = partial(_scrubbed, opus="opus" in audio, g711=bool(audio & _FAMILIES["g711"]))
     return [c for i, k in keep.items() for c in description.audio[i].keep_payload_types(k)]
 
