@@ -152,10 +152,9 @@ void Scrubber::guard_end() noexcept {
 std::size_t Scrubber::skip_silence(std::size_t n, std::int16_t* tail) noexcept {
     // The last 4 sub-blocks go through run(): their correlations, which the windows after
     // read, then hold exactly what process() would have left (the phase of zero's sign).
-    const std::size_t piece = static_cast<std::size_t>(DtmfDetector::kSubBlock * factor_);
-    constexpr std::size_t kRefill = kSkipTailMs / 5;
+    const std::size_t piece = this->piece();
     const std::size_t pieces = n / piece;
-    if (pieces <= kRefill || piece_fill_ != 0) return 0;
+    if (pieces <= kSkipPieces || piece_fill_ != 0) return 0;
     if (params_.guard_edges && consumed_ < std::min(ms(10), std::int64_t{delay()}))
         return 0;  // guard_start() still to decide
     for (int i = 0; i < n_aside_; ++i)  // set_masking(true) would still request it
@@ -163,7 +162,7 @@ std::size_t Scrubber::skip_silence(std::size_t n, std::int16_t* tail) noexcept {
     if (!masker_.settled() || !dtmf_.settled() || (tone_ && !tone_->settled()) ||
         (decimator_ && !decimator_->settled()))
         return 0;
-    const std::int64_t blocks = static_cast<std::int64_t>(pieces - kRefill);
+    const std::int64_t blocks = static_cast<std::int64_t>(pieces - kSkipPieces);
     const std::int64_t samples = blocks * static_cast<std::int64_t>(piece);
     if (decimator_) decimator_->skip(static_cast<std::size_t>(samples));
     dtmf_.skip_blocks(blocks);
@@ -173,7 +172,7 @@ std::size_t Scrubber::skip_silence(std::size_t n, std::int16_t* tail) noexcept {
     consumed_ += samples;
     stats_.samples += static_cast<std::uint64_t>(samples);
     std::array<std::int16_t, DtmfDetector::kSubBlock * 6> zeros{};  // a piece at 48 kHz
-    for (std::size_t i = 0; i < kRefill; ++i) run(zeros.data(), tail + i * piece, piece);
+    for (std::size_t i = 0; i < kSkipPieces; ++i) run(zeros.data(), tail + i * piece, piece);
     return pieces * piece;
 }
 

@@ -83,14 +83,18 @@ public:
     // with the pause's length. Exact: the tail, what comes after, the events, spans and
     // counts are as after process() on the same zeros.
     static constexpr int kSkipTailMs = 20;  // 4 pieces
-    static constexpr std::size_t kSkipTail = 4 * DtmfDetector::kSubBlock * 6;  // at 48 kHz
+    static constexpr std::size_t kSkipPieces = kSkipTailMs / 5;
+    static constexpr std::size_t kSkipTail = kSkipPieces * DtmfDetector::kSubBlock * 6;  // at 48 kHz
     std::size_t skip_silence(std::size_t n, std::int16_t* tail) noexcept;
+    // The samples of skip_silence()'s tail (kSkipTailMs at this scrubber's rate).
+    std::size_t skip_tail() const noexcept { return kSkipPieces * piece(); }
     // Samples to the end of the 5 ms piece under way (0: none under way), where
     // skip_silence() can begin.
     std::size_t piece_left() const noexcept {
-        const int piece = DtmfDetector::kSubBlock * factor_;
-        return piece_fill_ == 0 ? 0 : static_cast<std::size_t>(piece - piece_fill_);
+        return piece_fill_ == 0 ? 0 : piece() - static_cast<std::size_t>(piece_fill_);
     }
+    // A detector sub-block's samples at this scrubber's rate (5 ms).
+    std::size_t piece() const noexcept { return static_cast<std::size_t>(DtmfDetector::kSubBlock * factor_); }
     // Detection only (no masker, no delay): for callers that want events, not audio.
     void analyse(const std::int16_t* in, std::size_t n) noexcept;
     void finish_analysis() noexcept;

@@ -446,7 +446,7 @@ void StreamFilter::feed_until(std::int64_t t) noexcept {
             skipped_samples_ += k;
             // The pause's output is no packet's (a mask reaching over it made the masking
             // signal there, kept by none): zeros, then the tail made as feeding makes it.
-            const std::size_t made = std::min(k, static_cast<std::size_t>(ms(Scrubber::kSkipTailMs)));
+            const std::size_t made = scrubber_.skip_tail();
             zero_ring(out_until_, k - made);
             copy_to_ring(out_until_ + static_cast<std::int64_t>(k - made), tail.data(), made);
             mark_masked(out_until_, k, false);
