@@ -6,7 +6,10 @@
 // them: the events dropped, the sequence renumbered, the audio under them masked), and sent
 // in-band as well (80 ms at -10 dBm0 per tone: found, masked and re-encoded); then a sender
 // whose timestamps jump just under max_gap_ms from packet to packet, without and with an
-// RFC 4733 event of 8.2 s begun at each packet (its mask reaching over the pause).
+// RFC 4733 event of 8.2 s begun at each packet (its mask reaching over the pause); then a
+// filter of both families (G.711 beside Opus): the PCMU stream alone through it, and a
+// sender switching between PCMU and Opus every second and every packet (each switch a new
+// timeline), against the same packets' cost unswitched (each family through its own filter).
 //
 //   .venv/bin/python -m pcifilter.corpus --minutes 1 --out build/corpus
 //   g++ -O3 -std=c++17 -Icsrc -I/usr/include/opus bench/stream_filter_bench.cpp csrc/pcifilter/*.cpp -lopus -lpcap -o build/sfbench
@@ -22,6 +25,7 @@
 
 #include "pcifilter/g711.hpp"
 #include "bench_common.hpp"
+#include "pcifilter/opus_codec.hpp"
 #include "pcifilter/stream_filter.hpp"
 
 using namespace pcifilter;
@@ -62,6 +66,30 @@ bench::Packets keyed_packets(std::vector<std::int16_t> x, bool inband, std::size
             e[14] = static_cast<std::uint8_t>(into >> 8), e[15] = static_cast<std::uint8_t>(into & 0xFF);
             out.push_back(e);
         }
+    }
+    return out;
+}
+
+// The speech as 20 ms packets of one SSRC, PCMU and Opus (16 kbit/s, PT 111) in turns of
+// `turn` packets, each family's timestamps on its own clock (`only` 0 or 1: every packet
+// PCMU or Opus, no switch).
+bench::Packets switching_packets(const std::vector<std::int16_t>& x, std::size_t turn, int only = -1) {
+    OpusCodec enc(8000, 16000);
+    bench::Packets out;
+    for (std::size_t i = 0; i + 160 <= x.size(); i += 160) {
+        const std::size_t k = i / 160;
+        const bool opus = only >= 0 ? only == 1 : (k / turn) % 2 == 1;
+        std::vector<std::uint8_t> p(12 + 400, 0);
+        bench::rtp_header(p.data(), opus ? 111 : 0, static_cast<std::uint16_t>(k),
+                          static_cast<std::uint32_t>(opus ? 6 * i : i));
+        if (opus) {
+            const int n = enc.encode(&x[i], 160, p.data() + 12, 400);
+            p.resize(12 + static_cast<std::size_t>(std::max(n, 0)));
+        } else {
+            encode_ulaw(&x[i], p.data() + 12, 160);
+            p.resize(12 + 160);
+        }
+        out.push_back(p);
     }
     return out;
 }
@@ -170,5 +198,31 @@ int main(int argc, char** argv) {
         std::printf("  ... with an RFC 4733 event of 8.2 s begun at each (max_gap_ms=%u): %.0f ns per audio packet, "
                     "%.1fx\n",
                     max_gap_ms, ns / double(count), ns / double(count) / per);
+    }
+    // Both families. Unswitched: each packet through a filter of its own family alone (the
+    // PCMU ones through a G.711 filter, the Opus ones through an Opus filter), per packet.
+    PayloadTypeNumbers both_numbers = opus;
+    both_numbers.pcmu = 0;
+    both_numbers.pcma = 8;
+    both_numbers.g711_beside_opus = true;
+    StreamFilterParams both;
+    both.payload_types = payload_type_map(both_numbers);
+    const double pcmu_ns = best_ns(packets, StreamFilterParams{}) / double(packets.size());
+    const double both_ns = best_ns(packets, both) / double(packets.size());
+    std::printf("  both families, PCMU only: %.0f ns per packet, %.2fx a G.711 filter's\n", both_ns, both_ns / pcmu_ns);
+    const bench::Packets opus_all = switching_packets(x, 1, 1);
+    const double opus_ns = best_ns(opus_all, opus_params) / double(opus_all.size());
+    for (const std::size_t turn : {std::size_t{50}, std::size_t{1}}) {
+        const bench::Packets mixed = switching_packets(x, turn);
+        std::size_t n_opus = 0;
+        for (const auto& p : mixed) n_opus += (p[1] & 0x7F) == 111;
+        const double unswitched = (pcmu_ns * double(mixed.size() - n_opus) + opus_ns * double(n_opus)) / double(mixed.size());
+        const double ns = best_ns(mixed, both) / double(mixed.size());
+        StreamFilter f{both};
+        bench::run_through(f, mixed);
+        std::printf("  switching between PCMU and Opus every %zu packet%s: %.0f ns per packet, %.2fx unswitched "
+                    "(%.0f ns: PCMU %.0f, Opus %.0f; %llu of %zu Opus packets re-encoded)\n",
+                    turn, turn == 1 ? "" : "s", ns, ns / unswitched, unswitched, pcmu_ns, opus_ns,
+                    static_cast<unsigned long long>(f.stats().reencoded), n_opus);
     }
 }

@@ -82,6 +82,7 @@ class _Config(ctypes.Structure):
         ("telephone_event_8000_pt", ctypes.c_int),
         ("reorder_window_ms", ctypes.c_double),
         ("max_gap_ms", ctypes.c_double),
+        ("g711_beside_opus", ctypes.c_int),
     ]
 
 
@@ -283,6 +284,32 @@ def test_opus_with_telephone_events_at_8_khz_through_the_c_api(build: Path) -> N
         assert p.timestamp == end
         end += info["samples_per_frame"] * len(info["frames"])
     assert end - TS0 == len(pcm) // 960 * 960
+
+
+def test_both_families_through_the_c_api(build: Path) -> None:
+    """`g711_beside_opus`: a stream that switches between PCMA and Opus, through the C ABI as
+    through Python, packet for packet; without it, an Opus stream drops the G.711 packets."""
+    from test_both_families import OPUS, _call, _keyed
+
+    import pcifilter as pf
+
+    lib = _api(build)
+    cfg = _config(lib)
+    assert cfg.g711_beside_opus == 0
+    cfg.opus_pt, cfg.telephone_event_pt, cfg.pcmu_pt = OPUS, -1, -1
+    pcm, _ = _keyed("4179", seed=5)
+    raw = _call(pcm, [20, 50, 70], "celt", "pcma")
+    alone = _filter_through_c(lib, cfg, raw)
+    assert len(alone) == (50 - 20) + (len(raw) - 70)  # the Opus packets: PCMA dropped
+    cfg.g711_beside_opus = 1
+    out = _filter_through_c(lib, cfg, raw)
+    f = pf.RtpStreamFilter(opus_pt=OPUS, pcma_pt=8, telephone_event_pt=-1)
+    assert out == f.process(raw) + f.flush()
+    assert len(out) == len(raw) and f.stats["codec_switches"] == 3
+    cfg.sample_rate = 16000
+    err = ctypes.create_string_buffer(200)
+    assert not lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200)
+    assert b"G.711 beside Opus" in err.value
 
 
 def test_masks_asked_for_and_reported_through_the_c_api(build: Path) -> None:

@@ -453,6 +453,40 @@ def test_opus_capture_is_scrubbed(tmp_path: Path, te_rate: int) -> None:
     assert spandsp.spandsp_digits(np.concatenate(audio), lenient=True) == ("", 0)
 
 
+def test_a_call_that_switches_between_pcmu_and_opus_is_scrubbed_whole(tmp_path: Path) -> None:
+    """An answer listing Opus and PCMU, a sender that switches between them mid-call: the
+    flow goes through a filter of both families, every packet kept in its codec, nothing
+    of any keypress heard (before, the PCMU packets were dropped as of an unknown type)."""
+    from test_both_families import _call, _hear, _keyed
+
+    sdp = (
+        "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"
+        "m=audio {port} RTP/AVP 111 0\r\na=rtpmap:111 opus/48000/2\r\n"
+    )
+    invite = "INVITE sip:b@x SIP/2.0\r\n\r\n" + sdp.format(a=A, port=42000)
+    ok = "SIP/2.0 200 OK\r\n\r\n" + sdp.format(a=B, port=52000)
+    frames = [
+        (1000.0, _frame("ethernet", _ip(A, B, 5060, 5060, invite.encode(), False))),
+        (1000.1, _frame("ethernet", _ip(B, A, 5060, 5060, ok.encode(), False))),
+    ]
+    pcm, _ = _keyed("36925", seed=11)
+    rtp = _call(pcm, [40, 75], "silk")
+    for i, p in enumerate(rtp):
+        frames.append((1001 + i / 50, _frame("ethernet", _ip(A, B, 42000, 52000, p, False))))
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_timed(src, frames)
+    r = scrub_pcap(src, dst, reveal_digits=True)
+    (stream,) = r.streams
+    assert (stream.packets_in, stream.packets_out) == (len(rtp), len(rtp))
+    assert "".join(e["digit"] for e in stream.events) == "36925"
+    lt, out = _read(dst)
+    sent = [bytes(_udp(lt, fr)[1].data) for fr in out[2:]]
+    assert [RtpPacket.parse(p).payload_type for p in sent] == [
+        RtpPacket.parse(p).payload_type for p in rtp
+    ]
+    assert spandsp.spandsp_digits(_hear(sent), lenient=True) == ("", 0)
+
+
 def test_video_beside_audio_with_the_same_payload_type_passes_untouched(tmp_path: Path) -> None:
     """Dynamic payload types are numbered per media line: an SDP may give Opus 96 on its
     audio line and VP8 96 on its video line. The video flow, on a port the SDP gives video,

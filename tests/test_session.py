@@ -65,6 +65,29 @@ OPUS_ANSWER = (
 )
 
 
+def test_an_answer_listing_both_families_lets_each_sender_switch() -> None:
+    """An answer with Opus and PCMU (a sender may switch between them with no new offer,
+    RFC 3264 §5.1): each direction's filter takes both and follows a switch, the keypresses
+    on either side of it found and masked; nothing it may send goes unscrubbed. With Opus
+    decoded at 16 kHz (G.711 runs at 8) the filter takes the family listed first only, and
+    says so."""
+    from test_both_families import _call, _hear, _keyed
+
+    answer = OPUS_ANSWER.replace("RTP/AVP 109 100", "RTP/AVP 111 0 100").replace("109", "111")
+    s = pf.RtpSession(OPUS_OFFER, answer)
+    assert s.unscrubbed_codecs == {"offerer": [], "answerer": []}
+    pcm, _ = _keyed("2580", seed=7)
+    raw = _call(pcm, [30, 55], "celt")  # PCMU, Opus for the last two keypresses, PCMU
+    out = s.process(raw, "offerer") + s.flush("offerer")
+    assert len(out) == len(raw) and s.stats("offerer")["codec_switches"] == 2
+    assert pf.digits_of(s.take_events("offerer")) == "2580"
+    assert spandsp.spandsp_digits(_hear(out), lenient=True) == ("", 0)
+    wide = pf.RtpSession(OPUS_OFFER, answer, decode_rate=16000)
+    assert [c.name for c in wide.unscrubbed_codecs["offerer"]] == ["PCMU"]
+    wide.process(raw, "offerer")
+    assert wide.stats("offerer")["unknown_dropped"] > 0
+
+
 def test_an_opus_call_from_its_sdp() -> None:
     from opuslib import rtp_stream
 
@@ -231,8 +254,9 @@ def test_what_each_offer_keeps(offer: str, kept: list[int]) -> None:
 
 def test_one_family_keeps_an_answer_to_the_family_its_filter_runs() -> None:
     """one_family=True (an answer the node sends): each stream keeps only the family of its
-    first codec kept, so the sender cannot switch to the other family, which the filter
-    (running the answer's first) would drop; the events and CN that go with it stay."""
+    first codec kept, so the sender cannot switch to the other family (a filter that follows
+    a switch masks 40-130 ms on each side of it; one decoding Opus at 16 kHz drops the family
+    listed second); the events and CN that go with it stay."""
     both = (
         OPUS_OFFER.replace("RTP/AVP 111 0 101", "RTP/AVP 9 111 0 8 13 101 126")
         + "a=rtpmap:126 telephone-event/8000\r\n"
@@ -250,7 +274,7 @@ def test_one_family_keeps_an_answer_to_the_family_its_filter_runs() -> None:
     s = pf.RtpSession(both, d.serialize())
     assert s.unscrubbed_codecs["offerer"] == []
     d = SessionDescription.parse(g711_first)
-    pf.keep_scrubbed_codecs(d)  # without it: both families stay, the filter runs one
+    pf.keep_scrubbed_codecs(d)  # without it: both families stay (the filters follow both)
     assert d.audio[0].payload_types == [0, 111, 8, 13, 101, 126]
 
 

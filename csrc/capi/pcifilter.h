@@ -52,6 +52,13 @@ typedef struct pcifilter_config {
                                  stream instead of filling the gap; -1 (default): 2 s (1 s
                                  for an Opus stream decoded at 16000); at most 480,000
                                  samples at the stream's rate */
+    int g711_beside_opus;     /* stream only: 1: an Opus stream (sample_rate 8000) also takes
+                                 G.711 at pcmu_pt and pcma_pt (-1: none), for an answer that
+                                 lists both: the sender may switch between them at any packet,
+                                 each switch a new timeline (counted as "codec_switches");
+                                 0 (default): an Opus stream ignores pcmu_pt and pcma_pt.
+                                 Fields are added at the end: always start from
+                                 pcifilter_config_init */
 } pcifilter_config;
 
 typedef struct pcifilter_event {
@@ -68,7 +75,7 @@ typedef struct pcifilter_stream pcifilter_stream;
 /* NULL on a bad configuration; `error` (if not NULL) then gets the reason. A payload type
  * given to two kinds is one (e.g. cn_pt equal to pcmu_pt: the audio would pass as comfort
  * noise), as is telephone_event_8000_pt in a G.711 stream; an Opus stream ignores pcmu_pt
- * and pcma_pt. */
+ * and pcma_pt unless g711_beside_opus. */
 PCIFILTER_API pcifilter_stream* pcifilter_stream_create(const pcifilter_config* config,
                                                         char* error, size_t error_len);
 PCIFILTER_API void pcifilter_stream_destroy(pcifilter_stream* s);

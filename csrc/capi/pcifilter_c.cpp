@@ -81,6 +81,7 @@ void pcifilter_config_init(pcifilter_config* c) {
     c->telephone_event_8000_pt = -1;
     c->reorder_window_ms = -1.0;
     c->max_gap_ms = -1.0;
+    c->g711_beside_opus = 0;
 }
 
 pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error, std::size_t len) {
@@ -92,7 +93,7 @@ pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error
         StreamFilterParams p;
         const bool opus = c->opus_pt >= 0;
         p.payload_types = payload_type_map({c->pcmu_pt, c->pcma_pt, c->cn_pt, c->telephone_event_pt, c->opus_pt,
-                                            c->telephone_event_8000_pt});
+                                            c->telephone_event_8000_pt, c->g711_beside_opus != 0});
         if (c->telephone_events != PCIFILTER_TE_DROP && c->telephone_events != PCIFILTER_TE_REPLACE)
             throw std::invalid_argument("telephone_events must be PCIFILTER_TE_DROP or PCIFILTER_TE_REPLACE");
         p.telephone_events = c->telephone_events == PCIFILTER_TE_REPLACE ? TelephoneEventAction::Replace

@@ -46,6 +46,11 @@ bool StreamFilterParams::opus() const noexcept {
     return std::find(payload_types.begin(), payload_types.end(), PayloadKind::Opus) != payload_types.end();
 }
 
+bool StreamFilterParams::g711() const noexcept {
+    return std::any_of(payload_types.begin(), payload_types.end(),
+                       [](PayloadKind k) { return k == PayloadKind::Pcmu || k == PayloadKind::Pcma; });
+}
+
 std::uint32_t StreamFilterParams::event_duration_unit(std::uint8_t pt) const noexcept {
     const PayloadKind k = payload_types[pt & 0x7F];
     if (k == PayloadKind::TelephoneEvent) return 1;
@@ -65,9 +70,11 @@ std::array<PayloadKind, 128> payload_type_map(const PayloadTypeNumbers& n) {
     const bool opus = n.opus >= 0;
     if (!opus && n.telephone_event_8000 >= 0)
         throw std::invalid_argument("telephone_event_8000_pt is for Opus streams; in G.711 ones it is telephone_event_pt");
+    if (!opus && n.g711_beside_opus) throw std::invalid_argument("G.711 beside Opus needs an Opus payload type");
+    const bool g711 = !opus || n.g711_beside_opus;
     const std::pair<int, PayloadKind> given[] = {
-        {opus ? -1 : n.pcmu, PayloadKind::Pcmu},
-        {opus ? -1 : n.pcma, PayloadKind::Pcma},
+        {g711 ? n.pcmu : -1, PayloadKind::Pcmu},
+        {g711 ? n.pcma : -1, PayloadKind::Pcma},
         {n.cn, PayloadKind::ComfortNoise},
         {n.telephone_event, PayloadKind::TelephoneEvent},
         {n.telephone_event_8000, PayloadKind::TelephoneEvent8000},
@@ -87,9 +94,9 @@ std::array<PayloadKind, 128> payload_type_map(const PayloadTypeNumbers& n) {
 
 void StreamFilterParams::validate() const {
     if (opus()) {
-        for (PayloadKind k : payload_types)
-            if (k == PayloadKind::Pcmu || k == PayloadKind::Pcma)
-                throw std::invalid_argument("a stream filter carries either G.711 or Opus, not both");
+        // Both families share the scrubber, and G.711 runs at 8000 Hz.
+        if (g711() && scrub.sample_rate != 8000)
+            throw std::invalid_argument("G.711 beside Opus needs Opus decoded at 8000 Hz");
         if (scrub.sample_rate != 8000 && scrub.sample_rate != 16000)
             throw std::invalid_argument("Opus streams are decoded at 8000 or 16000 Hz");
         if (opus_bitrate < 6000 || opus_bitrate > 128000)
@@ -131,6 +138,7 @@ StreamFilter::StreamFilter(const StreamFilterParams& params)
     : params_((params.validate(), params)), scrubber_(scrubber_params(params)) {
     if (params_.opus()) {
         opus_ = std::make_unique<OpusCodec>(params_.scrub.sample_rate, params_.opus_bitrate);
+        opus_mode_ = true;
         clock_div_ = 48000 / params_.scrub.sample_rate;
     }
     // Packets wait here until the look-ahead has passed their last sample, and a reorder
@@ -152,9 +160,11 @@ StreamFilter::StreamFilter(const StreamFilterParams& params)
     tmp_.resize(std::max<std::size_t>(kMaxPcm, static_cast<std::size_t>(scrubber_.delay()) + 1024));
     events_.reserve(16);
     masked_.reserve(kMaxMaskedSpans);
-    // Until audio arrives, replacement audio takes the lowest PCMU type, else PCMA, else Opus.
+    // Until audio arrives, replacement audio takes the lowest PCMU type, else PCMA, else Opus
+    // (Opus first in a filter of both: it starts on Opus).
     const auto& types = params_.payload_types;
-    for (PayloadKind k : {PayloadKind::Pcmu, PayloadKind::Pcma, PayloadKind::Opus}) {
+    const PayloadKind first = opus_mode_ ? PayloadKind::Opus : PayloadKind::Pcmu;
+    for (PayloadKind k : {first, PayloadKind::Pcmu, PayloadKind::Pcma, PayloadKind::Opus}) {
         const auto at = std::find(types.begin(), types.end(), k);
         if (at != types.end()) {
             audio_pt_ = static_cast<int>(at - types.begin());
@@ -204,7 +214,7 @@ void StreamFilter::mask_set_aside() noexcept {
             scrubber_.masking_signal(tmp_.data(), n);
             copy_to_ring(a, tmp_.data(), n);
             mark_masked(a, n, true);
-            if (!opus_) report_masked(a, static_cast<std::int64_t>(n));
+            if (!opus_mode_) report_masked(a, static_cast<std::int64_t>(n));
             a += static_cast<std::int64_t>(n);
         }
     }
@@ -234,13 +244,15 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     last_reencoded_end_ = last_masked_end_ = -1;
     after_run_ = false;
     last_fed_seq_ = -1;
+    clock_div_ = opus_mode_ ? 48000 / params_.scrub.sample_rate : 1;
     if (opus_) {
         opus_->reset_decoder();
         opus_->reset_encoder();
     }
 }
 
-void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source, bool cut) noexcept {
+void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source, bool cut,
+                           int family) noexcept {
     // The stream goes on from another source or on another timeline: a keypress under way
     // may be cut in two, each part too short for the detector to find (under 40 ms), and
     // together a keypress for whoever hears them in turn. So, while filtering, the audio
@@ -253,6 +265,7 @@ void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new
     const int pause_guard = pause_guard_ms_;  // the pause's guard goes on to the new timeline
     flush();
     if (new_source) seq_offset_ = 0;  // a new source numbers its own packets
+    if (family >= 0) set_family(family == 1);  // after the old timeline is out, on its own
     start_stream(ssrc, timestamp);
     if (guarded) {
         scrubber_.mask(0, ms(kCutGuardMs));
@@ -382,7 +395,7 @@ void StreamFilter::feed(const std::int16_t* pcm, std::size_t n) noexcept {
 void StreamFilter::collect_spans() noexcept {
     // G.711: the output is masked where the masker masked. Opus: over the whole packets
     // re-encoded as the masking signal, reported from mark_ready instead.
-    if (!opus_) {
+    if (!opus_mode_) {
         for (const MaskSpan& sp : scrubber_.spans()) {
             const std::int64_t start = std::max<std::int64_t>(sp.start, 0);
             if (sp.end > start) report_masked(start, sp.end - start);
@@ -632,7 +645,24 @@ void StreamFilter::reencode(Slot& s, bool masked) noexcept {
     ++stats_.reencoded;
 }
 
-int StreamFilter::tail_ms() const noexcept { return opus_ ? static_cast<int>(kOpusTailMs) : 0; }
+int StreamFilter::audio_family(PayloadKind kind, const std::uint8_t* payload, std::size_t bytes) const noexcept {
+    if (bytes == 0) return -1;
+    if (kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma) return 0;
+    if (kind != PayloadKind::Opus) return -1;
+    // On an Opus timeline the packet is parsed where it is taken (push): once, not twice.
+    return opus_mode_ || opus_->packet_samples(payload, bytes) > 0 ? 1 : -1;
+}
+
+int StreamFilter::tail_ms() const noexcept { return opus_mode_ ? static_cast<int>(kOpusTailMs) : 0; }
+
+std::uint32_t StreamFilter::event_unit(std::uint8_t pt) const noexcept {
+    // A filter of both families reads telephone-event/8000 at 8 kHz units on either clock
+    // (beside G.711 it is the usual one); telephone-event/48000 beside G.711 (no sender's
+    // clock) keeps unit 1: durations six times too long, masked longer, never shorter.
+    const PayloadKind k = params_.payload_types[pt & 0x7F];
+    if (k == PayloadKind::TelephoneEvent8000) return opus_mode_ ? 48000 / 8000 : 1;
+    return k == PayloadKind::TelephoneEvent ? 1 : 0;
+}
 
 std::int64_t StreamFilter::unwrap(std::uint32_t timestamp) const noexcept {
     // RTP clock position since the stream's first timestamp, wrap-safe: signed distance from
@@ -662,7 +692,7 @@ void StreamFilter::push_side_event(const std::uint8_t* data, std::size_t len, co
         const auto gap = static_cast<std::int64_t>(params_.max_gap_samples) * clock_div_;
         if (off > gap || off < -gap) {
             const std::uint32_t duration = telephone_events_span(data + h.payload_offset, h.payload_length) *
-                                           params_.event_duration_unit(h.payload_type);
+                                           event_unit(h.payload_type);
             side_ts_offset_ = base_ts_ + static_cast<std::uint32_t>(last_rtp_) - duration - h.timestamp;
         }
     }
@@ -675,7 +705,7 @@ void StreamFilter::push_event(const std::uint8_t* data, std::size_t len, const R
                               std::uint32_t timestamp, bool audio_sequence) noexcept {
     // A telephone-event packet; `timestamp` on the audio's clock base; `audio_sequence`:
     // numbered in the audio's sequence (taking it out renumbers the packets after it).
-    const std::uint32_t unit = params_.event_duration_unit(h.payload_type);
+    const std::uint32_t unit = event_unit(h.payload_type);
     TelephoneEventTracker::PacketEvent packed[kMaxPackedEvents];
     const std::size_t n = tracker_.on_payload(timestamp, data + h.payload_offset, h.payload_length, packed, unit);
     bool current = false;  // a packet of a keypress under way (not stale, not malformed)
@@ -733,10 +763,15 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         stats_.malformed.count(r);
         return;
     }
+    const PayloadKind kind = params_.payload_types[h.payload_type];
+    // Audio of a family (a filter of both: of the one the timeline does not run; see the
+    // header): 1 Opus, 0 G.711, -1 none (not audio, no payload, no Opus packet).
+    const int family = audio_family(kind, data + h.payload_offset, h.payload_length);
     if (!have_stream_) {
         tracker_.reset();
+        if (family >= 0) set_family(family == 1);
         start_stream(h.ssrc, h.timestamp);
-    } else if (h.ssrc != ssrc_ && audio_seen_ && params_.event_duration_unit(h.payload_type) > 0) {
+    } else if (h.ssrc != ssrc_ && audio_seen_ && event_unit(h.payload_type) > 0) {
         push_side_event(data, len, h);
         return;
     } else if (h.ssrc != ssrc_) {
@@ -746,7 +781,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         // clock again, not reported twice.
         const bool events_first = side_seen_ && h.ssrc == side_ssrc_;
         const std::uint32_t back = 0u - side_ts_offset_;
-        restart(h.ssrc, h.timestamp, true);
+        restart(h.ssrc, h.timestamp, true, true, family);
         if (events_first) tracker_.shift(back);
         else tracker_.reset();
     }
@@ -758,11 +793,24 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
         max_seq_ = h.sequence;
         seq_seen_ = true;
     }
+    if (family >= 0 && (family == 1) != opus_mode_) {
+        // The sender switched between G.711 and Opus (a filter of both families): a new
+        // timeline on the new codec's clock, the cut guarded (a keypress across it may be
+        // too short on either side for the detector). A packet of the family left behind
+        // that comes after the switch (reordered) has no place on the new one: late.
+        if (!newest) {
+            ++stats_.late;
+            return;
+        }
+        ++stats_.codec_switches;
+        restart(h.ssrc, h.timestamp, false, true, family);
+        --stats_.packets_in;  // counted again by the call below
+        return push(data, len);
+    }
     const std::int64_t rtp = unwrap(h.timestamp);
     const std::int64_t t = to_timeline(rtp);
-    const PayloadKind kind = params_.payload_types[h.payload_type];
 
-    if (params_.event_duration_unit(h.payload_type) > 0) {
+    if (event_unit(h.payload_type) > 0) {
         push_event(data, len, h, h.timestamp, true);
         return;
     }
@@ -840,7 +888,7 @@ void StreamFilter::push(const std::uint8_t* data, std::size_t len) noexcept {
             // after a silence of over 2 s. Not Opus: its decoder starts afresh on the new
             // timeline, and the last 20 ms of a keypress after the pause decoded too distorted
             // for the detector, past a stream start's guard (-6.7 dB left, hybrid 10 ms).
-            restart(h.ssrc, h.timestamp, false, opus_ || !paused_);
+            restart(h.ssrc, h.timestamp, false, opus_mode_ || !paused_);
             --stats_.packets_in;  // counted again by the call below
             return push(data, len);
         }
@@ -932,6 +980,9 @@ bool StreamFilter::replace_event(const std::uint8_t* data, const RtpHeader& h) n
     }
     const std::size_t header = 12 + 4 * static_cast<std::size_t>(h.csrc_count);
     const PayloadKind codec = params_.payload_types[static_cast<std::size_t>(audio_pt_)];
+    // A filter of both families whose timeline has no audio of its family yet (the last
+    // audio was the other's): no payload type to replace with on this clock; dropped.
+    if ((codec == PayloadKind::Opus) != opus_mode_) return false;
     if (codec == PayloadKind::Opus) {  // whole 2.5 ms units, at most 120 ms: an Opus duration
         const std::int64_t unit = params_.scrub.sample_rate / 400;
         end = start + std::min<std::int64_t>((end - start) / unit * unit, 48 * unit);
@@ -1046,7 +1097,7 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
             // speech 5 of 400 CELT 10 ms streams with 1-3 packets lost in a keypress kept a
             // trace after the loss that the same keypresses did not keep with none (up to
             // -7 dB). Cost: 25 ms more masked after each loss.
-            long_guard = opus_ || (before >= 0 && scrubber_.masks(before));
+            long_guard = opus_mode_ || (before >= 0 && scrubber_.masks(before));
             // Before it, in Opus, 10 ms more: the packet before a keypress's onset carries
             // its first ms in the codec's overlap (-34 dB left when the guard began at the
             // onset's packet).
@@ -1097,7 +1148,7 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
             const int rate = params_.scrub.sample_rate;
             int after = pause_guard_ms_;  // see guard_pause()
             if (keypress_at_edge(pcm_.data(), n, rate, false) ||
-                (opus_ && fed_ == 0 && loud_at_edge(pcm_.data(), n, rate, false)))
+                (opus_mode_ && fed_ == 0 && loud_at_edge(pcm_.data(), n, rate, false)))
                 after = std::max(after, kEdgeGuardMs);
             // A stream that starts on sound may start in a keypress under speech, whose
             // tones the test above does not find among the speech's, and whose end the
@@ -1113,7 +1164,7 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
             // is taken for sound there (bench/discontinuity_report.py --opus-under-speech).
             if (fed_ == 0 && !after_pause_ &&
                 (sound_at(pcm_.data(), std::min<std::size_t>(n, static_cast<std::size_t>(ms(10)))) ||
-                 (opus_ && loud_anywhere(pcm_.data(), n, rate))))
+                 (opus_mode_ && loud_anywhere(pcm_.data(), n, rate))))
                 after = std::max(after, kEdgeOnSoundMs);
             if (after > 0) scrubber_.mask(fed_ == 0 ? 0 : fed_ - scrubber_.ramp(), fed_ + ms(after + tail_ms()));
         }
@@ -1171,11 +1222,11 @@ void StreamFilter::guard_pause(bool pause) noexcept {
     // remnant under speech was let out at -2.8 dB past a 50 ms guard). It is guarded as a
     // stream's start on sound is.
     if (pause)
-        pause_guard_ms_ = sound ? (opus_ ? kEdgeOnSoundMs : kCutGuardMs) : scrubber_.masks(fed_ - 1) ? kEdgeGuardMs : 0;
+        pause_guard_ms_ = sound ? (opus_mode_ ? kEdgeOnSoundMs : kCutGuardMs) : scrubber_.masks(fed_ - 1) ? kEdgeGuardMs : 0;
     const int rate = params_.scrub.sample_rate;
     if (sound)  // a stream's end, as its start, once: a keypress's usual length
         scrubber_.mask(fed_ - ms(pause ? kCutGuardMs : kEdgeOnSoundMs), fed_ + scrubber_.ramp());
-    else if (keypress_at_edge(pcm_.data(), n, rate, true) || (opus_ && loud_at_edge(pcm_.data(), n, rate, true)) ||
+    else if (keypress_at_edge(pcm_.data(), n, rate, true) || (opus_mode_ && loud_at_edge(pcm_.data(), n, rate, true)) ||
              onset_at_end(pcm_.data(), n, rate))
         scrubber_.mask(fed_ - ms(kEdgeGuardMs), fed_ + scrubber_.ramp());
 }
@@ -1241,6 +1292,7 @@ constexpr std::pair<const char*, Counter> kCounters[] = {
     {"events_dropped", &StreamFilterStats::events_dropped},
     {"empty_payloads", &StreamFilterStats::empty_payloads},
     {"comfort_noise_flattened", &StreamFilterStats::comfort_noise_flattened},
+    {"codec_switches", &StreamFilterStats::codec_switches},
 };
 constexpr std::size_t kPlain = std::size(kCounters);
 constexpr std::size_t kReasons = static_cast<std::size_t>(RtpDrop::Count) - 1;  // None left out

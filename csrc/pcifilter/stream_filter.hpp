@@ -20,6 +20,12 @@
 // filtering, the cut is masked on both sides (restart()), and so is a lost packet
 // (conceal_until()), a pause that begins on sound, and a stream's start and end on sound
 // (guard_pause(), feed_held(): a keypress under speech may be cut there).
+// Both families (G.711 types beside Opus, decoded at 8000 Hz): an answer that lists both
+// lets the sender switch between them at any packet. Each timeline runs one family, that of
+// its first audio packet (before any, the last one run; Opus at first); the newest packet
+// (by sequence number) of the other family ends it and starts a new one on its clock, the
+// cut guarded as a restart's (a keypress across the switch is masked on both sides); an
+// older one is late (dropped, counted). Masks hang over Opus's 10 ms longer in both.
 // Malformed packets are counted by reason, never thrown; payload types the filter does not
 // know are dropped while filtering is on (they could carry a keypress).
 // Switching filtering on also removes telephone-events still held in the look-ahead queue
@@ -57,15 +63,18 @@ namespace pcifilter {
 // stream the two are the same).
 enum class PayloadKind : std::uint8_t { Other = 0, Pcmu, Pcma, ComfortNoise, TelephoneEvent, Opus, TelephoneEvent8000 };
 // The payload types a stream's SDP gives each kind (-1: none). An Opus stream (opus >= 0)
-// maps no G.711 type: a filter carries one or the other.
+// maps no G.711 type unless `g711_beside_opus`: an answer that lists both families lets
+// its sender switch between them with no new offer (RFC 3264 §5.1), and such a filter
+// follows it (see StreamFilter).
 struct PayloadTypeNumbers {
     int pcmu = 0, pcma = 8, cn = 13, telephone_event = 101;
     int opus = -1, telephone_event_8000 = -1;  // both for Opus streams only
+    bool g711_beside_opus = false;
 };
 // The map of a StreamFilterParams from those numbers, for every binding alike: a number
 // outside [0, 127] and -1, one given to two kinds (a packet of it would be read as the
 // wrong kind: audio taken for comfort noise passes unfiltered), or telephone_event_8000 in
-// a G.711 stream is std::invalid_argument.
+// a G.711 stream is std::invalid_argument (and so is g711_beside_opus with no Opus type).
 std::array<PayloadKind, 128> payload_type_map(const PayloadTypeNumbers& n);
 // What becomes of telephone-event packets while filtering is on.
 enum class TelephoneEventAction : std::uint8_t { Drop = 0, Replace = 1 };
@@ -79,9 +88,9 @@ struct StreamFilterParams {
     // is held beyond it (then the gap is taken for lost): reordering within it loses nothing.
     std::uint32_t reorder_window_samples = 160;
     TelephoneEventAction telephone_events = TelephoneEventAction::Drop;
-    // Opus (RFC 7587): a stream filter carries either G.711 or Opus. An Opus stream's RTP
-    // clock is 48000 Hz (its telephone-events' too); it is decoded at scrub.sample_rate
-    // (8000 or 16000) and masked packets are re-encoded at this bitrate.
+    // Opus (RFC 7587): an Opus stream's RTP clock is 48000 Hz (its telephone-events' too);
+    // it is decoded at scrub.sample_rate (8000 or 16000) and masked packets are re-encoded
+    // at this bitrate. A map with G.711 types beside Opus (both families) needs 8000.
     int opus_bitrate = 16000;
     // Payload types the filter does not know (not audio it decodes, comfort noise or
     // telephone-event) are dropped while filtering is on, as they could carry a keypress;
@@ -92,7 +101,9 @@ struct StreamFilterParams {
     // reference the tests and benchmarks hold that against.
     bool skip_settled_silence = true;
     bool opus() const noexcept;
-    // RTP clock units per duration unit of a telephone-event payload type (0: not one).
+    bool g711() const noexcept;  // maps PCMU or PCMA (with opus(): both families)
+    // RTP clock units per duration unit of a telephone-event payload type (0: not one), in
+    // an Opus stream (a filter of both families: while it runs Opus).
     std::uint32_t event_duration_unit(std::uint8_t pt) const noexcept;
     StreamFilterParams();
     void validate() const;
@@ -121,6 +132,7 @@ struct StreamFilterStats {
     // (reflection coefficients) taken out while filtering: see handle_packet.
     std::uint64_t comfort_noise_flattened = 0;
     std::uint64_t events_dropped = 0;   // keypresses and tones not kept: kMaxEvents undrained
+    std::uint64_t codec_switches = 0;   // between G.711 and Opus (a filter of both families)
     RtpDropCounters malformed;
 };
 
@@ -220,8 +232,10 @@ private:
     // How much longer an Opus stream's guards last (the codec carries a tone on past its
     // end; its masks hang over as long): 10 ms, 0 for G.711.
     int tail_ms() const noexcept;
-    // flush() and start_stream(), the cut guarded while filtering (see the definition).
-    void restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source, bool cut = true) noexcept;
+    // flush() and start_stream(), the cut guarded while filtering (see the definition); the
+    // new timeline runs `family` (audio_family(); -1: the same as the old).
+    void restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source, bool cut = true,
+                 int family = -1) noexcept;
     // Masks the audio still held, the last kCutGuardMs of it (all audio fed first).
     void guard_end() noexcept;
     std::int64_t unwrap(std::uint32_t timestamp) const noexcept;
@@ -264,10 +278,19 @@ private:
     void reencode(Slot& s, bool masked) noexcept;
     bool reencoded_after_mask(const Slot& s) const noexcept;
     std::int64_t to_timeline(std::int64_t rtp) const noexcept;
+    // RTP clock units per duration unit of telephone-event payload type `pt` (0: not one),
+    // for the family the timeline runs.
+    std::uint32_t event_unit(std::uint8_t pt) const noexcept;
+    // 1: an Opus packet libopus takes, 0: G.711 with a payload, -1: neither.
+    int audio_family(PayloadKind kind, const std::uint8_t* payload, std::size_t bytes) const noexcept;
+    // The family the next timeline runs (start_stream sets the clock from it): never while
+    // one runs (its flush reads it).
+    void set_family(bool opus) noexcept { opus_mode_ = opus; }
 
     StreamFilterParams params_;
     Scrubber scrubber_;
     std::unique_ptr<OpusCodec> opus_;  // Opus streams only
+    bool opus_mode_ = false;           // the timeline runs Opus (else G.711)
     std::int64_t clock_div_ = 1;       // RTP clock units per timeline sample
     std::int64_t last_reencoded_end_ = -1;  // timeline end of the last re-encoded packet
     std::int64_t last_masked_end_ = -1;     // ... of the last one re-encoded for masked audio

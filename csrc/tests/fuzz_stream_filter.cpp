@@ -63,7 +63,7 @@ std::vector<std::vector<std::uint8_t>> seeds() {
     return s;
 }
 
-enum class Kind { Drop, Replace, Opus, LongLookahead };
+enum class Kind { Drop, Replace, Opus, LongLookahead, Both };
 
 StreamFilterParams params_for(Kind kind) {
     StreamFilterParams p;
@@ -72,6 +72,10 @@ StreamFilterParams params_for(Kind kind) {
         p.payload_types[0] = p.payload_types[8] = PayloadKind::Other;
         p.payload_types[111] = PayloadKind::Opus;
         p.payload_types[100] = PayloadKind::TelephoneEvent8000;  // durations at 8 kHz
+    }
+    if (kind == Kind::Both) {  // G.711 beside Opus: the sender switches at any packet
+        p.payload_types[111] = PayloadKind::Opus;
+        p.payload_types[100] = PayloadKind::TelephoneEvent8000;
     }
     if (kind == Kind::LongLookahead) p.scrub.lookahead_ms = 200.0;
     return p;
@@ -154,12 +158,12 @@ struct Harness {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     // The first byte steers: which filter (G.711 dropping or replacing telephone-events, Opus,
-    // G.711 with a 200 ms look-ahead), filtering on or off; the rest is the packet. The
-    // filters live on: stream state is fuzzed too.
-    static Harness* harnesses[4] = {new Harness(Kind::Drop), new Harness(Kind::Replace),
-                                    new Harness(Kind::Opus), new Harness(Kind::LongLookahead)};
+    // G.711 with a 200 ms look-ahead, both families), filtering on or off; the rest is the
+    // packet. The filters live on: stream state is fuzzed too.
+    static Harness* harnesses[5] = {new Harness(Kind::Drop), new Harness(Kind::Replace), new Harness(Kind::Opus),
+                                    new Harness(Kind::LongLookahead), new Harness(Kind::Both)};
     if (size == 0) return 0;
-    Harness* h = harnesses[data[0] & 3];
+    Harness* h = harnesses[(data[0] & 7) % 5];
     if ((data[0] & 0x80) != 0) h->set_filtering(!h->filter.filtering());
     if ((data[0] & 0x40) != 0 && size >= 9) {  // a mask asked for: any timestamp, any length
         std::uint32_t ts, duration;
@@ -183,7 +187,7 @@ int main(int argc, char** argv) {
         // The seed corpus of the coverage-guided run: each seed with each steering byte.
         int k = 0;
         for (const auto& seed : seeds())
-            for (std::uint8_t steer : {0, 1, 2, 3}) {
+            for (std::uint8_t steer : {0, 1, 2, 3, 4}) {
                 const std::string path = std::string(argv[2]) + "/seed" + std::to_string(k++);
                 std::FILE* f = std::fopen(path.c_str(), "wb");
                 if (f == nullptr) return 1;
@@ -196,13 +200,13 @@ int main(int argc, char** argv) {
     const long inputs = argc > 1 ? std::atol(argv[1]) : 1000000;
     std::mt19937_64 rng(argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1);
     const auto pool = seeds();
-    long fresh = 0;  // in turn: G.711 dropping and replacing telephone-events, Opus, 200 ms
+    long fresh = 0;  // in turn: G.711 dropping and replacing telephone-events, Opus, 200 ms, both
     const auto make = [&fresh] {
-        const Kind kinds[4] = {Kind::Drop, Kind::Replace, Kind::Opus, Kind::LongLookahead};
-        return new Harness(kinds[fresh++ % 4]);
+        const Kind kinds[5] = {Kind::Drop, Kind::Replace, Kind::Opus, Kind::LongLookahead, Kind::Both};
+        return new Harness(kinds[fresh++ % 5]);
     };
     Harness* h = make();
-    // One filter in five is fed steadily: its packets in sequence, none mutated, no mask
+    // One filter in six is fed steadily: its packets in sequence, none mutated, no mask
     // left open for hours: streams that live long enough for pauses to settle, so that the
     // twin's comparison meets skipped pauses (the others restart every few packets).
     bool steady = false;
@@ -217,7 +221,7 @@ int main(int argc, char** argv) {
             skipped += h->filter.skipped_samples();
             delete h;
             h = make();
-            steady = (i / 5000) % 5 == 4;
+            steady = (i / 5000) % 6 == 5;  // (6: each kind in turn is the steady one)
         }
         if (rng() % 97 == 0) h->set_filtering(!h->filter.filtering());
         if (rng() % 89 == 0) {  // a mask asked for: near the stream's clock, or anywhere
@@ -235,10 +239,12 @@ int main(int argc, char** argv) {
         // Keep most inputs in sequence, so the stream logic (not only parsing) is exercised.
         if (buf.size() >= 12 && (steady || rng() % 4 != 0)) {
             seq = static_cast<std::uint16_t>(seq + 1);
-            ts += h->kind == Kind::Opus ? 960 : 160;
+            // (both families: one clock for the two, as a hostile sender's, switching at will)
+            const bool opus = h->kind == Kind::Opus || (h->kind == Kind::Both && (buf[1] & 0x7F) == 111);
+            ts += opus ? 960 : 160;
             // Now and then a pause, up to just under max_gap_samples: fed as silence (the
             // twin feeds all of it; the filter skips it once settled).
-            if (rng() % 40 == 0) ts += static_cast<std::uint32_t>(rng() % 15900) * (h->kind == Kind::Opus ? 6 : 1);
+            if (rng() % 40 == 0) ts += static_cast<std::uint32_t>(rng() % 15900) * (opus ? 6 : 1);
             buf[2] = static_cast<std::uint8_t>(seq >> 8), buf[3] = static_cast<std::uint8_t>(seq);
             buf[4] = static_cast<std::uint8_t>(ts >> 24), buf[5] = static_cast<std::uint8_t>(ts >> 16);
             buf[6] = static_cast<std::uint8_t>(ts >> 8), buf[7] = static_cast<std::uint8_t>(ts);

@@ -329,6 +329,7 @@ class StreamFilter:
         telephone_event_8000_pt: typing.SupportsInt | typing.SupportsIndex = -1,
         reorder_window_ms: typing.SupportsFloat | typing.SupportsIndex | None = None,
         max_gap_ms: typing.SupportsFloat | typing.SupportsIndex | None = None,
+        g711_beside_opus: bool = False,
     ) -> None: ...
     def advance(self, timestamp: typing.SupportsInt | typing.SupportsIndex) -> list[bytes]:
         """

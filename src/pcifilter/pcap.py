@@ -1095,10 +1095,16 @@ def scrub_pcap(
                 # Its telephone-events at 48 kHz (RFC 7587), or at 8 kHz as some declare them.
                 if te_8000 is None and te_48000 is None:
                     te_48000 = default_te
+                # G.711 in the flow as well (a sender that switched codec, as an answer that
+                # lists both lets it): a filter of both families follows it, where Opus is
+                # decoded at 8 kHz; else those packets are dropped as of an unknown type.
+                both = options.get("decode_rate", 8000) == 8000
                 filt = RtpStreamFilter(
                     telephone_event_pt=-1 if te_48000 is None else te_48000,
                     telephone_event_8000_pt=-1 if te_8000 is None else te_8000,
                     opus_pt=opus,
+                    pcmu_pt=0 if both and counts[0] else None,
+                    pcma_pt=8 if both and counts[8] else None,
                     **options,
                 )
             else:

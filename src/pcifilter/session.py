@@ -3,8 +3,11 @@
 
 Packets sent to an endpoint carry the payload types of that endpoint's SDP: the offerer's
 packets (to the answerer) are read with the answer's map, and the other way round. The call
-runs G.711 or Opus, as the answer's first audio codec says (a filter scrubs one of them). The
-stream is the first audio stream the answer accepted (port not 0).
+runs G.711 or Opus, as the answer's first audio codec says; an answer that lists both
+families lets each sender switch between them with no new offer (RFC 3264 §5.1), and its
+filters follow (G.711 beside Opus, see RtpStreamFilter; not with Opus decoded at 16 kHz,
+where the family after the first is dropped while filtering, as `unscrubbed_codecs` says).
+The stream is the first audio stream the answer accepted (port not 0).
 """
 
 from __future__ import annotations
@@ -31,20 +34,23 @@ class _PayloadTypes(TypedDict, total=False):
     cn_pt: int
 
 
-def _payload_types_for(receiver: AudioMedia, opus: bool) -> _PayloadTypes:
+def _payload_types_for(receiver: AudioMedia, opus: bool, g711: bool) -> _PayloadTypes:
     """The payload types of a filter for packets sent to `receiver` (read with its SDP's
-    map), as RtpStreamFilter takes them."""
+    map), as RtpStreamFilter takes them: of Opus, of G.711, or of both."""
 
     def pt(kind: str, rate: int = 8000) -> int:  # -1: not negotiated (0 is a real one)
         found = receiver.payload_type_of(kind, rate)
         return -1 if found is None else found
 
     if opus:  # RFC 7587: Opus, and the telephone-events beside it, at 48 kHz (or 8 kHz)
-        return {
+        types: _PayloadTypes = {
             "opus_pt": pt("opus", 48000),
             "telephone_event_pt": pt("telephone-event", 48000),
             "telephone_event_8000_pt": pt("telephone-event", 8000),
         }
+        if g711:  # both families: G.711 (and its comfort noise) beside Opus
+            types["pcmu_pt"], types["pcma_pt"], types["cn_pt"] = pt("pcmu"), pt("pcma"), pt("cn")
+        return types
     return {
         "telephone_event_pt": pt("telephone-event"),
         "pcmu_pt": pt("pcmu"),
@@ -90,10 +96,11 @@ def keep_scrubbed_codecs(
     (a 20 ms G.711 packet costs the filter 40-65 times less than an Opus one, `pcifilter
     bench`; the media servers on either side transcode), ("opus",) Opus only.
     `one_family`: each stream keeps only the family of its first codec kept (for an answer:
-    a sender may send in any format the answer lists, with no new offer, and a filter runs
-    the family the answer puts first; the other's packets would be dropped while
-    filtering). A stream (port not 0) left with no codec of those is a ValueError naming
-    what it offered, and nothing is changed."""
+    a sender may send in any format the answer lists, with no new offer; RtpSession's
+    filters follow a switch between the families, masking 40-130 ms on each side of it while
+    filtering, but with Opus decoded at 16 kHz they run the family listed first and drop
+    the other's packets while filtering). A stream (port not 0) left with no codec of
+    those is a ValueError naming what it offered, and nothing is changed."""
     wanted = set(families)
     if not wanted or not wanted <= set(_FAMILIES):
         raise ValueError(f"families must be some of {sorted(_FAMILIES)}, not {sorted(wanted)}")
@@ -119,14 +126,18 @@ def keep_scrubbed_codecs(
     return [c for i, k in keep.items() for c in description.audio[i].keep_payload_types(k)]
 
 
-def _chosen_codec(answer: AudioMedia) -> str:
-    """The answer's first audio codec a filter scrubs ('pcmu', 'pcma' or 'opus'): the call
-    runs Opus or G.711 as it says. One at another clock rate ("opus/16000") is no such codec:
-    its packets would go through a filter of the other family and be dropped whole."""
-    for p in answer.payload_types:
-        c = answer.codecs.get(p)
-        if c is not None and _RATES.get(c.kind) == c.clock_rate:
-            return c.kind
+def _scrubbed_audio(answer: AudioMedia) -> list[str]:
+    """The answer's audio codecs a filter scrubs ('pcmu', 'pcma' or 'opus'), in its order:
+    the first says which family the call starts on. One at another clock rate ("opus/16000")
+    is no such codec: its packets would go through a filter of the other family and be
+    dropped whole."""
+    found = [
+        c.kind
+        for c in map(answer.codecs.get, answer.payload_types)
+        if c is not None and _RATES.get(c.kind) == c.clock_rate
+    ]
+    if found:
+        return list(dict.fromkeys(found))
     names = ", ".join(sorted({f"{c.name}/{c.clock_rate}" for c in answer.codecs.values()}))
     raise ValueError(f"no G.711 or Opus codec negotiated (answered: {names or 'none'})")
 
@@ -162,16 +173,22 @@ class RtpSession:
         if index >= len(offer.audio):
             raise ValueError("the answer has more m=audio lines than the offer")
         offered, answered = offer.audio[index], answer.audio[index]
-        chosen = _chosen_codec(answered)
-        if offered.payload_type_of(chosen, _RATES[chosen]) is None:
-            # the answerer's packets are read with the offer's payload types (RFC 3264 §6.1)
-            raise ValueError(f"the answer chose {chosen.upper()}, which the offer did not list")
-        opus = chosen == "opus"
+        chosen = _scrubbed_audio(answered)
+        for kind in chosen:
+            if offered.payload_type_of(kind, _RATES[kind]) is None:
+                # the answerer's packets are read with the offer's payload types (RFC 3264 §6.1)
+                raise ValueError(f"the answer chose {kind.upper()}, which the offer did not list")
+        # Both families when the answer lists both, but for Opus decoded at 16 kHz (G.711
+        # runs at 8 kHz on the filter's one scrubber): then the first family only.
+        families = {"opus" if k == "opus" else "g711" for k in chosen}
+        both = len(families) == 2 and self._options.get("decode_rate", 8000) == 8000
+        opus = chosen[0] == "opus" or both
+        g711 = chosen[0] != "opus" or both
         receivers = {"offerer": answered, "answerer": offered}  # who reads each sender's
         filtering = self.filtering if self._filters else True
         flushed: dict[str, list[bytes]] = {sender: [] for sender in DIRECTIONS}
         for sender, receiver in receivers.items():
-            types = _payload_types_for(receiver, opus)
+            types = _payload_types_for(receiver, opus, g711)
             if self._payload_types.get(sender) == types:
                 continue  # the same types: the filter goes on as it was
             if sender in self._filters:
@@ -186,7 +203,7 @@ class RtpSession:
             sender: [
                 c
                 for c in map(receiver.codecs.get, receiver.payload_types)
-                if c is not None and not _scrubbed(c, opus, not opus)
+                if c is not None and not _scrubbed(c, opus, g711)
             ]
             for sender, receiver in receivers.items()
         }

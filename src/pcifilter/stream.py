@@ -34,6 +34,16 @@ class RtpStreamFilter:
     them at 48 kHz all the same gets its keypresses masked six times too long, never too
     short).
 
+    Both families: `pcmu_pt` and/or `pcma_pt` given beside `opus_pt` (decoded at 8000 Hz)
+    make a filter for an answer that lists G.711 and Opus, whose sender may switch between
+    them at any packet with no new offer (RFC 3264 §5.1). Each timeline runs the family of
+    its first audio packet; a switch starts a new one on the new codec's clock, the cut
+    masked while filtering as a restart is: 40 ms on each side, 120 ms after it when it
+    starts on sound, as a stream's start (counted in `stats["codec_switches"]`); masks hang
+    over Opus's 10 ms longer in G.711 too. Without
+    them (None, the default) a G.711 filter takes the static types 0 and 8 and an Opus one
+    no G.711 at all.
+
     Payload types the filter does not know (an unnegotiated codec, RED redundancy, ...) could
     carry a keypress: while filtering is on they are dropped (counted, later sequence numbers
     renumbered) unless `pass_unknown_payloads`.
@@ -54,8 +64,8 @@ class RtpStreamFilter:
     def __init__(
         self,
         telephone_event_pt: int = 101,
-        pcmu_pt: int = 0,
-        pcma_pt: int = 8,
+        pcmu_pt: int | None = None,
+        pcma_pt: int | None = None,
         cn_pt: int = 13,
         telephone_events: str = "drop",
         opus_pt: int = -1,
@@ -75,11 +85,15 @@ class RtpStreamFilter:
         opus = opus_pt >= 0
         if not opus and decode_rate != 8000:
             raise ValueError("decode_rate is for Opus streams; G.711 runs at 8000 Hz")
+        both = opus and (pcmu_pt is not None or pcma_pt is not None)
+        # RFC 3551's static types for G.711 alone; beside Opus a type not given is none.
+        pcmu = (-1 if opus else 0) if pcmu_pt is None else pcmu_pt
+        pcma = (-1 if opus else 8) if pcma_pt is None else pcma_pt
         self._f = _core.StreamFilter(
             make_config(decode_rate, **options),
             telephone_event_pt,
-            pcmu_pt,  # not mapped in an Opus stream: a filter carries G.711 or Opus
-            pcma_pt,
+            pcmu,
+            pcma,
             cn_pt,
             telephone_events,
             opus_pt,
@@ -88,6 +102,7 @@ class RtpStreamFilter:
             telephone_event_8000_pt,
             reorder_window_ms,  # at the decode rate, checked in C++ (samples_of_ms)
             max_gap_ms,
+            both,  # G.711 beside Opus: checked in C++ (decode_rate 8000)
         )
 
     @property

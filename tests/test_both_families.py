@@ -1,0 +1,237 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A filter of both families (G.711 types beside Opus): an SDP answer that lists both lets
+its sender switch between them at any packet with no new offer (RFC 3264 §5.1). The filter
+follows each switch on a new timeline, the cut guarded; judged on what a receiver hears,
+every packet decoded with the codec its payload type names."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from leak import window_db
+from opuslib import Decoder, Encoder, upsample6
+
+import pcifilter as pf
+from pcifilter import signals as sg
+from pcifilter import spandsp
+from pcifilter.rtp import RtpPacket
+
+CARD = "4111111111111111"
+OPUS, TE48, TE8 = 111, 101, 126
+LAWS = {"pcmu": (0, pf.ulaw_encode, pf.ulaw_decode), "pcma": (8, pf.alaw_encode, pf.alaw_decode)}
+SSRC = 0x5151
+
+
+def _keyed(digits: str, seed: int, level: float = -10.0) -> tuple[npt.NDArray[np.int16], list]:
+    rng = np.random.default_rng(seed)
+    x, spans = sg.keyed_sequence(digits, 80, 90, level, lead_ms=300)
+    x = np.concatenate([x, np.zeros(4000)])
+    return sg.to_int16(x + sg.white_noise(len(x), -50, rng)), spans
+
+
+def _call(
+    pcm: npt.NDArray[np.int16], switches: list[int], mode: str = "celt", law: str = "pcmu"
+) -> list[bytes]:
+    """8 kHz audio as 20 ms packets of one SSRC, G.711 first, the family switching at each
+    packet index in `switches`. Each family's timestamps run on its own clock from a base of
+    its own (a sender's codecs keep their own timestamps); each Opus stretch from a fresh
+    encoder, fed the audio upsampled to 48 kHz."""
+    pt, encode, _ = LAWS[law]
+    wide = upsample6(pcm)
+    out: list[bytes] = []
+    enc = None
+    for i in range(len(pcm) // 160):
+        opus = sum(s <= i for s in switches) % 2 == 1
+        if not opus:
+            enc = None
+            payload, ts, kind = bytes(encode(pcm[i * 160 : (i + 1) * 160])), 5000 + i * 160, pt
+        else:
+            enc = enc or Encoder(mode, 24000)
+            payload, ts, kind = enc.encode(wide[i * 960 : (i + 1) * 960]), 7777 + i * 960, OPUS
+        out.append(
+            RtpPacket(kind, i == 0, 1000 + i, ts & 0xFFFFFFFF, SSRC, payload=payload).serialize()
+        )
+    return out
+
+
+def _hear(packets: list[bytes]) -> npt.NDArray[np.int16]:
+    """What a receiver plays: each packet's 20 ms in order, G.711 decoded as its payload type
+    says, each stretch of Opus by a decoder started afresh (at 8 kHz)."""
+    decoders = {0: pf.ulaw_decode, 8: pf.alaw_decode}
+    heard, dec = [], None
+    for raw in packets:
+        p = RtpPacket.parse(raw)
+        if p.payload_type == OPUS:
+            dec = dec or Decoder(8000)
+            heard.append(dec.decode(p.payload, 160))
+        else:
+            dec = None
+            heard.append(decoders[p.payload_type](np.frombuffer(p.payload, np.uint8)))
+    return np.concatenate(heard)
+
+
+def _filter(**options: object) -> pf.RtpStreamFilter:
+    return pf.RtpStreamFilter(opus_pt=OPUS, pcmu_pt=0, pcma_pt=8, telephone_event_pt=-1, **options)
+
+
+def _worst_db(y: npt.NDArray[np.int16], spans: list, digits: str) -> float:
+    x = y.astype(np.float64)
+    return max(
+        window_db(x, w, d, -10.0)
+        for (s, e), d in zip(spans, digits, strict=True)
+        for w in range(s, e + 80, 80)
+    )
+
+
+@pytest.mark.parametrize("law", ["pcmu", "pcma"])
+@pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])
+def test_a_switch_anywhere_leaves_nothing_of_any_keypress(mode: str, law: str) -> None:
+    """Switches at random packets, in keypresses too (a keypress cut by one has parts too
+    short for the detector on either side: the cut's guards mask them): nothing of any
+    keypress is heard, no packet is lost, each keeps its family, sequence numbers stay
+    contiguous and timestamps as sent."""
+    pcm, spans = _keyed(CARD, seed=3)
+    rng = np.random.default_rng(len(mode) + len(law))
+    for _ in range(3):
+        switches = sorted(rng.choice(np.arange(10, len(pcm) // 160 - 10), 5, replace=False))
+        raw = _call(pcm, list(switches), mode, law)
+        assert spandsp.spandsp_digits(_hear(raw), lenient=True)[1] >= 14  # the input has them
+        f = _filter()
+        out = f.process(raw) + f.flush()
+        assert f.stats["codec_switches"] == 5 and f.stats["late"] == 0
+        assert len(out) == len(raw)
+        sent, got = ([RtpPacket.parse(p) for p in ps] for ps in (raw, out))
+        assert [(p.payload_type, p.timestamp, p.ssrc) for p in got] == [
+            (p.payload_type, p.timestamp, p.ssrc) for p in sent
+        ]
+        assert all(
+            (b.sequence_number - a.sequence_number) & 0xFFFF == 1
+            for a, b in itertools.pairwise(got)
+        )
+        y = _hear(out)
+        assert spandsp.spandsp_digits(y, lenient=True) == ("", 0)
+        assert _worst_db(y, spans, CARD) <= -40.0, switches
+
+
+@pytest.mark.parametrize("mode", ["silk", "celt"])
+def test_keypresses_between_switches_are_each_found_once(mode: str) -> None:
+    """Switches in the pauses between keypresses: every keypress found once, in order, on
+    whichever family carried it."""
+    pcm, spans = _keyed("1234567890", seed=4)
+    # packets that start and end in a pause (170 ms from one keypress to the next)
+    switches = [(s + 700) // 160 for s, _ in spans[1::2]]
+    raw = _call(pcm, switches, mode)
+    f = _filter()
+    out = f.process(raw) + f.flush()
+    assert f.stats["codec_switches"] == len(switches)
+    assert pf.digits_of(f.take_events()) == "1234567890"
+    assert spandsp.spandsp_digits(_hear(out), lenient=True) == ("", 0)
+
+
+def test_packets_away_from_keypresses_and_switches_pass_bit_exact() -> None:
+    """Both families pass as they came where nothing is masked; with filtering off, every
+    packet does (a switch costs no packet, no re-encoding)."""
+    rng = np.random.default_rng(9)
+    pcm = sg.to_int16(sg.white_noise(8000 * 3, -30, rng))
+    switches = [30, 70, 110]
+    raw = _call(pcm, switches, "silk")
+    f = _filter()
+    f.filtering = False
+    assert f.process(raw) + f.flush() == raw
+    f = _filter()
+    out = f.process(raw) + f.flush()
+    away = [
+        i
+        for i in range(len(raw))
+        if all(abs(i - s) > 10 for s in switches) and 10 < i < len(raw) - 10
+    ]
+    assert len(away) > 60
+    assert all(out[i] == raw[i] for i in away)
+
+
+def test_telephone_events_beside_each_family() -> None:
+    """RFC 4733 beside G.711 (telephone-event/8000) and beside Opus (telephone-event/48000):
+    each keypress reported once, with its duration on the clock of the family it came with;
+    the event packets never forwarded, sequence numbers renumbered."""
+    rng = np.random.default_rng(6)
+    pcm = sg.to_int16(sg.white_noise(8000 * 3, -45, rng))
+    raw = [RtpPacket.parse(p) for p in _call(pcm, [75], "silk")]  # Opus from 1.5 s
+    # one keypress in each family: 100 ms from packet 25 (G.711) and from packet 100 (Opus)
+    out_of_order: list[tuple[float, RtpPacket]] = [(i, p) for i, p in enumerate(raw)]
+    for first, pt, unit in ((25, TE8, 160), (100, TE48, 960)):
+        start = raw[first].timestamp
+        for k in range(5):
+            end = k == 4
+            ev = bytes([5, 0x80 * end | 10]) + ((k + 1) * unit).to_bytes(2, "big")
+            for copy in range(3 if end else 1):
+                packet = RtpPacket(pt, k == 0, 0, start, SSRC, payload=ev)
+                out_of_order.append((first + k + 0.5 + copy / 10, packet))
+    out_of_order.sort(key=lambda x: x[0])
+    stream = [
+        RtpPacket(
+            p.payload_type, p.marker, (1000 + i) & 0xFFFF, p.timestamp, p.ssrc, payload=p.payload
+        ).serialize()
+        for i, (_, p) in enumerate(out_of_order)
+    ]
+    f = pf.RtpStreamFilter(
+        opus_pt=OPUS, pcmu_pt=0, telephone_event_pt=TE48, telephone_event_8000_pt=TE8
+    )
+    out = f.process(stream) + f.flush()
+    assert len(out) == len(raw) and f.stats["telephone_events_dropped"] == len(stream) - len(raw)
+    assert {RtpPacket.parse(p).payload_type for p in out} == {0, OPUS}
+    seqs = [RtpPacket.parse(p).sequence_number for p in out]
+    assert all((b - a) & 0xFFFF == 1 for a, b in itertools.pairwise(seqs))
+    events = f.take_events()
+    assert pf.digits_of(events) == "55" and {e.name for e in events} == {"rfc4733"}
+    assert [e.end_ms - e.start_ms for e in events] == [20.0, 20.0]  # the first packet's 20 ms
+
+
+def test_a_packet_of_the_family_left_behind_is_late() -> None:
+    """Reordered across a switch: the last G.711 packet comes after the first Opus one. It
+    has no place on the new timeline: dropped as late (never forwarded), no second switch."""
+    rng = np.random.default_rng(2)
+    pcm = sg.to_int16(sg.white_noise(8000, -30, rng))
+    raw = _call(pcm, [25], "silk")
+    raw[24], raw[25] = raw[25], raw[24]
+    f = _filter()
+    out = f.process(raw) + f.flush()
+    assert f.stats["codec_switches"] == 1 and f.stats["late"] == 1
+    assert len(out) == len(raw) - 1 and raw[25] not in out
+
+
+def test_both_families_need_opus_decoded_at_8_khz() -> None:
+    with pytest.raises(ValueError, match=r"G\.711 beside Opus"):
+        pf.RtpStreamFilter(opus_pt=OPUS, pcmu_pt=0, decode_rate=16000)
+    # Opus alone (no G.711 type given) maps none: a PCMU packet is of an unknown type.
+    f = pf.RtpStreamFilter(opus_pt=OPUS, decode_rate=16000)
+    pcmu = RtpPacket(0, False, 1, 160, SSRC, payload=bytes([0xFF]) * 160).serialize()
+    assert f.process([pcmu]) + f.flush() == [] and f.stats["unknown_dropped"] == 1
+
+
+def test_each_switch_is_guarded_as_a_cut() -> None:
+    """While filtering, the 40 ms before a switch and after it are masked whatever is there
+    (a keypress under speech cut by the switch may be found on neither side, its parts too
+    short), and only while filtering: quiet noise, no keypress, nothing else masked."""
+    rng = np.random.default_rng(8)
+    pcm = sg.to_int16(sg.white_noise(8000 * 3, -45, rng))
+    switches = [30, 70, 110]
+    raw = _call(pcm, switches, "silk")
+    f = _filter()
+    f.process(raw)
+    f.flush()
+    masked = f.take_masked()
+    for k, to_opus in zip(switches, (True, False, True), strict=True):
+        old, new = (RtpPacket.parse(raw[i]).timestamp for i in (k - 1, k))
+        old_end, old_unit = (old + 160, 8) if to_opus else (old + 960, 48)
+        new_unit = 48 if to_opus else 8
+        assert any(t <= old_end - 40 * old_unit and t + d >= old_end for t, d in masked), k
+        assert any(t <= new and t + d >= new + 40 * new_unit for t, d in masked), k
+    assert len(masked) <= 2 * len(switches) + 1  # (and the stream's start)
+    off = _filter()
+    off.filtering = False
+    off.process(raw)
+    off.flush()
+    assert off.take_masked() == []
