@@ -235,3 +235,47 @@ def test_each_switch_is_guarded_as_a_cut() -> None:
     off.process(raw)
     off.flush()
     assert off.take_masked() == []
+
+
+# Keypresses under speech that a switch cut and let out with the cut's guards off (a random
+# sweep of 200, 23 let out; none with them, and 3 of the same 200 with no switch at all:
+# the core's quiet-keypress gap): digit, ms, dBm0 a tone, where in the speech corpus, the
+# switch (samples into the keypress), the Opus mode, and whether the call starts on Opus.
+_CUT_UNDER_SPEECH = [
+    ("*", 61, -19.0, 1978029, 480, "silk", False),
+    ("5", 47, -13.0, 3887044, 320, "hybrid", True),
+    ("9", 63, -6.5, 1208155, 480, "silk", True),
+    ("0", 71, -16.1, 2851960, 480, "celt", True),
+    ("9", 92, -20.6, 1451718, 640, "silk", True),
+    ("7", 64, -23.9, 4605043, 480, "hybrid", False),
+    ("4", 41, -18.6, 1237692, 320, "silk", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("digit", "duration_ms", "level", "at", "cut", "mode", "opus_first"), _CUT_UNDER_SPEECH
+)
+def test_a_switch_in_a_keypress_under_speech_leaves_nothing_of_it(
+    digit: str, duration_ms: int, level: float, at: int, cut: int, mode: str, opus_first: bool
+) -> None:
+    """A keypress under speech (-20 dBm0) cut by a switch: each part may be too short for
+    the detector, and the speech hides its tones from the edge guards' test; the cut's
+    guards (40 ms before, 120 ms after on sound) leave nothing of it
+    (bench/RESULTS.md, "Twenty-sixth session")."""
+    from leak import _corpus, worst_window_db
+
+    x, spans = sg.keyed_sequence(digit, duration_ms, 100, level, lead_ms=600)
+    x = np.concatenate([x, np.zeros(3200)])
+    speech, active = _corpus("speech")
+    pcm = sg.to_int16(x + speech[at : at + len(x)] * sg.dbm0_to_amplitude(-20.0) / active)
+    s, e = spans[0]
+    assert (s + cut) % 160 == 0
+    switch = (s + cut) // 160
+    f = _filter()
+    raw = _call(pcm, [0, switch] if opus_first else [switch], mode)
+    y = _hear(f.process(raw) + f.flush())
+    assert f.stats["codec_switches"] == 1  # (the first packet sets the family: no switch)
+    assert (
+        worst_window_db(np.concatenate([y, np.zeros(160, np.int16)]), s, e + 80, digit, level)
+        <= -40.0
+    )

@@ -170,7 +170,8 @@ public:
     // as far as `timestamp` and no further than the look-ahead needs to put all of it out;
     // a packet that comes later for time fed so is late (dropped, counted). Ready packets
     // are then taken with pop(). While filtering, a pause that falls in a keypress's first
-    // milliseconds is guarded as the end of a stream is.
+    // milliseconds is guarded as the end of a stream is. A filter of both families takes it
+    // on the clock of the family the last audio packet had.
     void advance(std::uint32_t timestamp) noexcept;
 
     void set_filtering(bool on) noexcept;

@@ -145,7 +145,9 @@ class RtpStreamFilter:
         comes out when the sender pauses (DTX, comfort noise, hold) instead of when it sends
         again. Audio still missing before `timestamp` is taken for lost, silence is fed after
         the last audio (no further than the look-ahead needs), and a packet that comes later
-        for that time is late (dropped, counted in `stats["late"]`)."""
+        for that time is late (dropped, counted in `stats["late"]`). A filter of both
+        families takes `timestamp` on the clock of the family its last audio packet had (a
+        relay that switched clocks too early would have the next packets taken for late)."""
         if not 0 <= timestamp <= 0xFFFFFFFF:
             raise ValueError(f"timestamp must be within [0, 2**32), not {timestamp}")
         return list(self._f.advance(timestamp))
