@@ -61,9 +61,9 @@ def main() -> None:
         w0 = _worst(pcm, [0] if opus_first else [], mode, (s, e + 80), digit, level)
         where = (digit, duration, round(level, 1), at, k * 160 - s, mode, opus_first)
         if w > -40.0:
-            kept.append((*where, round(w, 1), round(w0, 1)))
+            kept.append((*where, float(round(w, 1)), float(round(w0, 1))))
         if w0 > -40.0:
-            kept_unswitched.append((*where, round(w, 1), round(w0, 1)))
+            kept_unswitched.append((*where, float(round(w, 1)), float(round(w0, 1))))
         worst, worst_unswitched = max(worst, w), max(worst_unswitched, w0)
     print(f"{cases} keypresses under speech, {low} to {high} dBm0 a tone, each cut by a switch")
     print(f"  cut by a switch: {len(kept)} keep a trace (worst {worst:.1f} dB)")
