@@ -86,6 +86,13 @@ def test_an_answer_listing_both_families_lets_each_sender_switch() -> None:
     assert [c.name for c in wide.unscrubbed_codecs["offerer"]] == ["PCMU"]
     wide.process(raw, "offerer")
     assert wide.stats("offerer")["unknown_dropped"] > 0
+    # A second family the offer did not list (PCMA here) is none a side sends: no error,
+    # the filters take the first family only (as before; only the first must be offered).
+    pcma = pf.RtpSession(OPUS_OFFER, answer.replace("RTP/AVP 111 0 100", "RTP/AVP 111 8 100"))
+    assert pcma.stats("offerer")["codec_switches"] == 0
+    assert [c.name for c in pcma.unscrubbed_codecs["offerer"]] == ["PCMA"]
+    with pytest.raises(ValueError, match="chose PCMA, which the offer did not list"):
+        pf.RtpSession(OPUS_OFFER, answer.replace("RTP/AVP 111 0 100", "RTP/AVP 8 111 100"))
 
 
 def test_an_opus_call_from_its_sdp() -> None:

@@ -174,10 +174,11 @@ class RtpSession:
             raise ValueError("the answer has more m=audio lines than the offer")
         offered, answered = offer.audio[index], answer.audio[index]
         chosen = _scrubbed_audio(answered)
-        for kind in chosen:
-            if offered.payload_type_of(kind, _RATES[kind]) is None:
-                # the answerer's packets are read with the offer's payload types (RFC 3264 §6.1)
-                raise ValueError(f"the answer chose {kind.upper()}, which the offer did not list")
+        if offered.payload_type_of(chosen[0], _RATES[chosen[0]]) is None:
+            # the answerer's packets are read with the offer's payload types (RFC 3264 §6.1)
+            raise ValueError(f"the answer chose {chosen[0].upper()}, which the offer did not list")
+        # A codec listed after it that the offer did not list is one neither side sends.
+        chosen = [k for k in chosen if offered.payload_type_of(k, _RATES[k]) is not None]
         # Both families when the answer lists both, but for Opus decoded at 16 kHz (G.711
         # runs at 8 kHz on the filter's one scrubber): then the first family only.
         families = {"opus" if k == "opus" else "g711" for k in chosen}
