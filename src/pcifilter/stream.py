@@ -40,9 +40,8 @@ class RtpStreamFilter:
     its first audio packet; a switch starts a new one on the new codec's clock, the cut
     masked while filtering as a restart is: 40 ms on each side, 120 ms after it when it
     starts on sound, as a stream's start (counted in `stats["codec_switches"]`); masks hang
-    over Opus's 10 ms longer in G.711 too. Without
-    them (None, the default) a G.711 filter takes the static types 0 and 8 and an Opus one
-    no G.711 at all.
+    over Opus's 10 ms longer in G.711 too. Without them (None, the default) a G.711 filter
+    takes the static types 0 and 8 and an Opus one no G.711 at all.
 
     Payload types the filter does not know (an unnegotiated codec, RED redundancy, ...) could
     carry a keypress: while filtering is on they are dropped (counted, later sequence numbers
