@@ -17,8 +17,8 @@ from leak import window_db
 from opuslib import Decoder, Encoder, upsample6
 
 import pcifilter as pf
+from pcifilter import _core, spandsp
 from pcifilter import signals as sg
-from pcifilter import spandsp
 from pcifilter.rtp import RtpPacket
 
 CARD = "4111111111111111"
@@ -329,3 +329,84 @@ def test_any_switches_and_toggles_lose_no_packet_however_the_packets_are_batched
     )
     if not toggles:
         assert spandsp.spandsp_digits(_hear(whole), lenient=True) == ("", 0)
+
+
+def test_a_codec_listed_under_two_numbers_is_taken_under_both() -> None:
+    """An SDP may list a codec under two payload types (Opus with two fmtp lines, PCMU
+    static and dynamic, two telephone-event types) and the sender may use either: each
+    argument takes every number. Given one, the other's packets were of an unknown type,
+    dropped while filtering, and `unscrubbed_codecs` did not name them."""
+    pcm, spans = _keyed("4179", seed=13)
+    raw = [RtpPacket.parse(p) for p in _call(pcm, [20, 45], "celt")]
+    # every other packet of each family under its second number
+    second = {0: 96, OPUS: 109}
+    raw = [
+        RtpPacket(
+            second[p.payload_type] if i % 2 else p.payload_type,
+            p.marker,
+            p.sequence_number,
+            p.timestamp,
+            p.ssrc,
+            payload=p.payload,
+        )
+        for i, p in enumerate(raw)
+    ]
+    stream = [p.serialize() for p in raw]
+    one = pf.RtpStreamFilter(opus_pt=OPUS, pcmu_pt=0, telephone_event_pt=-1)
+    assert len(one.process(stream) + one.flush()) < len(stream) // 2 + 2
+    f = pf.RtpStreamFilter(opus_pt=[OPUS, 109], pcmu_pt=(0, 96), telephone_event_pt=[])
+    out = f.process(stream) + f.flush()
+    assert len(out) == len(stream) and f.stats["unknown_dropped"] == 0
+    assert [RtpPacket.parse(p).payload_type for p in out] == [p.payload_type for p in raw]
+    assert pf.digits_of(f.take_events()) == "4179"
+    heard = [
+        RtpPacket(
+            0 if p.payload_type == 96 else OPUS if p.payload_type == 109 else p.payload_type,
+            False,
+            p.sequence_number,
+            p.timestamp,
+            p.ssrc,
+            payload=p.payload,
+        ).serialize()
+        for p in map(RtpPacket.parse, out)
+    ]
+    assert spandsp.spandsp_digits(_hear(heard), lenient=True) == ("", 0)
+    assert _worst_db(_hear(heard), spans, "4179") <= -40.0
+    with pytest.raises(ValueError, match="given twice"):
+        pf.RtpStreamFilter(opus_pt=[OPUS, 101])  # 101: the default telephone-event type
+    with pytest.raises(ValueError, match="telephone_event_8000_pt is for Opus"):
+        pf.RtpStreamFilter(telephone_event_8000_pt=[96, 97])
+    with pytest.raises(ValueError, match="no payload type kind"):
+        _core.StreamFilter(pf.api.make_config(8000), more_payload_types=[(96, "g722")])
+
+
+def test_an_answer_listing_a_codec_twice_gets_a_filter_for_both() -> None:
+    """RtpSession: an answer with Opus under two numbers; the offerer's packets under
+    either are scrubbed, none dropped."""
+    from test_session import OPUS_ANSWER, OPUS_OFFER
+
+    offer = OPUS_OFFER.replace("RTP/AVP 111 0 101", "RTP/AVP 111 109 0 101") + (
+        "a=rtpmap:109 opus/48000/2\r\na=fmtp:109 stereo=1\r\n"
+    )
+    answer = OPUS_ANSWER.replace("RTP/AVP 109 100", "RTP/AVP 111 109 100").replace(
+        "a=rtpmap:109 opus/48000/2\r\n",
+        "a=rtpmap:111 opus/48000/2\r\na=rtpmap:109 opus/48000/2\r\n",
+    )
+    s = pf.RtpSession(offer, answer)
+    assert s.unscrubbed_codecs["offerer"] == []  # (the answerer's PCMU: the answer has none)
+    pcm, _ = _keyed("58", seed=14)
+    raw = [RtpPacket.parse(p) for p in _call(pcm, [0], "silk")]  # Opus throughout
+    stream = [
+        RtpPacket(
+            109 if i % 3 == 0 else OPUS,
+            p.marker,
+            p.sequence_number,
+            p.timestamp,
+            p.ssrc,
+            payload=p.payload,
+        ).serialize()
+        for i, p in enumerate(raw)
+    ]
+    out = s.process(stream, "offerer") + s.flush("offerer")
+    assert len(out) == len(stream) and s.stats("offerer")["unknown_dropped"] == 0
+    assert pf.digits_of(s.take_events("offerer")) == "58"

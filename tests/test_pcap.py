@@ -487,6 +487,44 @@ def test_a_call_that_switches_between_pcmu_and_opus_is_scrubbed_whole(tmp_path: 
     assert spandsp.spandsp_digits(_hear(sent), lenient=True) == ("", 0)
 
 
+def test_opus_listed_under_two_numbers_is_scrubbed_under_both(tmp_path: Path) -> None:
+    """An SDP that lists Opus twice (two fmtp lines), a sender using both numbers: every
+    packet scrubbed and kept (before, those under the second number were dropped)."""
+    from test_both_families import _call, _hear, _keyed
+
+    sdp = (
+        "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"
+        "m=audio {port} RTP/AVP 111 109\r\na=rtpmap:111 opus/48000/2\r\n"
+        "a=rtpmap:109 opus/48000/2\r\na=fmtp:109 stereo=1\r\n"
+    )
+    invite = "INVITE sip:b@x SIP/2.0\r\n\r\n" + sdp.format(a=A, port=42000)
+    ok = "SIP/2.0 200 OK\r\n\r\n" + sdp.format(a=B, port=52000)
+    frames = [
+        (1000.0, _frame("ethernet", _ip(A, B, 5060, 5060, invite.encode(), False))),
+        (1000.1, _frame("ethernet", _ip(B, A, 5060, 5060, ok.encode(), False))),
+    ]
+    pcm, _ = _keyed("147", seed=15)
+    rtp = []
+    for i, p in enumerate(map(RtpPacket.parse, _call(pcm, [0], "celt"))):
+        pt = 109 if i % 2 else 111
+        q = RtpPacket(pt, p.marker, p.sequence_number, p.timestamp, p.ssrc, payload=p.payload)
+        rtp.append(q.serialize())
+        frames.append((1001 + i / 50, _frame("ethernet", _ip(A, B, 42000, 52000, rtp[-1], False))))
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    _write_timed(src, frames)
+    r = scrub_pcap(src, dst, reveal_digits=True)
+    (stream,) = r.streams
+    assert (stream.packets_in, stream.packets_out) == (len(rtp), len(rtp))
+    assert "".join(e["digit"] for e in stream.events) == "147"
+    lt, out = _read(dst)
+    sent = [RtpPacket.parse(bytes(_udp(lt, fr)[1].data)) for fr in out[2:]]
+    heard = [
+        RtpPacket(111, False, p.sequence_number, p.timestamp, p.ssrc, payload=p.payload).serialize()
+        for p in sent
+    ]
+    assert spandsp.spandsp_digits(_hear(heard), lenient=True) == ("", 0)
+
+
 def test_video_beside_audio_with_the_same_payload_type_passes_untouched(tmp_path: Path) -> None:
     """Dynamic payload types are numbered per media line: an SDP may give Opus 96 on its
     audio line and VP8 96 on its video line. The video flow, on a port the SDP gives video,

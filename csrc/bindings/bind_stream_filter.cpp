@@ -8,13 +8,15 @@ void bind_stream_filter(py::module_& m) {
                                "One direction of a call's RTP: G.711 or Opus scrubbed, RFC 4733 "
                                "events captured and taken out while filtering is on.")
         .def(py::init<const ScrubberParams&, int, int, int, int, const std::string&, int, int, bool, int,
-                      std::optional<double>, std::optional<double>, bool>(),
+                      std::optional<double>, std::optional<double>, bool,
+                      const std::vector<std::pair<int, std::string>>&>(),
              py::arg("config"), py::arg("telephone_event_pt") = 101, py::arg("pcmu_pt") = 0,
              py::arg("pcma_pt") = 8, py::arg("cn_pt") = 13, py::arg("telephone_events") = "drop",
              py::arg("opus_pt") = -1, py::arg("opus_bitrate") = 16000,
              py::arg("pass_unknown_payloads") = false, py::arg("telephone_event_8000_pt") = -1,
              py::arg("reorder_window_ms") = py::none(), py::arg("max_gap_ms") = py::none(),
-             py::arg("g711_beside_opus") = false)
+             py::arg("g711_beside_opus") = false,
+             py::arg("more_payload_types") = std::vector<std::pair<int, std::string>>{})
         .def("process", &PyStreamFilter::process, py::arg("packets"),
              "Packets in (one bytes-like packet or an iterable of them); the packets that became "
              "ready, in order.")

@@ -2,6 +2,8 @@
 // The Python StreamFilter: a C++ StreamFilter behind a mutex (calls release the GIL).
 #pragma once
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -21,9 +23,10 @@ public:
     PyStreamFilter(const ScrubberParams& scrub, int te_pt, int pcmu_pt, int pcma_pt, int cn_pt,
                    const std::string& telephone_events, int opus_pt, int opus_bitrate,
                    bool pass_unknown_payloads, int te_8000_pt, std::optional<double> reorder_window_ms = {},
-                   std::optional<double> max_gap_ms = {}, bool g711_beside_opus = false)
+                   std::optional<double> max_gap_ms = {}, bool g711_beside_opus = false,
+                   const std::vector<std::pair<int, std::string>>& more = {})
         : params_(make_params(scrub, te_pt, pcmu_pt, pcma_pt, cn_pt, telephone_events, opus_pt, opus_bitrate,
-                              te_8000_pt, reorder_window_ms, max_gap_ms, g711_beside_opus)),
+                              te_8000_pt, reorder_window_ms, max_gap_ms, g711_beside_opus, more)),
           f_((params_.pass_unknown_payloads = pass_unknown_payloads, params_)) {}
 
     // One packet (bytes-like) or an iterable of them. The packets are read in place: each is
@@ -136,7 +139,8 @@ private:
     static StreamFilterParams make_params(const ScrubberParams& scrub, int te, int pcmu, int pcma, int cn,
                                           const std::string& telephone_events, int opus, int opus_bitrate,
                                           int te_8000, std::optional<double> reorder_window_ms,
-                                          std::optional<double> max_gap_ms, bool g711_beside_opus) {
+                                          std::optional<double> max_gap_ms, bool g711_beside_opus,
+                                          const std::vector<std::pair<int, std::string>>& more) {
         StreamFilterParams p;
         // None: the default; at the decode rate. Out of range: ValueError (here or validate()).
         if (max_gap_ms) p.max_gap_samples = samples_of_ms(*max_gap_ms, scrub.sample_rate, "max_gap_ms");
@@ -145,7 +149,22 @@ private:
         if (telephone_events == "drop") p.telephone_events = TelephoneEventAction::Drop;
         else if (telephone_events == "replace") p.telephone_events = TelephoneEventAction::Replace;
         else throw py::value_error("telephone_events must be 'drop' or 'replace'");
-        p.payload_types = payload_type_map({pcmu, pcma, cn, te, opus, te_8000, g711_beside_opus});  // ValueError
+        PayloadTypeNumbers numbers{pcmu, pcma, cn, te, opus, te_8000, g711_beside_opus, {}};
+        // Further types of a kind, by the name of its argument (RtpStreamFilter's lists).
+        static const std::pair<const char*, PayloadKind> kinds[] = {
+            {"pcmu", PayloadKind::Pcmu},
+            {"pcma", PayloadKind::Pcma},
+            {"cn", PayloadKind::ComfortNoise},
+            {"telephone_event", PayloadKind::TelephoneEvent},
+            {"telephone_event_8000", PayloadKind::TelephoneEvent8000},
+            {"opus", PayloadKind::Opus},
+        };
+        for (const auto& [pt, name] : more) {
+            const auto* k = std::find_if(std::begin(kinds), std::end(kinds), [&](const auto& e) { return name == e.first; });
+            if (k == std::end(kinds)) throw py::value_error("no payload type kind '" + name + "'");
+            numbers.more.emplace_back(pt, k->second);
+        }
+        p.payload_types = payload_type_map(numbers);  // ValueError
         p.opus_bitrate = opus_bitrate;
         p.scrub = scrub;
         p.validate();

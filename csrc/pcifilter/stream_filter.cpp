@@ -72,7 +72,7 @@ std::array<PayloadKind, 128> payload_type_map(const PayloadTypeNumbers& n) {
         throw std::invalid_argument("telephone_event_8000_pt is for Opus streams; in G.711 ones it is telephone_event_pt");
     if (!opus && n.g711_beside_opus) throw std::invalid_argument("G.711 beside Opus needs an Opus payload type");
     const bool g711 = !opus || n.g711_beside_opus;
-    const std::pair<int, PayloadKind> given[] = {
+    std::vector<std::pair<int, PayloadKind>> given = {
         {g711 ? n.pcmu : -1, PayloadKind::Pcmu},
         {g711 ? n.pcma : -1, PayloadKind::Pcma},
         {n.cn, PayloadKind::ComfortNoise},
@@ -80,6 +80,13 @@ std::array<PayloadKind, 128> payload_type_map(const PayloadTypeNumbers& n) {
         {n.telephone_event_8000, PayloadKind::TelephoneEvent8000},
         {n.opus, PayloadKind::Opus},
     };
+    for (const auto& [pt, kind] : n.more) {
+        const bool taken = kind == PayloadKind::Pcmu || kind == PayloadKind::Pcma ? g711
+                           : kind == PayloadKind::Opus || kind == PayloadKind::TelephoneEvent8000 ? opus
+                                                                                                  : kind != PayloadKind::Other;
+        if (!taken) throw std::invalid_argument("a further payload type of a kind this stream does not carry");
+        given.emplace_back(pt, kind);
+    }
     std::array<PayloadKind, 128> map{};
     map.fill(PayloadKind::Other);
     for (const auto& [pt, kind] : given) {

@@ -70,11 +70,15 @@ struct PayloadTypeNumbers {
     int pcmu = 0, pcma = 8, cn = 13, telephone_event = 101;
     int opus = -1, telephone_event_8000 = -1;  // both for Opus streams only
     bool g711_beside_opus = false;
+    // Further types of a kind: an SDP may list a codec under two numbers (Opus with two
+    // fmtp lines, a second telephone-event), and its sender may use either.
+    std::vector<std::pair<int, PayloadKind>> more;
 };
 // The map of a StreamFilterParams from those numbers, for every binding alike: a number
 // outside [0, 127] and -1, one given to two kinds (a packet of it would be read as the
 // wrong kind: audio taken for comfort noise passes unfiltered), or telephone_event_8000 in
-// a G.711 stream is std::invalid_argument (and so is g711_beside_opus with no Opus type).
+// a G.711 stream is std::invalid_argument (and so is g711_beside_opus with no Opus type, and
+// in `more` a kind the filter would not take as a number of its own, or Other).
 std::array<PayloadKind, 128> payload_type_map(const PayloadTypeNumbers& n);
 // What becomes of telephone-event packets while filtering is on.
 enum class TelephoneEventAction : std::uint8_t { Drop = 0, Replace = 1 };

@@ -330,6 +330,9 @@ class StreamFilter:
         reorder_window_ms: typing.SupportsFloat | typing.SupportsIndex | None = None,
         max_gap_ms: typing.SupportsFloat | typing.SupportsIndex | None = None,
         g711_beside_opus: bool = False,
+        more_payload_types: collections.abc.Sequence[
+            tuple[typing.SupportsInt | typing.SupportsIndex, str]
+        ] = [],
     ) -> None: ...
     def advance(self, timestamp: typing.SupportsInt | typing.SupportsIndex) -> list[bytes]:
         """

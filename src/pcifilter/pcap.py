@@ -794,7 +794,7 @@ class _SdpStream:
     port: int
     te_pt: int | None = None  # telephone-event/8000 (or another rate but 48000)
     te_48000_pt: int | None = None  # telephone-event/48000 (beside Opus, RFC 7587)
-    opus_pt: int | None = None
+    opus_pts: tuple[int, ...] = ()  # opus/48000 (an SDP may list it under two numbers)
     srtp: bool = False  # a SAVP profile (RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP...)
     tcp: bool = False  # RTP over TCP (RFC 4571: TCP/RTP/AVP, TCP/TLS/RTP/SAVP...)
 
@@ -840,7 +840,7 @@ def _sdp_streams(text: str) -> tuple[list[_SdpStream], set[int]]:
             elif "telephone-event" in name.lower():
                 media.te_pt = int(pt)
             elif name.lower().startswith("opus/48000"):
-                media.opus_pt = int(pt)
+                media.opus_pts += (int(pt),)
     if media is not None:
         out.append(media)
     return out, others
@@ -967,7 +967,7 @@ def scrub_pcap(
     te_pts = {telephone_event_pt} | {
         pt for _, m in sdp_lines for pt in (m.te_pt, m.te_48000_pt) if pt is not None
     }
-    opus_pts = {m.opus_pt for _, m in sdp_lines if m.opus_pt is not None}
+    opus_pts = {pt for _, m in sdp_lines for pt in m.opus_pts}
     known_pts = {0, 8, 13} | te_pts | opus_pts | extra_pts
     flows: list[tuple[int, tuple[Any, ...], list[int]]] = []
     # (flow index, (src, sport, dst, dport, ssrc), frames per payload type)
@@ -1088,10 +1088,10 @@ def scrub_pcap(
             shown = [event_pts[j] for j in [i, *beside[i]] if j in event_pts]
             default_te = shown[0] if shown else telephone_event_pt
             te = next((pt for pt in (te_8000, te_48000) if pt is not None), default_te)
-            opus = next((m.opus_pt for m in from_sdp if m.opus_pt is not None), None)
-            if not from_sdp:  # no SDP for it: Opus if so told
-                opus = opus_pt
-            if opus is not None and counts[opus]:
+            opus = next((m.opus_pts for m in from_sdp if m.opus_pts), ())
+            if not from_sdp and opus_pt is not None:  # no SDP for it: Opus if so told
+                opus = (opus_pt,)
+            if any(counts[pt] for pt in opus):
                 # Its telephone-events at 48 kHz (RFC 7587), or at 8 kHz as some declare them.
                 if te_8000 is None and te_48000 is None:
                     te_48000 = default_te
@@ -1102,7 +1102,7 @@ def scrub_pcap(
                 filt = RtpStreamFilter(
                     telephone_event_pt=-1 if te_48000 is None else te_48000,
                     telephone_event_8000_pt=-1 if te_8000 is None else te_8000,
-                    opus_pt=opus,
+                    opus_pt=opus,  # each number its SDP gives Opus
                     pcmu_pt=0 if both and counts[0] else None,
                     pcma_pt=8 if both and counts[8] else None,
                     **options,

@@ -83,11 +83,19 @@ class AudioMedia:
 
     def payload_type_of(self, kind: str, clock_rate: int = 8000) -> int | None:
         """The first payload type of a kind ('pcmu', 'telephone-event', ...) at a rate."""
-        for pt in self.payload_types:
-            c = self.codecs.get(pt)
-            if c is not None and c.kind == kind and c.clock_rate == clock_rate:
-                return pt
-        return None
+        found = self.payload_types_of(kind, clock_rate)
+        return found[0] if found else None
+
+    def payload_types_of(self, kind: str, clock_rate: int = 8000) -> list[int]:
+        """Every payload type of a kind at a rate, in the line's order (a codec may be
+        listed under two numbers: Opus with two fmtp lines, say)."""
+        return [
+            pt
+            for pt in self.payload_types
+            if (c := self.codecs.get(pt)) is not None
+            and c.kind == kind
+            and c.clock_rate == clock_rate
+        ]
 
     def keep_payload_types(self, keep: Callable[[Codec | None], bool]) -> list[Codec]:
         """Keep only the payload types whose codec `keep` accepts (None: a dynamic type with

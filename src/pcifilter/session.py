@@ -24,23 +24,23 @@ DIRECTIONS = ("offerer", "answerer")  # who sent the packets
 
 
 class _PayloadTypes(TypedDict, total=False):
-    """A filter's payload types, as RtpStreamFilter takes them (-1: not negotiated)."""
+    """A filter's payload types, as RtpStreamFilter takes them: each kind's, every number
+    the SDP gives it (none: not negotiated)."""
 
-    opus_pt: int
-    telephone_event_pt: int
-    telephone_event_8000_pt: int
-    pcmu_pt: int
-    pcma_pt: int
-    cn_pt: int
+    opus_pt: list[int]
+    telephone_event_pt: list[int]
+    telephone_event_8000_pt: list[int]
+    pcmu_pt: list[int]
+    pcma_pt: list[int]
+    cn_pt: list[int]
 
 
 def _payload_types_for(receiver: AudioMedia, opus: bool, g711: bool) -> _PayloadTypes:
     """The payload types of a filter for packets sent to `receiver` (read with its SDP's
     map), as RtpStreamFilter takes them: of Opus, of G.711, or of both."""
 
-    def pt(kind: str, rate: int = 8000) -> int:  # -1: not negotiated (0 is a real one)
-        found = receiver.payload_type_of(kind, rate)
-        return -1 if found is None else found
+    def pt(kind: str, rate: int = 8000) -> list[int]:  # every number it has (or none)
+        return receiver.payload_types_of(kind, rate)
 
     if opus:  # RFC 7587: Opus, and the telephone-events beside it, at 48 kHz (or 8 kHz)
         types: _PayloadTypes = {

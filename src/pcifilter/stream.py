@@ -7,7 +7,7 @@ released; see `csrc/pcifilter/stream_filter.hpp` for what happens to each packet
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pcifilter import _core
@@ -15,6 +15,19 @@ from pcifilter._core import ToneEvent
 from pcifilter.api import make_config
 
 TELEPHONE_EVENT_ACTIONS = ("drop", "replace")
+
+# A payload type argument: one number, or every number an SDP gives the kind (the first
+# also the one replacement audio takes), -1 or an empty sequence for none.
+PayloadTypes = int | Sequence[int]
+
+
+def _first_and_more(kind: str, given: PayloadTypes) -> tuple[int, list[tuple[int, str]]]:
+    """A payload type argument as the C++ filter takes it: the first number, and the rest
+    as (number, kind) pairs."""
+    if isinstance(given, int):
+        return given, []
+    numbers = [int(pt) for pt in given]
+    return (numbers[0] if numbers else -1), [(pt, kind) for pt in numbers[1:]]
 
 
 class RtpStreamFilter:
@@ -43,6 +56,10 @@ class RtpStreamFilter:
     over Opus's 10 ms longer in G.711 too. Without them (None, the default) a G.711 filter
     takes the static types 0 and 8 and an Opus one no G.711 at all.
 
+    Each payload type argument takes one number or a sequence of them: an SDP may list a
+    codec under two numbers (Opus with two fmtp lines, two telephone-event types), and its
+    sender may use either.
+
     Payload types the filter does not know (an unnegotiated codec, RED redundancy, ...) could
     carry a keypress: while filtering is on they are dropped (counted, later sequence numbers
     renumbered) unless `pass_unknown_payloads`.
@@ -62,16 +79,16 @@ class RtpStreamFilter:
 
     def __init__(
         self,
-        telephone_event_pt: int = 101,
-        pcmu_pt: int | None = None,
-        pcma_pt: int | None = None,
-        cn_pt: int = 13,
+        telephone_event_pt: PayloadTypes = 101,
+        pcmu_pt: PayloadTypes | None = None,
+        pcma_pt: PayloadTypes | None = None,
+        cn_pt: PayloadTypes = 13,
         telephone_events: str = "drop",
-        opus_pt: int = -1,
+        opus_pt: PayloadTypes = -1,
         opus_bitrate: int = 16000,
         decode_rate: int = 8000,
         pass_unknown_payloads: bool = False,
-        telephone_event_8000_pt: int = -1,
+        telephone_event_8000_pt: PayloadTypes = -1,
         reorder_window_ms: float | None = None,
         max_gap_ms: float | None = None,
         **options: Any,
@@ -81,27 +98,36 @@ class RtpStreamFilter:
                 f"telephone_events must be one of {TELEPHONE_EVENT_ACTIONS}, "
                 f"not {telephone_events!r}"
             )
-        opus = opus_pt >= 0
-        if not opus and decode_rate != 8000:
+        opus, more_opus = _first_and_more("opus", opus_pt)
+        if opus < 0 and decode_rate != 8000:
             raise ValueError("decode_rate is for Opus streams; G.711 runs at 8000 Hz")
-        both = opus and (pcmu_pt is not None or pcma_pt is not None)
+        both = opus >= 0 and (pcmu_pt is not None or pcma_pt is not None)
         # RFC 3551's static types for G.711 alone; beside Opus a type not given is none.
-        pcmu = (-1 if opus else 0) if pcmu_pt is None else pcmu_pt
-        pcma = (-1 if opus else 8) if pcma_pt is None else pcma_pt
+        static = opus < 0
+        pcmu, more_pcmu = _first_and_more(
+            "pcmu", (0 if static else -1) if pcmu_pt is None else pcmu_pt
+        )
+        pcma, more_pcma = _first_and_more(
+            "pcma", (8 if static else -1) if pcma_pt is None else pcma_pt
+        )
+        te, more_te = _first_and_more("telephone_event", telephone_event_pt)
+        te_8000, more_te_8000 = _first_and_more("telephone_event_8000", telephone_event_8000_pt)
+        cn, more_cn = _first_and_more("cn", cn_pt)
         self._f = _core.StreamFilter(
             make_config(decode_rate, **options),
-            telephone_event_pt,
+            te,
             pcmu,
             pcma,
-            cn_pt,
+            cn,
             telephone_events,
-            opus_pt,
+            opus,
             opus_bitrate,
             pass_unknown_payloads,
-            telephone_event_8000_pt,
+            te_8000,
             reorder_window_ms,  # at the decode rate, checked in C++ (samples_of_ms)
             max_gap_ms,
             both,  # G.711 beside Opus: checked in C++ (decode_rate 8000)
+            more_opus + more_pcmu + more_pcma + more_te + more_te_8000 + more_cn,
         )
 
     @property
