@@ -312,6 +312,70 @@ def test_both_families_through_the_c_api(build: Path) -> None:
     assert b"G.711 beside Opus" in err.value
 
 
+def test_further_payload_types_through_the_c_api(build: Path) -> None:
+    """`pcifilter_stream_create_with_types`: Opus under two numbers and PCMU under two, as
+    Python's lists give them, packet for packet; a kind the stream does not carry, or no
+    kind at all, is an error."""
+    from test_both_families import OPUS, _call, _keyed
+
+    import pcifilter as pf
+    from pcifilter.rtp import RtpPacket
+
+    lib = _api(build)
+    lib.pcifilter_stream_create_with_types.restype = ctypes.c_void_p
+    lib.pcifilter_stream_create_with_types.argtypes = [
+        ctypes.POINTER(_Config),
+        ctypes.POINTER(ctypes.c_int),
+        ctypes.POINTER(ctypes.c_int),
+        ctypes.c_size_t,
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+    ]
+    pcm, _ = _keyed("360", seed=16)
+    second = {0: 96, OPUS: 109}
+    raw = [
+        RtpPacket(
+            second[p.payload_type] if i % 2 else p.payload_type,
+            p.marker,
+            p.sequence_number,
+            p.timestamp,
+            p.ssrc,
+            payload=p.payload,
+        ).serialize()
+        for i, p in enumerate(map(RtpPacket.parse, _call(pcm, [15, 40], "silk")))
+    ]
+    cfg = _config(lib)
+    cfg.opus_pt, cfg.pcmu_pt, cfg.pcma_pt, cfg.telephone_event_pt = OPUS, 0, -1, -1
+    cfg.g711_beside_opus = 1
+    err = ctypes.create_string_buffer(200)
+
+    def create(pts: list[int], kinds: list[int]) -> int | None:
+        n = len(pts)
+        return lib.pcifilter_stream_create_with_types(
+            ctypes.byref(cfg), (ctypes.c_int * n)(*pts), (ctypes.c_int * n)(*kinds), n, err, 200
+        )
+
+    s = create([109, 96], [5, 1])  # PCIFILTER_PT_OPUS, PCIFILTER_PT_PCMU
+    assert s, err.value
+    out: list[bytes] = []
+    buf, n = ctypes.create_string_buffer(1500), ctypes.c_size_t()
+    for p in [*raw, None]:
+        if p is None:
+            lib.pcifilter_stream_flush(s)
+        else:
+            lib.pcifilter_stream_push(s, p, len(p))
+        while lib.pcifilter_stream_pop(s, buf, 1500, ctypes.byref(n)) == 1:
+            out.append(buf.raw[: n.value])
+    lib.pcifilter_stream_destroy(s)
+    f = pf.RtpStreamFilter(opus_pt=[OPUS, 109], pcmu_pt=[0, 96], telephone_event_pt=-1)
+    assert out == f.process(raw) + f.flush()
+    assert len(out) == len(raw)
+    cfg.g711_beside_opus = 0
+    assert not create([96], [1]) and b"does not carry" in err.value
+    assert not create([96], [0]) and b"enum pcifilter_payload_kind" in err.value
+    assert not create([109, 109], [5, 5]) and b"given twice" in err.value
+
+
 def test_masks_asked_for_and_reported_through_the_c_api(build: Path) -> None:
     """`pcifilter_stream_mask` and `pcifilter_stream_poll_masked` do what `mask` and
     `take_masked` do in Python, on the same packets."""

@@ -78,6 +78,23 @@ typedef struct pcifilter_stream pcifilter_stream;
  * and pcma_pt unless g711_beside_opus. */
 PCIFILTER_API pcifilter_stream* pcifilter_stream_create(const pcifilter_config* config,
                                                         char* error, size_t error_len);
+/* The kinds of payload type a stream filter takes. */
+enum pcifilter_payload_kind {
+    PCIFILTER_PT_PCMU = 1,
+    PCIFILTER_PT_PCMA = 2,
+    PCIFILTER_PT_CN = 3,
+    PCIFILTER_PT_TELEPHONE_EVENT = 4,
+    PCIFILTER_PT_OPUS = 5,
+    PCIFILTER_PT_TELEPHONE_EVENT_8000 = 6
+};
+/* pcifilter_stream_create, with `n` further payload types of kinds the config gives:
+ * payload_types[i] of kinds[i] (enum pcifilter_payload_kind). An SDP may list a codec under
+ * two numbers (Opus with two fmtp lines, a dynamic PCMU beside the static one) and its
+ * sender may use either. A further G.711 type needs a G.711 stream or g711_beside_opus, a
+ * further Opus or telephone-event/8000-beside-Opus type an Opus stream. */
+PCIFILTER_API pcifilter_stream* pcifilter_stream_create_with_types(const pcifilter_config* config,
+                                                                   const int* payload_types, const int* kinds,
+                                                                   size_t n, char* error, size_t error_len);
 PCIFILTER_API void pcifilter_stream_destroy(pcifilter_stream* s);
 PCIFILTER_API int pcifilter_stream_set_filtering(pcifilter_stream* s, int on);
 PCIFILTER_API int pcifilter_stream_push(pcifilter_stream* s, const uint8_t* packet, size_t len);

@@ -84,16 +84,38 @@ void pcifilter_config_init(pcifilter_config* c) {
     c->g711_beside_opus = 0;
 }
 
+// enum pcifilter_payload_kind is PayloadKind by value.
+static_assert(static_cast<int>(PayloadKind::Pcmu) == PCIFILTER_PT_PCMU && static_cast<int>(PayloadKind::Pcma) == PCIFILTER_PT_PCMA &&
+              static_cast<int>(PayloadKind::ComfortNoise) == PCIFILTER_PT_CN &&
+              static_cast<int>(PayloadKind::TelephoneEvent) == PCIFILTER_PT_TELEPHONE_EVENT &&
+              static_cast<int>(PayloadKind::Opus) == PCIFILTER_PT_OPUS &&
+              static_cast<int>(PayloadKind::TelephoneEvent8000) == PCIFILTER_PT_TELEPHONE_EVENT_8000);
+
 pcifilter_stream* pcifilter_stream_create(const pcifilter_config* c, char* error, std::size_t len) {
+    return pcifilter_stream_create_with_types(c, nullptr, nullptr, 0, error, len);
+}
+
+pcifilter_stream* pcifilter_stream_create_with_types(const pcifilter_config* c, const int* payload_types,
+                                                     const int* kinds, std::size_t n, char* error, std::size_t len) {
     if (c == nullptr) {
         set_error(error, len, "config is NULL");
+        return nullptr;
+    }
+    if (n > 0 && (payload_types == nullptr || kinds == nullptr)) {
+        set_error(error, len, "payload_types or kinds is NULL");
         return nullptr;
     }
     try {
         StreamFilterParams p;
         const bool opus = c->opus_pt >= 0;
-        p.payload_types = payload_type_map({c->pcmu_pt, c->pcma_pt, c->cn_pt, c->telephone_event_pt, c->opus_pt,
-                                            c->telephone_event_8000_pt, c->g711_beside_opus != 0});
+        PayloadTypeNumbers numbers{c->pcmu_pt, c->pcma_pt, c->cn_pt, c->telephone_event_pt, c->opus_pt,
+                                   c->telephone_event_8000_pt, c->g711_beside_opus != 0, {}};
+        for (std::size_t i = 0; i < n; ++i) {
+            if (kinds[i] < PCIFILTER_PT_PCMU || kinds[i] > PCIFILTER_PT_TELEPHONE_EVENT_8000)
+                throw std::invalid_argument("kinds must be enum pcifilter_payload_kind values");
+            numbers.more.emplace_back(payload_types[i], static_cast<PayloadKind>(kinds[i]));
+        }
+        p.payload_types = payload_type_map(numbers);
         if (c->telephone_events != PCIFILTER_TE_DROP && c->telephone_events != PCIFILTER_TE_REPLACE)
             throw std::invalid_argument("telephone_events must be PCIFILTER_TE_DROP or PCIFILTER_TE_REPLACE");
         p.telephone_events = c->telephone_events == PCIFILTER_TE_REPLACE ? TelephoneEventAction::Replace
