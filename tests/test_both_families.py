@@ -376,6 +376,10 @@ def test_a_codec_listed_under_two_numbers_is_taken_under_both() -> None:
         pf.RtpStreamFilter(opus_pt=[OPUS, 101])  # 101: the default telephone-event type
     with pytest.raises(ValueError, match="telephone_event_8000_pt is for Opus"):
         pf.RtpStreamFilter(telephone_event_8000_pt=[96, 97])
+    # one number or several, as ints or numpy integers; anything else a TypeError
+    assert pf.RtpStreamFilter(opus_pt=np.int64(OPUS), pcmu_pt=np.array([0, 96])).delay == f.delay
+    with pytest.raises(TypeError):
+        pf.RtpStreamFilter(opus_pt=[111.0])
     with pytest.raises(ValueError, match="no payload type kind"):
         _core.StreamFilter(pf.api.make_config(8000), more_payload_types=[(96, "g722")])
 

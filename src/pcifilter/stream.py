@@ -7,7 +7,8 @@ released; see `csrc/pcifilter/stream_filter.hpp` for what happens to each packet
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Iterable
 from typing import Any
 
 from pcifilter import _core
@@ -18,15 +19,15 @@ TELEPHONE_EVENT_ACTIONS = ("drop", "replace")
 
 # A payload type argument: one number, or every number an SDP gives the kind (the first
 # also the one replacement audio takes), -1 or an empty sequence for none.
-PayloadTypes = int | Sequence[int]
+PayloadTypes = int | Iterable[int]
 
 
 def _first_and_more(kind: str, given: PayloadTypes) -> tuple[int, list[tuple[int, str]]]:
     """A payload type argument as the C++ filter takes it: the first number, and the rest
     as (number, kind) pairs."""
-    if isinstance(given, int):
-        return given, []
-    numbers = [int(pt) for pt in given]
+    if not isinstance(given, Iterable):  # one number (an int, a numpy integer)
+        return operator.index(given), []
+    numbers = [operator.index(pt) for pt in given]
     return (numbers[0] if numbers else -1), [(pt, kind) for pt in numbers[1:]]
 
 
