@@ -286,7 +286,8 @@ private:
     // RTP clock units per duration unit of telephone-event payload type `pt` (0: not one),
     // for the family the timeline runs.
     std::uint32_t event_unit(std::uint8_t pt) const noexcept;
-    // 1: an Opus packet libopus takes, 0: G.711 with a payload, -1: neither.
+    // 1: an Opus packet (on a G.711 timeline, one libopus takes: a refused one switches
+    // nothing; on an Opus timeline push() drops it), 0: G.711 with a payload, -1: neither.
     int audio_family(PayloadKind kind, const std::uint8_t* payload, std::size_t bytes) const noexcept;
     // The family the next timeline runs (start_stream sets the clock from it): never while
     // one runs (its flush reads it).
