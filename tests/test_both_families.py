@@ -414,3 +414,49 @@ def test_an_answer_listing_a_codec_twice_gets_a_filter_for_both() -> None:
     out = s.process(stream, "offerer") + s.flush("offerer")
     assert len(out) == len(stream) and s.stats("offerer")["unknown_dropped"] == 0
     assert pf.digits_of(s.take_events("offerer")) == "58"
+
+
+def test_telephone_events_replaced_in_each_family() -> None:
+    """telephone_events="replace" with a gateway that sends events instead of audio, once in
+    the G.711 part and once in the Opus part: the replacements are audio of the family the
+    timeline runs (its payload type, its clock), the stream left with no gap and every Opus
+    packet valid."""
+    rng = np.random.default_rng(6)
+    pcm = sg.to_int16(sg.white_noise(8000 * 3, -45, rng))
+    raw = [RtpPacket.parse(p) for p in _call(pcm, [75], "silk")]
+    sent: list[RtpPacket] = []
+    for i, p in enumerate(raw):
+        if not (25 <= i < 30 or 100 <= i < 105):
+            sent.append(p)
+            continue
+        first, pt, unit = (25, TE8, 160) if i < 30 else (100, TE48, 960)
+        k = i - first
+        ev = bytes([5, 0x80 * (k == 4) | 10]) + ((k + 1) * unit).to_bytes(2, "big")
+        sent += [RtpPacket(pt, k == 0, 0, raw[first].timestamp, SSRC, payload=ev)] * (
+            3 if k == 4 else 1
+        )
+    stream = [
+        RtpPacket(
+            p.payload_type, p.marker, 1000 + i, p.timestamp, p.ssrc, payload=p.payload
+        ).serialize()
+        for i, p in enumerate(sent)
+    ]
+    f = pf.RtpStreamFilter(
+        opus_pt=OPUS,
+        pcmu_pt=0,
+        telephone_event_pt=TE48,
+        telephone_event_8000_pt=TE8,
+        telephone_events="replace",
+    )
+    out = [RtpPacket.parse(p) for p in f.process(stream) + f.flush()]
+    assert f.stats["telephone_events_replaced"] == 10 and f.stats["codec_switches"] == 1
+    assert [(p.payload_type, p.timestamp) for p in out] == [
+        (p.payload_type, p.timestamp) for p in raw
+    ]
+    assert all(
+        (b.sequence_number - a.sequence_number) & 0xFFFF == 1 for a, b in itertools.pairwise(out)
+    )
+    for p in out:
+        if p.payload_type == OPUS:
+            _core.parse_opus_packet(p.payload)  # raises on a packet that is no Opus packet
+    assert pf.digits_of(f.take_events()) == "55"
