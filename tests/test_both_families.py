@@ -331,27 +331,26 @@ def test_any_switches_and_toggles_lose_no_packet_however_the_packets_are_batched
         assert spandsp.spandsp_digits(_hear(whole), lenient=True) == ("", 0)
 
 
+def under_two_numbers(packets: list[bytes], second: dict[int, int] | None = None) -> list[bytes]:
+    """Every other packet under its codec's second number (PCMU 96, Opus 109 by default)."""
+    second = second or {0: 96, OPUS: 109}
+    out = []
+    for i, p in enumerate(map(RtpPacket.parse, packets)):
+        pt = second[p.payload_type] if i % 2 else p.payload_type
+        out.append(
+            RtpPacket(pt, p.marker, p.sequence_number, p.timestamp, p.ssrc, payload=p.payload)
+        )
+    return [p.serialize() for p in out]
+
+
 def test_a_codec_listed_under_two_numbers_is_taken_under_both() -> None:
     """An SDP may list a codec under two payload types (Opus with two fmtp lines, PCMU
     static and dynamic, two telephone-event types) and the sender may use either: each
     argument takes every number. Given one, the other's packets were of an unknown type,
     dropped while filtering, and `unscrubbed_codecs` did not name them."""
     pcm, spans = _keyed("4179", seed=13)
-    raw = [RtpPacket.parse(p) for p in _call(pcm, [20, 45], "celt")]
-    # every other packet of each family under its second number
-    second = {0: 96, OPUS: 109}
-    raw = [
-        RtpPacket(
-            second[p.payload_type] if i % 2 else p.payload_type,
-            p.marker,
-            p.sequence_number,
-            p.timestamp,
-            p.ssrc,
-            payload=p.payload,
-        )
-        for i, p in enumerate(raw)
-    ]
-    stream = [p.serialize() for p in raw]
+    stream = under_two_numbers(_call(pcm, [20, 45], "celt"))
+    raw = [RtpPacket.parse(p) for p in stream]
     one = pf.RtpStreamFilter(opus_pt=OPUS, pcmu_pt=0, telephone_event_pt=-1)
     assert len(one.process(stream) + one.flush()) < len(stream) // 2 + 2
     f = pf.RtpStreamFilter(opus_pt=[OPUS, 109], pcmu_pt=(0, 96), telephone_event_pt=[])

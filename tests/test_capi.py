@@ -316,10 +316,9 @@ def test_further_payload_types_through_the_c_api(build: Path) -> None:
     """`pcifilter_stream_create_with_types`: Opus under two numbers and PCMU under two, as
     Python's lists give them, packet for packet; a kind the stream does not carry, or no
     kind at all, is an error."""
-    from test_both_families import OPUS, _call, _keyed
+    from test_both_families import OPUS, _call, _keyed, under_two_numbers
 
     import pcifilter as pf
-    from pcifilter.rtp import RtpPacket
 
     lib = _api(build)
     lib.pcifilter_stream_create_with_types.restype = ctypes.c_void_p
@@ -332,18 +331,7 @@ def test_further_payload_types_through_the_c_api(build: Path) -> None:
         ctypes.c_size_t,
     ]
     pcm, _ = _keyed("360", seed=16)
-    second = {0: 96, OPUS: 109}
-    raw = [
-        RtpPacket(
-            second[p.payload_type] if i % 2 else p.payload_type,
-            p.marker,
-            p.sequence_number,
-            p.timestamp,
-            p.ssrc,
-            payload=p.payload,
-        ).serialize()
-        for i, p in enumerate(map(RtpPacket.parse, _call(pcm, [15, 40], "silk")))
-    ]
+    raw = under_two_numbers(_call(pcm, [15, 40], "silk"))
     cfg = _config(lib)
     cfg.opus_pt, cfg.pcmu_pt, cfg.pcma_pt, cfg.telephone_event_pt = OPUS, 0, -1, -1
     cfg.g711_beside_opus = 1

@@ -453,15 +453,12 @@ def test_opus_capture_is_scrubbed(tmp_path: Path, te_rate: int) -> None:
     assert spandsp.spandsp_digits(np.concatenate(audio), lenient=True) == ("", 0)
 
 
-def test_a_call_that_switches_between_pcmu_and_opus_is_scrubbed_whole(tmp_path: Path) -> None:
-    """An answer listing Opus and PCMU, a sender that switches between them mid-call: the
-    flow goes through a filter of both families, every packet kept in its codec, nothing
-    of any keypress heard (before, the PCMU packets were dropped as of an unknown type)."""
-    from test_both_families import _call, _hear, _keyed
-
+def _one_call(tmp_path: Path, media: str, rtp: list[bytes]) -> tuple[Path, Path]:
+    """A capture of one call, A to B: INVITE and 200 OK with an m=audio line of `media`
+    (its formats and attribute lines), then `rtp` 20 ms apart; its path and the output's."""
     sdp = (
         "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"
-        "m=audio {port} RTP/AVP 111 0\r\na=rtpmap:111 opus/48000/2\r\n"
+        f"m=audio {{port}} RTP/AVP {media}\r\n"
     )
     invite = "INVITE sip:b@x SIP/2.0\r\n\r\n" + sdp.format(a=A, port=42000)
     ok = "SIP/2.0 200 OK\r\n\r\n" + sdp.format(a=B, port=52000)
@@ -469,12 +466,22 @@ def test_a_call_that_switches_between_pcmu_and_opus_is_scrubbed_whole(tmp_path: 
         (1000.0, _frame("ethernet", _ip(A, B, 5060, 5060, invite.encode(), False))),
         (1000.1, _frame("ethernet", _ip(B, A, 5060, 5060, ok.encode(), False))),
     ]
-    pcm, _ = _keyed("36925", seed=11)
-    rtp = _call(pcm, [40, 75], "silk")
     for i, p in enumerate(rtp):
         frames.append((1001 + i / 50, _frame("ethernet", _ip(A, B, 42000, 52000, p, False))))
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
     _write_timed(src, frames)
+    return src, dst
+
+
+def test_a_call_that_switches_between_pcmu_and_opus_is_scrubbed_whole(tmp_path: Path) -> None:
+    """An answer listing Opus and PCMU, a sender that switches between them mid-call: the
+    flow goes through a filter of both families, every packet kept in its codec, nothing
+    of any keypress heard (before, the PCMU packets were dropped as of an unknown type)."""
+    from test_both_families import _call, _hear, _keyed
+
+    pcm, _ = _keyed("36925", seed=11)
+    rtp = _call(pcm, [40, 75], "silk")
+    src, dst = _one_call(tmp_path, "111 0\r\na=rtpmap:111 opus/48000/2", rtp)
     r = scrub_pcap(src, dst, reveal_digits=True)
     (stream,) = r.streams
     assert (stream.packets_in, stream.packets_out) == (len(rtp), len(rtp))
@@ -490,28 +497,14 @@ def test_a_call_that_switches_between_pcmu_and_opus_is_scrubbed_whole(tmp_path: 
 def test_opus_listed_under_two_numbers_is_scrubbed_under_both(tmp_path: Path) -> None:
     """An SDP that lists Opus twice (two fmtp lines), a sender using both numbers: every
     packet scrubbed and kept (before, those under the second number were dropped)."""
-    from test_both_families import _call, _hear, _keyed
+    from test_both_families import OPUS, _call, _hear, _keyed, under_two_numbers
 
-    sdp = (
-        "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\nc=IN IP4 {a}\r\nt=0 0\r\n"
-        "m=audio {port} RTP/AVP 111 109\r\na=rtpmap:111 opus/48000/2\r\n"
-        "a=rtpmap:109 opus/48000/2\r\na=fmtp:109 stereo=1\r\n"
-    )
-    invite = "INVITE sip:b@x SIP/2.0\r\n\r\n" + sdp.format(a=A, port=42000)
-    ok = "SIP/2.0 200 OK\r\n\r\n" + sdp.format(a=B, port=52000)
-    frames = [
-        (1000.0, _frame("ethernet", _ip(A, B, 5060, 5060, invite.encode(), False))),
-        (1000.1, _frame("ethernet", _ip(B, A, 5060, 5060, ok.encode(), False))),
-    ]
     pcm, _ = _keyed("147", seed=15)
-    rtp = []
-    for i, p in enumerate(map(RtpPacket.parse, _call(pcm, [0], "celt"))):
-        pt = 109 if i % 2 else 111
-        q = RtpPacket(pt, p.marker, p.sequence_number, p.timestamp, p.ssrc, payload=p.payload)
-        rtp.append(q.serialize())
-        frames.append((1001 + i / 50, _frame("ethernet", _ip(A, B, 42000, 52000, rtp[-1], False))))
-    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    _write_timed(src, frames)
+    rtp = under_two_numbers(_call(pcm, [0], "celt"), {OPUS: 109})
+    media = (
+        "111 109\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:109 opus/48000/2\r\na=fmtp:109 stereo=1"
+    )
+    src, dst = _one_call(tmp_path, media, rtp)
     r = scrub_pcap(src, dst, reveal_digits=True)
     (stream,) = r.streams
     assert (stream.packets_in, stream.packets_out) == (len(rtp), len(rtp))
