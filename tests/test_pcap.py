@@ -494,6 +494,49 @@ def test_a_call_that_switches_between_pcmu_and_opus_is_scrubbed_whole(tmp_path: 
     assert spandsp.spandsp_digits(_hear(sent), lenient=True) == ("", 0)
 
 
+def test_events_replaced_in_a_call_of_both_families_go_to_their_frames(tmp_path: Path) -> None:
+    """telephone_events="replace" in a capture whose sender switches from PCMU to Opus and
+    sends events instead of audio in each part (telephone-event/8000 beside PCMU, /48000
+    beside Opus): each replacement, audio of its part's codec, is written over the event
+    frame it came from (its capture time), and no frame is lost."""
+    from test_both_families import SSRC, _call
+
+    rng = np.random.default_rng(6)
+    raw = [RtpPacket.parse(p) for p in _call(sg.to_int16(sg.white_noise(24000, -45, rng)), [75])]
+    sent: list[RtpPacket] = []
+    replaced: dict[int, tuple[int, int]] = {}  # frame index: (payload type, timestamp) out
+    for i, p in enumerate(raw):
+        if not (25 <= i < 30 or 100 <= i < 105):
+            sent.append(p)
+            continue
+        first, pt, unit = (25, 101, 160) if i < 30 else (100, 102, 960)
+        k = i - first
+        replaced[len(sent)] = (p.payload_type, p.timestamp)
+        ev = bytes([5, 0x80 * (k == 4) | 10]) + ((k + 1) * unit).to_bytes(2, "big")
+        event = RtpPacket(pt, k == 0, 0, raw[first].timestamp, SSRC, payload=ev)
+        sent += [event] * (3 if k == 4 else 1)
+    stream = [
+        RtpPacket(p.payload_type, p.marker, 1000 + i, p.timestamp, p.ssrc, payload=p.payload)
+        for i, p in enumerate(sent)
+    ]
+    media = (
+        "111 0 101 102\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:101 telephone-event/8000"
+        "\r\na=rtpmap:102 telephone-event/48000"
+    )
+    src, dst = _one_call(tmp_path, media, [p.serialize() for p in stream])
+    r = scrub_pcap(src, dst, telephone_events="replace")
+    (report,) = r.streams
+    assert (report.packets_in, report.packets_out) == (len(stream), len(raw))
+    with dst.open("rb") as f:
+        out = list(dpkt.pcap.Reader(f))[2:]
+    placed = {
+        round((ts - 1001) * 50): RtpPacket.parse(bytes(_udp(1, frame)[1].data)) for ts, frame in out
+    }
+    assert len(placed) == len(raw)
+    for at, (pt, timestamp) in replaced.items():
+        assert (placed[at].payload_type, placed[at].timestamp) == (pt, timestamp), at
+
+
 def test_opus_listed_under_two_numbers_is_scrubbed_under_both(tmp_path: Path) -> None:
     """An SDP that lists Opus twice (two fmtp lines), a sender using both numbers: every
     packet scrubbed and kept (before, those under the second number were dropped)."""
