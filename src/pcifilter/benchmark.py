@@ -110,6 +110,7 @@ def run(seconds: float = 60.0, streams: int = 64, repeats: int = 5) -> dict[str,
         res[f"{k}_streams_per_core"] = FRAME_NS / res[f"{k}_ns"]
     res.update(_rtp_paths(x, repeats))
     res.update(_opus_paths(x, repeats))
+    res.update(_switching_path(x, repeats))
     return res
 
 
@@ -203,6 +204,47 @@ def _opus_paths(x: npt.NDArray[np.int16], repeats: int) -> dict[str, Any]:
     return res
 
 
+def _switching_path(x: npt.NDArray[np.int16], repeats: int) -> dict[str, Any]:
+    """A filter of both families following a sender that switches between PCMU and Opus
+    (24 kbit/s, SILK/hybrid) every second, per packet, against the same packets unswitched
+    (each family's as one stream through a filter of its own), timed in turns."""
+    pcmu = pcmu_packets(x, 7)
+    opus = _core.opus_rtp_packets(x, "voip", 24000, 111)
+    n = min(len(pcmu), len(opus))
+    switching = [(pcmu, opus)[(k // 50) % 2][k] for k in range(n)]
+    alone = {pt: [RtpPacket.parse(p) for p in switching if p[1] & 0x7F == pt] for pt in (0, 111)}
+    unswitched = {
+        pt: [
+            RtpPacket(pt, False, k, (160 if pt == 0 else 960) * k, 7, payload=p.payload).serialize()
+            for k, p in enumerate(packets)
+        ]
+        for pt, packets in alone.items()
+    }
+
+    def both() -> None:
+        f = pf.RtpStreamFilter(opus_pt=111, pcmu_pt=0)
+        f.process(switching)
+        f.flush()
+
+    def each() -> None:
+        for f, packets in (
+            (pf.RtpStreamFilter(), unswitched[0]),
+            (pf.RtpStreamFilter(opus_pt=111), unswitched[111]),
+        ):
+            f.process(packets)
+            f.flush()
+
+    both_ns, each_ns = _best(both, repeats), _best(each, repeats)
+    return {
+        "switching": {
+            "packets": n,
+            "switching_ns": both_ns / n,
+            "unswitched_ns": each_ns / n,
+            "ratio": both_ns / each_ns,
+        }
+    }
+
+
 def format_report(res: dict[str, Any]) -> str:
     """A plain-text table of `run`'s results."""
     lines = [
@@ -245,4 +287,9 @@ def format_report(res: dict[str, Any]) -> str:
             f"{o['ratio']:.2f}x ({o['reencoded']:.0f} of {o['packets']:.0f} packets re-encoded; "
             f"decode at 8 kHz alone {o['decode_8k_ns'] / o['decode_48k_ns']:.2f}x)"
         )
+    sw = res["switching"]
+    lines.append(
+        f"Both families, a switch between PCMU and Opus every second: {sw['switching_ns']:.0f} ns "
+        f"a packet vs {sw['unswitched_ns']:.0f} ns unswitched = {sw['ratio']:.2f}x"
+    )
     return "\n".join(lines)
