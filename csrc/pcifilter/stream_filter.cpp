@@ -51,10 +51,13 @@ bool StreamFilterParams::g711() const noexcept {
                        [](PayloadKind k) { return k == PayloadKind::Pcmu || k == PayloadKind::Pcma; });
 }
 
-std::uint32_t StreamFilterParams::event_duration_unit(std::uint8_t pt) const noexcept {
+std::uint32_t StreamFilterParams::event_duration_unit(std::uint8_t pt, bool opus_clock) const noexcept {
+    // telephone-event/8000 is read at 8 kHz units on either clock (beside G.711 it is the
+    // usual one); telephone-event/48000 beside G.711 (a filter of both families: no sender's
+    // clock) keeps unit 1: durations six times too long, masked longer, never shorter.
     const PayloadKind k = payload_types[pt & 0x7F];
     if (k == PayloadKind::TelephoneEvent) return 1;
-    if (k == PayloadKind::TelephoneEvent8000) return opus() ? 48000 / 8000 : 1;
+    if (k == PayloadKind::TelephoneEvent8000) return opus_clock ? 48000 / 8000 : 1;
     return 0;
 }
 
@@ -661,15 +664,6 @@ int StreamFilter::audio_family(PayloadKind kind, const std::uint8_t* payload, st
 }
 
 int StreamFilter::tail_ms() const noexcept { return opus_mode_ ? static_cast<int>(kOpusTailMs) : 0; }
-
-std::uint32_t StreamFilter::event_unit(std::uint8_t pt) const noexcept {
-    // A filter of both families reads telephone-event/8000 at 8 kHz units on either clock
-    // (beside G.711 it is the usual one); telephone-event/48000 beside G.711 (no sender's
-    // clock) keeps unit 1: durations six times too long, masked longer, never shorter.
-    const PayloadKind k = params_.payload_types[pt & 0x7F];
-    if (k == PayloadKind::TelephoneEvent8000) return opus_mode_ ? 48000 / 8000 : 1;
-    return k == PayloadKind::TelephoneEvent ? 1 : 0;
-}
 
 std::int64_t StreamFilter::unwrap(std::uint32_t timestamp) const noexcept {
     // RTP clock position since the stream's first timestamp, wrap-safe: signed distance from

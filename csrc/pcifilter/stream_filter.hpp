@@ -106,9 +106,10 @@ struct StreamFilterParams {
     bool skip_settled_silence = true;
     bool opus() const noexcept;
     bool g711() const noexcept;  // maps PCMU or PCMA (with opus(): both families)
-    // RTP clock units per duration unit of a telephone-event payload type (0: not one), in
-    // an Opus stream (a filter of both families: while it runs Opus).
-    std::uint32_t event_duration_unit(std::uint8_t pt) const noexcept;
+    // RTP clock units per duration unit of a telephone-event payload type (0: not one), on
+    // the Opus clock (`opus_clock`; a filter of both families: while it runs Opus) or G.711's.
+    std::uint32_t event_duration_unit(std::uint8_t pt, bool opus_clock) const noexcept;
+    std::uint32_t event_duration_unit(std::uint8_t pt) const noexcept { return event_duration_unit(pt, opus()); }
     StreamFilterParams();
     void validate() const;
 };
@@ -285,7 +286,7 @@ private:
     std::int64_t to_timeline(std::int64_t rtp) const noexcept;
     // RTP clock units per duration unit of telephone-event payload type `pt` (0: not one),
     // for the family the timeline runs.
-    std::uint32_t event_unit(std::uint8_t pt) const noexcept;
+    std::uint32_t event_unit(std::uint8_t pt) const noexcept { return params_.event_duration_unit(pt, opus_mode_); }
     // 1: an Opus packet (on a G.711 timeline, one libopus takes: a refused one switches
     // nothing; on an Opus timeline push() drops it), 0: G.711 with a payload, -1: neither.
     int audio_family(PayloadKind kind, const std::uint8_t* payload, std::size_t bytes) const noexcept;

@@ -706,7 +706,8 @@ def _sip_over_udp_fragments(
         held: list[bytes] = []
         if d.is_sip:
             redacted, read_as, had_keys, held = hep.redact_datagram(payload, redact_dtmf)
-            dtmf[read_as] += bool(read_as)
+            if read_as:
+                dtmf[read_as] += 1
             keys += had_keys
         elif d.is_relay and starts_gateway_control(payload):
             redacted, had_dtmf, had_keys, held = redact_gateway_control(payload, redact_dtmf)
