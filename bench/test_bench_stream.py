@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import pcifilter as pf
-from pcifilter import _core
+from pcifilter.benchmark import switching_packets
 from pcifilter.rtp import RtpPacket
 
 
@@ -35,22 +35,11 @@ def test_stream_filter_pcmu_20ms(benchmark, speech_60s: np.ndarray) -> None:  # 
     benchmark(run)
 
 
-def _switching(speech_60s: np.ndarray) -> list[bytes]:
-    """The speech as 20 ms packets of one SSRC, PCMU and Opus (24 kbit/s, SILK/hybrid) in
-    turns of a second, each family's timestamps on its own clock."""
-    pcmu = [
-        RtpPacket(0, False, i & 0xFFFF, 160 * i, 7, payload=pf.ulaw_encode(x).tobytes()).serialize()
-        for i, x in enumerate(speech_60s.reshape(-1, 160))
-    ]
-    opus = _core.opus_rtp_packets(speech_60s, "voip", 24000, 111)
-    return [(pcmu, opus)[(i // 50) % 2][i] for i in range(min(len(pcmu), len(opus)))]
-
-
 @pytest.mark.benchmark(group="rtp-both-families")
 def test_switching_between_pcmu_and_opus_every_second(benchmark, speech_60s: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     """A filter of both families following a switch every second (each a new timeline, its
     cut guarded): compare with the same packets unswitched, below."""
-    packets = _switching(speech_60s)
+    packets, _ = switching_packets(speech_60s)
 
     def run() -> None:
         f = pf.RtpStreamFilter(opus_pt=111, pcmu_pt=0)
@@ -63,18 +52,9 @@ def test_switching_between_pcmu_and_opus_every_second(benchmark, speech_60s: np.
 @pytest.mark.benchmark(group="rtp-both-families")
 def test_the_same_packets_unswitched(benchmark, speech_60s: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     """The reference: the same packets, each family through a filter of its own, as one
-    stream with no gap (renumbered and restamped: the gaps the other family left would be
-    concealed or filled, which costs more than the switches do)."""
-    packets = [RtpPacket.parse(p) for p in _switching(speech_60s)]
-
-    def alone(pt: int, step: int) -> list[bytes]:
-        ours = [p for p in packets if p.payload_type == pt]
-        return [
-            RtpPacket(pt, False, k, step * k, 7, payload=p.payload).serialize()
-            for k, p in enumerate(ours)
-        ]
-
-    pcmu, opus = alone(0, 160), alone(111, 960)
+    stream with no gap (pcifilter.benchmark.switching_packets)."""
+    _, unswitched = switching_packets(speech_60s)
+    pcmu, opus = unswitched[0], unswitched[111]
 
     def run() -> None:
         g711, alone = pf.RtpStreamFilter(), pf.RtpStreamFilter(opus_pt=111)

@@ -204,14 +204,15 @@ def _opus_paths(x: npt.NDArray[np.int16], repeats: int) -> dict[str, Any]:
     return res
 
 
-def _switching_path(x: npt.NDArray[np.int16], repeats: int) -> dict[str, Any]:
-    """A filter of both families following a sender that switches between PCMU and Opus
-    (24 kbit/s, SILK/hybrid) every second, per packet, against the same packets unswitched
-    (each family's as one stream through a filter of its own), timed in turns."""
+def switching_packets(x: npt.NDArray[np.int16]) -> tuple[list[bytes], dict[int, list[bytes]]]:
+    """The audio as 20 ms packets of one SSRC, PCMU and Opus (24 kbit/s, SILK/hybrid, PT
+    111) in turns of a second, each family's timestamps on its own clock; and the reference
+    (by payload type): each family's packets as one stream with no gap, renumbered and
+    restamped (the gaps the other family left would be concealed or filled, which costs more
+    than the switches do)."""
     pcmu = pcmu_packets(x, 7)
     opus = _core.opus_rtp_packets(x, "voip", 24000, 111)
-    n = min(len(pcmu), len(opus))
-    switching = [(pcmu, opus)[(k // 50) % 2][k] for k in range(n)]
+    switching = [(pcmu, opus)[(k // 50) % 2][k] for k in range(min(len(pcmu), len(opus)))]
     alone = {pt: [RtpPacket.parse(p) for p in switching if p[1] & 0x7F == pt] for pt in (0, 111)}
     unswitched = {
         pt: [
@@ -220,6 +221,15 @@ def _switching_path(x: npt.NDArray[np.int16], repeats: int) -> dict[str, Any]:
         ]
         for pt, packets in alone.items()
     }
+    return switching, unswitched
+
+
+def _switching_path(x: npt.NDArray[np.int16], repeats: int) -> dict[str, Any]:
+    """A filter of both families following a sender that switches between PCMU and Opus
+    every second (switching_packets), per packet, against the same packets unswitched (each
+    family's through a filter of its own), timed in turns."""
+    switching, unswitched = switching_packets(x)
+    n = len(switching)
 
     def both() -> None:
         f = pf.RtpStreamFilter(opus_pt=111, pcmu_pt=0)
