@@ -496,9 +496,12 @@ def test_a_call_that_switches_between_pcmu_and_opus_is_scrubbed_whole(tmp_path: 
 
 def test_events_replaced_in_a_call_of_both_families_go_to_their_frames(tmp_path: Path) -> None:
     """telephone_events="replace" in a capture whose sender switches from PCMU to Opus and
-    sends events instead of audio in each part (telephone-event/8000 beside PCMU, /48000
-    beside Opus): each replacement, audio of its part's codec, is written over the event
-    frame it came from (its capture time), and no frame is lost."""
+    sends events instead of audio in each part (telephone-event/8000 beside PCMU, two
+    keypresses 60 ms apart, /48000 beside Opus): each replacement, audio of its part's codec,
+    is written over the event frame it came from (its capture time), and no frame is lost.
+    (Before, the search read a telephone-event/8000 duration at 48 kHz units in the G.711
+    part too: the second keypress's replacements went to the first one's repeated end
+    packets.)"""
     from test_both_families import SSRC, _call
 
     rng = np.random.default_rng(6)
@@ -506,10 +509,11 @@ def test_events_replaced_in_a_call_of_both_families_go_to_their_frames(tmp_path:
     sent: list[RtpPacket] = []
     replaced: dict[int, tuple[int, int]] = {}  # frame index: (payload type, timestamp) out
     for i, p in enumerate(raw):
-        if not (25 <= i < 30 or 100 <= i < 105):
+        if not (25 <= i < 30 or 33 <= i < 38 or 100 <= i < 105):
             sent.append(p)
             continue
-        first, pt, unit = (25, 101, 160) if i < 30 else (100, 102, 960)
+        first = 25 if i < 30 else 33 if i < 38 else 100
+        pt, unit = (101, 160) if i < 38 else (102, 960)
         k = i - first
         replaced[len(sent)] = (p.payload_type, p.timestamp)
         ev = bytes([5, 0x80 * (k == 4) | 10]) + ((k + 1) * unit).to_bytes(2, "big")

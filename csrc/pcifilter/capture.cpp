@@ -693,6 +693,7 @@ FlowScrubResult Capture::scrub(const std::vector<std::size_t>& flow_indices, Str
                 }
         }
         if (found < 0) {  // masking audio in telephone-events' place?
+            const bool out_opus = params.payload_types[q[1] & 0x7F] == PayloadKind::Opus;
             // Event frames come in timeline order: the search starts after the last one
             // used and looks a bounded way ahead (repeated end packets stay unused).
             const std::size_t stop = std::min<std::size_t>(in.size(), te_from + 256);
@@ -701,7 +702,9 @@ FlowScrubResult Capture::scrub(const std::vector<std::size_t>& flow_indices, Str
                 const std::uint8_t* ev = bytes_.data() + e.offset + e.udp + 8;
                 RtpHeader h;
                 if (used[k] || parse_rtp(ev, e.payload_len, &h) != RtpDrop::None) continue;
-                const std::uint32_t unit = params.event_duration_unit(h.payload_type);
+                // on the clock of the packet out (audio of the timeline's family: in a
+                // filter of both families an event beside G.711 counts 8 kHz units)
+                const std::uint32_t unit = params.event_duration_unit(h.payload_type, out_opus);
                 if (unit == 0) continue;
                 if (be32(q + 4) - h.timestamp < telephone_events_span(ev + h.payload_offset, h.payload_length) * unit) {
                     found = static_cast<long>(k);
