@@ -2400,11 +2400,16 @@ def test_sip_in_hep_version_1_and_2_is_redacted(tmp_path: Path, version: int, v6
     assert _checksum_ok(ip, udp)
 
 
-def _paused_capture(path: Path, pcm: np.ndarray, cut: int, pause: int, elapsed: float) -> None:
+def _paused_capture(
+    path: Path, pcm: np.ndarray, cut: int, pause: int, elapsed: float, opus_first: int = 0
+) -> None:
     """`pcm` as 20 ms PCMU packets captured every 20 ms, from RTP time `cut` (a multiple of
     160) on `pause` clock units later in timestamp and `elapsed` seconds later in capture
-    time: a sender's pause when the two agree, a jump of its timestamps when they do not."""
-    sdp = SDP.format(a=A, port=40000)
+    time: a sender's pause when the two agree, a jump of its timestamps when they do not.
+    With `opus_first`, an SDP listing Opus and PCMU, that many Opus packets (of quiet noise,
+    on a clock of their own) sent before the PCMU ones: a sender that switched codec."""
+    media = "0 96" if not opus_first else "111 0 96\r\na=rtpmap:111 opus/48000/2"
+    sdp = SDP.format(a=A, port=40000).replace("0 96", media, 1)
     frames = [
         (
             999.0,
@@ -2413,12 +2418,20 @@ def _paused_capture(path: Path, pcm: np.ndarray, cut: int, pause: int, elapsed: 
             ),
         )
     ]
+    from opuslib import Encoder
+
+    enc, rng = Encoder("silk", 24000), np.random.default_rng(1)
+    lead = [enc.encode(sg.to_int16(sg.white_noise(960, -50, rng))) for _ in range(opus_first)]
+    for k, payload in enumerate(lead):
+        rtp = RtpPacket(111, k == 0, k, 777 + 960 * k, 0xA, payload=payload)
+        at = 1000.0 + 0.02 * (k - opus_first)
+        frames.append((at, _frame("ethernet", _ip(A, B, 40000, 50000, rtp.serialize(), False))))
     for k in range(len(pcm) // 160):
         after = 160 * k >= cut
         rtp = RtpPacket(
             0,
             k == 0 or 160 * k == cut,  # a talkspurt's first packet
-            k,
+            opus_first + k,
             1000 + 160 * k + (pause if after else 0),
             0xA,
             payload=pf.ulaw_encode(pcm[160 * k : 160 * k + 160]).tobytes(),
@@ -2434,31 +2447,35 @@ def _capture_audio(path: Path, n: int, pause: int) -> np.ndarray:
     _, out = _read(path)
     for fr in out[1:]:
         p = RtpPacket.parse(bytes(_udp(1, fr)[1].data))
+        if p.payload_type != 0:  # (the Opus packets before)
+            continue
         at = p.timestamp - 1000
         y[at : at + len(p.payload)] = pf.ulaw_decode(p.payload)
     return y
 
 
+@pytest.mark.parametrize("opus_first", [0, 10])
 @pytest.mark.parametrize(
     ("elapsed", "quiet_end", "kept"),
     [(3.0, True, True), (0.0, True, False), (60.0, True, False), (3.0, False, False)],
 )
 def test_a_talkspurt_after_a_long_pause_in_a_capture_keeps_its_start(
-    tmp_path: Path, elapsed: float, quiet_end: bool, kept: bool
+    tmp_path: Path, elapsed: float, quiet_end: bool, kept: bool, opus_first: int
 ) -> None:
     """A G.711 sender that stops sending for 3 s (silence suppression, Cisco's default VAD):
     its timestamps jump by over the filter's 2 s gap limit, which without a clock is taken
     for a cut, its first 40 ms masked. A capture's times show the pause: the talkspurt after
     it now passes bit-exact. A jump with no time passed (a splice), or with times that do
     not match it, is still guarded; so is a pause that begins on sound (no VAD's hang-over:
-    a keypress may be cut)."""
+    a keypress may be cut). The same for a sender that switched from Opus to PCMU (a filter
+    of both families; before, its G.711 pauses were all taken for cuts)."""
     rng = np.random.default_rng(5)
     pcm = sg.white_noise(16000, -20, rng)  # two 1 s talkspurts of noise, the first
     if quiet_end:
         pcm[7200:8000] = sg.white_noise(800, -50, rng)  # ending quietly (a VAD's hang-over)
     pcm = sg.to_int16(pcm)
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    _paused_capture(src, pcm, 8000, 24000, elapsed)
+    _paused_capture(src, pcm, 8000, 24000, elapsed, opus_first)
     scrub_pcap(src, dst)
     y = _capture_audio(dst, len(pcm), 24000)
     start = 8000 + 24000  # the second talkspurt, on the RTP timeline
@@ -2470,19 +2487,21 @@ def test_a_talkspurt_after_a_long_pause_in_a_capture_keeps_its_start(
         assert changed >= 300  # a cut's 40 ms guard
 
 
+@pytest.mark.parametrize("opus_first", [0, 10])
 @pytest.mark.parametrize("cut_ms", [0, 20, 40, 60, 80])
 def test_a_keypress_cut_by_a_long_pause_in_a_capture_leaves_nothing(
-    tmp_path: Path, cut_ms: int
+    tmp_path: Path, cut_ms: int, opus_first: int
 ) -> None:
     """The pause that a capture's times show is a pause to the filter, with a pause's guards:
-    a keypress cut anywhere by one of 3 s leaves nothing of it on either side."""
+    a keypress cut anywhere by one of 3 s leaves nothing of it on either side (a G.711
+    sender's, and one's that switched from Opus)."""
     from leak import worst_window_db
 
     x, spans = sg.keyed_sequence("5", 100, 100, -10, lead_ms=200)
     pcm = sg.to_int16(x + sg.white_noise(len(x), -55, np.random.default_rng(2)))
     cut = (spans[0][0] // 160 + cut_ms // 20) * 160
     src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
-    _paused_capture(src, pcm, cut, 24000, 3.0)
+    _paused_capture(src, pcm, cut, 24000, 3.0, opus_first)
     scrub_pcap(src, dst)
     y = _capture_audio(dst, len(pcm), 24000)
     heard = np.concatenate([y[:cut], y[cut + 24000 :]])[: len(pcm)]

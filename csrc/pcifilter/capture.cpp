@@ -247,7 +247,8 @@ struct FileCloser {
 // much (within a fifth, and half a second of jitter). The filter then sees a pause (silence
 // suppression, hold) rather than a cut: the talkspurt after it keeps its first 40 ms, which a
 // cut's guard masks, and a pause's own guards hold. A jump with no time passed, or with times
-// that do not match, is still a cut, guarded.
+// that do not match, is still a cut, guarded. (In a filter of both families, the same
+// for its G.711 packets.)
 class PauseWitness {
 public:
     explicit PauseWitness(const StreamFilterParams& params) : params_(params) {}
@@ -256,8 +257,10 @@ public:
     // the packet ends such a pause; false otherwise.
     bool paused_until(std::int64_t ts_ns, const std::uint8_t* data, std::size_t len, std::uint32_t* until) noexcept {
         RtpHeader h;
-        if (params_.opus() || parse_rtp(data, len, &h) != RtpDrop::None) return false;
+        if (parse_rtp(data, len, &h) != RtpDrop::None) return false;
         const PayloadKind kind = params_.payload_types[h.payload_type];
+        if (kind == PayloadKind::Opus) have_ = false;  // (a filter of both families) a G.711
+        // packet after Opus ones starts a timeline of its own: no pause to witness
         if (kind != PayloadKind::Pcmu && kind != PayloadKind::Pcma) return false;
         const bool same = have_ && h.ssrc == ssrc_;
         const auto jump = static_cast<std::int64_t>(static_cast<std::int32_t>(h.timestamp - last_));
