@@ -118,6 +118,25 @@ def test_a_switch_anywhere_leaves_nothing_of_any_keypress(mode: str, law: str) -
         assert _worst_db(y, spans, CARD) <= -40.0, switches
 
 
+@pytest.mark.parametrize("law", ["pcmu", "pcma"])
+@pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])
+def test_a_keypress_a_switch_cuts_is_reported_once(mode: str, law: str) -> None:
+    """A switch in a keypress, or in the 40 ms pause between two of one digit (a cut: each
+    part on a timeline of its own): a keypress is reported once (by its part before the
+    switch when that one is found: before, by each part found), two keypresses twice."""
+    rng = np.random.default_rng(len(mode))
+    for gap_ms, digits in ((None, "5"), (40, "55")):
+        x, spans = sg.keyed_sequence(digits, 100, gap_ms or 100, -20, lead_ms=307)
+        x = np.concatenate([x, np.zeros(4000)])
+        pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+        for at in range(spans[0][0] // 160 + 1, spans[-1][1] // 160 + 1):
+            for switches in ([at], [3, at]):  # from G.711 to Opus, from Opus to G.711
+                f = _filter()
+                f.process(_call(pcm, switches, mode, law))
+                f.flush()
+                assert pf.digits_of(f.take_events()) == digits, (digits, at, switches)
+
+
 @pytest.mark.parametrize("mode", ["silk", "celt"])
 def test_keypresses_between_switches_are_each_found_once(mode: str) -> None:
     """Switches in the pauses between keypresses: every keypress found once, in order, on

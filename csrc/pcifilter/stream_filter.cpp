@@ -273,7 +273,18 @@ void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new
     const bool guarded = filtering_ && cut;
     if (guarded) guard_end();
     const int pause_guard = pause_guard_ms_;  // the pause's guard goes on to the new timeline
+    const std::int64_t cut_at = fed_;
+    const std::size_t reported = events_.size();
     flush();
+    // A keypress the cut splits is reported once: by its part before the cut (its end there)
+    // when that part is found, and then not again by the part after it (take_inband_events).
+    carried_digit_ = 0;
+    for (std::size_t i = events_.size(); cut && i-- > reported;) {
+        const ToneEvent& e = events_[i];
+        if (e.kind != EventKind::Dtmf || e.rfc4733) continue;
+        if (e.end + ms(kCarryMs) >= cut_at) carried_digit_ = e.digit;
+        break;
+    }
     if (new_source) seq_offset_ = 0;  // a new source numbers its own packets
     if (family >= 0) set_family(family == 1);  // after the old timeline is out, on its own
     start_stream(ssrc, timestamp);
@@ -345,9 +356,12 @@ void StreamFilter::take_inband_events() noexcept {
     const std::int64_t slack = params_.scrub.sample_rate / 20;  // one keypress: within 50 ms
     for (std::size_t i = first; i < events_.size();) {
         const ToneEvent& e = events_[i];
-        const bool dup = e.kind == EventKind::Dtmf && last_rfc4733_start_ >= 0 &&
-                         e.end + slack >= last_rfc4733_start_ &&
-                         e.start - slack <= std::max(last_rfc4733_end_, last_rfc4733_start_ + 2 * slack);
+        bool dup = e.kind == EventKind::Dtmf && last_rfc4733_start_ >= 0 && e.end + slack >= last_rfc4733_start_ &&
+                   e.start - slack <= std::max(last_rfc4733_end_, last_rfc4733_start_ + 2 * slack);
+        if (e.kind == EventKind::Dtmf && carried_digit_ != 0) {  // the first after a cut
+            dup = dup || (e.digit == carried_digit_ && e.start <= ms(kCarryMs));
+            carried_digit_ = 0;
+        }
         if (dup) {
             events_.erase(events_.begin() + static_cast<std::ptrdiff_t>(i));
         } else {

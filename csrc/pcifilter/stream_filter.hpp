@@ -366,6 +366,13 @@ private:
     // new stream always follows).
     std::int64_t masked_run_start_ = 0, masked_run_end_ = 0;
     std::int64_t last_rfc4733_start_ = -1, last_rfc4733_end_ = -1;
+    // A keypress under way at a cut (restart): its digit, reported from the part before;
+    // the part after, found at the new timeline's start, is the same keypress (0: none).
+    // Within kCarryMs of the cut on each side: the two parts of a keypress meet there
+    // (within 1 ms before it, 8 ms after: an Opus decoder's start), two keypresses of one
+    // digit lie 40 ms apart and more (Q.24's pause; 30 ms with edges 5 ms off).
+    static constexpr int kCarryMs = 12;
+    char carried_digit_ = 0;
     int audio_pt_ = -1;              // payload type of replacement audio: the last audio seen
     std::int64_t replaced_until_ = 0;  // timeline end of the replacement audio sent
     std::uint64_t skipped_samples_ = 0;  // skipped_samples()
