@@ -109,7 +109,6 @@ struct StreamFilterParams {
     // RTP clock units per duration unit of a telephone-event payload type (0: not one), on
     // the Opus clock (`opus_clock`; a filter of both families: while it runs Opus) or G.711's.
     std::uint32_t event_duration_unit(std::uint8_t pt, bool opus_clock) const noexcept;
-    std::uint32_t event_duration_unit(std::uint8_t pt) const noexcept { return event_duration_unit(pt, opus()); }
     StreamFilterParams();
     void validate() const;
 };
