@@ -304,6 +304,41 @@ def test_a_keypress_cut_by_a_new_source_or_timeline_leaves_nothing(cut_at: float
 
 
 @pytest.mark.parametrize("filtering", [True, False])
+@pytest.mark.parametrize("ptime_ms", [10, 20, 30])
+def test_a_keypress_that_packets_lost_inside_it_split_is_reported_once(
+    ptime_ms: int, filtering: bool
+) -> None:
+    """Up to 60 ms of packets lost inside a keypress (silence to the detector: from 30 ms on
+    it heard two keypresses) are bridged: the keypress is reported once, as a receiver that
+    conceals the loss hears it. Two keypresses of one digit 60 ms apart stay two, whichever
+    packet of either (or of the pause) is lost, and a longer loss is not bridged."""
+    rng = np.random.default_rng(ptime_ms)
+    n = 8 * ptime_ms
+    for digits, tone_ms, pause_ms in (("5", 240, 100), ("55", 100, 60)):
+        x, spans = sg.keyed_sequence(digits, tone_ms, pause_ms, -15, lead_ms=303)
+        x = np.concatenate([x, np.zeros(4000)])
+        pcm = sg.to_int16(x + sg.white_noise(len(x), -45, rng))
+        sent = _packets(pcm, ptime_ms)
+        for lost in range(1, 60 // ptime_ms + 1):
+            if digits == "55" and lost * ptime_ms > 20:  # one packet lost, anywhere in them
+                break
+            for at in range(spans[0][0] // n, spans[-1][1] // n - lost + 1):
+                f = pf.RtpStreamFilter()
+                f.filtering = filtering
+                f.process([p.serialize() for i, p in enumerate(sent) if not at <= i < at + lost])
+                f.flush()
+                assert pf.digits_of(f.take_events()) == digits, (digits, lost, at)
+    # 80 ms lost in a keypress of 240: more than is bridged, its two parts are two keypresses
+    x, spans = sg.keyed_sequence("5", 240, 100, -15, lead_ms=303)
+    sent = _packets(sg.to_int16(np.concatenate([x, np.zeros(4000)])), ptime_ms)
+    lost_from = (spans[0][0] + 640) // n + 1
+    f = pf.RtpStreamFilter()
+    f.process([p.serialize() for i, p in enumerate(sent) if not 0 <= (i - lost_from) * n < 640])
+    f.flush()
+    assert pf.digits_of(f.take_events()) == "55"
+
+
+@pytest.mark.parametrize("filtering", [True, False])
 @pytest.mark.parametrize("how", ["two sources interleaved", "timestamps back two packets in"])
 def test_a_source_that_changes_a_packet_or_two_in_loses_no_packet(
     how: str, filtering: bool

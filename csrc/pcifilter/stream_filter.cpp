@@ -241,6 +241,8 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     scrubber_.reset();
     scrubber_.set_masking(filtering_);
     last_rfc4733_start_ = last_rfc4733_end_ = -1;
+    losses_.fill(Loss{});
+    last_inband_digit_ = 0;
     replaced_until_ = 0;
     replacing_ = true;
     seq_seen_ = false;
@@ -358,9 +360,14 @@ void StreamFilter::take_inband_events() noexcept {
         const ToneEvent& e = events_[i];
         bool dup = e.kind == EventKind::Dtmf && last_rfc4733_start_ >= 0 && e.end + slack >= last_rfc4733_start_ &&
                    e.start - slack <= std::max(last_rfc4733_end_, last_rfc4733_start_ + 2 * slack);
-        if (e.kind == EventKind::Dtmf && carried_digit_ != 0) {  // the first after a cut
-            dup = dup || (e.digit == carried_digit_ && e.start <= ms(kCarryMs));
-            carried_digit_ = 0;
+        if (e.kind == EventKind::Dtmf) {
+            if (carried_digit_ != 0) {  // the first after a cut
+                dup = dup || (e.digit == carried_digit_ && e.start <= ms(kCarryMs));
+                carried_digit_ = 0;
+            }
+            dup = dup || bridged(e);  // the part after a loss
+            last_inband_digit_ = e.digit;
+            last_inband_end_ = e.end;
         }
         if (dup) {
             events_.erase(events_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -373,6 +380,19 @@ void StreamFilter::take_inband_events() noexcept {
         stats_.events_dropped += events_.size() - kMaxEvents;
         events_.resize(kMaxEvents);
     }
+}
+
+bool StreamFilter::bridged(const ToneEvent& e) const noexcept {
+    // `e` goes on the last keypress reported: same digit, and nothing between the two but
+    // a loss (their edges within kBridgeEdgeMs of it; in Opus the part after it within
+    // kBridgeOpusMs after it).
+    if (e.digit != last_inband_digit_ || e.start < last_inband_end_) return false;
+    const std::int64_t after = ms(opus_mode_ ? kBridgeOpusMs : kBridgeEdgeMs);
+    for (const Loss& l : losses_)
+        if (l.to > l.from && last_inband_end_ + ms(kBridgeEdgeMs) >= l.from && last_inband_end_ <= l.to &&
+            e.start - after <= l.to && e.start >= l.from)
+            return true;
+    return false;
 }
 
 void StreamFilter::mark_masked(std::int64_t t, std::size_t n, bool masked) noexcept {
@@ -1120,6 +1140,10 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         }
         if (next->t > fed_) {
             ++stats_.gaps;
+            if (next->t - fed_ <= ms(kBridgeLossMs) && lost_before(*next)) {  // (filtering or not)
+                losses_[losses_next_] = Loss{fed_, next->t};
+                losses_next_ = (losses_next_ + 1) % losses_.size();
+            }
             conceal_until(*next, lost);
         }
         // A packet overlapping one fed before it (hostile or broken timestamps) goes on the
