@@ -112,8 +112,11 @@ def _config(lib: ctypes.CDLL) -> _Config:
     return cfg
 
 
-def _filter_through_c(lib: ctypes.CDLL, cfg: _Config, raw: list[bytes]) -> list[bytes]:
-    """Every packet through a C stream filter made from `cfg`; what came out."""
+def _filter_through_c(
+    lib: ctypes.CDLL, cfg: _Config, raw: list[bytes], events: list[tuple] | None = None
+) -> list[bytes]:
+    """Every packet through a C stream filter made from `cfg`; what came out (and, into
+    `events`, each event's fields but its digit)."""
     err = ctypes.create_string_buffer(200)
     s = lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200)
     assert s, err.value
@@ -129,6 +132,10 @@ def _filter_through_c(lib: ctypes.CDLL, cfg: _Config, raw: list[bytes]) -> list[
         drain()
     lib.pcifilter_stream_flush(s)
     drain()
+    ev = _Event()
+    lib.pcifilter_stream_poll_event.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Event)]
+    while events is not None and lib.pcifilter_stream_poll_event(s, ctypes.byref(ev)) == 1:
+        events.append((ev.rfc4733, ev.start, ev.end, ev.ssrc, ev.rtp_timestamp, ev.rtp_duration))
     lib.pcifilter_stream_destroy(s)
     return out
 
@@ -302,10 +309,17 @@ def test_both_families_through_the_c_api(build: Path) -> None:
     alone = _filter_through_c(lib, cfg, raw)
     assert len(alone) == (50 - 20) + (len(raw) - 70)  # the Opus packets: PCMA dropped
     cfg.g711_beside_opus = 1
-    out = _filter_through_c(lib, cfg, raw)
+    events: list[tuple] = []
+    out = _filter_through_c(lib, cfg, raw, events)
     f = pf.RtpStreamFilter(opus_pt=OPUS, pcma_pt=8, telephone_event_pt=-1)
     assert out == f.process(raw) + f.flush()
     assert len(out) == len(raw) and f.stats["codec_switches"] == 3
+    # each event placed on the RTP stream, on its family's clock, as Python places it
+    expect = [
+        (e.name == "rfc4733", e.start, e.end, e.ssrc, e.rtp_timestamp, e.rtp_duration)
+        for e in f.take_events()
+    ]
+    assert events == expect and len(events) == 4
     cfg.sample_rate = 16000
     err = ctypes.create_string_buffer(200)
     assert not lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200)
@@ -511,6 +525,9 @@ class _Event(ctypes.Structure):
         ("start", ctypes.c_int64),
         ("end", ctypes.c_int64),
         ("level_dbm0", ctypes.c_float),
+        ("ssrc", ctypes.c_uint32),
+        ("rtp_timestamp", ctypes.c_uint32),
+        ("rtp_duration", ctypes.c_uint32),
     ]
 
 
@@ -566,6 +583,7 @@ def test_the_c_scrubber_ends_a_stream_as_python_does(build: Path) -> None:
         ev, got = _Event(), []
         while lib.pcifilter_scrubber_poll_event(s, ctypes.byref(ev)) == 1:
             got.append(ev.start)
+            assert ev.ssrc == ev.rtp_timestamp == ev.rtp_duration == 0  # no RTP stream
         return got
 
     for part_ms in (10, 40):

@@ -479,13 +479,18 @@ def test_a_call_that_switches_between_pcmu_and_opus_is_scrubbed_whole(tmp_path: 
     of any keypress heard (before, the PCMU packets were dropped as of an unknown type)."""
     from test_both_families import _call, _hear, _keyed
 
-    pcm, _ = _keyed("36925", seed=11)
+    pcm, spans = _keyed("36925", seed=11)
     rtp = _call(pcm, [40, 75], "silk")
     src, dst = _one_call(tmp_path, "111 0\r\na=rtpmap:111 opus/48000/2", rtp)
     r = scrub_pcap(src, dst, reveal_digits=True)
     (stream,) = r.streams
     assert (stream.packets_in, stream.packets_out) == (len(rtp), len(rtp))
     assert "".join(e["digit"] for e in stream.events) == "36925"
+    # each keypress placed on the RTP stream, on the clock of the family that carried it
+    for (s, e), ev in zip(spans, stream.events, strict=True):
+        at, unit = (7777 + 6 * s, 6) if 40 <= s // 160 < 75 else (5000 + s, 1)
+        assert abs(ev["rtp_timestamp"] - at) <= 80 * unit  # 10 ms (Opus: the codec's delay)
+        assert abs(ev["rtp_duration"] - unit * (e - s)) <= 80 * unit
     lt, out = _read(dst)
     sent = [bytes(_udp(lt, fr)[1].data) for fr in out[2:]]
     assert [RtpPacket.parse(p).payload_type for p in sent] == [

@@ -1205,7 +1205,16 @@ def test_events_under_an_ssrc_sequence_and_clock_of_their_own(onset_ms: int) -> 
     raw = _interleave_apart(audio, te, 5000)
     f = pf.RtpStreamFilter()
     out = f.process(raw) + f.flush()
-    assert pf.digits_of(f.take_events()) == CARD
+    events = f.take_events()
+    assert pf.digits_of(events) == CARD
+    # reported under the audio's SSRC, on its clock base (the first event where it arrived,
+    # its duration before the newest audio; the rest as they are to the first)
+    assert {e.ssrc for e in events} == {0x1234}
+    first = events[0].rtp_timestamp - 5000 - spans[0][0]
+    assert -160 <= first <= 8 * onset_ms
+    assert [e.rtp_timestamp - events[0].rtp_timestamp for e in events] == [
+        s - spans[0][0] for s, _ in spans
+    ]
     assert f.stats["ssrc_changes"] == 0 and f.stats["telephone_events_dropped"] == len(te)
     assert [RtpPacket.parse(p).sequence_number for p in out] == [p.sequence_number for p in audio]
     y = _reassemble(out, 5000, len(pcm))
@@ -1537,3 +1546,55 @@ def test_reorder_window_and_max_gap_are_checked() -> None:
     ):
         with pytest.raises(ValueError, match="must"):
             pf.RtpStreamFilter(**options)
+
+
+def test_events_are_placed_on_the_rtp_stream() -> None:
+    """Each event a stream filter reports says where it is on the RTP stream: the SSRC of
+    the audio, the RTP timestamp of its first sample and its length in clock units, on the
+    clock of take_masked() and mask() (its start_ms counts from its timeline's start, which
+    a new source or a timestamp reset begins again). Across a change of source, a timestamp
+    wrap and an Opus stream's 48 kHz clock; telephone-events keep their own timestamp and
+    report their duration so far; events not from RTP have none."""
+    from opuslib import rtp_stream, upsample6
+
+    pcm, spans = _call()
+    cut = spans[8][0] - 400  # in the pause before the ninth keypress: a new source from there
+    first = _packets(pcm[:cut], 20, ts=2**32 - 3000)  # its timestamps wrap after 3000
+    second = _packets(pcm[cut:], 20, ts=77, ssrc=0x9999, seq=1000 + len(first))
+    f = pf.RtpStreamFilter()
+    f.process([p.serialize() for p in first + second])
+    f.flush()
+    events = f.take_events()
+    assert len(events) == len(CARD)
+    for (s, e), ev in zip(spans, events, strict=True):
+        ssrc, at = (0x1234, 2**32 - 3000 + s) if s < cut else (0x9999, 77 + s - cut)
+        assert ev.ssrc == ssrc
+        assert abs(((ev.rtp_timestamp - at + 2**31) & 0xFFFFFFFF) - 2**31) <= 40  # 5 ms
+        assert abs(ev.rtp_duration - (e - s)) <= 80
+        assert ev.rtp_duration == ev.end - ev.start
+    # On the clock of take_masked(): the span masked for the keypress holds it.
+    f = pf.RtpStreamFilter()
+    f.process([p.serialize() for p in first[:40]])
+    ev = f.take_events()[0]
+    t, d = f.take_masked()[0]
+    assert (ev.rtp_timestamp - t) & 0xFFFFFFFF <= d - ev.rtp_duration
+    # Opus: 48 kHz clock units.
+    x, ospans = sg.keyed_sequence("73", 100, 100, -10, lead_ms=300)
+    raw = rtp_stream(upsample6(sg.to_int16(np.concatenate([x, np.zeros(4000)]))), "silk", 20, 24000)
+    ts0 = RtpPacket.parse(raw[0]).timestamp
+    f = pf.RtpStreamFilter(opus_pt=111)
+    f.process(raw)
+    f.flush()
+    for (s, e), ev in zip(ospans, f.take_events(), strict=True):
+        assert abs(ev.rtp_timestamp - (ts0 + 6 * s)) <= 6 * 80  # the codec's delay, 6.5 ms
+        assert abs(ev.rtp_duration - 6 * (e - s)) <= 6 * 80
+    # Telephone-events: the event's timestamp, its duration when reported (its first packet).
+    audio = _packets(pcm, 20, ts=5000)
+    f = pf.RtpStreamFilter(telephone_event_pt=101)
+    f.process(_interleave(audio, _te_packets(spans[:2], CARD[:2], None, 5000, 0x1234), 5000))
+    f.flush()
+    rfc = [e for e in f.take_events() if e.name == "rfc4733"]
+    assert [(e.ssrc, e.rtp_timestamp, e.rtp_duration) for e in rfc] == [
+        (0x1234, 5000 + s, 0) for s, _ in spans[:2]
+    ]
+    assert all(e.ssrc is e.rtp_timestamp is e.rtp_duration is None for e in pf.detect(pcm))

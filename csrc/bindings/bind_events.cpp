@@ -21,6 +21,17 @@ PyEvents to_py_events(const std::vector<ToneEvent>& events, const ScrubberParams
     return out;
 }
 
+PyEvents to_py_events(const std::vector<StreamEvent>& events, const ScrubberParams& params) {
+    PyEvents out;
+    out.reserve(events.size());
+    for (const StreamEvent& e : events) {
+        PyToneEvent& p = out.emplace_back(to_py_event(e, params));
+        p.on_rtp = true;
+        p.ssrc = e.ssrc, p.timestamp = e.timestamp, p.duration = e.duration;
+    }
+    return out;
+}
+
 namespace {
 
 double ms(std::int64_t samples, int rate) { return double(samples) * 1000.0 / rate; }
@@ -64,6 +75,20 @@ void bind_events(py::module_& m) {
                                "mean level per tone, dBm0")
         .def_property_readonly("twist_db", [](const PyToneEvent& p) { return double(p.event.twist_db); },
                                "high-group minus low-group level, dB (DTMF only)")
+        .def_property_readonly("ssrc", [](const PyToneEvent& p) -> std::optional<std::uint32_t> {
+            if (!p.on_rtp) return std::nullopt;
+            return p.ssrc;
+        }, "From an RTP stream filter: the SSRC of the audio it was in; else None.")
+        .def_property_readonly("rtp_timestamp", [](const PyToneEvent& p) -> std::optional<std::uint32_t> {
+            if (!p.on_rtp) return std::nullopt;
+            return p.timestamp;
+        }, "From an RTP stream filter: the RTP timestamp of its first sample, on the stream's "
+           "clock (as take_masked() and mask()); from telephone-events, the event's own; else None.")
+        .def_property_readonly("rtp_duration", [](const PyToneEvent& p) -> std::optional<std::uint32_t> {
+            if (!p.on_rtp) return std::nullopt;
+            return p.duration;
+        }, "From an RTP stream filter: its length in RTP clock units (from telephone-events, "
+           "the duration the event had when reported); else None.")
         .def("__repr__", &describe)
         .def("__str__", &describe);
 }

@@ -18,12 +18,15 @@ struct PyToneEvent {
     ToneEvent event;
     int sample_rate = 8000;
     std::string name;
+    bool on_rtp = false;  // from a stream filter: where it is on the RTP stream
+    std::uint32_t ssrc = 0, timestamp = 0, duration = 0;
 };
 
 PyToneEvent to_py_event(const ToneEvent& e, const ScrubberParams& params);
 using PyEvents = std::vector<PyToneEvent>;
 using PySpans = std::vector<std::pair<std::int64_t, std::int64_t>>;
 PyEvents to_py_events(const std::vector<ToneEvent>& events, const ScrubberParams& params);
+PyEvents to_py_events(const std::vector<StreamEvent>& events, const ScrubberParams& params);
 
 // Checks a 1-D int16 array and returns it as C-contiguous.
 py::array_t<std::int16_t, py::array::c_style> as_pcm(const py::array& pcm, const char* what,

@@ -66,6 +66,13 @@ typedef struct pcifilter_event {
     char digit;               /* '0'-'9', '*', '#', 'A'-'D' */
     int64_t start, end;       /* samples on the stream's timeline */
     float level_dbm0;
+    /* A stream filter's events, on the RTP stream (a scrubber's: 0): the SSRC of the audio
+     * the keypress was in, the RTP timestamp of its first sample on the stream's clock (as
+     * pcifilter_stream_mask and the masked spans; from telephone-events, the event's own)
+     * and its length in clock units (from telephone-events, the duration when reported). */
+    uint32_t ssrc, rtp_timestamp, rtp_duration;
+    /* (Fields are added at the end while the library's ABI is version 0, SOVERSION 0: a
+     * caller is compiled against the header of the library it runs with.) */
 } pcifilter_event;
 
 PCIFILTER_API const char* pcifilter_version(void);

@@ -42,20 +42,28 @@ ScrubberParams scrub_params(const pcifilter_config& c) {
     return p;
 }
 
-template <typename Source>
-int poll(std::vector<ToneEvent>& events, std::size_t& next, pcifilter_event* out) {
+void place(const ToneEvent&, pcifilter_event* out) { out->ssrc = out->rtp_timestamp = out->rtp_duration = 0; }
+void place(const StreamEvent& e, pcifilter_event* out) {
+    out->ssrc = e.ssrc;
+    out->rtp_timestamp = e.timestamp;
+    out->rtp_duration = e.duration;
+}
+
+template <typename Event>
+int poll(std::vector<Event>& events, std::size_t& next, pcifilter_event* out) {
     if (out == nullptr) return -1;
     if (next >= events.size()) {
         events.clear();
         next = 0;
         return 0;
     }
-    const ToneEvent& e = events[next++];
+    const Event& e = events[next++];
     out->rfc4733 = e.rfc4733 ? 1 : 0;
     out->digit = e.digit;
     out->start = e.start;
     out->end = e.end;
     out->level_dbm0 = e.level_dbm0;
+    place(e, out);
     return 1;
 }
 
@@ -182,7 +190,7 @@ int pcifilter_stream_flush(pcifilter_stream* s) {
 
 int pcifilter_stream_poll_event(pcifilter_stream* s, pcifilter_event* event) {
     if (s == nullptr) return -1;
-    return poll<pcifilter_stream>(s->filter.events(), s->next_event, event);
+    return poll(s->filter.events(), s->next_event, event);
 }
 
 int64_t pcifilter_stream_delay(const pcifilter_stream* s) { return s ? s->filter.delay_samples() : -1; }
@@ -251,7 +259,7 @@ int pcifilter_scrubber_set_guard_edges(pcifilter_scrubber* s, int on) {
 
 int pcifilter_scrubber_poll_event(pcifilter_scrubber* s, pcifilter_event* event) {
     if (s == nullptr) return -1;
-    return poll<pcifilter_scrubber>(s->scrubber.events(), s->next_event, event);
+    return poll(s->scrubber.events(), s->next_event, event);
 }
 
 int64_t pcifilter_scrubber_delay(const pcifilter_scrubber* s) { return s ? s->scrubber.delay() : -1; }

@@ -353,7 +353,13 @@ void StreamFilter::take_inband_events() noexcept {
     // from RFC 4733.
     auto& found = scrubber_.events();
     const std::size_t first = events_.size();
-    events_.insert(events_.end(), found.begin(), found.end());
+    for (const ToneEvent& e : found) {  // placed on the RTP stream as take_masked() is
+        StreamEvent& placed = events_.emplace_back();
+        static_cast<ToneEvent&>(placed) = e;
+        placed.ssrc = ssrc_;
+        placed.timestamp = base_ts_ + static_cast<std::uint32_t>(e.start * clock_div_);
+        placed.duration = static_cast<std::uint32_t>((e.end - e.start) * clock_div_);
+    }
     found.clear();
     const std::int64_t slack = params_.scrub.sample_rate / 20;  // one keypress: within 50 ms
     for (std::size_t i = first; i < events_.size();) {
@@ -755,7 +761,10 @@ void StreamFilter::push_event(const std::uint8_t* data, std::size_t len, const R
         last_rfc4733_end_ = end;
         current = true;
         if (p.kind == TelephoneEventTracker::Packet::NewEvent && telephone_event_digit(p.event.code) != 0) {
-            ToneEvent ev;
+            StreamEvent ev;
+            ev.ssrc = ssrc_;
+            ev.timestamp = p.timestamp;
+            ev.duration = p.event.duration * unit;
             ev.kind = EventKind::Dtmf;
             ev.digit = telephone_event_digit(p.event.code);
             ev.start = to_timeline(unwrap(p.timestamp));

@@ -194,8 +194,8 @@ public:
     std::uint64_t skipped_samples() const noexcept { return skipped_samples_; }
     const StreamFilterParams& params() const noexcept { return params_; }
     // Keypresses (in-band and RFC 4733, each reported once), times in samples on the
-    // stream's timeline; drained by the caller.
-    std::vector<ToneEvent>& events() noexcept { return events_; }
+    // stream's timeline and on the RTP stream; drained by the caller.
+    std::vector<StreamEvent>& events() noexcept { return events_; }
 
     // Masks the audio from RTP timestamp `timestamp` for `duration` RTP clock units, whether
     // or not a keypress is found there, as far as it has not gone out yet: a keypress known
@@ -358,7 +358,7 @@ private:
         return false;
     }
     std::vector<std::int16_t> pcm_, zeros_, tmp_;
-    std::vector<ToneEvent> events_;
+    std::vector<StreamEvent> events_;
     std::vector<MaskedSpan> masked_;
     // Opus: the run of packets re-encoded as the masking signal so far (timeline), reported
     // when a packet that is not masked follows, or at the end of the stream (flush, which a

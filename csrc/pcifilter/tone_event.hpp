@@ -21,6 +21,18 @@ struct ToneEvent {
     bool rfc4733 = false;     // from RTP telephone-events rather than the audio
 };
 
+// A keypress (or tone) a stream filter reports: where it is on the timeline (samples, as
+// ToneEvent) and on the RTP stream, on the clock of StreamFilter::masked_spans() and
+// mask(): the SSRC of the audio it was in, the RTP timestamp of its first sample and its
+// length in clock units. A keypress from telephone-events has the event's own timestamp
+// (events under an SSRC of their own: placed on the audio's clock base) and its duration
+// when reported.
+struct StreamEvent : ToneEvent {
+    std::uint32_t ssrc = 0;
+    std::uint32_t timestamp = 0;
+    std::uint32_t duration = 0;
+};
+
 // A span of output replaced by the masking signal (input sample indices, end exclusive).
 struct MaskSpan {
     std::int64_t start = 0;

@@ -75,7 +75,22 @@ class ToneEvent:
         'dtmf' for keypresses, else the configured tone's name
         """
     @property
+    def rtp_duration(self) -> int | None:
+        """
+        From an RTP stream filter: its length in RTP clock units (from telephone-events, the duration the event had when reported); else None.
+        """
+    @property
+    def rtp_timestamp(self) -> int | None:
+        """
+        From an RTP stream filter: the RTP timestamp of its first sample, on the stream's clock (as take_masked() and mask()); from telephone-events, the event's own; else None.
+        """
+    @property
     def sample_rate(self) -> int: ...
+    @property
+    def ssrc(self) -> int | None:
+        """
+        From an RTP stream filter: the SSRC of the audio it was in; else None.
+        """
     @property
     def start(self) -> int:
         """

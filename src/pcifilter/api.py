@@ -274,6 +274,10 @@ def event_record(event: ToneEvent, reveal_digits: bool = False) -> dict[str, Any
     if event.kind == "dtmf":
         rec["digit"] = event.digit if reveal_digits else "*"
         rec["twist_db"] = round(event.twist_db, 1)
+    if event.rtp_timestamp is not None:  # from an RTP stream: where on it
+        rec["ssrc"] = event.ssrc
+        rec["rtp_timestamp"] = event.rtp_timestamp
+        rec["rtp_duration"] = event.rtp_duration
     return rec
 
 
