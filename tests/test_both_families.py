@@ -223,6 +223,32 @@ def test_a_packet_of_the_family_left_behind_is_late() -> None:
     assert len(out) == len(raw) - 1 and raw[25] not in out
 
 
+def test_the_clock_follows_the_family_for_a_relay_s_advance() -> None:
+    """`clock_rate` is the RTP clock of the family of the last audio packet (what advance()
+    takes): a relay that keeps the media clock reads it after each packet, and advancing on
+    it to the end of the packet just pushed changes nothing in either family (advanced on
+    the other family's clock, the G.711 packets after it went back in time: a timestamp
+    reset, a new timeline whose cut is masked)."""
+    rng = np.random.default_rng(3)
+    pcm = sg.to_int16(sg.white_noise(16000, -30, rng))
+    raw = _call(pcm, [30, 60], "celt")
+    assert _filter().clock_rate == 48000  # before any packet: Opus's
+    assert pf.RtpStreamFilter().clock_rate == 8000
+    for wrong in (False, True):
+        f = _filter()
+        out, rates = [], []
+        for i, p in enumerate(raw):
+            out += f.process(p)
+            rates.append(f.clock_rate)
+            if i in (20, 45, 80):  # the relay's timer: the media clock at the packet's end
+                rate = (56000 - f.clock_rate) if wrong else f.clock_rate
+                out += f.advance((RtpPacket.parse(p).timestamp + rate // 50) & 0xFFFFFFFF)
+        out += f.flush()
+        assert rates == [48000 if 30 <= i < 60 else 8000 for i in range(len(raw))]
+        assert len(out) == len(raw) and f.stats["codec_switches"] == 2
+        assert f.stats["timestamp_resets"] == (2 if wrong else 0)
+
+
 def test_both_families_need_opus_decoded_at_8_khz() -> None:
     with pytest.raises(ValueError, match=r"G\.711 beside Opus"):
         pf.RtpStreamFilter(opus_pt=OPUS, pcmu_pt=0, decode_rate=16000)

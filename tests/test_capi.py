@@ -320,6 +320,19 @@ def test_both_families_through_the_c_api(build: Path) -> None:
         for e in f.take_events()
     ]
     assert events == expect and len(events) == 4
+    # the clock of the family under way, after each packet
+    lib.pcifilter_stream_clock_rate.argtypes = [ctypes.c_void_p]
+    err = ctypes.create_string_buffer(200)
+    s = lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200)
+    buf, n, rates = ctypes.create_string_buffer(1500), ctypes.c_size_t(), []
+    for p in raw:
+        assert lib.pcifilter_stream_push(s, p, len(p)) == 0
+        while lib.pcifilter_stream_pop(s, buf, 1500, ctypes.byref(n)) == 1:
+            pass
+        rates.append(lib.pcifilter_stream_clock_rate(s))
+    lib.pcifilter_stream_destroy(s)
+    assert rates == [48000 if 20 <= i < 50 or i >= 70 else 8000 for i in range(len(raw))]
+    assert lib.pcifilter_stream_clock_rate(None) == -1
     cfg.sample_rate = 16000
     err = ctypes.create_string_buffer(200)
     assert not lib.pcifilter_stream_create(ctypes.byref(cfg), err, 200)

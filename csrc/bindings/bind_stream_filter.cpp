@@ -36,7 +36,9 @@ void bind_stream_filter(py::module_& m) {
              "For a stream that is one part of a longer one (a capture's flow that another SSRC "
              "continues on the same path, or that continues one): while filtering, its first "
              "(start) or last (end) 40 ms are masked whatever is in them.")
-        .def_property_readonly("delay", &PyStreamFilter::delay, "look-ahead delay in samples");
+        .def_property_readonly("delay", &PyStreamFilter::delay, "look-ahead delay in samples")
+        .def_property_readonly("clock_rate", &PyStreamFilter::clock_rate,
+                               "RTP clock of the timeline under way (8000 or 48000)");
 }
 
 }  // namespace pcifilter::py_bindings

@@ -134,6 +134,10 @@ public:
         return fn(f_);
     }
     int delay() const { return f_.delay_samples(); }
+    int clock_rate() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return f_.clock_rate();
+    }
 
 private:
     static StreamFilterParams make_params(const ScrubberParams& scrub, int te, int pcmu, int pcma, int cn,

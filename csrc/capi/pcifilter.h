@@ -116,6 +116,10 @@ PCIFILTER_API int pcifilter_stream_advance(pcifilter_stream* s, uint32_t timesta
 /* 1 and the event when one is waiting, else 0. */
 PCIFILTER_API int pcifilter_stream_poll_event(pcifilter_stream* s, pcifilter_event* event);
 PCIFILTER_API int64_t pcifilter_stream_delay(const pcifilter_stream* s);
+/* The RTP clock (Hz) of the stream under way, which pcifilter_stream_advance and
+ * pcifilter_stream_mask take and events' rtp_timestamp is on: 8000 (G.711) or 48000 (Opus);
+ * with g711_beside_opus, of the family of the last audio packet pushed. -1 on NULL. */
+PCIFILTER_API int pcifilter_stream_clock_rate(const pcifilter_stream* s);
 /* Masks the audio from RTP timestamp `timestamp` for `duration` RTP clock units, exactly
    (Opus: rounded outward to whole samples at sample_rate), whatever is found in it, as far
    as it has not gone out yet (only while filtering is on and once the stream's first packet

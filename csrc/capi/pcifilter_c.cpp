@@ -195,6 +195,8 @@ int pcifilter_stream_poll_event(pcifilter_stream* s, pcifilter_event* event) {
 
 int64_t pcifilter_stream_delay(const pcifilter_stream* s) { return s ? s->filter.delay_samples() : -1; }
 
+int pcifilter_stream_clock_rate(const pcifilter_stream* s) { return s ? s->filter.clock_rate() : -1; }
+
 int pcifilter_stream_mask(pcifilter_stream* s, uint32_t timestamp, uint32_t duration) {
     if (s == nullptr) return -1;
     return s->filter.mask(timestamp, duration) ? 1 : 0;

@@ -188,6 +188,10 @@ public:
         guard_end_ = end;
     }
     int delay_samples() const noexcept { return scrubber_.delay(); }
+    // The RTP clock of the timeline under way (of the family of the last audio packet
+    // pushed; before the first, of an Opus stream's or a G.711 one's): what advance() and
+    // mask() take, and events' timestamps are on (a filter of both families switches it).
+    int clock_rate() const noexcept { return opus_mode_ ? 48000 : 8000; }
     const StreamFilterStats& stats() const noexcept { return stats_; }
     const ScrubberStats& scrubber_stats() const noexcept { return scrubber_.stats(); }
     // Samples of pauses taken in at once (skip_settled_silence), over the filter's life.

@@ -379,6 +379,11 @@ class StreamFilter:
         Where the output was masked since the last call: (RTP timestamp, duration) pairs.
         """
     @property
+    def clock_rate(self) -> int:
+        """
+        RTP clock of the timeline under way (8000 or 48000)
+        """
+    @property
     def delay(self) -> int:
         """
         look-ahead delay in samples

@@ -152,6 +152,14 @@ class RtpStreamFilter:
         return int(self._f.delay)
 
     @property
+    def clock_rate(self) -> int:
+        """The RTP clock (Hz) of the stream under way: 8000 for G.711, 48000 for Opus; in a
+        filter of both families, of the family of the last audio packet (before the first,
+        Opus). The clock `advance`, `mask` and events' `rtp_timestamp` are on: a relay that
+        keeps the media clock for `advance` reads it after each packet it pushes."""
+        return int(self._f.clock_rate)
+
+    @property
     def stats(self) -> dict[str, int]:
         """Packet counters, malformed packets by reason."""
         return dict(self._f.stats)
@@ -172,8 +180,9 @@ class RtpStreamFilter:
         again. Audio still missing before `timestamp` is taken for lost, silence is fed after
         the last audio (no further than the look-ahead needs), and a packet that comes later
         for that time is late (dropped, counted in `stats["late"]`). A filter of both
-        families takes `timestamp` on the clock of the family its last audio packet had (a
-        relay that switched clocks too early would have the next packets taken for late)."""
+        families takes `timestamp` on the clock of the family its last audio packet had,
+        `clock_rate` (on the other one, a G.711 timeline would be advanced six times too far:
+        its next packets went back in time, a timestamp reset whose cut is masked)."""
         if not 0 <= timestamp <= 0xFFFFFFFF:
             raise ValueError(f"timestamp must be within [0, 2**32), not {timestamp}")
         return list(self._f.advance(timestamp))
