@@ -78,7 +78,12 @@ def test_an_answer_listing_both_families_lets_each_sender_switch() -> None:
     assert s.unscrubbed_codecs == {"offerer": [], "answerer": []}
     pcm, _ = _keyed("2580", seed=7)
     raw = _call(pcm, [30, 55], "celt")  # PCMU, Opus for the last two keypresses, PCMU
-    out = s.process(raw, "offerer") + s.flush("offerer")
+    out, rates = [], []
+    for p in raw:
+        out += s.process(p, "offerer")
+        rates.append(s.clock_rate("offerer"))  # what a relay's advance() is on
+    out += s.flush("offerer")
+    assert rates == [48000 if 30 <= i < 55 else 8000 for i in range(len(raw))]
     assert len(out) == len(raw) and s.stats("offerer")["codec_switches"] == 2
     assert pf.digits_of(s.take_events("offerer")) == "2580"
     assert spandsp.spandsp_digits(_hear(out), lenient=True) == ("", 0)

@@ -235,6 +235,11 @@ class RtpSession:
         """The `sender`'s media clock reached RTP `timestamp` (see RtpStreamFilter.advance)."""
         return self._filter(sender).advance(timestamp)
 
+    def clock_rate(self, sender: str) -> int:
+        """The RTP clock of the `sender`'s stream under way, which `advance` takes (see
+        RtpStreamFilter.clock_rate: an answer listing G.711 and Opus lets it switch)."""
+        return self._filter(sender).clock_rate
+
     def flush(self, sender: str) -> list[bytes]:
         """End of the `sender`'s stream."""
         return self._filter(sender).flush()
