@@ -10,9 +10,9 @@ packets and Opus streams (SILK 20 ms, hybrid 10 and 20 ms, CELT 10 and 20 ms, 24
 bursts of up to 60 ms. Then pairs of keypresses of one digit (100 ms each, 40 to 60 ms
 apart) with one packet lost at each position in them: how often a pair is reported as one.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/loss_split_report.py [SEEDS]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/loss_split_report.py [SEEDS] [FIRST]
 
-(default 4 seeds)
+(default 4 seeds from 0)
 """
 
 from __future__ import annotations
@@ -81,14 +81,16 @@ def _call(
 
 
 def main() -> None:
-    seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 4
+    n_seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 4
+    first = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    seeds = range(first, first + n_seeds)
     print("| stream | packets lost | reported once | twice | not at all | cases |")
     print("|---|---|---|---|---|---|")
     for codec, ptime in STREAMS:
         n = 8 * ptime
         for burst in range(1, 60 // ptime + 1):
             seen: Counter[str] = Counter()
-            for seed in range(seeds):
+            for seed in seeds:
                 rng = np.random.default_rng(seed)
                 digit = "0123456789"[seed % 10]
                 pcm, spans = _call(rng, digit, 200, 100)
@@ -109,7 +111,7 @@ def main() -> None:
         n = 8 * ptime
         for pause in (40, 60):
             merged = total = 0
-            for seed in range(seeds):
+            for seed in seeds:
                 rng = np.random.default_rng(100 + seed)
                 digit = "0123456789"[seed % 10]
                 pcm, spans = _call(rng, digit * 2, 100, pause)

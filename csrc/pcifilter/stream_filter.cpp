@@ -390,12 +390,13 @@ void StreamFilter::take_inband_events() noexcept {
 
 bool StreamFilter::bridged(const ToneEvent& e) const noexcept {
     // `e` goes on the last keypress reported: same digit, and nothing between the two but
-    // a loss (their edges within kBridgeEdgeMs of it; in Opus the part after it within
-    // kBridgeOpusMs after it).
+    // a loss (their edges within kBridgeEdgeMs of it; in Opus the part before it carried on
+    // into it, the part after it within kBridgeOpusMs after it).
     if (e.digit != last_inband_digit_ || e.start < last_inband_end_) return false;
+    const std::int64_t before = opus_mode_ ? -ms(kOpusCarriedMs) : ms(kBridgeEdgeMs);
     const std::int64_t after = ms(opus_mode_ ? kBridgeOpusMs : kBridgeEdgeMs);
     for (const Loss& l : losses_)
-        if (l.to > l.from && last_inband_end_ + ms(kBridgeEdgeMs) >= l.from && last_inband_end_ <= l.to &&
+        if (l.to > l.from && last_inband_end_ + before >= l.from && last_inband_end_ <= l.to &&
             e.start - after <= l.to && e.start >= l.from)
             return true;
     return false;

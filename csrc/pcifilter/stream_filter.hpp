@@ -385,11 +385,15 @@ private:
     // libopus does). Right at it: within kBridgeEdgeMs (the detector puts both edges within
     // 3 ms of a G.711 loss); in Opus the part after the loss within kBridgeOpusMs after it
     // (the decoder comes back from its concealment slowly: SILK's tones found 6-32 ms after
-    // the loss). The price: two keypresses of one digit whose pause such a loss hid nearly
-    // all of are reported as one (bench/loss_split_report.py).
+    // the loss), the part before having gone on kOpusCarriedMs into it at least (libopus's
+    // concealment carries a steady tone on: 4-24 ms; a keypress that ended before the loss
+    // did not, and half as many pairs were taken for one). The price: two keypresses of one
+    // digit whose pause such a loss hid nearly all of are reported as one
+    // (bench/loss_split_report.py).
     static constexpr int kBridgeLossMs = 60;
     static constexpr int kBridgeEdgeMs = 6;
     static constexpr int kBridgeOpusMs = 35;
+    static constexpr int kOpusCarriedMs = 2;
     struct Loss {
         std::int64_t from = 0, to = 0;
     };
