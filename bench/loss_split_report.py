@@ -25,10 +25,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from opuslib import rtp_stream, upsample6
+from test_stream_filter import _packets as pcmu_packets
 
 import pcifilter as pf
 from pcifilter import signals as sg
-from pcifilter.rtp import RtpPacket
 
 STREAMS = (
     ("pcmu", 10),
@@ -45,18 +45,7 @@ STREAMS = (
 def _packets(pcm: np.ndarray, codec: str, ptime: int) -> list[bytes]:
     if codec != "pcmu":
         return rtp_stream(upsample6(pcm), codec, ptime, 24000, ssrc=5)
-    n = 8 * ptime
-    return [
-        RtpPacket(
-            0,
-            i == 0,
-            100 + i,
-            1000 + i * n,
-            5,
-            payload=pf.ulaw_encode(pcm[i * n : (i + 1) * n]).tobytes(),
-        ).serialize()
-        for i in range(len(pcm) // n)
-    ]
+    return [p.serialize() for p in pcmu_packets(pcm, ptime, ts=1000, ssrc=5)]
 
 
 def _reported(packets: list[bytes], codec: str, lost: range) -> str:

@@ -357,7 +357,7 @@ void StreamFilter::take_inband_events() noexcept {
         StreamEvent& placed = events_.emplace_back();
         static_cast<ToneEvent&>(placed) = e;
         placed.ssrc = ssrc_;
-        placed.timestamp = base_ts_ + static_cast<std::uint32_t>(e.start * clock_div_);
+        placed.timestamp = rtp_at(e.start);
         placed.duration = static_cast<std::uint32_t>((e.end - e.start) * clock_div_);
     }
     found.clear();
@@ -456,8 +456,7 @@ void StreamFilter::collect_spans() noexcept {
 }
 
 void StreamFilter::report_masked(std::int64_t t, std::int64_t n) noexcept {
-    const MaskedSpan m{base_ts_ + static_cast<std::uint32_t>(t * clock_div_),
-                       static_cast<std::uint32_t>(n * clock_div_)};
+    const MaskedSpan m{rtp_at(t), static_cast<std::uint32_t>(n * clock_div_)};
     if (masked_.size() < kMaxMaskedSpans) {
         masked_.push_back(m);
     } else {  // not drained: the last span stretches (wrap-safe) to cover this one too
@@ -1038,7 +1037,7 @@ bool StreamFilter::replace_event(const std::uint8_t* data, const RtpHeader& h) n
     Slot* s = enqueue(data, header);  // the event packet's header, sequence renumbered
     if (s == nullptr) return false;
     const auto n = static_cast<std::size_t>(end - start);
-    const std::uint32_t ts = base_ts_ + static_cast<std::uint32_t>(start * clock_div_);
+    const std::uint32_t ts = rtp_at(start);
     s->bytes[0] &= 0xCF;  // no padding, no extension
     s->bytes[1] = static_cast<std::uint8_t>(audio_pt_);  // no marker
     for (int b = 0; b < 4; ++b) s->bytes[8 + b] = static_cast<std::uint8_t>(ssrc_ >> (24 - 8 * b));  // the audio's
@@ -1126,7 +1125,8 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         // longer than the look-ahead put them out first (a burst of 5 lost packets left a
         // keypress's first 4 ms). After a pause that advance() filled, from the audio's end,
         // and the 15 ms after even when no gap is left to fill.
-        const bool lost = filtering_ && lost_before(*next);
+        const bool missing = lost_before(*next);  // (filtering or not: losses_, for events)
+        const bool lost = filtering_ && missing;
         // Audio after a pause: a gap of 2.5 ms or more the sender left out (DTX), or one
         // advance() filled.
         const bool resumed =
@@ -1150,7 +1150,7 @@ void StreamFilter::feed_held(std::int64_t force_before) noexcept {
         }
         if (next->t > fed_) {
             ++stats_.gaps;
-            if (next->t - fed_ <= ms(kBridgeLossMs) && lost_before(*next)) {  // (filtering or not)
+            if (missing && next->t - fed_ <= ms(kBridgeLossMs)) {
                 losses_[losses_next_] = Loss{fed_, next->t};
                 losses_next_ = (losses_next_ + 1) % losses_.size();
             }

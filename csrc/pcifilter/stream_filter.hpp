@@ -287,6 +287,8 @@ private:
     void reencode(Slot& s, bool masked) noexcept;
     bool reencoded_after_mask(const Slot& s) const noexcept;
     std::int64_t to_timeline(std::int64_t rtp) const noexcept;
+    // The RTP timestamp of timeline sample `t` (to_timeline's inverse, modulo 2^32).
+    std::uint32_t rtp_at(std::int64_t t) const noexcept { return base_ts_ + static_cast<std::uint32_t>(t * clock_div_); }
     // RTP clock units per duration unit of telephone-event payload type `pt` (0: not one),
     // for the family the timeline runs.
     std::uint32_t event_unit(std::uint8_t pt) const noexcept { return params_.event_duration_unit(pt, opus_mode_); }
