@@ -290,6 +290,11 @@ void DtmfDetector::flush(std::vector<ToneEvent>* events) noexcept {
     if (run_.active) finish_run(events);
 }
 
+void DtmfDetector::cut(std::vector<ToneEvent>* events) noexcept {
+    if (run_.active && run_.gap_windows > 0) finish_run(events);
+    if (run_.active) run_.across_cut = true;
+}
+
 double DtmfDetector::pair_amplitude(std::int64_t block, int row, int col) const noexcept {
     // Row and column together: in a 5 ms sub-block a strong tone leaks into the other
     // group's bin at about -14 dB, so the weaker tone's own magnitude is not a steady
@@ -523,6 +528,10 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<Mask
                 if (cp > 0.1) run_.start = ws - static_cast<std::int64_t>(std::lround(S * cp));
             }
         }
+        if (run_.across_cut) {
+            run_.cut_windows += run_.gap_windows;
+            run_.across_cut = false;
+        }
         ++run_.valid_windows;
         run_.voiced_windows += voiced ? 1 : 0;
         run_.consecutive = run_.gap_windows == 0 ? run_.consecutive + 1 : 1;
@@ -554,7 +563,7 @@ void DtmfDetector::finish_run(std::vector<ToneEvent>* events) noexcept {
     run_ = Run{};
     // A keypress is steady: some stretch of it must pass every test in consecutive windows,
     // and most of its windows must pass. Speech and music build runs from scattered windows.
-    const std::int64_t span_windows = run.last_valid_block - run.first_valid_block + 1;
+    const std::int64_t span_windows = run.last_valid_block - run.first_valid_block + 1 - run.cut_windows;
     if (run.max_consecutive < kMinConsecutiveWindows) return;
     if (run.valid_windows * 10 < span_windows * 6) return;
     // A voice whose harmonics are the pair shows its other harmonics a little below the

@@ -90,6 +90,11 @@ public:
                  std::vector<MaskRequest>* masks) noexcept;
     // Ends the stream: emits a digit still in progress.
     void flush(std::vector<ToneEvent>* events) noexcept;
+    // At a cut (Scrubber::cut; the audio that comes next is another source's, or decoded
+    // afresh): emits a digit whose tone was gone from the last window, and leaves one still
+    // under way to go on in that audio, the windows that fail about the cut (across it, a
+    // decoder's first milliseconds) not held against it.
+    void cut(std::vector<ToneEvent>* events) noexcept;
     void reset() noexcept;
     // Settled on silence: every sample it holds is 0, no digit run, streak or keypress being
     // followed is under way, and each mark it keeps of the past (the last candidate window,
@@ -117,6 +122,7 @@ public:
 private:
     struct Run {
         bool active = false;
+        bool across_cut = false;  // gone on over a cut, no valid window since
         int row = 0, col = 0;
         std::int64_t start = 0, end = 0;  // refined edges
         std::int64_t first_valid_block = 0, last_valid_block = 0;
@@ -124,6 +130,7 @@ private:
         int valid_windows = 0;
         int voiced_windows = 0;  // valid, with a harmonic peak below the limit (kVoicedDb)
         int gap_windows = 0;
+        int cut_windows = 0;  // failed windows at cuts: not counted in its span
         std::complex<double> zr{}, zc{};  // Σ W_b·conj(W_{b-1}): phase slope
         double pr = 0, pc = 0;            // Σ window powers
     };

@@ -49,7 +49,6 @@ void ScrubberParams::validate() const {
 
 Scrubber::Scrubber(const ScrubberParams& params)
     : params_((params.validate(), params)),
-      factor_(params.sample_rate / 8000),
       offset_(params.sample_rate == 8000 ? 0 : -extra_delay(params.sample_rate)),
       dtmf_(params.dtmf, backtrack_blocks(params)),
       // The delay line holds one 5 ms analysis piece more than the look-ahead, so that the
@@ -59,7 +58,8 @@ Scrubber::Scrubber(const ScrubberParams& params)
               static_cast<int>(std::lround(params.lookahead_ms * params.sample_rate / 1000.0)) +
                   extra_delay(params.sample_rate) +
                   DtmfDetector::kSubBlock * (params.sample_rate / 8000),
-              params.masker) {
+              params.masker),
+      factor_(params.sample_rate / 8000) {
     const double lead_ms = fixed_lead_ms(params_);
     lead_ = static_cast<std::int64_t>(std::lround(lead_ms * params_.sample_rate / 1000.0));
     hang_ = static_cast<std::int64_t>(std::lround(params_.hangover_ms * params_.sample_rate / 1000.0));
@@ -83,9 +83,14 @@ std::size_t Scrubber::state_bytes() const noexcept {
 }
 
 void Scrubber::reset() noexcept {
+    offset_ = factor_ == 1 ? 0 : -extra_delay(params_.sample_rate);
     if (decimator_) decimator_->reset();
     dtmf_.reset();
     if (tone_) tone_->reset();
+    clear_timeline();
+}
+
+void Scrubber::clear_timeline() noexcept {
     masker_.reset();
     consumed_ = 0;
     piece_fill_ = 0;
@@ -203,7 +208,7 @@ void Scrubber::run(const std::int16_t* in, std::int16_t* out, std::size_t n) noe
             done = std::min<std::size_t>(n, static_cast<std::size_t>(kBatch * piece - piece_fill_));
             dtmf_.process(in, done, &events_, &requests_);
             for (std::size_t i = 0; i < requests_.size(); ++i) {
-                const std::int64_t boundary = requests_[i].decided;
+                const std::int64_t boundary = requests_[i].decided + offset_;  // factor 1
                 if (n_cuts > 0 && cuts[static_cast<std::size_t>(n_cuts - 1)].boundary == boundary) {
                     cuts[static_cast<std::size_t>(n_cuts - 1)].last = i + 1;
                     continue;
@@ -324,6 +329,34 @@ void Scrubber::forward(std::size_t first_event) noexcept {
         else
             ++stats_.tones;
     }
+}
+
+void Scrubber::cut(std::int16_t* out) noexcept {
+    if (params_.guard_edges && consumed_ > 0) guard_end();
+    // The detectors to the end of the piece under way (under 5 ms of silence to them, a
+    // dropout), so that pieces and sub-blocks stay aligned on the new timeline.
+    if (piece_fill_ != 0) {
+        const std::array<std::int16_t, DtmfDetector::kSubBlock * 6> zeros{};  // a piece at 48 kHz
+        run(zeros.data(), nullptr, piece() - static_cast<std::size_t>(piece_fill_));
+    }
+    const std::size_t first_event = events_.size();
+    dtmf_.cut(&events_);
+    forward(first_event);
+    // The look-ahead out.
+    const std::int16_t zeros[64] = {};
+    masker_.clear_runs();
+    for (std::size_t left = static_cast<std::size_t>(delay()); left > 0;) {
+        const std::size_t k = std::min<std::size_t>(left, 64);
+        masker_.process(zeros, out, k);
+        out += k;
+        left -= k;
+    }
+    masker_.close_spans();
+}
+
+void Scrubber::next_timeline() noexcept {
+    offset_ -= consumed_;  // the detectors' clock goes on
+    clear_timeline();
 }
 
 void Scrubber::end_stream(std::int16_t* out) noexcept {

@@ -67,6 +67,16 @@ public:
     void process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept;
     // Writes the last delay() samples and emits digits still in progress.
     void flush(std::int16_t* out) noexcept;
+    // The stream goes on on another timeline (a new source, or its timestamps reset): cut()
+    // writes the look-ahead out as flush() does, with the masks decided so far (the events,
+    // spans and the masker's runs to be taken), then next_timeline() makes the next input
+    // sample 0 of the new timeline, as after reset(). The detectors are fed no silence:
+    // they hear the new timeline's audio next, as whoever hears the stream does, so a
+    // keypress the cut splits is one keypress to them (each part may be too short to be
+    // found alone), reported on the new timeline (start 0 at the earliest). A digit that had
+    // ended before the cut is decided at once, on the old one.
+    void cut(std::int16_t* out) noexcept;
+    void next_timeline() noexcept;
     // flush(), then ready for a new stream (its start guarded, its timeline from 0), the
     // events and masked spans found until then kept to be taken, the counters going on:
     // for callers that reuse one scrubber (a bank's slot, the C API) for stream after stream.
@@ -154,16 +164,20 @@ private:
     std::int64_t ms(int k) const noexcept { return std::int64_t{params_.sample_rate} * k / 1000; }
     std::pair<std::int64_t, std::int64_t> input_span(const MaskRequest& r) const noexcept;
     void forward(std::size_t first_event) noexcept;
+    // reset() but for the detectors (and the decimator before them).
+    void clear_timeline() noexcept;
 
     ScrubberParams params_;
-    int factor_;
-    int offset_;  // input index of 8 kHz sample t is t·factor + offset
+    // Input index of 8 kHz sample t is t·factor + offset (the detectors' clock runs on over
+    // cuts: cut()).
+    std::int64_t offset_;
     std::int64_t lead_, hang_;
     std::optional<Decimator> decimator_;
     DtmfDetector dtmf_;
     std::optional<ToneDetector> tone_;
     Masker masker_;
     bool masking_ = true;
+    int factor_;  // beside masking_: no padding added
     // The last masks the detector asked for while masking was off (input clock), merged.
     std::array<std::pair<std::int64_t, std::int64_t>, 4> aside_{};
     int n_aside_ = 0;

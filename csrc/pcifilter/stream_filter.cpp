@@ -230,7 +230,7 @@ void StreamFilter::mask_set_aside() noexcept {
     }
 }
 
-void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept {
+void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp, bool cut) noexcept {
     have_stream_ = true;
     ++timeline_;
     ssrc_ = ssrc;
@@ -238,7 +238,10 @@ void StreamFilter::start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noe
     last_rtp_ = 0;
     fed_ = 0;
     out_until_ = -scrubber_.delay();
-    scrubber_.reset();
+    if (cut)
+        scrubber_.next_timeline();  // its detectors go on (end_timeline)
+    else
+        scrubber_.reset();
     scrubber_.set_masking(filtering_);
     last_rfc4733_start_ = last_rfc4733_end_ = -1;
     losses_.fill(Loss{});
@@ -277,9 +280,12 @@ void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new
     const int pause_guard = pause_guard_ms_;  // the pause's guard goes on to the new timeline
     const std::int64_t cut_at = fed_;
     const std::size_t reported = events_.size();
-    flush();
-    // A keypress the cut splits is reported once: by its part before the cut (its end there)
-    // when that part is found, and then not again by the part after it (take_inband_events).
+    end_timeline(cut);
+    // A keypress the cut splits is one to the detector, which goes on hearing the audio
+    // after the cut (Scrubber::cut), reported once on the new timeline. One it took for
+    // ended (its tone gone from the last window before the cut: an edge's estimate) is
+    // reported on the old one, and then not again by a part after the cut
+    // (take_inband_events).
     carried_digit_ = 0;
     for (std::size_t i = events_.size(); cut && i-- > reported;) {
         const ToneEvent& e = events_[i];
@@ -289,7 +295,7 @@ void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new
     }
     if (new_source) seq_offset_ = 0;  // a new source numbers its own packets
     if (family >= 0) set_family(family == 1);  // after the old timeline is out, on its own
-    start_stream(ssrc, timestamp);
+    start_stream(ssrc, timestamp, cut);
     if (guarded) {
         scrubber_.mask(0, ms(kCutGuardMs));
     } else {
@@ -1299,14 +1305,20 @@ void StreamFilter::advance(std::uint32_t timestamp) noexcept {
     mark_ready();
 }
 
-void StreamFilter::flush() noexcept {
+void StreamFilter::flush() noexcept { end_timeline(false); }
+
+void StreamFilter::end_timeline(bool cut) noexcept {
     if (!have_stream_) return;
     if (guard_end_ && filtering_) guard_end();
     feed_held(INT64_MAX);
     if (!paused_) guard_pause(false);
     // Push silence through the look-ahead: the last samples get their decisions and output.
+    // At a cut the detector hears the next timeline's audio instead (Scrubber::cut).
     const std::size_t d = static_cast<std::size_t>(scrubber_.delay());
-    scrubber_.flush(tmp_.data());
+    if (cut)
+        scrubber_.cut(tmp_.data());
+    else
+        scrubber_.flush(tmp_.data());
     copy_to_ring(out_until_, tmp_.data(), d);
     mark_runs(out_until_, d);
     out_until_ += static_cast<std::int64_t>(d);

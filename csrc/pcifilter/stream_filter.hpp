@@ -236,12 +236,16 @@ private:
         bool ready = false;
     };
 
-    void start_stream(std::uint32_t ssrc, std::uint32_t timestamp) noexcept;
+    // `cut`: after end_timeline(true), the scrubber's detectors go on.
+    void start_stream(std::uint32_t ssrc, std::uint32_t timestamp, bool cut = false) noexcept;
+    // flush(); at a cut (`cut`), with the detector going on to hear the next timeline's audio
+    // (Scrubber::cut) instead of silence.
+    void end_timeline(bool cut) noexcept;
     void mask_set_aside() noexcept;  // see set_filtering()
     // How much longer an Opus stream's guards last (the codec carries a tone on past its
     // end; its masks hang over as long): 10 ms, 0 for G.711.
     int tail_ms() const noexcept;
-    // flush() and start_stream(), the cut guarded while filtering (see the definition); the
+    // end_timeline() and start_stream(), the cut guarded while filtering (see the definition); the
     // new timeline runs `family` (audio_family(); -1: the same as the old).
     void restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new_source, bool cut = true,
                  int family = -1) noexcept;
