@@ -308,8 +308,9 @@ def test_a_short_keypress_a_cut_splits_is_reported_once(how: str) -> None:
     each part may be under the 40 ms the detector needs (before, one of 40 ms was then
     reported by neither part, 5 of 7 cut positions; 50 ms: 3 of 9). The detector goes on
     hearing the audio after the cut, as whoever hears the stream does: reported once, on
-    the new timeline (its start there, the SSRC and timestamps of the source after the
-    cut). Two keypresses of one digit 40 ms apart, cut anywhere, stay two."""
+    the old timeline when the part before was a keypress already (its edges there), else
+    on the new one (its start there, the SSRC and timestamps of the source after the cut).
+    Two keypresses of one digit 40 ms apart, cut anywhere, stay two."""
     rng = np.random.default_rng(12)
     ts2, ssrc2 = {"ssrc": (77, 0x9999), "timestamps back": (5, 0x1234)}.get(how, (10**8, 0x1234))
     for digits, tone_ms in (("7", 40), ("7", 45), ("D", 50), ("0", 60), ("44", 100)):
@@ -325,9 +326,35 @@ def test_a_short_keypress_a_cut_splits_is_reported_once(how: str) -> None:
                 f.flush()
                 events = f.take_events()
                 assert pf.digits_of(events) == digits, (tone_ms, cut - spans[0][0])
-                if len(digits) == 1 and spans[0][0] < cut < spans[0][1] - 40:  # 5 ms after it
+                if len(digits) == 1:
                     (e,) = events
-                    assert (e.ssrc, e.rtp_timestamp, e.start_ms) == (ssrc2, ts2, 0.0)
+                    s, end = spans[0]
+                    if e.rtp_timestamp != ts2:  # the old timeline
+                        assert abs(e.start_ms - s / 8) <= 5 and cut - s >= 8 * 30
+                        assert (e.ssrc, e.rtp_timestamp) == (0x1234, 5000 + round(e.start_ms * 8))
+                    else:
+                        assert (e.ssrc, e.start_ms) == (ssrc2, 0.0)
+                        assert abs(e.end_ms - (end - cut) / 8) <= 5
+
+
+def test_a_fax_tone_a_cut_splits_is_reported_once() -> None:
+    """Configured tones hear across a cut too: fax CNG (1100 Hz, 500 ms) with a new source
+    200 ms or 300 ms into it (before, neither part was long enough: not reported), or
+    460 ms into it (reported on the old source, its end at the cut, and not again)."""
+    rng = np.random.default_rng(5)
+    x = np.zeros(16000)
+    x[2400:6400] = sg.tone([1100], [-15], 4000)
+    pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
+    for into_ms, old_source in ((200, False), (300, False), (460, True), (600, True)):
+        cut = 2400 + 8 * into_ms
+        first = _packets(pcm[:cut], 10)
+        second = _packets(pcm[cut:], 10, ts=77, ssrc=0x9999, seq=1000 + len(first))
+        f = pf.RtpStreamFilter(tones="default")
+        f.process([p.serialize() for p in first + second])
+        f.flush()
+        (e,) = f.take_events()
+        assert e.kind == "tone" and e.name == "cng", into_ms
+        assert e.ssrc == (0x1234 if old_source else 0x9999), into_ms
 
 
 @pytest.mark.parametrize("filtering", [True, False])

@@ -291,7 +291,16 @@ void DtmfDetector::flush(std::vector<ToneEvent>* events) noexcept {
 }
 
 void DtmfDetector::cut(std::vector<ToneEvent>* events) noexcept {
-    if (run_.active && run_.gap_windows > 0) finish_run(events);
+    // Reported on the timeline before the cut when it can be: a keypress whose tone is gone,
+    // or one that is a keypress by what came before the cut (reported now, its end there;
+    // its run goes on, so that its part after the cut is not taken for another).
+    ToneEvent e;
+    if (run_.active && run_.gap_windows > 0) {
+        finish_run(events);
+    } else if (run_.active && !run_.reported && judge(run_, &e)) {
+        if (events != nullptr) events->push_back(e);
+        run_.reported = true;
+    }
     if (run_.active) run_.across_cut = true;
 }
 
@@ -559,43 +568,47 @@ void DtmfDetector::on_sub_block(std::vector<ToneEvent>* events, std::vector<Mask
 }
 
 void DtmfDetector::finish_run(std::vector<ToneEvent>* events) noexcept {
-    const Run run = run_;
+    ToneEvent e;
+    const bool keypress = !run_.reported && judge(run_, &e);
     run_ = Run{};
+    if (keypress && events != nullptr) events->push_back(e);
+}
+
+bool DtmfDetector::judge(const Run& run, ToneEvent* event) const noexcept {
     // A keypress is steady: some stretch of it must pass every test in consecutive windows,
     // and most of its windows must pass. Speech and music build runs from scattered windows.
     const std::int64_t span_windows = run.last_valid_block - run.first_valid_block + 1 - run.cut_windows;
-    if (run.max_consecutive < kMinConsecutiveWindows) return;
-    if (run.valid_windows * 10 < span_windows * 6) return;
+    if (run.max_consecutive < kMinConsecutiveWindows) return false;
+    if (run.valid_windows * 10 < span_windows * 6) return false;
     // A voice whose harmonics are the pair shows its other harmonics a little below the
     // probes' limit in nearly every window (through µ-law, two such runs passed in four hours
     // of speech); a keypress under speech or through a codec only now and then.
-    if (run.voiced_windows >= kVoicedShare * run.valid_windows) return;
+    if (run.voiced_windows >= kVoicedShare * run.valid_windows) return false;
     const double duration_ms = double(run.end - run.start) * 1000.0 / kFs;
-    if (duration_ms < params_.min_duration_ms) return;
+    if (duration_ms < params_.min_duration_ms) return false;
     const double dr = offset_hz(run.zr), dc = offset_hz(run.zc);
     if (std::fabs(dr) > params_.max_freq_error * kFreqs[run.row] ||
         std::fabs(dc) > params_.max_freq_error * kFreqs[run.col])
-        return;
+        return false;
     // A note and its octave, as in the window test, on the whole run's frequencies and with
     // twice its margin: through a codec the windows' estimates flicker past the window test's
     // (a note at 835 Hz with its octave, in music through Opus hybrid 10 ms, gave a 44 ms "C"
     // at a ratio of 1.985). A pair within ±1.5 % comes no nearer 2 than 1.975.
-    if (std::fabs((kFreqs[run.col] + dc) / (kFreqs[run.row] + dr) - 2.0) <= 0.02) return;
+    if (std::fabs((kFreqs[run.col] + dc) / (kFreqs[run.row] + dr) - 2.0) <= 0.02) return false;
     const double gr = bin_gain(dr), gc = bin_gain(dc);
     const double pr = run.pr / run.valid_windows / (gr * gr);
     const double pc = run.pc / run.valid_windows / (gc * gc);
-    if (pr < min_power_ || pc < min_power_) return;
+    if (pr < min_power_ || pc < min_power_) return false;
     const double twist = db(pc / pr);
-    if (twist > params_.max_twist_db || twist < -params_.max_reverse_twist_db) return;
-    if (events == nullptr) return;
-    ToneEvent e;
+    if (twist > params_.max_twist_db || twist < -params_.max_reverse_twist_db) return false;
+    ToneEvent& e = *event;
     e.kind = EventKind::Dtmf;
     e.digit = kDigits[run.row][run.col - 4];
     e.start = run.start;
     e.end = run.end;
     e.level_dbm0 = static_cast<float>(power_to_dbm0(0.5 * (pr + pc)));
     e.twist_db = static_cast<float>(twist);
-    events->push_back(e);
+    return true;
 }
 
 }  // namespace pcifilter

@@ -91,9 +91,9 @@ public:
     // Ends the stream: emits a digit still in progress.
     void flush(std::vector<ToneEvent>* events) noexcept;
     // At a cut (Scrubber::cut; the audio that comes next is another source's, or decoded
-    // afresh): emits a digit whose tone was gone from the last window, and leaves one still
-    // under way to go on in that audio, the windows that fail about the cut (across it, a
-    // decoder's first milliseconds) not held against it.
+    // afresh): emits a digit whose tone was gone from the last window or that is a keypress
+    // already, and leaves one still under way to go on in that audio, the windows that fail
+    // about the cut (across it, a decoder's first milliseconds) not held against it.
     void cut(std::vector<ToneEvent>* events) noexcept;
     void reset() noexcept;
     // Settled on silence: every sample it holds is 0, no digit run, streak or keypress being
@@ -123,6 +123,7 @@ private:
     struct Run {
         bool active = false;
         bool across_cut = false;  // gone on over a cut, no valid window since
+        bool reported = false;    // reported at a cut already (cut())
         int row = 0, col = 0;
         std::int64_t start = 0, end = 0;  // refined edges
         std::int64_t first_valid_block = 0, last_valid_block = 0;
@@ -150,6 +151,8 @@ private:
     void on_sub_block(std::vector<ToneEvent>* events, std::vector<MaskRequest>* masks,
                       const Window& w) noexcept;
     void finish_run(std::vector<ToneEvent>* events) noexcept;
+    // Whether `run` is a keypress (its event in `event`).
+    bool judge(const Run& run, ToneEvent* event) const noexcept;
     const SubBlock& ring(std::int64_t block) const noexcept { return ring_[block & 3]; }
     double pair_amplitude(std::int64_t block, int row, int col) const noexcept;
     static constexpr int kMaxProbes = 7;

@@ -341,6 +341,7 @@ void Scrubber::cut(std::int16_t* out) noexcept {
     }
     const std::size_t first_event = events_.size();
     dtmf_.cut(&events_);
+    if (tone_) tone_->cut(&events_);
     forward(first_event);
     // The look-ahead out.
     const std::int16_t zeros[64] = {};

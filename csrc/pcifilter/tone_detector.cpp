@@ -108,6 +108,19 @@ void ToneDetector::flush(std::vector<ToneEvent>* events) noexcept {
         if (tracks_[t].active) finish(t, events);
 }
 
+void ToneDetector::cut(std::vector<ToneEvent>* events) noexcept {
+    for (std::size_t t = 0; t < tracks_.size(); ++t) {
+        Track& tr = tracks_[t];
+        if (!tr.active) continue;
+        if (tr.gap > 0) {
+            finish(t, events);
+        } else if (!tr.reported && double(tr.end - tr.start) * 1000.0 / kFs >= tones_[t].min_duration_ms) {
+            finish(t, events);  // reported on the timeline before the cut (its end there) ...
+            tr.active = tr.reported = true;  // ... and goes on, not to be reported again
+        }
+    }
+}
+
 void ToneDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* events,
                                 std::vector<MaskRequest>* masks) noexcept {
     ++block_;
@@ -161,8 +174,10 @@ void ToneDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* even
 void ToneDetector::finish(std::size_t t, std::vector<ToneEvent>* events) noexcept {
     Track& tr = tracks_[t];
     tr.active = false;
+    const bool reported = tr.reported;
+    tr.reported = false;
     const double ms = double(tr.end - tr.start) * 1000.0 / kFs;
-    if (ms < tones_[t].min_duration_ms || events == nullptr || tr.windows == 0) return;
+    if (reported || ms < tones_[t].min_duration_ms || events == nullptr || tr.windows == 0) return;
     ToneEvent e;
     e.kind = EventKind::Tone;
     e.tone_index = static_cast<int>(t);

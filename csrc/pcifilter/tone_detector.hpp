@@ -38,6 +38,9 @@ public:
     void process(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
                  std::vector<MaskRequest>* masks) noexcept;
     void flush(std::vector<ToneEvent>* events) noexcept;
+    // At a cut (Scrubber::cut): emits a tone that was gone from the last window or is long
+    // enough already; one still under way goes on in the audio that comes next.
+    void cut(std::vector<ToneEvent>* events) noexcept;
     void reset() noexcept;
     // As DtmfDetector::settled() and skip_blocks() (four sub-blocks of silence after it).
     bool settled() const noexcept;
@@ -53,6 +56,7 @@ private:
         double min_power = 0;
         int max_gap = 0;
         bool active = false;
+        bool reported = false;  // at a cut, going on (cut())
         std::int64_t start = 0, end = 0;
         int gap = 0, windows = 0;
         double power = 0;
