@@ -73,8 +73,9 @@ public:
     // sample 0 of the new timeline, as after reset(). The detectors are fed no silence:
     // they hear the new timeline's audio next, as whoever hears the stream does, so a
     // keypress the cut splits is one keypress to them (each part may be too short to be
-    // found alone), reported on the new timeline (start 0 at the earliest). A digit that had
-    // ended before the cut is decided at once, on the old one.
+    // found alone). One that had ended before the cut, or that the part before makes
+    // already, is reported at once, on the old timeline (DtmfDetector::cut); any other on
+    // the new one (start 0 at the earliest).
     void cut(std::int16_t* out) noexcept;
     void next_timeline() noexcept;
     // flush(), then ready for a new stream (its start guarded, its timeline from 0), the
