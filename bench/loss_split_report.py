@@ -69,10 +69,30 @@ def _call(
     return sg.to_int16(x + sg.white_noise(len(x), -50, rng)), spans
 
 
-def main() -> None:
+def keyed(
+    seed: int, copies: int, tone_ms: int, pause_ms: int, codec: str, ptime: int
+) -> tuple[str, list[bytes], list[tuple[int, int]]]:
+    """The seed's digit keyed `copies` times (its level and twist drawn from the seed), as
+    packets of `codec`, and where each keypress lies (samples at 8 kHz)."""
+    digit = "0123456789"[seed % 10]
+    pcm, spans = _call(np.random.default_rng(seed), digit * copies, tone_ms, pause_ms)
+    return digit, _packets(pcm, codec, ptime), spans
+
+
+def tally(seen: Counter[str], got: str, digit: str) -> None:
+    """A keypress reported once, twice or more, or not at all."""
+    seen["once" if got == digit else "none" if not got else "twice+"] += 1
+
+
+def seeds_from_argv() -> range:
+    """[SEEDS] [FIRST] from the command line (4 seeds from 0)."""
     n_seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 4
     first = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    seeds = range(first, first + n_seeds)
+    return range(first, first + n_seeds)
+
+
+def main() -> None:
+    seeds = seeds_from_argv()
     print("| stream | packets lost | reported once | twice | not at all | cases |")
     print("|---|---|---|---|---|---|")
     for codec, ptime in STREAMS:
@@ -80,14 +100,9 @@ def main() -> None:
         for burst in range(1, 60 // ptime + 1):
             seen: Counter[str] = Counter()
             for seed in seeds:
-                rng = np.random.default_rng(seed)
-                digit = "0123456789"[seed % 10]
-                pcm, spans = _call(rng, digit, 200, 100)
-                packets = _packets(pcm, codec, ptime)
-                ((s, e),) = spans
+                digit, packets, ((s, e),) = keyed(seed, 1, 200, 100, codec, ptime)
                 for at in range(s // n + 1, e // n - burst):
-                    got = _reported(packets, codec, range(at, at + burst))
-                    seen["once" if got == digit else "none" if not got else "twice+"] += 1
+                    tally(seen, _reported(packets, codec, range(at, at + burst)), digit)
             total = sum(seen.values())
             print(
                 f"| {codec} {ptime} ms | {burst} ({burst * ptime} ms) | {seen['once']} "
@@ -101,10 +116,7 @@ def main() -> None:
         for pause in (40, 60):
             merged = total = 0
             for seed in seeds:
-                rng = np.random.default_rng(100 + seed)
-                digit = "0123456789"[seed % 10]
-                pcm, spans = _call(rng, digit * 2, 100, pause)
-                packets = _packets(pcm, codec, ptime)
+                digit, packets, spans = keyed(100 + seed, 2, 100, pause, codec, ptime)
                 for at in range(spans[0][0] // n, spans[1][1] // n + 1):
                     got = _reported(packets, codec, range(at, at + 1))
                     merged += got == digit
