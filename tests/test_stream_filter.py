@@ -310,17 +310,21 @@ def test_a_short_keypress_a_cut_splits_is_reported_once(how: str) -> None:
     hearing the audio after the cut, as whoever hears the stream does: reported once, on
     the old timeline when the part before was a keypress already (its edges there), else
     on the new one (its start there, the SSRC and timestamps of the source after the cut).
+    Packets of 7 and 13 ms too, whose cuts fall inside the detector's 5 ms sub-blocks (a
+    first version fed it silence to the sub-block's end: 4 of 42 such keypresses lost).
     Two keypresses of one digit 40 ms apart, cut anywhere, stay two."""
     rng = np.random.default_rng(12)
     ts2, ssrc2 = {"ssrc": (77, 0x9999), "timestamps back": (5, 0x1234)}.get(how, (10**8, 0x1234))
     for digits, tone_ms in (("7", 40), ("7", 45), ("D", 50), ("0", 60), ("44", 100)):
-        for shift in (0, 40):  # cuts every 10 ms, twice: every 5 ms
+        # cuts every 10 ms, twice (every 5 ms); every 7 and every 13 ms
+        for shift, ptime in ((0, 10), (40, 10), (0, 7), (0, 13)):
             x, spans = sg.keyed_sequence(digits, tone_ms, 40, -15, lead_ms=300 + shift // 8)
             x = np.concatenate([x, np.zeros(4000)])
             pcm = sg.to_int16(x + sg.white_noise(len(x), -50, rng))
-            for cut in range(spans[0][0] // 80 * 80 + 80, spans[-1][1], 80):
-                first = _packets(pcm[:cut], 10)
-                second = _packets(pcm[cut:], 10, ts=ts2, ssrc=ssrc2, seq=1000 + len(first))
+            n = 8 * ptime
+            for cut in range(spans[0][0] // n * n + n, spans[-1][1], n):
+                first = _packets(pcm[:cut], ptime)
+                second = _packets(pcm[cut:], ptime, ts=ts2, ssrc=ssrc2, seq=1000 + len(first))
                 f = pf.RtpStreamFilter()
                 f.process([p.serialize() for p in first + second])
                 f.flush()

@@ -87,13 +87,13 @@ void Scrubber::reset() noexcept {
     if (decimator_) decimator_->reset();
     dtmf_.reset();
     if (tone_) tone_->reset();
+    piece_fill_ = 0;
     clear_timeline();
 }
 
 void Scrubber::clear_timeline() noexcept {
     masker_.reset();
     consumed_ = 0;
-    piece_fill_ = 0;
     events_.clear();
     requests_.clear();
     n_aside_ = 0;
@@ -333,12 +333,6 @@ void Scrubber::forward(std::size_t first_event) noexcept {
 
 void Scrubber::cut(std::int16_t* out) noexcept {
     if (params_.guard_edges && consumed_ > 0) guard_end();
-    // The detectors to the end of the piece under way (under 5 ms of silence to them, a
-    // dropout), so that pieces and sub-blocks stay aligned on the new timeline.
-    if (piece_fill_ != 0) {
-        const std::array<std::int16_t, DtmfDetector::kSubBlock * 6> zeros{};  // a piece at 48 kHz
-        run(zeros.data(), nullptr, piece() - static_cast<std::size_t>(piece_fill_));
-    }
     const std::size_t first_event = events_.size();
     dtmf_.cut(&events_);
     if (tone_) tone_->cut(&events_);
@@ -356,7 +350,9 @@ void Scrubber::cut(std::int16_t* out) noexcept {
 }
 
 void Scrubber::next_timeline() noexcept {
-    offset_ -= consumed_;  // the detectors' clock goes on
+    // The detectors' clock goes on, and so does the piece under way (its sub-block is
+    // completed by the new timeline's first samples): pieces stay aligned with sub-blocks.
+    offset_ -= consumed_;
     clear_timeline();
 }
 

@@ -165,7 +165,7 @@ private:
     std::int64_t ms(int k) const noexcept { return std::int64_t{params_.sample_rate} * k / 1000; }
     std::pair<std::int64_t, std::int64_t> input_span(const MaskRequest& r) const noexcept;
     void forward(std::size_t first_event) noexcept;
-    // reset() but for the detectors (and the decimator before them).
+    // reset() but for the detectors (and the decimator before them) and the piece under way.
     void clear_timeline() noexcept;
 
     ScrubberParams params_;
@@ -182,7 +182,7 @@ private:
     // The last masks the detector asked for while masking was off (input clock), merged.
     std::array<std::pair<std::int64_t, std::int64_t>, 4> aside_{};
     int n_aside_ = 0;
-    int piece_fill_ = 0;  // consumed_ modulo the piece length
+    int piece_fill_ = 0;  // input into the piece under way (consumed_ modulo its length but after a cut)
     std::int64_t consumed_ = 0;
     std::vector<std::int16_t> narrow_;
     std::vector<ToneEvent> events_;
