@@ -7,7 +7,7 @@ tests/test_stream_filter.py and tests/test_opus_stream.py).
 
 Keypresses of 40, 50, 60 and 80 ms (random digit, -25 to -5 dBm0 a tone, twist -4 to +2 dB,
 over line noise at -50 dBm0) with the cut at each packet boundary inside each, in PCMU
-streams of 10 and 20 ms packets and Opus streams (SILK 20 ms, hybrid and CELT 10 and 20 ms,
+streams of 7, 13, 10 and 20 ms packets and Opus streams (SILK 20 ms, hybrid and CELT 10 and 20 ms,
 24 kbit/s; the packets after the cut decoded by a fresh decoder, as a receiver does for a
 new source). Then pairs of keypresses of one digit (100 ms each, 40 ms apart) with the cut
 at each packet boundary from the first's start to the second's end: how often a pair is
@@ -28,7 +28,9 @@ from loss_split_report import keyed, seeds_from_argv, tally
 import pcifilter as pf
 from pcifilter.rtp import RtpPacket
 
-STREAMS = tuple(s for s in LOSS_STREAMS if s != ("pcmu", 30))  # no 40 ms keypress cut inside
+# No 40 ms keypress is cut inside a 30 ms packet; 7 and 13 ms packets cut inside the
+# detector's 5 ms sub-blocks.
+STREAMS = (("pcmu", 7), ("pcmu", 13), *(s for s in LOSS_STREAMS if s != ("pcmu", 30)))
 
 
 def _reported(packets: list[bytes], codec: str, cut: int) -> str:
