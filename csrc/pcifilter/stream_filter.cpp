@@ -282,10 +282,10 @@ void StreamFilter::restart(std::uint32_t ssrc, std::uint32_t timestamp, bool new
     const std::size_t reported = events_.size();
     end_timeline(cut);
     // A keypress the cut splits is one to the detector, which goes on hearing the audio
-    // after the cut (Scrubber::cut), reported once on the new timeline. One it took for
-    // ended (its tone gone from the last window before the cut: an edge's estimate) is
-    // reported on the old one, and then not again by a part after the cut
-    // (take_inband_events).
+    // after the cut (Scrubber::cut): reported once, at the cut on the old timeline when
+    // the part before makes a keypress already or its tone had gone (an edge's estimate),
+    // else on the new one. A part after the cut that the detector finds afresh, with the
+    // digit reported at the cut, is not taken for another keypress (take_inband_events).
     carried_digit_ = 0;
     for (std::size_t i = events_.size(); cut && i-- > reported;) {
         const ToneEvent& e = events_[i];
