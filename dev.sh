@@ -67,16 +67,17 @@ case "${1:-}" in
         ;;
     test)
         shift
+        JOBS=$(nproc)
         echo "== ruff"; .venv/bin/ruff check src tests bench; .venv/bin/ruff format --check src tests bench
         echo "== mypy --strict"; .venv/bin/mypy
         echo "== C++ unit tests (CTest)"
         .venv/bin/cmake -S csrc/tests -B build/ctest -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
         .venv/bin/cmake --build build/ctest >/dev/null
-        (cd build/ctest && ../../.venv/bin/ctest --output-on-failure)
+        (cd build/ctest && ../../.venv/bin/ctest --output-on-failure --parallel "$JOBS")
         echo "== C++ unit tests under ASan/UBSan"
         .venv/bin/cmake -S csrc/tests -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPCIFILTER_SANITIZE=ON >/dev/null
         .venv/bin/cmake --build build/asan >/dev/null
-        (cd build/asan && ../../.venv/bin/ctest --output-on-failure)
+        (cd build/asan && ../../.venv/bin/ctest --output-on-failure --parallel "$JOBS")
         echo "== coverage-guided fuzzing of the stream filter (libFuzzer + ASan/UBSan, 60 s)"
         CXX=clang++-14 .venv/bin/cmake -S csrc/tests -B build/libfuzzer -G Ninja \
             -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPCIFILTER_LIBFUZZER=ON >/dev/null
@@ -96,7 +97,10 @@ case "${1:-}" in
             tail -60 build/libfuzzer/fuzz-capture.log; exit 1
         fi
         grep -E "^Done|stat::number_of_executed_units" build/libfuzzer/fuzz-capture.log
-        echo "== pytest"; exec .venv/bin/python -m pytest "$@"
+        # pytest-xdist: one worker per core, each test file on one worker (its module
+        # fixtures built once; the loopback captures of test_real_peers.py never see another
+        # file's traffic, as no other file sends any). `./dev.sh test -n 0` runs in one process.
+        echo "== pytest ($JOBS workers)"; exec .venv/bin/python -m pytest -n "$JOBS" --dist loadfile "$@"
         ;;
     *)
         echo "usage: ./dev.sh demo | ./dev.sh test [pytest args]" >&2

@@ -7,6 +7,9 @@ runs them. The corpora are built from espeak-ng and synthesis (pcifilter.corpus)
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -140,3 +143,41 @@ def test_recorded_corpus_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.M
         w.writeframes(b"\0\0" * 160)
     with pytest.raises(ValueError, match="not 8 kHz"):
         corpus.recorded("music")
+
+
+_BUILD_ONE = """
+import sys, time
+from pathlib import Path
+from pcifilter import corpus
+build = corpus.music
+def music(seconds, seed):  # counted, and slow enough that the other process asks meanwhile
+    with open(Path(sys.argv[1]) / "built", "a") as f:
+        f.write("x")
+    time.sleep(1.0)
+    return build(seconds, seed)
+corpus.music = music
+sys.stdout.write(corpus.cached("music", 2, seed=3).tobytes().hex()[:64])
+"""
+
+
+def test_processes_asking_for_one_corpus_build_it_once(tmp_path: Path) -> None:
+    """The suite's workers (pytest-xdist) ask for the same corpora at once: one builds each,
+    the others wait for it and read it, and no half-written file is ever read or left."""
+    env = {**os.environ, "PCIFILTER_CACHE": str(tmp_path)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _BUILD_ONE, str(tmp_path)], env=env, stdout=subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0]
+    assert (tmp_path / "built").read_text() == "x"
+    assert len(set(outs)) == 1
+    x = corpus.music(2, 3)
+    assert outs[0].decode() == x.tobytes().hex()[:64]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "built",
+        "music-2s-seed3.raw",
+        "music-2s-seed3.raw.lock",
+    ]

@@ -13,6 +13,7 @@ the tests build them into a cache directory on first use (deterministic for a se
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import subprocess
@@ -230,15 +231,20 @@ def cache_dir() -> Path:
 
 
 def cached(kind: str, seconds: float, seed: int = 0) -> Int16Array:
-    """A corpus from the cache, built on first use."""
+    """A corpus from the cache, built on first use. Processes that ask for one corpus at
+    once (the test suite's workers) build it once: the others wait for it."""
     path = cache_dir() / f"{kind}-{int(seconds)}s-seed{seed}.raw"
     if path.exists():
         return np.fromfile(path, dtype=np.int16)
-    x = speech(seconds, seed) if kind == "speech" else music(seconds, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    x.tofile(tmp)
-    tmp.replace(path)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if path.exists():  # built while this process waited
+            return np.fromfile(path, dtype=np.int16)
+        x = speech(seconds, seed) if kind == "speech" else music(seconds, seed)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        x.tofile(tmp)
+        tmp.replace(path)
     return x
 
 
