@@ -78,25 +78,25 @@ case "${1:-}" in
         .venv/bin/cmake -S csrc/tests -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPCIFILTER_SANITIZE=ON >/dev/null
         .venv/bin/cmake --build build/asan >/dev/null
         (cd build/asan && ../../.venv/bin/ctest --output-on-failure --parallel "$JOBS")
-        echo "== coverage-guided fuzzing of the stream filter (libFuzzer + ASan/UBSan, 60 s)"
+        echo "== coverage-guided fuzzing (libFuzzer + ASan/UBSan, 60 s each, side by side): the stream filter, capture files"
         CXX=clang++-14 .venv/bin/cmake -S csrc/tests -B build/libfuzzer -G Ninja \
             -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPCIFILTER_LIBFUZZER=ON >/dev/null
         .venv/bin/cmake --build build/libfuzzer >/dev/null
-        rm -rf build/libfuzzer/seeds && mkdir -p build/libfuzzer/seeds build/libfuzzer/corpus
+        rm -rf build/libfuzzer/seeds build/libfuzzer/capture-seeds
+        mkdir -p build/libfuzzer/seeds build/libfuzzer/corpus build/libfuzzer/capture-seeds build/libfuzzer/capture-corpus
         build/ctest/fuzz_stream_filter --write-seeds build/libfuzzer/seeds
-        if ! build/libfuzzer/fuzz_stream_filter_libfuzzer -max_total_time=60 -seed=1 -max_len=1600 \
-            -print_final_stats=1 build/libfuzzer/corpus build/libfuzzer/seeds >build/libfuzzer/fuzz.log 2>&1; then
-            tail -60 build/libfuzzer/fuzz.log; exit 1
-        fi
-        grep -E "^Done|stat::number_of_executed_units" build/libfuzzer/fuzz.log
-        echo "== coverage-guided fuzzing of capture files (libFuzzer + ASan/UBSan, 30 s)"
-        rm -rf build/libfuzzer/capture-seeds && mkdir -p build/libfuzzer/capture-seeds build/libfuzzer/capture-corpus
         build/ctest/test_capture --write-seeds build/libfuzzer/capture-seeds
-        if ! build/libfuzzer/fuzz_capture_libfuzzer -max_total_time=30 -seed=1 -max_len=20000 \
-            -print_final_stats=1 build/libfuzzer/capture-corpus build/libfuzzer/capture-seeds >build/libfuzzer/fuzz-capture.log 2>&1; then
-            tail -60 build/libfuzzer/fuzz-capture.log; exit 1
-        fi
-        grep -E "^Done|stat::number_of_executed_units" build/libfuzzer/fuzz-capture.log
+        build/libfuzzer/fuzz_stream_filter_libfuzzer -max_total_time=60 -seed=1 -max_len=1600 \
+            -print_final_stats=1 build/libfuzzer/corpus build/libfuzzer/seeds >build/libfuzzer/fuzz.log 2>&1 &
+        stream_fuzz=$!
+        capture_rc=0
+        build/libfuzzer/fuzz_capture_libfuzzer -max_total_time=60 -seed=1 -max_len=20000 \
+            -print_final_stats=1 build/libfuzzer/capture-corpus build/libfuzzer/capture-seeds \
+            >build/libfuzzer/fuzz-capture.log 2>&1 || capture_rc=$?
+        stream_rc=0; wait "$stream_fuzz" || stream_rc=$?
+        if ((stream_rc)); then tail -60 build/libfuzzer/fuzz.log; exit 1; fi
+        if ((capture_rc)); then tail -60 build/libfuzzer/fuzz-capture.log; exit 1; fi
+        grep -E "^Done|stat::number_of_executed_units" build/libfuzzer/fuzz.log build/libfuzzer/fuzz-capture.log
         # pytest-xdist: one worker per core, each test file on one worker (its module
         # fixtures built once; the loopback captures of test_real_peers.py never see another
         # file's traffic, as no other file sends any). `./dev.sh test -n 0` runs in one process.
