@@ -40,10 +40,3 @@ def speech_10min() -> np.ndarray:
 @pytest.fixture(scope="session")
 def music_10min() -> np.ndarray:
     return corpus.cached("music", 600, seed=7)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow tests (the talk-off hours: their corpora built on first use) first, the rest
-    in their order: with the suite spread over workers (`./dev.sh test`, each file on one),
-    the longest file started last would run alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # a stable sort
