@@ -41,14 +41,16 @@ def test_spandsp_dtmf_rx_reference(benchmark, speech_60s: np.ndarray) -> None:  
 @pytest.mark.benchmark(group="batch-64")
 def test_batch_64_streams_frame_by_frame(benchmark, speech_60s: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     n_frames = 500
-    block = np.ascontiguousarray(
+    ticks = np.ascontiguousarray(  # one contiguous (64, 160) array a call, as a server fills
         np.stack([np.roll(speech_60s, 977 * i)[: n_frames * FRAME] for i in range(64)])
+        .reshape(64, n_frames, FRAME)
+        .transpose(1, 0, 2)
     )
 
     def run() -> None:
         bank = pf.ScrubberBank(64)
-        for f in range(n_frames):
-            bank.process(block[:, f * FRAME : (f + 1) * FRAME])
+        for tick in ticks:
+            bank.process(tick)
 
     benchmark(run)
 
