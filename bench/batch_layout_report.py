@@ -2,9 +2,10 @@
 """What a `ScrubberBank` of 64 streams costs a stream-frame (160 samples) driven one frame
 per call from Python, by how the caller lays out each call's frames: a strided slice of one
 (streams, samples) array (each call's frames copied into a contiguous array first), or one
-contiguous (streams, 160) array a call (as a media server fills one per 20 ms tick); and one
-stream's whole buffer in one call, for reference. Best of 15 rounds, the three taking turns
-(a drift in the machine's speed reaches all three alike); ns per stream-frame.
+contiguous (streams, 160) array a call (as a media server fills one per 20 ms tick), and
+with that, its output written into one array the caller hands to every call (`out=`); and one
+stream's whole buffer in one call, for reference. Best of 15 rounds, the paths taking turns
+(a drift in the machine's speed reaches them all alike); ns per stream-frame.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/batch_layout_report.py [seconds] [streams]
 """
@@ -44,12 +45,19 @@ def main() -> None:
         for tick in ticks:
             bank.process(tick)
 
+    def into_one_array() -> None:
+        bank = _core.ScrubberBank(streams, cfg)
+        out = np.empty((streams, FRAME), np.int16)
+        for tick in ticks:
+            bank.process(tick, out)
+
     def single() -> None:
         _core.scrub_array(x[: n * FRAME], cfg)
 
     paths: dict[str, tuple[Callable[[], None], int]] = {
         "bank, strided slices": (slices, n * streams),
         "bank, one contiguous array a call": (contiguous, n * streams),
+        "... and out= one array for all calls": (into_one_array, n * streams),
         "one stream, one call": (single, n),
     }
     best = dict.fromkeys(paths, float("inf"))

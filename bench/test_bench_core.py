@@ -49,8 +49,9 @@ def test_batch_64_streams_frame_by_frame(benchmark, speech_60s: np.ndarray) -> N
 
     def run() -> None:
         bank = pf.ScrubberBank(64)
+        out = np.empty((64, FRAME), np.int16)  # one output array for every tick
         for tick in ticks:
-            bank.process(tick)
+            bank.process(tick, out)
 
     benchmark(run)
 

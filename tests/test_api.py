@@ -136,6 +136,55 @@ def test_scrubber_bank_matches_single_streams() -> None:
         bank.process(np.zeros((3, 160), np.int16))
 
 
+def test_frames_into_the_callers_array() -> None:
+    """A server hands the same output array to every call (`out=`): the same samples come
+    out as into arrays the call allocates, in the array given, which is returned. An `out`
+    the call cannot fill is refused before anything is processed: the streams go on as if
+    the call had not been made."""
+    pcm = np.stack([_card(), np.roll(_card(), 3000)])
+    bank, ref = pf.ScrubberBank(2), pf.ScrubberBank(2)
+    one, one_ref = pf.StreamScrubber(), pf.StreamScrubber()
+    tick = np.empty((2, 160), np.int16)
+    frame = np.empty(160, np.int16)
+    bad_ticks = [
+        np.empty((2, 160), np.int32),  # dtype
+        np.empty((2, 161), np.int16),  # shape
+        np.empty((160, 2), np.int16).T,  # not C-contiguous
+        np.empty((4, 160), np.int16)[::2],  # strided
+    ]
+    ro = np.empty((2, 160), np.int16)
+    ro.flags.writeable = False
+    bad_ticks.append(ro)
+    masked = 0
+    for f in range(0, pcm.shape[1] - 160, 160):
+        frames = np.ascontiguousarray(pcm[:, f : f + 160])
+        if f == 160 * 40:  # inside the first keypress
+            for bad in [*bad_ticks, frames, [0] * 320]:  # the input itself; not an array
+                with pytest.raises(ValueError, match="out must"):
+                    bank.process(frames, out=bad)  # type: ignore[arg-type]
+            with pytest.raises(ValueError, match="out must"):
+                one.process(frames[0], out=frames[0])
+            with pytest.raises(ValueError, match="out must"):
+                one.process(frames[0], out=np.empty(161, np.int16))
+        assert bank.process(frames, out=tick) is tick
+        expect = ref.process(frames)
+        assert np.array_equal(tick, expect)
+        assert one.process(frames[0], out=frame) is frame
+        assert np.array_equal(frame, one_ref.process(frames[0]))
+        masked += int(np.count_nonzero(expect[0] == 0))
+    assert masked > 160 * 16  # the keypresses went out masked, into the caller's arrays
+    got, expect_events = bank.take_events(), ref.take_events()
+    assert [len(e) for e in got] == [len(e) for e in expect_events] and len(got[0]) == 16
+    assert all(pf.digits_of(a) == pf.digits_of(b) for a, b in zip(got, expect_events, strict=True))
+    same = pf.digits_of(one.take_events()) == pf.digits_of(one_ref.take_events())
+    assert same  # (no digit in the report when it fails)
+    # A frame's own memory as its output: refused, wherever the two overlap.
+    x = np.zeros(400, np.int16)
+    with pytest.raises(ValueError, match="share memory"):
+        pf.StreamScrubber().process(x[:160], out=x[100:260])
+    assert pf.StreamScrubber().process(x[:160], out=x[160:320]) is not None  # adjacent: fine
+
+
 def test_independent_objects_from_several_threads() -> None:
     pcm = [sg.to_int16(np.roll(_card(), 1000 * i)) for i in range(8)]
     expect = [pf.scrub(p).audio for p in pcm]

@@ -58,9 +58,9 @@ Scrubbed scrub_one(Scrubber& s, const std::int16_t* x, std::int16_t* y, std::siz
 class PyScrubber {
 public:
     explicit PyScrubber(const ScrubberParams& p) : s_(p) {}
-    py::array_t<std::int16_t> process(const py::array& pcm) {
+    py::array_t<std::int16_t> process(const py::array& pcm, const py::object& into) {
         auto in = as_pcm(pcm, "pcm", true);
-        py::array_t<std::int16_t> out(in.size());
+        auto out = output_for(in, into);
         const auto* src = in.data();
         auto* dst = out.mutable_data();
         {
@@ -119,13 +119,13 @@ public:
         streams_.reserve(n);
         for (std::size_t i = 0; i < n; ++i) streams_.push_back(std::make_unique<Scrubber>(p));
     }
-    py::array_t<std::int16_t> process(const py::array& frames) {
+    py::array_t<std::int16_t> process(const py::array& frames, const py::object& into) {
         if (!py::isinstance<py::array>(frames) || !frames.dtype().is(py::dtype::of<std::int16_t>()) ||
             frames.ndim() != 2 || static_cast<std::size_t>(frames.shape(0)) != streams_.size())
             throw py::value_error("frames must be a 2-D int16 array of shape (n_streams, samples)");
         auto in = py::array_t<std::int16_t, py::array::c_style>::ensure(frames);
         const auto cols = static_cast<std::size_t>(in.shape(1));
-        py::array_t<std::int16_t> out({in.shape(0), in.shape(1)});
+        auto out = output_for(in, into);
         const auto* src = in.data();
         auto* dst = out.mutable_data();
         {
@@ -177,7 +177,9 @@ void bind_scrubber(py::module_& m) {
                            "One stream's scrubber: int16 frames in, the same number of samples out, "
                            "delayed by `delay` samples, with every keypress masked.")
         .def(py::init<const ScrubberParams&>(), py::arg("config"))
-        .def("process", &PyScrubber::process, py::arg("pcm"))
+        .def("process", &PyScrubber::process, py::arg("pcm"), py::arg("out") = py::none(),
+             "Samples in, as many out (delayed); into `out` when given (no allocation), which "
+             "is returned.")
         .def("flush", &PyScrubber::flush,
              "End the stream: returns the last `delay` samples; what comes next is a new stream.")
         .def("take_events", &PyScrubber::take_events, "Events completed since the last call.")
@@ -200,7 +202,9 @@ void bind_scrubber(py::module_& m) {
 
     py::class_<PyScrubberBank>(m, "ScrubberBank", "Many independent streams, one frame each per call.")
         .def(py::init<std::size_t, const ScrubberParams&>(), py::arg("n_streams"), py::arg("config"))
-        .def("process", &PyScrubberBank::process, py::arg("frames"))
+        .def("process", &PyScrubberBank::process, py::arg("frames"), py::arg("out") = py::none(),
+             "Each stream's frame in (a row), as many samples out (delayed); into `out` when "
+             "given (no allocation), which is returned.")
         .def("flush", &PyScrubberBank::flush, py::arg("stream"),
              "End one stream: its last `delay` samples; its slot then takes a new stream.")
         .def("take_events", &PyScrubberBank::take_events, "Per stream: events since the last call.")

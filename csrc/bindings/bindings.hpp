@@ -35,6 +35,11 @@ py::array_t<std::int16_t, py::array::c_style> as_pcm(const py::array& pcm, const
 // Checks a 2-D (streams x samples) int16 array and returns it as C-contiguous.
 py::array_t<std::int16_t, py::array::c_style> as_pcm_2d(const py::array& pcm);
 
+// The caller's output array for `in`'s samples: `out` when given (int16, C-contiguous,
+// writeable, `in`'s shape, sharing no memory with it), else a new one. A server that hands
+// the same array to every call allocates nothing per frame.
+py::array_t<std::int16_t> output_for(const py::array& in, const py::object& out);
+
 void bind_g711(py::module_& m);
 void bind_events(py::module_& m);
 void bind_detectors(py::module_& m);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "bindings.hpp"
 
+#include <string>
+#include <vector>
+
 namespace pcifilter::py_bindings {
 
 py::array_t<std::int16_t, py::array::c_style> as_pcm(const py::array& pcm, const char* what,
@@ -24,6 +27,27 @@ py::array_t<std::int16_t, py::array::c_style> as_pcm_2d(const py::array& pcm) {
         throw py::value_error("pcm must be a 2-D int16 array (streams x samples)");
     if (pcm.shape(0) == 0 || pcm.shape(1) == 0) throw py::value_error("pcm is empty");
     return py::array_t<std::int16_t, py::array::c_style>::ensure(pcm);
+}
+
+py::array_t<std::int16_t> output_for(const py::array& in, const py::object& out) {
+    const std::vector<py::ssize_t> shape(in.shape(), in.shape() + in.ndim());
+    if (out.is_none()) return py::array_t<std::int16_t>(shape);
+    if (!py::isinstance<py::array>(out)) throw py::value_error("out must be a numpy array of int16");
+    auto a = py::reinterpret_borrow<py::array>(out);
+    if (!a.dtype().is(py::dtype::of<std::int16_t>()))
+        throw py::value_error("out must have dtype int16, not " + std::string(py::str(a.dtype())));
+    const std::vector<py::ssize_t> out_shape(a.shape(), a.shape() + a.ndim());
+    if (out_shape != shape)
+        throw py::value_error("out must have the input's shape " + std::string(py::str(py::cast(shape))) +
+                              ", not " + std::string(py::str(py::cast(out_shape))));
+    if (!(a.flags() & py::array::c_style)) throw py::value_error("out must be C-contiguous");
+    if (!a.writeable()) throw py::value_error("out must be writeable");
+    // The output is the input delayed: written in place it would overwrite samples not yet read.
+    const auto* o = static_cast<const char*>(a.data());
+    const auto* i = static_cast<const char*>(in.data());
+    if (a.nbytes() > 0 && in.nbytes() > 0 && o < i + in.nbytes() && i < o + a.nbytes())
+        throw py::value_error("out must not share memory with the input");
+    return py::reinterpret_borrow<py::array_t<std::int16_t>>(a);
 }
 
 }  // namespace pcifilter::py_bindings

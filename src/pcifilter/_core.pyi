@@ -251,8 +251,11 @@ class Scrubber:
         End the stream: returns the last `delay` samples; what comes next is a new stream.
         """
     def process(
-        self, pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]
-    ) -> numpy.typing.NDArray[numpy.int16]: ...
+        self, pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], out: typing.Any = None
+    ) -> numpy.typing.NDArray[numpy.int16]:
+        """
+        Samples in, as many out (delayed); into `out` when given (no allocation), which is returned.
+        """
     def reset(self) -> None: ...
     def take_events(self) -> list[ToneEvent]:
         """
@@ -296,8 +299,11 @@ class ScrubberBank:
         End one stream: its last `delay` samples; its slot then takes a new stream.
         """
     def process(
-        self, frames: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]
-    ) -> numpy.typing.NDArray[numpy.int16]: ...
+        self, frames: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], out: typing.Any = None
+    ) -> numpy.typing.NDArray[numpy.int16]:
+        """
+        Each stream's frame in (a row), as many samples out (delayed); into `out` when given (no allocation), which is returned.
+        """
     def set_masking(self, stream: typing.SupportsInt | typing.SupportsIndex, on: bool) -> None: ...
     def take_events(self) -> list[list[ToneEvent]]:
         """

@@ -204,9 +204,11 @@ class StreamScrubber:
         """Counters: samples, keypresses, tones, masked_samples, late_masks."""
         return dict(self._s.stats)
 
-    def process(self, frame: Int16Array) -> Int16Array:
-        """One frame in (any length), the same number of samples out."""
-        return self._s.process(frame)
+    def process(self, frame: Int16Array, out: Int16Array | None = None) -> Int16Array:
+        """One frame in (any length), the same number of samples out: into `out` when given
+        (int16, the frame's length, not the frame itself), which is returned; a caller that
+        passes the same array each time allocates nothing per frame."""
+        return self._s.process(frame, out)
 
     def flush(self) -> Int16Array:
         """End the stream: the last `delay` samples, a keypress its end cuts masked. What
@@ -243,9 +245,11 @@ class ScrubberBank:
         """Look-ahead in samples, the same for every stream."""
         return int(self._bank.delay)
 
-    def process(self, frames: Int16Array) -> Int16Array:
-        """Frames of every stream in, delayed and masked frames out."""
-        return self._bank.process(frames)
+    def process(self, frames: Int16Array, out: Int16Array | None = None) -> Int16Array:
+        """Frames of every stream in, delayed and masked frames out: into `out` when given
+        (int16, C-contiguous, the frames' shape, not the frames themselves), which is
+        returned; a server that passes the same array each tick allocates nothing per call."""
+        return self._bank.process(frames, out)
 
     def set_masking(self, stream: int, on: bool) -> None:
         """Switch masking for one stream."""

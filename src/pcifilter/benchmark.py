@@ -84,8 +84,9 @@ def run(seconds: float = 60.0, streams: int = 64, repeats: int = 5) -> dict[str,
 
     def batch() -> None:
         bank = _core.ScrubberBank(streams, scr_cfg)
+        out = np.empty((streams, FRAME), np.int16)  # one output array for every tick
         for tick in ticks:
-            bank.process(tick)
+            bank.process(tick, out)
 
     paths: dict[str, Callable[[], Any]] = {
         "detect": lambda: _core.detect_array(x, det_cfg),
