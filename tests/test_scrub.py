@@ -164,22 +164,32 @@ def test_everything_outside_masked_spans_is_bit_exact(seed: int, mode: str) -> N
     cuts=st.lists(st.integers(1, 2000), min_size=1, max_size=20),
     mode=st.sampled_from(pf.api.MODES),
     lookahead_ms=st.sampled_from([40.0, 160.0]),
+    into_callers_array=st.booleans(),
 )
 def test_streaming_in_any_chunks_equals_whole_buffer(
-    seed: int, cuts: list[int], mode: str, lookahead_ms: float
+    seed: int, cuts: list[int], mode: str, lookahead_ms: float, into_callers_array: bool
 ) -> None:
+    """Also with each chunk's output written into the caller's array (`out=`): here one
+    output buffer for the whole stream, each chunk's part of it in turn."""
     pcm = _keyed(seed)
     whole = pf.scrub(pcm, mode=mode, lookahead_ms=lookahead_ms)
     s = pf.StreamScrubber(mode=mode, lookahead_ms=lookahead_ms)
+    buf = np.full(len(pcm), 12345, np.int16)
     outs, pos = [], 0
-    for c in cuts * 100:
+    for c in [*cuts * 100, len(pcm)]:
         if pos >= len(pcm):
             break
-        outs.append(s.process(pcm[pos : pos + c]))
-        pos += c
-    outs += [s.process(pcm[pos:]), s.flush()]
+        chunk = pcm[pos : pos + c]
+        if into_callers_array:
+            outs.append(s.process(chunk, out=buf[pos : pos + len(chunk)]))
+        else:
+            outs.append(s.process(chunk))
+        pos += len(chunk)
+    outs.append(s.flush())
     streamed = np.concatenate(outs)[s.delay :]
     assert np.array_equal(streamed, whole.audio)
+    if into_callers_array:
+        assert np.array_equal(buf[s.delay :], whole.audio[: len(pcm) - s.delay])
 
 
 def test_switching_masking_on_and_off_mid_call() -> None:
