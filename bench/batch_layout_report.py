@@ -19,8 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from pcifilter import _core, corpus, make_config
-
-FRAME = 160
+from pcifilter.benchmark import FRAME, batch_ticks
 
 
 def main() -> None:
@@ -29,10 +28,8 @@ def main() -> None:
     x = corpus.cached("speech", 600, seed=0)[: int(seconds * 8000)]
     n = len(x) // FRAME
     cfg = make_config()
-    block = np.ascontiguousarray(
-        np.stack([np.roll(x, 977 * i)[: n * FRAME] for i in range(streams)])
-    )
-    ticks = np.ascontiguousarray(block.reshape(streams, n, FRAME).transpose(1, 0, 2))
+    ticks = batch_ticks(x, streams, n)
+    block = np.ascontiguousarray(ticks.transpose(1, 0, 2).reshape(streams, n * FRAME))
     assert all((ticks[f] == block[:, f * FRAME : (f + 1) * FRAME]).all() for f in range(n))
 
     def slices() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 import pcifilter as pf
 from pcifilter import _core, spandsp
+from pcifilter.benchmark import batch_ticks
 
 FRAME = 160
 
@@ -41,11 +42,7 @@ def test_spandsp_dtmf_rx_reference(benchmark, speech_60s: np.ndarray) -> None:  
 @pytest.mark.benchmark(group="batch-64")
 def test_batch_64_streams_frame_by_frame(benchmark, speech_60s: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     n_frames = 500
-    ticks = np.ascontiguousarray(  # one contiguous (64, 160) array a call, as a server fills
-        np.stack([np.roll(speech_60s, 977 * i)[: n_frames * FRAME] for i in range(64)])
-        .reshape(64, n_frames, FRAME)
-        .transpose(1, 0, 2)
-    )
+    ticks = batch_ticks(speech_60s, 64, n_frames)  # one contiguous (64, 160) array a call
 
     def run() -> None:
         bank = pf.ScrubberBank(64)

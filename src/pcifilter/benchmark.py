@@ -63,6 +63,15 @@ def test_audio(seconds: float) -> tuple[npt.NDArray[np.int16], str]:
     return sg.to_int16(sg.white_noise(int(seconds * 8000), -20, rng)), "white noise"
 
 
+def batch_ticks(x: npt.NDArray[np.int16], streams: int, n_frames: int) -> npt.NDArray[np.int16]:
+    """`streams` streams of `x` (each rotated by its own offset), as (n_frames, streams, 160):
+    each call's frames one contiguous (streams, 160) array, as a media server fills one per
+    tick (a strided slice of a (streams, samples) array is copied first: a fifth to a
+    quarter more a stream-frame, `bench/batch_layout_report.py`)."""
+    rows = np.stack([np.roll(x, 977 * i)[: n_frames * FRAME] for i in range(streams)])
+    return np.ascontiguousarray(rows.reshape(streams, n_frames, FRAME).transpose(1, 0, 2))
+
+
 def run(seconds: float = 60.0, streams: int = 64, repeats: int = 5) -> dict[str, Any]:
     """Measure every path; returns a dict of results (ns per frame unless named)."""
     x, source = test_audio(seconds)
@@ -71,16 +80,9 @@ def run(seconds: float = 60.0, streams: int = 64, repeats: int = 5) -> dict[str,
     det_cfg = pf.make_config()
     scr_cfg = pf.make_config()
     res: dict[str, Any] = {"source": source, "seconds": len(x) / 8000, "streams": streams}
-    # Batch: `streams` independent streams, one 160-sample frame each per call, each call's
-    # frames one contiguous (streams, 160) array, as a media server fills one per tick (a
-    # strided slice of a (streams, samples) array is copied first: a fifth to a quarter more
-    # a stream-frame, bench/RESULTS.md).
+    # Batch: `streams` independent streams, one 160-sample frame each per call.
     n_frames = min(frames, 1500)
-    ticks = np.ascontiguousarray(
-        np.stack([np.roll(x, 977 * i)[: n_frames * FRAME] for i in range(streams)])
-        .reshape(streams, n_frames, FRAME)
-        .transpose(1, 0, 2)
-    )
+    ticks = batch_ticks(x, streams, n_frames)
 
     def batch() -> None:
         bank = _core.ScrubberBank(streams, scr_cfg)
