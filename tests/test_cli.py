@@ -285,6 +285,7 @@ def test_bench_command_reports_every_path(capsys: pytest.CaptureFixture[str]) ->
         assert o["packets"] == 100 and 0 <= o["reencoded"] <= 100
         assert o["filter_ns"] > 0 and o["decode_48k_ns"] > 0 and o["decode_8k_ns"] > 0
         assert o["ratio"] == pytest.approx(o["filter_ns"] / o["decode_48k_ns"])
+    assert res["kernels"] in res["kernel_ns"] and min(res["kernel_ns"].values()) > 0
     sw = res["switching"]
     assert sw["packets"] == 100 and sw["switching_ns"] > 0 and sw["unswitched_ns"] > 0
     assert sw["ratio"] == pytest.approx(sw["switching_ns"] / sw["unswitched_ns"])

@@ -40,6 +40,12 @@ struct SubBlock {
     }
 };
 
+// The instruction sets the kernels come in, narrowest first. `best_bank_isa()` is the widest
+// this CPU runs; tables can be asked for a narrower one (the tests check each one the CPU runs).
+enum class BankIsa { portable, avx2, avx512vnni };
+BankIsa best_bank_isa() noexcept;
+const char* bank_isa_name(BankIsa isa) noexcept;
+
 // The strongest of frequencies 0-3 and of 4-7 in a window, and their |W|².
 struct WindowPeaks {
     float low_q, high_q;
@@ -48,14 +54,21 @@ struct WindowPeaks {
 
 // Immutable per-configuration tables, shared by every stream using the same frequencies.
 struct BankTables {
-    BankTables(const std::vector<double>& freqs_hz, int sub_block, double sample_rate);
+    // `widest`: the widest instruction set the kernels may use (narrowed to what the CPU runs).
+    BankTables(const std::vector<double>& freqs_hz, int sub_block, double sample_rate,
+               BankIsa widest = best_bank_isa());
+    BankIsa isa = BankIsa::portable;  // the kernels' instruction set
     int n_freqs;
     int sub_block;
     int padded;                      // sub_block rounded up to 16 (zeros past sub_block)
     std::vector<std::int16_t> basis;  // [kBankLanes][padded], Q10: cos, -sin per frequency
     // The same basis by sample pairs: [sub_block / 2][kBankLanes][2], lane k holding
     // (b_k[2p], b_k[2p+1]), for kernels that broadcast two samples against all 16 lanes.
-    std::vector<std::int16_t> pair_basis;
+    // One pair's 16 lanes are 64 bytes, a cache line: aligned so, a 512-bit load reads one.
+    struct alignas(64) PairLanes {
+        std::int16_t v[kBankLanes * 2];
+    };
+    std::vector<PairLanes> pair_basis;
     // Correlation kernels picked for this CPU: tables, samples, 16 sums out, energy out.
     // `kernel` may read `padded` samples (the bank's zero-padded buffer); `exact_kernel`
     // reads exactly `sub_block` (samples in the caller's memory). Both give the same, exact

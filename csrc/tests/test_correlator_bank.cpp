@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// CorrelatorBank: the kernels picked for this CPU (AVX2 where present) give exactly the
-// integer sums of the basis written out, for random, full-scale and extreme sub-blocks, read
+// CorrelatorBank: the kernels of every instruction set this CPU runs (portable, AVX2, AVX-512
+// VNNI), and those picked for it by default, give exactly the integer sums of the basis
+// written out, for random, full-scale and extreme sub-blocks, read
 // both in place (exact_kernel) and from the bank's padded buffer (kernel); the window powers
 // and their strongest row and column are the scalar ones, ties included; and the fused pass
 // (block_window) gives the same sub-blocks and window powers as the steps written out, over
 // more sub-blocks than the phase table's period.
 #include <algorithm>
+#include <cstdio>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -154,10 +156,19 @@ void check_block_window(const std::shared_ptr<const BankTables>& tables, std::mt
 
 int main() {
     std::mt19937 rng(1234);
-    check_tables(*dtmf_bank_tables(), rng);  // 40-sample sub-blocks, 8 frequencies
-    check_powers3(*dtmf_bank_tables(), rng);
-    check_block_window(dtmf_bank_tables(), rng);
-    check_tables(BankTables({1100.0, 2100.0}, 64, 8000.0), rng);
-    check_tables(BankTables({440.0, 350.0, 480.0}, 24, 8000.0), rng);
+    CHECK(dtmf_bank_tables()->isa == best_bank_isa());
+    std::printf("kernels: %s\n", bank_isa_name(best_bank_isa()));
+    const std::vector<double> dtmf(DtmfDetector::kFreqs.begin(), DtmfDetector::kFreqs.end());
+    for (BankIsa isa : {BankIsa::portable, BankIsa::avx2, BankIsa::avx512vnni}) {
+        if (isa > best_bank_isa()) break;  // the CPU does not run it
+        const auto tables =
+            std::make_shared<const BankTables>(dtmf, DtmfDetector::kSubBlock, 8000.0, isa);
+        CHECK(tables->isa == isa);
+        check_tables(*tables, rng);  // 40-sample sub-blocks, 8 frequencies
+        check_powers3(*tables, rng);
+        check_block_window(tables, rng);
+        check_tables(BankTables({1100.0, 2100.0}, 64, 8000.0, isa), rng);
+        check_tables(BankTables({440.0, 350.0, 480.0}, 24, 8000.0, isa), rng);
+    }
     return CHECK_DONE();
 }

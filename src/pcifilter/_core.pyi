@@ -23,6 +23,7 @@ __all__: list[str] = [
     "ULAW_SILENCE",
     "alaw_decode",
     "alaw_encode",
+    "bank_isa",
     "default_tones",
     "detect_array",
     "detect_many",
@@ -35,6 +36,7 @@ __all__: list[str] = [
     "rtp_drop_reasons",
     "scrub_array",
     "scrub_many",
+    "time_correlator_kernels",
     "time_opus_filter",
     "time_stream_filter",
     "udp_checksum",
@@ -564,6 +566,11 @@ def alaw_encode(
     Encode int16 PCM to G.711 A-law codes (ITU-T G.191 reference behaviour).
     """
 
+def bank_isa() -> str:
+    """
+    The instruction set of the DTMF correlator kernels this CPU runs: 'avx512vnni', 'avx2' or 'portable' (picked at run time; every set gives the same results).
+    """
+
 def default_tones() -> list[ToneSpec]:
     """
     Fax CNG (1100 Hz) and CED/ANS (2100 Hz).
@@ -628,6 +635,14 @@ def scrub_many(
 ) -> tuple[
     numpy.typing.NDArray[numpy.int16], list[list[ToneEvent]], list[list[tuple[int, int]]]
 ]: ...
+def time_correlator_kernels(
+    pcm: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]],
+    rounds: typing.SupportsInt | typing.SupportsIndex = 5,
+) -> dict[str, float]:
+    """
+    Best time in ns per 5 ms sub-block of the DTMF correlator bank's fused pass over 8 kHz int16 audio, with the kernels of each instruction set this CPU runs, taking turns (GIL released): a dict by set name.
+    """
+
 def time_opus_filter(
     packets: collections.abc.Sequence[bytes],
     rounds: typing.SupportsInt | typing.SupportsIndex = 5,

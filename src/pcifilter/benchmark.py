@@ -116,6 +116,9 @@ def run(seconds: float = 60.0, streams: int = 64, repeats: int = 5) -> dict[str,
         res["batch_scrub_ratio"] = res["batch_scrub_ns"] / res["spandsp_ns"]
     for k in ("detect", "scrub", "batch_scrub"):
         res[f"{k}_streams_per_core"] = FRAME_NS / res[f"{k}_ns"]
+    # The correlator bank's kernels, each instruction set this CPU runs, in turns.
+    res["kernels"] = _core.bank_isa()
+    res["kernel_ns"] = _core.time_correlator_kernels(x, repeats)
     res.update(_rtp_paths(x, repeats))
     res.update(_opus_paths(x, repeats))
     res.update(_switching_path(x, repeats))
@@ -285,6 +288,10 @@ def format_report(res: dict[str, Any]) -> str:
             f"{FRAME_NS / res['spandsp_ns']:>14.0f}{'1.00':>11}"
         )
     lines.append(f"{'(one Python call per frame)':<34}{res['frame_call_ns']:>10.0f}")
+    kernels = ", ".join(
+        f"{isa} {ns:.0f}" for isa, ns in sorted(res["kernel_ns"].items(), key=lambda kv: -kv[1])
+    )
+    lines.append(f"correlator bank, ns per 5 ms sub-block: {kernels} (in use: {res['kernels']})")
     lines.append(
         f"RTP stream filter, 20 ms PCMU packet: {res['rtp_packet_ns']:.0f} ns in C++ "
         f"(issue 3's target: <= 400 ns); {res['rtp_python_packet_ns']:.0f} ns through Python "
