@@ -244,6 +244,53 @@ PCIFILTER_VNNI WindowPeaks fused40_vnni(const BankTables& t, const std::int16_t*
     return peaks8(_mm256_castsi256_ps(_mm512_cvtepi64_epi32(_mm512_castps_si512(pairs))), q);
 }
 
+// Four consecutive sub-blocks and the windows they end in one pass: their sums are
+// independent chains run side by side, then each is finished as fused40_vnni finishes it
+// (the same operations, the same floats), the windows running on from `first`, `second`.
+PCIFILTER_VNNI void fused40x4_vnni(const BankTables& t, const std::int16_t* x, const std::size_t* rot,
+                                   const SubBlock& first, const SubBlock& second, SubBlock* out,
+                                   WindowPeaks* peaks, float* q) {
+    const auto* b = reinterpret_cast<const __m512i*>(t.pair_basis.data());
+    __m512i a[4][2];
+    for (auto& blk : a) blk[0] = blk[1] = _mm512_setzero_si512();
+#pragma GCC unroll 20
+    for (int p = 0; p < 20; ++p) {
+        const __m512i basis = _mm512_load_si512(b + p);
+        for (int k = 0; k < 4; ++k) {
+            std::int32_t two;  // sub-block k's samples 2p and 2p+1 as one 32-bit word
+            std::memcpy(&two, x + 40 * k + 2 * p, sizeof two);
+            a[k][p & 1] = _mm512_dpwssd_epi32(a[k][p & 1], _mm512_set1_epi32(two), basis);
+        }
+    }
+    constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;  // see fused40_vnni
+    __m512 prev2 = _mm512_loadu_ps(reinterpret_cast<const float*>(first.corr.data()));
+    __m512 prev1 = _mm512_loadu_ps(reinterpret_cast<const float*>(second.corr.data()));
+    for (int k = 0; k < 4; ++k) {
+        const std::int16_t* xk = x + 40 * k;
+        const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xk));
+        const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xk + 16));
+        const __m256i x2 = _mm256_inserti128_si256(
+            _mm256_setzero_si256(), _mm_loadu_si128(reinterpret_cast<const __m128i*>(xk + 32)), 0);
+        const std::uint64_t energy =
+            sum_lanes(add_squares(add_squares(add_squares(_mm256_setzero_si256(), x0), x1), x2));
+        out[k].energy = static_cast<float>(static_cast<std::int64_t>(energy));
+        // (a0 + a1) as fused40_vnni sums ((a0 + a1) + (a2 + a3)): integer sums, exact in any order.
+        const __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(a[k][0], a[k][1]));
+        const __m512 c = _mm512_add_ps(
+            _mm512_mul_round_ps(v, _mm512_loadu_ps(t.rot_a.data() + rot[k]), kNearest),
+            _mm512_mul_round_ps(_mm512_permute_ps(v, 0xB1), _mm512_loadu_ps(t.rot_b.data() + rot[k]),
+                                kNearest));
+        _mm512_storeu_ps(reinterpret_cast<float*>(out[k].corr.data()), c);
+        const __m512 w = _mm512_add_ps(_mm512_add_ps(prev2, prev1), c);
+        const __m512 sq = _mm512_mul_round_ps(w, w, kNearest);
+        const __m512 pairs = _mm512_add_ps(sq, _mm512_permute_ps(sq, 0xB1));
+        peaks[k] = peaks8(_mm256_castsi256_ps(_mm512_cvtepi64_epi32(_mm512_castps_si512(pairs))),
+                          q + 8 * k);
+        prev2 = prev1;
+        prev1 = c;
+    }
+}
+
 #undef PCIFILTER_VNNI
 #pragma GCC diagnostic pop
 
@@ -327,6 +374,9 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
         kernel = sub_block == 40 ? (vnni ? correlate40_vnni : correlate40_avx2) : correlate_avx2;
         if (sub_block == 40) exact_kernel = kernel;
         if (sub_block == 40 && n_freqs == kBankMaxFreqs) fused = vnni ? fused40_vnni : fused40_avx2;
+        // Four sub-blocks in one pass: measured faster with VNNI, not with AVX2 alone (more
+        // instructions for no time gained; bench/RESULTS.md, "Thirtieth session").
+        if (sub_block == 40 && n_freqs == kBankMaxFreqs && vnni) fused4 = fused40x4_vnni;
         rotate = rotate_avx2;  // powers3 stays portable: with AVX2, `fused` does its work
     }
 #endif

@@ -97,6 +97,12 @@ struct BankTables {
     using Fused = WindowPeaks (*)(const BankTables&, const std::int16_t*, std::size_t, const SubBlock&,
                                   const SubBlock&, SubBlock*, float*);
     Fused fused = nullptr;
+    // `fused` over four consecutive sub-blocks (4 × sub_block samples), where the CPU has it:
+    // their rotation offsets, the first window's first two sub-blocks, the four new
+    // sub-blocks out, their windows' peaks and powers (8 a window) out.
+    using Fused4 = void (*)(const BankTables&, const std::int16_t*, const std::size_t*,
+                            const SubBlock&, const SubBlock&, SubBlock*, WindowPeaks*, float*);
+    Fused4 fused4 = nullptr;
     std::array<double, kBankMaxFreqs> step_re{}, step_im{};  // e^{-jωS}
 };
 
@@ -127,6 +133,25 @@ public:
         return t.powers3(reinterpret_cast<const float*>(first.corr.data()),
                          reinterpret_cast<const float*>(second.corr.data()),
                          reinterpret_cast<const float*>(out->corr.data()), q);
+    }
+    // block_window() for four consecutive whole sub-blocks (4 × sub_block samples from `x`):
+    // `out[k]` and the window ending with it (`peaks[k]`, powers `q[8k..8k+7]`), the windows
+    // running on from `first` and `second`. The same results as four block_window() calls,
+    // in one pass where the CPU allows (BankTables::fused4). 8 frequencies only.
+    void block_windows4(const std::int16_t* x, const SubBlock& first, const SubBlock& second,
+                        SubBlock* out, WindowPeaks* peaks, float* q) noexcept {
+        const BankTables& t = *tables_;
+        if (t.fused4 != nullptr && t.period > 0) {
+            std::size_t at[4];
+            for (std::size_t& a : at) a = next_phase();
+            blocks_done_ += 4;
+            ready_ = true;
+            t.fused4(t, x, at, first, second, out, peaks, q);
+            return;
+        }
+        for (int k = 0; k < 4; ++k)
+            peaks[k] = block_window(x + k * t.sub_block, k >= 2 ? out[k - 2] : k == 1 ? second : first,
+                                    k >= 1 ? out[k - 1] : second, out + k, q + 8 * k);
     }
     bool ready() const noexcept { return ready_; }
     bool between_blocks() const noexcept { return fill_ == 0; }

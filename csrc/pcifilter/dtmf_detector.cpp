@@ -170,7 +170,51 @@ void DtmfDetector::process_blocks(const std::int16_t* x, std::size_t n, std::vec
                                   std::vector<MaskRequest>* masks) noexcept {
     // Samples go to the history (four sub-block slots, the one being filled is `block_ + 1`'s;
     // the harmonic probes read them); a completed sub-block is correlated into its ring slot.
+    // The window ending with sub-block `block_ + 1` (in its ring slot), tested.
+    const auto take_window = [&](Window& w) {
+        const std::int64_t b = block_ + 1;
+        if constexpr (kKeepHistory) {
+            auto& q = back_[static_cast<std::size_t>(b & back_mask_)];
+            for (int f = 0; f < 8; ++f) q[f] = sq_mag(ring(b).corr[f]);
+        }
+        w.energy = ring(b - 2).energy + ring(b - 1).energy + ring(b).energy;
+        // Tone power is 2|W|²/N² and mean power E/N, so the share test is
+        // 2(|Wr|²+|Wc|²) ≥ ρ·E·N.
+        const float pair_q = 2.0f * (w.peak.low_q + w.peak.high_q);
+        w.share_ok = pair_q >= share_min_ * w.energy * kN;
+        w.share_weak = pair_q >= share_weak_ * w.energy * kN;
+        // Most windows of speech fail both share tests with no keypress or digit run to
+        // follow: nothing would change but the block count, so no call.
+        if (!w.share_ok && !w.share_weak && track_row_ < 0 && !run_.active)
+            ++block_;
+        else
+            on_sub_block(events, masks, w);
+    };
     while (n > 0) {
+        if (fill_ == 0 && n >= 4 * kSubBlock && bank_.tables().fused4 != nullptr) {
+            // Four whole sub-blocks, where the CPU has the four-block pass: all four
+            // correlated and their windows measured first (the chains side by side), then
+            // taken in turn. A mispredicted test of one window then finds the next ones
+            // measured already. The same sub-blocks and windows as one at a time (the
+            // correlations are exact; csrc/tests/test_correlator_bank.cpp).
+            SubBlock sub[4];
+            WindowPeaks peaks[4];
+            float q[4 * 8];
+            bank_.block_windows4(x, ring(block_ - 1), ring(block_), sub, peaks, q);
+            for (int k = 0; k < 4; ++k) {
+                const std::int64_t b = block_ + 1;
+                std::memcpy(history_.data() + (b & 3) * kSubBlock, x, kSubBlock * sizeof(std::int16_t));
+                ring_[b & 3] = sub[k];
+                x += kSubBlock;
+                n -= kSubBlock;
+                samples_ += kSubBlock;
+                Window w;
+                w.peak = peaks[k];
+                std::memcpy(w.q, q + 8 * k, sizeof w.q);
+                take_window(w);
+            }
+            continue;
+        }
         std::int16_t* slot = history_.data() + ((block_ + 1) & 3) * kSubBlock;
         std::size_t used;
         const std::int16_t* whole = nullptr;  // a whole sub-block in the caller's memory
@@ -195,22 +239,7 @@ void DtmfDetector::process_blocks(const std::int16_t* x, std::size_t n, std::vec
             Window w;
             w.peak = bank_.block_window(whole != nullptr ? whole : slot, ring(b - 2), ring(b - 1),
                                         &ring_[b & 3], w.q);
-            if constexpr (kKeepHistory) {
-                auto& q = back_[static_cast<std::size_t>(b & back_mask_)];
-                for (int f = 0; f < 8; ++f) q[f] = sq_mag(ring(b).corr[f]);
-            }
-            w.energy = ring(b - 2).energy + ring(b - 1).energy + ring(b).energy;
-            // Tone power is 2|W|²/N² and mean power E/N, so the share test is
-            // 2(|Wr|²+|Wc|²) ≥ ρ·E·N.
-            const float pair_q = 2.0f * (w.peak.low_q + w.peak.high_q);
-            w.share_ok = pair_q >= share_min_ * w.energy * kN;
-            w.share_weak = pair_q >= share_weak_ * w.energy * kN;
-            // Most windows of speech fail both share tests with no keypress or digit run to
-            // follow: nothing would change but the block count, so no call.
-            if (!w.share_ok && !w.share_weak && track_row_ < 0 && !run_.active)
-                ++block_;
-            else
-                on_sub_block(events, masks, w);
+            take_window(w);
         }
     }
 }

@@ -5,9 +5,11 @@
 // both in place (exact_kernel) and from the bank's padded buffer (kernel); the window powers
 // and their strongest row and column are the scalar ones, ties included; and the fused pass
 // (block_window) gives the same sub-blocks and window powers as the steps written out, over
-// more sub-blocks than the phase table's period.
+// more sub-blocks than the phase table's period, one sub-block at a time and four at a time
+// (block_windows4).
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -106,8 +108,13 @@ void check_block_window(const std::shared_ptr<const BankTables>& tables, std::mt
     std::vector<std::int16_t> x(static_cast<std::size_t>(t.sub_block));
     SubBlock ring[3] = {};  // the window's first two sub-blocks and the new one
     const int blocks = 2 * t.period + 37;
+    std::vector<std::int16_t> all;  // every sub-block's samples, for block_windows4 below
+    std::vector<SubBlock> subs;
+    std::vector<float> powers;
+    std::vector<WindowPeaks> peaks;
     for (int b = 0; b < blocks; ++b) {
         for (auto& v : x) v = static_cast<std::int16_t>(b % 50 == 7 ? -32768 : any(rng) >> (b % 9));
+        all.insert(all.end(), x.begin(), x.end());
         // Written out: the sums, rotated onto the absolute phase of sub-block b, then the
         // window (first + second) + new.
         std::int32_t acc[kBankLanes];
@@ -140,10 +147,34 @@ void check_block_window(const std::shared_ptr<const BankTables>& tables, std::mt
         CHECK(peak.low_q == q[peak.low] && peak.high_q == q[peak.high]);
         for (int f = 0; f < 4; ++f) CHECK(q[f] <= q[peak.low]);
         for (int f = 4; f < 8; ++f) CHECK(q[f] <= q[peak.high]);
+        subs.push_back(ring[2]);
+        powers.insert(powers.end(), q, q + kBankMaxFreqs);
+        peaks.push_back(peak);
         ring[0] = ring[1];
         ring[1] = ring[2];
     }
     CHECK(bank.blocks_done() == blocks);
+    // Four sub-blocks at a time: the same sub-blocks, powers and peaks.
+    CorrelatorBank bank4(tables, false);
+    SubBlock prev[2] = {};
+    for (int b = 0; b + 4 <= blocks; b += 4) {
+        SubBlock out[4];
+        WindowPeaks pk[4];
+        float q4[4 * kBankMaxFreqs];
+        bank4.block_windows4(all.data() + static_cast<std::size_t>(b) * t.sub_block, prev[0], prev[1],
+                             out, pk, q4);
+        for (int k = 0; k < 4; ++k) {
+            const auto i = static_cast<std::size_t>(b + k);
+            CHECK(std::memcmp(&out[k], &subs[i], sizeof(SubBlock)) == 0);
+            CHECK(std::memcmp(q4 + kBankMaxFreqs * k, powers.data() + kBankMaxFreqs * i,
+                              kBankMaxFreqs * sizeof(float)) == 0);
+            CHECK(pk[k].low == peaks[i].low && pk[k].high == peaks[i].high);
+            CHECK(pk[k].low_q == peaks[i].low_q && pk[k].high_q == peaks[i].high_q);
+        }
+        prev[0] = out[2];
+        prev[1] = out[3];
+    }
+    CHECK(bank4.blocks_done() == blocks / 4 * 4);
     // All bins equal (silence): the first of each group, as the scalar search has it.
     std::fill(x.begin(), x.end(), std::int16_t{0});
     const SubBlock silent{};
