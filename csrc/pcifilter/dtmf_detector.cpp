@@ -158,14 +158,20 @@ void DtmfDetector::skip_blocks(std::int64_t k) noexcept {
 
 void DtmfDetector::process(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
                            std::vector<MaskRequest>* masks) noexcept {
-    // One test per call, none per sub-block, for the usual detector that keeps no history.
-    if (back_.empty())
-        process_blocks<false>(x, n, events, masks);
+    // One test per call, none per sub-block: for the usual detector that keeps no history,
+    // and for CPUs with the four-sub-block pass.
+    const bool four = bank_.tables().fused4 != nullptr;
+    if (back_.empty() && four)
+        process_blocks<false, true>(x, n, events, masks);
+    else if (back_.empty())
+        process_blocks<false, false>(x, n, events, masks);
+    else if (four)
+        process_blocks<true, true>(x, n, events, masks);
     else
-        process_blocks<true>(x, n, events, masks);
+        process_blocks<true, false>(x, n, events, masks);
 }
 
-template <bool kKeepHistory>
+template <bool kKeepHistory, bool kFourAtOnce>
 void DtmfDetector::process_blocks(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
                                   std::vector<MaskRequest>* masks) noexcept {
     // Samples go to the history (four sub-block slots, the one being filled is `block_ + 1`'s;
@@ -191,7 +197,7 @@ void DtmfDetector::process_blocks(const std::int16_t* x, std::size_t n, std::vec
             on_sub_block(events, masks, w);
     };
     while (n > 0) {
-        if (fill_ == 0 && n >= 4 * kSubBlock && bank_.tables().fused4 != nullptr) {
+        if (kFourAtOnce && fill_ == 0 && n >= 4 * kSubBlock) {
             // Four whole sub-blocks, where the CPU has the four-block pass: all four
             // correlated and their windows measured first (the chains side by side), then
             // taken in turn. A mispredicted test of one window then finds the next ones

@@ -145,7 +145,9 @@ private:
         float energy;
         bool share_ok, share_weak;
     };
-    template <bool kKeepHistory>  // back_ is written (backtracking is on)
+    // kKeepHistory: back_ is written (backtracking is on); kFourAtOnce: the bank has the
+    // four-sub-block pass (BankTables::fused4).
+    template <bool kKeepHistory, bool kFourAtOnce>
     void process_blocks(const std::int16_t* x, std::size_t n, std::vector<ToneEvent>* events,
                         std::vector<MaskRequest>* masks) noexcept;
     void on_sub_block(std::vector<ToneEvent>* events, std::vector<MaskRequest>* masks,
