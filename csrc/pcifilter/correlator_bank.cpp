@@ -71,6 +71,15 @@ __attribute__((target("avx2"))) inline std::uint64_t sum_lanes(__m256i e64) {
     return e4[0] + e4[1] + e4[2] + e4[3];
 }
 
+// Σ x² over a 40-sample sub-block, exact.
+__attribute__((target("avx2"))) inline std::uint64_t energy40(const std::int16_t* x) {
+    const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+    const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16));
+    const __m256i x2 = _mm256_inserti128_si256(
+        _mm256_setzero_si256(), _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 32)), 0);
+    return sum_lanes(add_squares(add_squares(add_squares(_mm256_setzero_si256(), x0), x1), x2));
+}
+
 // Transposed reduction: 16 vectors of 8 partial sums to 16 totals.
 __attribute__((target("avx2"))) inline void reduce16(const __m256i* acc, std::int32_t* out) {
     __m256i h[8], g[4];
@@ -91,12 +100,7 @@ __attribute__((target("avx2"))) inline void reduce16(const __m256i* acc, std::in
 __attribute__((target("avx2"))) inline std::uint64_t correlate40_lanes(const BankTables& t,
                                                                       const std::int16_t* x,
                                                                       __m256i* lo, __m256i* hi) {
-    const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
-    const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16));
-    const __m256i x2 = _mm256_inserti128_si256(
-        _mm256_setzero_si256(), _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 32)), 0);
-    const std::uint64_t energy =
-        sum_lanes(add_squares(add_squares(add_squares(_mm256_setzero_si256(), x0), x1), x2));
+    const std::uint64_t energy = energy40(x);
     const auto* b = reinterpret_cast<const __m256i*>(t.pair_basis.data());  // two a pair
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
     // Unrolled twice, not fully: fully unrolled, GCC computes all 40 products before
@@ -190,12 +194,7 @@ __attribute__((target("avx2"))) WindowPeaks fused40_avx2(const BankTables& t, co
 // a tenth (bench/RESULTS.md, "Thirtieth session").
 PCIFILTER_VNNI inline std::uint64_t correlate40_vnni_sums(const BankTables& t,
                                                       const std::int16_t* x, __m512i* sums) {
-    const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
-    const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16));
-    const __m256i x2 = _mm256_inserti128_si256(
-        _mm256_setzero_si256(), _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 32)), 0);
-    const std::uint64_t energy =
-        sum_lanes(add_squares(add_squares(add_squares(_mm256_setzero_si256(), x0), x1), x2));
+    const std::uint64_t energy = energy40(x);
     const auto* b = reinterpret_cast<const __m512i*>(t.pair_basis.data());
     __m512i a[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
                     _mm512_setzero_si512()};
@@ -266,14 +265,7 @@ PCIFILTER_VNNI void fused40x4_vnni(const BankTables& t, const std::int16_t* x, c
     __m512 prev2 = _mm512_loadu_ps(reinterpret_cast<const float*>(first.corr.data()));
     __m512 prev1 = _mm512_loadu_ps(reinterpret_cast<const float*>(second.corr.data()));
     for (int k = 0; k < 4; ++k) {
-        const std::int16_t* xk = x + 40 * k;
-        const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xk));
-        const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xk + 16));
-        const __m256i x2 = _mm256_inserti128_si256(
-            _mm256_setzero_si256(), _mm_loadu_si128(reinterpret_cast<const __m128i*>(xk + 32)), 0);
-        const std::uint64_t energy =
-            sum_lanes(add_squares(add_squares(add_squares(_mm256_setzero_si256(), x0), x1), x2));
-        out[k].energy = static_cast<float>(static_cast<std::int64_t>(energy));
+        out[k].energy = static_cast<float>(static_cast<std::int64_t>(energy40(x + 40 * k)));
         // (a0 + a1) as fused40_vnni sums ((a0 + a1) + (a2 + a3)): integer sums, exact in any order.
         const __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(a[k][0], a[k][1]));
         const __m512 c = _mm512_add_ps(
