@@ -156,17 +156,18 @@ std::size_t opus_decode_packets(const std::vector<py::bytes>& batch, int sample_
     return packets.size();
 }
 
-// The DTMF correlator bank's fused pass (sums, rotation, window powers) over the audio in 5 ms
-// sub-blocks, once with the kernels of each instruction set this CPU runs, taking turns: ns
-// per sub-block by set name. The detector uses the widest (`bank_isa()`).
+// The DTMF correlator bank's fused pass (sums, rotation, window powers) over the audio, four
+// 5 ms sub-blocks a call as the detector takes a 20 ms frame (block_windows4), once with the
+// kernels of each instruction set this CPU runs, taking turns: ns per sub-block by set name.
+// The detector uses the widest (`bank_isa()`).
 std::map<std::string, double> time_correlator_kernels(const py::array& pcm_in, int rounds) {
     if (rounds < 1) throw py::value_error("rounds must be at least 1");
     const auto pcm = as_pcm(pcm_in, "pcm", false);
-    const std::size_t blocks = static_cast<std::size_t>(pcm.size()) / DtmfDetector::kSubBlock;
-    if (blocks < 3) throw py::value_error("pcm must hold at least 120 samples");
+    const std::size_t calls = static_cast<std::size_t>(pcm.size()) / (4 * DtmfDetector::kSubBlock);
+    if (calls < 1) throw py::value_error("pcm must hold at least 160 samples");
     const std::vector<double> freqs(DtmfDetector::kFreqs.begin(), DtmfDetector::kFreqs.end());
     std::vector<std::shared_ptr<const BankTables>> tables;
-    for (BankIsa isa : {BankIsa::portable, BankIsa::avx2, BankIsa::avx512vnni})
+    for (BankIsa isa : {BankIsa::portable, BankIsa::avx2, BankIsa::avx512vnni_ymm, BankIsa::avx512vnni})
         if (isa <= best_bank_isa())
             tables.push_back(
                 std::make_shared<const BankTables>(freqs, DtmfDetector::kSubBlock, 8000.0, isa));
@@ -175,11 +176,14 @@ std::map<std::string, double> time_correlator_kernels(const py::array& pcm_in, i
     for (const auto& t : tables)
         paths.emplace_back([&, t] {
             CorrelatorBank bank(t, false);
-            SubBlock ring[3] = {};  // sub-block b in ring[b % 3]: b - 2 and b - 1 in the others
-            float q[kBankMaxFreqs];
-            for (std::size_t b = 0; b < blocks; ++b)
-                bank.block_window(x + b * DtmfDetector::kSubBlock, ring[(b + 1) % 3],
-                                  ring[(b + 2) % 3], &ring[b % 3], q);
+            SubBlock sub[2][4] = {};  // this call's four sub-blocks and the last call's
+            WindowPeaks peaks[4];
+            float q[4 * kBankMaxFreqs];
+            for (std::size_t c = 0; c < calls; ++c) {
+                const SubBlock* last = sub[(c + 1) % 2];
+                bank.block_windows4(x + c * 4 * DtmfDetector::kSubBlock, last[2], last[3], sub[c % 2],
+                                    peaks, q);
+            }
         });
     std::vector<double> best;
     {
@@ -188,7 +192,7 @@ std::map<std::string, double> time_correlator_kernels(const py::array& pcm_in, i
     }
     std::map<std::string, double> out;
     for (std::size_t i = 0; i < tables.size(); ++i)
-        out[bank_isa_name(tables[i]->isa)] = best[i] / static_cast<double>(blocks);
+        out[bank_isa_name(tables[i]->isa)] = best[i] / static_cast<double>(4 * calls);
     return out;
 }
 
@@ -197,12 +201,15 @@ std::map<std::string, double> time_correlator_kernels(const py::array& pcm_in, i
 void bind_bench(py::module_& m) {
     m.def("bank_isa", [] { return std::string(bank_isa_name(best_bank_isa())); },
           "The instruction set of the DTMF correlator kernels this CPU runs: 'avx512vnni', "
-          "'avx2' or 'portable' (picked at run time; every set gives the same results).");
+          "'avx512vnni_ymm' (256-bit registers only: CPUs whose clock drops under 512-bit "
+          "multiplies), 'avx2' or 'portable' (picked at run time; every set gives the same "
+          "results).");
     m.def("time_correlator_kernels", &time_correlator_kernels, py::arg("pcm"),
           py::arg("rounds") = 5,
           "Best time in ns per 5 ms sub-block of the DTMF correlator bank's fused pass over 8 kHz "
-          "int16 audio, with the kernels of each instruction set this CPU runs, taking turns "
-          "(GIL released): a dict by set name.");
+          "int16 audio, four sub-blocks a call as the detector takes a 20 ms frame, with the "
+          "kernels of each instruction set this CPU runs, taking turns (GIL released): a dict "
+          "by set name.");
     m.def("time_stream_filter", &time_stream_filter, py::arg("packets"), py::arg("rounds") = 5,
           "Best time in ns per packet of a fresh C++ StreamFilter (defaults: PCMU 0, "
           "telephone-event 101, filtering on) over the packets, timed in C++ with the GIL "

@@ -177,6 +177,35 @@ __attribute__((target("avx2"))) WindowPeaks fused40_avx2(const BankTables& t, co
     return powers_peaks(w0, w1, q);
 }
 
+// The rotation and windows of four sub-blocks from their 16 sums each, as fused40_avx2 does
+// them (the same floats): for fused40x4_vnni_ymm, not inlined into it (its target has FMA).
+__attribute__((target("avx2"), noinline)) void finish40x4_avx2(
+    const BankTables& t, const std::int32_t (*sums)[kBankLanes], const std::uint64_t* energy,
+    const std::size_t* rot, const SubBlock& first, const SubBlock& second, SubBlock* out,
+    WindowPeaks* peaks, float* q) {
+    const auto* f = reinterpret_cast<const float*>(first.corr.data());
+    const auto* s = reinterpret_cast<const float*>(second.corr.data());
+    __m256 prev2[2] = {_mm256_loadu_ps(f), _mm256_loadu_ps(f + 8)};
+    __m256 prev1[2] = {_mm256_loadu_ps(s), _mm256_loadu_ps(s + 8)};
+    for (int k = 0; k < 4; ++k) {
+        out[k].energy = static_cast<float>(static_cast<std::int64_t>(energy[k]));  // < 2^37
+        const auto* acc = reinterpret_cast<const __m256i*>(sums[k]);
+        const __m256 c0 = rotate8(_mm256_loadu_si256(acc), t.rot_a.data() + rot[k], t.rot_b.data() + rot[k]);
+        const __m256 c1 = rotate8(_mm256_loadu_si256(acc + 1), t.rot_a.data() + rot[k] + 8,
+                                  t.rot_b.data() + rot[k] + 8);
+        auto* corr = reinterpret_cast<float*>(out[k].corr.data());
+        _mm256_storeu_ps(corr, c0);
+        _mm256_storeu_ps(corr + 8, c1);
+        const __m256 w0 = _mm256_add_ps(_mm256_add_ps(prev2[0], prev1[0]), c0);
+        const __m256 w1 = _mm256_add_ps(_mm256_add_ps(prev2[1], prev1[1]), c1);
+        peaks[k] = powers_peaks(w0, w1, q + 8 * k);
+        prev2[0] = prev1[0];
+        prev2[1] = prev1[1];
+        prev1[0] = c0;
+        prev1[1] = c1;
+    }
+}
+
 // GCC 12's AVX-512 intrinsics warn of their own `_mm512_undefined` operands (GCC bug 105593,
 // fixed in GCC 13): quiet for these kernels only.
 #pragma GCC diagnostic push
@@ -283,6 +312,40 @@ PCIFILTER_VNNI void fused40x4_vnni(const BankTables& t, const std::int16_t* x, c
     }
 }
 
+// fused40x4_vnni on 256-bit registers only (BankIsa::avx512vnni_ymm): two vpdpwssd a sample
+// pair (lanes 0-7, 8-15), two accumulators each (32 registers with AVX-512VL), the rotation
+// and windows then as fused40_avx2 does them, in an AVX2 function not inlined here (so no
+// FMA can fuse its products, whatever the compiler flags). About 5 % slower than the 512-bit
+// pass on this project's Xeon (bench/RESULTS.md, "Thirtieth session").
+PCIFILTER_VNNI void fused40x4_vnni_ymm(const BankTables& t, const std::int16_t* x,
+                                       const std::size_t* rot, const SubBlock& first,
+                                       const SubBlock& second, SubBlock* out, WindowPeaks* peaks,
+                                       float* q) {
+    const auto* b = reinterpret_cast<const __m256i*>(t.pair_basis.data());  // two a pair
+    __m256i a[4][2][2];  // sub-block, lanes 0-7 / 8-15, even / odd pairs
+    for (auto& blk : a)
+        for (auto& half : blk) half[0] = half[1] = _mm256_setzero_si256();
+#pragma GCC unroll 20
+    for (int p = 0; p < 20; ++p) {
+        const __m256i lo = _mm256_load_si256(b + 2 * p), hi = _mm256_load_si256(b + 2 * p + 1);
+        for (int k = 0; k < 4; ++k) {
+            std::int32_t two;  // sub-block k's samples 2p and 2p+1 as one 32-bit word
+            std::memcpy(&two, x + 40 * k + 2 * p, sizeof two);
+            const __m256i v = _mm256_set1_epi32(two);
+            a[k][0][p & 1] = _mm256_dpwssd_epi32(a[k][0][p & 1], v, lo);
+            a[k][1][p & 1] = _mm256_dpwssd_epi32(a[k][1][p & 1], v, hi);
+        }
+    }
+    alignas(32) std::int32_t sums[4][kBankLanes];
+    std::uint64_t energy[4];
+    for (int k = 0; k < 4; ++k) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(sums[k]), _mm256_add_epi32(a[k][0][0], a[k][0][1]));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(sums[k] + 8), _mm256_add_epi32(a[k][1][0], a[k][1][1]));
+        energy[k] = energy40(x + 40 * k);
+    }
+    finish40x4_avx2(t, sums, energy, rot, first, second, out, peaks, q);
+}
+
 #undef PCIFILTER_VNNI
 #pragma GCC diagnostic pop
 
@@ -330,8 +393,12 @@ __attribute__((target("avx2"))) void correlate_avx2(const BankTables& t, const s
 BankIsa best_bank_isa() noexcept {
 #ifdef PCIFILTER_HAVE_AVX2_KERNEL
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
-        return BankIsa::avx512vnni;
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
+        // 512-bit multiplies lower the whole core's clock on Skylake-SP to Cooper Lake (for
+        // every stream and everything else it runs), hardly from Ice Lake on and not on AMD
+        // Zen 4. VBMI2 came with Ice Lake (and Zen 4): a CPU without it keeps to 256 bits.
+        return __builtin_cpu_supports("avx512vbmi2") ? BankIsa::avx512vnni : BankIsa::avx512vnni_ymm;
+    }
     if (__builtin_cpu_supports("avx2")) return BankIsa::avx2;
 #endif
     return BankIsa::portable;
@@ -340,6 +407,7 @@ BankIsa best_bank_isa() noexcept {
 const char* bank_isa_name(BankIsa isa) noexcept {
     switch (isa) {
         case BankIsa::avx512vnni: return "avx512vnni";
+        case BankIsa::avx512vnni_ymm: return "avx512vnni_ymm";
         case BankIsa::avx2: return "avx2";
         case BankIsa::portable: break;
     }
@@ -362,13 +430,14 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
     powers3 = powers3_portable;
 #ifdef PCIFILTER_HAVE_AVX2_KERNEL
     if (isa >= BankIsa::avx2) {
-        const bool vnni = isa == BankIsa::avx512vnni;
-        kernel = sub_block == 40 ? (vnni ? correlate40_vnni : correlate40_avx2) : correlate_avx2;
+        const bool zmm = isa == BankIsa::avx512vnni;  // 512-bit registers
+        kernel = sub_block == 40 ? (zmm ? correlate40_vnni : correlate40_avx2) : correlate_avx2;
         if (sub_block == 40) exact_kernel = kernel;
-        if (sub_block == 40 && n_freqs == kBankMaxFreqs) fused = vnni ? fused40_vnni : fused40_avx2;
+        const bool dtmf = sub_block == 40 && n_freqs == kBankMaxFreqs;
+        if (dtmf) fused = zmm ? fused40_vnni : fused40_avx2;
         // Four sub-blocks in one pass: measured faster with VNNI, not with AVX2 alone (more
         // instructions for no time gained; bench/RESULTS.md, "Thirtieth session").
-        if (sub_block == 40 && n_freqs == kBankMaxFreqs && vnni) fused4 = fused40x4_vnni;
+        if (dtmf && isa >= BankIsa::avx512vnni_ymm) fused4 = zmm ? fused40x4_vnni : fused40x4_vnni_ymm;
         rotate = rotate_avx2;  // powers3 stays portable: with AVX2, `fused` does its work
     }
 #endif

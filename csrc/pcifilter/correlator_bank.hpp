@@ -44,8 +44,10 @@ struct SubBlock {
 };
 
 // The instruction sets the kernels come in, narrowest first. `best_bank_isa()` is the widest
-// this CPU runs; tables can be asked for a narrower one (the tests check each one the CPU runs).
-enum class BankIsa { portable, avx2, avx512vnni };
+// this CPU runs well; tables can be asked for a narrower one (the tests check each one the
+// CPU runs). avx512vnni_ymm: AVX-512 VNNI on 256-bit registers only, for the CPUs whose clock
+// drops while 512-bit multiplies run (Skylake-SP to Cooper Lake); avx512vnni: 512-bit too.
+enum class BankIsa { portable, avx2, avx512vnni_ymm, avx512vnni };
 BankIsa best_bank_isa() noexcept;
 const char* bank_isa_name(BankIsa isa) noexcept;
 

@@ -568,7 +568,7 @@ def alaw_encode(
 
 def bank_isa() -> str:
     """
-    The instruction set of the DTMF correlator kernels this CPU runs: 'avx512vnni', 'avx2' or 'portable' (picked at run time; every set gives the same results).
+    The instruction set of the DTMF correlator kernels this CPU runs: 'avx512vnni', 'avx512vnni_ymm' (256-bit registers only: CPUs whose clock drops under 512-bit multiplies), 'avx2' or 'portable' (picked at run time; every set gives the same results).
     """
 
 def default_tones() -> list[ToneSpec]:
@@ -640,7 +640,7 @@ def time_correlator_kernels(
     rounds: typing.SupportsInt | typing.SupportsIndex = 5,
 ) -> dict[str, float]:
     """
-    Best time in ns per 5 ms sub-block of the DTMF correlator bank's fused pass over 8 kHz int16 audio, with the kernels of each instruction set this CPU runs, taking turns (GIL released): a dict by set name.
+    Best time in ns per 5 ms sub-block of the DTMF correlator bank's fused pass over 8 kHz int16 audio, four sub-blocks a call as the detector takes a 20 ms frame, with the kernels of each instruction set this CPU runs, taking turns (GIL released): a dict by set name.
     """
 
 def time_opus_filter(
