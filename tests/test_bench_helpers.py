@@ -45,9 +45,10 @@ def test_time_opus_filter_reports_three_paths() -> None:
 
 def test_correlator_kernels_time_each_instruction_set_the_cpu_runs() -> None:
     t = _core.time_correlator_kernels(_speech_like(0.5), 1)
-    sets = ["portable", "avx2", "avx512vnni_ymm", "avx512vnni"]
-    assert _core.bank_isa() in sets
-    assert list(sorted(t, key=sets.index)) == sets[: sets.index(_core.bank_isa()) + 1]
+    sets = {"portable", "avx2", "avxvnni", "avx512vnni_ymm", "avx512vnni"}
+    assert _core.bank_isa() in t and "portable" in t and set(t) <= sets
+    if _core.bank_isa() != "portable":
+        assert "avx2" in t  # every vector set builds on AVX2
     assert min(t.values()) > 0
 
 

@@ -167,8 +167,9 @@ std::map<std::string, double> time_correlator_kernels(const py::array& pcm_in, i
     if (calls < 1) throw py::value_error("pcm must hold at least 160 samples");
     const std::vector<double> freqs(DtmfDetector::kFreqs.begin(), DtmfDetector::kFreqs.end());
     std::vector<std::shared_ptr<const BankTables>> tables;
-    for (BankIsa isa : {BankIsa::portable, BankIsa::avx2, BankIsa::avx512vnni_ymm, BankIsa::avx512vnni})
-        if (isa <= best_bank_isa())
+    for (BankIsa isa : {BankIsa::portable, BankIsa::avx2, BankIsa::avxvnni, BankIsa::avx512vnni_ymm,
+                        BankIsa::avx512vnni})
+        if (bank_isa_runs(isa))
             tables.push_back(
                 std::make_shared<const BankTables>(freqs, DtmfDetector::kSubBlock, 8000.0, isa));
     const std::int16_t* x = pcm.data();
@@ -200,10 +201,10 @@ std::map<std::string, double> time_correlator_kernels(const py::array& pcm_in, i
 
 void bind_bench(py::module_& m) {
     m.def("bank_isa", [] { return std::string(bank_isa_name(best_bank_isa())); },
-          "The instruction set of the DTMF correlator kernels this CPU runs: 'avx512vnni', "
+          "The instruction set of the DTMF correlator kernels in use on this CPU: 'avx512vnni', "
           "'avx512vnni_ymm' (256-bit registers only: CPUs whose clock drops under 512-bit "
-          "multiplies), 'avx2' or 'portable' (picked at run time; every set gives the same "
-          "results).");
+          "multiplies), 'avxvnni' (VEX form, no AVX-512), 'avx2' or 'portable' (picked at run "
+          "time; every set gives the same results).");
     m.def("time_correlator_kernels", &time_correlator_kernels, py::arg("pcm"),
           py::arg("rounds") = 5,
           "Best time in ns per 5 ms sub-block of the DTMF correlator bank's fused pass over 8 kHz "

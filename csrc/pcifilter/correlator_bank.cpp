@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define PCIFILTER_HAVE_AVX2_KERNEL 1
 #endif
@@ -178,7 +179,8 @@ __attribute__((target("avx2"))) WindowPeaks fused40_avx2(const BankTables& t, co
 }
 
 // The rotation and windows of four sub-blocks from their 16 sums each, as fused40_avx2 does
-// them (the same floats): for fused40x4_vnni_ymm, not inlined into it (its target has FMA).
+// them (the same floats): for the 256-bit VNNI passes, not inlined into them (their targets
+// have FMA).
 __attribute__((target("avx2"), noinline)) void finish40x4_avx2(
     const BankTables& t, const std::int32_t (*sums)[kBankLanes], const std::uint64_t* energy,
     const std::size_t* rot, const SubBlock& first, const SubBlock& second, SubBlock* out,
@@ -204,6 +206,43 @@ __attribute__((target("avx2"), noinline)) void finish40x4_avx2(
         prev1[0] = c0;
         prev1[1] = c1;
     }
+}
+
+// Four sub-blocks' sums (lanes 0-7 and 8-15 each) and energies handed to finish40x4_avx2.
+__attribute__((target("avx2"), always_inline)) inline void finish_sums4(
+    const BankTables& t, const std::int16_t* x, const __m256i (*sums)[2], const std::size_t* rot,
+    const SubBlock& first, const SubBlock& second, SubBlock* out, WindowPeaks* peaks, float* q) {
+    alignas(32) std::int32_t lanes[4][kBankLanes];
+    std::uint64_t energy[4];
+    for (int k = 0; k < 4; ++k) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[k]), sums[k][0]);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[k] + 8), sums[k][1]);
+        energy[k] = energy40(x + 40 * k);
+    }
+    finish40x4_avx2(t, lanes, energy, rot, first, second, out, peaks, q);
+}
+
+// The four-sub-block pass with AVX-VNNI (VEX-encoded vpdpwssd on 256-bit registers: Intel
+// cores without AVX-512). Two instructions a sample pair (lanes 0-7, 8-15), one accumulator
+// each: the 16 registers hold the eight, the pair's basis and the samples.
+__attribute__((target("avx2,avxvnni"))) void fused40x4_avxvnni(
+    const BankTables& t, const std::int16_t* x, const std::size_t* rot, const SubBlock& first,
+    const SubBlock& second, SubBlock* out, WindowPeaks* peaks, float* q) {
+    const auto* b = reinterpret_cast<const __m256i*>(t.pair_basis.data());  // two a pair
+    __m256i sums[4][2];  // sub-block, lanes 0-7 / 8-15
+    for (auto& blk : sums) blk[0] = blk[1] = _mm256_setzero_si256();
+#pragma GCC unroll 20
+    for (int p = 0; p < 20; ++p) {
+        const __m256i lo = _mm256_load_si256(b + 2 * p), hi = _mm256_load_si256(b + 2 * p + 1);
+        for (int k = 0; k < 4; ++k) {
+            std::int32_t two;  // sub-block k's samples 2p and 2p+1 as one 32-bit word
+            std::memcpy(&two, x + 40 * k + 2 * p, sizeof two);
+            const __m256i v = _mm256_set1_epi32(two);
+            sums[k][0] = _mm256_dpwssd_avx_epi32(sums[k][0], v, lo);
+            sums[k][1] = _mm256_dpwssd_avx_epi32(sums[k][1], v, hi);
+        }
+    }
+    finish_sums4(t, x, sums, rot, first, second, out, peaks, q);
 }
 
 // GCC 12's AVX-512 intrinsics warn of their own `_mm512_undefined` operands (GCC bug 105593,
@@ -336,14 +375,12 @@ PCIFILTER_VNNI void fused40x4_vnni_ymm(const BankTables& t, const std::int16_t* 
             a[k][1][p & 1] = _mm256_dpwssd_epi32(a[k][1][p & 1], v, hi);
         }
     }
-    alignas(32) std::int32_t sums[4][kBankLanes];
-    std::uint64_t energy[4];
-    for (int k = 0; k < 4; ++k) {
-        _mm256_store_si256(reinterpret_cast<__m256i*>(sums[k]), _mm256_add_epi32(a[k][0][0], a[k][0][1]));
-        _mm256_store_si256(reinterpret_cast<__m256i*>(sums[k] + 8), _mm256_add_epi32(a[k][1][0], a[k][1][1]));
-        energy[k] = energy40(x + 40 * k);
-    }
-    finish40x4_avx2(t, sums, energy, rot, first, second, out, peaks, q);
+    const __m256i sums[4][2] = {
+        {_mm256_add_epi32(a[0][0][0], a[0][0][1]), _mm256_add_epi32(a[0][1][0], a[0][1][1])},
+        {_mm256_add_epi32(a[1][0][0], a[1][0][1]), _mm256_add_epi32(a[1][1][0], a[1][1][1])},
+        {_mm256_add_epi32(a[2][0][0], a[2][0][1]), _mm256_add_epi32(a[2][1][0], a[2][1][1])},
+        {_mm256_add_epi32(a[3][0][0], a[3][0][1]), _mm256_add_epi32(a[3][1][0], a[3][1][1])}};
+    finish_sums4(t, x, sums, rot, first, second, out, peaks, q);
 }
 
 #undef PCIFILTER_VNNI
@@ -390,17 +427,49 @@ __attribute__((target("avx2"))) void correlate_avx2(const BankTables& t, const s
 
 }  // namespace
 
+#ifdef PCIFILTER_HAVE_AVX2_KERNEL
+namespace {
+// AVX-VNNI: CPUID leaf 7, sub-leaf 1, EAX bit 4 (clang 14's __builtin_cpu_supports does not
+// know it). The registers' state is the AVX one, which the "avx2" test has checked the OS
+// saves.
+bool has_avxvnni() noexcept {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (__get_cpuid_max(0, nullptr) < 7) return false;
+    __cpuid_count(7, 1, a, b, c, d);
+    return ((a >> 4) & 1u) != 0;
+}
+}  // namespace
+#endif
+
+bool bank_isa_runs(BankIsa isa) noexcept {
+#ifdef PCIFILTER_HAVE_AVX2_KERNEL
+    const bool avx2 = __builtin_cpu_supports("avx2");
+    switch (isa) {
+        case BankIsa::portable: return true;
+        case BankIsa::avx2: return avx2;
+        case BankIsa::avxvnni: return avx2 && has_avxvnni();
+        case BankIsa::avx512vnni_ymm:
+        case BankIsa::avx512vnni:
+            return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    }
+    return false;
+#else
+    return isa == BankIsa::portable;
+#endif
+}
+
 BankIsa best_bank_isa() noexcept {
 #ifdef PCIFILTER_HAVE_AVX2_KERNEL
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
+    if (bank_isa_runs(BankIsa::avx512vnni)) {
         // 512-bit multiplies lower the whole core's clock on Skylake-SP to Cooper Lake (for
         // every stream and everything else it runs), hardly from Ice Lake on and not on AMD
         // Zen 4. VBMI2 came with Ice Lake (and Zen 4): a CPU without it keeps to 256 bits.
         return __builtin_cpu_supports("avx512vbmi2") ? BankIsa::avx512vnni : BankIsa::avx512vnni_ymm;
     }
-    if (__builtin_cpu_supports("avx2")) return BankIsa::avx2;
 #endif
+    for (BankIsa isa : {BankIsa::avxvnni, BankIsa::avx2})
+        if (bank_isa_runs(isa)) return isa;
     return BankIsa::portable;
 }
 
@@ -408,6 +477,7 @@ const char* bank_isa_name(BankIsa isa) noexcept {
     switch (isa) {
         case BankIsa::avx512vnni: return "avx512vnni";
         case BankIsa::avx512vnni_ymm: return "avx512vnni_ymm";
+        case BankIsa::avxvnni: return "avxvnni";
         case BankIsa::avx2: return "avx2";
         case BankIsa::portable: break;
     }
@@ -416,7 +486,7 @@ const char* bank_isa_name(BankIsa isa) noexcept {
 
 BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, double sample_rate,
                        BankIsa widest)
-    : isa(std::min(widest, best_bank_isa())),
+    : isa(widest),
       n_freqs(static_cast<int>(freqs_hz.size())),
       sub_block(sub_block_) {
     if (freqs_hz.empty() || freqs_hz.size() > kBankMaxFreqs)
@@ -424,6 +494,7 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
     if (sub_block < 8 || sub_block > kMaxSubBlock || sub_block % 8 != 0)
         throw std::invalid_argument("sub_block must be a multiple of 8 within [8, 64]");
     padded = (sub_block + 15) / 16 * 16;
+    while (!bank_isa_runs(isa)) isa = static_cast<BankIsa>(static_cast<int>(isa) - 1);
     basis.assign(static_cast<std::size_t>(padded) * kBankLanes, 0);
     kernel = exact_kernel = correlate_portable;
     rotate = rotate_portable;
@@ -437,6 +508,7 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
         if (dtmf) fused = zmm ? fused40_vnni : fused40_avx2;
         // Four sub-blocks in one pass: measured faster with VNNI, not with AVX2 alone (more
         // instructions for no time gained; bench/RESULTS.md, "Thirtieth session").
+        if (dtmf && isa == BankIsa::avxvnni) fused4 = fused40x4_avxvnni;
         if (dtmf && isa >= BankIsa::avx512vnni_ymm) fused4 = zmm ? fused40x4_vnni : fused40x4_vnni_ymm;
         rotate = rotate_avx2;  // powers3 stays portable: with AVX2, `fused` does its work
     }

@@ -43,11 +43,13 @@ struct SubBlock {
     }
 };
 
-// The instruction sets the kernels come in, narrowest first. `best_bank_isa()` is the widest
-// this CPU runs well; tables can be asked for a narrower one (the tests check each one the
-// CPU runs). avx512vnni_ymm: AVX-512 VNNI on 256-bit registers only, for the CPUs whose clock
-// drops while 512-bit multiplies run (Skylake-SP to Cooper Lake); avx512vnni: 512-bit too.
-enum class BankIsa { portable, avx2, avx512vnni_ymm, avx512vnni };
+// The instruction sets the kernels come in, narrowest first. `best_bank_isa()` is the one
+// this CPU runs best; tables can be asked for another it runs (`bank_isa_runs`; the tests
+// check each). avxvnni: the 256-bit VEX form (Intel cores without AVX-512, Alder Lake on,
+// Sierra Forest); avx512vnni_ymm: AVX-512 VNNI on 256-bit registers only, for the CPUs whose
+// clock drops while 512-bit multiplies run (Skylake-SP to Cooper Lake); avx512vnni: 512-bit.
+enum class BankIsa { portable, avx2, avxvnni, avx512vnni_ymm, avx512vnni };
+bool bank_isa_runs(BankIsa isa) noexcept;
 BankIsa best_bank_isa() noexcept;
 const char* bank_isa_name(BankIsa isa) noexcept;
 
@@ -59,7 +61,7 @@ struct WindowPeaks {
 
 // Immutable per-configuration tables, shared by every stream using the same frequencies.
 struct BankTables {
-    // `widest`: the widest instruction set the kernels may use (narrowed to what the CPU runs).
+    // `widest`: the widest instruction set the kernels may use (narrowed to one the CPU runs).
     BankTables(const std::vector<double>& freqs_hz, int sub_block, double sample_rate,
                BankIsa widest = best_bank_isa());
     BankIsa isa = BankIsa::portable;  // the kernels' instruction set

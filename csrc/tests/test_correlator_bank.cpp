@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// CorrelatorBank: the kernels of every instruction set this CPU runs (portable, AVX2, AVX-512
-// VNNI on 256-bit registers and on 512-bit ones), and those picked for it by default, give exactly the integer sums of the basis
+// CorrelatorBank: the kernels of every instruction set this CPU runs (portable, AVX2, AVX-VNNI,
+// AVX-512 VNNI on 256-bit registers and on 512-bit ones), and those picked for it by default, give exactly the integer sums of the basis
 // written out, for random, full-scale and extreme sub-blocks, read
 // both in place (exact_kernel) and from the bank's padded buffer (kernel); the window powers
 // and their strongest row and column are the scalar ones, ties included; and the fused pass
@@ -188,10 +188,12 @@ void check_block_window(const std::shared_ptr<const BankTables>& tables, std::mt
 int main() {
     std::mt19937 rng(1234);
     CHECK(dtmf_bank_tables()->isa == best_bank_isa());
-    std::printf("kernels: %s\n", bank_isa_name(best_bank_isa()));
+    std::printf("kernels in use: %s\n", bank_isa_name(best_bank_isa()));
     const std::vector<double> dtmf(DtmfDetector::kFreqs.begin(), DtmfDetector::kFreqs.end());
-    for (BankIsa isa : {BankIsa::portable, BankIsa::avx2, BankIsa::avx512vnni_ymm, BankIsa::avx512vnni}) {
-        if (isa > best_bank_isa()) break;  // the CPU does not run it
+    for (BankIsa isa : {BankIsa::portable, BankIsa::avx2, BankIsa::avxvnni, BankIsa::avx512vnni_ymm,
+                        BankIsa::avx512vnni}) {
+        if (!bank_isa_runs(isa)) continue;
+        std::printf("checked: %s\n", bank_isa_name(isa));
         const auto tables =
             std::make_shared<const BankTables>(dtmf, DtmfDetector::kSubBlock, 8000.0, isa);
         CHECK(tables->isa == isa);

@@ -568,7 +568,7 @@ def alaw_encode(
 
 def bank_isa() -> str:
     """
-    The instruction set of the DTMF correlator kernels this CPU runs: 'avx512vnni', 'avx512vnni_ymm' (256-bit registers only: CPUs whose clock drops under 512-bit multiplies), 'avx2' or 'portable' (picked at run time; every set gives the same results).
+    The instruction set of the DTMF correlator kernels in use on this CPU: 'avx512vnni', 'avx512vnni_ymm' (256-bit registers only: CPUs whose clock drops under 512-bit multiplies), 'avxvnni' (VEX form, no AVX-512), 'avx2' or 'portable' (picked at run time; every set gives the same results).
     """
 
 def default_tones() -> list[ToneSpec]:
