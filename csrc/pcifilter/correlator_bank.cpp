@@ -224,7 +224,10 @@ __attribute__((target("avx2"), always_inline)) inline void finish_sums4(
 
 // The four-sub-block pass with AVX-VNNI (VEX-encoded vpdpwssd on 256-bit registers: Intel
 // cores without AVX-512). Two instructions a sample pair (lanes 0-7, 8-15), one accumulator
-// each: the 16 registers hold the eight, the pair's basis and the samples.
+// each: the 16 registers hold the eight, the pair's basis and the samples. The loop is
+// fused40x4_vnni_ymm's with the other encoding's intrinsic and half its accumulators (that
+// one has 32 registers); a body specific to a target cannot be shared by inlining (GCC
+// inlines only into callers whose target includes the callee's), so it is written twice.
 __attribute__((target("avx2,avxvnni"))) void fused40x4_avxvnni(
     const BankTables& t, const std::int16_t* x, const std::size_t* rot, const SubBlock& first,
     const SubBlock& second, SubBlock* out, WindowPeaks* peaks, float* q) {
