@@ -158,24 +158,40 @@ __attribute__((target("avx2"))) inline WindowPeaks powers_peaks(__m256 w0, __m25
     return peaks8(_mm256_permutevar8x32_ps(pairs, _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7)), q);
 }
 
-// correlate40_avx2, rotate_avx2 and powers3_portable in one pass: the same operations in the
-// same order (the window is (first + second) + new), kept in registers.
+// One sub-block's 16 sums (lanes 0-7 in `lo`, 8-15 in `hi`) rotated onto the absolute phase,
+// into `out` and `c`, and the window (prev2 + prev1) + c: its powers into `q`, its peaks
+// returned. rotate_avx2 and powers3_portable's operations in their order: the same floats.
+__attribute__((target("avx2"), always_inline)) inline WindowPeaks window8x2(
+    const BankTables& t, __m256i lo, __m256i hi, std::size_t rot, const __m256* prev2,
+    const __m256* prev1, SubBlock* out, __m256* c, float* q) {
+    c[0] = rotate8(lo, t.rot_a.data() + rot, t.rot_b.data() + rot);
+    c[1] = rotate8(hi, t.rot_a.data() + rot + 8, t.rot_b.data() + rot + 8);
+    auto* corr = reinterpret_cast<float*>(out->corr.data());
+    _mm256_storeu_ps(corr, c[0]);
+    _mm256_storeu_ps(corr + 8, c[1]);
+    const __m256 w0 = _mm256_add_ps(_mm256_add_ps(prev2[0], prev1[0]), c[0]);
+    const __m256 w1 = _mm256_add_ps(_mm256_add_ps(prev2[1], prev1[1]), c[1]);
+    return powers_peaks(w0, w1, q);
+}
+
+// A sub-block's 16 lanes as two registers.
+__attribute__((target("avx2"), always_inline)) inline void load8x2(const SubBlock& b, __m256* v) {
+    const auto* f = reinterpret_cast<const float*>(b.corr.data());
+    v[0] = _mm256_loadu_ps(f);
+    v[1] = _mm256_loadu_ps(f + 8);
+}
+
+// correlate40_avx2 and window8x2 in one pass, kept in registers.
 __attribute__((target("avx2"))) WindowPeaks fused40_avx2(const BankTables& t, const std::int16_t* x,
                                                         std::size_t rot, const SubBlock& first,
                                                         const SubBlock& second, SubBlock* out, float* q) {
     __m256i lo, hi;
     const std::uint64_t energy = correlate40_lanes(t, x, &lo, &hi);
     out->energy = static_cast<float>(static_cast<std::int64_t>(energy));  // < 2^37: the same value
-    const __m256 c0 = rotate8(lo, t.rot_a.data() + rot, t.rot_b.data() + rot);
-    const __m256 c1 = rotate8(hi, t.rot_a.data() + rot + 8, t.rot_b.data() + rot + 8);
-    auto* corr = reinterpret_cast<float*>(out->corr.data());
-    _mm256_storeu_ps(corr, c0);
-    _mm256_storeu_ps(corr + 8, c1);
-    const auto* f = reinterpret_cast<const float*>(first.corr.data());
-    const auto* s = reinterpret_cast<const float*>(second.corr.data());
-    const __m256 w0 = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(f), _mm256_loadu_ps(s)), c0);
-    const __m256 w1 = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(f + 8), _mm256_loadu_ps(s + 8)), c1);
-    return powers_peaks(w0, w1, q);
+    __m256 prev2[2], prev1[2], c[2];
+    load8x2(first, prev2);
+    load8x2(second, prev1);
+    return window8x2(t, lo, hi, rot, prev2, prev1, out, c, q);
 }
 
 // The rotation and windows of four sub-blocks from their 16 sums each, as fused40_avx2 does
@@ -185,26 +201,16 @@ __attribute__((target("avx2"), noinline)) void finish40x4_avx2(
     const BankTables& t, const std::int32_t (*sums)[kBankLanes], const std::uint64_t* energy,
     const std::size_t* rot, const SubBlock& first, const SubBlock& second, SubBlock* out,
     WindowPeaks* peaks, float* q) {
-    const auto* f = reinterpret_cast<const float*>(first.corr.data());
-    const auto* s = reinterpret_cast<const float*>(second.corr.data());
-    __m256 prev2[2] = {_mm256_loadu_ps(f), _mm256_loadu_ps(f + 8)};
-    __m256 prev1[2] = {_mm256_loadu_ps(s), _mm256_loadu_ps(s + 8)};
+    __m256 prev2[2], prev1[2], c[2];
+    load8x2(first, prev2);
+    load8x2(second, prev1);
     for (int k = 0; k < 4; ++k) {
         out[k].energy = static_cast<float>(static_cast<std::int64_t>(energy[k]));  // < 2^37
         const auto* acc = reinterpret_cast<const __m256i*>(sums[k]);
-        const __m256 c0 = rotate8(_mm256_loadu_si256(acc), t.rot_a.data() + rot[k], t.rot_b.data() + rot[k]);
-        const __m256 c1 = rotate8(_mm256_loadu_si256(acc + 1), t.rot_a.data() + rot[k] + 8,
-                                  t.rot_b.data() + rot[k] + 8);
-        auto* corr = reinterpret_cast<float*>(out[k].corr.data());
-        _mm256_storeu_ps(corr, c0);
-        _mm256_storeu_ps(corr + 8, c1);
-        const __m256 w0 = _mm256_add_ps(_mm256_add_ps(prev2[0], prev1[0]), c0);
-        const __m256 w1 = _mm256_add_ps(_mm256_add_ps(prev2[1], prev1[1]), c1);
-        peaks[k] = powers_peaks(w0, w1, q + 8 * k);
-        prev2[0] = prev1[0];
-        prev2[1] = prev1[1];
-        prev1[0] = c0;
-        prev1[1] = c1;
+        peaks[k] = window8x2(t, _mm256_loadu_si256(acc), _mm256_loadu_si256(acc + 1), rot[k], prev2,
+                             prev1, out + k, c, q + 8 * k);
+        std::copy(prev1, prev1 + 2, prev2);
+        std::copy(c, c + 2, prev1);
     }
 }
 
@@ -286,37 +292,49 @@ PCIFILTER_VNNI void correlate40_vnni(const BankTables& t, const std::int16_t* x,
     _mm512_storeu_si512(out, sums);
 }
 
-// correlate40_vnni and fused40_avx2's rotation and window on all 16 lanes at once: the same
-// operations in the same order, so the same floats.
-PCIFILTER_VNNI WindowPeaks fused40_vnni(const BankTables& t, const std::int16_t* x, std::size_t rot,
-                                        const SubBlock& first, const SubBlock& second,
-                                        SubBlock* out, float* q) {
-    __m512i sums;
-    const std::uint64_t energy = correlate40_vnni_sums(t, x, &sums);
-    out->energy = static_cast<float>(static_cast<std::int64_t>(energy));  // < 2^37: the same value
-    // Products by _mm512_mul_round_ps (round to nearest, as _mm512_mul_ps): the target
-    // enables FMA, and a compiler allowed to contract (GCC's default outside ISO C) would
-    // fuse a plain product with the sum after it, rounding once instead of twice.
+// window8x2 on all 16 lanes at once: the sums rotated into `out`, the window (prev2 + prev1)
+// + new, its powers into `q` and peaks into `peak`; returns the rotated lanes. The same
+// operations in the same order, so the same floats. Products by _mm512_mul_round_ps (round to
+// nearest, as _mm512_mul_ps): the target enables FMA, and a compiler allowed to contract
+// (GCC's default outside ISO C) would fuse a plain product with the sum after it, rounding
+// once instead of twice.
+PCIFILTER_VNNI inline __m512 window16(const BankTables& t, __m512i sums, std::size_t rot,
+                                      __m512 prev2, __m512 prev1, SubBlock* out, float* q,
+                                      WindowPeaks* peak) {
     constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
     const __m512 v = _mm512_cvtepi32_ps(sums);
     const __m512 c = _mm512_add_ps(
         _mm512_mul_round_ps(v, _mm512_loadu_ps(t.rot_a.data() + rot), kNearest),
         _mm512_mul_round_ps(_mm512_permute_ps(v, 0xB1),  // (im, re) pairs
                             _mm512_loadu_ps(t.rot_b.data() + rot), kNearest));
-    auto* corr = reinterpret_cast<float*>(out->corr.data());
-    _mm512_storeu_ps(corr, c);
-    const auto* f = reinterpret_cast<const float*>(first.corr.data());
-    const auto* s = reinterpret_cast<const float*>(second.corr.data());
-    const __m512 w = _mm512_add_ps(_mm512_add_ps(_mm512_loadu_ps(f), _mm512_loadu_ps(s)), c);
+    _mm512_storeu_ps(reinterpret_cast<float*>(out->corr.data()), c);
+    const __m512 w = _mm512_add_ps(_mm512_add_ps(prev2, prev1), c);
     const __m512 sq = _mm512_mul_round_ps(w, w, kNearest);
     // re² + im² in each even lane (a + b == b + a exactly), then the even lanes, in order.
     const __m512 pairs = _mm512_add_ps(sq, _mm512_permute_ps(sq, 0xB1));
-    return peaks8(_mm256_castsi256_ps(_mm512_cvtepi64_epi32(_mm512_castps_si512(pairs))), q);
+    *peak = peaks8(_mm256_castsi256_ps(_mm512_cvtepi64_epi32(_mm512_castps_si512(pairs))), q);
+    return c;
+}
+
+PCIFILTER_VNNI inline __m512 load16(const SubBlock& b) {
+    return _mm512_loadu_ps(reinterpret_cast<const float*>(b.corr.data()));
+}
+
+// correlate40_vnni and window16 in one pass.
+PCIFILTER_VNNI WindowPeaks fused40_vnni(const BankTables& t, const std::int16_t* x, std::size_t rot,
+                                        const SubBlock& first, const SubBlock& second,
+                                        SubBlock* out, float* q) {
+    __m512i sums;
+    const std::uint64_t energy = correlate40_vnni_sums(t, x, &sums);
+    out->energy = static_cast<float>(static_cast<std::int64_t>(energy));  // < 2^37: the same value
+    WindowPeaks peak;
+    window16(t, sums, rot, load16(first), load16(second), out, q, &peak);
+    return peak;
 }
 
 // Four consecutive sub-blocks and the windows they end in one pass: their sums are
 // independent chains run side by side, then each is finished as fused40_vnni finishes it
-// (the same operations, the same floats), the windows running on from `first`, `second`.
+// (window16), the windows running on from `first`, `second`.
 PCIFILTER_VNNI void fused40x4_vnni(const BankTables& t, const std::int16_t* x, const std::size_t* rot,
                                    const SubBlock& first, const SubBlock& second, SubBlock* out,
                                    WindowPeaks* peaks, float* q) {
@@ -332,23 +350,12 @@ PCIFILTER_VNNI void fused40x4_vnni(const BankTables& t, const std::int16_t* x, c
             a[k][p & 1] = _mm512_dpwssd_epi32(a[k][p & 1], _mm512_set1_epi32(two), basis);
         }
     }
-    constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;  // see fused40_vnni
-    __m512 prev2 = _mm512_loadu_ps(reinterpret_cast<const float*>(first.corr.data()));
-    __m512 prev1 = _mm512_loadu_ps(reinterpret_cast<const float*>(second.corr.data()));
+    __m512 prev2 = load16(first), prev1 = load16(second);
     for (int k = 0; k < 4; ++k) {
         out[k].energy = static_cast<float>(static_cast<std::int64_t>(energy40(x + 40 * k)));
         // (a0 + a1) as fused40_vnni sums ((a0 + a1) + (a2 + a3)): integer sums, exact in any order.
-        const __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(a[k][0], a[k][1]));
-        const __m512 c = _mm512_add_ps(
-            _mm512_mul_round_ps(v, _mm512_loadu_ps(t.rot_a.data() + rot[k]), kNearest),
-            _mm512_mul_round_ps(_mm512_permute_ps(v, 0xB1), _mm512_loadu_ps(t.rot_b.data() + rot[k]),
-                                kNearest));
-        _mm512_storeu_ps(reinterpret_cast<float*>(out[k].corr.data()), c);
-        const __m512 w = _mm512_add_ps(_mm512_add_ps(prev2, prev1), c);
-        const __m512 sq = _mm512_mul_round_ps(w, w, kNearest);
-        const __m512 pairs = _mm512_add_ps(sq, _mm512_permute_ps(sq, 0xB1));
-        peaks[k] = peaks8(_mm256_castsi256_ps(_mm512_cvtepi64_epi32(_mm512_castps_si512(pairs))),
-                          q + 8 * k);
+        const __m512 c = window16(t, _mm512_add_epi32(a[k][0], a[k][1]), rot[k], prev2, prev1,
+                                  out + k, q + 8 * k, peaks + k);
         prev2 = prev1;
         prev1 = c;
     }
