@@ -167,8 +167,7 @@ std::map<std::string, double> time_correlator_kernels(const py::array& pcm_in, i
     if (calls < 1) throw py::value_error("pcm must hold at least 160 samples");
     const std::vector<double> freqs(DtmfDetector::kFreqs.begin(), DtmfDetector::kFreqs.end());
     std::vector<std::shared_ptr<const BankTables>> tables;
-    for (BankIsa isa : {BankIsa::portable, BankIsa::avx2, BankIsa::avxvnni, BankIsa::avx512vnni_ymm,
-                        BankIsa::avx512vnni})
+    for (BankIsa isa : kBankIsas)
         if (bank_isa_runs(isa))
             tables.push_back(
                 std::make_shared<const BankTables>(freqs, DtmfDetector::kSubBlock, 8000.0, isa));

@@ -49,6 +49,8 @@ struct SubBlock {
 // Sierra Forest); avx512vnni_ymm: AVX-512 VNNI on 256-bit registers only, for the CPUs whose
 // clock drops while 512-bit multiplies run (Skylake-SP to Cooper Lake); avx512vnni: 512-bit.
 enum class BankIsa { portable, avx2, avxvnni, avx512vnni_ymm, avx512vnni };
+constexpr std::array<BankIsa, 5> kBankIsas = {BankIsa::portable, BankIsa::avx2, BankIsa::avxvnni,
+                                              BankIsa::avx512vnni_ymm, BankIsa::avx512vnni};
 bool bank_isa_runs(BankIsa isa) noexcept;
 BankIsa best_bank_isa() noexcept;
 const char* bank_isa_name(BankIsa isa) noexcept;
@@ -156,9 +158,11 @@ public:
             t.fused4(t, x, at, first, second, out, peaks, q);
             return;
         }
+        // Window k runs over sub-blocks in_turn[k], in_turn[k + 1] and the new out[k].
+        const SubBlock* in_turn[5] = {&first, &second, out, out + 1, out + 2};
         for (int k = 0; k < 4; ++k)
-            peaks[k] = block_window(x + k * t.sub_block, k >= 2 ? out[k - 2] : k == 1 ? second : first,
-                                    k >= 1 ? out[k - 1] : second, out + k, q + 8 * k);
+            peaks[k] = block_window(x + k * t.sub_block, *in_turn[k], *in_turn[k + 1], out + k,
+                                    q + 8 * k);
     }
     bool ready() const noexcept { return ready_; }
     bool between_blocks() const noexcept { return fill_ == 0; }

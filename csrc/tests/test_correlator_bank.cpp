@@ -190,8 +190,7 @@ int main() {
     CHECK(dtmf_bank_tables()->isa == best_bank_isa());
     std::printf("kernels in use: %s\n", bank_isa_name(best_bank_isa()));
     const std::vector<double> dtmf(DtmfDetector::kFreqs.begin(), DtmfDetector::kFreqs.end());
-    for (BankIsa isa : {BankIsa::portable, BankIsa::avx2, BankIsa::avxvnni, BankIsa::avx512vnni_ymm,
-                        BankIsa::avx512vnni}) {
+    for (BankIsa isa : kBankIsas) {
         if (!bank_isa_runs(isa)) continue;
         std::printf("checked: %s\n", bank_isa_name(isa));
         const auto tables =
