@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "bindings.hpp"
 #include "pcifilter/correlator_bank.hpp"
@@ -199,11 +200,21 @@ std::map<std::string, double> time_correlator_kernels(const py::array& pcm_in, i
 }  // namespace
 
 void bind_bench(py::module_& m) {
-    m.def("bank_isa", [] { return std::string(bank_isa_name(best_bank_isa())); },
-          "The instruction set of the DTMF correlator kernels in use on this CPU: 'avx512vnni', "
+    m.def("bank_isa", [] { return std::string(bank_isa_name(dtmf_bank_tables()->isa)); },
+          "The instruction set of the DTMF correlator kernels in use: 'avx512vnni', "
           "'avx512vnni_ymm' (256-bit registers only: CPUs whose clock drops under 512-bit "
-          "multiplies), 'avxvnni' (VEX form, no AVX-512), 'avx2' or 'portable' (picked at run "
-          "time; every set gives the same results).");
+          "multiplies), 'avxvnni' (VEX form, no AVX-512), 'avx2' or 'portable'. Picked at run "
+          "time: the environment variable PCIFILTER_ISA when set (narrowed to what this CPU "
+          "runs), else cpu_bank_isa(); every set gives the same results. ValueError when "
+          "PCIFILTER_ISA names no set.");
+    m.def("bank_isas_run", [] {
+        std::vector<std::string> names;
+        for (BankIsa isa : kBankIsas)
+            if (bank_isa_runs(isa)) names.emplace_back(bank_isa_name(isa));
+        return names;
+    }, "The instruction sets of the correlator kernels this CPU runs, narrowest first.");
+    m.def("cpu_bank_isa", [] { return std::string(bank_isa_name(cpu_bank_isa())); },
+          "The widest instruction set this CPU runs well, whatever PCIFILTER_ISA says.");
     m.def("time_correlator_kernels", &time_correlator_kernels, py::arg("pcm"),
           py::arg("rounds") = 5,
           "Best time in ns per 5 ms sub-block of the DTMF correlator bank's fused pass over 8 kHz "

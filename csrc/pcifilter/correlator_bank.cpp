@@ -7,7 +7,6 @@
 #include <stdexcept>
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <cpuid.h>
 #include <immintrin.h>
 #define PCIFILTER_HAVE_AVX2_KERNEL 1
 #endif
@@ -437,63 +436,6 @@ __attribute__((target("avx2"))) void correlate_avx2(const BankTables& t, const s
 
 }  // namespace
 
-#ifdef PCIFILTER_HAVE_AVX2_KERNEL
-namespace {
-// AVX-VNNI: CPUID leaf 7, sub-leaf 1, EAX bit 4 (clang 14's __builtin_cpu_supports does not
-// know it). The registers' state is the AVX one, which the "avx2" test has checked the OS
-// saves.
-bool has_avxvnni() noexcept {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (__get_cpuid_max(0, nullptr) < 7) return false;
-    __cpuid_count(7, 1, a, b, c, d);
-    return ((a >> 4) & 1u) != 0;
-}
-}  // namespace
-#endif
-
-bool bank_isa_runs(BankIsa isa) noexcept {
-#ifdef PCIFILTER_HAVE_AVX2_KERNEL
-    const bool avx2 = __builtin_cpu_supports("avx2");
-    switch (isa) {
-        case BankIsa::portable: return true;
-        case BankIsa::avx2: return avx2;
-        case BankIsa::avxvnni: return avx2 && has_avxvnni();
-        case BankIsa::avx512vnni_ymm:
-        case BankIsa::avx512vnni:
-            return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                   __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-    }
-    return false;
-#else
-    return isa == BankIsa::portable;
-#endif
-}
-
-BankIsa best_bank_isa() noexcept {
-#ifdef PCIFILTER_HAVE_AVX2_KERNEL
-    if (bank_isa_runs(BankIsa::avx512vnni)) {
-        // 512-bit multiplies lower the whole core's clock on Skylake-SP to Cooper Lake (for
-        // every stream and everything else it runs), hardly from Ice Lake on and not on AMD
-        // Zen 4. VBMI2 came with Ice Lake (and Zen 4): a CPU without it keeps to 256 bits.
-        return __builtin_cpu_supports("avx512vbmi2") ? BankIsa::avx512vnni : BankIsa::avx512vnni_ymm;
-    }
-#endif
-    for (BankIsa isa : {BankIsa::avxvnni, BankIsa::avx2})
-        if (bank_isa_runs(isa)) return isa;
-    return BankIsa::portable;
-}
-
-const char* bank_isa_name(BankIsa isa) noexcept {
-    switch (isa) {
-        case BankIsa::avx512vnni: return "avx512vnni";
-        case BankIsa::avx512vnni_ymm: return "avx512vnni_ymm";
-        case BankIsa::avxvnni: return "avxvnni";
-        case BankIsa::avx2: return "avx2";
-        case BankIsa::portable: break;
-    }
-    return "portable";
-}
-
 BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, double sample_rate,
                        BankIsa widest)
     : isa(widest),
@@ -504,7 +446,7 @@ BankTables::BankTables(const std::vector<double>& freqs_hz, int sub_block_, doub
     if (sub_block < 8 || sub_block > kMaxSubBlock || sub_block % 8 != 0)
         throw std::invalid_argument("sub_block must be a multiple of 8 within [8, 64]");
     padded = (sub_block + 15) / 16 * 16;
-    while (!bank_isa_runs(isa)) isa = static_cast<BankIsa>(static_cast<int>(isa) - 1);
+    isa = usable_bank_isa(isa);
     basis.assign(static_cast<std::size_t>(padded) * kBankLanes, 0);
     kernel = exact_kernel = correlate_portable;
     rotate = rotate_portable;

@@ -16,6 +16,8 @@
 #include <memory>
 #include <vector>
 
+#include "pcifilter/cpu_level.hpp"
+
 namespace pcifilter {
 
 constexpr int kBankMaxFreqs = 8;   // 16 float lanes: two AVX2 registers per sample
@@ -42,18 +44,6 @@ struct SubBlock {
         return energy == 0.0f;
     }
 };
-
-// The instruction sets the kernels come in, narrowest first. `best_bank_isa()` is the one
-// this CPU runs best; tables can be asked for another it runs (`bank_isa_runs`; the tests
-// check each). avxvnni: the 256-bit VEX form (Intel cores without AVX-512, Alder Lake on,
-// Sierra Forest); avx512vnni_ymm: AVX-512 VNNI on 256-bit registers only, for the CPUs whose
-// clock drops while 512-bit multiplies run (Skylake-SP to Cooper Lake); avx512vnni: 512-bit.
-enum class BankIsa { portable, avx2, avxvnni, avx512vnni_ymm, avx512vnni };
-constexpr std::array<BankIsa, 5> kBankIsas = {BankIsa::portable, BankIsa::avx2, BankIsa::avxvnni,
-                                              BankIsa::avx512vnni_ymm, BankIsa::avx512vnni};
-bool bank_isa_runs(BankIsa isa) noexcept;
-BankIsa best_bank_isa() noexcept;
-const char* bank_isa_name(BankIsa isa) noexcept;
 
 // The strongest of frequencies 0-3 and of 4-7 in a window, and their |W|².
 struct WindowPeaks {

@@ -2,6 +2,9 @@
 #include "pcifilter/g711.hpp"
 
 #include <array>
+#include <stdexcept>
+
+#include "pcifilter/cpu_level.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -175,7 +178,15 @@ __attribute__((target("avx2"))) void decode_alaw_avx2(const std::uint8_t* in, st
 
 DecodeFn pick(DecodeFn table, [[maybe_unused]] DecodeFn avx2) noexcept {
 #ifdef PCIFILTER_HAVE_AVX2_G711
-    if (__builtin_cpu_supports("avx2")) return avx2;
+    // The level the detectors use (PCIFILTER_ISA, else this CPU's); under a value naming no
+    // level the CPU's own here, as this runs when the library loads: the detectors report it.
+    BankIsa isa = BankIsa::portable;
+    try {
+        isa = usable_bank_isa(best_bank_isa());
+    } catch (const std::invalid_argument&) {
+        isa = cpu_bank_isa();
+    }
+    if (isa >= BankIsa::avx2) return avx2;
 #endif
     return table;
 }

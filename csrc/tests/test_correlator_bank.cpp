@@ -187,8 +187,8 @@ void check_block_window(const std::shared_ptr<const BankTables>& tables, std::mt
 
 int main() {
     std::mt19937 rng(1234);
-    CHECK(dtmf_bank_tables()->isa == best_bank_isa());
-    std::printf("kernels in use: %s\n", bank_isa_name(best_bank_isa()));
+    CHECK(dtmf_bank_tables()->isa == usable_bank_isa(best_bank_isa()));
+    std::printf("kernels in use: %s\n", bank_isa_name(dtmf_bank_tables()->isa));
     const std::vector<double> dtmf(DtmfDetector::kFreqs.begin(), DtmfDetector::kFreqs.end());
     for (BankIsa isa : kBankIsas) {
         if (!bank_isa_runs(isa)) continue;

@@ -24,6 +24,8 @@ __all__: list[str] = [
     "alaw_decode",
     "alaw_encode",
     "bank_isa",
+    "bank_isas_run",
+    "cpu_bank_isa",
     "default_tones",
     "detect_array",
     "detect_many",
@@ -568,7 +570,17 @@ def alaw_encode(
 
 def bank_isa() -> str:
     """
-    The instruction set of the DTMF correlator kernels in use on this CPU: 'avx512vnni', 'avx512vnni_ymm' (256-bit registers only: CPUs whose clock drops under 512-bit multiplies), 'avxvnni' (VEX form, no AVX-512), 'avx2' or 'portable' (picked at run time; every set gives the same results).
+    The instruction set of the DTMF correlator kernels in use: 'avx512vnni', 'avx512vnni_ymm' (256-bit registers only: CPUs whose clock drops under 512-bit multiplies), 'avxvnni' (VEX form, no AVX-512), 'avx2' or 'portable'. Picked at run time: the environment variable PCIFILTER_ISA when set (narrowed to what this CPU runs), else cpu_bank_isa(); every set gives the same results. ValueError when PCIFILTER_ISA names no set.
+    """
+
+def bank_isas_run() -> list[str]:
+    """
+    The instruction sets of the correlator kernels this CPU runs, narrowest first.
+    """
+
+def cpu_bank_isa() -> str:
+    """
+    The widest instruction set this CPU runs well, whatever PCIFILTER_ISA says.
     """
 
 def default_tones() -> list[ToneSpec]:
