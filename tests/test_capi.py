@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import shutil
 import subprocess
 import sys
@@ -45,10 +46,13 @@ def build() -> Path:
 
 @pytest.mark.parametrize("program", ["filter_example", "filter_example_static"])
 def test_c_example_runs(build: Path, program: str) -> None:
+    from pcifilter import _core
+
     proc = subprocess.run([str(build / program)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (
-        "audio in 100 out 100, telephone-events out 0 (dropped " in proc.stdout
+        f"({_core.bank_isa()} kernels): audio in 100 out 100, telephone-events out 0 (dropped "
+        in proc.stdout
         and "sequence gaps 0, keypresses 3, malformed 0" in proc.stdout
     )
 
@@ -64,6 +68,43 @@ def test_only_the_api_is_exported(build: Path) -> None:
     assert text and all(name.startswith("pcifilter_") for name in text)
     assert (build / "inst" / "include" / "pcifilter.h").exists()
     assert (build / "inst" / "lib" / "libpcifilter.a").exists()
+
+
+_ISA_CHILD = """
+import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+lib.pcifilter_isa.restype = ctypes.c_char_p
+lib.pcifilter_stream_create.restype = ctypes.c_void_p
+cfg = ctypes.create_string_buffer(4096)  # pcifilter_config_init fills it (smaller than this)
+lib.pcifilter_config_init(cfg)
+err = ctypes.create_string_buffer(200)
+s = lib.pcifilter_stream_create(cfg, err, 200)
+print(lib.pcifilter_isa(), bool(s), err.value)
+"""
+
+
+@pytest.mark.parametrize("level", [None, "portable", "avx2", "no-such-set"])
+def test_the_kernels_instruction_set_through_the_c_api(build: Path, level: str | None) -> None:
+    """pcifilter_isa() names the set in use, as _core.bank_isa() does; PCIFILTER_ISA picks
+    another, and a name of no set makes it NULL and stream creation fail, saying why."""
+    from pcifilter import _core
+
+    env = {k: v for k, v in os.environ.items() if k != "PCIFILTER_ISA"}
+    if level is not None:
+        env["PCIFILTER_ISA"] = level
+    proc = subprocess.run(
+        [sys.executable, "-c", _ISA_CHILD, str(build / "libpcifilter.so")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if level == "no-such-set":
+        assert proc.stdout.startswith("None False b'PCIFILTER_ISA must be one of portable, avx2")
+    else:
+        runs = _core.bank_isas_run()
+        want = _core.cpu_bank_isa() if level is None else level if level in runs else "portable"
+        assert proc.stdout.strip() == f"b'{want}' True b''"
 
 
 class _Config(ctypes.Structure):

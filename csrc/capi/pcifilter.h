@@ -76,6 +76,11 @@ typedef struct pcifilter_event {
 } pcifilter_event;
 
 PCIFILTER_API const char* pcifilter_version(void);
+/* The instruction set of the vector kernels in use: "portable", "avx2", "avxvnni",
+ * "avx512vnni_ymm" or "avx512vnni". The widest this CPU runs well, unless the environment
+ * variable PCIFILTER_ISA names another (narrowed to what the CPU runs; read once a process).
+ * NULL when PCIFILTER_ISA names no set: creating a stream or scrubber then fails, saying so. */
+PCIFILTER_API const char* pcifilter_isa(void);
 PCIFILTER_API void pcifilter_config_init(pcifilter_config* config);
 
 typedef struct pcifilter_stream pcifilter_stream;

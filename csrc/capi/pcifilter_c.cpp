@@ -7,6 +7,8 @@
 #include <exception>
 #include <new>
 
+#include "pcifilter/cpu_level.hpp"
+#include "pcifilter/dtmf_detector.hpp"
 #include "pcifilter/scrubber.hpp"
 #include "pcifilter/stream_filter.hpp"
 
@@ -72,6 +74,14 @@ int poll(std::vector<Event>& events, std::size_t& next, pcifilter_event* out) {
 extern "C" {
 
 const char* pcifilter_version(void) { return PCIFILTER_VERSION; }
+
+const char* pcifilter_isa(void) {
+    try {
+        return bank_isa_name(dtmf_bank_tables()->isa);
+    } catch (const std::exception&) {
+        return nullptr;
+    }
+}
 
 void pcifilter_config_init(pcifilter_config* c) {
     if (c == nullptr) return;

@@ -104,9 +104,9 @@ int main(void) {
     uint64_t dropped_events = 0;
     pcifilter_stream_stat(s, "telephone_events_dropped", &dropped_events);
     pcifilter_stream_destroy(s);
-    printf("pcifilter %s: audio in %d out %d, telephone-events out %d (dropped %llu), "
+    printf("pcifilter %s (%s kernels): audio in %d out %d, telephone-events out %d (dropped %llu), "
            "sequence gaps %d, keypresses %d, malformed %llu\n",
-           pcifilter_version(), in_audio, t.audio, t.events, (unsigned long long)dropped_events,
+           pcifilter_version(), pcifilter_isa(), in_audio, t.audio, t.events, (unsigned long long)dropped_events,
            t.sequence_gaps, keypresses, (unsigned long long)dropped);
     return (t.audio == in_audio && t.events == 0 && dropped_events > 0 && t.sequence_gaps == 0 &&
             keypresses == 3 && dropped == 0)
