@@ -39,18 +39,21 @@ def trial_signal(
     twist_db: float = 0.0,
     freq_error: tuple[float, float] = (0.0, 0.0),
     snr_db: float | None = None,
+    sample_rate: int = 8000,
 ) -> tuple[npt.NDArray[np.float64], int, int]:
     """A keypress at a random sub-millisecond onset between silences (or noise)."""
-    lead = int(rng.integers(400, 480))  # onset anywhere within the 5 ms analysis grid
+    per_ms = sample_rate // 1000
+    lead = int(rng.integers(50 * per_ms, 60 * per_ms))  # onset anywhere within the 5 ms grid
     tone = sg.dtmf(
         digit,
         duration_ms,
         level_dbm0,
         twist_db,
         freq_error,
+        sample_rate=sample_rate,
         phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)),
     )
-    x = np.concatenate([np.zeros(lead), tone, np.zeros(800)])
+    x = np.concatenate([np.zeros(lead), tone, np.zeros(100 * per_ms)])
     if snr_db is not None:
         # SNR per tone: noise power relative to the weaker tone's power.
         weaker = min(level_dbm0, level_dbm0 + twist_db)
@@ -115,29 +118,33 @@ def detection_rate(
     seed: int,
     codec: Codec = identity,
     digits: str = sg.DIGITS,
+    sample_rate: int = 8000,
     **signal: object,
 ) -> tuple[float, list[tuple[int, int, list[pf.ToneEvent]]]]:
-    """Fraction of trials where exactly the keyed digit was found once, and the details."""
+    """Fraction of trials where exactly the keyed digit was found once, and the details
+    (`sample_rate`: the signals' and the detector's rate)."""
     rng = np.random.default_rng(seed)
     ok = 0
     details = []
     for i in range(trials):
         digit = digits[i % len(digits)]
-        x, start, end = trial_signal(rng, digit, **signal)  # type: ignore[arg-type]
-        events = pf.detect(codec(sg.to_int16(x)))
+        x, start, end = trial_signal(rng, digit, sample_rate=sample_rate, **signal)  # type: ignore[arg-type]
+        events = pf.detect(codec(sg.to_int16(x)), sample_rate)
         if [e.digit for e in events] == [digit]:
             ok += 1
         details.append((start, end, events))
     return ok / trials, details
 
 
-def any_detection_rate(trials: int, seed: int, codec: Codec = identity, **signal: object) -> float:
+def any_detection_rate(
+    trials: int, seed: int, codec: Codec = identity, sample_rate: int = 8000, **signal: object
+) -> float:
     """Fraction of trials where anything at all was reported."""
     rng = np.random.default_rng(seed)
     hits = 0
     for i in range(trials):
-        x, _, _ = trial_signal(rng, sg.DIGITS[i % 16], **signal)  # type: ignore[arg-type]
-        hits += bool(pf.detect(codec(sg.to_int16(x))))
+        x, _, _ = trial_signal(rng, sg.DIGITS[i % 16], sample_rate=sample_rate, **signal)  # type: ignore[arg-type]
+        hits += bool(pf.detect(codec(sg.to_int16(x)), sample_rate))
     return hits / trials
 
 

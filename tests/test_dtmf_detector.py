@@ -84,15 +84,23 @@ def test_white_noise_at_15_db_snr_per_tone(codec: str, level: float) -> None:
     assert rate == 1.0
 
 
-def _two_presses(rng: np.random.Generator, digit: str, gap_ms: float) -> np.ndarray:
-    a = sg.dtmf(
-        digit, float(rng.uniform(40, 80)), -12, phases=(rng.uniform(0, 6), rng.uniform(0, 6))
+def _two_presses(
+    rng: np.random.Generator, digit: str, gap_ms: float, sample_rate: int = 8000
+) -> np.ndarray:
+    per_ms = sample_rate // 1000
+    a, b = (
+        sg.dtmf(
+            digit,
+            float(rng.uniform(40, 80)),
+            -12,
+            sample_rate=sample_rate,
+            phases=(rng.uniform(0, 6), rng.uniform(0, 6)),
+        )
+        for _ in range(2)
     )
-    b = sg.dtmf(
-        digit, float(rng.uniform(40, 80)), -12, phases=(rng.uniform(0, 6), rng.uniform(0, 6))
-    )
-    lead = np.zeros(int(rng.integers(400, 480)))
-    return np.concatenate([lead, a, np.zeros(int(gap_ms * 8)), b, np.zeros(800)])
+    lead = np.zeros(int(rng.integers(50 * per_ms, 60 * per_ms)))
+    gap = np.zeros(int(gap_ms * per_ms))
+    return np.concatenate([lead, a, gap, b, np.zeros(100 * per_ms)])
 
 
 @codecs
@@ -233,3 +241,49 @@ def test_chunking_never_changes_events(seed: int, cuts: list[int]) -> None:
     got += det.process(pcm[pos:])
     got += det.flush()
     assert [(e.digit, e.start, e.end, e.level_dbm0) for e in got] == whole
+
+
+# Wideband input (16 and 48 kHz, decimated to 8 kHz for the detector): the same rows, on
+# linear audio (G.711 is 8 kHz only). Fewer trials a row than above; every row at once.
+WIDEBAND = pytest.mark.parametrize("rate", [16000, 48000])
+WB_TRIALS = 32
+
+
+@WIDEBAND
+def test_wideband_accept_rows(rate: int) -> None:
+    rows: list[dict[str, object]] = [
+        *({"freq_error": e} for e in [(0.015, 0.015), (-0.015, -0.015), (0.015, -0.015)]),
+        *({"level_dbm0": lv} for lv in (0.0, -25.0, -30.0)),
+        *({"twist_db": tw, "level_dbm0": -10.0} for tw in (-8.0, 4.0)),
+        {"duration_ms": 40.0},
+        *({"level_dbm0": lv, "snr_db": 15.0} for lv in (-10.0, -25.0)),
+    ]
+    for i, row in enumerate(rows):
+        got, _ = detection_rate(WB_TRIALS, 20 + i, sample_rate=rate, **row)
+        assert got == 1.0, row
+
+
+@WIDEBAND
+def test_wideband_reject_rows(rate: int) -> None:
+    rows: list[dict[str, object]] = [
+        *({"freq_error": e} for e in [(0.035, 0), (-0.035, 0), (0, 0.035), (0, -0.035)]),
+        {"level_dbm0": -55.0},
+        {"twist_db": -12.0, "level_dbm0": -10.0},
+        {"twist_db": 10.0, "level_dbm0": -20.0},
+        {"duration_ms": 23.0},
+    ]
+    for i, row in enumerate(rows):
+        assert any_detection_rate(WB_TRIALS, 40 + i, sample_rate=rate, **row) == 0.0, row
+
+
+@WIDEBAND
+def test_wideband_pause_dropout_and_edges(rate: int) -> None:
+    rng = np.random.default_rng(rate)
+    per_ms = rate // 1000
+    for i in range(WB_TRIALS):
+        d = sg.DIGITS[i % 16]
+        assert pf.digits_of(pf.detect(sg.to_int16(_two_presses(rng, d, 40.0, rate)), rate)) == d * 2
+        assert pf.digits_of(pf.detect(sg.to_int16(_two_presses(rng, d, 10.0, rate)), rate)) == d
+        x, start, end = trial_signal(rng, d, float(rng.uniform(40, 200)), -20.0, sample_rate=rate)
+        (e,) = pf.detect(sg.to_int16(x), rate)
+        assert abs(e.start_ms - start / per_ms) <= 5.0 and abs(e.end_ms - end / per_ms) <= 5.0

@@ -28,6 +28,7 @@ bool has_avxvnni() noexcept {
 
 bool bank_isa_runs(BankIsa isa) noexcept {
 #ifdef PCIFILTER_HAVE_X86_LEVELS
+    __builtin_cpu_init();  // idempotent; needed when this runs in a static initialiser (G.711, decimator)
     const bool avx2 = __builtin_cpu_supports("avx2");
     switch (isa) {
         case BankIsa::portable: return true;
@@ -87,6 +88,14 @@ BankIsa best_bank_isa() {
         return isa_from_environment(&isa) ? isa : cpu_bank_isa();
     }();
     return chosen;
+}
+
+BankIsa kernels_isa() noexcept {
+    try {
+        return usable_bank_isa(best_bank_isa());
+    } catch (const std::invalid_argument&) {
+        return cpu_bank_isa();
+    }
 }
 
 bool bank_isa_from_environment() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Which instruction set the core's vector kernels use: the correlator bank's (portable, AVX2,
-// AVX-VNNI, AVX-512 VNNI on 256 or 512 bits) and G.711 decoding's (AVX2 or a table).
+// AVX-VNNI, AVX-512 VNNI on 256 or 512 bits), G.711 decoding's and the 16/48 kHz
+// decimator's (AVX2, or plain loops).
 //
 // By default the widest this CPU runs well (cpu_bank_isa). An operator can name another
 // with the environment variable PCIFILTER_ISA (one of the names below, read when the first
@@ -30,6 +31,10 @@ BankIsa usable_bank_isa(BankIsa isa) noexcept;
 // The level asked for: PCIFILTER_ISA when set (before narrowing to what the CPU runs), else
 // cpu_bank_isa(). Throws std::invalid_argument when PCIFILTER_ISA names no level.
 BankIsa best_bank_isa();
+// The level in use: usable_bank_isa(best_bank_isa()), or cpu_bank_isa() when PCIFILTER_ISA
+// names no level (for kernels picked as the library loads, G.711 decoding and the
+// decimator: building a detector is what reports that error).
+BankIsa kernels_isa() noexcept;
 // Whether PCIFILTER_ISA is set (to a level's name).
 bool bank_isa_from_environment();
 const char* bank_isa_name(BankIsa isa) noexcept;

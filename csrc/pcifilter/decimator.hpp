@@ -4,6 +4,11 @@
 // A linear-phase Blackman-windowed-sinc low-pass cut at 3600 Hz; only every M-th output is
 // computed. Its group delay, (taps - 1) / 2 input samples, is reported so that detections
 // at 8000 Hz can be mapped back onto the input's sample clock.
+//
+// Exact integer arithmetic, as the correlator bank's: taps in Q15 (summing to exactly 1),
+// int16 samples, products summed in int32 (no sum can overflow: the taps' magnitudes add up
+// to under 2), so every CPU and every vector width gives the same outputs, whatever the
+// chunking. The dot product runs with AVX2 where the CPU has it (the level of cpu_level.hpp).
 #pragma once
 
 #include <cstdint>
@@ -19,23 +24,29 @@ public:
     std::size_t process(const std::int16_t* in, std::size_t n, std::int16_t* out) noexcept;
     void reset() noexcept;
     // Its history all silence: n more samples of it (a multiple of factor()) only move its
-    // place in the history on (skip). See Scrubber::skip_silence.
+    // phase on (skip). See Scrubber::skip_silence.
     bool settled() const noexcept;
     void skip(std::size_t n) noexcept;
     int factor() const noexcept { return factor_; }
     std::size_t state_bytes() const noexcept {
-        return sizeof(*this) + (taps_.capacity() + history_.capacity()) * sizeof(float);
+        return sizeof(*this) + taps_.capacity() * sizeof(std::int16_t) + buf_.capacity() * sizeof(std::int16_t);
     }
-    int delay() const noexcept { return static_cast<int>(taps_.size() - 1) / 2; }
+    int delay() const noexcept { return (n_taps_ - 1) / 2; }
     // The most outputs `n` inputs can give.
     std::size_t max_output(std::size_t n) const noexcept { return n / factor_ + 1; }
 
 private:
+    std::vector<std::int16_t> taps_;  // Q15, padded_ of them
+    // The inputs in order: the last n_taps_ - 1 at least, then room for a 5 ms piece (when
+    // full, the last n_taps_ - 1 move to the front), then padded_ - n_taps_ more that the
+    // dot product reads against zero taps.
+    std::vector<std::int16_t> buf_;
     int factor_;
-    std::vector<float> taps_;
-    std::vector<float> history_;  // the last taps-1 inputs, twice over, so a window is contiguous
-    std::size_t pos_ = 0;
-    int phase_ = 0;
+    int n_taps_;     // odd: an integer group delay
+    int padded_;     // n_taps_ rounded up to 16 (zero taps past the last)
+    int fill_ = 0;   // inputs in buf_
+    int room_ = 0;   // where buf_'s inputs end at most
+    int phase_ = 0;  // inputs since the last output
 };
 
 }  // namespace pcifilter

@@ -2,8 +2,6 @@
 #include "pcifilter/g711.hpp"
 
 #include <array>
-#include <stdexcept>
-
 #include "pcifilter/cpu_level.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -178,14 +176,7 @@ __attribute__((target("avx2"))) void decode_alaw_avx2(const std::uint8_t* in, st
 
 DecodeFn pick(DecodeFn table, [[maybe_unused]] DecodeFn avx2) noexcept {
 #ifdef PCIFILTER_HAVE_AVX2_G711
-    // The level the detectors use (PCIFILTER_ISA, else this CPU's); under a value naming no
-    // level the CPU's own here, as this runs when the library loads: the detectors report it.
-    BankIsa isa = BankIsa::portable;
-    try {
-        isa = usable_bank_isa(best_bank_isa());
-    } catch (const std::invalid_argument&) {
-        isa = cpu_bank_isa();
-    }
+    const BankIsa isa = kernels_isa();
     if (isa >= BankIsa::avx2) return avx2;
 #endif
     return table;
