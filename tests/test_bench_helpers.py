@@ -84,3 +84,15 @@ def test_paths_take_turns_after_an_untimed_first_round() -> None:
     calls: list[str] = []
     best = _best_of_turns({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 2)
     assert calls == ["a", "b"] * 3 and set(best) == {"a", "b"}
+
+
+def test_wideband_bench_input_is_the_speech_interpolated() -> None:
+    from pcifilter.benchmark import upsampled
+
+    x = _speech_like(0.1)
+    for rate in (16000, 48000):
+        y = upsampled(x, rate)
+        f = rate // 8000
+        assert len(y) == f * len(x) and np.array_equal(y[::f], x)
+        mid = (x[:-1].astype(np.int32) + x[1:]) / 2  # halfway between two samples
+        assert np.all(np.abs(y[f // 2 : -f : f] - mid) <= 0.5)

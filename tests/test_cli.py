@@ -273,6 +273,8 @@ def test_bench_command_reports_every_path(capsys: pytest.CaptureFixture[str]) ->
         "detect_ns",
         "scrub_ns",
         "batch_scrub_ns",
+        "scrub_16k_ns",
+        "scrub_48k_ns",
         "detect_streams_per_core",
         "rtp_packet_ns",
         "rtp_python_packet_ns",
