@@ -8,7 +8,8 @@
 // Exact integer arithmetic, as the correlator bank's: taps in Q15 (summing to exactly 1),
 // int16 samples, products summed in int32 (no sum can overflow: the taps' magnitudes add up
 // to under 2), so every CPU and every vector width gives the same outputs, whatever the
-// chunking. The dot product runs with AVX2 where the CPU has it (the level of cpu_level.hpp).
+// chunking. The sums run with AVX2 or AVX-512 VNNI where the CPU has them (the level of
+// cpu_level.hpp).
 #pragma once
 
 #include <cstdint>
@@ -43,7 +44,7 @@ private:
     std::vector<std::int16_t> buf_;
     int factor_;
     int n_taps_;     // odd: an integer group delay
-    int padded_;     // n_taps_ rounded up to 16 (zero taps past the last)
+    int padded_;     // n_taps_ rounded up to 32 (zero taps past the last)
     int fill_ = 0;   // inputs in buf_
     int room_ = 0;   // where buf_'s inputs end at most
     int phase_ = 0;  // inputs since the last output
