@@ -202,13 +202,23 @@ void Scrubber::run(const std::int16_t* in, std::int16_t* out, std::size_t n) noe
         int n_cuts = 0;
         const std::size_t first_event = events_.size();
         std::size_t done = 0;
-        if (factor_ == 1 && !tone_) {
-            // 8 kHz, DTMF only (the usual stream): the detector takes the whole batch in one
-            // call; each request says at which sub-block end (the piece's end) it was made.
+        if (!tone_) {
+            // DTMF only (the usual stream): the detector takes the whole batch in one call
+            // (decimated first at 16/48 kHz); each request says at which sub-block end (its
+            // piece's end) it was made, on the detector's clock.
             done = std::min<std::size_t>(n, static_cast<std::size_t>(kBatch * piece - piece_fill_));
-            dtmf_.process(in, done, &events_, &requests_);
+            const std::int16_t* narrow = in;
+            std::size_t n8 = done;
+            std::array<std::int16_t, kBatch * DtmfDetector::kSubBlock + 1> decimated;  // 8 kHz
+            std::int64_t lag = 0;  // the decimator's group delay less its group: offset_ + lag maps
+            if (decimator_) {      // a decision's 8 kHz sample count onto the input consumed
+                n8 = decimator_->process(in, done, decimated.data());
+                narrow = decimated.data();
+                lag = decimator_->delay() - (factor_ - 1);
+            }
+            dtmf_.process(narrow, n8, &events_, &requests_);
             for (std::size_t i = 0; i < requests_.size(); ++i) {
-                const std::int64_t boundary = requests_[i].decided + offset_;  // factor 1
+                const std::int64_t boundary = requests_[i].decided * factor_ + offset_ + lag;
                 if (n_cuts > 0 && cuts[static_cast<std::size_t>(n_cuts - 1)].boundary == boundary) {
                     cuts[static_cast<std::size_t>(n_cuts - 1)].last = i + 1;
                     continue;
@@ -217,7 +227,7 @@ void Scrubber::run(const std::int16_t* in, std::int16_t* out, std::size_t n) noe
                 cuts[static_cast<std::size_t>(n_cuts++)] = {static_cast<std::size_t>(start - consumed_), i, i + 1,
                                                              boundary};
             }
-            piece_fill_ = static_cast<int>((static_cast<std::size_t>(piece_fill_) + done) % DtmfDetector::kSubBlock);
+            piece_fill_ = static_cast<int>((static_cast<std::size_t>(piece_fill_) + done) % static_cast<std::size_t>(piece));
         } else {
             for (int p = 0; p < kBatch && done < n; ++p) {
                 const std::size_t k =
