@@ -3,7 +3,9 @@
 // speed left the output bit-identical: build it before and after, compare the last line.
 // The speech gets a keypress every 0.5 s (40-80 ms, -5 ... -29 dBm0 per tone, all 16 digits);
 // it is scrubbed in 20 ms frames in each masking mode (audio, events, masked count), then
-// sent as 20 ms PCMU packets through a stream filter (every packet out).
+// sent as 20 ms PCMU packets through a stream filter (every packet out); that is the last
+// line's hash. The line before hashes the same keyed speech at 16 and 48 kHz (linear
+// interpolation), scrubbed in 20 ms frames (the decimator's path). Compare both.
 //
 //   g++ -O2 -std=c++17 -Icsrc -Ibench -I/usr/include/opus bench/output_hash.cpp csrc/pcifilter/*.cpp -lopus -lpcap -o build/output_hash
 //   build/output_hash build/corpus/speech-60s-seed0.raw
@@ -68,6 +70,31 @@ int main(int argc, char** argv) {
         std::printf("mode %d: %zu events, %llu samples masked\n", static_cast<int>(mode), s.events().size(),
                     static_cast<unsigned long long>(s.stats().masked_samples));
     }
+    Fnv1a wide;
+    for (int rate : {16000, 48000}) {
+        const std::size_t f = static_cast<std::size_t>(rate / 8000);
+        std::vector<std::int16_t> w(x.size() * f);
+        for (std::size_t i = 0; i < w.size(); ++i) {
+            const std::size_t a = i / f, b = std::min(a + 1, x.size() - 1);
+            const double t = double(i % f) / double(f);
+            w[i] = static_cast<std::int16_t>(std::lround(x[a] + t * (x[b] - x[a])));
+        }
+        ScrubberParams p;
+        p.sample_rate = rate;
+        Scrubber s(p);
+        std::vector<std::int16_t> y(w.size());
+        for (std::size_t i = 0; i < w.size(); i += 160 * f)
+            s.process(&w[i], &y[i], std::min<std::size_t>(160 * f, w.size() - i));
+        wide.mix(y.data(), y.size() * sizeof(std::int16_t));
+        for (const ToneEvent& e : s.events()) {
+            wide.mix(&e.start, sizeof e.start);
+            wide.mix(&e.end, sizeof e.end);
+            wide.mix(&e.digit, sizeof e.digit);
+        }
+        std::printf("%d Hz: %zu events, %llu samples masked\n", rate, s.events().size(),
+                    static_cast<unsigned long long>(s.stats().masked_samples));
+    }
+    std::printf("wideband hash %016llx\n", static_cast<unsigned long long>(wide.h));
     const bench::Packets packets = bench::pcmu_packets(x);
     StreamFilter f{StreamFilterParams{}};
     std::uint8_t out[StreamFilter::kMaxPacket];
