@@ -8,9 +8,14 @@
 //       csrc/pcifilter/*.cpp -lspandsp -lopus -lpcap -o build/scrub_timing     # once per build
 //   head -c 960000 ~/.cache/pcifilter/speech-600s-seed0.raw > build/speech60.raw  # the bench's 60 s
 //   for r in $(seq 60); do for b in A B; do build/scrub_timing.$b build/speech60.raw scrub 10; done; done
+//
+// An optional fifth argument, 16000 or 48000, times the scrubber on that rate (the speech
+// interpolated linearly; 20 ms frames of it), the decimator's path.
 #include <spandsp.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -27,8 +32,16 @@ int main(int argc, char** argv) {
     const std::string path = argv[2];
     const int passes = std::atoi(argv[3]);
     if (passes < 1 || (path != "scrub" && path != "detect" && path != "spandsp")) return 2;
+    const int rate = argc > 4 ? std::atoi(argv[4]) : 8000;
+    if (rate != 8000 && rate != 16000 && rate != 48000) return 2;
+    const std::size_t f = static_cast<std::size_t>(rate / 8000), frame = 160 * f;
+    std::vector<std::int16_t> w(x.size() * f);
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        const std::size_t a = i / f, b = std::min(a + 1, x.size() - 1);
+        w[i] = static_cast<std::int16_t>(std::lround(x[a] + double(i % f) / double(f) * (x[b] - x[a])));
+    }
     const std::size_t frames = x.size() / 160;
-    std::vector<std::int16_t> y(160);
+    std::vector<std::int16_t> y(frame);
     const auto t0 = std::chrono::steady_clock::now();
     for (int r = 0; r < passes; ++r) {
         if (path == "spandsp") {
@@ -37,18 +50,21 @@ int main(int argc, char** argv) {
             dtmf_rx_free(s);
             continue;
         }
-        Scrubber s{ScrubberParams{}};
+        ScrubberParams p;
+        p.sample_rate = rate;
+        Scrubber s{p};
         const bool scrub = path == "scrub";
         for (std::size_t i = 0; i < frames; ++i) {
             if (scrub)
-                s.process(&x[160 * i], y.data(), 160);
+                s.process(&w[frame * i], y.data(), frame);
             else
-                s.analyse(&x[160 * i], 160);
+                s.analyse(&w[frame * i], frame);
             s.events().clear();
             s.spans().clear();
         }
     }
     const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("%s %.1f ns/frame\n", path.c_str(), ns / static_cast<double>(frames * passes));
+    std::printf("%s %.1f ns/frame%s\n", path.c_str(), ns / static_cast<double>(frames * passes),
+                rate == 8000 ? "" : rate == 16000 ? " (16 kHz)" : " (48 kHz)");
     return 0;
 }
