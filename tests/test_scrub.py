@@ -448,3 +448,65 @@ def test_edge_guards_cover_a_cut_keypress_at_other_rates(rate: int) -> None:
         starts, ends = x[e - part :], x[: s + part]
         assert masked(pf.scrub(starts, rate).spans, len(starts))[:part].all()
         assert masked(pf.scrub(ends, rate).spans, len(ends))[s:].all()
+
+
+def _to_8k(y: np.ndarray, factor: int) -> np.ndarray:
+    """16/48 kHz audio at 8 kHz for spandsp: everything above 4 kHz cut (FFT), every
+    `factor`-th sample kept."""
+    spec = np.fft.rfft(y.astype(np.float64))
+    spec[len(y) // (2 * factor) :] = 0
+    return sg.to_int16(np.fft.irfft(spec, len(y))[::factor])
+
+
+@pytest.mark.parametrize("rate", [16000, 48000])
+@pytest.mark.parametrize(
+    ("bg", "levels"),
+    [("line_noise", (-3.0, -10.0, -20.0, -30.0)), ("speech", (-3.0, -10.0, -15.0))],
+)
+def test_no_leak_at_16_and_48_khz(rate: int, bg: str, levels: tuple[float, ...]) -> None:
+    """The leak criterion on wideband input: keypresses of 40-200 ms at any onset over line
+    noise, and over speech at -20 dBm0 (the corpus interpolated) down to 5 dB above it; in
+    every 10 ms of the tone the output's projection onto its two frequencies is 40 dB under
+    the tone's own, the tone lies in masked spans whole, and spandsp hears no digit."""
+    rng = np.random.default_rng(rate + len(bg))
+    f, n8 = rate // 8000, 9600
+    n, w = n8 * f, rate // 100  # 1.2 s; 10 ms windows
+    t = np.arange(n)
+    worst, heard = -200.0, 0
+    for level in levels:
+        for i in range(16):
+            if bg == "speech":
+                src = corpus.cached("speech", 600, seed=7)
+                at = int(rng.integers(0, len(src) - n8))
+                x8 = src[at : at + n8] * (sg.dbm0_to_amplitude(-20.0) / sg.active_amplitude(src))
+                x = np.interp(t / f, np.arange(n8), x8)
+            else:
+                x = sg.white_noise(n, -60.0, rng)
+            digit = sg.DIGITS[i]
+            tone = sg.dtmf(
+                digit,
+                float(rng.uniform(40, 200)),
+                level,
+                sample_rate=rate,
+                phases=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)),
+            )
+            onset = int(rng.integers(3 * n // 10, n // 2))
+            keyed = np.zeros(n)
+            keyed[onset : onset + len(tone)] = tone
+            pcm = sg.to_int16(x + keyed)
+            r = pf.scrub(pcm, rate)
+            assert masked(r.spans, n)[onset : onset + len(tone)].all(), (level, onset)
+            out = r.audio.astype(np.float64)
+            for hz in sg.digit_freqs(digit):
+                basis = np.exp(-2j * np.pi * hz * t / rate)
+                for a in range(onset, onset + len(tone), w):
+                    b = min(a + w, onset + len(tone))
+                    ref = abs(np.sum(keyed[a:b] * basis[a:b])) ** 2
+                    leak = abs(np.sum(out[a:b] * basis[a:b])) ** 2
+                    worst = max(worst, 10 * np.log10(max(leak, 1e-20) / ref))
+            if spandsp.available():  # lenient: any tone it reports, confirmed or not
+                assert spandsp.spandsp_digits(_to_8k(r.audio, f), lenient=True) == ("", 0)
+                heard += spandsp.spandsp_digits(_to_8k(pcm, f), lenient=True)[1] > 0
+    assert worst <= -40.0
+    if spandsp.available() and bg == "line_noise":  # it hears them in the input
+        assert heard == 16 * len(levels)
