@@ -9,6 +9,7 @@
 //   head -c 960000 ~/.cache/pcifilter/speech-600s-seed0.raw > build/speech60.raw  # the bench's 60 s
 //   for r in $(seq 60); do for b in A B; do build/scrub_timing.$b build/speech60.raw scrub 10; done; done
 //
+// `scrub_tones`: the scrubber with the default tones (fax CNG, CED) detected too.
 // An optional fifth argument, 16000 or 48000, times the scrubber on that rate (the speech
 // interpolated linearly; 20 ms frames of it), the decimator's path.
 #include <spandsp.h>
@@ -23,15 +24,17 @@
 
 #include "bench_common.hpp"
 #include "pcifilter/scrubber.hpp"
+#include "pcifilter/tone_detector.hpp"
 
 using namespace pcifilter;
 
 int main(int argc, char** argv) {
-    const std::vector<std::int16_t> x = bench::speech_from_args(argc, argv, 3, " scrub|detect|spandsp PASSES");
+    const std::vector<std::int16_t> x = bench::speech_from_args(argc, argv, 3, " scrub|scrub_tones|detect|spandsp PASSES [RATE]");
     if (x.empty()) return 2;
     const std::string path = argv[2];
     const int passes = std::atoi(argv[3]);
-    if (passes < 1 || (path != "scrub" && path != "detect" && path != "spandsp")) return 2;
+    if (passes < 1 || (path != "scrub" && path != "scrub_tones" && path != "detect" && path != "spandsp"))
+        return 2;
     const int rate = argc > 4 ? std::atoi(argv[4]) : 8000;
     if (rate != 8000 && rate != 16000 && rate != 48000) return 2;
     const std::size_t f = static_cast<std::size_t>(rate / 8000), frame = 160 * f;
@@ -52,8 +55,9 @@ int main(int argc, char** argv) {
         }
         ScrubberParams p;
         p.sample_rate = rate;
+        if (path == "scrub_tones") p.tones = default_tones();  // fax CNG and CED as well
         Scrubber s{p};
-        const bool scrub = path == "scrub";
+        const bool scrub = path != "detect";
         for (std::size_t i = 0; i < frames; ++i) {
             if (scrub)
                 s.process(&w[frame * i], y.data(), frame);

@@ -133,23 +133,37 @@ void ToneDetector::on_sub_block(const SubBlock& sb, std::vector<ToneEvent>* even
     for (std::size_t t = 0; t < tracks_.size(); ++t) {
         Track& tr = tracks_[t];
         const ToneSpec& spec = tones_[t];
-        bool present = true;
+        // Level and share first (nearly every window of speech stops there), then steadiness,
+        // then the frequency check (an atan2 a tone: with the square roots, four fifths of
+        // the detector's time when every window paid for them).
+        const int idxs[2] = {tr.idx1, tr.idx2};
         double total = 0, weakest = 1e300;
-        for (int idx : {tr.idx1, tr.idx2}) {
-            if (idx < 0) continue;
-            const std::complex<double> w(at(b - 2).corr[idx] + at(b - 1).corr[idx] + at(b).corr[idx]);
-            const std::complex<double> wp(at(b - 3).corr[idx] + at(b - 2).corr[idx] +
-                                          at(b - 1).corr[idx]);
-            const double p = 2.0 * sq_mag(w) / (double(kN) * kN);
+        std::complex<double> w[2];
+        for (int k = 0; k < 2; ++k) {
+            if (idxs[k] < 0) continue;
+            const int idx = idxs[k];
+            w[k] = std::complex<double>(at(b - 2).corr[idx] + at(b - 1).corr[idx] + at(b).corr[idx]);
+            const double p = 2.0 * sq_mag(w[k]) / (double(kN) * kN);
             total += p;
             weakest = std::min(weakest, p);
-            double m = 0;
-            for (int i = 0; i < 3; ++i) m += std::sqrt(sq_mag(at(b - i).corr[idx])) / 3.0;
-            for (int i = 0; i < 3; ++i) present = present && std::sqrt(sq_mag(at(b - i).corr[idx])) >= 0.55 * m;
-            const double off = std::arg(w * std::conj(wp)) * kFs / (2.0 * M_PI * kS);
-            present = present && std::fabs(off) <= spec.tolerance * freqs_[idx];
         }
-        present = present && weakest >= tr.min_power && mean_power > 0 && total >= 0.6 * mean_power;
+        bool present = weakest >= tr.min_power && mean_power > 0 && total >= 0.6 * mean_power;
+        for (int k = 0; k < 2 && present; ++k) {
+            if (idxs[k] < 0) continue;
+            double mag[3], m = 0;
+            for (int i = 0; i < 3; ++i) {
+                mag[i] = std::sqrt(sq_mag(at(b - i).corr[idxs[k]]));
+                m += mag[i] / 3.0;
+            }
+            for (int i = 0; i < 3; ++i) present = present && mag[i] >= 0.55 * m;
+        }
+        for (int k = 0; k < 2 && present; ++k) {
+            if (idxs[k] < 0) continue;
+            const int idx = idxs[k];
+            const std::complex<double> wp(at(b - 3).corr[idx] + at(b - 2).corr[idx] + at(b - 1).corr[idx]);
+            const double off = std::arg(w[k] * std::conj(wp)) * kFs / (2.0 * M_PI * kS);
+            present = std::fabs(off) <= spec.tolerance * freqs_[idx];
+        }
         if (present) {
             if (b - tr.cand_last > 2) tr.cand_first = b;
             tr.cand_last = b;
