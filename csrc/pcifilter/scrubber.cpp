@@ -115,7 +115,8 @@ void Scrubber::set_masking(bool on) noexcept {
 
 void Scrubber::process(const std::int16_t* in, std::int16_t* out, std::size_t n) noexcept {
     masker_.clear_runs();
-    if (params_.guard_edges) guard_start(in, n);
+    // The start guard looks at the first 10 ms only: past them, not even a call.
+    if (params_.guard_edges && consumed_ < std::min(ms(10), std::int64_t{delay()})) guard_start(in, n);
     run(in, out, n);
 }
 
