@@ -98,11 +98,6 @@ BankIsa kernels_isa() noexcept {
     }
 }
 
-bool bank_isa_from_environment() {
-    BankIsa isa = BankIsa::portable;
-    return isa_from_environment(&isa);
-}
-
 const char* bank_isa_name(BankIsa isa) noexcept {
     switch (isa) {
         case BankIsa::avx512vnni: return "avx512vnni";

@@ -35,8 +35,6 @@ BankIsa best_bank_isa();
 // names no level (for kernels picked as the library loads, G.711 decoding and the
 // decimator: building a detector is what reports that error).
 BankIsa kernels_isa() noexcept;
-// Whether PCIFILTER_ISA is set (to a level's name).
-bool bank_isa_from_environment();
 const char* bank_isa_name(BankIsa isa) noexcept;
 
 }  // namespace pcifilter
