@@ -99,8 +99,12 @@ case "${1:-}" in
         grep -E "^Done|stat::number_of_executed_units" build/libfuzzer/fuzz.log build/libfuzzer/fuzz-capture.log
         # pytest-xdist: one worker per core, each test file on one worker (its module
         # fixtures built once; the loopback captures of test_real_peers.py never see another
-        # file's traffic, as no other file sends any). `./dev.sh test -n 0` runs in one process.
-        echo "== pytest ($JOBS workers)"; exec .venv/bin/python -m pytest -n "$JOBS" --dist loadfile "$@"
+        # file's traffic, as no other file sends any). Files handed out in collection order,
+        # the slow ones first (tests/conftest.py), not xdist's most-tests-first: the talk-off
+        # files have few tests and a third of the time, and handed out last they ran on alone
+        # (about 30 s of one idle worker). `./dev.sh test -n 0` runs in one process.
+        echo "== pytest ($JOBS workers)"
+        exec .venv/bin/python -m pytest -n "$JOBS" --dist loadfile --no-loadscope-reorder "$@"
         ;;
     *)
         echo "usage: ./dev.sh demo | ./dev.sh test [pytest args]" >&2

@@ -40,3 +40,10 @@ def speech_10min() -> np.ndarray:
 @pytest.fixture(scope="session")
 def music_10min() -> np.ndarray:
     return corpus.cached("music", 600, seed=7)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow files first (the talk-off hours, a third of the suite's time): pytest-xdist
+    hands files to its workers in this order, and a long file handed out last would run on
+    alone at the end while the other worker waits."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

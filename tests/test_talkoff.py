@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Talk-off (an hour of speech and an hour of music: no digit; ten minutes of each through Opus
-in SILK, hybrid and CELT at 16 kbit/s: no digit) and talk-down (keypresses over
-speech at -12 dBm0: at least as often as spandsp 0.0.6's published curve). Marked slow; CI
-runs them. The corpora are built from espeak-ng and synthesis (pcifilter.corpus) and cached."""
+"""Talk-off (an hour of speech and an hour of music: no digit; through Opus:
+test_talkoff_opus.py) and talk-down (keypresses over speech at -12 dBm0: at least as often as
+spandsp 0.0.6's published curve). Marked slow; CI runs them. The corpora are built from
+espeak-ng and synthesis (pcifilter.corpus) and cached."""
 
 from __future__ import annotations
 
@@ -60,18 +60,6 @@ def test_talk_down_at_least_spandsps_on_the_same_signals(speech_10min: np.ndarra
         ours = talk_down_rate(speech_10min, level, trials=400, seed=1)
         theirs = spandsp_talk_down_rate(speech_10min, level, trials=400, seed=1)
         assert ours >= theirs, (level, ours, theirs)
-
-
-@pytest.mark.parametrize("mode", ["silk", "hybrid", "celt"])
-@pytest.mark.parametrize("kind", ["speech", "music"])
-def test_no_digit_through_opus_20_ms(kind: str, mode: str) -> None:
-    # Gateways code Opus too; 10 minutes through 20 ms frames at 16 kbit/s, decoded at 8 kHz
-    # as the stream filter decodes: no digit. (20 minutes, 10 ms frames too, and recorded
-    # speech and music: bench/opus_talkoff_report.py.)
-    from opuslib import round_trip
-
-    x = corpus.cached(kind, 3600, seed=0)[: 8000 * 600]
-    assert pf.detect(round_trip(x, mode, 20, 16000)) == []
 
 
 # Recorded telephone speech (131 minutes of prompts: five voices, four women and a man, in
