@@ -13,19 +13,12 @@ import numpy as np
 import pytest
 
 import pcifilter as pf
-from pcifilter.benchmark import switching_packets
-from pcifilter.rtp import RtpPacket
+from pcifilter.benchmark import pcmu_packets, switching_packets
 
 
 @pytest.mark.benchmark(group="rtp-stream")
 def test_stream_filter_pcmu_20ms(benchmark, speech_60s: np.ndarray) -> None:  # type: ignore[no-untyped-def]
-    payloads = [
-        pf.ulaw_encode(speech_60s[i : i + 160]).tobytes() for i in range(0, len(speech_60s), 160)
-    ]
-    packets = [
-        RtpPacket(0, False, i & 0xFFFF, 160 * i, 7, payload=p).serialize()
-        for i, p in enumerate(payloads)
-    ]
+    packets = pcmu_packets(speech_60s, ssrc=7)  # the packets of `pcifilter bench`'s RTP row
 
     def run() -> None:
         f = pf.RtpStreamFilter()
