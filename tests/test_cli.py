@@ -282,6 +282,10 @@ def test_bench_command_reports_every_path(capsys: pytest.CaptureFixture[str]) ->
     ):
         assert res[key] > 0
     assert res["pcap_rtp_packets"] == 16 * 100  # 2 s of 20 ms packets, 16 streams
+    # JSON keys are strings; the default scrubber's state at each rate (its size is tested in
+    # test_scrub.py).
+    assert set(res["state_bytes"]) == {"8000", "16000", "48000"}
+    assert 0 < res["state_bytes"]["8000"] < res["state_bytes"]["48000"]
     for app in ("opus_celt", "opus_voip"):
         o = res[app]
         assert o["packets"] == 100 and 0 <= o["reencoded"] <= 100
@@ -293,3 +297,28 @@ def test_bench_command_reports_every_path(capsys: pytest.CaptureFixture[str]) ->
     assert sw["ratio"] == pytest.approx(sw["switching_ns"] / sw["unswitched_ns"])
     if spandsp.available():
         assert res["spandsp_ns"] > 0 and "scrub_ratio" in res
+
+
+def test_bench_command_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
+    # The operator's view: every row and target line there (format only, as above).
+    assert main(["bench", "--seconds", "1", "--streams", "2", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    for row in (
+        "detect (one stream)",
+        "detect+mask (one stream)",
+        "detect+mask (batch, per stream)",
+        "detect+mask, 16 kHz input",
+        "detect+mask, 48 kHz input",
+        "correlator bank, ns per 5 ms sub-block",
+        "RTP stream filter, 20 ms PCMU packet",
+        "pcap scrubbing",
+        "CELT-only",
+        "SILK/hybrid",
+        "Both families",
+    ):
+        assert row in out, row
+    state = pf.StreamScrubber(8000).state_bytes
+    assert f"state per stream, look-ahead included: {state:,} bytes at 8 kHz" in out
+    if spandsp.available():
+        assert "spandsp 0.0.6 dtmf_rx (reference)" in out
+        assert "issue 2's target: detect+mask of a frame <= 0.25x" in out
