@@ -28,7 +28,7 @@ py::array_t<std::uint8_t> encode(const py::array& pcm,
 py::array_t<std::int16_t> decode(const py::buffer& codes,
                                  void (*f)(const std::uint8_t*, std::int16_t*, std::size_t) noexcept) {
     py::array arr = py::array::ensure(codes);
-    if (!arr || !arr.dtype().is(py::dtype::of<std::uint8_t>()) || arr.ndim() != 1)
+    if (!arr || !holds<std::uint8_t>(arr) || arr.ndim() != 1)
         throw py::value_error("codes must be a 1-D uint8 array or bytes");
     return convert<std::uint8_t, std::int16_t>(py::array_t<std::uint8_t, py::array::c_style>::ensure(arr), f);
 }

@@ -120,7 +120,7 @@ public:
         for (std::size_t i = 0; i < n; ++i) streams_.push_back(std::make_unique<Scrubber>(p));
     }
     py::array_t<std::int16_t> process(const py::array& frames, const py::object& into) {
-        if (!py::isinstance<py::array>(frames) || !frames.dtype().is(py::dtype::of<std::int16_t>()) ||
+        if (!py::isinstance<py::array>(frames) || !holds<std::int16_t>(frames) ||
             frames.ndim() != 2 || static_cast<std::size_t>(frames.shape(0)) != streams_.size())
             throw py::value_error("frames must be a 2-D int16 array of shape (n_streams, samples)");
         auto in = py::array_t<std::int16_t, py::array::c_style>::ensure(frames);

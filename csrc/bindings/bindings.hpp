@@ -28,6 +28,14 @@ using PySpans = std::vector<std::pair<std::int64_t, std::int64_t>>;
 PyEvents to_py_events(const std::vector<ToneEvent>& events, const ScrubberParams& params);
 PyEvents to_py_events(const std::vector<StreamEvent>& events, const ScrubberParams& params);
 
+// Whether `a` holds T in native byte order. By equivalence, not identity: an array that
+// came through pickle (multiprocessing, joblib) has its own dtype object, equal to numpy's
+// int16 but not the same object, and must be accepted like any other.
+template <typename T>
+bool holds(const py::handle& a) {
+    return py::isinstance<py::array_t<T>>(a);
+}
+
 // Checks a 1-D int16 array and returns it as C-contiguous.
 py::array_t<std::int16_t, py::array::c_style> as_pcm(const py::array& pcm, const char* what,
                                                      bool allow_empty);

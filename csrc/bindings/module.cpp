@@ -10,7 +10,7 @@ py::array_t<std::int16_t, py::array::c_style> as_pcm(const py::array& pcm, const
                                                      bool allow_empty) {
     if (!py::isinstance<py::array>(pcm))
         throw py::value_error(std::string(what) + " must be a numpy array of int16");
-    if (!pcm.dtype().is(py::dtype::of<std::int16_t>()))
+    if (!holds<std::int16_t>(pcm))
         throw py::value_error(std::string(what) + " must have dtype int16, not " +
                               std::string(py::str(pcm.dtype())));
     if (pcm.ndim() != 1)
@@ -22,7 +22,7 @@ py::array_t<std::int16_t, py::array::c_style> as_pcm(const py::array& pcm, const
 }
 
 py::array_t<std::int16_t, py::array::c_style> as_pcm_2d(const py::array& pcm) {
-    if (!py::isinstance<py::array>(pcm) || !pcm.dtype().is(py::dtype::of<std::int16_t>()) ||
+    if (!py::isinstance<py::array>(pcm) || !holds<std::int16_t>(pcm) ||
         pcm.ndim() != 2)
         throw py::value_error("pcm must be a 2-D int16 array (streams x samples)");
     if (pcm.shape(0) == 0 || pcm.shape(1) == 0) throw py::value_error("pcm is empty");
@@ -34,7 +34,7 @@ py::array_t<std::int16_t> output_for(const py::array& in, const py::object& out)
     if (out.is_none()) return py::array_t<std::int16_t>(shape);
     if (!py::isinstance<py::array>(out)) throw py::value_error("out must be a numpy array of int16");
     auto a = py::reinterpret_borrow<py::array>(out);
-    if (!a.dtype().is(py::dtype::of<std::int16_t>()))
+    if (!holds<std::int16_t>(a))
         throw py::value_error("out must have dtype int16, not " + std::string(py::str(a.dtype())));
     const std::vector<py::ssize_t> out_shape(a.shape(), a.shape() + a.ndim());
     if (out_shape != shape)
