@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import copy
+import copyreg
+import functools
 import json
 import pickle
 import threading
@@ -123,6 +127,51 @@ def test_event_repr_and_str_never_show_the_digit() -> None:
         assert record["digit"] == "*"
         assert pf.event_record(e, reveal_digits=True)["digit"] == e.digit
         json.dumps(record)
+
+
+def test_events_cross_a_process_boundary_without_their_digits() -> None:
+    """pf.scrub in a worker process (a pool scrubbing recordings): its result comes back
+    whole but for the digits, which a pickle never carries (it may end up in a cache on disk
+    or a task queue); digits_of refuses such events rather than give a shorter number. A
+    copy in the process keeps them."""
+    card = _card()
+    tones = sg.to_int16(np.concatenate([np.zeros(800), sg.tone([1100.0], [-15.0], 4800), card]))
+    here = pf.scrub(tones, tones="default")
+    with concurrent.futures.ProcessPoolExecutor(1) as pool:
+        there = pool.submit(functools.partial(pf.scrub, tones="default"), tones).result()
+    assert np.array_equal(there.audio, here.audio) and there.spans == here.spans
+    assert len(there.events) == len(here.events) == 17
+    for a, b in zip(here.events, there.events, strict=True):
+        fields = ("kind", "name", "start", "end", "sample_rate", "level_dbm0", "twist_db", "ssrc")
+        assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
+        assert b.digit is None and b.digit_withheld == (a.kind == "dtmf")
+        assert not a.digit_withheld and copy.copy(a).digit == copy.deepcopy(a).digit == a.digit
+        state = b.__reduce_ex__(2)[2]
+        assert not any(isinstance(v, str) and len(v) == 1 for v in state)
+    assert [e.name for e in there.events[:1]] == ["cng"]
+    with pytest.raises(ValueError, match="16 of the keypresses came through pickle") as err:
+        pf.digits_of(there.events)
+    assert "4" not in str(err.value) and "1 " not in str(err.value)
+    assert pf.digits_of(copy.deepcopy(here).events) == "4111111111111111"
+    assert pf.event_record(there.events[1])["digit"] == "*"
+
+
+BAD_STATES = [
+    (1, 2),
+    (2, *((0,) * 13)),  # another version
+    (1, True, -1, "x", 0, 0.0, 0.0, False, 8000, "dtmf", False, 0, 0, 0),
+    (1, True, -1, 0, 0, 0.0, 0.0, False, 12345, "dtmf", False, 0, 0, 0),
+]
+
+
+@pytest.mark.parametrize("state", BAD_STATES)
+def test_a_pickle_that_is_no_event_is_a_clear_error(state: tuple[object, ...]) -> None:
+    class Forged:  # unpickles as a ToneEvent with `state` (protocol 1 lets it)
+        def __reduce__(self) -> tuple[object, ...]:
+            return (copyreg.__newobj__, (pf.ToneEvent,), state)  # type: ignore[attr-defined]
+
+    with pytest.raises(ValueError, match="not a pickled pcifilter ToneEvent"):
+        pickle.loads(pickle.dumps(Forged(), protocol=1))
 
 
 def test_event_fields() -> None:

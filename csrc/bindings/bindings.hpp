@@ -20,6 +20,8 @@ struct PyToneEvent {
     std::string name;
     bool on_rtp = false;  // from a stream filter: where it is on the RTP stream
     std::uint32_t ssrc = 0, timestamp = 0, duration = 0;
+    // A keypress that came through pickle: its digit stayed behind (event.digit is 0).
+    bool withheld = false;
 };
 
 PyToneEvent to_py_event(const ToneEvent& e, const ScrubberParams& params);

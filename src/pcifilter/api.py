@@ -286,5 +286,13 @@ def event_record(event: ToneEvent, reveal_digits: bool = False) -> dict[str, Any
 
 
 def digits_of(events: Sequence[ToneEvent]) -> str:
-    """The keys pressed, in order. Card data: an explicit call."""
+    """The keys pressed, in order. Card data: an explicit call. Keypresses that came through
+    pickle carry no digit (`ToneEvent.digit_withheld`): a ValueError rather than a shorter
+    number."""
+    withheld = sum(e.digit_withheld for e in events)
+    if withheld:
+        raise ValueError(
+            f"{withheld} of the keypresses came through pickle and carry no digit: "
+            "take the digits where the events were made"
+        )
     return "".join(e.digit for e in events if e.kind == "dtmf" and e.digit is not None)
