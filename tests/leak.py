@@ -83,6 +83,7 @@ class LeakResult:
     worst_db: float  # worst 10 ms window, output projection relative to the tone's
     covered: float  # fraction of tone samples inside masked spans
     late_masks: int
+    span: tuple[int, int] = (0, 0)  # the keypress's samples [onset, end) in the input
 
 
 def leak_case(
@@ -119,7 +120,8 @@ def leak_case(
             leak = projection(out[w:e], f, w) / ref
             worst = max(worst, 10 * np.log10(max(leak, 1e-20)))
     covered = float(masked(r.spans, n)[onset:end].mean())
-    return LeakResult(worst, covered, int(r.stats.get("late_masks", 0))), pcm, r.audio
+    late = int(r.stats.get("late_masks", 0))
+    return LeakResult(worst, covered, late, (onset, end)), pcm, r.audio
 
 
 def sweep_case(
