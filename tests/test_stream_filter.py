@@ -6,6 +6,7 @@ nor leak. Output audio is checked with spandsp."""
 
 from __future__ import annotations
 
+import array
 import itertools
 
 import numpy as np
@@ -1404,10 +1405,25 @@ def test_process_takes_one_packet_or_any_iterable_of_bytes_like() -> None:
     assert run([tuple(memoryview(p) for p in raw)]) == whole
     assert run([iter(raw)]) == whole  # a generator
     assert run([bytearray(p) for p in raw]) == whole
+    # A flat buffer of bytes is one packet (before, a numpy uint8 array was iterated: each of
+    # its bytes went in as a packet of its own, dropped as too short); an object array of
+    # packets is a batch.
+    assert run([np.frombuffer(p, np.uint8) for p in raw]) == whole
+    assert run([array.array("B", p) for p in raw]) == whole
+    assert run([[np.frombuffer(p, np.int8) for p in raw]]) == whole
+    assert run([np.array(raw, dtype=object)]) == whole
     f = pf.RtpStreamFilter()
-    for bad in ("text", [raw[0], "text"], 7, [3]):
+    for bad in (
+        "text",
+        [raw[0], "text"],
+        7,
+        [3],
+        np.zeros(86, np.int16),
+        np.zeros((2, 172), np.uint8),
+    ):
         with pytest.raises(TypeError):
             f.process(bad)
+    assert f.stats["packets_in"] == 0  # a batch with a bad packet is refused whole
 
 
 def test_masked_spans_are_reported_on_the_rtp_clock() -> None:

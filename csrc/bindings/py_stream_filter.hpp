@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -45,7 +46,7 @@ public:
             if (b == nullptr) throw py::error_already_set();
             held.push_back(py::reinterpret_steal<py::object>(b));
         };
-        if (PyBytes_Check(packets.ptr()) || PyByteArray_Check(packets.ptr()) || PyMemoryView_Check(packets.ptr())) {
+        if (is_one_packet(packets.ptr())) {
             hold(packets.ptr());
         } else {
             const py::object seq = py::reinterpret_steal<py::object>(
@@ -73,6 +74,30 @@ public:
         }
         return out.to_list();
     }
+    // Whether `o` is one packet rather than a batch: bytes-like, or any object whose buffer
+    // is a flat run of bytes (a numpy uint8 array, array.array('B'), an mmap's slice). Before,
+    // such a buffer was iterated as a batch: a packet in a numpy array went in as 172 packets
+    // of one byte, each dropped as too short. A buffer of any other shape or item size is
+    // neither (a 2-D array of packets, int16 samples): a TypeError. A buffer of Python objects
+    // (a numpy array of bytes objects) and objects with no buffer to give are batches.
+    static bool is_one_packet(PyObject* o) {
+        if (PyBytes_Check(o) || PyByteArray_Check(o) || PyMemoryView_Check(o)) return true;
+        if (!PyObject_CheckBuffer(o)) return false;
+        Py_buffer view;
+        if (PyObject_GetBuffer(o, &view, PyBUF_RECORDS_RO) != 0) {
+            PyErr_Clear();
+            return false;
+        }
+        const bool flat = view.ndim <= 1 && view.itemsize == 1;
+        const bool objects = view.format != nullptr && std::string_view(view.format) == "O";
+        PyBuffer_Release(&view);
+        if (objects) return false;
+        if (!flat)
+            throw py::type_error("a packet must be bytes-like: a buffer of bytes, one dimension "
+                                 "(not a buffer of another shape or item size)");
+        return true;
+    }
+
     py::typing::List<py::bytes> flush() {
         Output out;
         {
