@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pcifilter as pf
 from pcifilter.sdp import SessionDescription
 from pcifilter.session import keep_scrubbed_codecs
 
@@ -94,11 +95,27 @@ def test_rewriting_the_media_line() -> None:
         ("v=0\r\nm=audio 4000 RTP/AVP x\r\n", "payload types must be numbers"),
         ("v=0\r\nm=audio 4000 RTP/AVP 0 300\r\n", "payload types must be numbers"),
         ("v=0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:96 telephone-event/8000\r\n", "does not list"),
+        (b"v=0\r\ns=\xff\r\nm=audio 4000 RTP/AVP 0\r\n", "UTF-8 text .* byte 7 is not"),
+        (None, "text \\(str or UTF-8 bytes\\), not NoneType"),
+        (4000, "text \\(str or UTF-8 bytes\\), not int"),
     ],
 )
 def test_odd_sdp_is_a_precise_value_error(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SessionDescription.parse(text)
+
+
+def test_sdp_as_the_bytes_of_a_sip_body() -> None:
+    """A SIP stack hands the body over as bytes: taken as its UTF-8 text, as a str is (before,
+    "SDP must start with a v= line")."""
+    text = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=caf\u00e9\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    text += "m=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+    for body in (text.encode(), bytearray(text.encode()), memoryview(text.encode())):
+        d = SessionDescription.parse(body)
+        assert d.serialize() == SessionDescription.parse(text).serialize()
+    answer = text.replace("4000", "5000").encode()
+    session = pf.RtpSession(text.encode(), answer)
+    assert session.filtering
 
 
 @settings(max_examples=300, deadline=None)

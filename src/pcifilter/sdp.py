@@ -222,9 +222,19 @@ class SessionDescription:
     _raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def parse(cls, text: str) -> SessionDescription:
-        """Parse and check an SDP body; ValueError with a precise message when odd."""
-        if not isinstance(text, str) or not text.lstrip().startswith("v="):
+    def parse(cls, text: str | bytes) -> SessionDescription:
+        """Parse and check an SDP body (text, or its UTF-8 bytes as a SIP message carries
+        it); ValueError with a precise message when odd."""
+        if isinstance(text, bytes | bytearray | memoryview):
+            try:
+                text = bytes(text).decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ValueError(
+                    f"SDP must be UTF-8 text (RFC 8866): byte {e.start} is not"
+                ) from None
+        if not isinstance(text, str):
+            raise ValueError(f"SDP must be text (str or UTF-8 bytes), not {type(text).__name__}")
+        if not text.lstrip().startswith("v="):
             raise ValueError("SDP must start with a v= line")
         raw = sdp_transform.parse(text)
         if raw.get("version") != 0:

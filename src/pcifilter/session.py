@@ -147,7 +147,10 @@ class RtpSession:
     among the m=audio lines), each with its own filter."""
 
     def __init__(
-        self, offer: str | SessionDescription, answer: str | SessionDescription, **options: Any
+        self,
+        offer: str | bytes | SessionDescription,
+        answer: str | bytes | SessionDescription,
+        **options: Any,
     ) -> None:
         self._options = options
         self._payload_types: dict[str, _PayloadTypes] = {}
@@ -155,7 +158,7 @@ class RtpSession:
         self._negotiate(offer, answer)
 
     def _negotiate(
-        self, offer: str | SessionDescription, answer: str | SessionDescription
+        self, offer: str | bytes | SessionDescription, answer: str | bytes | SessionDescription
     ) -> dict[str, list[bytes]]:
         """Checks an offer and answer and takes them: a filter for each direction whose
         payload types changed (or that had none), the one it replaces flushed and its
@@ -211,7 +214,7 @@ class RtpSession:
         return flushed
 
     def renegotiate(
-        self, offer: str | SessionDescription, answer: str | SessionDescription
+        self, offer: str | bytes | SessionDescription, answer: str | bytes | SessionDescription
     ) -> dict[str, list[bytes]]:
         """A new offer and answer in the same call (a re-INVITE: hold and resume, a
         transfer, a change of codec). A direction whose payload types are the same keeps
