@@ -225,6 +225,24 @@ def test_scrubber_bank_matches_single_streams() -> None:
         bank.process(np.zeros((3, 160), np.int16))
 
 
+def test_a_bank_stream_index_out_of_range_is_an_index_error() -> None:
+    """flush and set_masking take a stream's index (a numpy integer too): one out of range,
+    negative included, is an IndexError (-1 was a TypeError from the argument conversion),
+    and the bank's streams go on as if the call had not been made."""
+    pcm = np.stack([_card(), np.roll(_card(), 3000)])
+    bank, ref = pf.ScrubberBank(2), pf.ScrubberBank(2)
+    assert np.array_equal(bank.process(pcm[:, :800]), ref.process(pcm[:, :800]))
+    for bad in (2, -1, np.int64(7)):
+        with pytest.raises(IndexError, match=r"not within \[0, 2\)"):
+            bank.flush(bad)
+        with pytest.raises(IndexError, match=r"not within \[0, 2\)"):
+            bank.set_masking(bad, False)
+    with pytest.raises(TypeError):
+        bank.flush(1.0)  # type: ignore[arg-type]
+    assert np.array_equal(bank.process(pcm[:, 800:]), ref.process(pcm[:, 800:]))
+    assert np.array_equal(bank.flush(np.int64(1)), ref.flush(1))
+
+
 def test_frames_into_the_callers_array() -> None:
     """A server hands the same output array to every call (`out=`): the same samples come
     out as into arrays the call allocates, in the array given, which is returned. An `out`

@@ -7,6 +7,7 @@ buffer or frame, with the GIL released.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -251,15 +252,21 @@ class ScrubberBank:
         returned; a server that passes the same array each tick allocates nothing per call."""
         return self._bank.process(frames, out)
 
+    def _stream(self, stream: int) -> int:
+        i = operator.index(stream)  # a numpy integer too; TypeError for anything else
+        if not 0 <= i < len(self._bank):
+            raise IndexError(f"stream {i} is not within [0, {len(self._bank)})")
+        return i
+
     def set_masking(self, stream: int, on: bool) -> None:
         """Switch masking for one stream."""
-        self._bank.set_masking(stream, on)
+        self._bank.set_masking(self._stream(stream), on)
 
     def flush(self, stream: int) -> Int16Array:
         """End one stream (a call over): its last `delay` samples, a keypress its end cuts
         masked (padding with silence instead lets its start out). Its events stay to be
         taken; its slot then takes a new stream, with a timeline from 0."""
-        return self._bank.flush(stream)
+        return self._bank.flush(self._stream(stream))
 
     def take_events(self) -> list[list[ToneEvent]]:
         """Per stream, the events completed since the last call."""
